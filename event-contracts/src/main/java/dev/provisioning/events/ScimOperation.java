@@ -1,0 +1,55 @@
+package dev.provisioning.events;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The desired SCIM change for one object, from the mapper to the scim-writer. Topic {@link Topics#OPERATIONS},
+ * key {@link EventKeys#of(String, String) jobId/objectId}.
+ *
+ * @param schemaVersion {@link #SCHEMA_VERSION}
+ * @param operationId unique and stable for this object in this cycle (derived from the assignment event)
+ * @param jobId the provisioning job
+ * @param cycleId the cycle of the assignment event
+ * @param objectType user or group
+ * @param objectId the source object id
+ * @param displayName for logs and results
+ * @param kind upsert, disable or delete
+ * @param attributes desired target attributes by SCIM path ({@code userName}, {@code name.givenName},
+ *        {@code emails[type eq "work"].value}, {@code active}, ...), applied on create and update; never null values
+ * @param createOnlyAttributes attributes applied only when the object is created (Entra's "Only during object
+ *        creation" and "default value if null")
+ * @param matching the matching attributes in precedence order
+ * @param members for a group, the source ids of the desired members
+ * @param createdAt when the mapper emitted it
+ */
+public record ScimOperation(
+        int schemaVersion,
+        String operationId,
+        String jobId,
+        String cycleId,
+        ObjectType objectType,
+        String objectId,
+        String displayName,
+        OperationKind kind,
+        Map<String, Object> attributes,
+        Map<String, Object> createOnlyAttributes,
+        List<MatchingAttribute> matching,
+        List<String> members,
+        Instant createdAt) {
+
+    public static final int SCHEMA_VERSION = 1;
+
+    public ScimOperation {
+        attributes = attributes == null ? Map.of() : attributes;
+        createOnlyAttributes = createOnlyAttributes == null ? Map.of() : createOnlyAttributes;
+        matching = matching == null ? List.of() : List.copyOf(matching);
+        members = members == null ? List.of() : List.copyOf(members);
+    }
+
+    /** The Kafka key of this operation. */
+    public String key() {
+        return EventKeys.of(jobId, objectId);
+    }
+}

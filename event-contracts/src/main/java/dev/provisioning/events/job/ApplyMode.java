@@ -1,0 +1,6 @@
+package dev.provisioning.events.job;
+
+/** Entra's "Apply this mapping". */
+public enum ApplyMode {
+    ALWAYS, ONLY_DURING_CREATION
+}

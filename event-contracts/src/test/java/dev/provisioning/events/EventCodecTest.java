@@ -1,0 +1,72 @@
+package dev.provisioning.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.provisioning.events.job.EncryptedSecret;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.events.job.SecretCipher;
+
+class EventCodecTest {
+
+    @Test
+    void assignmentEventRoundTripsThroughJson() {
+        var event = new AssignmentEvent(1, "e1", "job", "c1", true, ObjectType.USER, "u1", ChangeKind.ADDED,
+                Map.of("userPrincipalName", "a@x.test", "accountEnabled", true), List.of(new Assignment("r1", null)),
+                List.of(), Instant.parse("2026-11-26T10:00:00Z"));
+
+        AssignmentEvent back = EventChecks.assignment(Json.write(event));
+
+        assertThat(back).isEqualTo(event);
+        assertThat(back.key()).isEqualTo("job/u1");
+    }
+
+    @Test
+    void malformedRecordIsRejectedWithAReasonNamingTheField() {
+        assertThatThrownBy(() -> EventChecks.assignment("{\"schemaVersion\":1,\"eventId\":\"e\",\"cycleId\":\"c\"}"))
+                .isInstanceOf(MalformedEventException.class)
+                .hasMessage("AssignmentEvent: field 'jobId' is required");
+        assertThatThrownBy(() -> EventChecks.operation("not json"))
+                .isInstanceOf(MalformedEventException.class)
+                .hasMessageStartingWith("ScimOperation: ");
+        assertThatThrownBy(() -> EventChecks.result("{\"schemaVersion\":99}"))
+                .hasMessageContaining("unsupported schemaVersion 99");
+    }
+
+    @Test
+    void operationWithANullAttributeIsRejected() {
+        String json = "{\"schemaVersion\":1,\"operationId\":\"o\",\"jobId\":\"j\",\"cycleId\":\"c\",\"objectType\":\"USER\","
+                + "\"objectId\":\"u\",\"kind\":\"UPSERT\",\"attributes\":{\"userName\":null}}";
+
+        assertThatThrownBy(() -> EventChecks.operation(json)).hasMessageContaining("attribute 'userName' is null");
+    }
+
+    @Test
+    void secretsRoundTripAndNeverAppearInClearInTheJobRecord() {
+        SecretCipher cipher = SecretCipher.fromBase64(SecretCipher.generateKey());
+        EncryptedSecret sealed = cipher.encrypt("druva-token-123");
+        var job = new JobConfig(1, "job", "Druva", JobState.ACTIVE, "https://x/scim", sealed, null, true, null, true,
+                null, null, false, null, null, null, null, 1, Instant.now());
+
+        String json = Json.write(job);
+
+        assertThat(json).doesNotContain("druva-token-123");
+        assertThat(cipher.decrypt(EventChecks.job(json).secretToken())).isEqualTo("druva-token-123");
+        assertThat(sealed.toString()).doesNotContain(sealed.ciphertext());
+    }
+
+    @Test
+    void aSecretFromAnotherKeyIsRefused() {
+        EncryptedSecret sealed = SecretCipher.fromBase64(SecretCipher.generateKey()).encrypt("t");
+        SecretCipher other = SecretCipher.fromBase64(SecretCipher.generateKey());
+
+        assertThatThrownBy(() -> other.decrypt(sealed)).hasMessageContaining("encrypted with key");
+    }
+}
