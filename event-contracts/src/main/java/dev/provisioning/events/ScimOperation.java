@@ -9,7 +9,8 @@ import java.util.Map;
  * key {@link EventKeys#of(String, String) jobId/objectId}.
  *
  * @param schemaVersion {@link #SCHEMA_VERSION}
- * @param operationId unique and stable for this object in this cycle (derived from the assignment event)
+ * @param operationId the id of the assignment event this operation answers: unique and stable for this object in this
+ *        cycle, and the {@code eventId} of the resulting {@link ProvisioningResult}
  * @param jobId the provisioning job
  * @param cycleId the cycle of the assignment event
  * @param objectType user or group
@@ -22,6 +23,9 @@ import java.util.Map;
  *        creation" and "default value if null")
  * @param matching the matching attributes in precedence order
  * @param members for a group, the source ids of the desired members
+ * @param reasonCode for a disable or delete, why (Entra's code, e.g. {@code NotEffectivelyEntitled}); reported as the
+ *        skip reason when the target object is not managed
+ * @param reason the same as a sentence
  * @param createdAt when the mapper emitted it
  */
 public record ScimOperation(
@@ -37,6 +41,8 @@ public record ScimOperation(
         Map<String, Object> createOnlyAttributes,
         List<MatchingAttribute> matching,
         List<String> members,
+        String reasonCode,
+        String reason,
         Instant createdAt) {
 
     public static final int SCHEMA_VERSION = 1;

@@ -1,0 +1,85 @@
+package dev.provisioning.localstack;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.List;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.internet.MimeMessage;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.GreenMailUtil;
+import com.icegreen.greenmail.util.ServerSetup;
+
+/** A real SMTP server (GreenMail) on a free loopback port that keeps every message it receives. */
+public final class LocalSmtp implements AutoCloseable {
+
+    private final GreenMail greenMail;
+    private final int port;
+
+    private LocalSmtp(GreenMail greenMail, int port) {
+        this.greenMail = greenMail;
+        this.port = port;
+    }
+
+    public static LocalSmtp start() {
+        int port = freePort();
+        GreenMail mail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        mail.start();
+        return new LocalSmtp(mail, port);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public String host() {
+        return "127.0.0.1";
+    }
+
+    /** Every message received so far. */
+    public List<MimeMessage> received() {
+        return List.of(greenMail.getReceivedMessages());
+    }
+
+    /** Received messages as simple records, for assertions. */
+    public List<Mail> mails() {
+        return received().stream().map(Mail::of).toList();
+    }
+
+    /** Forgets received messages. */
+    public void purge() {
+        try {
+            greenMail.purgeEmailFromAllMailboxes();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot purge mailboxes", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        greenMail.stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port", e);
+        }
+    }
+
+    /** A received email: recipients, subject and the whole body as text. */
+    public record Mail(List<String> to, String subject, String body) {
+
+        static Mail of(MimeMessage message) {
+            try {
+                List<String> to = java.util.Arrays.stream(message.getAllRecipients()).map(Object::toString).toList();
+                return new Mail(to, message.getSubject(), GreenMailUtil.getBody(message));
+            } catch (MessagingException e) {
+                throw new IllegalStateException("cannot read received mail", e);
+            }
+        }
+    }
+}

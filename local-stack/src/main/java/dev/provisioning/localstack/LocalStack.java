@@ -1,0 +1,103 @@
+package dev.provisioning.localstack;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.provisioning.events.job.SecretCipher;
+
+/**
+ * The whole real infrastructure for tests and the local run: Kafka, PostgreSQL (one database per stateful service) and
+ * SMTP, plus a fresh key for the job secrets. {@link #serviceConfig(String)} gives the Quarkus configuration that points
+ * a service at it.
+ */
+public final class LocalStack implements AutoCloseable {
+
+    /** The databases of the stateful services. Each service owns its database; none reads another's. */
+    public static final List<String> DATABASES = List.of("change_detector", "scim_writer", "notifier");
+
+    private final LocalKafka kafka;
+    private final LocalPostgres postgres;
+    private final LocalSmtp smtp;
+    private final String secretKey;
+
+    private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey) {
+        this.kafka = kafka;
+        this.postgres = postgres;
+        this.smtp = smtp;
+        this.secretKey = secretKey;
+    }
+
+    /** Starts Kafka, PostgreSQL and SMTP. */
+    public static LocalStack start(int partitions) {
+        LocalKafka kafka = LocalKafka.start(partitions);
+        LocalPostgres postgres = LocalPostgres.start(DATABASES);
+        LocalSmtp smtp = LocalSmtp.start();
+        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey());
+    }
+
+    public LocalKafka kafka() {
+        return kafka;
+    }
+
+    public LocalPostgres postgres() {
+        return postgres;
+    }
+
+    public LocalSmtp smtp() {
+        return smtp;
+    }
+
+    /** The base64 AES key every service shares for job secrets. */
+    public String secretKey() {
+        return secretKey;
+    }
+
+    /**
+     * Quarkus configuration properties that point a service at this stack.
+     *
+     * @param database the service's database, or null for a service without state
+     */
+    public Map<String, String> serviceConfig(String database) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+        config.put("provisioning.secret-key", secretKey);
+        config.put("quarkus.mailer.host", smtp.host());
+        config.put("quarkus.mailer.port", String.valueOf(smtp.port()));
+        config.put("quarkus.mailer.mock", "false");
+        if (database != null) {
+            config.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl(database));
+            config.put("quarkus.datasource.reactive.url", postgres.reactiveUrl(database));
+            config.put("quarkus.datasource.username", LocalPostgres.USER);
+            config.put("quarkus.datasource.password", LocalPostgres.PASSWORD);
+        }
+        return config;
+    }
+
+    /** The same configuration as environment variables, for a service started as a child process. */
+    public Map<String, String> serviceEnvironment(String database) {
+        Map<String, String> env = new LinkedHashMap<>();
+        serviceConfig(database).forEach((k, v) -> env.put(toEnvName(k), v));
+        return env;
+    }
+
+    /** MicroProfile Config's mapping of a property name to an environment variable name. */
+    public static String toEnvName(String property) {
+        return property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(smtp);
+        closeQuietly(postgres);
+        closeQuietly(kafka);
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            System.err.println("local stack: " + c.getClass().getSimpleName() + " did not stop cleanly: " + e);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.provisioning.localstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeMessage;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.provisioning.events.Topics;
+
+class LocalStackTest {
+
+    static LocalStack stack;
+
+    @BeforeAll
+    static void start() {
+        stack = LocalStack.start(2);
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @Test
+    void kafkaHasTheProvisioningTopicsAndDeliversRecords() throws Exception {
+        try (var admin = stack.kafka().admin()) {
+            assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).containsAll(Topics.all());
+        }
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
+        try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
+            producer.send(new ProducerRecord<>(Topics.RESULTS, "job/u1", "hello")).get(10, TimeUnit.SECONDS);
+        }
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "local-stack-test");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(Topics.RESULTS));
+            String value = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (value == null && System.nanoTime() < deadline) {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+                for (var r : records) {
+                    if ("job/u1".equals(r.key())) {
+                        value = r.value();
+                    }
+                }
+            }
+            assertThat(value).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void postgresHasOneDatabasePerService() throws Exception {
+        for (String db : LocalStack.DATABASES) {
+            try (Connection c = DriverManager.getConnection(stack.postgres().jdbcUrl(db), LocalPostgres.USER,
+                    LocalPostgres.PASSWORD);
+                    ResultSet rs = c.createStatement().executeQuery("SELECT current_database()")) {
+                rs.next();
+                assertThat(rs.getString(1)).isEqualTo(db);
+            }
+        }
+    }
+
+    @Test
+    void smtpReceivesMail() throws Exception {
+        Properties props = new Properties();
+        props.put("mail.smtp.host", stack.smtp().host());
+        props.put("mail.smtp.port", String.valueOf(stack.smtp().port()));
+        MimeMessage message = new MimeMessage(Session.getInstance(props));
+        message.setFrom(new InternetAddress("from@provisioning.test"));
+        message.setRecipient(Message.RecipientType.TO, new InternetAddress("admin@provisioning.test"));
+        message.setSubject("hello");
+        message.setText("body");
+        Transport.send(message);
+
+        assertThat(stack.smtp().mails()).anySatisfy(m -> {
+            assertThat(m.to()).containsExactly("admin@provisioning.test");
+            assertThat(m.subject()).isEqualTo("hello");
+        });
+    }
+
+    @Test
+    void serviceConfigurationMapsToEnvironmentVariables() {
+        assertThat(stack.serviceEnvironment("notifier"))
+                .containsEntry("KAFKA_BOOTSTRAP_SERVERS", stack.kafka().bootstrapServers())
+                .containsEntry("QUARKUS_DATASOURCE_REACTIVE_URL", stack.postgres().reactiveUrl("notifier"))
+                .containsKey("PROVISIONING_SECRET_KEY");
+    }
+}
