@@ -1,0 +1,57 @@
+package dev.provisioning.detector.api;
+
+import java.util.List;
+
+import dev.provisioning.events.job.AttributeMapping;
+import dev.provisioning.events.job.ScopingFilter;
+import dev.provisioning.events.job.TargetObjectActions;
+
+/**
+ * A job's configuration as an administrator sends it: what Entra's Provisioning tab holds for Druva. Enumerations are
+ * strings here so that a wrong value gets a 400 that names the field.
+ *
+ * @param name a name for people (required)
+ * @param tenantUrl Druva's SCIM base URL (required), e.g. {@code https://apis.druva.com/insync/scim}
+ * @param secretToken the Druva auth token: required on create, kept when absent on update; write-only
+ * @param notificationEmail where failure emails go
+ * @param notifyOnFailure send an email notification when a failure occurs (needs {@code notificationEmail})
+ * @param provisioningStatus {@code On} or {@code Off} (default Off)
+ * @param scope {@code ASSIGNED_ONLY} (default) or {@code ALL}
+ * @param skipNotEffectivelyEntitled skip users with only Default Access (default true)
+ * @param patchDialect {@code ENTRA} (default) or {@code RFC_STRICT}
+ * @param actions target object actions (default all on)
+ * @param skipOutOfScopeDeletions do not disable users who fall out of scope (default false)
+ * @param userMappings attribute mappings (default: the Druva mapping)
+ * @param userScopingFilters scoping filters (default: none)
+ * @param source where to read the directory
+ * @param cycleInterval ISO-8601 duration between incremental cycles (default {@code PT40M})
+ */
+public record JobRequest(
+        String name,
+        String tenantUrl,
+        String secretToken,
+        String notificationEmail,
+        Boolean notifyOnFailure,
+        String provisioningStatus,
+        String scope,
+        Boolean skipNotEffectivelyEntitled,
+        String patchDialect,
+        TargetObjectActions actions,
+        Boolean skipOutOfScopeDeletions,
+        List<AttributeMapping> userMappings,
+        List<ScopingFilter> userScopingFilters,
+        SourceRequest source,
+        String cycleInterval) {
+
+    /** The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH. */
+    public record SourceRequest(String type, String directoryFile) {
+    }
+
+    /** Hides the token if a request is ever printed. */
+    @Override
+    public String toString() {
+        return "JobRequest[name=" + name + ", tenantUrl=" + tenantUrl + ", secretToken="
+                + (secretToken == null ? null : "***")
+                + "]";
+    }
+}

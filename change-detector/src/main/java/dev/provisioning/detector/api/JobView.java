@@ -1,0 +1,41 @@
+package dev.provisioning.detector.api;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+import dev.provisioning.events.job.AttributeMapping;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.ScopingFilter;
+import dev.provisioning.events.job.SourceConfig;
+import dev.provisioning.events.job.TargetObjectActions;
+
+/** A job as the API shows it. The secret token is never returned: only whether one is set. */
+public record JobView(
+        String id,
+        String name,
+        String state,
+        String tenantUrl,
+        boolean secretTokenConfigured,
+        String notificationEmail,
+        boolean notifyOnFailure,
+        String scope,
+        boolean skipNotEffectivelyEntitled,
+        String patchDialect,
+        TargetObjectActions actions,
+        boolean skipOutOfScopeDeletions,
+        List<AttributeMapping> userMappings,
+        List<ScopingFilter> userScopingFilters,
+        SourceConfig source,
+        Duration cycleInterval,
+        long revision,
+        Instant updatedAt) {
+
+    static JobView of(JobConfig c) {
+        return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
+                c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
+                c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
+                c.userScopingFilters(),
+                c.source(), c.cycleInterval(), c.revision(), c.updatedAt());
+    }
+}

@@ -1,0 +1,18 @@
+package dev.provisioning.detector.cycle;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.provisioning.events.AssignmentEvent;
+
+/**
+ * What one cycle must emit, and how the source snapshot changes once those events are safely on Kafka.
+ *
+ * @param events one event per changed object
+ * @param snapshotUpserts object id to the hash of its new state
+ * @param snapshotRemovals object ids no longer in the source
+ */
+public record CyclePlan(List<AssignmentEvent> events, Map<String, String> snapshotUpserts,
+        Set<String> snapshotRemovals) {
+}

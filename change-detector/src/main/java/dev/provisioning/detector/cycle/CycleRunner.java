@@ -1,0 +1,117 @@
+package dev.provisioning.detector.cycle;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.UUID;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+
+import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.messaging.AssignmentPublisher;
+import dev.provisioning.detector.persistence.CycleRepository;
+import dev.provisioning.detector.persistence.JobRepository;
+import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.detector.source.Directory;
+import dev.provisioning.detector.source.DirectoryFileSource;
+import dev.provisioning.detector.source.DirectorySource;
+import dev.provisioning.detector.source.SourceException;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.SourceType;
+
+/**
+ * Runs one cycle of a claimed job: read the source, diff it against the snapshot, emit one event per changed object,
+ * wait for the broker to acknowledge every event, and only then move the snapshot (the watermark) and schedule the
+ * next cycle. A crash anywhere before the snapshot moves repeats the cycle; it never skips a change.
+ */
+@ApplicationScoped
+public class CycleRunner {
+
+    private static final Logger LOG = Logger.getLogger(CycleRunner.class);
+
+    private final JobRepository jobs;
+    private final CycleRepository cycles;
+    private final SnapshotRepository snapshots;
+    private final AssignmentPublisher publisher;
+    private final DetectorConfig config;
+    private final MeterRegistry registry;
+
+    public CycleRunner(JobRepository jobs, CycleRepository cycles, SnapshotRepository snapshots,
+            AssignmentPublisher publisher, DetectorConfig config, MeterRegistry registry) {
+        this.jobs = jobs;
+        this.cycles = cycles;
+        this.snapshots = snapshots;
+        this.publisher = publisher;
+        this.config = config;
+        this.registry = registry;
+    }
+
+    /** Runs a cycle for a job this replica has claimed. Never fails: errors are recorded on the cycle and the job. */
+    public Uni<Void> run(JobRow job) {
+        JobConfig jobConfig = EventChecks.job(job.config());
+        String cycleId = UUID.randomUUID().toString();
+        boolean full = job.fullCycleRequested();
+        Timer.Sample timer = Timer.start(registry);
+        LOG.infof("job %s: starting %s cycle %s", job.id(), full ? "full" : "incremental", cycleId);
+        return cycles.start(cycleId, job.id(), full)
+                .chain(() -> readSource(jobConfig))
+                .chain(directory -> snapshots.load(job.id()).map(snapshot -> CyclePlanner.plan(job.id(), cycleId, full,
+                        jobConfig.scope(), directory, snapshot, Instant.now())))
+                .chain(plan -> emit(plan)
+                        .chain(() -> snapshots.apply(job.id(), ObjectType.USER.name(), plan.snapshotUpserts(),
+                                plan.snapshotRemovals()))
+                        .chain(() -> cycles.emitted(cycleId, plan.events().size()))
+                        .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval()))
+                        .invoke(() -> {
+                            timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job", job.id()));
+                            LOG.infof("job %s: cycle %s emitted %d events", job.id(), cycleId, plan.events().size());
+                        }))
+                .onFailure().recoverWithUni(failure -> {
+                    String error = failure instanceof SourceException
+                            ? failure.getMessage()
+                            : "cycle failed: " + failure;
+                    LOG.errorf("job %s: cycle %s failed: %s", job.id(), cycleId, error);
+                    registry.counter("provisioning.detector.cycles.failed", "job", job.id()).increment();
+                    return cycles.failed(cycleId, error)
+                            .chain(() -> jobs.cycleFailed(job.id(), error, config.sourceErrorRetry()));
+                });
+    }
+
+    private Uni<Void> emit(CyclePlan plan) {
+        return Multi.createFrom().iterable(plan.events())
+                .onItem().transformToUni(event -> publisher.send(event).invoke(() -> countEmitted(event)))
+                .merge(config.emitConcurrency())
+                .collect().last().replaceWithVoid();
+    }
+
+    private void countEmitted(AssignmentEvent event) {
+        registry.counter("provisioning.detector.events.emitted", "job", event.jobId(), "change", event.change().name())
+                .increment();
+    }
+
+    private Uni<Directory> readSource(JobConfig job) {
+        DirectorySource source = sourceOf(job);
+        // reading a file is blocking: keep it off the event loop
+        return Uni.createFrom().item(source::read).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    }
+
+    static DirectorySource sourceOf(JobConfig job) {
+        if (job.source() == null || job.source().type() != SourceType.DIRECTORY_FILE) {
+            throw new SourceException("job " + job.jobId() + ": source " + (job.source() == null
+                    ? "is not configured"
+                    : job.source().type() + " is not supported by this version"));
+        }
+        return new DirectoryFileSource(Path.of(job.source().directoryFile()));
+    }
+}

@@ -1,0 +1,63 @@
+package dev.provisioning.detector.persistence;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * The {@code source_snapshot} table: the hash of each object's state as of the last cycle whose events reached Kafka.
+ * It is the directory file's watermark, and it only moves after the events are acknowledged by the broker.
+ */
+@ApplicationScoped
+public class SnapshotRepository {
+
+    private final Pool pool;
+
+    public SnapshotRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    public Uni<Map<String, String>> load(String jobId) {
+        return pool.preparedQuery("SELECT object_id, state_hash FROM source_snapshot WHERE job_id=$1")
+                .execute(Tuple.of(jobId)).map(rs -> {
+                    Map<String, String> snapshot = new HashMap<>();
+                    rs.forEach(r -> snapshot.put(r.getString(0), r.getString(1)));
+                    return snapshot;
+                });
+    }
+
+    /** Applies a cycle's snapshot changes in one transaction. */
+    public Uni<Void> apply(String jobId, String objectType, Map<String, String> upserts, Set<String> removals) {
+        List<Tuple> up = new ArrayList<>();
+        upserts.forEach((id, hash) -> up.add(Tuple.of(jobId, id, objectType, hash)));
+        List<Tuple> down = new ArrayList<>();
+        removals.forEach(id -> down.add(Tuple.of(jobId, id)));
+        return pool.withTransaction(c -> {
+            Uni<Void> ups = up.isEmpty()
+                    ? Uni.createFrom().voidItem()
+                    : c.preparedQuery(
+                            "INSERT INTO source_snapshot (job_id, object_id, object_type, state_hash, updated_at) "
+                                    + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) "
+                                    + "DO UPDATE SET state_hash = EXCLUDED.state_hash, updated_at = now()")
+                            .executeBatch(up).replaceWithVoid();
+            return ups.chain(() -> down.isEmpty()
+                    ? Uni.createFrom().voidItem()
+                    : c.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1 AND object_id=$2").executeBatch(down)
+                            .replaceWithVoid());
+        });
+    }
+
+    /** Forgets the snapshot, so the next cycle sees every object as new (restart with scope Full or Watermark). */
+    public Uni<Void> clear(String jobId) {
+        return pool.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1").execute(Tuple.of(jobId))
+                .replaceWithVoid();
+    }
+}
