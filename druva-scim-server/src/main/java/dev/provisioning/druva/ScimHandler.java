@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.ThreadLocalRandom;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -44,7 +45,7 @@ final class ScimHandler implements HttpHandler {
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String method = exchange.getRequestMethod().toUpperCase(Locale.ROOT);
             RequestLog.Entry entry = log.begin(method, exchange.getRequestURI().getRawPath(),
-                    exchange.getRequestURI().getQuery(), body);
+                    decodedQuery(exchange.getRequestURI().getRawQuery()), body);
             Response response;
             try {
                 response = process(exchange, method, body);
@@ -219,6 +220,27 @@ final class ScimHandler implements HttpHandler {
         return false;
     }
 
+    /** The query with each name and value form-decoded ({@code %22} and {@code +} too), for the log. */
+    private static String decodedQuery(String rawQuery) {
+        if (rawQuery == null) {
+            return null;
+        }
+        StringJoiner decoded = new StringJoiner("&");
+        for (String pair : rawQuery.split("&", -1)) {
+            int eq = pair.indexOf('=');
+            decoded.add(eq < 0 ? decode(pair) : decode(pair.substring(0, eq)) + "=" + decode(pair.substring(eq + 1)));
+        }
+        return decoded.toString();
+    }
+
+    private static String decode(String text) {
+        try {
+            return URLDecoder.decode(text, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return text;
+        }
+    }
+
     private static Map<String, String> queryParameters(String rawQuery) {
         Map<String, String> parameters = new HashMap<>();
         if (rawQuery == null || rawQuery.isEmpty()) {
@@ -228,8 +250,12 @@ final class ScimHandler implements HttpHandler {
             int eq = pair.indexOf('=');
             String name = eq < 0 ? pair : pair.substring(0, eq);
             String value = eq < 0 ? "" : pair.substring(eq + 1);
-            parameters.putIfAbsent(URLDecoder.decode(name, StandardCharsets.UTF_8),
-                    URLDecoder.decode(value, StandardCharsets.UTF_8));
+            try {
+                parameters.putIfAbsent(URLDecoder.decode(name, StandardCharsets.UTF_8),
+                        URLDecoder.decode(value, StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw ScimException.invalidSyntax("Malformed query parameter: " + pair);
+            }
         }
         return parameters;
     }
