@@ -3,7 +3,6 @@ package dev.provisioning.druva;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -11,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -69,7 +69,7 @@ final class Directory {
         user.email = emailOf(body.get("emails"));
         user.active = !body.has("active") || body.get("active").isNull() || bool(body.get("active"), "active");
         requireEmail(user);
-        requireUniqueUserName(user.userName, null);
+        requireUniqueUserName(user.userName);
         user.created = Instant.now();
         user.lastModified = user.created;
         users.put(user.id, user);
@@ -187,10 +187,13 @@ final class Directory {
         node.put("id", u.id);
         putIfPresent(node, "externalId", u.externalId);
         node.put("userName", u.userName);
-        ObjectNode name = node.putObject("name");
+        ObjectNode name = Json.MAPPER.createObjectNode();
         putIfPresent(name, "givenName", u.givenName);
         putIfPresent(name, "familyName", u.familyName);
         putIfPresent(name, "formatted", u.formatted);
+        if (!name.isEmpty()) {
+            node.set("name", name);
+        }
         putIfPresent(node, "displayName", u.displayName);
         node.put("active", u.active);
         node.putArray("emails").addObject().put("value", u.email).put("type", "work").put("primary", true);
@@ -211,9 +214,8 @@ final class Directory {
         return ScimException.notFound("User " + id + " not found");
     }
 
-    private void requireUniqueUserName(String userName, String exceptId) {
-        String existing = userIdsByUserName.get(key(userName));
-        if (existing != null && !existing.equals(exceptId)) {
+    private void requireUniqueUserName(String userName) {
+        if (userIdsByUserName.containsKey(key(userName))) {
             throw ScimException.uniqueness("A user with userName '" + userName + "' already exists");
         }
     }
@@ -435,15 +437,14 @@ final class Directory {
     // ---------------------------------------------------------------- helpers
 
     private static <T> ObjectNode listResponse(Collection<T> all, Predicate<T> matches, int startIndex, int count,
-            java.util.function.Function<T, ObjectNode> render) {
+            Function<T, ObjectNode> render) {
         int start = Math.max(1, startIndex);
         int size = Math.max(0, Math.min(count, MAX_COUNT));
         ObjectNode list = Json.MAPPER.createObjectNode();
         list.putArray("schemas").add(LIST_RESPONSE_SCHEMA);
         ArrayNode resources = Json.MAPPER.createArrayNode();
         int total = 0;
-        for (Iterator<T> it = all.iterator(); it.hasNext();) {
-            T item = it.next();
+        for (T item : all) {
             if (!matches.test(item)) {
                 continue;
             }

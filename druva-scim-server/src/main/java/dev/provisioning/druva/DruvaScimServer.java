@@ -49,9 +49,9 @@ public final class DruvaScimServer implements AutoCloseable {
     private volatile TokenBucket bucket;
 
     private DruvaScimServer(Options options) throws IOException {
-        this.settings = new AtomicReference<>(options);
         this.bucket = new TokenBucket(options.rateLimitPerSecond());
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 512);
+        this.settings = new AtomicReference<>(options.port(http.getAddress().getPort()));
         String host = options.host().equals("0.0.0.0") || options.host().equals("::")
                 ? "127.0.0.1"
                 : options.host();
@@ -111,7 +111,7 @@ public final class DruvaScimServer implements AutoCloseable {
         bucket = new TokenBucket(settings.get().rateLimitPerSecond());
     }
 
-    /** The current settings. */
+    /** The current settings; {@link Options#port()} is the bound port. */
     public Options settings() {
         return settings.get();
     }

@@ -27,6 +27,8 @@ class ScimUsersTest {
     @Test
     void baseUrlIsTheTenantUrl() {
         assertThat(server.baseUrl()).isEqualTo("http://127.0.0.1:" + server.port() + "/insync/scim");
+        assertThat(server.port()).isPositive();
+        assertThat(server.settings().port()).isEqualTo(server.port());
     }
 
     @Test
