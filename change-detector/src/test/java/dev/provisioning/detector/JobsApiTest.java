@@ -1,0 +1,197 @@
+package dev.provisioning.detector;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.notNullValue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.Topics;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+class JobsApiTest {
+
+    static final String TOKEN = "druva-secret-token-" + System.nanoTime();
+    static TopicClient kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void anInvalidJobIsRefusedWithEveryBadFieldNamed() {
+        given().contentType(ContentType.JSON)
+                .body(Map.of("tenantUrl", "ftp://druva", "notifyOnFailure", true, "notificationEmail", "not-an-address",
+                        "scope", "SOME", "source", Map.of("type", "DIRECTORY_FILE")))
+                .post("/jobs")
+                .then().statusCode(400)
+                .body("title", equalTo("Invalid job configuration"))
+                .body("errors.field",
+                        containsInAnyOrder("name", "tenantUrl", "secretToken", "notificationEmail", "scope",
+                                "source.directoryFile"));
+    }
+
+    @Test
+    void aStartedJobEmitsOneEventPerAssignedUserThenOnlyChanges(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, directory("Ann"));
+
+        String jobId = given().contentType(ContentType.JSON).body(job(file, "On")).post("/jobs")
+                .then().statusCode(201)
+                .body("secretTokenConfigured", equalTo(true))
+                .body("$", not(org.hamcrest.Matchers.hasKey("secretToken")))
+                .extract().path("id");
+
+        List<AssignmentEvent> first = events(jobId, 2);
+        assertThat(first).extracting(AssignmentEvent::objectId).containsExactlyInAnyOrder("u1", "u2");
+        assertThat(first).allSatisfy(e -> assertThat(e.change()).isEqualTo(ChangeKind.ADDED));
+        AssignmentEvent viaGroup = first.stream().filter(e -> e.objectId().equals("u2")).findFirst().orElseThrow();
+        assertThat(viaGroup.assignments()).singleElement().satisfies(a -> assertThat(a.viaGroupId()).isEqualTo("g1"));
+
+        // the next incremental cycle picks up only the renamed user
+        Files.writeString(file, directory("Annie"));
+        List<AssignmentEvent> all = events(jobId, 3);
+        AssignmentEvent change = all.get(2);
+        assertThat(change.objectId()).isEqualTo("u1");
+        assertThat(change.change()).isEqualTo(ChangeKind.UPDATED);
+        assertThat(change.attributes()).containsEntry("displayName", "Annie");
+        assertThat(change.cycleId()).isNotEqualTo(first.get(0).cycleId());
+
+        // the token is in no API answer and on the jobs topic only encrypted
+        given().get("/jobs/" + jobId).then().statusCode(200).body(not(org.hamcrest.Matchers.containsString(TOKEN)));
+        List<ConsumerRecord<String, String>> configs = kafka.readAll(Topics.JOBS, r -> jobId.equals(r.key()));
+        assertThat(configs).isNotEmpty().allSatisfy(r -> assertThat(r.value()).doesNotContain(TOKEN));
+    }
+
+    @Test
+    void resultsMakeTheCycleProgressAndAreCountedOnce(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, directory("Ann"));
+        String jobId = given().contentType(ContentType.JSON).body(job(file, "On")).post("/jobs").then().statusCode(201)
+                .extract().path("id");
+        List<AssignmentEvent> events = events(jobId, 2);
+
+        for (AssignmentEvent e : events) {
+            ProvisioningResult result = result(e, e.objectId().equals("u1")
+                    ? ProvisioningStatus.Success
+                    : ProvisioningStatus.Failure);
+            kafka.send(Topics.RESULTS, result.key(), Json.write(result));
+            kafka.send(Topics.RESULTS, result.key(), Json.write(result)); // redelivered
+        }
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .statusCode(200)
+                .body("currentCycle.status", equalTo("COMPLETED"))
+                .body("currentCycle.progressPercent", equalTo(100))
+                .body("currentCycle.summary.created", equalTo(1))
+                .body("currentCycle.summary.failed", equalTo(1)));
+        given().get("/jobs/" + jobId + "/logs?status=Failure").then().statusCode(200)
+                .body("size()", equalTo(1))
+                .body("[0].sourceId", equalTo("u2"))
+                .body("[0].errorCode", equalTo("MandatoryFieldsMissing"));
+    }
+
+    @Test
+    void aMissingDirectoryFileIsReportedOnTheJob() {
+        String jobId = given().contentType(ContentType.JSON).body(job(Path.of("/nonexistent/directory.json"), "On"))
+                .post("/jobs").then().statusCode(201).extract().path("id");
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("lastError", equalTo("directory file /nonexistent/directory.json does not exist"))
+                .body("currentCycle.status", equalTo("FAILED")));
+    }
+
+    @Test
+    void aMalformedResultGoesToTheDeadLetterTopicAndTheServiceKeepsWorking() {
+        String key = "malformed-" + System.nanoTime();
+        kafka.send(Topics.RESULTS, key, "{\"schemaVersion\":1,\"resultId\":\"x\"}");
+
+        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.RESULTS),
+                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+        assertThat(dead).hasSize(1);
+        String reason = new String(dead.get(0).headers().lastHeader("dead-letter-reason").value());
+        assertThat(reason).contains("field 'jobId' is required");
+        given().get("/q/health/live").then().statusCode(200);
+    }
+
+    @Test
+    void healthMetricsAndOpenApiAreExposed() {
+        given().get("/q/health").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
+                .body("paths.keySet()", hasItem("/jobs/{id}/status"));
+    }
+
+    private List<AssignmentEvent> events(String jobId, int count) {
+        List<ConsumerRecord<String, String>> records = kafka.read(Topics.ASSIGNMENTS,
+                r -> r.key() != null && r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(60));
+        assertThat(records).as("assignment events of job " + jobId).hasSize(count);
+        return records.stream().map(r -> EventChecks.assignment(r.value())).toList();
+    }
+
+    private static ProvisioningResult result(AssignmentEvent e, ProvisioningStatus status) {
+        return new ProvisioningResult(1, ProvisioningResult.idOf(e.jobId(), e.objectId(), e.cycleId(), e.eventId()),
+                e.jobId(), e.cycleId(), e.eventId(), ObjectType.USER, e.objectId(), null, e.displayName(),
+                ProvisioningAction.Create, status,
+                status == ProvisioningStatus.Failure ? "MandatoryFieldsMissing" : null,
+                null, null, 1, 5, List.of(), "test", Instant.now());
+    }
+
+    private static Map<String, Object> job(Path file, String status) {
+        return Map.of("name", "Druva test", "tenantUrl", "https://apis.druva.test/insync/scim", "secretToken", TOKEN,
+                "notificationEmail", "admin@example.test", "notifyOnFailure", true, "provisioningStatus", status,
+                "cycleInterval", "PT5S", "source", Map.of("type", "DIRECTORY_FILE", "directoryFile", file.toString()));
+    }
+
+    private static String directory(String firstName) {
+        return """
+                {"users": [
+                  {"id": "u1", "userPrincipalName": "ann@x.test", "mail": "ann@x.test", "displayName": "%s", "accountEnabled": true},
+                  {"id": "u2", "userPrincipalName": "bob@x.test", "displayName": "Bob", "accountEnabled": true},
+                  {"id": "u3", "userPrincipalName": "cy@x.test", "displayName": "Cy", "accountEnabled": true}],
+                 "groups": [{"id": "g1", "displayName": "Sales", "members": ["u2"]}],
+                 "assignments": [
+                   {"principalId": "u1", "principalType": "User", "appRoleId": "r1"},
+                   {"principalId": "g1", "principalType": "Group", "appRoleId": "r1"}]}
+                """
+                .formatted(firstName);
+    }
+}

@@ -1,0 +1,104 @@
+package dev.provisioning.localstack;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * A small client for tests and the launcher: sends string records and reads a topic from the beginning. The broker may
+ * be shared by many tests, so readers select their own records with a predicate (unique job ids).
+ */
+public final class TopicClient implements AutoCloseable {
+
+    private final String bootstrapServers;
+    private final KafkaProducer<String, String> producer;
+
+    public TopicClient(String bootstrapServers) {
+        this.bootstrapServers = bootstrapServers;
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    /** Sends a record and waits for the broker's ack. */
+    public void send(String topic, String key, String value) {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot send to " + topic, e);
+        }
+    }
+
+    /**
+     * Reads {@code topic} from the beginning until {@code count} records match, or the timeout passes; returns the
+     * matching records (possibly fewer than asked for).
+     */
+    public List<ConsumerRecord<String, String>> read(String topic, Predicate<ConsumerRecord<String, String>> filter,
+            int count, Duration timeout) {
+        List<ConsumerRecord<String, String>> matched = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (matched.size() < count && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (filter.test(r)) {
+                        matched.add(r);
+                    }
+                }
+            }
+        }
+        return matched;
+    }
+
+    /** Every record of {@code topic} present now that matches, read from the beginning until the end offsets. */
+    public List<ConsumerRecord<String, String>> readAll(String topic,
+            Predicate<ConsumerRecord<String, String>> filter) {
+        List<ConsumerRecord<String, String>> matched = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = consumer()) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline
+                    && partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                    if (filter.test(r)) {
+                        matched.add(r);
+                    }
+                }
+            }
+        }
+        return matched;
+    }
+
+    private KafkaConsumer<String, String> consumer() {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "topic-client-" + UUID.randomUUID());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        return new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());
+    }
+
+    @Override
+    public void close() {
+        producer.close(Duration.ofSeconds(5));
+    }
+}
