@@ -1,0 +1,301 @@
+package dev.provisioning.mapping;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.provisioning.events.Assignment;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.ErrorCodes;
+import dev.provisioning.events.MatchingAttribute;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.MappingType;
+import dev.provisioning.events.job.ProvisioningScope;
+import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.mapping.expression.EvaluationContext;
+import dev.provisioning.mapping.expression.EvaluationException;
+import dev.provisioning.mapping.expression.Expression;
+import dev.provisioning.mapping.expression.Values;
+import dev.provisioning.mapping.scoping.ScopeResult;
+import dev.provisioning.mapping.scoping.ScopingFilters;
+
+/**
+ * A job's mappings, scoping filters and entitlement rules, compiled once by {@link MappingEngine#compile}. Immutable and
+ * thread-safe: {@link #evaluateUser} may be called from any number of threads.
+ *
+ * <h2>Decision rules, in order</h2>
+ * <ol>
+ * <li>Not a user: {@code Skip(NotAUser)}.</li>
+ * <li>{@code HARD_DELETED}: {@code Delete}, or {@code Skip(ActionDisabledByJob)} when the Delete action is off.</li>
+ * <li>{@code IsSoftDeleted} is computed: true when the user is soft-deleted ({@code SOFT_DELETED}, code
+ * {@code OutOfScope}), unassigned (scope "assigned only" and no assignment, code {@code NotEffectivelyEntitled}), only
+ * Default Access (scope "assigned only" with {@code skipNotEffectivelyEntitled}, code {@code NotEffectivelyEntitled}),
+ * disabled ({@code accountEnabled=false}, code {@code SourceObjectDisabled}) or outside the scoping filters (code
+ * {@code OutOfScope}). Under scope "all users" assignments are not required and the Default Access rule does not
+ * apply.</li>
+ * <li>When IsSoftDeleted is true the user is deprovisioned: {@code Disable(code)}, which never creates. Exceptions,
+ * following Microsoft's "deprovisioning events" table (how-provisioning-works): with {@code skipOutOfScopeDeletions}
+ * nothing is done for any of these cases ({@code Skip(code)}), since Entra documents that flag as the way to leave
+ * unassigned, soft-deleted and blocked users alone, not only users outside the filters; when no mapping references
+ * {@code IsSoftDeleted}, nothing is done either ({@code Skip(code)}), as Entra only disables through that mapping;
+ * when the Update action is off, {@code Skip(ActionDisabledByJob)}. If the user is only out of scope because a
+ * regular expression ran out of budget, {@code Fail(ScopingEvaluationFailed)}: nothing is disabled on an inconclusive
+ * result.</li>
+ * <li>Otherwise the mappings are evaluated (IsSoftDeleted false): {@code Upsert}, or {@code Fail(MandatoryFieldsMissing)}
+ * when {@code userName} or the work email has no value, or {@code Fail(ExpressionEvaluationFailed)}. When both Create
+ * and Update are off: {@code Skip(ActionDisabledByJob)}. When only one is off the writer applies it
+ * ({@link #actions()}), since only it knows whether the user exists.</li>
+ * </ol>
+ */
+public final class CompiledJob {
+
+    /** Entra's virtual source attribute: true when the user is unassigned, out of scope, soft-deleted or disabled. */
+    public static final String IS_SOFT_DELETED = "IsSoftDeleted";
+    /** Virtual source attribute: the app role ids assigned to the user (Default Access excluded). */
+    public static final String APP_ROLE_ASSIGNMENTS = "appRoleAssignments";
+    /** Virtual source attribute: the source object id, when the event's attributes do not carry it. */
+    public static final String OBJECT_ID = "objectId";
+
+    private static final Set<String> BOOLEAN_TARGETS = Set.of("active");
+
+    private final String jobId;
+    private final ProvisioningScope scope;
+    private final boolean skipNotEffectivelyEntitled;
+    private final boolean skipOutOfScopeDeletions;
+    private final TargetObjectActions actions;
+    private final List<CompiledMapping> mappings;
+    private final List<CompiledMapping> matching;
+    private final ScopingFilters filters;
+    private final boolean softDeleteMapped;
+    private final Set<String> redactedTargets;
+    private final Clock clock;
+
+    CompiledJob(JobConfig config, List<CompiledMapping> mappings, ScopingFilters filters, Clock clock) {
+        this.jobId = config.jobId();
+        this.scope = config.scope();
+        this.skipNotEffectivelyEntitled = config.skipNotEffectivelyEntitled();
+        this.skipOutOfScopeDeletions = config.skipOutOfScopeDeletions();
+        this.actions = config.actions();
+        this.mappings = List.copyOf(mappings);
+        this.matching = mappings.stream().filter(m -> m.matchingPrecedence() > 0)
+                .sorted(Comparator.comparingInt(CompiledMapping::matchingPrecedence)).toList();
+        this.filters = filters;
+        this.softDeleteMapped = mappings.stream().anyMatch(m -> references(m, IS_SOFT_DELETED));
+        this.redactedTargets = Set.copyOf(mappings.stream()
+                .filter(m -> m.expression() != null && m.expression().functions().contains("Redact"))
+                .map(CompiledMapping::target).toList());
+        this.clock = clock;
+    }
+
+    /** Whether a SCIM target attribute is a boolean ({@code active}, {@code ...primary}). */
+    static boolean isBooleanTarget(String target) {
+        String t = target == null ? "" : target.trim();
+        return BOOLEAN_TARGETS.contains(t) || t.endsWith(".primary");
+    }
+
+    private static boolean references(CompiledMapping m, String attribute) {
+        if (m.type() == MappingType.DIRECT) {
+            return attribute.equalsIgnoreCase(m.source().trim());
+        }
+        return m.expression() != null
+                && m.expression().attributes().stream().anyMatch(a -> a.equalsIgnoreCase(attribute));
+    }
+
+    /** The job this was compiled from. */
+    public String jobId() {
+        return jobId;
+    }
+
+    /** The job's target object actions: the writer checks {@code create}/{@code update} for an {@code Upsert}. */
+    public TargetObjectActions actions() {
+        return actions;
+    }
+
+    /** Target attributes whose values must show as {@code [Redact]} in provisioning logs (their mapping uses Redact). */
+    public Set<String> redactedTargets() {
+        return redactedTargets;
+    }
+
+    /** The target attributes used for matching, precedence 1 first. */
+    public List<String> matchingTargets() {
+        return matching.stream().map(CompiledMapping::target).toList();
+    }
+
+    /** Decides what to do in the target for one user. Pure and thread-safe; see the class comment for the rules. */
+    public Decision evaluateUser(AssignmentEvent event) {
+        if (event.objectType() != null && event.objectType() != ObjectType.USER) {
+            return new Decision.Skip(ReasonCodes.NOT_A_USER, "not a user: " + event.objectType());
+        }
+        if (event.change() == ChangeKind.HARD_DELETED) {
+            return actions.delete()
+                    ? new Decision.Delete("deleted in the source")
+                    : new Decision.Skip(ErrorCodes.ACTION_DISABLED,
+                            "deleted in the source, but the Delete action is off");
+        }
+        Map<String, Object> attributes = event.attributes();
+
+        String code = null;
+        String reason = null;
+        boolean inconclusive = false;
+        if (event.change() == ChangeKind.SOFT_DELETED) {
+            code = ErrorCodes.OUT_OF_SCOPE;
+            reason = "soft-deleted in the source";
+        } else if (scope == ProvisioningScope.ASSIGNED_ONLY && event.assignments().isEmpty()) {
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
+            reason = "not assigned to the application";
+        } else if (scope == ProvisioningScope.ASSIGNED_ONLY && skipNotEffectivelyEntitled
+                && event.assignments().stream().allMatch(Assignment::isDefaultAccess)) {
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
+            reason = "not effectively entitled: the only assignment is Default Access";
+        } else if (Boolean.FALSE.equals(Values.asBoolean(ScopingFilters.lookup(attributes, "accountEnabled")))) {
+            code = ErrorCodes.SOURCE_DISABLED;
+            reason = "disabled in the source (accountEnabled=false)";
+        } else {
+            ScopeResult scoped = filters.evaluate(attributes);
+            if (!scoped.inScope()) {
+                code = ErrorCodes.OUT_OF_SCOPE;
+                reason = scoped.reason();
+                inconclusive = scoped.inconclusive();
+            }
+        }
+        if (code != null) {
+            return deprovision(code, reason, inconclusive);
+        }
+        if (!actions.create() && !actions.update()) {
+            return new Decision.Skip(ErrorCodes.ACTION_DISABLED, "the Create and Update actions are both off");
+        }
+        return map(event);
+    }
+
+    private Decision deprovision(String code, String reason, boolean inconclusive) {
+        if (skipOutOfScopeDeletions) {
+            return new Decision.Skip(code, reason + "; not disabled because SkipOutOfScopeDeletions is on");
+        }
+        if (!softDeleteMapped) {
+            return new Decision.Skip(code, reason + "; not disabled because no mapping uses " + IS_SOFT_DELETED);
+        }
+        if (!actions.update()) {
+            return new Decision.Skip(ErrorCodes.ACTION_DISABLED,
+                    reason + "; not disabled because the Update action is off");
+        }
+        if (inconclusive) {
+            return new Decision.Fail(ReasonCodes.SCOPING_EVALUATION_FAILED, reason);
+        }
+        return new Decision.Disable(code, reason);
+    }
+
+    private Decision map(AssignmentEvent event) {
+        Context context = new Context(event, clock);
+        Map<String, Object> attributes = new HashMap<>();
+        Map<String, Object> createOnly = new HashMap<>();
+        for (CompiledMapping m : mappings) {
+            Object value;
+            try {
+                value = switch (m.type()) {
+                    case DIRECT -> context.attribute(m.source());
+                    case CONSTANT -> m.source();
+                    case EXPRESSION -> m.expression().evaluate(context);
+                    case NONE -> null;
+                };
+            } catch (EvaluationException e) {
+                return new Decision.Fail(ReasonCodes.EXPRESSION_EVALUATION_FAILED,
+                        "userMappings[" + m.index() + "] (" + m.target() + "): " + e.getMessage());
+            }
+            if (value == Expression.IGNORE) {
+                continue;
+            }
+            if (value == null) {
+                if (m.defaultValue() != null) {
+                    createOnly.put(m.target(), m.defaultValue());
+                }
+                continue;
+            }
+            if (m.booleanTarget()) {
+                Boolean b = Values.asBoolean(value);
+                if (b == null) {
+                    return new Decision.Fail(ReasonCodes.EXPRESSION_EVALUATION_FAILED, "userMappings[" + m.index()
+                            + "] (" + m.target() + "): expected True or False, found '" + Values.str(value) + "'");
+                }
+                value = b;
+            } else if (value instanceof java.time.OffsetDateTime) {
+                value = Values.str(value);
+            }
+            (m.createOnly() ? createOnly : attributes).put(m.target(), value);
+        }
+        List<String> missing = null;
+        for (String target : DruvaDefaults.MANDATORY_TARGETS) {
+            if (isBlank(attributes.get(target)) && isBlank(createOnly.get(target))) {
+                if (missing == null) {
+                    missing = new ArrayList<>(2);
+                }
+                missing.add(target);
+            }
+        }
+        if (missing != null) {
+            missing.sort(null);
+            return new Decision.Fail(ErrorCodes.MANDATORY_FIELDS_MISSING,
+                    "Druva requires " + String.join(" and ", missing) + ", which "
+                            + (missing.size() == 1 ? "has" : "have")
+                            + " no value for this user");
+        }
+        List<MatchingAttribute> match = new ArrayList<>(matching.size());
+        for (CompiledMapping m : matching) {
+            Object value = attributes.get(m.target());
+            if (value == null) {
+                value = createOnly.get(m.target());
+            }
+            if (value != null) {
+                match.add(new MatchingAttribute(m.target(), Values.str(value), m.matchingPrecedence()));
+            }
+        }
+        return new Decision.Upsert(attributes, createOnly, match);
+    }
+
+    private static boolean isBlank(Object value) {
+        return value == null || (value instanceof String s && s.isBlank());
+    }
+
+    /** The attributes an expression sees: the event's, plus the virtual ones. One per evaluation. */
+    private static final class Context implements EvaluationContext {
+
+        private final AssignmentEvent event;
+        private final Clock clock;
+
+        Context(AssignmentEvent event, Clock clock) {
+            this.event = event;
+            this.clock = clock;
+        }
+
+        @Override
+        public Object attribute(String name) {
+            Object value = ScopingFilters.lookup(event.attributes(), name);
+            if (value != null) {
+                return value;
+            }
+            if (IS_SOFT_DELETED.equalsIgnoreCase(name)) {
+                // Only users in scope are mapped, so IsSoftDeleted is false here.
+                return Boolean.FALSE;
+            }
+            if (APP_ROLE_ASSIGNMENTS.equalsIgnoreCase(name)) {
+                List<String> roles = event.assignments().stream().filter(a -> !a.isDefaultAccess())
+                        .map(Assignment::appRoleId).distinct().toList();
+                return roles.isEmpty() ? null : roles;
+            }
+            if (OBJECT_ID.equalsIgnoreCase(name)) {
+                return event.objectId();
+            }
+            return null;
+        }
+
+        @Override
+        public Clock clock() {
+            return clock;
+        }
+    }
+}
