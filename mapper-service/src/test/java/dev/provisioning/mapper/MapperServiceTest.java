@@ -1,0 +1,167 @@
+package dev.provisioning.mapper;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.provisioning.events.Assignment;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.OperationKind;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.Topics;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+@QuarkusTest
+@QuarkusTestResource(LocalStackTestResource.class)
+class MapperServiceTest {
+
+    static TopicClient kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void entitledUserWithEmailBecomesAnUpsertWithTheDruvaDefaultMapping() {
+        String jobId = publishJob();
+        AssignmentEvent event = event(jobId, "u1", Map.of("userPrincipalName", "ann@x.test", "mail", "ann@x.test",
+                "givenName", "Ann", "surname", "Lee", "displayName", "Ann Lee", "accountEnabled", true, "mailNickname",
+                "ann"), List.of(new Assignment("role-user", null)));
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        ScimOperation op = operations(jobId, 1).get(0);
+        assertThat(op.kind()).isEqualTo(OperationKind.UPSERT);
+        assertThat(op.operationId()).isEqualTo(event.eventId());
+        assertThat(op.attributes()).containsEntry("userName", "ann@x.test")
+                .containsEntry("emails[type eq \"work\"].value", "ann@x.test")
+                .containsEntry("name.givenName", "Ann").containsEntry("name.familyName", "Lee")
+                .containsEntry("active", true).containsEntry("externalId", "ann");
+        assertThat(op.matching()).first().satisfies(m -> {
+            assertThat(m.targetAttribute()).isEqualTo("userName");
+            assertThat(m.value()).isEqualTo("ann@x.test");
+        });
+    }
+
+    @Test
+    void userWithoutEmailFailsWithMandatoryFieldsMissingAndNothingIsSent() {
+        String jobId = publishJob();
+        AssignmentEvent event = event(jobId, "u2", Map.of("userPrincipalName", "bob@x.test", "accountEnabled", true),
+                List.of(new Assignment("role-user", null)));
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        ProvisioningResult result = results(jobId, 1).get(0);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
+        assertThat(result.errorCode()).isEqualTo("MandatoryFieldsMissing");
+        assertThat(result.resultId()).isEqualTo(ProvisioningResult.idOf(jobId, "u2", event.cycleId(), event.eventId()));
+        assertThat(kafka.readAll(Topics.OPERATIONS, r -> r.key().startsWith(jobId + "/"))).isEmpty();
+    }
+
+    @Test
+    void defaultAccessOnlyUserIsADisableForTheWriterToSkipWhenUnmanaged() {
+        String jobId = publishJob();
+        AssignmentEvent event = event(jobId, "u3", Map.of("userPrincipalName", "cy@x.test", "mail", "cy@x.test",
+                "accountEnabled", true), List.of(new Assignment(Assignment.DEFAULT_ACCESS, null)));
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        ScimOperation op = operations(jobId, 1).get(0);
+        assertThat(op.kind()).isEqualTo(OperationKind.DISABLE);
+        assertThat(op.reasonCode()).isEqualTo("NotEffectivelyEntitled");
+    }
+
+    @Test
+    void anEventArrivingBeforeItsJobWaitsForTheJobConfiguration() {
+        String jobId = "job-" + UUID.randomUUID();
+        AssignmentEvent event = event(jobId, "u4", Map.of("userPrincipalName", "d@x.test", "mail", "d@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        publishJob(jobId);
+
+        assertThat(operations(jobId, 1)).singleElement().extracting(ScimOperation::kind)
+                .isEqualTo(OperationKind.UPSERT);
+    }
+
+    @Test
+    void aMalformedEventGoesToTheDeadLetterTopicWithItsReasonAndProcessingGoesOn() {
+        String jobId = publishJob();
+        String key = jobId + "/broken";
+        kafka.send(Topics.ASSIGNMENTS, key, "{\"schemaVersion\": 1, \"eventId\": \"e\"");
+        AssignmentEvent good = event(jobId, "u5", Map.of("userPrincipalName", "e@x.test", "mail", "e@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+        kafka.send(Topics.ASSIGNMENTS, good.key(), Json.write(good));
+
+        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
+                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+        assertThat(dead).hasSize(1);
+        assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
+                .startsWith("AssignmentEvent: ");
+        assertThat(operations(jobId, 1)).hasSize(1);
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(200);
+    }
+
+    private static List<ScimOperation> operations(String jobId, int count) {
+        var records = kafka.read(Topics.OPERATIONS, r -> r.key().startsWith(jobId + "/"), count,
+                Duration.ofSeconds(30));
+        assertThat(records).hasSize(count);
+        return records.stream().map(r -> EventChecks.operation(r.value())).toList();
+    }
+
+    private static List<ProvisioningResult> results(String jobId, int count) {
+        var records = kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(30));
+        assertThat(records).hasSize(count);
+        return records.stream().map(r -> EventChecks.result(r.value())).toList();
+    }
+
+    private static String publishJob() {
+        return publishJob("job-" + UUID.randomUUID());
+    }
+
+    private static String publishJob(String jobId) {
+        SecretCipher cipher = SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey());
+        JobConfig job = new JobConfig(JobConfig.SCHEMA_VERSION, jobId, "Druva", JobState.ACTIVE,
+                "http://127.0.0.1:1/scim", cipher.encrypt("t"), "admin@x.test", true, null, true, null, null, false,
+                null, null, null, null, 1, Instant.now());
+        kafka.send(Topics.JOBS, jobId, Json.write(job));
+        return jobId;
+    }
+
+    private static AssignmentEvent event(String jobId, String userId, Map<String, Object> attributes,
+            List<Assignment> assignments) {
+        String cycle = "cycle-1";
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, cycle, true,
+                ObjectType.USER, userId, ChangeKind.ADDED, attributes, assignments, List.of(), Instant.now());
+    }
+}
