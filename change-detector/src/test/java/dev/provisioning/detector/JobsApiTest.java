@@ -69,6 +69,19 @@ class JobsApiTest {
     }
 
     @Test
+    void aJobWithAnInvalidExpressionIsRefusedWithTheFieldAndPosition() {
+        Map<String, Object> job = new java.util.HashMap<>(job(Path.of("/tmp/d.json"), "Off"));
+        job.put("userMappings", List.of(
+                Map.of("type", "DIRECT", "source", "userPrincipalName", "target", "userName", "matchingPrecedence", 1),
+                Map.of("type", "EXPRESSION", "source", "Join(\",\", [givenName]", "target", "displayName")));
+
+        given().contentType(ContentType.JSON).body(job).post("/jobs")
+                .then().statusCode(400)
+                .body("errors[0].field", equalTo("userMappings[1].source"))
+                .body("errors[0].message", org.hamcrest.Matchers.containsString("position"));
+    }
+
+    @Test
     void aStartedJobEmitsOneEventPerAssignedUserThenOnlyChanges(@org.junit.jupiter.api.io.TempDir Path dir)
             throws Exception {
         Path file = dir.resolve("directory.json");

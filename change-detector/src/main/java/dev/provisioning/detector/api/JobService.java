@@ -36,6 +36,7 @@ import dev.provisioning.events.job.ProvisioningScope;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.SourceType;
+import dev.provisioning.mapping.MappingEngine;
 
 /**
  * Creates, changes and reads jobs. Every change is published on {@code provisioning.jobs} before it is stored, so the
@@ -78,6 +79,10 @@ public class JobService {
         }
         String id = UUID.randomUUID().toString();
         JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), 1);
+        errors = mappingErrors(config);
+        if (!errors.isEmpty()) {
+            return Uni.createFrom().failure(new InvalidJobException(errors));
+        }
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         JobRow row = new JobRow(id, config.name(), config.state().name(), Json.write(config), 1,
                 config.state() == JobState.ACTIVE ? now : null, true, null, null, now, now);
@@ -98,6 +103,10 @@ public class JobService {
                     ? old.secretToken()
                     : cipher.encrypt(request.secretToken());
             JobConfig config = toConfig(id, request, token, old.revision() + 1);
+            List<FieldError> mappingErrors = mappingErrors(config);
+            if (!mappingErrors.isEmpty()) {
+                return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
+            }
             boolean full = !config.userMappings().equals(old.userMappings())
                     || !config.userScopingFilters().equals(old.userScopingFilters()) || config.scope() != old.scope();
             return publisher.publish(config)
@@ -213,6 +222,11 @@ public class JobService {
                 new SourceConfig(SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT)),
                         r.source().directoryFile()),
                 r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), revision, Instant.now());
+    }
+
+    /** The mapper's own validation of mappings and scoping filters, so nothing invalid reaches the pipeline. */
+    private static List<FieldError> mappingErrors(JobConfig config) {
+        return MappingEngine.validate(config).stream().map(e -> new FieldError(e.field(), e.message())).toList();
     }
 
     private static String blankToNull(String s) {
