@@ -113,7 +113,7 @@ final class Parser {
         }
         String name = text.substring(pos, close).trim();
         if (name.isEmpty()) {
-            throw error("expected an attribute name between '[' and ']'");
+            throw new ExpressionParseException(start + 1, "expected an attribute name between '[' and ']'");
         }
         pos = close + 1;
         return new Node.Attribute(name, start + 1);

@@ -1,0 +1,14 @@
+/**
+ * The mapping engine: Entra's user attribute mappings, scoping filters and entitlement rules for a Druva job, in plain
+ * Java.
+ *
+ * <pre>
+ * List&lt;ConfigError&gt; errors = MappingEngine.validate(jobConfig); // job API, on save
+ * CompiledJob job = MappingEngine.compile(jobConfig);            // once per job revision
+ * Decision decision = job.evaluateUser(assignmentEvent);          // per user, any thread
+ * </pre>
+ *
+ * Sub-packages: {@code expression} (the expression language's parser and functions), {@code scoping} (scoping
+ * filters), {@code regex} (regular expressions with a bounded amount of work).
+ */
+package dev.provisioning.mapping;
