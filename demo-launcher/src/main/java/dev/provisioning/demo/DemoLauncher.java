@@ -1,0 +1,194 @@
+package dev.provisioning.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.provisioning.druva.DruvaScimServer;
+
+/**
+ * The run command: starts the whole system on the embedded default, provisions the demo directory into the
+ * Druva-compatible server, prints progress and a summary, then keeps running (incremental cycles pick up edits to the
+ * directory file) until Ctrl-C.
+ *
+ * <p>
+ * Options: {@code --directory FILE} (default: the shipped demo directory, copied to
+ * {@code demo-launcher/target/demo/directory.json}), {@code --latency-ms N} (Druva's simulated latency, default 50),
+ * {@code --exit} (stop after the first cycle's summary).
+ */
+public final class DemoLauncher {
+
+    private final PrintStream out;
+
+    DemoLauncher(PrintStream out) {
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = parse(args);
+        new DemoLauncher(System.out).run(options);
+    }
+
+    void run(Map<String, String> options) throws Exception {
+        long started = System.nanoTime();
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/demo");
+        Path directory = options.containsKey("directory")
+                ? Path.of(options.get("directory")).toAbsolutePath()
+                : extractDemoDirectory(work.resolve("directory.json"));
+        int latency = Integer.parseInt(options.getOrDefault("latency-ms", "50"));
+
+        out.println(
+                "Starting Kafka (KRaft), PostgreSQL, SMTP, the Druva-compatible SCIM server and the four services...");
+        LocalSystem system = LocalSystem.start(home, work.resolve("logs"),
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(latency)), demoEnvironment());
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            out.println("\nStopping...");
+            system.close();
+            stopped.countDown();
+        }, "demo-stop"));
+        out.printf("Ready in %.1f s. Logs in %s%n", seconds(started), work.resolve("logs"));
+        out.printf("  jobs API        %s/jobs   (OpenAPI: %s/q/openapi)%n", system.service("change-detector").url(),
+                system.service("change-detector").url());
+        out.printf("  Druva (local)   %s   (inspect: %s/_admin/users)%n", system.druva().baseUrl(),
+                system.druva().baseUrl().replace(DruvaScimServer.BASE_PATH, ""));
+        out.printf("  metrics         %s/q/metrics (each service)%n", system.service("scim-writer").url());
+
+        Map<String, Object> job = new LinkedHashMap<>();
+        job.put("name", "Druva (demo)");
+        job.put("tenantUrl", system.druva().baseUrl());
+        job.put("secretToken", system.druvaToken());
+        job.put("notificationEmail", "admin@contoso.example");
+        job.put("notifyOnFailure", true);
+        job.put("provisioningStatus", "On");
+        job.put("cycleInterval", "PT30S");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
+        JobsClient jobs = system.jobs();
+        long provisioningStarted = System.nanoTime();
+        String jobId = jobs.create(job);
+        out.printf("Created job %s: provisioning %s%n", jobId, directory);
+
+        JsonNode cycle = awaitCycle(jobs, jobId, null);
+        double took = seconds(provisioningStarted);
+        printSummary(cycle, took, system);
+        if (options.containsKey("exit")) {
+            System.exit(cycle.path("summary").path("failed").asLong() >= 0 ? 0 : 1);
+        }
+        out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (every 30 s).%n", directory);
+        String last = cycle.path("cycleId").asText();
+        while (stopped.getCount() > 0) {
+            JsonNode next = awaitCycle(jobs, jobId, last);
+            if (next.path("eventsEmitted").asInt() > 0) {
+                printSummary(next, Duration.between(java.time.OffsetDateTime.parse(next.path("startedAt").asText()),
+                        java.time.OffsetDateTime.now()).toMillis() / 1000.0, system);
+            }
+            last = next.path("cycleId").asText();
+        }
+    }
+
+    /** Waits for a completed cycle other than {@code previous}, printing progress. */
+    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous) {
+        String lastLine = "";
+        while (true) {
+            JsonNode status = jobs.status(jobId);
+            JsonNode cycle = status.path("currentCycle");
+            if (!cycle.isMissingNode() && !cycle.isNull() && !cycle.path("cycleId").asText().equals(previous)) {
+                String state = cycle.path("status").asText();
+                JsonNode s = cycle.path("summary");
+                String line = String.format(
+                        "  cycle %s (%s): %d/%d objects, %d%% | created %d, updated %d, disabled %d, "
+                                + "skipped %d, failed %d",
+                        cycle.path("cycleId").asText().substring(0, 8),
+                        cycle.path("fullCycle").asBoolean() ? "full" : "incremental",
+                        cycle.path("resultsReceived").asLong(),
+                        cycle.path("eventsEmitted").asInt(), cycle.path("progressPercent").asInt(),
+                        s.path("created").asLong(),
+                        s.path("updated").asLong(), s.path("disabled").asLong(), s.path("skipped").asLong(),
+                        s.path("failed").asLong());
+                if (!line.equals(lastLine) && previous == null) {
+                    out.println(line);
+                    lastLine = line;
+                }
+                if (state.equals("COMPLETED")) {
+                    return cycle;
+                }
+                if (state.equals("FAILED")) {
+                    out.println("  cycle failed: " + cycle.path("error").asText());
+                    return cycle;
+                }
+            }
+            ServiceProcess.pause(1000);
+        }
+    }
+
+    private void printSummary(JsonNode cycle, double seconds, LocalSystem system) {
+        JsonNode s = cycle.path("summary");
+        out.printf("%nCycle %s %s in %.1f s: %d objects%n", cycle.path("cycleId").asText(),
+                cycle.path("status").asText().toLowerCase(), seconds, cycle.path("eventsEmitted").asInt());
+        out.printf("  created %d | updated %d | disabled %d | deleted %d | skipped %d | failed %d%n",
+                s.path("created").asLong(), s.path("updated").asLong(), s.path("disabled").asLong(),
+                s.path("deleted").asLong(), s.path("skipped").asLong(), s.path("failed").asLong());
+        out.printf("  by action/status: %s%n", cycle.path("counts"));
+        long active = system.druva().users().stream().filter(u -> u.active()).count();
+        out.printf("  Druva now holds %d users (%d active)%n", system.druva().users().size(), active);
+        if (s.path("failed").asLong() > 0) {
+            awaitMail(system);
+        }
+        system.stack().smtp().mails().forEach(m -> out.printf("  email to %s: \"%s\"%n", m.to(), m.subject()));
+    }
+
+    private static void awaitMail(LocalSystem system) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (system.stack().smtp().mails().isEmpty() && System.nanoTime() < deadline) {
+            ServiceProcess.pause(500);
+        }
+    }
+
+    /** Settings that make the demo lively: short email digests and quick scheduler ticks. */
+    static Map<String, String> demoEnvironment() {
+        return Map.of("NOTIFIER_DIGEST_WINDOW", "5s", "DETECTOR_SCHEDULER_TICK", "1s");
+    }
+
+    static Path extractDemoDirectory(Path target) throws IOException {
+        Files.createDirectories(target.getParent());
+        try (InputStream in = DemoLauncher.class.getResourceAsStream("/demo-directory.json")) {
+            if (in == null) {
+                throw new IllegalStateException("the demo directory is missing from the launcher's jar");
+            }
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    private static double seconds(long since) {
+        return (System.nanoTime() - since) / 1e9;
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--directory", "--latency-ms" -> {
+                    if (i + 1 >= args.length) {
+                        throw new IllegalArgumentException(args[i] + " needs a value");
+                    }
+                    options.put(args[i].substring(2), args[++i]);
+                }
+                case "--exit" -> options.put("exit", "true");
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (options: --directory FILE, --latency-ms N, --exit)");
+            }
+        }
+        return options;
+    }
+}

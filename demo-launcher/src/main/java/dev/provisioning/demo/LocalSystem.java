@@ -1,0 +1,137 @@
+package dev.provisioning.demo;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalStack;
+
+/**
+ * The whole system on the embedded default: the real infrastructure (Kafka, PostgreSQL, SMTP) and the Druva-compatible
+ * server in this JVM, and the four services as separate processes pointed at them. Used by the run command and by the
+ * end-to-end tests.
+ */
+public final class LocalSystem implements AutoCloseable {
+
+    /** The services, with the database each owns (null: stateless). */
+    static final Map<String, String> SERVICES = orderedServices();
+
+    private final LocalStack stack;
+    private final DruvaScimServer druva;
+    private final String druvaToken;
+    private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+
+    private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken) {
+        this.stack = stack;
+        this.druva = druva;
+        this.druvaToken = druvaToken;
+    }
+
+    /**
+     * Starts everything and waits until every service is ready.
+     *
+     * @param home the project root (where {@code <service>/target/quarkus-app} are)
+     * @param logs where the services' logs go
+     * @param druvaOptions the Druva-compatible server's settings (latency, rate limit, ...)
+     * @param extraEnvironment more environment for every service (e.g. {@code NOTIFIER_DIGEST_WINDOW})
+     */
+    public static LocalSystem start(Path home, Path logs, DruvaScimServer.Options druvaOptions,
+            Map<String, String> extraEnvironment) {
+        LocalStack stack = LocalStack.start(4);
+        String token = "druva-" + java.util.UUID.randomUUID();
+        DruvaScimServer druva = DruvaScimServer.start(druvaOptions.token(token));
+        LocalSystem system = new LocalSystem(stack, druva, token);
+        try {
+            Files.createDirectories(logs);
+            for (var service : SERVICES.entrySet()) {
+                Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(service.getValue()));
+                env.putAll(extraEnvironment);
+                Path jar = home.resolve(service.getKey()).resolve("target/quarkus-app/quarkus-run.jar");
+                system.services.put(service.getKey(), new ServiceProcess(service.getKey(), jar, freePort(), env, logs));
+            }
+            system.services.values().forEach(ServiceProcess::start);
+            // the services start in parallel; wait for all of them
+            CompletableFuture.allOf(system.services.values().stream()
+                    .map(s -> CompletableFuture.runAsync(() -> s.awaitReady(Duration.ofSeconds(120))))
+                    .toArray(CompletableFuture[]::new)).join();
+            return system;
+        } catch (RuntimeException | IOException e) {
+            system.close();
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+    }
+
+    public LocalStack stack() {
+        return stack;
+    }
+
+    public DruvaScimServer druva() {
+        return druva;
+    }
+
+    /** The bearer token the Druva-compatible server accepts: what an administrator pastes as the secret token. */
+    public String druvaToken() {
+        return druvaToken;
+    }
+
+    public ServiceProcess service(String name) {
+        ServiceProcess service = services.get(name);
+        if (service == null) {
+            throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
+        }
+        return service;
+    }
+
+    public JobsClient jobs() {
+        return new JobsClient(service("change-detector").url());
+    }
+
+    /** Finds the project root: {@code provisioning.home}, else the working directory or one of its parents. */
+    public static Path findHome() {
+        String configured = System.getProperty("provisioning.home");
+        if (configured != null) {
+            return Path.of(configured).toAbsolutePath();
+        }
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            if (Files.isDirectory(dir.resolve("change-detector")) && Files.isRegularFile(dir.resolve("pom.xml"))) {
+                return dir;
+            }
+            dir = dir.getParent();
+        }
+        throw new IllegalStateException(
+                "cannot find the project root: run from the repository, or set -Dprovisioning.home");
+    }
+
+    @Override
+    public void close() {
+        List<ServiceProcess> running = List.copyOf(services.values());
+        running.forEach(ServiceProcess::close);
+        druva.close();
+        stack.close();
+    }
+
+    private static Map<String, String> orderedServices() {
+        Map<String, String> services = new LinkedHashMap<>();
+        services.put("change-detector", "change_detector");
+        services.put("mapper-service", null);
+        services.put("scim-writer", "scim_writer");
+        services.put("notifier", "notifier");
+        return services;
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port", e);
+        }
+    }
+}
