@@ -37,6 +37,11 @@ class DeadLetterTest {
             KafkaTopics.publishOperation(op);
 
             assertThat(KafkaTopics.awaitResult(resultId(op)).status()).isEqualTo(ProvisioningStatus.Success);
+            String metrics = RestAssured.get("/q/metrics").asString();
+            assertThat(metrics).contains("scim_writer_results_total{action=\"Create\",job=\"" + jobId
+                    + "\",status=\"Success\"} 1.0");
+            assertThat(metrics).contains("scim_writer_requests_seconds_count{job=\"" + jobId
+                    + "\",method=\"POST\",outcome=\"none\",status=\"201\"} 1");
         }
     }
 

@@ -15,6 +15,7 @@ import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.PatchDialect;
 import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.events.job.TargetObjectActions;
 import dev.provisioning.localstack.LocalStackTestResource;
 
 /** Jobs and operations for the tests; every id is unique, as the broker and database are shared. */
@@ -30,9 +31,14 @@ final class Fixtures {
     }
 
     static JobConfig job(String jobId, String tenantUrl) {
+        return job(jobId, tenantUrl, TargetObjectActions.ALL);
+    }
+
+    static JobConfig job(String jobId, String tenantUrl, TargetObjectActions actions) {
         SecretCipher cipher = SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey());
         return new JobConfig(JobConfig.SCHEMA_VERSION, jobId, "test job " + jobId, JobState.ACTIVE, tenantUrl,
-                cipher.encrypt(TOKEN), null, false, null, true, PatchDialect.ENTRA, null, false, null, null, null, null,
+                cipher.encrypt(TOKEN), null, false, null, true, PatchDialect.ENTRA, actions, false, null, null, null,
+                null,
                 1, Instant.now());
     }
 

@@ -5,6 +5,10 @@ import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.Map;
 
@@ -21,6 +25,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.job.TargetObjectActions;
 import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
@@ -256,5 +261,66 @@ class UserProvisioningTest {
         KafkaTopics.awaitResult(resultId(op));
 
         assertThat(druva.requests().get(1).body()).doesNotContain("null").doesNotContain("displayName");
+    }
+
+    @Test
+    void aCachedIdThatNoLongerExistsIsDroppedAndTheUserMatchedAndCreatedAgain() throws Exception {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-kay", Fixtures.user("kay", "Kay", "Old"));
+        KafkaTopics.publishOperation(create);
+        String oldId = KafkaTopics.awaitResult(resultId(create)).targetId();
+        deleteDirectly(oldId);
+        int before = druva.requests().size();
+
+        ScimOperation update = Fixtures.upsert(jobId, "obj-kay", Fixtures.user("kay", "Kay", "New"));
+        KafkaTopics.publishOperation(update);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(update));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+                .containsExactly(tuple("PATCH", 404), tuple("GET", 200), tuple("POST", 201));
+        assertThat(druva.users()).singleElement().satisfies(user -> {
+            assertThat(user.id()).isNotEqualTo(oldId);
+            assertThat(user.familyName()).isEqualTo("New");
+        });
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.targetId()).isEqualTo(druva.users().get(0).id());
+    }
+
+    @Test
+    void createSwitchedOffForTheJobIsSkippedAfterTheMatch() {
+        String strictJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(strictJob, druva.baseUrl(), new TargetObjectActions(false, true, true)));
+        ScimOperation op = Fixtures.upsert(strictJob, "obj-lee", Fixtures.user("lee", "Lee", "Marvin"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method).containsExactly("GET");
+        assertThat(druva.users()).isEmpty();
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.errorCode()).isEqualTo("ActionDisabledByJob");
+    }
+
+    @Test
+    void anOperationWhoseJobNeverArrivesFailsWithJobConfigurationInvalid() {
+        ScimOperation op = Fixtures.upsert(unique("job-unknown"), "obj-max", Fixtures.user("max", "Max", "Null"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
+        assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
+        assertThat(druva.requests()).isEmpty();
+    }
+
+    /** Removes a user behind the writer's back, over SCIM, as an administrator would in Druva. */
+    private void deleteDirectly(String id) throws Exception {
+        HttpResponse<Void> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder()
+                .uri(URI.create(druva.baseUrl() + "/Users/" + id))
+                .header("Authorization", "Bearer " + Fixtures.TOKEN)
+                .DELETE()
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isEqualTo(204);
     }
 }
