@@ -191,7 +191,7 @@ public class UserProvisioner {
                 // created meanwhile (by a crashed earlier attempt or someone else): match once more and link
                 LOG.infof("POST /Users for job %s, object %s answered 409: matching again", target.jobId(),
                         op.objectId());
-                return match(op, target, matchingOf(op, desired), 0).flatMap(match -> {
+                return match(op, target, rematchingOf(op, desired), 0).flatMap(match -> {
                     if (match.resource() != null) {
                         return linkAndUpdate(op, target, desired, match.resource(), false);
                     }
@@ -262,6 +262,20 @@ public class UserProvisioner {
         if (matching.isEmpty() && desired.get(ScimPaths.USER_NAME) != null) {
             return List.of(new MatchingAttribute(ScimPaths.USER_NAME, String.valueOf(desired.get(ScimPaths.USER_NAME)),
                     1));
+        }
+        return matching;
+    }
+
+    /**
+     * After a 409 on create: the operation's matching attributes, then userName (what Druva's uniqueness is about) if
+     * they did not include it.
+     */
+    private static List<MatchingAttribute> rematchingOf(ScimOperation op, Map<String, Object> desired) {
+        List<MatchingAttribute> matching = new ArrayList<>(matchingOf(op, desired));
+        Object userName = desired.get(ScimPaths.USER_NAME);
+        boolean hasUserName = matching.stream().anyMatch(m -> m.targetAttribute().equals(ScimPaths.USER_NAME));
+        if (!hasUserName && userName != null) {
+            matching.add(new MatchingAttribute(ScimPaths.USER_NAME, String.valueOf(userName), Integer.MAX_VALUE));
         }
         return matching;
     }

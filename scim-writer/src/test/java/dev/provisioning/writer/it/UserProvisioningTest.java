@@ -20,6 +20,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
@@ -312,6 +313,32 @@ class UserProvisioningTest {
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
         assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
         assertThat(druva.requests()).isEmpty();
+    }
+
+    @Test
+    void aConflictOnCreateIsResolvedByMatchingAgainOnUserNameAndLinking() {
+        ScimOperation seed = Fixtures.upsert(jobId, "obj-nia-old", Fixtures.user("nia", "Nia", "Long"));
+        KafkaTopics.publishOperation(seed);
+        String id = KafkaTopics.awaitResult(resultId(seed)).targetId();
+        int before = druva.requests().size();
+
+        // matched on externalId only, which Druva does not know: the create conflicts on userName
+        Map<String, Object> attributes = Fixtures.user("nia", "Nia", "Short");
+        attributes.put("externalId", "nia-2");
+        ScimOperation base = Fixtures.upsert(jobId, "obj-nia", attributes);
+        ScimOperation op = new ScimOperation(base.schemaVersion(), base.operationId(), base.jobId(), base.cycleId(),
+                base.objectType(), base.objectId(), base.displayName(), base.kind(), base.attributes(), Map.of(),
+                List.of(new MatchingAttribute("externalId", "nia-2", 1)), List.of(), null, null, base.createdAt());
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+                .containsExactly(tuple("GET", 200), tuple("POST", 409), tuple("GET", 200), tuple("GET", 200),
+                        tuple("PATCH", 200));
+        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::familyName).isEqualTo("Short");
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.targetId()).isEqualTo(id);
     }
 
     /** Removes a user behind the writer's back, over SCIM, as an administrator would in Druva. */
