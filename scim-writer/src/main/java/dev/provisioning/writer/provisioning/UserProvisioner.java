@@ -1,0 +1,323 @@
+package dev.provisioning.writer.provisioning;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.provisioning.events.ErrorCodes;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.MatchingAttribute;
+import dev.provisioning.events.ModifiedProperty;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.writer.persistence.WriterStore;
+import dev.provisioning.writer.persistence.WriterStore.Link;
+import dev.provisioning.writer.retry.FailureKind;
+import dev.provisioning.writer.scim.AttributeChange;
+import dev.provisioning.writer.scim.AttributeDiff;
+import dev.provisioning.writer.scim.ScimPaths;
+import dev.provisioning.writer.scim.UserRequests;
+import dev.provisioning.writer.scim.UserState;
+import dev.provisioning.writer.target.ScimAnswer;
+import dev.provisioning.writer.target.ScimCall;
+import dev.provisioning.writer.target.ScimClient;
+import dev.provisioning.writer.target.TenantTarget;
+
+/**
+ * Carries out one user operation against Druva the way Entra does: match (in precedence order), create, update only
+ * what changed, disable, delete. The id map is written as soon as a Druva id is known (right after a create or a
+ * match), so a crash before the result is emitted is recovered on redelivery by the id map or, failing that, by the
+ * match: a redelivered operation never creates a second user.
+ */
+@ApplicationScoped
+public class UserProvisioner {
+
+    private static final Logger LOG = Logger.getLogger(UserProvisioner.class);
+    private static final String USER = ObjectType.USER.name();
+    /** The reason of an update with nothing to change: reported as action Other, status Skipped. */
+    static final String NO_CHANGE = "no change: Druva already holds the desired attributes";
+
+    private final ScimClient client;
+    private final WriterStore store;
+
+    public UserProvisioner(ScimClient client, WriterStore store) {
+        this.client = client;
+        this.store = store;
+    }
+
+    /** UPSERT: update the managed user, or match and link, or create. */
+    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target) {
+        Map<String, Object> desired = UserState.normalize(op.attributes());
+        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(link -> link.isPresent()
+                ? update(op, target, link.get(), desired, true)
+                : matchOrCreate(op, target, desired, true));
+    }
+
+    /** DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason. */
+    public Uni<Outcome> disable(ScimOperation op, TenantTarget target) {
+        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(notManaged(ProvisioningAction.Disable, op));
+            }
+            Link link = found.get();
+            if (!target.actions().update()) {
+                return Uni.createFrom().item(actionDisabled(ProvisioningAction.Disable, link.targetId(), "update"));
+            }
+            if (Boolean.FALSE.equals(link.state().get(ScimPaths.ACTIVE))) {
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Disable, link.targetId(), null,
+                        "no change: the Druva user is already inactive"));
+            }
+            List<AttributeChange> changes = List.of(new AttributeChange(ScimPaths.ACTIVE,
+                    link.state().getOrDefault(ScimPaths.ACTIVE, true), false));
+            return patch(op, target, link, changes).flatMap(answer -> {
+                if (answer.ok()) {
+                    return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes))
+                            .replaceWith(Outcome.success(ProvisioningAction.Disable, link.targetId(), answer,
+                                    modified(changes)));
+                }
+                if (answer.kind() == FailureKind.NOT_FOUND) {
+                    LOG.warnf("Druva user %s of job %s, object %s no longer exists: link dropped", link.targetId(),
+                            target.jobId(), op.objectId());
+                    return store.removeLink(target.jobId(), USER, op.objectId())
+                            .replaceWith(Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
+                                    ErrorCodes.INVALID_ANCHOR, "the Druva user no longer exists; nothing to disable"));
+                }
+                return Uni.createFrom().item(failed(ProvisioningAction.Disable, link.targetId(), op, answer));
+            });
+        });
+    }
+
+    /** DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped. */
+    public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
+        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(notManaged(ProvisioningAction.Delete, op));
+            }
+            String id = found.get().targetId();
+            if (!target.actions().delete()) {
+                return Uni.createFrom().item(actionDisabled(ProvisioningAction.Delete, id, "delete"));
+            }
+            ScimCall call = new ScimCall(op.objectId(), "DELETE", "/Users/{id}", ScimPaths.user(id), null);
+            return client.send(target, call).flatMap(answer -> {
+                if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
+                    return store.removeLink(target.jobId(), USER, op.objectId())
+                            .replaceWith(Outcome.success(ProvisioningAction.Delete, id, answer, List.of()));
+                }
+                return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
+            });
+        });
+    }
+
+    private Uni<Outcome> update(ScimOperation op, TenantTarget target, Link link, Map<String, Object> desired,
+            boolean mayRecover) {
+        if (!target.actions().update()) {
+            return Uni.createFrom().item(actionDisabled(ProvisioningAction.Update, link.targetId(), "update"));
+        }
+        List<AttributeChange> changes = AttributeDiff.diff(desired, link.state(), ScimPaths.DRUVA_UPDATABLE);
+        if (changes.isEmpty()) {
+            return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null, NO_CHANGE));
+        }
+        return patch(op, target, link, changes).flatMap(answer -> {
+            if (answer.ok()) {
+                return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes))
+                        .replaceWith(Outcome.success(ProvisioningAction.Update, link.targetId(), answer,
+                                modified(changes)));
+            }
+            if (answer.kind() == FailureKind.NOT_FOUND && mayRecover) {
+                LOG.warnf("InvalidAnchor: Druva user %s of job %s, object %s no longer exists; matching again",
+                        link.targetId(), target.jobId(), op.objectId());
+                return store.removeLink(target.jobId(), USER, op.objectId())
+                        .chain(() -> matchOrCreate(op, target, desired, false));
+            }
+            return Uni.createFrom().item(failed(ProvisioningAction.Update, link.targetId(), op, answer));
+        });
+    }
+
+    private Uni<ScimAnswer> patch(ScimOperation op, TenantTarget target, Link link, List<AttributeChange> changes) {
+        ScimCall call = new ScimCall(op.objectId(), "PATCH", "/Users/{id}", ScimPaths.user(link.targetId()),
+                UserRequests.patchBody(changes, target.dialect()));
+        return client.send(target, call);
+    }
+
+    private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, Map<String, Object> desired,
+            boolean mayRecover) {
+        return match(op, target, matchingOf(op, desired), 0).flatMap(match -> {
+            if (match.failure() != null) {
+                return Uni.createFrom().item(match.failure());
+            }
+            if (match.resource() != null) {
+                return linkAndUpdate(op, target, desired, match.resource(), mayRecover);
+            }
+            return create(op, target, desired, mayRecover);
+        });
+    }
+
+    private Uni<Outcome> create(ScimOperation op, TenantTarget target, Map<String, Object> desired,
+            boolean mayRecover) {
+        if (!target.actions().create()) {
+            return Uni.createFrom().item(actionDisabled(ProvisioningAction.Create, null, "create"));
+        }
+        Map<String, Object> sent = new LinkedHashMap<>(UserState.normalize(op.createOnlyAttributes()));
+        sent.putAll(desired);
+        ScimCall call = new ScimCall(op.objectId(), "POST", "/Users", ScimPaths.USERS, UserRequests.createBody(sent));
+        return client.send(target, call).flatMap(answer -> {
+            if (answer.ok()) {
+                JsonNode resource = parse(answer.body());
+                String id = resource == null ? null : resource.path("id").asText(null);
+                if (id == null) {
+                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                            ErrorCodes.TARGET_ERROR, "POST /Users answered " + answer.status() + " without an id",
+                            answer));
+                }
+                Map<String, Object> state = new LinkedHashMap<>(sent);
+                state.putAll(UserState.fromResource(resource));
+                List<ModifiedProperty> modified = new ArrayList<>();
+                sent.forEach((path, value) -> modified.add(new ModifiedProperty(path, null, String.valueOf(value))));
+                return store.saveLink(target.jobId(), USER, op.objectId(), new Link(id, state))
+                        .replaceWith(Outcome.success(ProvisioningAction.Create, id, answer, modified));
+            }
+            if (answer.kind() == FailureKind.CONFLICT && mayRecover) {
+                // created meanwhile (by a crashed earlier attempt or someone else): match once more and link
+                LOG.infof("POST /Users for job %s, object %s answered 409: matching again", target.jobId(),
+                        op.objectId());
+                return match(op, target, rematchingOf(op, desired), 0).flatMap(match -> {
+                    if (match.resource() != null) {
+                        return linkAndUpdate(op, target, desired, match.resource(), false);
+                    }
+                    if (match.failure() != null) {
+                        return Uni.createFrom().item(match.failure());
+                    }
+                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                            ErrorCodes.ENTRY_CONFLICT, "Druva reports a conflicting user (" + answer.problem()
+                                    + ") that no matching attribute finds",
+                            answer));
+                });
+            }
+            return Uni.createFrom().item(failed(ProvisioningAction.Create, null, op, answer));
+        });
+    }
+
+    private Uni<Outcome> linkAndUpdate(ScimOperation op, TenantTarget target, Map<String, Object> desired,
+            JsonNode resource, boolean mayRecover) {
+        String id = resource.path("id").asText(null);
+        if (id == null) {
+            return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null, ErrorCodes.TARGET_ERROR,
+                    "the matched Druva user has no id", null));
+        }
+        Link link = new Link(id, UserState.fromResource(resource));
+        LOG.debugf("job %s, object %s matched Druva user %s", target.jobId(), op.objectId(), id);
+        return store.saveLink(target.jobId(), USER, op.objectId(), link)
+                .chain(() -> update(op, target, link, desired, mayRecover));
+    }
+
+    /** The result of a match: a resource, nothing (both null), or a failure. */
+    private record Match(JsonNode resource, Outcome failure) {
+    }
+
+    private Uni<Match> match(ScimOperation op, TenantTarget target, List<MatchingAttribute> matching, int index) {
+        if (index >= matching.size()) {
+            return Uni.createFrom().item(new Match(null, null));
+        }
+        MatchingAttribute attribute = matching.get(index);
+        ScimCall call = new ScimCall(op.objectId(), "GET", "/Users?filter=" + attribute.targetAttribute() + " eq",
+                UserRequests.matchUri(attribute.targetAttribute(), attribute.value()), null);
+        return client.send(target, call).flatMap(answer -> {
+            if (!answer.ok()) {
+                return Uni.createFrom().item(new Match(null, failed(ProvisioningAction.Other, null, op, answer)));
+            }
+            JsonNode list = parse(answer.body());
+            JsonNode resources = list == null ? null : list.path("Resources");
+            int count = resources == null || !resources.isArray() ? 0 : resources.size();
+            if (count == 0) {
+                return match(op, target, matching, index + 1);
+            }
+            if (count > 1) {
+                return Uni.createFrom().item(new Match(null, Outcome.failure(ProvisioningAction.Other, null,
+                        ErrorCodes.DUPLICATE_TARGET_ENTRIES,
+                        count + " Druva users match " + UserRequests.filter(attribute.targetAttribute(),
+                                attribute.value()),
+                        answer)));
+            }
+            return Uni.createFrom().item(new Match(resources.get(0), null));
+        });
+    }
+
+    /** The operation's matching attributes by precedence; userName when it names none. */
+    private static List<MatchingAttribute> matchingOf(ScimOperation op, Map<String, Object> desired) {
+        List<MatchingAttribute> matching = op.matching().stream()
+                .filter(m -> m.targetAttribute() != null && m.value() != null && !m.value().isBlank())
+                .sorted(Comparator.comparingInt(MatchingAttribute::precedence))
+                .toList();
+        if (matching.isEmpty() && desired.get(ScimPaths.USER_NAME) != null) {
+            return List.of(new MatchingAttribute(ScimPaths.USER_NAME, String.valueOf(desired.get(ScimPaths.USER_NAME)),
+                    1));
+        }
+        return matching;
+    }
+
+    /**
+     * After a 409 on create: the operation's matching attributes, then userName (what Druva's uniqueness is about) if
+     * they did not include it.
+     */
+    private static List<MatchingAttribute> rematchingOf(ScimOperation op, Map<String, Object> desired) {
+        List<MatchingAttribute> matching = new ArrayList<>(matchingOf(op, desired));
+        Object userName = desired.get(ScimPaths.USER_NAME);
+        boolean hasUserName = matching.stream().anyMatch(m -> m.targetAttribute().equals(ScimPaths.USER_NAME));
+        if (!hasUserName && userName != null) {
+            matching.add(new MatchingAttribute(ScimPaths.USER_NAME, String.valueOf(userName), Integer.MAX_VALUE));
+        }
+        return matching;
+    }
+
+    private static Link applied(Link link, List<AttributeChange> changes) {
+        Map<String, Object> state = new LinkedHashMap<>(link.state());
+        changes.forEach(c -> state.put(c.path(), c.newValue()));
+        return new Link(link.targetId(), state);
+    }
+
+    private static List<ModifiedProperty> modified(List<AttributeChange> changes) {
+        return changes.stream()
+                .map(c -> new ModifiedProperty(c.path(), c.oldValue() == null ? null : String.valueOf(c.oldValue()),
+                        String.valueOf(c.newValue())))
+                .toList();
+    }
+
+    private static Outcome notManaged(ProvisioningAction action, ScimOperation op) {
+        String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
+        String reason = op.reason() == null ? "the user is not managed in Druva; nothing to send" : op.reason();
+        return Outcome.skipped(action, null, code, reason);
+    }
+
+    private static Outcome actionDisabled(ProvisioningAction action, String targetId, String what) {
+        return Outcome.skipped(action, targetId, ErrorCodes.ACTION_DISABLED,
+                "the job's target object actions do not allow " + what);
+    }
+
+    private static Outcome failed(ProvisioningAction action, String targetId, ScimOperation op, ScimAnswer answer) {
+        String code = answer.kind() == FailureKind.NOT_FOUND || answer.kind() == FailureKind.NONE
+                ? ErrorCodes.TARGET_ERROR
+                : answer.kind().errorCode();
+        String reason = answer.problem() + (answer.attempts() > 1 ? " after " + answer.attempts() + " attempts" : "");
+        LOG.warnf("%s failed for job %s, object %s: %s (%s)", action, op.jobId(), op.objectId(), reason, code);
+        return Outcome.failure(action, targetId, code, reason, answer);
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            return body == null || body.isBlank() ? null : Json.mapper().readTree(body);
+        } catch (Exception e) {
+            return null;
+        }
+    }
+}

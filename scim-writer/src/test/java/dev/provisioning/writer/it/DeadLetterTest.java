@@ -1,0 +1,64 @@
+package dev.provisioning.writer.it;
+
+import static dev.provisioning.writer.it.Fixtures.resultId;
+import static dev.provisioning.writer.it.Fixtures.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+
+import org.apache.kafka.common.header.Header;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
+
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.Topics;
+
+/** Records the writer cannot read go to the dead-letter topic with their reason; the writer keeps going. */
+@QuarkusTest
+class DeadLetterTest {
+
+    @Test
+    void malformedOperationLandsOnTheDeadLetterTopicAndProcessingContinues() {
+        String key = unique("job") + "/obj-bad";
+        KafkaTopics.send(Topics.OPERATIONS, key, "{\"schemaVersion\":1,\"jobId\":\"x\"");
+
+        var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> key.equals(r.key()));
+        Header reason = dead.headers().lastHeader("dead-letter-reason");
+        assertThat(reason).isNotNull();
+        assertThat(new String(reason.value(), StandardCharsets.UTF_8)).contains("ScimOperation");
+
+        try (FakeScimTarget druva = FakeScimTarget.start(Fixtures.TOKEN)) {
+            String jobId = unique("job");
+            KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+            ScimOperation op = Fixtures.upsert(jobId, "obj-kim", Fixtures.user("kim", "Kim", "Ok"));
+            KafkaTopics.publishOperation(op);
+
+            assertThat(KafkaTopics.awaitResult(resultId(op)).status()).isEqualTo(ProvisioningStatus.Success);
+            String metrics = RestAssured.get("/q/metrics").asString();
+            assertThat(metrics).contains("scim_writer_results_total{action=\"Create\",job=\"" + jobId
+                    + "\",status=\"Success\"} 1.0");
+            assertThat(metrics).contains("scim_writer_requests_seconds_count{job=\"" + jobId
+                    + "\",method=\"POST\",outcome=\"none\",status=\"201\"} 1");
+        }
+    }
+
+    @Test
+    void operationWithoutARequiredFieldIsDeadLetteredWithTheFieldNamed() {
+        String key = unique("job") + "/obj-nofield";
+        KafkaTopics.send(Topics.OPERATIONS, key, "{\"schemaVersion\":1,\"operationId\":\"o\",\"jobId\":\"j\"}");
+
+        var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> key.equals(r.key()));
+
+        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .contains("cycleId");
+    }
+
+    @Test
+    void healthAndMetricsAreExposed() {
+        RestAssured.get("/q/health").then().statusCode(200);
+        RestAssured.get("/q/metrics").then().statusCode(200);
+    }
+}

@@ -1,0 +1,353 @@
+package dev.provisioning.writer.it;
+
+import static dev.provisioning.writer.it.Fixtures.resultId;
+import static dev.provisioning.writer.it.Fixtures.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.provisioning.events.MatchingAttribute;
+import dev.provisioning.events.ModifiedProperty;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.localstack.LocalStackTestResource;
+
+/**
+ * The writer against the real embedded Kafka and PostgreSQL and a Druva-like SCIM target: what Druva ends up with, the
+ * exact requests it receives, and the results on {@code provisioning.results}.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "scim_writer"))
+class UserProvisioningTest {
+
+    private FakeScimTarget druva;
+    private String jobId;
+
+    @BeforeEach
+    void startTarget() {
+        druva = FakeScimTarget.start(Fixtures.TOKEN);
+        jobId = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+    }
+
+    @AfterEach
+    void stopTarget() {
+        druva.close();
+    }
+
+    @Test
+    void newUserIsMatchedByUserNameThenCreatedWithEntrasBody() {
+        ScimOperation op = Fixtures.upsert(jobId, "obj-ada", Fixtures.user("ada", "Ada", "Lovelace"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::path,
+                FakeScimTarget.Request::query, FakeScimTarget.Request::status)
+                .containsExactly(tuple("GET", "/Users", "filter=userName eq \"ada@example.com\"", 200),
+                        tuple("POST", "/Users", null, 201));
+        assertThat(druva.requests().get(1).body()).isEqualTo(
+                "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"ada\","
+                        + "\"userName\":\"ada@example.com\",\"active\":true,\"displayName\":\"Ada Lovelace\","
+                        + "\"emails\":[{\"primary\":true,\"type\":\"work\",\"value\":\"ada@example.com\"}],"
+                        + "\"name\":{\"givenName\":\"Ada\",\"familyName\":\"Lovelace\",\"formatted\":\"Ada Lovelace\"}}");
+        assertThat(druva.users()).singleElement().satisfies(user -> {
+            assertThat(user.userName()).isEqualTo("ada@example.com");
+            assertThat(user.email()).isEqualTo("ada@example.com");
+            assertThat(user.active()).isTrue();
+        });
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(result.targetId()).isEqualTo(druva.users().get(0).id());
+        assertThat(result.eventId()).isEqualTo(op.operationId());
+        assertThat(result.httpStatus()).isEqualTo(201);
+        assertThat(result.reportedBy()).isEqualTo("scim-writer");
+        assertThat(result.key()).isEqualTo(op.key());
+    }
+
+    @Test
+    void changedUserGetsOnlyTheChangedAttributePatched() {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-bob", Fixtures.user("bob", "Bob", "Builder"));
+        KafkaTopics.publishOperation(create);
+        KafkaTopics.awaitResult(resultId(create));
+        int before = druva.requests().size();
+
+        ScimOperation update = Fixtures.upsert(jobId, "obj-bob", Fixtures.user("bob", "Bob", "Baumeister"));
+        KafkaTopics.publishOperation(update);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(update));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).singleElement().satisfies(request -> {
+            assertThat(request.method()).isEqualTo("PATCH");
+            assertThat(request.path()).isEqualTo("/Users/" + result.targetId());
+            assertThat(request.body()).isEqualTo("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                    + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Bob Baumeister\"},"
+                    + "{\"op\":\"Replace\",\"path\":\"name.familyName\",\"value\":\"Baumeister\"}]}");
+        });
+        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::familyName).isEqualTo("Baumeister");
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(result.modifiedProperties()).containsExactly(
+                new ModifiedProperty("displayName", "Bob Builder", "Bob Baumeister"),
+                new ModifiedProperty("name.familyName", "Builder", "Baumeister"));
+    }
+
+    @Test
+    void unchangedUserSendsNothingAndIsReportedAsSkippedWithNoChange() {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-cy", Fixtures.user("cy", "Cy", "Twombly"));
+        KafkaTopics.publishOperation(create);
+        KafkaTopics.awaitResult(resultId(create));
+        int before = druva.requests().size();
+
+        ScimOperation same = Fixtures.upsert(jobId, "obj-cy", Fixtures.user("cy", "Cy", "Twombly"));
+        KafkaTopics.publishOperation(same);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(same));
+
+        assertThat(druva.requests()).hasSize(before);
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Other);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.reason()).startsWith("no change");
+    }
+
+    @Test
+    void redeliveredOperationIsNotAppliedTwiceAndItsResultIsEmittedAgain() {
+        ScimOperation op = Fixtures.upsert(jobId, "obj-dee", Fixtures.user("dee", "Dee", "Dee"));
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult first = KafkaTopics.awaitResult(resultId(op));
+        int before = druva.requests().size();
+
+        KafkaTopics.publishOperation(op);
+        List<ProvisioningResult> results = KafkaTopics.awaitResults(resultId(op), 2);
+
+        assertThat(druva.requests()).hasSize(before);
+        assertThat(druva.users()).hasSize(1);
+        assertThat(results).hasSize(2).allSatisfy(r -> assertThat(r).isEqualTo(first));
+    }
+
+    @Test
+    void existingTargetUserIsLinkedAndOnlyItsDifferencesArePatched() {
+        ScimOperation seed = Fixtures.upsert(jobId, "obj-seed", Fixtures.user("eve", "Eve", "Old"));
+        KafkaTopics.publishOperation(seed);
+        KafkaTopics.awaitResult(resultId(seed));
+        int before = druva.requests().size();
+
+        // another source object with the same userName: matched, linked, patched; no second user
+        ScimOperation op = Fixtures.upsert(jobId, "obj-eve", Fixtures.user("eve", "Eve", "New"));
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method).containsExactly("GET", "PATCH");
+        assertThat(druva.users()).hasSize(1);
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.targetId()).isEqualTo(druva.users().get(0).id());
+    }
+
+    @Test
+    void managedUserIsDisabledWithActiveFalseAsAString() {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-fay", Fixtures.user("fay", "Fay", "Wray"));
+        KafkaTopics.publishOperation(create);
+        KafkaTopics.awaitResult(resultId(create));
+        int before = druva.requests().size();
+
+        ScimOperation disable = Fixtures.disable(jobId, "obj-fay", "NotEffectivelyEntitled", "unassigned");
+        KafkaTopics.publishOperation(disable);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(disable));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).singleElement().satisfies(request -> {
+            assertThat(request.method()).isEqualTo("PATCH");
+            assertThat(request.body()).isEqualTo("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                    + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"False\"}]}");
+        });
+        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::active).isEqualTo(false);
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+    }
+
+    @Test
+    void disablingAnUnmanagedUserSendsNothingAndIsSkippedWithTheOperationsReason() {
+        ScimOperation disable = Fixtures.disable(jobId, "obj-ghost", "NotEffectivelyEntitled", "only Default Access");
+
+        KafkaTopics.publishOperation(disable);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(disable));
+
+        assertThat(druva.requests()).isEmpty();
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.errorCode()).isEqualTo("NotEffectivelyEntitled");
+        assertThat(result.reason()).isEqualTo("only Default Access");
+    }
+
+    @Test
+    void managedUserIsDeletedAndLaterDeletesSendNothing() {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-gus", Fixtures.user("gus", "Gus", "Grissom"));
+        KafkaTopics.publishOperation(create);
+        String id = KafkaTopics.awaitResult(resultId(create)).targetId();
+        int before = druva.requests().size();
+
+        ScimOperation delete = Fixtures.delete(jobId, "obj-gus");
+        KafkaTopics.publishOperation(delete);
+        ProvisioningResult deleted = KafkaTopics.awaitResult(resultId(delete));
+        ScimOperation again = Fixtures.delete(jobId, "obj-gus");
+        KafkaTopics.publishOperation(again);
+        ProvisioningResult skipped = KafkaTopics.awaitResult(resultId(again));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::path)
+                .containsExactly(tuple("DELETE", "/Users/" + id));
+        assertThat(druva.users()).isEmpty();
+        assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
+        assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(skipped.status()).isEqualTo(ProvisioningStatus.Skipped);
+    }
+
+    @Test
+    void transientFailuresAreRetriedHonouringRetryAfter() {
+        druva.failNext(503, -1);
+        druva.failNext(429, 1);
+        ScimOperation op = Fixtures.upsert(jobId, "obj-hal", Fixtures.user("hal", "Hal", "Nine"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+                .containsExactly(tuple("GET", 503), tuple("GET", 429), tuple("GET", 200), tuple("POST", 201));
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(result.durationMillis()).isGreaterThanOrEqualTo(1000);
+    }
+
+    @Test
+    void aWrongTokenFailsAtOnceWithInvalidCredentials() {
+        String otherJob = unique("job");
+        try (FakeScimTarget strict = FakeScimTarget.start("another-token")) {
+            KafkaTopics.publishJob(Fixtures.job(otherJob, strict.baseUrl()));
+            ScimOperation op = Fixtures.upsert(otherJob, "obj-ivy", Fixtures.user("ivy", "Ivy", "Stone"));
+
+            KafkaTopics.publishOperation(op);
+            ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+            assertThat(strict.requests()).hasSize(1);
+            assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
+            assertThat(result.errorCode()).isEqualTo("InvalidCredentials");
+            assertThat(result.httpStatus()).isEqualTo(401);
+            assertThat(result.reason()).doesNotContain(Fixtures.TOKEN + "\"").doesNotContain("Bearer");
+        }
+    }
+
+    @Test
+    void operationsOfAnUnknownUserAttributeAreCreatedWithoutNulls() {
+        Map<String, Object> attributes = Fixtures.user("jo", "Jo", "March");
+        attributes.remove("displayName");
+        ScimOperation op = Fixtures.upsert(jobId, "obj-jo", attributes);
+
+        KafkaTopics.publishOperation(op);
+        KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(druva.requests().get(1).body()).doesNotContain("null").doesNotContain("displayName");
+    }
+
+    @Test
+    void aCachedIdThatNoLongerExistsIsDroppedAndTheUserMatchedAndCreatedAgain() throws Exception {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-kay", Fixtures.user("kay", "Kay", "Old"));
+        KafkaTopics.publishOperation(create);
+        String oldId = KafkaTopics.awaitResult(resultId(create)).targetId();
+        deleteDirectly(oldId);
+        int before = druva.requests().size();
+
+        ScimOperation update = Fixtures.upsert(jobId, "obj-kay", Fixtures.user("kay", "Kay", "New"));
+        KafkaTopics.publishOperation(update);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(update));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+                .containsExactly(tuple("PATCH", 404), tuple("GET", 200), tuple("POST", 201));
+        assertThat(druva.users()).singleElement().satisfies(user -> {
+            assertThat(user.id()).isNotEqualTo(oldId);
+            assertThat(user.familyName()).isEqualTo("New");
+        });
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.targetId()).isEqualTo(druva.users().get(0).id());
+    }
+
+    @Test
+    void createSwitchedOffForTheJobIsSkippedAfterTheMatch() {
+        String strictJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(strictJob, druva.baseUrl(), new TargetObjectActions(false, true, true)));
+        ScimOperation op = Fixtures.upsert(strictJob, "obj-lee", Fixtures.user("lee", "Lee", "Marvin"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method).containsExactly("GET");
+        assertThat(druva.users()).isEmpty();
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.errorCode()).isEqualTo("ActionDisabledByJob");
+    }
+
+    @Test
+    void anOperationWhoseJobNeverArrivesFailsWithJobConfigurationInvalid() {
+        ScimOperation op = Fixtures.upsert(unique("job-unknown"), "obj-max", Fixtures.user("max", "Max", "Null"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
+        assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
+        assertThat(druva.requests()).isEmpty();
+    }
+
+    @Test
+    void aConflictOnCreateIsResolvedByMatchingAgainOnUserNameAndLinking() {
+        ScimOperation seed = Fixtures.upsert(jobId, "obj-nia-old", Fixtures.user("nia", "Nia", "Long"));
+        KafkaTopics.publishOperation(seed);
+        String id = KafkaTopics.awaitResult(resultId(seed)).targetId();
+        int before = druva.requests().size();
+
+        // matched on externalId only, which Druva does not know: the create conflicts on userName
+        Map<String, Object> attributes = Fixtures.user("nia", "Nia", "Short");
+        attributes.put("externalId", "nia-2");
+        ScimOperation base = Fixtures.upsert(jobId, "obj-nia", attributes);
+        ScimOperation op = new ScimOperation(base.schemaVersion(), base.operationId(), base.jobId(), base.cycleId(),
+                base.objectType(), base.objectId(), base.displayName(), base.kind(), base.attributes(), Map.of(),
+                List.of(new MatchingAttribute("externalId", "nia-2", 1)), List.of(), null, null, base.createdAt());
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+                .containsExactly(tuple("GET", 200), tuple("POST", 409), tuple("GET", 200), tuple("GET", 200),
+                        tuple("PATCH", 200));
+        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::familyName).isEqualTo("Short");
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.targetId()).isEqualTo(id);
+    }
+
+    /** Removes a user behind the writer's back, over SCIM, as an administrator would in Druva. */
+    private void deleteDirectly(String id) throws Exception {
+        HttpResponse<Void> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder()
+                .uri(URI.create(druva.baseUrl() + "/Users/" + id))
+                .header("Authorization", "Bearer " + Fixtures.TOKEN)
+                .DELETE()
+                .build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(response.statusCode()).isEqualTo(204);
+    }
+}
