@@ -1,0 +1,164 @@
+package dev.provisioning.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.Topics;
+import dev.provisioning.localstack.LocalSmtp;
+import dev.provisioning.localstack.TopicClient;
+
+/**
+ * The packaged services together, as separate processes, on the real embedded infrastructure: the shipped demo
+ * directory is provisioned into the Druva-compatible server exactly as Entra would provision it.
+ */
+class ProvisioningEndToEndIT {
+
+    static final String ADMIN = "admin@contoso.example";
+    static LocalSystem system;
+    static Path directory;
+    static DemoDirectoryExpectations expected;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/it");
+        directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
+        expected = DemoDirectoryExpectations.of(directory);
+        system = LocalSystem.start(home, work.resolve("logs"),
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(5)), DemoLauncher.demoEnvironment());
+    }
+
+    @AfterAll
+    static void stopSystem() {
+        if (system != null) {
+            system.close();
+        }
+    }
+
+    @BeforeEach
+    void emptyDruva() {
+        system.druva().reset();
+        system.stack().smtp().purge();
+    }
+
+    @Test
+    void theDemoDirectoryIsProvisionedAsEntraWould() {
+        String jobId = system.jobs().create(job("Druva (e2e)"));
+
+        JsonNode cycle = awaitCompletedCycle(jobId);
+
+        // Druva holds every entitled user with an email, once, active; nobody else
+        List<DruvaUser> users = system.druva().users();
+        assertThat(users).extracting(DruvaUser::userName).containsExactlyInAnyOrderElementsOf(expected.created());
+        assertThat(users).allSatisfy(u -> {
+            assertThat(u.active()).isTrue();
+            assertThat(u.email()).isEqualTo(u.userName());
+            assertThat(u.displayName()).isEqualTo(expected.displayNames().get(u.userName()));
+        });
+        // the cycle's summary says the same
+        assertThat(cycle.path("eventsEmitted").asInt()).isEqualTo(expected.objects());
+        assertThat(cycle.path("summary").path("created").asLong()).isEqualTo(expected.created().size());
+        assertThat(cycle.path("summary").path("failed").asLong()).isEqualTo(expected.failedWithoutMail().size());
+        assertThat(cycle.path("summary").path("skipped").asLong()).isEqualTo(expected.skipped().size());
+        // two requests per created user at most (match, create), and none for the users Druva cannot take
+        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST")).hasSize(expected.created().size());
+
+        // one result per object on the results topic; users without mail failed with MandatoryFieldsMissing
+        List<ProvisioningResult> results = results(jobId, expected.objects());
+        assertThat(results).extracting(ProvisioningResult::objectId).doesNotHaveDuplicates();
+        assertThat(results).filteredOn(r -> r.status() == ProvisioningStatus.Failure)
+                .hasSize(expected.failedWithoutMail().size())
+                .allSatisfy(r -> assertThat(r.errorCode()).isEqualTo("MandatoryFieldsMissing"));
+        JsonNode failures = system.jobs().logs(jobId, "status=Failure&limit=1000");
+        assertThat(failures.size()).isEqualTo(expected.failedWithoutMail().size());
+
+        // and the administrator is emailed about them
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(mailsTo(ADMIN)).isNotEmpty());
+        LocalSmtp.Mail mail = mailsTo(ADMIN).get(0);
+        assertThat(mail.subject()).contains("Druva (e2e)").contains(String.valueOf(expected.failedWithoutMail().size()));
+        assertThat(mail.body()).contains("MandatoryFieldsMissing");
+        String oneFailed = expected.failedWithoutMail().iterator().next();
+        assertThat(mail.body()).contains(expected.displayNames().get(oneFailed));
+    }
+
+    @Test
+    void killingTheWriterMidRunLosesNothingAndDuplicatesNothing() {
+        system.druva().settings(s -> s.latency(Duration.ofMillis(40)));
+        try {
+            String jobId = system.jobs().create(job("Druva (writer crash)"));
+            await().atMost(Duration.ofSeconds(120)).until(() -> system.druva().users().size() >= 40);
+
+            ServiceProcess writer = system.service("scim-writer");
+            writer.kill();
+            assertThat(writer.isAlive()).isFalse();
+            int createdBeforeCrash = system.druva().users().size();
+            assertThat(createdBeforeCrash).isLessThan(expected.created().size());
+            writer.start().awaitReady(Duration.ofSeconds(120));
+
+            JsonNode cycle = awaitCompletedCycle(jobId);
+
+            List<DruvaUser> users = system.druva().users();
+            assertThat(users).extracting(DruvaUser::userName).doesNotHaveDuplicates()
+                    .containsExactlyInAnyOrderElementsOf(expected.created());
+            assertThat(users).allSatisfy(u -> assertThat(u.active()).isTrue());
+            assertThat(cycle.path("resultsReceived").asLong()).isEqualTo(expected.objects());
+            assertThat(cycle.path("summary").path("failed").asLong()).isEqualTo(expected.failedWithoutMail().size());
+        } finally {
+            system.druva().settings(s -> s.latency(Duration.ofMillis(5)));
+        }
+    }
+
+    private static JsonNode awaitCompletedCycle(String jobId) {
+        JsonNode[] cycle = new JsonNode[1];
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            JsonNode current = system.jobs().status(jobId).path("currentCycle");
+            assertThat(current.path("status").asText()).as("cycle status").isNotEqualTo("FAILED");
+            cycle[0] = current;
+            return "COMPLETED".equals(current.path("status").asText());
+        });
+        return cycle[0];
+    }
+
+    private static List<ProvisioningResult> results(String jobId, int count) {
+        try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
+            return kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(30))
+                    .stream().map(r -> EventChecks.result(r.value())).toList();
+        }
+    }
+
+    private static List<LocalSmtp.Mail> mailsTo(String address) {
+        return system.stack().smtp().mails().stream().filter(m -> m.to().contains(address)).toList();
+    }
+
+    private static Map<String, Object> job(String name) {
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", name);
+        job.put("tenantUrl", system.druva().baseUrl());
+        job.put("secretToken", system.druvaToken());
+        job.put("notificationEmail", ADMIN);
+        job.put("notifyOnFailure", true);
+        job.put("provisioningStatus", "On");
+        job.put("cycleInterval", "PT1H");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
+        return job;
+    }
+
+}
