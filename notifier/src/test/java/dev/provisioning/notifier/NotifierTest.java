@@ -78,6 +78,27 @@ class NotifierTest {
         assertThat(mail.getHeader("Message-ID")).singleElement().asString()
                 .matches("<digest-[0-9a-f]{32}@notifier\\.provisioning>");
         assertThat(mail.getFrom()[0].toString()).contains("provisioning@localhost");
+        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job) == 1.0);
+    }
+
+    @Test
+    void refusedEmailStaysPendingIsRetriedAndDoesNotHoldBackOtherJobs() throws Exception {
+        String refused = "job-" + UUID.randomUUID();
+        publishJob(refused, "not an address", true, 1);
+        String other = newJob(true);
+        publish(failure(refused, "user-r", "Refused User", ErrorCodes.ENTRY_CONFLICT, "taken"),
+                failure(other, "user-o", "Other User", ErrorCodes.ENTRY_CONFLICT, "taken"));
+
+        awaitOneMailTo(other);
+        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_failed_total", refused) >= 1.0);
+        assertThat(metric("notifier_outbox_pending", refused)).isEqualTo(1.0);
+
+        // the administrator fixes the address: the failure still waiting is sent on the next attempt
+        publishJob(refused, address(refused), true, 2);
+
+        MimeMessage mail = awaitOneMailTo(refused);
+        assertThat(plainText(mail)).contains("Refused User");
+        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_outbox_pending", refused) == 0.0);
     }
 
     @Test
@@ -161,12 +182,16 @@ class NotifierTest {
 
     private static String newJob(boolean notifyOnFailure) {
         String job = "job-" + UUID.randomUUID();
+        publishJob(job, address(job), notifyOnFailure, 1);
+        return job;
+    }
+
+    private static void publishJob(String job, String notificationEmail, boolean notifyOnFailure, long revision) {
         JobConfig config = new JobConfig(JobConfig.SCHEMA_VERSION, job, "Druva", JobState.ACTIVE,
-                "https://apis.druva.com/insync/scim", null, address(job), notifyOnFailure, null, true, null, null,
-                false, null, null, null, null, 1, Instant.now());
+                "https://apis.druva.com/insync/scim", null, notificationEmail, notifyOnFailure, null, true, null, null,
+                false, null, null, null, null, revision, Instant.now());
         kafka.produceStrings().fromRecords(new ProducerRecord<>(Topics.JOBS, job, Json.write(config)))
                 .awaitCompletion();
-        return job;
     }
 
     private static String address(String job) {
