@@ -31,12 +31,15 @@ import dev.provisioning.notifier.persistence.SentNotification;
 
 /**
  * Sends the failure digests. Every {@code notifier.send-interval} it looks for jobs whose oldest pending failure is at
- * least {@code notifier.digest-window} old and sends each of them one email with the failures of that window.
+ * least {@code notifier.digest-window} old and sends each of them one email with all their pending failures (so the
+ * stragglers of a burst, which reach the partitions a little apart, join the same email instead of starting a second
+ * one). A job thus gets at most one email per window.
  * <p>
- * One digest is one transaction: lock the window's failures ({@code FOR UPDATE SKIP LOCKED}, so replicas never send
- * the same digest together), send, then record the email in {@code sent_notification} and mark the failures sent.
+ * One digest is one transaction: lock the job's pending failures ({@code FOR UPDATE SKIP LOCKED}, so replicas never
+ * send the same digest together), send, then record the email in {@code sent_notification} and mark the failures sent.
  * Send first, then record: a crash between the SMTP server's acceptance and the commit sends that digest once more
- * after the restart, with the same digest id and Message-ID (the window is closed, so its content is the same too).
+ * after the restart, with the same digest id and Message-ID (both derive from the job and the oldest failure, which is
+ * still pending); the resend may list a few failures more, that arrived in between.
  * A refused or unreachable SMTP server leaves the failures pending with a backoff; other jobs' digests go on.
  */
 @ApplicationScoped
@@ -126,11 +129,10 @@ public class DigestSender {
         if (!KnownJobs.wantsFailureEmails(job.get())) {
             return drop(jobId, "the job sends no failure emails", now);
         }
-        Instant windowEnd = windowStart.plus(config.digestWindow());
-        return Panache.withTransaction(() -> outbox.lockWindow(jobId, windowEnd)
+        return Panache.withTransaction(() -> outbox.lockPending(jobId)
                 .chain(failures -> failures.isEmpty()
                         ? Uni.createFrom().voidItem()
-                        : send(job.get(), windowStart, windowEnd, failures)));
+                        : send(job.get(), windowStart, now, failures)));
     }
 
     private Uni<Void> send(JobConfig job, Instant windowStart, Instant windowEnd, List<OutboxFailure> failures) {

@@ -40,14 +40,14 @@ import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * The notifier against a real Kafka broker, PostgreSQL and SMTP server: what the administrator receives. Every test
- * uses its own job, because the broker and the mailbox are shared. The digest window is 2 s in the test profile.
+ * uses its own job, because the broker and the mailbox are shared. The digest window is 3 s in the test profile.
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class NotifierTest {
 
     /** Long enough for a window to close and the sender to run twice. */
-    private static final Duration QUIET = Duration.ofSeconds(4);
+    private static final Duration QUIET = Duration.ofSeconds(5);
     private static final Duration EMAIL_TIMEOUT = Duration.ofSeconds(30);
 
     private static KafkaCompanion kafka;
@@ -78,7 +78,13 @@ class NotifierTest {
         assertThat(mail.getHeader("Message-ID")).singleElement().asString()
                 .matches("<digest-[0-9a-f]{32}@notifier\\.provisioning>");
         assertThat(mail.getFrom()[0].toString()).contains("provisioning@localhost");
+        assertThat(htmlText(mail)).contains("<td>Ada Lovelace</td>", "<td>MandatoryFieldsMissing</td>");
         await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job) == 1.0);
+    }
+
+    @Test
+    void healthIsUpWithKafkaAndPostgres() {
+        get("/q/health/ready").then().statusCode(200);
     }
 
     @Test
@@ -237,21 +243,30 @@ class NotifierTest {
 
     /** The decoded text/plain part of a received email. */
     private static String plainText(MimeMessage message) throws Exception {
-        Object content = message.getContent();
-        if (content instanceof String text) {
-            return text;
-        }
-        return textPart((Multipart) content);
+        return part(message, "text/plain");
     }
 
-    private static String textPart(Multipart multipart) throws Exception {
+    /** The decoded text/html part of a received email. */
+    private static String htmlText(MimeMessage message) throws Exception {
+        return part(message, "text/html");
+    }
+
+    private static String part(MimeMessage message, String mimeType) throws Exception {
+        Object content = message.getContent();
+        if (content instanceof String text) {
+            return message.isMimeType(mimeType) ? text : null;
+        }
+        return part((Multipart) content, mimeType);
+    }
+
+    private static String part(Multipart multipart, String mimeType) throws Exception {
         for (int i = 0; i < multipart.getCount(); i++) {
             BodyPart part = multipart.getBodyPart(i);
-            if (part.isMimeType("text/plain")) {
+            if (part.isMimeType(mimeType)) {
                 return (String) part.getContent();
             }
             if (part.getContent() instanceof Multipart nested) {
-                String text = textPart(nested);
+                String text = part(nested, mimeType);
                 if (text != null) {
                     return text;
                 }

@@ -14,7 +14,8 @@ public interface NotifierConfig {
 
     /**
      * How long a job's failures are gathered before they are emailed as one digest: the window opens with the job's
-     * oldest unsent failure. Default {@code 15m}.
+     * oldest unsent failure, and the email carries every failure pending when it closes. A job gets at most one
+     * failure email per window. Default {@code 15m}.
      */
     @WithDefault("15m")
     Duration digestWindow();

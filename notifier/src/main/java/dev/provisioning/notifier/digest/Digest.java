@@ -11,7 +11,7 @@ import java.util.List;
  * @param jobId the job
  * @param jobName the job's name for people, may be null
  * @param windowStart when the oldest failure of the window was received
- * @param windowEnd when the window closed
+ * @param windowEnd when the digest was composed (the window closed at or before it)
  * @param total how many failures the window holds
  * @param countsByCode the failures per error code, most frequent first
  * @param lines the failed objects listed, at most the configured number

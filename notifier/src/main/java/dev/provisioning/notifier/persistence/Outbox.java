@@ -67,19 +67,18 @@ public class Outbox {
     }
 
     /**
-     * Locks and returns a job's pending failures received before {@code windowEnd}, oldest first. Rows another replica
-     * holds are skipped, so two replicas never send the same digest at once.
+     * Locks and returns all of a job's pending failures, oldest first. Rows another replica holds are skipped, so two
+     * replicas never send the same digest at once.
      */
-    public Uni<List<OutboxFailure>> lockWindow(String jobId, Instant windowEnd) {
+    public Uni<List<OutboxFailure>> lockPending(String jobId) {
         String sql = """
                 SELECT * FROM failure_outbox
-                WHERE job_id = :jobId AND state = 'PENDING' AND received_at < :windowEnd
+                WHERE job_id = :jobId AND state = 'PENDING'
                 ORDER BY received_at, result_id
                 FOR UPDATE SKIP LOCKED
                 """;
         return Panache.getSession().chain(s -> s.createNativeQuery(sql, OutboxFailure.class)
                 .setParameter("jobId", jobId)
-                .setParameter("windowEnd", windowEnd)
                 .getResultList());
     }
 
