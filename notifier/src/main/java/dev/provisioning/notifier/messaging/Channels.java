@@ -1,0 +1,13 @@
+package dev.provisioning.notifier.messaging;
+
+/** Names of the notifier's messaging channels; topic names are in {@code application.properties}. */
+public final class Channels {
+
+    /** {@code provisioning.jobs}: every job configuration, read whole by every replica. */
+    public static final String JOBS = "jobs";
+    /** {@code provisioning.results}: the outcome of every object, at least once. */
+    public static final String RESULTS = "results";
+
+    private Channels() {
+    }
+}

@@ -1,0 +1,41 @@
+package dev.provisioning.notifier.messaging;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.provisioning.events.EventChecks;
+
+/**
+ * Reads {@code provisioning.jobs} (compacted) from the start into {@link KnownJobs}. Every replica has its own consumer
+ * group and commits nothing. A null value is a tombstone: the job was deleted. A malformed record goes to
+ * {@code provisioning.jobs.dlq}.
+ */
+public class JobsConsumer {
+
+    private static final Logger LOG = Logger.getLogger(JobsConsumer.class);
+
+    private final KnownJobs jobs;
+
+    public JobsConsumer(KnownJobs jobs) {
+        this.jobs = jobs;
+    }
+
+    @Incoming(Channels.JOBS)
+    public Uni<Void> onJob(ConsumerRecord<String, String> record) {
+        return Uni.createFrom().item(() -> {
+            if (record.value() == null) {
+                LOG.infof("job %s deleted", record.key());
+                jobs.delete(record.key());
+            } else {
+                var job = EventChecks.job(record.value());
+                LOG.debugf("job %s revision %d: notifyOnFailure=%s", job.jobId(), job.revision(),
+                        job.notifyOnFailure());
+                jobs.put(job);
+            }
+            return null;
+        });
+    }
+}
