@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
@@ -64,7 +65,8 @@ public class DigestSender {
         this.composer = new DigestComposer(config.maxLines(), config.subjectPrefix());
     }
 
-    void logConfiguration(@jakarta.enterprise.event.Observes StartupEvent event) {
+    /** Fails the start on an inconsistent configuration, naming the key, and logs the effective one. */
+    void logConfiguration(@Observes StartupEvent event) {
         if (config.digestWindow().isNegative() || config.digestWindow().isZero()) {
             throw new IllegalArgumentException("notifier.digest-window must be positive, was " + config.digestWindow());
         }

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
@@ -229,7 +230,7 @@ class NotifierTest {
         String to = address(job);
         return LocalStackTestResource.stack().smtp().received().stream().filter(m -> {
             try {
-                return m.getAllRecipients() != null && java.util.Arrays.stream(m.getAllRecipients())
+                return m.getAllRecipients() != null && Arrays.stream(m.getAllRecipients())
                         .anyMatch(a -> a.toString().equals(to));
             } catch (Exception e) {
                 throw new IllegalStateException(e);
