@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
@@ -78,7 +80,7 @@ public final class DemoLauncher {
         String jobId = jobs.create(job);
         out.printf("Created job %s: provisioning %s%n", jobId, directory);
 
-        JsonNode cycle = awaitCycle(jobs, jobId, null);
+        JsonNode cycle = awaitCycle(jobs, jobId, null, true);
         double took = seconds(provisioningStarted);
         printSummary(cycle, took, system);
         if (options.containsKey("exit")) {
@@ -87,7 +89,7 @@ public final class DemoLauncher {
         out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (every 30 s).%n", directory);
         String last = cycle.path("cycleId").asText();
         while (stopped.getCount() > 0) {
-            JsonNode next = awaitCycle(jobs, jobId, last);
+            JsonNode next = awaitCycle(jobs, jobId, last, false);
             if (next.path("eventsEmitted").asInt() > 0) {
                 printSummary(next, Duration.between(java.time.OffsetDateTime.parse(next.path("startedAt").asText()),
                         java.time.OffsetDateTime.now()).toMillis() / 1000.0, system);
@@ -96,38 +98,59 @@ public final class DemoLauncher {
         }
     }
 
-    /** Waits for a completed cycle other than {@code previous}, printing progress. */
-    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous) {
+    /**
+     * Waits for the first cycle that started after {@code previous} (any cycle when null) to complete, printing its
+     * progress every few seconds when {@code verbose}.
+     */
+    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous, boolean verbose) {
+        String cycleId = null;
         String lastLine = "";
+        long lastPrinted = 0;
         while (true) {
             JsonNode status = jobs.status(jobId);
-            JsonNode cycle = status.path("currentCycle");
-            if (!cycle.isMissingNode() && !cycle.isNull() && !cycle.path("cycleId").asText().equals(previous)) {
+            List<JsonNode> cycles = new ArrayList<>();
+            status.path("recentCycles").forEach(cycles::add); // newest first
+            JsonNode cycle = null;
+            if (cycleId != null) {
+                String id = cycleId;
+                cycle = cycles.stream().filter(c -> c.path("cycleId").asText().equals(id)).findFirst().orElse(null);
+            } else {
+                int index = cycles.size();
+                for (int i = 0; i < cycles.size(); i++) {
+                    if (cycles.get(i).path("cycleId").asText().equals(previous)) {
+                        index = i;
+                    }
+                }
+                cycle = index > 0 ? cycles.get(index - 1) : null;
+            }
+            if (cycle != null) {
+                cycleId = cycle.path("cycleId").asText();
                 String state = cycle.path("status").asText();
                 JsonNode s = cycle.path("summary");
                 String line = String.format(
                         "  cycle %s (%s): %d/%d objects, %d%% | created %d, updated %d, disabled %d, "
                                 + "skipped %d, failed %d",
-                        cycle.path("cycleId").asText().substring(0, 8),
+                        cycleId.substring(0, 8),
                         cycle.path("fullCycle").asBoolean() ? "full" : "incremental",
                         cycle.path("resultsReceived").asLong(),
                         cycle.path("eventsEmitted").asInt(), cycle.path("progressPercent").asInt(),
                         s.path("created").asLong(),
                         s.path("updated").asLong(), s.path("disabled").asLong(), s.path("skipped").asLong(),
                         s.path("failed").asLong());
-                if (!line.equals(lastLine) && previous == null) {
+                boolean done = state.equals("COMPLETED") || state.equals("FAILED");
+                if (verbose && !line.equals(lastLine) && (done || System.nanoTime() - lastPrinted > 2_000_000_000L)) {
                     out.println(line);
                     lastLine = line;
-                }
-                if (state.equals("COMPLETED")) {
-                    return cycle;
+                    lastPrinted = System.nanoTime();
                 }
                 if (state.equals("FAILED")) {
                     out.println("  cycle failed: " + cycle.path("error").asText());
+                }
+                if (done) {
                     return cycle;
                 }
             }
-            ServiceProcess.pause(1000);
+            ServiceProcess.pause(500);
         }
     }
 

@@ -79,7 +79,8 @@ class ProvisioningEndToEndIT {
         assertThat(cycle.path("summary").path("failed").asLong()).isEqualTo(expected.failedWithoutMail().size());
         assertThat(cycle.path("summary").path("skipped").asLong()).isEqualTo(expected.skipped().size());
         // two requests per created user at most (match, create), and none for the users Druva cannot take
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST")).hasSize(expected.created().size());
+        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST"))
+                .hasSize(expected.created().size());
 
         // one result per object on the results topic; users without mail failed with MandatoryFieldsMissing
         List<ProvisioningResult> results = results(jobId, expected.objects());
@@ -93,7 +94,8 @@ class ProvisioningEndToEndIT {
         // and the administrator is emailed about them
         await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertThat(mailsTo(ADMIN)).isNotEmpty());
         LocalSmtp.Mail mail = mailsTo(ADMIN).get(0);
-        assertThat(mail.subject()).contains("Druva (e2e)").contains(String.valueOf(expected.failedWithoutMail().size()));
+        assertThat(mail.subject()).contains("Druva (e2e)")
+                .contains(String.valueOf(expected.failedWithoutMail().size()));
         assertThat(mail.body()).contains("MandatoryFieldsMissing");
         String oneFailed = expected.failedWithoutMail().iterator().next();
         assertThat(mail.body()).contains(expected.displayNames().get(oneFailed));

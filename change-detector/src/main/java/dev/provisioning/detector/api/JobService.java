@@ -173,7 +173,7 @@ public class JobService {
                     JobStatusView.CycleView lastCompleted = cycleViews.stream()
                             .filter(c -> c.status().equals("COMPLETED")).findFirst().orElse(null);
                     return Optional.of(new JobStatusView(id, job.state(), job.lastError(), job.nextCycleAt(), current,
-                            lastCompleted));
+                            lastCompleted, cycleViews));
                 });
             });
         });

@@ -1,15 +1,16 @@
 package dev.provisioning.detector.api;
 
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.Map;
 
 /**
  * A job's synchronisation details: state, the current (or last) cycle with its counts and progress, and the last
- * error.
+ * error. {@code currentCycle} is the newest cycle; {@code recentCycles} the last ten, newest first.
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,
-        CycleView lastCompletedCycle) {
+        CycleView lastCompletedCycle, List<CycleView> recentCycles) {
 
     /**
      * One cycle.

@@ -2,6 +2,7 @@ package dev.provisioning.detector.cycle;
 
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,8 +18,10 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.messaging.AssignmentPublisher;
 import dev.provisioning.detector.persistence.CycleRepository;
+import dev.provisioning.detector.persistence.CycleRow;
 import dev.provisioning.detector.persistence.JobRepository;
 import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectoryFileSource;
@@ -45,10 +48,13 @@ public class CycleRunner {
     private final SnapshotRepository snapshots;
     private final AssignmentPublisher publisher;
     private final DetectorConfig config;
+    private final ProvisioningLogRepository log;
     private final MeterRegistry registry;
 
     public CycleRunner(JobRepository jobs, CycleRepository cycles, SnapshotRepository snapshots,
-            AssignmentPublisher publisher, DetectorConfig config, MeterRegistry registry) {
+            ProvisioningLogRepository log, AssignmentPublisher publisher, DetectorConfig config,
+            MeterRegistry registry) {
+        this.log = log;
         this.jobs = jobs;
         this.cycles = cycles;
         this.snapshots = snapshots;
@@ -57,8 +63,26 @@ public class CycleRunner {
         this.registry = registry;
     }
 
-    /** Runs a cycle for a job this replica has claimed. Never fails: errors are recorded on the cycle and the job. */
-    public Uni<Void> run(JobRow job) {
+    /**
+     * Runs a cycle for a job this replica has claimed, unless its previous cycle is still waiting for results: cycles
+     * do not overlap, as in Entra (a cycle stuck longer than the lease no longer holds the next one back). Never fails:
+     * errors are recorded on the cycle and the job.
+     */
+    public Uni<Void> runWhenPreviousFinished(JobRow job) {
+        return cycles.latest(job.id(), 1).chain(latest -> {
+            if (latest.isEmpty() || !latest.get(0).status().equals("EMITTED")
+                    || latest.get(0).emittedAt().isBefore(OffsetDateTime.now().minus(config.cycleLease()))) {
+                return run(job);
+            }
+            CycleRow previous = latest.get(0);
+            return log.resultCount(job.id(), previous.id())
+                    .chain(results -> results >= previous.eventsEmitted()
+                            ? run(job)
+                            : jobs.postpone(job.id(), config.schedulerTick()));
+        });
+    }
+
+    Uni<Void> run(JobRow job) {
         JobConfig jobConfig = EventChecks.job(job.config());
         String cycleId = UUID.randomUUID().toString();
         boolean full = job.fullCycleRequested();

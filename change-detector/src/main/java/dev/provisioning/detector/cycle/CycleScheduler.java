@@ -30,7 +30,7 @@ public class CycleScheduler {
     Uni<Void> tick() {
         return jobs.claimDue(config.cycleLease(), 4)
                 .onItem().transformToMulti(claimed -> Multi.createFrom().iterable(claimed))
-                .onItem().transformToUniAndMerge(runner::run)
+                .onItem().transformToUniAndMerge(runner::runWhenPreviousFinished)
                 .collect().last().replaceWithVoid();
     }
 }

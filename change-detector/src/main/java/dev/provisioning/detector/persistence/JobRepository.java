@@ -90,6 +90,12 @@ public class JobRepository {
                 .execute(Tuple.of(id, now().plus(interval))).replaceWithVoid();
     }
 
+    /** Releases the claim without running a cycle, and looks again after {@code delay}. */
+    public Uni<Void> postpone(String id, Duration delay) {
+        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = NULL, next_cycle_at = $2 WHERE id=$1")
+                .execute(Tuple.of(id, now().plus(delay))).replaceWithVoid();
+    }
+
     /** Releases the claim after a cycle failed and schedules a retry. */
     public Uni<Void> cycleFailed(String id, String error, Duration retryIn) {
         return pool

@@ -60,6 +60,12 @@ public class ProvisioningLogRepository {
                 });
     }
 
+    /** How many results a cycle has received. */
+    public Uni<Long> resultCount(String jobId, String cycleId) {
+        return pool.preparedQuery("SELECT count(*) FROM provisioning_log WHERE job_id=$1 AND cycle_id=$2")
+                .execute(Tuple.of(jobId, cycleId)).map(rs -> rs.iterator().next().getLong(0));
+    }
+
     /**
      * The job's log records, newest first, filtered by whichever criteria are non-null.
      */
