@@ -78,6 +78,17 @@ public final class EventChecks {
         return r;
     }
 
+    /** Decodes and validates a job state event. */
+    public static JobStateEvent jobState(String json) {
+        JobStateEvent e = Json.read(json, JobStateEvent.class);
+        String t = "JobStateEvent";
+        schemaVersion(t, e.schemaVersion(), JobStateEvent.SCHEMA_VERSION);
+        required(t, "eventId", e.eventId());
+        required(t, "jobId", e.jobId());
+        required(t, "change", e.change());
+        return e;
+    }
+
     /** Decodes and validates a job configuration record. */
     public static dev.provisioning.events.job.JobConfig job(String json) {
         var j = Json.read(json, dev.provisioning.events.job.JobConfig.class);

@@ -14,6 +14,8 @@ public final class Topics {
     public static final String OPERATIONS = "provisioning.operations";
     /** One outcome per object per cycle, keyed by job and object. */
     public static final String RESULTS = "provisioning.results";
+    /** Changes in a job's health (quarantine, held deletions, token), keyed by job id. */
+    public static final String JOB_STATES = "provisioning.job-states";
     /** Suffix of the dead-letter topic of each consumed topic. */
     public static final String DLQ_SUFFIX = ".dlq";
 
@@ -27,7 +29,7 @@ public final class Topics {
 
     /** Every topic of the pipeline, with its dead-letter topic, for creating them up front. */
     public static java.util.List<String> all() {
-        return java.util.List.of(JOBS, ASSIGNMENTS, OPERATIONS, RESULTS, deadLetter(JOBS), deadLetter(ASSIGNMENTS),
-                deadLetter(OPERATIONS), deadLetter(RESULTS));
+        return java.util.List.of(JOBS, ASSIGNMENTS, OPERATIONS, RESULTS, JOB_STATES, deadLetter(JOBS),
+                deadLetter(ASSIGNMENTS), deadLetter(OPERATIONS), deadLetter(RESULTS), deadLetter(JOB_STATES));
     }
 }

@@ -220,7 +220,8 @@ public class JobService {
                         : PatchDialect.valueOf(r.patchDialect().toUpperCase(Locale.ROOT)),
                 r.actions(), Boolean.TRUE.equals(r.skipOutOfScopeDeletions()), r.userMappings(), r.userScopingFilters(),
                 new SourceConfig(SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT)),
-                        r.source().directoryFile()),
+                        r.source().directoryFile(),
+                        null),
                 r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), revision, Instant.now());
     }
 

@@ -1,6 +1,5 @@
 package dev.provisioning.detector.cycle;
 
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
@@ -23,15 +22,13 @@ import dev.provisioning.detector.persistence.JobRepository;
 import dev.provisioning.detector.persistence.JobRow;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
-import dev.provisioning.detector.source.Directory;
-import dev.provisioning.detector.source.DirectoryFileSource;
 import dev.provisioning.detector.source.DirectorySource;
+import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.JobConfig;
-import dev.provisioning.events.job.SourceType;
 
 /**
  * Runs one cycle of a claimed job: read the source, diff it against the snapshot, emit one event per changed object,
@@ -49,15 +46,17 @@ public class CycleRunner {
     private final AssignmentPublisher publisher;
     private final DetectorConfig config;
     private final ProvisioningLogRepository log;
+    private final DirectorySources sources;
     private final MeterRegistry registry;
 
     public CycleRunner(JobRepository jobs, CycleRepository cycles, SnapshotRepository snapshots,
-            ProvisioningLogRepository log, AssignmentPublisher publisher, DetectorConfig config,
-            MeterRegistry registry) {
-        this.log = log;
+            ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
+            DetectorConfig config, MeterRegistry registry) {
         this.jobs = jobs;
         this.cycles = cycles;
         this.snapshots = snapshots;
+        this.log = log;
+        this.sources = sources;
         this.publisher = publisher;
         this.config = config;
         this.registry = registry;
@@ -88,13 +87,21 @@ public class CycleRunner {
         boolean full = job.fullCycleRequested();
         Timer.Sample timer = Timer.start(registry);
         LOG.infof("job %s: starting %s cycle %s", job.id(), full ? "full" : "incremental", cycleId);
+        DirectorySource[] source = new DirectorySource[1];
         return cycles.start(cycleId, job.id(), full)
-                .chain(() -> readSource(jobConfig))
+                .chain(() -> blocking(() -> {
+                    source[0] = sources.forJob(jobConfig);
+                    return source[0].read();
+                }))
                 .chain(directory -> snapshots.load(job.id()).map(snapshot -> CyclePlanner.plan(job.id(), cycleId, full,
                         jobConfig.scope(), directory, snapshot, Instant.now())))
                 .chain(plan -> emit(plan)
                         .chain(() -> snapshots.apply(job.id(), ObjectType.USER.name(), plan.snapshotUpserts(),
                                 plan.snapshotRemovals()))
+                        .chain(() -> blocking(() -> {
+                            source[0].commit();
+                            return plan;
+                        }))
                         .chain(() -> cycles.emitted(cycleId, plan.events().size()))
                         .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval()))
                         .invoke(() -> {
@@ -124,18 +131,9 @@ public class CycleRunner {
                 .increment();
     }
 
-    private Uni<Directory> readSource(JobConfig job) {
-        DirectorySource source = sourceOf(job);
-        // reading a file is blocking: keep it off the event loop
-        return Uni.createFrom().item(source::read).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+    /** Reading a source is blocking: keep it (and its commit) off the event loop. */
+    private static <T> Uni<T> blocking(java.util.function.Supplier<T> work) {
+        return Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
-    static DirectorySource sourceOf(JobConfig job) {
-        if (job.source() == null || job.source().type() != SourceType.DIRECTORY_FILE) {
-            throw new SourceException("job " + job.jobId() + ": source " + (job.source() == null
-                    ? "is not configured"
-                    : job.source().type() + " is not supported by this version"));
-        }
-        return new DirectoryFileSource(Path.of(job.source().directoryFile()));
-    }
 }

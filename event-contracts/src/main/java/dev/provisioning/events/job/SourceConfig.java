@@ -5,6 +5,12 @@ package dev.provisioning.events.job;
  *
  * @param type directory file or Microsoft Graph
  * @param directoryFile for {@link SourceType#DIRECTORY_FILE}: the path of the JSON file
+ * @param graph for {@link SourceType#MICROSOFT_GRAPH}: tenant, app credentials and service principal
  */
-public record SourceConfig(SourceType type, String directoryFile) {
+public record SourceConfig(SourceType type, String directoryFile, GraphSource graph) {
+
+    /** A directory-file source. */
+    public static SourceConfig directoryFile(String path) {
+        return new SourceConfig(SourceType.DIRECTORY_FILE, path, null);
+    }
 }
