@@ -1,5 +1,7 @@
 package dev.provisioning.events;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 /**
  * One app role assignment that makes an object a candidate for provisioning.
  *
@@ -12,6 +14,7 @@ public record Assignment(String appRoleId, String viaGroupId) {
     public static final String DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000";
 
     /** Whether this assignment grants only Entra's Default Access role. */
+    @JsonIgnore
     public boolean isDefaultAccess() {
         return DEFAULT_ACCESS.equals(appRoleId);
     }
