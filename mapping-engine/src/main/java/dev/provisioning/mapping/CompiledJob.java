@@ -173,6 +173,40 @@ public final class CompiledJob {
         return map(event);
     }
 
+    /**
+     * Decides what to do in the target for one group, with Entra's default group mappings for SCIM (displayName to
+     * displayName, objectId to externalId, members to members; matched on displayName). A group that is deleted in the
+     * source or no longer assigned is deleted in the target (groups have no {@code active} flag to clear). The member
+     * list travels on the event; the writer resolves it to Druva ids and leaves out members it does not manage.
+     */
+    public Decision evaluateGroup(AssignmentEvent event) {
+        if (event.objectType() != ObjectType.GROUP) {
+            return new Decision.Skip(ReasonCodes.NOT_A_USER, "not a group: " + event.objectType());
+        }
+        String gone = null;
+        if (event.change() == ChangeKind.HARD_DELETED || event.change() == ChangeKind.SOFT_DELETED) {
+            gone = "deleted in the source";
+        } else if (scope == ProvisioningScope.ASSIGNED_ONLY && event.assignments().isEmpty()) {
+            gone = "no longer assigned to the application";
+        }
+        if (gone != null) {
+            return actions.delete()
+                    ? new Decision.Delete(gone)
+                    : new Decision.Skip(ErrorCodes.ACTION_DISABLED, gone + ", but the Delete action is off");
+        }
+        Object displayName = event.attributes().get("displayName");
+        if (displayName == null || displayName.toString().isBlank()) {
+            return new Decision.Fail(ErrorCodes.MANDATORY_FIELDS_MISSING,
+                    "the group has no displayName, which the target requires");
+        }
+        if (!actions.create() && !actions.update()) {
+            return new Decision.Skip(ErrorCodes.ACTION_DISABLED, "the Create and Update actions are both off");
+        }
+        return new Decision.Upsert(Map.of("displayName", displayName.toString(), "externalId", event.objectId()),
+                Map.of(),
+                List.of(new MatchingAttribute("displayName", displayName.toString(), 1)));
+    }
+
     private Decision deprovision(String code, String reason, boolean inconclusive) {
         if (skipOutOfScopeDeletions) {
             return new Decision.Skip(code, reason + "; not disabled because SkipOutOfScopeDeletions is on");

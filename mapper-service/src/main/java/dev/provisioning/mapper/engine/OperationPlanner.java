@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.List;
 
 import dev.provisioning.events.AssignmentEvent;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.OperationKind;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
@@ -68,7 +67,7 @@ public final class OperationPlanner {
             java.util.Map<String, Object> createOnly, List<dev.provisioning.events.MatchingAttribute> matching,
             String reasonCode, String reason, Instant now) {
         return new ScimOperation(ScimOperation.SCHEMA_VERSION, event.eventId(), event.jobId(), event.cycleId(),
-                ObjectType.USER, event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
+                event.objectType(), event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
                 event.members(), reasonCode, reason, now);
     }
 }

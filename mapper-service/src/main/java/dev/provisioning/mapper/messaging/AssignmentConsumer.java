@@ -73,13 +73,13 @@ public class AssignmentConsumer {
     }
 
     private Uni<Void> decide(AssignmentEvent event, JobConfig job) {
-        if (event.objectType() != ObjectType.USER) {
-            return emitResult(OperationPlanner.result(event, ProvisioningStatus.Skipped, ErrorCodes.ACTION_DISABLED,
-                    "group provisioning is not enabled in this version", Instant.now()));
-        }
         OperationPlanner.Outcome outcome;
         try {
-            outcome = OperationPlanner.plan(event, catalog.compiled(job).evaluateUser(event), Instant.now());
+            var compiled = catalog.compiled(job);
+            var decision = event.objectType() == ObjectType.GROUP
+                    ? compiled.evaluateGroup(event)
+                    : compiled.evaluateUser(event);
+            outcome = OperationPlanner.plan(event, decision, Instant.now());
         } catch (InvalidConfigurationException e) {
             LOG.errorf("job %s: configuration revision %d cannot be used: %s", job.jobId(), job.revision(), e.errors());
             return emitResult(OperationPlanner.result(event, ProvisioningStatus.Failure, ErrorCodes.JOB_CONFIGURATION,
