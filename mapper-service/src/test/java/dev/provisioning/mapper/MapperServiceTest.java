@@ -101,6 +101,22 @@ class MapperServiceTest {
     }
 
     @Test
+    void anAssignedGroupBecomesAGroupUpsertCarryingItsMembers() {
+        String jobId = publishJob();
+        AssignmentEvent event = new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId,
+                "cycle-1", true, ObjectType.GROUP, "g1", ChangeKind.ADDED, Map.of("displayName", "Sales"),
+                List.of(new Assignment("role-user", null)), List.of("u1", "u2"), Instant.now());
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        ScimOperation op = operations(jobId, 1).get(0);
+        assertThat(op.objectType()).isEqualTo(ObjectType.GROUP);
+        assertThat(op.kind()).isEqualTo(OperationKind.UPSERT);
+        assertThat(op.attributes()).containsEntry("displayName", "Sales").containsEntry("externalId", "g1");
+        assertThat(op.members()).containsExactly("u1", "u2");
+    }
+
+    @Test
     void anEventArrivingBeforeItsJobWaitsForTheJobConfiguration() {
         String jobId = "job-" + UUID.randomUUID();
         AssignmentEvent event = event(jobId, "u4", Map.of("userPrincipalName", "d@x.test", "mail", "d@x.test",
