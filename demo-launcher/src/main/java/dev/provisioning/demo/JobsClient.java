@@ -28,6 +28,11 @@ public final class JobsClient {
         return created.get("id").asText();
     }
 
+    /** Replaces a job's configuration ({@code PUT /jobs/{id}}); an absent secret token keeps the current one. */
+    public JsonNode update(String jobId, Map<String, Object> job) {
+        return send("PUT", "/jobs/" + jobId, Json.write(job), 200);
+    }
+
     /** The job's status document ({@code GET /jobs/{id}/status}). */
     public JsonNode status(String jobId) {
         return send("GET", "/jobs/" + jobId + "/status", null, 200);

@@ -6,8 +6,10 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,6 +21,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
@@ -126,6 +129,48 @@ class ProvisioningEndToEndIT {
         } finally {
             system.druva().settings(s -> s.latency(Duration.ofMillis(5)));
         }
+    }
+
+    @Test
+    void changingAScopingFilterReevaluatesEveryoneAndDisablesThoseWhoFallOutWithoutDeletingThem() throws Exception {
+        Map<String, Object> job = job("Druva (scoping change)");
+        String jobId = system.jobs().create(job);
+        String first = awaitCompletedCycle(jobId).path("cycleId").asText();
+        assertThat(system.druva().users()).hasSize(expected.created().size());
+
+        job.remove("secretToken"); // kept as it is
+        job.put("userScopingFilters", List.of(Map.of("name", "Engineering only", "clauses",
+                List.of(Map.of("attribute", "department", "operator", "EQUALS", "value", "Engineering")))));
+        system.jobs().update(jobId, job);
+
+        JsonNode second = awaitCompletedCycleAfter(jobId, first);
+        assertThat(second.path("fullCycle").asBoolean()).as("a changed filter starts a full cycle").isTrue();
+        Set<String> engineering = new HashSet<>();
+        for (JsonNode u : Json.mapper().readTree(directory.toFile()).path("users")) {
+            if ("Engineering".equals(u.path("department").asText())) {
+                engineering.add(u.path("userPrincipalName").asText());
+            }
+        }
+        List<DruvaUser> users = system.druva().users();
+        // nobody is deleted: those out of scope are disabled (Preserved in Druva), the rest stay active
+        assertThat(users).extracting(DruvaUser::userName).containsExactlyInAnyOrderElementsOf(expected.created());
+        assertThat(users).filteredOn(DruvaUser::active).extracting(DruvaUser::userName)
+                .containsExactlyInAnyOrderElementsOf(
+                        expected.created().stream().filter(engineering::contains).toList());
+        assertThat(users).filteredOn(u -> !u.active()).isNotEmpty()
+                .allSatisfy(u -> assertThat(u.status()).isEqualTo(DruvaUser.PRESERVED));
+        assertThat(system.druva().requests()).noneMatch(r -> r.method().equals("DELETE"));
+    }
+
+    private static JsonNode awaitCompletedCycleAfter(String jobId, String previousCycleId) {
+        JsonNode[] cycle = new JsonNode[1];
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() -> {
+            JsonNode current = system.jobs().status(jobId).path("currentCycle");
+            cycle[0] = current;
+            return !previousCycleId.equals(current.path("cycleId").asText())
+                    && "COMPLETED".equals(current.path("status").asText());
+        });
+        return cycle[0];
     }
 
     private static JsonNode awaitCompletedCycle(String jobId) {

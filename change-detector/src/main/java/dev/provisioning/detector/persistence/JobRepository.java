@@ -38,10 +38,14 @@ public class JobRepository {
                 .replaceWithVoid();
     }
 
-    /** Stores a new configuration (and state); a changed configuration asks for a full cycle when {@code full}. */
+    /**
+     * Stores a new configuration (and state). When {@code full} (mappings, scoping filters or scope changed), the next
+     * cycle is a full one and is due now, as Entra starts a new full cycle when they are edited.
+     */
     public Uni<Boolean> updateConfig(String id, String name, String state, String config, long revision, boolean full) {
         return pool.preparedQuery("UPDATE job SET name=$2, state=$3, config=$4, revision=$5, updated_at=now(), "
-                + "full_cycle_requested = full_cycle_requested OR $6 WHERE id=$1")
+                + "full_cycle_requested = full_cycle_requested OR $6, "
+                + "next_cycle_at = CASE WHEN $6 THEN now() ELSE next_cycle_at END WHERE id=$1")
                 .execute(Tuple.of(id, name, state, config, revision, full))
                 .map(rs -> rs.rowCount() == 1);
     }
