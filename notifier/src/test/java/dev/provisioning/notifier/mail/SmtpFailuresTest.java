@@ -21,6 +21,12 @@ class SmtpFailuresTest {
     }
 
     @Test
+    void anAddressTheMailerRefusesIsPermanent() {
+        assertThat(SmtpFailures.isPermanent(
+                new IllegalArgumentException("Unable to send an email, an email address is invalid"))).isTrue();
+    }
+
+    @Test
     void aFourHundredReplyOrARefusedConnectionIsTransient() {
         assertThat(SmtpFailures.isPermanent(new SMTPException("busy", 421, List.of("421 try later"), false))).isFalse();
         assertThat(SmtpFailures.isPermanent(new ConnectException("Connection refused"))).isFalse();
