@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
@@ -24,6 +25,7 @@ import dev.provisioning.notifier.digest.FailedObject;
 import dev.provisioning.notifier.mail.DigestMails;
 import dev.provisioning.notifier.mail.SmtpFailures;
 import dev.provisioning.notifier.messaging.KnownJobs;
+import dev.provisioning.notifier.messaging.ResultsProgress;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.OutboxFailure;
 import dev.provisioning.notifier.persistence.SentNotification;
@@ -40,6 +42,10 @@ import dev.provisioning.notifier.persistence.SentNotification;
  * after the restart, with the same digest id and Message-ID (both derive from the job and the oldest failure, which is
  * still pending); the resend may list a few failures more, that arrived in between.
  * A refused or unreachable SMTP server leaves the failures pending with a backoff; other jobs' digests go on.
+ * <p>
+ * No digest goes out until this replica has read {@code provisioning.results} up to where it stood when its partitions
+ * were assigned ({@link ResultsProgress}): after a restart inside a window, the digest waits for the failures that were
+ * received but not yet stored, instead of going out without them.
  */
 @ApplicationScoped
 public class DigestSender {
@@ -52,9 +58,12 @@ public class DigestSender {
     private final DigestMails mails;
     private final NotifierMetrics metrics;
     private final DigestComposer composer;
+    private final ResultsProgress progress;
 
     public DigestSender(NotifierConfig config, KnownJobs jobs, Outbox outbox, DigestMails mails,
-            NotifierMetrics metrics) {
+            NotifierMetrics metrics,
+            @Identifier(ResultsProgress.NAME) ResultsProgress progress) {
+        this.progress = progress;
         this.config = config;
         this.jobs = jobs;
         this.outbox = outbox;
@@ -86,6 +95,11 @@ public class DigestSender {
     /** Sends every digest whose window has closed; one failing digest does not stop the others. */
     @Scheduled(identity = "failure-digests", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public Uni<Void> sendDue() {
+        if (!progress.caughtUp()) {
+            // after a restart, failures received before it may still be on the topic: a digest now would miss them
+            LOG.debug("results not caught up yet, digests wait");
+            return Uni.createFrom().voidItem();
+        }
         Instant now = Instant.now();
         return Panache.withSession(outbox::pendingJobs)
                 .invoke(pending -> metrics.pending(NotifierMetrics.DIGEST, Outbox.pendingByJob(pending)))
