@@ -3,7 +3,6 @@ package dev.provisioning.notifier;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
-import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -13,10 +12,9 @@ import org.jboss.logging.Logger;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.notifier.config.NotifierConfig;
@@ -25,7 +23,9 @@ import dev.provisioning.notifier.digest.Digest;
 import dev.provisioning.notifier.digest.DigestComposer;
 import dev.provisioning.notifier.digest.FailedObject;
 import dev.provisioning.notifier.mail.DigestMails;
+import dev.provisioning.notifier.mail.SmtpFailures;
 import dev.provisioning.notifier.messaging.KnownJobs;
+import dev.provisioning.notifier.messaging.ResultsProgress;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.OutboxFailure;
 import dev.provisioning.notifier.persistence.SentNotification;
@@ -42,6 +42,10 @@ import dev.provisioning.notifier.persistence.SentNotification;
  * after the restart, with the same digest id and Message-ID (both derive from the job and the oldest failure, which is
  * still pending); the resend may list a few failures more, that arrived in between.
  * A refused or unreachable SMTP server leaves the failures pending with a backoff; other jobs' digests go on.
+ * <p>
+ * No digest goes out until this replica has read {@code provisioning.results} up to where it stood when its partitions
+ * were assigned ({@link ResultsProgress}): after a restart inside a window, the digest waits for the failures that were
+ * received but not yet stored, instead of going out without them.
  */
 @ApplicationScoped
 public class DigestSender {
@@ -54,9 +58,12 @@ public class DigestSender {
     private final DigestMails mails;
     private final NotifierMetrics metrics;
     private final DigestComposer composer;
+    private final ResultsProgress progress;
 
     public DigestSender(NotifierConfig config, KnownJobs jobs, Outbox outbox, DigestMails mails,
-            NotifierMetrics metrics) {
+            NotifierMetrics metrics,
+            @Identifier(ResultsProgress.NAME) ResultsProgress progress) {
+        this.progress = progress;
         this.config = config;
         this.jobs = jobs;
         this.outbox = outbox;
@@ -74,18 +81,28 @@ public class DigestSender {
             throw new IllegalArgumentException("notifier.retry-backoff-max (" + config.retryBackoffMax()
                     + ") must not be shorter than notifier.retry-backoff (" + config.retryBackoff() + ")");
         }
+        if (config.permanentFailureAttempts() < 1) {
+            throw new IllegalArgumentException(
+                    "notifier.permanent-failure-attempts must be at least 1, was " + config.permanentFailureAttempts());
+        }
         LOG.infof("notifier: digest-window=%s send-interval=%s max-lines=%d retry-backoff=%s..%s "
-                + "unknown-job-timeout=%s retention=%s", config.digestWindow(), config.sendInterval(),
-                config.maxLines(), config.retryBackoff(), config.retryBackoffMax(), config.unknownJobTimeout(),
-                config.retention());
+                + "permanent-failure-attempts=%d unknown-job-timeout=%s retention=%s logs-base-url=%s",
+                config.digestWindow(), config.sendInterval(), config.maxLines(), config.retryBackoff(),
+                config.retryBackoffMax(), config.permanentFailureAttempts(), config.unknownJobTimeout(),
+                config.retention(), config.logsBaseUrl().orElse("(none: no links)"));
     }
 
     /** Sends every digest whose window has closed; one failing digest does not stop the others. */
     @Scheduled(identity = "failure-digests", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public Uni<Void> sendDue() {
+        if (!progress.caughtUp()) {
+            // after a restart, failures received before it may still be on the topic: a digest now would miss them
+            LOG.debug("results not caught up yet, digests wait");
+            return Uni.createFrom().voidItem();
+        }
         Instant now = Instant.now();
         return Panache.withSession(outbox::pendingJobs)
-                .invoke(pending -> metrics.pending(Outbox.pendingByJob(pending)))
+                .invoke(pending -> metrics.pending(NotifierMetrics.DIGEST, Outbox.pendingByJob(pending)))
                 .onItem().transformToMulti(pending -> Multi.createFrom().iterable(pending))
                 .filter(job -> isDue(job, now))
                 .onItem().transformToUniAndConcatenate(job -> sendDigest(job.jobId(), job.windowStart())
@@ -149,10 +166,10 @@ public class DigestSender {
                         digest.digestId());
                 return outbox.markSent(ids, digest.digestId(), Instant.now()).replaceWithVoid();
             }
-            return onThisContext(() -> mails.send(mails.render(digest, recipient)))
+            return VertxContexts.onThisContext(() -> mails.send(mails.render(digest, recipient)))
                     .onItemOrFailure().transformToUni((ok, error) -> error == null
                             ? recordSent(digest, recipient, ids)
-                            : recordRefused(job.jobId(), digest, failures, ids, error));
+                            : recordRefused(job.jobId(), recipient, digest, failures, ids, error));
         });
     }
 
@@ -172,22 +189,30 @@ public class DigestSender {
         return sent.persist()
                 .chain(() -> outbox.markSent(ids, digest.digestId(), sentAt))
                 .invoke(() -> {
-                    metrics.emailSent(digest.jobId(), NotifierMetrics.FAILURE_DIGEST);
+                    metrics.emailSent(digest.jobId(), NotifierMetrics.DIGEST);
                     LOG.infof("job %s: failure digest %s with %d failures sent to %s", digest.jobId(),
                             digest.digestId(), digest.total(), recipient);
                 })
                 .replaceWithVoid();
     }
 
-    private Uni<Void> recordRefused(String jobId, Digest digest, List<OutboxFailure> failures, List<String> ids,
-            Throwable error) {
+    private Uni<Void> recordRefused(String jobId, String recipient, Digest digest, List<OutboxFailure> failures,
+            List<String> ids, Throwable error) {
         int attempts = failures.stream().mapToInt(f -> f.attempts).max().orElse(0) + 1;
+        String reply = SmtpFailures.describe(error);
+        metrics.emailFailed(jobId, NotifierMetrics.DIGEST);
+        if (SmtpFailures.isPermanent(error) && attempts >= config.permanentFailureAttempts()) {
+            metrics.emailDropped(jobId, NotifierMetrics.DIGEST);
+            metrics.failuresDropped(jobId, ids.size());
+            LOG.errorf("job %s: failure digest %s to %s refused permanently %d times, its %d failures are dropped: %s",
+                    jobId, digest.digestId(), recipient, attempts, ids.size(), reply);
+            return outbox.markDropped(ids, "SMTP refused permanently: " + reply, Instant.now()).replaceWithVoid();
+        }
         var wait = Backoff.after(attempts, config.retryBackoff(), config.retryBackoffMax());
         Instant next = Instant.now().plus(wait).truncatedTo(ChronoUnit.MILLIS);
-        metrics.emailFailed(jobId, NotifierMetrics.FAILURE_DIGEST);
-        LOG.warnf("job %s: sending failure digest %s failed (attempt %d), retrying in %s: %s", jobId,
-                digest.digestId(), attempts, wait, error.toString());
-        return outbox.markAttemptFailed(ids, attempts, next, String.valueOf(error.getMessage())).replaceWithVoid();
+        LOG.warnf("job %s: sending failure digest %s to %s failed (attempt %d), retrying in %s: %s", jobId,
+                digest.digestId(), recipient, attempts, wait, reply);
+        return outbox.markAttemptFailed(ids, attempts, next, reply).replaceWithVoid();
     }
 
     private Uni<Void> drop(String jobId, String why, Instant now) {
@@ -199,15 +224,5 @@ public class DigestSender {
                     }
                 })
                 .replaceWithVoid();
-    }
-
-    /**
-     * Runs an asynchronous call and resumes on the current Vert.x context: the reactive session that the rest of the
-     * transaction uses is bound to it.
-     */
-    private static <T> Uni<T> onThisContext(Supplier<Uni<? extends T>> call) {
-        Context context = Vertx.currentContext();
-        Uni<T> uni = Uni.createFrom().<T>deferred(call);
-        return context == null ? uni : uni.emitOn(command -> context.runOnContext(ignored -> command.run()));
     }
 }

@@ -1,42 +1,42 @@
 package dev.provisioning.notifier;
 
+import static dev.provisioning.notifier.NotifierTestSupport.EMAIL_TIMEOUT;
+import static dev.provisioning.notifier.NotifierTestSupport.QUIET;
+import static dev.provisioning.notifier.NotifierTestSupport.address;
+import static dev.provisioning.notifier.NotifierTestSupport.awaitOneMailTo;
+import static dev.provisioning.notifier.NotifierTestSupport.failure;
+import static dev.provisioning.notifier.NotifierTestSupport.htmlText;
+import static dev.provisioning.notifier.NotifierTestSupport.kafka;
+import static dev.provisioning.notifier.NotifierTestSupport.mailsTo;
+import static dev.provisioning.notifier.NotifierTestSupport.metric;
+import static dev.provisioning.notifier.NotifierTestSupport.newJob;
+import static dev.provisioning.notifier.NotifierTestSupport.plainText;
+import static dev.provisioning.notifier.NotifierTestSupport.publish;
+import static dev.provisioning.notifier.NotifierTestSupport.publishJob;
+import static dev.provisioning.notifier.NotifierTestSupport.result;
 import static io.restassured.RestAssured.get;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
-import jakarta.mail.BodyPart;
-import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
-import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.provisioning.events.ErrorCodes;
-import dev.provisioning.events.EventKeys;
-import dev.provisioning.events.Json;
-import dev.provisioning.events.ObjectType;
-import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
-import dev.provisioning.events.job.JobConfig;
-import dev.provisioning.events.job.JobState;
 import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
@@ -46,22 +46,6 @@ import dev.provisioning.localstack.LocalStackTestResource;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class NotifierTest {
-
-    /** Long enough for a window to close and the sender to run twice. */
-    private static final Duration QUIET = Duration.ofSeconds(5);
-    private static final Duration EMAIL_TIMEOUT = Duration.ofSeconds(30);
-
-    private static KafkaCompanion kafka;
-
-    @BeforeAll
-    static void connect() {
-        kafka = new KafkaCompanion(LocalStackTestResource.stack().kafka().bootstrapServers());
-    }
-
-    @AfterAll
-    static void disconnect() {
-        kafka.close();
-    }
 
     @Test
     void failureIsEmailedToTheJobsAddressNamingTheObjectAndTheCode() throws Exception {
@@ -109,11 +93,13 @@ class NotifierTest {
     }
 
     @Test
-    void fiftyFailuresInOneWindowMakeOneEmailWithTheirCounts() throws Exception {
+    void fiveHundredFailuresInOneWindowMakeOneEmailWithTheirCountsAndALinkToTheLogs() throws Exception {
         String job = newJob(true);
         List<ProvisioningResult> results = new ArrayList<>();
-        for (int i = 0; i < 50; i++) {
-            String code = i < 40 ? ErrorCodes.MANDATORY_FIELDS_MISSING : ErrorCodes.ENTRY_CONFLICT;
+        for (int i = 0; i < 500; i++) {
+            String code = i < 420
+                    ? ErrorCodes.MANDATORY_FIELDS_MISSING
+                    : i < 490 ? ErrorCodes.ENTRY_CONFLICT : ErrorCodes.DUPLICATE_TARGET_ENTRIES;
             results.add(failure(job, "user-" + i, "User " + i, code, "reason " + i));
         }
         publish(results.toArray(ProvisioningResult[]::new));
@@ -121,8 +107,19 @@ class NotifierTest {
         MimeMessage mail = awaitOneMailTo(job);
         await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> mailsTo(job).size() == 1);
 
-        assertThat(mail.getSubject()).endsWith(": 50 failures (MandatoryFieldsMissing 40, EntryConflict 10)");
-        assertThat(plainText(mail)).contains("MandatoryFieldsMissing: 40", "EntryConflict: 10", "User 0", "User 49");
+        assertThat(mail.getSubject()).isEqualTo("[Provisioning] Druva (" + job
+                + "): 500 failures (MandatoryFieldsMissing 420, EntryConflict 70, DuplicateTargetEntries 10)");
+        String text = plainText(mail);
+        assertThat(text).contains("MandatoryFieldsMissing: 420", "EntryConflict: 70", "DuplicateTargetEntries: 10",
+                "(first 100 of 500)", "... and 400 more",
+                "https://provisioning.example.test/jobs/" + job + "/logs?status=Failure");
+        // the first 100 received are listed; which ones depends on how the burst spread over the partitions
+        assertThat(text.lines().filter(l -> l.startsWith("  - User "))).hasSize(100).doesNotHaveDuplicates();
+        assertThat(htmlText(mail)).contains("<td>420</td>",
+                "href=\"https://provisioning.example.test/jobs/" + job + "/logs?status=Failure\"");
+        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job, "digest") == 1.0
+                && metric("notifier_failures_stored_total", job) == 500.0
+                && metric("notifier_outbox_pending", job, "digest") == 0.0);
     }
 
     @Test
@@ -163,9 +160,10 @@ class NotifierTest {
     @Test
     void malformedResultGoesToTheDeadLetterTopicAndTheServiceKeepsWorking() {
         String badKey = "malformed-" + UUID.randomUUID();
-        kafka.produceStrings().fromRecords(new ProducerRecord<>(Topics.RESULTS, badKey, "{not json")).awaitCompletion();
+        kafka().produceStrings().fromRecords(new ProducerRecord<>(Topics.RESULTS, badKey, "{not json"))
+                .awaitCompletion();
 
-        var dlq = kafka.consumeStrings()
+        var dlq = kafka().consumeStrings()
                 .withGroupId("notifier-test-" + UUID.randomUUID())
                 .withProp(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
                 .fromTopics(Topics.deadLetter(Topics.RESULTS));
@@ -183,105 +181,5 @@ class NotifierTest {
         String job = newJob(true);
         publish(failure(job, "user-1", "After The Storm", ErrorCodes.INVALID_ANCHOR, "gone"));
         awaitOneMailTo(job);
-    }
-
-    // --- helpers
-
-    private static String newJob(boolean notifyOnFailure) {
-        String job = "job-" + UUID.randomUUID();
-        publishJob(job, address(job), notifyOnFailure, 1);
-        return job;
-    }
-
-    private static void publishJob(String job, String notificationEmail, boolean notifyOnFailure, long revision) {
-        JobConfig config = new JobConfig(JobConfig.SCHEMA_VERSION, job, "Druva", JobState.ACTIVE,
-                "https://apis.druva.com/insync/scim", null, notificationEmail, notifyOnFailure, null, true, null, null,
-                false, null, null, null, null, revision, Instant.now());
-        kafka.produceStrings().fromRecords(new ProducerRecord<>(Topics.JOBS, job, Json.write(config)))
-                .awaitCompletion();
-    }
-
-    private static String address(String job) {
-        return job + "@example.org";
-    }
-
-    private static ProvisioningResult failure(String job, String objectId, String name, String code, String reason) {
-        return result(job, objectId, name, ProvisioningStatus.Failure, code, reason);
-    }
-
-    private static ProvisioningResult result(String job, String objectId, String name, ProvisioningStatus status,
-            String code, String reason) {
-        String eventId = "event-" + objectId;
-        return new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
-                ProvisioningResult.idOf(job, objectId, "cycle-1", eventId), job, "cycle-1", eventId, ObjectType.USER,
-                objectId, null, name, ProvisioningAction.Create, status, code, reason, null, 1, 12, List.of(),
-                "mapper-service", Instant.now());
-    }
-
-    private static void publish(ProvisioningResult... results) {
-        List<ProducerRecord<String, String>> records = new ArrayList<>();
-        for (ProvisioningResult r : results) {
-            records.add(new ProducerRecord<>(Topics.RESULTS, EventKeys.of(r.jobId(), r.objectId()), Json.write(r)));
-        }
-        kafka.produceStrings().fromRecords(records).awaitCompletion();
-    }
-
-    private static List<MimeMessage> mailsTo(String job) {
-        String to = address(job);
-        return LocalStackTestResource.stack().smtp().received().stream().filter(m -> {
-            try {
-                return m.getAllRecipients() != null && Arrays.stream(m.getAllRecipients())
-                        .anyMatch(a -> a.toString().equals(to));
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }).toList();
-    }
-
-    private static MimeMessage awaitOneMailTo(String job) {
-        return await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job), mails -> !mails.isEmpty()).get(0);
-    }
-
-    /** The decoded text/plain part of a received email. */
-    private static String plainText(MimeMessage message) throws Exception {
-        return part(message, "text/plain");
-    }
-
-    /** The decoded text/html part of a received email. */
-    private static String htmlText(MimeMessage message) throws Exception {
-        return part(message, "text/html");
-    }
-
-    private static String part(MimeMessage message, String mimeType) throws Exception {
-        Object content = message.getContent();
-        if (content instanceof String text) {
-            return message.isMimeType(mimeType) ? text : null;
-        }
-        return part((Multipart) content, mimeType);
-    }
-
-    private static String part(Multipart multipart, String mimeType) throws Exception {
-        for (int i = 0; i < multipart.getCount(); i++) {
-            BodyPart part = multipart.getBodyPart(i);
-            if (part.isMimeType(mimeType)) {
-                return (String) part.getContent();
-            }
-            if (part.getContent() instanceof Multipart nested) {
-                String text = part(nested, mimeType);
-                if (text != null) {
-                    return text;
-                }
-            }
-        }
-        return null;
-    }
-
-    /** The value of a counter or gauge for a job on /q/metrics, 0 when absent. */
-    private static double metric(String name, String job) {
-        String body = get("/q/metrics").then().statusCode(200).extract().asString();
-        return body.lines()
-                .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
-                .sum();
     }
 }

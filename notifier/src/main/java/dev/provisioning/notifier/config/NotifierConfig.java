@@ -1,6 +1,7 @@
 package dev.provisioning.notifier.config;
 
 import java.time.Duration;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -20,7 +21,10 @@ public interface NotifierConfig {
     @WithDefault("15m")
     Duration digestWindow();
 
-    /** How often the sender looks for digests whose window has closed. Default {@code 30s}. */
+    /**
+     * How often the senders look for digests whose window has closed and for job state emails to send (state emails
+     * are not digested: each goes out on the next run). Default {@code 30s}.
+     */
     @WithDefault("30s")
     Duration sendInterval();
 
@@ -32,13 +36,31 @@ public interface NotifierConfig {
     @WithDefault("[Provisioning]")
     String subjectPrefix();
 
-    /** First wait before a digest that SMTP refused is tried again; it doubles per attempt. Default {@code 1m}. */
+    /**
+     * First wait before an email (digest or job state) that SMTP refused is tried again; it doubles per attempt.
+     * Default {@code 1m}.
+     */
     @WithDefault("1m")
     Duration retryBackoff();
 
-    /** Longest wait between two attempts of a refused digest. Default {@code 1h}. */
+    /** Longest wait between two attempts of a refused email. Default {@code 1h}. */
     @WithDefault("1h")
     Duration retryBackoffMax();
+
+    /**
+     * How many attempts an email gets when the SMTP server refuses it permanently (a 5xx reply, e.g. an unknown
+     * mailbox) before it is given up, logged and counted as dropped. Transient refusals (4xx, unreachable server) are
+     * retried with backoff without limit. Default 5.
+     */
+    @WithDefault("5")
+    int permanentFailureAttempts();
+
+    /**
+     * Base URL of the provisioning API (the change-detector) as administrators reach it, e.g.
+     * {@code https://provisioning.example.com}. When set, digests link to {@code <base>/jobs/<id>/logs?status=Failure}
+     * and job state emails to {@code <base>/jobs/<id>/status} and the logs. No default: no links.
+     */
+    Optional<String> logsBaseUrl();
 
     /**
      * How long failures of a job whose configuration has never been seen are kept waiting for it before they are

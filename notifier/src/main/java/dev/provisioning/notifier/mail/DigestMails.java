@@ -14,7 +14,8 @@ import dev.provisioning.notifier.digest.DigestComposer;
 
 /**
  * Renders a {@link Digest} with the Qute templates {@code templates/digest.txt} and {@code templates/digest.html} and
- * sends it over SMTP with the reactive mailer. The sender address is {@code quarkus.mailer.from}.
+ * sends it over SMTP with the reactive mailer, linking to the job's failed provisioning logs when
+ * {@code notifier.logs-base-url} is set. The sender address is {@code quarkus.mailer.from}.
  */
 @ApplicationScoped
 public class DigestMails {
@@ -23,6 +24,7 @@ public class DigestMails {
     private final Template text;
     private final Template html;
     private final NotifierConfig config;
+    private final Links links;
 
     public DigestMails(ReactiveMailer mailer, @Location("digest.txt") Template text,
             @Location("digest.html") Template html, NotifierConfig config) {
@@ -30,6 +32,7 @@ public class DigestMails {
         this.text = text;
         this.html = html;
         this.config = config;
+        this.links = new Links(config.logsBaseUrl());
     }
 
     /** The Message-ID of a digest: the same for the same digest, so a resend after a crash is recognisable. */
@@ -39,8 +42,10 @@ public class DigestMails {
 
     /** Renders the digest as an email to {@code recipient}. */
     public Mail render(Digest digest, String recipient) {
-        return Mail.withText(recipient, digest.subject(), text.data("digest", digest).render())
-                .setHtml(html.data("digest", digest).render())
+        String logsUrl = links.failureLogs(digest.jobId());
+        return Mail.withText(recipient, digest.subject(),
+                text.data("digest", digest).data("logsUrl", logsUrl).render())
+                .setHtml(html.data("digest", digest).data("logsUrl", logsUrl).render())
                 .addHeader("Message-ID", messageId(digest))
                 .addHeader("X-Provisioning-Job", digest.jobId())
                 .addHeader("X-Provisioning-Digest", digest.digestId());

@@ -3,10 +3,12 @@ package dev.provisioning.notifier.messaging;
 import java.time.Duration;
 import java.time.Instant;
 
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.EventChecks;
@@ -37,16 +39,20 @@ public class ResultsConsumer {
     private final KnownJobs jobs;
     private final Outbox outbox;
     private final NotifierMetrics metrics;
+    private final ResultsProgress progress;
 
-    public ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics) {
+    public ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics,
+            @Identifier(ResultsProgress.NAME) ResultsProgress progress) {
         this.jobs = jobs;
         this.outbox = outbox;
         this.metrics = metrics;
+        this.progress = progress;
     }
 
     @Incoming(Channels.RESULTS)
-    public Uni<Void> onResult(String json) {
-        return Uni.createFrom().item(() -> EventChecks.result(json)).chain(this::handle);
+    public Uni<Void> onResult(ConsumerRecord<String, String> record) {
+        return Uni.createFrom().item(() -> EventChecks.result(record.value())).chain(this::handle)
+                .eventually(() -> progress.handled(record.topic(), record.partition(), record.offset()));
     }
 
     private Uni<Void> handle(ProvisioningResult result) {

@@ -107,6 +107,18 @@ public class Outbox {
                 .executeUpdate());
     }
 
+    /** Gives up failures whose digest the SMTP server refused permanently. */
+    public Uni<Integer> markDropped(List<String> resultIds, String why, Instant now) {
+        return Panache.getSession().chain(s -> s.createMutationQuery("""
+                update OutboxFailure set state = 'DROPPED', settledAt = :now, lastError = :why
+                where resultId in :ids
+                """)
+                .setParameter("now", now)
+                .setParameter("why", why)
+                .setParameter("ids", resultIds)
+                .executeUpdate());
+    }
+
     /** Drops all of a job's pending failures on purpose (notifications off, job deleted or never seen). */
     public Uni<Integer> dropPending(String jobId, String why, Instant now) {
         return Panache.getSession().chain(s -> s.createMutationQuery("""

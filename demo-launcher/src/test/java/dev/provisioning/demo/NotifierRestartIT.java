@@ -1,0 +1,150 @@
+package dev.provisioning.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.mail.BodyPart;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalSmtp;
+
+/**
+ * The packaged notifier killed (as a crash) inside a digest window, then started again: the digest of the window
+ * arrives once and lists every failure. The window is 20 s here, so the kill lands inside it.
+ */
+class NotifierRestartIT {
+
+    static final String ADMIN = "restart-admin@contoso.example";
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static LocalSystem system;
+    static Path directory;
+    static DemoDirectoryExpectations expected;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/it-notifier-restart");
+        directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
+        expected = DemoDirectoryExpectations.of(directory);
+        Map<String, String> environment = new HashMap<>(DemoLauncher.demoEnvironment());
+        environment.put("NOTIFIER_DIGEST_WINDOW", "20s");
+        environment.put("NOTIFIER_SEND_INTERVAL", "1s");
+        environment.put("NOTIFIER_MAX_LINES", "1000");
+        system = LocalSystem.start(home, work.resolve("logs"),
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(5)), environment);
+    }
+
+    @AfterAll
+    static void stopSystem() {
+        if (system != null) {
+            system.close();
+        }
+    }
+
+    @Test
+    void killingTheNotifierInsideItsDigestWindowLosesNothingAndSendsTheDigestOnce() throws Exception {
+        assertThat(expected.failedWithoutMail()).isNotEmpty();
+        String jobId = system.jobs().create(job("Druva (notifier crash)"));
+        ServiceProcess notifier = system.service("notifier");
+
+        // the window is open: the notifier holds some of the job's failures and has emailed nothing yet
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(100))
+                .until(() -> metric(notifier, "notifier_failures_stored_total", jobId) >= 1.0);
+        assertThat(mailsTo(ADMIN)).isEmpty();
+        notifier.kill();
+        assertThat(notifier.isAlive()).isFalse();
+        assertThat(mailsTo(ADMIN)).isEmpty();
+
+        notifier.start().awaitReady(Duration.ofSeconds(120));
+
+        await().atMost(Duration.ofMinutes(2)).until(() -> !mailsTo(ADMIN).isEmpty());
+        await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(20)).until(() -> mailsTo(ADMIN).size() == 1);
+        LocalSmtp.Mail mail = mailsTo(ADMIN).get(0);
+        int failures = expected.failedWithoutMail().size();
+        assertThat(mail.subject()).contains("Druva (notifier crash) (" + jobId + ")")
+                .contains(": " + failures + (failures == 1 ? " failure " : " failures ") + "(MandatoryFieldsMissing "
+                        + failures + ")");
+        String text = plainText(system.stack().smtp().received().stream()
+                .filter(m -> recipients(m).contains(ADMIN)).findFirst().orElseThrow());
+        assertThat(text).contains("MandatoryFieldsMissing: " + failures);
+        for (String failed : expected.failedWithoutMail()) {
+            assertThat(text).contains(expected.displayNames().get(failed));
+        }
+    }
+
+    /** The decoded text/plain part of a received email. */
+    private static String plainText(MimeMessage message) throws Exception {
+        Multipart parts = (Multipart) message.getContent();
+        for (int i = 0; i < parts.getCount(); i++) {
+            BodyPart part = parts.getBodyPart(i);
+            if (part.isMimeType("text/plain")) {
+                return (String) part.getContent();
+            }
+            if (part.getContent() instanceof Multipart nested && nested.getBodyPart(0).isMimeType("text/plain")) {
+                return (String) nested.getBodyPart(0).getContent();
+            }
+        }
+        throw new AssertionError("no text/plain part in " + message.getSubject());
+    }
+
+    private static List<String> recipients(MimeMessage message) {
+        try {
+            return Arrays.stream(message.getAllRecipients()).map(Object::toString).toList();
+        } catch (MessagingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static List<LocalSmtp.Mail> mailsTo(String address) {
+        return system.stack().smtp().mails().stream().filter(m -> m.to().contains(address)).toList();
+    }
+
+    /** A counter of the service for one job on /q/metrics, 0 when absent or while the service does not answer. */
+    private static double metric(ServiceProcess service, String name, String jobId) {
+        try {
+            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(service.url() + "/q/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            return response.body().lines()
+                    .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + jobId + "\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum();
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Map<String, Object> job(String name) {
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", name);
+        job.put("tenantUrl", system.druva().baseUrl());
+        job.put("secretToken", system.druvaToken());
+        job.put("notificationEmail", ADMIN);
+        job.put("notifyOnFailure", true);
+        job.put("provisioningStatus", "On");
+        job.put("cycleInterval", "PT1H");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
+        return job;
+    }
+}

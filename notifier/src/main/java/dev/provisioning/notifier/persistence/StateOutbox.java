@@ -1,0 +1,136 @@
+package dev.provisioning.notifier.persistence;
+
+import java.time.Instant;
+import java.util.List;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+
+import dev.provisioning.events.JobStateChange;
+import dev.provisioning.events.JobStateEvent;
+
+/**
+ * The queries on {@code state_outbox} and {@code quarantine_notice}. Every method must run inside a reactive session
+ * or transaction; none blocks.
+ */
+@ApplicationScoped
+public class StateOutbox {
+
+    /** What storing an event did. */
+    public enum Stored {
+        /** Stored, pending: it will be emailed. */
+        PENDING,
+        /** The same event was stored before (a redelivery): nothing new. */
+        REDELIVERED,
+        /** A quarantine start for the reason the job is already quarantined for: stored, not to be emailed. */
+        SAME_QUARANTINE_REASON
+    }
+
+    /**
+     * Stores an event unless one with the same id is there, and keeps the job's quarantine reason: a quarantine start
+     * for the reason already emailed (and not lifted since) is stored as {@link StateNotification#DUPLICATE}; a lift
+     * forgets the reason, so the next quarantine is emailed whatever its reason. Run it in one transaction.
+     */
+    public Uni<Stored> store(JobStateEvent e, String kind, Instant receivedAt) {
+        String insert = """
+                INSERT INTO state_outbox (event_id, job_id, job_name, change, kind, reason_code, reason, object_count,
+                    cycle_id, occurred_at, received_at, state)
+                VALUES (:eventId, :jobId, :jobName, :change, :kind, :reasonCode, :reason, :count,
+                    :cycleId, :occurredAt, :receivedAt, 'PENDING')
+                ON CONFLICT (event_id) DO NOTHING
+                """;
+        return Panache.getSession().chain(s -> s.createNativeQuery(insert)
+                .setParameter("eventId", e.eventId())
+                .setParameter("jobId", e.jobId())
+                .setParameter("jobName", e.jobName())
+                .setParameter("change", e.change().name())
+                .setParameter("kind", kind)
+                .setParameter("reasonCode", e.reasonCode())
+                .setParameter("reason", e.reason())
+                .setParameter("count", e.count())
+                .setParameter("cycleId", e.cycleId())
+                .setParameter("occurredAt", e.occurredAt())
+                .setParameter("receivedAt", receivedAt)
+                .executeUpdate())
+                .chain(rows -> {
+                    if (rows == 0) {
+                        return Uni.createFrom().item(Stored.REDELIVERED);
+                    }
+                    if (e.change() == JobStateChange.QUARANTINE_STARTED) {
+                        return rememberQuarantine(e, receivedAt);
+                    }
+                    if (e.change() == JobStateChange.QUARANTINE_LIFTED) {
+                        return forgetQuarantine(e.jobId()).replaceWith(Stored.PENDING);
+                    }
+                    return Uni.createFrom().item(Stored.PENDING);
+                });
+    }
+
+    private Uni<Stored> rememberQuarantine(JobStateEvent e, Instant now) {
+        // inserts the job's reason, or replaces a different one; touches nothing when the reason is the same
+        String upsert = """
+                INSERT INTO quarantine_notice (job_id, reason_code, event_id, noticed_at)
+                VALUES (:jobId, :reasonCode, :eventId, :now)
+                ON CONFLICT (job_id) DO UPDATE
+                    SET reason_code = EXCLUDED.reason_code, event_id = EXCLUDED.event_id, noticed_at = EXCLUDED.noticed_at
+                    WHERE quarantine_notice.reason_code <> EXCLUDED.reason_code
+                """;
+        return Panache.getSession().chain(s -> s.createNativeQuery(upsert)
+                .setParameter("jobId", e.jobId())
+                .setParameter("reasonCode", e.reasonCode() == null ? "" : e.reasonCode())
+                .setParameter("eventId", e.eventId())
+                .setParameter("now", now)
+                .executeUpdate())
+                .chain(rows -> rows == 1
+                        ? Uni.createFrom().item(Stored.PENDING)
+                        : settle(e.eventId(), StateNotification.DUPLICATE, "already emailed for this reason", now)
+                                .replaceWith(Stored.SAME_QUARANTINE_REASON));
+    }
+
+    private Uni<Integer> forgetQuarantine(String jobId) {
+        return Panache.getSession()
+                .chain(s -> s.createNativeQuery("DELETE FROM quarantine_notice WHERE job_id = :jobId")
+                        .setParameter("jobId", jobId)
+                        .executeUpdate());
+    }
+
+    private Uni<Integer> settle(String eventId, String state, String why, Instant now) {
+        return Panache.getSession().chain(s -> s.createMutationQuery("""
+                update StateNotification set state = :state, settledAt = :now, lastError = :why where eventId = :id
+                """)
+                .setParameter("state", state)
+                .setParameter("now", now)
+                .setParameter("why", why)
+                .setParameter("id", eventId)
+                .executeUpdate());
+    }
+
+    /** Every pending email, oldest first (the table holds few: one row per change in a job's health). */
+    public Uni<List<StateNotification>> pending() {
+        return Panache.getSession().chain(s -> s.createSelectionQuery(
+                "from StateNotification where state = 'PENDING' order by receivedAt, eventId", StateNotification.class)
+                .getResultList());
+    }
+
+    /**
+     * Locks one pending email; null when it is no longer pending or another replica holds it. The entity is managed:
+     * changes to it are written when the transaction commits.
+     */
+    public Uni<StateNotification> lockPending(String eventId) {
+        String sql = "SELECT * FROM state_outbox WHERE event_id = :id AND state = 'PENDING' FOR UPDATE SKIP LOCKED";
+        return Panache.getSession().chain(s -> s.createNativeQuery(sql, StateNotification.class)
+                .setParameter("id", eventId)
+                .getResultList())
+                .map(rows -> rows.isEmpty() ? null : rows.get(0));
+    }
+
+    /** Deletes settled emails older than {@code cutoff}; an event redelivered after that would be emailed again. */
+    public Uni<Integer> purgeSettledBefore(Instant cutoff) {
+        return Panache.getSession().chain(s -> s.createMutationQuery(
+                "delete from StateNotification where state <> 'PENDING' and settledAt < :cutoff")
+                .setParameter("cutoff", cutoff)
+                .executeUpdate());
+    }
+}

@@ -1,0 +1,69 @@
+package dev.provisioning.notifier;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.mail.internet.MimeMessage;
+
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
+
+import dev.provisioning.localstack.LocalStackTestResource;
+
+/**
+ * The local stack (shared Kafka and PostgreSQL), with the mailer pointed at a dedicated SMTP server (GreenMail) on a
+ * fixed port that a test can stop and start again on the same port, as an SMTP relay outage would look.
+ */
+public class OutageSmtpResource extends LocalStackTestResource {
+
+    private static int port;
+    private static GreenMail smtp;
+
+    @Override
+    public synchronized Map<String, String> start() {
+        Map<String, String> config = new LinkedHashMap<>(super.start());
+        port = freePort();
+        startSmtp();
+        config.put("quarkus.mailer.host", "127.0.0.1");
+        config.put("quarkus.mailer.port", String.valueOf(port));
+        return config;
+    }
+
+    @Override
+    public synchronized void stop() {
+        stopSmtp();
+        super.stop();
+    }
+
+    /** Starts the SMTP server (again) on its port. */
+    static synchronized void startSmtp() {
+        if (smtp == null) {
+            smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+            smtp.start();
+        }
+    }
+
+    /** Stops the SMTP server: connections to its port are refused until {@link #startSmtp()}. */
+    static synchronized void stopSmtp() {
+        if (smtp != null) {
+            smtp.stop();
+            smtp = null;
+        }
+    }
+
+    /** What the server received since it last started. */
+    static synchronized List<MimeMessage> received() {
+        return smtp == null ? List.of() : List.of(smtp.getReceivedMessages());
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("no free port", e);
+        }
+    }
+}
