@@ -67,9 +67,12 @@ public interface WriterConfig {
         @WithDefault("0.5")
         double minPerSecond();
 
-        /** How fast the rate recovers after a 429, in requests/s gained per second without 429. Default {@code 0.5}. */
-        @WithDefault("0.5")
-        double recoveryPerSecond();
+        /**
+         * How fast the rate recovers after a 429: the fraction of the full rate regained per second without a 429.
+         * Default {@code 0.05} (back to the full rate about 20 s after a halving).
+         */
+        @WithDefault("0.05")
+        double recovery();
     }
 
     interface Concurrency {

@@ -4,7 +4,7 @@ package dev.provisioning.writer.throughput;
  * A tenant's request rate: a smooth reservation-style token bucket (each request reserves the next free slot,
  * {@code 1/rate} after the previous one) whose rate adapts to the target. A 429 halves the rate (at most once per
  * second, down to a floor) and a {@code Retry-After} pauses every slot until it has passed; after that the rate grows
- * back linearly towards the ceiling ("additive increase, multiplicative decrease").
+ * back linearly towards the ceiling (a fixed fraction of the ceiling per second) ("additive increase, multiplicative decrease").
  *
  * <p>
  * Plain Java with the clock passed in (nanoseconds), so the arithmetic is tested in milliseconds. Thread-safe.
@@ -14,7 +14,7 @@ public final class AdaptiveRate {
     private static final long SECOND = 1_000_000_000L;
 
     private final double floor;
-    private final double recoveryPerSecond;
+    private final double recoveryFraction;
     private double ceiling;
     private double rate;
     private long nextFree;
@@ -25,17 +25,18 @@ public final class AdaptiveRate {
     /**
      * @param ceiling the configured rate (requests/s) this replica may use for the tenant
      * @param floor the lowest rate after halvings
-     * @param recoveryPerSecond requests/s regained per second without a 429
+     * @param recoveryFraction the fraction of the ceiling regained per second without a 429 (0.05: from the floor
+     *        back to the ceiling in about 20 s)
      * @param now the current time in nanoseconds
      */
-    public AdaptiveRate(double ceiling, double floor, double recoveryPerSecond, long now) {
-        if (ceiling <= 0 || floor <= 0 || recoveryPerSecond < 0) {
+    public AdaptiveRate(double ceiling, double floor, double recoveryFraction, long now) {
+        if (ceiling <= 0 || floor <= 0 || recoveryFraction < 0) {
             throw new IllegalArgumentException("rates must be positive, got ceiling " + ceiling + ", floor " + floor
-                    + ", recovery " + recoveryPerSecond);
+                    + ", recovery " + recoveryFraction);
         }
         this.ceiling = ceiling;
         this.floor = Math.min(floor, ceiling);
-        this.recoveryPerSecond = recoveryPerSecond;
+        this.recoveryFraction = recoveryFraction;
         this.rate = ceiling;
         this.nextFree = now;
         this.lastAdjust = now;
@@ -94,7 +95,7 @@ public final class AdaptiveRate {
 
     private void recover(long now) {
         if (rate < ceiling && now > lastAdjust) {
-            rate = Math.min(ceiling, rate + recoveryPerSecond * (now - lastAdjust) / SECOND);
+            rate = Math.min(ceiling, rate + ceiling * recoveryFraction * (now - lastAdjust) / SECOND);
         }
         lastAdjust = Math.max(lastAdjust, now);
     }

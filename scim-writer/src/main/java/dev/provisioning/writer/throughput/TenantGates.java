@@ -99,7 +99,7 @@ public class TenantGates {
         Gate(String tenant, double ratePerSecond, int maxInFlight) {
             this.tenant = tenant;
             this.rate = new AdaptiveRate(ratePerSecond, config.rateLimit().minPerSecond(),
-                    config.rateLimit().recoveryPerSecond(), System.nanoTime());
+                    config.rateLimit().recovery(), System.nanoTime());
             this.inFlight = new InFlight(maxInFlight);
         }
 

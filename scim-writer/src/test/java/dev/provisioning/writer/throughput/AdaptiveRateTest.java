@@ -33,7 +33,7 @@ class AdaptiveRateTest {
 
     @Test
     void a429HalvesTheRateOncePerSecondAndHonoursRetryAfter() {
-        AdaptiveRate rate = new AdaptiveRate(20, 1, 0.5, 0);
+        AdaptiveRate rate = new AdaptiveRate(20, 1, 0.025, 0);
 
         rate.throttled(0, 2 * S);
         rate.throttled(10 * MS, 0); // the same burst: not halved again
@@ -47,7 +47,7 @@ class AdaptiveRateTest {
 
     @Test
     void theRateRecoversLinearlyUpToTheCeilingButNotBeyond() {
-        AdaptiveRate rate = new AdaptiveRate(20, 1, 0.5, 0);
+        AdaptiveRate rate = new AdaptiveRate(20, 1, 0.025, 0);
         rate.throttled(0, 0);
 
         assertThat(rate.rate(4 * S)).isCloseTo(12, within(0.01));
