@@ -23,7 +23,7 @@ import com.sun.net.httpserver.HttpHandler;
  * <li>{@code GET /_admin/settings} and {@code PUT /_admin/settings}: the settings as JSON; a PUT changes only
  * the fields it names ({@code token}, {@code latencyMs}, {@code latencyMinMs}, {@code latencyMaxMs},
  * {@code rateLimitPerSecond}, {@code serverErrorRatio}, {@code timeoutRatio}, {@code timeoutDelayMs},
- * {@code tokenExpiresAt} as ISO-8601 or null) and answers the new settings.</li>
+ * {@code tokenExpiresAt} as ISO-8601 or null, {@code throttleBurstEveryMs}, {@code throttleBurstLengthMs}) and answers the new settings.</li>
  * </ul>
  * Admin calls are not recorded in the request log and bypass latency, rate limit and faults.
  */
@@ -100,6 +100,10 @@ final class AdminHandler implements HttpHandler {
                 case "timeoutRatio" -> next.timeoutRatio(v.asDouble());
                 case "timeoutDelayMs" -> next.timeoutDelay(Duration.ofMillis(v.asLong()));
                 case "tokenExpiresAt" -> next.tokenExpiresAt(v.isNull() ? null : Instant.parse(v.asText()));
+                case "throttleBurstEveryMs" -> next.throttleBursts(Duration.ofMillis(v.asLong()),
+                        next.throttleBurstLength());
+                case "throttleBurstLengthMs" -> next.throttleBursts(next.throttleBurstEvery(),
+                        Duration.ofMillis(v.asLong()));
                 default -> throw new IllegalArgumentException("Unknown setting '" + field.getKey() + "'");
             };
         }
@@ -116,7 +120,9 @@ final class AdminHandler implements HttpHandler {
                 .put("rateLimitPerSecond", s.rateLimitPerSecond())
                 .put("serverErrorRatio", s.serverErrorRatio())
                 .put("timeoutRatio", s.timeoutRatio())
-                .put("timeoutDelayMs", s.timeoutDelay().toMillis());
+                .put("timeoutDelayMs", s.timeoutDelay().toMillis())
+                .put("throttleBurstEveryMs", s.throttleBurstEvery().toMillis())
+                .put("throttleBurstLengthMs", s.throttleBurstLength().toMillis());
         return node.put("tokenExpiresAt", s.tokenExpiresAt() == null ? null : s.tokenExpiresAt().toString());
     }
 

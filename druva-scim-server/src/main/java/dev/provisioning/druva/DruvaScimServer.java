@@ -47,6 +47,12 @@ public final class DruvaScimServer implements AutoCloseable {
     private final RequestLog log = new RequestLog();
     private final AtomicReference<Options> settings;
     private volatile TokenBucket bucket;
+    private final java.util.concurrent.ConcurrentLinkedQueue<InjectedFault> nextFaults = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final long startedNanos = System.nanoTime();
+
+    /** A one-shot fault: the next SCIM request (after the token check) is answered with this status. */
+    record InjectedFault(int status, long retryAfterSeconds) {
+    }
 
     private DruvaScimServer(Options options) throws IOException {
         this.bucket = new TokenBucket(options.rateLimitPerSecond());
@@ -106,6 +112,7 @@ public final class DruvaScimServer implements AutoCloseable {
 
     /** Clears users, groups and the request log; the settings stay. */
     public void reset() {
+        nextFaults.clear();
         directory.clear();
         log.clear();
         bucket = new TokenBucket(settings.get().rateLimitPerSecond());
@@ -143,6 +150,34 @@ public final class DruvaScimServer implements AutoCloseable {
         return bucket;
     }
 
+    /**
+     * Answers the next authenticated SCIM request with {@code status} and no change (one-shot; calls queue up in
+     * order), e.g. {@code failNext(503, -1)} then {@code failNext(429, 1)}.
+     *
+     * @param retryAfterSeconds the {@code Retry-After} header in seconds, or a negative number for none
+     */
+    public void failNext(int status, long retryAfterSeconds) {
+        if (status < 400 || status > 599) {
+            throw new IllegalArgumentException("failNext needs a 4xx or 5xx status, got " + status);
+        }
+        nextFaults.add(new InjectedFault(status, retryAfterSeconds));
+    }
+
+    /** The next queued one-shot fault, if any (taken). */
+    InjectedFault takeFault() {
+        return nextFaults.poll();
+    }
+
+    /** Whether a burst of 429 is running now ({@link Options#throttleBursts}). */
+    boolean inThrottleBurst() {
+        Options s = settings.get();
+        if (s.throttleBurstEvery().isZero() || s.throttleBurstLength().isZero()) {
+            return false;
+        }
+        long every = s.throttleBurstEvery().toNanos();
+        return (System.nanoTime() - startedNanos) % every < s.throttleBurstLength().toNanos();
+    }
+
     /** Stops the server at once; requests still hanging (latency, timeouts) are interrupted. */
     @Override
     public void close() {
@@ -176,7 +211,7 @@ public final class DruvaScimServer implements AutoCloseable {
      */
     public record Options(String host, int port, String token, Duration latencyMin, Duration latencyMax,
             double rateLimitPerSecond, double serverErrorRatio, double timeoutRatio, Duration timeoutDelay,
-            Instant tokenExpiresAt) {
+            Instant tokenExpiresAt, Duration throttleBurstEvery, Duration throttleBurstLength) {
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -202,6 +237,13 @@ public final class DruvaScimServer implements AutoCloseable {
             if (timeoutRatio < 0 || timeoutRatio > 1) {
                 throw new IllegalArgumentException("timeoutRatio must be in 0..1, got " + timeoutRatio);
             }
+            throttleBurstEvery = throttleBurstEvery == null ? Duration.ZERO : throttleBurstEvery;
+            throttleBurstLength = throttleBurstLength == null ? Duration.ZERO : throttleBurstLength;
+            if (throttleBurstEvery.isNegative() || throttleBurstLength.isNegative()
+                    || (!throttleBurstEvery.isZero() && throttleBurstLength.compareTo(throttleBurstEvery) >= 0)) {
+                throw new IllegalArgumentException("throttle bursts must satisfy 0 <= length < every, got length "
+                        + throttleBurstLength + " every " + throttleBurstEvery);
+            }
             if (timeoutDelay.isNegative()) {
                 throw new IllegalArgumentException("timeoutDelay must be >= 0, got " + timeoutDelay);
             }
@@ -210,22 +252,22 @@ public final class DruvaScimServer implements AutoCloseable {
         /** Localhost, a free port, token {@code druva-local-token}, no latency, no limits, no faults. */
         public static Options defaults() {
             return new Options("127.0.0.1", 0, "druva-local-token", Duration.ZERO, Duration.ZERO, 0, 0, 0,
-                    Duration.ofSeconds(30), null);
+                    Duration.ofSeconds(30), null, Duration.ZERO, Duration.ZERO);
         }
 
         public Options host(String host) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options port(int port) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options token(String token) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         /** A fixed latency. */
@@ -236,32 +278,41 @@ public final class DruvaScimServer implements AutoCloseable {
         /** A uniformly random latency between {@code min} and {@code max}. */
         public Options latency(Duration min, Duration max) {
             return new Options(host, port, token, min, max, rateLimitPerSecond, serverErrorRatio, timeoutRatio,
-                    timeoutDelay, tokenExpiresAt);
+                    timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options rateLimitPerSecond(double rateLimitPerSecond) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options serverErrorRatio(double serverErrorRatio) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options timeoutRatio(double timeoutRatio) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options timeoutDelay(Duration timeoutDelay) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
         }
 
         public Options tokenExpiresAt(Instant tokenExpiresAt) {
             return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
-                    timeoutRatio, timeoutDelay, tokenExpiresAt);
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, throttleBurstEvery, throttleBurstLength);
+        }
+
+        /**
+         * Bursts of 429: every {@code every}, for {@code length}, every SCIM request is answered 429 with
+         * {@code Retry-After: 1} (after the token check, before the rate limit). Zero turns them off.
+         */
+        public Options throttleBursts(Duration every, Duration length) {
+            return new Options(host, port, token, latencyMin, latencyMax, rateLimitPerSecond, serverErrorRatio,
+                    timeoutRatio, timeoutDelay, tokenExpiresAt, every, length);
         }
 
         @Override
@@ -269,7 +320,8 @@ public final class DruvaScimServer implements AutoCloseable {
             return "Options[host=" + host + ", port=" + port + ", token=****, latency=" + latencyMin + ".."
                     + latencyMax + ", rateLimitPerSecond=" + rateLimitPerSecond + ", serverErrorRatio="
                     + serverErrorRatio + ", timeoutRatio=" + timeoutRatio + ", timeoutDelay=" + timeoutDelay
-                    + ", tokenExpiresAt=" + tokenExpiresAt + "]";
+                    + ", tokenExpiresAt=" + tokenExpiresAt + ", throttleBursts=" + throttleBurstLength + "/"
+                    + throttleBurstEvery + "]";
         }
     }
 }

@@ -20,7 +20,8 @@ import com.sun.net.httpserver.HttpHandler;
 
 /**
  * Serves {@code /insync/scim}. Every request goes through the same pipeline, in this order: record it, check
- * the bearer token (401), take a rate-limit token (429 with {@code Retry-After}), wait the configured latency,
+ * the bearer token (401), inject a queued one-shot fault ({@link DruvaScimServer#failNext}) or a burst of 429,
+ * take a rate-limit token (429 with {@code Retry-After}), wait the configured latency,
  * inject a timeout (504 after {@code timeoutDelay}) or a server error (500/503), then route to the
  * {@link Directory}. Only the last step changes state.
  */
@@ -67,6 +68,14 @@ final class ScimHandler implements HttpHandler {
     private Response process(HttpExchange exchange, String method, String body) throws InterruptedException {
         DruvaScimServer.Options settings = server.settings();
         authenticate(exchange.getRequestHeaders().getFirst("Authorization"), settings);
+        DruvaScimServer.InjectedFault fault = server.takeFault();
+        if (fault != null) {
+            throw new ScimException(fault.status(), null, "HTTP " + fault.status() + " (injected once)",
+                    Math.max(0, fault.retryAfterSeconds()));
+        }
+        if (server.inThrottleBurst()) {
+            throw new ScimException(429, null, "Too many requests (injected burst)", 1);
+        }
         long retryAfter = server.bucket().tryAcquire();
         if (retryAfter > 0) {
             throw new ScimException(429, null, "Too many requests: the limit is " + settings.rateLimitPerSecond()

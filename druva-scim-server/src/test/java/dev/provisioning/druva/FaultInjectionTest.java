@@ -116,4 +116,36 @@ class FaultInjectionTest {
         assertThat(scim.get("/Users").status()).isEqualTo(401);
         assertThat(new ScimClient(server.baseUrl(), "regenerated").get("/Users").status()).isEqualTo(200);
     }
+
+    @Test
+    void failNextAnswersTheQueuedStatusesOnceEachInOrderWithoutChangingAnything() {
+        ScimClient scim = start(DruvaScimServer.Options.defaults());
+        server.failNext(503, -1);
+        server.failNext(429, 2);
+
+        Answer first = scim.createUser("a@example.com", "a@example.com");
+        Answer second = scim.createUser("a@example.com", "a@example.com");
+        Answer third = scim.createUser("a@example.com", "a@example.com");
+
+        assertThat(first.status()).isEqualTo(503);
+        assertThat(first.header("Retry-After")).isNull();
+        assertThat(second.status()).isEqualTo(429);
+        assertThat(second.header("Retry-After")).isEqualTo("2");
+        assertThat(third.status()).isEqualTo(201);
+        assertThat(server.users()).hasSize(1);
+        assertThat(server.requests()).extracting(RecordedRequest::status).containsExactly(503, 429, 201);
+    }
+
+    @Test
+    void throttleBurstsAnswer429DuringTheBurstOnly() {
+        ScimClient scim = start(DruvaScimServer.Options.defaults()
+                .throttleBursts(Duration.ofHours(1), Duration.ofMinutes(59)));
+        Answer inBurst = scim.get("/Users");
+        assertThat(inBurst.status()).isEqualTo(429);
+        assertThat(inBurst.header("Retry-After")).isEqualTo("1");
+
+        server.settings(s -> s.throttleBursts(Duration.ZERO, Duration.ZERO));
+
+        assertThat(scim.get("/Users").status()).isEqualTo(200);
+    }
 }

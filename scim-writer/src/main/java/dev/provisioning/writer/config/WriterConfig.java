@@ -1,6 +1,7 @@
 package dev.provisioning.writer.config;
 
 import java.time.Duration;
+import java.util.List;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -24,6 +25,131 @@ public interface WriterConfig {
      */
     @WithDefault("30s")
     Duration jobWaitTimeout();
+
+    /** The per-tenant request budget (a tenant is a tenant URL; every job on it shares the budget). */
+    RateLimit rateLimit();
+
+    /** How many objects of one batch are worked on at once (each keeps its own operations in order). */
+    Concurrency concurrency();
+
+    /** Objects whose requests keep failing transiently after the in-request retries. */
+    Escrow escrow();
+
+    /** Matching in bulk on a job's initial cycle. */
+    BulkMatch bulkMatch();
+
+    /** Unexpected failures of the writer's own infrastructure (database down, ...): retried before escrow. */
+    InfrastructureRetry infrastructureRetry();
+
+    /** Members per group PATCH request (one {@code Add} or {@code Remove} each). Default {@code 50}. */
+    @WithDefault("50")
+    int groupMemberChunkSize();
+
+    /** How replicas find each other to share each tenant's budget (a heartbeat table in PostgreSQL). */
+    Replicas replicas();
+
+    interface RateLimit {
+        /**
+         * Requests per second per tenant, for all writer replicas together (each replica takes an equal share).
+         * Default {@code 25} (what a gallery app must sustain).
+         */
+        @WithDefault("25")
+        double perSecond();
+
+        /**
+         * Requests in flight per tenant, for all replicas together (each takes an equal share, at least 1). Default
+         * {@code 32}: enough for 25 requests/s at up to about 1.2 s latency.
+         */
+        @WithDefault("32")
+        int maxInFlight();
+
+        /** The lowest rate the adaptive limit halves down to after 429s. Default {@code 0.5}. */
+        @WithDefault("0.5")
+        double minPerSecond();
+
+        /**
+         * How fast the rate recovers after a 429: the fraction of the full rate regained per second without a 429.
+         * Default {@code 0.05} (back to the full rate about 20 s after a halving).
+         */
+        @WithDefault("0.05")
+        double recovery();
+    }
+
+    interface Concurrency {
+        /** Objects worked on at once per batch of records. Default {@code 64}. */
+        @WithDefault("64")
+        int objects();
+    }
+
+    interface Escrow {
+        /**
+         * The waits before the first scheduled retries, counted from each failure. Default {@code 6h,12h,24h}
+         * (Entra's).
+         */
+        @WithDefault("6h,12h,24h")
+        List<Duration> schedule();
+
+        /** The wait between later retries. Default {@code 24h}. */
+        @WithDefault("24h")
+        Duration thenEvery();
+
+        /** When an object still fails this long after its first failure, it is dropped. Default {@code 28d}. */
+        @WithDefault("672h")
+        Duration giveUpAfter();
+
+        /** How often due escrows are looked for (and the escrow gauge refreshed). Default {@code 1m}. */
+        @WithDefault("1m")
+        Duration pollInterval();
+
+        /** A republished escrow not processed within this time is republished. Default {@code 10m}. */
+        @WithDefault("10m")
+        Duration lease();
+    }
+
+    interface BulkMatch {
+        /**
+         * Page through the target's users once when a job has no linked user yet (its initial cycle), and match
+         * from that snapshot instead of one GET per user. Default {@code true}.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Users per page ({@code count}). Default {@code 100}. */
+        @WithDefault("100")
+        int pageSize();
+
+        /** A target with more users than this is not paged; users are matched one by one. Default {@code 50000}. */
+        @WithDefault("50000")
+        int maxUsers();
+
+        /** How long a snapshot (or the decision that the job is not initial) is used. Default {@code 30m}. */
+        @WithDefault("30m")
+        Duration ttl();
+    }
+
+    interface InfrastructureRetry {
+        /** Attempts, the first included. Default {@code 5}. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** Backoff before the second attempt; doubles each time. Default {@code 500ms}. */
+        @WithDefault("500ms")
+        Duration baseDelay();
+
+        /** The largest backoff. Default {@code 10s}. */
+        @WithDefault("10s")
+        Duration maxDelay();
+    }
+
+    interface Replicas {
+        /** How often this replica writes its heartbeat. Default {@code 5s}. */
+        @WithDefault("5s")
+        Duration heartbeatInterval();
+
+        /** A replica whose heartbeat is older than this is no longer counted. Default {@code 20s}. */
+        @WithDefault("20s")
+        Duration liveness();
+    }
 
     interface Http {
         /** Time to open a TCP (and TLS) connection to the tenant. Default {@code 5s}. */

@@ -1,6 +1,7 @@
 package dev.provisioning.writer.persistence;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -46,6 +47,25 @@ public class WriterStore {
             entry.updatedAt = Instant.now();
             return entry.persist();
         })).replaceWithVoid();
+    }
+
+    /** The Druva ids of those source objects that are linked, by source id. */
+    public Uni<Map<String, String>> targetIds(String jobId, String objectType, java.util.Collection<String> sourceIds) {
+        if (sourceIds.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        List<String> ids = sourceIds.stream().map(s -> IdMapEntry.idOf(jobId, objectType, s)).toList();
+        return Panache.withSession(() -> IdMapEntry.<IdMapEntry>list("id in ?1", ids)).map(entries -> {
+            Map<String, String> out = new java.util.HashMap<>();
+            entries.forEach(e -> out.put(e.sourceId, e.targetId));
+            return out;
+        });
+    }
+
+    /** Whether the job has any linked object of that type. */
+    public Uni<Boolean> hasLinks(String jobId, String objectType) {
+        return Panache.withSession(() -> IdMapEntry.count("jobId = ?1 and objectType = ?2", jobId, objectType))
+                .map(count -> count > 0);
     }
 
     public Uni<Void> removeLink(String jobId, String objectType, String sourceId) {

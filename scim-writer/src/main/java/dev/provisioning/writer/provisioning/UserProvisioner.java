@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -50,10 +51,12 @@ public class UserProvisioner {
 
     private final ScimClient client;
     private final WriterStore store;
+    private final BulkMatch bulk;
 
-    public UserProvisioner(ScimClient client, WriterStore store) {
+    public UserProvisioner(ScimClient client, WriterStore store, BulkMatch bulk) {
         this.client = client;
         this.store = store;
+        this.bulk = bulk;
     }
 
     /** UPSERT: update the managed user, or match and link, or create. */
@@ -152,19 +155,54 @@ public class UserProvisioner {
 
     private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, Map<String, Object> desired,
             boolean mayRecover) {
-        return match(op, target, matchingOf(op, desired), 0).flatMap(match -> {
-            if (match.failure() != null) {
-                return Uni.createFrom().item(match.failure());
+        List<MatchingAttribute> matching = matchingOf(op, desired);
+        Uni<BulkMatch.Lookup> lookup = mayRecover
+                ? bulk.snapshot(target, op.cycleId())
+                : Uni.createFrom().item(BulkMatch.Lookup.NONE);
+        return lookup.flatMap(bulkLookup -> {
+            if (bulkLookup.unauthorized() != null) {
+                return Uni.createFrom().item(failed(ProvisioningAction.Other, null, op, bulkLookup.unauthorized()));
             }
-            if (match.resource() != null) {
-                return linkAndUpdate(op, target, desired, match.resource(), mayRecover);
-            }
-            return create(op, target, desired, mayRecover);
+            Optional<TargetSnapshot> found = Optional.ofNullable(bulkLookup.snapshot());
+            Uni<Match> matched = found.isPresent()
+                    ? matchInSnapshot(op, target, matching, found.get())
+                    : match(op, target, matching, 0);
+            return matched.flatMap(match -> {
+                if (match.failure() != null) {
+                    return Uni.createFrom().item(match.failure());
+                }
+                if (match.resource() != null) {
+                    return linkAndUpdate(op, target, desired, match.resource(), mayRecover);
+                }
+                return create(op, target, desired, mayRecover, found.orElse(null));
+            });
         });
     }
 
+    /** Matches against the initial cycle's snapshot; an attribute it does not index is matched with GETs. */
+    private Uni<Match> matchInSnapshot(ScimOperation op, TenantTarget target, List<MatchingAttribute> matching,
+            TargetSnapshot snapshot) {
+        for (int i = 0; i < matching.size(); i++) {
+            MatchingAttribute attribute = matching.get(i);
+            List<JsonNode> hits = snapshot.find(attribute.targetAttribute(), attribute.value());
+            if (hits == null) {
+                return match(op, target, matching, i);
+            }
+            if (hits.size() > 1) {
+                return Uni.createFrom().item(new Match(null, Outcome.failure(ProvisioningAction.Other, null,
+                        ErrorCodes.DUPLICATE_TARGET_ENTRIES, hits.size() + " Druva users match "
+                                + UserRequests.filter(attribute.targetAttribute(), attribute.value()),
+                        null)));
+            }
+            if (hits.size() == 1) {
+                return Uni.createFrom().item(new Match(hits.get(0), null));
+            }
+        }
+        return Uni.createFrom().item(new Match(null, null));
+    }
+
     private Uni<Outcome> create(ScimOperation op, TenantTarget target, Map<String, Object> desired,
-            boolean mayRecover) {
+            boolean mayRecover, TargetSnapshot snapshot) {
         if (!target.actions().create()) {
             return Uni.createFrom().item(actionDisabled(ProvisioningAction.Create, null, "create"));
         }
@@ -179,6 +217,9 @@ public class UserProvisioner {
                     return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
                             ErrorCodes.TARGET_ERROR, "POST /Users answered " + answer.status() + " without an id",
                             answer));
+                }
+                if (snapshot != null) {
+                    snapshot.add(resource);
                 }
                 Map<String, Object> state = new LinkedHashMap<>(sent);
                 state.putAll(UserState.fromResource(resource));

@@ -22,6 +22,7 @@ import dev.provisioning.events.Json;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.retry.RetryPolicy;
+import dev.provisioning.writer.throughput.TenantGates;
 
 /**
  * Sends SCIM requests to a tenant and retries transient failures.
@@ -45,43 +46,70 @@ public class ScimClient {
     private final RetryPolicy policy;
     private final WriterConfig config;
     private final MeterRegistry registry;
+    private final TenantGates gates;
 
-    public ScimClient(WebClient client, Vertx vertx, RetryPolicy policy, WriterConfig config, MeterRegistry registry) {
+    public ScimClient(WebClient client, Vertx vertx, RetryPolicy policy, WriterConfig config, MeterRegistry registry,
+            TenantGates gates) {
         this.client = client;
         this.vertx = vertx;
         this.policy = policy;
         this.config = config;
         this.registry = registry;
+        this.gates = gates;
     }
 
-    /** Sends the call, retrying transient failures; the answer is the last one received. Never fails. */
+    /**
+     * Sends the call through the tenant's gate (in-flight cap and adaptive rate), retrying transient failures; the
+     * answer is the last one received. Never fails.
+     */
     public Uni<ScimAnswer> send(TenantTarget target, ScimCall call) {
-        return attempt(target, call, 1);
+        return attempt(target, call, 1, policy.maxAttempts());
     }
 
-    private Uni<ScimAnswer> attempt(TenantTarget target, ScimCall call, int attempt) {
-        long started = System.nanoTime();
-        return once(target, call).onItemOrFailure().transformToUni((response, failure) -> {
+    /** Sends the call once (through the gate), without retries: for connection tests. Never fails. */
+    public Uni<ScimAnswer> sendOnce(TenantTarget target, ScimCall call) {
+        return attempt(target, call, 1, 1);
+    }
+
+    private Uni<ScimAnswer> attempt(TenantTarget target, ScimCall call, int attempt, int maxAttempts) {
+        TenantGates.Gate gate = gates.gate(target.jobId(), target.tenantUrl());
+        return gate.acquire().chain(() -> {
+            long started = System.nanoTime();
+            return once(target, call).onItemOrFailure().transformToUni((response, failure) -> {
+                gate.release();
+                return answered(target, call, attempt, maxAttempts, gate, started, response, failure);
+            });
+        });
+    }
+
+    private Uni<ScimAnswer> answered(TenantTarget target, ScimCall call, int attempt, int maxAttempts,
+            TenantGates.Gate gate, long started, HttpResponse<Buffer> response, Throwable failure) {
+        {
             FailureKind kind = failure == null
                     ? RetryPolicy.classify(response.statusCode())
                     : RetryPolicy.classify(failure);
             int status = failure == null ? response.statusCode() : 0;
             record(target, call, status, kind, System.nanoTime() - started);
-            if (policy.shouldRetry(kind, attempt)) {
-                String retryAfter = failure == null ? response.getHeader("Retry-After") : null;
+            String retryAfter = failure == null ? response.getHeader("Retry-After") : null;
+            if (kind == FailureKind.THROTTLED) {
+                registry.counter("scim.writer.throttled", "job", target.jobId()).increment();
+                gate.throttled(RetryPolicy.parseRetryAfter(retryAfter, Instant.now()).map(Duration::toNanos)
+                        .orElse(0L));
+            }
+            if (kind.retryable() && attempt < maxAttempts) {
                 Duration delay = policy.delay(attempt, retryAfter, Instant.now());
                 registry.counter("scim.writer.retries", "job", target.jobId(), "method", call.method()).increment();
                 LOG.infof("retrying %s %s for job %s, object %s: attempt %d/%d in %d ms (%s)", call.method(),
-                        call.template(), target.jobId(), call.objectId(), attempt + 1, policy.maxAttempts(),
+                        call.template(), target.jobId(), call.objectId(), attempt + 1, maxAttempts,
                         delay.toMillis(), failure == null ? "HTTP " + status : describe(failure));
-                return sleep(delay).chain(() -> attempt(target, call, attempt + 1));
+                return sleep(delay).chain(() -> attempt(target, call, attempt + 1, maxAttempts));
             }
             String body = failure == null ? bodyOf(response) : "";
             String problem = kind == FailureKind.NONE
                     ? null
                     : failure == null ? scimDetail(status, body) : describe(failure);
             return Uni.createFrom().item(new ScimAnswer(status, body, kind, attempt, problem));
-        });
+        }
     }
 
     private Uni<HttpResponse<Buffer>> once(TenantTarget target, ScimCall call) {
@@ -112,6 +140,7 @@ public class ScimClient {
                 .tag("method", call.method())
                 .tag("status", String.valueOf(status))
                 .tag("outcome", kind.name().toLowerCase(java.util.Locale.ROOT))
+                .publishPercentileHistogram()
                 .register(registry)
                 .record(nanos, TimeUnit.NANOSECONDS);
     }

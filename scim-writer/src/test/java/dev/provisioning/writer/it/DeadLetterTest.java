@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
+import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.Topics;
@@ -30,7 +31,7 @@ class DeadLetterTest {
         assertThat(reason).isNotNull();
         assertThat(new String(reason.value(), StandardCharsets.UTF_8)).contains("ScimOperation");
 
-        try (FakeScimTarget druva = FakeScimTarget.start(Fixtures.TOKEN)) {
+        try (DruvaScimServer druva = DruvaScimServer.start(DruvaScimServer.Options.defaults().token(Fixtures.TOKEN))) {
             String jobId = unique("job");
             KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
             ScimOperation op = Fixtures.upsert(jobId, "obj-kim", Fixtures.user("kim", "Kim", "Ok"));

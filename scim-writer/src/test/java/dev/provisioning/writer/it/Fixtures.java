@@ -55,7 +55,12 @@ final class Fixtures {
     }
 
     static ScimOperation upsert(String jobId, String objectId, Map<String, Object> attributes) {
-        return new ScimOperation(ScimOperation.SCHEMA_VERSION, unique("op"), jobId, "cycle-1", ObjectType.USER,
+        return upsert(jobId, "cycle-1", objectId, attributes);
+    }
+
+    /** An upsert in a given cycle: a job's later cycles match one GET per new user, not in bulk. */
+    static ScimOperation upsert(String jobId, String cycleId, String objectId, Map<String, Object> attributes) {
+        return new ScimOperation(ScimOperation.SCHEMA_VERSION, unique("op"), jobId, cycleId, ObjectType.USER,
                 objectId, String.valueOf(attributes.get("displayName")), OperationKind.UPSERT, attributes, Map.of(),
                 List.of(new MatchingAttribute("userName", String.valueOf(attributes.get("userName")), 1)), List.of(),
                 null, null, Instant.now());
@@ -75,5 +80,19 @@ final class Fixtures {
 
     static String resultId(ScimOperation op) {
         return ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId());
+    }
+
+    static ScimOperation group(String jobId, String cycleId, String objectId, String displayName,
+            List<String> members) {
+        return new ScimOperation(ScimOperation.SCHEMA_VERSION, unique("op"), jobId, cycleId, ObjectType.GROUP,
+                objectId, displayName, OperationKind.UPSERT,
+                Map.of("displayName", displayName, "externalId", objectId), Map.of(), List.of(), members, null, null,
+                Instant.now());
+    }
+
+    static ScimOperation deleteGroup(String jobId, String objectId) {
+        return new ScimOperation(ScimOperation.SCHEMA_VERSION, unique("op"), jobId, "cycle-9", ObjectType.GROUP,
+                objectId, objectId, OperationKind.DELETE, Map.of(), Map.of(), List.of(), List.of(), "SourceDeleted",
+                "deleted in the source", Instant.now());
     }
 }

@@ -81,6 +81,24 @@ final class KafkaTopics {
         return found;
     }
 
+    /** The first result of each of the result ids, once all are there. */
+    static java.util.Map<String, ProvisioningResult> awaitAllResults(java.util.Collection<String> resultIds,
+            Duration atMost) {
+        java.util.Map<String, ProvisioningResult> found = new java.util.HashMap<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>(resultIds);
+        await().atMost(atMost).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            found.clear();
+            for (ConsumerRecord<String, String> r : readAll(Topics.RESULTS)) {
+                ProvisioningResult result = EventChecks.result(r.value());
+                if (wanted.contains(result.resultId())) {
+                    found.putIfAbsent(result.resultId(), result);
+                }
+            }
+            return found.size() == wanted.size();
+        });
+        return found;
+    }
+
     static ProvisioningResult awaitResult(String resultId) {
         return awaitResults(resultId, 1).get(0);
     }

@@ -20,6 +20,8 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ProvisioningAction;
@@ -37,12 +39,12 @@ import dev.provisioning.localstack.LocalStackTestResource;
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "scim_writer"))
 class UserProvisioningTest {
 
-    private FakeScimTarget druva;
+    private DruvaScimServer druva;
     private String jobId;
 
     @BeforeEach
     void startTarget() {
-        druva = FakeScimTarget.start(Fixtures.TOKEN);
+        druva = DruvaScimServer.start(DruvaScimServer.Options.defaults().token(Fixtures.TOKEN));
         jobId = unique("job");
         KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
     }
@@ -53,17 +55,16 @@ class UserProvisioningTest {
     }
 
     @Test
-    void newUserIsMatchedByUserNameThenCreatedWithEntrasBody() {
+    void newUserOnAnInitialCycleIsMatchedAgainstOnePageOfUsersThenCreatedWithEntrasBody() {
         ScimOperation op = Fixtures.upsert(jobId, "obj-ada", Fixtures.user("ada", "Ada", "Lovelace"));
 
         KafkaTopics.publishOperation(op);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::path,
-                FakeScimTarget.Request::query, FakeScimTarget.Request::status)
-                .containsExactly(tuple("GET", "/Users", "filter=userName eq \"ada@example.com\"", 200),
+        assertThat(Sent.of(druva)).extracting(Sent::method, Sent::path, Sent::query, Sent::status)
+                .containsExactly(tuple("GET", "/Users", "startIndex=1&count=100", 200),
                         tuple("POST", "/Users", null, 201));
-        assertThat(druva.requests().get(1).body()).isEqualTo(
+        assertThat(Sent.of(druva).get(1).body()).isEqualTo(
                 "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"externalId\":\"ada\","
                         + "\"userName\":\"ada@example.com\",\"active\":true,\"displayName\":\"Ada Lovelace\","
                         + "\"emails\":[{\"primary\":true,\"type\":\"work\",\"value\":\"ada@example.com\"}],"
@@ -83,17 +84,61 @@ class UserProvisioningTest {
     }
 
     @Test
+    void newUserInALaterCycleIsMatchedByUserNameThenCreated() {
+        ScimOperation seed = Fixtures.upsert(jobId, "obj-abe", Fixtures.user("abe", "Abe", "Seed"));
+        KafkaTopics.publishOperation(seed);
+        KafkaTopics.awaitResult(resultId(seed));
+        int before = Sent.of(druva).size();
+
+        ScimOperation op = Fixtures.upsert(jobId, "cycle-2", "obj-ari", Fixtures.user("ari", "Ari", "Second"));
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::path, Sent::query, Sent::status)
+                .containsExactly(tuple("GET", "/Users", "filter=userName eq \"ari@example.com\"", 200),
+                        tuple("POST", "/Users", null, 201));
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(druva.users()).extracting(DruvaUser::userName).containsExactly("abe@example.com",
+                "ari@example.com");
+    }
+
+    @Test
+    void anExistingDruvaUserIsLinkedFromTheInitialPageWithoutAnotherGet() {
+        // the Druva user exists before the job's first operation: created here over SCIM by another job
+        String otherJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(otherJob, druva.baseUrl()));
+        ScimOperation theirs = Fixtures.upsert(otherJob, "obj-zed", Fixtures.user("zed", "Zed", "Old"));
+        KafkaTopics.publishOperation(theirs);
+        KafkaTopics.awaitResult(resultId(theirs));
+        String freshJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(freshJob, druva.baseUrl()));
+        int before = Sent.of(druva).size();
+
+        ScimOperation op = Fixtures.upsert(freshJob, "obj-zed", Fixtures.user("zed", "Zed", "New"));
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::query)
+                .containsExactly(tuple("GET", "startIndex=1&count=100"), tuple("PATCH", null));
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(druva.users()).filteredOn(u -> u.userName().equals("zed@example.com")).singleElement()
+                .extracting(DruvaUser::familyName).isEqualTo("New");
+    }
+
+    @Test
     void changedUserGetsOnlyTheChangedAttributePatched() {
         ScimOperation create = Fixtures.upsert(jobId, "obj-bob", Fixtures.user("bob", "Bob", "Builder"));
         KafkaTopics.publishOperation(create);
         KafkaTopics.awaitResult(resultId(create));
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         ScimOperation update = Fixtures.upsert(jobId, "obj-bob", Fixtures.user("bob", "Bob", "Baumeister"));
         KafkaTopics.publishOperation(update);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(update));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
         assertThat(sent).singleElement().satisfies(request -> {
             assertThat(request.method()).isEqualTo("PATCH");
             assertThat(request.path()).isEqualTo("/Users/" + result.targetId());
@@ -101,7 +146,7 @@ class UserProvisioningTest {
                     + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Bob Baumeister\"},"
                     + "{\"op\":\"Replace\",\"path\":\"name.familyName\",\"value\":\"Baumeister\"}]}");
         });
-        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::familyName).isEqualTo("Baumeister");
+        assertThat(druva.users()).singleElement().extracting(DruvaUser::familyName).isEqualTo("Baumeister");
         assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(result.modifiedProperties()).containsExactly(
@@ -114,13 +159,13 @@ class UserProvisioningTest {
         ScimOperation create = Fixtures.upsert(jobId, "obj-cy", Fixtures.user("cy", "Cy", "Twombly"));
         KafkaTopics.publishOperation(create);
         KafkaTopics.awaitResult(resultId(create));
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         ScimOperation same = Fixtures.upsert(jobId, "obj-cy", Fixtures.user("cy", "Cy", "Twombly"));
         KafkaTopics.publishOperation(same);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(same));
 
-        assertThat(druva.requests()).hasSize(before);
+        assertThat(Sent.of(druva)).hasSize(before);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Other);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
         assertThat(result.reason()).startsWith("no change");
@@ -131,12 +176,12 @@ class UserProvisioningTest {
         ScimOperation op = Fixtures.upsert(jobId, "obj-dee", Fixtures.user("dee", "Dee", "Dee"));
         KafkaTopics.publishOperation(op);
         ProvisioningResult first = KafkaTopics.awaitResult(resultId(op));
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         KafkaTopics.publishOperation(op);
         List<ProvisioningResult> results = KafkaTopics.awaitResults(resultId(op), 2);
 
-        assertThat(druva.requests()).hasSize(before);
+        assertThat(Sent.of(druva)).hasSize(before);
         assertThat(druva.users()).hasSize(1);
         assertThat(results).hasSize(2).allSatisfy(r -> assertThat(r).isEqualTo(first));
     }
@@ -146,15 +191,15 @@ class UserProvisioningTest {
         ScimOperation seed = Fixtures.upsert(jobId, "obj-seed", Fixtures.user("eve", "Eve", "Old"));
         KafkaTopics.publishOperation(seed);
         KafkaTopics.awaitResult(resultId(seed));
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         // another source object with the same userName: matched, linked, patched; no second user
-        ScimOperation op = Fixtures.upsert(jobId, "obj-eve", Fixtures.user("eve", "Eve", "New"));
+        ScimOperation op = Fixtures.upsert(jobId, "cycle-2", "obj-eve", Fixtures.user("eve", "Eve", "New"));
         KafkaTopics.publishOperation(op);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
-        assertThat(sent).extracting(FakeScimTarget.Request::method).containsExactly("GET", "PATCH");
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method).containsExactly("GET", "PATCH");
         assertThat(druva.users()).hasSize(1);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
         assertThat(result.targetId()).isEqualTo(druva.users().get(0).id());
@@ -165,19 +210,19 @@ class UserProvisioningTest {
         ScimOperation create = Fixtures.upsert(jobId, "obj-fay", Fixtures.user("fay", "Fay", "Wray"));
         KafkaTopics.publishOperation(create);
         KafkaTopics.awaitResult(resultId(create));
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         ScimOperation disable = Fixtures.disable(jobId, "obj-fay", "NotEffectivelyEntitled", "unassigned");
         KafkaTopics.publishOperation(disable);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(disable));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
         assertThat(sent).singleElement().satisfies(request -> {
             assertThat(request.method()).isEqualTo("PATCH");
             assertThat(request.body()).isEqualTo("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
                     + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"active\",\"value\":\"False\"}]}");
         });
-        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::active).isEqualTo(false);
+        assertThat(druva.users()).singleElement().extracting(DruvaUser::active).isEqualTo(false);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
     }
@@ -189,7 +234,7 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(disable);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(disable));
 
-        assertThat(druva.requests()).isEmpty();
+        assertThat(Sent.of(druva)).isEmpty();
         assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
         assertThat(result.errorCode()).isEqualTo("NotEffectivelyEntitled");
@@ -201,7 +246,7 @@ class UserProvisioningTest {
         ScimOperation create = Fixtures.upsert(jobId, "obj-gus", Fixtures.user("gus", "Gus", "Grissom"));
         KafkaTopics.publishOperation(create);
         String id = KafkaTopics.awaitResult(resultId(create)).targetId();
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         ScimOperation delete = Fixtures.delete(jobId, "obj-gus");
         KafkaTopics.publishOperation(delete);
@@ -210,8 +255,8 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(again);
         ProvisioningResult skipped = KafkaTopics.awaitResult(resultId(again));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
-        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::path)
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::path)
                 .containsExactly(tuple("DELETE", "/Users/" + id));
         assertThat(druva.users()).isEmpty();
         assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
@@ -228,7 +273,7 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(op);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+        assertThat(Sent.of(druva)).extracting(Sent::method, Sent::status)
                 .containsExactly(tuple("GET", 503), tuple("GET", 429), tuple("GET", 200), tuple("POST", 201));
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(result.durationMillis()).isGreaterThanOrEqualTo(1000);
@@ -237,14 +282,15 @@ class UserProvisioningTest {
     @Test
     void aWrongTokenFailsAtOnceWithInvalidCredentials() {
         String otherJob = unique("job");
-        try (FakeScimTarget strict = FakeScimTarget.start("another-token")) {
+        try (DruvaScimServer strict = DruvaScimServer
+                .start(DruvaScimServer.Options.defaults().token("another-token"))) {
             KafkaTopics.publishJob(Fixtures.job(otherJob, strict.baseUrl()));
             ScimOperation op = Fixtures.upsert(otherJob, "obj-ivy", Fixtures.user("ivy", "Ivy", "Stone"));
 
             KafkaTopics.publishOperation(op);
             ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-            assertThat(strict.requests()).hasSize(1);
+            assertThat(Sent.of(strict)).hasSize(1);
             assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
             assertThat(result.errorCode()).isEqualTo("InvalidCredentials");
             assertThat(result.httpStatus()).isEqualTo(401);
@@ -261,7 +307,7 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(op);
         KafkaTopics.awaitResult(resultId(op));
 
-        assertThat(druva.requests().get(1).body()).doesNotContain("null").doesNotContain("displayName");
+        assertThat(Sent.of(druva).get(1).body()).doesNotContain("null").doesNotContain("displayName");
     }
 
     @Test
@@ -270,14 +316,14 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(create);
         String oldId = KafkaTopics.awaitResult(resultId(create)).targetId();
         deleteDirectly(oldId);
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         ScimOperation update = Fixtures.upsert(jobId, "obj-kay", Fixtures.user("kay", "Kay", "New"));
         KafkaTopics.publishOperation(update);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(update));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
-        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::status)
                 .containsExactly(tuple("PATCH", 404), tuple("GET", 200), tuple("POST", 201));
         assertThat(druva.users()).singleElement().satisfies(user -> {
             assertThat(user.id()).isNotEqualTo(oldId);
@@ -296,7 +342,7 @@ class UserProvisioningTest {
         KafkaTopics.publishOperation(op);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-        assertThat(druva.requests()).extracting(FakeScimTarget.Request::method).containsExactly("GET");
+        assertThat(Sent.of(druva)).extracting(Sent::method).containsExactly("GET");
         assertThat(druva.users()).isEmpty();
         assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
@@ -312,7 +358,7 @@ class UserProvisioningTest {
 
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
         assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
-        assertThat(druva.requests()).isEmpty();
+        assertThat(Sent.of(druva)).isEmpty();
     }
 
     @Test
@@ -320,23 +366,23 @@ class UserProvisioningTest {
         ScimOperation seed = Fixtures.upsert(jobId, "obj-nia-old", Fixtures.user("nia", "Nia", "Long"));
         KafkaTopics.publishOperation(seed);
         String id = KafkaTopics.awaitResult(resultId(seed)).targetId();
-        int before = druva.requests().size();
+        int before = Sent.of(druva).size();
 
         // matched on externalId only, which Druva does not know: the create conflicts on userName
         Map<String, Object> attributes = Fixtures.user("nia", "Nia", "Short");
         attributes.put("externalId", "nia-2");
-        ScimOperation base = Fixtures.upsert(jobId, "obj-nia", attributes);
+        ScimOperation base = Fixtures.upsert(jobId, "cycle-2", "obj-nia", attributes);
         ScimOperation op = new ScimOperation(base.schemaVersion(), base.operationId(), base.jobId(), base.cycleId(),
                 base.objectType(), base.objectId(), base.displayName(), base.kind(), base.attributes(), Map.of(),
                 List.of(new MatchingAttribute("externalId", "nia-2", 1)), List.of(), null, null, base.createdAt());
         KafkaTopics.publishOperation(op);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
 
-        List<FakeScimTarget.Request> sent = druva.requests().subList(before, druva.requests().size());
-        assertThat(sent).extracting(FakeScimTarget.Request::method, FakeScimTarget.Request::status)
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::status)
                 .containsExactly(tuple("GET", 200), tuple("POST", 409), tuple("GET", 200), tuple("GET", 200),
                         tuple("PATCH", 200));
-        assertThat(druva.users()).singleElement().extracting(FakeScimTarget.User::familyName).isEqualTo("Short");
+        assertThat(druva.users()).singleElement().extracting(DruvaUser::familyName).isEqualTo("Short");
         assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
         assertThat(result.targetId()).isEqualTo(id);
     }

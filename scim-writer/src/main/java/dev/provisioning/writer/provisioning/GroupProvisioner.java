@@ -1,0 +1,321 @@
+package dev.provisioning.writer.provisioning;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.provisioning.events.ErrorCodes;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.MatchingAttribute;
+import dev.provisioning.events.ModifiedProperty;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.persistence.WriterStore;
+import dev.provisioning.writer.persistence.WriterStore.Link;
+import dev.provisioning.writer.retry.FailureKind;
+import dev.provisioning.writer.scim.GroupRequests;
+import dev.provisioning.writer.target.ScimAnswer;
+import dev.provisioning.writer.target.ScimCall;
+import dev.provisioning.writer.target.ScimClient;
+import dev.provisioning.writer.target.TenantTarget;
+
+/**
+ * Carries out one group operation as Entra does: match by displayName (or the operation's matching attributes),
+ * create without members, rename with {@code Replace displayName}, then add and remove members with PATCH in chunks
+ * of {@code writer.group-member-chunk-size}, and delete. Members are source user ids resolved through the id map;
+ * users not provisioned yet are left out (logged) and added by a later operation for the group. The members Druva
+ * is known to hold are kept in the id map after each chunk, so a crash repeats at most one chunk.
+ */
+@ApplicationScoped
+public class GroupProvisioner {
+
+    private static final Logger LOG = Logger.getLogger(GroupProvisioner.class);
+    private static final String GROUP = ObjectType.GROUP.name();
+    private static final String USER = ObjectType.USER.name();
+    static final String MEMBERS = "members";
+    static final String DISPLAY_NAME = "displayName";
+    static final String EXTERNAL_ID = "externalId";
+
+    private final ScimClient client;
+    private final WriterStore store;
+    private final WriterConfig config;
+
+    public GroupProvisioner(ScimClient client, WriterStore store, WriterConfig config) {
+        this.client = client;
+        this.store = store;
+        this.config = config;
+    }
+
+    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target) {
+        return store.findLink(target.jobId(), GROUP, op.objectId()).flatMap(found -> found.isPresent()
+                ? sync(op, target, found.get(), false, true)
+                : matchOrCreate(op, target, true));
+    }
+
+    public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
+        return store.findLink(target.jobId(), GROUP, op.objectId()).flatMap(found -> {
+            if (found.isEmpty()) {
+                String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Delete, null, code,
+                        "the group is not managed in Druva; nothing to send"));
+            }
+            String id = found.get().targetId();
+            if (!target.actions().delete()) {
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Delete, id, ErrorCodes.ACTION_DISABLED,
+                        "the job's target object actions do not allow delete"));
+            }
+            ScimCall call = new ScimCall(op.objectId(), "DELETE", "/Groups/{id}", GroupRequests.group(id), null);
+            return client.send(target, call).flatMap(answer -> {
+                if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
+                    return store.removeLink(target.jobId(), GROUP, op.objectId())
+                            .replaceWith(Outcome.success(ProvisioningAction.Delete, id, answer, List.of()));
+                }
+                return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
+            });
+        });
+    }
+
+    private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, boolean mayRecover) {
+        String displayName = text(op.attributes().get(DISPLAY_NAME));
+        if (displayName == null) {
+            return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null,
+                    ErrorCodes.MANDATORY_FIELDS_MISSING, "the group has no displayName", null));
+        }
+        MatchingAttribute matching = op.matching().stream()
+                .filter(m -> m.targetAttribute() != null && m.value() != null)
+                .min(java.util.Comparator.comparingInt(MatchingAttribute::precedence))
+                .orElse(new MatchingAttribute(DISPLAY_NAME, displayName, 1));
+        ScimCall get = new ScimCall(op.objectId(), "GET", "/Groups?filter=" + matching.targetAttribute() + " eq",
+                GroupRequests.matchUri(matching.targetAttribute(), matching.value()), null);
+        return client.send(target, get).flatMap(answer -> {
+            if (!answer.ok()) {
+                return Uni.createFrom().item(failed(ProvisioningAction.Other, null, op, answer));
+            }
+            JsonNode resources = parse(answer.body()).path("Resources");
+            int count = resources.isArray() ? resources.size() : 0;
+            if (count > 1) {
+                return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null,
+                        ErrorCodes.DUPLICATE_TARGET_ENTRIES, count + " Druva groups match " + matching.targetAttribute()
+                                + " eq \"" + matching.value() + "\"",
+                        answer));
+            }
+            if (count == 1) {
+                JsonNode group = resources.get(0);
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put(DISPLAY_NAME, group.path(DISPLAY_NAME).asText(null));
+                // matched without its members: read them with the group only when needed (Druva ignores re-adds)
+                state.put(MEMBERS, List.of());
+                Link link = new Link(group.path("id").asText(), state);
+                return store.saveLink(target.jobId(), GROUP, op.objectId(), link)
+                        .chain(() -> sync(op, target, link, false, mayRecover));
+            }
+            if (!target.actions().create()) {
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Create, null,
+                        ErrorCodes.ACTION_DISABLED, "the job's target object actions do not allow create"));
+            }
+            String externalId = text(op.attributes().get(EXTERNAL_ID));
+            ScimCall post = new ScimCall(op.objectId(), "POST", "/Groups", GroupRequests.GROUPS,
+                    GroupRequests.createBody(displayName, externalId));
+            return client.send(target, post).flatMap(created -> {
+                if (!created.ok()) {
+                    return Uni.createFrom().item(failed(ProvisioningAction.Create, null, op, created));
+                }
+                String id = parse(created.body()).path("id").asText(null);
+                if (id == null) {
+                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                            ErrorCodes.TARGET_ERROR, "POST /Groups answered without an id", created));
+                }
+                Map<String, Object> state = new LinkedHashMap<>();
+                state.put(DISPLAY_NAME, displayName);
+                if (externalId != null) {
+                    state.put(EXTERNAL_ID, externalId);
+                }
+                state.put(MEMBERS, List.of());
+                Link link = new Link(id, state);
+                return store.saveLink(target.jobId(), GROUP, op.objectId(), link)
+                        .chain(() -> sync(op, target, link, true, false));
+            });
+        });
+    }
+
+    /** Renames if needed, then adds and removes members in chunks. */
+    private Uni<Outcome> sync(ScimOperation op, TenantTarget target, Link link, boolean created, boolean mayRecover) {
+        List<ModifiedProperty> modified = new ArrayList<>();
+        if (created) {
+            modified.add(new ModifiedProperty(DISPLAY_NAME, null, text(link.state().get(DISPLAY_NAME))));
+        }
+        String desiredName = text(op.attributes().get(DISPLAY_NAME));
+        String knownName = text(link.state().get(DISPLAY_NAME));
+        Uni<SyncState> renamed;
+        if (desiredName != null && !desiredName.equals(knownName)) {
+            if (!target.actions().update()) {
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Update, link.targetId(),
+                        ErrorCodes.ACTION_DISABLED, "the job's target object actions do not allow update"));
+            }
+            ScimCall call = new ScimCall(op.objectId(), "PATCH", "/Groups/{id}", GroupRequests.group(link.targetId()),
+                    GroupRequests.renameBody(desiredName, target.dialect()));
+            renamed = client.send(target, call).flatMap(answer -> {
+                if (!answer.ok()) {
+                    return Uni.createFrom().item(new SyncState(link, answer, null));
+                }
+                modified.add(new ModifiedProperty(DISPLAY_NAME, knownName, desiredName));
+                Link next = with(link, DISPLAY_NAME, desiredName);
+                return store.saveLink(target.jobId(), GROUP, op.objectId(), next)
+                        .replaceWith(new SyncState(next, answer, null));
+            });
+        } else {
+            renamed = Uni.createFrom().item(new SyncState(link, null, null));
+        }
+        return renamed.flatMap(state -> {
+            if (state.answer() != null && !state.answer().ok()) {
+                return Uni.createFrom().item(afterFailure(op, target, link, state.answer(), mayRecover));
+            }
+            return members(op, target, state.link(), modified).flatMap(done -> {
+                ScimAnswer last = done.answer() != null ? done.answer() : state.answer();
+                if (done.answer() != null && !done.answer().ok()) {
+                    return Uni.createFrom().item(afterFailure(op, target, done.link(), done.answer(), mayRecover));
+                }
+                ProvisioningAction action = created ? ProvisioningAction.Create : ProvisioningAction.Update;
+                if (last == null) {
+                    return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null,
+                            "no change: Druva already holds the group's name and members"));
+                }
+                return Uni.createFrom().item(new Outcome(action, dev.provisioning.events.ProvisioningStatus.Success,
+                        link.targetId(), null, null, last.status(), last.attempts(), modified));
+            });
+        }).flatMap(outcome -> outcome == RECOVER
+                ? store.removeLink(target.jobId(), GROUP, op.objectId()).chain(() -> matchOrCreate(op, target, false))
+                : Uni.createFrom().item(outcome));
+    }
+
+    /** A marker outcome: the group's cached id returned 404 (InvalidAnchor); match or create it again. */
+    private static final Outcome RECOVER = Outcome.skipped(ProvisioningAction.Other, null, ErrorCodes.INVALID_ANCHOR,
+            "recover");
+
+    private Outcome afterFailure(ScimOperation op, TenantTarget target, Link link, ScimAnswer answer,
+            boolean mayRecover) {
+        if (answer.kind() == FailureKind.NOT_FOUND && mayRecover) {
+            LOG.warnf("InvalidAnchor: Druva group %s of job %s, object %s no longer exists: matching it again",
+                    link.targetId(), target.jobId(), op.objectId());
+            return RECOVER;
+        }
+        return failed(ProvisioningAction.Update, link.targetId(), op, answer);
+    }
+
+    private record SyncState(Link link, ScimAnswer answer, Void unused) {
+    }
+
+    private Uni<SyncState> members(ScimOperation op, TenantTarget target, Link link, List<ModifiedProperty> modified) {
+        return store.targetIds(target.jobId(), USER, op.members()).flatMap(resolved -> {
+            List<String> missing = op.members().stream().filter(m -> !resolved.containsKey(m)).toList();
+            if (!missing.isEmpty()) {
+                LOG.infof("group of job %s, object %s: %d members are not provisioned yet and are left out: %s",
+                        target.jobId(), op.objectId(), missing.size(),
+                        missing.size() > 10 ? missing.subList(0, 10) + "..." : missing);
+            }
+            Set<String> desired = new LinkedHashSet<>();
+            op.members().forEach(m -> {
+                if (resolved.containsKey(m)) {
+                    desired.add(resolved.get(m));
+                }
+            });
+            Set<String> known = new LinkedHashSet<>(membersOf(link));
+            List<String> add = desired.stream().filter(id -> !known.contains(id)).toList();
+            List<String> remove = known.stream().filter(id -> !desired.contains(id)).toList();
+            if (add.isEmpty() && remove.isEmpty()) {
+                return Uni.createFrom().item(new SyncState(link, null, null));
+            }
+            if (!target.actions().update() && !known.isEmpty()) {
+                return Uni.createFrom().item(new SyncState(link, null, null));
+            }
+            List<Chunk> chunks = new ArrayList<>();
+            int size = Math.max(1, config.groupMemberChunkSize());
+            for (int i = 0; i < add.size(); i += size) {
+                chunks.add(new Chunk("Add", add.subList(i, Math.min(add.size(), i + size))));
+            }
+            for (int i = 0; i < remove.size(); i += size) {
+                chunks.add(new Chunk("Remove", remove.subList(i, Math.min(remove.size(), i + size))));
+            }
+            int before = known.size();
+            return chunks(op, target, link, chunks, 0, null).invoke(state -> {
+                int after = membersOf(state.link()).size();
+                modified.add(new ModifiedProperty(MEMBERS, before + " members",
+                        after + " members (+" + add.size() + " -" + remove.size() + ")"));
+            });
+        });
+    }
+
+    private record Chunk(String op, List<String> ids) {
+    }
+
+    private Uni<SyncState> chunks(ScimOperation op, TenantTarget target, Link link, List<Chunk> chunks, int index,
+            ScimAnswer last) {
+        if (index >= chunks.size()) {
+            return Uni.createFrom().item(new SyncState(link, last, null));
+        }
+        Chunk chunk = chunks.get(index);
+        ScimCall call = new ScimCall(op.objectId(), "PATCH", "/Groups/{id}", GroupRequests.group(link.targetId()),
+                GroupRequests.membersBody(chunk.op(), chunk.ids(), target.dialect()));
+        return client.send(target, call).flatMap(answer -> {
+            if (!answer.ok()) {
+                return Uni.createFrom().item(new SyncState(link, answer, null));
+            }
+            Set<String> members = new LinkedHashSet<>(membersOf(link));
+            if (chunk.op().equals("Add")) {
+                members.addAll(chunk.ids());
+            } else {
+                chunk.ids().forEach(members::remove);
+            }
+            Link next = with(link, MEMBERS, List.copyOf(members));
+            return store.saveLink(target.jobId(), GROUP, op.objectId(), next)
+                    .chain(() -> chunks(op, target, next, chunks, index + 1, answer));
+        });
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> membersOf(Link link) {
+        Object members = link.state().get(MEMBERS);
+        return members instanceof List<?> list ? (List<String>) list : List.of();
+    }
+
+    private static Link with(Link link, String key, Object value) {
+        Map<String, Object> state = new LinkedHashMap<>(link.state());
+        state.put(key, value);
+        return new Link(link.targetId(), state);
+    }
+
+    private static Outcome failed(ProvisioningAction action, String targetId, ScimOperation op, ScimAnswer answer) {
+        String code = answer.kind() == FailureKind.NOT_FOUND || answer.kind() == FailureKind.NONE
+                ? ErrorCodes.TARGET_ERROR
+                : answer.kind().errorCode();
+        String reason = answer.problem() + (answer.attempts() > 1 ? " after " + answer.attempts() + " attempts" : "");
+        LOG.warnf("group %s failed for job %s, object %s: %s (%s)", action, op.jobId(), op.objectId(), reason, code);
+        return Outcome.failure(action, targetId, code, reason, answer);
+    }
+
+    private static String text(Object value) {
+        return value == null ? null : String.valueOf(value);
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            JsonNode node = body == null || body.isBlank() ? null : Json.mapper().readTree(body);
+            return node == null ? Json.mapper().createObjectNode() : node;
+        } catch (Exception e) {
+            return Json.mapper().createObjectNode();
+        }
+    }
+}

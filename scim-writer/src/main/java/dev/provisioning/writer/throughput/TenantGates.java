@@ -1,0 +1,150 @@
+package dev.provisioning.writer.throughput;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+import dev.provisioning.writer.config.WriterConfig;
+
+/**
+ * One gate per tenant (tenant URL): requests to a tenant pass its in-flight cap, then its adaptive rate. Each
+ * replica's gate gets {@code 1/n} of the configured budget, where {@code n} is the number of live replicas
+ * ({@link ReplicaHeartbeat}).
+ */
+@ApplicationScoped
+public class TenantGates {
+
+    private static final Logger LOG = Logger.getLogger(TenantGates.class);
+
+    private final Vertx vertx;
+    private final WriterConfig config;
+    private final MeterRegistry registry;
+    private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+    private final Set<String> jobsWithGauges = ConcurrentHashMap.newKeySet();
+    private volatile int liveReplicas = 1;
+
+    public TenantGates(Vertx vertx, WriterConfig config, MeterRegistry registry) {
+        this.vertx = vertx;
+        this.config = config;
+        this.registry = registry;
+    }
+
+    /** The gate of the tenant; registers the job's rate-limit and in-flight gauges the first time. */
+    public Gate gate(String jobId, String tenantUrl) {
+        Gate gate = gates.computeIfAbsent(tenantKey(tenantUrl), key -> new Gate(key, share(), inFlightShare()));
+        if (jobsWithGauges.add(jobId)) {
+            Gauge.builder("scim.writer.rate.limit", gate, g -> g.rate.rate(System.nanoTime()))
+                    .description("The current request rate limit of the job's tenant on this replica (requests/s)")
+                    .tag("job", jobId)
+                    .register(registry);
+            Gauge.builder("scim.writer.requests.in.flight", gate, g -> g.inFlight.inUse())
+                    .description("Requests in flight to the job's tenant from this replica")
+                    .tag("job", jobId)
+                    .register(registry);
+        }
+        return gate;
+    }
+
+    /** The number of live replicas changed: every tenant's share follows. */
+    public void liveReplicas(int live) {
+        int previous = liveReplicas;
+        liveReplicas = Math.max(1, live);
+        if (previous != liveReplicas) {
+            LOG.infof("%d live scim-writer replicas: each tenant gets %.2f requests/s and %d in flight here",
+                    liveReplicas, share(), inFlightShare());
+            long now = System.nanoTime();
+            gates.values().forEach(g -> {
+                g.rate.ceiling(share(), now);
+                g.inFlight.max(inFlightShare());
+            });
+        }
+    }
+
+    public int liveReplicas() {
+        return liveReplicas;
+    }
+
+    private double share() {
+        return ReplicaShare.rate(config.rateLimit().perSecond(), liveReplicas);
+    }
+
+    private int inFlightShare() {
+        return ReplicaShare.inFlight(config.rateLimit().maxInFlight(), liveReplicas);
+    }
+
+    static String tenantKey(String tenantUrl) {
+        String key = tenantUrl.trim().toLowerCase(Locale.ROOT);
+        return key.endsWith("/") ? key.substring(0, key.length() - 1) : key;
+    }
+
+    /** One tenant's in-flight cap and adaptive rate. */
+    public final class Gate {
+
+        private final String tenant;
+        final AdaptiveRate rate;
+        final InFlight inFlight;
+
+        Gate(String tenant, double ratePerSecond, int maxInFlight) {
+            this.tenant = tenant;
+            this.rate = new AdaptiveRate(ratePerSecond, config.rateLimit().minPerSecond(),
+                    config.rateLimit().recovery(), System.nanoTime());
+            this.inFlight = new InFlight(maxInFlight);
+        }
+
+        /**
+         * Completes, on the caller's Vert.x context, once the request may be sent: a permit in flight is held (give
+         * it back with {@link #release()}) and the rate allows it.
+         */
+        public Uni<Void> acquire() {
+            return Uni.createFrom().emitter(emitter -> {
+                Context context = Vertx.currentContext();
+                Runnable granted = () -> {
+                    long wait = rate.reserve(System.nanoTime());
+                    if (wait <= 0) {
+                        resume(context, () -> emitter.complete(null));
+                    } else {
+                        long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
+                        vertx.setTimer(millis, id -> resume(context, () -> emitter.complete(null)));
+                    }
+                };
+                if (inFlight.acquire(granted)) {
+                    granted.run();
+                }
+            });
+        }
+
+        public void release() {
+            inFlight.release();
+        }
+
+        /** The target answered 429: slow down (and pause for its Retry-After). */
+        public void throttled(long retryAfterNanos) {
+            rate.throttled(System.nanoTime(), retryAfterNanos);
+            LOG.infof("tenant %s answered 429: rate now %.2f requests/s", tenant, rate.rate(System.nanoTime()));
+        }
+
+        public double currentRate() {
+            return rate.rate(System.nanoTime());
+        }
+
+        private static void resume(Context context, Runnable task) {
+            if (context == null) {
+                task.run();
+            } else {
+                context.runOnContext(ignored -> task.run());
+            }
+        }
+    }
+}

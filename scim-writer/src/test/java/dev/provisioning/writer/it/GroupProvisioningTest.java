@@ -1,0 +1,147 @@
+package dev.provisioning.writer.it;
+
+import static dev.provisioning.writer.it.Fixtures.resultId;
+import static dev.provisioning.writer.it.Fixtures.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.junit.QuarkusTest;
+
+import dev.provisioning.druva.DruvaGroup;
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.ScimOperation;
+
+/**
+ * Groups against the Druva-compatible server: created without members, members added and removed with PATCH in
+ * chunks of {@code writer.group-member-chunk-size} (50), renamed with Replace displayName, deleted.
+ */
+@QuarkusTest
+class GroupProvisioningTest {
+
+    private DruvaScimServer druva;
+    private String jobId;
+
+    @BeforeEach
+    void start() {
+        druva = DruvaScimServer.start(DruvaScimServer.Options.defaults().token(Fixtures.TOKEN));
+        jobId = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+    }
+
+    @AfterEach
+    void stop() {
+        druva.close();
+    }
+
+    private List<String> provisionUsers(int count) {
+        List<ScimOperation> ops = new ArrayList<>();
+        IntStream.range(0, count).forEach(i -> ops.add(
+                Fixtures.upsert(jobId, "u" + i, Fixtures.user("member" + i, "Member", "N" + i))));
+        ops.forEach(KafkaTopics::publishOperation);
+        ops.forEach(op -> assertThat(KafkaTopics.awaitResult(resultId(op)).status())
+                .isEqualTo(ProvisioningStatus.Success));
+        return IntStream.range(0, count).mapToObj(i -> "u" + i).toList();
+    }
+
+    @Test
+    void groupIsCreatedWithoutMembersThenMembersAreAddedInChunksOfFifty() {
+        List<String> members = new ArrayList<>(provisionUsers(120));
+        members.add("u-not-provisioned");
+        int before = Sent.of(druva).size();
+
+        ScimOperation op = Fixtures.group(jobId, "cycle-1", "grp-eng", "Engineering", members);
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::path, Sent::status).containsExactly(
+                tuple("GET", "/Groups", 200), tuple("POST", "/Groups", 201),
+                tuple("PATCH", "/Groups/" + result.targetId(), 204),
+                tuple("PATCH", "/Groups/" + result.targetId(), 204),
+                tuple("PATCH", "/Groups/" + result.targetId(), 204));
+        assertThat(sent.get(0).query()).isEqualTo("filter=displayName eq \"Engineering\"&excludedAttributes=members");
+        assertThat(sent.get(1).body()).isEqualTo("{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:Group\"],"
+                + "\"displayName\":\"Engineering\",\"externalId\":\"grp-eng\"}");
+        Map<String, String> ids = new java.util.HashMap<>();
+        druva.users().forEach(u -> ids.put(u.externalId(), u.id()));
+        assertThat(sent.get(2).body()).startsWith("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                + "\"Operations\":[{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"value\":\"" + ids.get("member0")
+                + "\"},{\"value\":\"" + ids.get("member1") + "\"}");
+        assertThat(sent.get(2).body().split("\"value\":\"")).hasSize(51);
+        assertThat(sent.get(4).body().split("\"value\":\"")).hasSize(21);
+        assertThat(druva.groups()).singleElement().satisfies(group -> {
+            assertThat(group.displayName()).isEqualTo("Engineering");
+            assertThat(group.memberIds()).hasSize(120)
+                    .containsExactlyInAnyOrderElementsOf(druva.users().stream().map(DruvaUser::id).toList());
+        });
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+    }
+
+    @Test
+    void renamedGroupWithChangedMembersGetsReplaceDisplayNameThenAddAndRemove() {
+        provisionUsers(3);
+        ScimOperation create = Fixtures.group(jobId, "cycle-1", "grp-ops", "Ops", List.of("u0", "u1"));
+        KafkaTopics.publishOperation(create);
+        String groupId = KafkaTopics.awaitResult(resultId(create)).targetId();
+        int before = Sent.of(druva).size();
+
+        ScimOperation change = Fixtures.group(jobId, "cycle-2", "grp-ops", "Operations", List.of("u1", "u2"));
+        KafkaTopics.publishOperation(change);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(change));
+
+        Map<String, String> ids = new java.util.HashMap<>();
+        druva.users().forEach(u -> ids.put(u.externalId(), u.id()));
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::path, Sent::body).containsExactly(
+                tuple("PATCH", "/Groups/" + groupId, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                        + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Operations\"}]}"),
+                tuple("PATCH", "/Groups/" + groupId, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                        + "\"Operations\":[{\"op\":\"Add\",\"path\":\"members\",\"value\":[{\"value\":\""
+                        + ids.get("member2") + "\"}]}]}"),
+                tuple("PATCH", "/Groups/" + groupId, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                        + "\"Operations\":[{\"op\":\"Remove\",\"path\":\"members\",\"value\":[{\"value\":\""
+                        + ids.get("member0") + "\"}]}]}"));
+        assertThat(druva.groups()).singleElement().satisfies(group -> {
+            assertThat(group.displayName()).isEqualTo("Operations");
+            assertThat(group.memberIds()).containsExactlyInAnyOrder(ids.get("member1"), ids.get("member2"));
+        });
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+    }
+
+    @Test
+    void deletedGroupIsDeletedOnceAndAnUnchangedGroupSendsNothing() {
+        ScimOperation create = Fixtures.group(jobId, "cycle-1", "grp-tmp", "Temp", List.of());
+        KafkaTopics.publishOperation(create);
+        String groupId = KafkaTopics.awaitResult(resultId(create)).targetId();
+        int before = Sent.of(druva).size();
+
+        ScimOperation same = Fixtures.group(jobId, "cycle-2", "grp-tmp", "Temp", List.of());
+        KafkaTopics.publishOperation(same);
+        ProvisioningResult unchanged = KafkaTopics.awaitResult(resultId(same));
+        ScimOperation delete = Fixtures.deleteGroup(jobId, "grp-tmp");
+        KafkaTopics.publishOperation(delete);
+        ProvisioningResult deleted = KafkaTopics.awaitResult(resultId(delete));
+
+        assertThat(Sent.of(druva).subList(before, Sent.of(druva).size()))
+                .extracting(Sent::method, Sent::path, Sent::status)
+                .containsExactly(tuple("DELETE", "/Groups/" + groupId, 204));
+        assertThat(unchanged.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
+        assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(druva.groups()).extracting(DruvaGroup::id).doesNotContain(groupId);
+    }
+}
