@@ -1,0 +1,119 @@
+package dev.provisioning.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.events.Json;
+
+/**
+ * Killing the scim-writer five times at random points while it provisions 2,000 users leaves exactly the state an
+ * undisturbed run leaves: every user created once, active, with the right attributes.
+ */
+class WriterCrashIT {
+
+    static final int USERS = 2_000;
+    static LocalSystem system;
+    static Path directory;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/it-writer-crash");
+        Files.createDirectories(work);
+        directory = work.resolve("directory.json");
+        Files.writeString(directory, Json.write(directory(USERS)));
+        Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
+        // fast enough to finish in seconds, slow enough that five crashes land in the middle of the run
+        env.put("WRITER_RATE_LIMIT_PER_SECOND", "120");
+        system = LocalSystem.start(home, work.resolve("logs"),
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(5)), env);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (system != null) {
+            system.close();
+        }
+    }
+
+    @Test
+    void fiveCrashesOfTheWriterLoseNothingAndDuplicateNothing() {
+        Random random = new Random(20261126);
+        TreeSet<Integer> killPoints = new TreeSet<>();
+        while (killPoints.size() < 5) {
+            killPoints.add(100 + random.nextInt(USERS - 300) / 50 * 50);
+        }
+        String jobId = system.jobs().create(job());
+
+        ServiceProcess writer = system.service("scim-writer");
+        List<Integer> killedAt = new ArrayList<>();
+        for (int point : killPoints) {
+            await().atMost(Duration.ofMinutes(3)).until(() -> system.druva().users().size() >= point);
+            writer.kill();
+            killedAt.add(system.druva().users().size());
+            writer.start().awaitReady(Duration.ofSeconds(120));
+        }
+        assertThat(killedAt).as("every crash happened mid-run").allSatisfy(n -> assertThat(n).isLessThan(USERS));
+
+        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            JsonNode cycle = system.jobs().status(jobId).path("currentCycle");
+            return "COMPLETED".equals(cycle.path("status").asText());
+        });
+
+        List<DruvaUser> users = system.druva().users();
+        assertThat(users).hasSize(USERS);
+        assertThat(users).extracting(DruvaUser::userName).doesNotHaveDuplicates();
+        for (DruvaUser u : users) {
+            int n = Integer.parseInt(u.userName().substring(4, u.userName().indexOf('@')));
+            assertThat(u.active()).isTrue();
+            assertThat(u.email()).isEqualTo(u.userName());
+            assertThat(u.displayName()).isEqualTo("User " + n);
+            assertThat(u.givenName()).isEqualTo("User");
+            assertThat(u.familyName()).isEqualTo(String.valueOf(n));
+        }
+        // each user was created by exactly one successful POST: a redelivered operation never created a second one
+        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST") && r.status() == 201)
+                .hasSize(USERS);
+    }
+
+    private static Map<String, Object> job() {
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", "Druva (writer crashes)");
+        job.put("tenantUrl", system.druva().baseUrl());
+        job.put("secretToken", system.druvaToken());
+        job.put("provisioningStatus", "On");
+        job.put("cycleInterval", "PT1H");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
+        return job;
+    }
+
+    static Map<String, Object> directory(int count) {
+        List<Map<String, Object>> users = new ArrayList<>();
+        List<Map<String, Object>> assignments = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String upn = "user" + i + "@crash.example";
+            users.add(Map.of("id", "u" + i, "userPrincipalName", upn, "mail", upn, "givenName", "User", "surname",
+                    String.valueOf(i), "displayName", "User " + i, "mailNickname", "user" + i, "accountEnabled", true));
+            assignments.add(Map.of("principalId", "u" + i, "principalType", "User", "appRoleId", "role-user"));
+        }
+        return Map.of("users", users, "groups", List.of(), "assignments", assignments);
+    }
+}
