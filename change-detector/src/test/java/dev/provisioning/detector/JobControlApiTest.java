@@ -259,6 +259,16 @@ class JobControlApiTest {
                 .body("[0].action", equalTo("Create")).body("[0].targetId", equalTo("druva-42"));
     }
 
+    @Test
+    void theControlsAreDescribedOnOpenApi() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.keySet()", org.hamcrest.Matchers.hasItems("/jobs/{id}/restart", "/jobs/{id}/allow-deletes",
+                        "/jobs/{id}/test-connection", "/jobs/test-connection", "/jobs/{id}/provision-on-demand"))
+                .body("paths.'/jobs/{id}'.keySet()", org.hamcrest.Matchers.hasItems("get", "put", "delete"))
+                .body("paths.'/jobs/{id}/restart'.post.description",
+                        containsString("Escrows are owned by the scim-writer"));
+    }
+
     private static JsonNode read(String json) {
         try {
             return Json.mapper().readTree(json);

@@ -88,6 +88,9 @@ class SafetyNetsTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+                .body(org.hamcrest.Matchers.containsString(
+                        "provisioning_detector_quarantined{job=\"" + jobId + "\"} 1.0")));
         JobStateEvent started = states(jobId).get(1);
         assertThat(started.reasonCode()).isEqualTo("InvalidCredentials");
         assertThat(started.jobName()).isEqualTo("Druva test");
@@ -133,6 +136,10 @@ class SafetyNetsTest {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
                 .filteredOn(s -> s.change() == JobStateChange.DELETIONS_HELD).singleElement()
                 .satisfies(s -> assertThat(s.count()).isEqualTo(600)));
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+                .body(org.hamcrest.Matchers.containsString(
+                        "provisioning_detector_deletions_held{job=\"" + jobId + "\"} 600.0")));
 
         given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
                 .body("released", equalTo(600));

@@ -79,12 +79,17 @@ public class JobRepository {
                 .map(rs -> rs.rowCount() == 1);
     }
 
-    /** Lifts the quarantine; only if the job is unchanged since {@code oldRevision}. */
-    public Uni<Boolean> liftQuarantine(String id, String state, String config, long revision, long oldRevision) {
+    /**
+     * Lifts the quarantine, and brings the next cycle back to the job's own interval; only if the job is unchanged
+     * since {@code oldRevision}.
+     */
+    public Uni<Boolean> liftQuarantine(String id, String state, String config, long revision, long oldRevision,
+            Duration interval) {
         return pool.preparedQuery("UPDATE job SET state=$2, config=$3, revision=$4, updated_at=now(), "
-                + "quarantine_reason=NULL, quarantine_detail=NULL, quarantine_key=NULL, quarantined_since=NULL "
-                + "WHERE id=$1 AND revision=$5")
-                .execute(Tuple.of(id, state, config, revision, oldRevision)).map(rs -> rs.rowCount() == 1);
+                + "quarantine_reason=NULL, quarantine_detail=NULL, quarantine_key=NULL, quarantined_since=NULL, "
+                + "next_cycle_at=LEAST(next_cycle_at, $6) WHERE id=$1 AND revision=$5")
+                .execute(Tuple.of(id, state, config, revision, oldRevision, now().plus(interval)))
+                .map(rs -> rs.rowCount() == 1);
     }
 
     /** Jobs whose token was set before {@code setBefore} and whose expiry was not yet announced for that token. */

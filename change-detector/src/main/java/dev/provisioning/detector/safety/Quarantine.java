@@ -142,7 +142,7 @@ public class Quarantine {
         return states.publish(lifted)
                 .chain(() -> jobPublisher.publish(changed))
                 .chain(() -> jobs.liftQuarantine(job.id(), state.name(), Json.write(changed), changed.revision(),
-                        job.revision()))
+                        job.revision(), old.cycleInterval()))
                 .invoke(done -> {
                     if (done) {
                         LOG.infof("job %s: quarantine (%s) lifted: %s", job.id(), job.quarantineReason(), why);
