@@ -42,7 +42,7 @@ class DetectorCrashIT {
         Path work = home.resolve("demo-launcher/target/it-detector-crash");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
-        Files.writeString(directory, directory(USERS));
+        Files.writeString(directory, GeneratedDirectory.users("crash", USERS, USERS));
         Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
         env.put("DETECTOR_EMIT_CONCURRENCY", "1");
         env.put("DETECTOR_CYCLE_LEASE", "15s");
@@ -130,19 +130,5 @@ class DetectorCrashIT {
         job.put("cycleInterval", "PT1H");
         job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
         return job;
-    }
-
-    private static String directory(int n) {
-        StringBuilder users = new StringBuilder();
-        StringBuilder assignments = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            String sep = i == 0 ? "" : ",\n";
-            users.append(sep).append(String.format("{\"id\": \"crash-%d\", \"userPrincipalName\": "
-                    + "\"user%d@crash.example\", \"mail\": \"user%d@crash.example\", \"givenName\": \"User\", "
-                    + "\"surname\": \"%d\", \"displayName\": \"User %d\", \"accountEnabled\": true}", i, i, i, i, i));
-            assignments.append(sep).append(String.format(
-                    "{\"principalId\": \"crash-%d\", \"principalType\": \"User\", \"appRoleId\": \"r1\"}", i));
-        }
-        return "{\"users\": [" + users + "], \"groups\": [], \"assignments\": [" + assignments + "]}";
     }
 }
