@@ -61,7 +61,7 @@ class SafetyNetsTest {
     }
 
     @Test
-    void aRejectedTokenQuarantinesTheJobAtOnceAndTellsTheNotifierOnce(@TempDir Path dir) throws Exception {
+    void aRejectedTokenQuarantinesTheJobAtOnceUntilARetrySucceedsOrTheJobIsStarted(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("directory.json");
         Files.writeString(file, TestJobs.users(3, 3));
         String jobId = create(job(file, "On", TOKEN));
@@ -95,12 +95,25 @@ class SafetyNetsTest {
         assertThat(started.reasonCode()).isEqualTo("InvalidCredentials");
         assertThat(started.jobName()).isEqualTo("Druva test");
 
-        // Start lifts it
+        // a successful retry decided after the quarantine began lifts it
+        send(kafka, result(events.get(2), ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("quarantine", nullValue()).body("state", equalTo("ACTIVE")));
+
+        // rejected again later (a new occurrence, told again), then Start lifts it
+        send(kafka, result(events.get(2), ProvisioningAction.Update, ProvisioningStatus.Failure, "InvalidCredentials",
+                401));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("quarantine.reason", equalTo("InvalidCredentials")));
         given().post("/jobs/" + jobId + "/start").then().statusCode(200).body("state", equalTo("ACTIVE"));
         given().get("/jobs/" + jobId + "/status").then().body("quarantine", nullValue()).body("state",
                 equalTo("ACTIVE"));
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
-                .extracting(JobStateEvent::change).endsWith(JobStateChange.QUARANTINE_LIFTED));
+                .extracting(JobStateEvent::change).containsExactly(JobStateChange.TOKEN_REJECTED,
+                        JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED,
+                        JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED,
+                        JobStateChange.QUARANTINE_LIFTED));
+        assertThat(states(jobId)).extracting(JobStateEvent::eventId).doesNotHaveDuplicates();
         assertThat(lastConfigState(jobId)).isEqualTo(JobState.ACTIVE);
     }
 

@@ -56,7 +56,17 @@ public class Quarantine {
         this.config = config;
     }
 
-    /** Applies Entra's rules after a result was recorded (also when it was a redelivery: the rules are idempotent). */
+    /**
+     * Applies Entra's rules after a result was recorded (also when it was a redelivery: the rules are idempotent).
+     * <ul>
+     * <li>{@code InvalidCredentials}: quarantine at once (TOKEN_REJECTED and QUARANTINE_STARTED);</li>
+     * <li>a failure: quarantine when the cycle's counts reach {@link QuarantineRules};</li>
+     * <li>a success decided after the quarantine began (a successful retry: an escrowed operation or a later cycle)
+     * lifts an InvalidCredentials or TooManyFailures quarantine; for TooManyFailures it must come from another cycle
+     * than the one that failed, whose remaining successes say nothing new. A DeletionThresholdExceeded quarantine
+     * waits for the administrator.</li>
+     * </ul>
+     */
     public Uni<Void> afterResult(ProvisioningResult r) {
         boolean rejected = QuarantineRules.INVALID_CREDENTIALS.equals(r.errorCode());
         boolean failure = r.status() == ProvisioningStatus.Failure;
@@ -64,48 +74,62 @@ public class Quarantine {
         if (!rejected && !failure && !success) {
             return Uni.createFrom().voidItem();
         }
-        return cycles.counters(r.cycleId()).chain(counters -> retrying(ATTEMPTS, () -> jobs.find(r.jobId())
-                .chain(found -> {
-                    if (found.isEmpty()) {
-                        return Uni.createFrom().item(true);
-                    }
-                    JobRow job = found.get();
-                    if (rejected) {
-                        String detail = "Druva rejected the secret token (HTTP 401) for " + r.objectId()
-                                + ": generate a new token in Druva, save it on the job, then start or restart it.";
-                        return enter(job, QuarantineRules.INVALID_CREDENTIALS, detail, r.cycleId(), 1,
-                                JobStateChange.TOKEN_REJECTED);
-                    }
-                    if (failure && !job.quarantined() && counters.isPresent()) {
-                        var c = counters.get();
-                        var reason = QuarantineRules.failureReason(c.failed(), c.operations());
-                        if (reason.isPresent()) {
-                            return enter(job, QuarantineRules.TOO_MANY_FAILURES, reason.get(), r.cycleId(), c.failed(),
-                                    null);
-                        }
-                    }
-                    if (success && job.quarantined()
-                            && !QuarantineRules.DELETION_THRESHOLD_EXCEEDED.equals(job.quarantineReason())
-                            && counters.isPresent() && counters.get().startedAt().isAfter(job.quarantinedSince())) {
-                        return lift(job, "a retry succeeded (" + r.objectId() + ")");
-                    }
-                    return Uni.createFrom().item(true);
-                })));
+        Uni<java.util.Optional<CycleRepository.Counters>> counted = failure && !rejected
+                ? cycles.counters(r.cycleId())
+                : Uni.createFrom().item(java.util.Optional.empty());
+        return counted.chain(counters -> retrying(ATTEMPTS, () -> jobs.find(r.jobId()).chain(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(true);
+            }
+            JobRow job = found.get();
+            if (rejected) {
+                String detail = "Druva rejected the secret token (HTTP 401) for " + r.objectId()
+                        + ": generate a new token in Druva, save it on the job, then start or restart it.";
+                return enter(job, QuarantineRules.INVALID_CREDENTIALS, detail, r.cycleId() + "/" + r.objectId(), 1,
+                        JobStateChange.TOKEN_REJECTED);
+            }
+            if (failure && !job.quarantined() && counters.isPresent()) {
+                var c = counters.get();
+                var reason = QuarantineRules.failureReason(c.failed(), c.operations());
+                if (reason.isPresent()) {
+                    return enter(job, QuarantineRules.TOO_MANY_FAILURES, reason.get(), r.cycleId(), c.failed(), null);
+                }
+            }
+            if (success && liftedBy(job, r)) {
+                return lift(job, "a retry succeeded (" + r.objectId() + ")");
+            }
+            return Uni.createFrom().item(true);
+        })));
+    }
+
+    private static boolean liftedBy(JobRow job, ProvisioningResult success) {
+        if (!job.quarantined() || success.occurredAt() == null
+                || !success.occurredAt().isAfter(job.quarantinedSince().toInstant())) {
+            return false;
+        }
+        if (QuarantineRules.INVALID_CREDENTIALS.equals(job.quarantineReason())) {
+            return true;
+        }
+        return QuarantineRules.TOO_MANY_FAILURES.equals(job.quarantineReason())
+                && !job.quarantineKey().equals(QuarantineRules.TOO_MANY_FAILURES + "/" + success.cycleId());
     }
 
     /**
      * Quarantines the job for {@code reason}, unless it already is for that reason (the email goes once on entry and
      * again only when the reason changes).
      *
-     * @param also another event to publish first (TOKEN_REJECTED, DELETIONS_HELD), or null
+     * @param occurrence what identifies this occurrence within the reason (the cycle, and for a rejected token the
+     *        object whose result said so): the events' ids are {@code <reason>/<occurrence>}
+     * @param also another event to publish first (TOKEN_REJECTED), or null
      * @return false when the job changed meanwhile and the caller must try again with a fresh row
      */
-    public Uni<Boolean> enter(JobRow job, String reason, String detail, String cycleId, long count,
+    public Uni<Boolean> enter(JobRow job, String reason, String detail, String occurrence, long count,
             JobStateChange also) {
         if (reason.equals(job.quarantineReason())) {
             return Uni.createFrom().item(true);
         }
-        String key = reason + "/" + cycleId;
+        String key = reason + "/" + occurrence;
+        String cycleId = occurrence.contains("/") ? occurrence.substring(0, occurrence.indexOf('/')) : occurrence;
         JobConfig old = EventChecks.job(job.config());
         JobState state = old.state() == JobState.PAUSED ? JobState.PAUSED : JobState.QUARANTINED;
         JobConfig changed = withState(old, state);
