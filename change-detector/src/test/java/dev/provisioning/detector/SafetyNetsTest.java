@@ -168,6 +168,34 @@ class SafetyNetsTest {
                 .contains(JobStateChange.DELETIONS_RELEASED, JobStateChange.QUARANTINE_LIFTED));
     }
 
+    @Test
+    void aRestartDiscardsHeldDeletionsAndLiftsTheQuarantine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(3, 3));
+        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
+        job.put("deletionThreshold", 1);
+        String jobId = create(job);
+        for (AssignmentEvent e : events(kafka, jobId, 3, e -> true)) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+        Files.writeString(file, TestJobs.users(3, 0));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(3))
+                .body("quarantine.reason", equalTo("DeletionThresholdExceeded")));
+
+        given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Watermark")))
+                .post("/jobs/" + jobId + "/restart").then().statusCode(200)
+                .body("discardedDeletions", equalTo(3));
+
+        given().get("/jobs/" + jobId + "/status").then().body("heldDeletions", equalTo(0))
+                .body("quarantine", nullValue()).body("state", equalTo("ACTIVE"));
+        given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
+                .body("released", equalTo(0));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .filteredOn(s -> s.change() == JobStateChange.DELETIONS_RELEASED).singleElement()
+                .satisfies(s -> assertThat(s.reason()).contains("discarded by a restart")));
+    }
+
     private static List<JobStateEvent> states(String jobId) {
         return kafka.readAll(Topics.JOB_STATES, r -> jobId.equals(r.key())).stream()
                 .map(r -> EventChecks.jobState(r.value())).toList();
