@@ -27,6 +27,15 @@ CREATE TABLE managed_object (
     PRIMARY KEY (job_id, object_id)
 );
 
+-- jobs that ran before this migration: what their provisioning log says they created or updated and did not delete
+INSERT INTO managed_object (job_id, object_id, since)
+SELECT l.job_id, l.object_id, min(l.occurred_at)
+FROM provisioning_log l JOIN job j ON j.id = l.job_id
+WHERE l.status = 'Success' AND l.action IN ('Create', 'Update')
+  AND NOT EXISTS (SELECT 1 FROM provisioning_log d WHERE d.job_id = l.job_id AND d.object_id = l.object_id
+                  AND d.status = 'Success' AND d.action = 'Delete' AND d.occurred_at > l.occurred_at)
+GROUP BY l.job_id, l.object_id;
+
 -- disables and deletes held because a cycle exceeded the deletion threshold (Entra's StagedDelete)
 CREATE TABLE staged_deletion (
     job_id      VARCHAR(64)  NOT NULL REFERENCES job (id) ON DELETE CASCADE,
