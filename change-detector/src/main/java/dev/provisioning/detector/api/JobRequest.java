@@ -25,6 +25,8 @@ import dev.provisioning.events.job.TargetObjectActions;
  * @param userScopingFilters scoping filters (default: none)
  * @param source where to read the directory
  * @param cycleInterval ISO-8601 duration between incremental cycles (default {@code PT40M})
+ * @param deletionThreshold accidental-deletion threshold: disables + deletes allowed in one cycle before they are
+ *        held; 0 turns it off (default on create: off; absent on update: unchanged). Entra's example: 500
  */
 public record JobRequest(
         String name,
@@ -41,7 +43,8 @@ public record JobRequest(
         List<AttributeMapping> userMappings,
         List<ScopingFilter> userScopingFilters,
         SourceRequest source,
-        String cycleInterval) {
+        String cycleInterval,
+        Integer deletionThreshold) {
 
     /** The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH. */
     public record SourceRequest(String type, String directoryFile) {

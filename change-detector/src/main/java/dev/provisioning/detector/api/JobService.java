@@ -20,12 +20,18 @@ import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.messaging.JobPublisher;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.CycleRow;
 import dev.provisioning.detector.persistence.JobRepository;
 import dev.provisioning.detector.persistence.JobRow;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
+import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.detector.persistence.StagedDeletionRepository;
+import dev.provisioning.detector.safety.HeldDeletions;
+import dev.provisioning.detector.safety.Quarantine;
+import dev.provisioning.detector.writer.WriterClient;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.job.EncryptedSecret;
@@ -53,9 +59,22 @@ public class JobService {
     private final ProvisioningLogRepository log;
     private final JobPublisher publisher;
     private final SecretCipher cipher;
+    private final SnapshotRepository snapshots;
+    private final StagedDeletionRepository staged;
+    private final Quarantine quarantine;
+    private final HeldDeletions held;
+    private final WriterClient writer;
+    private final ProvisionOnDemand onDemand;
 
     public JobService(JobRepository jobs, CycleRepository cycles, ProvisioningLogRepository log, JobPublisher publisher,
-            SecretCipher cipher) {
+            SecretCipher cipher, SnapshotRepository snapshots, StagedDeletionRepository staged, Quarantine quarantine,
+            HeldDeletions held, WriterClient writer, ProvisionOnDemand onDemand) {
+        this.snapshots = snapshots;
+        this.staged = staged;
+        this.quarantine = quarantine;
+        this.held = held;
+        this.writer = writer;
+        this.onDemand = onDemand;
         this.jobs = jobs;
         this.cycles = cycles;
         this.log = log;
@@ -84,9 +103,10 @@ public class JobService {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
         OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-        JobRow row = new JobRow(id, config.name(), config.state().name(), Json.write(config), 1,
-                config.state() == JobState.ACTIVE ? now : null, true, null, null, now, now);
-        return publisher.publish(config).chain(() -> jobs.insert(row)).map(ignored -> JobView.of(config));
+        int threshold = request.deletionThreshold() == null ? 0 : request.deletionThreshold();
+        JobRow row = JobRow.created(id, config.name(), config.state().name(), Json.write(config),
+                config.state() == JobState.ACTIVE ? now : null, threshold, now);
+        return publisher.publish(config).chain(() -> jobs.insert(row)).map(ignored -> JobView.of(config, threshold));
     }
 
     public Uni<Optional<JobView>> update(String id, JobRequest request) {
@@ -98,11 +118,16 @@ public class JobService {
             if (found.isEmpty()) {
                 return Uni.createFrom().item(Optional.<JobView>empty());
             }
-            JobConfig old = EventChecks.job(found.get().config());
-            EncryptedSecret token = request.secretToken() == null || request.secretToken().isBlank()
-                    ? old.secretToken()
-                    : cipher.encrypt(request.secretToken());
-            JobConfig config = toConfig(id, request, token, old.revision() + 1);
+            JobRow row = found.get();
+            JobConfig old = EventChecks.job(row.config());
+            boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
+            EncryptedSecret token = tokenChanged ? cipher.encrypt(request.secretToken()) : old.secretToken();
+            JobConfig requested = toConfig(id, request, token, old.revision() + 1);
+            // a quarantined job stays quarantined while provisioning is on: only Start, Restart or a success lift it
+            JobConfig config = requested.state() == JobState.ACTIVE && row.quarantined()
+                    ? Quarantine.withState(requested, JobState.QUARANTINED)
+                    : requested;
+            int threshold = request.deletionThreshold() == null ? row.deletionThreshold() : request.deletionThreshold();
             List<FieldError> mappingErrors = mappingErrors(config);
             if (!mappingErrors.isEmpty()) {
                 return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
@@ -111,32 +136,36 @@ public class JobService {
                     || !config.userScopingFilters().equals(old.userScopingFilters()) || config.scope() != old.scope();
             return publisher.publish(config)
                     .chain(() -> jobs.updateConfig(id, config.name(), config.state().name(), Json.write(config),
-                            config.revision(), full))
-                    .chain(() -> config.state() == JobState.ACTIVE && old.state() != JobState.ACTIVE
+                            config.revision(), full, threshold, tokenChanged))
+                    .chain(() -> config.state() == JobState.ACTIVE && old.state() == JobState.PAUSED
                             ? jobs.start(id)
                             : Uni.createFrom().item(true))
-                    .map(ignored -> Optional.of(JobView.of(config)));
+                    .map(ignored -> Optional.of(JobView.of(config, threshold)));
         });
     }
 
     public Uni<Optional<JobView>> find(String id) {
-        return jobs.find(id).map(row -> row.map(r -> JobView.of(EventChecks.job(r.config()))));
+        return jobs.find(id).map(row -> row.map(JobService::view));
+    }
+
+    private static JobView view(JobRow r) {
+        return JobView.of(EventChecks.job(r.config()), r.deletionThreshold());
     }
 
     public Uni<List<JobView>> list() {
-        return jobs.list().map(rows -> rows.stream().map(r -> JobView.of(EventChecks.job(r.config()))).toList());
+        return jobs.list().map(rows -> rows.stream().map(JobService::view).toList());
     }
 
-    /** Turns provisioning on (Entra's Start): the next cycle runs now. */
+    /** Turns provisioning on (Entra's Start): lifts a quarantine, and the next cycle runs now. */
     public Uni<Optional<JobView>> start(String id) {
-        return changeState(id, JobState.ACTIVE)
-                .call(found -> found.isPresent() ? jobs.start(id) : Uni.createFrom().nullItem());
+        return changeState(id, JobState.ACTIVE).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(found)
+                : quarantine.lift(id, "the job was started").chain(() -> jobs.start(id)).chain(() -> find(id)));
     }
 
-    /** Turns provisioning off; the running cycle finishes. */
+    /** Turns provisioning off; the running cycle finishes. A quarantine stays until Start or Restart. */
     public Uni<Optional<JobView>> pause(String id) {
-        return changeState(id, JobState.PAUSED)
-                .call(found -> found.isPresent() ? jobs.pause(id) : Uni.createFrom().nullItem());
+        return changeState(id, JobState.PAUSED);
     }
 
     private Uni<Optional<JobView>> changeState(String id, JobState state) {
@@ -144,14 +173,104 @@ public class JobService {
             if (found.isEmpty()) {
                 return Uni.createFrom().item(Optional.<JobView>empty());
             }
-            JobConfig old = EventChecks.job(found.get().config());
-            JobConfig config = withState(old, state);
+            JobRow row = found.get();
+            JobConfig old = EventChecks.job(row.config());
+            JobState effective = state == JobState.ACTIVE && row.quarantined() ? JobState.QUARANTINED : state;
+            if (old.state() == effective) {
+                return Uni.createFrom().item(Optional.of(view(row)));
+            }
+            JobConfig config = Quarantine.withState(old, effective);
             return publisher.publish(config)
-                    .chain(() -> jobs.updateConfig(id, config.name(), state.name(), Json.write(config),
-                            config.revision(),
-                            false))
-                    .map(ignored -> Optional.of(JobView.of(config)));
+                    .chain(() -> jobs.updateState(id, effective.name(), Json.write(config), config.revision(),
+                            row.revision()))
+                    .chain(done -> done
+                            ? Uni.createFrom().item(Optional.of(JobView.of(config, row.deletionThreshold())))
+                            : changeState(id, state));
         });
+    }
+
+    /**
+     * Deletes a job: its tombstone goes to {@code provisioning.jobs} first (the other services forget it), then its
+     * rows (cycles, snapshot, held deletions, managed objects and provisioning log).
+     *
+     * @return false when there is no such job
+     */
+    public Uni<Boolean> delete(String id) {
+        return jobs.find(id).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(false)
+                : publisher.tombstone(id)
+                        .chain(() -> jobs.delete(id))
+                        .chain(() -> log.deleteJob(id))
+                        .invoke(() -> LOG.infof("job %s: deleted", id))
+                        .replaceWith(true));
+    }
+
+    /**
+     * Entra's Restart: Full or Watermark forget the snapshot so the next cycle is a full one; every restart discards
+     * held deletions, lifts a quarantine and runs the next cycle now. Escrows are owned by the scim-writer and are not
+     * reset by this version (reported in {@code notApplied}).
+     */
+    public Uni<Optional<RestartView>> restart(String id, RestartRequest request) {
+        List<RestartRequest.Scope> scopes = RestartRequest.parse(request);
+        return jobs.find(id).chain(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(Optional.<RestartView>empty());
+            }
+            JobRow row = found.get();
+            String restartId = UUID.randomUUID().toString();
+            boolean forget = scopes.contains(RestartRequest.Scope.Full)
+                    || scopes.contains(RestartRequest.Scope.Watermark);
+            List<String> notApplied = scopes.contains(RestartRequest.Scope.Escrows)
+                    ? List.of("Escrows: the scim-writer owns escrows; resetting them from the jobs API comes in a "
+                            + "later change")
+                    : List.of();
+            Uni<Void> cleared = forget ? snapshots.clear(id) : Uni.createFrom().voidItem();
+            return cleared
+                    .chain(() -> held.discard(row, restartId))
+                    .chain(discarded -> quarantine.lift(id, "the job was restarted")
+                            .chain(() -> changeState(id, JobState.ACTIVE))
+                            .chain(() -> jobs.restart(id))
+                            .chain(() -> find(id))
+                            .map(job -> {
+                                LOG.infof("job %s: restarted with reset scope %s", id, scopes);
+                                return Optional.of(new RestartView(job.orElseThrow(),
+                                        scopes.stream().map(Enum::name).toList(), discarded, notApplied));
+                            }));
+        });
+    }
+
+    /** Emits the deletions held by the threshold (Entra's "allow deletes"). */
+    public Uni<Optional<HeldDeletions.Release>> allowDeletes(String id) {
+        return jobs.find(id).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(Optional.<HeldDeletions.Release>empty())
+                : held.allow(found.get()).map(Optional::of));
+    }
+
+    /** Tests the connection of a saved job, through the scim-writer. */
+    public Uni<Optional<WriterClient.ConnectionTestResult>> testConnection(String id) {
+        return jobs.find(id).chain(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().item(Optional.<WriterClient.ConnectionTestResult>empty());
+            }
+            JobConfig config = EventChecks.job(found.get().config());
+            return writer.testConnection(config.tenantUrl(), config.secretToken()).map(Optional::of);
+        });
+    }
+
+    /** Tests the connection of a configuration that is not saved: only its tenant URL and token are used. */
+    public Uni<WriterClient.ConnectionTestResult> testConnection(JobRequest request) {
+        List<FieldError> errors = JobValidator.validateConnection(request);
+        if (!errors.isEmpty()) {
+            return Uni.createFrom().failure(new InvalidJobException(errors));
+        }
+        return writer.testConnection(request.tenantUrl().trim(), cipher.encrypt(request.secretToken()));
+    }
+
+    /** Provisions one user, or a group of at most five members, now. */
+    public Uni<Optional<ProvisionOnDemand.Outcome>> provisionOnDemand(String id, String objectId) {
+        return jobs.find(id).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(Optional.<ProvisionOnDemand.Outcome>empty())
+                : onDemand.provision(EventChecks.job(found.get().config()), objectId).map(Optional::of));
     }
 
     public Uni<Optional<JobStatusView>> status(String id) {
@@ -168,13 +287,20 @@ public class JobService {
                 Uni<List<JobStatusView.CycleView>> all = views.isEmpty()
                         ? Uni.createFrom().item(List.of())
                         : Uni.join().all(views).andFailFast();
-                return all.map(cycleViews -> {
+                return all.chain(cycleViews -> staged.count(id).map(heldCount -> {
                     JobStatusView.CycleView current = cycleViews.isEmpty() ? null : cycleViews.get(0);
                     JobStatusView.CycleView lastCompleted = cycleViews.stream()
                             .filter(c -> c.status().equals("COMPLETED")).findFirst().orElse(null);
+                    JobStatusView.CycleView lastSuccessful = cycleViews.stream()
+                            .filter(c -> c.status().equals("COMPLETED") && c.summary().failed() == 0).findFirst()
+                            .orElse(null);
+                    JobStatusView.QuarantineView quarantined = job.quarantined()
+                            ? new JobStatusView.QuarantineView(job.quarantineReason(), job.quarantineDetail(),
+                                    job.quarantinedSince(), job.nextCycleAt())
+                            : null;
                     return Optional.of(new JobStatusView(id, job.state(), job.lastError(), job.nextCycleAt(), current,
-                            lastCompleted, cycleViews));
-                });
+                            lastCompleted, cycleViews, quarantined, heldCount, lastSuccessful));
+                }));
             });
         });
     }
@@ -198,13 +324,6 @@ public class JobService {
         return new JobStatusView.CycleView(c.id(), c.fullCycle(), status, c.startedAt(), c.emittedAt(),
                 c.eventsEmitted(),
                 results, progress, JobStatusView.Summary.of(counts), counts, c.error());
-    }
-
-    private static JobConfig withState(JobConfig c, JobState state) {
-        return new JobConfig(c.schemaVersion(), c.jobId(), c.name(), state, c.tenantUrl(), c.secretToken(),
-                c.notificationEmail(), c.notifyOnFailure(), c.scope(), c.skipNotEffectivelyEntitled(), c.patchDialect(),
-                c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(), c.userScopingFilters(), c.source(),
-                c.cycleInterval(), c.revision() + 1, Instant.now());
     }
 
     private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, long revision) {

@@ -10,7 +10,19 @@ import java.util.Map;
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,
-        CycleView lastCompletedCycle, List<CycleView> recentCycles) {
+        CycleView lastCompletedCycle, List<CycleView> recentCycles, QuarantineView quarantine, long heldDeletions,
+        CycleView lastSuccessfulCycle) {
+
+    /**
+     * The job's quarantine, when it is quarantined.
+     *
+     * @param reason Entra's code: {@code InvalidCredentials}, {@code TooManyFailures} or
+     *        {@code DeletionThresholdExceeded}
+     * @param detail what happened and what to do
+     * @param nextAttempt when the next (daily) cycle runs
+     */
+    public record QuarantineView(String reason, String detail, OffsetDateTime since, OffsetDateTime nextAttempt) {
+    }
 
     /**
      * One cycle.

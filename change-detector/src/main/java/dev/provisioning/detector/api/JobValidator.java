@@ -84,6 +84,27 @@ public final class JobValidator {
                         + r.cycleInterval() + "'"));
             }
         }
+        if (r.deletionThreshold() != null && r.deletionThreshold() < 0) {
+            errors.add(new FieldError("deletionThreshold", "must be 0 (off) or more, got " + r.deletionThreshold()));
+        }
+        return errors;
+    }
+
+    /** Checks what a connection test needs: the tenant URL and the secret token. */
+    public static List<FieldError> validateConnection(JobRequest r) {
+        List<FieldError> errors = new ArrayList<>();
+        if (r == null) {
+            return List.of(new FieldError("body", "a JSON job configuration is required"));
+        }
+        if (blank(r.tenantUrl())) {
+            errors.add(new FieldError("tenantUrl", "is required (Druva: https://apis.druva.com/insync/scim)"));
+        } else if (!httpUrl(r.tenantUrl())) {
+            errors.add(
+                    new FieldError("tenantUrl", "must be an absolute http or https URL, got '" + r.tenantUrl() + "'"));
+        }
+        if (blank(r.secretToken())) {
+            errors.add(new FieldError("secretToken", "is required (Druva's auth token)"));
+        }
         return errors;
     }
 

@@ -10,7 +10,10 @@ import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.TargetObjectActions;
 
-/** A job as the API shows it. The secret token is never returned: only whether one is set. */
+/**
+ * A job as the API shows it. The secret token is never returned: only whether one is set. {@code deletionThreshold} is
+ * kept by the change-detector (the JobConfig contract has no such field).
+ */
 public record JobView(
         String id,
         String name,
@@ -29,13 +32,14 @@ public record JobView(
         SourceConfig source,
         Duration cycleInterval,
         long revision,
-        Instant updatedAt) {
+        Instant updatedAt,
+        int deletionThreshold) {
 
-    static JobView of(JobConfig c) {
+    static JobView of(JobConfig c, int deletionThreshold) {
         return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
                 c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
                 c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
                 c.userScopingFilters(),
-                c.source(), c.cycleInterval(), c.revision(), c.updatedAt());
+                c.source(), c.cycleInterval(), c.revision(), c.updatedAt(), deletionThreshold);
     }
 }

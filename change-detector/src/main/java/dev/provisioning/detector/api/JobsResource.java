@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
@@ -19,10 +20,16 @@ import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.LogRecord;
+import dev.provisioning.detector.safety.HeldDeletions;
+import dev.provisioning.detector.source.SourceException;
+import dev.provisioning.detector.writer.WriterClient;
+import dev.provisioning.detector.writer.WriterUnavailableException;
 
 /** The provisioning jobs API: what an administrator does on Entra's Provisioning tab. */
 @Path("/jobs")
@@ -64,15 +71,93 @@ public class JobsResource {
         return service.update(id, request).map(found -> orNotFound(found, id));
     }
 
+    @DELETE
+    @Path("/{id}")
+    @Operation(summary = "Delete a job", description = "Publishes the job's tombstone on provisioning.jobs (the other "
+            + "services forget it), then deletes its cycles, snapshot, held deletions and provisioning log. 204.")
+    public Uni<Response> delete(@PathParam("id") String id) {
+        return service.delete(id).map(deleted -> {
+            if (!deleted) {
+                throw new NotFoundException("no job " + id);
+            }
+            return Response.noContent().build();
+        });
+    }
+
+    @POST
+    @Path("/{id}/restart")
+    @Operation(summary = "Restart a job with reset scopes", description = "Body {\"resetScope\":[\"Full\","
+            + "\"Watermark\",\"Escrows\",\"QuarantineState\"]} (absent or empty: all). Full and Watermark forget "
+            + "the snapshot, so the next cycle re-evaluates every object. Every restart discards the deletions held "
+            + "by the deletion threshold, lifts a quarantine (QuarantineState is implied, as in Entra) and runs the "
+            + "next cycle now. Escrows are owned by the scim-writer and are not reset by this version: the answer "
+            + "lists them in notApplied.")
+    public Uni<RestartView> restart(@PathParam("id") String id, RestartRequest request) {
+        return service.restart(id, request).map(found -> orNotFound(found, id));
+    }
+
+    @POST
+    @Path("/{id}/allow-deletes")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Allow the deletions held by the deletion threshold", description = "Emits the held "
+            + "disables and deletes in a release cycle of their own and lifts a DeletionThresholdExceeded quarantine. "
+            + "Answers {\"released\": n, \"cycleId\": \"...\"} (0 and null when nothing was held).")
+    public Uni<HeldDeletions.Release> allowDeletes(@PathParam("id") String id) {
+        return service.allowDeletes(id).map(found -> orNotFound(found, id));
+    }
+
+    @POST
+    @Path("/{id}/test-connection")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Test the connection to Druva with the saved tenant URL and token", description = "Asks the "
+            + "scim-writer to send Entra's test query. Answers {\"success\", \"httpStatus\", \"errorCode\", "
+            + "\"message\"}; 502 when the scim-writer cannot be reached.")
+    public Uni<WriterClient.ConnectionTestResult> testConnection(@PathParam("id") String id) {
+        return service.testConnection(id).map(found -> orNotFound(found, id));
+    }
+
+    @POST
+    @Path("/test-connection")
+    @Operation(summary = "Test the connection of a configuration before saving it", description = "Only tenantUrl and "
+            + "secretToken of the JobRequest body are used (400 naming them when missing or invalid).")
+    public Uni<WriterClient.ConnectionTestResult> testUnsavedConnection(JobRequest request) {
+        return service.testConnection(request);
+    }
+
+    @POST
+    @Path("/{id}/provision-on-demand")
+    @Operation(summary = "Provision one user, or a group of at most 5 members, now", description = "Body "
+            + "{\"objectId\": \"<source id>\"}. Answers the steps Import, Scope, Match and Action with their "
+            + "status and detail, and the result as the provisioning log records it; a group answers its members'. "
+            + "400 naming objectId when it is unknown or a group has more than 5 members.")
+    public Uni<ProvisionOnDemand.Outcome> provisionOnDemand(@PathParam("id") String id, OnDemandRequest request) {
+        return service.provisionOnDemand(id, request == null ? null : request.objectId())
+                .map(found -> orNotFound(found, id));
+    }
+
+    /** The body of a provision on demand. */
+    public record OnDemandRequest(String objectId) {
+    }
+
+    /** A source that cannot be read (on demand) is the source's problem, not the request's: 503 with the reason. */
+    @ServerExceptionMapper
+    public Response sourceUnreadable(SourceException e) {
+        return Response.status(503).type(MediaType.APPLICATION_JSON)
+                .entity(new WriterUnavailableException.Problem("The job's source cannot be read", 503, e.getMessage()))
+                .build();
+    }
+
     @POST
     @Path("/{id}/start")
-    @Operation(summary = "Start provisioning (status On); the next cycle runs now")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Start provisioning (status On); lifts a quarantine; the next cycle runs now")
     public Uni<JobView> start(@PathParam("id") String id) {
         return service.start(id).map(found -> orNotFound(found, id));
     }
 
     @POST
     @Path("/{id}/pause")
+    @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Pause provisioning (status Off); the running cycle finishes")
     public Uni<JobView> pause(@PathParam("id") String id) {
         return service.pause(id).map(found -> orNotFound(found, id));
@@ -80,7 +165,8 @@ public class JobsResource {
 
     @GET
     @Path("/{id}/status")
-    @Operation(summary = "Synchronisation details: state, current cycle with counts and progress, last error")
+    @Operation(summary = "Synchronisation details: state, current cycle with counts and progress, last error, "
+            + "quarantine, held deletions")
     public Uni<JobStatusView> status(@PathParam("id") String id) {
         return service.status(id).map(found -> orNotFound(found, id));
     }

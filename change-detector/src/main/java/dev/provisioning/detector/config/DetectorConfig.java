@@ -27,4 +27,32 @@ public interface DetectorConfig {
     /** How long to wait before retrying a cycle whose source could not be read. Default {@code 1m}. */
     @WithDefault("1m")
     Duration sourceErrorRetry();
+
+    /** Base URL of the scim-writer, for test connection and provision on demand. Default {@code http://localhost:8083}. */
+    @WithDefault("http://localhost:8083")
+    String writerUrl();
+
+    /** How long a call to the scim-writer may take. Default {@code 30s}. */
+    @WithDefault("30s")
+    Duration writerTimeout();
+
+    /** Provisioning log records and finished cycles older than this are purged. Default {@code 30d}. */
+    @WithDefault("30d")
+    Duration logRetention();
+
+    /** While a job is quarantined, its cycles run at most this often (Entra: once a day). Default {@code 24h}. */
+    @WithDefault("24h")
+    Duration quarantineInterval();
+
+    /** How long a Druva secret token is valid after it is set (Druva: 365 days). Default {@code 365d}. */
+    @WithDefault("365d")
+    Duration tokenLifetime();
+
+    /** How long before the token expires TOKEN_EXPIRING is published (once per token). Default {@code 30d}. */
+    @WithDefault("30d")
+    Duration tokenExpiryWarning();
+
+    /** How often the log purge, the token expiry check and the metric gauges run. Default {@code 1m}. */
+    @WithDefault("1m")
+    Duration housekeepingInterval();
 }

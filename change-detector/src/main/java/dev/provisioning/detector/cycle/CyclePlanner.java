@@ -49,10 +49,7 @@ public final class CyclePlanner {
         Set<String> present = new HashSet<>();
         for (Directory.SourceUser user : directory.users()) {
             present.add(user.id());
-            List<Assignment> userAssignments = assignments.getOrDefault(user.id(), List.of()).stream()
-                    .sorted(Comparator.comparing(Assignment::appRoleId)
-                            .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId()))
-                    .toList();
+            List<Assignment> userAssignments = sorted(assignments.getOrDefault(user.id(), List.of()));
             String previous = snapshot.get(user.id());
             boolean relevant = scope == ProvisioningScope.ALL || !userAssignments.isEmpty() || previous != null;
             if (!relevant) {
@@ -81,6 +78,27 @@ public final class CyclePlanner {
             }
         }
         return new CyclePlan(events, upserts, removals);
+    }
+
+    /**
+     * The event of one user, as a cycle would emit it (provision on demand).
+     *
+     * @param known whether the job has seen the user before
+     */
+    public static AssignmentEvent userEvent(String jobId, String cycleId, Directory directory,
+            Directory.SourceUser user,
+            boolean known, Instant now) {
+        List<Assignment> userAssignments = sorted(directory.assignmentsByUser().getOrDefault(user.id(), List.of()));
+        ChangeKind kind = user.attributes().get("deletedDateTime") != null
+                ? ChangeKind.SOFT_DELETED
+                : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, user.id()), jobId, cycleId, false,
+                ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now);
+    }
+
+    private static List<Assignment> sorted(List<Assignment> assignments) {
+        return assignments.stream().sorted(Comparator.comparing(Assignment::appRoleId)
+                .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
     }
 
     /** A stable event id for an object in a cycle, so a re-sent event is recognised downstream. */

@@ -2,6 +2,7 @@ package dev.provisioning.detector.cycle;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -22,6 +23,8 @@ import dev.provisioning.detector.persistence.JobRepository;
 import dev.provisioning.detector.persistence.JobRow;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.detector.safety.DeletionGuard;
+import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
@@ -29,6 +32,8 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.mapping.CompiledJob;
+import dev.provisioning.mapping.MappingEngine;
 
 /**
  * Runs one cycle of a claimed job: read the source, diff it against the snapshot, emit one event per changed object,
@@ -48,10 +53,12 @@ public class CycleRunner {
     private final ProvisioningLogRepository log;
     private final DirectorySources sources;
     private final MeterRegistry registry;
+    private final HeldDeletions held;
 
     public CycleRunner(JobRepository jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
-            DetectorConfig config, MeterRegistry registry) {
+            DetectorConfig config, MeterRegistry registry, HeldDeletions held) {
+        this.held = held;
         this.jobs = jobs;
         this.cycles = cycles;
         this.snapshots = snapshots;
@@ -88,14 +95,16 @@ public class CycleRunner {
         Timer.Sample timer = Timer.start(registry);
         LOG.infof("job %s: starting %s cycle %s", job.id(), full ? "full" : "incremental", cycleId);
         DirectorySource[] source = new DirectorySource[1];
-        return cycles.start(cycleId, job.id(), full)
+        return cycles.abandonRunning(job.id())
+                .chain(() -> cycles.start(cycleId, job.id(), full))
                 .chain(() -> blocking(() -> {
                     source[0] = sources.forJob(jobConfig);
                     return source[0].read();
                 }))
                 .chain(directory -> snapshots.load(job.id()).map(snapshot -> CyclePlanner.plan(job.id(), cycleId, full,
                         jobConfig.scope(), directory, snapshot, Instant.now())))
-                .chain(plan -> emit(plan)
+                .chain(plan -> guard(job, jobConfig, plan).chain(split -> hold(job, cycleId, split)
+                        .chain(() -> emit(split.emit()))
                         .chain(() -> snapshots.apply(job.id(), ObjectType.USER.name(), plan.snapshotUpserts(),
                                 plan.snapshotRemovals()))
                         .chain(() -> blocking(() -> {
@@ -103,11 +112,14 @@ public class CycleRunner {
                             return plan;
                         }))
                         .chain(() -> cycles.emitted(cycleId, plan.events().size()))
-                        .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval()))
+                        .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval(),
+                                config.quarantineInterval()))
                         .invoke(() -> {
                             timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job", job.id()));
-                            LOG.infof("job %s: cycle %s emitted %d events", job.id(), cycleId, plan.events().size());
-                        }))
+                            LOG.infof("job %s: cycle %s emitted %d events%s", job.id(), cycleId,
+                                    split.emit().size(),
+                                    split.held().isEmpty() ? "" : ", held " + split.held().size() + " deletions");
+                        })))
                 .onFailure().recoverWithUni(failure -> {
                     String error = failure instanceof SourceException
                             ? failure.getMessage()
@@ -119,8 +131,29 @@ public class CycleRunner {
                 });
     }
 
-    private Uni<Void> emit(CyclePlan plan) {
-        return Multi.createFrom().iterable(plan.events())
+    /**
+     * Applies the job's deletion threshold to the plan: with a threshold, the mapping engine says which events disable
+     * or delete an object the job manages in Druva.
+     */
+    private Uni<DeletionGuard.Split> guard(JobRow job, JobConfig jobConfig, CyclePlan plan) {
+        if (job.deletionThreshold() <= 0 || plan.events().isEmpty()) {
+            return Uni.createFrom().item(new DeletionGuard.Split(plan.events(), List.of()));
+        }
+        return log.managedObjects(job.id()).map(managed -> {
+            CompiledJob engine = MappingEngine.compile(jobConfig);
+            return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed, engine::evaluateUser);
+        });
+    }
+
+    private Uni<Void> hold(JobRow job, String cycleId, DeletionGuard.Split split) {
+        return split.held().isEmpty() ? Uni.createFrom().voidItem() : held.hold(job, cycleId, split.held());
+    }
+
+    private Uni<Void> emit(List<AssignmentEvent> events) {
+        if (events.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return Multi.createFrom().iterable(events)
                 .onItem().transformToUni(event -> publisher.send(event).invoke(() -> countEmitted(event)))
                 .merge(config.emitConcurrency())
                 .collect().last().replaceWithVoid();

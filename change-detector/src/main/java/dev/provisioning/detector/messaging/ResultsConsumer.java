@@ -1,5 +1,8 @@
 package dev.provisioning.detector.messaging;
 
+import java.time.Duration;
+import java.time.OffsetDateTime;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -8,13 +11,17 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
+import dev.provisioning.detector.safety.Quarantine;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningResult;
 
 /**
- * Records every provisioning result in the provisioning log. Topic in: {@code provisioning.results} (channel
- * {@value #CHANNEL}). Ack rule: acked once the record is stored (idempotently, by result id); a record that cannot be
+ * Records every provisioning result in the provisioning log, then applies the quarantine rules and notes when the
+ * result completed its cycle. Topic in: {@code provisioning.results} (channel {@value #CHANNEL}); out (through the
+ * quarantine): {@code provisioning.job-states} and {@code provisioning.jobs}. Ack rule: acked once the record is
+ * stored (idempotently, by result id) and any quarantine change is published and recorded; a record that cannot be
  * decoded is nacked and goes to {@code provisioning.results.dlq} with the reason.
  */
 @ApplicationScoped
@@ -24,10 +31,15 @@ public class ResultsConsumer {
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
 
     private final ProvisioningLogRepository log;
+    private final CycleRepository cycles;
+    private final Quarantine quarantine;
     private final MeterRegistry registry;
 
-    public ResultsConsumer(ProvisioningLogRepository log, MeterRegistry registry) {
+    public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, Quarantine quarantine,
+            MeterRegistry registry) {
         this.log = log;
+        this.cycles = cycles;
+        this.quarantine = quarantine;
         this.registry = registry;
     }
 
@@ -41,6 +53,23 @@ public class ResultsConsumer {
             } else {
                 LOG.debugf("result %s was already recorded", result.resultId());
             }
-        }).replaceWithVoid();
+        }).chain(() -> quarantine.afterResult(result)).chain(() -> finishCycle(result));
+    }
+
+    /** When this result is the cycle's last, records the cycle's duration (once, whoever gets there first). */
+    private Uni<Void> finishCycle(ProvisioningResult result) {
+        return cycles.counters(result.cycleId()).chain(found -> {
+            if (found.isEmpty() || found.get().finishedAt() != null || !"EMITTED".equals(found.get().status())
+                    || found.get().results() < found.get().eventsEmitted()) {
+                return Uni.createFrom().voidItem();
+            }
+            OffsetDateTime started = found.get().startedAt();
+            return cycles.finished(result.cycleId()).invoke(first -> {
+                if (first) {
+                    registry.timer("provisioning.detector.cycle.duration", "job", result.jobId())
+                            .record(Duration.between(started, OffsetDateTime.now()));
+                }
+            }).replaceWithVoid();
+        });
     }
 }

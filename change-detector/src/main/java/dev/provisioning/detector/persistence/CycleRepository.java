@@ -1,5 +1,6 @@
 package dev.provisioning.detector.persistence;
 
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,6 +34,62 @@ public class CycleRepository {
     public Uni<Void> failed(String cycleId, String error) {
         return pool.preparedQuery("UPDATE cycle SET status='FAILED', error=$2 WHERE id=$1")
                 .execute(Tuple.of(cycleId, error)).replaceWithVoid();
+    }
+
+    /**
+     * Marks the job's cycles still RUNNING as FAILED: their replica stopped while emitting (the claim was taken over).
+     * The snapshot did not move, so the new cycle repeats their work.
+     */
+    public Uni<Void> abandonRunning(String jobId) {
+        return pool.preparedQuery("UPDATE cycle SET status='FAILED', error='interrupted: the detector stopped during "
+                + "the cycle; the next cycle repeats its work' WHERE job_id=$1 AND status='RUNNING'")
+                .execute(Tuple.of(jobId)).replaceWithVoid();
+    }
+
+    /** Counts a newly recorded result in its cycle (part of the caller's transaction). */
+    static Uni<Void> countResult(io.vertx.mutiny.sqlclient.SqlConnection c, String cycleId, boolean operation,
+            boolean failed) {
+        return c.preparedQuery(
+                "UPDATE cycle SET results_total = results_total + 1, results_operations = results_operations + $2, "
+                        + "results_failed = results_failed + $3 WHERE id=$1")
+                .execute(Tuple.of(cycleId, operation ? 1 : 0, failed ? 1 : 0)).replaceWithVoid();
+    }
+
+    /** A cycle's counters for the safety nets, if it exists. */
+    public Uni<java.util.Optional<Counters>> counters(String cycleId) {
+        return pool.preparedQuery("SELECT c.status, c.started_at, c.events_emitted, c.results_operations, "
+                + "c.results_failed, c.finished_at, c.results_total FROM cycle c WHERE c.id=$1")
+                .execute(Tuple.of(cycleId)).map(rs -> {
+                    if (rs.size() == 0) {
+                        return java.util.Optional.empty();
+                    }
+                    var r = rs.iterator().next();
+                    return java.util.Optional.of(new Counters(r.getString("status"), r.getOffsetDateTime("started_at"),
+                            r.getInteger("events_emitted"), r.getInteger("results_total"),
+                            r.getInteger("results_operations"),
+                            r.getInteger("results_failed"), r.getOffsetDateTime("finished_at")));
+                });
+    }
+
+    /** Marks an emitted cycle finished (every result in); true for the one caller that did it. */
+    public Uni<Boolean> finished(String cycleId) {
+        return pool.preparedQuery("UPDATE cycle SET finished_at=now() WHERE id=$1 AND status='EMITTED' "
+                + "AND finished_at IS NULL").execute(Tuple.of(cycleId)).map(rs -> rs.rowCount() == 1);
+    }
+
+    /** Deletes cycles that started before {@code before} and are no longer running; returns how many. */
+    public Uni<Integer> purge(OffsetDateTime before) {
+        return pool.preparedQuery("DELETE FROM cycle WHERE started_at < $1 AND status <> 'RUNNING' AND id NOT IN "
+                + "(SELECT DISTINCT ON (job_id) id FROM cycle ORDER BY job_id, started_at DESC)")
+                .execute(Tuple.of(before)).map(rs -> rs.rowCount());
+    }
+
+    /**
+     * A cycle's counters: {@code results} all recorded results, {@code operations} those that are not Skipped,
+     * {@code failed} the failures.
+     */
+    public record Counters(String status, OffsetDateTime startedAt, int eventsEmitted, long results, int operations,
+            int failed, OffsetDateTime finishedAt) {
     }
 
     /** The job's latest cycles, newest first. */

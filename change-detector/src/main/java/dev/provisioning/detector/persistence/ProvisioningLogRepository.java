@@ -3,8 +3,10 @@ package dev.provisioning.detector.persistence;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,7 +17,9 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.Json;
+import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
 
 /**
  * The provisioning log: one record per object per cycle, keyed by the result id, so a redelivered result is recorded
@@ -30,7 +34,11 @@ public class ProvisioningLogRepository {
         this.pool = pool;
     }
 
-    /** Records a result; returns false when it was already recorded. */
+    /**
+     * Records a result; returns false when it was already recorded. In the same transaction, a new result is counted
+     * in its cycle (for the quarantine thresholds) and the set of objects the job manages in Druva is kept: a
+     * successful create or update adds the object, a successful delete removes it.
+     */
     public Uni<Boolean> record(ProvisioningResult r) {
         Tuple t = Tuple.tuple(List.of()).addValue(r.resultId()).addValue(r.jobId()).addValue(r.cycleId())
                 .addValue(r.eventId()).addValue(r.objectType() == null ? null : r.objectType().name())
@@ -41,11 +49,51 @@ public class ProvisioningLogRepository {
                 .addValue(r.reportedBy())
                 .addValue(OffsetDateTime.ofInstant(r.occurredAt() == null ? java.time.Instant.now() : r.occurredAt(),
                         ZoneOffset.UTC));
-        return pool.preparedQuery("INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, object_type, "
-                + "object_id, target_id, display_name, action, status, error_code, reason, http_status, attempts, "
-                + "duration_ms, modified_properties, reported_by, occurred_at, received_at) "
+        boolean success = r.status() == ProvisioningStatus.Success;
+        return pool.withTransaction(c -> c.preparedQuery("INSERT INTO provisioning_log (result_id, job_id, cycle_id, "
+                + "event_id, object_type, object_id, target_id, display_name, action, status, error_code, reason, "
+                + "http_status, attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at) "
                 + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now()) "
-                + "ON CONFLICT (result_id) DO NOTHING").execute(t).map(rs -> rs.rowCount() == 1);
+                + "ON CONFLICT (result_id) DO NOTHING").execute(t).chain(rs -> {
+                    if (rs.rowCount() == 0) {
+                        return Uni.createFrom().item(false);
+                    }
+                    Uni<Void> counted = CycleRepository.countResult(c, r.cycleId(),
+                            r.status() != ProvisioningStatus.Skipped, r.status() == ProvisioningStatus.Failure);
+                    if (success
+                            && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
+                        counted = counted.chain(() -> c.preparedQuery("INSERT INTO managed_object (job_id, object_id, "
+                                + "since) SELECT id, $2, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
+                                .execute(Tuple.of(r.jobId(), r.objectId()))
+                                .replaceWithVoid());
+                    } else if (success && r.action() == ProvisioningAction.Delete) {
+                        counted = counted.chain(() -> c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND "
+                                + "object_id=$2").execute(Tuple.of(r.jobId(), r.objectId())).replaceWithVoid());
+                    }
+                    return counted.replaceWith(true);
+                }));
+    }
+
+    /** The objects the job manages in Druva (created or updated successfully, not deleted since). */
+    public Uni<Set<String>> managedObjects(String jobId) {
+        return pool.preparedQuery("SELECT object_id FROM managed_object WHERE job_id=$1").execute(Tuple.of(jobId))
+                .map(rs -> {
+                    Set<String> ids = new HashSet<>();
+                    rs.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
+    }
+
+    /** Deletes log records that occurred before {@code before}; returns how many. */
+    public Uni<Integer> purge(OffsetDateTime before) {
+        return pool.preparedQuery("DELETE FROM provisioning_log WHERE occurred_at < $1").execute(Tuple.of(before))
+                .map(rs -> rs.rowCount());
+    }
+
+    /** Deletes every log record of a job (the job was deleted). */
+    public Uni<Void> deleteJob(String jobId) {
+        return pool.preparedQuery("DELETE FROM provisioning_log WHERE job_id=$1").execute(Tuple.of(jobId))
+                .replaceWithVoid();
     }
 
     /** Counts of a cycle's results by action and status, e.g. {@code Create/Success -> 12}. */

@@ -1,0 +1,80 @@
+package dev.provisioning.detector.persistence;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+
+/**
+ * The {@code staged_deletion} table: disables and deletes held by the accidental-deletion threshold (Entra's
+ * StagedDelete), one per object, until the administrator allows them or restarts the job.
+ */
+@ApplicationScoped
+public class StagedDeletionRepository {
+
+    private final Pool pool;
+
+    public StagedDeletionRepository(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** Holds the events (a held object held again keeps only the newest event). */
+    public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> events) {
+        if (events.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<Tuple> rows = new ArrayList<>();
+        for (AssignmentEvent e : events) {
+            rows.add(Tuple.of(jobId, e.objectId(), cycleId, Json.write(e)));
+        }
+        return pool.preparedQuery("INSERT INTO staged_deletion (job_id, object_id, cycle_id, event, held_at) "
+                + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) DO UPDATE SET cycle_id=EXCLUDED.cycle_id, "
+                + "event=EXCLUDED.event, held_at=now()").executeBatch(rows).replaceWithVoid();
+    }
+
+    /** The held events of a job. */
+    public Uni<List<AssignmentEvent>> held(String jobId) {
+        return pool.preparedQuery("SELECT event FROM staged_deletion WHERE job_id=$1 ORDER BY object_id")
+                .execute(Tuple.of(jobId)).map(rs -> {
+                    List<AssignmentEvent> events = new ArrayList<>();
+                    rs.forEach(r -> events.add(EventChecks.assignment(r.getString(0))));
+                    return events;
+                });
+    }
+
+    /** Forgets the held events of these objects (released) and returns how many were removed. */
+    public Uni<Integer> remove(String jobId, List<String> objectIds) {
+        return pool.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1 AND object_id = ANY($2)")
+                .execute(Tuple.of(jobId, objectIds.toArray(new String[0]))).map(rs -> rs.rowCount());
+    }
+
+    /** Forgets every held event of a job (restart) and returns how many there were. */
+    public Uni<Integer> discard(String jobId) {
+        return pool.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
+                .map(rs -> rs.rowCount());
+    }
+
+    public Uni<Long> count(String jobId) {
+        return pool.preparedQuery("SELECT count(*) FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
+                .map(rs -> rs.iterator().next().getLong(0));
+    }
+
+    /** Held events per job, for the metrics. */
+    public Uni<Map<String, Long>> countsByJob() {
+        return pool.query("SELECT job_id, count(*) FROM staged_deletion GROUP BY job_id").execute().map(rs -> {
+            Map<String, Long> counts = new HashMap<>();
+            rs.forEach(r -> counts.put(r.getString(0), r.getLong(1)));
+            return counts;
+        });
+    }
+}

@@ -1,0 +1,279 @@
+package dev.provisioning.detector;
+
+import static dev.provisioning.detector.TestJobs.create;
+import static dev.provisioning.detector.TestJobs.events;
+import static dev.provisioning.detector.TestJobs.job;
+import static dev.provisioning.detector.TestJobs.result;
+import static dev.provisioning.detector.TestJobs.send;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.Topics;
+import dev.provisioning.events.job.EncryptedSecret;
+import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+/** The control plane: delete, restart, test connection, provision on demand, and the 400s that name fields. */
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@QuarkusTestResource(WriterStub.class)
+class JobControlApiTest {
+
+    static final String TOKEN = "control-token-" + System.nanoTime();
+    static TopicClient kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void badValuesAreRefusedWithEachFieldNamed(@TempDir Path dir) {
+        Map<String, Object> bad = new HashMap<>(job(dir.resolve("d.json"), "Off", TOKEN));
+        bad.put("deletionThreshold", -1);
+        bad.put("cycleInterval", "forty minutes");
+        given().contentType(ContentType.JSON).body(bad).post("/jobs").then().statusCode(400)
+                .body("errors.field", containsInAnyOrder("deletionThreshold", "cycleInterval"));
+
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+        given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full", "Everything")))
+                .post("/jobs/" + jobId + "/restart").then().statusCode(400)
+                .body("errors.field", containsInAnyOrder("resetScope[1]"));
+        given().contentType(ContentType.JSON).body(Map.of("tenantUrl", "druva")).post("/jobs/test-connection")
+                .then().statusCode(400).body("errors.field", containsInAnyOrder("tenantUrl", "secretToken"));
+        given().contentType(ContentType.JSON).body(Map.of()).post("/jobs/" + jobId + "/provision-on-demand")
+                .then().statusCode(400).body("errors.field", containsInAnyOrder("objectId"));
+    }
+
+    @Test
+    void putChangesEveryFieldAndKeepsTheTokenWhenAbsent(@TempDir Path dir) {
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+        Map<String, Object> changed = new HashMap<>(job(dir.resolve("other.json"), "Off", null));
+        changed.remove("secretToken");
+        changed.put("name", "Renamed");
+        changed.put("tenantUrl", "https://govcloudapis.druva.com/insync/scim");
+        changed.put("notificationEmail", "ops@example.test");
+        changed.put("notifyOnFailure", false);
+        changed.put("scope", "ALL");
+        changed.put("patchDialect", "RFC_STRICT");
+        changed.put("actions", Map.of("create", true, "update", true, "delete", false));
+        changed.put("skipOutOfScopeDeletions", true);
+        changed.put("cycleInterval", "PT1H");
+        changed.put("deletionThreshold", 500);
+
+        given().contentType(ContentType.JSON).body(changed).put("/jobs/" + jobId).then().statusCode(200);
+
+        given().get("/jobs/" + jobId).then().statusCode(200)
+                .body("name", equalTo("Renamed"))
+                .body("tenantUrl", equalTo("https://govcloudapis.druva.com/insync/scim"))
+                .body("notificationEmail", equalTo("ops@example.test"))
+                .body("notifyOnFailure", equalTo(false))
+                .body("scope", equalTo("ALL"))
+                .body("patchDialect", equalTo("RFC_STRICT"))
+                .body("actions.delete", equalTo(false))
+                .body("skipOutOfScopeDeletions", equalTo(true))
+                .body("source.directoryFile", equalTo(dir.resolve("other.json").toString()))
+                .body("deletionThreshold", equalTo(500))
+                .body("secretTokenConfigured", equalTo(true));
+    }
+
+    @Test
+    void deletingAJobPublishesItsTombstoneAndForgetsIt(@TempDir Path dir) {
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+
+        given().delete("/jobs/" + jobId).then().statusCode(204);
+
+        given().get("/jobs/" + jobId).then().statusCode(404);
+        given().delete("/jobs/" + jobId).then().statusCode(404);
+        List<ConsumerRecord<String, String>> records = kafka.readAll(Topics.JOBS, r -> jobId.equals(r.key()));
+        assertThat(records).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(records.get(0).value()).isNotNull();
+        assertThat(records.get(records.size() - 1).value()).as("the tombstone").isNull();
+    }
+
+    @Test
+    void restartWithFullResetReEvaluatesEveryObject(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(2, 2));
+        String jobId = create(job(file, "On", TOKEN));
+        List<AssignmentEvent> first = events(kafka, jobId, 2, e -> true);
+        first.forEach(e -> send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201)));
+
+        given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full", "Escrows")))
+                .post("/jobs/" + jobId + "/restart").then().statusCode(200)
+                .body("resetScope", containsInAnyOrder("Full", "Escrows"))
+                .body("notApplied[0]", containsString("Escrows"))
+                .body("job.state", equalTo("ACTIVE"));
+
+        // the next cycle is a full one that sees both users as new again, though nothing changed in the source
+        List<AssignmentEvent> again = events(kafka, jobId, 2, e -> !e.cycleId().equals(first.get(0).cycleId()));
+        assertThat(again).allSatisfy(e -> {
+            assertThat(e.fullCycle()).isTrue();
+            assertThat(e.change()).isEqualTo(ChangeKind.ADDED);
+        });
+    }
+
+    @Test
+    void testConnectionAsksTheWriterWithTheEncryptedTokenAndShowsItsAnswer(@TempDir Path dir) {
+        WriterStub.ANSWERS.put("/connection-tests", body -> """
+                {"success": false, "httpStatus": 401, "errorCode": "InvalidCredentials",
+                 "message": "Druva rejected the secret token (HTTP 401): generate a new token in Druva"}""");
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+        int before = WriterStub.bodies("/connection-tests").size();
+
+        given().post("/jobs/" + jobId + "/test-connection").then().statusCode(200)
+                .body("success", equalTo(false))
+                .body("httpStatus", equalTo(401))
+                .body("errorCode", equalTo("InvalidCredentials"))
+                .body("message", containsString("rejected the secret token"));
+
+        JsonNode sent = read(WriterStub.bodies("/connection-tests").get(before));
+        assertThat(sent.path("tenantUrl").asText()).isEqualTo("https://apis.druva.test/insync/scim");
+        assertThat(sent.toString()).doesNotContain(TOKEN);
+        EncryptedSecret secret = Json.mapper().convertValue(sent.path("secretToken"), EncryptedSecret.class);
+        assertThat(SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey()).decrypt(secret))
+                .isEqualTo(TOKEN);
+
+        // an unsaved configuration is tested the same way
+        WriterStub.ANSWERS.put("/connection-tests", body -> """
+                {"success": true, "httpStatus": 200, "message": "Druva answered the test query"}""");
+        given().contentType(ContentType.JSON)
+                .body(Map.of("tenantUrl", "https://apis.druva.test/insync/scim", "secretToken", "unsaved-token"))
+                .post("/jobs/test-connection").then().statusCode(200)
+                .body("success", equalTo(true)).body("errorCode", nullValue());
+    }
+
+    @Test
+    void aWriterThatCannotAnswerIsA502ThatSaysSo(@TempDir Path dir) {
+        WriterStub.ANSWERS.remove("/connection-tests");
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+
+        given().post("/jobs/" + jobId + "/test-connection").then().statusCode(502)
+                .body("detail", containsString("the scim-writer answered HTTP 500"));
+    }
+
+    @Test
+    void provisionOnDemandShowsImportScopeMatchAndAction(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file,
+                """
+                        {"users": [
+                          {"id": "ann", "userPrincipalName": "ann@x.test", "mail": "ann@x.test", "displayName": "Ann", "accountEnabled": true},
+                          {"id": "bob", "userPrincipalName": "bob@x.test", "displayName": "Bob", "accountEnabled": true},
+                          {"id": "cy", "userPrincipalName": "cy@x.test", "mail": "cy@x.test", "displayName": "Cy", "accountEnabled": true},
+                          {"id": "u3", "userPrincipalName": "u3@x.test"}, {"id": "u4", "userPrincipalName": "u4@x.test"},
+                          {"id": "u5", "userPrincipalName": "u5@x.test"}, {"id": "u6", "userPrincipalName": "u6@x.test"}],
+                         "groups": [{"id": "sales", "displayName": "Sales", "members": ["bob"]},
+                                    {"id": "all", "displayName": "All", "members": ["ann", "bob", "u3", "u4", "u5", "u6"]}],
+                         "assignments": [
+                           {"principalId": "ann", "principalType": "User", "appRoleId": "r1"},
+                           {"principalId": "sales", "principalType": "Group", "appRoleId": "r1"}]}
+                        """);
+        WriterStub.ANSWERS.put("/operations/execute", body -> {
+            ScimOperation op = Json.mapper().convertValue(read(body).path("operation"), ScimOperation.class);
+            return Json.write(new ProvisioningResult(1,
+                    ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId()), op.jobId(),
+                    op.cycleId(), op.operationId(), op.objectType(), op.objectId(), "druva-42", op.displayName(),
+                    ProvisioningAction.Create, ProvisioningStatus.Success, null, null, 201, 1, 12, List.of(),
+                    "scim-writer", java.time.Instant.now()));
+        });
+        String jobId = create(job(file, "Off", TOKEN));
+        int before = WriterStub.bodies("/operations/execute").size();
+
+        given().contentType(ContentType.JSON).body(Map.of("objectId", "ann"))
+                .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(200)
+                .body("steps.name", org.hamcrest.Matchers.contains("Import", "Scope", "Match", "Action"))
+                .body("steps.status", org.hamcrest.Matchers.contains("Success", "Success", "Success", "Success"))
+                .body("steps[2].detail", containsString("created"))
+                .body("steps[3].detail", containsString("druva-42"))
+                .body("result.action", equalTo("Create"));
+
+        List<String> sent = WriterStub.bodies("/operations/execute");
+        assertThat(sent).hasSize(before + 1);
+        JsonNode request = read(sent.get(before));
+        assertThat(request.path("job").path("jobId").asText()).isEqualTo(jobId);
+        assertThat(request.toString()).doesNotContain(TOKEN);
+        ScimOperation op = EventChecks.operation(request.path("operation").toString());
+        assertThat(op.objectId()).isEqualTo("ann");
+        assertThat(op.kind().name()).isEqualTo("UPSERT");
+        assertThat(op.attributes()).containsEntry("userName", "ann@x.test");
+
+        // a user Druva cannot take fails in the Action step, and nothing is sent
+        given().contentType(ContentType.JSON).body(Map.of("objectId", "sales"))
+                .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(200)
+                .body("objectType", equalTo("GROUP"))
+                .body("members[0].objectId", equalTo("bob"))
+                .body("members[0].steps.status",
+                        org.hamcrest.Matchers.contains("Success", "Success", "Skipped", "Failure"))
+                .body("members[0].steps[3].detail", containsString("MandatoryFieldsMissing"));
+        assertThat(WriterStub.bodies("/operations/execute")).hasSize(before + 1);
+
+        // a group of more than five members, or an unknown id, is refused naming objectId
+        given().contentType(ContentType.JSON).body(Map.of("objectId", "all"))
+                .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(400)
+                .body("errors[0].field", equalTo("objectId"))
+                .body("errors[0].message", containsString("at most 5 members"));
+        given().contentType(ContentType.JSON).body(Map.of("objectId", "nobody"))
+                .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(400)
+                .body("errors[0].message", containsString("no user or group with id 'nobody'"));
+
+        // and the provisioning log shows what happened
+        given().get("/jobs/" + jobId + "/logs?objectId=ann").then().statusCode(200)
+                .body("[0].action", equalTo("Create")).body("[0].targetId", equalTo("druva-42"));
+    }
+
+    @Test
+    void theControlsAreDescribedOnOpenApi() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.keySet()", org.hamcrest.Matchers.hasItems("/jobs/{id}/restart", "/jobs/{id}/allow-deletes",
+                        "/jobs/{id}/test-connection", "/jobs/test-connection", "/jobs/{id}/provision-on-demand"))
+                .body("paths.'/jobs/{id}'.keySet()", org.hamcrest.Matchers.hasItems("get", "put", "delete"))
+                .body("paths.'/jobs/{id}/restart'.post.description",
+                        containsString("Escrows are owned by the scim-writer"));
+    }
+
+    private static JsonNode read(String json) {
+        try {
+            return Json.mapper().readTree(json);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.provisioning.detector;
+
+import static dev.provisioning.detector.TestJobs.create;
+import static dev.provisioning.detector.TestJobs.events;
+import static dev.provisioning.detector.TestJobs.job;
+import static dev.provisioning.detector.TestJobs.result;
+import static dev.provisioning.detector.TestJobs.send;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.nullValue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.JobStateChange;
+import dev.provisioning.events.JobStateEvent;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.Topics;
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+/** Quarantine and the accidental-deletion threshold, as the administrator and the notifier see them. */
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@QuarkusTestResource(WriterStub.class)
+class SafetyNetsTest {
+
+    static final String TOKEN = "safety-token-" + System.nanoTime();
+    static TopicClient kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void aRejectedTokenQuarantinesTheJobAtOnceUntilARetrySucceedsOrTheJobIsStarted(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(3, 3));
+        String jobId = create(job(file, "On", TOKEN));
+        List<AssignmentEvent> events = events(kafka, jobId, 3, e -> true);
+
+        ProvisioningResult rejected = result(events.get(0), ProvisioningAction.Create, ProvisioningStatus.Failure,
+                "InvalidCredentials", 401);
+        send(kafka, rejected);
+        send(kafka, rejected); // redelivered
+        send(kafka, result(events.get(1), ProvisioningAction.Create, ProvisioningStatus.Failure,
+                "InvalidCredentials", 401));
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .statusCode(200)
+                .body("state", equalTo("QUARANTINED"))
+                .body("quarantine.reason", equalTo("InvalidCredentials"))
+                .body("quarantine.detail", org.hamcrest.Matchers.containsString("401")));
+        // cycles slow down to once a day
+        String next = given().get("/jobs/" + jobId + "/status").then().extract().path("nextCycleAt");
+        assertThat(OffsetDateTime.parse(next)).isAfter(OffsetDateTime.now().plusHours(23));
+        // the other services see the job quarantined
+        await().atMost(Duration.ofSeconds(10)).until(() -> lastConfigState(jobId) == JobState.QUARANTINED);
+        // the notifier hears it once, though three results said so
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .extracting(JobStateEvent::change)
+                .containsExactly(JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+                .body(org.hamcrest.Matchers.containsString(
+                        "provisioning_detector_quarantined{job=\"" + jobId + "\"} 1.0")));
+        JobStateEvent started = states(jobId).get(1);
+        assertThat(started.reasonCode()).isEqualTo("InvalidCredentials");
+        assertThat(started.jobName()).isEqualTo("Druva test");
+
+        // a successful retry decided after the quarantine began lifts it
+        send(kafka, result(events.get(2), ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("quarantine", nullValue()).body("state", equalTo("ACTIVE")));
+
+        // rejected again later (a new occurrence, told again), then Start lifts it
+        send(kafka, result(events.get(2), ProvisioningAction.Update, ProvisioningStatus.Failure, "InvalidCredentials",
+                401));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("quarantine.reason", equalTo("InvalidCredentials")));
+        given().post("/jobs/" + jobId + "/start").then().statusCode(200).body("state", equalTo("ACTIVE"));
+        given().get("/jobs/" + jobId + "/status").then().body("quarantine", nullValue()).body("state",
+                equalTo("ACTIVE"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .extracting(JobStateEvent::change).containsExactly(JobStateChange.TOKEN_REJECTED,
+                        JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED,
+                        JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED,
+                        JobStateChange.QUARANTINE_LIFTED));
+        assertThat(states(jobId)).extracting(JobStateEvent::eventId).doesNotHaveDuplicates();
+        assertThat(lastConfigState(jobId)).isEqualTo(JobState.ACTIVE);
+    }
+
+    @Test
+    void theDeletionThresholdHolds600DisablesAndReleasesThemOnAllowDeletes(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(600, 600));
+        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
+        job.put("deletionThreshold", 500);
+        String jobId = create(job);
+        List<AssignmentEvent> initial = events(kafka, jobId, 600, e -> true);
+        String initialCycle = initial.get(0).cycleId();
+        for (AssignmentEvent e : initial) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+
+        // all 600 users are unassigned
+        Files.writeString(file, TestJobs.users(600, 0));
+
+        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(600))
+                .body("quarantine.reason", equalTo("DeletionThresholdExceeded"))
+                .body("currentCycle.summary.skipped", equalTo(600)));
+        String heldCycle = given().get("/jobs/" + jobId + "/status").then().extract().path("currentCycle.cycleId");
+        given().get("/jobs/" + jobId + "/logs?action=StagedDelete&limit=1000").then().statusCode(200)
+                .body("size()", equalTo(600))
+                .body("[0].status", equalTo("Skipped"))
+                .body("[0].errorCode", equalTo("DeletionThresholdExceeded"))
+                .body("[0].cycleId", equalTo(heldCycle));
+        // nothing was sent to be disabled
+        assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/")
+                && !EventChecks.assignment(r.value()).cycleId().equals(initialCycle))).isEmpty();
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .filteredOn(s -> s.change() == JobStateChange.DELETIONS_HELD).singleElement()
+                .satisfies(s -> assertThat(s.count()).isEqualTo(600)));
+
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+                .body(org.hamcrest.Matchers.containsString(
+                        "provisioning_detector_deletions_held{job=\"" + jobId + "\"} 600.0")));
+
+        given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
+                .body("released", equalTo(600));
+
+        List<AssignmentEvent> released = events(kafka, jobId, 600,
+                e -> !e.cycleId().equals(initialCycle));
+        assertThat(released).extracting(AssignmentEvent::objectId).doesNotHaveDuplicates();
+        assertThat(released).allSatisfy(e -> assertThat(e.assignments()).isEmpty());
+        given().get("/jobs/" + jobId + "/status").then().body("heldDeletions", equalTo(0))
+                .body("quarantine", nullValue());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .extracting(JobStateEvent::change)
+                .contains(JobStateChange.DELETIONS_RELEASED, JobStateChange.QUARANTINE_LIFTED));
+    }
+
+    @Test
+    void aRestartDiscardsHeldDeletionsAndLiftsTheQuarantine(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(3, 3));
+        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
+        job.put("deletionThreshold", 1);
+        String jobId = create(job);
+        for (AssignmentEvent e : events(kafka, jobId, 3, e -> true)) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+        Files.writeString(file, TestJobs.users(3, 0));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(3))
+                .body("quarantine.reason", equalTo("DeletionThresholdExceeded")));
+
+        given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Watermark")))
+                .post("/jobs/" + jobId + "/restart").then().statusCode(200)
+                .body("discardedDeletions", equalTo(3));
+
+        given().get("/jobs/" + jobId + "/status").then().body("heldDeletions", equalTo(0))
+                .body("quarantine", nullValue()).body("state", equalTo("ACTIVE"));
+        given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
+                .body("released", equalTo(0));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+                .filteredOn(s -> s.change() == JobStateChange.DELETIONS_RELEASED).singleElement()
+                .satisfies(s -> assertThat(s.reason()).contains("discarded by a restart")));
+    }
+
+    private static List<JobStateEvent> states(String jobId) {
+        return kafka.readAll(Topics.JOB_STATES, r -> jobId.equals(r.key())).stream()
+                .map(r -> EventChecks.jobState(r.value())).toList();
+    }
+
+    private static JobState lastConfigState(String jobId) {
+        var records = kafka.readAll(Topics.JOBS, r -> jobId.equals(r.key()));
+        return EventChecks.job(records.get(records.size() - 1).value()).state();
+    }
+}

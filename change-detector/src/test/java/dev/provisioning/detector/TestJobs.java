@@ -1,0 +1,89 @@
+package dev.provisioning.detector;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import io.restassured.http.ContentType;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.Topics;
+import dev.provisioning.localstack.TopicClient;
+
+/** Jobs, directories, events and results for the change-detector's tests. */
+final class TestJobs {
+
+    private TestJobs() {
+    }
+
+    static Map<String, Object> job(Path file, String status, String token) {
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", "Druva test");
+        job.put("tenantUrl", "https://apis.druva.test/insync/scim");
+        job.put("secretToken", token);
+        job.put("notificationEmail", "admin@example.test");
+        job.put("notifyOnFailure", true);
+        job.put("provisioningStatus", status);
+        job.put("cycleInterval", "PT5S");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", file.toString()));
+        return job;
+    }
+
+    static String create(Map<String, Object> job) {
+        return given().contentType(ContentType.JSON).body(job).post("/jobs").then().statusCode(201).extract()
+                .path("id");
+    }
+
+    /** A directory of {@code n} users u0..u(n-1) with mail; the first {@code assigned} are assigned directly. */
+    static String users(int n, int assigned) {
+        StringBuilder users = new StringBuilder();
+        StringBuilder assignments = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            users.append(i == 0 ? "" : ",").append("""
+                    {"id": "u%d", "userPrincipalName": "user%d@x.test", "mail": "user%d@x.test",
+                     "displayName": "User %d", "accountEnabled": true}""".formatted(i, i, i, i));
+            if (i < assigned) {
+                assignments.append(i == 0 ? "" : ",").append("""
+                        {"principalId": "u%d", "principalType": "User", "appRoleId": "r1"}""".formatted(i));
+            }
+        }
+        return "{\"users\": [" + users + "], \"groups\": [], \"assignments\": [" + assignments + "]}";
+    }
+
+    /** Waits for {@code count} assignment events of the job that match, and returns them. */
+    static List<AssignmentEvent> events(TopicClient kafka, String jobId, int count,
+            java.util.function.Predicate<AssignmentEvent> filter) {
+        List<ConsumerRecord<String, String>> records = kafka.read(Topics.ASSIGNMENTS,
+                r -> r.key() != null && r.key().startsWith(jobId + "/") && filter.test(EventChecks.assignment(
+                        r.value())),
+                count, Duration.ofSeconds(90));
+        assertThat(records).as("assignment events of job " + jobId).hasSize(count);
+        return records.stream().map(r -> EventChecks.assignment(r.value())).toList();
+    }
+
+    static ProvisioningResult result(AssignmentEvent e, ProvisioningAction action, ProvisioningStatus status,
+            String errorCode, Integer httpStatus) {
+        return new ProvisioningResult(1, ProvisioningResult.idOf(e.jobId(), e.objectId(), e.cycleId(), e.eventId()),
+                e.jobId(), e.cycleId(), e.eventId(), ObjectType.USER, e.objectId(), "druva-" + e.objectId(),
+                e.displayName(), action, status, errorCode, errorCode == null ? null : "failed: " + errorCode,
+                httpStatus, 1, 5, List.of(), "test", Instant.now());
+    }
+
+    static void send(TopicClient kafka, ProvisioningResult result) {
+        kafka.send(Topics.RESULTS, result.key(), Json.write(result));
+    }
+}

@@ -1,0 +1,134 @@
+package dev.provisioning.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.Topics;
+import dev.provisioning.localstack.TopicClient;
+
+/**
+ * The change-detector is killed in the middle of the initial cycle of a few thousand users, then started again: the
+ * end state in Druva is the one an undisturbed run reaches, nothing is created twice, and the cycle that completes has
+ * exactly one result per object. The detector emits one event at a time here ({@code DETECTOR_EMIT_CONCURRENCY=1}) so
+ * the kill can land while it is still emitting; a claim left by the dead process is taken over after a short lease.
+ */
+class DetectorCrashIT {
+
+    static final int USERS = 2_000;
+    static LocalSystem system;
+    static Path directory;
+
+    @BeforeAll
+    static void startSystem() throws Exception {
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/it-detector-crash");
+        Files.createDirectories(work);
+        directory = work.resolve("directory.json");
+        Files.writeString(directory, GeneratedDirectory.users("crash", USERS, USERS));
+        Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
+        env.put("DETECTOR_EMIT_CONCURRENCY", "1");
+        env.put("DETECTOR_CYCLE_LEASE", "15s");
+        system = LocalSystem.start(home, work.resolve("logs"),
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), env);
+    }
+
+    @AfterAll
+    static void stopSystem() {
+        if (system != null) {
+            system.close();
+        }
+    }
+
+    @Test
+    void killingTheDetectorMidCycleEndsInTheUndisturbedStateWithNoEventLost() {
+        String jobId = system.jobs().create(job());
+
+        // kill it while the cycle runs: still emitting if we catch it, else while results come in
+        String[] killedCycle = new String[2];
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            JsonNode current = system.jobs().status(jobId).path("currentCycle");
+            killedCycle[0] = current.path("cycleId").asText(null);
+            killedCycle[1] = current.path("status").asText(null);
+            return "RUNNING".equals(killedCycle[1]) && !system.druva().users().isEmpty()
+                    || system.druva().users().size() >= 50;
+        });
+        ServiceProcess detector = system.service("change-detector");
+        detector.kill();
+        int createdAtCrash = system.druva().users().size();
+        assertThat(createdAtCrash).as("users in Druva when the detector died").isLessThan(USERS);
+        detector.start().awaitReady(Duration.ofSeconds(120));
+
+        JsonNode cycle = awaitCompletedCycle(jobId, "RUNNING".equals(killedCycle[1]) ? killedCycle[0] : null);
+
+        // the state an undisturbed run reaches: every user once, active, with its name
+        List<DruvaUser> users = system.druva().users();
+        assertThat(users).hasSize(USERS);
+        assertThat(users).extracting(DruvaUser::userName).doesNotHaveDuplicates();
+        assertThat(users).allSatisfy(u -> {
+            int i = Integer.parseInt(u.userName().substring(4, u.userName().indexOf('@')));
+            assertThat(u.userName()).isEqualTo("user" + i + "@crash.example");
+            assertThat(u.displayName()).isEqualTo("User " + i);
+            assertThat(u.active()).isTrue();
+        });
+        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST"))
+                .as("users created").hasSize(USERS);
+
+        // the completed cycle has every object, each with exactly one result
+        assertThat(cycle.path("eventsEmitted").asInt()).isEqualTo(USERS);
+        assertThat(cycle.path("resultsReceived").asLong()).isEqualTo(USERS);
+        assertThat(cycle.path("summary").path("failed").asLong()).isZero();
+        String cycleId = cycle.path("cycleId").asText();
+        try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
+            List<ProvisioningResult> results = kafka.readAll(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"))
+                    .stream().map(r -> EventChecks.result(r.value())).filter(r -> r.cycleId().equals(cycleId))
+                    .toList();
+            Map<String, Long> outcomesPerObject = results.stream().collect(Collectors.groupingBy(
+                    ProvisioningResult::objectId,
+                    Collectors.mapping(ProvisioningResult::resultId, Collectors.collectingAndThen(
+                            Collectors.toSet(), set -> (long) set.size()))));
+            assertThat(outcomesPerObject).hasSize(USERS);
+            assertThat(outcomesPerObject.values()).containsOnly(1L);
+        }
+    }
+
+    /** Waits for a completed cycle other than the one that was interrupted while emitting. */
+    private static JsonNode awaitCompletedCycle(String jobId, String interrupted) {
+        JsonNode[] cycle = new JsonNode[1];
+        await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            JsonNode current = system.jobs().status(jobId).path("currentCycle");
+            cycle[0] = current;
+            return "COMPLETED".equals(current.path("status").asText())
+                    && !current.path("cycleId").asText().equals(interrupted);
+        });
+        return cycle[0];
+    }
+
+    private static Map<String, Object> job() {
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", "Druva (detector crash)");
+        job.put("tenantUrl", system.druva().baseUrl());
+        job.put("secretToken", system.druvaToken());
+        job.put("provisioningStatus", "On");
+        job.put("cycleInterval", "PT1H");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
+        return job;
+    }
+}
