@@ -217,6 +217,13 @@ public final class GraphCompatibleServer implements AutoCloseable {
         if (resource.equals("/users/delta") || resource.equals("/groups/delta")) {
             return delta(exchange, resource.equals("/users/delta") ? "users" : "groups", query);
         }
+        if (resource.startsWith("/directory/deletedItems/")) {
+            String id = resource.substring("/directory/deletedItems/".length());
+            var deleted = directory.deletedUser(id);
+            return deleted.isPresent()
+                    ? json(exchange, 200, deleted.get())
+                    : error(exchange, 404, "Request_ResourceNotFound", "Resource '" + id + "' does not exist.");
+        }
         String[] parts = resource.split("/");
         if (parts.length == 4 && parts[1].equals("servicePrincipals") && parts[3].equals("appRoleAssignedTo")) {
             return assignments(exchange, parts[2], query);

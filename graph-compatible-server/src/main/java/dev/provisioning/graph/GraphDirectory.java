@@ -45,6 +45,7 @@ public final class GraphDirectory {
         final long createdSeq;
         long changedSeq;
         Status status = Status.ACTIVE;
+        Instant deletedAt;
 
         UserState(String id, long seq) {
             this.id = id;
@@ -145,6 +146,7 @@ public final class GraphDirectory {
         }
         long change = ++seq;
         user.status = Status.SOFT_DELETED;
+        user.deletedAt = Instant.now();
         user.changedSeq = change;
         membershipsOf(id).forEach(g -> memberChange(g, id, false, change));
     }
@@ -188,6 +190,18 @@ public final class GraphDirectory {
         copy.put("id", id);
         copy.putAll(user.attributes);
         return Optional.of(copy);
+    }
+
+    /** A soft-deleted user as {@code directory/deletedItems/{id}} shows it, with {@code deletedDateTime}. */
+    synchronized Optional<ObjectNode> deletedUser(String id) {
+        UserState user = users.get(id);
+        if (user == null || user.status != Status.SOFT_DELETED) {
+            return Optional.empty();
+        }
+        ObjectNode node = mapper.valueToTree(user.attributes);
+        node.put("id", id);
+        node.put("deletedDateTime", user.deletedAt.toString());
+        return Optional.of(node);
     }
 
     /** The number of users that are neither soft- nor hard-deleted. */

@@ -6,6 +6,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -62,6 +63,15 @@ final class GraphClient {
 
     /** One authenticated GET, with retries; the parsed body of a 200. */
     JsonNode get(String url) {
+        return send(url, false).orElseThrow();
+    }
+
+    /** Like {@link #get}, but a 404 is an empty result. */
+    Optional<JsonNode> find(String url) {
+        return send(url, true);
+    }
+
+    private Optional<JsonNode> send(String url, boolean notFoundIsEmpty) {
         URI uri = URI.create(url);
         String operation = "GET " + uri.getPath();
         boolean renewed = false;
@@ -84,7 +94,10 @@ final class GraphClient {
             }
             int status = response.statusCode();
             if (status == 200) {
-                return parse(operation, response.body());
+                return Optional.of(parse(operation, response.body()));
+            }
+            if (status == 404 && notFoundIsEmpty) {
+                return Optional.empty();
             }
             JsonNode error = errorOf(response.body());
             String code = error.path("code").asText("");

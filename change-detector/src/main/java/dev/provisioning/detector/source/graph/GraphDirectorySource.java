@@ -2,7 +2,10 @@ package dev.provisioning.detector.source.graph;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -55,8 +58,12 @@ public final class GraphDirectorySource implements DirectorySource {
         GraphMirrorRepository.Stored stored = repository.load(jobId);
         GraphMirror mirror = stored.mirror();
         Instant now = Instant.now();
-        String usersLink = round("users", stored.usersDeltaLink(), usersUrl(), mirror::resetUsers,
-                item -> mirror.applyUser(item, now));
+        Map<String, Map<String, Object>> beforeResync = new HashMap<>();
+        String usersLink = round("users", stored.usersDeltaLink(), usersUrl(), () -> {
+            beforeResync.putAll(mirror.users());
+            mirror.resetUsers();
+        }, item -> mirror.applyUser(item, now));
+        keepSoftDeleted(mirror, beforeResync);
         String groupsLink = round("groups", stored.groupsDeltaLink(), groupsUrl(), mirror::resetGroups,
                 mirror::applyGroup);
         List<Directory.SourceAssignment> assignments = assignments();
@@ -99,6 +106,32 @@ public final class GraphDirectorySource implements DirectorySource {
             return follow(resource, initialUrl, apply);
         } catch (ResyncRequiredException e) {
             throw new SourceException("job " + jobId + ": " + e.getMessage() + " on a fresh delta query");
+        }
+    }
+
+    /**
+     * A fresh delta query lists only existing users: one known before a resynchronization and missing from it is
+     * either in the recycle bin (soft-deleted: kept, so that it is disabled and not deleted in Druva) or gone for good.
+     * Graph's {@code directory/deletedItems} tells which.
+     */
+    private void keepSoftDeleted(GraphMirror mirror, Map<String, Map<String, Object>> before) {
+        int kept = 0;
+        int missing = 0;
+        for (Map.Entry<String, Map<String, Object>> known : before.entrySet()) {
+            if (mirror.users().containsKey(known.getKey())) {
+                continue;
+            }
+            missing++;
+            Optional<JsonNode> deleted = graph.find(base() + "/directory/deletedItems/" + known.getKey());
+            if (deleted.isPresent()) {
+                mirror.keepSoftDeleted(known.getKey(), known.getValue(),
+                        deleted.get().path("deletedDateTime").asText(Instant.now().toString()));
+                kept++;
+            }
+        }
+        if (missing > 0) {
+            LOG.infof("job %s: full synchronization of users: %d of the %d known users no longer listed are in the "
+                    + "recycle bin", jobId, kept, missing);
         }
     }
 

@@ -103,6 +103,14 @@ final class GraphMirror {
         changed(id, true);
     }
 
+    /** Keeps a user that a full synchronization no longer lists but that is in the recycle bin. */
+    void keepSoftDeleted(String id, Map<String, Object> attributes, String deletedDateTime) {
+        Map<String, Object> user = new LinkedHashMap<>(attributes);
+        user.putIfAbsent("deletedDateTime", deletedDateTime);
+        users.put(id, user);
+        changed(id, true);
+    }
+
     /** Applies one item of a groups delta page (the same group may come in several items). */
     void applyGroup(JsonNode item) {
         String id = item.path("id").asText(null);

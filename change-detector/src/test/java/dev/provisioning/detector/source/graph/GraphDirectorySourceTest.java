@@ -208,26 +208,30 @@ class GraphDirectorySourceTest {
     }
 
     @Test
-    void anExpiredDeltaTokenStartsAFullSynchronizationThatForgetsWhatIsGone() {
-        List<String> users = addUsers(5);
+    void anExpiredDeltaTokenStartsAFullSynchronizationThatForgetsWhatIsGoneAndKeepsTheRecycleBin() {
+        List<String> users = addUsers(6);
         String group = tenant.addGroup(null, "Sales");
         tenant.addMember(group, users.get(0));
         readAndCommit();
         tenant.hardDeleteUser(users.get(4));
+        tenant.softDeleteUser(users.get(5));
         tenant.updateUser(users.get(0), Map.of("department", "Finance"));
         graph.expireDeltaTokens();
         graph.clearRequests();
 
         Directory directory = readAndCommit();
 
-        assertThat(directory.users()).hasSize(4).extracting(Directory.SourceUser::id).doesNotContain(users.get(4));
+        assertThat(directory.users()).hasSize(5).extracting(Directory.SourceUser::id).doesNotContain(users.get(4));
         assertThat(user(directory, users.get(0)).attributes()).containsEntry("department", "Finance");
+        // a fresh delta lists only existing users: the recycle bin says which of the missing ones are soft-deleted
+        assertThat(user(directory, users.get(5)).attributes()).containsKey("deletedDateTime")
+                .containsEntry("mail", "user5@contoso.example");
         assertThat(directory.groups()).singleElement().satisfies(g -> assertThat(g.members()).hasSize(1));
         assertThat(graphCalls("/v1.0/users/delta")).extracting(GraphRequest::status).containsExactly(410, 200);
         assertThat(graphCalls("/v1.0/users/delta").get(1).query()).startsWith("$select=");
         // the resynchronised mirror is stored: the next read is incremental again and still complete
         graph.clearRequests();
-        assertThat(readAndCommit().users()).hasSize(4);
+        assertThat(readAndCommit().users()).hasSize(5);
         assertThat(graphCalls("/v1.0/users/delta")).singleElement()
                 .satisfies(r -> assertThat(r.query()).startsWith("$deltatoken="));
     }
