@@ -4,11 +4,18 @@ import java.nio.file.Path;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.provisioning.detector.source.graph.GraphSources;
 import dev.provisioning.events.job.JobConfig;
 
 /** Makes the source of a job for one cycle, by the job's source type. */
 @ApplicationScoped
 public class DirectorySources {
+
+    private final GraphSources graph;
+
+    public DirectorySources(GraphSources graph) {
+        this.graph = graph;
+    }
 
     /**
      * @throws SourceException when the job's source cannot be used
@@ -19,8 +26,7 @@ public class DirectorySources {
         }
         return switch (job.source().type()) {
             case DIRECTORY_FILE -> new DirectoryFileSource(Path.of(job.source().directoryFile()));
-            case MICROSOFT_GRAPH -> throw new SourceException(
-                    "job " + job.jobId() + ": source MICROSOFT_GRAPH is not supported by this version yet");
+            case MICROSOFT_GRAPH -> graph.forJob(job);
         };
     }
 }

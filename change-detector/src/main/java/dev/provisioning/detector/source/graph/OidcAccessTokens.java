@@ -1,0 +1,111 @@
+package dev.provisioning.detector.source.graph;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.quarkus.oidc.client.OidcClient;
+import io.quarkus.oidc.client.OidcClientException;
+import io.quarkus.oidc.client.OidcClients;
+import io.quarkus.oidc.client.Tokens;
+import io.quarkus.oidc.client.runtime.OidcClientConfig;
+import io.quarkus.oidc.client.runtime.OidcClientConfig.Grant;
+import io.quarkus.oidc.common.runtime.config.OidcClientCommonConfig.Credentials.Secret.Method;
+
+import dev.provisioning.detector.source.SourceException;
+
+/**
+ * Client-credentials tokens from the Entra token endpoint ({@code {authority}/{tenant}/oauth2/v2.0/token}, scope
+ * {@code https://graph.microsoft.com/.default}) through a Quarkus OIDC client made for this job at runtime. The token
+ * is kept until it expires. Neither the secret nor a token is ever put in a message or a log line.
+ */
+final class OidcAccessTokens implements AccessTokens, AutoCloseable {
+
+    static final String GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Pattern OAUTH_ERROR = Pattern.compile("\"error\"\\s*:\\s*\"([^\"]+)\"");
+    private static final Pattern OAUTH_DESCRIPTION = Pattern.compile("\"error_description\"\\s*:\\s*\"([^\"]*)\"");
+
+    private final OidcClients clients;
+    private final String clientName;
+    private final String tenantId;
+    private final String authorityUrl;
+    private final String clientId;
+    private final String clientSecret;
+    private OidcClient client;
+    private Tokens tokens;
+
+    OidcAccessTokens(OidcClients clients, String clientName, String tenantId, String authorityUrl, String clientId,
+            String clientSecret) {
+        this.clients = clients;
+        this.clientName = clientName;
+        this.tenantId = tenantId;
+        this.authorityUrl = authorityUrl.endsWith("/")
+                ? authorityUrl.substring(0, authorityUrl.length() - 1)
+                : authorityUrl;
+        this.clientId = clientId;
+        this.clientSecret = clientSecret;
+    }
+
+    @Override
+    public synchronized String token() {
+        if (tokens == null || tokens.isAccessTokenExpired()) {
+            tokens = fetch();
+        }
+        return tokens.getAccessToken();
+    }
+
+    @Override
+    public synchronized String renew() {
+        tokens = fetch();
+        return tokens.getAccessToken();
+    }
+
+    private Tokens fetch() {
+        try {
+            if (client == null) {
+                client = clients.newClient(OidcClientConfig.builder()
+                        .id(clientName)
+                        .authServerUrl(authorityUrl + "/" + tenantId)
+                        .discoveryEnabled(false)
+                        .tokenPath("oauth2/v2.0/token")
+                        .clientId(clientId)
+                        .credentials().clientSecret(clientSecret, Method.POST).end()
+                        .grant(Grant.Type.CLIENT)
+                        .scopes(GRAPH_SCOPE)
+                        .build())
+                        .await().atMost(TIMEOUT);
+            }
+            return client.getTokens().await().atMost(TIMEOUT);
+        } catch (OidcClientException e) {
+            throw new SourceException(describe(e.getMessage()), e);
+        } catch (RuntimeException e) {
+            throw new SourceException("cannot get a Microsoft Graph token for tenant " + tenantId + " from "
+                    + authorityUrl + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** "invalid_client: AADSTS7000215: Invalid client secret provided..." from Entra's error body. */
+    private String describe(String failure) {
+        String message = failure == null ? "" : failure;
+        Matcher error = OAUTH_ERROR.matcher(message);
+        Matcher description = OAUTH_DESCRIPTION.matcher(message);
+        String reason = error.find()
+                ? error.group(1) + (description.find() ? ": " + description.group(1) : "")
+                : message;
+        return "tenant " + tenantId + " refused the app's client credentials (client id " + clientId + ", "
+                + authorityUrl + "): " + reason;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) {
+            try {
+                client.close();
+            } catch (java.io.IOException | RuntimeException e) {
+                // a client that cannot close holds nothing we need
+            }
+            client = null;
+        }
+    }
+}
