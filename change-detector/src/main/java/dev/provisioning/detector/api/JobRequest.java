@@ -46,8 +46,12 @@ public record JobRequest(
         String cycleInterval,
         Integer deletionThreshold) {
 
-    /** The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH. */
-    public record SourceRequest(String type, String directoryFile) {
+    /**
+     * The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH with {@code graph} (its
+     * client secret is write-only, like the token).
+     */
+    public record SourceRequest(String type, String directoryFile,
+            dev.provisioning.detector.source.graph.GraphSourceRequest graph) {
     }
 
     /** Hides the token if a request is ever printed. */

@@ -31,10 +31,12 @@ import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.safety.Quarantine;
+import dev.provisioning.detector.source.graph.GraphMirrorRepository;
 import dev.provisioning.detector.writer.WriterClient;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.job.EncryptedSecret;
+import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.PatchDialect;
@@ -60,6 +62,7 @@ public class JobService {
     private final JobPublisher publisher;
     private final SecretCipher cipher;
     private final SnapshotRepository snapshots;
+    private final GraphMirrorRepository graphMirror;
     private final StagedDeletionRepository staged;
     private final Quarantine quarantine;
     private final HeldDeletions held;
@@ -68,7 +71,8 @@ public class JobService {
 
     public JobService(JobRepository jobs, CycleRepository cycles, ProvisioningLogRepository log, JobPublisher publisher,
             SecretCipher cipher, SnapshotRepository snapshots, StagedDeletionRepository staged, Quarantine quarantine,
-            HeldDeletions held, WriterClient writer, ProvisionOnDemand onDemand) {
+            HeldDeletions held, WriterClient writer, ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror) {
+        this.graphMirror = graphMirror;
         this.snapshots = snapshots;
         this.staged = staged;
         this.quarantine = quarantine;
@@ -97,7 +101,7 @@ public class JobService {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
         String id = UUID.randomUUID().toString();
-        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), 1);
+        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), graphSource(request, null), 1);
         errors = mappingErrors(config);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
@@ -122,7 +126,7 @@ public class JobService {
             JobConfig old = EventChecks.job(row.config());
             boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
             EncryptedSecret token = tokenChanged ? cipher.encrypt(request.secretToken()) : old.secretToken();
-            JobConfig requested = toConfig(id, request, token, old.revision() + 1);
+            JobConfig requested = toConfig(id, request, token, graphSource(request, old), old.revision() + 1);
             // a quarantined job stays quarantined while provisioning is on: only Start, Restart or a success lift it
             JobConfig config = requested.state() == JobState.ACTIVE && row.quarantined()
                     ? Quarantine.withState(requested, JobState.QUARANTINED)
@@ -224,7 +228,9 @@ public class JobService {
                     ? List.of("Escrows: the scim-writer owns escrows; resetting them from the jobs API comes in a "
                             + "later change")
                     : List.of();
-            Uni<Void> cleared = forget ? snapshots.clear(id) : Uni.createFrom().voidItem();
+            Uni<Void> cleared = forget
+                    ? snapshots.clear(id).chain(() -> graphMirror.forget(id))
+                    : Uni.createFrom().voidItem();
             return cleared
                     .chain(() -> held.discard(row, restartId))
                     .chain(discarded -> quarantine.lift(id, "the job was restarted")
@@ -326,7 +332,18 @@ public class JobService {
                 results, progress, JobStatusView.Summary.of(counts), counts, c.error());
     }
 
-    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, long revision) {
+    /** The Graph settings of a request, with the client secret encrypted (or kept from {@code old} when absent). */
+    private GraphSource graphSource(JobRequest r, JobConfig old) {
+        if (r.source() == null || r.source().graph() == null
+                || !SourceType.MICROSOFT_GRAPH.name().equalsIgnoreCase(r.source().type())) {
+            return null;
+        }
+        return r.source().graph().toGraphSource(cipher,
+                old == null || old.source() == null ? null : old.source().graph());
+    }
+
+    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, GraphSource graph,
+            long revision) {
         JobState state = "On".equalsIgnoreCase(r.provisioningStatus()) ? JobState.ACTIVE : JobState.PAUSED;
         return new JobConfig(JobConfig.SCHEMA_VERSION, id, r.name(), state, r.tenantUrl().trim(), token,
                 blankToNull(r.notificationEmail()), Boolean.TRUE.equals(r.notifyOnFailure()),
@@ -339,8 +356,7 @@ public class JobService {
                         : PatchDialect.valueOf(r.patchDialect().toUpperCase(Locale.ROOT)),
                 r.actions(), Boolean.TRUE.equals(r.skipOutOfScopeDeletions()), r.userMappings(), r.userScopingFilters(),
                 new SourceConfig(SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT)),
-                        r.source().directoryFile(),
-                        null),
+                        r.source().directoryFile(), graph),
                 r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), revision, Instant.now());
     }
 

@@ -70,7 +70,11 @@ public final class JobValidator {
                 errors.add(new FieldError("source.directoryFile", "is required for a DIRECTORY_FILE source"));
             }
             if (type == SourceType.MICROSOFT_GRAPH) {
-                errors.add(new FieldError("source.type", "MICROSOFT_GRAPH is not supported by this version yet"));
+                if (r.source().graph() == null) {
+                    errors.add(new FieldError("source.graph", "is required for a MICROSOFT_GRAPH source"));
+                } else {
+                    errors.addAll(r.source().graph().validate(creating));
+                }
             }
         }
         if (r.cycleInterval() != null) {

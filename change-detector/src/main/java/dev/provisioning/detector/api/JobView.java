@@ -4,10 +4,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import dev.provisioning.detector.source.graph.GraphSourceView;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.SourceConfig;
+import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
 
 /**
@@ -29,7 +31,7 @@ public record JobView(
         boolean skipOutOfScopeDeletions,
         List<AttributeMapping> userMappings,
         List<ScopingFilter> userScopingFilters,
-        SourceConfig source,
+        SourceView source,
         Duration cycleInterval,
         long revision,
         Instant updatedAt,
@@ -40,6 +42,14 @@ public record JobView(
                 c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
                 c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
                 c.userScopingFilters(),
-                c.source(), c.cycleInterval(), c.revision(), c.updatedAt(), deletionThreshold);
+                SourceView.of(c.source()), c.cycleInterval(), c.revision(), c.updatedAt(), deletionThreshold);
+    }
+
+    /** The source as the API shows it: the Graph client secret only as "set". */
+    public record SourceView(SourceType type, String directoryFile, GraphSourceView graph) {
+
+        static SourceView of(SourceConfig s) {
+            return s == null ? null : new SourceView(s.type(), s.directoryFile(), GraphSourceView.of(s.graph()));
+        }
     }
 }
