@@ -136,11 +136,18 @@ class JobControlApiTest {
         List<AssignmentEvent> first = events(kafka, jobId, 2, e -> true);
         first.forEach(e -> send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201)));
 
+        String escrows = "/jobs/" + jobId + "/escrows";
+        WriterStub.ANSWERS.put(escrows, body -> "{\"jobId\":\"" + jobId + "\",\"escrowed\":7,\"discarded\":3}");
+        // the status shows the writer's count of escrowed objects
+        given().get("/jobs/" + jobId + "/status").then().statusCode(200).body("escrowedObjects", equalTo(7));
+
         given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full", "Escrows")))
                 .post("/jobs/" + jobId + "/restart").then().statusCode(200)
                 .body("resetScope", containsInAnyOrder("Full", "Escrows"))
-                .body("notApplied[0]", containsString("Escrows"))
+                .body("notApplied", org.hamcrest.Matchers.empty())
                 .body("job.state", equalTo("ACTIVE"));
+        // the writer was asked to discard the job's escrows
+        assertThat(WriterStub.REQUESTS).anySatisfy(r -> assertThat(r.path()).isEqualTo(escrows));
 
         // the next cycle is a full one that sees both users as new again, though nothing changed in the source
         List<AssignmentEvent> again = events(kafka, jobId, 2, e -> !e.cycleId().equals(first.get(0).cycleId()));
@@ -266,7 +273,7 @@ class JobControlApiTest {
                         "/jobs/{id}/test-connection", "/jobs/test-connection", "/jobs/{id}/provision-on-demand"))
                 .body("paths.'/jobs/{id}'.keySet()", org.hamcrest.Matchers.hasItems("get", "put", "delete"))
                 .body("paths.'/jobs/{id}/restart'.post.description",
-                        containsString("Escrows are owned by the scim-writer"));
+                        containsString("Escrows asks the scim-writer to discard"));
     }
 
     private static JsonNode read(String json) {

@@ -224,14 +224,20 @@ public class JobService {
             String restartId = UUID.randomUUID().toString();
             boolean forget = scopes.contains(RestartRequest.Scope.Full)
                     || scopes.contains(RestartRequest.Scope.Watermark);
-            List<String> notApplied = scopes.contains(RestartRequest.Scope.Escrows)
-                    ? List.of("Escrows: the scim-writer owns escrows; resetting them from the jobs API comes in a "
-                            + "later change")
-                    : List.of();
+            List<String> notApplied = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Uni<Void> escrowsReset = !scopes.contains(RestartRequest.Scope.Escrows)
+                    ? Uni.createFrom().voidItem()
+                    : writer.discardEscrows(id)
+                            .invoke(n -> LOG.infof("job %s: restart discarded %d escrowed objects", id, n.discarded()))
+                            .replaceWithVoid()
+                            .onFailure().recoverWithItem(e -> {
+                                notApplied.add("Escrows: " + e.getMessage() + "; restart again to retry");
+                                return null;
+                            });
             Uni<Void> cleared = forget
                     ? snapshots.clear(id).chain(() -> graphMirror.forget(id))
                     : Uni.createFrom().voidItem();
-            return cleared
+            return escrowsReset.chain(() -> cleared)
                     .chain(() -> held.discard(row, restartId))
                     .chain(discarded -> quarantine.lift(id, "the job was restarted")
                             .chain(() -> changeState(id, JobState.ACTIVE))
@@ -240,7 +246,7 @@ public class JobService {
                             .map(job -> {
                                 LOG.infof("job %s: restarted with reset scope %s", id, scopes);
                                 return Optional.of(new RestartView(job.orElseThrow(),
-                                        scopes.stream().map(Enum::name).toList(), discarded, notApplied));
+                                        scopes.stream().map(Enum::name).toList(), discarded, List.copyOf(notApplied)));
                             }));
         });
     }
@@ -293,7 +299,11 @@ public class JobService {
                 Uni<List<JobStatusView.CycleView>> all = views.isEmpty()
                         ? Uni.createFrom().item(List.of())
                         : Uni.join().all(views).andFailFast();
-                return all.chain(cycleViews -> staged.count(id).map(heldCount -> {
+                // the writer owns escrow; a status read never waits long for it (null: not known right now)
+                Uni<Long> escrowed = writer.escrowed(id).map(WriterClient.EscrowCount::escrowed)
+                        .ifNoItem().after(java.time.Duration.ofSeconds(2)).recoverWithItem((Long) null)
+                        .onFailure().recoverWithItem((Long) null);
+                return all.chain(cycleViews -> staged.count(id).chain(heldCount -> escrowed.map(escrowedCount -> {
                     JobStatusView.CycleView current = cycleViews.isEmpty() ? null : cycleViews.get(0);
                     JobStatusView.CycleView lastCompleted = cycleViews.stream()
                             .filter(c -> c.status().equals("COMPLETED")).findFirst().orElse(null);
@@ -305,8 +315,8 @@ public class JobService {
                                     job.quarantinedSince(), job.nextCycleAt())
                             : null;
                     return Optional.of(new JobStatusView(id, job.state(), job.lastError(), job.nextCycleAt(), current,
-                            lastCompleted, cycleViews, quarantined, heldCount, lastSuccessful));
-                }));
+                            lastCompleted, cycleViews, quarantined, heldCount, lastSuccessful, escrowedCount));
+                })));
             });
         });
     }

@@ -7,11 +7,12 @@ import java.util.Map;
 /**
  * A job's synchronisation details: state, the current (or last) cycle with its counts and progress, and the last
  * error. {@code currentCycle} is the newest cycle; {@code recentCycles} the last ten, newest first.
+ * {@code escrowedObjects} is how many objects wait in the writer's escrow (null when the writer cannot be asked).
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,
         CycleView lastCompletedCycle, List<CycleView> recentCycles, QuarantineView quarantine, long heldDeletions,
-        CycleView lastSuccessfulCycle) {
+        CycleView lastSuccessfulCycle, Long escrowedObjects) {
 
     /**
      * The job's quarantine, when it is quarantined.

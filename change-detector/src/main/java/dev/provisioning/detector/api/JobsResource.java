@@ -90,8 +90,8 @@ public class JobsResource {
             + "\"Watermark\",\"Escrows\",\"QuarantineState\"]} (absent or empty: all). Full and Watermark forget "
             + "the snapshot, so the next cycle re-evaluates every object. Every restart discards the deletions held "
             + "by the deletion threshold, lifts a quarantine (QuarantineState is implied, as in Entra) and runs the "
-            + "next cycle now. Escrows are owned by the scim-writer and are not reset by this version: the answer "
-            + "lists them in notApplied.")
+            + "next cycle now. Escrows asks the scim-writer to discard the job's escrowed objects; if it cannot be "
+            + "reached the answer lists that in notApplied.")
     public Uni<RestartView> restart(@PathParam("id") String id, RestartRequest request) {
         return service.restart(id, request).map(found -> orNotFound(found, id));
     }

@@ -71,18 +71,39 @@ public class WriterClient {
                 .map(EventChecks::result);
     }
 
+    /** The writer's count of a job's escrowed objects. */
+    public record EscrowCount(String jobId, long escrowed, long discarded) {
+    }
+
+    /** How many of the job's objects wait in the writer's escrow. */
+    public Uni<EscrowCount> escrowed(String jobId) {
+        return send("GET", "/jobs/" + jobId + "/escrows", null).map(body -> Json.read(body, EscrowCount.class));
+    }
+
+    /** Discards the job's escrows (restart with reset scope Escrows). */
+    public Uni<EscrowCount> discardEscrows(String jobId) {
+        return send("DELETE", "/jobs/" + jobId + "/escrows", null).map(body -> Json.read(body, EscrowCount.class));
+    }
+
     private Uni<String> post(String path, String json) {
+        return send("POST", path, json);
+    }
+
+    private Uni<String> send(String method, String path, String json) {
         URI uri = URI.create(config.writerUrl().replaceAll("/+$", "") + path);
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(config.writerTimeout())
                 .header("Content-Type", "application/json").header("Accept", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+                .method(method, json == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(json))
+                .build();
         return Uni.createFrom().completionStage(() -> http.sendAsync(request, HttpResponse.BodyHandlers.ofString()))
                 .onFailure().transform(e -> unavailable(uri, e))
                 .map(response -> {
                     if (response.statusCode() / 100 != 2) {
-                        LOG.warnf("scim-writer answered %d to POST %s", response.statusCode(), uri);
+                        LOG.warnf("scim-writer answered %d to %s %s", response.statusCode(), method, uri);
                         throw new WriterUnavailableException("the scim-writer answered HTTP " + response.statusCode()
-                                + " to POST " + path + ": " + abbreviate(response.body()));
+                                + " to " + method + " " + path + ": " + abbreviate(response.body()));
                     }
                     return response.body();
                 });

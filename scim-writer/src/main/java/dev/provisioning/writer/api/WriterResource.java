@@ -3,8 +3,11 @@ package dev.provisioning.writer.api;
 import java.util.List;
 
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -20,6 +23,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.writer.escrow.EscrowStore;
 import dev.provisioning.writer.messaging.ResultPublisher;
 import dev.provisioning.writer.provisioning.OperationProcessor;
 import dev.provisioning.writer.target.ScimClient;
@@ -38,9 +42,11 @@ public class WriterResource {
     private final OperationProcessor processor;
     private final ResultPublisher publisher;
     private final SecretCipher cipher;
+    private final EscrowStore escrows;
 
     public WriterResource(ScimClient client, OperationProcessor processor, ResultPublisher publisher,
-            SecretCipher cipher) {
+            SecretCipher cipher, EscrowStore escrows) {
+        this.escrows = escrows;
         this.client = client;
         this.processor = processor;
         this.publisher = publisher;
@@ -98,6 +104,24 @@ public class WriterResource {
             }
             return publisher.publishAll(results).map(ignored -> last(results));
         });
+    }
+
+    /** How many of the job's objects wait in escrow. */
+    @GET
+    @Path("/jobs/{jobId}/escrows")
+    public Uni<EscrowCount> escrowed(@PathParam("jobId") String jobId) {
+        return escrows.countForJob(jobId).map(n -> new EscrowCount(jobId, n, 0));
+    }
+
+    /** Discards the job's escrows (Entra's restart with reset scope Escrows): they are not retried any more. */
+    @DELETE
+    @Path("/jobs/{jobId}/escrows")
+    public Uni<EscrowCount> discardEscrows(@PathParam("jobId") String jobId) {
+        return escrows.deleteJob(jobId).map(n -> new EscrowCount(jobId, 0, n));
+    }
+
+    /** Escrowed objects of a job: waiting now, and discarded by the request. */
+    public record EscrowCount(String jobId, long escrowed, long discarded) {
     }
 
     private static ProvisioningResult last(List<ProvisioningResult> results) {

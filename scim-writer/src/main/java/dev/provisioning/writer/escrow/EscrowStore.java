@@ -66,6 +66,18 @@ public class EscrowStore {
                 .map(EscrowStore::readAll);
     }
 
+    /** Discards every escrow of a job (a restart with reset scope Escrows); returns how many there were. */
+    public Uni<Integer> deleteJob(String jobId) {
+        return pool.preparedQuery("DELETE FROM escrow WHERE job_id = $1").execute(Tuple.of(jobId))
+                .map(rows -> rows.rowCount());
+    }
+
+    /** How many objects of a job are escrowed. */
+    public Uni<Long> countForJob(String jobId) {
+        return pool.preparedQuery("SELECT count(*) FROM escrow WHERE job_id = $1").execute(Tuple.of(jobId))
+                .map(rows -> rows.iterator().next().getLong(0));
+    }
+
     /** Escrowed objects per job. */
     public Uni<Map<String, Long>> countsByJob() {
         return pool.query("SELECT job_id, count(*) AS n FROM escrow GROUP BY job_id").execute().map(rows -> {

@@ -80,4 +80,22 @@ class WriterApiTest {
             assertThat(KafkaTopics.awaitResult(result.resultId()).status()).isEqualTo(ProvisioningStatus.Success);
         }
     }
+
+    @Test
+    void aJobsEscrowsCanBeCountedAndDiscardedByARestart() {
+        try (DruvaScimServer druva = DruvaScimServer.start(DruvaScimServer.Options.defaults().token(Fixtures.TOKEN))) {
+            druva.settings(s -> s.serverErrorRatio(1.0));
+            String jobId = Fixtures.unique("job");
+            KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+            KafkaTopics.publishOperation(Fixtures.upsert(jobId, "obj-stuck", Fixtures.user("stu", "Stu", "Ck")));
+
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> RestAssured
+                    .get("/jobs/" + jobId + "/escrows").then().statusCode(200)
+                    .body("escrowed", org.hamcrest.Matchers.equalTo(1)));
+
+            RestAssured.delete("/jobs/" + jobId + "/escrows").then().statusCode(200)
+                    .body("discarded", org.hamcrest.Matchers.equalTo(1));
+            RestAssured.get("/jobs/" + jobId + "/escrows").then().body("escrowed", org.hamcrest.Matchers.equalTo(0));
+        }
+    }
 }
