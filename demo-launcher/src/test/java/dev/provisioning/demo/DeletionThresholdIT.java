@@ -41,7 +41,14 @@ class DeletionThresholdIT {
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("held", USERS, USERS));
         system = LocalSystem.start(home, work.resolve("logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), DemoLauncher.demoEnvironment());
+                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), environment());
+    }
+
+    /** The demo's settings, with a writer fast enough to provision and then disable 600 users in seconds. */
+    private static java.util.Map<String, String> environment() {
+        java.util.Map<String, String> env = new java.util.HashMap<>(DemoLauncher.demoEnvironment());
+        env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
+        return env;
     }
 
     @AfterAll

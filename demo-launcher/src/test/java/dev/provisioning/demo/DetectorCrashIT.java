@@ -46,6 +46,8 @@ class DetectorCrashIT {
         Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
         env.put("DETECTOR_EMIT_CONCURRENCY", "1");
         env.put("DETECTOR_CYCLE_LEASE", "15s");
+        // the crash under test is the detector's: let the writer work through the 2,000 users quickly
+        env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
         system = LocalSystem.start(home, work.resolve("logs"),
                 DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), env);
     }
