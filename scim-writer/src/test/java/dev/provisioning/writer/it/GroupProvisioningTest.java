@@ -51,8 +51,11 @@ class GroupProvisioningTest {
         IntStream.range(0, count).forEach(i -> ops.add(
                 Fixtures.upsert(jobId, "u" + i, Fixtures.user("member" + i, "Member", "N" + i))));
         ops.forEach(KafkaTopics::publishOperation);
-        ops.forEach(op -> assertThat(KafkaTopics.awaitResult(resultId(op)).status())
-                .isEqualTo(ProvisioningStatus.Success));
+        // one read of the results topic for all of them, not one consumer per user
+        var results = KafkaTopics.awaitAllResults(ops.stream().map(op -> resultId(op)).toList(),
+                java.time.Duration.ofSeconds(60));
+        assertThat(results.values()).hasSize(count)
+                .allSatisfy(r -> assertThat(r.status()).isEqualTo(ProvisioningStatus.Success));
         return IntStream.range(0, count).mapToObj(i -> "u" + i).toList();
     }
 
