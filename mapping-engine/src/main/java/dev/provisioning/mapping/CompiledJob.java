@@ -127,6 +127,11 @@ public final class CompiledJob {
         return matching.stream().map(CompiledMapping::target).toList();
     }
 
+    /** Decides what to do in the target for one user or group: {@link #evaluateGroup} or {@link #evaluateUser}. */
+    public Decision evaluate(AssignmentEvent event) {
+        return event.objectType() == ObjectType.GROUP ? evaluateGroup(event) : evaluateUser(event);
+    }
+
     /** Decides what to do in the target for one user. Pure and thread-safe; see the class comment for the rules. */
     public Decision evaluateUser(AssignmentEvent event) {
         if (event.objectType() != null && event.objectType() != ObjectType.USER) {
@@ -188,6 +193,9 @@ public final class CompiledJob {
             gone = "deleted in the source";
         } else if (scope == ProvisioningScope.ASSIGNED_ONLY && event.assignments().isEmpty()) {
             gone = "no longer assigned to the application";
+        } else if (scope == ProvisioningScope.ASSIGNED_ONLY && skipNotEffectivelyEntitled
+                && event.assignments().stream().allMatch(Assignment::isDefaultAccess)) {
+            gone = "not effectively entitled: the only assignment is Default Access";
         }
         if (gone != null) {
             return actions.delete()

@@ -42,6 +42,16 @@ class GroupDecisionTest {
     }
 
     @Test
+    void aGroupAssignedOnlyWithDefaultAccessIsNotEffectivelyEntitledAndNotKept() {
+        Decision d = job(TargetObjectActions.ALL).evaluateGroup(group(ChangeKind.UPDATED, "Sales",
+                List.of(new Assignment(Assignment.DEFAULT_ACCESS, null))));
+
+        assertThat(d).isEqualTo(new Decision.Delete("not effectively entitled: the only assignment is Default Access"));
+        assertThat(job(TargetObjectActions.ALL).evaluate(group(ChangeKind.ADDED, "Sales", ASSIGNED)))
+                .isInstanceOf(Decision.Upsert.class);
+    }
+
+    @Test
     void aGroupWithoutDisplayNameFailsWithMandatoryFieldsMissing() {
         Decision d = job(TargetObjectActions.ALL).evaluateGroup(group(ChangeKind.ADDED, null, ASSIGNED));
 

@@ -19,7 +19,6 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
@@ -75,11 +74,7 @@ public class AssignmentConsumer {
     private Uni<Void> decide(AssignmentEvent event, JobConfig job) {
         OperationPlanner.Outcome outcome;
         try {
-            var compiled = catalog.compiled(job);
-            var decision = event.objectType() == ObjectType.GROUP
-                    ? compiled.evaluateGroup(event)
-                    : compiled.evaluateUser(event);
-            outcome = OperationPlanner.plan(event, decision, Instant.now());
+            outcome = OperationPlanner.plan(event, catalog.compiled(job).evaluate(event), Instant.now());
         } catch (InvalidConfigurationException e) {
             LOG.errorf("job %s: configuration revision %d cannot be used: %s", job.jobId(), job.revision(), e.errors());
             return emitResult(OperationPlanner.result(event, ProvisioningStatus.Failure, ErrorCodes.JOB_CONFIGURATION,
