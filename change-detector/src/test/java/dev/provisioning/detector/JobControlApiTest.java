@@ -35,6 +35,7 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
@@ -149,11 +150,13 @@ class JobControlApiTest {
         // the writer was asked to discard the job's escrows
         assertThat(WriterStub.REQUESTS).anySatisfy(r -> assertThat(r.path()).isEqualTo(escrows));
 
-        // the next cycle is a full one that sees both users as new again, though nothing changed in the source
+        // the next cycle is a full one that re-evaluates both users, though nothing changed in the source; Druva holds
+        // them, so they are updates
         List<AssignmentEvent> again = events(kafka, jobId, 2, e -> !e.cycleId().equals(first.get(0).cycleId()));
+        assertThat(again).extracting(AssignmentEvent::objectId).containsExactlyInAnyOrder("u0", "u1");
         assertThat(again).allSatisfy(e -> {
             assertThat(e.fullCycle()).isTrue();
-            assertThat(e.change()).isEqualTo(ChangeKind.ADDED);
+            assertThat(e.change()).isEqualTo(ChangeKind.UPDATED);
         });
     }
 
@@ -242,15 +245,26 @@ class JobControlApiTest {
         assertThat(op.kind().name()).isEqualTo("UPSERT");
         assertThat(op.attributes()).containsEntry("userName", "ann@x.test");
 
-        // a user Druva cannot take fails in the Action step, and nothing is sent
+        // a group: its members first (a user Druva cannot take fails in the Action step, and nothing is sent for
+        // it), then the group itself, with its members
         given().contentType(ContentType.JSON).body(Map.of("objectId", "sales"))
                 .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(200)
                 .body("objectType", equalTo("GROUP"))
                 .body("members[0].objectId", equalTo("bob"))
                 .body("members[0].steps.status",
                         org.hamcrest.Matchers.contains("Success", "Success", "Skipped", "Failure"))
-                .body("members[0].steps[3].detail", containsString("MandatoryFieldsMissing"));
-        assertThat(WriterStub.bodies("/operations/execute")).hasSize(before + 1);
+                .body("members[0].steps[3].detail", containsString("MandatoryFieldsMissing"))
+                .body("steps.name", org.hamcrest.Matchers.contains("Import", "Scope", "Match", "Action"))
+                .body("steps[0].detail", containsString("members are provisioned first, then the group"))
+                .body("steps[1].detail", containsString("the group is in scope"))
+                .body("result.objectType", equalTo("GROUP"));
+        List<String> afterGroup = WriterStub.bodies("/operations/execute");
+        assertThat(afterGroup).hasSize(before + 2);
+        ScimOperation groupOp = EventChecks.operation(read(afterGroup.get(before + 1)).path("operation").toString());
+        assertThat(groupOp.objectType()).isEqualTo(ObjectType.GROUP);
+        assertThat(groupOp.objectId()).isEqualTo("sales");
+        assertThat(groupOp.attributes()).containsEntry("displayName", "Sales");
+        assertThat(groupOp.members()).containsExactly("bob");
 
         // a group of more than five members, or an unknown id, is refused naming objectId
         given().contentType(ContentType.JSON).body(Map.of("objectId", "all"))

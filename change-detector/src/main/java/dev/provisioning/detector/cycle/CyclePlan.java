@@ -5,14 +5,15 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ObjectType;
 
 /**
  * What one cycle must emit, and how the source snapshot changes once those events are safely on Kafka.
  *
  * @param events one event per changed object
- * @param snapshotUpserts object id to the hash of its new state
+ * @param snapshotUpserts by object type, object id to the hash of its new state
  * @param snapshotRemovals object ids no longer in the source
  */
-public record CyclePlan(List<AssignmentEvent> events, Map<String, String> snapshotUpserts,
+public record CyclePlan(List<AssignmentEvent> events, Map<ObjectType, Map<String, String>> snapshotUpserts,
         Set<String> snapshotRemovals) {
 }

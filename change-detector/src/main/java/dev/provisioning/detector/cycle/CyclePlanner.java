@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
+import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.events.Assignment;
 import dev.provisioning.events.AssignmentEvent;
@@ -29,7 +30,14 @@ import dev.provisioning.events.job.ProvisioningScope;
  *
  * <p>
  * Which users are relevant: with scope "assigned only", users with at least one assignment, plus users the job has seen
- * before (so that losing an assignment produces an event and the user is disabled); with scope "all", every user.
+ * before or holds in Druva (so that losing an assignment produces an event and the user is disabled, even after a
+ * restart cleared the snapshot); with scope "all", every user. Groups likewise: assigned groups (every group with scope
+ * "all"), plus groups the job has seen or holds.
+ *
+ * <p>
+ * A group's state includes the members Druva holds for the job, not all its members: when a cycle creates users, the
+ * groups they belong to change state in the next cycle, which the detector runs as soon as the users' results are in
+ * (Entra's "references" step: group members are sent once the users have Druva ids).
  */
 public final class CyclePlanner {
 
@@ -37,47 +45,91 @@ public final class CyclePlanner {
     }
 
     /**
-     * @param snapshot object id to state hash, as left by the last cycle
+     * @param snapshot the hash of each object's state, as left by the last cycle
+     * @param managed the objects the job holds in Druva, with their type
      * @param full true to re-evaluate every relevant object (initial cycle, restart, configuration change)
      */
     public static CyclePlan plan(String jobId, String cycleId, boolean full, ProvisioningScope scope,
-            Directory directory,
-            Map<String, String> snapshot, Instant now) {
+            Directory directory, Snapshot snapshot, Map<String, ObjectType> managed, Instant now) {
         Map<String, List<Assignment>> assignments = directory.assignmentsByUser();
         List<AssignmentEvent> events = new ArrayList<>();
-        Map<String, String> upserts = new HashMap<>();
-        Set<String> present = new HashSet<>();
+        Map<String, String> userUpserts = new HashMap<>();
+        Set<String> users = new HashSet<>();
         for (Directory.SourceUser user : directory.users()) {
-            present.add(user.id());
+            users.add(user.id());
             List<Assignment> userAssignments = sorted(assignments.getOrDefault(user.id(), List.of()));
-            String previous = snapshot.get(user.id());
-            boolean relevant = scope == ProvisioningScope.ALL || !userAssignments.isEmpty() || previous != null;
-            if (!relevant) {
+            String previous = snapshot.users().get(user.id());
+            boolean known = previous != null || managed.get(user.id()) == ObjectType.USER;
+            if (scope != ProvisioningScope.ALL && userAssignments.isEmpty() && !known) {
                 continue;
             }
-            String hash = hash(user.attributes(), userAssignments);
+            String hash = hash(user.attributes(), userAssignments, List.of());
             boolean changed = !hash.equals(previous);
             if (!changed && !full) {
                 continue;
             }
             ChangeKind kind = user.attributes().get("deletedDateTime") != null
                     ? ChangeKind.SOFT_DELETED
-                    : previous == null ? ChangeKind.ADDED : ChangeKind.UPDATED;
+                    : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
             events.add(new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, user.id()), jobId, cycleId,
                     full, ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now));
             if (changed) {
-                upserts.put(user.id(), hash);
+                userUpserts.put(user.id(), hash);
+            }
+        }
+        Map<String, String> groupUpserts = new HashMap<>();
+        Set<String> groups = new HashSet<>();
+        Map<String, List<Assignment>> groupAssignments = directory.assignmentsByGroup();
+        for (Directory.SourceGroup group : directory.groups()) {
+            groups.add(group.id());
+            List<Assignment> direct = sorted(groupAssignments.getOrDefault(group.id(), List.of()));
+            String previous = snapshot.groups().get(group.id());
+            boolean known = previous != null || managed.get(group.id()) == ObjectType.GROUP;
+            if (scope != ProvisioningScope.ALL && direct.isEmpty() && !known) {
+                continue;
+            }
+            AssignmentEvent event = groupEvent(jobId, cycleId, full, group, direct, users, known, now);
+            List<String> held = event.members().stream().filter(m -> managed.get(m) == ObjectType.USER).toList();
+            String hash = hash(event.attributes(), direct, held);
+            boolean changed = !hash.equals(previous);
+            if (!changed && !full) {
+                continue;
+            }
+            events.add(event);
+            if (changed) {
+                groupUpserts.put(group.id(), hash);
             }
         }
         Set<String> removals = new HashSet<>();
-        for (String known : snapshot.keySet()) {
-            if (!present.contains(known)) {
-                removals.add(known);
-                events.add(new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, known), jobId, cycleId,
-                        full, ObjectType.USER, known, ChangeKind.HARD_DELETED, Map.of(), List.of(), List.of(), now));
+        removed(snapshot.users().keySet(), users, removals);
+        removed(snapshot.groups().keySet(), groups, removals);
+        for (String gone : removals) {
+            ObjectType type = snapshot.groups().containsKey(gone) ? ObjectType.GROUP : ObjectType.USER;
+            events.add(deleted(jobId, cycleId, full, type, gone, now));
+        }
+        if (full) {
+            // objects Druva holds that left the source while the snapshot was cleared (restart): delete them too
+            managed.forEach((id, type) -> {
+                if (!snapshot.contains(id) && !(type == ObjectType.GROUP ? groups : users).contains(id)) {
+                    events.add(deleted(jobId, cycleId, true, type, id, now));
+                }
+            });
+        }
+        return new CyclePlan(events, Map.of(ObjectType.USER, userUpserts, ObjectType.GROUP, groupUpserts), removals);
+    }
+
+    private static void removed(Set<String> known, Set<String> present, Set<String> removals) {
+        for (String id : known) {
+            if (!present.contains(id)) {
+                removals.add(id);
             }
         }
-        return new CyclePlan(events, upserts, removals);
+    }
+
+    private static AssignmentEvent deleted(String jobId, String cycleId, boolean full, ObjectType type, String id,
+            Instant now) {
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, id), jobId, cycleId, full, type, id,
+                ChangeKind.HARD_DELETED, Map.of(), List.of(), List.of(), now);
     }
 
     /**
@@ -96,6 +148,31 @@ public final class CyclePlanner {
                 ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now);
     }
 
+    /**
+     * The event of one group, as a cycle would emit it (provision on demand).
+     *
+     * @param known whether the job has seen the group before
+     */
+    public static AssignmentEvent groupEvent(String jobId, String cycleId, Directory directory,
+            Directory.SourceGroup group, boolean known, Instant now) {
+        Set<String> users = new HashSet<>();
+        directory.users().forEach(u -> users.add(u.id()));
+        return groupEvent(jobId, cycleId, false, group,
+                sorted(directory.assignmentsByGroup().getOrDefault(group.id(), List.of())), users, known, now);
+    }
+
+    /** A group's event: its displayName, its direct assignments, and its direct members that are users. */
+    private static AssignmentEvent groupEvent(String jobId, String cycleId, boolean full, Directory.SourceGroup group,
+            List<Assignment> direct, Set<String> users, boolean known, Instant now) {
+        List<String> members = group.members().stream().filter(users::contains).distinct().sorted().toList();
+        Map<String, Object> attributes = group.displayName() == null
+                ? Map.of()
+                : Map.of("displayName", group.displayName());
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, group.id()), jobId, cycleId, full,
+                ObjectType.GROUP, group.id(), known ? ChangeKind.UPDATED : ChangeKind.ADDED, attributes, direct,
+                members, now);
+    }
+
     private static List<Assignment> sorted(List<Assignment> assignments) {
         return assignments.stream().sorted(Comparator.comparing(Assignment::appRoleId)
                 .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
@@ -106,8 +183,9 @@ public final class CyclePlanner {
         return UUID.nameUUIDFromBytes((cycleId + "/" + objectId).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
-    static String hash(Map<String, Object> attributes, List<Assignment> assignments) {
-        String canonical = Json.write(new TreeMap<>(attributes)) + "|" + Json.write(assignments);
+    static String hash(Map<String, Object> attributes, List<Assignment> assignments, List<String> members) {
+        String canonical = Json.write(new TreeMap<>(attributes)) + "|" + Json.write(assignments)
+                + (members.isEmpty() ? "" : "|" + Json.write(members));
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
             return java.util.HexFormat.of().formatHex(digest, 0, 16);

@@ -3,6 +3,7 @@ package dev.provisioning.detector.cycle;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,7 +31,6 @@ import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.MappingEngine;
@@ -101,24 +101,30 @@ public class CycleRunner {
                     source[0] = sources.forJob(jobConfig);
                     return source[0].read();
                 }))
-                .chain(directory -> snapshots.load(job.id()).map(snapshot -> CyclePlanner.plan(job.id(), cycleId, full,
-                        jobConfig.scope(), directory, snapshot, Instant.now())))
-                .chain(plan -> guard(job, jobConfig, plan).chain(split -> hold(job, cycleId, split)
-                        .chain(() -> emit(split.emit()))
-                        .chain(() -> snapshots.apply(job.id(), ObjectType.USER.name(), plan.snapshotUpserts(),
-                                plan.snapshotRemovals()))
-                        .chain(() -> blocking(() -> {
-                            source[0].commit();
-                            return plan;
-                        }))
-                        .chain(() -> cycles.emitted(cycleId, plan.events().size()))
-                        .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval(),
-                                config.quarantineInterval()))
-                        .invoke(() -> {
-                            timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job", job.id()));
-                            LOG.infof("job %s: cycle %s emitted %d events%s", job.id(), cycleId,
-                                    split.emit().size(),
-                                    split.held().isEmpty() ? "" : ", held " + split.held().size() + " deletions");
+                .chain(directory -> snapshots.load(job.id())
+                        .chain(snapshot -> log.managedObjects(job.id()).chain(managed -> {
+                            CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
+                                    snapshot, managed, Instant.now());
+                            DeletionGuard.Split split = guard(job, jobConfig, plan, managed.keySet());
+                            return hold(job, cycleId, split)
+                                    .chain(() -> emit(split.emit()))
+                                    .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(),
+                                            plan.snapshotRemovals()))
+                                    .chain(() -> blocking(() -> {
+                                        source[0].commit();
+                                        return plan;
+                                    }))
+                                    .chain(() -> cycles.emitted(cycleId, plan.events().size()))
+                                    .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval(),
+                                            config.quarantineInterval()))
+                                    .invoke(() -> {
+                                        timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job",
+                                                job.id()));
+                                        LOG.infof("job %s: cycle %s emitted %d events%s", job.id(), cycleId,
+                                                split.emit().size(), split.held().isEmpty()
+                                                        ? ""
+                                                        : ", held " + split.held().size() + " deletions");
+                                    });
                         })))
                 .onFailure().recoverWithUni(failure -> {
                     String error = failure instanceof SourceException
@@ -135,14 +141,12 @@ public class CycleRunner {
      * Applies the job's deletion threshold to the plan: with a threshold, the mapping engine says which events disable
      * or delete an object the job manages in Druva.
      */
-    private Uni<DeletionGuard.Split> guard(JobRow job, JobConfig jobConfig, CyclePlan plan) {
+    private static DeletionGuard.Split guard(JobRow job, JobConfig jobConfig, CyclePlan plan, Set<String> managed) {
         if (job.deletionThreshold() <= 0 || plan.events().isEmpty()) {
-            return Uni.createFrom().item(new DeletionGuard.Split(plan.events(), List.of()));
+            return new DeletionGuard.Split(plan.events(), List.of());
         }
-        return log.managedObjects(job.id()).map(managed -> {
-            CompiledJob engine = MappingEngine.compile(jobConfig);
-            return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed, engine::evaluateUser);
-        });
+        CompiledJob engine = MappingEngine.compile(jobConfig);
+        return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed, engine::evaluate);
     }
 
     private Uni<Void> hold(JobRow job, String cycleId, DeletionGuard.Split split) {

@@ -62,9 +62,10 @@ public class ProvisionOnDemand {
     }
 
     /**
-     * What happened to one object. For a group, {@code members} holds each member's own steps and result.
+     * What happened to one object. For a group, {@code members} holds each member's own steps and result, provisioned
+     * before the group so that the group's members can be sent.
      *
-     * @param result the outcome as the provisioning log records it (null for a group)
+     * @param result the outcome as the provisioning log records it
      */
     public record Outcome(String objectId, String objectType, String displayName, List<Step> steps,
             ProvisioningResult result, List<Outcome> members) {
@@ -82,7 +83,7 @@ public class ProvisionOnDemand {
                     Optional<Directory.SourceUser> user = directory.users().stream()
                             .filter(u -> u.id().equals(objectId)).findFirst();
                     if (user.isPresent()) {
-                        return user(job, cycleId, directory, user.get(), snapshot.containsKey(objectId));
+                        return user(job, cycleId, directory, user.get(), snapshot.contains(objectId));
                     }
                     Optional<Directory.SourceGroup> group = directory.groups().stream()
                             .filter(g -> g.id().equals(objectId)).findFirst();
@@ -98,45 +99,54 @@ public class ProvisionOnDemand {
                     }
                     List<Directory.SourceUser> members = directory.users().stream()
                             .filter(u -> g.members().contains(u.id())).toList();
-                    Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' with "
-                            + g.members().size() + " direct members from the source (groups themselves are not "
-                            + "provisioned by this version: their members are)");
+                    AssignmentEvent event = CyclePlanner.groupEvent(job.jobId(), cycleId, directory, g,
+                            snapshot.contains(g.id()), Instant.now());
+                    Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' ("
+                            + event.assignments().size() + " assignments) with " + g.members().size()
+                            + " direct members from the source: the members are provisioned first, then the group");
                     return Multi.createFrom().iterable(members)
                             .onItem().transformToUniAndConcatenate(
-                                    m -> user(job, cycleId, directory, m, snapshot.containsKey(m.id())))
+                                    m -> user(job, cycleId, directory, m, snapshot.contains(m.id())))
                             .collect().asList()
-                            .map(outcomes -> new Outcome(g.id(), ObjectType.GROUP.name(), g.displayName(),
-                                    List.of(imported), null, outcomes));
+                            .chain(outcomes -> provision(job, event, imported, outcomes));
                 }));
     }
 
     private Uni<Outcome> user(JobConfig job, String cycleId, Directory directory, Directory.SourceUser user,
             boolean known) {
-        Instant now = Instant.now();
-        AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, now);
+        AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, Instant.now());
+        return provision(job, event, new Step("Import", "Success", "read user '" + event.displayName() + "' ("
+                + event.assignments().size() + " assignments) from the source"), List.of());
+    }
+
+    /** Scope, Match and Action for one object, as the mapper and the scim-writer would do them in a cycle. */
+    private Uni<Outcome> provision(JobConfig job, AssignmentEvent event, Step imported, List<Outcome> members) {
+        String noun = noun(event.objectType());
         List<Step> steps = new ArrayList<>();
-        steps.add(new Step("Import", "Success", "read user '" + event.displayName() + "' ("
-                + event.assignments().size() + " assignments) from the source"));
+        steps.add(imported);
         CompiledJob engine = MappingEngine.compile(job);
-        Decision decision = engine.evaluateUser(event);
+        Decision decision = engine.evaluate(event);
         if (decision instanceof Decision.Skip) {
             Decision.Skip skip = (Decision.Skip) decision;
             steps.add(new Step("Scope", "Skipped", skip.reasonCode() + ": " + skip.reason()));
-            steps.add(notRun("Match"));
-            steps.add(notRun("Action"));
-            return recorded(event, steps, local(event, ProvisioningStatus.Skipped, skip.reasonCode(), skip.reason()));
+            steps.add(notRun("Match", noun));
+            steps.add(notRun("Action", noun));
+            return recorded(event, steps, local(event, ProvisioningStatus.Skipped, skip.reasonCode(), skip.reason()),
+                    members);
         }
         if (decision instanceof Decision.Fail) {
             Decision.Fail fail = (Decision.Fail) decision;
-            steps.add(new Step("Scope", "Success", "the user is in scope"));
+            steps.add(new Step("Scope", "Success", "the " + noun + " is in scope"));
             steps.add(new Step("Match", "Skipped", "not run: nothing can be sent to Druva"));
             steps.add(new Step("Action", "Failure", fail.errorCode() + ": " + fail.reason()));
-            return recorded(event, steps, local(event, ProvisioningStatus.Failure, fail.errorCode(), fail.reason()));
+            return recorded(event, steps, local(event, ProvisioningStatus.Failure, fail.errorCode(), fail.reason()),
+                    members);
         }
+        Instant now = Instant.now();
         ScimOperation operation;
         if (decision instanceof Decision.Upsert) {
             Decision.Upsert upsert = (Decision.Upsert) decision;
-            steps.add(new Step("Scope", "Success", "the user is in scope"));
+            steps.add(new Step("Scope", "Success", "the " + noun + " is in scope"));
             operation = operation(event, OperationKind.UPSERT, upsert.attributes(), upsert.createOnlyAttributes(),
                     upsert.matching(), null, null, now);
         } else if (decision instanceof Decision.Disable) {
@@ -147,43 +157,48 @@ public class ProvisionOnDemand {
                     disable.reason(), now);
         } else {
             Decision.Delete delete = (Decision.Delete) decision;
-            steps.add(
-                    new Step("Scope", "Success", "the user was deleted in the source: it is deleted if Druva has it"));
+            steps.add(new Step("Scope", "Success", "the " + noun + " is out of scope (" + delete.reason()
+                    + "): it is deleted if Druva has it"));
             operation = operation(event, OperationKind.DELETE, null, null, null, "Deleted", delete.reason(), now);
         }
         return writer.execute(job, operation).chain(result -> {
-            steps.add(match(result));
-            steps.add(new Step("Action", result.status().name(), action(result)));
-            return recorded(event, steps, result);
+            steps.add(match(result, noun));
+            steps.add(new Step("Action", result.status().name(), action(result, noun)));
+            return recorded(event, steps, result, members);
         });
     }
 
-    private Uni<Outcome> recorded(AssignmentEvent event, List<Step> steps, ProvisioningResult result) {
-        return log.record(result).map(ignored -> new Outcome(event.objectId(), ObjectType.USER.name(),
-                event.displayName(), List.copyOf(steps), result, List.of()));
+    private static String noun(ObjectType type) {
+        return type == ObjectType.GROUP ? "group" : "user";
     }
 
-    private static Step match(ProvisioningResult r) {
+    private Uni<Outcome> recorded(AssignmentEvent event, List<Step> steps, ProvisioningResult result,
+            List<Outcome> members) {
+        return log.record(result).map(ignored -> new Outcome(event.objectId(), event.objectType().name(),
+                event.displayName(), List.copyOf(steps), result, members));
+    }
+
+    private static Step match(ProvisioningResult r, String noun) {
         if (ErrorCodes.DUPLICATE_TARGET_ENTRIES.equals(r.errorCode())) {
-            return new Step("Match", "Failure", "more than one Druva user matched: " + r.reason());
+            return new Step("Match", "Failure", "more than one Druva " + noun + " matched: " + r.reason());
         }
         if (ErrorCodes.NOT_MANAGED.equals(r.errorCode())) {
-            return new Step("Match", "Skipped", "Druva has no user managed by this job for it");
+            return new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it");
         }
         if (r.action() == ProvisioningAction.Create) {
-            return new Step("Match", "Success", "no Druva user matched: a new one is created");
+            return new Step("Match", "Success", "no Druva " + noun + " matched: a new one is created");
         }
         if (r.targetId() != null) {
-            return new Step("Match", "Success", "matched Druva user " + r.targetId());
+            return new Step("Match", "Success", "matched Druva " + noun + " " + r.targetId());
         }
         return new Step("Match", r.status() == ProvisioningStatus.Failure ? "Failure" : "Skipped",
-                r.reason() == null ? "no Druva user matched" : r.reason());
+                r.reason() == null ? "no Druva " + noun + " matched" : r.reason());
     }
 
-    private static String action(ProvisioningResult r) {
+    private static String action(ProvisioningResult r, String noun) {
         StringBuilder s = new StringBuilder(r.action().name());
         if (r.targetId() != null) {
-            s.append(" Druva user ").append(r.targetId());
+            s.append(" Druva ").append(noun).append(' ').append(r.targetId());
         }
         s.append(": ").append(r.status().name());
         if (r.errorCode() != null) {
@@ -195,15 +210,15 @@ public class ProvisionOnDemand {
         return s.toString();
     }
 
-    private static Step notRun(String name) {
-        return new Step(name, "Skipped", "not run: the user is not provisioned");
+    private static Step notRun(String name, String noun) {
+        return new Step(name, "Skipped", "not run: the " + noun + " is not provisioned");
     }
 
     private static ProvisioningResult local(AssignmentEvent e, ProvisioningStatus status, String code,
             String reason) {
         return new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
                 ProvisioningResult.idOf(e.jobId(), e.objectId(), e.cycleId(), e.eventId()), e.jobId(), e.cycleId(),
-                e.eventId(), ObjectType.USER, e.objectId(), null, e.displayName(), ProvisioningAction.Other, status,
+                e.eventId(), e.objectType(), e.objectId(), null, e.displayName(), ProvisioningAction.Other, status,
                 code, reason, null, 0, 0, List.of(), REPORTER, Instant.now());
     }
 
@@ -211,7 +226,7 @@ public class ProvisionOnDemand {
             java.util.Map<String, Object> attributes, java.util.Map<String, Object> createOnly,
             List<dev.provisioning.events.MatchingAttribute> matching, String reasonCode, String reason, Instant now) {
         return new ScimOperation(ScimOperation.SCHEMA_VERSION, event.eventId(), event.jobId(), event.cycleId(),
-                ObjectType.USER, event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
+                event.objectType(), event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
                 event.members(), reasonCode, reason, now);
     }
 }

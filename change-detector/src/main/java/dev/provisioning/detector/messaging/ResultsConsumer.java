@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.persistence.CycleRepository;
+import dev.provisioning.detector.persistence.JobRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.safety.Quarantine;
 import dev.provisioning.events.EventChecks;
@@ -32,13 +33,15 @@ public class ResultsConsumer {
 
     private final ProvisioningLogRepository log;
     private final CycleRepository cycles;
+    private final JobRepository jobs;
     private final Quarantine quarantine;
     private final MeterRegistry registry;
 
-    public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, Quarantine quarantine,
-            MeterRegistry registry) {
+    public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, JobRepository jobs,
+            Quarantine quarantine, MeterRegistry registry) {
         this.log = log;
         this.cycles = cycles;
+        this.jobs = jobs;
         this.quarantine = quarantine;
         this.registry = registry;
     }
@@ -56,7 +59,10 @@ public class ResultsConsumer {
         }).chain(() -> quarantine.afterResult(result)).chain(() -> finishCycle(result));
     }
 
-    /** When this result is the cycle's last, records the cycle's duration (once, whoever gets there first). */
+    /**
+     * When this result is the cycle's last, records the cycle's duration (once, whoever gets there first) and, when the
+     * cycle added users to Druva or removed some, brings the next cycle forward so that group memberships follow.
+     */
     private Uni<Void> finishCycle(ProvisioningResult result) {
         return cycles.counters(result.cycleId()).chain(found -> {
             if (found.isEmpty() || found.get().finishedAt() != null || !"EMITTED".equals(found.get().status())
@@ -64,12 +70,22 @@ public class ResultsConsumer {
                 return Uni.createFrom().voidItem();
             }
             OffsetDateTime started = found.get().startedAt();
-            return cycles.finished(result.cycleId()).invoke(first -> {
-                if (first) {
-                    registry.timer("provisioning.detector.cycle.duration", "job", result.jobId())
-                            .record(Duration.between(started, OffsetDateTime.now()));
+            boolean followUp = found.get().managedUsersChanged();
+            return cycles.finished(result.cycleId()).chain(first -> {
+                if (!first) {
+                    return Uni.createFrom().voidItem();
                 }
-            }).replaceWithVoid();
+                registry.timer("provisioning.detector.cycle.duration", "job", result.jobId())
+                        .record(Duration.between(started, OffsetDateTime.now()));
+                return followUp
+                        ? jobs.followUpNow(result.jobId()).invoke(brought -> {
+                            if (brought) {
+                                LOG.infof("job %s: cycle %s changed which users Druva holds: the next cycle runs now "
+                                        + "to update group memberships", result.jobId(), result.cycleId());
+                            }
+                        }).replaceWithVoid()
+                        : Uni.createFrom().voidItem();
+            });
         });
     }
 }

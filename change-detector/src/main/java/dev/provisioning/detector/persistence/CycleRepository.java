@@ -58,7 +58,7 @@ public class CycleRepository {
     /** A cycle's counters for the safety nets, if it exists. */
     public Uni<java.util.Optional<Counters>> counters(String cycleId) {
         return pool.preparedQuery("SELECT c.status, c.started_at, c.events_emitted, c.results_operations, "
-                + "c.results_failed, c.finished_at, c.results_total FROM cycle c WHERE c.id=$1")
+                + "c.results_failed, c.finished_at, c.results_total, c.managed_users_changed FROM cycle c WHERE c.id=$1")
                 .execute(Tuple.of(cycleId)).map(rs -> {
                     if (rs.size() == 0) {
                         return java.util.Optional.empty();
@@ -67,7 +67,8 @@ public class CycleRepository {
                     return java.util.Optional.of(new Counters(r.getString("status"), r.getOffsetDateTime("started_at"),
                             r.getInteger("events_emitted"), r.getInteger("results_total"),
                             r.getInteger("results_operations"),
-                            r.getInteger("results_failed"), r.getOffsetDateTime("finished_at")));
+                            r.getInteger("results_failed"), r.getOffsetDateTime("finished_at"),
+                            r.getBoolean("managed_users_changed")));
                 });
     }
 
@@ -86,10 +87,10 @@ public class CycleRepository {
 
     /**
      * A cycle's counters: {@code results} all recorded results, {@code operations} those that are not Skipped,
-     * {@code failed} the failures.
+     * {@code failed} the failures; {@code managedUsersChanged} whether a result added a user to Druva or removed one.
      */
     public record Counters(String status, OffsetDateTime startedAt, int eventsEmitted, long results, int operations,
-            int failed, OffsetDateTime finishedAt) {
+            int failed, OffsetDateTime finishedAt, boolean managedUsersChanged) {
     }
 
     /** The job's latest cycles, newest first. */

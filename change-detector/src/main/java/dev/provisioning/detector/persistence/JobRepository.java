@@ -154,6 +154,18 @@ public class JobRepository {
                 .execute(Tuple.of(id, now().plus(interval), now().plus(quarantineInterval))).replaceWithVoid();
     }
 
+    /**
+     * Brings the next cycle forward to now, Entra's "references" step: a cycle changed which users Druva holds, so the
+     * job's groups may have members to add or remove now that those users have Druva ids. Only for an active job that
+     * provisions groups and is not quarantined (a quarantined job's cycles stay slowed).
+     */
+    public Uni<Boolean> followUpNow(String id) {
+        return pool.preparedQuery("UPDATE job SET next_cycle_at = now() WHERE id=$1 AND state = 'ACTIVE' "
+                + "AND quarantine_reason IS NULL AND next_cycle_at > now() "
+                + "AND EXISTS (SELECT 1 FROM source_snapshot s WHERE s.job_id = job.id AND s.object_type = 'GROUP')")
+                .execute(Tuple.of(id)).map(rs -> rs.rowCount() == 1);
+    }
+
     /** Releases the claim without running a cycle, and looks again after {@code delay}. */
     public Uni<Void> postpone(String id, Duration delay) {
         return pool.preparedQuery("UPDATE job SET cycle_claimed_at = NULL, next_cycle_at = $2 WHERE id=$1")

@@ -3,10 +3,9 @@ package dev.provisioning.detector.persistence;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +16,7 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
@@ -50,6 +50,7 @@ public class ProvisioningLogRepository {
                 .addValue(OffsetDateTime.ofInstant(r.occurredAt() == null ? java.time.Instant.now() : r.occurredAt(),
                         ZoneOffset.UTC));
         boolean success = r.status() == ProvisioningStatus.Success;
+        ObjectType type = r.objectType() == null ? ObjectType.USER : r.objectType();
         return pool.withTransaction(c -> c.preparedQuery("INSERT INTO provisioning_log (result_id, job_id, cycle_id, "
                 + "event_id, object_type, object_id, target_id, display_name, action, status, error_code, reason, "
                 + "http_status, attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at) "
@@ -63,24 +64,41 @@ public class ProvisioningLogRepository {
                     if (success
                             && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
                         counted = counted.chain(() -> c.preparedQuery("INSERT INTO managed_object (job_id, object_id, "
-                                + "since) SELECT id, $2, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
-                                .execute(Tuple.of(r.jobId(), r.objectId()))
-                                .replaceWithVoid());
+                                + "object_type, since) SELECT id, $2, $3, now() FROM job WHERE id=$1 "
+                                + "ON CONFLICT DO NOTHING")
+                                .execute(Tuple.of(r.jobId(), r.objectId(), type.name()))
+                                .chain(rows -> managedUsersChanged(c, r, type, rows.rowCount())));
                     } else if (success && r.action() == ProvisioningAction.Delete) {
                         counted = counted.chain(() -> c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND "
-                                + "object_id=$2").execute(Tuple.of(r.jobId(), r.objectId())).replaceWithVoid());
+                                + "object_id=$2").execute(Tuple.of(r.jobId(), r.objectId()))
+                                .chain(rows -> managedUsersChanged(c, r, type, rows.rowCount())));
                     }
                     return counted.replaceWith(true);
                 }));
     }
 
-    /** The objects the job manages in Druva (created or updated successfully, not deleted since). */
-    public Uni<Set<String>> managedObjects(String jobId) {
-        return pool.preparedQuery("SELECT object_id FROM managed_object WHERE job_id=$1").execute(Tuple.of(jobId))
+    /**
+     * A user joined or left the objects Druva holds for the job: the cycle's groups may now have members to add or
+     * remove (part of the caller's transaction).
+     */
+    private static Uni<Void> managedUsersChanged(io.vertx.mutiny.sqlclient.SqlConnection c, ProvisioningResult r,
+            ObjectType type, int changedRows) {
+        if (changedRows == 0 || type != ObjectType.USER) {
+            return Uni.createFrom().voidItem();
+        }
+        return c.preparedQuery(
+                "UPDATE cycle SET managed_users_changed = TRUE WHERE id=$1 AND NOT managed_users_changed")
+                .execute(Tuple.of(r.cycleId())).replaceWithVoid();
+    }
+
+    /** The objects the job manages in Druva (created or updated successfully, not deleted since), with their type. */
+    public Uni<Map<String, ObjectType>> managedObjects(String jobId) {
+        return pool.preparedQuery("SELECT object_id, object_type FROM managed_object WHERE job_id=$1")
+                .execute(Tuple.of(jobId))
                 .map(rs -> {
-                    Set<String> ids = new HashSet<>();
-                    rs.forEach(r -> ids.add(r.getString(0)));
-                    return ids;
+                    Map<String, ObjectType> objects = new HashMap<>();
+                    rs.forEach(r -> objects.put(r.getString(0), ObjectType.valueOf(r.getString(1))));
+                    return objects;
                 });
     }
 

@@ -12,6 +12,8 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.events.ObjectType;
+
 /**
  * The {@code source_snapshot} table: the hash of each object's state as of the last cycle whose events reached Kafka.
  * It is the directory file's watermark, and it only moves after the events are acknowledged by the broker.
@@ -25,19 +27,25 @@ public class SnapshotRepository {
         this.pool = pool;
     }
 
-    public Uni<Map<String, String>> load(String jobId) {
-        return pool.preparedQuery("SELECT object_id, state_hash FROM source_snapshot WHERE job_id=$1")
+    public Uni<Snapshot> load(String jobId) {
+        return pool.preparedQuery("SELECT object_id, object_type, state_hash FROM source_snapshot WHERE job_id=$1")
                 .execute(Tuple.of(jobId)).map(rs -> {
-                    Map<String, String> snapshot = new HashMap<>();
-                    rs.forEach(r -> snapshot.put(r.getString(0), r.getString(1)));
-                    return snapshot;
+                    Map<String, String> users = new HashMap<>();
+                    Map<String, String> groups = new HashMap<>();
+                    rs.forEach(r -> (ObjectType.GROUP.name().equals(r.getString(1)) ? groups : users)
+                            .put(r.getString(0), r.getString(2)));
+                    return new Snapshot(users, groups);
                 });
     }
 
-    /** Applies a cycle's snapshot changes in one transaction. */
-    public Uni<Void> apply(String jobId, String objectType, Map<String, String> upserts, Set<String> removals) {
+    /**
+     * Applies a cycle's snapshot changes in one transaction.
+     *
+     * @param upserts by object type, object id to the hash of its new state
+     */
+    public Uni<Void> apply(String jobId, Map<ObjectType, Map<String, String>> upserts, Set<String> removals) {
         List<Tuple> up = new ArrayList<>();
-        upserts.forEach((id, hash) -> up.add(Tuple.of(jobId, id, objectType, hash)));
+        upserts.forEach((type, hashes) -> hashes.forEach((id, hash) -> up.add(Tuple.of(jobId, id, type.name(), hash))));
         List<Tuple> down = new ArrayList<>();
         removals.forEach(id -> down.add(Tuple.of(jobId, id)));
         return pool.withTransaction(c -> {
@@ -46,7 +54,8 @@ public class SnapshotRepository {
                     : c.preparedQuery(
                             "INSERT INTO source_snapshot (job_id, object_id, object_type, state_hash, updated_at) "
                                     + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) "
-                                    + "DO UPDATE SET state_hash = EXCLUDED.state_hash, updated_at = now()")
+                                    + "DO UPDATE SET object_type = EXCLUDED.object_type, state_hash = EXCLUDED.state_hash, "
+                                    + "updated_at = now()")
                             .executeBatch(up).replaceWithVoid();
             return ups.chain(() -> down.isEmpty()
                     ? Uni.createFrom().voidItem()
@@ -59,5 +68,21 @@ public class SnapshotRepository {
     public Uni<Void> clear(String jobId) {
         return pool.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1").execute(Tuple.of(jobId))
                 .replaceWithVoid();
+    }
+
+    /**
+     * The hash of each object's state as of the last cycle, by object type.
+     *
+     * @param users user id to state hash
+     * @param groups group id to state hash
+     */
+    public record Snapshot(Map<String, String> users, Map<String, String> groups) {
+
+        public static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of());
+
+        /** Whether the job has seen this object before. */
+        public boolean contains(String objectId) {
+            return users.containsKey(objectId) || groups.containsKey(objectId);
+        }
     }
 }

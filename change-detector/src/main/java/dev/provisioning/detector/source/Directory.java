@@ -67,4 +67,18 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
         byUser.forEach((user, set) -> result.put(user, List.copyOf(set)));
         return result;
     }
+
+    /** The app role assignments made to each group directly. Groups with no assignment are absent from the map. */
+    public Map<String, List<Assignment>> assignmentsByGroup() {
+        Map<String, Set<Assignment>> byGroup = new HashMap<>();
+        for (SourceAssignment a : assignments) {
+            if (a.principalType() == PrincipalType.Group) {
+                byGroup.computeIfAbsent(a.principalId(), k -> new LinkedHashSet<>())
+                        .add(new Assignment(a.appRoleId(), null));
+            }
+        }
+        Map<String, List<Assignment>> result = new HashMap<>();
+        byGroup.forEach((group, set) -> result.put(group, List.copyOf(set)));
+        return result;
+    }
 }
