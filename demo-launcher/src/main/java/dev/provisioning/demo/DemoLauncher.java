@@ -163,7 +163,9 @@ public final class DemoLauncher {
                 s.path("deleted").asLong(), s.path("skipped").asLong(), s.path("failed").asLong());
         out.printf("  by action/status: %s%n", cycle.path("counts"));
         long active = system.druva().users().stream().filter(u -> u.active()).count();
-        out.printf("  Druva now holds %d users (%d active)%n", system.druva().users().size(), active);
+        out.printf("  Druva now holds %d users (%d active) and %d groups (%d memberships)%n",
+                system.druva().users().size(), active, system.druva().groups().size(),
+                system.druva().groups().stream().mapToInt(g -> g.memberIds().size()).sum());
         if (s.path("failed").asLong() > 0) {
             awaitMail(system);
         }
