@@ -19,8 +19,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.provisioning.druva.DruvaGroup;
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.druva.RecordedRequest;
 import dev.provisioning.graph.GraphCompatibleServer;
 import dev.provisioning.graph.GraphDirectory;
 import dev.provisioning.graph.GraphDirectory.PrincipalType;
@@ -101,7 +103,16 @@ class GraphProvisioningEndToEndIT {
         assertThat(initial).hasSize(IN_SCOPE).containsKeys(upn(0), upn(199), upn(7_500), upn(7_599))
                 .doesNotContainKeys(upn(200), upn(DIRECT_TO), upn(USERS - 1));
         assertThat(initial.get(upn(42)).displayName()).isEqualTo("Given 42 Surname");
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST")).hasSize(IN_SCOPE);
+        assertThat(posts("/Users")).hasSize(IN_SCOPE);
+        // the assigned groups, with their members (sent once the members have Druva ids)
+        await("initial groups").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .untilAsserted(() -> assertThat(druvaGroups()).containsOnlyKeys("Group 0", "Group 1", "Group 2",
+                        "Group 3").allSatisfy((name, members) -> {
+                            int g = Integer.parseInt(name.substring("Group ".length()));
+                            assertThat(members).containsExactlyInAnyOrderElementsOf(upns(g * MEMBERS,
+                                    (g + 1) * MEMBERS));
+                        }));
+        assertThat(posts("/Groups")).hasSize(ASSIGNED_GROUPS);
 
         // incremental changes of every kind
         String added = tenant.addUser(user(USERS));
@@ -132,11 +143,19 @@ class GraphProvisioningEndToEndIT {
                     for (int i = 50; i < 100; i++) {
                         assertThat(preserved(now, i)).as("member of the deleted group: " + i).isTrue();
                     }
+                    Map<String, List<String>> groupsNow = druvaGroups();
+                    assertThat(groupsNow).as("the deleted group is deleted in Druva").containsOnlyKeys("Group 0",
+                            "Group 2", "Group 3");
+                    List<String> group0 = new ArrayList<>(upns(1, MEMBERS));
+                    group0.add(upn(9_000));
+                    assertThat(groupsNow.get("Group 0")).as("membership changes")
+                            .containsExactlyInAnyOrderElementsOf(group0);
                 });
         Map<String, DruvaUser> afterChanges = druva();
         // nobody else was touched: everyone else is still active, and only the hard-deleted user was deleted
         assertThat(afterChanges.values()).filteredOn(DruvaUser::active).hasSize(IN_SCOPE + 2 - 1 - 4 - 50);
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("DELETE")).hasSize(1);
+        assertThat(deletes("/Users")).hasSize(1);
+        assertThat(deletes("/Groups")).hasSize(1);
         // the detector read changes through the delta links: the users were listed in full once only
         assertThat(deltaRounds("users")).hasSize(1);
 
@@ -159,8 +178,10 @@ class GraphProvisioningEndToEndIT {
         Map<String, DruvaUser> end = druva();
         assertThat(end).hasSize(IN_SCOPE + 2 - 1);
         assertThat(end.values()).filteredOn(DruvaUser::active).hasSize(IN_SCOPE + 2 - 1 - 4 - 50 + 1 - 1);
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("DELETE")).hasSize(1);
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST")).hasSize(IN_SCOPE + 2);
+        assertThat(deletes("/Users")).hasSize(1);
+        assertThat(posts("/Users")).hasSize(IN_SCOPE + 2);
+        assertThat(posts("/Groups")).hasSize(ASSIGNED_GROUPS);
+        assertThat(druvaGroups().get("Group 0")).hasSize(MEMBERS);
     }
 
     // ---------------------------------------------------------------- helpers
@@ -184,6 +205,28 @@ class GraphProvisioningEndToEndIT {
                 .collect(Collectors.toMap(DruvaUser::userName, Function.identity(), (a, b) -> {
                     throw new AssertionError("two Druva users named " + a.userName());
                 }, LinkedHashMap::new));
+    }
+
+    /** Druva's groups by name, each with its members' userNames. */
+    private static Map<String, List<String>> druvaGroups() {
+        Map<String, String> userNames = system.druva().users().stream()
+                .collect(Collectors.toMap(DruvaUser::id, DruvaUser::userName));
+        return system.druva().groups().stream().collect(Collectors.toMap(DruvaGroup::displayName,
+                g -> g.memberIds().stream().map(id -> userNames.getOrDefault(id, id)).toList()));
+    }
+
+    private static List<String> upns(int from, int to) {
+        return java.util.stream.IntStream.range(from, to).mapToObj(GraphProvisioningEndToEndIT::upn).toList();
+    }
+
+    private static List<RecordedRequest> posts(String resource) {
+        return system.druva().requests().stream()
+                .filter(r -> r.method().equals("POST") && r.path().endsWith(resource)).toList();
+    }
+
+    private static List<RecordedRequest> deletes(String resource) {
+        return system.druva().requests().stream()
+                .filter(r -> r.method().equals("DELETE") && r.path().contains(resource + "/")).toList();
     }
 
     /** Disabled but kept in Druva, as Entra leaves an unassigned, disabled or soft-deleted user. */
