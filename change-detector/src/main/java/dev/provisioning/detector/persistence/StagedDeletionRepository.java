@@ -1,5 +1,6 @@
 package dev.provisioning.detector.persistence;
 
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,7 +29,11 @@ public class StagedDeletionRepository {
         this.pool = pool;
     }
 
-    /** Holds the events (a held object held again keeps only the newest event). */
+    /**
+     * Holds the events. An object that is already held keeps the cycle that first held it (and when): holding it
+     * again, as a cycle repeated after a crash does, is the same held deletion, though its event is replaced by the
+     * newest one.
+     */
     public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> events) {
         if (events.isEmpty()) {
             return Uni.createFrom().voidItem();
@@ -38,8 +43,30 @@ public class StagedDeletionRepository {
             rows.add(Tuple.of(jobId, e.objectId(), cycleId, Json.write(e)));
         }
         return pool.preparedQuery("INSERT INTO staged_deletion (job_id, object_id, cycle_id, event, held_at) "
-                + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) DO UPDATE SET cycle_id=EXCLUDED.cycle_id, "
-                + "event=EXCLUDED.event, held_at=now()").executeBatch(rows).replaceWithVoid();
+                + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) DO UPDATE SET event=EXCLUDED.event")
+                .executeBatch(rows).replaceWithVoid();
+    }
+
+    /** Which of these objects the job already holds, each with the cycle that first held it and when. */
+    public Uni<Map<String, Held>> heldIn(String jobId, List<String> objectIds) {
+        if (objectIds.isEmpty()) {
+            return Uni.createFrom().item(Map.of());
+        }
+        return pool.preparedQuery("SELECT object_id, cycle_id, held_at FROM staged_deletion WHERE job_id=$1 "
+                + "AND object_id = ANY($2)").execute(Tuple.of(jobId, objectIds.toArray(new String[0]))).map(rs -> {
+                    Map<String, Held> held = new HashMap<>();
+                    rs.forEach(r -> held.put(r.getString(0), new Held(r.getString(1), r.getOffsetDateTime(2))));
+                    return held;
+                });
+    }
+
+    /**
+     * An object's held deletion.
+     *
+     * @param cycleId the cycle that first held it
+     * @param heldAt when
+     */
+    public record Held(String cycleId, OffsetDateTime heldAt) {
     }
 
     /** The held events of a job. */

@@ -3,6 +3,8 @@ package dev.provisioning.detector.safety;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -59,21 +61,74 @@ public class HeldDeletions {
 
     /**
      * Holds a cycle's disables and deletes: stores them, logs each as StagedDelete/Skipped in the cycle, publishes
-     * DELETIONS_HELD and quarantines the job. Called before the cycle's snapshot moves, so a crash repeats it.
+     * DELETIONS_HELD and quarantines the job. Called before the cycle's snapshot moves, so a crash repeats it: the next
+     * cycle holds the same deletions again, and holding is idempotent across such a repeat.
+     * <ul>
+     * <li>Objects not held yet are logged in this cycle and announced by a DELETIONS_HELD of this cycle.</li>
+     * <li>Objects already held stay with the cycle that first held them: they are not logged again, and that cycle's
+     * DELETIONS_HELD is not published again once it surely was (see {@link #announced}). Otherwise the crash may have
+     * come before it was published: it is published again, under the same event id, which the notifier dedupes
+     * on.</li>
+     * <li>The job is quarantined, unless it already is for the deletion threshold (no second QUARANTINE_STARTED).</li>
+     * </ul>
      */
     public Uni<Void> hold(JobRow job, String cycleId, List<AssignmentEvent> held) {
-        String reason = held.size() + " disables and deletes in this cycle exceed the deletion threshold of "
-                + job.deletionThreshold()
+        List<String> ids = held.stream().map(AssignmentEvent::objectId).toList();
+        return staged.heldIn(job.id(), ids).chain(before -> {
+            List<AssignmentEvent> fresh = held.stream().filter(e -> !before.containsKey(e.objectId())).toList();
+            // objects held by earlier cycles whose hold may not have been announced, by that cycle
+            Map<String, Long> unannounced = new TreeMap<>();
+            for (AssignmentEvent e : held) {
+                StagedDeletionRepository.Held first = before.get(e.objectId());
+                if (first != null && !announced(job, first)) {
+                    unannounced.merge(first.cycleId(), 1L, Long::sum);
+                }
+            }
+            String reason = reason(job, held.size(), held.size() - fresh.size());
+            if (fresh.isEmpty()) {
+                LOG.warnf("job %s: cycle %s: %s (no deletion is newly held)", job.id(), cycleId, reason);
+            } else {
+                LOG.warnf("job %s: cycle %s: %s", job.id(), cycleId, reason);
+            }
+            Uni<Void> announcedAgain = Uni.createFrom().voidItem();
+            for (Map.Entry<String, Long> earlier : unannounced.entrySet()) {
+                announcedAgain = announcedAgain.chain(() -> announce(job, earlier.getKey(), earlier.getValue(),
+                        reason(job, earlier.getValue(), 0)));
+            }
+            Uni<Void> again = announcedAgain;
+            return Multi.createFrom().iterable(fresh)
+                    .onItem().transformToUniAndMerge(e -> log.record(stagedResult(e, reason)))
+                    .collect().asList()
+                    .chain(() -> staged.hold(job.id(), cycleId, held))
+                    .chain(() -> again)
+                    .chain(() -> fresh.isEmpty()
+                            ? Uni.createFrom().voidItem()
+                            : announce(job, cycleId, fresh.size(), reason))
+                    .chain(() -> quarantine.enter(job.id(), QuarantineRules.DELETION_THRESHOLD_EXCEEDED, reason,
+                            cycleId, held.size()));
+        });
+    }
+
+    /** DELETIONS_HELD for the deletions first held in {@code cycleId}: its id is stable for that cycle. */
+    private Uni<Void> announce(JobRow job, String cycleId, long count, String reason) {
+        return states.publish(JobStateEvents.of(job.id(), job.name(), JobStateChange.DELETIONS_HELD, cycleId,
+                QuarantineRules.DELETION_THRESHOLD_EXCEEDED, reason, count, cycleId));
+    }
+
+    /**
+     * Whether an earlier hold was announced for sure: the job went into quarantine for the deletion threshold after
+     * it, and every hold announces its deletions before it quarantines the job. (When the job was already in that
+     * quarantine before the earlier hold, this cannot tell, and the announcement is published again under its id.)
+     */
+    private static boolean announced(JobRow job, StagedDeletionRepository.Held earlier) {
+        return QuarantineRules.DELETION_THRESHOLD_EXCEEDED.equals(job.quarantineReason())
+                && job.quarantinedSince() != null && !job.quarantinedSince().isBefore(earlier.heldAt());
+    }
+
+    private static String reason(JobRow job, long held, long alreadyHeld) {
+        return held + " disables and deletes in this cycle exceed the deletion threshold of " + job.deletionThreshold()
+                + (alreadyHeld == 0 ? "" : " (" + alreadyHeld + " of them were already held)")
                 + ": they are held until an administrator allows deletes or restarts the job.";
-        LOG.warnf("job %s: cycle %s: %s", job.id(), cycleId, reason);
-        return staged.hold(job.id(), cycleId, held)
-                .chain(() -> Multi.createFrom().iterable(held)
-                        .onItem().transformToUniAndMerge(e -> log.record(stagedResult(e, reason)))
-                        .collect().last())
-                .chain(() -> states.publish(JobStateEvents.of(job.id(), job.name(), JobStateChange.DELETIONS_HELD,
-                        cycleId, QuarantineRules.DELETION_THRESHOLD_EXCEEDED, reason, held.size(), cycleId)))
-                .chain(() -> quarantine.enter(job.id(), QuarantineRules.DELETION_THRESHOLD_EXCEEDED, reason, cycleId,
-                        held.size()));
     }
 
     /**
