@@ -169,6 +169,40 @@ class SafetyNetsTest {
     }
 
     @Test
+    void aHeldDisableIsForgottenWhenTheUserIsAssignedAgain(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(3, 3));
+        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
+        job.put("deletionThreshold", 1);
+        String jobId = create(job);
+        List<AssignmentEvent> initial = events(kafka, jobId, 3, e -> true);
+        for (AssignmentEvent e : initial) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+        Files.writeString(file, TestJobs.users(3, 0));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(3)));
+
+        // u0 is assigned again before anyone allowed the deletes: the cycle sends it, and its disable is no longer held
+        Files.writeString(file, TestJobs.users(3, 1));
+        given().post("/jobs/" + jobId + "/start").then().statusCode(200);
+        AssignmentEvent reassigned = events(kafka, jobId, 4, e -> true).stream()
+                .filter(e -> !e.cycleId().equals(initial.get(0).cycleId())).findFirst().orElseThrow();
+        assertThat(reassigned.objectId()).isEqualTo("u0");
+        assertThat(reassigned.assignments()).isNotEmpty();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(2)));
+
+        given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
+                .body("released", equalTo(2));
+        List<AssignmentEvent> released = events(kafka, jobId, 6, e -> true).stream()
+                .filter(e -> !e.cycleId().equals(initial.get(0).cycleId())
+                        && !e.cycleId().equals(reassigned.cycleId()))
+                .toList();
+        assertThat(released).extracting(AssignmentEvent::objectId).containsExactlyInAnyOrder("u1", "u2");
+    }
+
+    @Test
     void aRestartDiscardsHeldDeletionsAndLiftsTheQuarantine(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("directory.json");
         Files.writeString(file, TestJobs.users(3, 3));

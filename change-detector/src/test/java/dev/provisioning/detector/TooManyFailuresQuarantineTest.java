@@ -157,6 +157,14 @@ class TooManyFailuresQuarantineTest {
         assertThat(lifted.reason()).contains("a retry succeeded");
         assertThat(states(jobId)).extracting(JobStateEvent::eventId).doesNotHaveDuplicates();
         await().atMost(Duration.ofSeconds(10)).until(() -> lastConfigState(jobId) == JobState.ACTIVE);
+
+        // a failure of the old cycle redelivered after the lift does not quarantine the job again
+        publish(List.of(tipping));
+        passMarkers(jobId, marker, 3);
+        given().get("/jobs/" + jobId + "/status").then().body("state", equalTo("ACTIVE"))
+                .body("quarantine", nullValue());
+        assertThat(states(jobId)).extracting(JobStateEvent::change)
+                .containsExactly(JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED);
     }
 
     /** Records a cycle of the job that emitted {@code events} events, as the cycle runner does. */

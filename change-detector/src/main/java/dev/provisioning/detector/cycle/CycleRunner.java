@@ -108,6 +108,7 @@ public class CycleRunner {
                             DeletionGuard.Split split = guard(job, jobConfig, plan, managed.keySet());
                             return hold(job, cycleId, split)
                                     .chain(() -> emit(split.emit()))
+                                    .chain(() -> held.supersede(job.id(), split.emit()))
                                     .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(),
                                             plan.snapshotRemovals()))
                                     .chain(() -> blocking(() -> {

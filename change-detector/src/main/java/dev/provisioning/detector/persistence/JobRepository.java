@@ -32,14 +32,14 @@ public class JobRepository {
         return pool
                 .preparedQuery(
                         "INSERT INTO job (" + JobRow.COLUMNS + ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,"
-                                + "$13,$14,$15,$16,$17,$18)")
+                                + "$13,$14,$15,$16,$17,$18,$19)")
                 .execute(Tuple.tuple(List.of()).addValue(job.id()).addValue(job.name()).addValue(job.state())
                         .addValue(job.config()).addValue(job.revision()).addValue(job.nextCycleAt())
                         .addValue(job.fullCycleRequested()).addValue(job.cycleClaimedAt()).addValue(job.lastError())
                         .addValue(job.createdAt()).addValue(job.updatedAt()).addValue(job.deletionThreshold())
                         .addValue(job.tokenSetAt()).addValue(job.tokenExpiryWarned()).addValue(job.quarantineReason())
                         .addValue(job.quarantineDetail()).addValue(job.quarantinedSince())
-                        .addValue(job.quarantineKey()))
+                        .addValue(job.quarantineKey()).addValue(job.quarantineLiftedAt()))
                 .replaceWithVoid();
     }
 
@@ -89,7 +89,7 @@ public class JobRepository {
             Duration interval) {
         return pool.preparedQuery("UPDATE job SET state=$2, config=$3, revision=$4, updated_at=now(), "
                 + "quarantine_reason=NULL, quarantine_detail=NULL, quarantine_key=NULL, quarantined_since=NULL, "
-                + "next_cycle_at=LEAST(next_cycle_at, $6) WHERE id=$1 AND revision=$5")
+                + "quarantine_lifted_at=now(), next_cycle_at=LEAST(next_cycle_at, $6) WHERE id=$1 AND revision=$5")
                 .execute(Tuple.of(id, state, config, revision, oldRevision, now().plus(interval)))
                 .map(rs -> rs.rowCount() == 1);
     }

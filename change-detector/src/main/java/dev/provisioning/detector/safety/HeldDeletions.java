@@ -132,6 +132,22 @@ public class HeldDeletions {
     }
 
     /**
+     * Forgets held deletions that a cycle's newer events supersede (a user whose disable was held is assigned again,
+     * or its removal now fits under the threshold and was sent): allowing deletes later must not act on stale state.
+     */
+    public Uni<Void> supersede(String jobId, List<AssignmentEvent> emitted) {
+        if (emitted.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return staged.remove(jobId, emitted.stream().map(AssignmentEvent::objectId).toList()).invoke(removed -> {
+            if (removed > 0) {
+                LOG.infof("job %s: %d held deletions are superseded by this cycle's events and no longer held", jobId,
+                        removed);
+            }
+        }).replaceWithVoid();
+    }
+
+    /**
      * Emits the held events (allow deletes) in a new cycle, then forgets them, publishes DELETIONS_RELEASED and lifts
      * a deletion-threshold quarantine.
      *

@@ -60,7 +60,8 @@ public class Quarantine {
      * Applies Entra's rules after a result was recorded (also when it was a redelivery: the rules are idempotent).
      * <ul>
      * <li>{@code InvalidCredentials}: quarantine at once (TOKEN_REJECTED and QUARANTINE_STARTED);</li>
-     * <li>a failure: quarantine when the cycle's counts reach {@link QuarantineRules};</li>
+     * <li>a failure: quarantine when the cycle's counts reach {@link QuarantineRules}, unless the cycle started before
+     * the last quarantine was lifted (a late or redelivered failure of a cycle that was already judged);</li>
      * <li>a success decided after the quarantine began (a successful retry: an escrowed operation or a later cycle)
      * lifts an InvalidCredentials or TooManyFailures quarantine; for TooManyFailures it must come from another cycle
      * than the one that failed, whose remaining successes say nothing new. A DeletionThresholdExceeded quarantine
@@ -88,7 +89,9 @@ public class Quarantine {
                 return enter(job, QuarantineRules.INVALID_CREDENTIALS, detail, r.cycleId() + "/" + r.objectId(), 1,
                         JobStateChange.TOKEN_REJECTED);
             }
-            if (failure && !job.quarantined() && counters.isPresent()) {
+            if (failure && !job.quarantined() && counters.isPresent()
+                    && (job.quarantineLiftedAt() == null
+                            || counters.get().startedAt().isAfter(job.quarantineLiftedAt()))) {
                 var c = counters.get();
                 var reason = QuarantineRules.failureReason(c.failed(), c.operations());
                 if (reason.isPresent()) {

@@ -8,3 +8,7 @@ WHERE EXISTS (SELECT 1 FROM provisioning_log l WHERE l.job_id = m.job_id AND l.o
               AND l.object_type = 'GROUP');
 
 ALTER TABLE cycle ADD COLUMN managed_users_changed BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- when the last quarantine was lifted: a redelivered failure of a cycle that started before the lift does not
+-- quarantine the job again (its counts are still over the threshold)
+ALTER TABLE job ADD COLUMN quarantine_lifted_at TIMESTAMPTZ;
