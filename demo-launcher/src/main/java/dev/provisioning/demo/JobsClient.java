@@ -33,6 +33,16 @@ public final class JobsClient {
         return send("PUT", "/jobs/" + jobId, Json.write(job), 200);
     }
 
+    /** Every job ({@code GET /jobs}): an array of job documents. */
+    public JsonNode list() {
+        return send("GET", "/jobs", null, 200);
+    }
+
+    /** Turns a job's provisioning off ({@code POST /jobs/{id}/pause}); its running cycle finishes. */
+    public JsonNode pause(String jobId) {
+        return send("POST", "/jobs/" + jobId + "/pause", null, 200);
+    }
+
     /** The job's status document ({@code GET /jobs/{id}/status}). */
     public JsonNode status(String jobId) {
         return send("GET", "/jobs/" + jobId + "/status", null, 200);

@@ -13,13 +13,12 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.Json;
 
@@ -27,6 +26,7 @@ import dev.provisioning.events.Json;
  * Entra's accidental-deletion threshold end to end: with the threshold at 500, unassigning 600 provisioned users holds
  * all 600 disables (nobody is disabled in Druva) until the administrator allows deletes; then all 600 are disabled.
  */
+@ExtendWith(SharedLocalSystem.class)
 class DeletionThresholdIT {
 
     static final int USERS = 600;
@@ -34,28 +34,14 @@ class DeletionThresholdIT {
     static Path directory;
 
     @BeforeAll
-    static void startSystem() throws Exception {
-        Path home = LocalSystem.findHome();
-        Path work = home.resolve("demo-launcher/target/it-deletion-threshold");
+    static void startSystem(LocalSystem shared) throws Exception {
+        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-deletion-threshold");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("held", USERS, USERS));
-        system = LocalSystem.start(home, work.resolve("logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), environment());
-    }
-
-    /** The demo's settings, with a writer fast enough to provision and then disable 600 users in seconds. */
-    private static java.util.Map<String, String> environment() {
-        java.util.Map<String, String> env = new java.util.HashMap<>(DemoLauncher.demoEnvironment());
-        env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
-        return env;
-    }
-
-    @AfterAll
-    static void stopSystem() {
-        if (system != null) {
-            system.close();
-        }
+        // the shared system's writer (200 requests/s) provisions and then disables 600 users in seconds
+        system = shared;
+        system.druva().settings(s -> s.latency(Duration.ofMillis(2)));
     }
 
     @Test

@@ -11,13 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningResult;
@@ -30,6 +29,7 @@ import dev.provisioning.localstack.TopicClient;
  * exactly one result per object. The detector emits one event at a time here ({@code DETECTOR_EMIT_CONCURRENCY=1}) so
  * the kill can land while it is still emitting; a claim left by the dead process is taken over after a short lease.
  */
+@ExtendWith(SharedLocalSystem.class)
 class DetectorCrashIT {
 
     static final int USERS = 2_000;
@@ -37,26 +37,15 @@ class DetectorCrashIT {
     static Path directory;
 
     @BeforeAll
-    static void startSystem() throws Exception {
-        Path home = LocalSystem.findHome();
-        Path work = home.resolve("demo-launcher/target/it-detector-crash");
+    static void startSystem(LocalSystem shared) throws Exception {
+        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-detector-crash");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("crash", USERS, USERS));
-        Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
-        env.put("DETECTOR_EMIT_CONCURRENCY", "1");
-        env.put("DETECTOR_CYCLE_LEASE", "15s");
-        // the crash under test is the detector's: let the writer work through the 2,000 users quickly
-        env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
-        system = LocalSystem.start(home, work.resolve("logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(2)), env);
-    }
-
-    @AfterAll
-    static void stopSystem() {
-        if (system != null) {
-            system.close();
-        }
+        // the shared system's detector emits one event at a time (DETECTOR_EMIT_CONCURRENCY=1) and takes over a dead
+        // replica's claim after 15 s (DETECTOR_CYCLE_LEASE); its writer works through the 2,000 users quickly (200/s)
+        system = shared;
+        system.druva().settings(s -> s.latency(Duration.ofMillis(2)));
     }
 
     @Test

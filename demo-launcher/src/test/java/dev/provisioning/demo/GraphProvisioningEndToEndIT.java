@@ -3,7 +3,6 @@ package dev.provisioning.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,9 +17,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.provisioning.druva.DruvaGroup;
-import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.druva.RecordedRequest;
 import dev.provisioning.graph.GraphCompatibleServer;
@@ -34,6 +33,7 @@ import dev.provisioning.graph.GraphRequest;
  * kind of change into Druva as Entra would: added, changed, unassigned, disabled, soft- and hard-deleted users,
  * membership changes, a deleted group, a restore, and a full resynchronization when Graph forgets the delta token.
  */
+@ExtendWith(SharedLocalSystem.class)
 class GraphProvisioningEndToEndIT {
 
     static final int USERS = 10_000;
@@ -57,8 +57,7 @@ class GraphProvisioningEndToEndIT {
     static final List<String> groups = new ArrayList<>();
 
     @BeforeAll
-    static void startSystem() {
-        Path home = LocalSystem.findHome();
+    static void startSystem(LocalSystem shared) {
         graph = GraphCompatibleServer.start(GraphCompatibleServer.Options.defaults());
         tenant = graph.directory();
         for (int i = 0; i < USERS; i++) {
@@ -77,16 +76,12 @@ class GraphProvisioningEndToEndIT {
         for (int i = DIRECT_FROM; i < DIRECT_TO; i++) {
             tenant.assign(users.get(i), PrincipalType.User, ROLE);
         }
-        system = LocalSystem.start(home, home.resolve("demo-launcher/target/it-graph/logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ZERO, Duration.ofMillis(5)),
-                DemoLauncher.demoEnvironment());
+        system = shared;
+        system.druva().settings(s -> s.latency(Duration.ZERO, Duration.ofMillis(5)));
     }
 
     @AfterAll
-    static void stopSystem() {
-        if (system != null) {
-            system.close();
-        }
+    static void stopGraph() {
         if (graph != null) {
             graph.close();
         }

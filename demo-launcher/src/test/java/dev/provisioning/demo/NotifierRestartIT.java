@@ -20,17 +20,17 @@ import jakarta.mail.MessagingException;
 import jakarta.mail.Multipart;
 import jakarta.mail.internet.MimeMessage;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.localstack.LocalSmtp;
 
 /**
  * The packaged notifier killed (as a crash) inside a digest window, then started again: the digest of the window
  * arrives once and lists every failure. The window is 20 s here, so the kill lands inside it.
  */
+@ExtendWith(SharedLocalSystem.class)
 class NotifierRestartIT {
 
     static final String ADMIN = "restart-admin@contoso.example";
@@ -40,24 +40,13 @@ class NotifierRestartIT {
     static DemoDirectoryExpectations expected;
 
     @BeforeAll
-    static void startSystem() throws Exception {
-        Path home = LocalSystem.findHome();
-        Path work = home.resolve("demo-launcher/target/it-notifier-restart");
+    static void startSystem(LocalSystem shared) throws Exception {
+        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-notifier-restart");
         directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
         expected = DemoDirectoryExpectations.of(directory);
-        Map<String, String> environment = new HashMap<>(DemoLauncher.demoEnvironment());
-        environment.put("NOTIFIER_DIGEST_WINDOW", "20s");
-        environment.put("NOTIFIER_SEND_INTERVAL", "1s");
-        environment.put("NOTIFIER_MAX_LINES", "1000");
-        system = LocalSystem.start(home, work.resolve("logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(5)), environment);
-    }
-
-    @AfterAll
-    static void stopSystem() {
-        if (system != null) {
-            system.close();
-        }
+        // the shared system's notifier: NOTIFIER_DIGEST_WINDOW=20s, NOTIFIER_SEND_INTERVAL=1s, NOTIFIER_MAX_LINES=1000
+        system = shared;
+        system.druva().settings(s -> s.latency(Duration.ofMillis(5)));
     }
 
     @Test

@@ -13,13 +13,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.Json;
 
@@ -27,6 +26,7 @@ import dev.provisioning.events.Json;
  * Killing the scim-writer five times at random points while it provisions 2,000 users leaves exactly the state an
  * undisturbed run leaves: every user created once, active, with the right attributes.
  */
+@ExtendWith(SharedLocalSystem.class)
 class WriterCrashIT {
 
     static final int USERS = 2_000;
@@ -34,24 +34,15 @@ class WriterCrashIT {
     static Path directory;
 
     @BeforeAll
-    static void start() throws Exception {
-        Path home = LocalSystem.findHome();
-        Path work = home.resolve("demo-launcher/target/it-writer-crash");
+    static void start(LocalSystem shared) throws Exception {
+        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-writer-crash");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, Json.write(directory(USERS)));
-        Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
-        // fast enough to finish in seconds, slow enough that five crashes land in the middle of the run
-        env.put("WRITER_RATE_LIMIT_PER_SECOND", "120");
-        system = LocalSystem.start(home, work.resolve("logs"),
-                DruvaScimServer.Options.defaults().latency(Duration.ofMillis(5)), env);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (system != null) {
-            system.close();
-        }
+        // the writer runs at 200 requests/s: fast enough to finish in seconds, slow enough that five crashes land in
+        // the middle of the run (the test checks that they did)
+        system = shared;
+        system.druva().settings(s -> s.latency(Duration.ofMillis(5)));
     }
 
     @Test
