@@ -50,6 +50,7 @@ class ProvisioningEndToEndIT {
 
     @BeforeEach
     void emptyDruva() {
+        SharedLocalSystem.pauseEarlierJobs(system);
         system.druva().reset();
         system.stack().smtp().purge();
     }
@@ -58,7 +59,7 @@ class ProvisioningEndToEndIT {
     void theDemoDirectoryIsProvisionedAsEntraWould() {
         String jobId = system.jobs().create(job("Druva (e2e)"));
 
-        JsonNode cycle = awaitCompletedCycle(jobId);
+        JsonNode cycle = awaitFirstCycle(jobId);
 
         // Druva holds every entitled user with an email, once, active; nobody else
         List<DruvaUser> users = system.druva().users();
@@ -68,17 +69,22 @@ class ProvisioningEndToEndIT {
             assertThat(u.email()).isEqualTo(u.userName());
             assertThat(u.displayName()).isEqualTo(expected.displayNames().get(u.userName()));
         });
-        // the cycle's summary says the same
+        // the cycle's summary says the same (users and groups)
         assertThat(cycle.path("eventsEmitted").asInt()).isEqualTo(expected.objects());
-        assertThat(cycle.path("summary").path("created").asLong()).isEqualTo(expected.created().size());
+        assertThat(cycle.path("summary").path("created").asLong()).isEqualTo(expected.createdObjects());
         assertThat(cycle.path("summary").path("failed").asLong()).isEqualTo(expected.failedWithoutMail().size());
-        assertThat(cycle.path("summary").path("skipped").asLong()).isEqualTo(expected.skipped().size());
-        // two requests per created user at most (match, create), and none for the users Druva cannot take
-        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST"))
+        assertThat(cycle.path("summary").path("skipped").asLong()).isEqualTo(expected.skippedObjects());
+        // one create per created user and group, and none for the users Druva cannot take
+        assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("POST") && r.path().endsWith("/Users"))
                 .hasSize(expected.created().size());
+        assertThat(system.druva().requests())
+                .filteredOn(r -> r.method().equals("POST") && r.path().endsWith("/Groups"))
+                .hasSize(expected.groups().size());
+        // the assigned groups, with their members in Druva (the follow-up cycle adds those still being created)
+        awaitGroups();
 
         // one result per object on the results topic; users without mail failed with MandatoryFieldsMissing
-        List<ProvisioningResult> results = results(jobId, expected.objects());
+        List<ProvisioningResult> results = results(jobId, cycle.path("cycleId").asText(), expected.objects());
         assertThat(results).extracting(ProvisioningResult::objectId).doesNotHaveDuplicates();
         assertThat(results).filteredOn(r -> r.status() == ProvisioningStatus.Failure)
                 .hasSize(expected.failedWithoutMail().size())
@@ -113,7 +119,7 @@ class ProvisioningEndToEndIT {
             assertThat(createdBeforeCrash).isLessThan(expected.created().size());
             writer.start().awaitReady(Duration.ofSeconds(120));
 
-            JsonNode cycle = awaitCompletedCycle(jobId);
+            JsonNode cycle = awaitFirstCycle(jobId);
 
             List<DruvaUser> users = system.druva().users();
             assertThat(users).extracting(DruvaUser::userName).doesNotHaveDuplicates()
@@ -121,6 +127,8 @@ class ProvisioningEndToEndIT {
             assertThat(users).allSatisfy(u -> assertThat(u.active()).isTrue());
             assertThat(cycle.path("resultsReceived").asLong()).isEqualTo(expected.objects());
             assertThat(cycle.path("summary").path("failed").asLong()).isEqualTo(expected.failedWithoutMail().size());
+            awaitGroups();
+            assertThat(system.druva().groups()).extracting(g -> g.displayName()).doesNotHaveDuplicates();
         } finally {
             system.druva().settings(s -> s.latency(Duration.ofMillis(5)));
         }
@@ -130,7 +138,7 @@ class ProvisioningEndToEndIT {
     void changingAScopingFilterReevaluatesEveryoneAndDisablesThoseWhoFallOutWithoutDeletingThem() throws Exception {
         Map<String, Object> job = job("Druva (scoping change)");
         String jobId = system.jobs().create(job);
-        String first = awaitCompletedCycle(jobId).path("cycleId").asText();
+        String first = awaitFirstCycle(jobId).path("cycleId").asText();
         assertThat(system.druva().users()).hasSize(expected.created().size());
 
         job.remove("secretToken"); // kept as it is
@@ -157,31 +165,57 @@ class ProvisioningEndToEndIT {
         assertThat(system.druva().requests()).noneMatch(r -> r.method().equals("DELETE"));
     }
 
+    /** The first full cycle after {@code previousCycleId}, once completed (follow-up cycles are incremental). */
     private static JsonNode awaitCompletedCycleAfter(String jobId, String previousCycleId) {
         JsonNode[] cycle = new JsonNode[1];
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            JsonNode current = system.jobs().status(jobId).path("currentCycle");
-            cycle[0] = current;
-            return !previousCycleId.equals(current.path("cycleId").asText())
-                    && "COMPLETED".equals(current.path("status").asText());
+            cycle[0] = null;
+            system.jobs().status(jobId).path("recentCycles").forEach(c -> {
+                if (!previousCycleId.equals(c.path("cycleId").asText()) && c.path("fullCycle").asBoolean()) {
+                    cycle[0] = c;
+                }
+            });
+            return cycle[0] != null && "COMPLETED".equals(cycle[0].path("status").asText());
         });
         return cycle[0];
     }
 
-    private static JsonNode awaitCompletedCycle(String jobId) {
+    /** The job's first cycle (the oldest of its recent cycles), once completed. */
+    private static JsonNode awaitFirstCycle(String jobId) {
         JsonNode[] cycle = new JsonNode[1];
         await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofMillis(500)).until(() -> {
-            JsonNode current = system.jobs().status(jobId).path("currentCycle");
-            assertThat(current.path("status").asText()).as("cycle status").isNotEqualTo("FAILED");
-            cycle[0] = current;
-            return "COMPLETED".equals(current.path("status").asText());
+            JsonNode recent = system.jobs().status(jobId).path("recentCycles");
+            if (recent.isEmpty()) {
+                return false;
+            }
+            JsonNode first = recent.get(recent.size() - 1);
+            assertThat(first.path("status").asText()).as("cycle status").isNotEqualTo("FAILED");
+            cycle[0] = first;
+            return "COMPLETED".equals(first.path("status").asText());
         });
         return cycle[0];
     }
 
-    private static List<ProvisioningResult> results(String jobId, int count) {
+    /** Waits until Druva holds exactly the expected groups, each with exactly its expected members. */
+    private static void awaitGroups() {
+        await("groups and their members").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+                .untilAsserted(() -> {
+                    Map<String, String> userNames = new HashMap<>();
+                    system.druva().users().forEach(u -> userNames.put(u.id(), u.userName()));
+                    Map<String, Set<String>> groups = new HashMap<>();
+                    system.druva().groups().forEach(g -> {
+                        Set<String> members = new HashSet<>();
+                        g.memberIds().forEach(id -> members.add(userNames.getOrDefault(id, id)));
+                        groups.put(g.displayName(), members);
+                    });
+                    assertThat(groups).isEqualTo(expected.groups());
+                });
+    }
+
+    private static List<ProvisioningResult> results(String jobId, String cycleId, int count) {
         try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
-            return kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(30))
+            return kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/")
+                    && cycleId.equals(EventChecks.result(r.value()).cycleId()), count, Duration.ofSeconds(30))
                     .stream().map(r -> EventChecks.result(r.value())).toList();
         }
     }

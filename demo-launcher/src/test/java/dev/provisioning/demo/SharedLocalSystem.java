@@ -96,7 +96,7 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
      * Pauses every job (some run a cycle every few seconds) and waits until none has a cycle running or waiting for
      * results. A cycle that never completes (an earlier class failed) is reported and left alone.
      */
-    private static void pauseEarlierJobs(LocalSystem system) {
+    static void pauseEarlierJobs(LocalSystem system) {
         JobsClient jobs = system.jobs();
         List<String> ids = new ArrayList<>();
         for (JsonNode job : jobs.list()) {
