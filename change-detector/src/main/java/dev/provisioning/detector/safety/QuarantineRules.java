@@ -46,8 +46,9 @@ public final class QuarantineRules {
         if (!tooManyFailures(failures, operations)) {
             return Optional.empty();
         }
-        long percent = operations == 0 ? 100 : failures * 100 / operations;
-        return Optional.of(failures + " of " + operations + " operations (" + percent
+        double percent = operations == 0 ? 100 : failures * 100.0 / operations;
+        return Optional.of(failures + " of " + operations + " operations ("
+                + String.format(java.util.Locale.ROOT, "%.1f", percent)
                 + " %) failed in one cycle: the job is quarantined and retries once a day. Fix the cause, then "
                 + "start or restart the job.");
     }

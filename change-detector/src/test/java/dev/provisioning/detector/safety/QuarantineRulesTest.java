@@ -33,7 +33,7 @@ class QuarantineRulesTest {
     @Test
     void theReasonSaysHowManyOfHowManyFailed() {
         assertThat(QuarantineRules.failureReason(6_000, 10_000)).hasValueSatisfying(
-                reason -> assertThat(reason).startsWith("6000 of 10000 operations (60 %) failed"));
+                reason -> assertThat(reason).startsWith("6000 of 10000 operations (60.0 %) failed"));
         assertThat(QuarantineRules.failureReason(10, 10)).isEmpty();
     }
 }
