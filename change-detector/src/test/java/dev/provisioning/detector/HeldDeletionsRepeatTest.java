@@ -3,8 +3,6 @@ package dev.provisioning.detector;
 import static dev.provisioning.detector.TestJobs.create;
 import static dev.provisioning.detector.TestJobs.events;
 import static dev.provisioning.detector.TestJobs.job;
-import static dev.provisioning.detector.TestJobs.result;
-import static dev.provisioning.detector.TestJobs.send;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -42,8 +40,6 @@ import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
 import dev.provisioning.events.ObjectType;
-import dev.provisioning.events.ProvisioningAction;
-import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
@@ -83,18 +79,8 @@ class HeldDeletionsRepeatTest {
     void theNextCycleHoldingTheSameDeletionsAgainTellsNobodyTwiceButNewHeldDeletionsAreTold(@TempDir Path dir)
             throws Exception {
         Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(3, 3));
-        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
-        job.put("deletionThreshold", 1);
-        String jobId = create(job);
-        for (AssignmentEvent e : events(kafka, jobId, 3, e -> true)) {
-            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
-        }
         // the three users are unassigned: a real cycle holds the three disables
-        Files.writeString(file, TestJobs.users(3, 0));
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
-                .body("heldDeletions", equalTo(3))
-                .body("quarantine.reason", equalTo("DeletionThresholdExceeded")));
+        String jobId = TestJobs.threeHeldDisables(kafka, file, TOKEN).get(0).jobId();
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.DELETIONS_HELD, JobStateChange.QUARANTINE_STARTED));

@@ -171,17 +171,8 @@ class SafetyNetsTest {
     @Test
     void aHeldDisableIsForgottenWhenTheUserIsAssignedAgain(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(3, 3));
-        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
-        job.put("deletionThreshold", 1);
-        String jobId = create(job);
-        List<AssignmentEvent> initial = events(kafka, jobId, 3, e -> true);
-        for (AssignmentEvent e : initial) {
-            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
-        }
-        Files.writeString(file, TestJobs.users(3, 0));
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
-                .body("heldDeletions", equalTo(3)));
+        List<AssignmentEvent> initial = TestJobs.threeHeldDisables(kafka, file, TOKEN);
+        String jobId = initial.get(0).jobId();
 
         // u0 is assigned again before anyone allowed the deletes: the cycle sends it, and its disable is no longer held
         Files.writeString(file, TestJobs.users(3, 1));
@@ -204,18 +195,7 @@ class SafetyNetsTest {
 
     @Test
     void aRestartDiscardsHeldDeletionsAndLiftsTheQuarantine(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(3, 3));
-        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
-        job.put("deletionThreshold", 1);
-        String jobId = create(job);
-        for (AssignmentEvent e : events(kafka, jobId, 3, e -> true)) {
-            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
-        }
-        Files.writeString(file, TestJobs.users(3, 0));
-        await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
-                .body("heldDeletions", equalTo(3))
-                .body("quarantine.reason", equalTo("DeletionThresholdExceeded")));
+        String jobId = TestJobs.threeHeldDisables(kafka, dir.resolve("directory.json"), TOKEN).get(0).jobId();
 
         given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Watermark")))
                 .post("/jobs/" + jobId + "/restart").then().statusCode(200)

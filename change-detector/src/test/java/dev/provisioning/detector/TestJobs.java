@@ -86,4 +86,27 @@ final class TestJobs {
     static void send(TopicClient kafka, ProvisioningResult result) {
         kafka.send(Topics.RESULTS, result.key(), Json.write(result));
     }
+
+    /**
+     * A job with a deletion threshold of 1 whose three users were created in Druva and then unassigned: its second
+     * cycle holds the three disables and quarantines the job.
+     *
+     * @return the first cycle's events (their job id and cycle id)
+     */
+    static List<AssignmentEvent> threeHeldDisables(TopicClient kafka, Path file, String token) throws Exception {
+        java.nio.file.Files.writeString(file, users(3, 3));
+        Map<String, Object> job = new HashMap<>(job(file, "On", token));
+        job.put("deletionThreshold", 1);
+        String jobId = create(job);
+        List<AssignmentEvent> initial = events(kafka, jobId, 3, e -> true);
+        for (AssignmentEvent e : initial) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+        java.nio.file.Files.writeString(file, users(3, 0));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+                .untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                        .body("heldDeletions", org.hamcrest.Matchers.equalTo(3))
+                        .body("quarantine.reason", org.hamcrest.Matchers.equalTo("DeletionThresholdExceeded")));
+        return initial;
+    }
 }
