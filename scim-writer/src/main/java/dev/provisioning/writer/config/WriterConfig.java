@@ -48,6 +48,9 @@ public interface WriterConfig {
     /** How replicas find each other to share each tenant's budget (a heartbeat table in PostgreSQL). */
     Replicas replicas();
 
+    /** How long the idempotency records ({@code processed_operation}) are kept, and how they are purged. */
+    ProcessedOperations processedOperation();
+
     interface RateLimit {
         /**
          * Requests per second per tenant, for all writer replicas together (each replica takes an equal share).
@@ -149,6 +152,32 @@ public interface WriterConfig {
         /** A replica whose heartbeat is older than this is no longer counted. Default {@code 20s}. */
         @WithDefault("20s")
         Duration liveness();
+    }
+
+    interface ProcessedOperations {
+        /**
+         * How long a processed operation is remembered: a redelivered operation younger than this re-emits its stored
+         * result instead of calling Druva again; older rows are deleted. Default {@code 30d}: far longer than Kafka's
+         * default topic retention (7 days, {@code retention.ms}) and than any redelivery of an uncommitted batch, so a
+         * redelivered record always still finds its row. Keep it longer than {@code provisioning.operations}' retention
+         * if that topic keeps records longer.
+         */
+        @WithDefault("30d")
+        Duration retention();
+
+        /**
+         * How often the rows older than the retention are purged, by every replica (concurrent purges skip each
+         * other's rows). The first purge runs a minute after start. Default {@code 1h}.
+         */
+        @WithDefault("1h")
+        Duration purgeInterval();
+
+        /**
+         * Rows deleted per statement (each is its own short transaction); a purge repeats until a statement deletes
+         * fewer. Default {@code 10000}.
+         */
+        @WithDefault("10000")
+        int purgeBatchSize();
     }
 
     interface Http {

@@ -1,0 +1,97 @@
+package dev.provisioning.writer.persistence;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+import dev.provisioning.writer.config.WriterConfig;
+
+/**
+ * Keeps {@code processed_operation} bounded: every {@code writer.processed-operation.purge-interval} (1 h) deletes the
+ * rows older than {@code writer.processed-operation.retention} (30 days), at most
+ * {@code writer.processed-operation.purge-batch-size} rows per statement, each statement its own short transaction,
+ * repeated until one deletes fewer. Every replica purges; a statement skips the rows another replica is deleting
+ * ({@code FOR UPDATE SKIP LOCKED}), so concurrent purges neither wait for nor repeat each other. Counted by
+ * {@code scim.writer.processed.purged} (registered at start, so it reads 0 until the first purge); a failed purge is
+ * logged and the next one retries.
+ */
+@Startup
+@ApplicationScoped
+public class ProcessedOperationPurge {
+
+    /** The scheduled job's identity (a test pauses it to purge by itself). */
+    public static final String JOB = "processed-operation-purge";
+
+    private static final Logger LOG = Logger.getLogger(ProcessedOperationPurge.class);
+
+    private static final String DELETE_BATCH = "DELETE FROM processed_operation WHERE result_id IN (SELECT result_id "
+            + "FROM processed_operation WHERE processed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
+
+    private final Pool pool;
+    private final WriterConfig config;
+    private final Counter purged;
+
+    public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry) {
+        this.pool = pool;
+        this.config = config;
+        this.purged = Counter.builder("scim.writer.processed.purged")
+                .description("Processed operations deleted after their retention (idempotency records)")
+                .register(registry);
+    }
+
+    @Scheduled(identity = JOB, every = "${writer.processed-operation.purge-interval:1h}", delay = 1, delayUnit = TimeUnit.MINUTES, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    Uni<Void> tick() {
+        return purge()
+                .onFailure().invoke(e -> LOG.warnf("purge of processed operations failed, the next one retries: %s",
+                        e.toString()))
+                .onFailure().recoverWithNull()
+                .replaceWithVoid();
+    }
+
+    /** Deletes the processed operations older than the retention; returns how many this replica deleted. */
+    public Uni<Long> purge() {
+        Duration retention = config.processedOperation().retention();
+        if (retention.isNegative() || retention.isZero()) {
+            // a cutoff in the future would delete every row, the idempotency of redeliveries with it
+            return Uni.createFrom().failure(new IllegalStateException(
+                    "writer.processed-operation.retention must be positive, not " + retention));
+        }
+        Instant cutoff = Instant.now().minus(retention);
+        int batchSize = Math.max(1, config.processedOperation().purgeBatchSize());
+        return deleteOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize, 0).invoke(count -> {
+            if (count > 0) {
+                LOG.infof("purged %d processed operations older than %s (retention %s)", count, cutoff,
+                        readable(retention));
+            } else {
+                LOG.debugf("no processed operation older than %s to purge", cutoff);
+            }
+        });
+    }
+
+    private static String readable(Duration retention) {
+        return retention.toSeconds() % 86400 == 0 ? retention.toDays() + "d" : retention.toString();
+    }
+
+    private Uni<Long> deleteOlderThan(OffsetDateTime cutoff, int batchSize, long deletedSoFar) {
+        return pool.preparedQuery(DELETE_BATCH).execute(Tuple.of(cutoff, batchSize))
+                .map(rows -> rows.rowCount())
+                .invoke(deleted -> purged.increment(deleted))
+                .chain(deleted -> deleted < batchSize
+                        ? Uni.createFrom().item(deletedSoFar + deleted)
+                        : deleteOlderThan(cutoff, batchSize, deletedSoFar + deleted));
+    }
+}
