@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalSmtp;
 
 /**
  * The run command: starts the whole system on the embedded default, provisions the demo directory into the
@@ -30,6 +31,8 @@ import dev.provisioning.druva.DruvaScimServer;
 public final class DemoLauncher {
 
     private final PrintStream out;
+    /** Emails already shown in a summary: each summary shows the new ones. */
+    private int mailsShown;
 
     DemoLauncher(PrintStream out) {
         this.out = out;
@@ -54,7 +57,9 @@ public final class DemoLauncher {
         LocalSystem system = LocalSystem.start(home, work.resolve("logs"),
                 DruvaScimServer.Options.defaults().latency(Duration.ofMillis(latency)), demoEnvironment());
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopping.set(true);
             out.println("\nStopping...");
             system.close();
             stopped.countDown();
@@ -89,7 +94,16 @@ public final class DemoLauncher {
         out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (every 30 s).%n", directory);
         String last = cycle.path("cycleId").asText();
         while (stopped.getCount() > 0) {
-            JsonNode next = awaitCycle(jobs, jobId, last, false);
+            JsonNode next;
+            try {
+                next = awaitCycle(jobs, jobId, last, false);
+            } catch (RuntimeException e) {
+                if (!stopping.get()) {
+                    throw e;
+                }
+                stopped.await(); // Ctrl-C: the services are going away; let the shutdown finish quietly
+                return;
+            }
             if (next.path("eventsEmitted").asInt() > 0) {
                 printSummary(next, Duration.between(java.time.OffsetDateTime.parse(next.path("startedAt").asText()),
                         java.time.OffsetDateTime.now()).toMillis() / 1000.0, system);
@@ -169,12 +183,15 @@ public final class DemoLauncher {
         if (s.path("failed").asLong() > 0) {
             awaitMail(system);
         }
-        system.stack().smtp().mails().forEach(m -> out.printf("  email to %s: \"%s\"%n", m.to(), m.subject()));
+        List<LocalSmtp.Mail> mails = system.stack().smtp().mails();
+        mails.stream().skip(mailsShown).forEach(m -> out.printf("  email to %s: \"%s\"%n", m.to(), m.subject()));
+        mailsShown = mails.size();
     }
 
-    private static void awaitMail(LocalSystem system) {
+    /** Waits (up to 30 s) for an email not shown yet: the digest of this cycle's failures. */
+    private void awaitMail(LocalSystem system) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (system.stack().smtp().mails().isEmpty() && System.nanoTime() < deadline) {
+        while (system.stack().smtp().mails().size() <= mailsShown && System.nanoTime() < deadline) {
             ServiceProcess.pause(500);
         }
     }
