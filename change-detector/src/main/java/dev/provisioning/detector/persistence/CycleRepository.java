@@ -46,13 +46,18 @@ public class CycleRepository {
                 .execute(Tuple.of(jobId)).replaceWithVoid();
     }
 
-    /** Counts a newly recorded result in its cycle (part of the caller's transaction). */
+    /**
+     * Counts a newly recorded result in its cycle (part of the caller's transaction).
+     *
+     * @param managedUsersChanged the result added a user to what Druva holds for the job, or removed one
+     */
     static Uni<Void> countResult(io.vertx.mutiny.sqlclient.SqlConnection c, String cycleId, boolean operation,
-            boolean failed) {
+            boolean failed, boolean managedUsersChanged) {
         return c.preparedQuery(
                 "UPDATE cycle SET results_total = results_total + 1, results_operations = results_operations + $2, "
-                        + "results_failed = results_failed + $3 WHERE id=$1")
-                .execute(Tuple.of(cycleId, operation ? 1 : 0, failed ? 1 : 0)).replaceWithVoid();
+                        + "results_failed = results_failed + $3, managed_users_changed = managed_users_changed OR $4 "
+                        + "WHERE id=$1")
+                .execute(Tuple.of(cycleId, operation ? 1 : 0, failed ? 1 : 0, managedUsersChanged)).replaceWithVoid();
     }
 
     /** A cycle's counters for the safety nets, if it exists. */

@@ -37,7 +37,8 @@ public class ProvisioningLogRepository {
     /**
      * Records a result; returns false when it was already recorded. In the same transaction, a new result is counted
      * in its cycle (for the quarantine thresholds) and the set of objects the job manages in Druva is kept: a
-     * successful create or update adds the object, a successful delete removes it.
+     * successful create or update adds the object, a successful delete removes it (a user added or removed marks the
+     * cycle, whose groups then get a follow-up).
      */
     public Uni<Boolean> record(ProvisioningResult r) {
         Tuple t = Tuple.tuple(List.of()).addValue(r.resultId()).addValue(r.jobId()).addValue(r.cycleId())
@@ -59,36 +60,21 @@ public class ProvisioningLogRepository {
                     if (rs.rowCount() == 0) {
                         return Uni.createFrom().item(false);
                     }
-                    Uni<Void> counted = CycleRepository.countResult(c, r.cycleId(),
-                            r.status() != ProvisioningStatus.Skipped, r.status() == ProvisioningStatus.Failure);
+                    Uni<Integer> managedChange = Uni.createFrom().item(0);
                     if (success
                             && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
-                        counted = counted.chain(() -> c.preparedQuery("INSERT INTO managed_object (job_id, object_id, "
-                                + "object_type, since) SELECT id, $2, $3, now() FROM job WHERE id=$1 "
-                                + "ON CONFLICT DO NOTHING")
-                                .execute(Tuple.of(r.jobId(), r.objectId(), type.name()))
-                                .chain(rows -> managedUsersChanged(c, r, type, rows.rowCount())));
+                        managedChange = c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
+                                + "since) SELECT id, $2, $3, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
+                                .execute(Tuple.of(r.jobId(), r.objectId(), type.name())).map(rows -> rows.rowCount());
                     } else if (success && r.action() == ProvisioningAction.Delete) {
-                        counted = counted.chain(() -> c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND "
-                                + "object_id=$2").execute(Tuple.of(r.jobId(), r.objectId()))
-                                .chain(rows -> managedUsersChanged(c, r, type, rows.rowCount())));
+                        managedChange = c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
+                                .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
                     }
-                    return counted.replaceWith(true);
+                    // a user joining or leaving what Druva holds for the job: the groups may have members to update
+                    return managedChange.chain(changed -> CycleRepository.countResult(c, r.cycleId(),
+                            r.status() != ProvisioningStatus.Skipped, r.status() == ProvisioningStatus.Failure,
+                            changed > 0 && type == ObjectType.USER)).replaceWith(true);
                 }));
-    }
-
-    /**
-     * A user joined or left the objects Druva holds for the job: the cycle's groups may now have members to add or
-     * remove (part of the caller's transaction).
-     */
-    private static Uni<Void> managedUsersChanged(io.vertx.mutiny.sqlclient.SqlConnection c, ProvisioningResult r,
-            ObjectType type, int changedRows) {
-        if (changedRows == 0 || type != ObjectType.USER) {
-            return Uni.createFrom().voidItem();
-        }
-        return c.preparedQuery(
-                "UPDATE cycle SET managed_users_changed = TRUE WHERE id=$1 AND NOT managed_users_changed")
-                .execute(Tuple.of(r.cycleId())).replaceWithVoid();
     }
 
     /** The objects the job manages in Druva (created or updated successfully, not deleted since), with their type. */
