@@ -77,13 +77,14 @@ public class ProvisionOnDemand {
                     List.of(new FieldError("objectId", "is required: the source id of a user or a group"))));
         }
         String cycleId = "on-demand-" + UUID.randomUUID();
+        CompiledJob engine = MappingEngine.compile(job);
         return Uni.createFrom().item(() -> sources.forJob(job).read())
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .chain(directory -> snapshots.load(job.jobId()).chain(snapshot -> {
                     Optional<Directory.SourceUser> user = directory.users().stream()
                             .filter(u -> u.id().equals(objectId)).findFirst();
                     if (user.isPresent()) {
-                        return user(job, cycleId, directory, user.get(), snapshot.contains(objectId));
+                        return user(job, engine, cycleId, directory, user.get(), snapshot.contains(objectId));
                     }
                     Optional<Directory.SourceGroup> group = directory.groups().stream()
                             .filter(g -> g.id().equals(objectId)).findFirst();
@@ -106,25 +107,25 @@ public class ProvisionOnDemand {
                             + " direct members from the source: the members are provisioned first, then the group");
                     return Multi.createFrom().iterable(members)
                             .onItem().transformToUniAndConcatenate(
-                                    m -> user(job, cycleId, directory, m, snapshot.contains(m.id())))
+                                    m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id())))
                             .collect().asList()
-                            .chain(outcomes -> provision(job, event, imported, outcomes));
+                            .chain(outcomes -> provision(job, engine, event, imported, outcomes));
                 }));
     }
 
-    private Uni<Outcome> user(JobConfig job, String cycleId, Directory directory, Directory.SourceUser user,
-            boolean known) {
+    private Uni<Outcome> user(JobConfig job, CompiledJob engine, String cycleId, Directory directory,
+            Directory.SourceUser user, boolean known) {
         AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, Instant.now());
-        return provision(job, event, new Step("Import", "Success", "read user '" + event.displayName() + "' ("
+        return provision(job, engine, event, new Step("Import", "Success", "read user '" + event.displayName() + "' ("
                 + event.assignments().size() + " assignments) from the source"), List.of());
     }
 
     /** Scope, Match and Action for one object, as the mapper and the scim-writer would do them in a cycle. */
-    private Uni<Outcome> provision(JobConfig job, AssignmentEvent event, Step imported, List<Outcome> members) {
+    private Uni<Outcome> provision(JobConfig job, CompiledJob engine, AssignmentEvent event, Step imported,
+            List<Outcome> members) {
         String noun = noun(event.objectType());
         List<Step> steps = new ArrayList<>();
         steps.add(imported);
-        CompiledJob engine = MappingEngine.compile(job);
         Decision decision = engine.evaluate(event);
         if (decision instanceof Decision.Skip) {
             Decision.Skip skip = (Decision.Skip) decision;
