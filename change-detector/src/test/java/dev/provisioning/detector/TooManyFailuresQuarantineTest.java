@@ -37,7 +37,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 
-import dev.provisioning.detector.cycle.CyclePlanner;
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
@@ -182,7 +182,7 @@ class TooManyFailuresQuarantineTest {
         List<ProvisioningResult> results = new ArrayList<>();
         for (int i = from; i < from + count; i++) {
             String objectId = prefix + i;
-            String eventId = CyclePlanner.eventId(cycleId, objectId);
+            String eventId = Cycle.eventId(cycleId, objectId);
             results.add(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
                     ProvisioningResult.idOf(jobId, objectId, cycleId, eventId), jobId, cycleId, eventId,
                     ObjectType.USER, objectId, failed ? null : "druva-" + objectId, "User " + objectId,
