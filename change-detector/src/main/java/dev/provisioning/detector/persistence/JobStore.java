@@ -104,24 +104,33 @@ public class JobStore {
 
     /**
      * Loads the job, applies {@code change} and saves it with its events; answers what {@code change} answered, or
-     * empty when there is no such job.
+     * empty when there is no such job. A change that changed nothing writes nothing (no transaction is opened).
      *
      * @throws IllegalStateException (in the Uni) when the job kept changing under {@value #ATTEMPTS} attempts
      */
     public <T> Uni<Optional<T>> update(String id, Function<ProvisioningJob, T> change) {
-        return update(id, (job, tx) -> Uni.createFrom().item(() -> change.apply(job)));
+        return unit(id, job -> {
+            T answer = Objects.requireNonNull(change.apply(job), "a change answers");
+            return job.changed()
+                    ? pool.withTransaction(tx -> save(tx, job)).map(last -> new Saved<>(answer, last))
+                    : Uni.createFrom().item(new Saved<>(answer, 0L));
+        });
     }
 
     /** {@link #update(String, Function)} with a change that also reads or writes other tables in the transaction. */
     public <T> Uni<Optional<T>> update(String id, Change<T> change) {
-        return Uni.createFrom().deferred(() -> find(id).chain(found -> {
-            if (found.isEmpty()) {
-                return Uni.createFrom().item(Optional.<Saved<T>>empty());
-            }
-            ProvisioningJob job = found.get();
-            return pool.withTransaction(tx -> change.apply(job, tx).chain(answer -> save(tx, job)
-                    .map(last -> Optional.of(new Saved<>(Objects.requireNonNull(answer, "a change answers"), last)))));
-        }))
+        return unit(id, job -> pool.withTransaction(tx -> change.apply(job, tx).chain(answer -> save(tx, job)
+                .map(last -> new Saved<>(Objects.requireNonNull(answer, "a change answers"), last)))));
+    }
+
+    /**
+     * Load, change and save as one unit, run again on the fresh row when another writer changed the job in between;
+     * then waits for the unit's events to be published.
+     */
+    private <T> Uni<Optional<T>> unit(String id, Function<ProvisioningJob, Uni<Saved<T>>> changeAndSave) {
+        return Uni.createFrom().deferred(() -> find(id).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(Optional.<Saved<T>>empty())
+                : changeAndSave.apply(found.get()).map(Optional::of)))
                 .onFailure(ConcurrentChange.class).retry().withBackOff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .atMost(ATTEMPTS - 1)
                 .onFailure(ConcurrentChange.class).transform(e -> new IllegalStateException("job " + id
