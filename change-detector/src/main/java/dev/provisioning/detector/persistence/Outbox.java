@@ -30,7 +30,7 @@ import dev.provisioning.events.Json;
 public class Outbox {
 
     /** One relay at a time across replicas, so that a job's records reach Kafka in the order they were stored. */
-    private static final long RELAY_LOCK = 0x6a6f625f6f7574L;
+    public static final long RELAY_LOCK = 0x6a6f625f6f7574L;
 
     private final Pool pool;
     private final Event<Written> written;
