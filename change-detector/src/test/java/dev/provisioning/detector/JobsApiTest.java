@@ -11,7 +11,6 @@ import static org.hamcrest.Matchers.notNullValue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -158,7 +157,7 @@ class JobsApiTest {
 
         // (a follow-up cycle may have started since: u1 is now in Druva, so groups may have members to add)
         String cycle = "recentCycles.find { it.cycleId == '" + events.get(0).cycleId() + "' }";
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .statusCode(200)
                 .body(cycle + ".status", equalTo("COMPLETED"))
                 .body(cycle + ".progressPercent", equalTo(100))
@@ -175,7 +174,7 @@ class JobsApiTest {
         String jobId = given().contentType(ContentType.JSON).body(job(Path.of("/nonexistent/directory.json"), "On"))
                 .post("/jobs").then().statusCode(201).extract().path("id");
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("lastError", equalTo("directory file /nonexistent/directory.json does not exist"))
                 .body("currentCycle.status", equalTo("FAILED")));
     }
@@ -186,7 +185,7 @@ class JobsApiTest {
         kafka.send(Topics.RESULTS, key, "{\"schemaVersion\":1,\"resultId\":\"x\"}");
 
         List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.RESULTS),
-                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+                r -> key.equals(r.key()), 1, Waits.OUTCOME);
         assertThat(dead).hasSize(1);
         String reason = new String(dead.get(0).headers().lastHeader("dead-letter-reason").value());
         assertThat(reason).contains("field 'jobId' is required");
@@ -203,7 +202,7 @@ class JobsApiTest {
 
     private List<AssignmentEvent> events(String jobId, int count) {
         List<ConsumerRecord<String, String>> records = kafka.read(Topics.ASSIGNMENTS,
-                r -> r.key() != null && r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(60));
+                r -> r.key() != null && r.key().startsWith(jobId + "/"), count, Waits.OUTCOME);
         assertThat(records).as("assignment events of job " + jobId).hasSize(count);
         return records.stream().map(r -> EventChecks.assignment(r.value())).toList();
     }

@@ -55,12 +55,12 @@ class DeletionThresholdIT {
         job.put("deletionThreshold", 500);
         job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
         String jobId = system.jobs().create(job);
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .until(() -> system.druva().users().stream().filter(DruvaUser::active).count() == USERS);
 
         Files.writeString(directory, GeneratedDirectory.users("held", USERS, 0));
 
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             JsonNode status = system.jobs().status(jobId);
             assertThat(status.path("heldDeletions").asLong()).isEqualTo(USERS);
             assertThat(status.path("quarantine").path("reason").asText()).isEqualTo("DeletionThresholdExceeded");
@@ -71,11 +71,11 @@ class DeletionThresholdIT {
         JsonNode release = post(system.service("change-detector").url() + "/jobs/" + jobId + "/allow-deletes");
         assertThat(release.path("released").asInt()).isEqualTo(USERS);
 
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .until(() -> system.druva().users().stream().noneMatch(DruvaUser::active));
         assertThat(system.druva().users()).hasSize(USERS)
                 .allSatisfy(u -> assertThat(u.status()).isEqualTo(DruvaUser.PRESERVED));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> {
             JsonNode status = system.jobs().status(jobId);
             assertThat(status.path("heldDeletions").asLong()).isZero();
             assertThat(status.path("quarantine").isNull() || status.path("quarantine").isMissingNode()).isTrue();

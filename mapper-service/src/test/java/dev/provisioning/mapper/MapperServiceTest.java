@@ -3,7 +3,6 @@ package dev.provisioning.mapper;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -139,7 +138,7 @@ class MapperServiceTest {
         kafka.send(Topics.ASSIGNMENTS, good.key(), Json.write(good));
 
         List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
-                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+                r -> key.equals(r.key()), 1, Waits.OUTCOME);
         assertThat(dead).hasSize(1);
         assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
                 .startsWith("AssignmentEvent: ");
@@ -150,13 +149,13 @@ class MapperServiceTest {
 
     private static List<ScimOperation> operations(String jobId, int count) {
         var records = kafka.read(Topics.OPERATIONS, r -> r.key().startsWith(jobId + "/"), count,
-                Duration.ofSeconds(30));
+                Waits.OUTCOME);
         assertThat(records).hasSize(count);
         return records.stream().map(r -> EventChecks.operation(r.value())).toList();
     }
 
     private static List<ProvisioningResult> results(String jobId, int count) {
-        var records = kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(30));
+        var records = kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Waits.OUTCOME);
         assertThat(records).hasSize(count);
         return records.stream().map(r -> EventChecks.result(r.value())).toList();
     }

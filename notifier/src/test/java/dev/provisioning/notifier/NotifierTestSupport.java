@@ -3,7 +3,6 @@ package dev.provisioning.notifier;
 import static io.restassured.RestAssured.get;
 import static org.awaitility.Awaitility.await;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,19 +37,15 @@ import dev.provisioning.localstack.LocalStackTestResource;
  */
 final class NotifierTestSupport {
 
-    /** Long enough for a window to close and the senders to run a few times (test profile: 3 s window, 1 s tick). */
-    static final Duration QUIET = Duration.ofSeconds(5);
-    static final Duration EMAIL_TIMEOUT = Duration.ofSeconds(30);
-
     private static KafkaCompanion kafka;
 
     private NotifierTestSupport() {
     }
 
-    /** One companion per test JVM, on the local stack's broker. */
+    /** One companion per test JVM, on the local stack's broker (its Kafka API calls may take a while on a busy machine). */
     static synchronized KafkaCompanion kafka() {
         if (kafka == null) {
-            kafka = new KafkaCompanion(LocalStackTestResource.stack().kafka().bootstrapServers());
+            kafka = new KafkaCompanion(LocalStackTestResource.stack().kafka().bootstrapServers(), Waits.OUTCOME);
         }
         return kafka;
     }
@@ -66,7 +61,7 @@ final class NotifierTestSupport {
                 "https://apis.druva.com/insync/scim", null, notificationEmail, notifyOnFailure, null, true, null, null,
                 false, null, null, null, null, revision, Instant.now());
         kafka().produceStrings().fromRecords(new ProducerRecord<>(Topics.JOBS, job, Json.write(config)))
-                .awaitCompletion();
+                .awaitCompletion(Waits.OUTCOME);
     }
 
     static String address(String job) {
@@ -91,7 +86,7 @@ final class NotifierTestSupport {
         for (ProvisioningResult r : results) {
             records.add(new ProducerRecord<>(Topics.RESULTS, EventKeys.of(r.jobId(), r.objectId()), Json.write(r)));
         }
-        kafka().produceStrings().fromRecords(records).awaitCompletion();
+        kafka().produceStrings().fromRecords(records).awaitCompletion(Waits.OUTCOME);
     }
 
     /** A job state event with a fresh id, as the change-detector would publish it. */
@@ -105,7 +100,7 @@ final class NotifierTestSupport {
         for (JobStateEvent e : events) {
             records.add(new ProducerRecord<>(Topics.JOB_STATES, e.jobId(), Json.write(e)));
         }
-        kafka().produceStrings().fromRecords(records).awaitCompletion();
+        kafka().produceStrings().fromRecords(records).awaitCompletion(Waits.OUTCOME);
     }
 
     /** The emails the local stack's SMTP server received for a job, in the order they arrived. */
@@ -126,7 +121,7 @@ final class NotifierTestSupport {
     }
 
     static MimeMessage awaitOneMailTo(String job) {
-        return await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job), mails -> !mails.isEmpty()).get(0);
+        return await().atMost(Waits.OUTCOME).until(() -> mailsTo(job), mails -> !mails.isEmpty()).get(0);
     }
 
     static List<String> subjects(List<MimeMessage> mails) {

@@ -4,7 +4,6 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -34,6 +33,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.writer.Waits;
 import dev.provisioning.writer.persistence.ProcessedOperationPurge;
 import dev.provisioning.writer.persistence.WriterStore;
 
@@ -43,8 +43,6 @@ import dev.provisioning.writer.persistence.WriterStore;
  */
 @QuarkusTest
 class ProcessedOperationPurgeTest {
-
-    private static final Duration WAIT = Duration.ofSeconds(10);
 
     @Inject
     ProcessedOperationPurge purge;
@@ -66,7 +64,7 @@ class ProcessedOperationPurgeTest {
     @BeforeEach
     void pauseTheScheduledPurge() {
         scheduler.pause(ProcessedOperationPurge.JOB);
-        purge.purge().await().atMost(WAIT); // nothing beyond the retention is left from elsewhere
+        purge.purge().await().atMost(Waits.OUTCOME); // nothing beyond the retention is left from elsewhere
         jobId = unique("job");
     }
 
@@ -94,7 +92,7 @@ class ProcessedOperationPurgeTest {
                     insert("new-now", 0)));
             double purgedBefore = purgedCounter();
 
-            long purged = purge.purge().await().atMost(WAIT);
+            long purged = purge.purge().await().atMost(Waits.OUTCOME);
 
             assertThat(purged).isEqualTo(25); // three statements: 10, 10, 5
             assertThat(resultIdsOfJob()).containsExactlyInAnyOrderElementsOf(kept);
@@ -114,7 +112,7 @@ class ProcessedOperationPurgeTest {
             assertThat(druva.requests()).hasSize(requests);
 
             // nothing left to purge
-            assertThat(purge.purge().await().atMost(WAIT)).isZero();
+            assertThat(purge.purge().await().atMost(Waits.OUTCOME)).isZero();
         }
     }
 
@@ -126,7 +124,7 @@ class ProcessedOperationPurgeTest {
         String recent = insert("new", 2);
 
         List<Long> counts = Uni.combine().all().unis(purge.purge(), purge.purge(), purge.purge())
-                .with(Long.class, list -> list).await().atMost(WAIT);
+                .with(Long.class, list -> list).await().atMost(Waits.OUTCOME);
 
         assertThat(counts.stream().mapToLong(Long::longValue).sum()).isEqualTo(45);
         assertThat(resultIdsOfJob()).containsExactly(recent);
@@ -144,20 +142,21 @@ class ProcessedOperationPurgeTest {
         String id = jobId + "/" + name;
         pool.preparedQuery("INSERT INTO processed_operation (result_id, job_id, operation_id, result_json, "
                 + "processed_at) VALUES ($1, $2, $3, '{}', now() - make_interval(days => $4))")
-                .execute(Tuple.of(id, jobId, name, daysAgo)).await().atMost(WAIT);
+                .execute(Tuple.of(id, jobId, name, daysAgo)).await().atMost(Waits.OUTCOME);
         return id;
     }
 
     private void age(String resultId, int days) {
         int updated = pool.preparedQuery("UPDATE processed_operation SET processed_at = now() - make_interval(days "
-                + "=> $2) WHERE result_id = $1").execute(Tuple.of(resultId, days)).await().atMost(WAIT).rowCount();
+                + "=> $2) WHERE result_id = $1").execute(Tuple.of(resultId, days)).await().atMost(Waits.OUTCOME)
+                .rowCount();
         assertThat(updated).isOne();
     }
 
     private List<String> resultIdsOfJob() {
         List<String> ids = new ArrayList<>();
         pool.preparedQuery("SELECT result_id FROM processed_operation WHERE job_id = $1").execute(Tuple.of(jobId))
-                .await().atMost(WAIT).forEach(row -> ids.add(row.getString(0)));
+                .await().atMost(Waits.OUTCOME).forEach(row -> ids.add(row.getString(0)));
         return ids;
     }
 

@@ -89,9 +89,10 @@ class WriterApiTest {
             KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
             KafkaTopics.publishOperation(Fixtures.upsert(jobId, "obj-stuck", Fixtures.user("stu", "Stu", "Ck")));
 
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).untilAsserted(() -> RestAssured
-                    .get("/jobs/" + jobId + "/escrows").then().statusCode(200)
-                    .body("escrowed", org.hamcrest.Matchers.equalTo(1)));
+            org.awaitility.Awaitility.await().atMost(dev.provisioning.writer.Waits.OUTCOME)
+                    .untilAsserted(() -> RestAssured
+                            .get("/jobs/" + jobId + "/escrows").then().statusCode(200)
+                            .body("escrowed", org.hamcrest.Matchers.equalTo(1)));
 
             RestAssured.delete("/jobs/" + jobId + "/escrows").then().statusCode(200)
                     .body("discarded", org.hamcrest.Matchers.equalTo(1));
