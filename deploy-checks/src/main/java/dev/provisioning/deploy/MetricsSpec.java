@@ -114,6 +114,12 @@ public record MetricsSpec(Map<String, Metric> metrics, Set<String> scrapeLabels,
         return new MetricsSpec(Map.copyOf(metrics), Set.copyOf(scrapeLabels), Map.copyOf(buckets));
     }
 
+    /** The metrics Prometheus makes itself ({@code up}): a live scrape of the services does not have them. */
+    public Set<String> notExported() {
+        return metrics.values().stream().filter(m -> m.type() == Type.SCRAPE).map(Metric::name)
+                .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    }
+
     /**
      * The specified metric a series name belongs to: the name itself, or a histogram's {@code _bucket} (which adds
      * {@code le}), {@code _count}, {@code _sum} or {@code _max}.

@@ -13,7 +13,16 @@ import java.util.TreeSet;
  * What one or more {@code /q/metrics} scrapes expose: for each series name, the label sets seen. Parses the Prometheus
  * text exposition format 0.0.4 (comments, {@code name{label="value",...} value [timestamp]}); label values may contain
  * escaped quotes, commas and braces. For the end-to-end check that every metric a query uses exists with the labels the
- * query needs.
+ * query needs:
+ *
+ * <pre>
+ * MetricsSpec spec = MetricsSpec.read(deploy.resolve("METRICS.md"));
+ * ScrapedMetrics scraped = new ScrapedMetrics().add(detectorMetrics).add(mapperMetrics); // ... every service
+ * for (Queries.Query q : Queries.dashboard(deploy.resolve("grafana/provisioning-dashboard.json"))) {
+ *     errors.addAll(scraped.missing(q.where(), q.uses(), spec.scrapeLabels(), spec.notExported()));
+ * }
+ * // the same for Queries.alertQueries(deploy.resolve("prometheus/alerts.yaml"))
+ * </pre>
  */
 public final class ScrapedMetrics {
 

@@ -71,6 +71,8 @@ class DashboardAndAlertsTest {
         }
         assertThat(offenders).isEmpty();
         assertThat(SPEC.metrics().values()).allSatisfy(m -> assertThat(m.labels()).doesNotContain("job"));
+        assertThat(SPEC.scrapeLabels()).contains("job", "instance", "service");
+        assertThat(SPEC.notExported()).containsExactly("up");
     }
 
     @Test
