@@ -8,8 +8,8 @@ import dev.provisioning.events.job.SecretCipher;
 
 /**
  * The whole real infrastructure for tests and the local run: Kafka, PostgreSQL (one database per stateful service) and
- * SMTP, plus a fresh key for the job secrets. {@link #serviceConfig(String)} gives the Quarkus configuration that points
- * a service at it.
+ * SMTP, plus a fresh key for the job secrets and a fresh token issuer ({@link LocalIssuer}) whose tokens the services
+ * trust. {@link #serviceConfig(String)} gives the Quarkus configuration that points a service at it.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -20,12 +20,14 @@ public final class LocalStack implements AutoCloseable {
     private final LocalPostgres postgres;
     private final LocalSmtp smtp;
     private final String secretKey;
+    private final LocalIssuer issuer;
 
-    private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey) {
+    private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey, LocalIssuer issuer) {
         this.kafka = kafka;
         this.postgres = postgres;
         this.smtp = smtp;
         this.secretKey = secretKey;
+        this.issuer = issuer;
     }
 
     /** Starts Kafka, PostgreSQL and SMTP. */
@@ -33,7 +35,7 @@ public final class LocalStack implements AutoCloseable {
         LocalKafka kafka = LocalKafka.start(partitions);
         LocalPostgres postgres = LocalPostgres.start(DATABASES);
         LocalSmtp smtp = LocalSmtp.start();
-        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey());
+        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey(), LocalIssuer.generate());
     }
 
     public LocalKafka kafka() {
@@ -53,8 +55,13 @@ public final class LocalStack implements AutoCloseable {
         return secretKey;
     }
 
+    /** The issuer of the access tokens the services accept (a key pair made when the stack started). */
+    public LocalIssuer issuer() {
+        return issuer;
+    }
+
     /**
-     * Quarkus configuration properties that point a service at this stack.
+     * Quarkus configuration properties that point a service at this stack and make it trust the stack's token issuer.
      *
      * @param database the service's database, or null for a service without state
      */
@@ -65,6 +72,7 @@ public final class LocalStack implements AutoCloseable {
         config.put("quarkus.mailer.host", smtp.host());
         config.put("quarkus.mailer.port", String.valueOf(smtp.port()));
         config.put("quarkus.mailer.mock", "false");
+        config.putAll(issuer.serviceConfig());
         if (database != null) {
             config.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl(database));
             config.put("quarkus.datasource.reactive.url", postgres.reactiveUrl(database));

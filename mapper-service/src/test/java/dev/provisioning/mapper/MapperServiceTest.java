@@ -3,6 +3,7 @@ package dev.provisioning.mapper;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.provisioning.events.Assignment;
@@ -37,6 +39,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
 class MapperServiceTest {
+
+    /** Health and metrics are served on the management interface. */
+    @TestHTTPResource(value = "/health/live", management = true)
+    URL health;
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static TopicClient kafka;
 
@@ -144,8 +152,8 @@ class MapperServiceTest {
         assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
                 .startsWith("AssignmentEvent: ");
         assertThat(operations(jobId, 1)).hasSize(1);
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
     }
 
     private static List<ScimOperation> operations(String jobId, int count) {

@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResourceManager;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.provisioning.events.ErrorCodes;
@@ -69,7 +70,7 @@ class NotifierTest {
 
     @Test
     void healthIsUpWithKafkaAndPostgres() {
-        get("/q/health/ready").then().statusCode(200);
+        get(java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/health/ready").toString()).then().statusCode(200);
     }
 
     @Test
