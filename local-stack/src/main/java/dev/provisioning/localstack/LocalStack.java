@@ -21,6 +21,8 @@ public final class LocalStack implements AutoCloseable {
     private final LocalSmtp smtp;
     private final String secretKey;
     private final LocalIssuer issuer;
+    /** Kafka passwords of the services, created on first use (a broker with credentials only). */
+    private final Map<String, String> kafkaPasswords = new java.util.concurrent.ConcurrentHashMap<>();
 
     private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey, LocalIssuer issuer) {
         this.kafka = kafka;
@@ -32,7 +34,20 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts Kafka, PostgreSQL and SMTP. */
     public static LocalStack start(int partitions) {
-        LocalKafka kafka = LocalKafka.start(partitions);
+        return start(partitions, false);
+    }
+
+    /**
+     * Starts Kafka, PostgreSQL and SMTP.
+     *
+     * @param kafkaCredentials whether Kafka clients must authenticate (SASL/SCRAM) and are held to their service's ACLs
+     *        ({@link KafkaAcls}); then a service's configuration ({@link #serviceConfig(String, String)}) carries its
+     *        own Kafka user
+     */
+    public static LocalStack start(int partitions, boolean kafkaCredentials) {
+        LocalKafka kafka = kafkaCredentials
+                ? LocalKafka.startWithCredentials(partitions)
+                : LocalKafka.start(partitions);
         LocalPostgres postgres = LocalPostgres.start(DATABASES);
         LocalSmtp smtp = LocalSmtp.start();
         return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey(), LocalIssuer.generate());
@@ -82,10 +97,36 @@ public final class LocalStack implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The configuration of one service: {@link #serviceConfig(String)}, and when Kafka requires credentials the
+     * service's own Kafka user (SCRAM, created on first use) holding exactly its ACLs ({@link KafkaAcls#of}).
+     *
+     * @param service the service's name, which is also its Kafka user
+     */
+    public Map<String, String> serviceConfig(String service, String database) {
+        Map<String, String> config = serviceConfig(database);
+        if (kafka.requiresCredentials()) {
+            String password = kafkaPasswords.computeIfAbsent(service, user -> {
+                String created = kafka.addUser(user);
+                kafka.grant(KafkaAcls.of(user));
+                return created;
+            });
+            config.putAll(kafka.clientConfig(service, password));
+        }
+        return config;
+    }
+
     /** The same configuration as environment variables, for a service started as a child process. */
     public Map<String, String> serviceEnvironment(String database) {
         Map<String, String> env = new LinkedHashMap<>();
         serviceConfig(database).forEach((k, v) -> env.put(toEnvName(k), v));
+        return env;
+    }
+
+    /** {@link #serviceConfig(String, String)} as environment variables. */
+    public Map<String, String> serviceEnvironment(String service, String database) {
+        Map<String, String> env = new LinkedHashMap<>();
+        serviceConfig(service, database).forEach((k, v) -> env.put(toEnvName(k), v));
         return env;
     }
 

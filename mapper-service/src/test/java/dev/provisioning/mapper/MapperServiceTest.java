@@ -188,4 +188,14 @@ class MapperServiceTest {
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, cycle, true,
                 ObjectType.USER, userId, ChangeKind.ADDED, attributes, assignments, List.of(), Instant.now());
     }
+
+    @Test
+    void theMapperHasNoHttpApiHealthAndMetricsAreOnTheManagementPortOnly() {
+        for (String path : List.of("/q/health", "/q/health/live", "/q/metrics", "/q/openapi", "/jobs")) {
+            given().get(path).then().statusCode(404);
+        }
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
+        org.assertj.core.api.Assertions.assertThat(metrics.getPort()).isNotEqualTo(io.restassured.RestAssured.port);
+    }
 }

@@ -182,7 +182,9 @@ final class NotifierTestSupport {
     /** The value of a counter or gauge for a job and kind on /q/metrics, 0 when absent. */
     static double metric(String name, String job, String kind) {
         // metrics are served on the management interface
-        String body = get(java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString()).then().statusCode(200).extract()
+        String body = get(
+                java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString()).then()
+                .statusCode(200).extract()
                 .asString();
         return body.lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
