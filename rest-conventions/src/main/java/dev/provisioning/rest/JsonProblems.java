@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -27,6 +28,10 @@ public final class JsonProblems {
 
     /** The problem for a body Jackson could not read: malformed JSON, a wrong type, an unknown field. */
     public static Problem of(JsonProcessingException e) {
+        StreamReadException malformed = malformedCause(e);
+        if (malformed != null) {
+            return malformed(e, malformed);
+        }
         if (e instanceof UnrecognizedPropertyException unknown) {
             return field(unknown.getPath(), "is not a known field"
                     + (unknown.getKnownPropertyIds() == null || unknown.getKnownPropertyIds().isEmpty()
@@ -46,24 +51,57 @@ public final class JsonProblems {
             // e.g. a value a record's constructor refused: the path still names the field
             return field(mapping.getPath(), "is not a valid value", "A field of the request body has an invalid value");
         }
-        // malformed JSON: the parser's context says where it was (field and position)
-        String where = position(e.getLocation());
-        Object processor = e.getProcessor();
-        JsonPointer pointer = processor instanceof JsonParser parser && parser.getParsingContext() != null
-                ? parser.getParsingContext().pathAsPointer()
-                : JsonPointer.empty();
-        String detail = "The request body is not valid JSON" + where + ": " + syntax(e);
-        if (pointer.matches()) {
+        return malformed(e, e);
+    }
+
+    /** The parser's own complaint (the body is not JSON), however deep databind wrapped it. */
+    private static StreamReadException malformedCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof StreamReadException read) {
+                return read;
+            }
+        }
+        return null;
+    }
+
+    /** Malformed JSON: where (line, column and the field, from databind's path or the parser's context) and why. */
+    private static Problem malformed(JsonProcessingException e, JsonProcessingException cause) {
+        String where = position(cause.getLocation() != null ? cause.getLocation() : e.getLocation());
+        String detail = "The request body is not valid JSON" + where + ": " + syntax(cause);
+        String field = null;
+        String pointer = null;
+        // databind's path may stop at the enclosing property (a record is read as a whole); the parser stopped exactly
+        // where the JSON broke: the deeper of the two names the field
+        if (e instanceof JsonMappingException mapping && mapping.getPath() != null && !mapping.getPath().isEmpty()) {
+            String[] named = name(mapping.getPath());
+            field = named[0];
+            pointer = named[1];
+        }
+        if (cause.getProcessor() instanceof JsonParser parser && parser.getParsingContext() != null) {
+            JsonPointer context = parser.getParsingContext().pathAsPointer();
+            if (!context.matches() && (pointer == null || context.toString().length() > pointer.length())) {
+                field = fieldName(context);
+                pointer = context.toString();
+            }
+        }
+        if (field == null || field.isEmpty()) {
             return Problem.badRequest(detail, List.of());
         }
         return Problem.badRequest(detail,
-                List.of(new Problem.FieldProblem(fieldName(pointer), pointer.toString(), "is not valid JSON" + where)));
+                List.of(new Problem.FieldProblem(field, pointer, "is not valid JSON" + where)));
     }
 
     private static Problem field(List<JsonMappingException.Reference> path, String message, String detail) {
         if (path == null || path.isEmpty()) {
             return Problem.badRequest(detail + ": the body " + message, List.of());
         }
+        String[] named = name(path);
+        return Problem.badRequest(detail + ": " + named[0] + " " + message,
+                List.of(new Problem.FieldProblem(named[0], named[1], message)));
+    }
+
+    /** The field as the APIs name it ({@code userMappings[1].source}) and as a JSON Pointer. */
+    private static String[] name(List<JsonMappingException.Reference> path) {
         StringBuilder field = new StringBuilder();
         StringBuilder pointer = new StringBuilder();
         for (JsonMappingException.Reference ref : path) {
@@ -78,8 +116,7 @@ public final class JsonProblems {
                 pointer.append('/').append(ref.getIndex());
             }
         }
-        return Problem.badRequest(detail + ": " + field + " " + message,
-                List.of(new Problem.FieldProblem(field.toString(), pointer.toString(), message)));
+        return new String[]{field.toString(), pointer.toString()};
     }
 
     /** {@code source.graph.clientId} / {@code userMappings[1].source} from a JSON Pointer. */

@@ -13,7 +13,7 @@ import io.quarkus.jackson.ObjectMapperCustomizer;
 /**
  * Request bodies are read as they are typed: a field the API does not know, a number where a string belongs ({@code
  * "name": 5}), a string where a number or a boolean belongs ({@code "deletionThreshold": "500"}, {@code
- * "notifyOnFailure": "yes"}) or a number for an enumeration is refused with a 400 that names the field
+ * "notifyOnFailure": "yes"}), a fraction where an integer belongs or a number for an enumeration is refused with a 400 that names the field
  * ({@link ProblemMappers}), rather than coerced or silently dropped. Applies to the REST layer's mapper only (the event
  * contracts keep their own, lenient, codec).
  */
@@ -35,5 +35,7 @@ public class StrictJson implements ObjectMapperCustomizer {
                     .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
         }
         mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+        // 1.5 for an integer is refused, not truncated to 1
+        mapper.disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
     }
 }
