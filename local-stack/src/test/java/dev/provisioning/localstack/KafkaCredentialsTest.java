@@ -70,7 +70,8 @@ class KafkaCredentialsTest {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(OUTCOME.toMillis()));
         try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(topic, "k-" + user, "from " + user)).get(OUTCOME.toSeconds(), TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, "k-" + user, "from " + user)).get(OUTCOME.toSeconds(),
+                    TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw (Exception) e.getCause();
         }
@@ -140,8 +141,10 @@ class KafkaCredentialsTest {
         Properties p = client("mapper-service", "not-the-password");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(OUTCOME.toMillis()));
         try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(Topics.OPERATIONS, "k", "v")).get(OUTCOME.toSeconds(),
-                    TimeUnit.SECONDS)).hasCauseInstanceOf(SaslAuthenticationException.class);
+            assertThatThrownBy(
+                    () -> producer.send(new ProducerRecord<>(Topics.OPERATIONS, "k", "v")).get(OUTCOME.toSeconds(),
+                            TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(SaslAuthenticationException.class);
         }
     }
 
