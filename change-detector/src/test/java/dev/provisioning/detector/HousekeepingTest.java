@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
@@ -41,6 +43,7 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class HousekeepingTest {
 
     static TopicClient kafka;

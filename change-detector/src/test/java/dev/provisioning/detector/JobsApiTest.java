@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -22,9 +23,12 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
@@ -39,7 +43,18 @@ import dev.provisioning.localstack.TopicClient;
 
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class JobsApiTest {
+
+    /** The management interface (health, metrics, OpenAPI): its own port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL managementRoot;
+    String management;
+
+    @org.junit.jupiter.api.BeforeEach
+    void managementBase() {
+        management = managementRoot.getProtocol() + "://" + managementRoot.getAuthority();
+    }
 
     static final String TOKEN = "druva-secret-token-" + System.nanoTime();
     static TopicClient kafka;
@@ -189,14 +204,14 @@ class JobsApiTest {
         assertThat(dead).hasSize(1);
         String reason = new String(dead.get(0).headers().lastHeader("dead-letter-reason").value());
         assertThat(reason).contains("field 'jobId' is required");
-        given().get("/q/health/live").then().statusCode(200);
+        given().get(management + "/q/health/live").then().statusCode(200);
     }
 
     @Test
-    void healthMetricsAndOpenApiAreExposed() {
-        given().get("/q/health").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
-        given().get("/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
+    void healthMetricsAndOpenApiAreExposedOnTheManagementInterface() {
+        given().get(management + "/q/health").then().statusCode(200);
+        given().get(management + "/q/metrics").then().statusCode(200);
+        given().get(management + "/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
                 .body("paths.keySet()", hasItem("/jobs/{id}/status"));
     }
 

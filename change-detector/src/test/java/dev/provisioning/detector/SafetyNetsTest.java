@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -25,9 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
@@ -44,7 +48,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class SafetyNetsTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static final String TOKEN = "safety-token-" + System.nanoTime();
     static TopicClient kafka;
@@ -87,7 +96,7 @@ class SafetyNetsTest {
         await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED));
-        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/q/metrics").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
                         "provisioning_detector_quarantined{job=\"" + jobId + "\"} 1.0")));
         JobStateEvent started = states(jobId).get(1);
@@ -149,7 +158,7 @@ class SafetyNetsTest {
                 .filteredOn(s -> s.change() == JobStateChange.DELETIONS_HELD).singleElement()
                 .satisfies(s -> assertThat(s.count()).isEqualTo(600)));
 
-        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/q/metrics").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
                         "provisioning_detector_deletions_held{job=\"" + jobId + "\"} 600.0")));
 

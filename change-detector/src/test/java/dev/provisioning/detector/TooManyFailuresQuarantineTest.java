@@ -36,7 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.cycle.CyclePlanner;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.ErrorCodes;
@@ -61,6 +63,7 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class TooManyFailuresQuarantineTest {
 
     static final String TOKEN = "failures-token-" + System.nanoTime();

@@ -3,10 +3,6 @@ package dev.provisioning.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaUser;
-import dev.provisioning.events.Json;
 
 /**
  * Entra's accidental-deletion threshold end to end: with the threshold at 500, unassigning 600 provisioned users holds
@@ -68,7 +63,7 @@ class DeletionThresholdIT {
         assertThat(system.druva().users()).hasSize(USERS).allSatisfy(u -> assertThat(u.active()).isTrue());
         assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("PATCH")).isEmpty();
 
-        JsonNode release = post(system.service("change-detector").url() + "/jobs/" + jobId + "/allow-deletes");
+        JsonNode release = system.jobs().allowDeletes(jobId);
         assertThat(release.path("released").asInt()).isEqualTo(USERS);
 
         await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
@@ -89,12 +84,5 @@ class DeletionThresholdIT {
             assertThat(releaseCycle.path("status").asText()).isEqualTo("COMPLETED");
             assertThat(releaseCycle.path("summary").path("disabled").asLong()).isEqualTo(USERS);
         });
-    }
-
-    private static JsonNode post(String url) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return Json.mapper().readTree(response.body());
     }
 }

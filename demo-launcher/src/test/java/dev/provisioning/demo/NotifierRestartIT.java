@@ -122,8 +122,9 @@ class NotifierRestartIT {
     /** A counter of the service for one job on /q/metrics, 0 when absent or while the service does not answer. */
     private static double metric(ServiceProcess service, String name, String jobId) {
         try {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(service.url() + "/q/metrics"))
-                    .timeout(Waits.OUTCOME).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = HTTP
+                    .send(HttpRequest.newBuilder(URI.create(service.managementUrl() + "/q/metrics"))
+                            .timeout(Waits.OUTCOME).build(), HttpResponse.BodyHandlers.ofString());
             return response.body().lines()
                     .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + jobId + "\""))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))

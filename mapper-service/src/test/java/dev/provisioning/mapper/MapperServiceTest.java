@@ -3,6 +3,7 @@ package dev.provisioning.mapper;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.provisioning.events.Assignment;
@@ -36,6 +38,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
 class MapperServiceTest {
+
+    /** Health and metrics are served on the management interface. */
+    @TestHTTPResource(value = "/health/live", management = true)
+    URL health;
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static TopicClient kafka;
 
@@ -201,8 +209,8 @@ class MapperServiceTest {
         assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
                 .startsWith("AssignmentEvent: ");
         assertThat(operations(jobId, 1)).hasSize(1);
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
     }
 
     private static String reason(ConsumerRecord<String, String> deadLetter) {
@@ -241,5 +249,15 @@ class MapperServiceTest {
         String cycle = "cycle-1";
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, cycle, true,
                 ObjectType.USER, userId, ChangeKind.ADDED, attributes, assignments, List.of(), Instant.now());
+    }
+
+    @Test
+    void theMapperHasNoHttpApiHealthAndMetricsAreOnTheManagementPortOnly() {
+        for (String path : List.of("/q/health", "/q/health/live", "/q/metrics", "/q/openapi", "/jobs")) {
+            given().get(path).then().statusCode(404);
+        }
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
+        org.assertj.core.api.Assertions.assertThat(metrics.getPort()).isNotEqualTo(io.restassured.RestAssured.port);
     }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResourceManager;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.provisioning.events.ErrorCodes;
@@ -67,7 +68,8 @@ class NotifierTest {
 
     @Test
     void healthIsUpWithKafkaAndPostgres() {
-        get("/q/health/ready").then().statusCode(200);
+        get(java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/health/ready").toString())
+                .then().statusCode(200);
     }
 
     @Test
@@ -184,5 +186,16 @@ class NotifierTest {
         String job = newJob(true);
         publish(failure(job, "user-1", "After The Storm", ErrorCodes.INVALID_ANCHOR, "gone"));
         awaitOneMailTo(job);
+    }
+
+    @Test
+    void theNotifierHasNoHttpApiHealthAndMetricsAreOnTheManagementPortOnly() {
+        for (String path : List.of("/q/health", "/q/health/ready", "/q/metrics", "/q/openapi", "/jobs")) {
+            get(path).then().statusCode(404);
+        }
+        java.net.URI management = java.net.URI.create(TestHTTPResourceManager.getManagementUri());
+        assertThat(management.getPort()).isNotEqualTo(io.restassured.RestAssured.port);
+        get(management.resolve("/q/metrics").toString()).then().statusCode(200);
+        get(management.resolve("/q/health/live").toString()).then().statusCode(200);
     }
 }

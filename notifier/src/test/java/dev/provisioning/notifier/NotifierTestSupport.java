@@ -15,6 +15,7 @@ import jakarta.mail.internet.MimeMessage;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 
+import io.quarkus.test.common.http.TestHTTPResourceManager;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.provisioning.events.EventKeys;
@@ -175,7 +176,11 @@ final class NotifierTestSupport {
 
     /** The value of a counter or gauge for a job and kind on /q/metrics, 0 when absent. */
     static double metric(String name, String job, String kind) {
-        String body = get("/q/metrics").then().statusCode(200).extract().asString();
+        // metrics are served on the management interface
+        String body = get(
+                java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString()).then()
+                .statusCode(200).extract()
+                .asString();
         return body.lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
                 .filter(l -> kind == null || l.contains("kind=\"" + kind + "\""))

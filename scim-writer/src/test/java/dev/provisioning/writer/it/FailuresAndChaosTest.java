@@ -5,6 +5,7 @@ import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -33,6 +35,10 @@ import dev.provisioning.writer.Waits;
  */
 @QuarkusTest
 class FailuresAndChaosTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     private DruvaScimServer druva;
     private String jobId;
@@ -56,7 +62,7 @@ class FailuresAndChaosTest {
 
         KafkaTopics.publishOperation(op);
 
-        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
         assertThat(druva.users()).isEmpty();
         assertThat(Sent.of(druva)).isNotEmpty().allSatisfy(r -> assertThat(r.status()).isIn(500, 503));
@@ -67,7 +73,7 @@ class FailuresAndChaosTest {
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(druva.users()).singleElement().extracting(DruvaUser::userName).isEqualTo("esc@example.com");
-        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 0.0"));
     }
 
@@ -76,7 +82,7 @@ class FailuresAndChaosTest {
         druva.settings(s -> s.serverErrorRatio(1.0));
         ScimOperation create = Fixtures.upsert(jobId, "obj-sup", Fixtures.user("sup", "Su", "Old"));
         KafkaTopics.publishOperation(create);
-        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
 
         druva.settings(s -> s.serverErrorRatio(0));
@@ -133,6 +139,6 @@ class FailuresAndChaosTest {
                 .collect(Collectors.groupingBy(Sent::path, Collectors.counting()));
         assertThat(patchesPerUser.values()).containsOnly(1L);
         assertThat(sent).anySatisfy(r -> assertThat(r.status()).isEqualTo(429));
-        assertThat(RestAssured.get("/q/metrics").asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
+        assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
     }
 }

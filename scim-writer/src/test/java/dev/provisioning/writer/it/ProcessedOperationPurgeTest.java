@@ -4,6 +4,7 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduler;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.vertx.VertxContextSupport;
 import io.restassured.RestAssured;
@@ -43,6 +45,10 @@ import dev.provisioning.writer.persistence.WriterStore;
  */
 @QuarkusTest
 class ProcessedOperationPurgeTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     @Inject
     ProcessedOperationPurge purge;
@@ -100,7 +106,7 @@ class ProcessedOperationPurgeTest {
             assertThat(processedResult(resultId(recentOp))).hasValueSatisfying(json -> assertThat(
                     Json.read(json, ProvisioningResult.class).resultId()).isEqualTo(recent.resultId()));
             assertThat(purgedCounter() - purgedBefore).isEqualTo(25.0);
-            assertThat(RestAssured.get("/q/metrics").asString()).contains("scim_writer_processed_purged_total");
+            assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_processed_purged_total");
 
             // the recent operation, redelivered: its stored result again, nothing sent to Druva
             int requests = druva.requests().size();
@@ -131,9 +137,11 @@ class ProcessedOperationPurgeTest {
     }
 
     private ProvisioningResult execute(DruvaScimServer druva, ScimOperation op) {
-        var body = Map.of("job", Fixtures.job(jobId, druva.baseUrl()), "operation", op);
-        String json = RestAssured.given().contentType(ContentType.JSON).body(Json.write(body))
-                .post("/operations/execute").then().statusCode(200).extract().asString();
+        KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+        var body = Map.of("expectedRevision", 1, "operation", op);
+        String json = RestAssured.given().auth().oauth2(Fixtures.serviceToken()).contentType(ContentType.JSON)
+                .body(Json.write(body)).post("/jobs/" + jobId + "/operations").then().statusCode(200).extract()
+                .asString();
         return Json.read(json, ProvisioningResult.class);
     }
 
