@@ -27,7 +27,9 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
@@ -45,6 +47,7 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class OutboxTest {
 
     static TopicClient kafka;

@@ -5,6 +5,7 @@ import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -25,6 +27,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.writer.Waits;
 
 /**
  * Failures against the Druva-compatible server: escrow of an object that keeps failing (test schedule: 1 s), and a
@@ -32,6 +35,10 @@ import dev.provisioning.events.ScimOperation;
  */
 @QuarkusTest
 class FailuresAndChaosTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     private DruvaScimServer druva;
     private String jobId;
@@ -55,7 +62,7 @@ class FailuresAndChaosTest {
 
         KafkaTopics.publishOperation(op);
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
         assertThat(druva.users()).isEmpty();
         assertThat(Sent.of(druva)).isNotEmpty().allSatisfy(r -> assertThat(r.status()).isIn(500, 503));
@@ -66,7 +73,7 @@ class FailuresAndChaosTest {
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(druva.users()).singleElement().extracting(DruvaUser::userName).isEqualTo("esc@example.com");
-        await().atMost(Duration.ofSeconds(10)).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 0.0"));
     }
 
@@ -75,7 +82,7 @@ class FailuresAndChaosTest {
         druva.settings(s -> s.serverErrorRatio(1.0));
         ScimOperation create = Fixtures.upsert(jobId, "obj-sup", Fixtures.user("sup", "Su", "Old"));
         KafkaTopics.publishOperation(create);
-        await().atMost(Duration.ofSeconds(20)).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
 
         druva.settings(s -> s.serverErrorRatio(0));
@@ -109,7 +116,7 @@ class FailuresAndChaosTest {
         List<String> expected = new ArrayList<>();
         creates.forEach(op -> expected.add(resultId(op)));
         updates.forEach(op -> expected.add(resultId(op)));
-        Map<String, ProvisioningResult> results = KafkaTopics.awaitAllResults(expected, Duration.ofSeconds(120));
+        Map<String, ProvisioningResult> results = KafkaTopics.awaitAllResults(expected, Waits.BURST);
 
         // a create whose requests failed six times running is escrowed; its update then supersedes it (and creates)
         assertThat(results.values()).allSatisfy(r -> assertThat(r.status()).isIn(ProvisioningStatus.Success,
@@ -132,6 +139,6 @@ class FailuresAndChaosTest {
                 .collect(Collectors.groupingBy(Sent::path, Collectors.counting()));
         assertThat(patchesPerUser.values()).containsOnly(1L);
         assertThat(sent).anySatisfy(r -> assertThat(r.status()).isEqualTo(429));
-        assertThat(RestAssured.get("/q/metrics").asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
+        assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
     }
 }
