@@ -77,7 +77,8 @@ public class OutboxRelay {
         relay();
     }
 
-    @Scheduled(every = "${detector.outbox-interval:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    // not while the application starts or stops: the Kafka emitters may not be connected then
+    @Scheduled(every = "${detector.outbox-interval:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void sweep() {
         relay();
     }

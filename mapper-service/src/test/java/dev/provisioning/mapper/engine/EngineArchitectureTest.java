@@ -17,7 +17,7 @@ class EngineArchitectureTest {
 
     @Test
     void theEngineIsFreeOfKafkaVertxAndHibernate() {
-        assertThat(MAPPER.contain(OperationPlanner.class)).isTrue();
+        assertThat(MAPPER.contain(JobCatalog.class)).isTrue();
         noClasses().that().resideInAPackage("dev.provisioning.mapper.engine..").should().dependOnClassesThat()
                 .resideInAnyPackage("org.apache.kafka..", "io.smallrye.reactive.messaging..", "io.vertx..",
                         "org.hibernate..")
