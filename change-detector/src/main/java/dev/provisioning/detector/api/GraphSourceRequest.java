@@ -1,4 +1,4 @@
-package dev.provisioning.detector.source.graph;
+package dev.provisioning.detector.api;
 
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import dev.provisioning.detector.api.FieldError;
 import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.SecretCipher;

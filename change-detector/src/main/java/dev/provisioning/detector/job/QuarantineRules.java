@@ -1,11 +1,9 @@
-package dev.provisioning.detector.safety;
+package dev.provisioning.detector.job;
 
 import java.util.Optional;
 
-import dev.provisioning.events.ErrorCodes;
-
 /**
- * Entra's quarantine arithmetic, per cycle. Plain Java.
+ * Entra's quarantine arithmetic, per cycle ({@link QuarantineReason#TooManyFailures}). Plain Java.
  *
  * <ul>
  * <li>at once when the target rejects the credentials (401, {@code InvalidCredentials});</li>
@@ -21,11 +19,6 @@ public final class QuarantineRules {
     public static final int MAX_FAILURE_PERCENT = 40;
     public static final long MAX_FAILURES = 40_000;
     public static final long ALWAYS_FAILURES = 60_000;
-
-    /** Entra's reason codes of a quarantine. */
-    public static final String INVALID_CREDENTIALS = ErrorCodes.INVALID_CREDENTIALS;
-    public static final String TOO_MANY_FAILURES = "TooManyFailures";
-    public static final String DELETION_THRESHOLD_EXCEEDED = "DeletionThresholdExceeded";
 
     private QuarantineRules() {
     }

@@ -1,4 +1,4 @@
-package dev.provisioning.detector.safety;
+package dev.provisioning.detector.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,9 @@
-package dev.provisioning.detector.source.graph;
+package dev.provisioning.detector.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-import dev.provisioning.detector.api.FieldError;
 import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.SecretCipher;
 

@@ -1,4 +1,4 @@
-package dev.provisioning.detector.source.graph;
+package dev.provisioning.detector.api;
 
 import dev.provisioning.events.job.GraphSource;
 

@@ -1,4 +1,4 @@
-package dev.provisioning.detector.safety;
+package dev.provisioning.detector.job;
 
 import java.util.ArrayList;
 import java.util.List;
