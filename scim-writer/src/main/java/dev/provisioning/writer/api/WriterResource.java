@@ -23,11 +23,11 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
-import dev.provisioning.writer.escrow.EscrowStore;
 import dev.provisioning.writer.messaging.ResultPublisher;
+import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.provisioning.OperationProcessor;
-import dev.provisioning.writer.target.ScimClient;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.ScimClient;
+import dev.provisioning.writer.scim.client.TenantTarget;
 
 /**
  * The writer's synchronous API, for the change-detector: Entra's "Test Connection" and "Provision on demand". Both
