@@ -11,12 +11,17 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalStack;
 
 /**
  * The whole system on the embedded default: the real infrastructure (Kafka, PostgreSQL, SMTP) and the Druva-compatible
- * server in this JVM, and the four services as separate processes pointed at them. Used by the run command and by the
- * end-to-end tests.
+ * server in this JVM, and the four services as separate processes pointed at them and at each other (the
+ * change-detector knows the scim-writer's URL), on loopback only. Each service connects to Kafka as its own user
+ * (SASL/SCRAM) holding only its ACLs ({@link dev.provisioning.localstack.KafkaAcls}). The services trust the stack's token issuer
+ * ({@link dev.provisioning.localstack.LocalIssuer}, a key pair made for this run): the change-detector calls the
+ * writer with a service token minted here, and {@link #adminToken()} is an administrator's. Used by the run command
+ * and by the end-to-end tests.
  */
 public final class LocalSystem implements AutoCloseable {
 
@@ -32,15 +37,24 @@ public final class LocalSystem implements AutoCloseable {
     /** The services, with the database each owns (null: stateless). */
     static final Map<String, String> SERVICES = orderedServices();
 
+    /**
+     * How long the run's tokens are valid. The key pair is made per run and the services listen on loopback only, so
+     * the administrator's token lasts a working day and the change-detector's service token (set once at start) a month.
+     */
+    static final Duration ADMIN_TOKEN_LIFETIME = Duration.ofHours(12);
+    static final Duration SERVICE_TOKEN_LIFETIME = Duration.ofDays(30);
+
     private final LocalStack stack;
     private final DruvaScimServer druva;
     private final String druvaToken;
+    private final String adminToken;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
 
     private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken) {
         this.stack = stack;
         this.druva = druva;
         this.druvaToken = druvaToken;
+        this.adminToken = stack.issuer().token("local-admin", ADMIN_TOKEN_LIFETIME, LocalIssuer.ADMIN);
     }
 
     /**
@@ -53,18 +67,29 @@ public final class LocalSystem implements AutoCloseable {
      */
     public static LocalSystem start(Path home, Path logs, DruvaScimServer.Options druvaOptions,
             Map<String, String> extraEnvironment) {
-        LocalStack stack = LocalStack.start(4);
+        // Kafka as in production: each service authenticates (SASL/SCRAM) and may do only what its ACLs grant
+        LocalStack stack = LocalStack.start(4, true);
         String token = "druva-" + java.util.UUID.randomUUID();
         DruvaScimServer druva = DruvaScimServer.start(druvaOptions.token(token));
         LocalSystem system = new LocalSystem(stack, druva, token);
         try {
             Files.createDirectories(logs);
+            Map<String, Integer> ports = new LinkedHashMap<>();
+            SERVICES.keySet().forEach(name -> ports.put(name, freePort()));
             for (var service : SERVICES.entrySet()) {
-                Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(service.getValue()));
+                Map<String, String> env = new LinkedHashMap<>(
+                        stack.serviceEnvironment(service.getKey(), service.getValue()));
                 env.putAll(LOCAL_TUNING);
+                if (service.getKey().equals("change-detector")) {
+                    // the services know each other: test connection, provision on demand and escrows go to the writer
+                    env.put("DETECTOR_WRITER_URL", "http://" + ServiceProcess.HOST + ":" + ports.get("scim-writer"));
+                    env.put("DETECTOR_WRITER_AUTH_TOKEN", stack.issuer().token("change-detector",
+                            SERVICE_TOKEN_LIFETIME, LocalIssuer.SERVICE));
+                }
                 env.putAll(extraEnvironment);
                 Path jar = home.resolve(service.getKey()).resolve("target/quarkus-app/quarkus-run.jar");
-                system.services.put(service.getKey(), new ServiceProcess(service.getKey(), jar, freePort(), env, logs));
+                system.services.put(service.getKey(), new ServiceProcess(service.getKey(), jar,
+                        ports.get(service.getKey()), freePort(), env, logs));
             }
             system.services.values().forEach(ServiceProcess::start);
             // the services start in parallel; wait for all of them
@@ -99,8 +124,14 @@ public final class LocalSystem implements AutoCloseable {
         return service;
     }
 
+    /** A client of the jobs API with the administrator's token. */
     public JobsClient jobs() {
-        return new JobsClient(service("change-detector").url());
+        return new JobsClient(service("change-detector").url(), adminToken);
+    }
+
+    /** An access token with the role {@code Provisioning.Admin}, valid for {@link #ADMIN_TOKEN_LIFETIME}. */
+    public String adminToken() {
+        return adminToken;
     }
 
     /** Finds the project root: {@code provisioning.home}, else the working directory or one of its parents. */

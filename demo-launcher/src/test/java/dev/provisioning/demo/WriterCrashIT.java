@@ -58,14 +58,14 @@ class WriterCrashIT {
         ServiceProcess writer = system.service("scim-writer");
         List<Integer> killedAt = new ArrayList<>();
         for (int point : killPoints) {
-            await().atMost(Duration.ofMinutes(3)).until(() -> system.druva().users().size() >= point);
+            await().atMost(Waits.CYCLE).until(() -> system.druva().users().size() >= point);
             writer.kill();
             killedAt.add(system.druva().users().size());
-            writer.start().awaitReady(Duration.ofSeconds(120));
+            writer.start().awaitReady(Waits.OUTCOME);
         }
         assertThat(killedAt).as("every crash happened mid-run").allSatisfy(n -> assertThat(n).isLessThan(USERS));
 
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).until(() -> {
             JsonNode cycle = system.jobs().status(jobId).path("currentCycle");
             return "COMPLETED".equals(cycle.path("status").asText());
         });

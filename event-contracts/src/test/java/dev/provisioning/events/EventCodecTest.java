@@ -51,6 +51,24 @@ class EventCodecTest {
     }
 
     @Test
+    void anAssignmentCarriesTheRolesValueAndDisplayNameAndStaysReadableBothWays() throws Exception {
+        var withRole = new Assignment("r1", "g1", "Admin", "Administrator");
+        var event = new AssignmentEvent(1, "e1", "job", "c1", true, ObjectType.USER, "u1", ChangeKind.ADDED, Map.of(),
+                List.of(withRole), List.of(), Instant.parse("2026-11-26T10:00:00Z"));
+
+        AssignmentEvent back = EventChecks.assignment(Json.write(event));
+
+        assertThat(back.assignments()).containsExactly(withRole);
+        // a record written before the role fields existed reads as a role known only by id
+        assertThat(Json.mapper().readValue("{\"appRoleId\":\"r1\",\"viaGroupId\":null}", Assignment.class))
+                .isEqualTo(new Assignment("r1", null, null, null));
+        // unknown role fields are not written, so records of roles known only by id are unchanged
+        assertThat(Json.write(new Assignment("r1", null))).isEqualTo("{\"appRoleId\":\"r1\"}");
+        assertThat(new Assignment("r1", null).withRole("Admin", null))
+                .isEqualTo(new Assignment("r1", null, "Admin", null));
+    }
+
+    @Test
     void malformedRecordIsRejectedWithAReasonNamingTheField() {
         assertThatThrownBy(() -> EventChecks.assignment("{\"schemaVersion\":1,\"eventId\":\"e\",\"cycleId\":\"c\"}"))
                 .isInstanceOf(MalformedEventException.class)

@@ -265,7 +265,7 @@ public class JobService {
                 return Uni.createFrom().item(Optional.<WriterClient.ConnectionTestResult>empty());
             }
             JobConfig config = EventChecks.job(found.get().config());
-            return writer.testConnection(config.tenantUrl(), config.secretToken()).map(Optional::of);
+            return writer.testConnection(config).map(Optional::of);
         });
     }
 
@@ -275,7 +275,7 @@ public class JobService {
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
-        return writer.testConnection(request.tenantUrl().trim(), cipher.encrypt(request.secretToken()));
+        return writer.testUnsavedConnection(request.tenantUrl().trim(), request.secretToken());
     }
 
     /** Provisions one user, or a group of at most five members, now. */

@@ -5,6 +5,7 @@ import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -33,6 +35,10 @@ import dev.provisioning.writer.Waits;
  */
 @QuarkusTest
 class FailuresAndChaosTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     private DruvaScimServer druva;
     private String jobId;
@@ -63,7 +69,7 @@ class FailuresAndChaosTest {
         assertThat(escrowed.retryAt()).isNotNull().isAfter(escrowed.occurredAt().minusSeconds(1));
         assertThat(escrowed.reason()).contains("escrowed: the scim-writer retries it at " + escrowed.retryAt());
         assertThat(escrowed.retryOf()).isNull();
-        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
         assertThat(druva.users()).isEmpty();
         assertThat(Sent.of(druva)).isNotEmpty().allSatisfy(r -> assertThat(r.status()).isIn(500, 503));
@@ -77,7 +83,7 @@ class FailuresAndChaosTest {
         assertThat(retried.cycleId()).isEqualTo(op.cycleId());
         assertThat(retried.retryAt()).isNull();
         assertThat(druva.users()).singleElement().extracting(DruvaUser::userName).isEqualTo("esc@example.com");
-        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+        await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                 .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 0.0"));
         // one result each, however often the record or the retry is redelivered
         assertThat(KafkaTopics.awaitResults(resultId(op), 1)).hasSize(1);
@@ -126,7 +132,7 @@ class FailuresAndChaosTest {
         List<String> expected = new ArrayList<>();
         creates.forEach(op -> expected.add(resultId(op)));
         updates.forEach(op -> expected.add(resultId(op)));
-        Map<String, ProvisioningResult> results = KafkaTopics.awaitFinalResults(expected, Waits.OUTCOME);
+        Map<String, ProvisioningResult> results = KafkaTopics.awaitFinalResults(expected, Waits.BURST);
 
         // an object whose requests kept failing for the retry budget is escrowed (a Failure with its retry time) and
         // ends in a follow-up: created by the scheduled retry, or superseded by its update (which then creates it)
@@ -150,6 +156,6 @@ class FailuresAndChaosTest {
                 .collect(Collectors.groupingBy(Sent::path, Collectors.counting()));
         assertThat(patchesPerUser.values()).containsOnly(1L);
         assertThat(sent).anySatisfy(r -> assertThat(r.status()).isEqualTo(429));
-        assertThat(RestAssured.get("/q/metrics").asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
+        assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
     }
 }

@@ -17,6 +17,7 @@ import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.PatchDialect;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalStackTestResource;
 
 /** Jobs and operations for the tests; every id is unique, as the broker and database are shared. */
@@ -25,6 +26,11 @@ final class Fixtures {
     static final String TOKEN = "t";
 
     private Fixtures() {
+    }
+
+    /** A token of the change-detector's service identity, the only caller of the writer's API. */
+    static String serviceToken() {
+        return LocalStackTestResource.stack().issuer().token("change-detector", LocalIssuer.SERVICE);
     }
 
     static String unique(String prefix) {

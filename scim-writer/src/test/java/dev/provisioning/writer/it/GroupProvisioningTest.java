@@ -57,7 +57,7 @@ class GroupProvisioningTest {
         ops.forEach(KafkaTopics::publishOperation);
         // one read of the results topic for all of them, not one consumer per user
         var results = KafkaTopics.awaitAllResults(ops.stream().map(op -> resultId(op)).toList(),
-                java.time.Duration.ofSeconds(60));
+                dev.provisioning.writer.Waits.OUTCOME);
         assertThat(results.values()).hasSize(count)
                 .allSatisfy(r -> assertThat(r.status()).isEqualTo(ProvisioningStatus.Success));
         return IntStream.range(0, count).mapToObj(i -> "u" + i).toList();

@@ -5,11 +5,13 @@ import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.net.URL;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -31,6 +33,10 @@ import dev.provisioning.writer.Waits;
  */
 @QuarkusTest
 class HeldCredentialsTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     @Test
     void aRejectedTokenHoldsTheJobsOperationsUntilItsTokenChanges() {
@@ -68,7 +74,7 @@ class HeldCredentialsTest {
             assertThat(heldLater.status()).isEqualTo(ProvisioningStatus.Skipped);
             assertThat(heldLater.errorCode()).isEqualTo("InvalidCredentials");
             assertThat(Sent.of(druva)).hasSize(sentWhileRejected);
-            await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+            await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                     .contains("scim_writer_held{job=\"" + jobId + "\"} 4.0"));
 
             // another job goes on meanwhile
@@ -94,7 +100,7 @@ class HeldCredentialsTest {
             });
             assertThat(druva.users()).extracting(DruvaUser::userName).containsExactlyInAnyOrder(
                     "held1@example.com", "held2@example.com", "held3@example.com", "held4@example.com");
-            await().atMost(Waits.OUTCOME).until(() -> RestAssured.get("/q/metrics").asString()
+            await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
                     .contains("scim_writer_held{job=\"" + jobId + "\"} 0.0"));
         }
     }

@@ -84,7 +84,7 @@ class JobIsolationTest {
             KafkaTopics.publishOperation(other);
 
             // the other job's operation, behind it on the partition, is done while the first one waits for its job
-            // (writer.job-wait-timeout is 10 s here)
+            // (writer.job-wait-timeout is 30 s)
             assertThat(KafkaTopics.awaitResult(resultId(other)).status()).isEqualTo(ProvisioningStatus.Success);
             assertThat(resultIds(lateJob)).isEmpty();
 

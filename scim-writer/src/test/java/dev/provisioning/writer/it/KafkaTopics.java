@@ -159,8 +159,9 @@ final class KafkaTopics {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
-            long deadline = System.currentTimeMillis() + 5000;
-            while (System.currentTimeMillis() < deadline
+            // the topic grows with every test: on a busy machine reading it to its end can take a while
+            long deadline = System.nanoTime() + Waits.OUTCOME.toNanos();
+            while (System.nanoTime() < deadline
                     && partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 consumer.poll(Duration.ofMillis(100)).forEach(records::add);
             }

@@ -393,7 +393,7 @@ class UserProvisioningTest {
         assertThat(Sent.of(druva)).isEmpty();
         var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> op.key().equals(r.key()));
         assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
-                .isEqualTo("the configuration of job " + op.jobId() + " was not received within 10 s");
+                .isEqualTo("the configuration of job " + op.jobId() + " was not received within 30 s");
     }
 
     @Test
