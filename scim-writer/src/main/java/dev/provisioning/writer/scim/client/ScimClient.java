@@ -1,8 +1,10 @@
-package dev.provisioning.writer.target;
+package dev.provisioning.writer.scim.client;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -11,6 +13,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.core.buffer.Buffer;
@@ -23,6 +26,7 @@ import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.retry.RetryPolicy;
 import dev.provisioning.writer.throughput.TenantGates;
+import dev.provisioning.writer.throughput.TenantHealth;
 
 /**
  * Sends SCIM requests to a tenant and retries transient failures.
@@ -34,7 +38,12 @@ import dev.provisioning.writer.throughput.TenantGates;
  * answer arrives on the caller's Vert.x context, where the Hibernate Reactive calls that follow must run.
  *
  * <p>
- * Retry delays use Vert.x timers (not Mutiny's executor) for the same reason. Never logs the token.
+ * Retries are Mutiny's ({@code onFailure().retry().when(...)}): an attempt whose answer is worth another one fails
+ * with {@link RetryableAnswer}, and the policy ({@link RetryPolicy#nextDelay}: exponential backoff with jitter,
+ * {@code Retry-After}, attempts and the operation's {@link dev.provisioning.writer.retry.RetryBudget}) says whether
+ * and when it is sent again. The pause is a Vert.x timer that resumes on the caller's context, so the resubscribed
+ * attempt (and what follows the answer) runs where the caller's Hibernate Reactive session lives. While waiting, no
+ * thread is held and the tenant's in-flight permit is given back. Never logs the token.
  */
 @ApplicationScoped
 public class ScimClient {
@@ -47,69 +56,113 @@ public class ScimClient {
     private final WriterConfig config;
     private final MeterRegistry registry;
     private final TenantGates gates;
+    private final TenantHealth health;
 
     public ScimClient(WebClient client, Vertx vertx, RetryPolicy policy, WriterConfig config, MeterRegistry registry,
-            TenantGates gates) {
+            TenantGates gates, TenantHealth health) {
         this.client = client;
         this.vertx = vertx;
         this.policy = policy;
         this.config = config;
         this.registry = registry;
         this.gates = gates;
+        this.health = health;
+    }
+
+    /** An attempt whose answer is worth another attempt; the retry either sends it again or gives up with it. */
+    static final class RetryableAnswer extends RuntimeException {
+
+        final ScimAnswer answer;
+        final String retryAfter;
+
+        RetryableAnswer(ScimAnswer answer, String retryAfter) {
+            super(answer.problem(), null, false, false);
+            this.answer = answer;
+            this.retryAfter = retryAfter;
+        }
     }
 
     /**
-     * Sends the call through the tenant's gate (in-flight cap and adaptive rate), retrying transient failures; the
-     * answer is the last one received. Never fails.
+     * Sends the call through the tenant's gate (in-flight cap and adaptive rate), retrying transient failures within
+     * the target's retry budget; the answer is the last one received. Never fails.
      */
     public Uni<ScimAnswer> send(TenantTarget target, ScimCall call) {
-        return attempt(target, call, 1, policy.maxAttempts());
+        Context context = io.vertx.core.Vertx.currentContext();
+        AtomicInteger attempts = new AtomicInteger();
+        return Uni.createFrom().deferred(() -> attempt(target, call, attempts.incrementAndGet(), true))
+                .onFailure(RetryableAnswer.class).retry().when(failures -> failures.onItem()
+                        .transformToUniAndConcatenate(failure -> backoff(target, call, (RetryableAnswer) failure,
+                                attempts.get(), context)))
+                .onFailure(RetryableAnswer.class).recoverWithItem(failure -> ((RetryableAnswer) failure).answer);
     }
 
     /** Sends the call once (through the gate), without retries: for connection tests. Never fails. */
     public Uni<ScimAnswer> sendOnce(TenantTarget target, ScimCall call) {
-        return attempt(target, call, 1, 1);
+        return attempt(target, call, 1, false);
     }
 
-    private Uni<ScimAnswer> attempt(TenantTarget target, ScimCall call, int attempt, int maxAttempts) {
+    /** The pause before the next attempt, or the failure itself when the policy gives up (no more attempts). */
+    private Uni<Long> backoff(TenantTarget target, ScimCall call, RetryableAnswer failure, int attempt,
+            Context context) {
+        Optional<Duration> delay = policy.nextDelay(failure.answer.kind(), attempt, failure.retryAfter,
+                target.budget(), Instant.now());
+        if (delay.isEmpty()) {
+            return Uni.createFrom().failure(failure);
+        }
+        registry.counter("scim.writer.retries", "job", target.jobId(), "method", call.method()).increment();
+        LOG.infof("retrying %s %s for job %s, object %s: attempt %d/%d in %d ms (%s)", call.method(), call.template(),
+                target.jobId(), call.objectId(), attempt + 1, policy.maxAttempts(), delay.get().toMillis(),
+                failure.answer.status() == 0 ? failure.answer.problem() : "HTTP " + failure.answer.status());
+        long millis = Math.max(1, delay.get().toMillis());
+        return Uni.createFrom().emitter(emitter -> vertx.getDelegate().setTimer(millis, id -> {
+            if (context == null) {
+                emitter.complete(id);
+            } else {
+                context.runOnContext(ignored -> emitter.complete(id));
+            }
+        }));
+    }
+
+    /**
+     * One attempt through the gate.
+     *
+     * @param retrying whether a retryable answer fails the Uni with {@link RetryableAnswer} (for the retry) rather than
+     *        being the answer
+     */
+    private Uni<ScimAnswer> attempt(TenantTarget target, ScimCall call, int attempt, boolean retrying) {
         TenantGates.Gate gate = gates.gate(target.jobId(), target.tenantUrl());
         return gate.acquire().chain(() -> {
             long started = System.nanoTime();
             return once(target, call).onItemOrFailure().transformToUni((response, failure) -> {
                 gate.release();
-                return answered(target, call, attempt, maxAttempts, gate, started, response, failure);
+                return answered(target, call, attempt, retrying, gate, started, response, failure);
             });
         });
     }
 
-    private Uni<ScimAnswer> answered(TenantTarget target, ScimCall call, int attempt, int maxAttempts,
+    private Uni<ScimAnswer> answered(TenantTarget target, ScimCall call, int attempt, boolean retrying,
             TenantGates.Gate gate, long started, HttpResponse<Buffer> response, Throwable failure) {
-        {
-            FailureKind kind = failure == null
-                    ? RetryPolicy.classify(response.statusCode())
-                    : RetryPolicy.classify(failure);
-            int status = failure == null ? response.statusCode() : 0;
-            record(target, call, status, kind, System.nanoTime() - started);
-            String retryAfter = failure == null ? response.getHeader("Retry-After") : null;
-            if (kind == FailureKind.THROTTLED) {
-                registry.counter("scim.writer.throttled", "job", target.jobId()).increment();
-                gate.throttled(RetryPolicy.parseRetryAfter(retryAfter, Instant.now()).map(Duration::toNanos)
-                        .orElse(0L));
-            }
-            if (kind.retryable() && attempt < maxAttempts) {
-                Duration delay = policy.delay(attempt, retryAfter, Instant.now());
-                registry.counter("scim.writer.retries", "job", target.jobId(), "method", call.method()).increment();
-                LOG.infof("retrying %s %s for job %s, object %s: attempt %d/%d in %d ms (%s)", call.method(),
-                        call.template(), target.jobId(), call.objectId(), attempt + 1, maxAttempts,
-                        delay.toMillis(), failure == null ? "HTTP " + status : describe(failure));
-                return sleep(delay).chain(() -> attempt(target, call, attempt + 1, maxAttempts));
-            }
-            String body = failure == null ? bodyOf(response) : "";
-            String problem = kind == FailureKind.NONE
-                    ? null
-                    : failure == null ? scimDetail(status, body) : describe(failure);
-            return Uni.createFrom().item(new ScimAnswer(status, body, kind, attempt, problem));
+        FailureKind kind = failure == null
+                ? RetryPolicy.classify(response.statusCode())
+                : RetryPolicy.classify(failure);
+        int status = failure == null ? response.statusCode() : 0;
+        record(target, call, status, kind, System.nanoTime() - started);
+        String retryAfter = failure == null ? response.getHeader("Retry-After") : null;
+        if (kind == FailureKind.THROTTLED) {
+            registry.counter("scim.writer.throttled", "job", target.jobId()).increment();
+            gate.throttled(RetryPolicy.parseRetryAfter(retryAfter, Instant.now()).map(Duration::toNanos).orElse(0L));
+        } else if (status != 0 && kind != FailureKind.TRANSIENT) {
+            health.answered(target.tenant(), Instant.now());
         }
+        String body = failure == null ? bodyOf(response) : "";
+        String problem = kind == FailureKind.NONE
+                ? null
+                : failure == null ? scimDetail(status, body) : describe(failure);
+        ScimAnswer answer = new ScimAnswer(status, body, kind, attempt, problem);
+        if (retrying && kind.retryable()) {
+            return Uni.createFrom().failure(new RetryableAnswer(answer, retryAfter));
+        }
+        return Uni.createFrom().item(answer);
     }
 
     private Uni<HttpResponse<Buffer>> once(TenantTarget target, ScimCall call) {
@@ -126,11 +179,6 @@ public class ScimClient {
             return request.send();
         }
         return request.putHeader("Content-Type", "application/scim+json").sendBuffer(Buffer.buffer(call.body()));
-    }
-
-    private Uni<Void> sleep(Duration delay) {
-        long millis = Math.max(1, delay.toMillis());
-        return Uni.createFrom().emitter(emitter -> vertx.setTimer(millis, id -> emitter.complete(null)));
     }
 
     private void record(TenantTarget target, ScimCall call, int status, FailureKind kind, long nanos) {

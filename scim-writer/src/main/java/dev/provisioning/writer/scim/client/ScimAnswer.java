@@ -1,4 +1,4 @@
-package dev.provisioning.writer.target;
+package dev.provisioning.writer.scim.client;
 
 import dev.provisioning.writer.retry.FailureKind;
 
