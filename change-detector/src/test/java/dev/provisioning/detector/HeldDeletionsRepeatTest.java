@@ -10,7 +10,6 @@ import static org.hamcrest.Matchers.equalTo;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,10 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
-import dev.provisioning.detector.cycle.CyclePlanner;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.events.AssignmentEvent;
@@ -53,6 +52,7 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class HeldDeletionsRepeatTest {
 
     static final String TOKEN = "held-repeat-token-" + System.nanoTime();
@@ -60,8 +60,6 @@ class HeldDeletionsRepeatTest {
 
     @Inject
     HeldDeletions held;
-    @Inject
-    JobRepository jobs;
     @Inject
     StagedDeletionRepository staged;
 
@@ -81,19 +79,19 @@ class HeldDeletionsRepeatTest {
         Path file = dir.resolve("directory.json");
         // the three users are unassigned: a real cycle holds the three disables
         String jobId = TestJobs.threeHeldDisables(kafka, file, TOKEN).get(0).jobId();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.DELETIONS_HELD, JobStateChange.QUARANTINE_STARTED));
         String heldCycle = states(jobId).get(0).cycleId();
         assertThat(stagedDeleteCycles(jobId)).hasSize(3).containsOnly(heldCycle);
 
         // the detector crashed before the snapshot moved: the next cycle holds the same three disables again
-        List<AssignmentEvent> same = staged.held(jobId).await().atMost(Duration.ofSeconds(10));
+        List<AssignmentEvent> same = staged.held(jobId).await().atMost(Waits.OUTCOME);
         String repeat = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeat, inCycle(same, repeat)).await().atMost(Duration.ofSeconds(30));
+        held.hold(jobId, repeat, inCycle(same, repeat)).await().atMost(Waits.OUTCOME);
         // and it crashed once more
         String repeatAgain = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeatAgain, inCycle(same, repeatAgain)).await().atMost(Duration.ofSeconds(30));
+        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain)).await().atMost(Waits.OUTCOME);
 
         // told once, logged once, still held and quarantined
         assertThat(states(jobId)).extracting(JobStateEvent::change)
@@ -106,7 +104,7 @@ class HeldDeletionsRepeatTest {
         String later = UUID.randomUUID().toString();
         List<AssignmentEvent> more = new ArrayList<>(inCycle(same, later));
         more.add(disable(jobId, later, "u-new"));
-        held.hold(row(jobId), later, more).await().atMost(Duration.ofSeconds(30));
+        held.hold(jobId, later, more).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change).containsExactly(JobStateChange.DELETIONS_HELD,
@@ -132,12 +130,12 @@ class HeldDeletionsRepeatTest {
         String crashed = UUID.randomUUID().toString();
         List<AssignmentEvent> disables = List.of(disable(jobId, crashed, "a"), disable(jobId, crashed, "b"));
         // the crashed cycle stored its held deletions, then stopped before anything was told
-        staged.hold(jobId, crashed, disables).await().atMost(Duration.ofSeconds(10));
+        staged.hold(jobId, crashed, disables).await().atMost(Waits.OUTCOME);
 
         String repeat = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeat, inCycle(disables, repeat)).await().atMost(Duration.ofSeconds(30));
+        held.hold(jobId, repeat, inCycle(disables, repeat)).await().atMost(Waits.OUTCOME);
         String again = UUID.randomUUID().toString();
-        held.hold(row(jobId), again, inCycle(disables, again)).await().atMost(Duration.ofSeconds(30));
+        held.hold(jobId, again, inCycle(disables, again)).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change)
@@ -150,20 +148,16 @@ class HeldDeletionsRepeatTest {
                 .body("quarantine.reason", equalTo("DeletionThresholdExceeded"));
     }
 
-    private JobRow row(String jobId) {
-        return jobs.find(jobId).await().atMost(Duration.ofSeconds(10)).orElseThrow();
-    }
-
     /** The events as another cycle plans them: same objects and changes, that cycle's ids. */
     private static List<AssignmentEvent> inCycle(List<AssignmentEvent> events, String cycleId) {
         return events.stream().map(e -> new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION,
-                CyclePlanner.eventId(cycleId, e.objectId()), e.jobId(), cycleId, false, e.objectType(), e.objectId(),
+                Cycle.eventId(cycleId, e.objectId()), e.jobId(), cycleId, false, e.objectType(), e.objectId(),
                 e.change(), e.attributes(), e.assignments(), e.members(), Instant.now())).toList();
     }
 
     /** An unassigned user's event (the mapping engine disables it). */
     private static AssignmentEvent disable(String jobId, String cycleId, String objectId) {
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, CyclePlanner.eventId(cycleId, objectId), jobId,
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, objectId), jobId,
                 cycleId, false, ObjectType.USER, objectId, ChangeKind.UPDATED,
                 Map.of("userPrincipalName", objectId + "@x.test", "displayName", "User " + objectId,
                         "accountEnabled", true),

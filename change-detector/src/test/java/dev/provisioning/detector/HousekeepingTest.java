@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -24,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
@@ -42,6 +43,7 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class HousekeepingTest {
 
     static TopicClient kafka;
@@ -62,7 +64,7 @@ class HousekeepingTest {
         send(jobId, "old-user", Instant.now().minus(31, ChronoUnit.DAYS));
         send(jobId, "recent-user", Instant.now().minus(29, ChronoUnit.DAYS));
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given()
                 .get("/jobs/" + jobId + "/logs?since=2000-01-01T00:00:00Z").then().statusCode(200)
                 .body("sourceId", equalTo(List.of("recent-user"))));
     }
@@ -79,9 +81,9 @@ class HousekeepingTest {
             assertThat(s.executeUpdate()).isEqualTo(1);
         }
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> !expiring(jobId).isEmpty());
+        await().atMost(Waits.OUTCOME).until(() -> !expiring(jobId).isEmpty());
         // and only once, though housekeeping keeps running
-        await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).until(() -> expiring(jobId).size() == 1);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> expiring(jobId).size() == 1);
         assertThat(expiring(jobId).get(0).reason()).contains("expires around");
     }
 

@@ -12,6 +12,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -28,9 +29,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
@@ -41,8 +45,6 @@ import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.Topics;
-import dev.provisioning.events.job.EncryptedSecret;
-import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
 
@@ -50,7 +52,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class JobControlApiTest {
+
+    /** OpenAPI is served on the management interface. */
+    @TestHTTPResource(value = "/openapi", management = true)
+    URL openapi;
 
     static final String TOKEN = "control-token-" + System.nanoTime();
     static TopicClient kafka;
@@ -161,12 +168,13 @@ class JobControlApiTest {
     }
 
     @Test
-    void testConnectionAsksTheWriterWithTheEncryptedTokenAndShowsItsAnswer(@TempDir Path dir) {
-        WriterStub.ANSWERS.put("/connection-tests", body -> """
+    void testConnectionAsksTheWriterForTheSavedJobByIdAndRevisionWithItsServiceTokenAndShowsItsAnswer(
+            @TempDir Path dir) {
+        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
+        String path = "/jobs/" + jobId + "/connection-test";
+        WriterStub.ANSWERS.put(path, body -> """
                 {"success": false, "httpStatus": 401, "errorCode": "InvalidCredentials",
                  "message": "Druva rejected the secret token (HTTP 401): generate a new token in Druva"}""");
-        String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
-        int before = WriterStub.bodies("/connection-tests").size();
 
         given().post("/jobs/" + jobId + "/test-connection").then().statusCode(200)
                 .body("success", equalTo(false))
@@ -174,25 +182,30 @@ class JobControlApiTest {
                 .body("errorCode", equalTo("InvalidCredentials"))
                 .body("message", containsString("rejected the secret token"));
 
-        JsonNode sent = read(WriterStub.bodies("/connection-tests").get(before));
-        assertThat(sent.path("tenantUrl").asText()).isEqualTo("https://apis.druva.test/insync/scim");
-        assertThat(sent.toString()).doesNotContain(TOKEN);
-        EncryptedSecret secret = Json.mapper().convertValue(sent.path("secretToken"), EncryptedSecret.class);
-        assertThat(SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey()).decrypt(secret))
-                .isEqualTo(TOKEN);
+        // the writer is told which job and revision, never a token or a URL: it uses the job's own stored ones
+        WriterStub.Request sent = WriterStub.requests(path).get(0);
+        assertThat(read(sent.body()).path("expectedRevision").asLong()).isEqualTo(1);
+        assertThat(sent.body()).doesNotContain(TOKEN).doesNotContain("ciphertext").doesNotContain("tenantUrl");
+        // with a service token the detector got from the issuer by client credentials
+        assertThat(sent.authorization()).startsWith("Bearer ");
+        assertThat(WriterStub.ISSUED).contains(sent.authorization().substring("Bearer ".length()));
 
-        // an unsaved configuration is tested the same way
+        // an unsaved configuration is tested with the administrator's token, in clear, sent to the writer alone
         WriterStub.ANSWERS.put("/connection-tests", body -> """
                 {"success": true, "httpStatus": 200, "message": "Druva answered the test query"}""");
+        int before = WriterStub.bodies("/connection-tests").size();
         given().contentType(ContentType.JSON)
                 .body(Map.of("tenantUrl", "https://apis.druva.test/insync/scim", "secretToken", "unsaved-token"))
                 .post("/jobs/test-connection").then().statusCode(200)
                 .body("success", equalTo(true)).body("errorCode", nullValue());
+        JsonNode unsaved = read(WriterStub.bodies("/connection-tests").get(before));
+        assertThat(unsaved.path("tenantUrl").asText()).isEqualTo("https://apis.druva.test/insync/scim");
+        assertThat(unsaved.path("secretToken").asText()).isEqualTo("unsaved-token");
     }
 
     @Test
     void aWriterThatCannotAnswerIsA502ThatSaysSo(@TempDir Path dir) {
-        WriterStub.ANSWERS.remove("/connection-tests");
+        // no answer set for this job's path: the stand-in answers 500
         String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
 
         given().post("/jobs/" + jobId + "/test-connection").then().statusCode(502)
@@ -216,7 +229,9 @@ class JobControlApiTest {
                            {"principalId": "ann", "principalType": "User", "appRoleId": "r1"},
                            {"principalId": "sales", "principalType": "Group", "appRoleId": "r1"}]}
                         """);
-        WriterStub.ANSWERS.put("/operations/execute", body -> {
+        String jobId = create(job(file, "Off", TOKEN));
+        String operations = "/jobs/" + jobId + "/operations";
+        WriterStub.ANSWERS.put(operations, body -> {
             ScimOperation op = Json.mapper().convertValue(read(body).path("operation"), ScimOperation.class);
             return Json.write(new ProvisioningResult(1,
                     ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId()), op.jobId(),
@@ -224,8 +239,7 @@ class JobControlApiTest {
                     ProvisioningAction.Create, ProvisioningStatus.Success, null, null, 201, 1, 12, List.of(),
                     "scim-writer", java.time.Instant.now()));
         });
-        String jobId = create(job(file, "Off", TOKEN));
-        int before = WriterStub.bodies("/operations/execute").size();
+        int before = WriterStub.bodies(operations).size();
 
         given().contentType(ContentType.JSON).body(Map.of("objectId", "ann"))
                 .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(200)
@@ -235,11 +249,13 @@ class JobControlApiTest {
                 .body("steps[3].detail", containsString("druva-42"))
                 .body("result.action", equalTo("Create"));
 
-        List<String> sent = WriterStub.bodies("/operations/execute");
+        List<String> sent = WriterStub.bodies(operations);
         assertThat(sent).hasSize(before + 1);
         JsonNode request = read(sent.get(before));
-        assertThat(request.path("job").path("jobId").asText()).isEqualTo(jobId);
-        assertThat(request.toString()).doesNotContain(TOKEN);
+        // the job's revision, not its configuration: the writer takes the tenant and token from its own copy
+        assertThat(request.path("expectedRevision").asLong()).isEqualTo(1);
+        assertThat(request.has("job")).isFalse();
+        assertThat(request.toString()).doesNotContain(TOKEN).doesNotContain("ciphertext");
         ScimOperation op = EventChecks.operation(request.path("operation").toString());
         assertThat(op.objectId()).isEqualTo("ann");
         assertThat(op.kind().name()).isEqualTo("UPSERT");
@@ -258,7 +274,7 @@ class JobControlApiTest {
                 .body("steps[0].detail", containsString("members are provisioned first, then the group"))
                 .body("steps[1].detail", containsString("the group is in scope"))
                 .body("result.objectType", equalTo("GROUP"));
-        List<String> afterGroup = WriterStub.bodies("/operations/execute");
+        List<String> afterGroup = WriterStub.bodies(operations);
         assertThat(afterGroup).hasSize(before + 2);
         ScimOperation groupOp = EventChecks.operation(read(afterGroup.get(before + 1)).path("operation").toString());
         assertThat(groupOp.objectType()).isEqualTo(ObjectType.GROUP);
@@ -282,7 +298,7 @@ class JobControlApiTest {
 
     @Test
     void theControlsAreDescribedOnOpenApi() {
-        given().get("/q/openapi?format=json").then().statusCode(200)
+        given().get(openapi + "?format=json").then().statusCode(200)
                 .body("paths.keySet()", org.hamcrest.Matchers.hasItems("/jobs/{id}/restart", "/jobs/{id}/allow-deletes",
                         "/jobs/{id}/test-connection", "/jobs/test-connection", "/jobs/{id}/provision-on-demand"))
                 .body("paths.'/jobs/{id}'.keySet()", org.hamcrest.Matchers.hasItems("get", "put", "delete"))

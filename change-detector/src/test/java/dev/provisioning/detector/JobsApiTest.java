@@ -9,9 +9,9 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +23,12 @@ import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
@@ -40,7 +43,18 @@ import dev.provisioning.localstack.TopicClient;
 
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class JobsApiTest {
+
+    /** The management interface (health, metrics, OpenAPI): its own port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL managementRoot;
+    String management;
+
+    @org.junit.jupiter.api.BeforeEach
+    void managementBase() {
+        management = managementRoot.getProtocol() + "://" + managementRoot.getAuthority();
+    }
 
     static final String TOKEN = "druva-secret-token-" + System.nanoTime();
     static TopicClient kafka;
@@ -158,7 +172,7 @@ class JobsApiTest {
 
         // (a follow-up cycle may have started since: u1 is now in Druva, so groups may have members to add)
         String cycle = "recentCycles.find { it.cycleId == '" + events.get(0).cycleId() + "' }";
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .statusCode(200)
                 .body(cycle + ".status", equalTo("COMPLETED"))
                 .body(cycle + ".progressPercent", equalTo(100))
@@ -175,7 +189,7 @@ class JobsApiTest {
         String jobId = given().contentType(ContentType.JSON).body(job(Path.of("/nonexistent/directory.json"), "On"))
                 .post("/jobs").then().statusCode(201).extract().path("id");
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("lastError", equalTo("directory file /nonexistent/directory.json does not exist"))
                 .body("currentCycle.status", equalTo("FAILED")));
     }
@@ -186,24 +200,24 @@ class JobsApiTest {
         kafka.send(Topics.RESULTS, key, "{\"schemaVersion\":1,\"resultId\":\"x\"}");
 
         List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.RESULTS),
-                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+                r -> key.equals(r.key()), 1, Waits.OUTCOME);
         assertThat(dead).hasSize(1);
         String reason = new String(dead.get(0).headers().lastHeader("dead-letter-reason").value());
         assertThat(reason).contains("field 'jobId' is required");
-        given().get("/q/health/live").then().statusCode(200);
+        given().get(management + "/q/health/live").then().statusCode(200);
     }
 
     @Test
-    void healthMetricsAndOpenApiAreExposed() {
-        given().get("/q/health").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
-        given().get("/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
+    void healthMetricsAndOpenApiAreExposedOnTheManagementInterface() {
+        given().get(management + "/q/health").then().statusCode(200);
+        given().get(management + "/q/metrics").then().statusCode(200);
+        given().get(management + "/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
                 .body("paths.keySet()", hasItem("/jobs/{id}/status"));
     }
 
     private List<AssignmentEvent> events(String jobId, int count) {
         List<ConsumerRecord<String, String>> records = kafka.read(Topics.ASSIGNMENTS,
-                r -> r.key() != null && r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(60));
+                r -> r.key() != null && r.key().startsWith(jobId + "/"), count, Waits.OUTCOME);
         assertThat(records).as("assignment events of job " + jobId).hasSize(count);
         return records.stream().map(r -> EventChecks.assignment(r.value())).toList();
     }

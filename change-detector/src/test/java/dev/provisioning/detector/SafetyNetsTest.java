@@ -11,9 +11,9 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.HashMap;
 import java.util.List;
@@ -26,9 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
@@ -45,7 +48,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class SafetyNetsTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static final String TOKEN = "safety-token-" + System.nanoTime();
     static TopicClient kafka;
@@ -74,7 +82,7 @@ class SafetyNetsTest {
         send(kafka, result(events.get(1), ProvisioningAction.Create, ProvisioningStatus.Failure,
                 "InvalidCredentials", 401));
 
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .statusCode(200)
                 .body("state", equalTo("QUARANTINED"))
                 .body("quarantine.reason", equalTo("InvalidCredentials"))
@@ -83,12 +91,12 @@ class SafetyNetsTest {
         String next = given().get("/jobs/" + jobId + "/status").then().extract().path("nextCycleAt");
         assertThat(OffsetDateTime.parse(next)).isAfter(OffsetDateTime.now().plusHours(23));
         // the other services see the job quarantined
-        await().atMost(Duration.ofSeconds(10)).until(() -> lastConfigState(jobId) == JobState.QUARANTINED);
+        await().atMost(Waits.OUTCOME).until(() -> lastConfigState(jobId) == JobState.QUARANTINED);
         // the notifier hears it once, though three results said so
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
                         "provisioning_detector_quarantined{job=\"" + jobId + "\"} 1.0")));
         JobStateEvent started = states(jobId).get(1);
@@ -97,18 +105,18 @@ class SafetyNetsTest {
 
         // a successful retry decided after the quarantine began lifts it
         send(kafka, result(events.get(2), ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("quarantine", nullValue()).body("state", equalTo("ACTIVE")));
 
         // rejected again later (a new occurrence, told again), then Start lifts it
         send(kafka, result(events.get(2), ProvisioningAction.Update, ProvisioningStatus.Failure, "InvalidCredentials",
                 401));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("quarantine.reason", equalTo("InvalidCredentials")));
         given().post("/jobs/" + jobId + "/start").then().statusCode(200).body("state", equalTo("ACTIVE"));
         given().get("/jobs/" + jobId + "/status").then().body("quarantine", nullValue()).body("state",
                 equalTo("ACTIVE"));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change).containsExactly(JobStateChange.TOKEN_REJECTED,
                         JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED,
                         JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED,
@@ -133,7 +141,7 @@ class SafetyNetsTest {
         // all 600 users are unassigned
         Files.writeString(file, TestJobs.users(600, 0));
 
-        await().atMost(Duration.ofSeconds(90)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("heldDeletions", equalTo(600))
                 .body("quarantine.reason", equalTo("DeletionThresholdExceeded"))
                 .body("currentCycle.summary.skipped", equalTo(600)));
@@ -146,11 +154,11 @@ class SafetyNetsTest {
         // nothing was sent to be disabled
         assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/")
                 && !EventChecks.assignment(r.value()).cycleId().equals(initialCycle))).isEmpty();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .filteredOn(s -> s.change() == JobStateChange.DELETIONS_HELD).singleElement()
                 .satisfies(s -> assertThat(s.count()).isEqualTo(600)));
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> given().get("/q/metrics").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
                         "provisioning_detector_deletions_held{job=\"" + jobId + "\"} 600.0")));
 
@@ -163,7 +171,7 @@ class SafetyNetsTest {
         assertThat(released).allSatisfy(e -> assertThat(e.assignments()).isEmpty());
         given().get("/jobs/" + jobId + "/status").then().body("heldDeletions", equalTo(0))
                 .body("quarantine", nullValue());
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .contains(JobStateChange.DELETIONS_RELEASED, JobStateChange.QUARANTINE_LIFTED));
     }
@@ -181,7 +189,7 @@ class SafetyNetsTest {
                 .filter(e -> !e.cycleId().equals(initial.get(0).cycleId())).findFirst().orElseThrow();
         assertThat(reassigned.objectId()).isEqualTo("u0");
         assertThat(reassigned.assignments()).isNotEmpty();
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("heldDeletions", equalTo(2)));
 
         given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
@@ -205,7 +213,7 @@ class SafetyNetsTest {
                 .body("quarantine", nullValue()).body("state", equalTo("ACTIVE"));
         given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
                 .body("released", equalTo(0));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .filteredOn(s -> s.change() == JobStateChange.DELETIONS_RELEASED).singleElement()
                 .satisfies(s -> assertThat(s.reason()).contains("discarded by a restart")));
     }

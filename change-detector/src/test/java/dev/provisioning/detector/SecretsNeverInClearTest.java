@@ -5,6 +5,7 @@ import static dev.provisioning.detector.TestJobs.job;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,10 +30,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalPostgres;
 import dev.provisioning.localstack.LocalStackTestResource;
@@ -46,7 +50,14 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class SecretsNeverInClearTest {
+
+    /** OpenAPI and metrics are served on the management interface. */
+    @TestHTTPResource(value = "/openapi", management = true)
+    URL openapi;
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static final String TOKEN = "first-secret-" + java.util.UUID.randomUUID();
     static final String NEW_TOKEN = "second-secret-" + java.util.UUID.randomUUID();
@@ -141,6 +152,8 @@ class SecretsNeverInClearTest {
         Response created = given().contentType(ContentType.JSON).body(job).post("/jobs");
         answers.add(created.asString());
         String jobId = created.then().statusCode(201).extract().path("id");
+        WriterStub.ANSWERS.put("/jobs/" + jobId + "/connection-test",
+                body -> "{\"success\": true, \"httpStatus\": 200, \"message\": \"Druva answered\"}");
         try (TopicClient kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers())) {
             events(kafka, jobId, 2, e -> true); // a cycle ran, and logged
         }
@@ -161,8 +174,8 @@ class SecretsNeverInClearTest {
         answers.add(given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full")))
                 .post("/jobs/" + jobId + "/restart").asString());
         answers.add(given().post("/jobs/" + jobId + "/pause").asString());
-        answers.add(given().get("/q/openapi").asString());
-        answers.add(given().get("/q/metrics").asString());
+        answers.add(given().get(openapi).asString());
+        answers.add(given().get(metrics).asString());
     }
 
     private static long count(Connection db, String[] column, String needle) throws Exception {

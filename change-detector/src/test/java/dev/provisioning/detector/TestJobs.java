@@ -4,7 +4,6 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
@@ -70,7 +69,7 @@ final class TestJobs {
         List<ConsumerRecord<String, String>> records = kafka.read(Topics.ASSIGNMENTS,
                 r -> r.key() != null && r.key().startsWith(jobId + "/") && filter.test(EventChecks.assignment(
                         r.value())),
-                count, Duration.ofSeconds(90));
+                count, Waits.OUTCOME);
         assertThat(records).as("assignment events of job " + jobId).hasSize(count);
         return records.stream().map(r -> EventChecks.assignment(r.value())).toList();
     }
@@ -103,7 +102,7 @@ final class TestJobs {
             send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
         }
         java.nio.file.Files.writeString(file, users(3, 0));
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(60))
+        org.awaitility.Awaitility.await().atMost(Waits.OUTCOME)
                 .untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                         .body("heldDeletions", org.hamcrest.Matchers.equalTo(3))
                         .body("quarantine.reason", org.hamcrest.Matchers.equalTo("DeletionThresholdExceeded")));

@@ -36,8 +36,10 @@ import org.junit.jupiter.api.io.TempDir;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 
-import dev.provisioning.detector.cycle.CyclePlanner;
+import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
@@ -61,10 +63,10 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class TooManyFailuresQuarantineTest {
 
     static final String TOKEN = "failures-token-" + System.nanoTime();
-    static final Duration PROCESSED = Duration.ofSeconds(120);
     static TopicClient kafka;
     static KafkaProducer<String, String> producer;
 
@@ -96,7 +98,7 @@ class TooManyFailuresQuarantineTest {
         Files.writeString(file, TestJobs.users(0, 0));
         String jobId = create(job(file, "On", TOKEN));
         // the job's first (empty) cycle is done; the next ones wait for the cycle below, whose results are not all in
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("currentCycle.status", equalTo("COMPLETED")));
         String failing = cycle(jobId, 12_502);
         String marker = cycle(jobId, 100);
@@ -117,13 +119,13 @@ class TooManyFailuresQuarantineTest {
         // one failure more: 5,001 of 12,501 is over 40 %
         ProvisioningResult tipping = results(jobId, failing, "ko-", 5_000, 1, ProvisioningStatus.Failure).get(0);
         publish(List.of(tipping));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("state", equalTo("QUARANTINED"))
                 .body("quarantine.reason", equalTo("TooManyFailures"))
                 .body("quarantine.detail", containsString("5001 of 12501 operations")));
         String next = given().get("/jobs/" + jobId + "/status").then().extract().path("nextCycleAt");
         assertThat(OffsetDateTime.parse(next)).isAfter(OffsetDateTime.now().plusHours(23));
-        await().atMost(Duration.ofSeconds(10)).until(() -> lastConfigState(jobId) == JobState.QUARANTINED);
+        await().atMost(Waits.OUTCOME).until(() -> lastConfigState(jobId) == JobState.QUARANTINED);
 
         // redelivered failures (the tipping one included) and the failing cycle's last result, a success that
         // arrives after the quarantine began, change nothing: the notifier hears of the quarantine once
@@ -147,16 +149,16 @@ class TooManyFailuresQuarantineTest {
         // the next (daily) cycle: a success lifts the quarantine
         String later = cycle(jobId, 1);
         publish(results(jobId, later, "retry-", 0, 1, ProvisioningStatus.Success));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("state", equalTo("ACTIVE")).body("quarantine", nullValue()));
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(states(jobId))
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(states(jobId))
                 .extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED));
         JobStateEvent lifted = states(jobId).get(1);
         assertThat(lifted.reasonCode()).isEqualTo("TooManyFailures");
         assertThat(lifted.reason()).contains("a retry succeeded");
         assertThat(states(jobId)).extracting(JobStateEvent::eventId).doesNotHaveDuplicates();
-        await().atMost(Duration.ofSeconds(10)).until(() -> lastConfigState(jobId) == JobState.ACTIVE);
+        await().atMost(Waits.OUTCOME).until(() -> lastConfigState(jobId) == JobState.ACTIVE);
 
         // a failure of the old cycle redelivered after the lift does not quarantine the job again
         publish(List.of(tipping));
@@ -171,7 +173,7 @@ class TooManyFailuresQuarantineTest {
     private String cycle(String jobId, int events) {
         String cycleId = UUID.randomUUID().toString();
         cycles.start(cycleId, jobId, false).chain(() -> cycles.emitted(cycleId, events))
-                .await().atMost(Duration.ofSeconds(10));
+                .await().atMost(Waits.OUTCOME);
         return cycleId;
     }
 
@@ -182,7 +184,7 @@ class TooManyFailuresQuarantineTest {
         List<ProvisioningResult> results = new ArrayList<>();
         for (int i = from; i < from + count; i++) {
             String objectId = prefix + i;
-            String eventId = CyclePlanner.eventId(cycleId, objectId);
+            String eventId = Cycle.eventId(cycleId, objectId);
             results.add(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
                     ProvisioningResult.idOf(jobId, objectId, cycleId, eventId), jobId, cycleId, eventId,
                     ObjectType.USER, objectId, failed ? null : "druva-" + objectId, "User " + objectId,
@@ -201,12 +203,12 @@ class TooManyFailuresQuarantineTest {
         }
         producer.flush();
         for (Future<RecordMetadata> f : sent) {
-            f.get(30, TimeUnit.SECONDS);
+            f.get(Waits.OUTCOME.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
     private static void awaitResults(String jobId, String cycleId, int count) {
-        await().atMost(PROCESSED).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> given()
+        await().atMost(Waits.BURST).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> given()
                 .get("/jobs/" + jobId + "/status").then()
                 .body("recentCycles.find { it.cycleId == '" + cycleId + "' }.resultsReceived", equalTo(count)));
     }
@@ -226,7 +228,7 @@ class TooManyFailuresQuarantineTest {
         }
         producer.flush();
         for (Future<RecordMetadata> f : sent) {
-            f.get(30, TimeUnit.SECONDS);
+            f.get(Waits.OUTCOME.toMillis(), TimeUnit.MILLISECONDS);
         }
         awaitResults(jobId, markerCycle, round * partitions);
     }

@@ -20,6 +20,19 @@ public final class Waits {
      */
     public static final Duration QUIET = Duration.ofSeconds(5);
 
+    /**
+     * The ceiling of a quiet-period wait, {@code await().during(QUIET).atMost(QUIET_CEILING)}, whose outcome was awaited
+     * first: the period plus room for slow polls on a loaded machine. A condition that keeps holding returns after
+     * {@link #QUIET}; one that breaks for good (a second event arrived) fails the wait at this ceiling.
+     */
+    public static final Duration QUIET_CEILING = QUIET.plus(OUTCOME);
+
+    /**
+     * The ceiling of a wait for a burst of thousands of results to be handled (one database transaction each, one
+     * partition's results after the other): longer than {@link #OUTCOME}, as a loaded machine may need it.
+     */
+    public static final Duration BURST = Duration.ofMinutes(5);
+
     private Waits() {
     }
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalSmtp;
 
 /**
@@ -65,11 +66,21 @@ public final class DemoLauncher {
             stopped.countDown();
         }, "demo-stop"));
         out.printf("Ready in %.1f s. Logs in %s%n", seconds(started), work.resolve("logs"));
-        out.printf("  jobs API        %s/jobs   (OpenAPI: %s/q/openapi)%n", system.service("change-detector").url(),
-                system.service("change-detector").url());
+        String api = system.service("change-detector").url();
+        out.printf("  jobs API        %s/jobs   (OpenAPI: %s/q/openapi)%n", api,
+                system.service("change-detector").managementUrl());
         out.printf("  Druva (local)   %s   (inspect: %s/_admin/users)%n", system.druva().baseUrl(),
                 system.druva().baseUrl().replace(DruvaScimServer.BASE_PATH, ""));
-        out.printf("  metrics         %s/q/metrics (each service)%n", system.service("scim-writer").url());
+        out.printf("  management      /q/health, /q/metrics, /q/openapi of each service (loopback only):%n");
+        for (String name : LocalSystem.SERVICES.keySet()) {
+            out.printf("                  %-16s %s%n", name, system.service(name).managementUrl());
+        }
+        Path adminToken = writeTokens(system, work);
+        out.printf("%nAn administrator's access token for this run (Provisioning.Admin, valid %d h) is in %s:%n",
+                LocalSystem.ADMIN_TOKEN_LIFETIME.toHours(), adminToken);
+        out.printf("  %s%n", system.adminToken());
+        out.printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/jobs%n", adminToken, api);
+        out.printf("(operator-token and reader-token are next to it; the issuer's keys too.)%n%n");
 
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("name", "Druva (demo)");
@@ -194,6 +205,22 @@ public final class DemoLauncher {
         while (system.stack().smtp().mails().size() <= mailsShown && System.nanoTime() < deadline) {
             ServiceProcess.pause(500);
         }
+    }
+
+    /**
+     * Writes this run's issuer keys and ready tokens under {@code work} (owner-readable only): {@code admin-token},
+     * {@code operator-token}, {@code reader-token}. Returns the administrator's token file.
+     */
+    static Path writeTokens(LocalSystem system, Path work) throws IOException {
+        LocalIssuer issuer = system.stack().issuer();
+        issuer.writeKeys(work);
+        Path admin = work.resolve("admin-token");
+        LocalIssuer.writeSecretFile(admin, system.adminToken() + "\n");
+        LocalIssuer.writeSecretFile(work.resolve("operator-token"),
+                issuer.token("local-operator", LocalSystem.ADMIN_TOKEN_LIFETIME, LocalIssuer.OPERATOR) + "\n");
+        LocalIssuer.writeSecretFile(work.resolve("reader-token"),
+                issuer.token("local-reader", LocalSystem.ADMIN_TOKEN_LIFETIME, LocalIssuer.READER) + "\n");
+        return admin;
     }
 
     /** Settings that make the demo lively: short email digests and quick scheduler ticks. */

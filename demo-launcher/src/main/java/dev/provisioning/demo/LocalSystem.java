@@ -13,12 +13,18 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 import dev.provisioning.druva.DruvaScimServer;
+import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalStack;
 
 /**
  * The whole system on the embedded default: the real infrastructure (Kafka, PostgreSQL, SMTP) and the Druva-compatible
- * server in this JVM, and the four services as separate processes pointed at them. Used by the run command, the
- * end-to-end tests and the benchmark (which also runs several replicas of a service, see {@link Options}).
+ * server in this JVM, and the four services as separate processes pointed at them and at each other (the
+ * change-detector knows the scim-writer's URL), on loopback only. Each service connects to Kafka as its own user
+ * (SASL/SCRAM) holding only its ACLs ({@link dev.provisioning.localstack.KafkaAcls}); replicas of a service share its
+ * user. The services trust the stack's token issuer ({@link dev.provisioning.localstack.LocalIssuer}, a key pair made
+ * for this run): the change-detector calls the writer with a service token minted here, and {@link #adminToken()} is
+ * an administrator's. Used by the run command, the end-to-end tests and the benchmark (which also runs several
+ * replicas of a service, other JVM flags and restarts, see {@link Options}).
  */
 public final class LocalSystem implements AutoCloseable {
 
@@ -51,20 +57,31 @@ public final class LocalSystem implements AutoCloseable {
     /** The services, with the database each owns (null: stateless). */
     static final Map<String, String> SERVICES = orderedServices();
 
+    /**
+     * How long the run's tokens are valid. The key pair is made per run and the services listen on loopback only, so
+     * the administrator's token lasts a working day and the change-detector's service token (set once at start) a month.
+     */
+    static final Duration ADMIN_TOKEN_LIFETIME = Duration.ofHours(12);
+    static final Duration SERVICE_TOKEN_LIFETIME = Duration.ofDays(30);
+
     private final LocalStack stack;
     private final DruvaScimServer druva;
     private final String druvaToken;
+    private final String adminToken;
     private final Path home;
     private final Path logs;
     private final Options options;
     /** Each service's running replicas; the first one is {@link #service(String)}. */
     private final Map<String, List<ServiceProcess>> services = new LinkedHashMap<>();
+    /** The API port of each service's first replica. */
+    private final Map<String, Integer> firstPorts = new LinkedHashMap<>();
 
     private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken, Path home, Path logs,
             Options options) {
         this.stack = stack;
         this.druva = druva;
         this.druvaToken = druvaToken;
+        this.adminToken = stack.issuer().token("local-admin", ADMIN_TOKEN_LIFETIME, LocalIssuer.ADMIN);
         this.home = home;
         this.logs = logs;
         this.options = options;
@@ -189,12 +206,15 @@ public final class LocalSystem implements AutoCloseable {
      * @param logs where the services' logs go ({@code <service>.log}, {@code <service>-2.log} for a second replica)
      */
     public static LocalSystem start(Path home, Path logs, Options options) {
-        LocalStack stack = LocalStack.start(options.partitions());
+        // Kafka as in production: each service authenticates (SASL/SCRAM) and may do only what its ACLs grant
+        LocalStack stack = LocalStack.start(options.partitions(), true);
         String token = "druva-" + java.util.UUID.randomUUID();
         DruvaScimServer druva = DruvaScimServer.start(options.druva().token(token));
         LocalSystem system = new LocalSystem(stack, druva, token, home, logs, options);
         try {
             Files.createDirectories(logs);
+            // the first replica's API ports are chosen first: the change-detector is told the writer's
+            SERVICES.keySet().forEach(name -> system.firstPorts.put(name, freePort()));
             List<ServiceProcess> all = new ArrayList<>();
             for (String name : SERVICES.keySet()) {
                 List<ServiceProcess> replicas = new ArrayList<>();
@@ -240,7 +260,10 @@ public final class LocalSystem implements AutoCloseable {
         return List.copyOf(replicas);
     }
 
-    /** Starts one more replica of a service (same environment and flags, its own port) and waits until it is ready. */
+    /**
+     * Starts one more replica of a service (same environment, Kafka user and flags, its own API and management ports)
+     * and waits until it is ready.
+     */
     public ServiceProcess addReplica(String name) {
         ServiceProcess replica;
         synchronized (this) {
@@ -248,8 +271,9 @@ public final class LocalSystem implements AutoCloseable {
             if (replicas == null) {
                 throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
             }
+            // the same environment: the service's Kafka user, its database, the detector's writer URL and token
             ServiceProcess first = replicas.get(0);
-            replica = new ServiceProcess(name + "-" + (replicas.size() + 1), jar(name), freePort(),
+            replica = new ServiceProcess(name + "-" + (replicas.size() + 1), jar(name), freePort(), freePort(),
                     first.environment(), logs, first.jvmOptions());
             replicas.add(replica);
         }
@@ -289,8 +313,14 @@ public final class LocalSystem implements AutoCloseable {
         awaitReady(restarted);
     }
 
+    /** A client of the jobs API with the administrator's token. */
     public JobsClient jobs() {
-        return new JobsClient(service("change-detector").url());
+        return new JobsClient(service("change-detector").url(), adminToken);
+    }
+
+    /** An access token with the role {@code Provisioning.Admin}, valid for {@link #ADMIN_TOKEN_LIFETIME}. */
+    public String adminToken() {
+        return adminToken;
     }
 
     /** The settings the system was started with. */
@@ -332,12 +362,23 @@ public final class LocalSystem implements AutoCloseable {
                 .toArray(CompletableFuture[]::new)).join();
     }
 
+    /**
+     * A replica of a service, not started: the service's Kafka user and database (replicas share them), its own API
+     * and management ports.
+     */
     private ServiceProcess newReplica(String name, int index) {
-        Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(SERVICES.get(name)));
+        Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(name, SERVICES.get(name)));
         env.putAll(LOCAL_TUNING);
+        if (name.equals("change-detector")) {
+            // the services know each other: test connection, provision on demand and escrows go to the writer
+            env.put("DETECTOR_WRITER_URL", "http://" + ServiceProcess.HOST + ":" + firstPorts.get("scim-writer"));
+            env.put("DETECTOR_WRITER_AUTH_TOKEN",
+                    stack.issuer().token("change-detector", SERVICE_TOKEN_LIFETIME, LocalIssuer.SERVICE));
+        }
         env.putAll(options.environment());
         env.putAll(options.serviceEnvironment().getOrDefault(name, Map.of()));
-        return new ServiceProcess(index == 1 ? name : name + "-" + index, jar(name), freePort(), env, logs,
+        int port = index == 1 ? firstPorts.get(name) : freePort();
+        return new ServiceProcess(index == 1 ? name : name + "-" + index, jar(name), port, freePort(), env, logs,
                 options.jvmOptionsOf(name));
     }
 

@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * One packaged Quarkus service ({@code <module>/target/quarkus-app/quarkus-run.jar}) running as a child process, with
- * its output in a log file. It can be killed (as a crash would) and started again on the same port.
+ * its output in a log file, listening on loopback only: its API on one port, its management interface (health,
+ * metrics, OpenAPI) on another. It can be killed (as a crash would) and started again on the same ports.
  *
  * <p>
  * The JVM flags are chosen by the caller: {@link LocalSystem#LAUNCHER_JVM_OPTIONS} for the run command and the
@@ -24,42 +25,49 @@ import java.util.Map;
 public final class ServiceProcess implements AutoCloseable {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Where the services listen. */
+    static final String HOST = "127.0.0.1";
 
     private final String name;
     private final Path jar;
     private final int port;
+    private final int managementPort;
     private final Map<String, String> environment;
     private final List<String> jvmOptions;
     private final Path logFile;
     private Process process;
 
     /** A service with the launcher's JVM flags ({@link LocalSystem#LAUNCHER_JVM_OPTIONS}). */
-    public ServiceProcess(String name, Path jar, int port, Map<String, String> environment, Path logDirectory) {
-        this(name, jar, port, environment, logDirectory, LocalSystem.LAUNCHER_JVM_OPTIONS);
+    public ServiceProcess(String name, Path jar, int port, int managementPort, Map<String, String> environment,
+            Path logDirectory) {
+        this(name, jar, port, managementPort, environment, logDirectory, LocalSystem.LAUNCHER_JVM_OPTIONS);
     }
 
     /**
      * @param name the service's name, also the name of its log file ({@code <name>.log})
+     * @param port the API's port
+     * @param managementPort the management interface's port (health, metrics, OpenAPI)
      * @param jvmOptions flags for the {@code java} command, before {@code -jar}
      */
-    public ServiceProcess(String name, Path jar, int port, Map<String, String> environment, Path logDirectory,
-            List<String> jvmOptions) {
+    public ServiceProcess(String name, Path jar, int port, int managementPort, Map<String, String> environment,
+            Path logDirectory, List<String> jvmOptions) {
         this.name = name;
         this.jar = jar;
         this.port = port;
+        this.managementPort = managementPort;
         this.environment = Map.copyOf(environment);
         this.jvmOptions = List.copyOf(jvmOptions);
         this.logFile = logDirectory.resolve(name + ".log");
     }
 
     /**
-     * The same service (name, port, log, JVM flags) with some environment variables changed, not started. Stop this
-     * one first: both use the same port.
+     * The same service (name, ports, log, JVM flags) with some environment variables changed, not started. Stop this
+     * one first: both use the same ports.
      */
     public ServiceProcess withEnvironment(Map<String, String> changes) {
         Map<String, String> changed = new LinkedHashMap<>(environment);
         changed.putAll(changes);
-        return new ServiceProcess(name, jar, port, changed, logFile.getParent(), jvmOptions);
+        return new ServiceProcess(name, jar, port, managementPort, changed, logFile.getParent(), jvmOptions);
     }
 
     /** Starts the process (appending to its log file). */
@@ -78,6 +86,10 @@ public final class ServiceProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
         builder.environment().putAll(environment);
         builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        builder.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
+        // loopback only: nothing on this machine's other interfaces (deployments choose QUARKUS_HTTP_HOST themselves)
+        builder.environment().put("QUARKUS_HTTP_HOST", HOST);
+        builder.environment().put("QUARKUS_MANAGEMENT_HOST", HOST);
         try {
             Files.createDirectories(logFile.getParent());
             process = builder.start();
@@ -87,7 +99,7 @@ public final class ServiceProcess implements AutoCloseable {
         return this;
     }
 
-    /** Waits until {@code /q/health/ready} answers 200, or fails with the end of the log. */
+    /** Waits until {@code /q/health/ready} answers 200 on the management port, or fails with the end of the log. */
     public void awaitReady(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
@@ -95,8 +107,9 @@ public final class ServiceProcess implements AutoCloseable {
                 throw new IllegalStateException(name + " exited with " + process.exitValue() + ":\n" + tail(30));
             }
             try {
-                HttpResponse<Void> response = HTTP.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> response = HTTP
+                        .send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/health/ready"))
+                                .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 200) {
                     return;
                 }
@@ -132,8 +145,14 @@ public final class ServiceProcess implements AutoCloseable {
         return name;
     }
 
+    /** The service's API. */
     public String url() {
-        return "http://127.0.0.1:" + port;
+        return "http://" + HOST + ":" + port;
+    }
+
+    /** The service's management interface: {@code /q/health}, {@code /q/metrics}, {@code /q/openapi}. */
+    public String managementUrl() {
+        return "http://" + HOST + ":" + managementPort;
     }
 
     /** The environment the service starts with (besides {@code QUARKUS_HTTP_PORT}). */

@@ -3,10 +3,6 @@ package dev.provisioning.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,7 +16,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaUser;
-import dev.provisioning.events.Json;
 
 /**
  * Entra's accidental-deletion threshold end to end: with the threshold at 500, unassigning 600 provisioned users holds
@@ -55,12 +50,12 @@ class DeletionThresholdIT {
         job.put("deletionThreshold", 500);
         job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
         String jobId = system.jobs().create(job);
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .until(() -> system.druva().users().stream().filter(DruvaUser::active).count() == USERS);
 
         Files.writeString(directory, GeneratedDirectory.users("held", USERS, 0));
 
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
             JsonNode status = system.jobs().status(jobId);
             assertThat(status.path("heldDeletions").asLong()).isEqualTo(USERS);
             assertThat(status.path("quarantine").path("reason").asText()).isEqualTo("DeletionThresholdExceeded");
@@ -68,14 +63,14 @@ class DeletionThresholdIT {
         assertThat(system.druva().users()).hasSize(USERS).allSatisfy(u -> assertThat(u.active()).isTrue());
         assertThat(system.druva().requests()).filteredOn(r -> r.method().equals("PATCH")).isEmpty();
 
-        JsonNode release = post(system.service("change-detector").url() + "/jobs/" + jobId + "/allow-deletes");
+        JsonNode release = system.jobs().allowDeletes(jobId);
         assertThat(release.path("released").asInt()).isEqualTo(USERS);
 
-        await().atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .until(() -> system.druva().users().stream().noneMatch(DruvaUser::active));
         assertThat(system.druva().users()).hasSize(USERS)
                 .allSatisfy(u -> assertThat(u.status()).isEqualTo(DruvaUser.PRESERVED));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> {
             JsonNode status = system.jobs().status(jobId);
             assertThat(status.path("heldDeletions").asLong()).isZero();
             assertThat(status.path("quarantine").isNull() || status.path("quarantine").isMissingNode()).isTrue();
@@ -89,12 +84,5 @@ class DeletionThresholdIT {
             assertThat(releaseCycle.path("status").asText()).isEqualTo("COMPLETED");
             assertThat(releaseCycle.path("summary").path("disabled").asLong()).isEqualTo(USERS);
         });
-    }
-
-    private static JsonNode post(String url) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return Json.mapper().readTree(response.body());
     }
 }

@@ -21,11 +21,14 @@ import dev.provisioning.events.Json;
  * @param created the userPrincipalNames of the users Druva ends up with
  * @param failedWithoutMail those of the users who fail with MandatoryFieldsMissing
  * @param skipped those of the users who are skipped (Default Access only, disabled)
+ * @param notEntitled those of the skipped users whose only assignment is Default Access
+ * @param disabled those of the skipped users who are entitled but disabled
  * @param groups the groups Druva ends up with: displayName to the userPrincipalNames of their members in Druva
  * @param skippedGroups the displayNames of assigned groups that are not provisioned (Default Access only)
  */
 record DemoDirectoryExpectations(Set<String> created, Set<String> failedWithoutMail, Set<String> skipped,
-        Map<String, String> displayNames, Map<String, Set<String>> groups, Set<String> skippedGroups) {
+        Set<String> notEntitled, Set<String> disabled, Map<String, String> displayNames,
+        Map<String, Set<String>> groups, Set<String> skippedGroups) {
 
     static DemoDirectoryExpectations of(Path file) throws IOException {
         JsonNode root = Json.mapper().readTree(file.toFile());
@@ -46,6 +49,8 @@ record DemoDirectoryExpectations(Set<String> created, Set<String> failedWithoutM
         Set<String> created = new HashSet<>();
         Set<String> failed = new HashSet<>();
         Set<String> skipped = new HashSet<>();
+        Set<String> notEntitled = new HashSet<>();
+        Set<String> disabled = new HashSet<>();
         Map<String, String> names = new HashMap<>();
         Map<String, String> upns = new HashMap<>();
         for (JsonNode u : root.path("users")) {
@@ -59,6 +64,7 @@ record DemoDirectoryExpectations(Set<String> created, Set<String> failedWithoutM
             boolean entitled = userRoles.stream().anyMatch(r -> !r.equals(Assignment.DEFAULT_ACCESS));
             if (!entitled || !u.path("accountEnabled").asBoolean(true)) {
                 skipped.add(u.path("userPrincipalName").asText());
+                (entitled ? disabled : notEntitled).add(u.path("userPrincipalName").asText());
             } else if (u.path("mail").isMissingNode()) {
                 failed.add(u.path("userPrincipalName").asText());
             } else {
@@ -83,7 +89,8 @@ record DemoDirectoryExpectations(Set<String> created, Set<String> failedWithoutM
             });
             createdGroups.put(name, members);
         });
-        return new DemoDirectoryExpectations(created, failed, skipped, names, createdGroups, skippedGroups);
+        return new DemoDirectoryExpectations(created, failed, skipped, notEntitled, disabled, names, createdGroups,
+                skippedGroups);
     }
 
     /** Objects the first cycle sends: the assigned users and the assigned groups. */

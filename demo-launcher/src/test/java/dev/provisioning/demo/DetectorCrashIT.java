@@ -54,7 +54,7 @@ class DetectorCrashIT {
 
         // kill it while the cycle runs: still emitting if we catch it, else while results come in
         String[] killedCycle = new String[2];
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(50)).until(() -> {
             JsonNode current = system.jobs().status(jobId).path("currentCycle");
             killedCycle[0] = current.path("cycleId").asText(null);
             killedCycle[1] = current.path("status").asText(null);
@@ -65,7 +65,7 @@ class DetectorCrashIT {
         detector.kill();
         int createdAtCrash = system.druva().users().size();
         assertThat(createdAtCrash).as("users in Druva when the detector died").isLessThan(USERS);
-        detector.start().awaitReady(Duration.ofSeconds(120));
+        detector.start().awaitReady(Waits.OUTCOME);
 
         JsonNode cycle = awaitCompletedCycle(jobId, "RUNNING".equals(killedCycle[1]) ? killedCycle[0] : null);
 
@@ -103,7 +103,7 @@ class DetectorCrashIT {
     /** Waits for a completed cycle other than the one that was interrupted while emitting. */
     private static JsonNode awaitCompletedCycle(String jobId, String interrupted) {
         JsonNode[] cycle = new JsonNode[1];
-        await().atMost(Duration.ofMinutes(6)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).until(() -> {
             JsonNode current = system.jobs().status(jobId).path("currentCycle");
             cycle[0] = current;
             return "COMPLETED".equals(current.path("status").asText())

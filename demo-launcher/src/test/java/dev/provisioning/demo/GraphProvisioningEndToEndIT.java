@@ -92,7 +92,7 @@ class GraphProvisioningEndToEndIT {
         createJob();
 
         // initial cycle: every entitled user, once, active; the others are not sent
-        await("initial cycle").atMost(Duration.ofMinutes(4)).pollInterval(Duration.ofSeconds(1))
+        await("initial cycle").atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> assertThat(druva().values()).filteredOn(DruvaUser::active).hasSize(IN_SCOPE));
         Map<String, DruvaUser> initial = druva();
         assertThat(initial).hasSize(IN_SCOPE).containsKeys(upn(0), upn(199), upn(7_500), upn(7_599))
@@ -100,7 +100,7 @@ class GraphProvisioningEndToEndIT {
         assertThat(initial.get(upn(42)).displayName()).isEqualTo("Given 42 Surname");
         assertThat(posts("/Users")).hasSize(IN_SCOPE);
         // the assigned groups, with their members (sent once the members have Druva ids)
-        await("initial groups").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+        await("initial groups").atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> assertThat(druvaGroups()).containsOnlyKeys("Group 0", "Group 1", "Group 2",
                         "Group 3").allSatisfy((name, members) -> {
                             int g = Integer.parseInt(name.substring("Group ".length()));
@@ -121,7 +121,7 @@ class GraphProvisioningEndToEndIT {
         tenant.removeMember(groups.get(0), users.get(0));
         tenant.deleteGroup(groups.get(1)); // users 50..99 lose their only assignment
 
-        await("incremental changes").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+        await("incremental changes").atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> {
                     Map<String, DruvaUser> now = druva();
                     assertThat(now.get(upn(USERS))).as("added").isNotNull().extracting(DruvaUser::active)
@@ -156,13 +156,13 @@ class GraphProvisioningEndToEndIT {
 
         // a restore, then Graph forgets the delta token: a full resynchronization that changes nothing else
         tenant.restoreUser(users.get(7_503));
-        await("restore").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+        await("restore").atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> assertThat(druva().get(upn(7_503)).active()).isTrue());
         graph.expireDeltaTokens();
         tenant.softDeleteUser(users.get(7_550));
         tenant.updateUser(users.get(7_551), Map.of("displayName", "After Resync"));
 
-        await("resynchronization").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+        await("resynchronization").atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1))
                 .untilAsserted(() -> {
                     Map<String, DruvaUser> now = druva();
                     assertThat(now.get(upn(7_551)).displayName()).isEqualTo("After Resync");

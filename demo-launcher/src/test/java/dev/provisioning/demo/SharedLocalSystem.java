@@ -89,7 +89,7 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
         List<ServiceProcess> dead = LocalSystem.SERVICES.keySet().stream().map(system::service)
                 .filter(s -> !s.isAlive()).toList();
         dead.forEach(ServiceProcess::start);
-        dead.forEach(s -> s.awaitReady(Duration.ofSeconds(120)));
+        dead.forEach(s -> s.awaitReady(Waits.OUTCOME));
     }
 
     /**
@@ -107,7 +107,7 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
             }
         }
         try {
-            await("the cycles of the earlier classes' jobs to finish").atMost(Duration.ofMinutes(2))
+            await("the cycles of the earlier classes' jobs to finish").atMost(Waits.OUTCOME)
                     .pollInterval(Duration.ofMillis(500))
                     .until(() -> ids.stream().noneMatch(id -> cycleUnderway(jobs.status(id))));
         } catch (ConditionTimeoutException e) {

@@ -20,6 +20,20 @@ public final class Waits {
      */
     public static final Duration QUIET = Duration.ofSeconds(5);
 
+    /**
+     * The ceiling of a quiet-period wait, {@code await().during(QUIET).atMost(QUIET_CEILING)}, whose outcome was awaited
+     * first: the period plus room for slow polls on a loaded machine. A condition that keeps holding returns after
+     * {@link #QUIET}; one that breaks for good (a second email arrived) fails the wait at this ceiling.
+     */
+    public static final Duration QUIET_CEILING = QUIET.plus(OUTCOME);
+
+    /**
+     * The ceiling of a wait for an end-to-end cycle of the packaged services to have its effect (thousands of users
+     * through the detector, mapper, writer and the Druva-compatible server, crashes and restarts included): longer than
+     * {@link #OUTCOME}, as a loaded machine may need it.
+     */
+    public static final Duration CYCLE = Duration.ofMinutes(10);
+
     private Waits() {
     }
 }

@@ -2,6 +2,7 @@ package dev.provisioning.localstack;
 
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
 
 import jakarta.mail.MessagingException;
@@ -24,7 +25,10 @@ public final class LocalSmtp implements AutoCloseable {
 
     public static LocalSmtp start() {
         int port = freePort();
-        GreenMail mail = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+        ServerSetup setup = new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+        // GreenMail's default is 2 s for its server thread to come up: too short on a busy two-core CI machine
+        setup.setServerStartupTimeout(Duration.ofMinutes(2).toMillis());
+        GreenMail mail = new GreenMail(setup);
         mail.start();
         return new LocalSmtp(mail, port);
     }

@@ -8,8 +8,8 @@ import dev.provisioning.events.job.SecretCipher;
 
 /**
  * The whole real infrastructure for tests and the local run: Kafka, PostgreSQL (one database per stateful service) and
- * SMTP, plus a fresh key for the job secrets. {@link #serviceConfig(String)} gives the Quarkus configuration that points
- * a service at it.
+ * SMTP, plus a fresh key for the job secrets and a fresh token issuer ({@link LocalIssuer}) whose tokens the services
+ * trust. {@link #serviceConfig(String)} gives the Quarkus configuration that points a service at it.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -20,20 +20,37 @@ public final class LocalStack implements AutoCloseable {
     private final LocalPostgres postgres;
     private final LocalSmtp smtp;
     private final String secretKey;
+    private final LocalIssuer issuer;
+    /** Kafka passwords of the services, created on first use (a broker with credentials only). */
+    private final Map<String, String> kafkaPasswords = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey) {
+    private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey, LocalIssuer issuer) {
         this.kafka = kafka;
         this.postgres = postgres;
         this.smtp = smtp;
         this.secretKey = secretKey;
+        this.issuer = issuer;
     }
 
     /** Starts Kafka, PostgreSQL and SMTP. */
     public static LocalStack start(int partitions) {
-        LocalKafka kafka = LocalKafka.start(partitions);
+        return start(partitions, false);
+    }
+
+    /**
+     * Starts Kafka, PostgreSQL and SMTP.
+     *
+     * @param kafkaCredentials whether Kafka clients must authenticate (SASL/SCRAM) and are held to their service's ACLs
+     *        ({@link KafkaAcls}); then a service's configuration ({@link #serviceConfig(String, String)}) carries its
+     *        own Kafka user
+     */
+    public static LocalStack start(int partitions, boolean kafkaCredentials) {
+        LocalKafka kafka = kafkaCredentials
+                ? LocalKafka.startWithCredentials(partitions)
+                : LocalKafka.start(partitions);
         LocalPostgres postgres = LocalPostgres.start(DATABASES);
         LocalSmtp smtp = LocalSmtp.start();
-        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey());
+        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey(), LocalIssuer.generate());
     }
 
     public LocalKafka kafka() {
@@ -53,8 +70,13 @@ public final class LocalStack implements AutoCloseable {
         return secretKey;
     }
 
+    /** The issuer of the access tokens the services accept (a key pair made when the stack started). */
+    public LocalIssuer issuer() {
+        return issuer;
+    }
+
     /**
-     * Quarkus configuration properties that point a service at this stack.
+     * Quarkus configuration properties that point a service at this stack and make it trust the stack's token issuer.
      *
      * @param database the service's database, or null for a service without state
      */
@@ -65,6 +87,7 @@ public final class LocalStack implements AutoCloseable {
         config.put("quarkus.mailer.host", smtp.host());
         config.put("quarkus.mailer.port", String.valueOf(smtp.port()));
         config.put("quarkus.mailer.mock", "false");
+        config.putAll(issuer.serviceConfig());
         if (database != null) {
             config.put("quarkus.datasource.jdbc.url", postgres.jdbcUrl(database));
             config.put("quarkus.datasource.reactive.url", postgres.reactiveUrl(database));
@@ -74,10 +97,36 @@ public final class LocalStack implements AutoCloseable {
         return config;
     }
 
+    /**
+     * The configuration of one service: {@link #serviceConfig(String)}, and when Kafka requires credentials the
+     * service's own Kafka user (SCRAM, created on first use) holding exactly its ACLs ({@link KafkaAcls#of}).
+     *
+     * @param service the service's name, which is also its Kafka user
+     */
+    public Map<String, String> serviceConfig(String service, String database) {
+        Map<String, String> config = serviceConfig(database);
+        if (kafka.requiresCredentials()) {
+            String password = kafkaPasswords.computeIfAbsent(service, user -> {
+                String created = kafka.addUser(user);
+                kafka.grant(KafkaAcls.of(user));
+                return created;
+            });
+            config.putAll(kafka.clientConfig(service, password));
+        }
+        return config;
+    }
+
     /** The same configuration as environment variables, for a service started as a child process. */
     public Map<String, String> serviceEnvironment(String database) {
         Map<String, String> env = new LinkedHashMap<>();
         serviceConfig(database).forEach((k, v) -> env.put(toEnvName(k), v));
+        return env;
+    }
+
+    /** {@link #serviceConfig(String, String)} as environment variables. */
+    public Map<String, String> serviceEnvironment(String service, String database) {
+        Map<String, String> env = new LinkedHashMap<>();
+        serviceConfig(service, database).forEach((k, v) -> env.put(toEnvName(k), v));
         return env;
     }
 

@@ -24,6 +24,12 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class TopicClient implements AutoCloseable {
 
+    /**
+     * How long a send may wait for the broker's ack and {@link #readAll} may take to reach the end offsets: generous,
+     * because a busy two-core CI machine can be slow and the calls return as soon as they are done.
+     */
+    private static final Duration PATIENCE = Duration.ofMinutes(2);
+
     private final String bootstrapServers;
     private final KafkaProducer<String, String> producer;
 
@@ -38,7 +44,7 @@ public final class TopicClient implements AutoCloseable {
     /** Sends a record and waits for the broker's ack. */
     public void send(String topic, String key, String value) {
         try {
-            producer.send(new ProducerRecord<>(topic, key, value)).get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, key, value)).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot send to " + topic, e);
         }
@@ -75,7 +81,7 @@ public final class TopicClient implements AutoCloseable {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<org.apache.kafka.common.TopicPartition, Long> end = consumer.endOffsets(partitions);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + PATIENCE.toNanos();
             while (System.nanoTime() < deadline
                     && partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {

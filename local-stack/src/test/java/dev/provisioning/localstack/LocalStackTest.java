@@ -47,12 +47,14 @@ class LocalStackTest {
     @Test
     void kafkaHasTheProvisioningTopicsAndDeliversRecords() throws Exception {
         try (var admin = stack.kafka().admin()) {
-            assertThat(admin.listTopics().names().get(10, TimeUnit.SECONDS)).containsAll(Topics.all());
+            assertThat(admin.listTopics().names().get(Waits.OUTCOME.toMillis(), TimeUnit.MILLISECONDS))
+                    .containsAll(Topics.all());
         }
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
         try (var producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer())) {
-            producer.send(new ProducerRecord<>(Topics.RESULTS, "job/u1", "hello")).get(10, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(Topics.RESULTS, "job/u1", "hello")).get(Waits.OUTCOME.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
@@ -61,7 +63,7 @@ class LocalStackTest {
         try (var consumer = new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(Topics.RESULTS));
             String value = null;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            long deadline = System.nanoTime() + Waits.OUTCOME.toNanos();
             while (value == null && System.nanoTime() < deadline) {
                 ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
                 for (var r : records) {

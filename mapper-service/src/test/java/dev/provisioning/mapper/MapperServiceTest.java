@@ -3,7 +3,7 @@ package dev.provisioning.mapper;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
+import java.net.URL;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 import dev.provisioning.events.Assignment;
@@ -37,6 +38,12 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
 class MapperServiceTest {
+
+    /** Health and metrics are served on the management interface. */
+    @TestHTTPResource(value = "/health/live", management = true)
+    URL health;
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     static TopicClient kafka;
 
@@ -129,6 +136,64 @@ class MapperServiceTest {
                 .isEqualTo(OperationKind.UPSERT);
     }
 
+    /**
+     * Issue 12, "Jobs are isolated": a record of a job the mapper does not know waits for that job only. Another job's
+     * record goes through while it waits (when the other job's operation is out, the waiting record has neither a result
+     * nor a dead letter yet); deleting the job then dead-letters it with the reason, and a later record of the deleted
+     * job is dead-lettered as deleted, not after a wait of its own.
+     */
+    @Test
+    void aRecordOfAnUnknownJobDoesNotHoldUpAnotherJobAndIsDeadLetteredWhenItsJobIsDeleted() {
+        String unknown = "job-" + UUID.randomUUID();
+        AssignmentEvent waiting = event(unknown, "u6", Map.of("userPrincipalName", "f@x.test", "mail", "f@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+        kafka.send(Topics.ASSIGNMENTS, waiting.key(), Json.write(waiting));
+        String known = publishJob();
+        AssignmentEvent flowing = event(known, "u7", Map.of("userPrincipalName", "g@x.test", "mail", "g@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+
+        kafka.send(Topics.ASSIGNMENTS, flowing.key(), Json.write(flowing));
+
+        assertThat(operations(known, 1)).singleElement().extracting(ScimOperation::objectId).isEqualTo("u7");
+        assertThat(kafka.readAll(Topics.deadLetter(Topics.ASSIGNMENTS), r -> waiting.key().equals(r.key())))
+                .as("the unknown job's record is still waiting").isEmpty();
+        assertThat(kafka.readAll(Topics.RESULTS, r -> waiting.key().equals(r.key()))).isEmpty();
+
+        kafka.send(Topics.JOBS, unknown, null);
+        AssignmentEvent later = event(unknown, "u8", Map.of("userPrincipalName", "h@x.test", "mail", "h@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+        kafka.send(Topics.ASSIGNMENTS, later.key(), Json.write(later));
+
+        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
+                r -> r.key().startsWith(unknown + "/"), 2, Waits.OUTCOME);
+        assertThat(dead).extracting(ConsumerRecord::key).containsExactlyInAnyOrder(waiting.key(), later.key());
+        assertThat(dead).allSatisfy(r -> assertThat(reason(r)).isEqualTo("job " + unknown + " was deleted"));
+        assertThat(kafka.readAll(Topics.OPERATIONS, r -> r.key().startsWith(unknown + "/"))).isEmpty();
+    }
+
+    /**
+     * A record whose job's configuration never arrives is answered with a Failure (so the cycle that sent it is not
+     * held) and dead-lettered with the reason once the wait (20 s in tests) is over.
+     */
+    @Test
+    void aRecordWhoseJobNeverArrivesIsAnsweredWithAFailureAndDeadLetteredWithTheReason() {
+        String never = "job-" + UUID.randomUUID();
+        AssignmentEvent event = event(never, "u9", Map.of("userPrincipalName", "i@x.test", "mail", "i@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
+                r -> event.key().equals(r.key()), 1, Waits.OUTCOME);
+        assertThat(dead).singleElement().satisfies(r -> assertThat(reason(r))
+                .isEqualTo("the configuration of job " + never + " was not received within PT20S"));
+        assertThat(results(never, 1)).singleElement().satisfies(r -> {
+            assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
+            assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
+            assertThat(r.eventId()).isEqualTo(event.eventId());
+        });
+    }
+
     @Test
     void aMalformedEventGoesToTheDeadLetterTopicWithItsReasonAndProcessingGoesOn() {
         String jobId = publishJob();
@@ -139,24 +204,29 @@ class MapperServiceTest {
         kafka.send(Topics.ASSIGNMENTS, good.key(), Json.write(good));
 
         List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
-                r -> key.equals(r.key()), 1, Duration.ofSeconds(30));
+                r -> key.equals(r.key()), 1, Waits.OUTCOME);
         assertThat(dead).hasSize(1);
         assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
                 .startsWith("AssignmentEvent: ");
         assertThat(operations(jobId, 1)).hasSize(1);
-        given().get("/q/health/live").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
+    }
+
+    private static String reason(ConsumerRecord<String, String> deadLetter) {
+        return new String(deadLetter.headers().lastHeader("dead-letter-reason").value(),
+                java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static List<ScimOperation> operations(String jobId, int count) {
         var records = kafka.read(Topics.OPERATIONS, r -> r.key().startsWith(jobId + "/"), count,
-                Duration.ofSeconds(30));
+                Waits.OUTCOME);
         assertThat(records).hasSize(count);
         return records.stream().map(r -> EventChecks.operation(r.value())).toList();
     }
 
     private static List<ProvisioningResult> results(String jobId, int count) {
-        var records = kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Duration.ofSeconds(30));
+        var records = kafka.read(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"), count, Waits.OUTCOME);
         assertThat(records).hasSize(count);
         return records.stream().map(r -> EventChecks.result(r.value())).toList();
     }
@@ -179,5 +249,15 @@ class MapperServiceTest {
         String cycle = "cycle-1";
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, cycle, true,
                 ObjectType.USER, userId, ChangeKind.ADDED, attributes, assignments, List.of(), Instant.now());
+    }
+
+    @Test
+    void theMapperHasNoHttpApiHealthAndMetricsAreOnTheManagementPortOnly() {
+        for (String path : List.of("/q/health", "/q/health/live", "/q/metrics", "/q/openapi", "/jobs")) {
+            given().get(path).then().statusCode(404);
+        }
+        given().get(health).then().statusCode(200);
+        given().get(metrics).then().statusCode(200);
+        org.assertj.core.api.Assertions.assertThat(metrics.getPort()).isNotEqualTo(io.restassured.RestAssured.port);
     }
 }

@@ -1,9 +1,11 @@
 package dev.provisioning.mapping;
 
 import java.time.Clock;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -14,10 +16,12 @@ import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.MappingType;
 import dev.provisioning.events.job.ProvisioningScope;
 import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.mapping.expression.AppRole;
 import dev.provisioning.mapping.expression.EvaluationContext;
 import dev.provisioning.mapping.expression.EvaluationException;
 import dev.provisioning.mapping.expression.Expression;
@@ -32,7 +36,8 @@ import dev.provisioning.mapping.scoping.ScopingFilters;
  * <h2>Decision rules, in order</h2>
  * <ol>
  * <li>Not a user: {@code Skip(NotAUser)}.</li>
- * <li>{@code HARD_DELETED}: {@code Delete}, or {@code Skip(ActionDisabledByJob)} when the Delete action is off.</li>
+ * <li>{@code HARD_DELETED}: {@code Delete(TargetObjectNotManaged)} (the code is what is logged if the target has no such
+ * user: nothing to delete), or {@code Skip(ActionDisabledByJob)} when the Delete action is off.</li>
  * <li>{@code IsSoftDeleted} is computed: true when the user is soft-deleted ({@code SOFT_DELETED}, code
  * {@code OutOfScope}), unassigned (scope "assigned only" and no assignment, code {@code NotEffectivelyEntitled}), only
  * Default Access (scope "assigned only" with {@code skipNotEffectivelyEntitled}, code {@code NotEffectivelyEntitled}),
@@ -57,7 +62,10 @@ public final class CompiledJob {
 
     /** Entra's virtual source attribute: true when the user is unassigned, out of scope, soft-deleted or disabled. */
     public static final String IS_SOFT_DELETED = "IsSoftDeleted";
-    /** Virtual source attribute: the app role ids assigned to the user (Default Access excluded). */
+    /**
+     * Virtual source attribute: the app roles assigned to the user (Default Access excluded), each an
+     * {@link dev.provisioning.mapping.expression.AppRole} with its id, value and display name; null when there are none.
+     */
     public static final String APP_ROLE_ASSIGNMENTS = "appRoleAssignments";
     /** Virtual source attribute: the source object id, when the event's attributes do not carry it. */
     public static final String OBJECT_ID = "objectId";
@@ -135,12 +143,13 @@ public final class CompiledJob {
     /** Decides what to do in the target for one user. Pure and thread-safe; see the class comment for the rules. */
     public Decision evaluateUser(AssignmentEvent event) {
         if (event.objectType() != null && event.objectType() != ObjectType.USER) {
-            return new Decision.Skip(ReasonCodes.NOT_A_USER, "not a user: " + event.objectType());
+            return new Decision.Skip(ProvisioningAction.Other, ReasonCodes.NOT_A_USER,
+                    "not a user: " + event.objectType());
         }
         if (event.change() == ChangeKind.HARD_DELETED) {
             return actions.delete()
-                    ? new Decision.Delete("deleted in the source")
-                    : new Decision.Skip(ErrorCodes.ACTION_DISABLED,
+                    ? new Decision.Delete(ErrorCodes.NOT_MANAGED, "deleted in the source")
+                    : new Decision.Skip(ProvisioningAction.Delete, ErrorCodes.ACTION_DISABLED,
                             "deleted in the source, but the Delete action is off");
         }
         Map<String, Object> attributes = event.attributes();
@@ -173,7 +182,8 @@ public final class CompiledJob {
             return deprovision(code, reason, inconclusive);
         }
         if (!actions.create() && !actions.update()) {
-            return new Decision.Skip(ErrorCodes.ACTION_DISABLED, "the Create and Update actions are both off");
+            return new Decision.Skip(upsertAction(event), ErrorCodes.ACTION_DISABLED,
+                    "the Create and Update actions are both off");
         }
         return map(event);
     }
@@ -181,34 +191,46 @@ public final class CompiledJob {
     /**
      * Decides what to do in the target for one group, with Entra's default group mappings for SCIM (displayName to
      * displayName, objectId to externalId, members to members; matched on displayName). A group that is deleted in the
-     * source or no longer assigned is deleted in the target (groups have no {@code active} flag to clear). The member
-     * list travels on the event; the writer resolves it to Druva ids and leaves out members it does not manage.
+     * source or no longer assigned is deleted in the target (groups have no {@code active} flag to clear), with the
+     * code the writer logs if Druva has no such group: {@code TargetObjectNotManaged} (hard-deleted), {@code OutOfScope}
+     * (soft-deleted) or {@code NotEffectivelyEntitled} (unassigned, or only Default Access). The member list travels on
+     * the event; the writer resolves it to Druva ids and leaves out members it does not manage.
      */
     public Decision evaluateGroup(AssignmentEvent event) {
         if (event.objectType() != ObjectType.GROUP) {
-            return new Decision.Skip(ReasonCodes.NOT_A_USER, "not a group: " + event.objectType());
+            return new Decision.Skip(ProvisioningAction.Other, ReasonCodes.NOT_A_USER,
+                    "not a group: " + event.objectType());
         }
+        String code = null;
         String gone = null;
-        if (event.change() == ChangeKind.HARD_DELETED || event.change() == ChangeKind.SOFT_DELETED) {
+        if (event.change() == ChangeKind.HARD_DELETED) {
+            code = ErrorCodes.NOT_MANAGED;
             gone = "deleted in the source";
+        } else if (event.change() == ChangeKind.SOFT_DELETED) {
+            code = ErrorCodes.OUT_OF_SCOPE;
+            gone = "soft-deleted in the source";
         } else if (scope == ProvisioningScope.ASSIGNED_ONLY && event.assignments().isEmpty()) {
-            gone = "no longer assigned to the application";
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
+            gone = "not assigned to the application";
         } else if (scope == ProvisioningScope.ASSIGNED_ONLY && skipNotEffectivelyEntitled
                 && event.assignments().stream().allMatch(Assignment::isDefaultAccess)) {
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
             gone = "not effectively entitled: the only assignment is Default Access";
         }
         if (gone != null) {
             return actions.delete()
-                    ? new Decision.Delete(gone)
-                    : new Decision.Skip(ErrorCodes.ACTION_DISABLED, gone + ", but the Delete action is off");
+                    ? new Decision.Delete(code, gone)
+                    : new Decision.Skip(ProvisioningAction.Delete, ErrorCodes.ACTION_DISABLED,
+                            gone + ", but the Delete action is off");
         }
         Object displayName = event.attributes().get("displayName");
         if (displayName == null || displayName.toString().isBlank()) {
-            return new Decision.Fail(ErrorCodes.MANDATORY_FIELDS_MISSING,
+            return new Decision.Fail(upsertAction(event), ErrorCodes.MANDATORY_FIELDS_MISSING,
                     "the group has no displayName, which the target requires");
         }
         if (!actions.create() && !actions.update()) {
-            return new Decision.Skip(ErrorCodes.ACTION_DISABLED, "the Create and Update actions are both off");
+            return new Decision.Skip(upsertAction(event), ErrorCodes.ACTION_DISABLED,
+                    "the Create and Update actions are both off");
         }
         return new Decision.Upsert(Map.of("displayName", displayName.toString(), "externalId", event.objectId()),
                 Map.of(),
@@ -217,19 +239,33 @@ public final class CompiledJob {
 
     private Decision deprovision(String code, String reason, boolean inconclusive) {
         if (skipOutOfScopeDeletions) {
-            return new Decision.Skip(code, reason + "; not disabled because SkipOutOfScopeDeletions is on");
+            return new Decision.Skip(ProvisioningAction.Disable, code,
+                    reason + "; not disabled because SkipOutOfScopeDeletions is on");
         }
         if (!softDeleteMapped) {
-            return new Decision.Skip(code, reason + "; not disabled because no mapping uses " + IS_SOFT_DELETED);
+            return new Decision.Skip(ProvisioningAction.Disable, code,
+                    reason + "; not disabled because no mapping uses " + IS_SOFT_DELETED);
         }
         if (!actions.update()) {
-            return new Decision.Skip(ErrorCodes.ACTION_DISABLED,
+            return new Decision.Skip(ProvisioningAction.Disable, ErrorCodes.ACTION_DISABLED,
                     reason + "; not disabled because the Update action is off");
         }
         if (inconclusive) {
-            return new Decision.Fail(ReasonCodes.SCOPING_EVALUATION_FAILED, reason);
+            return new Decision.Fail(ProvisioningAction.Disable, ReasonCodes.SCOPING_EVALUATION_FAILED, reason);
         }
         return new Decision.Disable(code, reason);
+    }
+
+    /**
+     * The action of an object in scope that is not sent (a failure before matching, or Create and Update both off):
+     * Entra logs the action it was about to take. The engine does not know whether the target has the object; an object
+     * this job sees for the first time ({@code ADDED}) is one Entra would create (howto-analyze-provisioning-logs,
+     * {@code MandatoryFieldsMissing}: "The user couldn't be created because required values are missing"), any other
+     * one it would update. After a restart every object is {@code ADDED} again, so this is the likely action, not a
+     * certain one.
+     */
+    static ProvisioningAction upsertAction(AssignmentEvent event) {
+        return event.change() == ChangeKind.ADDED ? ProvisioningAction.Create : ProvisioningAction.Update;
     }
 
     private Decision map(AssignmentEvent event) {
@@ -246,13 +282,15 @@ public final class CompiledJob {
                     case NONE -> null;
                 };
             } catch (EvaluationException e) {
-                return new Decision.Fail(ReasonCodes.EXPRESSION_EVALUATION_FAILED,
+                return new Decision.Fail(upsertAction(event), ReasonCodes.EXPRESSION_EVALUATION_FAILED,
                         "userMappings[" + m.index() + "] (" + m.target() + "): " + e.getMessage());
             }
             if (value == Expression.IGNORE) {
                 continue;
             }
-            if (value == null) {
+            value = targetValue(value);
+            if (value == null || (m.booleanTarget() && isBlank(value))) {
+                // no value (a boolean cannot be empty): not sent; the default value, if any, on create
                 if (m.defaultValue() != null) {
                     createOnly.put(m.target(), m.defaultValue());
                 }
@@ -261,12 +299,11 @@ public final class CompiledJob {
             if (m.booleanTarget()) {
                 Boolean b = Values.asBoolean(value);
                 if (b == null) {
-                    return new Decision.Fail(ReasonCodes.EXPRESSION_EVALUATION_FAILED, "userMappings[" + m.index()
-                            + "] (" + m.target() + "): expected True or False, found '" + Values.str(value) + "'");
+                    return new Decision.Fail(upsertAction(event), ReasonCodes.EXPRESSION_EVALUATION_FAILED,
+                            "userMappings[" + m.index() + "] (" + m.target() + "): expected True or False, found '"
+                                    + Values.str(value) + "'");
                 }
                 value = b;
-            } else if (value instanceof java.time.OffsetDateTime) {
-                value = Values.str(value);
             }
             (m.createOnly() ? createOnly : attributes).put(m.target(), value);
         }
@@ -281,7 +318,7 @@ public final class CompiledJob {
         }
         if (missing != null) {
             missing.sort(null);
-            return new Decision.Fail(ErrorCodes.MANDATORY_FIELDS_MISSING,
+            return new Decision.Fail(upsertAction(event), ErrorCodes.MANDATORY_FIELDS_MISSING,
                     "Druva requires " + String.join(" and ", missing) + ", which "
                             + (missing.size() == 1 ? "has" : "have")
                             + " no value for this user");
@@ -292,7 +329,8 @@ public final class CompiledJob {
             if (value == null) {
                 value = createOnly.get(m.target());
             }
-            if (value != null) {
+            if (!isBlank(value)) {
+                // a blank value matches nothing: Entra requires a value for a matching attribute
                 match.add(new MatchingAttribute(m.target(), Values.str(value), m.matchingPrecedence()));
             }
         }
@@ -301,6 +339,51 @@ public final class CompiledJob {
 
     private static boolean isBlank(Object value) {
         return value == null || (value instanceof String s && s.isBlank());
+    }
+
+    /**
+     * The roles of the user's assignments, once each (a role reached directly and through a group is one role), in the
+     * event's order; null when there are none. A role that one assignment names only by id takes its value and display
+     * name from another assignment of the same role that has them.
+     */
+    static List<AppRole> appRoles(List<Assignment> assignments) {
+        Map<String, AppRole> roles = null;
+        for (Assignment a : assignments) {
+            if (a.isDefaultAccess() || a.appRoleId() == null) {
+                continue;
+            }
+            if (roles == null) {
+                roles = new LinkedHashMap<>();
+            }
+            AppRole known = roles.get(a.appRoleId());
+            if (known == null || (known.value() == null && known.displayName() == null)) {
+                roles.put(a.appRoleId(), new AppRole(a.appRoleId(), a.appRoleValue(), a.appRoleDisplayName()));
+            }
+        }
+        return roles == null ? null : List.copyOf(roles.values());
+    }
+
+    /**
+     * A mapped value as the target receives it, or null for none: a date-time and an app role as their string form,
+     * lists item by item, and an empty list as no value (nulls and empty multi-valued attributes are never sent).
+     */
+    private static Object targetValue(Object value) {
+        if (value instanceof OffsetDateTime || value instanceof AppRole) {
+            return Values.str(value);
+        }
+        if (value instanceof List<?> list) {
+            if (list.isEmpty()) {
+                return null;
+            }
+            for (Object item : list) {
+                if (item instanceof OffsetDateTime || item instanceof AppRole) {
+                    return list.stream().map(i -> i instanceof OffsetDateTime || i instanceof AppRole
+                            ? Values.str(i)
+                            : i).toList();
+                }
+            }
+        }
+        return value;
     }
 
     /** The attributes an expression sees: the event's, plus the virtual ones. One per evaluation. */
@@ -325,9 +408,7 @@ public final class CompiledJob {
                 return Boolean.FALSE;
             }
             if (APP_ROLE_ASSIGNMENTS.equalsIgnoreCase(name)) {
-                List<String> roles = event.assignments().stream().filter(a -> !a.isDefaultAccess())
-                        .map(Assignment::appRoleId).distinct().toList();
-                return roles.isEmpty() ? null : roles;
+                return appRoles(event.assignments());
             }
             if (OBJECT_ID.equalsIgnoreCase(name)) {
                 return event.objectId();

@@ -13,6 +13,7 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.TargetObjectActions;
@@ -37,7 +38,7 @@ class GroupDecisionTest {
                 .isInstanceOf(Decision.Delete.class);
         assertThat(job(new TargetObjectActions(true, true, false))
                 .evaluateGroup(group(ChangeKind.HARD_DELETED, "Sales", ASSIGNED)))
-                .isEqualTo(new Decision.Skip("ActionDisabledByJob",
+                .isEqualTo(new Decision.Skip(ProvisioningAction.Delete, "ActionDisabledByJob",
                         "deleted in the source, but the Delete action is off"));
     }
 
@@ -46,7 +47,8 @@ class GroupDecisionTest {
         Decision d = job(TargetObjectActions.ALL).evaluateGroup(group(ChangeKind.UPDATED, "Sales",
                 List.of(new Assignment(Assignment.DEFAULT_ACCESS, null))));
 
-        assertThat(d).isEqualTo(new Decision.Delete("not effectively entitled: the only assignment is Default Access"));
+        assertThat(d).isEqualTo(new Decision.Delete("NotEffectivelyEntitled",
+                "not effectively entitled: the only assignment is Default Access"));
         assertThat(job(TargetObjectActions.ALL).evaluate(group(ChangeKind.ADDED, "Sales", ASSIGNED)))
                 .isInstanceOf(Decision.Upsert.class);
     }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.MatchingAttribute;
+import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.job.ApplyMode;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.MappingType;
@@ -57,7 +58,7 @@ class MappingEngineTest {
         disabled.put("accountEnabled", false);
 
         assertThat(job.evaluateUser(user(marketing, List.of(USER_ROLE)))).isEqualTo(new Decision.Skip(
-                ErrorCodes.OUT_OF_SCOPE,
+                ProvisioningAction.Disable, ErrorCodes.OUT_OF_SCOPE,
                 "not in scope of the scoping filters: filter 'sales': department EQUALS \"Sales\" is false; not disabled because SkipOutOfScopeDeletions is on"));
         assertThat(job.evaluateUser(user(typicalUser(), List.of()))).isInstanceOfSatisfying(Decision.Skip.class,
                 s -> assertThat(s.reasonCode()).isEqualTo(ErrorCodes.NOT_EFFECTIVELY_ENTITLED));
@@ -194,7 +195,7 @@ class MappingEngineTest {
 
         Decision d = MappingEngine.compile(Fixtures.druvaJob()).evaluateUser(user(attributes, List.of(USER_ROLE)));
 
-        assertThat(d).isEqualTo(new Decision.Fail(ErrorCodes.MANDATORY_FIELDS_MISSING,
+        assertThat(d).isEqualTo(new Decision.Fail(ProvisioningAction.Update, ErrorCodes.MANDATORY_FIELDS_MISSING,
                 "Druva requires emails[type eq \"work\"].value and userName, which have no value for this user"));
     }
 
@@ -208,7 +209,7 @@ class MappingEngineTest {
         attributes.put("hireDate", "not a date");
 
         assertThat(job.evaluateUser(user(attributes, List.of(USER_ROLE)))).isEqualTo(new Decision.Fail(
-                ReasonCodes.EXPRESSION_EVALUATION_FAILED,
+                ProvisioningAction.Update, ReasonCodes.EXPRESSION_EVALUATION_FAILED,
                 "userMappings[7] (urn:hireDate): 'not a date' is not a date and time"));
     }
 

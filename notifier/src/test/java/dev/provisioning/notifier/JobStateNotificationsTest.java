@@ -1,7 +1,5 @@
 package dev.provisioning.notifier;
 
-import static dev.provisioning.notifier.NotifierTestSupport.EMAIL_TIMEOUT;
-import static dev.provisioning.notifier.NotifierTestSupport.QUIET;
 import static dev.provisioning.notifier.NotifierTestSupport.awaitOneMailTo;
 import static dev.provisioning.notifier.NotifierTestSupport.htmlText;
 import static dev.provisioning.notifier.NotifierTestSupport.kafka;
@@ -57,7 +55,7 @@ class JobStateNotificationsTest {
                 "href=\"https://provisioning.example.test/jobs/" + job + "/status\"");
         assertThat(mail.getHeader("Message-ID")).singleElement().asString()
                 .matches("<state-[0-9a-f]{32}@notifier\\.provisioning>");
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job, "quarantine") == 1.0);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "quarantine") == 1.0);
     }
 
     @Test
@@ -66,13 +64,13 @@ class JobStateNotificationsTest {
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
                 state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0));
         awaitOneMailTo(job);
-        await().atMost(EMAIL_TIMEOUT)
+        await().atMost(Waits.OUTCOME)
                 .until(() -> metric("notifier_emails_deduplicated_total", job, "quarantine") == 1.0);
 
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 0));
 
-        await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job).size() == 2);
-        await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> mailsTo(job).size() == 2);
+        await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 2);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): quarantined — TooManyFailures",
                 "[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials");
@@ -85,8 +83,8 @@ class JobStateNotificationsTest {
                 state(job, JobStateChange.QUARANTINE_LIFTED, null, 0),
                 state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0));
 
-        await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job).size() == 3);
-        await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> mailsTo(job).size() == 3);
+        await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 3);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 3);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): quarantined — TooManyFailures",
                 "[Provisioning] Druva (" + job + "): quarantine lifted",
@@ -102,8 +100,8 @@ class JobStateNotificationsTest {
 
         publish(rejected);
 
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_deduplicated_total", job, "token") == 1.0);
-        await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> mailsTo(job).size() == 1);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_deduplicated_total", job, "token") == 1.0);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 1);
     }
 
     @Test
@@ -117,7 +115,7 @@ class JobStateNotificationsTest {
                 .isEqualTo("[Provisioning] Druva (" + job + "): 612 deletions held — accidental-deletion threshold");
         assertThat(plainText(mail)).contains("holds 612 disables and deletes", "Objects concerned: 612",
                 "POST /jobs/" + job + "/allow-deletes", "StagedDelete");
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job, "deletions") == 1.0);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "deletions") == 1.0);
     }
 
     @Test
@@ -126,11 +124,11 @@ class JobStateNotificationsTest {
         publish(state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0),
                 state(job, JobStateChange.TOKEN_EXPIRING, null, 0));
 
-        await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job).size() == 2);
+        await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): secret token rejected (401)",
                 "[Provisioning] Druva (" + job + "): secret token expires soon");
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_sent_total", job, "token") == 2.0);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "token") == 2.0);
     }
 
     @Test
@@ -139,7 +137,7 @@ class JobStateNotificationsTest {
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
                 state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 600));
 
-        await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> mailsTo(job).isEmpty());
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).isEmpty());
         assertThat(metric("notifier_outbox_pending", job)).isZero();
     }
 
@@ -154,24 +152,24 @@ class JobStateNotificationsTest {
                 state(other, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0));
 
         awaitOneMailTo(other);
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_emails_dropped_total", refused, "token") == 1.0);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_dropped_total", refused, "token") == 1.0);
         // notifier.permanent-failure-attempts (default 5) attempts, then given up
         assertThat(metric("notifier_emails_failed_total", refused, "token")).isEqualTo(5.0);
-        await().atMost(EMAIL_TIMEOUT).until(() -> metric("notifier_outbox_pending", refused, "token") == 0.0);
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_outbox_pending", refused, "token") == 0.0);
     }
 
     @Test
     void malformedJobStateGoesToTheDeadLetterTopicAndTheServiceKeepsWorking() {
         String badKey = "malformed-" + UUID.randomUUID();
         kafka().produceStrings().fromRecords(new ProducerRecord<>(Topics.JOB_STATES, badKey, "{\"schemaVersion\":1}"))
-                .awaitCompletion();
+                .awaitCompletion(Waits.OUTCOME);
 
         var dlq = kafka().consumeStrings()
                 .withGroupId("notifier-test-" + UUID.randomUUID())
                 .withProp(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
                 .fromTopics(Topics.deadLetter(Topics.JOB_STATES));
         try {
-            ConsumerRecord<String, String> dead = await().atMost(EMAIL_TIMEOUT).until(
+            ConsumerRecord<String, String> dead = await().atMost(Waits.OUTCOME).until(
                     () -> dlq.getRecords().stream().filter(r -> badKey.equals(r.key())).findFirst().orElse(null),
                     r -> r != null);
             assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value()))

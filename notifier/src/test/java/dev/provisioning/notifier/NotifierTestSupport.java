@@ -3,7 +3,6 @@ package dev.provisioning.notifier;
 import static io.restassured.RestAssured.get;
 import static org.awaitility.Awaitility.await;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +15,7 @@ import jakarta.mail.internet.MimeMessage;
 
 import org.apache.kafka.clients.producer.ProducerRecord;
 
+import io.quarkus.test.common.http.TestHTTPResourceManager;
 import io.smallrye.reactive.messaging.kafka.companion.KafkaCompanion;
 
 import dev.provisioning.events.EventKeys;
@@ -38,19 +38,15 @@ import dev.provisioning.localstack.LocalStackTestResource;
  */
 final class NotifierTestSupport {
 
-    /** Long enough for a window to close and the senders to run a few times (test profile: 3 s window, 1 s tick). */
-    static final Duration QUIET = Duration.ofSeconds(5);
-    static final Duration EMAIL_TIMEOUT = Duration.ofSeconds(30);
-
     private static KafkaCompanion kafka;
 
     private NotifierTestSupport() {
     }
 
-    /** One companion per test JVM, on the local stack's broker. */
+    /** One companion per test JVM, on the local stack's broker (its Kafka API calls may take a while on a busy machine). */
     static synchronized KafkaCompanion kafka() {
         if (kafka == null) {
-            kafka = new KafkaCompanion(LocalStackTestResource.stack().kafka().bootstrapServers());
+            kafka = new KafkaCompanion(LocalStackTestResource.stack().kafka().bootstrapServers(), Waits.OUTCOME);
         }
         return kafka;
     }
@@ -66,7 +62,7 @@ final class NotifierTestSupport {
                 "https://apis.druva.com/insync/scim", null, notificationEmail, notifyOnFailure, null, true, null, null,
                 false, null, null, null, null, revision, Instant.now());
         kafka().produceStrings().fromRecords(new ProducerRecord<>(Topics.JOBS, job, Json.write(config)))
-                .awaitCompletion();
+                .awaitCompletion(Waits.OUTCOME);
     }
 
     static String address(String job) {
@@ -91,7 +87,7 @@ final class NotifierTestSupport {
         for (ProvisioningResult r : results) {
             records.add(new ProducerRecord<>(Topics.RESULTS, EventKeys.of(r.jobId(), r.objectId()), Json.write(r)));
         }
-        kafka().produceStrings().fromRecords(records).awaitCompletion();
+        kafka().produceStrings().fromRecords(records).awaitCompletion(Waits.OUTCOME);
     }
 
     /** A job state event with a fresh id, as the change-detector would publish it. */
@@ -105,7 +101,7 @@ final class NotifierTestSupport {
         for (JobStateEvent e : events) {
             records.add(new ProducerRecord<>(Topics.JOB_STATES, e.jobId(), Json.write(e)));
         }
-        kafka().produceStrings().fromRecords(records).awaitCompletion();
+        kafka().produceStrings().fromRecords(records).awaitCompletion(Waits.OUTCOME);
     }
 
     /** The emails the local stack's SMTP server received for a job, in the order they arrived. */
@@ -126,7 +122,7 @@ final class NotifierTestSupport {
     }
 
     static MimeMessage awaitOneMailTo(String job) {
-        return await().atMost(EMAIL_TIMEOUT).until(() -> mailsTo(job), mails -> !mails.isEmpty()).get(0);
+        return await().atMost(Waits.OUTCOME).until(() -> mailsTo(job), mails -> !mails.isEmpty()).get(0);
     }
 
     static List<String> subjects(List<MimeMessage> mails) {
@@ -180,7 +176,11 @@ final class NotifierTestSupport {
 
     /** The value of a counter or gauge for a job and kind on /q/metrics, 0 when absent. */
     static double metric(String name, String job, String kind) {
-        String body = get("/q/metrics").then().statusCode(200).extract().asString();
+        // metrics are served on the management interface
+        String body = get(
+                java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString()).then()
+                .statusCode(200).extract()
+                .asString();
         return body.lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
                 .filter(l -> kind == null || l.contains("kind=\"" + kind + "\""))

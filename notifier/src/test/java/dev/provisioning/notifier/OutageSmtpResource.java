@@ -41,7 +41,10 @@ public class OutageSmtpResource extends LocalStackTestResource {
     /** Starts the SMTP server (again) on its port. */
     static synchronized void startSmtp() {
         if (smtp == null) {
-            smtp = new GreenMail(new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+            ServerSetup setup = new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
+            // GreenMail's default is 2 s for its server thread to come up: too short on a busy machine
+            setup.setServerStartupTimeout(Waits.OUTCOME.toMillis());
+            smtp = new GreenMail(setup);
             smtp.start();
         }
     }

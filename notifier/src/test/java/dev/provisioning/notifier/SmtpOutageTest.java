@@ -1,6 +1,5 @@
 package dev.provisioning.notifier;
 
-import static dev.provisioning.notifier.NotifierTestSupport.QUIET;
 import static dev.provisioning.notifier.NotifierTestSupport.failure;
 import static dev.provisioning.notifier.NotifierTestSupport.mailsTo;
 import static dev.provisioning.notifier.NotifierTestSupport.metric;
@@ -74,16 +73,17 @@ class SmtpOutageTest {
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0));
 
         // the notifier keeps trying, with backoff, for as long as the relay is down
-        await().atMost(OUTAGE.plusSeconds(60)).until(() -> metric("notifier_emails_failed_total", job, "digest") >= 3
-                && metric("notifier_emails_failed_total", job, "quarantine") >= 3
-                && Duration.between(down, Instant.now()).compareTo(OUTAGE) >= 0);
+        await().atMost(OUTAGE.plus(Waits.OUTCOME))
+                .until(() -> metric("notifier_emails_failed_total", job, "digest") >= 3
+                        && metric("notifier_emails_failed_total", job, "quarantine") >= 3
+                        && Duration.between(down, Instant.now()).compareTo(OUTAGE) >= 0);
         assertThat(metric("notifier_outbox_pending", job, "digest")).isEqualTo(200.0);
         assertThat(metric("notifier_outbox_pending", job, "quarantine")).isEqualTo(1.0);
 
         OutageSmtpResource.startSmtp();
 
-        await().atMost(Duration.ofSeconds(30)).until(() -> mailsTo(OutageSmtpResource.received(), job).size() == 2);
-        await().during(QUIET).atMost(QUIET.plusSeconds(5))
+        await().atMost(Waits.OUTCOME).until(() -> mailsTo(OutageSmtpResource.received(), job).size() == 2);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING)
                 .until(() -> mailsTo(OutageSmtpResource.received(), job).size() == 2);
         List<MimeMessage> mails = mailsTo(OutageSmtpResource.received(), job);
         assertThat(subjects(mails)).containsExactlyInAnyOrder(
@@ -92,7 +92,7 @@ class SmtpOutageTest {
         MimeMessage digest = mails.stream().filter(m -> subjects(List.of(m)).get(0).contains("failures")).findFirst()
                 .orElseThrow();
         assertThat(plainText(digest)).contains("MandatoryFieldsMissing: 200");
-        await().atMost(Duration.ofSeconds(10)).until(() -> metric("notifier_emails_sent_total", job, "digest") == 1.0
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "digest") == 1.0
                 && metric("notifier_emails_sent_total", job, "quarantine") == 1.0
                 && metric("notifier_outbox_pending", job) == 0.0);
     }

@@ -20,6 +20,13 @@ public final class Waits {
      */
     public static final Duration QUIET = Duration.ofSeconds(5);
 
+    /**
+     * The ceiling of a quiet-period wait, {@code await().during(QUIET).atMost(QUIET_CEILING)}, whose outcome was awaited
+     * first: the period plus room for slow polls on a loaded machine. A condition that keeps holding returns after
+     * {@link #QUIET}; one that breaks for good (a second email arrived) fails the wait at this ceiling.
+     */
+    public static final Duration QUIET_CEILING = QUIET.plus(OUTCOME);
+
     private Waits() {
     }
 }

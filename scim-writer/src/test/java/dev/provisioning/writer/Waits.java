@@ -20,6 +20,12 @@ public final class Waits {
      */
     public static final Duration QUIET = Duration.ofSeconds(5);
 
+    /**
+     * The ceiling of a wait for hundreds of operations to be carried out against a Druva that fails and throttles on
+     * purpose (retries, backoff, escrow): longer than {@link #OUTCOME}, as a loaded machine may need it.
+     */
+    public static final Duration BURST = Duration.ofMinutes(5);
+
     private Waits() {
     }
 }

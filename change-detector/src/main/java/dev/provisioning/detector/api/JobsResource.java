@@ -4,6 +4,7 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
 
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.DefaultValue;
@@ -31,7 +32,11 @@ import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.detector.writer.WriterClient;
 import dev.provisioning.detector.writer.WriterUnavailableException;
 
-/** The provisioning jobs API: what an administrator does on Entra's Provisioning tab. */
+/**
+ * The provisioning jobs API: what an administrator does on Entra's Provisioning tab. Every endpoint needs a bearer
+ * token with one of the roles it lists ({@link Roles}); 401 and 403 otherwise (RFC 9457 problem details). Bodies are
+ * JSON only (415 otherwise); an endpoint that takes no body also takes a request without a Content-Type.
+ */
 @Path("/jobs")
 @Tag(name = "Jobs")
 @Produces(MediaType.APPLICATION_JSON)
@@ -44,18 +49,21 @@ public class JobsResource {
         this.service = service;
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Operation(summary = "Create a provisioning job", description = "Provisioning status On starts the initial cycle.")
     public Uni<Response> create(JobRequest request) {
         return service.create(request).map(job -> Response.status(201).entity(job).build());
     }
 
+    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Operation(summary = "List jobs")
     public Uni<List<JobView>> list() {
         return service.list();
     }
 
+    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}")
     @Operation(summary = "Read a job (the secret token is never returned)")
@@ -63,6 +71,7 @@ public class JobsResource {
         return service.find(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @PUT
     @Path("/{id}")
     @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one. A change to mappings, "
@@ -71,6 +80,7 @@ public class JobsResource {
         return service.update(id, request).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @DELETE
     @Path("/{id}")
     @Operation(summary = "Delete a job", description = "Publishes the job's tombstone on provisioning.jobs (the other "
@@ -84,6 +94,7 @@ public class JobsResource {
         });
     }
 
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @POST
     @Path("/{id}/restart")
     @Operation(summary = "Restart a job with reset scopes", description = "Body {\"resetScope\":[\"Full\","
@@ -96,9 +107,9 @@ public class JobsResource {
         return service.restart(id, request).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/{id}/allow-deletes")
-    @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Allow the deletions held by the deletion threshold", description = "Emits the held "
             + "disables and deletes in a release cycle of their own and lifts a DeletionThresholdExceeded quarantine. "
             + "Answers {\"released\": n, \"cycleId\": \"...\"} (0 and null when nothing was held).")
@@ -106,9 +117,9 @@ public class JobsResource {
         return service.allowDeletes(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @POST
     @Path("/{id}/test-connection")
-    @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Test the connection to Druva with the saved tenant URL and token", description = "Asks the "
             + "scim-writer to send Entra's test query. Answers {\"success\", \"httpStatus\", \"errorCode\", "
             + "\"message\"}; 502 when the scim-writer cannot be reached.")
@@ -116,6 +127,7 @@ public class JobsResource {
         return service.testConnection(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/test-connection")
     @Operation(summary = "Test the connection of a configuration before saving it", description = "Only tenantUrl and "
@@ -124,6 +136,7 @@ public class JobsResource {
         return service.testConnection(request);
     }
 
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @POST
     @Path("/{id}/provision-on-demand")
     @Operation(summary = "Provision one user, or a group of at most 5 members, now", description = "Body "
@@ -147,22 +160,23 @@ public class JobsResource {
                 .build();
     }
 
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @POST
     @Path("/{id}/start")
-    @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Start provisioning (status On); lifts a quarantine; the next cycle runs now")
     public Uni<JobView> start(@PathParam("id") String id) {
         return service.start(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
     @POST
     @Path("/{id}/pause")
-    @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Pause provisioning (status Off); the running cycle finishes")
     public Uni<JobView> pause(@PathParam("id") String id) {
         return service.pause(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/status")
     @Operation(summary = "Synchronisation details: state, current cycle with counts and progress, last error, "
@@ -171,6 +185,7 @@ public class JobsResource {
         return service.status(id).map(found -> orNotFound(found, id));
     }
 
+    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/logs")
     @Operation(summary = "Provisioning logs, newest first, filtered by cycle, object, action, status and time")

@@ -20,12 +20,14 @@ import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ScimOperation;
-import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.JobConfig;
 
 /**
- * The scim-writer's synchronous endpoints ({@code detector.writer-url}): test connection and provision on demand. The
- * writer alone talks to Druva; the token travels encrypted ({@link EncryptedSecret}) and only the writer decrypts it.
+ * The scim-writer's internal API ({@code detector.writer-url}): test connection, provision on demand and the job's
+ * escrow. Every call carries the change-detector's service token ({@link WriterCredentials}, role
+ * {@code Provisioning.Service}). A saved job is named by its id and revision: the writer uses that job's stored secret
+ * for that job's stored tenant URL, from its own copy of {@code provisioning.jobs}, and never takes a secret for a job
+ * from a caller. Only the test of an unsaved configuration carries a token: the administrator's, in clear, just typed.
  */
 @ApplicationScoped
 public class WriterClient {
@@ -34,9 +36,11 @@ public class WriterClient {
 
     private final HttpClient http;
     private final DetectorConfig config;
+    private final WriterCredentials credentials;
 
-    public WriterClient(DetectorConfig config) {
+    public WriterClient(DetectorConfig config, WriterCredentials credentials) {
         this.config = config;
+        this.credentials = credentials;
         this.http = HttpClient.newBuilder().connectTimeout(config.writerTimeout()).build();
     }
 
@@ -51,23 +55,54 @@ public class WriterClient {
     public record ConnectionTestResult(boolean success, int httpStatus, String errorCode, String message) {
     }
 
-    /** The body of {@code POST /connection-tests}. */
-    record ConnectionTestRequest(String tenantUrl, EncryptedSecret secretToken) {
+    /**
+     * The body of {@code POST /jobs/{jobId}/connection-test} and the revision part of an on-demand operation.
+     *
+     * @param expectedRevision the job's revision the detector saved: the writer waits briefly until its copy of
+     *        {@code provisioning.jobs} has it (or a later one)
+     */
+    record SavedJobRequest(long expectedRevision) {
     }
 
-    /** The body of {@code POST /operations/execute}. */
-    record ExecuteRequest(JobConfig job, ScimOperation operation) {
+    /** The body of {@code POST /connection-tests}: an unsaved configuration, with the administrator's token in clear. */
+    record UnsavedConnectionTestRequest(String tenantUrl, String secretToken) {
+
+        @Override
+        public String toString() {
+            return "UnsavedConnectionTestRequest[tenantUrl=" + tenantUrl + ", secretToken=***]";
+        }
     }
 
-    /** Asks the writer to test the connection: Entra's {@code GET /Users?filter=userName eq "<random>"}. */
-    public Uni<ConnectionTestResult> testConnection(String tenantUrl, EncryptedSecret token) {
-        return post("/connection-tests", Json.write(new ConnectionTestRequest(tenantUrl, token)))
+    /** The body of {@code POST /jobs/{jobId}/operations}. */
+    record ExecuteRequest(long expectedRevision, ScimOperation operation) {
+    }
+
+    /**
+     * Asks the writer to test a saved job's connection, Entra's {@code GET /Users?filter=userName eq "<random>"}, with
+     * the job's stored tenant URL and token as of {@code job}'s revision.
+     */
+    public Uni<ConnectionTestResult> testConnection(JobConfig job) {
+        return post("/jobs/" + encode(job.jobId()) + "/connection-test",
+                Json.write(new SavedJobRequest(job.revision())))
                 .map(body -> Json.read(body, ConnectionTestResult.class));
     }
 
-    /** Asks the writer to execute one operation now (provision on demand) and returns its result. */
+    /**
+     * Asks the writer to test a configuration that is not saved: the tenant URL and the token the administrator just
+     * sent (the one call that carries a token, in clear, to the writer alone; see the README).
+     */
+    public Uni<ConnectionTestResult> testUnsavedConnection(String tenantUrl, String secretToken) {
+        return post("/connection-tests", Json.write(new UnsavedConnectionTestRequest(tenantUrl, secretToken)))
+                .map(body -> Json.read(body, ConnectionTestResult.class));
+    }
+
+    /**
+     * Asks the writer to execute one operation of {@code job} now (provision on demand), with the job's stored tenant
+     * and token as of {@code job}'s revision, and returns its result.
+     */
     public Uni<ProvisioningResult> execute(JobConfig job, ScimOperation operation) {
-        return post("/operations/execute", Json.write(new ExecuteRequest(job, operation)))
+        return post("/jobs/" + encode(job.jobId()) + "/operations",
+                Json.write(new ExecuteRequest(job.revision(), operation)))
                 .map(EventChecks::result);
     }
 
@@ -77,12 +112,18 @@ public class WriterClient {
 
     /** How many of the job's objects wait in the writer's escrow. */
     public Uni<EscrowCount> escrowed(String jobId) {
-        return send("GET", "/jobs/" + jobId + "/escrows", null).map(body -> Json.read(body, EscrowCount.class));
+        return send("GET", "/jobs/" + encode(jobId) + "/escrows", null)
+                .map(body -> Json.read(body, EscrowCount.class));
     }
 
     /** Discards the job's escrows (restart with reset scope Escrows). */
     public Uni<EscrowCount> discardEscrows(String jobId) {
-        return send("DELETE", "/jobs/" + jobId + "/escrows", null).map(body -> Json.read(body, EscrowCount.class));
+        return send("DELETE", "/jobs/" + encode(jobId) + "/escrows", null)
+                .map(body -> Json.read(body, EscrowCount.class));
+    }
+
+    private static String encode(String pathSegment) {
+        return java.net.URLEncoder.encode(pathSegment, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private Uni<String> post(String path, String json) {
@@ -91,14 +132,19 @@ public class WriterClient {
 
     private Uni<String> send(String method, String path, String json) {
         URI uri = URI.create(config.writerUrl().replaceAll("/+$", "") + path);
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(config.writerTimeout())
-                .header("Content-Type", "application/json").header("Accept", "application/json")
-                .method(method, json == null
-                        ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(json))
-                .build();
-        return Uni.createFrom().completionStage(() -> http.sendAsync(request, HttpResponse.BodyHandlers.ofString()))
-                .onFailure().transform(e -> unavailable(uri, e))
+        return credentials.authorization().chain(authorization -> {
+            HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(config.writerTimeout())
+                    .header("Accept", "application/json").header("Authorization", authorization);
+            if (json != null) {
+                request.header("Content-Type", "application/json");
+            }
+            request.method(method, json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json));
+            return Uni.createFrom()
+                    .completionStage(() -> http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()))
+                    .onFailure().transform(e -> unavailable(uri, e));
+        })
                 .map(response -> {
                     if (response.statusCode() / 100 != 2) {
                         LOG.warnf("scim-writer answered %d to %s %s", response.statusCode(), method, uri);

@@ -1,7 +1,7 @@
 package dev.provisioning.mapper.engine;
 
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,9 +30,9 @@ public class JobCatalog {
         compiled.remove(jobId);
     }
 
-    /** Completes with the job as soon as its configuration is known. */
-    public CompletableFuture<JobConfig> await(String jobId) {
-        return directory.await(jobId);
+    /** The job's configuration, if known. */
+    public Optional<JobConfig> find(String jobId) {
+        return directory.find(jobId);
     }
 
     /**

@@ -25,11 +25,16 @@ import dev.provisioning.mapping.regex.RegexBudgetExceededException;
 
 /**
  * The functions of Entra's expression language (functions-for-customizing-application-data), except
- * {@code SelectUniqueValue}, which Entra supports only for Active Directory targets. Names are case-sensitive.
+ * {@code SelectUniqueValue}, which Entra supports only for Active Directory targets, plus
+ * {@code AssertiveAppRoleAssignmentsComplex} (customize-application-attributes.md). Names are case-sensitive.
  *
  * <p>
- * Null handling follows the documentation where it says something, and otherwise "null in, null out" for functions
- * that transform one string, so an absent source attribute yields an absent target attribute.
+ * Null and empty arguments, function by function, are in the table of the module's README. In short: the documentation
+ * wins where it says something (Left, Word, Coalesce, Not, Switch, IgnoreFlowIfNullOrEmpty, the Is... functions);
+ * otherwise a null source gives null ("null in, null out"), so the target attribute is not sent. An empty string is a
+ * value for the string functions (Entra flows "" as is), and no value for the functions that must read a date, a number
+ * or a role from it: they return null instead of failing the object, so an empty string from one function never breaks
+ * the next ({@code FormatDateTime(IIF([x]="n/a", "", [x]), , "dd/MM/yyyy", "yyyy-MM-dd")}).
  */
 final class Functions {
 
@@ -44,13 +49,16 @@ final class Functions {
     static {
         define("Append", 2, 2, "source, suffix", (c, x) -> {
             String source = Values.str(c.arg(0, x));
-            String suffix = Values.str(c.arg(1, x));
             if (source == null) {
-                return suffix;
+                // null in, null out: Append([userPrincipalName], ".test") must not send ".test" alone
+                return null;
             }
+            String suffix = Values.str(c.arg(1, x));
             return suffix == null ? source : source + suffix;
         });
         define("AppRoleAssignmentsComplex", 1, 1, "[appRoleAssignments]", Functions::appRoleAssignmentsComplex);
+        define("AssertiveAppRoleAssignmentsComplex", 1, 1, "[appRoleAssignments]",
+                Functions::appRoleAssignmentsComplex);
         define("BitAnd", 2, 2, "value1, value2", (c, x) -> {
             Long a = Values.integer(c.arg(0, x));
             Long b = Values.integer(c.arg(1, x));
@@ -65,7 +73,7 @@ final class Functions {
         });
         define("CDate", 1, 1, "expression", (c, x) -> {
             Object v = c.arg(0, x);
-            return v == null ? null : Dates.toDateTime(v);
+            return Values.isBlank(v) ? null : Dates.toDateTime(v);
         });
         define("Coalesce", 1, Integer.MAX_VALUE, "source1, source2, ..., defaultValue", (c, x) -> {
             for (int i = 0; i < c.size(); i++) {
@@ -84,13 +92,17 @@ final class Functions {
             String s = Values.str(c.arg(0, x));
             return s == null ? null : HexFormat.of().withUpperCase().formatHex(s.getBytes(StandardCharsets.UTF_8));
         });
-        define("Count", 1, 1, "attribute", (c, x) -> (long) Values.items(c.arg(0, x)).size());
+        define("Count", 1, 1, "attribute", (c, x) -> {
+            Object v = c.arg(0, x);
+            // an empty string is an attribute without elements, not one empty element
+            return v == null || "".equals(v) ? 0L : (long) Values.items(v).size();
+        });
         define("CStr", 1, 1, "value", (c, x) -> Values.str(c.arg(0, x)));
         define("DateAdd", 3, 3, "interval, value, dateTime", Functions::dateAdd, intervalCheck("DateAdd"));
         define("DateDiff", 3, 3, "interval, date1, date2", Functions::dateDiff, intervalCheck("DateDiff"));
         define("DateFromNum", 1, 1, "value", (c, x) -> {
             Object v = c.arg(0, x);
-            if (v == null) {
+            if (Values.isBlank(v)) {
                 return null;
             }
             Long ticks = Values.integer(v);
@@ -149,7 +161,7 @@ final class Functions {
                 .truncatedTo(ChronoUnit.SECONDS));
         define("NumFromDate", 1, 1, "value", (c, x) -> {
             Object v = c.arg(0, x);
-            return v == null ? null : Dates.toFileTime(Dates.toDateTime(v));
+            return Values.isBlank(v) ? null : Dates.toFileTime(Dates.toDateTime(v));
         });
         define("PCase", 1, 2, "source, wordSeparators", (c, x) -> {
             String s = Values.str(c.arg(0, x));
@@ -170,8 +182,10 @@ final class Functions {
                 "source, oldValue, regexPattern, regexGroupName, replacementValue, replacementAttributeName, template",
                 Functions::replace, Functions::prepareReplace);
         define("SingleAppRoleAssignment", 1, 1, "[appRoleAssignments]", (c, x) -> {
-            List<Object> roles = Values.items(c.arg(0, x));
-            return roles.isEmpty() ? null : Values.str(roles.get(0));
+            // Entra: "There's no guarantee which role is provisioned" when there are several; here the first, in the
+            // order of the event's assignments (the detector sorts them by app role id), so the choice is stable.
+            List<Object> roles = roles(c.arg(0, x));
+            return roles.isEmpty() ? null : roleValue(roles.get(0));
         });
         define("Split", 2, 2, "source, delimiter", Functions::split);
         define("StripSpaces", 1, 1, "source", (c, x) -> {
@@ -247,12 +261,13 @@ final class Functions {
     }
 
     private static Object dateAdd(Node.Call c, EvaluationContext x) {
-        String interval = interval(c.arg(0, x));
+        Object intervalValue = c.arg(0, x);
         Object amount = c.arg(1, x);
         Object date = c.arg(2, x);
-        if (amount == null || date == null) {
+        if (Values.isBlank(intervalValue) || Values.isBlank(amount) || Values.isBlank(date)) {
             return null;
         }
+        String interval = interval(intervalValue);
         Long n = Values.integer(amount);
         if (n == null) {
             throw new EvaluationException(
@@ -272,12 +287,13 @@ final class Functions {
 
     /** VBA's DateDiff: the number of interval boundaries crossed from date1 to date2 (weeks start on Sunday). */
     private static Object dateDiff(Node.Call c, EvaluationContext x) {
-        String interval = interval(c.arg(0, x));
+        Object intervalValue = c.arg(0, x);
         Object v1 = c.arg(1, x);
         Object v2 = c.arg(2, x);
-        if (v1 == null || v2 == null) {
+        if (Values.isBlank(intervalValue) || Values.isBlank(v1) || Values.isBlank(v2)) {
             return null;
         }
+        String interval = interval(intervalValue);
         OffsetDateTime d1 = Dates.toDateTime(v1);
         OffsetDateTime d2 = Dates.toDateTime(v2);
         long s1 = d1.toEpochSecond();
@@ -303,7 +319,8 @@ final class Functions {
         int input = c.size() == 4 ? 2 : 1;
         String inputFormat = Values.str(c.arg(input, x));
         String outputFormat = Values.str(c.arg(input + 1, x));
-        if (source == null) {
+        if (Values.isBlank(source)) {
+            // "" is how administrators skip a value that is not a date (IIF([x]="n/a", "", [x])): no date, no value
             return null;
         }
         if (inputFormat == null || outputFormat == null) {
@@ -327,8 +344,9 @@ final class Functions {
             return null;
         }
         long start = 1;
-        if (!c.missing(2)) {
-            Long s = Values.integer(c.arg(2, x));
+        Object startValue = c.arg(2, x);
+        if (!Values.isBlank(startValue)) {
+            Long s = Values.integer(startValue);
             if (s == null || s < 1) {
                 throw new EvaluationException("InStr expects a start position of 1 or more");
             }
@@ -370,6 +388,10 @@ final class Functions {
         String delimiter = Values.str(c.arg(1, x));
         if (s == null) {
             return null;
+        }
+        if (s.isEmpty()) {
+            // nothing to split: no values (a multi-valued attribute without elements), not one empty value
+            return List.of();
         }
         if (delimiter == null || delimiter.isEmpty()) {
             return List.of(s);
@@ -501,8 +523,11 @@ final class Functions {
 
     // --- Replace ---
 
-    /** What Replace prepares from a literal regexPattern: the compiled pattern. */
+    /** What Replace prepares from a literal regexPattern: the compiled pattern. Refuses a Replace with neither. */
     private static Object prepareReplace(List<Node> args, int position) {
+        if (args.get(1) instanceof Node.Missing && args.get(2) instanceof Node.Missing) {
+            throw new ExpressionParseException(position, "Replace needs an oldValue or a regexPattern");
+        }
         if (args.get(2) instanceof Node.Literal l) {
             return compileRegex(Values.str(l.value()), l.position());
         }
@@ -529,7 +554,8 @@ final class Functions {
 
         if (c.missing(2)) {
             if (oldValue == null) {
-                throw new EvaluationException("Replace needs an oldValue or a regexPattern");
+                // oldValue is given (the parser refuses a Replace with neither) but has no value: nothing to replace
+                return source;
             }
             if (template != null) {
                 // Replaces oldValue in the template with the source value.
@@ -542,6 +568,10 @@ final class Functions {
         }
 
         BoundedRegex regex = c.prepared() instanceof BoundedRegex r ? r : dynamicRegex(c, x);
+        if (regex == null) {
+            // regexPattern is given but has no value: nothing to match, nothing replaced
+            return source;
+        }
         try {
             if (groupName != null && hasReplacementAttribute) {
                 // Source wins when it has a value; else extract the group from the replacement attribute.
@@ -570,10 +600,11 @@ final class Functions {
         }
     }
 
+    /** A regexPattern computed per object; null when it has no value. */
     private static BoundedRegex dynamicRegex(Node.Call c, EvaluationContext x) {
         String pattern = Values.str(c.arg(2, x));
-        if (pattern == null) {
-            throw new EvaluationException("Replace: regexPattern is null");
+        if (Values.isBlank(pattern)) {
+            return null;
         }
         try {
             return BoundedRegex.compile(pattern);
@@ -629,11 +660,13 @@ final class Functions {
     // --- roles, random ---
 
     /**
-     * Entra returns the role's display name and value; the assignment events carry only app role ids, so the id is
-     * both.
+     * AppRoleAssignmentsComplex and AssertiveAppRoleAssignmentsComplex: every role as a SCIM role (RFC 7643 section
+     * 4.1.2: value, display, type, primary), all with {@code primary} false (customize-application-attributes.md,
+     * "Things to consider": "All roles are provisioned as primary = false"). The two differ only in how the target's
+     * roles are patched (add versus replace), which is the writer's business, not the value's.
      */
     private static Object appRoleAssignmentsComplex(Node.Call c, EvaluationContext x) {
-        List<Object> roles = Values.items(c.arg(0, x));
+        List<Object> roles = roles(c.arg(0, x));
         if (roles.isEmpty()) {
             return null;
         }
@@ -642,11 +675,30 @@ final class Functions {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("primary", Boolean.FALSE);
             entry.put("type", "WindowsAzureActiveDirectoryRole");
-            entry.put("display", Values.str(role));
-            entry.put("value", Values.str(role));
+            entry.put("display", role instanceof AppRole r ? r.display() : Values.str(role));
+            entry.put("value", roleValue(role));
             complex.add(Collections.unmodifiableMap(entry));
         }
         return Collections.unmodifiableList(complex);
+    }
+
+    /** The roles of an {@code [appRoleAssignments]} value; a null or empty value has none. */
+    private static List<Object> roles(Object value) {
+        if (Values.isBlank(value)) {
+            return List.of();
+        }
+        List<Object> items = Values.items(value);
+        for (Object item : items) {
+            if (Values.isBlank(item)) {
+                return items.stream().filter(i -> !Values.isBlank(i)).toList();
+            }
+        }
+        return items;
+    }
+
+    /** What a role is provisioned as: an {@link AppRole}'s value (see {@link AppRole#name()}), else the string. */
+    private static String roleValue(Object role) {
+        return role instanceof AppRole r ? r.name() : Values.str(role);
     }
 
     private static UUID randomUuid(RandomGenerator random) {

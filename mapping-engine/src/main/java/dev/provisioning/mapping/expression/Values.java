@@ -13,8 +13,9 @@ import java.util.Map;
 /**
  * Conversions between the value kinds of the expression language. Values are plain Java objects: {@code null},
  * {@link String}, {@link Boolean}, {@link Long} or {@link Double} (other {@link Number}s are accepted), a
- * {@link List} (multi-valued), an {@link OffsetDateTime} in UTC (from {@code CDate}, {@code Now}, ...), or a
- * {@link Map} (a complex value such as an app role from {@code AppRoleAssignmentsComplex}).
+ * {@link List} (multi-valued), an {@link OffsetDateTime} in UTC (from {@code CDate}, {@code Now}, ...), an
+ * {@link AppRole} (an item of {@code [appRoleAssignments]}, read as its value) or a {@link Map} (a complex value such as
+ * an app role from {@code AppRoleAssignmentsComplex}).
  *
  * <p>
  * As in Entra (.NET), booleans print as {@code True}/{@code False} and date-times as {@code M/d/yyyy h:mm:ss tt} in UTC.
@@ -52,6 +53,9 @@ public final class Values {
         if (value instanceof OffsetDateTime t) {
             return ENTRA_DATE_TIME.format(t.withOffsetSameInstant(ZoneOffset.UTC));
         }
+        if (value instanceof AppRole role) {
+            return role.name();
+        }
         if (value instanceof Collection<?> c) {
             List<String> parts = new ArrayList<>(c.size());
             for (Object o : c) {
@@ -63,6 +67,15 @@ public final class Values {
             return String.join(",", parts);
         }
         return value.toString();
+    }
+
+    /**
+     * Whether a value is absent for a function that must read something from it (a date, a number, a role): null, or a
+     * string that is empty or only white space. Such functions return null for it, so the target attribute is not sent,
+     * instead of failing the object (an empty string from one function must not break the next).
+     */
+    public static boolean isBlank(Object value) {
+        return value == null || (value instanceof String s && s.isBlank());
     }
 
     /** Whether a value is null, an empty string or an empty list. */

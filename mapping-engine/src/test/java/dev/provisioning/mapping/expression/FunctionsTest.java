@@ -301,6 +301,39 @@ class FunctionsTest {
                 Map.of("primary", false, "type", "WindowsAzureActiveDirectoryRole", "display", "r2", "value", "r2"));
     }
 
+    /**
+     * The roles as the app defines them: Entra provisions the role's value (customize-application-attributes.md,
+     * "Provisioning a role to a SCIM app"); a role without a value by its display name, and only a role known by id
+     * alone by its id.
+     */
+    @Test
+    void appRoleFunctionsGiveTheRolesValueAndDisplayNameNotItsId() {
+        AppRole admin = new AppRole("1111", "Admin", "Administrator");
+        AppRole onlyName = new AppRole("2222", null, "Reader");
+        AppRole onlyId = new AppRole("3333", null, null);
+
+        assertThat(Expression.parse("SingleAppRoleAssignment([appRoleAssignments])")
+                .evaluate(context(attrs("appRoleAssignments", List.of(admin))))).isEqualTo("Admin");
+        assertThat(Expression.parse("SingleAppRoleAssignment([appRoleAssignments])")
+                .evaluate(context(attrs("appRoleAssignments", List.of(onlyName))))).isEqualTo("Reader");
+        assertThat(Expression.parse("SingleAppRoleAssignment([appRoleAssignments])")
+                .evaluate(context(attrs("appRoleAssignments", List.of(onlyId))))).isEqualTo("3333");
+        for (String f : List.of("AppRoleAssignmentsComplex", "AssertiveAppRoleAssignmentsComplex")) {
+            assertThat(Expression.parse(f + "([appRoleAssignments])")
+                    .evaluate(context(attrs("appRoleAssignments", List.of(admin, onlyName))))).as(f).asList()
+                    .containsExactly(
+                            Map.of("primary", false, "type", "WindowsAzureActiveDirectoryRole", "display",
+                                    "Administrator", "value", "Admin"),
+                            Map.of("primary", false, "type", "WindowsAzureActiveDirectoryRole", "display", "Reader",
+                                    "value", "Reader"));
+        }
+        // anywhere else a role reads as its value
+        assertThat(Expression.parse("Join(\";\", [appRoleAssignments])")
+                .evaluate(context(attrs("appRoleAssignments", List.of(admin, onlyName))))).isEqualTo("Admin;Reader");
+        assertThat(Expression.parse("Count([appRoleAssignments])")
+                .evaluate(context(attrs("appRoleAssignments", List.of(admin, onlyName))))).isEqualTo(2L);
+    }
+
     @Test
     void splitReturnsAMultiValuedValue() {
         assertThat(Expression.parse("Split([x], \",\")").evaluate(context(attrs("x", "a,b,,c"))))
@@ -309,7 +342,8 @@ class FunctionsTest {
 
     @Test
     void everyDocumentedFunctionExceptSelectUniqueValueIsDefined() {
-        assertThat(Functions.names()).containsExactlyInAnyOrder("Append", "AppRoleAssignmentsComplex", "BitAnd",
+        assertThat(Functions.names()).containsExactlyInAnyOrder("Append", "AppRoleAssignmentsComplex",
+                "AssertiveAppRoleAssignmentsComplex", "BitAnd",
                 "CBool",
                 "CDate", "Coalesce", "ConvertToBase64", "ConvertToUTF8Hex", "Count", "CStr", "DateAdd", "DateDiff",
                 "DateFromNum", "FormatDateTime", "Guid", "IgnoreFlowIfNullOrEmpty", "IIF", "InStr", "IsNull",

@@ -1,9 +1,9 @@
 package dev.provisioning.mapping.scoping;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +19,7 @@ import dev.provisioning.events.job.ScopingClause;
 import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.ScopingOperator;
 import dev.provisioning.mapping.ConfigError;
+import dev.provisioning.mapping.Waits;
 
 class ScopingFiltersTest {
 
@@ -138,11 +139,12 @@ class ScopingFiltersTest {
         for (String pattern : List.of("(a+)+$", "((a+)+)+b", "^(a+)+\\1$")) {
             ScopingFilters filters = compile(
                     List.of(filter(new ScopingClause("attr", ScopingOperator.REGEX_MATCH, pattern))));
-            long start = System.nanoTime();
 
-            ScopeResult result = filters.evaluate(Map.of("attr", input));
+            // the regex engine's work budget ends it (how fast is the benchmark's business); the ceiling only turns a
+            // runaway evaluation into a failure instead of a hung build
+            ScopeResult result = assertTimeoutPreemptively(Waits.OUTCOME,
+                    () -> filters.evaluate(Map.of("attr", input)));
 
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).as(pattern).isLessThan(Duration.ofSeconds(1));
             assertThat(result.inScope()).as(pattern).isFalse();
         }
         ScopingFilters exponential = compile(

@@ -4,11 +4,13 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
@@ -20,6 +22,12 @@ import dev.provisioning.events.Topics;
 /** Records the writer cannot read go to the dead-letter topic with their reason; the writer keeps going. */
 @QuarkusTest
 class DeadLetterTest {
+
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
+    @TestHTTPResource(value = "/health", management = true)
+    URL health;
 
     @Test
     void malformedOperationLandsOnTheDeadLetterTopicAndProcessingContinues() {
@@ -38,10 +46,10 @@ class DeadLetterTest {
             KafkaTopics.publishOperation(op);
 
             assertThat(KafkaTopics.awaitResult(resultId(op)).status()).isEqualTo(ProvisioningStatus.Success);
-            String metrics = RestAssured.get("/q/metrics").asString();
-            assertThat(metrics).contains("scim_writer_results_total{action=\"Create\",job=\"" + jobId
+            String exposed = RestAssured.get(metrics).asString();
+            assertThat(exposed).contains("scim_writer_results_total{action=\"Create\",job=\"" + jobId
                     + "\",status=\"Success\"} 1.0");
-            assertThat(metrics).contains("scim_writer_requests_seconds_count{job=\"" + jobId
+            assertThat(exposed).contains("scim_writer_requests_seconds_count{job=\"" + jobId
                     + "\",method=\"POST\",outcome=\"none\",status=\"201\"} 1");
         }
     }
@@ -58,8 +66,10 @@ class DeadLetterTest {
     }
 
     @Test
-    void healthAndMetricsAreExposed() {
-        RestAssured.get("/q/health").then().statusCode(200);
-        RestAssured.get("/q/metrics").then().statusCode(200);
+    void healthAndMetricsAreExposedOnTheManagementInterfaceOnly() {
+        RestAssured.get(health).then().statusCode(200);
+        RestAssured.get(metrics).then().statusCode(200);
+        RestAssured.get("/q/health").then().statusCode(404);
+        RestAssured.get("/q/metrics").then().statusCode(404);
     }
 }

@@ -25,6 +25,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.Topics;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.writer.Waits;
 
 /**
  * Plain Kafka clients on the shared test broker: publishes jobs and operations, reads results and dead letters. Reads
@@ -68,7 +69,7 @@ final class KafkaTopics {
     /** Every result on {@code provisioning.results} for the given result id, once at least {@code count} are there. */
     static List<ProvisioningResult> awaitResults(String resultId, int count) {
         List<ProvisioningResult> found = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
+        await().atMost(Waits.OUTCOME).until(() -> {
             found.clear();
             for (ConsumerRecord<String, String> r : readAll(Topics.RESULTS)) {
                 ProvisioningResult result = EventChecks.result(r.value());
@@ -99,6 +100,35 @@ final class KafkaTopics {
         return found;
     }
 
+    /**
+     * The final outcome of each operation, once all are final: its follow-up when it has one (it waited in escrow or
+     * was held, then was retried, dropped or superseded), else its first result, unless that one says it is retried
+     * ({@code retryAt}) or held (Skipped or Failure with {@code InvalidCredentials}), whose follow-up is awaited.
+     */
+    static java.util.Map<String, ProvisioningResult> awaitFinalResults(java.util.Collection<String> resultIds,
+            Duration atMost) {
+        java.util.Map<String, ProvisioningResult> found = new java.util.HashMap<>();
+        await().atMost(atMost).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            found.clear();
+            java.util.Map<String, ProvisioningResult> byId = new java.util.HashMap<>();
+            for (ConsumerRecord<String, String> r : readAll(Topics.RESULTS)) {
+                ProvisioningResult result = EventChecks.result(r.value());
+                byId.putIfAbsent(result.resultId(), result);
+            }
+            for (String id : resultIds) {
+                ProvisioningResult last = byId.get(id);
+                while (last != null && byId.containsKey(ProvisioningResult.followUpIdOf(last.resultId()))) {
+                    last = byId.get(ProvisioningResult.followUpIdOf(last.resultId()));
+                }
+                if (last != null && last.retryAt() == null && !"InvalidCredentials".equals(last.errorCode())) {
+                    found.put(id, last);
+                }
+            }
+            return found.size() == resultIds.size();
+        });
+        return found;
+    }
+
     static ProvisioningResult awaitResult(String resultId) {
         return awaitResults(resultId, 1).get(0);
     }
@@ -107,7 +137,7 @@ final class KafkaTopics {
     static ConsumerRecord<String, String> awaitRecord(String topic,
             Predicate<ConsumerRecord<String, String>> predicate) {
         List<ConsumerRecord<String, String>> found = new ArrayList<>();
-        await().atMost(Duration.ofSeconds(30)).until(() -> {
+        await().atMost(Waits.OUTCOME).until(() -> {
             readAll(topic).stream().filter(predicate).findFirst().ifPresent(found::add);
             return !found.isEmpty();
         });
@@ -129,8 +159,9 @@ final class KafkaTopics {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             var end = consumer.endOffsets(partitions);
-            long deadline = System.currentTimeMillis() + 5000;
-            while (System.currentTimeMillis() < deadline
+            // the topic grows with every test: on a busy machine reading it to its end can take a while
+            long deadline = System.nanoTime() + Waits.OUTCOME.toNanos();
+            while (System.nanoTime() < deadline
                     && partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 consumer.poll(Duration.ofMillis(100)).forEach(records::add);
             }

@@ -4,7 +4,7 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduler;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.vertx.VertxContextSupport;
 import io.restassured.RestAssured;
@@ -34,6 +35,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.writer.Waits;
 import dev.provisioning.writer.persistence.ProcessedOperationPurge;
 import dev.provisioning.writer.persistence.WriterStore;
 
@@ -44,7 +46,9 @@ import dev.provisioning.writer.persistence.WriterStore;
 @QuarkusTest
 class ProcessedOperationPurgeTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
+    /** Metrics are served on the management interface. */
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     @Inject
     ProcessedOperationPurge purge;
@@ -66,7 +70,7 @@ class ProcessedOperationPurgeTest {
     @BeforeEach
     void pauseTheScheduledPurge() {
         scheduler.pause(ProcessedOperationPurge.JOB);
-        purge.purge().await().atMost(WAIT); // nothing beyond the retention is left from elsewhere
+        purge.purge().await().atMost(Waits.OUTCOME); // nothing beyond the retention is left from elsewhere
         jobId = unique("job");
     }
 
@@ -94,7 +98,7 @@ class ProcessedOperationPurgeTest {
                     insert("new-now", 0)));
             double purgedBefore = purgedCounter();
 
-            long purged = purge.purge().await().atMost(WAIT);
+            long purged = purge.purge().await().atMost(Waits.OUTCOME);
 
             assertThat(purged).isEqualTo(25); // three statements: 10, 10, 5
             assertThat(resultIdsOfJob()).containsExactlyInAnyOrderElementsOf(kept);
@@ -102,7 +106,7 @@ class ProcessedOperationPurgeTest {
             assertThat(processedResult(resultId(recentOp))).hasValueSatisfying(json -> assertThat(
                     Json.read(json, ProvisioningResult.class).resultId()).isEqualTo(recent.resultId()));
             assertThat(purgedCounter() - purgedBefore).isEqualTo(25.0);
-            assertThat(RestAssured.get("/q/metrics").asString()).contains("scim_writer_processed_purged_total");
+            assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_processed_purged_total");
 
             // the recent operation, redelivered: its stored result again, nothing sent to Druva
             int requests = druva.requests().size();
@@ -114,7 +118,7 @@ class ProcessedOperationPurgeTest {
             assertThat(druva.requests()).hasSize(requests);
 
             // nothing left to purge
-            assertThat(purge.purge().await().atMost(WAIT)).isZero();
+            assertThat(purge.purge().await().atMost(Waits.OUTCOME)).isZero();
         }
     }
 
@@ -126,16 +130,18 @@ class ProcessedOperationPurgeTest {
         String recent = insert("new", 2);
 
         List<Long> counts = Uni.combine().all().unis(purge.purge(), purge.purge(), purge.purge())
-                .with(Long.class, list -> list).await().atMost(WAIT);
+                .with(Long.class, list -> list).await().atMost(Waits.OUTCOME);
 
         assertThat(counts.stream().mapToLong(Long::longValue).sum()).isEqualTo(45);
         assertThat(resultIdsOfJob()).containsExactly(recent);
     }
 
     private ProvisioningResult execute(DruvaScimServer druva, ScimOperation op) {
-        var body = Map.of("job", Fixtures.job(jobId, druva.baseUrl()), "operation", op);
-        String json = RestAssured.given().contentType(ContentType.JSON).body(Json.write(body))
-                .post("/operations/execute").then().statusCode(200).extract().asString();
+        KafkaTopics.publishJob(Fixtures.job(jobId, druva.baseUrl()));
+        var body = Map.of("expectedRevision", 1, "operation", op);
+        String json = RestAssured.given().auth().oauth2(Fixtures.serviceToken()).contentType(ContentType.JSON)
+                .body(Json.write(body)).post("/jobs/" + jobId + "/operations").then().statusCode(200).extract()
+                .asString();
         return Json.read(json, ProvisioningResult.class);
     }
 
@@ -144,20 +150,21 @@ class ProcessedOperationPurgeTest {
         String id = jobId + "/" + name;
         pool.preparedQuery("INSERT INTO processed_operation (result_id, job_id, operation_id, result_json, "
                 + "processed_at) VALUES ($1, $2, $3, '{}', now() - make_interval(days => $4))")
-                .execute(Tuple.of(id, jobId, name, daysAgo)).await().atMost(WAIT);
+                .execute(Tuple.of(id, jobId, name, daysAgo)).await().atMost(Waits.OUTCOME);
         return id;
     }
 
     private void age(String resultId, int days) {
         int updated = pool.preparedQuery("UPDATE processed_operation SET processed_at = now() - make_interval(days "
-                + "=> $2) WHERE result_id = $1").execute(Tuple.of(resultId, days)).await().atMost(WAIT).rowCount();
+                + "=> $2) WHERE result_id = $1").execute(Tuple.of(resultId, days)).await().atMost(Waits.OUTCOME)
+                .rowCount();
         assertThat(updated).isOne();
     }
 
     private List<String> resultIdsOfJob() {
         List<String> ids = new ArrayList<>();
         pool.preparedQuery("SELECT result_id FROM processed_operation WHERE job_id = $1").execute(Tuple.of(jobId))
-                .await().atMost(WAIT).forEach(row -> ids.add(row.getString(0)));
+                .await().atMost(Waits.OUTCOME).forEach(row -> ids.add(row.getString(0)));
         return ids;
     }
 

@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.DirectorySources;
@@ -45,6 +47,7 @@ import dev.provisioning.localstack.LocalStackTestResource;
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class GraphDirectorySourceTest {
 
     static final String ROLE = GraphCompatibleServer.DEFAULT_APP_ROLE;

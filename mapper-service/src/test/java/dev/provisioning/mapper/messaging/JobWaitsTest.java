@@ -1,0 +1,155 @@
+package dev.provisioning.mapper.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.mutiny.Uni;
+
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.mapper.Waits;
+
+/** The per-job wait for a job's configuration, in plain Java: isolation, order, deletion, timeout, memory bound. */
+class JobWaitsTest {
+
+    final Map<String, JobConfig> jobs = new ConcurrentHashMap<>();
+    final List<String> processed = new CopyOnWriteArrayList<>();
+    final List<String> givenUp = new CopyOnWriteArrayList<>();
+    final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    /** While set, processing a record does not complete (a slow Kafka send), to hold a drain in the middle. */
+    volatile CompletableFuture<Void> slowSend;
+
+    final JobWaits.Handler handler = new JobWaits.Handler() {
+        @Override
+        public Uni<Void> process(AssignmentEvent event, Message<String> message, JobConfig job) {
+            processed.add(event.objectId());
+            CompletableFuture<Void> slow = slowSend;
+            return slow == null ? Uni.createFrom().voidItem() : Uni.createFrom().completionStage(slow);
+        }
+
+        @Override
+        public Uni<Void> giveUp(AssignmentEvent event, Message<String> message, JobWaits.Resolution why,
+                Duration waited) {
+            givenUp.add(event.objectId() + ":" + why);
+            return Uni.createFrom().voidItem();
+        }
+    };
+
+    @AfterEach
+    void stopTimer() {
+        timer.shutdownNow();
+    }
+
+    @Test
+    void aRecordOfAnUnknownJobIsParkedWithoutHoldingTheStreamAndOtherJobsGoOn() {
+        JobWaits waits = waits(Duration.ofMinutes(10), 100);
+        jobs.put("known", job("known"));
+
+        assertThat(completed(waits.admit(event("unknown", "u1"), message()))).isTrue();
+        assertThat(completed(waits.admit(event("known", "k1"), message()))).isTrue();
+
+        assertThat(processed).containsExactly("k1");
+        assertThat(waits.parked()).isEqualTo(1);
+    }
+
+    @Test
+    void whenTheConfigurationArrivesParkedRecordsGoOnInOrderAndLaterOnesQueueBehindThem() {
+        JobWaits waits = waits(Duration.ofMinutes(10), 100);
+        waits.admit(event("j", "1"), message());
+        waits.admit(event("j", "2"), message());
+        slowSend = new CompletableFuture<>();
+
+        jobs.put("j", job("j"));
+        waits.jobArrived("j");
+        // the drain is held on record 1; a record arriving now must not overtake record 2
+        waits.admit(event("j", "3"), message());
+        slowSend.complete(null);
+        slowSend = null;
+
+        await().atMost(Waits.OUTCOME).until(() -> processed.size() == 3);
+        assertThat(processed).containsExactly("1", "2", "3");
+        assertThat(waits.parked()).isZero();
+        assertThat(givenUp).isEmpty();
+    }
+
+    @Test
+    void aDeletedJobsParkedAndLaterRecordsAreGivenUpAtOnce() {
+        JobWaits waits = waits(Duration.ofMinutes(10), 100);
+        waits.admit(event("gone", "1"), message());
+        waits.admit(event("gone", "2"), message());
+
+        waits.jobDeleted("gone");
+        waits.admit(event("gone", "3"), message());
+
+        assertThat(givenUp).containsExactly("1:DELETED", "2:DELETED", "3:DELETED");
+        assertThat(processed).isEmpty();
+        assertThat(waits.parked()).isZero();
+    }
+
+    @Test
+    void recordsOfAJobThatNeverComesAreGivenUpWhenTheWaitEnds() {
+        JobWaits waits = waits(Duration.ofMillis(200), 100);
+
+        waits.admit(event("never", "1"), message());
+        waits.admit(event("never", "2"), message());
+
+        await().atMost(Waits.OUTCOME).until(() -> givenUp.size() == 2);
+        assertThat(givenUp).containsExactly("1:NEVER_CONFIGURED", "2:NEVER_CONFIGURED");
+        assertThat(waits.parked()).isZero();
+    }
+
+    @Test
+    void beyondItsCapacityTheRoomHoldsTheStreamUntilARecordIsResolved() {
+        JobWaits waits = waits(Duration.ofMinutes(10), 2);
+
+        assertThat(completed(waits.admit(event("a", "1"), message()))).isTrue();
+        assertThat(completed(waits.admit(event("b", "2"), message()))).isTrue();
+        CompletableFuture<Void> third = waits.admit(event("c", "3"), message()).subscribeAsCompletionStage();
+
+        assertThat(third).isNotDone();
+        waits.jobDeleted("c");
+        assertThat(third).isDone();
+        assertThat(givenUp).containsExactly("3:DELETED");
+    }
+
+    private JobWaits waits(Duration wait, int capacity) {
+        return new JobWaits(id -> Optional.ofNullable(jobs.get(id)), handler, wait, capacity, timer, Runnable::run);
+    }
+
+    private static boolean completed(Uni<Void> uni) {
+        return uni.subscribeAsCompletionStage().isDone();
+    }
+
+    private static Message<String> message() {
+        return Message.of("{}", () -> CompletableFuture.completedFuture(null),
+                failure -> CompletableFuture.completedFuture(null));
+    }
+
+    private static AssignmentEvent event(String jobId, String objectId) {
+        return new AssignmentEvent(1, "e-" + objectId, jobId, "c", false, ObjectType.USER, objectId, ChangeKind.ADDED,
+                Map.of(), List.of(), List.of(), Instant.EPOCH);
+    }
+
+    private static JobConfig job(String jobId) {
+        return new JobConfig(1, jobId, "Druva", JobState.ACTIVE, "https://x/scim", null, null, false, null, true, null,
+                null, false, null, null, null, null, 1, Instant.EPOCH);
+    }
+}
