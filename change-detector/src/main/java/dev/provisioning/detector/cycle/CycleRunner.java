@@ -142,7 +142,12 @@ public class CycleRunner {
                 }))
                 .chain(directory -> snapshots.load(job.id())
                         .chain(snapshot -> log.managedObjects(job.id()).chain(managed -> {
-                            DeletionGuard.emptyRead(directory.users().size(), DeletionGuard.users(managed))
+                            // the users Druva holds for the job that its source listed before
+                            long managedUsers = managed.entrySet().stream()
+                                    .filter(m -> m.getValue() == ObjectType.USER
+                                            && snapshot.users().containsKey(m.getKey()))
+                                    .count();
+                            DeletionGuard.emptyRead(directory.users().size(), managedUsers)
                                     .ifPresent(reason -> {
                                         throw new SourceException("job " + job.id() + ": " + reason);
                                     });

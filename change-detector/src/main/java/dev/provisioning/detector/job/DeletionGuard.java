@@ -7,7 +7,6 @@ import java.util.Set;
 import java.util.function.Function;
 
 import dev.provisioning.events.AssignmentEvent;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.mapping.Decision;
 
 /**
@@ -67,7 +66,7 @@ public final class DeletionGuard {
      * Whether a read is a failed read rather than a delete-all: it has no user while the job manages some.
      *
      * @param usersRead how many users the source returned
-     * @param managedUsers how many users the job holds in Druva
+     * @param managedUsers how many users the job holds in Druva (that its source listed before)
      * @return the reason the cycle fails, else empty
      */
     public static Optional<String> emptyRead(int usersRead, long managedUsers) {
@@ -77,11 +76,6 @@ public final class DeletionGuard {
         return Optional.of("the source returned no users, yet the job manages " + managedUsers + " users in Druva: "
                 + "treated as a failed read, nothing was sent (to deprovision everyone, unassign the users and allow "
                 + "the held deletes, or delete the job)");
-    }
-
-    /** How many of the managed objects are users. */
-    public static long users(java.util.Map<String, ObjectType> managed) {
-        return managed.values().stream().filter(t -> t == ObjectType.USER).count();
     }
 
     private static boolean removes(Decision decision) {

@@ -79,14 +79,14 @@ final class DirectorySchema {
         List<Error> errors = SCHEMAS.get(part).validate(Json.write(node), InputFormat.JSON);
         List<String> problems = new ArrayList<>(errors.size());
         for (Error e : errors) {
-            String pointer = at + e.getInstanceLocation();
-            String what = switch (e.getKeyword()) {
+            String pointer = at + (e.getInstanceLocation() == null ? "" : e.getInstanceLocation().toString());
+            String keyword = e.getKeyword() == null ? "" : e.getKeyword();
+            String what = switch (keyword) {
                 case "additionalProperties" -> "unknown key (not in the directory schema)";
                 case "required" -> "is required";
                 default -> e.getMessage();
             };
-            if (e.getProperty() != null && (e.getKeyword().equals("additionalProperties")
-                    || e.getKeyword().equals("required"))) {
+            if (e.getProperty() != null && (keyword.equals("additionalProperties") || keyword.equals("required"))) {
                 pointer = pointer + "/" + e.getProperty().replace("~", "~0").replace("/", "~1");
             }
             problems.add((pointer.isEmpty() ? "/" : pointer) + ": " + what);

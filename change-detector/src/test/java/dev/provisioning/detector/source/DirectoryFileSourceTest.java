@@ -99,11 +99,12 @@ class DirectoryFileSourceTest {
 
     @Test
     void commentKeysLoadAndTheFieldCasesAndTheDemoDirectoryMatchTheSchema() throws Exception {
-        Path commented = write("""
-                {"_case": "what this file reproduces", "$schema": "https://provisioning.dev/schemas/directory.schema.json",
-                 "description": "a test",
-                 "users": [{"id": "u1", "_note": "not an attribute", "extensionAttribute9": "n/a"}]}
-                """);
+        Path commented = write(
+                """
+                        {"_case": "what this file reproduces", "$schema": "https://provisioning.dev/schemas/directory.schema.json",
+                         "description": "a test",
+                         "users": [{"id": "u1", "_note": "not an attribute", "extensionAttribute9": "n/a"}]}
+                        """);
         Directory directory = new DirectoryFileSource(commented).read();
         assertThat(directory.users()).singleElement().satisfies(u -> assertThat(u.attributes())
                 .containsEntry("extensionAttribute9", "n/a").doesNotContainKey("_note"));
@@ -170,7 +171,7 @@ class DirectoryFileSourceTest {
         assertThatThrownBy(() -> new DirectoryFileSource(root.resolve("missing.json"), limits).read())
                 .hasMessageEndingWith("does not exist");
         String refused = "does not resolve to a file inside detector.directory-root " + root + ": it is not read";
-        for (Path path : new Path[] {secret, outside.resolve("nothing.json"), root.resolve("link.json"),
+        for (Path path : new Path[]{secret, outside.resolve("nothing.json"), root.resolve("link.json"),
                 root.resolve("dangling.json"), root.resolve("elsewhere/secret.json"),
                 root.resolve("elsewhere/nothing.json"), root.resolve("../outside/secret.json")}) {
             assertThatThrownBy(() -> new DirectoryFileSource(path, limits).read()).as(path.toString())
