@@ -143,8 +143,9 @@ class DirectoryFileSourceTest {
                 .anySatisfy(d -> assertThat(d).contains("nobody").doesNotContain("g2"))
                 .anySatisfy(d -> assertThat(d).contains("/assignments/1", "u9"))
                 .anySatisfy(d -> assertThat(d).contains("/assignments/3", "r7"));
-        assertThat(directory.assignmentsByUser().get("u1")).singleElement()
-                .isEqualTo(new Assignment("r1", null, "User", null));
+        // u1's own role with its value, and the one through g1 known by its id only
+        assertThat(directory.assignmentsByUser().get("u1")).containsExactlyInAnyOrder(
+                new Assignment("r1", null, "User", null), new Assignment("r7", "g1"));
     }
 
     @Test

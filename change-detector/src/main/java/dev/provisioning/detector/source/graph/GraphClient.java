@@ -149,6 +149,10 @@ final class GraphClient {
         Duration bounded = wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
         LOG.infof("retrying %s for job %s (tenant %s): attempt %d/%d in %d ms (%s)", operation, jobId, tenantId,
                 attempt + 1, MAX_ATTEMPTS, bounded.toMillis(), why);
+        if (bounded.isZero() || bounded.isNegative()) {
+            // Retry-After: 0 means at once
+            return attempt(uri, operation, token, renewed, attempt + 1, notFoundIsEmpty);
+        }
         return Uni.createFrom().voidItem().onItem().delayIt().by(bounded)
                 .chain(() -> attempt(uri, operation, token, renewed, attempt + 1, notFoundIsEmpty));
     }
