@@ -97,7 +97,8 @@ class HeldDeletionsRepeatTest {
         held.hold(jobId, repeat, inCycle(same, repeat), why(inCycle(same, repeat))).await().atMost(Waits.OUTCOME);
         // and it crashed once more
         String repeatAgain = UUID.randomUUID().toString();
-        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain), why(inCycle(same, repeatAgain))).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain), why(inCycle(same, repeatAgain))).await()
+                .atMost(Waits.OUTCOME);
 
         // told once, logged once, still held and quarantined
         assertThat(states(jobId)).extracting(JobStateEvent::change)
@@ -139,7 +140,8 @@ class HeldDeletionsRepeatTest {
         staged.hold(jobId, crashed, disables).await().atMost(Waits.OUTCOME);
 
         String repeat = UUID.randomUUID().toString();
-        held.hold(jobId, repeat, inCycle(disables, repeat), why(inCycle(disables, repeat))).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeat, inCycle(disables, repeat), why(inCycle(disables, repeat))).await()
+                .atMost(Waits.OUTCOME);
         String again = UUID.randomUUID().toString();
         held.hold(jobId, again, inCycle(disables, again), why(inCycle(disables, again))).await().atMost(Waits.OUTCOME);
 
