@@ -87,9 +87,9 @@ class ChaosIT {
     void cleanSlate() {
         SharedLocalSystem.pauseEarlierJobs(system);
         system.druva().reset();
-        // Druva answering in 400 ms holds the writer (32 requests in flight per tenant) to about 80 users/s, slower than
-        // the detector emits (one event at a time here): results still come in once every event is out, so each phase
-        // lasts seconds and the kill lands in it
+        // Druva answering in 400 ms holds the writer (32 requests in flight per tenant) to about 80 users/s, slower
+        // than the detector emits (one event at a time here): results still come in once every event is out, so each
+        // phase lasts seconds and the kill lands in it
         system.druva().settings(s -> s.latency(Duration.ofMillis(400)));
         system.stack().smtp().purge();
     }

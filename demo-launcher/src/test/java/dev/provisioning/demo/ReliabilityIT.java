@@ -40,8 +40,9 @@ import dev.provisioning.graph.GraphDirectory.PrincipalType;
  * </ul>
  * Every final state is exact (diff 0) for the healthy, slow and throttled jobs; the broken job's cycle fails with the
  * JSON pointer and sends nothing; the deleted job's tenant stops receiving requests. The time each healthy job takes
- * (job creation to its last write in Druva) is compared with the same job run alone before the ten: the ratio (target
- * at most 1.5) is printed as a measurement, not asserted (a loaded CI machine is no place for a speed assertion; the
+ * (job creation to its last write in Druva) is compared with the same job run alone before the ten, and with the six
+ * healthy jobs run together without the faulty four: the ratio (target at most 1.5) is printed as a measurement, not
+ * asserted (a loaded CI machine is no place for a speed assertion; the
  * README's reliability section has the figures).
  */
 @ExtendWith(SharedLocalSystem.class)
@@ -92,6 +93,21 @@ class ReliabilityIT {
         await("the job alone").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
                 .until(() -> alone.expected().diff(alone.druva()) == 0);
         Duration aloneTime = Duration.between(aloneCreated, lastWrite(alone.druva()));
+
+        // and the six healthy jobs together, without the faulty four: what the faults alone add
+        List<Duration> together = new ArrayList<>();
+        Map<Tenant, Instant> togetherCreated = new LinkedHashMap<>();
+        for (int i = 0; i < HEALTHY; i++) {
+            Tenant t = tenant("together-" + i, DruvaScimServer.Options.defaults());
+            togetherCreated.put(t, Instant.now());
+            createFileJob(t, directoryFile(t));
+        }
+        for (Tenant t : togetherCreated.keySet()) {
+            await("the six together: " + t.name()).atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
+                    .until(() -> t.expected().diff(t.druva()) == 0);
+            together.add(Duration.between(togetherCreated.get(t), lastWrite(t.druva())));
+        }
+        together.sort(Duration::compareTo);
 
         // the ten
         List<Tenant> healthy = new ArrayList<>();
@@ -177,13 +193,20 @@ class ReliabilityIT {
                 ratios.add(ratio);
             }
             Duration firstRequest = Duration.between(created.get(t), firstRequest(t.druva()));
-            report.append(String.format("  %-10s %6d ms  ratio %.2f  (first request after %d ms)  diff %d  requests %d%n",
-                    t.name(), took.toMillis(), ratio, firstRequest.toMillis(), t.expected().diff(t.druva()),
+            report.append(String.format(
+                    "  %-10s %6d ms  ratio %.2f  (first request after %d ms)  diff %d  requests %d%n", t.name(), took.toMillis(), ratio, firstRequest.toMillis(), t.expected().diff(t.druva()),
                     t.druva().requests().size()));
         }
         ratios.sort(Double::compare);
         report.append(String.format("  healthy jobs: ratio median %.2f, max %.2f (target <= 1.5)%n",
                 ratios.get(ratios.size() / 2), ratios.get(ratios.size() - 1)));
+        List<Duration> tenHealthy = healthy.stream().map(t -> Duration.between(created.get(t), lastWrite(t.druva())))
+                .sorted().toList();
+        report.append(String.format("  the six healthy jobs together without the faulty four: median %d ms, max %d ms;"
+                + " with them: median %d ms, max %d ms (ratio of medians %.2f)%n",
+                together.get(HEALTHY / 2).toMillis(), together.get(HEALTHY - 1).toMillis(),
+                tenHealthy.get(HEALTHY / 2).toMillis(), tenHealthy.get(HEALTHY - 1).toMillis(),
+                tenHealthy.get(HEALTHY / 2).toMillis() / (double) together.get(HEALTHY / 2).toMillis()));
         report.append(String.format("  faults: slow tenant answered %d x 429; Graph answered %d x 429; deleted job "
                 + "stopped at %d/%d users (%d at the DELETE); broken job failed with the pointer, 0 requests%n",
                 slow429, GRAPH_THROTTLED, deletedEnd, DELETED_USERS, deletedAt));
