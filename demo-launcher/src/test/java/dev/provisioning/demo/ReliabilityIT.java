@@ -194,7 +194,8 @@ class ReliabilityIT {
             }
             Duration firstRequest = Duration.between(created.get(t), firstRequest(t.druva()));
             report.append(String.format(
-                    "  %-10s %6d ms  ratio %.2f  (first request after %d ms)  diff %d  requests %d%n", t.name(), took.toMillis(), ratio, firstRequest.toMillis(), t.expected().diff(t.druva()),
+                    "  %-10s %6d ms  ratio %.2f  (first request after %d ms)  diff %d  requests %d%n", t.name(),
+                    took.toMillis(), ratio, firstRequest.toMillis(), t.expected().diff(t.druva()),
                     t.druva().requests().size()));
         }
         ratios.sort(Double::compare);
