@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
@@ -117,7 +118,10 @@ class RunCommandSupervisionIT {
                 ((ObjectNode) user).put("displayName", "Renamed After Two Crashes");
             }
         }
-        Files.writeString(directory, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root));
+        // written aside and moved in place: the detector never reads a half-written file
+        Path written = directory.resolveSibling("directory.json.tmp");
+        Files.writeString(written, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root));
+        Files.move(written, directory, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         return userPrincipalName;
     }
 
