@@ -238,7 +238,8 @@ final class Profiler {
                     + "a CPU; time in native code, the kernel and the JIT compiler is not sampled)%n",
                     recording.getFileName(), seconds, samples);
             double average = cpuLoads == 0 ? 0 : jvmCpu / cpuLoads;
-            out.printf("JVM CPU (jdk.CPULoad): %.1f %% of %d cores on average, about %.1f CPU s%n", 100 * average, cores,
+            out.printf("JVM CPU (jdk.CPULoad): %.1f %% of %d cores on average, about %.1f CPU s%n", 100 * average,
+                    cores,
                     average * cores * seconds);
             out.printf("GC: %d collections, %.2f s of pauses (longest %.0f ms); heap used after GC at most %.0f MiB "
                     + "(the live set), heap committed at most %.0f MiB%n", collections, pauseSeconds, longestPauseMs,
