@@ -1,6 +1,8 @@
 package dev.provisioning.bench;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -120,6 +122,14 @@ final class Benchmark {
         Path home = LocalSystem.findHome();
         Map<String, String> environment = new LinkedHashMap<>(WRITER_UNLIMITED);
         environment.putAll(options.quick() ? QUICK_ESCROW : SHORT_ESCROW);
+        // confined like a deployment (detector.directory-root): the generated directories are the only files it reads
+        Path directories = output.resolve("directories").toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(directories);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + directories, e);
+        }
+        environment.put("DETECTOR_DIRECTORY_ROOT", directories.toString());
         LocalSystem.Options systemOptions = LocalSystem.Options.defaults().partitions(4)
                 .jvmOptions(options.jvmOptions()).environment(environment);
         for (var e : options.serviceJvmOptions().entrySet()) {
@@ -689,7 +699,7 @@ final class Benchmark {
             rs.next();
             Path pidFile = Path.of(rs.getString(1), "postmaster.pid");
             return Long.parseLong(Files.readAllLines(pidFile).get(0).trim());
-        } catch (SQLException | java.io.IOException e) {
+        } catch (SQLException | IOException e) {
             throw new IllegalStateException("cannot find PostgreSQL's postmaster", e);
         }
     }
