@@ -171,7 +171,8 @@ class ChaosIT {
             return false;
         }
         // emitting: events already flow through the pipeline (the first users are in Druva), not only read
-        return phase == Phase.EMITTING ? !system.druva().users().isEmpty()
+        return phase == Phase.EMITTING
+                ? !system.druva().users().isEmpty()
                 : cycle.path("resultsReceived").asLong() < cycle.path("eventsEmitted").asLong();
     }
 
