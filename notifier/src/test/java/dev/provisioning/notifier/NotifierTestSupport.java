@@ -182,7 +182,7 @@ final class NotifierTestSupport {
                 .statusCode(200).extract()
                 .asString();
         return body.lines()
-                .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
+                .filter(l -> l.startsWith(name + "{") && l.contains("provisioning_job=\"" + job + "\""))
                 .filter(l -> kind == null || l.contains("kind=\"" + kind + "\""))
                 .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();

@@ -1,5 +1,8 @@
 package dev.provisioning.detector.cycle;
 
+import dev.provisioning.detector.config.DetectorMeters;
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -121,7 +124,7 @@ public class CycleRunner {
                                         return j;
                                     }))
                                     .invoke(() -> {
-                                        timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job",
+                                        timer.stop(registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
                                                 job.id()));
                                         LOG.infof("job %s: cycle %s emitted %d events%s", job.id(), cycleId,
                                                 split.emit().size(), split.held().isEmpty()
@@ -135,7 +138,7 @@ public class CycleRunner {
                             ? failure.getMessage()
                             : "cycle failed: " + failure;
                     LOG.errorf("job %s: cycle %s failed: %s", job.id(), cycleId, error);
-                    registry.counter("provisioning.detector.cycles.failed", "job", job.id()).increment();
+                    registry.counter(DetectorMeters.CYCLES_FAILED, PROVISIONING_JOB, job.id()).increment();
                     return cycles.failed(cycleId, error).chain(() -> jobs.update(job.id(), j -> {
                         j.cycleFailed(error, config.sourceErrorRetry(), Instant.now());
                         return j;
@@ -170,8 +173,8 @@ public class CycleRunner {
     }
 
     private void countEmitted(AssignmentEvent event) {
-        registry.counter("provisioning.detector.events.emitted", "job", event.jobId(), "change", event.change().name())
-                .increment();
+        registry.counter(DetectorMeters.EVENTS_EMITTED, PROVISIONING_JOB, event.jobId(), "change",
+                event.change().name()).increment();
     }
 
     /** Reading a source is blocking: keep it (and its commit) off the event loop. */

@@ -1,5 +1,6 @@
 package dev.provisioning.detector.persistence;
 
+import dev.provisioning.detector.config.DetectorMeters;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -242,7 +243,7 @@ public class JobStore {
                     instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
                     r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error")));
         } catch (RuntimeException e) {
-            registry.counter("provisioning.detector.jobs.unreadable").increment();
+            registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
             LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());
             throw new IllegalStateException("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
         }

@@ -1,5 +1,8 @@
 package dev.provisioning.mapper.messaging;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
+import java.util.Objects;
 import java.time.Duration;
 import java.time.Instant;
 
@@ -121,7 +124,8 @@ public class AssignmentConsumer {
         }
         if (plan.operation() != null) {
             ScimOperation op = plan.operation();
-            registry.counter("provisioning.mapper.operations", "job", op.jobId(), "kind", op.kind().name()).increment();
+            registry.counter("provisioning.mapper.operations", PROVISIONING_JOB, op.jobId(), "kind", op.kind().name())
+                    .increment();
             return operations.sendMessage(keyed(op.key(), Json.write(op)));
         }
         return emitResult(plan.result());
@@ -148,8 +152,10 @@ public class AssignmentConsumer {
     }
 
     private Uni<Void> emitResult(ProvisioningResult result) {
-        registry.counter("provisioning.mapper.skipped", "job", result.jobId(), "status", result.status().name(),
-                "reason", String.valueOf(result.errorCode())).increment();
+        // every result the mapper decides carries an error code (Skipped: the reason; Failure: the configuration)
+        registry.counter("provisioning.mapper.results", PROVISIONING_JOB, result.jobId(), "status",
+                result.status().name(), "reason", Objects.requireNonNullElse(result.errorCode(), "Unspecified"))
+                .increment();
         return results.sendMessage(keyed(result.key(), Json.write(result)));
     }
 

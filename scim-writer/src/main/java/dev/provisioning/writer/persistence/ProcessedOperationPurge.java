@@ -1,5 +1,6 @@
 package dev.provisioning.writer.persistence;
 
+import dev.provisioning.writer.config.WriterMeters;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -54,7 +55,7 @@ public class ProcessedOperationPurge {
     public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry) {
         this.pool = pool;
         this.config = config;
-        this.purged = Counter.builder("scim.writer.processed.purged")
+        this.purged = Counter.builder(WriterMeters.PROCESSED_PURGED)
                 .description("Processed operations deleted after their retention (idempotency records)")
                 .register(registry);
     }

@@ -1,5 +1,8 @@
 package dev.provisioning.writer.persistence;
 
+import dev.provisioning.writer.config.WriterMeters;
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -235,7 +238,7 @@ public class WriterStore {
         } catch (Exception failure) {
             LOG.errorf("id map row %s (Druva id %s): the stored Druva state cannot be read (%s); the object is read "
                     + "from Druva again", e.id, e.targetId, failure.getMessage());
-            registry.counter("scim.writer.state.unreadable", "job", e.jobId, "type", e.objectType).increment();
+            registry.counter(WriterMeters.STATE_UNREADABLE, PROVISIONING_JOB, e.jobId, "type", e.objectType).increment();
             return null;
         }
     }
