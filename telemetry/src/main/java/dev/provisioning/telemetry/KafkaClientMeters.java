@@ -37,6 +37,8 @@ public final class KafkaClientMeters implements MeterFilter {
     private static final Pattern TRAILING_UUID = Pattern
             .compile("-[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
 
+    static final String RECORDS_CONSUMED = "kafka.consumer.fetch.manager.records.consumed.total";
+
     /** The Kafka meters kept by default (Micrometer names; Prometheus replaces the dots with underscores). */
     public static final Set<String> DEFAULT_ALLOWED = Set.of(
             "kafka.consumer.fetch.manager.records.lag",
@@ -90,6 +92,12 @@ public final class KafkaClientMeters implements MeterFilter {
     public MeterFilterReply accept(Meter.Id id) {
         if (!id.getName().startsWith("kafka.")) {
             return MeterFilterReply.NEUTRAL;
+        }
+        if (id.getName().equals(RECORDS_CONSUMED) && id.getTag("topic") == null) {
+            // Kafka reports records-consumed-total per client and per topic under one name. Micrometer keeps the
+            // variant with more tags, comparing the registered meter's tags (consumer_group added here) with the new
+            // one's (not yet added): the per-topic variant would never replace the per-client one. Only per topic.
+            return MeterFilterReply.DENY;
         }
         return allowed.contains(id.getName()) ? MeterFilterReply.NEUTRAL : MeterFilterReply.DENY;
     }

@@ -55,6 +55,19 @@ class KafkaClientMetersTest {
     }
 
     @Test
+    void recordsConsumedIsKeptPerTopicOnlySoThePerClientVariantCannotHideIt() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        registry.config().meterFilter(FILTER);
+
+        Gauge.builder("kafka.consumer.fetch.manager.records.consumed.total", () -> 1)
+                .tag("client.id", "kafka-consumer-results").register(registry);
+        gauge(registry, "kafka.consumer.fetch.manager.records.consumed.total", "kafka-consumer-results");
+
+        assertThat(registry.find("kafka.consumer.fetch.manager.records.consumed.total").meters())
+                .singleElement().satisfies(m -> assertThat(m.getId().getTag("topic")).isEqualTo("provisioning.results"));
+    }
+
+    @Test
     void anUnknownClientIdGetsNoGroupTag() {
         assertThat(FILTER.groupOf("kafka-consumer-assignments")).isEmpty();
         assertThat(FILTER.groupOf("kafka-consumer-results-x")).isEmpty();

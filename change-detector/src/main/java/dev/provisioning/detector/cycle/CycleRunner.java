@@ -1,6 +1,5 @@
 package dev.provisioning.detector.cycle;
 
-import dev.provisioning.detector.config.DetectorMeters;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Instant;
@@ -19,6 +18,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.DeletionGuard;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.QuarantineSchedule;

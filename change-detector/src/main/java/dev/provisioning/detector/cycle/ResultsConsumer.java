@@ -1,6 +1,5 @@
 package dev.provisioning.detector.cycle;
 
-import dev.provisioning.detector.config.DetectorMeters;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Duration;
@@ -15,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.QuarantineSchedule;
 import dev.provisioning.detector.persistence.CycleRepository;

@@ -1,6 +1,5 @@
 package dev.provisioning.detector.persistence;
 
-import dev.provisioning.detector.config.DetectorMeters;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -23,6 +22,7 @@ import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.job.QuarantineReason;

@@ -1,6 +1,5 @@
 package dev.provisioning.writer.persistence;
 
-import dev.provisioning.writer.config.WriterMeters;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -20,6 +19,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 
 /**
  * Keeps {@code processed_operation} bounded: every {@code writer.processed-operation.purge-interval} (1 h) deletes the

@@ -1,6 +1,5 @@
 package dev.provisioning.writer.provisioning;
 
-import dev.provisioning.writer.config.WriterMeters;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Duration;
@@ -30,6 +29,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.escrow.EscrowSchedule;
 import dev.provisioning.writer.escrow.EscrowState;

@@ -1,6 +1,5 @@
 package dev.provisioning.writer.throughput;
 
-import dev.provisioning.writer.config.WriterMeters;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.util.Locale;
@@ -20,6 +19,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 
 /**
  * One gate per tenant (tenant URL): requests to a tenant pass its in-flight cap, then its adaptive rate. Each

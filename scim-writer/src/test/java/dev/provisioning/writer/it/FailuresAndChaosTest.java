@@ -156,6 +156,7 @@ class FailuresAndChaosTest {
                 .collect(Collectors.groupingBy(Sent::path, Collectors.counting()));
         assertThat(patchesPerUser.values()).containsOnly(1L);
         assertThat(sent).anySatisfy(r -> assertThat(r.status()).isEqualTo(429));
-        assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_throttled_total{provisioning_job=\"" + jobId);
+        assertThat(RestAssured.get(metrics).asString())
+                .contains("scim_writer_throttled_total{provisioning_job=\"" + jobId);
     }
 }

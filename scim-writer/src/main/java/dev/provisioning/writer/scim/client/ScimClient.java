@@ -1,7 +1,5 @@
 package dev.provisioning.writer.scim.client;
 
-import io.micrometer.core.instrument.Counter;
-import dev.provisioning.writer.config.WriterMeters;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Duration;
@@ -14,6 +12,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -27,6 +26,7 @@ import io.vertx.mutiny.ext.web.client.WebClient;
 
 import dev.provisioning.events.Json;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.retry.RetryPolicy;
 import dev.provisioning.writer.throughput.TenantGates;
