@@ -64,7 +64,8 @@ class KafkaClientMetersTest {
         gauge(registry, "kafka.consumer.fetch.manager.records.consumed.total", "kafka-consumer-results");
 
         assertThat(registry.find("kafka.consumer.fetch.manager.records.consumed.total").meters())
-                .singleElement().satisfies(m -> assertThat(m.getId().getTag("topic")).isEqualTo("provisioning.results"));
+                .singleElement()
+                .satisfies(m -> assertThat(m.getId().getTag("topic")).isEqualTo("provisioning.results"));
     }
 
     @Test
