@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -187,6 +190,16 @@ class MetricsEndToEndIT {
                 text.lines().filter(l -> !l.isBlank() && !l.startsWith("#")).count()));
         System.out.printf("MetricsEndToEndIT: series of job %s per service %s (all series per service %s); the "
                 + "writer's request histogram for the job: %d series%n", jobId, perService, total, histogram);
+        // the scrapes themselves, for whoever wants to read what an operator's Prometheus gets
+        Path out = LocalSystem.findHome().resolve("demo-launcher/target/it/metrics");
+        try {
+            Files.createDirectories(out);
+            for (var scrape : scrapes.entrySet()) {
+                Files.writeString(out.resolve(scrape.getKey() + ".txt"), scrape.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         assertThat(histogram).isBetween(16L, 5L * 16);
     }
 
@@ -216,7 +229,7 @@ class MetricsEndToEndIT {
         exposition.lines().filter(l -> !l.startsWith("#") && !l.isBlank()).forEach(l -> {
             Matcher m = SERIES.matcher(l);
             if (m.find()) {
-                series.computeIfAbsent(m.group(1), k -> new java.util.HashSet<>())
+                series.computeIfAbsent(m.group(1), k -> new HashSet<>())
                         .add(new TreeSet<>(labels(l).keySet()));
             }
         });
