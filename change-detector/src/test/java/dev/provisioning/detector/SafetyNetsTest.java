@@ -98,7 +98,8 @@ class SafetyNetsTest {
                 .containsExactly(JobStateChange.TOKEN_REJECTED, JobStateChange.QUARANTINE_STARTED));
         await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
-                        "provisioning_detector_quarantined{job=\"" + jobId + "\"} 1.0")));
+                        "provisioning_detector_quarantined{provisioning_job=\"" + jobId
+                                + "\",reason=\"InvalidCredentials\"} 1.0")));
         JobStateEvent started = states(jobId).get(1);
         assertThat(started.reasonCode()).isEqualTo("InvalidCredentials");
         assertThat(started.jobName()).isEqualTo("Druva test");
@@ -160,7 +161,7 @@ class SafetyNetsTest {
 
         await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get(metrics).then()
                 .body(org.hamcrest.Matchers.containsString(
-                        "provisioning_detector_deletions_held{job=\"" + jobId + "\"} 600.0")));
+                        "provisioning_detector_deletions_held{provisioning_job=\"" + jobId + "\"} 600.0")));
 
         given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
                 .body("released", equalTo(600));

@@ -126,7 +126,7 @@ class NotifierRestartIT {
                     .send(HttpRequest.newBuilder(URI.create(service.managementUrl() + "/q/metrics"))
                             .timeout(Waits.OUTCOME).build(), HttpResponse.BodyHandlers.ofString());
             return response.body().lines()
-                    .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + jobId + "\""))
+                    .filter(l -> l.startsWith(name + "{") && l.contains("provisioning_job=\"" + jobId + "\""))
                     .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                     .sum();
         } catch (IOException e) {

@@ -32,6 +32,10 @@ import dev.provisioning.druva.DruvaScimServer;
  * earlier class left dead is started again, the Druva-compatible server is emptied (users, groups, request log) and
  * back to its default settings (a class sets its own latency), and the mailbox is emptied. Each class creates its own
  * jobs and reads its own job's records from Kafka and the services' APIs.
+ *
+ * <p>
+ * The services run with tracing on, exporting to a {@link TraceCollector} in this JVM ({@link #traces}), as an
+ * operator turns it on: so every class also runs the traced code paths, and TracingEndToEndIT reads one object's trace.
  */
 final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
 
@@ -42,16 +46,20 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
      * The demo's settings and what each class needs, together: a 20 s digest window, sent within a second, of up to
      * 1,000 lines (NotifierRestartIT kills the notifier inside the window; the other classes wait longer than that for
      * their emails); a detector that emits one event at a time (DetectorCrashIT kills it while it emits, and checks
-     * that the default claim lease, 30 s, resumes the cycle within a minute of the restart); a writer at 200 requests/s (the crash tests and the larger
-     * directories finish in seconds; a class that needs slower progress adds latency in the Druva-compatible server).
+     * that the default claim lease, 30 s, resumes the cycle within a minute of the restart); a writer at 200
+     * requests/s (the crash tests and the larger directories finish in seconds; a class that needs slower progress adds
+     * latency in the Druva-compatible server); the detector's per-job gauges read every 5 s (MetricsEndToEndIT scrapes
+     * them after one job's cycle).
      */
-    static Map<String, String> environment() {
+    static Map<String, String> environment(TraceCollector traces) {
         Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
+        env.putAll(traces.serviceEnvironment());
         env.put("NOTIFIER_DIGEST_WINDOW", "20s");
         env.put("NOTIFIER_SEND_INTERVAL", "1s");
         env.put("NOTIFIER_MAX_LINES", "1000");
         env.put("DETECTOR_EMIT_CONCURRENCY", "1");
         env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
+        env.put("DETECTOR_HOUSEKEEPING_INTERVAL", "5s");
         return env;
     }
 
@@ -67,20 +75,29 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
 
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-        return parameter.getParameter().getType() == LocalSystem.class;
+        return parameter.getParameter().getType() == LocalSystem.class
+                || parameter.getParameter().getType() == TraceCollector.class;
     }
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        return system(context);
+        return parameter.getParameter().getType() == TraceCollector.class ? traces(context) : system(context);
     }
 
     private static LocalSystem system(ExtensionContext context) {
+        // the collector first: the store closes its values in reverse order, the services before their collector
+        TraceCollector traces = traces(context);
         return context.getRoot().getStore(NAMESPACE).computeIfAbsent(LocalSystem.class, key -> {
             Path home = LocalSystem.findHome();
             return LocalSystem.start(home, home.resolve("demo-launcher/target/it/logs"),
-                    DruvaScimServer.Options.defaults(), environment());
+                    DruvaScimServer.Options.defaults(), environment(traces));
         }, LocalSystem.class);
+    }
+
+    /** The spans the shared system's services exported (they run with tracing on). */
+    static TraceCollector traces(ExtensionContext context) {
+        return context.getRoot().getStore(NAMESPACE).computeIfAbsent(TraceCollector.class,
+                key -> TraceCollector.start(), TraceCollector.class);
     }
 
     /** A test that failed between killing a service and starting it again leaves it dead: start it. */

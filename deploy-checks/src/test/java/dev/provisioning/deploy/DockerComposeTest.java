@@ -119,6 +119,21 @@ class DockerComposeTest {
     }
 
     @Test
+    void theApisTrustTheConfiguredIssuerAndTheDetectorGetsItsWriterTokenByClientCredentials() {
+        for (String name : List.of("change-detector", "scim-writer")) {
+            Map<String, Object> env = map(service(name), "environment");
+            assertThat(String.valueOf(env.get("QUARKUS_OIDC_AUTH_SERVER_URL"))).as(name)
+                    .startsWith("${QUARKUS_OIDC_AUTH_SERVER_URL:?");
+            assertThat(String.valueOf(env.get("QUARKUS_OIDC_TOKEN_AUDIENCE"))).as(name)
+                    .startsWith("${QUARKUS_OIDC_TOKEN_AUDIENCE:?");
+        }
+        Map<String, Object> detector = map(service("change-detector"), "environment");
+        assertThat(detector).containsEntry("QUARKUS_OIDC_CLIENT_WRITER_CLIENT_ENABLED", "true");
+        assertThat(String.valueOf(detector.get("QUARKUS_OIDC_CLIENT_WRITER_CREDENTIALS_SECRET")))
+                .startsWith("${DETECTOR_CLIENT_SECRET:?");
+    }
+
+    @Test
     void prometheusScrapesEveryServiceAndLoadsTheAlertRules() {
         Map<String, String> mounts = mounts("prometheus");
         assertThat(mounts).containsEntry("/etc/prometheus/alerts.yaml", "./deploy/prometheus/alerts.yaml")
@@ -160,10 +175,21 @@ class DockerComposeTest {
     void theDemoJobCreatesAJobOnTheLocalDruvaServer() throws IOException {
         Map<String, Object> demo = service("demo-job");
         assertThat(map(demo, "depends_on")).containsKeys("change-detector", "druva");
+        // the Druva-compatible server speaks plain http, which the services accept on a loopback address only: it
+        // shares the writer's network, where the writer reaches it on localhost
         assertThat(map(demo, "environment")).containsEntry("JOBS_API", "http://change-detector:8080")
-                .containsEntry("DRUVA_TENANT_URL", "http://druva:8080/insync/scim");
+                .containsEntry("DRUVA_TENANT_URL", "http://localhost:8090/insync/scim");
+        assertThat(service("druva").get("network_mode")).isEqualTo("service:scim-writer");
+        assertThat(strings(service("scim-writer"), "ports")).contains("8090:8090");
+        assertThat(map(service("druva"), "environment")).containsEntry("DRUVA_SCIM_PORT", "8090");
+        assertThat(map(service("change-detector"), "environment"))
+                .containsEntry("DETECTOR_ALLOW_INSECURE_LOOPBACK", "true")
+                .containsEntry("DETECTOR_DIRECTORY_ROOT", "/directories");
+        // the jobs API wants an administrator's token, which has no default
+        assertThat(String.valueOf(map(demo, "environment").get("ADMIN_TOKEN"))).startsWith("${DEMO_ADMIN_TOKEN:?");
         String script = Files.readString(Repository.DEPLOY.resolve("demo/create-demo-job.sh"));
-        assertThat(script).contains("POST \"$API/jobs\"", "DIRECTORY_FILE", "/directories/demo-directory.json");
+        assertThat(script).contains("POST \"$API/jobs\" -H \"$AUTH\"", "Authorization: Bearer ${ADMIN_TOKEN:?",
+                "DIRECTORY_FILE", "/directories/demo-directory.json");
         assertThat(mounts("change-detector")).containsEntry("/directories", "./demo-launcher/src/main/resources");
         assertThat(Repository.ROOT.resolve("demo-launcher/src/main/resources/demo-directory.json")).exists();
         assertThat(String.valueOf(map(service("druva"), "environment").get("DRUVA_SCIM_TOKEN")))

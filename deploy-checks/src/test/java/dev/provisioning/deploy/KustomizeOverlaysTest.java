@@ -31,6 +31,8 @@ class KustomizeOverlaysTest {
     static final List<String> SERVICES = List.of("change-detector", "mapper-service", "scim-writer", "notifier");
     static final List<String> CONSUMERS = List.of("mapper-service", "scim-writer", "notifier");
     static final Pattern SECRET_NAME = Pattern.compile("(?i).*(PASSWORD|SECRET|TOKEN|JAAS|CREDENTIAL|PRIVATE|_KEY$).*");
+    /** Names that look like secrets and are not: which tokens the APIs accept (the issuer's audience and name). */
+    static final Set<String> NOT_SECRETS = Set.of("QUARKUS_OIDC_TOKEN_AUDIENCE", "QUARKUS_OIDC_TOKEN_ISSUER");
 
     static Kustomize kustomize;
 
@@ -120,7 +122,7 @@ class KustomizeOverlaysTest {
         for (Map<String, Object> deployment : ofKind(objects, "Deployment")) {
             Map<String, Object> c = maps(map(deployment, "spec", "template", "spec"), "containers").get(0);
             for (Map<String, Object> env : maps(c, "env")) {
-                if (SECRET_NAME.matcher((String) env.get("name")).matches()) {
+                if (SECRET_NAME.matcher((String) env.get("name")).matches() && !NOT_SECRETS.contains(env.get("name"))) {
                     assertThat(env).as(name(deployment) + " " + env.get("name")).doesNotContainKey("value");
                     assertThat(map(env, "valueFrom")).containsKey("secretKeyRef");
                 }
@@ -129,7 +131,9 @@ class KustomizeOverlaysTest {
         for (Map<String, Object> configMap : ofKind(objects, "ConfigMap")) {
             Map<String, Object> data = map(configMap, "data");
             data.forEach((key, value) -> {
-                assertThat(key).as(name(configMap)).doesNotMatch(SECRET_NAME);
+                if (!NOT_SECRETS.contains(key)) {
+                    assertThat(key).as(name(configMap)).doesNotMatch(SECRET_NAME);
+                }
                 assertThat(String.valueOf(value)).as(name(configMap) + " " + key)
                         .doesNotContainIgnoringCase("password=").doesNotContainIgnoringCase("secret=");
             });
@@ -283,6 +287,74 @@ class KustomizeOverlaysTest {
         });
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"overlays/local", "overlays/production"})
+    void everyServiceServesItsManagementInterfaceOnTheProbedPort(String overlay) {
+        // the services' own defaults differ (9081 to 9084, so that they run side by side on one host): the manifests
+        // must set 9000, the port the probes, the Services, the ServiceMonitor and the NetworkPolicies use
+        List<Map<String, Object>> objects = render(overlay);
+        for (String service : SERVICES) {
+            Map<String, String> env = environment(objects, service);
+            assertThat(env).as(service).containsEntry("QUARKUS_MANAGEMENT_PORT", "9000")
+                    .containsEntry("QUARKUS_HTTP_PORT", "8080");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"overlays/local", "overlays/production"})
+    void theApisTrustOneIssuerAndTheDetectorGetsItsWriterTokenByClientCredentials(String overlay) {
+        List<Map<String, Object>> objects = render(overlay);
+        for (String service : List.of("change-detector", "scim-writer")) {
+            Map<String, String> env = environment(objects, service);
+            assertThat(env.get("QUARKUS_OIDC_AUTH_SERVER_URL")).as(service + " issuer").startsWith("https://");
+            assertThat(env).as(service).containsEntry("QUARKUS_OIDC_TOKEN_AUDIENCE", "api://provisioning")
+                    .containsEntry("QUARKUS_OIDC_ROLES_ROLE_CLAIM_PATH", "roles");
+        }
+        assertThat(environment(objects, "scim-writer").get("QUARKUS_OIDC_AUTH_SERVER_URL"))
+                .isEqualTo(environment(objects, "change-detector").get("QUARKUS_OIDC_AUTH_SERVER_URL"));
+        Map<String, String> detector = environment(objects, "change-detector");
+        assertThat(detector).containsEntry("QUARKUS_OIDC_CLIENT_WRITER_CLIENT_ENABLED", "true")
+                .containsKeys("QUARKUS_OIDC_CLIENT_WRITER_CLIENT_ID", "QUARKUS_OIDC_CLIENT_WRITER_SCOPES")
+                .containsEntry("QUARKUS_OIDC_CLIENT_WRITER_CREDENTIALS_SECRET",
+                        "secret:change-detector-oidc-client/client-secret")
+                .containsEntry("QUARKUS_OIDC_CLIENT_WRITER_AUTH_SERVER_URL",
+                        detector.get("QUARKUS_OIDC_AUTH_SERVER_URL"))
+                .doesNotContainKey("DETECTOR_WRITER_AUTH_TOKEN");
+        // nobody else takes tokens: the mapper and the notifier have no API
+        for (String service : List.of("mapper-service", "notifier")) {
+            assertThat(environment(objects, service)).as(service).doesNotContainKey("QUARKUS_OIDC_AUTH_SERVER_URL");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"overlays/local", "overlays/production"})
+    void eachServiceConnectsToKafkaAsItsOwnUser(String overlay) {
+        // deploy/kafka/ACLS.md: one user per service, holding only its ACLs; the credentials come from its own Secret
+        List<Map<String, Object>> objects = render(overlay);
+        for (String service : SERVICES) {
+            assertThat(environment(objects, service)).as(service).containsEntry("KAFKA_SASL_JAAS_CONFIG",
+                    "secret:" + service + "-kafka/sasl.jaas.config");
+        }
+        if (overlay.endsWith("production")) {
+            for (String service : SERVICES) {
+                assertThat(environment(objects, service)).as(service)
+                        .containsEntry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+                        .containsEntry("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"overlays/local", "overlays/production"})
+    void tenantAndGraphUrlsMustBeHttpsAndDirectoryFilesAreConfined(String overlay) {
+        Map<String, String> detector = environment(render(overlay), "change-detector");
+        assertThat(detector.getOrDefault("DETECTOR_ALLOW_INSECURE_LOOPBACK", "false")).isEqualTo("false");
+        String root = detector.get("DETECTOR_DIRECTORY_ROOT");
+        if (root != null) {
+            assertThat(root).as("a folder of its own, never the filesystem").startsWith("/").isNotEqualTo("/");
+        }
+    }
+
     @Test
     void theOldSingleManifestIsGone() {
         assertThat(Repository.DEPLOY.resolve("kubernetes")).doesNotExist();
@@ -318,6 +390,29 @@ class KustomizeOverlaysTest {
         return ofKind(objects, "ConfigMap").stream().filter(c -> name(c).startsWith(prefix + "-")
                 || name(c).equals(prefix)).map(c -> (String) map(c, "data").get(key)).filter(Objects::nonNull)
                 .findFirst().orElseThrow(() -> new AssertionError("no ConfigMap " + prefix + " with " + key));
+    }
+
+    /**
+     * A service's container environment as the pod gets it: the ConfigMaps of {@code envFrom} (in order), then
+     * {@code env}; a value from a Secret reads {@code secret:<name>/<key>}.
+     */
+    static Map<String, String> environment(List<Map<String, Object>> objects, String service) {
+        Map<String, Object> c = maps(map(byName(objects, "Deployment", service), "spec", "template", "spec"),
+                "containers").get(0);
+        Map<String, String> env = new java.util.LinkedHashMap<>();
+        for (Map<String, Object> from : maps(c, "envFrom")) {
+            String configMap = (String) map(from, "configMapRef").get("name");
+            if (configMap != null) {
+                map(byName(objects, "ConfigMap", configMap), "data").forEach((k, v) -> env.put(k, String.valueOf(v)));
+            }
+        }
+        for (Map<String, Object> e : maps(c, "env")) {
+            Map<String, Object> secret = map(e, "valueFrom", "secretKeyRef");
+            env.put((String) e.get("name"), secret.isEmpty()
+                    ? String.valueOf(e.get("value"))
+                    : "secret:" + secret.get("name") + "/" + secret.get("key"));
+        }
+        return env;
     }
 
     static List<Map<String, Object>> ofKind(List<Map<String, Object>> objects, String kind) {

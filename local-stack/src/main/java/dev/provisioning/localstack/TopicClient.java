@@ -43,8 +43,15 @@ public final class TopicClient implements AutoCloseable {
 
     /** Sends a record and waits for the broker's ack. */
     public void send(String topic, String key, String value) {
+        send(topic, key, value, java.util.Map.of());
+    }
+
+    /** Sends a record with headers (UTF-8 values, e.g. a W3C {@code traceparent}) and waits for the broker's ack. */
+    public void send(String topic, String key, String value, java.util.Map<String, String> headers) {
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, value);
+        headers.forEach((name, v) -> record.headers().add(name, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         try {
-            producer.send(new ProducerRecord<>(topic, key, value)).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            producer.send(record).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot send to " + topic, e);
         }

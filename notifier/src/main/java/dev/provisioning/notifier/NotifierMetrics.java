@@ -1,5 +1,8 @@
 package dev.provisioning.notifier;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -8,24 +11,51 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 
+import dev.provisioning.notifier.state.StateNoticeComposer;
+
 /**
- * The notifier's metrics on {@code /q/metrics}, tagged by job and kind ({@code digest}, {@code quarantine},
- * {@code deletions}, {@code token}): emails sent, deduplicated, failed (each refused attempt) and dropped (given up
- * after permanent refusals), failures stored, and what waits in the outbox.
+ * The notifier's metrics on {@code /q/metrics} (deploy/METRICS.md), tagged {@code provisioning_job} and {@code kind}
+ * ({@code digest}, {@code quarantine}, {@code deletions}, {@code token}): emails sent, deduplicated, failed (each
+ * refused attempt) and dropped (given up after permanent refusals), failures stored, and what waits in the outbox.
+ * Once a job is known, its email counters and outbox gauges are reported for every kind, at 0 until something happens:
+ * the alert on failing emails computes an {@code increase}, which a series born at 1 would not show. A deleted job's
+ * series are removed.
  */
 @ApplicationScoped
 public class NotifierMetrics {
 
     /** The kind tag of failure digests. */
     public static final String DIGEST = "digest";
+    /** Every kind of email, the value set of the {@code kind} tag. */
+    public static final List<String> KINDS = List.of(DIGEST, StateNoticeComposer.QUARANTINE,
+            StateNoticeComposer.DELETIONS, StateNoticeComposer.TOKEN);
+    private static final List<String> EMAIL_COUNTERS = List.of("notifier.emails.sent", "notifier.emails.deduplicated",
+            "notifier.emails.failed", "notifier.emails.dropped");
 
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> pending = new ConcurrentHashMap<>();
 
     public NotifierMetrics(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** A job's configuration arrived: its email counters and outbox gauges are reported from now on. */
+    public void jobKnown(String jobId) {
+        for (String kind : KINDS) {
+            EMAIL_COUNTERS.forEach(name -> counter(name, jobId, kind));
+            pendingGauge(jobId, kind);
+        }
+    }
+
+    /** The job was deleted: none of its series is reported any more. */
+    public void jobDeleted(String jobId) {
+        KINDS.forEach(kind -> pending.remove(jobId + "/" + kind));
+        List<Meter> meters = registry.getMeters().stream()
+                .filter(m -> jobId.equals(m.getId().getTag(PROVISIONING_JOB))).toList();
+        meters.forEach(registry::remove);
     }
 
     public void emailSent(String jobId, String kind) {
@@ -51,16 +81,16 @@ public class NotifierMetrics {
     }
 
     public void failureStored(String jobId) {
-        counter("notifier.failures.stored", jobId, DIGEST).increment();
+        failures("notifier.failures.stored", jobId).increment();
     }
 
     public void failureDeduplicated(String jobId) {
-        counter("notifier.failures.deduplicated", jobId, DIGEST).increment();
+        failures("notifier.failures.deduplicated", jobId).increment();
         emailDeduplicated(jobId, DIGEST);
     }
 
     public void failuresDropped(String jobId, int count) {
-        counter("notifier.failures.dropped", jobId, DIGEST).increment(count);
+        failures("notifier.failures.dropped", jobId).increment(count);
     }
 
     /**
@@ -82,13 +112,18 @@ public class NotifierMetrics {
             AtomicLong value = new AtomicLong();
             Gauge.builder("notifier.outbox.pending", value, AtomicLong::get)
                     .description("Failures (digest) or emails (other kinds) waiting in the outbox")
-                    .tag("job", jobId).tag("kind", kind)
+                    .tag(PROVISIONING_JOB, jobId).tag("kind", kind)
                     .register(registry);
             return value;
         });
     }
 
+    /** Failures of a job's digests (no {@code kind} tag: failures are always the digest's). */
+    private Counter failures(String name, String jobId) {
+        return Counter.builder(name).tag(PROVISIONING_JOB, jobId).register(registry);
+    }
+
     private Counter counter(String name, String jobId, String kind) {
-        return Counter.builder(name).tag("job", jobId).tag("kind", kind).register(registry);
+        return Counter.builder(name).tag(PROVISIONING_JOB, jobId).tag("kind", kind).register(registry);
     }
 }

@@ -182,9 +182,20 @@ final class NotifierTestSupport {
                 .statusCode(200).extract()
                 .asString();
         return body.lines()
-                .filter(l -> l.startsWith(name + "{") && l.contains("job=\"" + job + "\""))
+                .filter(l -> l.startsWith(name + "{") && l.contains("provisioning_job=\"" + job + "\""))
                 .filter(l -> kind == null || l.contains("kind=\"" + kind + "\""))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .mapToDouble(NotifierTestSupport::sampleValue)
                 .sum();
+    }
+
+    /**
+     * The value of one sample line: the token after the labels. /q/metrics answers in OpenMetrics unless asked for
+     * text/plain, where a counter may carry an exemplar after its value ({@code ... 3.0 # {trace_id="..."} 1.0
+     * 1733040000.123}, OpenMetrics 1.0 "Exemplars"), so the last token is not the value.
+     */
+    static double sampleValue(String line) {
+        String afterLabels = line.substring(line.indexOf('}') + 1).trim();
+        int end = afterLabels.indexOf(' ');
+        return Double.parseDouble(end < 0 ? afterLabels : afterLabels.substring(0, end));
     }
 }

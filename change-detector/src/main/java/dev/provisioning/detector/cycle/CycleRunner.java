@@ -1,5 +1,7 @@
 package dev.provisioning.detector.cycle;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.DeletionGuard;
 import dev.provisioning.detector.job.ProvisioningJob;
@@ -168,7 +171,7 @@ public class CycleRunner {
                                     .chain(() -> jobs.update(job.id(),
                                             j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule)))
                                     .invoke(() -> {
-                                        timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job",
+                                        timer.stop(registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
                                                 job.id()));
                                         LOG.infof("job %s: cycle %s emitted %d events%s%s", job.id(), cycleId,
                                                 split.emit().size(),
@@ -191,7 +194,7 @@ public class CycleRunner {
                 ? failure.getMessage()
                 : "cycle failed: " + failure;
         LOG.errorf("job %s: cycle %s failed: %s", jobId, cycleId, error);
-        registry.counter("provisioning.detector.cycles.failed", "job", jobId).increment();
+        registry.counter(DetectorMeters.CYCLES_FAILED, PROVISIONING_JOB, jobId).increment();
         return cycles.failed(cycleId, error).chain(() -> jobs.update(jobId,
                 j -> j.cycleFailed(claim, cycleId, error, config.sourceErrorRetry(),
                         config.quarantineAfterFailedCycles(), Instant.now(), quarantineSchedule)))
@@ -280,7 +283,7 @@ public class CycleRunner {
     }
 
     private void countEmitted(AssignmentEvent event) {
-        registry.counter("provisioning.detector.events.emitted", "job", event.jobId(), "change", event.change().name())
-                .increment();
+        registry.counter(DetectorMeters.EVENTS_EMITTED, PROVISIONING_JOB, event.jobId(), "change",
+                event.change().name()).increment();
     }
 }

@@ -1,5 +1,7 @@
 package dev.provisioning.detector.cycle;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -12,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.QuarantineSchedule;
 import dev.provisioning.detector.persistence.CycleRepository;
@@ -58,8 +61,12 @@ public class ResultsConsumer {
         ProvisioningResult result = EventChecks.result(json);
         return log.record(result).invoke(recorded -> {
             if (recorded.recorded()) {
-                registry.counter("provisioning.detector.results", "job", result.jobId(), "action",
+                registry.counter(DetectorMeters.RESULTS, PROVISIONING_JOB, result.jobId(), "action",
                         result.action().name(), "status", result.status().name()).increment();
+                if (result.errorCode() != null) {
+                    registry.counter(DetectorMeters.RESULTS_BY_CODE, PROVISIONING_JOB, result.jobId(), "status",
+                            result.status().name(), "code", result.errorCode()).increment();
+                }
             } else {
                 LOG.debugf("result %s was already recorded", result.resultId());
             }
@@ -115,7 +122,7 @@ public class ResultsConsumer {
             if (!first) {
                 return Uni.createFrom().voidItem();
             }
-            registry.timer("provisioning.detector.cycle.duration", "job", result.jobId())
+            registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, result.jobId())
                     .record(Duration.between(cycle.startedAt(), Instant.now()));
             if (!cycle.results().managedUsersChanged()) {
                 return Uni.createFrom().voidItem();

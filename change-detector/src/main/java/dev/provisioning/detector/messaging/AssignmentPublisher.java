@@ -9,11 +9,13 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.Json;
+import dev.provisioning.telemetry.MessageTraces;
 
 /**
  * Sends assignment events to {@code provisioning.assignments} (channel {@value #CHANNEL}), keyed by job and object. The
  * returned Uni completes only when the broker acknowledged the record (acks=all, idempotent producer): the cycle moves
- * its watermark after that, never before.
+ * its watermark after that, never before. Each event starts a trace of its own (with tracing on): one object's trace
+ * goes from this send through the mapper and the writer to the Druva request, rather than one trace per cycle.
  */
 @ApplicationScoped
 public class AssignmentPublisher {
@@ -27,6 +29,6 @@ public class AssignmentPublisher {
     }
 
     public Uni<Void> send(AssignmentEvent event) {
-        return emitter.sendMessage(KafkaRecords.keyed(event.key(), Json.write(event)));
+        return emitter.sendMessage(MessageTraces.newTrace(KafkaRecords.keyed(event.key(), Json.write(event))));
     }
 }

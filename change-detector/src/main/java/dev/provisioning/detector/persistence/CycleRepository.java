@@ -1,8 +1,11 @@
 package dev.provisioning.detector.persistence;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -109,6 +112,26 @@ public class CycleRepository {
                     List<Cycle> cycles = new ArrayList<>();
                     rs.forEach(r -> cycles.add(cycle(r)));
                     return cycles;
+                });
+    }
+
+    /** Each job's latest cycle (by start), for the progress gauge. */
+    public Uni<Map<String, Cycle>> latestOfEachJob() {
+        return pool.query("SELECT DISTINCT ON (job_id) " + COLUMNS + " FROM cycle ORDER BY job_id, started_at DESC")
+                .execute().map(rs -> {
+                    Map<String, Cycle> latest = new HashMap<>();
+                    rs.forEach(r -> latest.put(r.getString("job_id"), cycle(r)));
+                    return latest;
+                });
+    }
+
+    /** When each job's latest finished cycle received its last result (jobs without one are absent). */
+    public Uni<Map<String, Instant>> lastFinishedOfEachJob() {
+        return pool.query("SELECT job_id, max(finished_at) AS finished_at FROM cycle WHERE finished_at IS NOT NULL "
+                + "GROUP BY job_id").execute().map(rs -> {
+                    Map<String, Instant> finished = new HashMap<>();
+                    rs.forEach(r -> finished.put(r.getString("job_id"), JobStore.instant(r, "finished_at")));
+                    return finished;
                 });
     }
 

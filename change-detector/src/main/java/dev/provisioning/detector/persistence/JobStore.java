@@ -22,6 +22,7 @@ import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
@@ -270,7 +271,7 @@ public class JobStore {
                     r.getLong("cycle_requests"), r.getLong("full_cycle_request"), r.getString("cycle_claim"),
                     r.getInteger("failed_cycles")));
         } catch (RuntimeException e) {
-            registry.counter("provisioning.detector.jobs.unreadable").increment();
+            registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
             LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());
             throw new IllegalStateException("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
         }

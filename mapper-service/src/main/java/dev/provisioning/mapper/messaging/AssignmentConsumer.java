@@ -1,7 +1,10 @@
 package dev.provisioning.mapper.messaging;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Objects;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -12,6 +15,7 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -30,6 +34,7 @@ import dev.provisioning.mapper.config.MapperConfig;
 import dev.provisioning.mapper.engine.JobCatalog;
 import dev.provisioning.mapping.InvalidConfigurationException;
 import dev.provisioning.mapping.OperationPlanner;
+import dev.provisioning.telemetry.MessageTraces;
 
 /**
  * Applies entitlement, scoping filters and mappings to each assignment event. Topic in: {@code provisioning.assignments}
@@ -103,13 +108,15 @@ public class AssignmentConsumer {
     }
 
     private Uni<Void> process(AssignmentEvent event, Message<String> message, JobConfig job) {
-        return Uni.createFrom().deferred(() -> decide(event, job))
+        // the record may have waited for its job on another thread: its operation or result continues its trace
+        Context trace = MessageTraces.of(message);
+        return Uni.createFrom().deferred(() -> decide(event, job, trace))
                 .onItemOrFailure().transformToUni((ignored, failure) -> Uni.createFrom()
                         .completionStage(failure == null ? message.ack() : message.nack(failure)))
                 .onFailure().recoverWithNull();
     }
 
-    private Uni<Void> decide(AssignmentEvent event, JobConfig job) {
+    private Uni<Void> decide(AssignmentEvent event, JobConfig job, Context trace) {
         OperationPlanner.Plan plan;
         try {
             plan = OperationPlanner.plan(event, catalog.compiled(job).evaluate(event), Instant.now(), REPORTER);
@@ -117,14 +124,15 @@ public class AssignmentConsumer {
             LOG.errorf("job %s: configuration revision %d cannot be used: %s", job.jobId(), job.revision(), e.errors());
             return emitResult(OperationPlanner.result(event, ProvisioningAction.Other, ProvisioningStatus.Failure,
                     ErrorCodes.JOB_CONFIGURATION, "the job's mappings or scoping filters cannot be used: " + e.errors(),
-                    Instant.now(), REPORTER));
+                    Instant.now(), REPORTER), trace);
         }
         if (plan.operation() != null) {
             ScimOperation op = plan.operation();
-            registry.counter("provisioning.mapper.operations", "job", op.jobId(), "kind", op.kind().name()).increment();
-            return operations.sendMessage(keyed(op.key(), Json.write(op)));
+            registry.counter("provisioning.mapper.operations", PROVISIONING_JOB, op.jobId(), "kind", op.kind().name())
+                    .increment();
+            return operations.sendMessage(MessageTraces.continuing(keyed(op.key(), Json.write(op)), trace));
         }
-        return emitResult(plan.result());
+        return emitResult(plan.result(), trace);
     }
 
     /**
@@ -141,16 +149,18 @@ public class AssignmentConsumer {
         Uni<Void> answered = why == JobWaits.Resolution.DELETED
                 ? Uni.createFrom().voidItem()
                 : emitResult(OperationPlanner.result(event, ProvisioningAction.Other, ProvisioningStatus.Failure,
-                        ErrorCodes.JOB_CONFIGURATION, reason, Instant.now(), REPORTER));
+                        ErrorCodes.JOB_CONFIGURATION, reason, Instant.now(), REPORTER), MessageTraces.of(message));
         return answered.onItemOrFailure().transformToUni(
                 (ignored, failure) -> Uni.createFrom().completionStage(message.nack(new UnknownJobException(reason))))
                 .onFailure().recoverWithNull();
     }
 
-    private Uni<Void> emitResult(ProvisioningResult result) {
-        registry.counter("provisioning.mapper.skipped", "job", result.jobId(), "status", result.status().name(),
-                "reason", String.valueOf(result.errorCode())).increment();
-        return results.sendMessage(keyed(result.key(), Json.write(result)));
+    private Uni<Void> emitResult(ProvisioningResult result, Context trace) {
+        // every result the mapper decides carries an error code (Skipped: the reason; Failure: the configuration)
+        registry.counter("provisioning.mapper.results", PROVISIONING_JOB, result.jobId(), "status",
+                result.status().name(), "reason", Objects.requireNonNullElse(result.errorCode(), "Unspecified"))
+                .increment();
+        return results.sendMessage(MessageTraces.continuing(keyed(result.key(), Json.write(result)), trace));
     }
 
     private static Message<String> keyed(String key, String json) {

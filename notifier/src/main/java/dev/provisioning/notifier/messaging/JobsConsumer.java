@@ -7,6 +7,7 @@ import org.jboss.logging.Logger;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.EventChecks;
+import dev.provisioning.notifier.NotifierMetrics;
 
 /**
  * Reads {@code provisioning.jobs} (compacted) from the start into {@link KnownJobs}. Every replica has its own consumer
@@ -18,9 +19,11 @@ public class JobsConsumer {
     private static final Logger LOG = Logger.getLogger(JobsConsumer.class);
 
     private final KnownJobs jobs;
+    private final NotifierMetrics metrics;
 
-    public JobsConsumer(KnownJobs jobs) {
+    public JobsConsumer(KnownJobs jobs, NotifierMetrics metrics) {
         this.jobs = jobs;
+        this.metrics = metrics;
     }
 
     @Incoming(Channels.JOBS)
@@ -29,11 +32,13 @@ public class JobsConsumer {
             if (record.value() == null) {
                 LOG.infof("job %s deleted", record.key());
                 jobs.delete(record.key());
+                metrics.jobDeleted(record.key());
             } else {
                 var job = EventChecks.job(record.value());
                 LOG.debugf("job %s revision %d: notifyOnFailure=%s", job.jobId(), job.revision(),
                         job.notifyOnFailure());
                 jobs.put(job);
+                metrics.jobKnown(job.jobId());
             }
             return null;
         });

@@ -1,7 +1,10 @@
 package dev.provisioning.writer.messaging;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +18,7 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
@@ -24,6 +28,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.EventKeys;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.lanes.Lanes;
@@ -115,6 +120,23 @@ public class EscrowScheduler {
                 .build()));
     }
 
+    /**
+     * A job's configuration arrived: its gauges {@code scim.writer.escrowed}, {@code scim.writer.held} and
+     * {@code scim.writer.deferred} are reported from now on (0 until the next refresh says otherwise), so a dashboard
+     * shows 0 rather than nothing for a job with nothing waiting.
+     */
+    public void jobKnown(String jobId) {
+        waitingByJob.computeIfAbsent(jobId, this::gauges);
+    }
+
+    /** The job was deleted: none of its series (gauges, counters, the request histogram) is reported any more. */
+    public void jobDeleted(String jobId) {
+        waitingByJob.remove(jobId);
+        List<Meter> meters = registry.getMeters().stream()
+                .filter(m -> jobId.equals(m.getId().getTag(PROVISIONING_JOB))).toList();
+        meters.forEach(registry::remove);
+    }
+
     /** Refreshes {@code scim.writer.escrowed}, {@code scim.writer.held} and {@code scim.writer.deferred} per job. */
     public Uni<Void> refreshGauges() {
         return store.countsByJob().invoke(counts -> {
@@ -130,16 +152,17 @@ public class EscrowScheduler {
             AtomicLong value = new AtomicLong();
             values.put(state, value);
             String name = switch (state) {
-                case ESCROWED -> "scim.writer.escrowed";
-                case HELD -> "scim.writer.held";
-                case DEFERRED -> "scim.writer.deferred";
+                case ESCROWED -> WriterMeters.ESCROWED;
+                case HELD -> WriterMeters.HELD;
+                case DEFERRED -> WriterMeters.DEFERRED;
             };
             String description = switch (state) {
                 case ESCROWED -> "Objects in escrow (failed transiently, retried on Entra's schedule)";
                 case HELD -> "Objects held while the job's Druva token is rejected";
                 case DEFERRED -> "Operations deferred until their tenant's lane has room (not failures)";
             };
-            Gauge.builder(name, value, AtomicLong::get).description(description).tag("job", job).register(registry);
+            Gauge.builder(name, value, AtomicLong::get).description(description).tag(PROVISIONING_JOB, job)
+                    .register(registry);
         }
         return values;
     }

@@ -35,13 +35,15 @@ public class JobsConsumer {
     private final OperationsConsumer operations;
     private final CredentialHolds holds;
     private final EscrowStore escrows;
+    private final EscrowScheduler waiting;
 
     public JobsConsumer(JobDirectory directory, OperationsConsumer operations, CredentialHolds holds,
-            EscrowStore escrows) {
+            EscrowStore escrows, EscrowScheduler waiting) {
         this.directory = directory;
         this.operations = operations;
         this.holds = holds;
         this.escrows = escrows;
+        this.waiting = waiting;
     }
 
     @Incoming(Channels.JOBS)
@@ -51,6 +53,7 @@ public class JobsConsumer {
             directory.remove(jobId);
             holds.forget(jobId);
             operations.jobDeleted(jobId);
+            waiting.jobDeleted(jobId);
             LOG.infof("job %s deleted", jobId);
             return escrows.deleteAllOfJob(jobId).invoke(n -> {
                 if (n > 0) {
@@ -68,6 +71,7 @@ public class JobsConsumer {
             throw e;
         }
         directory.put(job);
+        waiting.jobKnown(job.jobId());
         // the latest revision known (a late, older record must not release or restore anything)
         JobConfig latest = directory.find(job.jobId()).orElse(job);
         LOG.infof("job %s revision %d: tenant %s, dialect %s, state %s", job.jobId(), job.revision(),

@@ -38,6 +38,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
+import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.lanes.AdmissionLimit;
 import dev.provisioning.writer.lanes.JobWaits;
@@ -171,7 +172,7 @@ public class OperationsConsumer {
 
         @Override
         public Uni<Void> run() {
-            return done(message, onNewContext(this::carryOut));
+            return done(message, onNewContext(message, this::carryOut));
         }
 
         @Override
@@ -179,9 +180,10 @@ public class OperationsConsumer {
             LOG.debugf("operation %s for job %s, object %s deferred: the lane of %s is full or slow", op.operationId(),
                     op.jobId(), op.objectId(), tenant);
             // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
-            return done(message, onNewContext(() -> processor.defer(op, tenant, retry).call(results::publishAll)
-                    .replaceWithVoid()
-                    .onFailure().recoverWithUni(failure -> carryOut())));
+            return done(message,
+                    onNewContext(message, () -> processor.defer(op, tenant, retry).call(results::publishAll)
+                            .replaceWithVoid()
+                            .onFailure().recoverWithUni(failure -> carryOut())));
         }
 
         private Uni<Void> carryOut() {
@@ -226,13 +228,18 @@ public class OperationsConsumer {
 
     /**
      * Runs the work on a fresh duplicated Vert.x context: one per operation, so concurrent operations never share a
-     * Hibernate Reactive session.
+     * Hibernate Reactive session. The record's trace context (its consumer span) is made current on that context for
+     * the whole of the work, so the Druva request's client span and the result's producer span belong to the record's
+     * trace, whichever thread the lane ran it from. The scope is not closed: Quarkus keeps the OpenTelemetry context in
+     * the duplicated context's locals, and the context is this operation's alone and dropped with it.
      */
-    private <T> Uni<T> onNewContext(Supplier<Uni<T>> work) {
+    private <T> Uni<T> onNewContext(Message<String> message, Supplier<Uni<T>> work) {
+        io.opentelemetry.context.Context trace = MessageTraces.of(message);
         return Uni.createFrom().emitter(emitter -> {
             Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
             VertxContextSafetyToggle.setContextSafe(context, true);
             context.runOnContext(ignored -> {
+                trace.makeCurrent();
                 Uni<T> uni;
                 try {
                     uni = work.get();

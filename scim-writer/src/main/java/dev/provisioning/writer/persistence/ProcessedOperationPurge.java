@@ -19,6 +19,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 
 /**
  * Keeps {@code processed_operation} bounded: every {@code writer.processed-operation.purge-interval} (1 h) deletes the
@@ -54,7 +55,7 @@ public class ProcessedOperationPurge {
     public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry) {
         this.pool = pool;
         this.config = config;
-        this.purged = Counter.builder("scim.writer.processed.purged")
+        this.purged = Counter.builder(WriterMeters.PROCESSED_PURGED)
                 .description("Processed operations deleted after their retention (idempotency records)")
                 .register(registry);
     }

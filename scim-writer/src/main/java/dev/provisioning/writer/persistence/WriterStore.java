@@ -1,5 +1,7 @@
 package dev.provisioning.writer.persistence;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
@@ -18,6 +20,7 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.Json;
+import dev.provisioning.writer.config.WriterMeters;
 
 /**
  * The writer's state in PostgreSQL: the id map and the processed operations. Every method is one short reactive
@@ -235,7 +238,8 @@ public class WriterStore {
         } catch (Exception failure) {
             LOG.errorf("id map row %s (Druva id %s): the stored Druva state cannot be read (%s); the object is read "
                     + "from Druva again", e.id, e.targetId, failure.getMessage());
-            registry.counter("scim.writer.state.unreadable", "job", e.jobId, "type", e.objectType).increment();
+            registry.counter(WriterMeters.STATE_UNREADABLE, PROVISIONING_JOB, e.jobId, "type", e.objectType)
+                    .increment();
             return null;
         }
     }

@@ -1,5 +1,7 @@
 package dev.provisioning.writer.provisioning;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +29,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.escrow.EscrowSchedule;
 import dev.provisioning.writer.escrow.EscrowState;
@@ -268,7 +271,7 @@ public class OperationProcessor {
         if (previous.isPresent()) {
             return escrows.save(row).replaceWith(List.of());
         }
-        registry.counter("scim.writer.escrow.entries", "job", op.jobId()).increment();
+        registry.counter(WriterMeters.ESCROW_ENTRIES, PROVISIONING_JOB, op.jobId()).increment();
         ProvisioningResult result = result(op, new Outcome(outcome.action(), outcome.status(), outcome.targetId(),
                 outcome.errorCode(), outcome.reason() + "; escrowed: the scim-writer retries it at " + next.get(),
                 outcome.httpStatus(), outcome.attempts(), outcome.modified()), took, resultId, next.get(), null);
@@ -299,7 +302,7 @@ public class OperationProcessor {
                 firstFailed.plus(config.escrow().giveUpAfter()), ErrorCodes.INVALID_CREDENTIALS, reason,
                 EscrowState.HELD, resultId, op.createdAt(), CredentialHolds.fingerprint(job.secretToken()),
                 job.revision(), null);
-        registry.counter("scim.writer.held.entries", "job", op.jobId()).increment();
+        registry.counter(WriterMeters.HELD_ENTRIES, PROVISIONING_JOB, op.jobId()).increment();
         if (!report) {
             return escrows.save(row).replaceWith(List.of());
         }
@@ -350,7 +353,7 @@ public class OperationProcessor {
     /** Records the result as the operation's (a redelivery re-emits it) and counts it. */
     private Uni<Void> finish(ScimOperation op, ProvisioningResult result) {
         return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), Json.write(result))
-                .invoke(() -> registry.counter("scim.writer.results", "job", op.jobId(), "action",
+                .invoke(() -> registry.counter(WriterMeters.RESULTS, PROVISIONING_JOB, op.jobId(), "action",
                         result.action().name(), "status", result.status().name()).increment());
     }
 

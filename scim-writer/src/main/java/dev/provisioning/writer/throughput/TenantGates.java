@@ -1,5 +1,7 @@
 package dev.provisioning.writer.throughput;
 
+import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
+
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -17,6 +19,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterMeters;
 
 /**
  * One gate per tenant (tenant URL): requests to a tenant pass its in-flight cap, then its adaptive rate. Each
@@ -45,13 +48,13 @@ public class TenantGates {
     public Gate gate(String jobId, String tenantUrl) {
         Gate gate = gates.computeIfAbsent(tenantKey(tenantUrl), key -> new Gate(key, share(), inFlightShare()));
         if (jobsWithGauges.add(jobId)) {
-            Gauge.builder("scim.writer.rate.limit", gate, g -> g.rate.rate(System.nanoTime()))
+            Gauge.builder(WriterMeters.RATE_LIMIT, gate, g -> g.rate.rate(System.nanoTime()))
                     .description("The current request rate limit of the job's tenant on this replica (requests/s)")
-                    .tag("job", jobId)
+                    .tag(PROVISIONING_JOB, jobId)
                     .register(registry);
-            Gauge.builder("scim.writer.requests.in.flight", gate, g -> g.inFlight.inUse())
+            Gauge.builder(WriterMeters.REQUESTS_IN_FLIGHT, gate, g -> g.inFlight.inUse())
                     .description("Requests in flight to the job's tenant from this replica")
-                    .tag("job", jobId)
+                    .tag(PROVISIONING_JOB, jobId)
                     .register(registry);
         }
         return gate;

@@ -47,10 +47,21 @@ class DeadLetterTest {
 
             assertThat(KafkaTopics.awaitResult(resultId(op)).status()).isEqualTo(ProvisioningStatus.Success);
             String exposed = RestAssured.get(metrics).asString();
-            assertThat(exposed).contains("scim_writer_results_total{action=\"Create\",job=\"" + jobId
+            assertThat(exposed).contains("scim_writer_results_total{action=\"Create\",provisioning_job=\"" + jobId
                     + "\",status=\"Success\"} 1.0");
-            assertThat(exposed).contains("scim_writer_requests_seconds_count{job=\"" + jobId
-                    + "\",method=\"POST\",outcome=\"none\",status=\"201\"} 1");
+            assertThat(exposed).contains("scim_writer_requests_total{method=\"POST\",provisioning_job=\"" + jobId
+                    + "\",status=\"201\"} 1.0");
+            // the latency histogram: by method only, the twelve SLO buckets of deploy/METRICS.md plus +Inf
+            assertThat(exposed)
+                    .contains("scim_writer_request_duration_seconds_count{method=\"POST\",provisioning_job=\""
+                            + jobId + "\"} 1");
+            assertThat(exposed.lines().filter(l -> l.startsWith("scim_writer_request_duration_seconds_bucket{")
+                    && l.contains("\"" + jobId + "\"") && l.contains("method=\"POST\""))
+                    .map(l -> l.replaceAll("^[^{]*\\{[^}]*le=\"([^\"]+)\".*", "$1")))
+                    .containsExactly("0.025", "0.05", "0.1", "0.2", "0.3", "0.5", "0.75", "1.0", "2.5", "5.0", "10.0",
+                            "30.0", "+Inf");
+            assertThat(exposed.lines().filter(l -> l.startsWith("scim_writer_")))
+                    .noneMatch(l -> l.contains("outcome=") || l.contains("{job=") || l.contains(",job="));
         }
     }
 

@@ -70,7 +70,7 @@ class FailuresAndChaosTest {
         assertThat(escrowed.reason()).contains("escrowed: the scim-writer retries it at " + escrowed.retryAt());
         assertThat(escrowed.retryOf()).isNull();
         await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
-                .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 1.0"));
+                .contains("scim_writer_escrowed{provisioning_job=\"" + jobId + "\"} 1.0"));
         assertThat(druva.users()).isEmpty();
         assertThat(Sent.of(druva)).isNotEmpty().allSatisfy(r -> assertThat(r.status()).isIn(500, 503));
 
@@ -84,7 +84,7 @@ class FailuresAndChaosTest {
         assertThat(retried.retryAt()).isNull();
         assertThat(druva.users()).singleElement().extracting(DruvaUser::userName).isEqualTo("esc@example.com");
         await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
-                .contains("scim_writer_escrowed{job=\"" + jobId + "\"} 0.0"));
+                .contains("scim_writer_escrowed{provisioning_job=\"" + jobId + "\"} 0.0"));
         // one result each, however often the record or the retry is redelivered
         assertThat(KafkaTopics.awaitResults(resultId(op), 1)).hasSize(1);
     }
@@ -156,6 +156,7 @@ class FailuresAndChaosTest {
                 .collect(Collectors.groupingBy(Sent::path, Collectors.counting()));
         assertThat(patchesPerUser.values()).containsOnly(1L);
         assertThat(sent).anySatisfy(r -> assertThat(r.status()).isEqualTo(429));
-        assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_throttled_total{job=\"" + jobId);
+        assertThat(RestAssured.get(metrics).asString())
+                .contains("scim_writer_throttled_total{provisioning_job=\"" + jobId);
     }
 }

@@ -75,7 +75,7 @@ class HeldCredentialsTest {
             assertThat(heldLater.errorCode()).isEqualTo("InvalidCredentials");
             assertThat(Sent.of(druva)).hasSize(sentWhileRejected);
             await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
-                    .contains("scim_writer_held{job=\"" + jobId + "\"} 4.0"));
+                    .contains("scim_writer_held{provisioning_job=\"" + jobId + "\"} 4.0"));
 
             // another job goes on meanwhile
             String otherJob = unique("job");
@@ -101,7 +101,7 @@ class HeldCredentialsTest {
             assertThat(druva.users()).extracting(DruvaUser::userName).containsExactlyInAnyOrder(
                     "held1@example.com", "held2@example.com", "held3@example.com", "held4@example.com");
             await().atMost(Waits.OUTCOME).until(() -> RestAssured.get(metrics).asString()
-                    .contains("scim_writer_held{job=\"" + jobId + "\"} 0.0"));
+                    .contains("scim_writer_held{provisioning_job=\"" + jobId + "\"} 0.0"));
         }
     }
 
