@@ -58,7 +58,7 @@ public class ConsoleJobsResource {
     @Path("/{id}/source-objects")
     @Operation(summary = "Users and groups of the job's source whose id, name, user principal name or mail contains "
             + "search", description = "Users first, at most limit (1 to 200, default 20). For picking a user to test a "
-            + "mapping with or to provision on demand.")
+                    + "mapping with or to provision on demand.")
     public Uni<List<ConsoleViews.SourceObject>> sourceObjects(@PathParam("id") String id,
             @QueryParam("search") String search, @QueryParam("limit") @DefaultValue("20") int limit) {
         return queries.sourceObjects(id, search, limit).map(found -> orNotFound(found, id));

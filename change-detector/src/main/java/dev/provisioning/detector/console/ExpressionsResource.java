@@ -48,7 +48,8 @@ public class ExpressionsResource {
         }
         try {
             Expression parsed = Expression.parse(request.expression());
-            return new ConsoleViews.ExpressionValidation(true, List.of(), parsed.attributes().stream().sorted().toList(),
+            return new ConsoleViews.ExpressionValidation(true, List.of(),
+                    parsed.attributes().stream().sorted().toList(),
                     parsed.functions().stream().sorted().toList());
         } catch (ExpressionParseException e) {
             return new ConsoleViews.ExpressionValidation(false,

@@ -67,7 +67,8 @@ class ConsoleApiTest {
         job.put("secretToken", "console-token-" + System.nanoTime());
         job.put("provisioningStatus", "Off");
         job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", directory.toString()));
-        return given().contentType(ContentType.JSON).body(job).post("/jobs").then().statusCode(201).extract().path("id");
+        return given().contentType(ContentType.JSON).body(job).post("/jobs").then().statusCode(201).extract()
+                .path("id");
     }
 
     static Map<String, Object> mapping(String type, String source, String target, String defaultValue) {
@@ -100,7 +101,8 @@ class ConsoleApiTest {
     void aMappingIsTestedAgainstASourceUserWithTheValueDruvaWouldReceive() {
         String job = createJob();
         given().contentType(ContentType.JSON)
-                .body(Map.of("mapping", mapping("EXPRESSION", "Join(\".\", [givenName], [surname])", "externalId", null),
+                .body(Map.of("mapping",
+                        mapping("EXPRESSION", "Join(\".\", [givenName], [surname])", "externalId", null),
                         "objectId", "u1"))
                 .post("/jobs/{id}/mappings/test", job).then().statusCode(200)
                 .body("outcome", equalTo("SENT")).body("value", equalTo("Ada.Lovelace"))
