@@ -30,9 +30,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
 
 import dev.provisioning.detector.api.Roles;
-import dev.provisioning.detector.cycle.CyclePlanner;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.events.AssignmentEvent;
@@ -63,8 +61,6 @@ class HeldDeletionsRepeatTest {
     @Inject
     HeldDeletions held;
     @Inject
-    JobRepository jobs;
-    @Inject
     StagedDeletionRepository staged;
 
     @BeforeAll
@@ -92,10 +88,10 @@ class HeldDeletionsRepeatTest {
         // the detector crashed before the snapshot moved: the next cycle holds the same three disables again
         List<AssignmentEvent> same = staged.held(jobId).await().atMost(Waits.OUTCOME);
         String repeat = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeat, inCycle(same, repeat)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeat, inCycle(same, repeat)).await().atMost(Waits.OUTCOME);
         // and it crashed once more
         String repeatAgain = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeatAgain, inCycle(same, repeatAgain)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain)).await().atMost(Waits.OUTCOME);
 
         // told once, logged once, still held and quarantined
         assertThat(states(jobId)).extracting(JobStateEvent::change)
@@ -108,7 +104,7 @@ class HeldDeletionsRepeatTest {
         String later = UUID.randomUUID().toString();
         List<AssignmentEvent> more = new ArrayList<>(inCycle(same, later));
         more.add(disable(jobId, later, "u-new"));
-        held.hold(row(jobId), later, more).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, later, more).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change).containsExactly(JobStateChange.DELETIONS_HELD,
@@ -137,9 +133,9 @@ class HeldDeletionsRepeatTest {
         staged.hold(jobId, crashed, disables).await().atMost(Waits.OUTCOME);
 
         String repeat = UUID.randomUUID().toString();
-        held.hold(row(jobId), repeat, inCycle(disables, repeat)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeat, inCycle(disables, repeat)).await().atMost(Waits.OUTCOME);
         String again = UUID.randomUUID().toString();
-        held.hold(row(jobId), again, inCycle(disables, again)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, again, inCycle(disables, again)).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change)
@@ -152,20 +148,16 @@ class HeldDeletionsRepeatTest {
                 .body("quarantine.reason", equalTo("DeletionThresholdExceeded"));
     }
 
-    private JobRow row(String jobId) {
-        return jobs.find(jobId).await().atMost(Waits.OUTCOME).orElseThrow();
-    }
-
     /** The events as another cycle plans them: same objects and changes, that cycle's ids. */
     private static List<AssignmentEvent> inCycle(List<AssignmentEvent> events, String cycleId) {
         return events.stream().map(e -> new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION,
-                CyclePlanner.eventId(cycleId, e.objectId()), e.jobId(), cycleId, false, e.objectType(), e.objectId(),
+                Cycle.eventId(cycleId, e.objectId()), e.jobId(), cycleId, false, e.objectType(), e.objectId(),
                 e.change(), e.attributes(), e.assignments(), e.members(), Instant.now())).toList();
     }
 
     /** An unassigned user's event (the mapping engine disables it). */
     private static AssignmentEvent disable(String jobId, String cycleId, String objectId) {
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, CyclePlanner.eventId(cycleId, objectId), jobId,
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, objectId), jobId,
                 cycleId, false, ObjectType.USER, objectId, ChangeKind.UPDATED,
                 Map.of("userPrincipalName", objectId + "@x.test", "displayName", "User " + objectId,
                         "accountEnabled", true),

@@ -39,7 +39,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
 
 import dev.provisioning.detector.api.Roles;
-import dev.provisioning.detector.cycle.CyclePlanner;
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
@@ -184,7 +184,7 @@ class TooManyFailuresQuarantineTest {
         List<ProvisioningResult> results = new ArrayList<>();
         for (int i = from; i < from + count; i++) {
             String objectId = prefix + i;
-            String eventId = CyclePlanner.eventId(cycleId, objectId);
+            String eventId = Cycle.eventId(cycleId, objectId);
             results.add(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
                     ProvisioningResult.idOf(jobId, objectId, cycleId, eventId), jobId, cycleId, eventId,
                     ObjectType.USER, objectId, failed ? null : "druva-" + objectId, "User " + objectId,

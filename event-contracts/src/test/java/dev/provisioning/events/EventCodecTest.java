@@ -29,6 +29,28 @@ class EventCodecTest {
     }
 
     @Test
+    void aResultCarriesWhenItIsRetriedAndWhichResultAFollowUpReplacesAndStaysReadableBothWays() throws Exception {
+        Instant at = Instant.parse("2026-11-26T16:00:00Z");
+        var escrowed = new ProvisioningResult(1, "job/u1/c1/e1", "job", "c1", "e1", ObjectType.USER, "u1", null, "U",
+                ProvisioningAction.Other, ProvisioningStatus.Failure, "TargetUnavailable", "HTTP 503", 503, 9, 300_000,
+                List.of(), "scim-writer", at.minusSeconds(21_600), at, null);
+        var followUp = new ProvisioningResult(1, ProvisioningResult.followUpIdOf(escrowed.resultId()), "job", "c1",
+                "e1", ObjectType.USER, "u1", "d1", "U", ProvisioningAction.Create, ProvisioningStatus.Success, null,
+                null, 201, 1, 40, List.of(), "scim-writer", at, null, escrowed.resultId());
+
+        assertThat(EventChecks.result(Json.write(escrowed))).isEqualTo(escrowed);
+        assertThat(EventChecks.result(Json.write(followUp))).isEqualTo(followUp);
+        assertThat(followUp.resultId()).isEqualTo("job/u1/c1/e1/retry");
+        // a result written before the fields existed reads with both null, and a first outcome does not write them
+        var first = new ProvisioningResult(1, "job/u2/c1/e2", "job", "c1", "e2", ObjectType.USER, "u2", "d2", "V",
+                ProvisioningAction.Create, ProvisioningStatus.Success, null, null, 201, 1, 30, List.of(), "scim-writer",
+                at);
+        assertThat(Json.write(first)).doesNotContain("retryAt").doesNotContain("retryOf");
+        assertThat(EventChecks.result(Json.write(first))).isEqualTo(first)
+                .satisfies(r -> assertThat(r.retryAt()).isNull());
+    }
+
+    @Test
     void anAssignmentCarriesTheRolesValueAndDisplayNameAndStaysReadableBothWays() throws Exception {
         var withRole = new Assignment("r1", "g1", "Admin", "Administrator");
         var event = new AssignmentEvent(1, "e1", "job", "c1", true, ObjectType.USER, "u1", ChangeKind.ADDED, Map.of(),

@@ -51,7 +51,7 @@ public record JobRequest(
      * client secret is write-only, like the token).
      */
     public record SourceRequest(String type, String directoryFile,
-            dev.provisioning.detector.source.graph.GraphSourceRequest graph) {
+            GraphSourceRequest graph) {
     }
 
     /** Hides the token if a request is ever printed. */

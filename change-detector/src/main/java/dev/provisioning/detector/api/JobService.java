@@ -12,29 +12,23 @@ import java.util.Optional;
 import java.util.UUID;
 
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
-import io.quarkus.runtime.StartupEvent;
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
-import dev.provisioning.detector.messaging.JobPublisher;
+import dev.provisioning.detector.job.Cycle;
+import dev.provisioning.detector.job.ProvisioningJob;
+import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.persistence.CycleRepository;
-import dev.provisioning.detector.persistence.CycleRow;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.safety.HeldDeletions;
-import dev.provisioning.detector.safety.Quarantine;
 import dev.provisioning.detector.source.graph.GraphMirrorRepository;
 import dev.provisioning.detector.writer.WriterClient;
-import dev.provisioning.events.EventChecks;
-import dev.provisioning.events.Json;
 import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.JobConfig;
@@ -47,52 +41,40 @@ import dev.provisioning.events.job.SourceType;
 import dev.provisioning.mapping.MappingEngine;
 
 /**
- * Creates, changes and reads jobs. Every change is published on {@code provisioning.jobs} before it is stored, so the
- * other services never act on a job the topic does not know; at start-up every job is published again, which repairs
- * a publish that was interrupted.
+ * Creates, changes and reads jobs. Every change loads the {@link ProvisioningJob}, calls one of its methods and saves
+ * it ({@link JobStore#update}): the row and the events the job raised (its configuration for {@code provisioning.jobs},
+ * job state events for the notifier) are stored in one transaction and published from the outbox afterwards, so the
+ * other services never hear of a change that was not stored.
  */
 @ApplicationScoped
 public class JobService {
 
     private static final Logger LOG = Logger.getLogger(JobService.class);
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
     private final CycleRepository cycles;
     private final ProvisioningLogRepository log;
-    private final JobPublisher publisher;
     private final SecretCipher cipher;
     private final SnapshotRepository snapshots;
     private final GraphMirrorRepository graphMirror;
     private final StagedDeletionRepository staged;
-    private final Quarantine quarantine;
     private final HeldDeletions held;
     private final WriterClient writer;
     private final ProvisionOnDemand onDemand;
 
-    public JobService(JobRepository jobs, CycleRepository cycles, ProvisioningLogRepository log, JobPublisher publisher,
-            SecretCipher cipher, SnapshotRepository snapshots, StagedDeletionRepository staged, Quarantine quarantine,
-            HeldDeletions held, WriterClient writer, ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror) {
+    public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
+            SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
+            ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror) {
         this.graphMirror = graphMirror;
         this.snapshots = snapshots;
         this.staged = staged;
-        this.quarantine = quarantine;
         this.held = held;
         this.writer = writer;
         this.onDemand = onDemand;
         this.jobs = jobs;
         this.cycles = cycles;
         this.log = log;
-        this.publisher = publisher;
         this.cipher = cipher;
-    }
-
-    void republishAll(@Observes StartupEvent event) {
-        jobs.list()
-                .onItem().transformToMulti(all -> Multi.createFrom().iterable(all))
-                .onItem().transformToUniAndConcatenate(row -> publisher.publish(EventChecks.job(row.config())))
-                .collect().asList()
-                .subscribe().with(published -> LOG.infof("published %d job configurations", published.size()),
-                        failure -> LOG.errorf("could not republish job configurations: %s", failure.toString()));
     }
 
     public Uni<JobView> create(JobRequest request) {
@@ -101,16 +83,14 @@ public class JobService {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
         String id = UUID.randomUUID().toString();
-        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), graphSource(request, null), 1);
+        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), graphSource(request, null));
         errors = mappingErrors(config);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
-        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
         int threshold = request.deletionThreshold() == null ? 0 : request.deletionThreshold();
-        JobRow row = JobRow.created(id, config.name(), config.state().name(), Json.write(config),
-                config.state() == JobState.ACTIVE ? now : null, threshold, now);
-        return publisher.publish(config).chain(() -> jobs.insert(row)).map(ignored -> JobView.of(config, threshold));
+        ProvisioningJob job = ProvisioningJob.create(config, threshold, Instant.now());
+        return jobs.insert(job).map(ignored -> view(job));
     }
 
     public Uni<Optional<JobView>> update(String id, JobRequest request) {
@@ -118,101 +98,66 @@ public class JobService {
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
-        return jobs.find(id).chain(found -> {
-            if (found.isEmpty()) {
-                return Uni.createFrom().item(Optional.<JobView>empty());
-            }
-            JobRow row = found.get();
-            JobConfig old = EventChecks.job(row.config());
-            boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
-            EncryptedSecret token = tokenChanged ? cipher.encrypt(request.secretToken()) : old.secretToken();
-            JobConfig requested = toConfig(id, request, token, graphSource(request, old), old.revision() + 1);
-            // a quarantined job stays quarantined while provisioning is on: only Start, Restart or a success lift it
-            JobConfig config = requested.state() == JobState.ACTIVE && row.quarantined()
-                    ? Quarantine.withState(requested, JobState.QUARANTINED)
-                    : requested;
-            int threshold = request.deletionThreshold() == null ? row.deletionThreshold() : request.deletionThreshold();
-            List<FieldError> mappingErrors = mappingErrors(config);
+        boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
+        EncryptedSecret newToken = tokenChanged ? cipher.encrypt(request.secretToken()) : null;
+        return jobs.update(id, job -> {
+            JobConfig old = job.config();
+            JobConfig requested = toConfig(id, request, tokenChanged ? newToken : old.secretToken(),
+                    graphSource(request, old));
+            List<FieldError> mappingErrors = mappingErrors(requested);
             if (!mappingErrors.isEmpty()) {
-                return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
+                throw new InvalidJobException(mappingErrors);
             }
-            boolean full = !config.userMappings().equals(old.userMappings())
-                    || !config.userScopingFilters().equals(old.userScopingFilters()) || config.scope() != old.scope();
-            return publisher.publish(config)
-                    .chain(() -> jobs.updateConfig(id, config.name(), config.state().name(), Json.write(config),
-                            config.revision(), full, threshold, tokenChanged))
-                    .chain(() -> config.state() == JobState.ACTIVE && old.state() == JobState.PAUSED
-                            ? jobs.start(id)
-                            : Uni.createFrom().item(true))
-                    .map(ignored -> Optional.of(JobView.of(config, threshold)));
+            job.update(requested, request.deletionThreshold(), tokenChanged, Instant.now());
+            return view(job);
         });
     }
 
     public Uni<Optional<JobView>> find(String id) {
-        return jobs.find(id).map(row -> row.map(JobService::view));
+        return jobs.find(id).map(job -> job.map(JobService::view));
     }
 
-    private static JobView view(JobRow r) {
-        return JobView.of(EventChecks.job(r.config()), r.deletionThreshold());
+    private static JobView view(ProvisioningJob job) {
+        return JobView.of(job.config(), job.deletionThreshold());
     }
 
     public Uni<List<JobView>> list() {
-        return jobs.list().map(rows -> rows.stream().map(JobService::view).toList());
+        return jobs.list().map(all -> all.stream().map(JobService::view).toList());
     }
 
     /** Turns provisioning on (Entra's Start): lifts a quarantine, and the next cycle runs now. */
     public Uni<Optional<JobView>> start(String id) {
-        return changeState(id, JobState.ACTIVE).chain(found -> found.isEmpty()
-                ? Uni.createFrom().item(found)
-                : quarantine.lift(id, "the job was started").chain(() -> jobs.start(id)).chain(() -> find(id)));
+        return jobs.update(id, job -> {
+            job.start(Instant.now());
+            return view(job);
+        });
     }
 
     /** Turns provisioning off; the running cycle finishes. A quarantine stays until Start or Restart. */
     public Uni<Optional<JobView>> pause(String id) {
-        return changeState(id, JobState.PAUSED);
-    }
-
-    private Uni<Optional<JobView>> changeState(String id, JobState state) {
-        return jobs.find(id).chain(found -> {
-            if (found.isEmpty()) {
-                return Uni.createFrom().item(Optional.<JobView>empty());
-            }
-            JobRow row = found.get();
-            JobConfig old = EventChecks.job(row.config());
-            JobState effective = state == JobState.ACTIVE && row.quarantined() ? JobState.QUARANTINED : state;
-            if (old.state() == effective) {
-                return Uni.createFrom().item(Optional.of(view(row)));
-            }
-            JobConfig config = Quarantine.withState(old, effective);
-            return publisher.publish(config)
-                    .chain(() -> jobs.updateState(id, effective.name(), Json.write(config), config.revision(),
-                            row.revision()))
-                    .chain(done -> done
-                            ? Uni.createFrom().item(Optional.of(JobView.of(config, row.deletionThreshold())))
-                            : changeState(id, state));
+        return jobs.update(id, job -> {
+            job.pause(Instant.now());
+            return view(job);
         });
     }
 
     /**
-     * Deletes a job: its tombstone goes to {@code provisioning.jobs} first (the other services forget it), then its
-     * rows (cycles, snapshot, held deletions, managed objects and provisioning log).
+     * Deletes a job: its row and, in the same transaction, its tombstone for {@code provisioning.jobs} (the other
+     * services forget it); the database deletes its cycles, snapshot, held deletions and managed objects with it, then
+     * its provisioning log is deleted.
      *
      * @return false when there is no such job
      */
     public Uni<Boolean> delete(String id) {
-        return jobs.find(id).chain(found -> found.isEmpty()
+        return jobs.delete(id).chain(deleted -> !deleted
                 ? Uni.createFrom().item(false)
-                : publisher.tombstone(id)
-                        .chain(() -> jobs.delete(id))
-                        .chain(() -> log.deleteJob(id))
-                        .invoke(() -> LOG.infof("job %s: deleted", id))
-                        .replaceWith(true));
+                : log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true));
     }
 
     /**
      * Entra's Restart: Full or Watermark forget the snapshot so the next cycle is a full one; every restart discards
-     * held deletions, lifts a quarantine and runs the next cycle now. Escrows are owned by the scim-writer and are not
-     * reset by this version (reported in {@code notApplied}).
+     * held deletions (in the job's save), lifts a quarantine and runs the next cycle now. Escrows asks the scim-writer
+     * to discard the job's escrowed objects; when it cannot be reached that is reported in {@code notApplied}.
      */
     public Uni<Optional<RestartView>> restart(String id, RestartRequest request) {
         List<RestartRequest.Scope> scopes = RestartRequest.parse(request);
@@ -220,7 +165,6 @@ public class JobService {
             if (found.isEmpty()) {
                 return Uni.createFrom().item(Optional.<RestartView>empty());
             }
-            JobRow row = found.get();
             String restartId = UUID.randomUUID().toString();
             boolean forget = scopes.contains(RestartRequest.Scope.Full)
                     || scopes.contains(RestartRequest.Scope.Watermark);
@@ -238,16 +182,12 @@ public class JobService {
                     ? snapshots.clear(id).chain(() -> graphMirror.forget(id))
                     : Uni.createFrom().voidItem();
             return escrowsReset.chain(() -> cleared)
-                    .chain(() -> held.discard(row, restartId))
-                    .chain(discarded -> quarantine.lift(id, "the job was restarted")
-                            .chain(() -> changeState(id, JobState.ACTIVE))
-                            .chain(() -> jobs.restart(id))
-                            .chain(() -> find(id))
-                            .map(job -> {
-                                LOG.infof("job %s: restarted with reset scope %s", id, scopes);
-                                return Optional.of(new RestartView(job.orElseThrow(),
-                                        scopes.stream().map(Enum::name).toList(), discarded, List.copyOf(notApplied)));
-                            }));
+                    .chain(() -> jobs.update(id, (job, tx) -> staged.discard(tx, id).map(discarded -> {
+                        job.restart(restartId, discarded, Instant.now());
+                        return new RestartView(view(job), scopes.stream().map(Enum::name).toList(), discarded,
+                                List.copyOf(notApplied));
+                    })))
+                    .invoke(restarted -> LOG.infof("job %s: restarted with reset scope %s", id, scopes));
         });
     }
 
@@ -264,7 +204,7 @@ public class JobService {
             if (found.isEmpty()) {
                 return Uni.createFrom().item(Optional.<WriterClient.ConnectionTestResult>empty());
             }
-            JobConfig config = EventChecks.job(found.get().config());
+            JobConfig config = found.get().config();
             return writer.testConnection(config).map(Optional::of);
         });
     }
@@ -278,11 +218,14 @@ public class JobService {
         return writer.testUnsavedConnection(request.tenantUrl().trim(), request.secretToken());
     }
 
-    /** Provisions one user, or a group of at most five members, now. */
+    /** Provisions one user, or a group of at most five members, now; a bad object id is a 400 naming it. */
     public Uni<Optional<ProvisionOnDemand.Outcome>> provisionOnDemand(String id, String objectId) {
         return jobs.find(id).chain(found -> found.isEmpty()
                 ? Uni.createFrom().item(Optional.<ProvisionOnDemand.Outcome>empty())
-                : onDemand.provision(EventChecks.job(found.get().config()), objectId).map(Optional::of));
+                : onDemand.provision(found.get().config(), objectId).map(Optional::of)
+                        .onFailure(ProvisionOnDemand.InvalidObjectException.class)
+                        .transform(e -> new InvalidJobException(List.of(new FieldError("objectId",
+                                e.getMessage())))));
     }
 
     public Uni<Optional<JobStatusView>> status(String id) {
@@ -290,10 +233,10 @@ public class JobService {
             if (found.isEmpty()) {
                 return Uni.createFrom().item(Optional.<JobStatusView>empty());
             }
-            JobRow job = found.get();
+            ProvisioningJob job = found.get();
             return cycles.latest(id, 10).chain(latest -> {
                 List<Uni<JobStatusView.CycleView>> views = new ArrayList<>();
-                for (CycleRow c : latest) {
+                for (Cycle c : latest) {
                     views.add(log.counts(id, c.id()).map(counts -> view(c, counts)));
                 }
                 Uni<List<JobStatusView.CycleView>> all = views.isEmpty()
@@ -301,21 +244,24 @@ public class JobService {
                         : Uni.join().all(views).andFailFast();
                 // the writer owns escrow; a status read never waits long for it (null: not known right now)
                 Uni<Long> escrowed = writer.escrowed(id).map(WriterClient.EscrowCount::escrowed)
-                        .ifNoItem().after(java.time.Duration.ofSeconds(2)).recoverWithItem((Long) null)
+                        .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem((Long) null)
                         .onFailure().recoverWithItem((Long) null);
                 return all.chain(cycleViews -> staged.count(id).chain(heldCount -> escrowed.map(escrowedCount -> {
                     JobStatusView.CycleView current = cycleViews.isEmpty() ? null : cycleViews.get(0);
+                    String completed = Cycle.Status.COMPLETED.name();
                     JobStatusView.CycleView lastCompleted = cycleViews.stream()
-                            .filter(c -> c.status().equals("COMPLETED")).findFirst().orElse(null);
+                            .filter(c -> c.status().equals(completed)).findFirst().orElse(null);
                     JobStatusView.CycleView lastSuccessful = cycleViews.stream()
-                            .filter(c -> c.status().equals("COMPLETED") && c.summary().failed() == 0).findFirst()
+                            .filter(c -> c.status().equals(completed) && c.summary().failed() == 0).findFirst()
                             .orElse(null);
-                    JobStatusView.QuarantineView quarantined = job.quarantined()
-                            ? new JobStatusView.QuarantineView(job.quarantineReason(), job.quarantineDetail(),
-                                    job.quarantinedSince(), job.nextCycleAt())
-                            : null;
-                    return Optional.of(new JobStatusView(id, job.state(), job.lastError(), job.nextCycleAt(), current,
-                            lastCompleted, cycleViews, quarantined, heldCount, lastSuccessful, escrowedCount));
+                    Quarantine q = job.quarantine().orElse(null);
+                    JobStatusView.QuarantineView quarantined = q == null
+                            ? null
+                            : new JobStatusView.QuarantineView(q.reason().name(), q.detail(), time(q.since()),
+                                    time(job.nextCycleAt()));
+                    return Optional.of(new JobStatusView(id, job.state().name(), job.lastError(),
+                            time(job.nextCycleAt()), current, lastCompleted, cycleViews, quarantined, heldCount,
+                            lastSuccessful, escrowedCount));
                 })));
             });
         });
@@ -327,19 +273,15 @@ public class JobService {
         return log.query(id, cycleId, objectId, action, status, since, limit);
     }
 
-    private static JobStatusView.CycleView view(CycleRow c, Map<String, Long> counts) {
-        long results = counts.values().stream().mapToLong(Long::longValue).sum();
-        String status = switch (c.status()) {
-            case "RUNNING" -> "RUNNING";
-            case "FAILED" -> "FAILED";
-            default -> results >= c.eventsEmitted() ? "COMPLETED" : "IN_PROGRESS";
-        };
-        int progress = c.eventsEmitted() == 0
-                ? (status.equals("COMPLETED") ? 100 : 0)
-                : (int) Math.min(100, results * 100 / c.eventsEmitted());
-        return new JobStatusView.CycleView(c.id(), c.fullCycle(), status, c.startedAt(), c.emittedAt(),
-                c.eventsEmitted(),
-                results, progress, JobStatusView.Summary.of(counts), counts, c.error());
+    /** A cycle as the status shows it: its status and progress by the cycle's one rule, its counts from the log. */
+    private static JobStatusView.CycleView view(Cycle c, Map<String, Long> counts) {
+        return new JobStatusView.CycleView(c.id(), c.full(), c.status().name(), time(c.startedAt()),
+                time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
+                JobStatusView.Summary.of(counts), counts, c.error());
+    }
+
+    private static OffsetDateTime time(Instant t) {
+        return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
     }
 
     /** The Graph settings of a request, with the client secret encrypted (or kept from {@code old} when absent). */
@@ -352,8 +294,8 @@ public class JobService {
                 old == null || old.source() == null ? null : old.source().graph());
     }
 
-    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, GraphSource graph,
-            long revision) {
+    /** The configuration a request asks for; its revision and time are the job's to set. */
+    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, GraphSource graph) {
         JobState state = "On".equalsIgnoreCase(r.provisioningStatus()) ? JobState.ACTIVE : JobState.PAUSED;
         return new JobConfig(JobConfig.SCHEMA_VERSION, id, r.name(), state, r.tenantUrl().trim(), token,
                 blankToNull(r.notificationEmail()), Boolean.TRUE.equals(r.notifyOnFailure()),
@@ -367,7 +309,7 @@ public class JobService {
                 r.actions(), Boolean.TRUE.equals(r.skipOutOfScopeDeletions()), r.userMappings(), r.userScopingFilters(),
                 new SourceConfig(SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT)),
                         r.source().directoryFile(), graph),
-                r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), revision, Instant.now());
+                r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), 0, null);
     }
 
     /** The mapper's own validation of mappings and scoping filters, so nothing invalid reaches the pipeline. */

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-import dev.provisioning.detector.source.graph.GraphSourceView;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;

@@ -1,6 +1,8 @@
 package dev.provisioning.detector.config;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
@@ -44,6 +46,13 @@ public interface DetectorConfig {
     @WithDefault("24h")
     Duration quarantineInterval();
 
+    /**
+     * Offsets, from entering quarantine, of a quarantined job's first cycles, increasing; after the last of them the
+     * cycles run every {@code quarantine-interval}. Default none: every {@code quarantine-interval} from the start.
+     * Entra's schedule is {@code 6h,12h,24h}.
+     */
+    Optional<List<Duration>> quarantineRetries();
+
     /** How long a Druva secret token is valid after it is set (Druva: 365 days). Default {@code 365d}. */
     @WithDefault("365d")
     Duration tokenLifetime();
@@ -51,6 +60,10 @@ public interface DetectorConfig {
     /** How long before the token expires TOKEN_EXPIRING is published (once per token). Default {@code 30d}. */
     @WithDefault("30d")
     Duration tokenExpiryWarning();
+
+    /** How often the outbox relay looks for job events that other replicas or failed passes left. Default {@code 1s}. */
+    @WithDefault("1s")
+    Duration outboxInterval();
 
     /** How often the log purge, the token expiry check and the metric gauges run. Default {@code 1m}. */
     @WithDefault("1m")

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.events.Assignment;
@@ -71,7 +71,8 @@ public final class CyclePlanner {
             ChangeKind kind = user.attributes().get("deletedDateTime") != null
                     ? ChangeKind.SOFT_DELETED
                     : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
-            events.add(new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, user.id()), jobId, cycleId,
+            events.add(new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, user.id()), jobId,
+                    cycleId,
                     full, ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now));
             if (changed) {
                 userUpserts.put(user.id(), hash);
@@ -128,7 +129,8 @@ public final class CyclePlanner {
 
     private static AssignmentEvent deleted(String jobId, String cycleId, boolean full, ObjectType type, String id,
             Instant now) {
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, id), jobId, cycleId, full, type, id,
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, id), jobId, cycleId, full,
+                type, id,
                 ChangeKind.HARD_DELETED, Map.of(), List.of(), List.of(), now);
     }
 
@@ -144,7 +146,8 @@ public final class CyclePlanner {
         ChangeKind kind = user.attributes().get("deletedDateTime") != null
                 ? ChangeKind.SOFT_DELETED
                 : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, user.id()), jobId, cycleId, false,
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, user.id()), jobId, cycleId,
+                false,
                 ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now);
     }
 
@@ -168,7 +171,8 @@ public final class CyclePlanner {
         Map<String, Object> attributes = group.displayName() == null
                 ? Map.of()
                 : Map.of("displayName", group.displayName());
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, eventId(cycleId, group.id()), jobId, cycleId, full,
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, group.id()), jobId, cycleId,
+                full,
                 ObjectType.GROUP, group.id(), known ? ChangeKind.UPDATED : ChangeKind.ADDED, attributes, direct,
                 members, now);
     }
@@ -176,11 +180,6 @@ public final class CyclePlanner {
     private static List<Assignment> sorted(List<Assignment> assignments) {
         return assignments.stream().sorted(Comparator.comparing(Assignment::appRoleId)
                 .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
-    }
-
-    /** A stable event id for an object in a cycle, so a re-sent event is recognised downstream. */
-    public static String eventId(String cycleId, String objectId) {
-        return UUID.nameUUIDFromBytes((cycleId + "/" + objectId).getBytes(StandardCharsets.UTF_8)).toString();
     }
 
     static String hash(Map<String, Object> attributes, List<Assignment> assignments, List<String> members) {

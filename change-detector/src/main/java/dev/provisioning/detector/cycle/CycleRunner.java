@@ -1,7 +1,6 @@
 package dev.provisioning.detector.cycle;
 
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -17,20 +16,19 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.job.DeletionGuard;
+import dev.provisioning.detector.job.ProvisioningJob;
+import dev.provisioning.detector.job.QuarantineSchedule;
 import dev.provisioning.detector.messaging.AssignmentPublisher;
 import dev.provisioning.detector.persistence.CycleRepository;
-import dev.provisioning.detector.persistence.CycleRow;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
-import dev.provisioning.detector.safety.DeletionGuard;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.AssignmentEvent;
-import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.MappingEngine;
@@ -38,26 +36,29 @@ import dev.provisioning.mapping.MappingEngine;
 /**
  * Runs one cycle of a claimed job: read the source, diff it against the snapshot, emit one event per changed object,
  * wait for the broker to acknowledge every event, and only then move the snapshot (the watermark) and schedule the
- * next cycle. A crash anywhere before the snapshot moves repeats the cycle; it never skips a change.
+ * next cycle. A crash anywhere before the snapshot moves repeats the cycle; it never skips a change. The assignment
+ * events are sent directly (they are the cycle's work, not the job's events); the job's own changes go through its
+ * save.
  */
 @ApplicationScoped
 public class CycleRunner {
 
     private static final Logger LOG = Logger.getLogger(CycleRunner.class);
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
     private final CycleRepository cycles;
     private final SnapshotRepository snapshots;
     private final AssignmentPublisher publisher;
     private final DetectorConfig config;
+    private final QuarantineSchedule quarantineSchedule;
     private final ProvisioningLogRepository log;
     private final DirectorySources sources;
     private final MeterRegistry registry;
     private final HeldDeletions held;
 
-    public CycleRunner(JobRepository jobs, CycleRepository cycles, SnapshotRepository snapshots,
+    public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
-            DetectorConfig config, MeterRegistry registry, HeldDeletions held) {
+            DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held) {
         this.held = held;
         this.jobs = jobs;
         this.cycles = cycles;
@@ -66,30 +67,29 @@ public class CycleRunner {
         this.sources = sources;
         this.publisher = publisher;
         this.config = config;
+        this.quarantineSchedule = quarantineSchedule;
         this.registry = registry;
     }
 
     /**
-     * Runs a cycle for a job this replica has claimed, unless its previous cycle is still waiting for results: cycles
-     * do not overlap, as in Entra (a cycle stuck longer than the lease no longer holds the next one back). Never fails:
-     * errors are recorded on the cycle and the job.
+     * Runs a cycle for a job this replica has claimed, unless its previous cycle still holds it back
+     * ({@link dev.provisioning.detector.job.Cycle#holdsBackNext}). Never fails: errors are recorded on the cycle and
+     * the job.
      */
-    public Uni<Void> runWhenPreviousFinished(JobRow job) {
+    public Uni<Void> runWhenPreviousFinished(ProvisioningJob job) {
         return cycles.latest(job.id(), 1).chain(latest -> {
-            if (latest.isEmpty() || !latest.get(0).status().equals("EMITTED")
-                    || latest.get(0).emittedAt().isBefore(OffsetDateTime.now().minus(config.cycleLease()))) {
+            if (latest.isEmpty() || !latest.get(0).holdsBackNext(Instant.now(), config.cycleLease())) {
                 return run(job);
             }
-            CycleRow previous = latest.get(0);
-            return log.resultCount(job.id(), previous.id())
-                    .chain(results -> results >= previous.eventsEmitted()
-                            ? run(job)
-                            : jobs.postpone(job.id(), config.schedulerTick()));
+            return jobs.update(job.id(), j -> {
+                j.postponeCycle(config.schedulerTick(), Instant.now());
+                return j;
+            }).replaceWithVoid();
         });
     }
 
-    Uni<Void> run(JobRow job) {
-        JobConfig jobConfig = EventChecks.job(job.config());
+    Uni<Void> run(ProvisioningJob job) {
+        JobConfig jobConfig = job.config();
         String cycleId = UUID.randomUUID().toString();
         boolean full = job.fullCycleRequested();
         Timer.Sample timer = Timer.start(registry);
@@ -105,7 +105,7 @@ public class CycleRunner {
                         .chain(snapshot -> log.managedObjects(job.id()).chain(managed -> {
                             CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
                                     snapshot, managed, Instant.now());
-                            DeletionGuard.Split split = guard(job, jobConfig, plan, managed.keySet());
+                            DeletionGuard.Split split = guard(job, plan, managed.keySet());
                             return hold(job, cycleId, split)
                                     .chain(() -> emit(split.emit()))
                                     .chain(() -> held.supersede(job.id(), split.emit()))
@@ -116,8 +116,10 @@ public class CycleRunner {
                                         return plan;
                                     }))
                                     .chain(() -> cycles.emitted(cycleId, plan.events().size()))
-                                    .chain(() -> jobs.cycleEmitted(job.id(), jobConfig.cycleInterval(),
-                                            config.quarantineInterval()))
+                                    .chain(() -> jobs.update(job.id(), j -> {
+                                        j.cycleEmitted(Instant.now(), quarantineSchedule);
+                                        return j;
+                                    }))
                                     .invoke(() -> {
                                         timer.stop(registry.timer("provisioning.detector.cycle.emit.duration", "job",
                                                 job.id()));
@@ -127,14 +129,17 @@ public class CycleRunner {
                                                         : ", held " + split.held().size() + " deletions");
                                     });
                         })))
+                .replaceWithVoid()
                 .onFailure().recoverWithUni(failure -> {
                     String error = failure instanceof SourceException
                             ? failure.getMessage()
                             : "cycle failed: " + failure;
                     LOG.errorf("job %s: cycle %s failed: %s", job.id(), cycleId, error);
                     registry.counter("provisioning.detector.cycles.failed", "job", job.id()).increment();
-                    return cycles.failed(cycleId, error)
-                            .chain(() -> jobs.cycleFailed(job.id(), error, config.sourceErrorRetry()));
+                    return cycles.failed(cycleId, error).chain(() -> jobs.update(job.id(), j -> {
+                        j.cycleFailed(error, config.sourceErrorRetry(), Instant.now());
+                        return j;
+                    })).replaceWithVoid();
                 });
     }
 
@@ -142,16 +147,16 @@ public class CycleRunner {
      * Applies the job's deletion threshold to the plan: with a threshold, the mapping engine says which events disable
      * or delete an object the job manages in Druva.
      */
-    private static DeletionGuard.Split guard(JobRow job, JobConfig jobConfig, CyclePlan plan, Set<String> managed) {
+    private static DeletionGuard.Split guard(ProvisioningJob job, CyclePlan plan, Set<String> managed) {
         if (job.deletionThreshold() <= 0 || plan.events().isEmpty()) {
             return new DeletionGuard.Split(plan.events(), List.of());
         }
-        CompiledJob engine = MappingEngine.compile(jobConfig);
+        CompiledJob engine = MappingEngine.compile(job.config());
         return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed, engine::evaluate);
     }
 
-    private Uni<Void> hold(JobRow job, String cycleId, DeletionGuard.Split split) {
-        return split.held().isEmpty() ? Uni.createFrom().voidItem() : held.hold(job, cycleId, split.held());
+    private Uni<Void> hold(ProvisioningJob job, String cycleId, DeletionGuard.Split split) {
+        return split.held().isEmpty() ? Uni.createFrom().voidItem() : held.hold(job.id(), cycleId, split.held());
     }
 
     private Uni<Void> emit(List<AssignmentEvent> events) {

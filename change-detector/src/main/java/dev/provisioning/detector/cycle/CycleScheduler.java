@@ -7,7 +7,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
-import dev.provisioning.detector.persistence.JobRepository;
+import dev.provisioning.detector.persistence.JobStore;
 
 /**
  * Looks for jobs whose cycle is due (state ACTIVE, {@code next_cycle_at} passed) on every tick and runs their cycles.
@@ -16,11 +16,11 @@ import dev.provisioning.detector.persistence.JobRepository;
 @ApplicationScoped
 public class CycleScheduler {
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
     private final CycleRunner runner;
     private final DetectorConfig config;
 
-    public CycleScheduler(JobRepository jobs, CycleRunner runner, DetectorConfig config) {
+    public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config) {
         this.jobs = jobs;
         this.runner = runner;
         this.config = config;

@@ -12,8 +12,6 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
-import dev.provisioning.detector.api.FieldError;
-import dev.provisioning.detector.api.InvalidJobException;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.source.Directory;
@@ -57,6 +55,17 @@ public class ProvisionOnDemand {
         this.log = log;
     }
 
+    /**
+     * The object cannot be provisioned on demand: unknown in the job's source, or a group with too many members. The
+     * message says which, for the {@code objectId} of the request.
+     */
+    public static final class InvalidObjectException extends RuntimeException {
+
+        InvalidObjectException(String message) {
+            super(message);
+        }
+    }
+
     /** One step and its outcome: {@code status} is Success, Failure, Skipped or Warning. */
     public record Step(String name, String status, String detail) {
     }
@@ -73,8 +82,8 @@ public class ProvisionOnDemand {
 
     public Uni<Outcome> provision(JobConfig job, String objectId) {
         if (objectId == null || objectId.isBlank()) {
-            return Uni.createFrom().failure(new InvalidJobException(
-                    List.of(new FieldError("objectId", "is required: the source id of a user or a group"))));
+            return Uni.createFrom()
+                    .failure(new InvalidObjectException("is required: the source id of a user or a group"));
         }
         String cycleId = "on-demand-" + UUID.randomUUID();
         CompiledJob engine = MappingEngine.compile(job);
@@ -89,14 +98,14 @@ public class ProvisionOnDemand {
                     Optional<Directory.SourceGroup> group = directory.groups().stream()
                             .filter(g -> g.id().equals(objectId)).findFirst();
                     if (group.isEmpty()) {
-                        return Uni.createFrom().failure(new InvalidJobException(List.of(new FieldError("objectId",
-                                "no user or group with id '" + objectId + "' in the job's source"))));
+                        return Uni.createFrom().failure(new InvalidObjectException(
+                                "no user or group with id '" + objectId + "' in the job's source"));
                     }
                     Directory.SourceGroup g = group.get();
                     if (g.members().size() > MAX_GROUP_MEMBERS) {
-                        return Uni.createFrom().failure(new InvalidJobException(List.of(new FieldError("objectId",
-                                "group '" + g.displayName() + "' has " + g.members().size() + " members: provision on "
-                                        + "demand takes a group with at most " + MAX_GROUP_MEMBERS + " members"))));
+                        return Uni.createFrom().failure(new InvalidObjectException("group '" + g.displayName()
+                                + "' has " + g.members().size() + " members: provision on demand takes a group with at "
+                                + "most " + MAX_GROUP_MEMBERS + " members"));
                     }
                     List<Directory.SourceUser> members = directory.users().stream()
                             .filter(u -> g.members().contains(u.id())).toList();

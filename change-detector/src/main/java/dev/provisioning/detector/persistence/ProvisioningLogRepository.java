@@ -13,6 +13,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.Json;
@@ -41,7 +43,59 @@ public class ProvisioningLogRepository {
      * cycle, whose groups then get a follow-up).
      */
     public Uni<Boolean> record(ProvisioningResult r) {
-        Tuple t = Tuple.tuple(List.of()).addValue(r.resultId()).addValue(r.jobId()).addValue(r.cycleId())
+        boolean success = r.status() == ProvisioningStatus.Success;
+        ObjectType type = r.objectType() == null ? ObjectType.USER : r.objectType();
+        return pool.withTransaction(c -> c.preparedQuery(INSERT).execute(tuple(r)).chain(rs -> {
+            if (rs.rowCount() == 0) {
+                return Uni.createFrom().item(false);
+            }
+            Uni<Integer> managedChange = Uni.createFrom().item(0);
+            if (success && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
+                managedChange = c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
+                        + "since) SELECT id, $2, $3, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
+                        .execute(Tuple.of(r.jobId(), r.objectId(), type.name())).map(rows -> rows.rowCount());
+            } else if (success && r.action() == ProvisioningAction.Delete) {
+                managedChange = c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
+                        .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
+            }
+            // a user joining or leaving what Druva holds for the job: the groups may have members to update
+            return managedChange.chain(changed -> CycleRepository.countResults(c, r.cycleId(), 1,
+                    r.status() != ProvisioningStatus.Skipped ? 1 : 0, r.status() == ProvisioningStatus.Failure ? 1 : 0,
+                    changed > 0 && type == ObjectType.USER)).replaceWith(true);
+        }));
+    }
+
+    /**
+     * Records Skipped results of one cycle that change nothing in Druva (the StagedDelete records of held deletions)
+     * in the caller's transaction, and counts the new ones in the cycle. A result already recorded is left as it is.
+     */
+    public Uni<Void> recordSkipped(SqlConnection tx, String cycleId, List<ProvisioningResult> skipped) {
+        if (skipped.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        for (ProvisioningResult r : skipped) {
+            if (r.status() != ProvisioningStatus.Skipped || !r.cycleId().equals(cycleId)) {
+                throw new IllegalArgumentException("not a Skipped result of cycle " + cycleId + ": " + r.resultId());
+            }
+        }
+        return tx.preparedQuery(INSERT).executeBatch(skipped.stream().map(ProvisioningLogRepository::tuple).toList())
+                .chain(rs -> {
+                    int recorded = 0;
+                    for (RowSet<Row> batch = rs; batch != null; batch = batch.next()) {
+                        recorded += batch.rowCount();
+                    }
+                    return CycleRepository.countResults(tx, cycleId, recorded, 0, 0, false);
+                });
+    }
+
+    private static final String INSERT = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
+            + "object_type, object_id, target_id, display_name, action, status, error_code, reason, http_status, "
+            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at) "
+            + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now()) "
+            + "ON CONFLICT (result_id) DO NOTHING";
+
+    private static Tuple tuple(ProvisioningResult r) {
+        return Tuple.tuple(List.of()).addValue(r.resultId()).addValue(r.jobId()).addValue(r.cycleId())
                 .addValue(r.eventId()).addValue(r.objectType() == null ? null : r.objectType().name())
                 .addValue(r.objectId()).addValue(r.targetId()).addValue(truncate(r.displayName(), 512))
                 .addValue(r.action().name()).addValue(r.status().name()).addValue(r.errorCode()).addValue(r.reason())
@@ -50,31 +104,6 @@ public class ProvisioningLogRepository {
                 .addValue(r.reportedBy())
                 .addValue(OffsetDateTime.ofInstant(r.occurredAt() == null ? java.time.Instant.now() : r.occurredAt(),
                         ZoneOffset.UTC));
-        boolean success = r.status() == ProvisioningStatus.Success;
-        ObjectType type = r.objectType() == null ? ObjectType.USER : r.objectType();
-        return pool.withTransaction(c -> c.preparedQuery("INSERT INTO provisioning_log (result_id, job_id, cycle_id, "
-                + "event_id, object_type, object_id, target_id, display_name, action, status, error_code, reason, "
-                + "http_status, attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at) "
-                + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now()) "
-                + "ON CONFLICT (result_id) DO NOTHING").execute(t).chain(rs -> {
-                    if (rs.rowCount() == 0) {
-                        return Uni.createFrom().item(false);
-                    }
-                    Uni<Integer> managedChange = Uni.createFrom().item(0);
-                    if (success
-                            && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
-                        managedChange = c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
-                                + "since) SELECT id, $2, $3, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
-                                .execute(Tuple.of(r.jobId(), r.objectId(), type.name())).map(rows -> rows.rowCount());
-                    } else if (success && r.action() == ProvisioningAction.Delete) {
-                        managedChange = c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
-                                .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
-                    }
-                    // a user joining or leaving what Druva holds for the job: the groups may have members to update
-                    return managedChange.chain(changed -> CycleRepository.countResult(c, r.cycleId(),
-                            r.status() != ProvisioningStatus.Skipped, r.status() == ProvisioningStatus.Failure,
-                            changed > 0 && type == ObjectType.USER)).replaceWith(true);
-                }));
     }
 
     /** The objects the job manages in Druva (created or updated successfully, not deleted since), with their type. */
@@ -110,12 +139,6 @@ public class ProvisioningLogRepository {
                     rs.forEach(r -> counts.put(r.getString(0) + "/" + r.getString(1), r.getLong(2)));
                     return counts;
                 });
-    }
-
-    /** How many results a cycle has received. */
-    public Uni<Long> resultCount(String jobId, String cycleId) {
-        return pool.preparedQuery("SELECT count(*) FROM provisioning_log WHERE job_id=$1 AND cycle_id=$2")
-                .execute(Tuple.of(jobId, cycleId)).map(rs -> rs.iterator().next().getLong(0));
     }
 
     /**

@@ -64,6 +64,12 @@ public class SnapshotRepository {
         });
     }
 
+    /** Whether the job's snapshot holds groups (the job provisions groups). */
+    public Uni<Boolean> holdsGroups(String jobId) {
+        return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM source_snapshot WHERE job_id=$1 AND object_type=$2)")
+                .execute(Tuple.of(jobId, ObjectType.GROUP.name())).map(rs -> rs.iterator().next().getBoolean(0));
+    }
+
     /** Forgets the snapshot, so the next cycle sees every object as new (restart with scope Full or Watermark). */
     public Uni<Void> clear(String jobId) {
         return pool.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1").execute(Tuple.of(jobId))

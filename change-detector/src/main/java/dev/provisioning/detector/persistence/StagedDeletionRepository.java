@@ -1,6 +1,5 @@
 package dev.provisioning.detector.persistence;
 
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,15 +9,18 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.detector.job.ProvisioningJob.EarlierHold;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 
 /**
  * The {@code staged_deletion} table: disables and deletes held by the accidental-deletion threshold (Entra's
- * StagedDelete), one per object, until the administrator allows them or restarts the job.
+ * StagedDelete), one per object, until the administrator allows them or restarts the job. Methods that take a
+ * {@link SqlClient} run in the caller's transaction (the job's save).
  */
 @ApplicationScoped
 public class StagedDeletionRepository {
@@ -34,7 +36,7 @@ public class StagedDeletionRepository {
      * again, as a cycle repeated after a crash does, is the same held deletion, though its event is replaced by the
      * newest one.
      */
-    public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> events) {
+    public Uni<Void> hold(SqlClient c, String jobId, String cycleId, List<AssignmentEvent> events) {
         if (events.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
@@ -42,31 +44,28 @@ public class StagedDeletionRepository {
         for (AssignmentEvent e : events) {
             rows.add(Tuple.of(jobId, e.objectId(), cycleId, Json.write(e)));
         }
-        return pool.preparedQuery("INSERT INTO staged_deletion (job_id, object_id, cycle_id, event, held_at) "
+        return c.preparedQuery("INSERT INTO staged_deletion (job_id, object_id, cycle_id, event, held_at) "
                 + "VALUES ($1,$2,$3,$4,now()) ON CONFLICT (job_id, object_id) DO UPDATE SET event=EXCLUDED.event")
                 .executeBatch(rows).replaceWithVoid();
     }
 
+    /** {@link #hold(SqlClient, String, String, List)} on its own. */
+    public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> events) {
+        return hold(pool, jobId, cycleId, events);
+    }
+
     /** Which of these objects the job already holds, each with the cycle that first held it and when. */
-    public Uni<Map<String, Held>> heldIn(String jobId, List<String> objectIds) {
+    public Uni<Map<String, EarlierHold>> heldIn(SqlClient c, String jobId, List<String> objectIds) {
         if (objectIds.isEmpty()) {
             return Uni.createFrom().item(Map.of());
         }
-        return pool.preparedQuery("SELECT object_id, cycle_id, held_at FROM staged_deletion WHERE job_id=$1 "
+        return c.preparedQuery("SELECT object_id, cycle_id, held_at FROM staged_deletion WHERE job_id=$1 "
                 + "AND object_id = ANY($2)").execute(Tuple.of(jobId, objectIds.toArray(new String[0]))).map(rs -> {
-                    Map<String, Held> held = new HashMap<>();
-                    rs.forEach(r -> held.put(r.getString(0), new Held(r.getString(1), r.getOffsetDateTime(2))));
+                    Map<String, EarlierHold> held = new HashMap<>();
+                    rs.forEach(r -> held.put(r.getString(0),
+                            new EarlierHold(r.getString(1), r.getOffsetDateTime(2).toInstant())));
                     return held;
                 });
-    }
-
-    /**
-     * An object's held deletion.
-     *
-     * @param cycleId the cycle that first held it
-     * @param heldAt when
-     */
-    public record Held(String cycleId, OffsetDateTime heldAt) {
     }
 
     /** The held events of a job. */
@@ -79,15 +78,20 @@ public class StagedDeletionRepository {
                 });
     }
 
-    /** Forgets the held events of these objects (released) and returns how many were removed. */
-    public Uni<Integer> remove(String jobId, List<String> objectIds) {
-        return pool.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1 AND object_id = ANY($2)")
+    /** Forgets the held events of these objects (released or superseded) and returns how many were removed. */
+    public Uni<Integer> remove(SqlClient c, String jobId, List<String> objectIds) {
+        return c.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1 AND object_id = ANY($2)")
                 .execute(Tuple.of(jobId, objectIds.toArray(new String[0]))).map(rs -> rs.rowCount());
     }
 
+    /** {@link #remove(SqlClient, String, List)} on its own. */
+    public Uni<Integer> remove(String jobId, List<String> objectIds) {
+        return remove(pool, jobId, objectIds);
+    }
+
     /** Forgets every held event of a job (restart) and returns how many there were. */
-    public Uni<Integer> discard(String jobId) {
-        return pool.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
+    public Uni<Integer> discard(SqlClient c, String jobId) {
+        return c.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
                 .map(rs -> rs.rowCount());
     }
 

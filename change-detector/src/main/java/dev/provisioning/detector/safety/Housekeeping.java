@@ -1,5 +1,6 @@
 package dev.provisioning.detector.safety;
 
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Map;
@@ -16,41 +17,41 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
-import dev.provisioning.detector.messaging.JobStatePublisher;
+import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.persistence.CycleRepository;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.persistence.JobStore;
+import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
-import dev.provisioning.events.JobStateChange;
 
 /**
- * What runs every {@code detector.housekeeping-interval}: the provisioning log and finished cycles older than
- * {@code detector.log-retention} are purged; TOKEN_EXPIRING is published once per token when the token is older than
- * {@code detector.token-lifetime - detector.token-expiry-warning}; and the per-job gauges (quarantined, held deletions,
- * progress of the current cycle) are read from the database, so every replica reports the same values.
+ * What runs every {@code detector.housekeeping-interval}: the provisioning log, finished cycles and sent outbox records
+ * older than {@code detector.log-retention} are purged; each job whose token is older than
+ * {@code detector.token-lifetime - detector.token-expiry-warning} is asked to warn of its expiry (once per token); and
+ * the per-job gauges (quarantined, held deletions, progress of the current cycle) are read from the database, so every
+ * replica reports the same values.
  */
 @ApplicationScoped
 public class Housekeeping {
 
     private static final Logger LOG = Logger.getLogger(Housekeeping.class);
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
     private final CycleRepository cycles;
     private final ProvisioningLogRepository log;
     private final StagedDeletionRepository staged;
-    private final JobStatePublisher states;
+    private final Outbox outbox;
     private final DetectorConfig config;
     private final MeterRegistry registry;
     private final Map<String, AtomicLong> gauges = new ConcurrentHashMap<>();
 
-    public Housekeeping(JobRepository jobs, CycleRepository cycles, ProvisioningLogRepository log,
-            StagedDeletionRepository staged, JobStatePublisher states, DetectorConfig config, MeterRegistry registry) {
+    public Housekeeping(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log,
+            StagedDeletionRepository staged, Outbox outbox, DetectorConfig config, MeterRegistry registry) {
         this.jobs = jobs;
         this.cycles = cycles;
         this.log = log;
         this.staged = staged;
-        this.states = states;
+        this.outbox = outbox;
         this.config = config;
         this.registry = registry;
     }
@@ -64,54 +65,42 @@ public class Housekeeping {
                 });
     }
 
-    /** Deletes provisioning log records and finished cycles older than the retention. */
+    /** Deletes provisioning log records, finished cycles and sent outbox records older than the retention. */
     public Uni<Void> purge() {
         OffsetDateTime before = OffsetDateTime.now(ZoneOffset.UTC).minus(config.logRetention());
-        return log.purge(before).chain(records -> cycles.purge(before).invoke(purgedCycles -> {
-            if (records > 0 || purgedCycles > 0) {
-                LOG.infof("purged %d provisioning log records and %d cycles older than %s", records, purgedCycles,
-                        config.logRetention());
-            }
-        })).replaceWithVoid();
+        return log.purge(before).chain(records -> cycles.purge(before).chain(purgedCycles -> outbox.purge(before)
+                .invoke(sent -> {
+                    if (records > 0 || purgedCycles > 0 || sent > 0) {
+                        LOG.infof("purged %d provisioning log records, %d cycles and %d sent outbox records older "
+                                + "than %s", records, purgedCycles, sent, config.logRetention());
+                    }
+                }))).replaceWithVoid();
     }
 
-    /** Publishes TOKEN_EXPIRING once for each token that expires within the warning period. */
+    /** Lets each job whose token expires within the warning period tell it, once per token. */
     public Uni<Void> warnExpiringTokens() {
-        OffsetDateTime setBefore = OffsetDateTime.now(ZoneOffset.UTC).minus(config.tokenLifetime())
-                .plus(config.tokenExpiryWarning());
+        Instant setBefore = Instant.now().minus(config.tokenLifetime()).plus(config.tokenExpiryWarning());
         return jobs.tokensExpiring(setBefore)
-                .onItem().transformToMulti(rows -> Multi.createFrom().iterable(rows))
-                .onItem().transformToUniAndConcatenate(this::warn)
+                .onItem().transformToMulti(ids -> Multi.createFrom().iterable(ids))
+                .onItem().transformToUniAndConcatenate(id -> jobs.update(id,
+                        job -> job.warnTokenExpiry(config.tokenLifetime(), config.tokenExpiryWarning(),
+                                Instant.now())))
                 .collect().last().replaceWithVoid();
-    }
-
-    private Uni<Void> warn(JobRow job) {
-        OffsetDateTime expires = job.tokenSetAt().plus(config.tokenLifetime());
-        String reason = "The Druva secret token of this job was set on " + job.tokenSetAt().toLocalDate()
-                + " and expires around " + expires.toLocalDate() + ": generate a new token in Druva and save it "
-                + "on the job.";
-        return states.publish(JobStateEvents.of(job.id(), job.name(), JobStateChange.TOKEN_EXPIRING,
-                String.valueOf(job.tokenSetAt().toInstant().toEpochMilli()), "TokenExpiring", reason, 0, null))
-                .chain(() -> jobs.tokenExpiryWarned(job.id(), job.tokenSetAt()));
     }
 
     /** Reads the per-job gauges from the database. */
     public Uni<Void> refreshGauges() {
-        return jobs.list().chain(rows -> staged.countsByJob().chain(held -> {
-            Uni<Void> all = Uni.createFrom().voidItem();
-            for (JobRow job : rows) {
+        return jobs.list().chain(all -> staged.countsByJob().chain(held -> {
+            Uni<Void> refreshed = Uni.createFrom().voidItem();
+            for (ProvisioningJob job : all) {
                 gauge("provisioning.detector.quarantined", job.id()).set(job.quarantined() ? 1 : 0);
                 gauge("provisioning.detector.deletions.held", job.id()).set(held.getOrDefault(job.id(), 0L));
-                all = all.chain(() -> cycles.latest(job.id(), 1).chain(latest -> latest.isEmpty()
-                        ? Uni.createFrom().voidItem()
-                        : cycles.counters(latest.get(0).id()).invoke(c -> c.ifPresent(counters -> gauge(
-                                "provisioning.detector.cycle.progress", job.id()).set(
-                                        counters.eventsEmitted() == 0
-                                                ? ("EMITTED".equals(counters.status()) ? 100 : 0)
-                                                : Math.min(100, counters.results() * 100 / counters.eventsEmitted()))))
-                                .replaceWithVoid()));
+                refreshed = refreshed.chain(() -> cycles.latest(job.id(), 1).invoke(latest -> latest.stream()
+                        .findFirst().ifPresent(cycle -> gauge("provisioning.detector.cycle.progress", job.id())
+                                .set(cycle.progressPercent())))
+                        .replaceWithVoid());
             }
-            return all;
+            return refreshed;
         }));
     }
 

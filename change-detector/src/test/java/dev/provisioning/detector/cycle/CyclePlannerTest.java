@@ -9,6 +9,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.Directory.PrincipalType;
@@ -77,8 +78,8 @@ class CyclePlannerTest {
 
     @Test
     void eventIdsAreStablePerCycleAndObject() {
-        assertThat(CyclePlanner.eventId("c1", "u1")).isEqualTo(CyclePlanner.eventId("c1", "u1"))
-                .isNotEqualTo(CyclePlanner.eventId("c2", "u1"));
+        assertThat(Cycle.eventId("c1", "u1")).isEqualTo(Cycle.eventId("c1", "u1"))
+                .isNotEqualTo(Cycle.eventId("c2", "u1"));
     }
 
     @Test

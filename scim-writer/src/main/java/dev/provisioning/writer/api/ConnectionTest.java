@@ -9,8 +9,8 @@ import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.Json;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.scim.UserRequests;
-import dev.provisioning.writer.target.ScimAnswer;
-import dev.provisioning.writer.target.ScimCall;
+import dev.provisioning.writer.scim.client.ScimAnswer;
+import dev.provisioning.writer.scim.client.ScimCall;
 
 /**
  * Entra's test connection: {@code GET /Users?filter=userName eq "<random GUID>"} must answer 200 with an empty

@@ -28,11 +28,11 @@ import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.rest.Problem;
 import dev.provisioning.writer.config.WriterConfig;
-import dev.provisioning.writer.escrow.EscrowStore;
 import dev.provisioning.writer.messaging.ResultPublisher;
+import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.provisioning.OperationProcessor;
-import dev.provisioning.writer.target.ScimClient;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.ScimClient;
+import dev.provisioning.writer.scim.client.TenantTarget;
 
 /**
  * The writer's internal API, for the change-detector only (role {@link Roles#SERVICE}): Entra's "Test Connection" and

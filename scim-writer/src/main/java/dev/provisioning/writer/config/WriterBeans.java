@@ -1,5 +1,7 @@
 package dev.provisioning.writer.config;
 
+import java.time.Instant;
+
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
@@ -15,7 +17,12 @@ import io.vertx.mutiny.ext.web.client.WebClient;
 
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.writer.escrow.CredentialHolds;
+import dev.provisioning.writer.escrow.EscrowSchedule;
+import dev.provisioning.writer.lanes.Lanes;
+import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.retry.RetryPolicy;
+import dev.provisioning.writer.throughput.TenantHealth;
 
 /** The plain-Java collaborators of the service, built once from configuration; start-up fails fast on bad values. */
 @Singleton
@@ -43,12 +50,46 @@ public class WriterBeans {
     @Produces
     @Singleton
     RetryPolicy retryPolicy(WriterConfig config) {
-        return RetryPolicy.of(config.retry().maxAttempts(), config.retry().baseDelay(), config.retry().maxDelay());
+        return RetryPolicy.of(config.retry().maxAttempts(), config.retry().baseDelay(), config.retry().maxDelay(),
+                config.retry().maxDuration());
+    }
+
+    /** Entra's escrow schedule, as data ({@code writer.escrow.*}). */
+    @Produces
+    @Singleton
+    EscrowSchedule escrowSchedule(WriterConfig config) {
+        return new EscrowSchedule(config.escrow().schedule(), config.escrow().thenEvery(),
+                config.escrow().giveUpAfter());
+    }
+
+    @Produces
+    @Singleton
+    CredentialHolds credentialHolds() {
+        return new CredentialHolds();
+    }
+
+    /** A tenant is down when nothing was answered for a whole retry budget ({@code writer.retry.max-duration}). */
+    @Produces
+    @Singleton
+    TenantHealth tenantHealth(WriterConfig config) {
+        return new TenantHealth(config.retry().maxDuration(), config.retry().probeInterval());
+    }
+
+    /** The per-tenant lanes ({@code writer.lanes.*}, {@code writer.concurrency.objects}). */
+    @Produces
+    @Singleton
+    Lanes lanes(WriterConfig config) {
+        if (config.lanes().recordsPerTenant() > config.lanes().maxRecords()) {
+            throw new IllegalStateException("writer.lanes.records-per-tenant (" + config.lanes().recordsPerTenant()
+                    + ") must not exceed writer.lanes.max-records (" + config.lanes().maxRecords() + ")");
+        }
+        return new Lanes(config.lanes().recordsPerTenant(), config.concurrency().objects(), config.lanes().maxWait(),
+                Instant::now);
     }
 
     /**
      * One client for every tenant (requests use absolute URLs). The per-request read timeout is set by
-     * {@link dev.provisioning.writer.target.ScimClient}.
+     * {@link dev.provisioning.writer.scim.client.ScimClient}.
      */
     @Produces
     @Singleton
@@ -57,7 +98,10 @@ public class WriterBeans {
                 .setConnectTimeout((int) config.http().connectTimeout().toMillis())
                 .setUserAgent("scim-writer")
                 .setFollowRedirects(false)
-                .setKeepAlive(true);
+                .setKeepAlive(true)
+                // Vert.x allows 5 connections per host by default: that capped every tenant at 5 requests in flight
+                // and let a slow tenant's requests queue another's for a connection
+                .setMaxPoolSize(config.http().maxConnections());
         return WebClient.create(vertx, options);
     }
 
@@ -65,11 +109,24 @@ public class WriterBeans {
         client.close();
     }
 
+    /** When a tenant that was down answers again, what its outage escrowed is retried at once. */
+    void retryEscrowsOnRecovery(@Observes StartupEvent event, TenantHealth health, EscrowStore escrows) {
+        health.onRecovery(tenant -> escrows.retryTenantNow(tenant).subscribe().with(
+                n -> LOG.infof("the Druva tenant %s answers again: %d escrowed operations are retried now", tenant, n),
+                e -> LOG.warnf("the Druva tenant %s answers again, but its escrowed operations could not be brought "
+                        + "forward (%s): they are retried on their schedule", tenant, e.toString())));
+    }
+
     void logConfiguration(@Observes StartupEvent event, WriterConfig config, SecretCipher cipher) {
         LOG.infof("scim-writer configuration: writer.http.connect-timeout=%s, writer.http.read-timeout=%s, "
                 + "writer.retry.max-attempts=%d, writer.retry.base-delay=%s, writer.retry.max-delay=%s, "
+                + "writer.retry.max-duration=%s, writer.escrow.schedule=%s then every %s, writer.lanes.max-records=%d, "
+                + "writer.lanes.records-per-tenant=%d, writer.lanes.max-wait=%s, writer.concurrency.objects=%d, "
                 + "writer.job-wait-timeout=%s, provisioning.secret-key=****** (key id %s)",
                 config.http().connectTimeout(), config.http().readTimeout(), config.retry().maxAttempts(),
-                config.retry().baseDelay(), config.retry().maxDelay(), config.jobWaitTimeout(), cipher.keyId());
+                config.retry().baseDelay(), config.retry().maxDelay(), config.retry().maxDuration(),
+                config.escrow().schedule(), config.escrow().thenEvery(), config.lanes().maxRecords(),
+                config.lanes().recordsPerTenant(), config.lanes().maxWait(), config.concurrency().objects(),
+                config.jobWaitTimeout(), cipher.keyId());
     }
 }

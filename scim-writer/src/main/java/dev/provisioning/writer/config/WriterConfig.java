@@ -20,11 +20,17 @@ public interface WriterConfig {
     Retry retry();
 
     /**
-     * How long an operation waits for its job's configuration to appear on {@code provisioning.jobs} before it fails
-     * with {@code JobConfigurationInvalid}. Default {@code 30s}.
+     * How long the operations of a job whose configuration is not known wait for it on {@code provisioning.jobs},
+     * counted per job from its first waiting operation, off the partition's critical path (other jobs' operations go
+     * on meanwhile); then each is answered with a Failure {@code JobConfigurationInvalid} and dead-lettered to
+     * {@code provisioning.operations.dlq} with the reason. A deleted job's operations are dead-lettered at once.
+     * Default {@code 30s}.
      */
     @WithDefault("30s")
     Duration jobWaitTimeout();
+
+    /** The per-tenant lanes of operations (see {@code dev.provisioning.writer.lanes.Lanes}). */
+    Lanes lanes();
 
     /** The per-tenant request budget (a tenant is a tenant URL; every job on it shares the budget). */
     RateLimit rateLimit();
@@ -79,9 +85,44 @@ public interface WriterConfig {
     }
 
     interface Concurrency {
-        /** Objects worked on at once per batch of records. Default {@code 64}. */
+        /**
+         * Objects of one tenant worked on at once (each keeps its own operations in order; tenants do not share it).
+         * Default {@code 64}.
+         */
         @WithDefault("64")
         int objects();
+    }
+
+    interface Lanes {
+        /**
+         * Operation records taken from Kafka and not acked yet, all tenants together (the consumer's memory bound);
+         * beyond it the partition stream is held. Default {@code 10000}.
+         */
+        @WithDefault("10000")
+        int maxRecords();
+
+        /**
+         * Operations one tenant's lane holds; an operation of a new object beyond it is deferred to PostgreSQL (and
+         * acked) until the lane has room, so one tenant never takes the whole {@code max-records}. Default
+         * {@code 6000}.
+         */
+        @WithDefault("6000")
+        int recordsPerTenant();
+
+        /**
+         * How long an object's next operation may wait in its lane without starting before it is deferred (a tenant
+         * that became slow); keeps every record well below the channel's {@code unprocessed-record-max-age}. Default
+         * {@code 5m}.
+         */
+        @WithDefault("5m")
+        Duration maxWait();
+
+        /**
+         * How often lanes are checked for operations waiting too long, and deferred operations released to lanes with
+         * room. Default {@code 2s}.
+         */
+        @WithDefault("2s")
+        Duration releaseInterval();
     }
 
     interface Escrow {
@@ -191,19 +232,45 @@ public interface WriterConfig {
          */
         @WithDefault("30s")
         Duration readTimeout();
+
+        /**
+         * Connections open to one host at most, all tenants on it together (Druva's tenants share
+         * {@code apis.druva.com}): well above the tenants' in-flight caps together, so that a slow tenant's requests
+         * never make another tenant's wait for a connection (each tenant is held to its own cap by its gate). Default
+         * {@code 512}.
+         */
+        @WithDefault("512")
+        int maxConnections();
     }
 
     interface Retry {
-        /** Attempts per request, the first included; 1 disables retries. Default {@code 6}. */
-        @WithDefault("6")
+        /** Attempts per request, the first included; 1 disables retries. Default {@code 12}. */
+        @WithDefault("12")
         int maxAttempts();
 
-        /** Backoff before the second attempt; it doubles for each further attempt. Default {@code 200ms}. */
-        @WithDefault("200ms")
+        /** Backoff before the second attempt; it doubles for each further attempt. Default {@code 1s}. */
+        @WithDefault("1s")
         Duration baseDelay();
 
-        /** The largest backoff between two attempts (a larger Retry-After is still honoured). Default {@code 30s}. */
-        @WithDefault("30s")
+        /** The largest backoff between two attempts (a larger Retry-After is still honoured). Default {@code 60s}. */
+        @WithDefault("60s")
         Duration maxDelay();
+
+        /**
+         * How long after an operation's first failure a retry may still start, for all its requests together; then
+         * the operation is escrowed (its Failure result says when it is retried). Minutes, so that a burst of server
+         * errors or throttling is ridden out without escrow. Also how long a tenant must have answered nothing before
+         * it counts as down. Default {@code 5m}.
+         */
+        @WithDefault("5m")
+        Duration maxDuration();
+
+        /**
+         * While a tenant is down (an operation exhausted its retries and no request was answered for
+         * {@code max-duration}), its operations are escrowed without being sent, except one every this long, which
+         * probes whether it is back. Default {@code 1m}.
+         */
+        @WithDefault("1m")
+        Duration probeInterval();
     }
 }

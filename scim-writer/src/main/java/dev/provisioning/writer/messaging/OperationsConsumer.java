@@ -1,10 +1,10 @@
 package dev.provisioning.writer.messaging;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -15,31 +15,56 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
-import io.smallrye.mutiny.Multi;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.KafkaRecord;
-import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 
+import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.MalformedEventException;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.OperationKind;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.writer.config.WriterConfig;
-import dev.provisioning.writer.provisioning.KeySequencer;
+import dev.provisioning.writer.lanes.AdmissionLimit;
+import dev.provisioning.writer.lanes.JobWaits;
+import dev.provisioning.writer.lanes.Lanes;
 import dev.provisioning.writer.provisioning.OperationProcessor;
+import dev.provisioning.writer.throughput.TenantGates;
 
 /**
- * {@code provisioning.operations} in (batches), {@code provisioning.results} out: one result per operation.
+ * {@code provisioning.operations} in, one record at a time; {@code provisioning.results} out: one result per
+ * operation.
  *
  * <p>
- * A batch is split by key (job/object): each key's records run one after the other, in offset order, while
- * different keys run concurrently ({@code writer.concurrency.objects} at once; requests are further held by the
- * tenant's rate limit and in-flight cap). The batch is acked only once every record in it is done, that is its
- * result is on Kafka, or it is escrowed, or it was dead-lettered; with {@code commit-strategy=throttled} the offsets
- * are committed only then (at-least-once). A malformed record is sent to {@code provisioning.operations.dlq} with
- * the reason in the {@code dead-letter-reason} header and the batch goes on; no other failure dead-letters (see
- * {@link OperationProcessor}).
+ * A record is taken, not waited for: it goes to its job's tenant's lane ({@link Lanes}: each object's operations in
+ * order, different objects concurrently, tenants independent of each other) and is acked when its own operation is
+ * done, that is its result is on Kafka, or it is deferred or escrowed in PostgreSQL, or it was dead-lettered. Acks
+ * come out of order; {@code commit-strategy=throttled} commits only below the oldest record not yet acked
+ * (at-least-once). So a slow, throttled or unknown job holds back its own records only.
+ * <ul>
+ * <li>A record of a job whose configuration is not known waits for it per job ({@link JobWaits}), not in line; after
+ * {@code writer.job-wait-timeout} it is answered with a Failure {@code JobConfigurationInvalid} and dead-lettered; a
+ * deleted job's record is dead-lettered at once.</li>
+ * <li>A malformed record is dead-lettered with the reason in the {@code dead-letter-reason} header.</li>
+ * <li>Memory: at most {@code writer.lanes.max-records} records are taken and not acked ({@link AdmissionLimit});
+ * beyond that the stream waits.</li>
+ * </ul>
+ * Nothing else fails a record; if publishing ever did (Kafka unreachable for minutes) the record is nacked, the channel
+ * fails, readiness goes down and the records are redelivered after the restart: nothing is skipped.
  */
 @ApplicationScoped
 public class OperationsConsumer {
@@ -47,71 +72,212 @@ public class OperationsConsumer {
     private static final Logger LOG = Logger.getLogger(OperationsConsumer.class);
 
     private final OperationProcessor processor;
-    private final KeySequencer sequencer;
     private final ResultPublisher results;
     private final MutinyEmitter<String> deadLetters;
-    private final WriterConfig config;
+    private final JobDirectory jobs;
+    private final Lanes lanes;
+    private final Vertx vertx;
+    private final AdmissionLimit admission;
+    private final JobWaits waits;
 
-    public OperationsConsumer(OperationProcessor processor, KeySequencer sequencer, ResultPublisher results,
-            @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, WriterConfig config) {
+    public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
+            @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, JobDirectory jobs, Lanes lanes,
+            Vertx vertx, WriterConfig config, MeterRegistry registry) {
         this.processor = processor;
-        this.sequencer = sequencer;
         this.results = results;
         this.deadLetters = deadLetters;
-        this.config = config;
+        this.jobs = jobs;
+        this.lanes = lanes;
+        this.vertx = vertx;
+        this.admission = new AdmissionLimit(config.lanes().maxRecords());
+        this.waits = new JobWaits(jobs::find, config.jobWaitTimeout(), Infrastructure.getDefaultWorkerPool());
+        Gauge.builder("scim.writer.operations.in.progress", admission, AdmissionLimit::used)
+                .description("Operation records taken from Kafka and not acked yet (lanes and job waits)")
+                .register(registry);
+        Gauge.builder("scim.writer.operations.waiting.for.job", waits, JobWaits::parked)
+                .description("Operation records waiting for their job's configuration")
+                .register(registry);
     }
 
     @Incoming(Channels.OPERATIONS)
-    public Uni<Void> onBatch(KafkaRecordBatch<String, String> batch) {
-        Map<String, List<KafkaRecord<String, String>>> byKey = new LinkedHashMap<>();
-        for (KafkaRecord<String, String> record : batch) {
-            String key = record.getKey() == null
-                    ? record.getTopic() + "-" + record.getPartition() + "@" + offset(record)
-                    : record.getKey();
-            byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(record);
-        }
-        return Multi.createFrom().iterable(byKey.values())
-                .onItem().transformToUni(this::inOrder).merge(config.concurrency().objects())
-                .collect().last()
-                .chain(() -> Uni.createFrom().completionStage(batch.ack()));
+    public Uni<Void> onOperation(Message<String> message) {
+        return admission.acquire().invoke(() -> take(message));
     }
 
-    private Uni<Void> inOrder(List<KafkaRecord<String, String>> records) {
-        return Multi.createFrom().iterable(records).onItem().transformToUniAndConcatenate(this::handle)
-                .collect().last().replaceWithVoid();
+    /** The job's configuration arrived or changed (from the jobs consumer): its waiting records go on. */
+    public void jobArrived(JobConfig job) {
+        waits.jobArrived(job);
     }
 
-    private Uni<Void> handle(KafkaRecord<String, String> record) {
+    /** The job was deleted (a tombstone, from the jobs consumer): its waiting and later records are dead-lettered. */
+    public void jobDeleted(String jobId) {
+        waits.jobDeleted(jobId);
+    }
+
+    private void take(Message<String> message) {
         ScimOperation op;
         try {
-            op = EventChecks.operation(record.getPayload());
+            op = EventChecks.operation(message.getPayload());
         } catch (MalformedEventException | NullPointerException e) {
             String reason = e.getMessage() == null ? "the record has no value" : e.getMessage();
-            LOG.warnf("malformed operation (key %s, partition %d, offset %d) sent to the dead-letter topic: %s",
-                    record.getKey(), record.getPartition(), offset(record), reason);
-            return deadLetter(record, reason);
+            LOG.warnf("malformed operation (%s) sent to the dead-letter topic: %s", where(message), reason);
+            done(message, deadLetter(message, reason)).subscribe().with(ignored -> {
+            });
+            return;
         }
-        Header retry = record.getHeaders().lastHeader(Channels.ESCROW_RETRY_HEADER);
-        boolean escrowRetry = retry != null;
-        return sequencer.run(op.key(), () -> processor.process(op, null, escrowRetry).call(results::publishAll))
-                .replaceWithVoid();
+        boolean retry = header(message, Channels.ESCROW_RETRY_HEADER).isPresent();
+        Instant taken = Instant.now();
+        waits.offer(op.jobId(), new JobWaits.Parked() {
+            @Override
+            public void admit(JobConfig job) {
+                lanes.admit(TenantGates.tenantKey(job.tenantUrl()),
+                        new OperationRecord(op, message, retry, taken, TenantGates.tenantKey(job.tenantUrl())));
+            }
+
+            @Override
+            public void giveUp(JobWaits.Resolution why, Duration waited) {
+                done(message, unknownJob(op, message, why, waited)).subscribe().with(ignored -> {
+                });
+            }
+        });
     }
 
-    private Uni<Void> deadLetter(KafkaRecord<String, String> record, String reason) {
+    /** One record in a lane. */
+    private final class OperationRecord implements Lanes.Item {
+
+        private final ScimOperation op;
+        private final Message<String> message;
+        private final boolean retry;
+        private final Instant admittedAt;
+        private final String tenant;
+
+        OperationRecord(ScimOperation op, Message<String> message, boolean retry, Instant admittedAt, String tenant) {
+            this.op = op;
+            this.message = message;
+            this.retry = retry;
+            this.admittedAt = admittedAt;
+            this.tenant = tenant;
+        }
+
+        @Override
+        public String key() {
+            return op.key();
+        }
+
+        @Override
+        public Instant admittedAt() {
+            return admittedAt;
+        }
+
+        @Override
+        public Uni<Void> run() {
+            return done(message, onNewContext(this::carryOut));
+        }
+
+        @Override
+        public Uni<Void> defer() {
+            LOG.debugf("operation %s for job %s, object %s deferred: the lane of %s is full or slow", op.operationId(),
+                    op.jobId(), op.objectId(), tenant);
+            // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
+            return done(message, onNewContext(() -> processor.defer(op, tenant, retry).call(results::publishAll)
+                    .replaceWithVoid()
+                    .onFailure().recoverWithUni(failure -> carryOut())));
+        }
+
+        private Uni<Void> carryOut() {
+            Optional<JobConfig> job = jobs.find(op.jobId());
+            if (job.isEmpty() || waits.isDeleted(op.jobId())) {
+                return deadLetter(message, "job " + op.jobId() + " was deleted");
+            }
+            return processor.process(op, job.get(), retry).call(results::publishAll).replaceWithVoid();
+        }
+    }
+
+    /**
+     * Answers a record whose job never got a configuration with a Failure (so the detector's cycle counts it), then
+     * dead-letters it with the reason; a deleted job's record is only dead-lettered (nobody waits for it).
+     */
+    private Uni<Void> unknownJob(ScimOperation op, Message<String> message, JobWaits.Resolution why,
+            Duration waited) {
+        String reason = why == JobWaits.Resolution.DELETED
+                ? "job " + op.jobId() + " was deleted"
+                : "the configuration of job " + op.jobId() + " was not received within " + waited.toSeconds() + " s";
+        LOG.warnf("job %s, object %s: %s; the operation goes to the dead-letter topic", op.jobId(), op.objectId(),
+                reason);
+        Uni<Void> answered = why == JobWaits.Resolution.DELETED
+                ? Uni.createFrom().voidItem()
+                : results.publish(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
+                        ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId()),
+                        op.jobId(), op.cycleId(), op.operationId(), op.objectType(), op.objectId(), null,
+                        op.displayName(), actionOf(op), ProvisioningStatus.Failure, ErrorCodes.JOB_CONFIGURATION,
+                        reason, null, 0, waited.toMillis(), null, "scim-writer", Instant.now()));
+        return answered.chain(() -> deadLetter(message, reason));
+    }
+
+    /** Acks the record once its work completed (nacks it if the work failed), and gives its room back. */
+    private Uni<Void> done(Message<String> message, Uni<Void> work) {
+        return work.onItemOrFailure().transformToUni((ignored, failure) -> {
+            if (failure != null) {
+                LOG.errorf(failure, "operation record %s could not be completed: nacked", where(message));
+            }
+            return Uni.createFrom().completionStage(failure == null ? message.ack() : message.nack(failure));
+        }).onFailure().recoverWithNull().eventually(admission::release).replaceWithVoid();
+    }
+
+    /**
+     * Runs the work on a fresh duplicated Vert.x context: one per operation, so concurrent operations never share a
+     * Hibernate Reactive session.
+     */
+    private <T> Uni<T> onNewContext(Supplier<Uni<T>> work) {
+        return Uni.createFrom().emitter(emitter -> {
+            Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+            VertxContextSafetyToggle.setContextSafe(context, true);
+            context.runOnContext(ignored -> {
+                Uni<T> uni;
+                try {
+                    uni = work.get();
+                } catch (RuntimeException e) {
+                    uni = Uni.createFrom().failure(e);
+                }
+                uni.subscribe().with(emitter::complete, emitter::fail);
+            });
+        });
+    }
+
+    private Uni<Void> deadLetter(Message<String> message, String reason) {
+        Optional<IncomingKafkaRecordMetadata> incoming = message.getMetadata(IncomingKafkaRecordMetadata.class);
         RecordHeaders headers = new RecordHeaders();
         headers.add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-topic", record.getTopic().getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-partition", String.valueOf(record.getPartition()).getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-offset", String.valueOf(offset(record)).getBytes(StandardCharsets.UTF_8));
-        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(record.getKey()).withHeaders(headers).build();
-        return deadLetters.sendMessage(Message.of(record.getPayload() == null ? "" : record.getPayload())
+        incoming.ifPresent(m -> {
+            headers.add("dead-letter-topic", m.getTopic().getBytes(StandardCharsets.UTF_8));
+            headers.add("dead-letter-partition", String.valueOf(m.getPartition()).getBytes(StandardCharsets.UTF_8));
+            headers.add("dead-letter-offset", String.valueOf(m.getOffset()).getBytes(StandardCharsets.UTF_8));
+        });
+        Object key = incoming.map(IncomingKafkaRecordMetadata::getKey).orElse(null);
+        OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder().withKey(key)
+                .withHeaders(headers).build();
+        return deadLetters.sendMessage(Message.of(message.getPayload() == null ? "" : message.getPayload())
                 .addMetadata(metadata));
     }
 
-    private static long offset(KafkaRecord<String, String> record) {
-        return record instanceof io.smallrye.reactive.messaging.kafka.IncomingKafkaRecord<?, ?> incoming
-                ? incoming.getOffset()
-                : -1;
+    private static Optional<String> header(Message<String> message, String name) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> m.getHeaders().lastHeader(name))
+                .map(Header::value)
+                .map(value -> new String(value, StandardCharsets.UTF_8));
+    }
+
+    private static String where(Message<String> message) {
+        return message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> "key " + m.getKey() + ", partition " + m.getPartition() + ", offset " + m.getOffset())
+                .orElse("no Kafka metadata");
+    }
+
+    private static ProvisioningAction actionOf(ScimOperation op) {
+        if (op.kind() == OperationKind.DELETE || op.objectType() == ObjectType.GROUP
+                && op.kind() == OperationKind.DISABLE) {
+            return ProvisioningAction.Delete;
+        }
+        return op.kind() == OperationKind.DISABLE ? ProvisioningAction.Disable : ProvisioningAction.Other;
     }
 }

@@ -40,6 +40,12 @@ public class ProcessedOperationPurge {
 
     private static final String DELETE_BATCH = "DELETE FROM processed_operation WHERE result_id IN (SELECT result_id "
             + "FROM processed_operation WHERE processed_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
+    /**
+     * The tombstones of deleted objects in the id map (kept so that a delete redelivered after a crash is reported as
+     * the Delete it was) go with the same retention.
+     */
+    private static final String DELETE_TOMBSTONES = "DELETE FROM id_map WHERE id IN (SELECT id FROM id_map WHERE "
+            + "deleted AND updated_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)";
 
     private final Pool pool;
     private final WriterConfig config;
@@ -72,18 +78,26 @@ public class ProcessedOperationPurge {
         }
         Instant cutoff = Instant.now().minus(retention);
         int batchSize = Math.max(1, config.processedOperation().purgeBatchSize());
-        return deleteOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize, 0).invoke(count -> {
-            if (count > 0) {
-                LOG.infof("purged %d processed operations older than %s (retention %s)", count, cutoff,
-                        readable(retention));
-            } else {
-                LOG.debugf("no processed operation older than %s to purge", cutoff);
-            }
-        });
+        return deleteOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize, 0)
+                .call(count -> tombstonesOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize)).invoke(count -> {
+                    if (count > 0) {
+                        LOG.infof("purged %d processed operations older than %s (retention %s)", count, cutoff,
+                                readable(retention));
+                    } else {
+                        LOG.debugf("no processed operation older than %s to purge", cutoff);
+                    }
+                });
     }
 
     private static String readable(Duration retention) {
         return retention.toSeconds() % 86400 == 0 ? retention.toDays() + "d" : retention.toString();
+    }
+
+    private Uni<Void> tombstonesOlderThan(OffsetDateTime cutoff, int batchSize) {
+        return pool.preparedQuery(DELETE_TOMBSTONES).execute(Tuple.of(cutoff, batchSize)).map(rows -> rows.rowCount())
+                .chain(deleted -> deleted < batchSize
+                        ? Uni.createFrom().voidItem()
+                        : tombstonesOlderThan(cutoff, batchSize));
     }
 
     private Uni<Long> deleteOlderThan(OffsetDateTime cutoff, int batchSize, long deletedSoFar) {

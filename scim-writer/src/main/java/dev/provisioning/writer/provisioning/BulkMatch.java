@@ -18,19 +18,22 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.retry.FailureKind;
-import dev.provisioning.writer.target.ScimAnswer;
-import dev.provisioning.writer.target.ScimCall;
-import dev.provisioning.writer.target.ScimClient;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.ScimAnswer;
+import dev.provisioning.writer.scim.client.ScimCall;
+import dev.provisioning.writer.scim.client.ScimClient;
+import dev.provisioning.writer.scim.client.TenantTarget;
 
 /**
- * Bulk matching on a job's initial cycle. Operations do not say which cycle is initial, so a job with no linked
- * user yet is taken as initial: the tenant's users are paged once ({@code writer.bulk-match.page-size} per page)
- * into a {@link TargetSnapshot} that every new user of the job in that cycle is matched against (kept at most
- * {@code writer.bulk-match.ttl});
- * a user absent from it is created without a match GET (a 409 then means match and link). A job with linked users,
- * a tenant with more than {@code writer.bulk-match.max-users} users or a failed page means no snapshot: users are
- * matched one GET each, as Entra does.
+ * Bulk matching on a job's initial cycle. Operations do not say which cycle is initial, so a cycle in which the job
+ * manages no user linked in an earlier cycle is taken as initial (the id map records each link's first cycle): the
+ * tenant's users are paged once ({@code writer.bulk-match.page-size} per page) into a {@link TargetSnapshot} that
+ * every new user of the job in that cycle is matched against (kept at most {@code writer.bulk-match.ttl}); a user
+ * absent from it is created without a match GET (a 409 then means match and link). Because the decision rests on the
+ * links' first cycle and not on "no link at all", a writer restarted in the middle of an initial cycle pages the tenant
+ * again and goes on matching from the snapshot, instead of spending a GET on every remaining user (which doubled the
+ * requests after a crash). A job with users linked in earlier cycles, a tenant with more than
+ * {@code writer.bulk-match.max-users} users or a failed page means no snapshot: users are matched one GET each, as
+ * Entra does.
  */
 @ApplicationScoped
 public class BulkMatch {
@@ -79,12 +82,13 @@ public class BulkMatch {
     }
 
     private Uni<Lookup> decide(TenantTarget target, String key) {
-        return store.hasLinks(target.jobId(), ObjectType.USER.name()).flatMap(linked -> {
+        String cycleId = key.substring(target.jobId().length() + 1);
+        return store.hasLinksBefore(target.jobId(), ObjectType.USER.name(), cycleId).flatMap(linked -> {
             if (linked) {
                 return Uni.createFrom().item(Lookup.NONE);
             }
-            LOG.infof("job %s has no linked user yet (initial cycle): paging the tenant's users to match in bulk",
-                    target.jobId());
+            LOG.infof("job %s has no user linked before cycle %s (its initial cycle): paging the tenant's users to "
+                    + "match in bulk", target.jobId(), cycleId);
             return page(target, key, new TargetSnapshot(), 1);
         }).onFailure().recoverWithItem(e -> {
             LOG.warnf("job %s: bulk match unavailable (%s); matching one user at a time", target.jobId(), e.toString());

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -21,16 +22,17 @@ import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Link;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.scim.GroupRequests;
-import dev.provisioning.writer.target.ScimAnswer;
-import dev.provisioning.writer.target.ScimCall;
-import dev.provisioning.writer.target.ScimClient;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.ScimAnswer;
+import dev.provisioning.writer.scim.client.ScimCall;
+import dev.provisioning.writer.scim.client.ScimClient;
+import dev.provisioning.writer.scim.client.TenantTarget;
 
 /**
  * Carries out one group operation as Entra does: match by displayName (or the operation's matching attributes),
@@ -48,6 +50,8 @@ public class GroupProvisioner {
     static final String MEMBERS = "members";
     static final String DISPLAY_NAME = "displayName";
     static final String EXTERNAL_ID = "externalId";
+    /** In a group's stored state: the operation that created it (its result is a Create even after a restart). */
+    static final String CREATED_BY = "createdBy";
 
     private final ScimClient client;
     private final WriterStore store;
@@ -60,13 +64,31 @@ public class GroupProvisioner {
     }
 
     public Uni<Outcome> upsert(ScimOperation op, TenantTarget target) {
-        return store.findLink(target.jobId(), GROUP, op.objectId()).flatMap(found -> found.isPresent()
-                ? sync(op, target, found.get(), false, true)
-                : matchOrCreate(op, target, true));
+        return store.findEntry(target.jobId(), GROUP, op.objectId()).flatMap(entry -> {
+            Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
+            if (done.isPresent()) {
+                return Uni.createFrom().item(UserProvisioner.recovered(op, done.get()));
+            }
+            Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
+            if (found.isPresent() && found.get().readable()) {
+                boolean created = op.operationId().equals(found.get().state().get(CREATED_BY));
+                return sync(op, target, found.get(), created, true);
+            }
+            if (found.isPresent()) {
+                LOG.warnf("job %s, object %s: the stored state of Druva group %s cannot be read; matching it again",
+                        target.jobId(), op.objectId(), found.get().targetId());
+            }
+            return matchOrCreate(op, target, true, entry.map(e -> e.createSentBy(op.operationId())).orElse(false));
+        });
     }
 
     public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
-        return store.findLink(target.jobId(), GROUP, op.objectId()).flatMap(found -> {
+        return store.findEntry(target.jobId(), GROUP, op.objectId()).flatMap(entry -> {
+            Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
+            if (done.isPresent()) {
+                return Uni.createFrom().item(UserProvisioner.recovered(op, done.get()));
+            }
+            Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
                 String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
                 return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Delete, null, code,
@@ -80,15 +102,17 @@ public class GroupProvisioner {
             ScimCall call = new ScimCall(op.objectId(), "DELETE", "/Groups/{id}", GroupRequests.group(id), null);
             return client.send(target, call).flatMap(answer -> {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
-                    return store.removeLink(target.jobId(), GROUP, op.objectId())
-                            .replaceWith(Outcome.success(ProvisioningAction.Delete, id, answer, List.of()));
+                    Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
+                    return store.removeLink(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome))
+                            .replaceWith(outcome);
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
         });
     }
 
-    private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, boolean mayRecover) {
+    /** @param ourCreate whether this operation sent the group's create before a restart (the group found is ours) */
+    private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, boolean mayRecover, boolean ourCreate) {
         String displayName = text(op.attributes().get(DISPLAY_NAME));
         if (displayName == null) {
             return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null,
@@ -118,9 +142,12 @@ public class GroupProvisioner {
                 state.put(DISPLAY_NAME, group.path(DISPLAY_NAME).asText(null));
                 // matched without its members: read them with the group only when needed (Druva ignores re-adds)
                 state.put(MEMBERS, List.of());
+                if (ourCreate) {
+                    state.put(CREATED_BY, op.operationId());
+                }
                 Link link = new Link(group.path("id").asText(), state);
-                return store.saveLink(target.jobId(), GROUP, op.objectId(), link)
-                        .chain(() -> sync(op, target, link, false, mayRecover));
+                return store.saveLink(target.jobId(), GROUP, op.objectId(), link, op.cycleId(), inProgress(op))
+                        .chain(() -> sync(op, target, link, ourCreate, mayRecover));
             }
             if (!target.actions().create()) {
                 return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Create, null,
@@ -129,25 +156,31 @@ public class GroupProvisioner {
             String externalId = text(op.attributes().get(EXTERNAL_ID));
             ScimCall post = new ScimCall(op.objectId(), "POST", "/Groups", GroupRequests.GROUPS,
                     GroupRequests.createBody(displayName, externalId));
-            return client.send(target, post).flatMap(created -> {
-                if (!created.ok()) {
-                    return Uni.createFrom().item(failed(ProvisioningAction.Create, null, op, created));
-                }
-                String id = parse(created.body()).path("id").asText(null);
-                if (id == null) {
-                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
-                            ErrorCodes.TARGET_ERROR, "POST /Groups answered without an id", created));
-                }
-                Map<String, Object> state = new LinkedHashMap<>();
-                state.put(DISPLAY_NAME, displayName);
-                if (externalId != null) {
-                    state.put(EXTERNAL_ID, externalId);
-                }
-                state.put(MEMBERS, List.of());
-                Link link = new Link(id, state);
-                return store.saveLink(target.jobId(), GROUP, op.objectId(), link)
-                        .chain(() -> sync(op, target, link, true, false));
-            });
+            return store.markCreateSent(target.jobId(), GROUP, op.objectId(), op.cycleId(), op.operationId())
+                    .chain(() -> client.send(target, post)).flatMap(created -> {
+                        if (!created.ok()) {
+                            Outcome failure = failed(ProvisioningAction.Create, null, op, created);
+                            return created.kind().retryable()
+                                    ? Uni.createFrom().item(failure)
+                                    : store.forgetCreate(target.jobId(), GROUP, op.objectId(), op.operationId())
+                                            .replaceWith(failure);
+                        }
+                        String id = parse(created.body()).path("id").asText(null);
+                        if (id == null) {
+                            return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                                    ErrorCodes.TARGET_ERROR, "POST /Groups answered without an id", created));
+                        }
+                        Map<String, Object> state = new LinkedHashMap<>();
+                        state.put(DISPLAY_NAME, displayName);
+                        if (externalId != null) {
+                            state.put(EXTERNAL_ID, externalId);
+                        }
+                        state.put(MEMBERS, List.of());
+                        state.put(CREATED_BY, op.operationId());
+                        Link link = new Link(id, state);
+                        return store.saveLink(target.jobId(), GROUP, op.objectId(), link, op.cycleId(), inProgress(op))
+                                .chain(() -> sync(op, target, link, true, false));
+                    });
         });
     }
 
@@ -173,7 +206,7 @@ public class GroupProvisioner {
                 }
                 modified.add(new ModifiedProperty(DISPLAY_NAME, knownName, desiredName));
                 Link next = with(link, DISPLAY_NAME, desiredName);
-                return store.saveLink(target.jobId(), GROUP, op.objectId(), next)
+                return store.saveLink(target.jobId(), GROUP, op.objectId(), next, op.cycleId(), inProgress(op))
                         .replaceWith(new SyncState(next, answer, null));
             });
         } else {
@@ -189,15 +222,18 @@ public class GroupProvisioner {
                     return Uni.createFrom().item(afterFailure(op, target, done.link(), done.answer(), mayRecover));
                 }
                 ProvisioningAction action = created ? ProvisioningAction.Create : ProvisioningAction.Update;
-                if (last == null) {
+                if (last == null && !created) {
                     return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null,
                             "no change: Druva already holds the group's name and members"));
                 }
-                return Uni.createFrom().item(new Outcome(action, dev.provisioning.events.ProvisioningStatus.Success,
-                        link.targetId(), null, null, last.status(), last.attempts(), modified));
+                Outcome outcome = new Outcome(action, ProvisioningStatus.Success, link.targetId(), null, null,
+                        last == null ? null : last.status(), last == null ? 1 : last.attempts(), modified);
+                return store.markOutcome(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome))
+                        .replaceWith(outcome);
             });
         }).flatMap(outcome -> outcome == RECOVER
-                ? store.removeLink(target.jobId(), GROUP, op.objectId()).chain(() -> matchOrCreate(op, target, false))
+                ? store.removeLink(target.jobId(), GROUP, op.objectId(), inProgress(op))
+                        .chain(() -> matchOrCreate(op, target, false, false))
                 : Uni.createFrom().item(outcome));
     }
 
@@ -267,8 +303,11 @@ public class GroupProvisioner {
             return Uni.createFrom().item(new SyncState(link, last, null));
         }
         Chunk chunk = chunks.get(index);
+        String body = chunk.op().equals("Add")
+                ? GroupRequests.addMembersBody(chunk.ids(), target.dialect())
+                : GroupRequests.removeMembersBody(chunk.ids(), target.dialect());
         ScimCall call = new ScimCall(op.objectId(), "PATCH", "/Groups/{id}", GroupRequests.group(link.targetId()),
-                GroupRequests.membersBody(chunk.op(), chunk.ids(), target.dialect()));
+                body);
         return client.send(target, call).flatMap(answer -> {
             if (!answer.ok()) {
                 return Uni.createFrom().item(new SyncState(link, answer, null));
@@ -280,9 +319,14 @@ public class GroupProvisioner {
                 chunk.ids().forEach(members::remove);
             }
             Link next = with(link, MEMBERS, List.copyOf(members));
-            return store.saveLink(target.jobId(), GROUP, op.objectId(), next)
+            return store.saveLink(target.jobId(), GROUP, op.objectId(), next, op.cycleId(), inProgress(op))
                     .chain(() -> chunks(op, target, next, chunks, index + 1, answer));
         });
+    }
+
+    /** The mark of a change this operation made before its outcome is known. */
+    private static WriterStore.Mark inProgress(ScimOperation op) {
+        return new WriterStore.Mark(op.operationId(), null);
     }
 
     @SuppressWarnings("unchecked")

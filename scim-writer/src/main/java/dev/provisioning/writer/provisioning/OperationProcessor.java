@@ -5,7 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Supplier;
+import java.util.concurrent.Executor;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -25,26 +25,43 @@ import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
-import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.escrow.EscrowSchedule;
-import dev.provisioning.writer.escrow.EscrowStore;
+import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
+import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.persistence.WriterStore;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.TenantTarget;
+import dev.provisioning.writer.throughput.TenantHealth;
 
 /**
  * Turns one operation into its result(s), at most once per operation: an operation already carried out (found in
  * {@code processed_operation}) gets its stored result again and sends nothing to Druva.
  *
  * <p>
- * Failures: a transient target failure that outlived the in-request retries escrows the object (table
- * {@code escrow}); no result is emitted until a scheduled retry succeeds or the object is dropped. A later operation
- * for an escrowed object supersedes the escrowed one (reported Skipped). An unexpected failure of the writer itself
- * (database down, ...) is retried with a bounded backoff, then escrowed, and if even that fails a Failure result is
- * emitted: nothing is dead-lettered but malformed records, and nothing is lost silently. Must be called on a Vert.x
- * context of its own ({@link KeySequencer}).
+ * Every operation has a result within a bounded time; none keeps its cycle open while it waits to be retried:
+ * <ul>
+ * <li>A transient failure that outlived the in-request retries ({@code writer.retry.*}, minutes) escrows the object
+ * (table {@code escrow}, {@link EscrowState#ESCROWED}) and yields at once a Failure result whose {@code retryAt} says
+ * when the writer retries it, on Entra's schedule ({@link EscrowSchedule}). Scheduled retries that fail again are not
+ * reported again; the retry that ends it (success, a permanent failure, the end of the schedule) yields one more
+ * result, a follow-up ({@code retryOf} the first, id {@link ProvisioningResult#followUpIdOf}).</li>
+ * <li>While the job's token is rejected (401, {@link CredentialHolds}), its operations are held without being sent
+ * ({@link EscrowState#HELD}): the first 401 is a Failure {@code InvalidCredentials}, the operations held after it are
+ * Skipped with the same code (one failure for the digest, not one per object); they are sent when the token changes or
+ * the job is started again, and their outcome is a follow-up.</li>
+ * <li>While the job's tenant answers nothing ({@link TenantHealth}), operations are escrowed at once without being
+ * sent, except a probe now and then.</li>
+ * <li>A later operation for a waiting object supersedes the waiting one (reported Skipped); an older one never
+ * supersedes a newer one.</li>
+ * <li>An unexpected failure of the writer itself (database down, ...) is retried with a bounded backoff (Mutiny's),
+ * then escrowed, and if even that fails a Failure result {@code WriterUnavailable} is emitted.</li>
+ * </ul>
+ * Operations that only wait for room in their tenant's lane are {@linkplain #defer deferred}
+ * ({@link EscrowState#DEFERRED}): no result, not a failure. Must be called on a Vert.x context of its own (one per
+ * operation), where the Hibernate Reactive calls run.
  */
 @ApplicationScoped
 public class OperationProcessor {
@@ -54,90 +71,278 @@ public class OperationProcessor {
     /** The error code of an operation the writer itself could not carry out (its database was unreachable). */
     public static final String WRITER_UNAVAILABLE = "WriterUnavailable";
 
-    private final JobDirectory jobs;
     private final SecretCipher cipher;
     private final UserProvisioner users;
     private final GroupProvisioner groups;
     private final WriterStore store;
     private final EscrowStore escrows;
     private final EscrowSchedule schedule;
+    private final CredentialHolds holds;
+    private final TenantHealth health;
     private final WriterConfig config;
     private final MeterRegistry registry;
 
-    public OperationProcessor(JobDirectory jobs, SecretCipher cipher, UserProvisioner users, GroupProvisioner groups,
-            WriterStore store, EscrowStore escrows, WriterConfig config, MeterRegistry registry) {
-        this.jobs = jobs;
+    public OperationProcessor(SecretCipher cipher, UserProvisioner users, GroupProvisioner groups, WriterStore store,
+            EscrowStore escrows, EscrowSchedule schedule, CredentialHolds holds, TenantHealth health,
+            WriterConfig config, MeterRegistry registry) {
         this.cipher = cipher;
         this.users = users;
         this.groups = groups;
         this.store = store;
         this.escrows = escrows;
-        this.schedule = new EscrowSchedule(config.escrow().schedule(), config.escrow().thenEvery(),
-                config.escrow().giveUpAfter());
+        this.schedule = schedule;
+        this.holds = holds;
+        this.health = health;
         this.config = config;
         this.registry = registry;
     }
 
+    /** What an operation found waiting for its object, and whether its outcome is a follow-up of a result. */
+    private record Waiting(Optional<Escrowed> row, boolean followUp) {
+
+        static final Waiting NONE = new Waiting(Optional.empty(), false);
+    }
+
     /**
-     * The results to publish for the operation, in order (none while it is escrowed). Never fails for a
-     * well-formed operation.
+     * The results to publish for the operation, in order. Never fails for a well-formed operation.
      *
-     * @param given the job configuration to use (provision on demand), or null to take it from
-     *        {@code provisioning.jobs}
-     * @param escrowRetry whether this is a republished escrowed operation
+     * @param job the job's configuration (from {@code provisioning.jobs}, or the one a provision on demand names)
+     * @param retry whether this is an operation republished from the {@code escrow} table (header {@code escrow-retry})
      */
-    public Uni<List<ProvisioningResult>> process(ScimOperation op, JobConfig given, boolean escrowRetry) {
-        return withInfrastructureRetry(op, () -> attempt(op, given, escrowRetry), 1)
+    public Uni<List<ProvisioningResult>> process(ScimOperation op, JobConfig job, boolean retry) {
+        return withInfrastructureRetry(op, Uni.createFrom().deferred(() -> attempt(op, job, retry)))
                 .onFailure().recoverWithUni(failure -> lastResort(op, failure));
     }
 
-    private Uni<List<ProvisioningResult>> attempt(ScimOperation op, JobConfig given, boolean escrowRetry) {
-        String resultId = resultIdOf(op);
-        String escrowId = Escrowed.idOf(op.jobId(), op.objectType().name(), op.objectId());
-        return store.processedResult(resultId).flatMap(done -> {
+    /**
+     * Moves an operation out of memory: it waits, durably, in the {@code escrow} table ({@link EscrowState#DEFERRED})
+     * until its tenant's lane has room, without a result (a republished escrowed or held operation keeps its state and
+     * is simply due again). Returns the results to publish: usually none; a Skipped result for an operation this one
+     * supersedes, or for this one when a newer operation already waits.
+     *
+     * @param tenant the tenant whose lane releases it
+     */
+    public Uni<List<ProvisioningResult>> defer(ScimOperation op, String tenant, boolean retry) {
+        return withInfrastructureRetry(op, Uni.createFrom().deferred(() -> deferOnce(op, tenant, retry)));
+    }
+
+    private Uni<List<ProvisioningResult>> attempt(ScimOperation op, JobConfig job, boolean retry) {
+        String escrowId = escrowIdOf(op);
+        if (retry) {
+            return escrows.find(escrowId).flatMap(found -> {
+                if (found.isEmpty() || !found.get().operationId().equals(op.operationId())) {
+                    LOG.infof("escrow retry of operation %s for job %s, object %s is obsolete (done or superseded)",
+                            op.operationId(), op.jobId(), op.objectId());
+                    return Uni.createFrom().item(List.<ProvisioningResult>of());
+                }
+                Escrowed row = found.get();
+                if (!row.reported()) {
+                    return carry(op, job, new Waiting(found, false), true);
+                }
+                // its follow-up may be recorded already (a restart between recording it and removing the row)
+                return store.processedResult(ProvisioningResult.followUpIdOf(row.resultId())).flatMap(done -> done
+                        .isPresent()
+                                ? escrows.delete(escrowId, op.operationId())
+                                        .replaceWith(List.of(EventChecks.result(done.get())))
+                                : carry(op, job, new Waiting(found, true), false));
+            });
+        }
+        return store.processedResult(resultIdOf(op)).flatMap(done -> {
             if (done.isPresent()) {
                 LOG.infof("operation %s for job %s, object %s was already carried out: re-emitting its result",
                         op.operationId(), op.jobId(), op.objectId());
                 return Uni.createFrom().item(List.of(EventChecks.result(done.get())));
             }
-            return escrows.find(escrowId).flatMap(escrowed -> {
-                boolean sameOp = escrowed.isPresent() && escrowed.get().operationId().equals(op.operationId());
-                if (escrowRetry && !sameOp) {
-                    LOG.infof("escrow retry of operation %s for job %s, object %s is obsolete (done or superseded)",
-                            op.operationId(), op.jobId(), op.objectId());
+            return escrows.find(escrowId).flatMap(found -> {
+                if (found.isEmpty()) {
+                    return carry(op, job, Waiting.NONE, true);
+                }
+                Escrowed row = found.get();
+                if (row.operationId().equals(op.operationId())) {
+                    // deferred and delivered again, or its first result was never recorded: a first attempt
+                    return carry(op, job, new Waiting(found, false), true);
+                }
+                if (isOlder(op, row)) {
+                    return obsolete(op, row).map(List::of);
+                }
+                return supersede(row, op).flatMap(skipped -> carry(op, job, Waiting.NONE, true)
+                        .map(results -> prepend(skipped, results)));
+            });
+        });
+    }
+
+    private Uni<List<ProvisioningResult>> carry(ScimOperation op, JobConfig job, Waiting waiting,
+            boolean bulkMatch) {
+        long started = System.nanoTime();
+        TenantTarget target;
+        try {
+            target = targetOf(job);
+        } catch (IllegalArgumentException e) {
+            return complete(op, waiting, Outcome.failure(actionOf(op), null, ErrorCodes.JOB_CONFIGURATION,
+                    e.getMessage(), null), Duration.ZERO);
+        }
+        if (holds.isHeld(job)) {
+            return hold(op, job, waiting, false, null);
+        }
+        Instant now = Instant.now();
+        if (!health.admits(target.tenant(), now)) {
+            Instant since = health.downSince(target.tenant()).orElse(now);
+            return escrow(op, waiting, Outcome.failure(actionOf(op), null, ErrorCodes.TARGET_UNAVAILABLE,
+                    "not sent: the Druva tenant " + job.tenantUrl() + " has answered no request since " + since,
+                    null), Duration.ZERO, target.tenant(), true);
+        }
+        return carryOut(op, target, bulkMatch).flatMap(outcome -> {
+            Duration took = Duration.ofNanos(System.nanoTime() - started);
+            if (outcome.status() == ProvisioningStatus.Failure
+                    && ErrorCodes.INVALID_CREDENTIALS.equals(outcome.errorCode())) {
+                boolean first = holds.hold(job);
+                if (first) {
+                    LOG.warnf("job %s: Druva rejected the job's token (401): its operations are held, not sent, until "
+                            + "the token changes or the job is started again", op.jobId());
+                }
+                return hold(op, job, waiting, first, outcome);
+            }
+            if (isTransient(outcome)) {
+                if (health.exhausted(target.tenant(), Instant.now())) {
+                    LOG.warnf("the Druva tenant %s answers no request: its operations are escrowed without being sent "
+                            + "until a probe gets an answer", job.tenantUrl());
+                }
+                return escrow(op, waiting, outcome, took, target.tenant(), false);
+            }
+            return complete(op, waiting, outcome, took);
+        });
+    }
+
+    /** The operation's outcome is final: its result (a follow-up when it waited with a result), the row removed. */
+    private Uni<List<ProvisioningResult>> complete(ScimOperation op, Waiting waiting, Outcome outcome,
+            Duration took) {
+        ProvisioningResult result = waiting.followUp()
+                ? result(op, outcome, took, ProvisioningResult.followUpIdOf(waiting.row().get().resultId()), null,
+                        waiting.row().get().resultId())
+                : result(op, outcome, took, resultIdOf(op), null, null);
+        if (waiting.followUp()) {
+            Escrowed row = waiting.row().get();
+            LOG.infof("operation %s for job %s, object %s waiting since %s (%s) ended: %s %s", op.operationId(),
+                    op.jobId(), op.objectId(), row.firstFailedAt(), row.state(), outcome.action(), outcome.status());
+        }
+        return finish(op, result)
+                .chain(() -> waiting.row().isPresent()
+                        ? escrows.delete(escrowIdOf(op), op.operationId())
+                        : Uni.createFrom().voidItem())
+                .replaceWith(List.of(result));
+    }
+
+    /**
+     * Escrows the object, or ends it with a Failure when its schedule is over. The first failure yields a Failure
+     * result with the retry time; a failing scheduled retry only moves the row on.
+     *
+     * @param tenant the tenant, whose recovery retries the row at once (null when unknown)
+     * @param refused whether the operation was not sent because its tenant is down: it did not fail itself, so it is
+     *        due again after a probe interval rather than on Entra's schedule
+     */
+    private Uni<List<ProvisioningResult>> escrow(ScimOperation op, Waiting waiting, Outcome outcome, Duration took,
+            String tenant, boolean refused) {
+        Instant now = Instant.now();
+        Optional<Escrowed> previous = waiting.followUp() ? waiting.row() : Optional.empty();
+        Instant firstFailed = previous.map(Escrowed::firstFailedAt).orElse(now);
+        int done = previous.filter(e -> e.state() == EscrowState.ESCROWED).map(e -> e.retries() + 1).orElse(0);
+        int retries = refused ? previous.map(Escrowed::retries).orElse(0) : done;
+        Optional<Instant> next = refused
+                ? Optional.of(now.plus(health.probeInterval()))
+                        .filter(at -> !at.isAfter(firstFailed.plus(config.escrow().giveUpAfter())))
+                : schedule.next(firstFailed, retries, now);
+        if (next.isEmpty()) {
+            LOG.warnf("operation %s for job %s, object %s dropped from escrow after %d retries since %s: %s",
+                    op.operationId(), op.jobId(), op.objectId(), retries, firstFailed, outcome.reason());
+            return complete(op, waiting, new Outcome(outcome.action(), ProvisioningStatus.Failure, outcome.targetId(),
+                    outcome.errorCode(), outcome.reason() + "; dropped from escrow after " + retries
+                            + " scheduled retries since " + firstFailed,
+                    outcome.httpStatus(), outcome.attempts(), List.of()), took);
+        }
+        String resultId = previous.map(Escrowed::resultId).orElse(resultIdOf(op));
+        Escrowed row = new Escrowed(escrowIdOf(op), op.jobId(), op.objectId(), op.operationId(), Json.write(op),
+                retries, firstFailed, next.get(), outcome.errorCode(), outcome.reason(), EscrowState.ESCROWED,
+                resultId, op.createdAt(), null, null, tenant);
+        LOG.warnf("operation %s for job %s, object %s escrowed (scheduled retry %d at %s): %s", op.operationId(),
+                op.jobId(), op.objectId(), retries + 1, next.get(), outcome.reason());
+        if (previous.isPresent()) {
+            return escrows.save(row).replaceWith(List.of());
+        }
+        registry.counter("scim.writer.escrow.entries", "job", op.jobId()).increment();
+        ProvisioningResult result = result(op, new Outcome(outcome.action(), outcome.status(), outcome.targetId(),
+                outcome.errorCode(), outcome.reason() + "; escrowed: the scim-writer retries it at " + next.get(),
+                outcome.httpStatus(), outcome.attempts(), outcome.modified()), took, resultId, next.get(), null);
+        // the row first: a restart before the result is recorded retries the operation as new, nothing is lost
+        return escrows.save(row).chain(() -> finish(op, result)).replaceWith(List.of(result));
+    }
+
+    /**
+     * Holds the operation without sending it while the job's token is rejected.
+     *
+     * @param first whether this operation's 401 set the hold (reported as a Failure; the others as Skipped)
+     * @param outcome the 401 outcome, or null when the operation was not sent
+     */
+    private Uni<List<ProvisioningResult>> hold(ScimOperation op, JobConfig job, Waiting waiting, boolean first,
+            Outcome outcome) {
+        Instant now = Instant.now();
+        Optional<Escrowed> previous = waiting.followUp() ? waiting.row() : Optional.empty();
+        Instant firstFailed = previous.map(Escrowed::firstFailedAt).orElse(now);
+        String reason = "Druva rejected the token of job " + op.jobId() + " (401 InvalidCredentials): the operation is "
+                + "held, not sent, until the job's token changes or the job is started again";
+        // a retry that finds the token rejected reports it once more (the detector quarantines on it), as a follow-up
+        boolean report = previous.isEmpty() || first;
+        String resultId = previous.isEmpty()
+                ? resultIdOf(op)
+                : first ? ProvisioningResult.followUpIdOf(previous.get().resultId()) : previous.get().resultId();
+        Escrowed row = new Escrowed(escrowIdOf(op), op.jobId(), op.objectId(), op.operationId(), Json.write(op),
+                previous.map(Escrowed::retries).orElse(0), firstFailed,
+                firstFailed.plus(config.escrow().giveUpAfter()), ErrorCodes.INVALID_CREDENTIALS, reason,
+                EscrowState.HELD, resultId, op.createdAt(), CredentialHolds.fingerprint(job.secretToken()),
+                job.revision(), null);
+        registry.counter("scim.writer.held.entries", "job", op.jobId()).increment();
+        if (!report) {
+            return escrows.save(row).replaceWith(List.of());
+        }
+        ProvisioningAction action = outcome == null ? actionOf(op) : outcome.action();
+        Outcome reported = first
+                ? new Outcome(action, ProvisioningStatus.Failure, null, ErrorCodes.INVALID_CREDENTIALS,
+                        outcome.reason() + "; " + reason, outcome.httpStatus(), outcome.attempts(), List.of())
+                : Outcome.skipped(action, null, ErrorCodes.INVALID_CREDENTIALS, reason);
+        ProvisioningResult result = result(op, reported, Duration.ZERO, resultId, null,
+                previous.map(Escrowed::resultId).orElse(null));
+        return escrows.save(row).chain(() -> finish(op, result)).replaceWith(List.of(result));
+    }
+
+    private Uni<List<ProvisioningResult>> deferOnce(ScimOperation op, String tenant, boolean retry) {
+        String escrowId = escrowIdOf(op);
+        Instant now = Instant.now();
+        Escrowed deferred = new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), Json.write(op), 0, now,
+                now, null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, tenant);
+        return escrows.find(escrowId).flatMap(found -> {
+            if (retry || found.isPresent() && found.get().operationId().equals(op.operationId())) {
+                if (found.isEmpty() || !found.get().operationId().equals(op.operationId())) {
                     return Uni.createFrom().item(List.<ProvisioningResult>of());
                 }
-                List<ProvisioningResult> out = new ArrayList<>();
-                Uni<Void> before = Uni.createFrom().voidItem();
-                if (escrowed.isPresent() && !sameOp) {
-                    before = supersede(escrowed.get(), op).invoke(out::add).replaceWithVoid();
+                // waiting already: due again (deferred: when the tenant has room; escrowed or held: at once)
+                Escrowed row = found.get();
+                Escrowed again = new Escrowed(row.id(), row.jobId(), row.objectId(), row.operationId(),
+                        row.operationJson(), row.retries(), row.firstFailedAt(), now, row.lastErrorCode(),
+                        row.lastError(), row.state(), row.resultId(), row.operationCreatedAt(), row.heldToken(),
+                        row.heldRevision(), tenant);
+                return escrows.save(again).replaceWith(List.<ProvisioningResult>of());
+            }
+            return store.processedResult(resultIdOf(op)).flatMap(done -> {
+                if (done.isPresent()) {
+                    return Uni.createFrom().item(List.of(EventChecks.result(done.get())));
                 }
-                Optional<Escrowed> previous = sameOp ? escrowed : Optional.empty();
-                long started = System.nanoTime();
-                return before.chain(() -> carryOut(op, given)).flatMap(outcome -> {
-                    Duration took = Duration.ofNanos(System.nanoTime() - started);
-                    if (isTransient(outcome)) {
-                        return escrow(op, previous, outcome, took).map(dropped -> {
-                            dropped.ifPresent(out::add);
-                            return out;
-                        });
-                    }
-                    ProvisioningResult result = result(op, outcome, took);
-                    return finish(op, result).chain(() -> previous.isPresent()
-                            ? escrows.delete(escrowId, op.operationId())
-                            : Uni.createFrom().voidItem())
-                            .invoke(() -> {
-                                if (previous.isPresent()) {
-                                    LOG.infof("escrowed operation %s for job %s, object %s succeeded on retry %d",
-                                            op.operationId(), op.jobId(), op.objectId(),
-                                            previous.get().retries() + 1);
-                                }
-                            })
-                            .map(ignored -> {
-                                out.add(result);
-                                return out;
-                            });
-                });
+                if (found.isEmpty()) {
+                    return escrows.save(deferred).replaceWith(List.<ProvisioningResult>of());
+                }
+                if (isOlder(op, found.get())) {
+                    return obsolete(op, found.get()).map(List::of);
+                }
+                return supersede(found.get(), op)
+                        .flatMap(skipped -> escrows.save(deferred).replaceWith(List.of(skipped)));
             });
         });
     }
@@ -149,48 +354,39 @@ public class OperationProcessor {
                         result.action().name(), "status", result.status().name()).increment());
     }
 
-    /** A later operation replaced an escrowed one: the escrowed one is reported Skipped and forgotten. */
-    private Uni<ProvisioningResult> supersede(Escrowed escrowed, ScimOperation by) {
-        ScimOperation old = EventChecks.operation(escrowed.operationJson());
-        LOG.infof("escrowed operation %s for job %s, object %s is superseded by operation %s", old.operationId(),
-                old.jobId(), old.objectId(), by.operationId());
-        ProvisioningResult skipped = result(old, Outcome.skipped(ProvisioningAction.Other, null,
-                escrowed.lastErrorCode(), "superseded by a later change (operation " + by.operationId()
-                        + ") before a retry succeeded; last error: " + escrowed.lastError()),
-                Duration.ZERO);
-        return escrows.delete(escrowed.id(), old.operationId()).chain(() -> finish(old, skipped))
-                .replaceWith(skipped);
+    /**
+     * A later operation replaced a waiting one: the waiting one is reported Skipped (a follow-up if it had a result)
+     * and forgotten. The result is recorded before the row is removed, so a restart in between supersedes it again.
+     */
+    private Uni<ProvisioningResult> supersede(Escrowed waiting, ScimOperation by) {
+        ScimOperation old = EventChecks.operation(waiting.operationJson());
+        LOG.infof("waiting operation %s for job %s, object %s (%s) is superseded by operation %s", old.operationId(),
+                old.jobId(), old.objectId(), waiting.state(), by.operationId());
+        Outcome outcome = Outcome.skipped(ProvisioningAction.Other, null, waiting.lastErrorCode(),
+                "superseded by a later change (operation " + by.operationId() + ") before it was carried out"
+                        + (waiting.lastError() == null || waiting.lastError().isEmpty()
+                                ? ""
+                                : "; last error: " + waiting.lastError()));
+        ProvisioningResult skipped = waiting.reported()
+                ? result(old, outcome, Duration.ZERO, ProvisioningResult.followUpIdOf(waiting.resultId()), null,
+                        waiting.resultId())
+                : result(old, outcome, Duration.ZERO, resultIdOf(old), null, null);
+        return finish(old, skipped).chain(() -> escrows.delete(waiting.id(), old.operationId())).replaceWith(skipped);
     }
 
-    /**
-     * Escrows the object, or drops it when its schedule is over.
-     *
-     * @return the Failure result to publish when dropped
-     */
-    private Uni<Optional<ProvisioningResult>> escrow(ScimOperation op, Optional<Escrowed> previous, Outcome outcome,
-            Duration took) {
-        Instant now = Instant.now();
-        Instant firstFailed = previous.map(Escrowed::firstFailedAt).orElse(now);
-        int retries = previous.map(e -> e.retries() + 1).orElse(0);
-        Optional<Instant> next = schedule.next(firstFailed, retries, now);
-        String escrowId = Escrowed.idOf(op.jobId(), op.objectType().name(), op.objectId());
-        if (next.isEmpty()) {
-            LOG.warnf("operation %s for job %s, object %s dropped from escrow after %d retries since %s: %s",
-                    op.operationId(), op.jobId(), op.objectId(), retries, firstFailed, outcome.reason());
-            Outcome dropped = new Outcome(outcome.action(), ProvisioningStatus.Failure, outcome.targetId(),
-                    outcome.errorCode(), outcome.reason() + "; dropped from escrow after " + retries
-                            + " scheduled retries since " + firstFailed,
-                    outcome.httpStatus(), outcome.attempts(), List.of());
-            ProvisioningResult result = result(op, dropped, took);
-            return finish(op, result).chain(() -> escrows.delete(escrowId, op.operationId()))
-                    .replaceWith(Optional.of(result));
-        }
-        LOG.warnf("operation %s for job %s, object %s escrowed (retry %d at %s): %s", op.operationId(), op.jobId(),
-                op.objectId(), retries + 1, next.get(), outcome.reason());
-        registry.counter("scim.writer.escrow.entries", "job", op.jobId()).increment();
-        return escrows.save(new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), Json.write(op),
-                retries, firstFailed, next.get(), outcome.errorCode(), outcome.reason()))
-                .replaceWith(Optional.empty());
+    /** An operation older than the one waiting for its object (delivered again after a restart): Skipped. */
+    private Uni<ProvisioningResult> obsolete(ScimOperation op, Escrowed newer) {
+        LOG.infof("operation %s for job %s, object %s is older than operation %s waiting for the object: skipped",
+                op.operationId(), op.jobId(), op.objectId(), newer.operationId());
+        ProvisioningResult skipped = result(op, Outcome.skipped(ProvisioningAction.Other, null, null,
+                "superseded by a later change (operation " + newer.operationId() + ") waiting for the object"),
+                Duration.ZERO, resultIdOf(op), null, null);
+        return finish(op, skipped).replaceWith(skipped);
+    }
+
+    private static boolean isOlder(ScimOperation op, Escrowed waiting) {
+        return op.createdAt() != null && waiting.operationCreatedAt() != null
+                && op.createdAt().isBefore(waiting.operationCreatedAt());
     }
 
     private static boolean isTransient(Outcome outcome) {
@@ -200,39 +396,22 @@ public class OperationProcessor {
     }
 
     /**
-     * Retries an unexpected failure (not a target answer: those are outcomes) with a bounded exponential backoff on
-     * the caller's Vert.x context. Carrying an operation out again is safe: creates are guarded by the id map, the
-     * match and 409.
+     * Retries an unexpected failure (not a target answer: those are outcomes) with Mutiny's bounded exponential
+     * backoff ({@code writer.infrastructure-retry.*}); each attempt starts on the caller's Vert.x context. Carrying an
+     * operation out again is safe: creates are guarded by the id map, the match and 409.
      */
-    private <T> Uni<T> withInfrastructureRetry(ScimOperation op, Supplier<Uni<T>> work, int attempt) {
-        Uni<T> uni;
-        try {
-            uni = work.get();
-        } catch (RuntimeException e) {
-            uni = Uni.createFrom().failure(e);
-        }
-        return uni.onFailure().recoverWithUni(failure -> {
-            if (attempt >= config.infrastructureRetry().maxAttempts()) {
-                return Uni.createFrom().failure(failure);
-            }
-            long base = config.infrastructureRetry().baseDelay().toMillis();
-            long delay = Math.min(config.infrastructureRetry().maxDelay().toMillis(),
-                    base << Math.min(attempt - 1, 20));
-            LOG.warnf("operation %s for job %s, object %s: the writer failed (%s); attempt %d/%d in %d ms",
-                    op.operationId(), op.jobId(), op.objectId(), failure.toString(), attempt + 1,
-                    config.infrastructureRetry().maxAttempts(), delay);
-            Context context = Vertx.currentContext();
-            Uni<Void> pause = Uni.createFrom().emitter(emitter -> {
-                io.vertx.core.Vertx vertx = context == null ? null : context.owner();
-                if (vertx == null) {
-                    emitter.complete(null);
-                } else {
-                    vertx.setTimer(Math.max(1, delay),
-                            id -> context.runOnContext(ignored -> emitter.complete(null)));
-                }
-            });
-            return pause.chain(() -> withInfrastructureRetry(op, work, attempt + 1));
-        });
+    private <T> Uni<T> withInfrastructureRetry(ScimOperation op, Uni<T> work) {
+        Context context = Vertx.currentContext();
+        Executor onContext = task -> context.runOnContext(ignored -> task.run());
+        Uni<T> attempt = context == null ? work : work.runSubscriptionOn(onContext);
+        int attempts = Math.max(1, config.infrastructureRetry().maxAttempts());
+        return attempt
+                .onFailure().invoke(failure -> LOG.warnf("operation %s for job %s, object %s: the writer failed (%s); "
+                        + "retried up to %d attempts in all", op.operationId(), op.jobId(), op.objectId(),
+                        failure.toString(), attempts))
+                .onFailure().retry()
+                .withBackOff(config.infrastructureRetry().baseDelay(), config.infrastructureRetry().maxDelay())
+                .atMost(attempts - 1L);
     }
 
     /** The writer could not carry the operation out: escrow it, or at least report it. */
@@ -241,46 +420,29 @@ public class OperationProcessor {
                 op.operationId(), op.jobId(), op.objectId());
         Outcome outcome = Outcome.failure(actionOf(op), null, WRITER_UNAVAILABLE,
                 "the scim-writer could not carry the operation out: " + failure, null);
-        return escrow(op, Optional.empty(), outcome, Duration.ZERO)
-                .map(dropped -> dropped.map(List::of).orElse(List.of()))
+        return escrow(op, Waiting.NONE, outcome, Duration.ZERO, null, false)
                 .onFailure().recoverWithItem(e -> {
                     LOG.errorf("operation %s for job %s, object %s could not be escrowed either (%s): reported as "
                             + "a failure", op.operationId(), op.jobId(), op.objectId(), e.toString());
-                    return List.of(result(op, outcome, Duration.ZERO));
+                    return List.of(result(op, outcome, Duration.ZERO, resultIdOf(op), null, null));
                 });
     }
 
-    private Uni<Outcome> carryOut(ScimOperation op, JobConfig given) {
-        Uni<Optional<JobConfig>> job = given == null ? awaitJob(op.jobId()) : Uni.createFrom().item(Optional.of(given));
-        return job.flatMap(found -> {
-            if (found.isEmpty()) {
-                return Uni.createFrom().item(Outcome.failure(actionOf(op), null, ErrorCodes.JOB_CONFIGURATION,
-                        "the configuration of job " + op.jobId() + " was not received within "
-                                + config.jobWaitTimeout().toSeconds() + " s",
-                        null));
-            }
-            TenantTarget target;
-            try {
-                target = targetOf(found.get());
-            } catch (IllegalArgumentException e) {
-                return Uni.createFrom().item(Outcome.failure(actionOf(op), null, ErrorCodes.JOB_CONFIGURATION,
-                        e.getMessage(), null));
-            }
-            if (op.objectType() == ObjectType.GROUP) {
-                return switch (op.kind()) {
-                    case UPSERT -> groups.upsert(op, target);
-                    case DISABLE, DELETE -> groups.delete(op, target);
-                };
-            }
+    private Uni<Outcome> carryOut(ScimOperation op, TenantTarget target, boolean bulkMatch) {
+        if (op.objectType() == ObjectType.GROUP) {
             return switch (op.kind()) {
-                case UPSERT -> users.upsert(op, target);
-                case DISABLE -> users.disable(op, target);
-                case DELETE -> users.delete(op, target);
+                case UPSERT -> groups.upsert(op, target);
+                case DISABLE, DELETE -> groups.delete(op, target);
             };
-        });
+        }
+        return switch (op.kind()) {
+            case UPSERT -> users.upsert(op, target, bulkMatch);
+            case DISABLE -> users.disable(op, target);
+            case DELETE -> users.delete(op, target);
+        };
     }
 
-    /** The tenant of a job, with its token decrypted (never logged). */
+    /** The tenant of a job, with its token decrypted (never logged) and a fresh retry budget: one per operation. */
     public TenantTarget targetOf(JobConfig job) {
         if (job.tenantUrl() == null || job.tenantUrl().isBlank()) {
             throw new IllegalArgumentException("job " + job.jobId() + " has no tenant URL");
@@ -291,22 +453,6 @@ public class OperationProcessor {
         // the message of a decryption failure names the key ids, never the token
         String token = cipher.decrypt(job.secretToken());
         return new TenantTarget(job.jobId(), job.tenantUrl(), token, job.patchDialect(), job.actions());
-    }
-
-    /**
-     * Waits for the job's configuration, bounded by {@code writer.job-wait-timeout}, and comes back to the caller's
-     * Vert.x context (the directory completes on the jobs consumer's thread, the timeout on Mutiny's).
-     */
-    private Uni<Optional<JobConfig>> awaitJob(String jobId) {
-        Optional<JobConfig> known = jobs.find(jobId);
-        if (known.isPresent()) {
-            return Uni.createFrom().item(known);
-        }
-        Context context = Vertx.currentContext();
-        Uni<Optional<JobConfig>> waiting = Uni.createFrom().completionStage(() -> jobs.await(jobId))
-                .map(Optional::of)
-                .ifNoItem().after(config.jobWaitTimeout()).recoverWithItem(Optional.empty());
-        return context == null ? waiting : waiting.emitOn(task -> context.runOnContext(ignored -> task.run()));
     }
 
     private static ProvisioningAction actionOf(ScimOperation op) {
@@ -322,10 +468,22 @@ public class OperationProcessor {
         return ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId());
     }
 
-    private static ProvisioningResult result(ScimOperation op, Outcome outcome, Duration took) {
-        return new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION, resultIdOf(op), op.jobId(), op.cycleId(),
+    private static String escrowIdOf(ScimOperation op) {
+        return Escrowed.idOf(op.jobId(), op.objectType().name(), op.objectId());
+    }
+
+    private static List<ProvisioningResult> prepend(ProvisioningResult first, List<ProvisioningResult> rest) {
+        List<ProvisioningResult> all = new ArrayList<>();
+        all.add(first);
+        all.addAll(rest);
+        return all;
+    }
+
+    private static ProvisioningResult result(ScimOperation op, Outcome outcome, Duration took, String resultId,
+            Instant retryAt, String retryOf) {
+        return new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION, resultId, op.jobId(), op.cycleId(),
                 op.operationId(), op.objectType(), op.objectId(), outcome.targetId(), op.displayName(),
                 outcome.action(), outcome.status(), outcome.errorCode(), outcome.reason(), outcome.httpStatus(),
-                outcome.attempts(), took.toMillis(), outcome.modified(), REPORTED_BY, Instant.now());
+                outcome.attempts(), took.toMillis(), outcome.modified(), REPORTED_BY, Instant.now(), retryAt, retryOf);
     }
 }

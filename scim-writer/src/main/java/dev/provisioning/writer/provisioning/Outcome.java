@@ -5,7 +5,7 @@ import java.util.List;
 import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningStatus;
-import dev.provisioning.writer.target.ScimAnswer;
+import dev.provisioning.writer.scim.client.ScimAnswer;
 
 /** What happened to one object: the body of its {@code ProvisioningResult}. */
 public record Outcome(ProvisioningAction action, ProvisioningStatus status, String targetId, String errorCode,

@@ -21,6 +21,7 @@ import dev.provisioning.events.MatchingAttribute;
 import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Link;
@@ -30,16 +31,21 @@ import dev.provisioning.writer.scim.AttributeDiff;
 import dev.provisioning.writer.scim.ScimPaths;
 import dev.provisioning.writer.scim.UserRequests;
 import dev.provisioning.writer.scim.UserState;
-import dev.provisioning.writer.target.ScimAnswer;
-import dev.provisioning.writer.target.ScimCall;
-import dev.provisioning.writer.target.ScimClient;
-import dev.provisioning.writer.target.TenantTarget;
+import dev.provisioning.writer.scim.client.ScimAnswer;
+import dev.provisioning.writer.scim.client.ScimCall;
+import dev.provisioning.writer.scim.client.ScimClient;
+import dev.provisioning.writer.scim.client.TenantTarget;
 
 /**
  * Carries out one user operation against Druva the way Entra does: match (in precedence order), create, update only
  * what changed, disable, delete. The id map is written as soon as a Druva id is known (right after a create or a
  * match), so a crash before the result is emitted is recovered on redelivery by the id map or, failing that, by the
  * match: a redelivered operation never creates a second user.
+ *
+ * <p>
+ * The id map also tells a redelivered operation what it did before a crash ({@link WriterStore.Mark}): its stored
+ * outcome when it completed, or, when its create was sent and the answer lost, that the user matched now is the one
+ * it created. So the result says what really happened (a Create, not "no change").
  */
 @ApplicationScoped
 public class UserProvisioner {
@@ -59,17 +65,53 @@ public class UserProvisioner {
         this.bulk = bulk;
     }
 
-    /** UPSERT: update the managed user, or match and link, or create. */
-    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target) {
-        Map<String, Object> desired = UserState.normalize(op.attributes());
-        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(link -> link.isPresent()
-                ? update(op, target, link.get(), desired, true)
-                : matchOrCreate(op, target, desired, true));
+    /**
+     * UPSERT: update the managed user, or match and link, or create.
+     *
+     * @param bulkMatch whether a new user may be matched against the initial cycle's snapshot (not for a scheduled
+     *        retry, which would page the whole tenant for one user)
+     */
+    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target, boolean bulkMatch) {
+        Map<String, Object> desired = UserState.withDerived(UserState.normalize(op.attributes()));
+        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(found -> {
+            Optional<String> done = found.flatMap(e -> e.completedBy(op.operationId()));
+            if (done.isPresent()) {
+                return Uni.createFrom().item(recovered(op, done.get()));
+            }
+            boolean ourCreate = found.map(e -> e.createSentBy(op.operationId())).orElse(false);
+            Optional<Link> link = found.flatMap(WriterStore.Entry::live);
+            if (link.isPresent() && link.get().readable()) {
+                return update(op, target, link.get(), desired, true, false);
+            }
+            if (link.isPresent()) {
+                LOG.warnf("job %s, object %s: the stored state of Druva user %s cannot be read; matching it again",
+                        target.jobId(), op.objectId(), link.get().targetId());
+            }
+            return matchOrCreate(op, target, desired, true, bulkMatch, ourCreate);
+        });
+    }
+
+    /** The outcome an operation stored when it completed, before a restart lost its result. */
+    static Outcome recovered(ScimOperation op, String outcomeJson) {
+        Outcome outcome = Json.read(outcomeJson, Outcome.class);
+        LOG.infof("operation %s for job %s, object %s was carried out before a restart: %s %s", op.operationId(),
+                op.jobId(), op.objectId(), outcome.action(), outcome.status());
+        return outcome;
+    }
+
+    /** The id-map mark of an operation that completed with this outcome. */
+    static WriterStore.Mark done(ScimOperation op, Outcome outcome) {
+        return new WriterStore.Mark(op.operationId(), Json.write(outcome));
     }
 
     /** DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason. */
     public Uni<Outcome> disable(ScimOperation op, TenantTarget target) {
-        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(found -> {
+        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(entry -> {
+            Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
+            if (done.isPresent()) {
+                return Uni.createFrom().item(recovered(op, done.get()));
+            }
+            Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
                 return Uni.createFrom().item(notManaged(ProvisioningAction.Disable, op));
             }
@@ -77,7 +119,8 @@ public class UserProvisioner {
             if (!target.actions().update()) {
                 return Uni.createFrom().item(actionDisabled(ProvisioningAction.Disable, link.targetId(), "update"));
             }
-            if (Boolean.FALSE.equals(link.state().get(ScimPaths.ACTIVE))) {
+            // an unreadable state does not know whether the user is active: send the disable
+            if (link.readable() && Boolean.FALSE.equals(link.state().get(ScimPaths.ACTIVE))) {
                 return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Disable, link.targetId(), null,
                         "no change: the Druva user is already inactive"));
             }
@@ -85,16 +128,18 @@ public class UserProvisioner {
                     link.state().getOrDefault(ScimPaths.ACTIVE, true), false));
             return patch(op, target, link, changes).flatMap(answer -> {
                 if (answer.ok()) {
-                    return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes))
-                            .replaceWith(Outcome.success(ProvisioningAction.Disable, link.targetId(), answer,
-                                    modified(changes)));
+                    Outcome outcome = Outcome.success(ProvisioningAction.Disable, link.targetId(), answer,
+                            modified(changes));
+                    return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes), op.cycleId(),
+                            done(op, outcome)).replaceWith(outcome);
                 }
                 if (answer.kind() == FailureKind.NOT_FOUND) {
                     LOG.warnf("Druva user %s of job %s, object %s no longer exists: link dropped", link.targetId(),
                             target.jobId(), op.objectId());
-                    return store.removeLink(target.jobId(), USER, op.objectId())
-                            .replaceWith(Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
-                                    ErrorCodes.INVALID_ANCHOR, "the Druva user no longer exists; nothing to disable"));
+                    Outcome outcome = Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
+                            ErrorCodes.INVALID_ANCHOR, "the Druva user no longer exists; nothing to disable");
+                    return store.removeLink(target.jobId(), USER, op.objectId(), done(op, outcome))
+                            .replaceWith(outcome);
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Disable, link.targetId(), op, answer));
             });
@@ -103,7 +148,12 @@ public class UserProvisioner {
 
     /** DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped. */
     public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
-        return store.findLink(target.jobId(), USER, op.objectId()).flatMap(found -> {
+        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(entry -> {
+            Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
+            if (done.isPresent()) {
+                return Uni.createFrom().item(recovered(op, done.get()));
+            }
+            Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
                 return Uni.createFrom().item(notManaged(ProvisioningAction.Delete, op));
             }
@@ -114,37 +164,60 @@ public class UserProvisioner {
             ScimCall call = new ScimCall(op.objectId(), "DELETE", "/Users/{id}", ScimPaths.user(id), null);
             return client.send(target, call).flatMap(answer -> {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
-                    return store.removeLink(target.jobId(), USER, op.objectId())
-                            .replaceWith(Outcome.success(ProvisioningAction.Delete, id, answer, List.of()));
+                    Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
+                    return store.removeLink(target.jobId(), USER, op.objectId(), done(op, outcome))
+                            .replaceWith(outcome);
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
         });
     }
 
+    /**
+     * @param ourCreate whether the user was created by this operation before a restart (its result is then a Create)
+     */
     private Uni<Outcome> update(ScimOperation op, TenantTarget target, Link link, Map<String, Object> desired,
-            boolean mayRecover) {
-        if (!target.actions().update()) {
+            boolean mayRecover, boolean ourCreate) {
+        if (!target.actions().update() && !ourCreate) {
             return Uni.createFrom().item(actionDisabled(ProvisioningAction.Update, link.targetId(), "update"));
         }
         List<AttributeChange> changes = AttributeDiff.diff(desired, link.state(), ScimPaths.DRUVA_UPDATABLE);
-        if (changes.isEmpty()) {
+        if (changes.isEmpty() || !target.actions().update()) {
+            if (ourCreate) {
+                Outcome created = createdBefore(op, link, desired);
+                return store.markOutcome(target.jobId(), USER, op.objectId(), done(op, created)).replaceWith(created);
+            }
             return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null, NO_CHANGE));
         }
         return patch(op, target, link, changes).flatMap(answer -> {
             if (answer.ok()) {
-                return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes))
-                        .replaceWith(Outcome.success(ProvisioningAction.Update, link.targetId(), answer,
-                                modified(changes)));
+                Outcome outcome = ourCreate
+                        ? createdBefore(op, link, desired)
+                        : Outcome.success(ProvisioningAction.Update, link.targetId(), answer, modified(changes));
+                return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes), op.cycleId(),
+                        done(op, outcome)).replaceWith(outcome);
             }
             if (answer.kind() == FailureKind.NOT_FOUND && mayRecover) {
                 LOG.warnf("InvalidAnchor: Druva user %s of job %s, object %s no longer exists; matching again",
                         link.targetId(), target.jobId(), op.objectId());
-                return store.removeLink(target.jobId(), USER, op.objectId())
-                        .chain(() -> matchOrCreate(op, target, desired, false));
+                return store.removeLink(target.jobId(), USER, op.objectId(), new WriterStore.Mark(op.operationId(),
+                        null)).chain(() -> matchOrCreate(op, target, desired, false, false, false));
             }
             return Uni.createFrom().item(failed(ProvisioningAction.Update, link.targetId(), op, answer));
         });
+    }
+
+    /**
+     * The outcome of a create this operation sent before a restart, whose answer was lost: the user it matched now is
+     * the one it created.
+     */
+    private static Outcome createdBefore(ScimOperation op, Link link, Map<String, Object> desired) {
+        LOG.infof("job %s, object %s: Druva user %s was created by this operation (%s) before a restart", op.jobId(),
+                op.objectId(), link.targetId(), op.operationId());
+        List<ModifiedProperty> modified = new ArrayList<>();
+        desired.forEach((path, value) -> modified.add(new ModifiedProperty(path, null, String.valueOf(value))));
+        return new Outcome(ProvisioningAction.Create, ProvisioningStatus.Success, link.targetId(), null, null, null, 1,
+                modified);
     }
 
     private Uni<ScimAnswer> patch(ScimOperation op, TenantTarget target, Link link, List<AttributeChange> changes) {
@@ -154,9 +227,9 @@ public class UserProvisioner {
     }
 
     private Uni<Outcome> matchOrCreate(ScimOperation op, TenantTarget target, Map<String, Object> desired,
-            boolean mayRecover) {
+            boolean mayRecover, boolean bulkMatch, boolean ourCreate) {
         List<MatchingAttribute> matching = matchingOf(op, desired);
-        Uni<BulkMatch.Lookup> lookup = mayRecover
+        Uni<BulkMatch.Lookup> lookup = mayRecover && bulkMatch
                 ? bulk.snapshot(target, op.cycleId())
                 : Uni.createFrom().item(BulkMatch.Lookup.NONE);
         return lookup.flatMap(bulkLookup -> {
@@ -172,9 +245,9 @@ public class UserProvisioner {
                     return Uni.createFrom().item(match.failure());
                 }
                 if (match.resource() != null) {
-                    return linkAndUpdate(op, target, desired, match.resource(), mayRecover);
+                    return linkAndUpdate(op, target, desired, match.resource(), mayRecover, ourCreate);
                 }
-                return create(op, target, desired, mayRecover, found.orElse(null));
+                return create(op, target, desired, mayRecover, found.orElse(null), ourCreate);
             });
         });
     }
@@ -202,55 +275,65 @@ public class UserProvisioner {
     }
 
     private Uni<Outcome> create(ScimOperation op, TenantTarget target, Map<String, Object> desired,
-            boolean mayRecover, TargetSnapshot snapshot) {
+            boolean mayRecover, TargetSnapshot snapshot, boolean ourCreate) {
         if (!target.actions().create()) {
             return Uni.createFrom().item(actionDisabled(ProvisioningAction.Create, null, "create"));
         }
         Map<String, Object> sent = new LinkedHashMap<>(UserState.normalize(op.createOnlyAttributes()));
         sent.putAll(desired);
         ScimCall call = new ScimCall(op.objectId(), "POST", "/Users", ScimPaths.USERS, UserRequests.createBody(sent));
-        return client.send(target, call).flatMap(answer -> {
-            if (answer.ok()) {
-                JsonNode resource = parse(answer.body());
-                String id = resource == null ? null : resource.path("id").asText(null);
-                if (id == null) {
-                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
-                            ErrorCodes.TARGET_ERROR, "POST /Users answered " + answer.status() + " without an id",
-                            answer));
-                }
-                if (snapshot != null) {
-                    snapshot.add(resource);
-                }
-                Map<String, Object> state = new LinkedHashMap<>(sent);
-                state.putAll(UserState.fromResource(resource));
-                List<ModifiedProperty> modified = new ArrayList<>();
-                sent.forEach((path, value) -> modified.add(new ModifiedProperty(path, null, String.valueOf(value))));
-                return store.saveLink(target.jobId(), USER, op.objectId(), new Link(id, state))
-                        .replaceWith(Outcome.success(ProvisioningAction.Create, id, answer, modified));
-            }
-            if (answer.kind() == FailureKind.CONFLICT && mayRecover) {
-                // created meanwhile (by a crashed earlier attempt or someone else): match once more and link
-                LOG.infof("POST /Users for job %s, object %s answered 409: matching again", target.jobId(),
-                        op.objectId());
-                return match(op, target, rematchingOf(op, desired), 0).flatMap(match -> {
-                    if (match.resource() != null) {
-                        return linkAndUpdate(op, target, desired, match.resource(), false);
+        // marked before it is sent: if the answer is lost in a crash, the user matched next time is known as ours
+        return store.markCreateSent(target.jobId(), USER, op.objectId(), op.cycleId(), op.operationId())
+                .chain(() -> client.send(target, call)).flatMap(answer -> {
+                    if (answer.ok()) {
+                        JsonNode resource = parse(answer.body());
+                        String id = resource == null ? null : resource.path("id").asText(null);
+                        if (id == null) {
+                            return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                                    ErrorCodes.TARGET_ERROR, "POST /Users answered " + answer.status()
+                                            + " without an id",
+                                    answer));
+                        }
+                        if (snapshot != null) {
+                            snapshot.add(resource);
+                        }
+                        Map<String, Object> state = new LinkedHashMap<>(sent);
+                        state.putAll(UserState.fromResource(resource));
+                        List<ModifiedProperty> modified = new ArrayList<>();
+                        sent.forEach((path, value) -> modified.add(new ModifiedProperty(path, null,
+                                String.valueOf(value))));
+                        Outcome outcome = Outcome.success(ProvisioningAction.Create, id, answer, modified);
+                        return store.saveLink(target.jobId(), USER, op.objectId(), new Link(id, state), op.cycleId(),
+                                done(op, outcome)).replaceWith(outcome);
                     }
-                    if (match.failure() != null) {
-                        return Uni.createFrom().item(match.failure());
+                    if (answer.kind() == FailureKind.CONFLICT && mayRecover) {
+                        // created meanwhile (by a crashed earlier attempt or someone else): match once more and link
+                        LOG.infof("POST /Users for job %s, object %s answered 409: matching again", target.jobId(),
+                                op.objectId());
+                        return match(op, target, rematchingOf(op, desired), 0).flatMap(match -> {
+                            if (match.resource() != null) {
+                                return linkAndUpdate(op, target, desired, match.resource(), false, ourCreate);
+                            }
+                            if (match.failure() != null) {
+                                return Uni.createFrom().item(match.failure());
+                            }
+                            return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
+                                    ErrorCodes.ENTRY_CONFLICT, "Druva reports a conflicting user ("
+                                            + answer.problem() + ") that no matching attribute finds",
+                                    answer));
+                        });
                     }
-                    return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
-                            ErrorCodes.ENTRY_CONFLICT, "Druva reports a conflicting user (" + answer.problem()
-                                    + ") that no matching attribute finds",
-                            answer));
+                    Outcome failure = failed(ProvisioningAction.Create, null, op, answer);
+                    // a create that may have reached Druva (no answer, 5xx, 429) stays marked for its retry
+                    return answer.kind().retryable()
+                            ? Uni.createFrom().item(failure)
+                            : store.forgetCreate(target.jobId(), USER, op.objectId(), op.operationId())
+                                    .replaceWith(failure);
                 });
-            }
-            return Uni.createFrom().item(failed(ProvisioningAction.Create, null, op, answer));
-        });
     }
 
     private Uni<Outcome> linkAndUpdate(ScimOperation op, TenantTarget target, Map<String, Object> desired,
-            JsonNode resource, boolean mayRecover) {
+            JsonNode resource, boolean mayRecover, boolean ourCreate) {
         String id = resource.path("id").asText(null);
         if (id == null) {
             return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null, ErrorCodes.TARGET_ERROR,
@@ -258,8 +341,9 @@ public class UserProvisioner {
         }
         Link link = new Link(id, UserState.fromResource(resource));
         LOG.debugf("job %s, object %s matched Druva user %s", target.jobId(), op.objectId(), id);
-        return store.saveLink(target.jobId(), USER, op.objectId(), link)
-                .chain(() -> update(op, target, link, desired, mayRecover));
+        return store.saveLink(target.jobId(), USER, op.objectId(), link, op.cycleId(),
+                new WriterStore.Mark(op.operationId(), null))
+                .chain(() -> update(op, target, link, desired, mayRecover, ourCreate));
     }
 
     /** The result of a match: a resource, nothing (both null), or a failure. */

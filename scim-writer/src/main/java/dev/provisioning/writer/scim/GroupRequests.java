@@ -2,7 +2,6 @@ package dev.provisioning.writer.scim;
 
 import java.util.List;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.provisioning.events.Json;
@@ -44,28 +43,23 @@ public final class GroupRequests {
         return Json.write(body);
     }
 
-    /** A PATCH that adds ({@code "Add"}) or removes ({@code "Remove"}) these members (Druva user ids). */
-    public static String membersBody(String op, List<String> userIds, PatchDialect dialect) {
-        PatchStyle style = PatchStyle.of(dialect);
-        ObjectNode body = Json.mapper().createObjectNode();
-        body.putArray("schemas").add(ScimPaths.PATCH_SCHEMA);
-        ObjectNode operation = body.putArray("Operations").addObject();
-        operation.put("op", style.op(op));
-        operation.put("path", "members");
-        ArrayNode values = operation.putArray("value");
-        userIds.forEach(id -> values.addObject().put("value", id));
-        return Json.write(body);
+    /** A PATCH that adds these members (Druva user ids), in the job's dialect ({@link PatchStyle#memberAdditions}). */
+    public static String addMembersBody(List<String> userIds, PatchDialect dialect) {
+        return UserRequests.patchOp(PatchStyle.of(dialect).memberAdditions(userIds));
     }
 
-    /** A PATCH that renames the group. */
+    /** A PATCH that removes these members, in the job's dialect ({@link PatchStyle#memberRemovals}). */
+    public static String removeMembersBody(List<String> userIds, PatchDialect dialect) {
+        return UserRequests.patchOp(PatchStyle.of(dialect).memberRemovals(userIds));
+    }
+
+    /** A PATCH that renames the group: a replace of {@code displayName}, with its path, in the job's dialect. */
     public static String renameBody(String displayName, PatchDialect dialect) {
         PatchStyle style = PatchStyle.of(dialect);
-        ObjectNode body = Json.mapper().createObjectNode();
-        body.putArray("schemas").add(ScimPaths.PATCH_SCHEMA);
-        ObjectNode operation = body.putArray("Operations").addObject();
+        ObjectNode operation = Json.mapper().createObjectNode();
         operation.put("op", style.op("Replace"));
         operation.put("path", "displayName");
         operation.put("value", displayName);
-        return Json.write(body);
+        return UserRequests.patchOp(List.of(operation));
     }
 }

@@ -15,14 +15,20 @@ public final class ScimPaths {
     public static final String ACTIVE = "active";
     public static final String GIVEN_NAME = "name.givenName";
     public static final String FAMILY_NAME = "name.familyName";
+    /**
+     * The full name, {@code "given family"}: derived by the writer from given and family name unless mapped
+     * ({@link UserState#withDerived}).
+     */
+    public static final String FORMATTED_NAME = "name.formatted";
     public static final String WORK_EMAIL = "emails[type eq \"work\"].value";
 
     /**
-     * What Druva lets a client change on an existing user: display name, first and last name, email and active
-     * (BEHAVIOUR.md section 1). Other differences (userName, externalId) are not sent in a PATCH; Druva would reject
-     * them.
+     * What Druva lets a client change on an existing user: display name, the name (first, last and formatted), email
+     * and active (BEHAVIOUR.md section 1). Other differences (userName, externalId) are not sent in a PATCH; Druva
+     * would reject them.
      */
-    public static final Set<String> DRUVA_UPDATABLE = Set.of(DISPLAY_NAME, GIVEN_NAME, FAMILY_NAME, WORK_EMAIL, ACTIVE);
+    public static final Set<String> DRUVA_UPDATABLE = Set.of(DISPLAY_NAME, GIVEN_NAME, FAMILY_NAME, FORMATTED_NAME,
+            WORK_EMAIL, ACTIVE);
 
     private ScimPaths() {
     }

@@ -22,8 +22,12 @@ public final class UserRequests {
 
     /** A SCIM filter {@code attr eq "value"}, with {@code "} and {@code \} escaped in the value. */
     public static String filter(String attribute, String value) {
-        String escaped = value.replace("\\", "\\\\").replace("\"", "\\\"");
-        return attribute + " eq \"" + escaped + "\"";
+        return attribute + " eq \"" + escape(value) + "\"";
+    }
+
+    /** A value for a SCIM filter's string literal: {@code "} and {@code \} escaped (RFC 7644 section 3.4.2.2). */
+    public static String escape(String value) {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     /** The relative URI of a match: {@code /Users?filter=userName%20eq%20%22x%22}. */
@@ -35,7 +39,8 @@ public final class UserRequests {
     /**
      * The body of {@code POST /Users}: schemas, externalId, userName, active, displayName, emails (one primary work
      * email), name (givenName, familyName, formatted), then any other plain attribute. Absent attributes are left
-     * out, never sent as null; {@code active} defaults to true.
+     * out, never sent as null; {@code active} defaults to true; {@code name.formatted}, unless mapped, is derived from
+     * given and family name ({@link UserState#withDerived}).
      *
      * @param attributes the normalised attributes to create the user with (operation attributes plus create-only)
      */
@@ -56,12 +61,12 @@ public final class UserRequests {
         }
         Object given = attributes.get(ScimPaths.GIVEN_NAME);
         Object family = attributes.get(ScimPaths.FAMILY_NAME);
-        if (given != null || family != null) {
+        Object formatted = attributes.get(ScimPaths.FORMATTED_NAME);
+        if (given != null || family != null || formatted != null) {
             ObjectNode name = body.putObject("name");
             putText(name, "givenName", given);
             putText(name, "familyName", family);
-            String formatted = ((given == null ? "" : given) + " " + (family == null ? "" : family)).trim();
-            name.put("formatted", formatted);
+            name.put("formatted", formatted != null ? String.valueOf(formatted) : UserState.formatted(given, family));
         }
         attributes.forEach((path, value) -> {
             boolean plain = path.chars().allMatch(Character::isLetterOrDigit);
@@ -77,20 +82,19 @@ public final class UserRequests {
     }
 
     /**
-     * The body of {@code PATCH /Users/{id}}: one {@code Replace} per change, in the given order, written in the job's
-     * dialect.
+     * The body of {@code PATCH /Users/{id}} for these changes, in the given order, written in the job's dialect
+     * ({@link PatchStyle#userOperations}).
      */
     public static String patchBody(List<AttributeChange> changes, PatchDialect dialect) {
-        PatchStyle style = PatchStyle.of(dialect);
+        return patchOp(PatchStyle.of(dialect).userOperations(changes));
+    }
+
+    /** A SCIM {@code PatchOp} message with these operations (RFC 7644 section 3.5.2). */
+    static String patchOp(List<ObjectNode> operations) {
         ObjectNode body = Json.mapper().createObjectNode();
         body.putArray("schemas").add(ScimPaths.PATCH_SCHEMA);
-        ArrayNode operations = body.putArray("Operations");
-        for (AttributeChange change : changes) {
-            ObjectNode op = operations.addObject();
-            op.put("op", style.op("Replace"));
-            op.put("path", change.path());
-            op.set("value", Json.mapper().valueToTree(style.value(change.newValue())));
-        }
+        ArrayNode array = body.putArray("Operations");
+        operations.forEach(array::add);
         return Json.write(body);
     }
 

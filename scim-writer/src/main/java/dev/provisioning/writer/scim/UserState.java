@@ -37,6 +37,46 @@ public final class UserState {
         return out;
     }
 
+    /**
+     * The desired attributes with those the writer derives added: {@code name.formatted}, when not mapped, is
+     * {@code "given family"} ({@link #formatted}) as soon as given or family name is known. Derived into the desired
+     * state, it is compared like any mapped attribute on every update path (the PATCH after a diff, the update after a
+     * match), so a changed given or family name also replaces the formatted name. The last known state is not derived:
+     * a link stored without {@code name.formatted} (by a writer that did not keep it) does not know what Druva holds,
+     * so its next update sends it once, which also repairs a formatted name left stale before. The writer derives
+     * nothing else: {@code active: true} on create and the work email's {@code primary}/{@code type} are constants of
+     * the request shape, not values that can go stale.
+     *
+     * @return a new map, in the same order, with {@code name.formatted} placed right after the names it is made of
+     */
+    public static Map<String, Object> withDerived(Map<String, Object> attributes) {
+        if (attributes.containsKey(ScimPaths.FORMATTED_NAME)) {
+            return new LinkedHashMap<>(attributes);
+        }
+        Object given = attributes.get(ScimPaths.GIVEN_NAME);
+        Object family = attributes.get(ScimPaths.FAMILY_NAME);
+        if (given == null && family == null) {
+            return new LinkedHashMap<>(attributes);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        int namesLeft = (given == null ? 0 : 1) + (family == null ? 0 : 1);
+        for (Map.Entry<String, Object> entry : attributes.entrySet()) {
+            out.put(entry.getKey(), entry.getValue());
+            if (entry.getKey().equals(ScimPaths.GIVEN_NAME) || entry.getKey().equals(ScimPaths.FAMILY_NAME)) {
+                if (--namesLeft == 0) {
+                    out.put(ScimPaths.FORMATTED_NAME, formatted(given, family));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** {@code name.formatted} as Entra's default mapping and Druva show it: given and family name, space-separated. */
+    public static String formatted(Object given, Object family) {
+        return ((given == null ? "" : String.valueOf(given)) + " " + (family == null ? "" : String.valueOf(family)))
+                .trim();
+    }
+
     /** {@code true}, {@code "True"}, {@code "true"} are true; everything else is false. */
     public static boolean toBoolean(Object value) {
         if (value instanceof Boolean b) {
@@ -59,6 +99,7 @@ public final class UserState {
         if (name != null && name.isObject()) {
             text(name, "givenName").ifPresent(v -> out.put(ScimPaths.GIVEN_NAME, v));
             text(name, "familyName").ifPresent(v -> out.put(ScimPaths.FAMILY_NAME, v));
+            text(name, "formatted").ifPresent(v -> out.put(ScimPaths.FORMATTED_NAME, v));
         }
         JsonNode emails = resource.get("emails");
         if (emails != null && emails.isArray()) {

@@ -84,7 +84,11 @@ public class TenantGates {
         return ReplicaShare.inFlight(config.rateLimit().maxInFlight(), liveReplicas);
     }
 
-    static String tenantKey(String tenantUrl) {
+    /**
+     * The key of a tenant URL: lower-case, without a trailing slash. Every job on one tenant URL shares its request
+     * budget, its health and its lane.
+     */
+    public static String tenantKey(String tenantUrl) {
         String key = tenantUrl.trim().toLowerCase(Locale.ROOT);
         return key.endsWith("/") ? key.substring(0, key.length() - 1) : key;
     }

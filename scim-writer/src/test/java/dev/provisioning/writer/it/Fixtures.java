@@ -11,6 +11,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.OperationKind;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.PatchDialect;
@@ -41,11 +42,28 @@ final class Fixtures {
     }
 
     static JobConfig job(String jobId, String tenantUrl, TargetObjectActions actions) {
-        SecretCipher cipher = SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey());
-        return new JobConfig(JobConfig.SCHEMA_VERSION, jobId, "test job " + jobId, JobState.ACTIVE, tenantUrl,
-                cipher.encrypt(TOKEN), null, false, null, true, PatchDialect.ENTRA, actions, false, null, null, null,
-                null,
-                1, Instant.now());
+        return job(jobId, tenantUrl, TOKEN, JobState.ACTIVE, PatchDialect.ENTRA, actions, 1);
+    }
+
+    /** A job with its token (encrypted afresh: each call gives another ciphertext), state, dialect and revision. */
+    static JobConfig job(String jobId, String tenantUrl, String token, JobState state, PatchDialect dialect,
+            TargetObjectActions actions, long revision) {
+        return job(jobId, tenantUrl, secret(token), state, dialect, actions, revision);
+    }
+
+    /**
+     * A job with an encrypted token: a later revision whose token did not change carries the same ciphertext, as the
+     * change-detector publishes it.
+     */
+    static JobConfig job(String jobId, String tenantUrl, EncryptedSecret token, JobState state, PatchDialect dialect,
+            TargetObjectActions actions, long revision) {
+        return new JobConfig(JobConfig.SCHEMA_VERSION, jobId, "test job " + jobId, state, tenantUrl, token, null, false,
+                null, true, dialect, actions, false, null, null, null, null, revision, Instant.now());
+    }
+
+    /** A token encrypted with the test stack's key. */
+    static EncryptedSecret secret(String token) {
+        return SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey()).encrypt(token);
     }
 
     static Map<String, Object> user(String login, String given, String family) {

@@ -23,6 +23,10 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.events.job.PatchDialect;
+import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.writer.Waits;
 
 /**
  * Groups against the Druva-compatible server: created without members, members added and removed with PATCH in
@@ -146,5 +150,39 @@ class GroupProvisioningTest {
         assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
         assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(druva.groups()).extracting(DruvaGroup::id).doesNotContain(groupId);
+    }
+
+    @Test
+    void withTheRfcStrictDialectMembersAreRemovedOneByOneByAValueFilterWithoutAValue() {
+        // the field case 05-rfc-strict-member-remove: Entra's aadOptscim062020 behaviour, RFC 7644 section 3.5.2.2
+        String strictJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(strictJob, druva.baseUrl(), Fixtures.TOKEN, JobState.ACTIVE,
+                PatchDialect.RFC_STRICT, TargetObjectActions.ALL, 1));
+        List<ScimOperation> users = new ArrayList<>();
+        IntStream.range(0, 3).forEach(i -> users.add(
+                Fixtures.upsert(strictJob, "r" + i, Fixtures.user("strict" + i, "Strict", "N" + i))));
+        users.forEach(KafkaTopics::publishOperation);
+        KafkaTopics.awaitAllResults(users.stream().map(Fixtures::resultId).toList(), Waits.OUTCOME);
+        ScimOperation create = Fixtures.group(strictJob, "cycle-1", "grp-strict", "Strict", List.of("r0", "r1", "r2"));
+        KafkaTopics.publishOperation(create);
+        String groupId = KafkaTopics.awaitResult(resultId(create)).targetId();
+        Map<String, String> ids = new java.util.HashMap<>();
+        druva.users().forEach(u -> ids.put(u.externalId(), u.id()));
+        int before = Sent.of(druva).size();
+
+        ScimOperation change = Fixtures.group(strictJob, "cycle-2", "grp-strict", "Strict", List.of("r1"));
+        KafkaTopics.publishOperation(change);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(change));
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::path, Sent::body, Sent::status).containsExactly(
+                tuple("PATCH", "/Groups/" + groupId, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
+                        + "\"Operations\":[{\"op\":\"remove\",\"path\":\"members[value eq \\\"" + ids.get("strict0")
+                        + "\\\"]\"},{\"op\":\"remove\",\"path\":\"members[value eq \\\"" + ids.get("strict2")
+                        + "\\\"]\"}]}", 204));
+        assertThat(druva.groups()).filteredOn(g -> g.id().equals(groupId)).singleElement()
+                .satisfies(group -> assertThat(group.memberIds()).containsExactly(ids.get("strict1")));
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
     }
 }

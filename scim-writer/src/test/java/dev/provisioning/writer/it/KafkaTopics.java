@@ -100,6 +100,35 @@ final class KafkaTopics {
         return found;
     }
 
+    /**
+     * The final outcome of each operation, once all are final: its follow-up when it has one (it waited in escrow or
+     * was held, then was retried, dropped or superseded), else its first result, unless that one says it is retried
+     * ({@code retryAt}) or held (Skipped or Failure with {@code InvalidCredentials}), whose follow-up is awaited.
+     */
+    static java.util.Map<String, ProvisioningResult> awaitFinalResults(java.util.Collection<String> resultIds,
+            Duration atMost) {
+        java.util.Map<String, ProvisioningResult> found = new java.util.HashMap<>();
+        await().atMost(atMost).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            found.clear();
+            java.util.Map<String, ProvisioningResult> byId = new java.util.HashMap<>();
+            for (ConsumerRecord<String, String> r : readAll(Topics.RESULTS)) {
+                ProvisioningResult result = EventChecks.result(r.value());
+                byId.putIfAbsent(result.resultId(), result);
+            }
+            for (String id : resultIds) {
+                ProvisioningResult last = byId.get(id);
+                while (last != null && byId.containsKey(ProvisioningResult.followUpIdOf(last.resultId()))) {
+                    last = byId.get(ProvisioningResult.followUpIdOf(last.resultId()));
+                }
+                if (last != null && last.retryAt() == null && !"InvalidCredentials".equals(last.errorCode())) {
+                    found.put(id, last);
+                }
+            }
+            return found.size() == resultIds.size();
+        });
+        return found;
+    }
+
     static ProvisioningResult awaitResult(String resultId) {
         return awaitResults(resultId, 1).get(0);
     }

@@ -9,6 +9,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -28,6 +29,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.Topics;
 import dev.provisioning.events.job.TargetObjectActions;
 import dev.provisioning.localstack.LocalStackTestResource;
 
@@ -128,7 +130,7 @@ class UserProvisioningTest {
     }
 
     @Test
-    void changedUserGetsOnlyTheChangedAttributePatched() {
+    void changedUserGetsOnlyTheChangedAttributesPatchedAndTheFormattedNameFollowsTheSurname() {
         ScimOperation create = Fixtures.upsert(jobId, "obj-bob", Fixtures.user("bob", "Bob", "Builder"));
         KafkaTopics.publishOperation(create);
         KafkaTopics.awaitResult(resultId(create));
@@ -144,14 +146,43 @@ class UserProvisioningTest {
             assertThat(request.path()).isEqualTo("/Users/" + result.targetId());
             assertThat(request.body()).isEqualTo("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],"
                     + "\"Operations\":[{\"op\":\"Replace\",\"path\":\"displayName\",\"value\":\"Bob Baumeister\"},"
-                    + "{\"op\":\"Replace\",\"path\":\"name.familyName\",\"value\":\"Baumeister\"}]}");
+                    + "{\"op\":\"Replace\",\"path\":\"name.familyName\",\"value\":\"Baumeister\"},"
+                    + "{\"op\":\"Replace\",\"path\":\"name.formatted\",\"value\":\"Bob Baumeister\"}]}");
         });
-        assertThat(druva.users()).singleElement().extracting(DruvaUser::familyName).isEqualTo("Baumeister");
+        assertThat(druva.users()).singleElement().satisfies(user -> {
+            assertThat(user.familyName()).isEqualTo("Baumeister");
+            assertThat(user.formattedName()).isEqualTo("Bob Baumeister");
+        });
         assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(result.modifiedProperties()).containsExactly(
                 new ModifiedProperty("displayName", "Bob Builder", "Bob Baumeister"),
-                new ModifiedProperty("name.familyName", "Builder", "Baumeister"));
+                new ModifiedProperty("name.familyName", "Builder", "Baumeister"),
+                new ModifiedProperty("name.formatted", "Bob Builder", "Bob Baumeister"));
+    }
+
+    @Test
+    void aGivenNameChangeOfAMatchedUserAlsoReplacesItsStaleFormattedName() {
+        // Druva holds a user whose formatted name went stale (as the writer left it before it derived it on updates)
+        ScimOperation seed = Fixtures.upsert(jobId, "obj-bab", Fixtures.user("bab", "Barbara", "Sammet"));
+        KafkaTopics.publishOperation(seed);
+        String id = KafkaTopics.awaitResult(resultId(seed)).targetId();
+        patchDirectly(id, "{\"op\":\"replace\",\"path\":\"name.familyName\",\"value\":\"Sammet-Kovacs\"}");
+
+        // another job finds her by the match and changes her given name
+        String otherJob = unique("job");
+        KafkaTopics.publishJob(Fixtures.job(otherJob, druva.baseUrl()));
+        ScimOperation op = Fixtures.upsert(otherJob, "obj-bab", Fixtures.user("bab", "Babs", "Sammet-Kovacs"));
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(result.modifiedProperties()).extracting(ModifiedProperty::name)
+                .containsExactly("displayName", "name.givenName", "name.formatted");
+        assertThat(druva.users()).singleElement().satisfies(user -> {
+            assertThat(user.givenName()).isEqualTo("Babs");
+            assertThat(user.formattedName()).isEqualTo("Babs Sammet-Kovacs");
+        });
     }
 
     @Test
@@ -294,7 +325,8 @@ class UserProvisioningTest {
             assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
             assertThat(result.errorCode()).isEqualTo("InvalidCredentials");
             assertThat(result.httpStatus()).isEqualTo(401);
-            assertThat(result.reason()).doesNotContain(Fixtures.TOKEN + "\"").doesNotContain("Bearer");
+            assertThat(result.reason()).doesNotContain(Fixtures.TOKEN + "\"").doesNotContain("Bearer")
+                    .contains("held, not sent, until the job's token changes or the job is started again");
         }
     }
 
@@ -359,6 +391,9 @@ class UserProvisioningTest {
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
         assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
         assertThat(Sent.of(druva)).isEmpty();
+        var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> op.key().equals(r.key()));
+        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .isEqualTo("the configuration of job " + op.jobId() + " was not received within 30 s");
     }
 
     @Test
@@ -385,6 +420,23 @@ class UserProvisioningTest {
         assertThat(druva.users()).singleElement().extracting(DruvaUser::familyName).isEqualTo("Short");
         assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
         assertThat(result.targetId()).isEqualTo(id);
+    }
+
+    /** Changes a user behind the writer's back, over SCIM, as an administrator would in Druva. */
+    private void patchDirectly(String id, String operation) {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder()
+                    .uri(URI.create(druva.baseUrl() + "/Users/" + id))
+                    .header("Authorization", "Bearer " + Fixtures.TOKEN)
+                    .header("Content-Type", "application/scim+json")
+                    .method("PATCH", HttpRequest.BodyPublishers.ofString("{\"schemas\":"
+                            + "[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[" + operation
+                            + "]}"))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).isEqualTo(200);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Removes a user behind the writer's back, over SCIM, as an administrator would in Druva. */

@@ -38,7 +38,8 @@ class RetryPolicyTest {
 
     @Test
     void onlyTransientFailuresAreRetriedAndOnlyUpToMaxAttempts() {
-        RetryPolicy policy = new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1), () -> 0.5);
+        RetryPolicy policy = new RetryPolicy(3, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofMinutes(5),
+                () -> 0.5);
 
         assertThat(policy.shouldRetry(FailureKind.TRANSIENT, 1)).isTrue();
         assertThat(policy.shouldRetry(FailureKind.THROTTLED, 2)).isTrue();
@@ -49,8 +50,10 @@ class RetryPolicyTest {
 
     @Test
     void backoffDoublesWithEqualJitterAndIsCapped() {
-        RetryPolicy lowest = new RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000), () -> 0.0);
-        RetryPolicy highest = new RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000), () -> 0.999999);
+        RetryPolicy lowest = new RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000), Duration.ofMinutes(5),
+                () -> 0.0);
+        RetryPolicy highest = new RetryPolicy(10, Duration.ofMillis(100), Duration.ofMillis(1000),
+                Duration.ofMinutes(5), () -> 0.999999);
 
         assertThat(lowest.delay(1, null, NOW)).isEqualTo(Duration.ofMillis(50));
         assertThat(highest.delay(1, null, NOW)).isEqualTo(Duration.ofMillis(99));
@@ -62,7 +65,8 @@ class RetryPolicyTest {
 
     @Test
     void retryAfterInSecondsReplacesTheBackoff() {
-        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), () -> 0.5);
+        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofMinutes(5),
+                () -> 0.5);
 
         assertThat(policy.delay(1, "3", NOW)).isEqualTo(Duration.ofSeconds(3));
         assertThat(policy.delay(1, "120", NOW)).isEqualTo(Duration.ofSeconds(120));
@@ -70,7 +74,8 @@ class RetryPolicyTest {
 
     @Test
     void retryAfterAsHttpDateIsTheTimeUntilThatDate() {
-        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), () -> 0.5);
+        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofMinutes(5),
+                () -> 0.5);
 
         assertThat(policy.delay(1, "Thu, 26 Nov 2026 10:00:07 GMT", NOW)).isEqualTo(Duration.ofSeconds(7));
         assertThat(policy.delay(1, "Thu, 26 Nov 2026 09:59:00 GMT", NOW)).isEqualTo(Duration.ZERO);
@@ -78,8 +83,57 @@ class RetryPolicyTest {
 
     @Test
     void unreadableRetryAfterFallsBackToTheBackoff() {
-        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), () -> 0.0);
+        RetryPolicy policy = new RetryPolicy(6, Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofMinutes(5),
+                () -> 0.0);
 
         assertThat(policy.delay(1, "soon", NOW)).isEqualTo(Duration.ofMillis(50));
+    }
+
+    @Test
+    void theDefaultsRetryForMinutesNotSecondsAndThenStop() {
+        RetryPolicy defaults = new RetryPolicy(12, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofMinutes(5),
+                () -> 1.0);
+        RetryBudget budget = new RetryBudget();
+        Instant now = NOW;
+        int attempt = 1;
+        Duration waited = Duration.ZERO;
+        while (true) {
+            var delay = defaults.nextDelay(FailureKind.TRANSIENT, attempt, null, budget, now);
+            if (delay.isEmpty()) {
+                break;
+            }
+            waited = waited.plus(delay.get());
+            now = now.plus(delay.get());
+            attempt++;
+        }
+        // 1, 2, 4, 8, 16, 32, 60, 60, 60 s: nine retries over four minutes; the next would start after five
+        assertThat(attempt).isEqualTo(10);
+        assertThat(waited).isEqualTo(Duration.ofSeconds(243));
+    }
+
+    @Test
+    void theBudgetIsSharedByAnOperationsRequestsAndCountsFromItsFirstFailure() {
+        RetryPolicy policy = new RetryPolicy(12, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofMinutes(5),
+                () -> 1.0);
+        RetryBudget budget = new RetryBudget();
+
+        assertThat(policy.nextDelay(FailureKind.TRANSIENT, 1, null, budget, NOW)).contains(Duration.ofSeconds(1));
+        // a second request of the same operation, four minutes later: a 60 s backoff would start after the budget
+        assertThat(policy.nextDelay(FailureKind.TRANSIENT, 1, "90", budget, NOW.plusSeconds(240))).isEmpty();
+        assertThat(policy.nextDelay(FailureKind.TRANSIENT, 1, "30", budget, NOW.plusSeconds(240)))
+                .contains(Duration.ofSeconds(30));
+        assertThat(budget.firstFailure()).isEqualTo(NOW);
+    }
+
+    @Test
+    void aPermanentFailureOrTheLastAttemptIsNotRetried() {
+        RetryPolicy policy = new RetryPolicy(3, Duration.ofSeconds(1), Duration.ofSeconds(60), Duration.ofMinutes(5),
+                () -> 1.0);
+
+        assertThat(policy.nextDelay(FailureKind.PERMANENT, 1, null, new RetryBudget(), NOW)).isEmpty();
+        assertThat(policy.nextDelay(FailureKind.UNAUTHORIZED, 1, null, new RetryBudget(), NOW)).isEmpty();
+        assertThat(policy.nextDelay(FailureKind.TRANSIENT, 3, null, new RetryBudget(), NOW)).isEmpty();
+        assertThat(policy.nextDelay(FailureKind.THROTTLED, 2, "2", new RetryBudget(), NOW))
+                .contains(Duration.ofSeconds(2));
     }
 }

@@ -1,0 +1,149 @@
+package dev.provisioning.detector.messaging;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.Record;
+
+import dev.provisioning.detector.persistence.Outbox;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.JobStateEvent;
+
+/**
+ * Publishes what job saves stored in the outbox: configurations and tombstones to the compacted
+ * {@code provisioning.jobs} (channel {@value #JOBS_CHANNEL}), job state events to {@code provisioning.job-states}
+ * (channel {@value #JOB_STATES_CHANNEL}), both keyed by job id, then marks them sent. It runs when a save stored
+ * records, and every {@code detector.outbox-interval} for what other replicas or failed passes left.
+ *
+ * <p>
+ * At least once, in order per job: each job's records are sent one after the other, each awaiting the broker's ack
+ * ({@code acks=all}); jobs go in parallel. A record the broker refuses holds back only its own job's later records
+ * (retried on the next pass); other jobs go on. One relay runs at a time across replicas (a lock in PostgreSQL).
+ *
+ * <p>
+ * At start-up every job's configuration is queued once more: services that read the compacted topic from the
+ * beginning then find every job even if the topic was recreated or lost records. It goes through the outbox, so it
+ * cannot overtake a newer revision of the same job.
+ */
+@ApplicationScoped
+public class OutboxRelay {
+
+    public static final String JOBS_CHANNEL = "jobs";
+    public static final String JOB_STATES_CHANNEL = "job-states";
+    /** Records read per pass. */
+    static final int BATCH = 500;
+    /** Jobs whose records are sent at the same time. */
+    static final int JOBS_IN_PARALLEL = 16;
+    private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
+
+    private final Outbox outbox;
+    private final MutinyEmitter<Object> jobs;
+    private final MutinyEmitter<String> states;
+    private final AtomicBoolean running = new AtomicBoolean();
+    private final AtomicBoolean requested = new AtomicBoolean();
+    private final Set<String> failingJobs = ConcurrentHashMap.newKeySet();
+
+    public OutboxRelay(Outbox outbox, @Channel(JOBS_CHANNEL) MutinyEmitter<Object> jobs,
+            @Channel(JOB_STATES_CHANNEL) MutinyEmitter<String> states) {
+        this.outbox = outbox;
+        this.jobs = jobs;
+        this.states = states;
+    }
+
+    void republishAtStartup(@Observes StartupEvent event) {
+        outbox.queueAllJobConfigurations().subscribe().with(
+                queued -> LOG.infof("queued %d job configurations to be published again", queued),
+                failure -> LOG.errorf("could not queue the job configurations to be published again: %s", failure));
+    }
+
+    void onWritten(@Observes Outbox.Written written) {
+        relay();
+    }
+
+    // not while the application starts or stops: the Kafka emitters may not be connected then
+    @Scheduled(every = "${detector.outbox-interval:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
+    void sweep() {
+        relay();
+    }
+
+    /** Runs a pass now, or right after the one running (passes never overlap within a replica). */
+    void relay() {
+        requested.set(true);
+        if (running.compareAndSet(false, true)) {
+            pass();
+        }
+    }
+
+    private void pass() {
+        requested.set(false);
+        outbox.relay(BATCH, this::publish).subscribe().with(read -> {
+            running.set(false);
+            if (read == BATCH || requested.get()) {
+                relay();
+            }
+        }, failure -> {
+            running.set(false);
+            LOG.warnf("the outbox relay failed, tried again on its next run: %s", failure);
+        });
+    }
+
+    /** Publishes each job's records in order, jobs in parallel; answers the ids published. */
+    private Uni<List<Long>> publish(List<Outbox.Record> records) {
+        Map<String, List<Outbox.Record>> byJob = new LinkedHashMap<>();
+        records.forEach(r -> byJob.computeIfAbsent(r.jobId(), k -> new ArrayList<>()).add(r));
+        return Multi.createFrom().iterable(byJob.entrySet())
+                .onItem().transformToUni(job -> inOrder(job.getKey(), job.getValue())).merge(JOBS_IN_PARALLEL)
+                .collect().in(ArrayList<Long>::new, List::addAll);
+    }
+
+    /** Sends one job's records one after the other; stops at the first the broker refuses. */
+    private Uni<List<Long>> inOrder(String jobId, List<Outbox.Record> records) {
+        List<Long> sent = new ArrayList<>();
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        for (Outbox.Record r : records) {
+            chain = chain.chain(() -> send(r)).invoke(() -> sent.add(r.id()));
+        }
+        return chain.map(ignored -> {
+            if (failingJobs.remove(jobId)) {
+                LOG.infof("job %s: its outbox records are published again", jobId);
+            }
+            return sent;
+        }).onFailure().recoverWithItem(failure -> {
+            if (failingJobs.add(jobId)) {
+                LOG.warnf("job %s: could not publish outbox record %d (%d of %d sent), tried again on the next pass: "
+                        + "%s", jobId, records.get(sent.size()).id(), sent.size(), records.size(), failure);
+            }
+            return sent;
+        });
+    }
+
+    private Uni<Void> send(Outbox.Record r) {
+        return switch (r.kind()) {
+            case JOB_CONFIG -> jobs.sendMessage(r.payload() == null
+                    ? Message.of(Record.of(r.jobId(), null))
+                    : KafkaRecords.keyed(r.jobId(), r.payload()));
+            case JOB_STATE -> states.sendMessage(KafkaRecords.keyed(r.jobId(), r.payload())).invoke(() -> {
+                JobStateEvent event = EventChecks.jobState(r.payload());
+                LOG.infof("job %s: %s (%s) %s", event.jobId(), event.change(), event.reasonCode(),
+                        event.reason() == null ? "" : event.reason());
+            });
+        };
+    }
+}

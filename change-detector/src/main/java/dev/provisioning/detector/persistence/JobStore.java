@@ -1,0 +1,259 @@
+package dev.provisioning.detector.persistence;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+import dev.provisioning.detector.job.ProvisioningJob;
+import dev.provisioning.detector.job.Quarantine;
+import dev.provisioning.detector.job.QuarantineReason;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.job.JobConfig;
+
+/**
+ * The {@code job} table, and the one way a job is changed: {@link #update} loads the {@link ProvisioningJob}, lets the
+ * caller call one of its methods, and saves the row with the events that method raised (into the {@link Outbox}) in
+ * one transaction, if nobody changed the row since it was loaded (its revision). On such a conflict the whole unit is
+ * run again on the fresh row, at most {@value #ATTEMPTS} times: the one retry policy for concurrent changes to a job.
+ *
+ * <p>
+ * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
+ * cycle at once; a claim older than the lease (its replica died) is taken over.
+ */
+@ApplicationScoped
+public class JobStore {
+
+    /** Attempts of one load-change-save unit when other writers keep changing the job. */
+    static final int ATTEMPTS = 5;
+    /** How long a save waits for its events to be published before it answers anyway (they stay stored). */
+    static final Duration PUBLISH_WAIT = Duration.ofSeconds(5);
+
+    private static final Logger LOG = Logger.getLogger(JobStore.class);
+    private static final String COLUMNS = "id, name, state, config, revision, next_cycle_at, full_cycle_requested, "
+            + "cycle_claimed_at, last_error, created_at, updated_at, deletion_threshold, token_set_at, "
+            + "token_expiry_warned, quarantine_reason, quarantine_detail, quarantined_since, quarantine_key, "
+            + "quarantine_lifted_at";
+
+    private final Pool pool;
+    private final Outbox outbox;
+    private final MeterRegistry registry;
+
+    public JobStore(Pool pool, Outbox outbox, MeterRegistry registry) {
+        this.pool = pool;
+        this.outbox = outbox;
+        this.registry = registry;
+    }
+
+    /** A change made inside the save's transaction: it may read and write other tables with {@code tx}. */
+    @FunctionalInterface
+    public interface Change<T> {
+        Uni<T> apply(ProvisioningJob job, SqlConnection tx);
+    }
+
+    /** Another writer changed the job between load and save. */
+    static final class ConcurrentChange extends RuntimeException {
+
+        ConcurrentChange(String jobId) {
+            super("job " + jobId + " was changed by another writer", null, false, false);
+        }
+    }
+
+    public Uni<Optional<ProvisioningJob>> find(String id) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM job WHERE id=$1").execute(Tuple.of(id))
+                .map(rs -> rs.size() == 0 ? Optional.empty() : Optional.of(job(rs.iterator().next())));
+    }
+
+    public Uni<List<ProvisioningJob>> list() {
+        return pool.query("SELECT " + COLUMNS + " FROM job ORDER BY created_at").execute().map(this::jobs);
+    }
+
+    /** Stores a new job ({@link ProvisioningJob#create}) and its events. */
+    public Uni<Void> insert(ProvisioningJob job) {
+        ProvisioningJob.Stored s = job.stored();
+        JobConfig c = s.config();
+        Tuple values = Tuple.tuple(List.of()).addValue(s.id()).addValue(c.name()).addValue(c.state().name())
+                .addValue(Json.write(c)).addValue(1L).addValue(time(s.nextCycleAt())).addValue(s.fullCycleRequested())
+                .addValue(time(s.cycleClaimedAt()))
+                .addValue(s.lastError()).addValue(time(s.createdAt())).addValue(time(s.createdAt()))
+                .addValue(s.deletionThreshold()).addValue(time(s.tokenSetAt())).addValue(time(s.tokenExpiryWarned()))
+                .addValue(null).addValue(null).addValue(null).addValue(null).addValue(time(s.quarantineLiftedAt()));
+        return pool.withTransaction(tx -> tx.preparedQuery("INSERT INTO job (" + COLUMNS + ") VALUES ($1,$2,$3,$4,$5,"
+                + "$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)").execute(values)
+                .chain(() -> outbox.append(tx, job.events())))
+                .chain(last -> outbox.published(last, PUBLISH_WAIT));
+    }
+
+    /**
+     * Loads the job, applies {@code change} and saves it with its events; answers what {@code change} answered, or
+     * empty when there is no such job. A change that changed nothing writes nothing (no transaction is opened).
+     *
+     * @throws IllegalStateException (in the Uni) when the job kept changing under {@value #ATTEMPTS} attempts
+     */
+    public <T> Uni<Optional<T>> update(String id, Function<ProvisioningJob, T> change) {
+        return unit(id, job -> {
+            T answer = Objects.requireNonNull(change.apply(job), "a change answers");
+            return job.changed()
+                    ? pool.withTransaction(tx -> save(tx, job)).map(last -> new Saved<>(answer, last))
+                    : Uni.createFrom().item(new Saved<>(answer, 0L));
+        });
+    }
+
+    /** {@link #update(String, Function)} with a change that also reads or writes other tables in the transaction. */
+    public <T> Uni<Optional<T>> update(String id, Change<T> change) {
+        return unit(id, job -> pool.withTransaction(tx -> change.apply(job, tx).chain(answer -> save(tx, job)
+                .map(last -> new Saved<>(Objects.requireNonNull(answer, "a change answers"), last)))));
+    }
+
+    /**
+     * Load, change and save as one unit, run again on the fresh row when another writer changed the job in between;
+     * then waits for the unit's events to be published.
+     */
+    private <T> Uni<Optional<T>> unit(String id, Function<ProvisioningJob, Uni<Saved<T>>> changeAndSave) {
+        return Uni.createFrom().deferred(() -> find(id).chain(found -> found.isEmpty()
+                ? Uni.createFrom().item(Optional.<Saved<T>>empty())
+                : changeAndSave.apply(found.get()).map(Optional::of)))
+                .onFailure(ConcurrentChange.class).retry().withBackOff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .atMost(ATTEMPTS - 1)
+                .onFailure(ConcurrentChange.class).transform(e -> new IllegalStateException("job " + id
+                        + " kept changing while it was being saved: gave up after " + ATTEMPTS + " attempts"))
+                .chain(saved -> saved.isEmpty()
+                        ? Uni.createFrom().item(Optional.<T>empty())
+                        : outbox.published(saved.get().lastEvent(), PUBLISH_WAIT)
+                                .replaceWith(Optional.of(saved.get().answer())));
+    }
+
+    private record Saved<T>(T answer, long lastEvent) {
+    }
+
+    /**
+     * Deletes the job (its tombstone goes to the outbox in the same transaction).
+     *
+     * @return false when there is no such job
+     */
+    public Uni<Boolean> delete(String id) {
+        return update(id, job -> {
+            job.delete();
+            return true;
+        }).map(Optional::isPresent);
+    }
+
+    /** Writes a changed job's row (or deletes it) and its events; the id of the last event, 0 when none. */
+    private Uni<Long> save(SqlConnection tx, ProvisioningJob job) {
+        if (!job.changed()) {
+            return Uni.createFrom().item(0L);
+        }
+        Uni<RowSet<Row>> row;
+        if (job.deleted()) {
+            row = tx.preparedQuery("DELETE FROM job WHERE id=$1 AND revision=$2")
+                    .execute(Tuple.of(job.id(), job.revision()));
+        } else {
+            ProvisioningJob.Stored s = job.stored();
+            JobConfig c = s.config();
+            Optional<Quarantine> q = Optional.ofNullable(s.quarantine());
+            Tuple values = Tuple.tuple(List.of()).addValue(s.id()).addValue(s.revision()).addValue(c.name())
+                    .addValue(c.state().name()).addValue(Json.write(c)).addValue(time(s.nextCycleAt()))
+                    .addValue(s.fullCycleRequested())
+                    .addValue(time(s.cycleClaimedAt())).addValue(s.lastError()).addValue(s.deletionThreshold())
+                    .addValue(time(s.tokenSetAt())).addValue(time(s.tokenExpiryWarned()))
+                    .addValue(q.map(x -> x.reason().name()).orElse(null))
+                    .addValue(q.map(Quarantine::detail).orElse(null))
+                    .addValue(time(q.map(Quarantine::since).orElse(null))).addValue(q.map(Quarantine::key).orElse(null))
+                    .addValue(time(s.quarantineLiftedAt()));
+            row = tx.preparedQuery("UPDATE job SET revision=$2+1, name=$3, state=$4, config=$5, next_cycle_at=$6, "
+                    + "full_cycle_requested=$7, cycle_claimed_at=$8, last_error=$9, deletion_threshold=$10, "
+                    + "token_set_at=$11, token_expiry_warned=$12, quarantine_reason=$13, quarantine_detail=$14, "
+                    + "quarantined_since=$15, quarantine_key=$16, quarantine_lifted_at=$17, updated_at=now() "
+                    + "WHERE id=$1 AND revision=$2").execute(values);
+        }
+        return row.chain(rs -> {
+            if (rs.rowCount() != 1) {
+                return Uni.createFrom().failure(new ConcurrentChange(job.id()));
+            }
+            return outbox.append(tx, job.events());
+        });
+    }
+
+    /**
+     * Claims up to {@code limit} jobs whose cycle is due (provisioning on or quarantined), not running elsewhere, and
+     * whose configuration is published: a cycle's events never reach the other services before the configuration
+     * they were made with.
+     */
+    public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit) {
+        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now(), revision = revision + 1 WHERE id IN ("
+                + "SELECT id FROM job WHERE state IN ('ACTIVE', 'QUARANTINED') AND next_cycle_at <= now() "
+                + "AND (cycle_claimed_at IS NULL OR cycle_claimed_at < now() - make_interval(secs => $1)) "
+                + "AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_id = job.id AND o.sent_at IS NULL "
+                + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
+                + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                .execute(Tuple.of((double) lease.toSeconds(), limit)).map(this::jobs);
+    }
+
+    /** Ids of the jobs whose token was set before {@code setBefore} and whose expiry was not announced for it. */
+    public Uni<List<String>> tokensExpiring(Instant setBefore) {
+        return pool.preparedQuery("SELECT id FROM job WHERE token_set_at < $1 "
+                + "AND token_expiry_warned IS DISTINCT FROM token_set_at").execute(Tuple.of(time(setBefore)))
+                .map(rs -> {
+                    List<String> ids = new ArrayList<>();
+                    rs.forEach(r -> ids.add(r.getString(0)));
+                    return ids;
+                });
+    }
+
+    private List<ProvisioningJob> jobs(RowSet<Row> rs) {
+        List<ProvisioningJob> jobs = new ArrayList<>();
+        rs.forEach(r -> jobs.add(job(r)));
+        return jobs;
+    }
+
+    /**
+     * A job from its row. A row that cannot be read (its configuration, its quarantine reason) is an error, logged and
+     * counted ({@code provisioning.detector.jobs.unreadable}), never a job with defaults.
+     */
+    private ProvisioningJob job(Row r) {
+        String id = r.getString("id");
+        try {
+            String reason = r.getString("quarantine_reason");
+            Quarantine quarantine = reason == null
+                    ? null
+                    : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
+                            instant(r, "quarantined_since"), r.getString("quarantine_key"));
+            return ProvisioningJob.restore(new ProvisioningJob.Stored(id, EventChecks.job(r.getString("config")),
+                    r.getLong("revision"), instant(r, "created_at"), r.getInteger("deletion_threshold"),
+                    instant(r, "token_set_at"), instant(r, "token_expiry_warned"), quarantine,
+                    instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
+                    r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error")));
+        } catch (RuntimeException e) {
+            registry.counter("provisioning.detector.jobs.unreadable").increment();
+            LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());
+            throw new IllegalStateException("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    static Instant instant(Row r, String column) {
+        OffsetDateTime t = r.getOffsetDateTime(column);
+        return t == null ? null : t.toInstant();
+    }
+
+    static OffsetDateTime time(Instant t) {
+        return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,221 @@
+package dev.provisioning.writer.lanes;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import io.smallrye.mutiny.Uni;
+
+/**
+ * One lane per Druva tenant: the operations admitted for it, each object's in the order they arrived, different
+ * objects concurrently. Lanes do not wait for each other: a record is acked as soon as its own operation is done
+ * ({@code commit-strategy=throttled} commits below the oldest record not yet acked), so a slow or throttled tenant
+ * holds back its own operations only.
+ *
+ * <ul>
+ * <li>Order: an object's operations run one after the other (its key's queue); at most {@code objectsPerTenant}
+ * objects of one tenant run at once; keys become ready in arrival order.</li>
+ * <li>Memory: a lane holds at most {@code recordsPerTenant} operations. An operation of an object the lane does not
+ * hold yet, arriving at a full lane, is deferred (moved to PostgreSQL and acked, {@link Item#defer}); one whose
+ * object is in the lane joins it, behind its object's earlier operations, so order holds. All lanes together are
+ * bounded by the consumer's admission limit ({@link AdmissionLimit}).</li>
+ * <li>Time: {@link #sweep} defers the objects whose next operation has waited longer than {@code maxWait} without
+ * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
+ * an operation running keeps its later ones (they cannot overtake it).</li>
+ * <li>Deferring is itself a step of the object's queue, so a later operation of the object waits behind it.</li>
+ * </ul>
+ * Plain Java (Mutiny only), thread-safe. The work itself runs where {@link Item} starts it.
+ */
+public final class Lanes {
+
+    /** One operation record in a lane. */
+    public interface Item {
+
+        /** The object's key ({@code jobId/objectId}): operations of one key run in order. */
+        String key();
+
+        /** When it was admitted. */
+        Instant admittedAt();
+
+        /** Carries the operation out and acks its record. Never fails. */
+        Uni<Void> run();
+
+        /** Moves the operation out of memory (PostgreSQL) and acks its record. Never fails. */
+        Uni<Void> defer();
+    }
+
+    private enum Mode {
+        RUN, DEFER
+    }
+
+    private static final class Entry {
+        final Item item;
+        Mode mode;
+
+        Entry(Item item, Mode mode) {
+            this.item = item;
+            this.mode = mode;
+        }
+    }
+
+    /** One tenant's lane. Guarded by the {@link Lanes} instance. */
+    private static final class Lane {
+        final Map<String, ArrayDeque<Entry>> byKey = new HashMap<>();
+        /** Keys whose head is waiting to run (not started), in the order they became ready. */
+        final LinkedHashSet<String> ready = new LinkedHashSet<>();
+        int running;
+        int size;
+    }
+
+    private final int recordsPerTenant;
+    private final int objectsPerTenant;
+    private final Duration maxWait;
+    private final Supplier<Instant> clock;
+    private final Map<String, Lane> lanes = new HashMap<>();
+
+    /**
+     * @param recordsPerTenant the operations one lane holds before it defers those of new objects
+     * @param objectsPerTenant the objects of one tenant worked on at once
+     * @param maxWait how long an object's next operation may wait in its lane without starting
+     * @param clock the current time
+     */
+    public Lanes(int recordsPerTenant, int objectsPerTenant, Duration maxWait, Supplier<Instant> clock) {
+        this.recordsPerTenant = Math.max(1, recordsPerTenant);
+        this.objectsPerTenant = Math.max(1, objectsPerTenant);
+        this.maxWait = maxWait;
+        this.clock = clock;
+    }
+
+    /** Admits an operation into its tenant's lane; it runs (or is deferred) when its turn comes. */
+    public void admit(String tenant, Item item) {
+        List<Entry> start;
+        synchronized (this) {
+            Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
+            ArrayDeque<Entry> queue = lane.byKey.get(item.key());
+            boolean known = queue != null;
+            Mode mode = !known && lane.size >= recordsPerTenant ? Mode.DEFER : Mode.RUN;
+            if (!known) {
+                queue = new ArrayDeque<>();
+                lane.byKey.put(item.key(), queue);
+            }
+            queue.add(new Entry(item, mode));
+            lane.size++;
+            if (!known) {
+                lane.ready.add(item.key());
+            }
+            start = due(lane);
+        }
+        start(tenant, start);
+    }
+
+    /**
+     * Defers the objects whose next operation waited longer than {@code maxWait} without starting, with every later
+     * operation of theirs in the lane.
+     *
+     * @return how many operations are deferred
+     */
+    public int sweep() {
+        Instant oldest = clock.get().minus(maxWait);
+        Map<String, List<Entry>> start = new HashMap<>();
+        int deferred = 0;
+        synchronized (this) {
+            for (Map.Entry<String, Lane> tenant : lanes.entrySet()) {
+                Lane lane = tenant.getValue();
+                for (String key : lane.ready) {
+                    ArrayDeque<Entry> queue = lane.byKey.get(key);
+                    Entry head = queue.peekFirst();
+                    if (head.mode == Mode.RUN && head.item.admittedAt().isBefore(oldest)) {
+                        for (Entry entry : queue) {
+                            entry.mode = Mode.DEFER;
+                            deferred++;
+                        }
+                    }
+                }
+                start.put(tenant.getKey(), due(lane));
+            }
+        }
+        start.forEach(this::start);
+        return deferred;
+    }
+
+    /** How many more operations the tenant's lane holds before it defers (its room), for releasing deferred ones. */
+    public synchronized int room(String tenant) {
+        Lane lane = lanes.get(tenant);
+        return lane == null ? recordsPerTenant : Math.max(0, recordsPerTenant - lane.size);
+    }
+
+    /** Operations in the tenant's lane (running and waiting). */
+    public synchronized int size(String tenant) {
+        Lane lane = lanes.get(tenant);
+        return lane == null ? 0 : lane.size;
+    }
+
+    /** Operations in all lanes. */
+    public synchronized int size() {
+        return lanes.values().stream().mapToInt(l -> l.size).sum();
+    }
+
+    /**
+     * The entries to start now: every ready head to defer (deferring takes no running slot: it is one database
+     * write), then heads to run while the tenant has a free slot. Removes them from {@code ready}.
+     */
+    private List<Entry> due(Lane lane) {
+        List<Entry> start = new ArrayList<>();
+        for (Iterator<String> keys = lane.ready.iterator(); keys.hasNext();) {
+            String key = keys.next();
+            Entry head = lane.byKey.get(key).peekFirst();
+            if (head.mode == Mode.DEFER) {
+                keys.remove();
+                start.add(head);
+            } else if (lane.running < objectsPerTenant) {
+                keys.remove();
+                lane.running++;
+                start.add(head);
+            }
+        }
+        return start;
+    }
+
+    private void start(String tenant, List<Entry> entries) {
+        for (Entry entry : entries) {
+            Uni<Void> work;
+            try {
+                work = entry.mode == Mode.RUN ? entry.item.run() : entry.item.defer();
+            } catch (RuntimeException e) {
+                work = Uni.createFrom().failure(e);
+            }
+            work.subscribe().with(ignored -> finished(tenant, entry), failure -> finished(tenant, entry));
+        }
+    }
+
+    private void finished(String tenant, Entry entry) {
+        List<Entry> start;
+        synchronized (this) {
+            Lane lane = lanes.get(tenant);
+            String key = entry.item.key();
+            ArrayDeque<Entry> queue = lane.byKey.get(key);
+            queue.pollFirst();
+            lane.size--;
+            if (entry.mode == Mode.RUN) {
+                lane.running--;
+            }
+            if (queue.isEmpty()) {
+                lane.byKey.remove(key);
+            } else {
+                lane.ready.add(key);
+            }
+            if (lane.size == 0) {
+                lanes.remove(tenant);
+            }
+            start = due(lane);
+        }
+        start(tenant, start);
+    }
+}

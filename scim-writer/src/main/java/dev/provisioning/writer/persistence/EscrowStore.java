@@ -1,0 +1,194 @@
+package dev.provisioning.writer.persistence;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+import dev.provisioning.writer.escrow.EscrowState;
+import dev.provisioning.writer.escrow.Escrowed;
+
+/** The {@code escrow} table, through the reactive PostgreSQL pool (set operations JPQL cannot express). */
+@ApplicationScoped
+public class EscrowStore {
+
+    private static final String COLUMNS = "id, job_id, object_id, operation_id, operation_json, retries, "
+            + "first_failed_at, next_attempt_at, last_error_code, last_error, state, result_id, operation_created_at, "
+            + "held_token, held_revision, tenant";
+    /** What a restart with reset scope Escrows discards, and what the escrow count shows: rows with a result. */
+    private static final String REPORTED = "state IN ('ESCROWED', 'HELD')";
+
+    private final Pool pool;
+
+    public EscrowStore(Pool pool) {
+        this.pool = pool;
+    }
+
+    /** A job's hold: the fingerprint of the rejected token and the revision that carried it. */
+    public record Hold(String token, long revision) {
+    }
+
+    public Uni<Optional<Escrowed>> find(String id) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM escrow WHERE id = $1").execute(Tuple.of(id))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(read(rows.iterator().next())));
+    }
+
+    /** Creates or replaces the object's row. */
+    public Uni<Void> save(Escrowed e) {
+        Tuple values = Tuple.tuple().addValue(e.id()).addValue(e.jobId()).addValue(e.objectId())
+                .addValue(e.operationId()).addValue(e.operationJson()).addValue(e.retries())
+                .addValue(time(e.firstFailedAt())).addValue(time(e.nextAttemptAt()))
+                .addValue(e.lastErrorCode() == null ? "" : e.lastErrorCode())
+                .addValue(e.lastError() == null ? "" : e.lastError()).addValue(e.state().name())
+                .addValue(e.resultId()).addValue(time(e.operationCreatedAt())).addValue(e.heldToken())
+                .addValue(e.heldRevision()).addValue(e.tenant());
+        return pool.preparedQuery("INSERT INTO escrow (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                + "$10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO UPDATE SET operation_id = $4, "
+                + "operation_json = $5, retries = $6, first_failed_at = $7, next_attempt_at = $8, last_error_code = $9, "
+                + "last_error = $10, state = $11, result_id = $12, operation_created_at = $13, held_token = $14, "
+                + "held_revision = $15, tenant = $16")
+                .execute(values).replaceWithVoid();
+    }
+
+    /** Removes the row of the object if it still holds that operation. */
+    public Uni<Void> delete(String id, String operationId) {
+        return pool.preparedQuery("DELETE FROM escrow WHERE id = $1 AND operation_id = $2")
+                .execute(Tuple.of(id, operationId)).replaceWithVoid();
+    }
+
+    /**
+     * Claims up to {@code limit} due escrowed or released held operations (another replica skips them) and moves their
+     * next attempt {@code lease} ahead, so they are republished once more only if their retry is not processed by then.
+     */
+    public Uni<List<Escrowed>> claimDue(Duration lease, int limit) {
+        return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() + make_interval(secs => $1) WHERE id IN "
+                + "(SELECT id FROM escrow WHERE " + REPORTED + " AND next_attempt_at <= now() ORDER BY next_attempt_at "
+                + "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                .execute(Tuple.of(lease.toMillis() / 1000.0, limit))
+                .map(EscrowStore::readAll);
+    }
+
+    /** The tenants with deferred operations that are due. */
+    public Uni<List<String>> tenantsWithDeferred() {
+        return pool.query("SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at <= now()")
+                .execute().map(rows -> {
+                    List<String> tenants = new ArrayList<>();
+                    rows.forEach(row -> tenants.add(row.getString(0)));
+                    return tenants;
+                });
+    }
+
+    /** Claims up to {@code limit} due deferred operations of a tenant, oldest first, like {@link #claimDue}. */
+    public Uni<List<Escrowed>> claimDeferred(String tenant, Duration lease, int limit) {
+        return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() + make_interval(secs => $1) WHERE id IN "
+                + "(SELECT id FROM escrow WHERE state = 'DEFERRED' AND tenant = $2 AND next_attempt_at <= now() "
+                + "ORDER BY first_failed_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                .execute(Tuple.of(lease.toMillis() / 1000.0, tenant, limit))
+                .map(EscrowStore::readAll);
+    }
+
+    /**
+     * Releases a job's held operations (due at once) when its token changed or it was started again at a later
+     * revision than the one whose token was rejected.
+     *
+     * @param token the fingerprint of the job's current token
+     * @param active whether the job is ACTIVE now
+     * @param revision the job's current revision
+     * @return how many were released
+     */
+    public Uni<Integer> releaseHeld(String jobId, String token, boolean active, long revision) {
+        return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() WHERE job_id = $1 AND state = 'HELD' "
+                + "AND next_attempt_at > now() AND (held_token IS DISTINCT FROM $2 OR ($3 AND held_revision < $4))")
+                .execute(Tuple.of(jobId, token, active, revision)).map(rows -> rows.rowCount());
+    }
+
+    /**
+     * The tenant answers again after an outage: its operations escrowed for transient failures are due at once, instead
+     * of hours later on Entra's schedule (a burst never delays a change by hours).
+     *
+     * @return how many
+     */
+    public Uni<Integer> retryTenantNow(String tenant) {
+        return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() WHERE state = 'ESCROWED' AND tenant = $1 "
+                + "AND last_error_code IN ('TargetUnavailable', 'TooManyRequests') AND next_attempt_at > now()")
+                .execute(Tuple.of(tenant)).map(rows -> rows.rowCount());
+    }
+
+    /** The job's hold, if operations of it are held (and not released): the latest rejected token and revision. */
+    public Uni<Optional<Hold>> hold(String jobId) {
+        return pool.preparedQuery("SELECT held_token, held_revision FROM escrow WHERE job_id = $1 AND state = 'HELD' "
+                + "AND next_attempt_at > now() ORDER BY held_revision DESC LIMIT 1").execute(Tuple.of(jobId))
+                .map(rows -> rows.size() == 0
+                        ? Optional.empty()
+                        : Optional.of(new Hold(rows.iterator().next().getString(0),
+                                rows.iterator().next().getLong(1))));
+    }
+
+    /** Discards a job's escrowed and held operations (a restart with reset scope Escrows); returns how many. */
+    public Uni<Integer> deleteJob(String jobId) {
+        return pool.preparedQuery("DELETE FROM escrow WHERE job_id = $1 AND " + REPORTED).execute(Tuple.of(jobId))
+                .map(rows -> rows.rowCount());
+    }
+
+    /** Discards every row of a deleted job, deferred operations included. */
+    public Uni<Integer> deleteAllOfJob(String jobId) {
+        return pool.preparedQuery("DELETE FROM escrow WHERE job_id = $1").execute(Tuple.of(jobId))
+                .map(rows -> rows.rowCount());
+    }
+
+    /** How many objects of a job are escrowed or held (those with a Failure or held result). */
+    public Uni<Long> countForJob(String jobId) {
+        return pool.preparedQuery("SELECT count(*) FROM escrow WHERE job_id = $1 AND " + REPORTED)
+                .execute(Tuple.of(jobId)).map(rows -> rows.iterator().next().getLong(0));
+    }
+
+    /** Waiting objects per job and state. */
+    public Uni<Map<String, Map<EscrowState, Long>>> countsByJob() {
+        return pool.query("SELECT job_id, state, count(*) AS n FROM escrow GROUP BY job_id, state").execute()
+                .map(rows -> {
+                    Map<String, Map<EscrowState, Long>> counts = new LinkedHashMap<>();
+                    rows.forEach(row -> counts.computeIfAbsent(row.getString("job_id"),
+                            j -> new EnumMap<>(EscrowState.class))
+                            .put(EscrowState.valueOf(row.getString("state")), row.getLong("n")));
+                    return counts;
+                });
+    }
+
+    private static List<Escrowed> readAll(RowSet<Row> rows) {
+        List<Escrowed> out = new ArrayList<>();
+        rows.forEach(row -> out.add(read(row)));
+        return out;
+    }
+
+    private static Escrowed read(Row row) {
+        return new Escrowed(row.getString("id"), row.getString("job_id"), row.getString("object_id"),
+                row.getString("operation_id"), row.getString("operation_json"), row.getInteger("retries"),
+                instant(row.getOffsetDateTime("first_failed_at")), instant(row.getOffsetDateTime("next_attempt_at")),
+                row.getString("last_error_code"), row.getString("last_error"),
+                EscrowState.valueOf(row.getString("state")), row.getString("result_id"),
+                instant(row.getOffsetDateTime("operation_created_at")), row.getString("held_token"),
+                row.getLong("held_revision"), row.getString("tenant"));
+    }
+
+    private static Instant instant(OffsetDateTime time) {
+        return time == null ? null : time.toInstant();
+    }
+
+    private static OffsetDateTime time(Instant instant) {
+        return instant == null ? null : instant.atOffset(ZoneOffset.UTC);
+    }
+}

@@ -1,0 +1,164 @@
+package dev.provisioning.writer.lanes;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.mutiny.Uni;
+
+class LanesTest {
+
+    private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+
+    private final AtomicReference<Instant> now = new AtomicReference<>(T0);
+    private final List<String> events = new ArrayList<>();
+
+    /** An operation whose work completes when the test says so. */
+    private final class Op implements Lanes.Item {
+        final String name;
+        final String key;
+        final Instant admittedAt;
+        final CompletableFuture<Void> work = new CompletableFuture<>();
+
+        Op(String name, String key) {
+            this.name = name;
+            this.key = key;
+            this.admittedAt = now.get();
+        }
+
+        @Override
+        public String key() {
+            return key;
+        }
+
+        @Override
+        public Instant admittedAt() {
+            return admittedAt;
+        }
+
+        @Override
+        public Uni<Void> run() {
+            events.add("run " + name);
+            return Uni.createFrom().completionStage(work);
+        }
+
+        @Override
+        public Uni<Void> defer() {
+            events.add("defer " + name);
+            return Uni.createFrom().completionStage(work);
+        }
+
+        void finish() {
+            work.complete(null);
+        }
+    }
+
+    private Lanes lanes(int recordsPerTenant, int objectsPerTenant) {
+        return new Lanes(recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), now::get);
+    }
+
+    @Test
+    void anObjectsOperationsRunInOrderAndOtherObjectsRunMeanwhile() {
+        Lanes lanes = lanes(100, 10);
+        Op a1 = new Op("a1", "job/a");
+        Op a2 = new Op("a2", "job/a");
+        Op b1 = new Op("b1", "job/b");
+
+        lanes.admit("tenant", a1);
+        lanes.admit("tenant", a2);
+        lanes.admit("tenant", b1);
+        assertThat(events).containsExactly("run a1", "run b1");
+
+        a1.finish();
+        assertThat(events).containsExactly("run a1", "run b1", "run a2");
+    }
+
+    @Test
+    void aTenantWhoseOperationsNeverFinishHoldsBackNoOtherTenant() {
+        Lanes lanes = lanes(100, 2);
+        List<Op> slow = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Op op = new Op("slow" + i, "job-s/u" + i);
+            slow.add(op);
+            lanes.admit("slow-tenant", op);
+        }
+        List<Op> fast = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Op op = new Op("fast" + i, "job-f/u" + i);
+            fast.add(op);
+            lanes.admit("fast-tenant", op);
+            op.finish();
+        }
+
+        assertThat(events).filteredOn(e -> e.startsWith("run fast")).hasSize(5);
+        assertThat(events).filteredOn(e -> e.startsWith("run slow")).containsExactly("run slow0", "run slow1");
+        assertThat(lanes.size("fast-tenant")).isZero();
+        assertThat(lanes.size("slow-tenant")).isEqualTo(5);
+    }
+
+    @Test
+    void aFullLaneDefersNewObjectsButAnObjectItHoldsKeepsItsOrder() {
+        Lanes lanes = lanes(2, 10);
+        Op a1 = new Op("a1", "job/a");
+        Op b1 = new Op("b1", "job/b");
+        Op c1 = new Op("c1", "job/c");
+        Op a2 = new Op("a2", "job/a");
+
+        lanes.admit("tenant", a1);
+        lanes.admit("tenant", b1);
+        lanes.admit("tenant", c1);
+        lanes.admit("tenant", a2);
+
+        assertThat(events).containsExactly("run a1", "run b1", "defer c1");
+        assertThat(lanes.room("tenant")).isZero();
+        a1.finish();
+        assertThat(events).endsWith("run a2");
+    }
+
+    @Test
+    void operationsThatWaitedTooLongAreDeferredWithTheirObjectsLaterOnesButARunningObjectKeepsItsOwn() {
+        Lanes lanes = lanes(100, 1);
+        Op a1 = new Op("a1", "job/a");
+        Op a2 = new Op("a2", "job/a");
+        Op b1 = new Op("b1", "job/b");
+        Op b2 = new Op("b2", "job/b");
+        lanes.admit("tenant", a1);
+        lanes.admit("tenant", a2);
+        lanes.admit("tenant", b1);
+        lanes.admit("tenant", b2);
+        now.set(T0.plus(Duration.ofMinutes(4)));
+        Op c1 = new Op("c1", "job/c");
+        lanes.admit("tenant", c1);
+
+        now.set(T0.plus(Duration.ofMinutes(6)));
+        int deferred = lanes.sweep();
+
+        assertThat(deferred).isEqualTo(2);
+        assertThat(events).containsExactly("run a1", "defer b1");
+        b1.finish();
+        assertThat(events).containsExactly("run a1", "defer b1", "defer b2");
+        // c1 was ready before a2 (a2 only when a1 finished): c1 takes the free slot first
+        a1.finish();
+        assertThat(events).containsExactly("run a1", "defer b1", "defer b2", "run c1");
+        c1.finish();
+        assertThat(events).endsWith("run a2");
+    }
+
+    @Test
+    void roomIsWhatTheLaneHoldsLessWhatItHas() {
+        Lanes lanes = lanes(10, 1);
+        assertThat(lanes.room("tenant")).isEqualTo(10);
+        Op a1 = new Op("a1", "job/a");
+        lanes.admit("tenant", a1);
+        lanes.admit("tenant", new Op("b1", "job/b"));
+        assertThat(lanes.room("tenant")).isEqualTo(8);
+        assertThat(lanes.size()).isEqualTo(2);
+    }
+}
