@@ -81,7 +81,8 @@ public final class DemoLauncher {
         out.printf("  %s%n", system.adminToken());
         out.printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/jobs%n", adminToken, api);
         out.printf("(operator-token and reader-token are next to it; the issuer's keys too.)%n");
-        out.printf("%nOperator console (signs the local administrator in; the token stays in the browser tab):%n  %s%n%n",
+        out.printf(
+                "%nOperator console (signs the local administrator in; the token stays in the browser tab):%n  %s%n%n",
                 consoleUrl(api, system.adminToken()));
 
         Map<String, Object> job = new LinkedHashMap<>();

@@ -119,6 +119,20 @@ class ConsoleBrowserIT {
 
     @Test
     void anAdministratorConfiguresStartsAndFollowsAJobInTheConsole() throws Exception {
+        try {
+            administratorFlow();
+        } catch (Throwable e) {
+            // what the page showed when it failed, for whoever reads the failure
+            Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-console");
+            Files.write(work.resolve("failure.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(work.resolve("failure.html"), browser.getPageSource());
+            Files.writeString(work.resolve("failure-console.txt"), browser.manage().logs().get(LogType.BROWSER)
+                    .getAll().stream().map(LogEntry::toString).collect(java.util.stream.Collectors.joining("\n")));
+            throw e;
+        }
+    }
+
+    private void administratorFlow() throws Exception {
         String api = system.service("change-detector").url();
 
         // the run command's link: signed in at once, and the token leaves the address bar
@@ -199,14 +213,14 @@ class ConsoleBrowserIT {
         screenshot("jobs");
 
         // a failed user's log entry: the error code and how to fix it
-        browser.findElement(By.cssSelector("tr[data-job-id='" + jobId + "'] a")).click();
+        click(By.cssSelector("tr[data-job-id='" + jobId + "'] a"));
         click(By.linkText("Provisioning logs"));
         new Select(visible(By.id("log-status"))).selectByValue("Failure");
         click(By.id("apply-filters"));
         wait.until(d -> d.findElement(By.cssSelector("#logs-table tbody")).getText().contains("MandatoryFieldsMissing")
                 && !d.findElement(By.cssSelector("#logs-table tbody")).getText().contains("Success"));
         assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr"))).hasSize(WITHOUT_MAIL);
-        browser.findElement(By.cssSelector("#logs-table tbody tr button")).click();
+        click(By.cssSelector("#logs-table tbody tr button"));
         waitForText(By.id("log-error"), "MandatoryFieldsMissing");
         assertThat(text(By.id("log-fix"))).contains("How to fix").contains("work email");
         assertThat(text(By.id("log-detail"))).contains("Import").contains("Scope").contains("Action");
@@ -240,7 +254,7 @@ class ConsoleBrowserIT {
         WebElement newJob = visible(By.id("new-job"));
         assertThat(newJob.getAttribute("aria-disabled")).isEqualTo("true");
         assertThat(text(By.id("new-job-why"))).contains("Needs the role " + LocalIssuer.ADMIN);
-        browser.findElement(By.cssSelector("tr[data-job-id='" + jobId + "'] a")).click();
+        click(By.cssSelector("tr[data-job-id='" + jobId + "'] a"));
         waitForText(By.id("controls-why"), "Needs the role " + LocalIssuer.OPERATOR);
         assertThat(browser.findElement(By.id("start")).isEnabled()).isFalse();
         screenshot("reader");
@@ -268,8 +282,13 @@ class ConsoleBrowserIT {
         return wait.until(ExpectedConditions.visibilityOfElementLocated(by));
     }
 
+    /** Clicks as a person would after scrolling the control to the middle (the save bar sticks to the bottom). */
     private static void click(By by) {
-        wait.until(ExpectedConditions.elementToBeClickable(by)).click();
+        WebElement element = wait.until(ExpectedConditions.elementToBeClickable(by));
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                element);
+        element.click();
     }
 
     private static void type(By by, String text) {

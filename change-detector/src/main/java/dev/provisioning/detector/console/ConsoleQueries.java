@@ -18,14 +18,13 @@ import dev.provisioning.detector.api.FieldError;
 import dev.provisioning.detector.api.InvalidJobException;
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.CyclePlanner;
-import dev.provisioning.detector.persistence.JobRepository;
-import dev.provisioning.detector.persistence.JobRow;
+import dev.provisioning.detector.job.ProvisioningJob;
+import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
-import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.Decision;
@@ -42,12 +41,12 @@ import dev.provisioning.mapping.MappingValue;
 @ApplicationScoped
 public class ConsoleQueries {
 
-    private final JobRepository jobs;
+    private final JobStore jobs;
     private final StagedDeletionRepository staged;
     private final DirectorySources sources;
     private final DetectorConfig config;
 
-    public ConsoleQueries(JobRepository jobs, StagedDeletionRepository staged, DirectorySources sources,
+    public ConsoleQueries(JobStore jobs, StagedDeletionRepository staged, DirectorySources sources,
             DetectorConfig config) {
         this.jobs = jobs;
         this.staged = staged;
@@ -56,7 +55,7 @@ public class ConsoleQueries {
     }
 
     private Uni<Optional<JobConfig>> job(String id) {
-        return jobs.find(id).map(row -> row.map(r -> EventChecks.job(r.config())));
+        return jobs.find(id).map(found -> found.map(ProvisioningJob::config));
     }
 
     private Uni<Directory> read(JobConfig job) {
@@ -177,8 +176,8 @@ public class ConsoleQueries {
         return jobs.find(id).map(found -> found.map(this::tokenExpiry));
     }
 
-    private ConsoleViews.TokenExpiry tokenExpiry(JobRow row) {
-        OffsetDateTime setAt = row.tokenSetAt();
+    private ConsoleViews.TokenExpiry tokenExpiry(ProvisioningJob job) {
+        OffsetDateTime setAt = job.tokenSetAt() == null ? null : job.tokenSetAt().atOffset(ZoneOffset.UTC);
         if (setAt == null) {
             return new ConsoleViews.TokenExpiry(null, null, false, false);
         }
