@@ -1,5 +1,4 @@
 import { html, nothing } from 'lit';
-import { keyed } from 'lit/directives/keyed.js';
 import { adoptTokenFromFragment, api, describeRoles, session, signIn, signOut, token } from './api.js';
 import { Page, problem, when } from './ui.js';
 import './jobs.js';
@@ -65,10 +64,14 @@ class ProvisioningConsole extends Page {
   }
 
   updated(changed) {
+    this.showPage(this.route);
     if (changed.has('route')) {
       const main = this.querySelector('#main');
-      const title = this.querySelector('main h1');
-      document.title = `${title ? title.textContent.trim() : 'Provisioning'} · Provisioning console`;
+      const page = main && main.firstElementChild;
+      (page && page.updateComplete ? page.updateComplete : Promise.resolve()).then(() => {
+        const title = this.querySelector('main h1');
+        document.title = `${title ? title.textContent.trim() : 'Provisioning'} · Provisioning console`;
+      });
       if (changed.get('route') && main) {
         main.focus({ preventScroll: true });
       }
@@ -116,26 +119,31 @@ class ProvisioningConsole extends Page {
             .map(([page, label]) => html`<a href="#/jobs/${encodeURIComponent(r.jobId)}${page === 'overview' ? '' : `/${page}`}"
                 aria-current=${r.page === page ? 'page' : 'false'}>${label}</a>`)}
         </nav>` : nothing}
-      <main id="main" tabindex="-1">${keyed(r.key, this.page(r))}</main>
+      <main id="main" tabindex="-1"></main>
       <datalist id="source-attributes">${SOURCE_ATTRIBUTES.map((a) => html`<option value=${a}></option>`)}</datalist>
       <datalist id="target-attributes">${TARGET_ATTRIBUTES.map((a) => html`<option value=${a}></option>`)}</datalist>`;
   }
 
-  page(r) {
-    switch (r.page) {
-      case 'sign-in':
-        return html`<sign-in-page @signed-in=${() => this.signedIn()}></sign-in-page>`;
-      case 'overview':
-        return html`<job-overview .jobId=${r.jobId}></job-overview>`;
-      case 'configure':
-        return html`<job-configure .jobId=${r.jobId}></job-configure>`;
-      case 'on-demand':
-        return html`<provision-on-demand .jobId=${r.jobId}></provision-on-demand>`;
-      case 'logs':
-        return html`<provisioning-logs .jobId=${r.jobId} .initial=${r.params}></provisioning-logs>`;
-      default:
-        return html`<jobs-page></jobs-page>`;
+  /**
+   * Puts a new page element into <main> for each address and each sign-in (so that it reads its data with the current
+   * token). Done by hand rather than by a Lit binding: a page swapped for another of the same element type must be a
+   * new element, never the old one with new properties.
+   */
+  showPage(r) {
+    const main = this.querySelector('#main');
+    if (!main || this.shownKey === r.key) {
+      return;
     }
+    this.shownKey = r.key;
+    const tags = {
+      'sign-in': 'sign-in-page', overview: 'job-overview', configure: 'job-configure', 'on-demand': 'provision-on-demand',
+      logs: 'provisioning-logs',
+    };
+    const page = document.createElement(tags[r.page] || 'jobs-page');
+    page.jobId = r.jobId || null;
+    page.initial = r.params;
+    page.addEventListener('signed-in', () => this.signedIn());
+    main.replaceChildren(page);
   }
 }
 customElements.define('provisioning-console', ProvisioningConsole);

@@ -1,5 +1,4 @@
 import { html, nothing } from 'lit';
-import { keyed } from 'lit/directives/keyed.js';
 import { ApiError, api, denied, enc } from './api.js';
 import { Page, duration, problem, when } from './ui.js';
 import './mapping-editor.js';
@@ -337,9 +336,9 @@ class JobConfigure extends Page {
       </table></div>
       <button type="button" id="add-mapping" class="secondary" ?disabled=${!!adminWhy}
         @click=${() => { this.editing = { index: -1, mapping: { type: 'DIRECT', source: '', target: '', defaultValue: '', apply: 'ALWAYS', matchingPrecedence: 0 } }; }}>Add new mapping</button>
-      ${this.editing ? keyed(this.editing, html`<mapping-editor .jobId=${this.jobId} .mapping=${this.editing.mapping}
+      ${this.editing ? html`<mapping-editor .jobId=${this.jobId} .mapping=${this.editing.mapping}
           .isNew=${this.editing.index < 0} .readOnly=${!!adminWhy}
-          @apply=${(e) => this.applyMapping(e.detail)} @cancel=${() => { this.editing = null; }}></mapping-editor>`) : nothing}
+          @apply=${(e) => this.applyMapping(e.detail)} @cancel=${() => { this.editing = null; }}></mapping-editor>` : nothing}
     </section>`;
   }
 

@@ -23,12 +23,21 @@ class MappingEditor extends Page {
 
   connectedCallback() {
     super.connectedCallback();
-    this.m = { ...this.mapping, defaultValue: this.mapping.defaultValue ?? '' };
-    if (this.m.type === 'EXPRESSION') {
-      this.validate(this.m.source || '');
-    }
     if (this.jobId && !denied('operator')) {
       this.search('');
+    }
+  }
+
+  /** Another mapping to edit (the element stays, the mapping changes): start over from it. */
+  willUpdate(changed) {
+    if (changed.has('mapping')) {
+      this.m = { ...this.mapping, defaultValue: this.mapping.defaultValue ?? '' };
+      this.validation = null;
+      this.result = null;
+      this.testError = null;
+      if (this.m.type === 'EXPRESSION') {
+        this.validate(this.m.source || '');
+      }
     }
   }
 

@@ -31,7 +31,8 @@ public final class DetectorArchitecture {
             "io.vertx..", "io.smallrye.mutiny..", "org.hibernate..", "io.quarkus..", "jakarta..",
             "org.eclipse.microprofile.."};
 
-    private static final String[] LAYERS = {"console", "api", "cycle", "safety", "job", "persistence", "messaging", "source",
+    private static final String[] LAYERS = {"console", "api", "cycle", "safety", "job", "persistence", "messaging",
+            "source",
             "writer", "config"};
 
     private DetectorArchitecture() {
