@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { ApiError, api, denied, enc } from './api.js';
-import { Page, duration, problem, when } from './ui.js';
+import { Page, duration, isoDuration, problem, when } from './ui.js';
 import './mapping-editor.js';
 
 export const OPERATORS = [
@@ -42,7 +42,7 @@ function formOf(job) {
       directoryFile: (job.source && job.source.directoryFile) || '',
       graph: g ? { tenantId: g.tenantId || '', clientId: g.clientId || '', clientSecret: '', servicePrincipalId: g.servicePrincipalId || '' } : blankGraph(),
     },
-    cycleInterval: job.cycleInterval || '', deletionThreshold: job.deletionThreshold || 0,
+    cycleInterval: isoDuration(job.cycleInterval), deletionThreshold: job.deletionThreshold || 0,
   };
 }
 

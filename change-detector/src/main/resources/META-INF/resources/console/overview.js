@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { api, denied, enc } from './api.js';
-import { Page, helpFor, problem, stateBadge, statusBadge, timeEl, when } from './ui.js';
+import { Page, duration, helpFor, problem, stateBadge, statusBadge, timeEl, when } from './ui.js';
 
 const WHAT_TO_DO = {
   InvalidCredentials: 'Druva refused the secret token. Generate a new token in Druva, paste it under Configure > Admin credentials, Test connection, save, then Start the job.',
@@ -71,7 +71,7 @@ class JobOverview extends Page {
         <h1>${this.job.name}</h1>
         ${stateBadge(this.job.state, q ? q.reason : null)}
       </div>
-      <p class="muted wrap">${this.job.tenantUrl} · cycle every ${this.job.cycleInterval || '—'} · next cycle
+      <p class="muted wrap">${this.job.tenantUrl} · cycle every ${duration(this.job.cycleInterval)} · next cycle
         ${this.job.state === 'PAUSED' ? 'when started' : timeEl(s.nextCycleAt)}</p>
       <job-controls .job=${this.job} @changed=${() => this.load()}></job-controls>
       ${problem(this.error, 'Refreshing failed')}

@@ -61,8 +61,27 @@ export function statusBadge(status) {
   return html`<span class="badge status-${String(status).toLowerCase()}">${status}</span>`;
 }
 
+/**
+ * A duration as the API may write it (ISO-8601 such as PT40M, or a number of seconds, Jackson's default for
+ * java.time.Duration) in ISO-8601.
+ */
+export function isoDuration(value) {
+  if (value === null || value === undefined || value === '') {
+    return '';
+  }
+  if (typeof value === 'number' || /^\d+(\.\d+)?$/.test(String(value))) {
+    const total = Math.round(Number(value));
+    const h = Math.floor(total / 3600);
+    const m = Math.floor((total % 3600) / 60);
+    const sec = total % 60;
+    return `PT${h ? `${h}H` : ''}${m ? `${m}M` : ''}${sec || total === 0 ? `${sec}S` : ''}`;
+  }
+  return String(value);
+}
+
 /** ISO-8601 duration (PT40M, PT1H30M, P1D) for people. */
-export function duration(value) {
+export function duration(raw) {
+  const value = isoDuration(raw);
   if (!value) {
     return '—';
   }
