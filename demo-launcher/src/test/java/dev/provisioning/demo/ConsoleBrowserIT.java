@@ -319,7 +319,18 @@ class ConsoleBrowserIT {
         // let the page settle (fonts, the last render) before it is pictured
         wait.until(d -> "complete".equals(((org.openqa.selenium.JavascriptExecutor) d)
                 .executeScript("return document.readyState")));
-        Files.write(screenshots.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        // the whole page (up to 2,400 px high): the window is made as tall as the page for the picture
+        Dimension window = browser.manage().window().getSize();
+        long height = (Long) ((org.openqa.selenium.JavascriptExecutor) browser)
+                .executeScript("return document.documentElement.scrollHeight");
+        browser.manage().window().setSize(new Dimension(window.getWidth(), (int) Math.min(2400, Math.max(height,
+                window.getHeight()))));
+        try {
+            Files.write(screenshots.resolve(name + ".png"),
+                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        } finally {
+            browser.manage().window().setSize(window);
+        }
     }
 
 }
