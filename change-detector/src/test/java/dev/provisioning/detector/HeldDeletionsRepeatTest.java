@@ -55,6 +55,12 @@ import dev.provisioning.localstack.TopicClient;
 @TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class HeldDeletionsRepeatTest {
 
+    /** What the cycle runner passes: the limit of the job's threshold that the held events tripped. */
+    static String why(List<AssignmentEvent> held) {
+        return new dev.provisioning.detector.job.DeletionThreshold(1, 0).tripped(held.size(), held.size())
+                .orElseThrow();
+    }
+
     static final String TOKEN = "held-repeat-token-" + System.nanoTime();
     static TopicClient kafka;
 
@@ -88,10 +94,11 @@ class HeldDeletionsRepeatTest {
         // the detector crashed before the snapshot moved: the next cycle holds the same three disables again
         List<AssignmentEvent> same = staged.held(jobId).await().atMost(Waits.OUTCOME);
         String repeat = UUID.randomUUID().toString();
-        held.hold(jobId, repeat, inCycle(same, repeat)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeat, inCycle(same, repeat), why(inCycle(same, repeat))).await().atMost(Waits.OUTCOME);
         // and it crashed once more
         String repeatAgain = UUID.randomUUID().toString();
-        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeatAgain, inCycle(same, repeatAgain), why(inCycle(same, repeatAgain))).await()
+                .atMost(Waits.OUTCOME);
 
         // told once, logged once, still held and quarantined
         assertThat(states(jobId)).extracting(JobStateEvent::change)
@@ -104,7 +111,7 @@ class HeldDeletionsRepeatTest {
         String later = UUID.randomUUID().toString();
         List<AssignmentEvent> more = new ArrayList<>(inCycle(same, later));
         more.add(disable(jobId, later, "u-new"));
-        held.hold(jobId, later, more).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, later, more, why(more)).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change).containsExactly(JobStateChange.DELETIONS_HELD,
@@ -133,9 +140,10 @@ class HeldDeletionsRepeatTest {
         staged.hold(jobId, crashed, disables).await().atMost(Waits.OUTCOME);
 
         String repeat = UUID.randomUUID().toString();
-        held.hold(jobId, repeat, inCycle(disables, repeat)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, repeat, inCycle(disables, repeat), why(inCycle(disables, repeat))).await()
+                .atMost(Waits.OUTCOME);
         String again = UUID.randomUUID().toString();
-        held.hold(jobId, again, inCycle(disables, again)).await().atMost(Waits.OUTCOME);
+        held.hold(jobId, again, inCycle(disables, again), why(inCycle(disables, again))).await().atMost(Waits.OUTCOME);
 
         List<JobStateEvent> told = states(jobId);
         assertThat(told).extracting(JobStateEvent::change)

@@ -146,8 +146,10 @@ class JobControlApiTest {
 
         String escrows = "/jobs/" + jobId + "/escrows";
         WriterStub.ANSWERS.put(escrows, body -> "{\"jobId\":\"" + jobId + "\",\"escrowed\":7,\"discarded\":3}");
-        // the status shows the writer's count of escrowed objects
-        given().get("/jobs/" + jobId + "/status").then().statusCode(200).body("escrowedObjects", equalTo(7));
+        // the status shows the writer's count of escrowed and held objects, besides the escrowed objects the results
+        // name (none here)
+        given().get("/jobs/" + jobId + "/status").then().statusCode(200).body("writerEscrows", equalTo(7))
+                .body("escrowedObjects", equalTo(0));
 
         given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full", "Escrows")))
                 .post("/jobs/" + jobId + "/restart").then().statusCode(200)

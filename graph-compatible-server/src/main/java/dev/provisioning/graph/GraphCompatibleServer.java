@@ -43,6 +43,8 @@ import com.sun.net.httpserver.HttpServer;
  * {@code grant_type=client_credentials}); a wrong secret is {@code 401 invalid_client}. Tokens expire after
  * {@link Options#tokenLifetime()}.</li>
  * <li>{@code GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo}: paged with {@code @odata.nextLink}.</li>
+ * <li>{@code GET /v1.0/servicePrincipals/{id}?$select=appRoles}: the app's roles ({@link GraphDirectory#defineAppRole}).
+ * </li>
  * <li>{@code GET /v1.0/users/delta} and {@code /v1.0/groups/delta} with {@code $select}: pages of
  * {@link Options#deltaPageSize()} objects linked by {@code @odata.nextLink}, then an {@code @odata.deltaLink} whose
  * token returns only what changed since; {@code Prefer: return=minimal} is honoured for users. Expired delta tokens
@@ -81,6 +83,9 @@ public final class GraphCompatibleServer implements AutoCloseable {
     private final List<GraphRequest> requests = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger throttled = new AtomicInteger();
     private volatile Duration retryAfter = Duration.ofSeconds(1);
+    private final AtomicInteger failing = new AtomicInteger();
+    private volatile String failingPath = "";
+    private volatile int failingStatus = 503;
 
     private record DeltaToken(String resource, long position, Set<String> select, boolean expired) {
     }
@@ -156,6 +161,16 @@ public final class GraphCompatibleServer implements AutoCloseable {
         throttled.set(count);
     }
 
+    /**
+     * Answers the next {@code count} Graph calls whose path contains {@code pathPart} with {@code status} (a 5xx or
+     * 429, {@code Retry-After: 0}), as a Graph outage of one kind of request would.
+     */
+    public void failNext(String pathPart, int count, int status) {
+        failingPath = pathPart;
+        failingStatus = status;
+        failing.set(count);
+    }
+
     /** Expires every delta token issued so far: using one answers {@code 410 Gone} ({@code syncStateNotFound}). */
     public void expireDeltaTokens() {
         deltaTokens.replaceAll((id, token) -> new DeltaToken(token.resource(), token.position(), token.select(), true));
@@ -210,6 +225,11 @@ public final class GraphCompatibleServer implements AutoCloseable {
             return error(exchange, 429, "TooManyRequests", "Too many requests, retry after " + retryAfter.toSeconds()
                     + " seconds.");
         }
+        if (path.contains(failingPath) && failing.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            exchange.getResponseHeaders().set("Retry-After", "0");
+            return error(exchange, failingStatus, failingStatus == 429 ? "TooManyRequests" : "serviceNotAvailable",
+                    "The service is temporarily unavailable.");
+        }
         if (!method.equals("GET")) {
             return error(exchange, 405, "Request_BadRequest", "only GET is served by this fake");
         }
@@ -227,6 +247,9 @@ public final class GraphCompatibleServer implements AutoCloseable {
         String[] parts = resource.split("/");
         if (parts.length == 4 && parts[1].equals("servicePrincipals") && parts[3].equals("appRoleAssignedTo")) {
             return assignments(exchange, parts[2], query);
+        }
+        if (parts.length == 3 && parts[1].equals("servicePrincipals")) {
+            return servicePrincipal(exchange, parts[2], query);
         }
         return error(exchange, 404, "Request_ResourceNotFound", "Resource '" + resource + "' does not exist.");
     }
@@ -314,6 +337,29 @@ public final class GraphCompatibleServer implements AutoCloseable {
         }
         ArrayNode value = body.putArray("value");
         all.subList(Math.min(offset, all.size()), Math.min(all.size(), offset + size)).forEach(value::add);
+        return json(exchange, 200, body);
+    }
+
+    /** The provisioned app's service principal: with {@code $select=appRoles}, only its app roles (and id). */
+    private int servicePrincipal(HttpExchange exchange, String servicePrincipalId, Map<String, String> query)
+            throws IOException {
+        if (!servicePrincipalId.equals(options.servicePrincipalId())) {
+            return error(exchange, 404, "Request_ResourceNotFound",
+                    "Resource '" + servicePrincipalId + "' does not exist or one of its queried reference-property "
+                            + "objects are not present.");
+        }
+        Set<String> select = select(query.get("$select"));
+        ObjectNode body = mapper.createObjectNode();
+        body.put("@odata.context", baseUrl() + "/$metadata#servicePrincipals(" + String.join(",", select)
+                + ")/$entity");
+        body.put("id", servicePrincipalId);
+        if (select.isEmpty() || select.contains("displayName")) {
+            body.put("displayName", "Druva inSync");
+        }
+        if (select.isEmpty() || select.contains("appRoles")) {
+            ArrayNode roles = body.putArray("appRoles");
+            directory.appRoles().forEach(roles::add);
+        }
         return json(exchange, 200, body);
     }
 

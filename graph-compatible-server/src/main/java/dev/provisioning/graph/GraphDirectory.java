@@ -83,6 +83,7 @@ public final class GraphDirectory {
     private final Map<String, UserState> users = new LinkedHashMap<>();
     private final Map<String, GroupState> groups = new LinkedHashMap<>();
     private final Map<String, AssignmentState> assignments = new LinkedHashMap<>();
+    private final Map<String, ObjectNode> appRoles = new LinkedHashMap<>();
     private long seq;
 
     GraphDirectory(ObjectMapper mapper) {
@@ -277,6 +278,34 @@ public final class GraphDirectory {
         return id;
     }
 
+    /**
+     * Defines an app role of the provisioned app (Graph {@code servicePrincipal.appRoles}), or replaces the one with
+     * this id.
+     *
+     * @param value the role's value (nullable in Graph too)
+     * @param displayName its display name
+     */
+    public synchronized void defineAppRole(String id, String value, String displayName) {
+        ObjectNode role = mapper.createObjectNode();
+        role.putArray("allowedMemberTypes").add("User");
+        role.put("description", displayName);
+        role.put("displayName", displayName);
+        role.put("id", id);
+        role.put("isEnabled", true);
+        role.put("origin", "Application");
+        if (value == null) {
+            role.putNull("value");
+        } else {
+            role.put("value", value);
+        }
+        appRoles.put(id, role);
+    }
+
+    /** The app roles, as {@code GET /servicePrincipals/{id}?$select=appRoles} lists them. */
+    synchronized List<ObjectNode> appRoles() {
+        return appRoles.values().stream().map(ObjectNode::deepCopy).toList();
+    }
+
     /** Removes every assignment of a principal. */
     public synchronized void unassign(String principalId) {
         assignments.values().removeIf(a -> a.principalId().equals(principalId));
@@ -287,6 +316,7 @@ public final class GraphDirectory {
         users.clear();
         groups.clear();
         assignments.clear();
+        appRoles.clear();
     }
 
     // ---------------------------------------------------------------- reading, for the server

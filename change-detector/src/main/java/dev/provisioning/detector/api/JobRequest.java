@@ -26,7 +26,10 @@ import dev.provisioning.events.job.TargetObjectActions;
  * @param source where to read the directory
  * @param cycleInterval ISO-8601 duration between incremental cycles (default {@code PT40M})
  * @param deletionThreshold accidental-deletion threshold: disables + deletes allowed in one cycle before they are
- *        held; 0 turns it off (default on create: off; absent on update: unchanged). Entra's example: 500
+ *        all held; 0 turns it off (default on create: 500, Entra's example; absent on update: unchanged)
+ * @param deletionThresholdPercent the threshold's share: disables + deletes allowed in one cycle as a percentage of the
+ *        objects the job manages in Druva (for jobs managing more than 100), whichever limit trips first; 0 turns it
+ *        off (default on create: 20, Okta's import safeguard; absent on update: unchanged)
  */
 public record JobRequest(
         String name,
@@ -44,7 +47,8 @@ public record JobRequest(
         List<ScopingFilter> userScopingFilters,
         SourceRequest source,
         String cycleInterval,
-        Integer deletionThreshold) {
+        Integer deletionThreshold,
+        Integer deletionThresholdPercent) {
 
     /**
      * The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH with {@code graph} (its

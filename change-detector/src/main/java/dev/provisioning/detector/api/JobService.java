@@ -19,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.job.Cycle;
+import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.persistence.CycleRepository;
@@ -88,8 +89,8 @@ public class JobService {
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
-        int threshold = request.deletionThreshold() == null ? 0 : request.deletionThreshold();
-        ProvisioningJob job = ProvisioningJob.create(config, threshold, Instant.now());
+        ProvisioningJob job = ProvisioningJob.create(config,
+                DeletionThreshold.of(request.deletionThreshold(), request.deletionThresholdPercent()), Instant.now());
         return jobs.insert(job).map(ignored -> view(job));
     }
 
@@ -108,7 +109,8 @@ public class JobService {
             if (!mappingErrors.isEmpty()) {
                 throw new InvalidJobException(mappingErrors);
             }
-            job.update(requested, request.deletionThreshold(), tokenChanged, Instant.now());
+            job.update(requested, request.deletionThreshold(), request.deletionThresholdPercent(), tokenChanged,
+                    Instant.now());
             return view(job);
         });
     }
@@ -242,27 +244,53 @@ public class JobService {
                 Uni<List<JobStatusView.CycleView>> all = views.isEmpty()
                         ? Uni.createFrom().item(List.of())
                         : Uni.join().all(views).andFailFast();
-                // the writer owns escrow; a status read never waits long for it (null: not known right now)
-                Uni<Long> escrowed = writer.escrowed(id).map(WriterClient.EscrowCount::escrowed)
+                // escrowed objects, from their results (the writer's Failure says when it retries)
+                Uni<Long> escrowed = log.escrowedCount(id);
+                // the writer's own count (escrowed and held); a status read never waits long for it
+                Uni<Long> writerCount = writer.escrowed(id).map(WriterClient.EscrowCount::escrowed)
                         .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem((Long) null)
                         .onFailure().recoverWithItem((Long) null);
-                return all.chain(cycleViews -> staged.count(id).chain(heldCount -> escrowed.map(escrowedCount -> {
-                    JobStatusView.CycleView current = cycleViews.isEmpty() ? null : cycleViews.get(0);
-                    String completed = Cycle.Status.COMPLETED.name();
-                    JobStatusView.CycleView lastCompleted = cycleViews.stream()
-                            .filter(c -> c.status().equals(completed)).findFirst().orElse(null);
-                    JobStatusView.CycleView lastSuccessful = cycleViews.stream()
-                            .filter(c -> c.status().equals(completed) && c.summary().failed() == 0).findFirst()
-                            .orElse(null);
-                    Quarantine q = job.quarantine().orElse(null);
-                    JobStatusView.QuarantineView quarantined = q == null
-                            ? null
-                            : new JobStatusView.QuarantineView(q.reason().name(), q.detail(), time(q.since()),
-                                    time(job.nextCycleAt()));
-                    return Optional.of(new JobStatusView(id, job.state().name(), job.lastError(),
-                            time(job.nextCycleAt()), current, lastCompleted, cycleViews, quarantined, heldCount,
-                            lastSuccessful, escrowedCount));
-                })));
+                return all.chain(cycleViews -> staged.count(id)
+                        .chain(heldCount -> escrowed.chain(escrowedCount -> staged
+                                .list(id, JobStatusView.LIST_LIMIT)
+                                .chain(heldList -> log.escrowed(id, JobStatusView.LIST_LIMIT)
+                                        .chain(escrowedList -> writerCount.map(writerEscrows -> {
+                                            JobStatusView.CycleView current = cycleViews.isEmpty()
+                                                    ? null
+                                                    : cycleViews.get(0);
+                                            String completed = Cycle.Status.COMPLETED.name();
+                                            JobStatusView.CycleView lastCompleted = cycleViews.stream()
+                                                    .filter(c -> c.status().equals(completed)).findFirst().orElse(null);
+                                            JobStatusView.CycleView lastSuccessful = cycleViews.stream()
+                                                    .filter(c -> c.status().equals(completed)
+                                                            && c.summary().failed() == 0)
+                                                    .findFirst()
+                                                    .orElse(null);
+                                            Quarantine q = job.quarantine().orElse(null);
+                                            JobStatusView.QuarantineView quarantined = q == null
+                                                    ? null
+                                                    : new JobStatusView.QuarantineView(q.reason().name(), q.detail(),
+                                                            time(q.since()),
+                                                            time(job.nextCycleAt()));
+                                            return Optional.of(new JobStatusView(id, job.state().name(),
+                                                    job.lastError(),
+                                                    time(job.nextCycleAt()), current, lastCompleted, cycleViews,
+                                                    quarantined, heldCount,
+                                                    lastSuccessful, escrowedCount,
+                                                    heldList.stream()
+                                                            .map(h -> new JobStatusView.HeldObject(h.objectId(),
+                                                                    h.objectType(),
+                                                                    h.displayName(), h.change(), h.cycleId(),
+                                                                    h.heldAt()))
+                                                            .toList(),
+                                                    escrowedList.stream()
+                                                            .map(e -> new JobStatusView.EscrowedObject(e.objectId(),
+                                                                    e.objectType(), e.displayName(), e.cycleId(),
+                                                                    e.errorCode(), e.reason(),
+                                                                    e.failedAt(), e.retryAt()))
+                                                            .toList(),
+                                                    job.failedCycles(), writerEscrows));
+                                        }))))));
             });
         });
     }
@@ -277,7 +305,7 @@ public class JobService {
     private static JobStatusView.CycleView view(Cycle c, Map<String, Long> counts) {
         return new JobStatusView.CycleView(c.id(), c.full(), c.status().name(), time(c.startedAt()),
                 time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
-                JobStatusView.Summary.of(counts), counts, c.error());
+                JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences());
     }
 
     private static OffsetDateTime time(Instant t) {

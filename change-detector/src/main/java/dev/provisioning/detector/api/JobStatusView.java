@@ -7,12 +7,40 @@ import java.util.Map;
 /**
  * A job's synchronisation details: state, the current (or last) cycle with its counts and progress, and the last
  * error. {@code currentCycle} is the newest cycle; {@code recentCycles} the last ten, newest first.
- * {@code escrowedObjects} is how many objects wait in the writer's escrow (null when the writer cannot be asked).
+ * {@code heldDeletions} counts the disables and deletes held by the deletion threshold, {@code heldObjects} lists them
+ * (at most {@value #LIST_LIMIT}). {@code escrowedObjects} counts the objects the scim-writer holds in escrow, from their
+ * results (a Failure that says when it is retried, with no later outcome yet), and {@code escrowed} lists them (at most
+ * {@value #LIST_LIMIT}, the soonest retry first). {@code writerEscrows} is the writer's own count of the job's escrowed
+ * and held operations (null when the writer cannot be asked within 2 s).
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,
         CycleView lastCompletedCycle, List<CycleView> recentCycles, QuarantineView quarantine, long heldDeletions,
-        CycleView lastSuccessfulCycle, Long escrowedObjects) {
+        CycleView lastSuccessfulCycle, Long escrowedObjects, List<HeldObject> heldObjects,
+        List<EscrowedObject> escrowed, int failedCyclesInARow, Long writerEscrows) {
+
+    /** The most entries a list of the status holds. */
+    public static final int LIST_LIMIT = 1000;
+
+    /**
+     * A disable or delete held by the deletion threshold.
+     *
+     * @param sourceChange what the source said of the object: UPDATED (unassigned or out of scope), SOFT_DELETED or
+     *        HARD_DELETED
+     * @param cycleId the cycle that first held it
+     */
+    public record HeldObject(String objectId, String objectType, String displayName, String sourceChange,
+            String cycleId, OffsetDateTime heldAt) {
+    }
+
+    /**
+     * An object whose operation the scim-writer escrowed: its Failure result said when it is retried.
+     *
+     * @param retryAt when the writer retries it
+     */
+    public record EscrowedObject(String objectId, String objectType, String displayName, String cycleId,
+            String errorCode, String reason, OffsetDateTime failedAt, OffsetDateTime retryAt) {
+    }
 
     /**
      * The job's quarantine, when it is quarantined.
@@ -34,10 +62,11 @@ public record JobStatusView(String jobId, String state, String lastError, Offset
      * @param progressPercent resultsReceived / eventsEmitted (100 for an empty cycle)
      * @param summary created, updated, disabled, deleted, skipped and failed objects
      * @param counts results by {@code Action/Status}
+     * @param danglingReferences references of the source read that name no object (each a Warning in the log)
      */
     public record CycleView(String cycleId, boolean fullCycle, String status, OffsetDateTime startedAt,
             OffsetDateTime emittedAt, int eventsEmitted, long resultsReceived, int progressPercent, Summary summary,
-            Map<String, Long> counts, String error) {
+            Map<String, Long> counts, String error, int danglingReferences) {
     }
 
     /** Counts as the administrator reads them. */

@@ -91,6 +91,11 @@ public final class JobValidator {
         if (r.deletionThreshold() != null && r.deletionThreshold() < 0) {
             errors.add(new FieldError("deletionThreshold", "must be 0 (off) or more, got " + r.deletionThreshold()));
         }
+        if (r.deletionThresholdPercent() != null
+                && (r.deletionThresholdPercent() < 0 || r.deletionThresholdPercent() > 100)) {
+            errors.add(new FieldError("deletionThresholdPercent",
+                    "must be 0 (off) to 100, got " + r.deletionThresholdPercent()));
+        }
         return errors;
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
+import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;
@@ -12,7 +13,8 @@ import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
 
 /**
- * A job as the API shows it. The secret token is never returned: only whether one is set. {@code deletionThreshold} is
+ * A job as the API shows it. The secret token is never returned: only whether one is set. {@code deletionThreshold} and
+ * {@code deletionThresholdPercent} are
  * kept by the change-detector (the JobConfig contract has no such field).
  */
 public record JobView(
@@ -34,14 +36,16 @@ public record JobView(
         Duration cycleInterval,
         long revision,
         Instant updatedAt,
-        int deletionThreshold) {
+        int deletionThreshold,
+        int deletionThresholdPercent) {
 
-    static JobView of(JobConfig c, int deletionThreshold) {
+    static JobView of(JobConfig c, DeletionThreshold threshold) {
         return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
                 c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
                 c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
                 c.userScopingFilters(),
-                SourceView.of(c.source()), c.cycleInterval(), c.revision(), c.updatedAt(), deletionThreshold);
+                SourceView.of(c.source()), c.cycleInterval(), c.revision(), c.updatedAt(), threshold.count(),
+                threshold.percent());
     }
 
     /** The source as the API shows it: the Graph client secret only as "set". */

@@ -1,9 +1,11 @@
 package dev.provisioning.detector.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
@@ -20,13 +22,57 @@ public interface DetectorConfig {
     int emitConcurrency();
 
     /**
-     * A cycle claimed longer ago than this, by a replica that has since died, is claimed again. Must exceed the time it
-     * takes to emit one cycle. Default {@code 15m}.
+     * The lease of a claim on a job's cycle: the replica running the cycle renews its claim every third of it (a
+     * heartbeat while it reads and emits); a claim not renewed for this long belongs to a replica that died and is
+     * taken over, so an interrupted cycle resumes within about this time. Default {@code 30s}.
      */
-    @WithDefault("15m")
+    @WithDefault("30s")
     Duration cycleLease();
 
-    /** How long to wait before retrying a cycle whose source could not be read. Default {@code 1m}. */
+    /**
+     * How long a cycle that emitted waits for its results before the next cycle may start anyway (cycles do not
+     * overlap; every operation yields a result within minutes, so this only matters when a service is down). Default
+     * {@code 15m}.
+     */
+    @WithDefault("15m")
+    Duration resultsWait();
+
+    /**
+     * How many cycles of different jobs one replica runs at once. Cycles run independently of each other (one job's
+     * slow source or Graph backoff, which holds no thread, never delays another's start); this bounds the memory of
+     * the sources read at once. Default 32.
+     */
+    @WithDefault("32")
+    int maxRunningCycles();
+
+    /**
+     * Cycles in a row that fail before sending anything (an unreadable source, an invalid directory file) after which
+     * the job is quarantined ({@code EncounteredQuarantineException}) with an email; 0 never. Default 3.
+     */
+    @WithDefault("3")
+    int quarantineAfterFailedCycles();
+
+    /**
+     * The directory under which every directory file must resolve (after symbolic links), when set: a file outside it
+     * is refused at read time without saying whether it exists. Default none (any path).
+     */
+    Optional<Path> directoryRoot();
+
+    /** Directory file reading. */
+    DirectoryFile directoryFile();
+
+    /** Directory file reading, under {@code detector.directory-file.*}. */
+    interface DirectoryFile {
+
+        /** A directory file larger than this fails the cycle (100,000 users take about 40 MB). Default {@code 256M}. */
+        @WithDefault("256M")
+        MemorySize maxSize();
+    }
+
+    /**
+     * How long to wait before retrying a cycle whose source could not be read; doubled for each further failure in a
+     * row, up to the job's interval. Default {@code 1m}.
+     */
     @WithDefault("1m")
     Duration sourceErrorRetry();
 

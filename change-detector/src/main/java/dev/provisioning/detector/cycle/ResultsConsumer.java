@@ -57,17 +57,40 @@ public class ResultsConsumer {
     public Uni<Void> onResult(String json) {
         ProvisioningResult result = EventChecks.result(json);
         return log.record(result).invoke(recorded -> {
-            if (recorded) {
+            if (recorded.recorded()) {
                 registry.counter("provisioning.detector.results", "job", result.jobId(), "action",
                         result.action().name(), "status", result.status().name()).increment();
             } else {
                 LOG.debugf("result %s was already recorded", result.resultId());
             }
-        }).chain(() -> cycles.find(result.cycleId()))
-                .chain(cycle -> judge(result, cycle).chain(() -> cycle.isPresent()
-                        && cycle.get().completeButNotFinished()
-                                ? finish(result, cycle.get())
-                                : Uni.createFrom().voidItem()));
+        }).chain(recorded -> result.retryOf() != null
+                ? laterOutcome(result, recorded)
+                : cycles.find(result.cycleId())
+                        .chain(cycle -> judge(result, cycle).chain(() -> cycle.isPresent()
+                                && cycle.get().completeButNotFinished()
+                                        ? finish(result, cycle.get())
+                                        : Uni.createFrom().voidItem())));
+    }
+
+    /**
+     * The later outcome of an escrowed or held operation (the scim-writer's retry ended): it is in the log and the
+     * managed objects already (it replaces the first result as the object's outcome); its cycle, complete with the
+     * first result, is not reopened. A success may lift a quarantine as any success does, and a user it added to
+     * Druva or removed brings the next cycle forward, so that its groups' members follow.
+     */
+    private Uni<Void> laterOutcome(ProvisioningResult result, ProvisioningLogRepository.Recorded recorded) {
+        Uni<Void> judged = judge(result, Optional.empty());
+        if (!recorded.managedUsersChanged()) {
+            return judged;
+        }
+        return judged.chain(() -> snapshots.holdsGroups(result.jobId()))
+                .chain(groups -> jobs.update(result.jobId(), job -> job.referencesChanged(groups, Instant.now())))
+                .invoke(asked -> {
+                    if (asked.orElse(false)) {
+                        LOG.infof("job %s: the escrowed operation of %s succeeded later: the next cycle runs now to "
+                                + "update group memberships", result.jobId(), result.objectId());
+                    }
+                }).replaceWithVoid();
     }
 
     /** The job's quarantine rules, for the results they read (a redelivered result changes nothing). */

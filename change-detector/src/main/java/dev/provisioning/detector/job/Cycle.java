@@ -18,9 +18,11 @@ import java.util.UUID;
  * @param results what the results recorded so far say
  * @param finishedAt when its last result was recorded (null before)
  * @param error why the cycle failed, else null
+ * @param danglingReferences references in the source that name no object (group members, assignments), reported as
+ *        Warning entries in the provisioning log
  */
 public record Cycle(String id, String jobId, boolean full, Stage stage, Instant startedAt, Instant emittedAt,
-        int eventsEmitted, Results results, Instant finishedAt, String error) {
+        int eventsEmitted, Results results, Instant finishedAt, String error, int danglingReferences) {
 
     /** How far the cycle runner got: what the store records. */
     public enum Stage {
@@ -47,7 +49,8 @@ public record Cycle(String id, String jobId, boolean full, Stage stage, Instant 
     /**
      * What a cycle's recorded results say.
      *
-     * @param received every recorded result (a redelivered one counts once)
+     * @param received every recorded result (a redelivered one counts once; a later outcome of an escrowed operation,
+     *        which replaces the first, is not counted again)
      * @param operations the results that are not Skipped (something was asked of Druva)
      * @param failed the failures
      * @param managedUsersChanged whether a result added a user to what Druva holds for the job, or removed one
@@ -57,7 +60,10 @@ public record Cycle(String id, String jobId, boolean full, Stage stage, Instant 
         public static final Results NONE = new Results(0, 0, 0, false);
     }
 
-    /** Complete: every event is on Kafka and each has its result. */
+    /**
+     * Complete: every event is on Kafka and each has its result. A failure is a result: an escrowed operation's
+     * Failure (with when the writer retries it) completes its object, and its later outcome does not reopen the cycle.
+     */
     public boolean complete() {
         return stage == Stage.EMITTED && results.received() >= eventsEmitted;
     }
@@ -85,10 +91,11 @@ public record Cycle(String id, String jobId, boolean full, Stage stage, Instant 
 
     /**
      * Whether this cycle holds the job's next one back: cycles do not overlap, as in Entra, but a cycle still waiting
-     * for results longer than {@code lease} after it emitted no longer holds the next one.
+     * for results longer than {@code resultsWait} after it emitted no longer holds the next one (every operation
+     * yields a result within minutes, so that happens only when a service is down).
      */
-    public boolean holdsBackNext(Instant now, Duration lease) {
-        return stage == Stage.EMITTED && !complete() && !emittedAt.isBefore(now.minus(lease));
+    public boolean holdsBackNext(Instant now, Duration resultsWait) {
+        return stage == Stage.EMITTED && !complete() && !emittedAt.isBefore(now.minus(resultsWait));
     }
 
     /** A stable event id for an object in a cycle, so a re-sent event is recognised downstream. */

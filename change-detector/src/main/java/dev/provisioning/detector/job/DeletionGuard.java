@@ -2,6 +2,7 @@ package dev.provisioning.detector.job;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -9,9 +10,14 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.mapping.Decision;
 
 /**
- * Entra's accidental-deletion threshold for one cycle. Plain Java: the events the mapping engine turns into a disable
- * or a delete of an object the job manages in Druva are counted; above the threshold they are all held (Entra's
- * StagedDelete) until the administrator allows them or restarts the job.
+ * The safety nets of one cycle against deleting the people a job serves. Plain Java.
+ * <ul>
+ * <li>{@link #split}: the events the mapping engine turns into a disable or a delete of an object the job manages in
+ * Druva are counted; when they trip the job's {@link DeletionThreshold} (a count or a share, whichever first) they are
+ * all held (Entra's StagedDelete) until the administrator allows them or restarts the job.</li>
+ * <li>{@link #emptyRead}: a read that returns no user at all, for a job that manages users, is a failed read (a
+ * misspelled key, an emptied file, a source that answered nothing), never a delete-all.</li>
+ * </ul>
  */
 public final class DeletionGuard {
 
@@ -20,20 +26,25 @@ public final class DeletionGuard {
 
     /**
      * @param emit the events to send now
-     * @param held the disables and deletes held back (empty when the threshold is not exceeded)
+     * @param held the disables and deletes held back (empty when the threshold is not tripped)
+     * @param reason why they are held, for the administrator (empty when nothing is held)
      */
-    public record Split(List<AssignmentEvent> emit, List<AssignmentEvent> held) {
+    public record Split(List<AssignmentEvent> emit, List<AssignmentEvent> held, Optional<String> reason) {
+
+        public static Split all(List<AssignmentEvent> events) {
+            return new Split(events, List.of(), Optional.empty());
+        }
     }
 
     /**
-     * @param threshold disables + deletes allowed in one cycle; 0 or less means no threshold
-     * @param managed ids of the objects the job has created or updated in Druva
+     * @param threshold the job's settings
+     * @param managed ids of the objects the job has created or updated in Druva (the share is of their number)
      * @param decide the mapping engine's decision for an event
      */
-    public static Split split(List<AssignmentEvent> events, int threshold, Set<String> managed,
+    public static Split split(List<AssignmentEvent> events, DeletionThreshold threshold, Set<String> managed,
             Function<AssignmentEvent, Decision> decide) {
-        if (threshold <= 0) {
-            return new Split(events, List.of());
+        if (threshold.off()) {
+            return Split.all(events);
         }
         List<AssignmentEvent> emit = new ArrayList<>();
         List<AssignmentEvent> deletions = new ArrayList<>();
@@ -44,10 +55,27 @@ public final class DeletionGuard {
                 emit.add(event);
             }
         }
-        if (deletions.size() <= threshold) {
-            return new Split(events, List.of());
+        Optional<String> tripped = threshold.tripped(deletions.size(), managed.size());
+        if (tripped.isEmpty()) {
+            return Split.all(events);
         }
-        return new Split(emit, deletions);
+        return new Split(emit, deletions, tripped);
+    }
+
+    /**
+     * Whether a read is a failed read rather than a delete-all: it has no user while the job manages some.
+     *
+     * @param usersRead how many users the source returned
+     * @param managedUsers how many users the job holds in Druva (that its source listed before)
+     * @return the reason the cycle fails, else empty
+     */
+    public static Optional<String> emptyRead(int usersRead, long managedUsers) {
+        if (usersRead > 0 || managedUsers == 0) {
+            return Optional.empty();
+        }
+        return Optional.of("the source returned no users, yet the job manages " + managedUsers + " users in Druva: "
+                + "treated as a failed read, nothing was sent (to deprovision everyone, unassign the users and allow "
+                + "the held deletes, or delete the job)");
     }
 
     private static boolean removes(Decision decision) {

@@ -41,7 +41,7 @@ public final class ProvisioningJob {
     private final Instant createdAt;
     private final long revision;
     private JobConfig config;
-    private int deletionThreshold;
+    private DeletionThreshold deletionThreshold;
     private Instant tokenSetAt;
     private Instant tokenExpiryWarned;
     private Quarantine quarantine;
@@ -50,6 +50,10 @@ public final class ProvisioningJob {
     private boolean fullCycleRequested;
     private Instant cycleClaimedAt;
     private String lastError;
+    private long cycleRequests;
+    private long fullCycleRequest;
+    private String cycleClaim;
+    private int failedCycles;
 
     private final List<JobEvent> stateEvents = new ArrayList<>();
     private boolean changed;
@@ -61,19 +65,38 @@ public final class ProvisioningJob {
      *
      * @param revision the stored row's revision, raised by every save (optimistic locking); the configuration has a
      *        revision of its own, raised by every change to it
-     * @param deletionThreshold disables + deletes allowed per cycle before they are held; 0 means off
+     * @param deletionThreshold disables + deletes allowed per cycle (a count and a share) before they are held
      * @param tokenSetAt when the secret token was last set (Druva tokens last a year)
      * @param tokenExpiryWarned the {@code tokenSetAt} whose expiry was announced, else null
      * @param quarantine the quarantine, else null
      * @param quarantineLiftedAt when the last quarantine was lifted, else null
      * @param nextCycleAt when the next cycle is due; null for a job that was never started
      * @param fullCycleRequested whether the next cycle re-evaluates every object
-     * @param cycleClaimedAt when a replica claimed the job to run its cycle, else null
+     * @param cycleClaimedAt when the replica running the job's cycle claimed it or last renewed its claim (its
+     *        heartbeat), else null
      * @param lastError why the last cycle failed, else null
+     * @param cycleRequests how many times a cycle was asked for now (a configuration change, Start, Restart, a
+     *        follow-up): a cycle that ends compares it with its {@link Claim} to know whether one came in meanwhile
+     * @param fullCycleRequest the {@code cycleRequests} of the latest request for a full cycle
+     * @param cycleClaim the claim of the replica running the job's cycle (a random token per claim), else null
+     * @param failedCycles how many cycles in a row failed before their events were sent
      */
-    public record Stored(String id, JobConfig config, long revision, Instant createdAt, int deletionThreshold,
-            Instant tokenSetAt, Instant tokenExpiryWarned, Quarantine quarantine, Instant quarantineLiftedAt,
-            Instant nextCycleAt, boolean fullCycleRequested, Instant cycleClaimedAt, String lastError) {
+    public record Stored(String id, JobConfig config, long revision, Instant createdAt,
+            DeletionThreshold deletionThreshold, Instant tokenSetAt, Instant tokenExpiryWarned, Quarantine quarantine,
+            Instant quarantineLiftedAt, Instant nextCycleAt, boolean fullCycleRequested, Instant cycleClaimedAt,
+            String lastError, long cycleRequests, long fullCycleRequest, String cycleClaim, int failedCycles) {
+    }
+
+    /**
+     * The claim under which a replica runs one cycle of the job, as it was when the job was claimed: the cycle's end
+     * ({@link #cycleEmitted}, {@link #cycleFailed}, {@link #postponeCycle}) is recorded only under the same claim, and
+     * what was requested while it ran is kept.
+     *
+     * @param token the claim's token
+     * @param cycleRequests the job's {@code cycleRequests} when it was claimed
+     * @param full whether the cycle is a full one
+     */
+    public record Claim(String token, long cycleRequests, boolean full) {
     }
 
     private ProvisioningJob(Stored s) {
@@ -90,6 +113,10 @@ public final class ProvisioningJob {
         this.fullCycleRequested = s.fullCycleRequested();
         this.cycleClaimedAt = s.cycleClaimedAt();
         this.lastError = s.lastError();
+        this.cycleRequests = s.cycleRequests();
+        this.fullCycleRequest = s.fullCycleRequest();
+        this.cycleClaim = s.cycleClaim();
+        this.failedCycles = s.failedCycles();
     }
 
     /** A job as the store read it. */
@@ -104,18 +131,20 @@ public final class ProvisioningJob {
     /** What the store keeps of this job now. */
     public Stored stored() {
         return new Stored(id, config, revision, createdAt, deletionThreshold, tokenSetAt, tokenExpiryWarned, quarantine,
-                quarantineLiftedAt, nextCycleAt, fullCycleRequested, cycleClaimedAt, lastError);
+                quarantineLiftedAt, nextCycleAt, fullCycleRequested, cycleClaimedAt, lastError, cycleRequests,
+                fullCycleRequest, cycleClaim, failedCycles);
     }
 
     /**
      * A new job. Its first cycle is a full one, due now when provisioning is on; the token's age counts from now.
      *
      * @param config the configuration; its revision (1) and time are set here
-     * @param deletionThreshold disables + deletes allowed per cycle before they are held; 0 means off
+     * @param deletionThreshold disables + deletes allowed per cycle before they are held ({@link
+     *        DeletionThreshold#of} gives the defaults for what a request leaves out)
      */
-    public static ProvisioningJob create(JobConfig config, int deletionThreshold, Instant now) {
+    public static ProvisioningJob create(JobConfig config, DeletionThreshold deletionThreshold, Instant now) {
         ProvisioningJob job = new ProvisioningJob(new Stored(config.jobId(), config, 0, now, deletionThreshold, now,
-                null, null, null, config.state() == JobState.ACTIVE ? now : null, true, null, null));
+                null, null, null, config.state() == JobState.ACTIVE ? now : null, true, null, null, 0, 0, null, 0));
         job.config = revised(config, config.state(), 1, now);
         job.configRevised = true;
         job.changed = true;
@@ -129,38 +158,53 @@ public final class ProvisioningJob {
      * cycle now.
      *
      * @param requested the configuration as the administrator sent it; its revision and time are set here
-     * @param deletionThreshold the new threshold, or null to keep the current one
+     * @param thresholdCount the new deletion threshold (a count), or null to keep the current one
+     * @param thresholdPercent the new deletion threshold share, or null to keep the current one
      * @param tokenChanged whether a new secret token was set (its age counts from now)
      */
-    public void update(JobConfig requested, Integer deletionThreshold, boolean tokenChanged, Instant now) {
+    public void update(JobConfig requested, Integer thresholdCount, Integer thresholdPercent, boolean tokenChanged,
+            Instant now) {
         JobConfig old = config;
         JobState state = requested.state() == JobState.ACTIVE && quarantine != null
                 ? JobState.QUARANTINED
                 : requested.state();
         revise(requested, state, now);
-        if (deletionThreshold != null) {
-            this.deletionThreshold = deletionThreshold;
-        }
+        this.deletionThreshold = deletionThreshold.with(thresholdCount, thresholdPercent);
         if (!requested.userMappings().equals(old.userMappings())
                 || !requested.userScopingFilters().equals(old.userScopingFilters())
                 || requested.scope() != old.scope()) {
-            fullCycleRequested = true;
-            nextCycleAt = now;
+            requestCycle(true, now);
         }
         if (tokenChanged) {
             tokenSetAt = now;
         }
         if (old.state() == JobState.PAUSED && state == JobState.ACTIVE) {
+            requestCycle(false, now);
+        }
+    }
+
+    /**
+     * A cycle is asked for now (a full one when {@code full}). Counted, so that a cycle running meanwhile does not
+     * clear the request when it ends: its end keeps what was asked while it ran.
+     */
+    private void requestCycle(boolean full, Instant now) {
+        cycleRequests++;
+        if (full) {
+            fullCycleRequested = true;
+            fullCycleRequest = cycleRequests;
+        }
+        if (nextCycleAt == null || nextCycleAt.isAfter(now)) {
             nextCycleAt = now;
         }
+        changed = true;
     }
 
     /** Entra's Start (provisioning on): lifts a quarantine, and the next cycle runs now. */
     public void start(Instant now) {
         lift("the job was started", now);
         changeState(JobState.ACTIVE, now);
-        nextCycleAt = now;
-        changed = true;
+        failedCycles = 0;
+        requestCycle(false, now);
     }
 
     /** Provisioning off: the running cycle finishes, no new one starts. A quarantine stays until Start or Restart. */
@@ -183,10 +227,9 @@ public final class ProvisioningJob {
         }
         lift("the job was restarted", now);
         changeState(JobState.ACTIVE, now);
-        fullCycleRequested = true;
-        nextCycleAt = now;
         lastError = null;
-        changed = true;
+        failedCycles = 0;
+        requestCycle(true, now);
     }
 
     /** The job is deleted: its tombstone goes to the other services. */
@@ -196,35 +239,128 @@ public final class ProvisioningJob {
     }
 
     /**
-     * The previous cycle is still waiting for results: release the claim without running a cycle, and look again
-     * after {@code delay}.
+     * Whether a replica may claim the job to run its cycle now: provisioning is on (or the job is quarantined, whose
+     * cycles follow the quarantine schedule), the cycle is due, and nobody holds a live claim. A claim lives while its
+     * replica renews it (the heartbeat of a running cycle, every third of the lease); one not renewed for longer than
+     * {@code lease} belongs to a replica that died, and is taken over, so a cycle interrupted by a crash resumes within
+     * the lease (plus a scheduler tick) of the death, not at the next interval. {@code JobStore.claimDue} states the
+     * same rule in SQL, atomically.
      */
-    public void postponeCycle(Duration delay, Instant now) {
+    public boolean claimable(Instant now, Duration lease) {
+        return (config.state() == JobState.ACTIVE || config.state() == JobState.QUARANTINED) && nextCycleAt != null
+                && !nextCycleAt.isAfter(now)
+                && (cycleClaimedAt == null || cycleClaimedAt.isBefore(now.minus(lease)));
+    }
+
+    /**
+     * Claims the job for one cycle (the store does it in SQL; this is the same change, for the rule's tests).
+     *
+     * @param token the new claim's token
+     */
+    public Claim claim(String token, Instant now) {
+        cycleClaim = token;
+        cycleClaimedAt = now;
+        changed = true;
+        return claim().orElseThrow();
+    }
+
+    /** The claim of the cycle running now, if any. */
+    public Optional<Claim> claim() {
+        return cycleClaim == null
+                ? Optional.empty()
+                : Optional.of(new Claim(cycleClaim, cycleRequests, fullCycleRequested));
+    }
+
+    /** Whether {@code claim} is still the job's: another replica took it over when not. */
+    private boolean holds(Claim claim) {
+        return claim.token().equals(cycleClaim);
+    }
+
+    private void release() {
+        cycleClaim = null;
         cycleClaimedAt = null;
-        nextCycleAt = now.plus(delay);
         changed = true;
     }
 
     /**
-     * A cycle emitted its events and moved the watermark: release the claim and schedule the next cycle, after the
-     * job's interval, or by the quarantine schedule while the job is quarantined.
+     * The previous cycle is still waiting for results: release the claim without running a cycle, and look again
+     * after {@code delay}. Nothing, under a claim that was taken over.
      */
-    public void cycleEmitted(Instant now, QuarantineSchedule schedule) {
-        cycleClaimedAt = null;
-        fullCycleRequested = false;
-        lastError = null;
-        nextCycleAt = quarantine == null
-                ? now.plus(config.cycleInterval())
-                : schedule.nextRetry(quarantine.since(), now);
-        changed = true;
+    public void postponeCycle(Claim claim, Duration delay, Instant now) {
+        if (!holds(claim)) {
+            return;
+        }
+        release();
+        nextCycleAt = now.plus(delay);
     }
 
-    /** A cycle failed: release the claim, keep the error for the status, and retry after {@code retryIn}. */
-    public void cycleFailed(String error, Duration retryIn, Instant now) {
-        cycleClaimedAt = null;
+    /**
+     * A cycle emitted its events and moved the watermark: release the claim and schedule the next cycle, after the
+     * job's interval, or by the quarantine schedule while the job is quarantined. What was asked while the cycle ran
+     * is kept: a full cycle requested by a configuration change stays requested, and a cycle asked for now (a
+     * follow-up whose results came in before this) stays due now. A successful cycle ends a quarantine for failing
+     * cycles ({@link QuarantineReason#EncounteredQuarantineException}), as Entra lifts one when the next cycle
+     * succeeds.
+     *
+     * @return false when the claim was taken over (nothing is changed: the new owner's cycle decides)
+     */
+    public boolean cycleEmitted(Claim claim, Instant now, QuarantineSchedule schedule) {
+        if (!holds(claim)) {
+            return false;
+        }
+        release();
+        lastError = null;
+        failedCycles = 0;
+        if (quarantine != null && quarantine.reason() == QuarantineReason.EncounteredQuarantineException) {
+            lift("a cycle succeeded", now);
+        }
+        if (fullCycleRequested && fullCycleRequest <= claim.cycleRequests()) {
+            fullCycleRequested = false;
+        }
+        if (cycleRequests == claim.cycleRequests()) {
+            nextCycleAt = quarantine == null
+                    ? now.plus(config.cycleInterval())
+                    : schedule.nextRetry(quarantine.since(), now);
+        }
+        return true;
+    }
+
+    /**
+     * A cycle failed before its events were sent: release the claim, keep the error for the status, and try again
+     * after {@code retryIn}, doubled for each further failure in a row (at most the job's interval). After
+     * {@code quarantineAfter} failed cycles in a row the job is quarantined
+     * ({@link QuarantineReason#EncounteredQuarantineException}, told once) and its cycles follow the quarantine
+     * schedule: a job whose cycles keep failing does not stay ACTIVE with only an error to show.
+     *
+     * @param quarantineAfter failed cycles in a row that quarantine the job; 0 never
+     * @return false when the claim was taken over (nothing is changed)
+     */
+    public boolean cycleFailed(Claim claim, String cycleId, String error, Duration retryIn, int quarantineAfter,
+            Instant now, QuarantineSchedule schedule) {
+        if (!holds(claim)) {
+            return false;
+        }
+        release();
         lastError = error;
-        nextCycleAt = now.plus(retryIn);
-        changed = true;
+        failedCycles++;
+        if (quarantineAfter > 0 && failedCycles >= quarantineAfter && quarantine == null) {
+            enter(QuarantineReason.EncounteredQuarantineException, failedCycles + " cycles in a row failed before "
+                    + "sending anything; the last one: " + error + ". The job is quarantined and runs on the "
+                    + "quarantine schedule; fix the cause, then start or restart it.", cycleId, failedCycles, null,
+                    now, schedule);
+        }
+        if (cycleRequests == claim.cycleRequests()) {
+            nextCycleAt = quarantine == null
+                    ? now.plus(backoff(retryIn, failedCycles))
+                    : schedule.nextRetry(quarantine.since(), now);
+        }
+        return true;
+    }
+
+    private Duration backoff(Duration retryIn, int failures) {
+        Duration cap = retryIn.compareTo(config.cycleInterval()) > 0 ? retryIn : config.cycleInterval();
+        Duration wait = retryIn.multipliedBy(1L << Math.min(failures - 1, 20));
+        return wait.compareTo(cap) > 0 ? cap : wait;
     }
 
     /**
@@ -277,12 +413,26 @@ public final class ProvisioningJob {
      * @return whether the next cycle was brought forward
      */
     public boolean followUp(Cycle finished, boolean provisionsGroups, Instant now) {
-        if (!finished.results().managedUsersChanged() || !provisionsGroups || config.state() != JobState.ACTIVE
-                || quarantine != null || nextCycleAt == null || !nextCycleAt.isAfter(now)) {
+        return finished.results().managedUsersChanged() && referencesChanged(provisionsGroups, now);
+    }
+
+    /**
+     * The users Druva holds for the job changed outside a cycle (an escrowed create or delete whose retry succeeded):
+     * the groups' members follow in a cycle that runs now, as after {@link #followUp}.
+     *
+     * @return whether a cycle was asked for
+     */
+    public boolean referencesChanged(boolean provisionsGroups, Instant now) {
+        if (!provisionsGroups || config.state() != JobState.ACTIVE || quarantine != null || nextCycleAt == null) {
             return false;
         }
-        nextCycleAt = now;
-        changed = true;
+        if (cycleClaim == null && !nextCycleAt.isAfter(now)) {
+            // already due and not running: the next tick runs it
+            return false;
+        }
+        // also while a cycle runs: that cycle's end then keeps this request (it may have read the source before
+        // these users had their Druva ids)
+        requestCycle(false, now);
         return true;
     }
 
@@ -308,12 +458,13 @@ public final class ProvisioningJob {
      * </ul>
      *
      * @param held how many disables and deletes this cycle holds
+     * @param why which limit they tripped ({@link DeletionThreshold#tripped})
      * @param heldBefore one entry per object among them that an earlier cycle already held
      * @return the sentence for the administrator (the StagedDelete log records carry it)
      */
-    public String holdDeletions(String cycleId, int held, Collection<EarlierHold> heldBefore, Instant now,
-            QuarantineSchedule schedule) {
-        String reason = heldReason(held, heldBefore.size());
+    public String holdDeletions(String cycleId, int held, String why, Collection<EarlierHold> heldBefore,
+            Instant now, QuarantineSchedule schedule) {
+        String reason = heldReason(why, heldBefore.size());
         Map<String, Long> untold = new TreeMap<>();
         for (EarlierHold earlier : heldBefore) {
             if (!surelyTold(earlier)) {
@@ -321,7 +472,10 @@ public final class ProvisioningJob {
             }
         }
         untold.forEach((earlierCycle, count) -> tell(JobStateChange.DELETIONS_HELD, earlierCycle,
-                QuarantineReason.DeletionThresholdExceeded.name(), heldReason(count, 0), count, earlierCycle, now));
+                QuarantineReason.DeletionThresholdExceeded.name(),
+                heldReason(count + " disables and deletes of cycle " + earlierCycle + " exceeded the deletion "
+                        + "threshold", 0),
+                count, earlierCycle, now));
         int fresh = held - heldBefore.size();
         if (fresh > 0) {
             tell(JobStateChange.DELETIONS_HELD, cycleId, QuarantineReason.DeletionThresholdExceeded.name(), reason,
@@ -336,9 +490,8 @@ public final class ProvisioningJob {
                 && !quarantine.since().isBefore(earlier.heldAt());
     }
 
-    private String heldReason(long held, long heldBefore) {
-        return held + " disables and deletes in this cycle exceed the deletion threshold of " + deletionThreshold
-                + (heldBefore == 0 ? "" : " (" + heldBefore + " of them were already held)")
+    private static String heldReason(String why, long heldBefore) {
+        return why + (heldBefore == 0 ? "" : " (" + heldBefore + " of them were already held)")
                 + ": they are held until an administrator allows deletes or restarts the job.";
     }
 
@@ -490,7 +643,7 @@ public final class ProvisioningJob {
         return revision;
     }
 
-    public int deletionThreshold() {
+    public DeletionThreshold deletionThreshold() {
         return deletionThreshold;
     }
 
@@ -512,6 +665,11 @@ public final class ProvisioningJob {
 
     public String lastError() {
         return lastError;
+    }
+
+    /** How many cycles in a row failed before sending anything. */
+    public int failedCycles() {
+        return failedCycles;
     }
 
     public Instant tokenSetAt() {

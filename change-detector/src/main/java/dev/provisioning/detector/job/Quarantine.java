@@ -27,7 +27,7 @@ public record Quarantine(QuarantineReason reason, String detail, Instant since, 
         return switch (reason) {
             case InvalidCredentials -> true;
             case TooManyFailures -> !key.equals(QuarantineReason.TooManyFailures.name() + "/" + success.cycleId());
-            case DeletionThresholdExceeded -> false;
+            case DeletionThresholdExceeded, EncounteredQuarantineException -> false;
         };
     }
 }

@@ -18,5 +18,12 @@ public enum QuarantineReason {
      * A cycle's disables and deletes exceeded the accidental deletions threshold and are held (StagedDelete); only the
      * administrator lifts it: allow deletes, Start or Restart.
      */
-    DeletionThresholdExceeded
+    DeletionThresholdExceeded,
+
+    /**
+     * Cycles kept failing before they sent anything (a source that cannot be read, a directory file that does not
+     * match its schema): {@code detector.quarantine-after-failed-cycles} in a row (Entra's job-level quarantine,
+     * application-provisioning-quarantine-status.md). A cycle that succeeds, Start or Restart lifts it.
+     */
+    EncounteredQuarantineException
 }

@@ -20,7 +20,8 @@ import dev.provisioning.detector.job.Cycle;
 public class CycleRepository {
 
     private static final String COLUMNS = "id, job_id, full_cycle, status, started_at, emitted_at, events_emitted, "
-            + "results_total, results_operations, results_failed, managed_users_changed, finished_at, error";
+            + "results_total, results_operations, results_failed, managed_users_changed, finished_at, error, "
+            + "dangling_references";
 
     private final Pool pool;
 
@@ -36,8 +37,18 @@ public class CycleRepository {
 
     /** Every event of the cycle is on Kafka. */
     public Uni<Void> emitted(String cycleId, int events) {
-        return pool.preparedQuery("UPDATE cycle SET status=$3, emitted_at=now(), events_emitted=$2 WHERE id=$1")
-                .execute(Tuple.of(cycleId, events, Cycle.Stage.EMITTED.name())).replaceWithVoid();
+        return emitted(cycleId, events, 0);
+    }
+
+    /**
+     * Every event of the cycle is on Kafka.
+     *
+     * @param danglingReferences references in the source read that name no object
+     */
+    public Uni<Void> emitted(String cycleId, int events, int danglingReferences) {
+        return pool.preparedQuery("UPDATE cycle SET status=$3, emitted_at=now(), events_emitted=$2, "
+                + "dangling_references=$4 WHERE id=$1")
+                .execute(Tuple.of(cycleId, events, Cycle.Stage.EMITTED.name(), danglingReferences)).replaceWithVoid();
     }
 
     public Uni<Void> failed(String cycleId, String error) {
@@ -107,6 +118,6 @@ public class CycleRepository {
                 JobStore.instant(r, "emitted_at"), r.getInteger("events_emitted"),
                 new Cycle.Results(r.getInteger("results_total"), r.getInteger("results_operations"),
                         r.getInteger("results_failed"), r.getBoolean("managed_users_changed")),
-                JobStore.instant(r, "finished_at"), r.getString("error"));
+                JobStore.instant(r, "finished_at"), r.getString("error"), r.getInteger("dangling_references"));
     }
 }

@@ -22,6 +22,7 @@ import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.job.QuarantineReason;
@@ -51,7 +52,8 @@ public class JobStore {
     private static final String COLUMNS = "id, name, state, config, revision, next_cycle_at, full_cycle_requested, "
             + "cycle_claimed_at, last_error, created_at, updated_at, deletion_threshold, token_set_at, "
             + "token_expiry_warned, quarantine_reason, quarantine_detail, quarantined_since, quarantine_key, "
-            + "quarantine_lifted_at";
+            + "quarantine_lifted_at, deletion_threshold_percent, cycle_requests, full_cycle_request, cycle_claim, "
+            + "failed_cycles";
 
     private final Pool pool;
     private final Outbox outbox;
@@ -94,10 +96,13 @@ public class JobStore {
                 .addValue(Json.write(c)).addValue(1L).addValue(time(s.nextCycleAt())).addValue(s.fullCycleRequested())
                 .addValue(time(s.cycleClaimedAt()))
                 .addValue(s.lastError()).addValue(time(s.createdAt())).addValue(time(s.createdAt()))
-                .addValue(s.deletionThreshold()).addValue(time(s.tokenSetAt())).addValue(time(s.tokenExpiryWarned()))
-                .addValue(null).addValue(null).addValue(null).addValue(null).addValue(time(s.quarantineLiftedAt()));
+                .addValue(s.deletionThreshold().count()).addValue(time(s.tokenSetAt()))
+                .addValue(time(s.tokenExpiryWarned()))
+                .addValue(null).addValue(null).addValue(null).addValue(null).addValue(time(s.quarantineLiftedAt()))
+                .addValue(s.deletionThreshold().percent()).addValue(s.cycleRequests()).addValue(s.fullCycleRequest())
+                .addValue(s.cycleClaim()).addValue(s.failedCycles());
         return pool.withTransaction(tx -> tx.preparedQuery("INSERT INTO job (" + COLUMNS + ") VALUES ($1,$2,$3,$4,$5,"
-                + "$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)").execute(values)
+                + "$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24)").execute(values)
                 .chain(() -> outbox.append(tx, job.events())))
                 .chain(last -> outbox.published(last, PUBLISH_WAIT));
     }
@@ -172,17 +177,23 @@ public class JobStore {
             Tuple values = Tuple.tuple(List.of()).addValue(s.id()).addValue(s.revision()).addValue(c.name())
                     .addValue(c.state().name()).addValue(Json.write(c)).addValue(time(s.nextCycleAt()))
                     .addValue(s.fullCycleRequested())
-                    .addValue(time(s.cycleClaimedAt())).addValue(s.lastError()).addValue(s.deletionThreshold())
+                    .addValue(time(s.cycleClaimedAt())).addValue(s.lastError()).addValue(s.deletionThreshold().count())
                     .addValue(time(s.tokenSetAt())).addValue(time(s.tokenExpiryWarned()))
                     .addValue(q.map(x -> x.reason().name()).orElse(null))
                     .addValue(q.map(Quarantine::detail).orElse(null))
                     .addValue(time(q.map(Quarantine::since).orElse(null))).addValue(q.map(Quarantine::key).orElse(null))
-                    .addValue(time(s.quarantineLiftedAt()));
+                    .addValue(time(s.quarantineLiftedAt())).addValue(s.deletionThreshold().percent())
+                    .addValue(s.cycleRequests()).addValue(s.fullCycleRequest()).addValue(s.cycleClaim())
+                    .addValue(s.failedCycles());
+            // cycle_claimed_at is written only when the claim is released or changed: the running cycle's heartbeat
+            // renews it without a new revision, and a save must not move it back
             row = tx.preparedQuery("UPDATE job SET revision=$2+1, name=$3, state=$4, config=$5, next_cycle_at=$6, "
-                    + "full_cycle_requested=$7, cycle_claimed_at=$8, last_error=$9, deletion_threshold=$10, "
+                    + "full_cycle_requested=$7, cycle_claimed_at=CASE WHEN cycle_claim IS NOT DISTINCT FROM $21 "
+                    + "THEN cycle_claimed_at ELSE $8 END, last_error=$9, deletion_threshold=$10, "
                     + "token_set_at=$11, token_expiry_warned=$12, quarantine_reason=$13, quarantine_detail=$14, "
-                    + "quarantined_since=$15, quarantine_key=$16, quarantine_lifted_at=$17, updated_at=now() "
-                    + "WHERE id=$1 AND revision=$2").execute(values);
+                    + "quarantined_since=$15, quarantine_key=$16, quarantine_lifted_at=$17, "
+                    + "deletion_threshold_percent=$18, cycle_requests=$19, full_cycle_request=$20, cycle_claim=$21, "
+                    + "failed_cycles=$22, updated_at=now() WHERE id=$1 AND revision=$2").execute(values);
         }
         return row.chain(rs -> {
             if (rs.rowCount() != 1) {
@@ -193,18 +204,31 @@ public class JobStore {
     }
 
     /**
-     * Claims up to {@code limit} jobs whose cycle is due (provisioning on or quarantined), not running elsewhere, and
-     * whose configuration is published: a cycle's events never reach the other services before the configuration
-     * they were made with.
+     * Claims up to {@code limit} jobs whose cycle is due and not running elsewhere
+     * ({@link ProvisioningJob#claimable}: provisioning on or quarantined, due, no live claim), and whose configuration
+     * is published: a cycle's events never reach the other services before the configuration they were made with.
+     * Each claim gets a token of its own ({@link ProvisioningJob#claim()}).
      */
     public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit) {
-        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now(), revision = revision + 1 WHERE id IN ("
+        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now(), cycle_claim = gen_random_uuid()::text, "
+                + "revision = revision + 1 WHERE id IN ("
                 + "SELECT id FROM job WHERE state IN ('ACTIVE', 'QUARANTINED') AND next_cycle_at <= now() "
                 + "AND (cycle_claimed_at IS NULL OR cycle_claimed_at < now() - make_interval(secs => $1)) "
                 + "AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_id = job.id AND o.sent_at IS NULL "
                 + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
                 + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
-                .execute(Tuple.of((double) lease.toSeconds(), limit)).map(this::jobs);
+                .execute(Tuple.of(lease.toMillis() / 1000.0, limit)).map(this::jobs);
+    }
+
+    /**
+     * The heartbeat of a running cycle: renews the claim's time, without a new revision (nothing else of the job
+     * changes).
+     *
+     * @return false when the claim is no longer this one's (another replica took it over, or the job was deleted)
+     */
+    public Uni<Boolean> renewClaim(String jobId, String token) {
+        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now() WHERE id=$1 AND cycle_claim=$2")
+                .execute(Tuple.of(jobId, token)).map(rs -> rs.rowCount() == 1);
     }
 
     /** Ids of the jobs whose token was set before {@code setBefore} and whose expiry was not announced for it. */
@@ -237,10 +261,14 @@ public class JobStore {
                     : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
                             instant(r, "quarantined_since"), r.getString("quarantine_key"));
             return ProvisioningJob.restore(new ProvisioningJob.Stored(id, EventChecks.job(r.getString("config")),
-                    r.getLong("revision"), instant(r, "created_at"), r.getInteger("deletion_threshold"),
+                    r.getLong("revision"), instant(r, "created_at"),
+                    new DeletionThreshold(r.getInteger("deletion_threshold"),
+                            r.getInteger("deletion_threshold_percent")),
                     instant(r, "token_set_at"), instant(r, "token_expiry_warned"), quarantine,
                     instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
-                    r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error")));
+                    r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error"),
+                    r.getLong("cycle_requests"), r.getLong("full_cycle_request"), r.getString("cycle_claim"),
+                    r.getInteger("failed_cycles")));
         } catch (RuntimeException e) {
             registry.counter("provisioning.detector.jobs.unreadable").increment();
             LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());

@@ -37,17 +37,28 @@ public class ProvisioningLogRepository {
     }
 
     /**
-     * Records a result; returns false when it was already recorded. In the same transaction, a new result is counted
-     * in its cycle (for the quarantine thresholds) and the set of objects the job manages in Druva is kept: a
-     * successful create or update adds the object, a successful delete removes it (a user added or removed marks the
-     * cycle, whose groups then get a follow-up).
+     * What recording a result did.
+     *
+     * @param recorded false when it was already recorded (a redelivery)
+     * @param managedUsersChanged it added a user to what Druva holds for the job, or removed one
      */
-    public Uni<Boolean> record(ProvisioningResult r) {
+    public record Recorded(boolean recorded, boolean managedUsersChanged) {
+    }
+
+    /**
+     * Records a result; {@link Recorded#recorded()} is false when it was already recorded. In the same transaction, a
+     * new result is counted in its cycle (for completeness and the quarantine thresholds) and the set of objects the
+     * job manages in Druva is kept: a successful create or update adds the object, a successful delete removes it (a
+     * user added or removed marks the cycle, whose groups then get a follow-up). A later outcome of an escrowed or
+     * held operation ({@code retryOf} set) replaces the first one as the object's outcome: it is logged and changes
+     * the managed objects, but is not counted in its cycle again (the cycle was complete with the first).
+     */
+    public Uni<Recorded> record(ProvisioningResult r) {
         boolean success = r.status() == ProvisioningStatus.Success;
         ObjectType type = r.objectType() == null ? ObjectType.USER : r.objectType();
         return pool.withTransaction(c -> c.preparedQuery(INSERT).execute(tuple(r)).chain(rs -> {
             if (rs.rowCount() == 0) {
-                return Uni.createFrom().item(false);
+                return Uni.createFrom().item(new Recorded(false, false));
             }
             Uni<Integer> managedChange = Uni.createFrom().item(0);
             if (success && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
@@ -59,10 +70,34 @@ public class ProvisioningLogRepository {
                         .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
             }
             // a user joining or leaving what Druva holds for the job: the groups may have members to update
-            return managedChange.chain(changed -> CycleRepository.countResults(c, r.cycleId(), 1,
-                    r.status() != ProvisioningStatus.Skipped ? 1 : 0, r.status() == ProvisioningStatus.Failure ? 1 : 0,
-                    changed > 0 && type == ObjectType.USER)).replaceWith(true);
+            return managedChange.chain(changed -> {
+                boolean usersChanged = changed > 0 && type == ObjectType.USER;
+                Uni<Void> counted = r.retryOf() != null
+                        ? Uni.createFrom().voidItem()
+                        : CycleRepository.countResults(c, r.cycleId(), 1,
+                                r.status() != ProvisioningStatus.Skipped ? 1 : 0,
+                                r.status() == ProvisioningStatus.Failure ? 1 : 0, usersChanged);
+                return counted.replaceWith(new Recorded(true, usersChanged));
+            });
         }));
+    }
+
+    /**
+     * Records what a cycle's read found wrong with single objects (Warning entries for dangling references, Failure
+     * entries for objects the source could not settle), in the log of that cycle. They are not results of events, so
+     * they are not counted in the cycle; a repeated cycle records its own.
+     */
+    public Uni<Void> recordSourceProblems(String cycleId, List<ProvisioningResult> problems) {
+        if (problems.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        for (ProvisioningResult r : problems) {
+            if (!r.cycleId().equals(cycleId)) {
+                throw new IllegalArgumentException("not a result of cycle " + cycleId + ": " + r.resultId());
+            }
+        }
+        return pool.preparedQuery(INSERT).executeBatch(problems.stream().map(ProvisioningLogRepository::tuple).toList())
+                .replaceWithVoid();
     }
 
     /**
@@ -90,8 +125,8 @@ public class ProvisioningLogRepository {
 
     private static final String INSERT = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
             + "object_type, object_id, target_id, display_name, action, status, error_code, reason, http_status, "
-            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at) "
-            + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now()) "
+            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at, retry_at, retry_of) "
+            + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now(),$19,$20) "
             + "ON CONFLICT (result_id) DO NOTHING";
 
     private static Tuple tuple(ProvisioningResult r) {
@@ -103,7 +138,40 @@ public class ProvisioningLogRepository {
                 .addValue(r.modifiedProperties().isEmpty() ? null : Json.write(r.modifiedProperties()))
                 .addValue(r.reportedBy())
                 .addValue(OffsetDateTime.ofInstant(r.occurredAt() == null ? java.time.Instant.now() : r.occurredAt(),
-                        ZoneOffset.UTC));
+                        ZoneOffset.UTC))
+                .addValue(r.retryAt() == null ? null : OffsetDateTime.ofInstant(r.retryAt(), ZoneOffset.UTC))
+                .addValue(r.retryOf());
+    }
+
+    /** An object the scim-writer holds in escrow: its latest outcome is a Failure that says when it is retried. */
+    public record Escrowed(String objectId, String objectType, String displayName, String cycleId, String errorCode,
+            String reason, OffsetDateTime failedAt, OffsetDateTime retryAt) {
+    }
+
+    /**
+     * The job's escrowed objects, from the results: each object whose latest result is a Failure with a retry time
+     * (a later outcome, or any later result of the object, ends it). At most {@code limit}, the soonest retry first.
+     */
+    public Uni<List<Escrowed>> escrowed(String jobId, int limit) {
+        return pool.preparedQuery("SELECT object_id, object_type, display_name, cycle_id, error_code, reason, "
+                + "occurred_at, retry_at FROM provisioning_log l WHERE job_id=$1 AND retry_at IS NOT NULL "
+                + "AND status='Failure' AND NOT EXISTS (SELECT 1 FROM provisioning_log n WHERE n.job_id=l.job_id "
+                + "AND n.object_id=l.object_id AND n.received_at > l.received_at) ORDER BY retry_at, object_id "
+                + "LIMIT $2").execute(Tuple.of(jobId, limit)).map(rs -> {
+                    List<Escrowed> escrowed = new ArrayList<>();
+                    rs.forEach(r -> escrowed.add(new Escrowed(r.getString(0), r.getString(1), r.getString(2),
+                            r.getString(3), r.getString(4), r.getString(5), r.getOffsetDateTime(6),
+                            r.getOffsetDateTime(7))));
+                    return escrowed;
+                });
+    }
+
+    /** How many objects of the job are escrowed ({@link #escrowed}). */
+    public Uni<Long> escrowedCount(String jobId) {
+        return pool.preparedQuery("SELECT count(*) FROM provisioning_log l WHERE job_id=$1 AND retry_at IS NOT NULL "
+                + "AND status='Failure' AND NOT EXISTS (SELECT 1 FROM provisioning_log n WHERE n.job_id=l.job_id "
+                + "AND n.object_id=l.object_id AND n.received_at > l.received_at)").execute(Tuple.of(jobId))
+                .map(rs -> rs.iterator().next().getLong(0));
     }
 
     /** The objects the job manages in Druva (created or updated successfully, not deleted since), with their type. */
@@ -129,11 +197,15 @@ public class ProvisioningLogRepository {
                 .replaceWithVoid();
     }
 
-    /** Counts of a cycle's results by action and status, e.g. {@code Create/Success -> 12}. */
+    /**
+     * Counts of a cycle's results by action and status, e.g. {@code Create/Success -> 12}: each object's outcome once
+     * (a result that a later outcome replaced counts as that outcome).
+     */
     public Uni<Map<String, Long>> counts(String jobId, String cycleId) {
         return pool
-                .preparedQuery("SELECT action, status, count(*) FROM provisioning_log WHERE job_id=$1 AND cycle_id=$2 "
-                        + "GROUP BY action, status")
+                .preparedQuery("SELECT action, status, count(*) FROM provisioning_log l WHERE job_id=$1 "
+                        + "AND cycle_id=$2 AND NOT EXISTS (SELECT 1 FROM provisioning_log f "
+                        + "WHERE f.retry_of = l.result_id) GROUP BY action, status")
                 .execute(Tuple.of(jobId, cycleId)).map(rs -> {
                     Map<String, Long> counts = new TreeMap<>();
                     rs.forEach(r -> counts.put(r.getString(0) + "/" + r.getString(1), r.getLong(2)));
@@ -186,7 +258,7 @@ public class ProvisioningLogRepository {
     public record LogRecord(String jobId, String cycleId, String changeId, String objectType, String sourceId,
             String targetId, String displayName, String action, String status, String errorCode, String reason,
             Integer httpStatus, int attempts, long durationMillis, String modifiedProperties, String reportedBy,
-            OffsetDateTime occurredAt) {
+            OffsetDateTime occurredAt, OffsetDateTime retryAt, String retryOf) {
 
         static LogRecord of(Row r) {
             return new LogRecord(r.getString("job_id"), r.getString("cycle_id"), r.getString("event_id"),
@@ -195,7 +267,8 @@ public class ProvisioningLogRepository {
                     r.getString("error_code"),
                     r.getString("reason"), r.getInteger("http_status"), r.getInteger("attempts"),
                     r.getLong("duration_ms"),
-                    r.getString("modified_properties"), r.getString("reported_by"), r.getOffsetDateTime("occurred_at"));
+                    r.getString("modified_properties"), r.getString("reported_by"), r.getOffsetDateTime("occurred_at"),
+                    r.getOffsetDateTime("retry_at"), r.getString("retry_of"));
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.provisioning.detector.persistence;
 
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -93,6 +94,33 @@ public class StagedDeletionRepository {
     public Uni<Integer> discard(SqlClient c, String jobId) {
         return c.preparedQuery("DELETE FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
                 .map(rs -> rs.rowCount());
+    }
+
+    /**
+     * A held disable or delete as the status lists it.
+     *
+     * @param change what the source said of the object (unassigned or out of scope: UPDATED; SOFT_DELETED;
+     *        HARD_DELETED)
+     * @param cycleId the cycle that first held it
+     */
+    public record HeldDeletion(String objectId, String objectType, String displayName, String change, String cycleId,
+            OffsetDateTime heldAt) {
+    }
+
+    /** The job's held deletions, at most {@code limit}, by object id. */
+    public Uni<List<HeldDeletion>> list(String jobId, int limit) {
+        return pool.preparedQuery("SELECT object_id, cycle_id, held_at, event FROM staged_deletion WHERE job_id=$1 "
+                + "ORDER BY object_id LIMIT $2").execute(Tuple.of(jobId, limit)).map(rs -> {
+                    List<HeldDeletion> held = new ArrayList<>();
+                    rs.forEach(r -> {
+                        AssignmentEvent e = EventChecks.assignment(r.getString(3));
+                        held.add(new HeldDeletion(r.getString(0),
+                                e.objectType() == null ? null : e.objectType().name(), e.displayName(),
+                                e.change() == null ? null : e.change().name(), r.getString(1),
+                                r.getOffsetDateTime(2)));
+                    });
+                    return held;
+                });
     }
 
     public Uni<Long> count(String jobId) {

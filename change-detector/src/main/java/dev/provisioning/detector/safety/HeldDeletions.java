@@ -67,13 +67,15 @@ public class HeldDeletions {
      * ({@link ProvisioningJob#holdDeletions}). Called before the cycle's snapshot moves, so a crash repeats it in the
      * next cycle, which holds the same deletions again: objects already held keep the cycle that first held them, are
      * not logged again, and are told again only when they may not have been.
+     *
+     * @param why which limit of the job's deletion threshold they tripped
      */
-    public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> held) {
+    public Uni<Void> hold(String jobId, String cycleId, List<AssignmentEvent> held, String why) {
         List<String> ids = held.stream().map(AssignmentEvent::objectId).toList();
         return jobs.update(jobId, (job, tx) -> staged.heldIn(tx, jobId, ids).chain(before -> {
             List<EarlierHold> earlier = held.stream().map(e -> before.get(e.objectId()))
                     .filter(java.util.Objects::nonNull).toList();
-            String reason = job.holdDeletions(cycleId, held.size(), earlier, Instant.now(), quarantineSchedule);
+            String reason = job.holdDeletions(cycleId, held.size(), why, earlier, Instant.now(), quarantineSchedule);
             LOG.warnf("job %s: cycle %s: %s%s", jobId, cycleId, reason,
                     earlier.size() == held.size() ? " (no deletion is newly held)" : "");
             List<ProvisioningResult> fresh = held.stream().filter(e -> !before.containsKey(e.objectId()))

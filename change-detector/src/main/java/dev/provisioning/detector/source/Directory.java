@@ -8,20 +8,72 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.provisioning.events.Assignment;
+import dev.provisioning.events.ObjectType;
 
 /**
- * A complete read of the source directory: users, groups and the app role assignments of the provisioning app.
+ * A complete read of the source directory: users, groups, the app role assignments of the provisioning app and its
+ * app roles, and what the read found wrong with single objects.
  *
  * @param users users with their attributes by Entra name; {@code id} is the object id
  * @param groups groups with their direct members
  * @param assignments the app's role assignments (Graph's {@code appRoleAssignedTo})
+ * @param appRoles the app's roles by id (Graph's {@code servicePrincipal.appRoles}, a directory file's
+ *        {@code appRoles}): the assignments carry their value and display name
+ * @param problems what the read found wrong with single objects: dangling references (logged as warnings) and objects
+ *        the source could not settle (logged as failures, settled again by the next cycle)
  */
-public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<SourceAssignment> assignments) {
+public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<SourceAssignment> assignments,
+        Map<String, AppRole> appRoles, List<Problem> problems) {
 
     public Directory {
         users = List.copyOf(users);
         groups = List.copyOf(groups);
         assignments = List.copyOf(assignments);
+        appRoles = Map.copyOf(appRoles);
+        problems = List.copyOf(problems);
+    }
+
+    /** A directory without app role definitions or problems. */
+    public Directory(List<SourceUser> users, List<SourceGroup> groups, List<SourceAssignment> assignments) {
+        this(users, groups, assignments, Map.of(), List.of());
+    }
+
+    /** An app role: its value (nullable, as in Graph) and display name. */
+    public record AppRole(String id, String value, String displayName) {
+    }
+
+    /**
+     * Something the read found wrong with one object.
+     *
+     * @param kind what
+     * @param objectId the object the log entry is about
+     * @param objectType its type
+     * @param detail a sentence for the administrator
+     */
+    public record Problem(Kind kind, String objectId, ObjectType objectType, String detail) {
+
+        public enum Kind {
+            /** A group member or an assignment that names no object of the directory: a Warning in the log. */
+            DanglingReference,
+            /**
+             * The source could not say what became of the object (a deleted-items lookup failed): left as it was, a
+             * Failure in the log, and looked up again by the next cycle.
+             */
+            LookupFailed
+        }
+    }
+
+    /** How many dangling references the read found. */
+    public int danglingReferences() {
+        return (int) problems.stream().filter(p -> p.kind() == Problem.Kind.DanglingReference).count();
+    }
+
+    /** The assignment of {@code appRoleId} as the app defines the role (its value and display name when known). */
+    private Assignment assignment(String appRoleId, String viaGroupId) {
+        AppRole role = appRoles.get(appRoleId);
+        return role == null
+                ? new Assignment(appRoleId, viaGroupId)
+                : new Assignment(appRoleId, viaGroupId, role.value(), role.displayName());
     }
 
     /** A user: its object id and attributes ({@code userPrincipalName}, {@code mail}, {@code accountEnabled}, ...). */
@@ -53,12 +105,12 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
         for (SourceAssignment a : assignments) {
             if (a.principalType() == PrincipalType.User) {
                 byUser.computeIfAbsent(a.principalId(), k -> new LinkedHashSet<>())
-                        .add(new Assignment(a.appRoleId(), null));
+                        .add(assignment(a.appRoleId(), null));
             } else {
                 for (SourceGroup g : groupsById.getOrDefault(a.principalId(), List.of())) {
                     for (String member : g.members()) {
                         byUser.computeIfAbsent(member, k -> new LinkedHashSet<>())
-                                .add(new Assignment(a.appRoleId(), g.id()));
+                                .add(assignment(a.appRoleId(), g.id()));
                     }
                 }
             }
@@ -74,7 +126,7 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
         for (SourceAssignment a : assignments) {
             if (a.principalType() == PrincipalType.Group) {
                 byGroup.computeIfAbsent(a.principalId(), k -> new LinkedHashSet<>())
-                        .add(new Assignment(a.appRoleId(), null));
+                        .add(assignment(a.appRoleId(), null));
             }
         }
         Map<String, List<Assignment>> result = new HashMap<>();

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.source.graph.GraphSources;
 import dev.provisioning.events.job.JobConfig;
 
@@ -12,9 +13,12 @@ import dev.provisioning.events.job.JobConfig;
 public class DirectorySources {
 
     private final GraphSources graph;
+    private final DirectoryFileSource.Limits fileLimits;
 
-    public DirectorySources(GraphSources graph) {
+    public DirectorySources(GraphSources graph, DetectorConfig config) {
         this.graph = graph;
+        this.fileLimits = new DirectoryFileSource.Limits(config.directoryRoot(),
+                config.directoryFile().maxSize().asLongValue());
     }
 
     /**
@@ -25,7 +29,7 @@ public class DirectorySources {
             throw new SourceException("job " + job.jobId() + ": source is not configured");
         }
         return switch (job.source().type()) {
-            case DIRECTORY_FILE -> new DirectoryFileSource(Path.of(job.source().directoryFile()));
+            case DIRECTORY_FILE -> new DirectoryFileSource(Path.of(job.source().directoryFile()), fileLimits);
             case MICROSOFT_GRAPH -> graph.forJob(job);
         };
     }

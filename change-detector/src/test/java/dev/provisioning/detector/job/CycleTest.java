@@ -52,6 +52,6 @@ class CycleTest {
 
     static Cycle cycle(Cycle.Stage stage, int emitted, long results) {
         return new Cycle("c1", "job", false, stage, T0, stage == Cycle.Stage.EMITTED ? T0 : null, emitted,
-                new Cycle.Results(results, (int) results, 0, false), null, null);
+                new Cycle.Results(results, (int) results, 0, false), null, null, 0);
     }
 }

@@ -32,10 +32,11 @@ class ProvisioningJobTest {
     static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
     static final Duration INTERVAL = Duration.ofMinutes(40);
     static final QuarantineSchedule DAILY = QuarantineSchedule.every(Duration.ofDays(1));
+    static final DeletionThreshold OFF = new DeletionThreshold(0, 0);
 
     @Test
     void aRejectedTokenQuarantinesAtOnceAndIsToldOnce() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 0, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
 
         job.afterResult(result("c1", "u1", ProvisioningStatus.Failure, ErrorCodes.INVALID_CREDENTIALS, T0), none(),
                 T0.plusSeconds(1), DAILY);
@@ -65,7 +66,7 @@ class ProvisioningJobTest {
 
     @Test
     void failuresQuarantineWhenTheirCycleReachesTheThresholdsUnlessTheCycleWasJudgedBeforeTheLastLift() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 0, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
         Cycle under = cycle("c1", T0, 5_000, 12_500);
         job.afterResult(result("c1", "u1", ProvisioningStatus.Failure, "EntryConflict", T0), Optional.of(under),
                 T0.plusSeconds(1), DAILY);
@@ -138,8 +139,8 @@ class ProvisioningJobTest {
 
     @Test
     void heldDeletionsQuarantineTheJobAndARepeatOfTheSameHoldTellsNobodyTwice() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 1, T0));
-        String reason = job.holdDeletions("c1", 3, List.of(), T0.plusSeconds(1), DAILY);
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), new DeletionThreshold(1, 0), T0));
+        String reason = job.holdDeletions("c1", 3, tripped(3), List.of(), T0.plusSeconds(1), DAILY);
 
         assertThat(reason).startsWith("3 disables and deletes in this cycle exceed the deletion threshold of 1");
         assertThat(job.quarantine()).map(Quarantine::reason).hasValue(QuarantineReason.DeletionThresholdExceeded);
@@ -151,11 +152,11 @@ class ProvisioningJobTest {
         ProvisioningJob repeat = saved(job);
         List<ProvisioningJob.EarlierHold> heldInC1 = List.of(new ProvisioningJob.EarlierHold("c1", T0),
                 new ProvisioningJob.EarlierHold("c1", T0), new ProvisioningJob.EarlierHold("c1", T0));
-        repeat.holdDeletions("c2", 3, heldInC1, T0.plusSeconds(2), DAILY);
+        repeat.holdDeletions("c2", 3, tripped(3), heldInC1, T0.plusSeconds(2), DAILY);
         assertThat(repeat.events()).isEmpty();
 
         // one more object held in a later cycle: only that one is told, under that cycle
-        repeat.holdDeletions("c3", 4, heldInC1, T0.plusSeconds(3), DAILY);
+        repeat.holdDeletions("c3", 4, tripped(4), heldInC1, T0.plusSeconds(3), DAILY);
         assertThat(states(repeat)).singleElement().satisfies(held -> {
             assertThat(held.eventId()).isEqualTo("job-1/DELETIONS_HELD/c3");
             assertThat(held.count()).isEqualTo(1);
@@ -170,9 +171,9 @@ class ProvisioningJobTest {
 
     @Test
     void aHoldThatCrashedBeforeBeingToldIsToldByTheRepeatUnderTheFirstCyclesId() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 1, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), new DeletionThreshold(1, 0), T0));
 
-        job.holdDeletions("c2", 2, List.of(new ProvisioningJob.EarlierHold("crashed", T0),
+        job.holdDeletions("c2", 2, tripped(2), List.of(new ProvisioningJob.EarlierHold("crashed", T0),
                 new ProvisioningJob.EarlierHold("crashed", T0)), T0.plusSeconds(5), DAILY);
 
         assertThat(states(job)).extracting(JobStateEvent::eventId).containsExactly("job-1/DELETIONS_HELD/crashed",
@@ -182,8 +183,8 @@ class ProvisioningJobTest {
 
     @Test
     void allowedDeletionsAreToldAndLiftTheDeletionThresholdQuarantine() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 1, T0));
-        job.holdDeletions("c1", 3, List.of(), T0.plusSeconds(1), DAILY);
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), new DeletionThreshold(1, 0), T0));
+        job.holdDeletions("c1", 3, tripped(3), List.of(), T0.plusSeconds(1), DAILY);
         ProvisioningJob released = saved(job);
 
         released.deletionsReleased("release", 3, T0.plusSeconds(2));
@@ -195,12 +196,13 @@ class ProvisioningJobTest {
 
     @Test
     void aCycleThatChangedWhichUsersDruvaHoldsBringsTheNextCycleForwardForTheGroups() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 0, T0));
-        job.cycleEmitted(T0, DAILY);
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
+        job.cycleEmitted(job.claim("claim-1", T0), T0, DAILY);
+        job = saved(job);
         Cycle usersCreated = new Cycle("c1", "job-1", true, Cycle.Stage.EMITTED, T0, T0, 2,
-                new Cycle.Results(2, 2, 0, true), null, null);
+                new Cycle.Results(2, 2, 0, true), null, null, 0);
         Cycle nothingChanged = new Cycle("c1", "job-1", true, Cycle.Stage.EMITTED, T0, T0, 2,
-                new Cycle.Results(2, 2, 0, false), null, null);
+                new Cycle.Results(2, 2, 0, false), null, null, 0);
         Instant now = T0.plusSeconds(1);
 
         assertThat(job.followUp(nothingChanged, true, now)).isFalse();
@@ -219,7 +221,7 @@ class ProvisioningJobTest {
     void anAgingTokenIsToldOncePerToken() {
         Duration lifetime = Duration.ofDays(365);
         Duration warning = Duration.ofDays(30);
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 0, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
 
         assertThat(job.warnTokenExpiry(lifetime, warning, T0.plus(Duration.ofDays(334)))).isFalse();
         assertThat(job.warnTokenExpiry(lifetime, warning, T0.plus(Duration.ofDays(336)))).isTrue();
@@ -231,7 +233,7 @@ class ProvisioningJobTest {
         assertThat(later.warnTokenExpiry(lifetime, warning, T0.plus(Duration.ofDays(340)))).isFalse();
 
         // a new token is a new one to warn about, a year later
-        later.update(config(JobState.ACTIVE), null, true, T0.plus(Duration.ofDays(341)));
+        later.update(config(JobState.ACTIVE), null, null, true, T0.plus(Duration.ofDays(341)));
         ProvisioningJob renewed = saved(later);
         assertThat(renewed.warnTokenExpiry(lifetime, warning, T0.plus(Duration.ofDays(342)))).isFalse();
         assertThat(renewed.warnTokenExpiry(lifetime, warning, T0.plus(Duration.ofDays(341 + 336)))).isTrue();
@@ -240,16 +242,16 @@ class ProvisioningJobTest {
     @Test
     void aNewConfigurationIsOneRevisionAndAChangedScopeMakesTheNextCycleAFullOneNow() {
         ProvisioningJob job = quarantinedForFailures();
-        job.cycleEmitted(T0.plusSeconds(5), DAILY);
+        job.cycleEmitted(job.claim("claim-1", T0.plusSeconds(4)), T0.plusSeconds(5), DAILY);
         ProvisioningJob updated = saved(job);
         JobConfig all = new JobConfig(1, "job-1", "Druva", JobState.ACTIVE, "https://druva.test/scim", TOKEN, null,
                 false, ProvisioningScope.ALL, true, null, null, false, null, null, SOURCE, INTERVAL, 99, null);
 
-        updated.update(all, 500, false, T0.plusSeconds(6));
+        updated.update(all, 500, null, false, T0.plusSeconds(6));
 
         // still quarantined: only Start, Restart or a success lift it
         assertThat(updated.state()).isEqualTo(JobState.QUARANTINED);
-        assertThat(updated.deletionThreshold()).isEqualTo(500);
+        assertThat(updated.deletionThreshold()).isEqualTo(new DeletionThreshold(500, 0));
         assertThat(updated.fullCycleRequested()).isTrue();
         assertThat(updated.nextCycleAt()).isEqualTo(T0.plusSeconds(6));
         assertThat(updated.config().revision()).isEqualTo(job.config().revision() + 1);
@@ -268,7 +270,7 @@ class ProvisioningJobTest {
 
     @Test
     void aPausedJobThatIsQuarantinedStaysPaused() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.PAUSED), 0, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.PAUSED), OFF, T0));
 
         job.afterResult(result("c1", "u1", ProvisioningStatus.Failure, ErrorCodes.INVALID_CREDENTIALS, T0), none(),
                 T0.plusSeconds(1), DAILY);
@@ -290,8 +292,13 @@ class ProvisioningJobTest {
 
         // a quarantined job's next cycle follows the schedule from when the quarantine began, not from the last cycle
         ProvisioningJob job = quarantinedForFailures();
-        job.cycleEmitted(T0.plus(Duration.ofHours(24)).plusSeconds(90), DAILY);
+        job.cycleEmitted(job.claim("claim-1", T0.plus(Duration.ofHours(24))), T0.plus(Duration.ofHours(24))
+                .plusSeconds(90), DAILY);
         assertThat(job.nextCycleAt()).isEqualTo(T0.plusSeconds(2).plus(Duration.ofHours(48)));
+    }
+
+    static String tripped(int held) {
+        return new DeletionThreshold(1, 0).tripped(held, held).orElseThrow();
     }
 
     static final EncryptedSecret TOKEN = new EncryptedSecret("k1", "ciphertext");
@@ -304,7 +311,7 @@ class ProvisioningJobTest {
 
     /** A job quarantined for TooManyFailures in cycle c1 at T0 + 2 s, as loaded afterwards. */
     static ProvisioningJob quarantinedForFailures() {
-        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), 0, T0));
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
         job.afterResult(result("c1", "u1", ProvisioningStatus.Failure, "EntryConflict", T0),
                 Optional.of(cycle("c1", T0, 60_001, 60_001)), T0.plusSeconds(2), DAILY);
         return saved(job);
@@ -315,12 +322,13 @@ class ProvisioningJobTest {
         ProvisioningJob.Stored s = job.stored();
         return ProvisioningJob.restore(new ProvisioningJob.Stored(s.id(), s.config(), s.revision() + 1, s.createdAt(),
                 s.deletionThreshold(), s.tokenSetAt(), s.tokenExpiryWarned(), s.quarantine(), s.quarantineLiftedAt(),
-                s.nextCycleAt(), s.fullCycleRequested(), s.cycleClaimedAt(), s.lastError()));
+                s.nextCycleAt(), s.fullCycleRequested(), s.cycleClaimedAt(), s.lastError(), s.cycleRequests(),
+                s.fullCycleRequest(), s.cycleClaim(), s.failedCycles()));
     }
 
     static Cycle cycle(String id, Instant startedAt, int failed, int operations) {
         return new Cycle(id, "job-1", false, Cycle.Stage.EMITTED, startedAt, startedAt, operations,
-                new Cycle.Results(operations, operations, failed, false), null, null);
+                new Cycle.Results(operations, operations, failed, false), null, null, 0);
     }
 
     static Optional<Cycle> none() {

@@ -5,12 +5,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.provisioning.events.Assignment;
 
+/**
+ * The directory file reader: strict against its published schema (directory.schema.json), dangling references
+ * reported, a size limit, and confined to the directory root (issue 12, item 2); app roles (issue 14, item 1).
+ */
 class DirectoryFileSourceTest {
 
     @TempDir
@@ -50,19 +55,129 @@ class DirectoryFileSourceTest {
     }
 
     @Test
-    void anUnreadableFileNamesTheProblemAndThePlace() throws Exception {
-        Path broken = write("{\"users\": [ {\"id\": \"u1\" ");
+    void anUnreadableFileNamesTheProblemAndThePlaceWithoutQuotingIt() throws Exception {
+        Path broken = write("{\"users\": [ {\"id\": \"secret-value\" ");
         assertThatThrownBy(() -> new DirectoryFileSource(broken).read()).hasMessageContaining("is not valid JSON")
-                .hasMessageContaining("line 1");
+                .hasMessageContaining("line 1").satisfies(e -> assertThat(e.getMessage()).doesNotContain("secret"));
 
         Path noId = write("{\"users\": [{\"mail\": \"a@x.test\"}]}");
         assertThatThrownBy(() -> new DirectoryFileSource(noId).read())
-                .hasMessageEndingWith("users[0]: field 'id' is required");
+                .hasMessageContaining("/users/0/id: is required");
 
         Path badType = write("{\"users\": [{\"id\": \"u\"}], \"assignments\": [{\"principalId\": \"u\", "
                 + "\"principalType\": \"Robot\", \"appRoleId\": \"r\"}]}");
         assertThatThrownBy(() -> new DirectoryFileSource(badType).read())
-                .hasMessageEndingWith("assignments[0].principalType must be User or Group, not Robot");
+                .hasMessageContaining("/assignments/0/principalType: ").hasMessageContaining("User");
+    }
+
+    @Test
+    void aFileThatDoesNotMatchTheSchemaFailsWithThePointerOfEachProblem() throws Exception {
+        Path misspelled = write("{\"Users\": [{\"id\": \"u1\"}], \"groups\": []}");
+        assertThatThrownBy(() -> new DirectoryFileSource(misspelled).read())
+                .hasMessageContaining("does not match the directory schema")
+                .hasMessageContaining("/Users: unknown key")
+                .hasMessageContaining("/users: is required");
+
+        Path wrongTypes = write("""
+                {"users": {"id": "u1"}, "groups": [{"id": "g1", "members": "u1"}]}
+                """);
+        assertThatThrownBy(() -> new DirectoryFileSource(wrongTypes).read())
+                .hasMessageContaining("/users: ").hasMessageContaining("/groups/0/members: ");
+
+        Path wrongAttribute = write("""
+                {"users": [{"id": "u1", "accountEnabled": "yes", "manager": {"id": "m"}}]}
+                """);
+        assertThatThrownBy(() -> new DirectoryFileSource(wrongAttribute).read())
+                .hasMessageContaining("/users/0/accountEnabled: ")
+                .hasMessageContaining("/users/0/manager: ")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("yes"));
+
+        Path duplicate = write("{\"users\": [{\"id\": \"u1\"}, {\"id\": \"u1\"}]}");
+        assertThatThrownBy(() -> new DirectoryFileSource(duplicate).read())
+                .hasMessageContaining("/users/1/id: the same id as /users/0");
+    }
+
+    @Test
+    void commentKeysLoadAndTheFieldCasesAndTheDemoDirectoryMatchTheSchema() throws Exception {
+        Path commented = write(
+                """
+                        {"_case": "what this file reproduces", "$schema": "https://provisioning.dev/schemas/directory.schema.json",
+                         "description": "a test",
+                         "users": [{"id": "u1", "_note": "not an attribute", "extensionAttribute9": "n/a"}]}
+                        """);
+        Directory directory = new DirectoryFileSource(commented).read();
+        assertThat(directory.users()).singleElement().satisfies(u -> assertThat(u.attributes())
+                .containsEntry("extensionAttribute9", "n/a").doesNotContainKey("_note"));
+
+        assertThat(new DirectoryFileSource(Path.of("../demo-launcher/src/main/resources/demo-directory.json")).read()
+                .users()).hasSize(320);
+        Path fieldCase = dir.resolve("01.json");
+        try (var in = getClass().getResourceAsStream("/field-cases/01-single-app-role-value.directory.json")) {
+            Files.copy(in, fieldCase);
+        }
+        Directory roles = new DirectoryFileSource(fieldCase).read();
+        assertThat(roles.assignmentsByUser().get("a0000000-0000-4000-8000-000000000001")).singleElement()
+                .isEqualTo(new Assignment("11111111-aaaa-4bbb-8ccc-000000000001", null, null, "Admin"));
+    }
+
+    @Test
+    void danglingReferencesAreDroppedAndReported() throws Exception {
+        Path file = write("""
+                {"appRoles": [{"id": "r1", "value": "User"}],
+                 "users": [{"id": "u1"}],
+                 "groups": [{"id": "g1", "members": ["u1", "g2", "nobody"]}, {"id": "g2", "members": []}],
+                 "assignments": [{"principalId": "u1", "principalType": "User", "appRoleId": "r1"},
+                                 {"principalId": "u9", "principalType": "User", "appRoleId": "r1"},
+                                 {"principalId": "g1", "principalType": "User", "appRoleId": "r1"},
+                                 {"principalId": "g1", "principalType": "Group", "appRoleId": "r7"}]}
+                """);
+
+        Directory directory = new DirectoryFileSource(file).read();
+
+        assertThat(directory.assignments()).extracting(Directory.SourceAssignment::principalId)
+                .containsExactly("u1", "g1");
+        assertThat(directory.danglingReferences()).isEqualTo(4);
+        assertThat(directory.problems()).extracting(Directory.Problem::objectId)
+                .containsExactlyInAnyOrder("g1", "u9", "g1", "g1");
+        assertThat(directory.problems()).extracting(Directory.Problem::detail)
+                .anySatisfy(d -> assertThat(d).contains("nobody").doesNotContain("g2"))
+                .anySatisfy(d -> assertThat(d).contains("/assignments/1", "u9"))
+                .anySatisfy(d -> assertThat(d).contains("/assignments/3", "r7"));
+        // u1's own role with its value, and the one through g1 known by its id only
+        assertThat(directory.assignmentsByUser().get("u1")).containsExactlyInAnyOrder(
+                new Assignment("r1", null, "User", null), new Assignment("r7", "g1"));
+    }
+
+    @Test
+    void aFileLargerThanTheLimitIsNotRead() throws Exception {
+        Path file = write(TestDirectories.users(200));
+        var limits = new DirectoryFileSource.Limits(Optional.empty(), 1024);
+
+        assertThatThrownBy(() -> new DirectoryFileSource(file, limits).read())
+                .hasMessageContaining("larger than detector.directory-file.max-size (1024 bytes)");
+    }
+
+    @Test
+    void aFileMustResolveInsideTheDirectoryRootAndOutsideItsExistenceIsNotTold() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Path outside = Files.createDirectories(dir.resolve("outside"));
+        Path secret = Files.writeString(outside.resolve("secret.json"), "{\"users\": [{\"id\": \"x\"}]}");
+        Files.createSymbolicLink(root.resolve("link.json"), secret);
+        Files.createSymbolicLink(root.resolve("dangling.json"), outside.resolve("nothing.json"));
+        Files.createSymbolicLink(root.resolve("elsewhere"), outside);
+        Path inside = Files.writeString(root.resolve("directory.json"), "{\"users\": [{\"id\": \"u1\"}]}");
+        var limits = new DirectoryFileSource.Limits(Optional.of(root), 1024 * 1024);
+
+        assertThat(new DirectoryFileSource(inside, limits).read().users()).hasSize(1);
+        assertThatThrownBy(() -> new DirectoryFileSource(root.resolve("missing.json"), limits).read())
+                .hasMessageEndingWith("does not exist");
+        String refused = "does not resolve to a file inside detector.directory-root " + root + ": it is not read";
+        for (Path path : new Path[]{secret, outside.resolve("nothing.json"), root.resolve("link.json"),
+                root.resolve("dangling.json"), root.resolve("elsewhere/secret.json"),
+                root.resolve("elsewhere/nothing.json"), root.resolve("../outside/secret.json")}) {
+            assertThatThrownBy(() -> new DirectoryFileSource(path, limits).read()).as(path.toString())
+                    .hasMessageEndingWith(refused);
+        }
     }
 
     private Path write(String json) throws Exception {

@@ -1,15 +1,18 @@
 package dev.provisioning.detector.source.graph;
 
-/** App-only access tokens for Microsoft Graph, for one job. Blocking. */
+import io.smallrye.mutiny.Uni;
+
+/** App-only access tokens for Microsoft Graph, for one job. Non-blocking. */
 interface AccessTokens {
 
     /**
      * A valid access token, fetched when there is none or the last one expired.
      *
-     * @throws dev.provisioning.detector.source.SourceException naming the tenant and the OAuth error
+     * @return the token, or a failure with a {@link dev.provisioning.detector.source.SourceException} naming the
+     *         tenant and the OAuth error
      */
-    String token();
+    Uni<String> token();
 
     /** A new access token, after Graph refused the current one. */
-    String renew();
+    Uni<String> renew();
 }

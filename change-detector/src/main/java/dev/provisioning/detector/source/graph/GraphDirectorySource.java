@@ -3,6 +3,7 @@ package dev.provisioning.detector.source.graph;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,20 +13,25 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.SourceException;
+import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.GraphSource;
 
 /**
  * Reads Entra through Microsoft Graph, for one cycle of one job.
  *
  * <p>
- * {@link #read()} loads the job's mirror, brings it up to date with the users and groups delta queries (from the stored
- * deltaLinks, or from scratch the first time and whenever Graph has forgotten a delta token), reads the app's role
- * assignments in full (Graph has no delta for them: the planner diffs them against the snapshot), and returns the whole
- * directory. Nothing is written. {@link #commit()}, called once the cycle's events are on Kafka, writes the changed
- * mirror objects and the new deltaLinks in one transaction: a crash before it replays the same delta next time.
+ * {@link #load()} loads the job's mirror, brings it up to date with the users and groups delta queries (from the stored
+ * deltaLinks, or from scratch the first time and whenever Graph has forgotten a delta token), reads the app's roles and
+ * its role assignments in full (Graph has no delta for them: the planner diffs them against the snapshot), and returns
+ * the whole directory. Nothing is written, and no thread waits (requests and backoff are non-blocking). {@link
+ * #commit()}, called once the cycle's events are on Kafka, writes the changed mirror objects and the new deltaLinks in
+ * one transaction: a crash before it replays the same delta next time.
  */
 public final class GraphDirectorySource implements DirectorySource {
 
@@ -41,7 +47,7 @@ public final class GraphDirectorySource implements DirectorySource {
     private final GraphSource config;
     private final GraphClient graph;
     private final GraphMirrorRepository repository;
-    private Read pending;
+    private volatile Read pending;
 
     private record Read(GraphMirror mirror, String usersDeltaLink, String groupsDeltaLink) {
     }
@@ -54,35 +60,44 @@ public final class GraphDirectorySource implements DirectorySource {
     }
 
     @Override
-    public Directory read() {
-        GraphMirrorRepository.Stored stored = repository.load(jobId);
-        GraphMirror mirror = stored.mirror();
+    public Uni<Directory> load() {
         Instant now = Instant.now();
         Map<String, Map<String, Object>> beforeResync = new HashMap<>();
-        String usersLink = round("users", stored.usersDeltaLink(), usersUrl(), () -> {
-            beforeResync.putAll(mirror.users());
-            mirror.resetUsers();
-        }, item -> mirror.applyUser(item, now));
-        keepSoftDeleted(mirror, beforeResync);
-        String groupsLink = round("groups", stored.groupsDeltaLink(), groupsUrl(), mirror::resetGroups,
-                mirror::applyGroup);
-        List<Directory.SourceAssignment> assignments = assignments();
-        pending = new Read(mirror, usersLink, groupsLink);
-        Directory directory = mirror.toDirectory(assignments);
-        LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d assignments; %d users and %d "
-                + "groups changed", jobId, config.tenantId(), directory.users().size(), directory.groups().size(),
-                directory.assignments().size(), mirror.changedUsers().size() + mirror.removedUsers().size(),
-                mirror.changedGroups().size() + mirror.removedGroups().size());
-        return directory;
+        return repository.load(jobId).chain(stored -> {
+            GraphMirror mirror = stored.mirror();
+            return round("users", stored.usersDeltaLink(), usersUrl(), () -> {
+                beforeResync.putAll(mirror.users());
+                mirror.resetUsers();
+            }, item -> mirror.applyUser(item, now))
+                    .chain(usersLink -> settleMissing(mirror, beforeResync)
+                            .chain(problems -> round("groups", stored.groupsDeltaLink(), groupsUrl(),
+                                    mirror::resetGroups, mirror::applyGroup)
+                                    .chain(groupsLink -> appRoles().chain(roles -> assignments().map(assignments -> {
+                                        pending = new Read(mirror, usersLink, groupsLink);
+                                        Directory directory = mirror.toDirectory(assignments, roles, problems);
+                                        LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d "
+                                                + "assignments, %d app roles; %d users and %d groups changed%s",
+                                                jobId, config.tenantId(), directory.users().size(),
+                                                directory.groups().size(), directory.assignments().size(),
+                                                roles.size(),
+                                                mirror.changedUsers().size() + mirror.removedUsers().size(),
+                                                mirror.changedGroups().size() + mirror.removedGroups().size(),
+                                                problems.isEmpty()
+                                                        ? ""
+                                                        : "; " + problems.size() + " users could not be settled");
+                                        return directory;
+                                    })))));
+        });
     }
 
     @Override
-    public void commit() {
+    public Uni<Void> commit() {
         if (pending == null) {
-            return;
+            return Uni.createFrom().voidItem();
         }
-        repository.save(jobId, pending.mirror(), pending.usersDeltaLink(), pending.groupsDeltaLink());
-        pending = null;
+        Read read = pending;
+        return repository.save(jobId, read.mirror(), read.usersDeltaLink(), read.groupsDeltaLink())
+                .invoke(() -> pending = null);
     }
 
     /**
@@ -91,63 +106,119 @@ public final class GraphDirectorySource implements DirectorySource {
      *
      * @return the new deltaLink
      */
-    private String round(String resource, String deltaLink, String initialUrl, Runnable reset,
+    private Uni<String> round(String resource, String deltaLink, String initialUrl, Runnable reset,
             Consumer<JsonNode> apply) {
-        if (deltaLink != null) {
-            try {
-                return follow(resource, deltaLink, apply);
-            } catch (ResyncRequiredException e) {
-                LOG.warnf("job %s: Graph no longer knows the %s delta token (%s): full synchronization of %s", jobId,
-                        resource, e.getMessage(), resource);
+        Uni<Optional<String>> incremental = deltaLink == null
+                ? Uni.createFrom().item(Optional.empty())
+                : follow(resource, deltaLink, apply).map(Optional::of)
+                        .onFailure(ResyncRequiredException.class).recoverWithItem(e -> {
+                            LOG.warnf("job %s: Graph no longer knows the %s delta token (%s): full synchronization "
+                                    + "of %s", jobId, resource, e.getMessage(), resource);
+                            return Optional.empty();
+                        });
+        return incremental.chain(link -> {
+            if (link.isPresent()) {
+                return Uni.createFrom().item(link.get());
             }
-        }
-        reset.run();
-        try {
-            return follow(resource, initialUrl, apply);
-        } catch (ResyncRequiredException e) {
-            throw new SourceException("job " + jobId + ": " + e.getMessage() + " on a fresh delta query");
-        }
+            reset.run();
+            return follow(resource, initialUrl, apply).onFailure(ResyncRequiredException.class)
+                    .transform(e -> new SourceException("job " + jobId + ": " + e.getMessage()
+                            + " on a fresh delta query"));
+        });
     }
 
     /**
      * A fresh delta query lists only existing users: one known before a resynchronization and missing from it is
      * either in the recycle bin (soft-deleted: kept, so that it is disabled and not deleted in Druva) or gone for good.
-     * Graph's {@code directory/deletedItems} tells which.
+     * Graph's {@code directory/deletedItems} tells which. Users whose earlier lookup failed, and that no delta has
+     * mentioned since, are looked up again. A lookup that fails (after its retries) fails that one user, not the read:
+     * the user stays as it was known (nothing happens to it in Druva), the cycle logs a failure for it, and the next
+     * read looks it up again.
+     *
+     * @return the users that could not be settled
      */
-    private void keepSoftDeleted(GraphMirror mirror, Map<String, Map<String, Object>> before) {
-        int kept = 0;
-        int missing = 0;
-        for (Map.Entry<String, Map<String, Object>> known : before.entrySet()) {
-            if (mirror.users().containsKey(known.getKey())) {
-                continue;
+    private Uni<List<Directory.Problem>> settleMissing(GraphMirror mirror, Map<String, Map<String, Object>> before) {
+        Map<String, Map<String, Object>> unknown = new LinkedHashMap<>();
+        before.forEach((id, attributes) -> {
+            if (!mirror.users().containsKey(id)) {
+                unknown.put(id, attributes);
             }
-            missing++;
-            Optional<JsonNode> deleted = graph.find(base() + "/directory/deletedItems/" + known.getKey());
-            if (deleted.isPresent()) {
-                mirror.keepSoftDeleted(known.getKey(), known.getValue(),
-                        deleted.get().path("deletedDateTime").asText(Instant.now().toString()));
-                kept++;
-            }
+        });
+        for (String id : mirror.lookupsPending()) {
+            unknown.putIfAbsent(id, mirror.users().get(id));
         }
-        if (missing > 0) {
-            LOG.infof("job %s: full synchronization of users: %d of the %d known users no longer listed are in the "
-                    + "recycle bin", jobId, kept, missing);
+        if (unknown.isEmpty()) {
+            return Uni.createFrom().item(List.of());
         }
+        int[] kept = new int[1];
+        return Multi.createFrom().iterable(unknown.entrySet())
+                .onItem().transformToUniAndConcatenate(known -> graph
+                        .find(base() + "/directory/deletedItems/" + known.getKey())
+                        .map(deleted -> {
+                            if (deleted.isPresent()) {
+                                mirror.keepSoftDeleted(known.getKey(), known.getValue(), deleted.get()
+                                        .path("deletedDateTime").asText(Instant.now().toString()));
+                                kept[0]++;
+                            } else {
+                                mirror.forgetUser(known.getKey());
+                            }
+                            return Optional.<Directory.Problem>empty();
+                        })
+                        .onFailure().recoverWithItem(e -> {
+                            mirror.lookupFailed(known.getKey(), known.getValue());
+                            return Optional.of(new Directory.Problem(Directory.Problem.Kind.LookupFailed,
+                                    known.getKey(), ObjectType.USER, "user " + known.getKey() + " is no longer "
+                                            + "listed by Microsoft Graph and whether it was deleted could not be "
+                                            + "told (" + e.getMessage() + "): it is left as it was and looked up "
+                                            + "again in the next cycle"));
+                        }))
+                .collect().asList()
+                .map(outcomes -> {
+                    List<Directory.Problem> problems = outcomes.stream().flatMap(Optional::stream).toList();
+                    LOG.infof("job %s: %d users no longer listed by a full synchronization or still to be looked up: "
+                            + "%d in the recycle bin, %d could not be looked up", jobId, unknown.size(), kept[0],
+                            problems.size());
+                    return problems;
+                });
     }
 
-    private String follow(String resource, String url, Consumer<JsonNode> apply) {
-        JsonNode last = graph.readAll(url, page -> page.path("value").forEach(apply));
-        JsonNode deltaLink = last.get("@odata.deltaLink");
-        if (deltaLink == null || deltaLink.isNull()) {
-            throw new SourceException("job " + jobId + ": Microsoft Graph's " + resource
-                    + " delta query for tenant " + config.tenantId() + " ended without an @odata.deltaLink");
-        }
-        return deltaLink.asText();
+    private Uni<String> follow(String resource, String url, Consumer<JsonNode> apply) {
+        return graph.readAll(url, page -> page.path("value").forEach(apply)).map(last -> {
+            JsonNode deltaLink = last.get("@odata.deltaLink");
+            if (deltaLink == null || deltaLink.isNull()) {
+                throw new SourceException("job " + jobId + ": Microsoft Graph's " + resource
+                        + " delta query for tenant " + config.tenantId() + " ended without an @odata.deltaLink");
+            }
+            return deltaLink.asText();
+        });
     }
 
-    private List<Directory.SourceAssignment> assignments() {
+    /**
+     * The app's roles (Graph {@code servicePrincipal.appRoles}): the assignments carry each role's value and display
+     * name, which expressions over {@code [appRoleAssignments]} use (customize-application-attributes.md).
+     */
+    private Uni<Map<String, Directory.AppRole>> appRoles() {
+        return graph.get(base() + "/servicePrincipals/" + config.servicePrincipalId() + "?$select=appRoles")
+                .map(body -> {
+                    Map<String, Directory.AppRole> roles = new LinkedHashMap<>();
+                    body.path("appRoles").forEach(role -> {
+                        String id = role.path("id").asText(null);
+                        if (id != null) {
+                            roles.put(id, new Directory.AppRole(id, text(role, "value"), text(role, "displayName")));
+                        }
+                    });
+                    return roles;
+                });
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private Uni<List<Directory.SourceAssignment>> assignments() {
         List<Directory.SourceAssignment> assignments = new ArrayList<>();
-        graph.readAll(base() + "/servicePrincipals/" + config.servicePrincipalId() + "/appRoleAssignedTo",
+        return graph.readAll(base() + "/servicePrincipals/" + config.servicePrincipalId() + "/appRoleAssignedTo",
                 page -> page.path("value").forEach(a -> {
                     String type = a.path("principalType").asText();
                     String principal = a.path("principalId").asText(null);
@@ -157,8 +228,7 @@ public final class GraphDirectorySource implements DirectorySource {
                     }
                     assignments.add(new Directory.SourceAssignment(principal, Directory.PrincipalType.valueOf(type),
                             a.path("appRoleId").asText()));
-                }));
-        return assignments;
+                })).replaceWith(assignments);
     }
 
     private String usersUrl() {

@@ -36,11 +36,22 @@ final class GraphMirror {
     private final Set<String> removedUsers = new HashSet<>();
     private final Set<String> changedGroups = new HashSet<>();
     private final Set<String> removedGroups = new HashSet<>();
+    private final Set<String> lookupsPending = new LinkedHashSet<>();
     private boolean usersReset;
     private boolean groupsReset;
 
+    /** The stored mark of a user whose fate a full synchronization could not settle (see {@link #lookupFailed}). */
+    static final String LOOKUP_PENDING = "@lookupPending";
+
     GraphMirror(Map<String, Map<String, Object>> users, Map<String, Group> groups) {
-        this.users = new LinkedHashMap<>(users);
+        this.users = new LinkedHashMap<>();
+        users.forEach((id, attributes) -> {
+            Map<String, Object> user = new LinkedHashMap<>(attributes);
+            if (user.remove(LOOKUP_PENDING) != null) {
+                lookupsPending.add(id);
+            }
+            this.users.put(id, user);
+        });
         this.groups = new LinkedHashMap<>(groups);
     }
 
@@ -51,6 +62,7 @@ final class GraphMirror {
     /** Forgets every user: a full synchronization of users follows. */
     void resetUsers() {
         users.clear();
+        lookupsPending.clear();
         changedUsers.clear();
         removedUsers.clear();
         usersReset = true;
@@ -70,6 +82,8 @@ final class GraphMirror {
         if (id == null || id.isEmpty()) {
             return;
         }
+        // the delta says what became of it: no lookup needed any more
+        lookupsPending.remove(id);
         JsonNode removed = item.get("@removed");
         if (removed != null) {
             if ("changed".equals(removed.path("reason").asText())) {
@@ -108,7 +122,43 @@ final class GraphMirror {
         Map<String, Object> user = new LinkedHashMap<>(attributes);
         user.putIfAbsent("deletedDateTime", deletedDateTime);
         users.put(id, user);
+        lookupsPending.remove(id);
         changed(id, true);
+    }
+
+    /** A user that a full synchronization no longer lists and that is not in the recycle bin: gone for good. */
+    void forgetUser(String id) {
+        lookupsPending.remove(id);
+        if (users.remove(id) != null || !usersReset) {
+            changed(id, false);
+        }
+    }
+
+    /**
+     * A user that a full synchronization no longer lists, whose recycle-bin lookup failed: it stays as it was known
+     * (so nothing happens to it in Druva), marked, and is looked up again by the next read. One object's unanswered
+     * lookup never fails the read.
+     */
+    void lookupFailed(String id, Map<String, Object> attributes) {
+        users.put(id, new LinkedHashMap<>(attributes));
+        lookupsPending.add(id);
+        changed(id, true);
+    }
+
+    /** Users whose fate is still to be looked up (an earlier lookup failed and no delta has told since). */
+    Set<String> lookupsPending() {
+        return Set.copyOf(lookupsPending);
+    }
+
+    /** A user's attributes as stored: with the lookup mark when its lookup is pending. */
+    Map<String, Object> stored(String id) {
+        Map<String, Object> user = users.get(id);
+        if (!lookupsPending.contains(id)) {
+            return user;
+        }
+        Map<String, Object> marked = new LinkedHashMap<>(user);
+        marked.put(LOOKUP_PENDING, true);
+        return marked;
     }
 
     /** Applies one item of a groups delta page (the same group may come in several items). */
@@ -151,7 +201,8 @@ final class GraphMirror {
      * The complete directory for the planner: every mirrored user and group, and those of the app's assignments whose
      * principal is known (Graph keeps assignments of deleted principals for a while; they reach nobody).
      */
-    Directory toDirectory(List<Directory.SourceAssignment> assignments) {
+    Directory toDirectory(List<Directory.SourceAssignment> assignments, Map<String, Directory.AppRole> appRoles,
+            List<Directory.Problem> problems) {
         List<Directory.SourceUser> sourceUsers = new ArrayList<>(users.size());
         users.forEach((id, attributes) -> sourceUsers.add(new Directory.SourceUser(id, Map.copyOf(attributes))));
         List<Directory.SourceGroup> sourceGroups = new ArrayList<>(groups.size());
@@ -162,7 +213,7 @@ final class GraphMirror {
                         ? users.containsKey(a.principalId())
                         : groups.containsKey(a.principalId()))
                 .toList();
-        return new Directory(sourceUsers, sourceGroups, known);
+        return new Directory(sourceUsers, sourceGroups, known, appRoles, problems);
     }
 
     private void changed(String id, boolean present) {

@@ -1,6 +1,5 @@
 package dev.provisioning.detector.source.graph;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,8 +19,7 @@ import dev.provisioning.events.Json;
 
 /**
  * The tables {@code graph_mirror_object} and {@code graph_delta_link}: a job's mirror of Graph's users and groups and
- * the deltaLinks to ask next. The blocking methods are called from a source's {@code read()} and {@code commit()}, on
- * a worker thread.
+ * the deltaLinks to ask next, read by a source's {@code load()} and written by its {@code commit()}.
  */
 @ApplicationScoped
 public class GraphMirrorRepository {
@@ -31,7 +29,6 @@ public class GraphMirrorRepository {
     private static final String USER = "USER";
     private static final String GROUP = "GROUP";
     private static final int BATCH = 1000;
-    private static final Duration TIMEOUT = Duration.ofMinutes(2);
 
     private final Pool pool;
 
@@ -43,11 +40,12 @@ public class GraphMirrorRepository {
     record Stored(GraphMirror mirror, String usersDeltaLink, String groupsDeltaLink) {
     }
 
-    Stored load(String jobId) {
+    Uni<Stored> load(String jobId) {
         Map<String, Map<String, Object>> users = new LinkedHashMap<>();
         Map<String, GraphMirror.Group> groups = new LinkedHashMap<>();
-        pool.preparedQuery("SELECT object_type, object_id, data::text FROM graph_mirror_object WHERE job_id=$1")
-                .execute(Tuple.of(jobId)).await().atMost(TIMEOUT).forEach(row -> {
+        Map<String, String> links = new LinkedHashMap<>();
+        return pool.preparedQuery("SELECT object_type, object_id, data::text FROM graph_mirror_object WHERE job_id=$1")
+                .execute(Tuple.of(jobId)).invoke(rows -> rows.forEach(row -> {
                     String type = row.getString(0);
                     String id = row.getString(1);
                     String data = row.getString(2);
@@ -58,12 +56,13 @@ public class GraphMirrorRepository {
                         groups.put(id, new GraphMirror.Group(group.displayName(),
                                 new LinkedHashSet<>(group.members() == null ? List.of() : group.members())));
                     }
+                }))
+                .chain(() -> pool.preparedQuery("SELECT resource, delta_link FROM graph_delta_link WHERE job_id=$1")
+                        .execute(Tuple.of(jobId)))
+                .map(rows -> {
+                    rows.forEach(row -> links.put(row.getString(0), row.getString(1)));
+                    return new Stored(new GraphMirror(users, groups), links.get(USERS), links.get(GROUPS));
                 });
-        Map<String, String> links = new LinkedHashMap<>();
-        pool.preparedQuery("SELECT resource, delta_link FROM graph_delta_link WHERE job_id=$1")
-                .execute(Tuple.of(jobId)).await().atMost(TIMEOUT)
-                .forEach(row -> links.put(row.getString(0), row.getString(1)));
-        return new Stored(new GraphMirror(users, groups), links.get(USERS), links.get(GROUPS));
     }
 
     /** How a group is stored. */
@@ -74,8 +73,8 @@ public class GraphMirrorRepository {
      * Writes what a read changed in the mirror and the new deltaLinks, in one transaction: either the next read starts
      * from this position with this mirror, or (on failure) from the previous one with the previous mirror.
      */
-    void save(String jobId, GraphMirror mirror, String usersDeltaLink, String groupsDeltaLink) {
-        pool.withTransaction(c -> {
+    Uni<Void> save(String jobId, GraphMirror mirror, String usersDeltaLink, String groupsDeltaLink) {
+        return pool.withTransaction(c -> {
             Uni<Void> chain = Uni.createFrom().voidItem();
             if (mirror.usersReset()) {
                 chain = chain.chain(() -> deleteAll(c, jobId, USER));
@@ -85,7 +84,7 @@ public class GraphMirrorRepository {
             }
             List<Tuple> upserts = new ArrayList<>();
             mirror.changedUsers().forEach(id -> upserts.add(Tuple.of(jobId, USER, id,
-                    Json.write(mirror.users().get(id)))));
+                    Json.write(mirror.stored(id)))));
             mirror.changedGroups().forEach(id -> {
                 GraphMirror.Group g = mirror.groups().get(id);
                 upserts.add(Tuple.of(jobId, GROUP, id,
@@ -113,7 +112,7 @@ public class GraphMirrorRepository {
                     .executeBatch(List.of(Tuple.of(jobId, USERS, usersDeltaLink),
                             Tuple.of(jobId, GROUPS, groupsDeltaLink)))
                     .replaceWithVoid());
-        }).await().atMost(TIMEOUT);
+        });
     }
 
     /**

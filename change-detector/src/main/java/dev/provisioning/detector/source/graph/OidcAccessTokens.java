@@ -11,13 +11,14 @@ import io.quarkus.oidc.client.Tokens;
 import io.quarkus.oidc.client.runtime.OidcClientConfig;
 import io.quarkus.oidc.client.runtime.OidcClientConfig.Grant;
 import io.quarkus.oidc.common.runtime.config.OidcClientCommonConfig.Credentials.Secret.Method;
+import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.source.SourceException;
 
 /**
  * Client-credentials tokens from the Entra token endpoint ({@code {authority}/{tenant}/oauth2/v2.0/token}, scope
  * {@code https://graph.microsoft.com/.default}) through a Quarkus OIDC client made for this job at runtime. The token
- * is kept until it expires. Neither the secret nor a token is ever put in a message or a log line.
+ * is kept until it expires. Non-blocking. Neither the secret nor a token is ever put in a message or a log line.
  */
 final class OidcAccessTokens implements AccessTokens, AutoCloseable {
 
@@ -32,8 +33,8 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
     private final String authorityUrl;
     private final String clientId;
     private final String clientSecret;
-    private OidcClient client;
-    private Tokens tokens;
+    private volatile OidcClient client;
+    private volatile Tokens tokens;
 
     OidcAccessTokens(OidcClients clients, String clientName, String tenantId, String authorityUrl, String clientId,
             String clientSecret) {
@@ -48,41 +49,44 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
     }
 
     @Override
-    public synchronized String token() {
-        if (tokens == null || tokens.isAccessTokenExpired()) {
-            tokens = fetch();
+    public Uni<String> token() {
+        Tokens current = tokens;
+        if (current != null && !current.isAccessTokenExpired()) {
+            return Uni.createFrom().item(current.getAccessToken());
         }
-        return tokens.getAccessToken();
+        return fetch();
     }
 
     @Override
-    public synchronized String renew() {
-        tokens = fetch();
-        return tokens.getAccessToken();
+    public Uni<String> renew() {
+        return fetch();
     }
 
-    private Tokens fetch() {
-        try {
-            if (client == null) {
-                client = clients.newClient(OidcClientConfig.builder()
-                        .id(clientName)
-                        .authServerUrl(authorityUrl + "/" + tenantId)
-                        .discoveryEnabled(false)
-                        .tokenPath("oauth2/v2.0/token")
-                        .clientId(clientId)
-                        .credentials().clientSecret(clientSecret, Method.POST).end()
-                        .grant(Grant.Type.CLIENT)
-                        .scopes(GRAPH_SCOPE)
-                        .build())
-                        .await().atMost(TIMEOUT);
-            }
-            return client.getTokens().await().atMost(TIMEOUT);
-        } catch (OidcClientException e) {
-            throw new SourceException(describe(e.getMessage()), e);
-        } catch (RuntimeException e) {
-            throw new SourceException("cannot get a Microsoft Graph token for tenant " + tenantId + " from "
-                    + authorityUrl + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+    private Uni<String> fetch() {
+        return client().chain(OidcClient::getTokens).ifNoItem().after(TIMEOUT).fail()
+                .invoke(fetched -> tokens = fetched).map(Tokens::getAccessToken)
+                .onFailure().transform(e -> e instanceof OidcClientException
+                        ? new SourceException(describe(e.getMessage()), e)
+                        : new SourceException("cannot get a Microsoft Graph token for tenant " + tenantId + " from "
+                                + authorityUrl + ": " + e.getClass().getSimpleName() + ": " + e.getMessage(), e));
+    }
+
+    private Uni<OidcClient> client() {
+        OidcClient current = client;
+        if (current != null) {
+            return Uni.createFrom().item(current);
         }
+        return clients.newClient(OidcClientConfig.builder()
+                .id(clientName)
+                .authServerUrl(authorityUrl + "/" + tenantId)
+                .discoveryEnabled(false)
+                .tokenPath("oauth2/v2.0/token")
+                .clientId(clientId)
+                .credentials().clientSecret(clientSecret, Method.POST).end()
+                .grant(Grant.Type.CLIENT)
+                .scopes(GRAPH_SCOPE)
+                .build())
+                .invoke(made -> client = made);
     }
 
     /** "invalid_client: AADSTS7000215: Invalid client secret provided..." from Entra's error body. */
@@ -98,7 +102,7 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
+    public void close() {
         if (client != null) {
             try {
                 client.close();

@@ -240,6 +240,54 @@ class GraphDirectorySourceTest {
     }
 
     @Test
+    void afterAResyncAFailedDeletedItemsLookupFailsThatOneUserNotTheReadAndIsLookedUpAgainNextTime() {
+        List<String> users = addUsers(4);
+        readAndCommit();
+        tenant.hardDeleteUser(users.get(3));
+        graph.expireDeltaTokens();
+        // every attempt of the recycle-bin lookup answers 503
+        graph.failNext("/directory/deletedItems/", 6, 503);
+
+        Directory directory = readAndCommit();
+
+        // the read succeeds; the user whose fate is unknown stays as it was (nothing happens to it in Druva)
+        assertThat(directory.users()).extracting(Directory.SourceUser::id).containsExactlyInAnyOrderElementsOf(users);
+        assertThat(user(directory, users.get(3)).attributes()).doesNotContainKey("deletedDateTime")
+                .doesNotContainKey("@lookupPending");
+        assertThat(directory.problems()).singleElement().satisfies(p -> {
+            assertThat(p.kind()).isEqualTo(Directory.Problem.Kind.LookupFailed);
+            assertThat(p.objectId()).isEqualTo(users.get(3));
+            assertThat(p.detail()).contains("503", "looked up again in the next cycle");
+        });
+
+        // the next read (incremental) looks it up again: gone for good
+        graph.clearRequests();
+        Directory next = readAndCommit();
+        assertThat(next.users()).extracting(Directory.SourceUser::id).doesNotContain(users.get(3)).hasSize(3);
+        assertThat(next.problems()).isEmpty();
+        assertThat(graphCalls("/directory/deletedItems/" + users.get(3))).extracting(GraphRequest::status)
+                .containsExactly(404);
+        assertThat(readAndCommit().problems()).as("settled: not looked up again").isEmpty();
+    }
+
+    @Test
+    void theAppsRolesComeWithTheAssignments() {
+        String user = tenant.addUser(user(1));
+        tenant.defineAppRole(ROLE, "Admin", "Administrator");
+        tenant.assign(user, PrincipalType.User, ROLE);
+
+        Directory directory = readAndCommit();
+
+        assertThat(directory.assignmentsByUser().get(user)).singleElement().satisfies(a -> {
+            assertThat(a.appRoleValue()).isEqualTo("Admin");
+            assertThat(a.appRoleDisplayName()).isEqualTo("Administrator");
+        });
+        assertThat(graphCalls("/servicePrincipals/" + graph.options().servicePrincipalId())).filteredOn(
+                r -> !r.path().endsWith("/appRoleAssignedTo")).singleElement()
+                .satisfies(r -> assertThat(r.query()).isEqualTo("$select=appRoles"));
+    }
+
+    @Test
     void throttlingIsWaitedOutAsRetryAfterSays() {
         addUsers(2);
         graph.throttleNext(2, Duration.ofSeconds(1));
@@ -304,7 +352,7 @@ class GraphDirectorySourceTest {
     private Directory readAndCommit() {
         DirectorySource source = sources.forJob(job);
         Directory directory = source.read();
-        source.commit();
+        source.commit().await().indefinitely();
         return directory;
     }
 

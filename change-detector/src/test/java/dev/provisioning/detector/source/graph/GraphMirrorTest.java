@@ -79,7 +79,8 @@ class GraphMirrorTest {
                 new Directory.SourceAssignment("u1", Directory.PrincipalType.User, "r"),
                 new Directory.SourceAssignment("gone", Directory.PrincipalType.User, "r"),
                 new Directory.SourceAssignment("g1", Directory.PrincipalType.Group, "r"),
-                new Directory.SourceAssignment("g-gone", Directory.PrincipalType.Group, "r")));
+                new Directory.SourceAssignment("g-gone", Directory.PrincipalType.Group, "r")), java.util.Map.of(),
+                List.of());
 
         assertThat(directory.assignments()).extracting(Directory.SourceAssignment::principalId)
                 .containsExactly("u1", "g1");

@@ -1,0 +1,98 @@
+package dev.provisioning.detector;
+
+import static dev.provisioning.detector.TestJobs.create;
+import static dev.provisioning.detector.TestJobs.events;
+import static dev.provisioning.detector.TestJobs.job;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
+import io.restassured.http.ContentType;
+
+import dev.provisioning.detector.api.Roles;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.graph.GraphCompatibleServer;
+import dev.provisioning.graph.GraphDirectory.PrincipalType;
+import dev.provisioning.graph.GraphRequest;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+/**
+ * Jobs isolated from each other (issue 12, item 3): a Graph job that Graph throttles with a long Retry-After waits
+ * without holding a thread, and another job's cycle starts and emits meanwhile.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
+class JobIsolationTest {
+
+    static final String TOKEN = "isolation-token-" + System.nanoTime();
+    static TopicClient kafka;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void aThrottledGraphJobDoesNotDelayAnotherJobsCycleStartNorHoldAThread(@TempDir Path dir) throws Exception {
+        try (GraphCompatibleServer graph = GraphCompatibleServer.start(GraphCompatibleServer.Options.defaults())) {
+            String user = graph.directory().addUser(Map.of("userPrincipalName", "ada@contoso.example", "mail",
+                    "ada@contoso.example", "accountEnabled", true));
+            graph.directory().assign(user, PrincipalType.User, GraphCompatibleServer.DEFAULT_APP_ROLE);
+            // Graph answers the next call 429 with a Retry-After of 90 s (Graph's documented values go that high)
+            graph.throttleNext(1, Duration.ofSeconds(90));
+            String throttled = given().contentType(ContentType.JSON).body(Map.of("name", "Graph (throttled)",
+                    "tenantUrl", "https://apis.druva.test/insync/scim", "secretToken", TOKEN,
+                    "provisioningStatus", "On", "cycleInterval", "PT1H",
+                    "source", Map.of("type", "MICROSOFT_GRAPH", "graph", Map.of(
+                            "tenantId", graph.options().tenantId(), "clientId", graph.options().clientId(),
+                            "clientSecret", graph.options().clientSecret(),
+                            "servicePrincipalId", graph.options().servicePrincipalId(),
+                            "authorityUrl", graph.authorityUrl(), "graphUrl", graph.baseUrl()))))
+                    .post("/jobs").then().statusCode(201).extract().path("id");
+            await().atMost(Waits.OUTCOME)
+                    .until(() -> graph.requests().stream().anyMatch(r -> r.status() == 429));
+
+            // another job, created while the Graph job waits out its Retry-After
+            Path file = dir.resolve("directory.json");
+            Files.writeString(file, TestJobs.users(2, 2));
+            String other = create(job(file, "On", TOKEN));
+            List<AssignmentEvent> emitted = events(kafka, other, 2, e -> true);
+
+            // its cycle started and emitted while the throttled job's cycle is still reading (waiting, not retried yet)
+            assertThat(emitted).hasSize(2);
+            given().get("/jobs/" + throttled + "/status").then().body("currentCycle.status",
+                    org.hamcrest.Matchers.equalTo("RUNNING"));
+            assertThat(graph.requests()).filteredOn(r -> r.path().startsWith("/v1.0"))
+                    .extracting(GraphRequest::status).containsExactly(429);
+            // and no thread waits for it: the backoff is a timer
+            assertThat(Thread.getAllStackTraces().values()).noneSatisfy(stack -> assertThat(Arrays.stream(stack)
+                    .anyMatch(frame -> frame.getClassName().contains("source.graph.GraphClient"))).isTrue());
+
+            given().post("/jobs/" + throttled + "/pause").then().statusCode(200);
+        }
+    }
+}
