@@ -18,8 +18,18 @@ function blankJob() {
     scope: 'ASSIGNED_ONLY', skipNotEffectivelyEntitled: true, patchDialect: 'ENTRA',
     actions: { create: true, update: true, delete: true }, skipOutOfScopeDeletions: false, userMappings: [],
     userScopingFilters: [], source: { type: 'DIRECTORY_FILE', directoryFile: '', graph: blankGraph() },
-    cycleInterval: 'PT40M', deletionThreshold: 0,
+    // empty: the server's defaults on create (the API's JobRequest), shown once the job is saved
+    cycleInterval: 'PT40M', deletionThreshold: '', deletionThresholdPercent: '',
   };
+}
+
+/** A number field as the API takes it: empty is null (the default on create, unchanged on update). */
+function whole(value) {
+  if (value === '' || value === null || value === undefined) {
+    return null;
+  }
+  const n = Number(value);
+  return Number.isFinite(n) ? n : value;
 }
 
 function blankGraph() {
@@ -42,7 +52,8 @@ function formOf(job) {
       directoryFile: (job.source && job.source.directoryFile) || '',
       graph: g ? { tenantId: g.tenantId || '', clientId: g.clientId || '', clientSecret: '', servicePrincipalId: g.servicePrincipalId || '' } : blankGraph(),
     },
-    cycleInterval: isoDuration(job.cycleInterval), deletionThreshold: job.deletionThreshold || 0,
+    cycleInterval: isoDuration(job.cycleInterval), deletionThreshold: job.deletionThreshold ?? '',
+    deletionThresholdPercent: job.deletionThresholdPercent ?? '',
   };
 }
 
@@ -120,7 +131,8 @@ class JobConfigure extends Page {
       <input id=${id} type=${opts.type || 'text'} .value=${value == null ? '' : String(value)}
         autocomplete=${opts.autocomplete || 'off'} placeholder=${opts.placeholder || nothing}
         ?required=${opts.required} aria-invalid=${error ? 'true' : 'false'} aria-describedby=${described || nothing}
-        @input=${(e) => this.set(name, opts.type === 'number' ? Number(e.target.value) : e.target.value)}>
+        min=${opts.min ?? nothing} max=${opts.max ?? nothing}
+        @input=${(e) => this.set(name, e.target.value)}>
       ${opts.help ? html`<p class="help" id="${id}-help">${opts.help}</p>` : nothing}
       ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : nothing}
     </div>`;
@@ -151,7 +163,8 @@ class JobConfigure extends Page {
         name: g.name || null,
         clauses: g.clauses.map((c) => ({ attribute: c.attribute, operator: c.operator, value: UNARY.has(c.operator) ? null : c.value })),
       })),
-      cycleInterval: f.cycleInterval || null, deletionThreshold: Number(f.deletionThreshold) || 0,
+      cycleInterval: f.cycleInterval || null, deletionThreshold: whole(f.deletionThreshold),
+      deletionThresholdPercent: whole(f.deletionThresholdPercent),
       source: f.source.type === 'MICROSOFT_GRAPH'
         ? { type: 'MICROSOFT_GRAPH', graph: { ...f.source.graph, clientSecret: f.source.graph.clientSecret || null } }
         : { type: 'DIRECTORY_FILE', directoryFile: f.source.directoryFile },
@@ -285,7 +298,8 @@ class JobConfigure extends Page {
             ${this.check('actions.create', 'Create')}${this.check('actions.update', 'Update')}${this.check('actions.delete', 'Delete')}
           </fieldset>
           ${this.check('skipOutOfScopeDeletions', 'Skip out of scope deletions', 'Users who leave the scope are left alone in Druva instead of being disabled.')}
-          ${this.text('deletionThreshold', 'Accidental deletion threshold', { type: 'number', help: 'Disables and deletes one cycle may make before they are held for review; 0 turns the threshold off.' })}
+          ${this.text('deletionThreshold', 'Accidental deletion threshold', { type: 'number', min: 0, placeholder: this.jobId ? '' : 'the default (500)', help: 'Disables and deletes one cycle may send before all of them are held for review; 0 turns this limit off.' })}
+          ${this.text('deletionThresholdPercent', 'Accidental deletion threshold (share)', { type: 'number', min: 0, max: 100, placeholder: this.jobId ? '' : 'the default (20)', help: 'Per cent of the objects the job manages in Druva that one cycle may disable or delete (for jobs managing more than 100); whichever limit trips first holds the cycle\'s disables and deletes. 0 turns this limit off.' })}
           ${this.text('cycleInterval', 'Cycle interval', { placeholder: 'PT40M', help: `ISO-8601 duration between incremental cycles (PT40M is Entra's 40 minutes; at least PT5S): ${duration(f.cycleInterval)}.` })}
           <div class="field"><label for="patch-dialect">PATCH dialect</label>
             <select id="patch-dialect" .value=${f.patchDialect} @change=${(e) => this.set('patchDialect', e.target.value)}>

@@ -70,7 +70,9 @@ class JobsPage extends Page {
     const running = current && (current.status === 'RUNNING' || current.status === 'IN_PROGRESS');
     return html`<tr data-job-id=${j.id}>
       <th scope="row"><a href="#/jobs/${enc(j.id)}">${j.name}</a></th>
-      <td>${stateBadge(j.state, s.quarantine ? s.quarantine.reason : null)}</td>
+      <td>${stateBadge(j.state, s.quarantine ? s.quarantine.reason : null)}
+        ${s.heldDeletions ? html`<br><span class="muted">${s.heldDeletions} deletions held</span>` : nothing}
+        ${s.failedCyclesInARow ? html`<br><span class="muted">${s.failedCyclesInARow} failed cycles in a row</span>` : nothing}</td>
       <td>${running ? html`running: ${current.progressPercent} %` : nothing}
         ${last ? html`${running ? html`<br>` : nothing}${timeEl(last.emittedAt || last.startedAt)}
           <span class="muted">(${last.fullCycle ? 'initial/full' : 'incremental'})</span>` : running ? nothing : 'none yet'}</td>

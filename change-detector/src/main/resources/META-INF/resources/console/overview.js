@@ -6,12 +6,19 @@ const WHAT_TO_DO = {
   InvalidCredentials: 'Druva refused the secret token. Generate a new token in Druva, paste it under Configure > Admin credentials, Test connection, save, then Start the job.',
   TooManyFailures: 'Most objects of a cycle failed. Open the provisioning logs filtered on Failure, fix the common cause (mappings, Druva), then Restart with reset scope QuarantineState.',
   DeletionThresholdExceeded: 'A cycle wanted to disable or delete more objects than the deletion threshold allows. Review the held deletions below, then Allow deletes, or Restart to discard them.',
+  EncounteredQuarantineException: 'Cycles kept failing before they sent anything (the source cannot be read, or the directory file does not match its schema). Fix what the reason names, then Start or Restart; a cycle that succeeds lifts the quarantine by itself.',
 };
 
-/** A job's synchronisation details, live: the current cycle's progress, the last cycle, quarantine, held deletions. */
+/** What the source said of a held object, as the disable or delete the job would send. */
+const HELD_ACTION = { UPDATED: 'Disable (unassigned or out of scope)', SOFT_DELETED: 'Disable (soft-deleted in Entra)', HARD_DELETED: 'Delete (deleted in Entra)' };
+
+/**
+ * A job's synchronisation details, live: the current cycle's progress, the last cycle, quarantine, held deletions and
+ * escrowed objects, all as the job's status (GET /jobs/{id}/status) reports them.
+ */
 class JobOverview extends Page {
   static properties = {
-    jobId: {}, job: { state: true }, status: { state: true }, held: { state: true }, token: { state: true },
+    jobId: {}, job: { state: true }, status: { state: true }, token: { state: true },
     error: { state: true }, actionError: { state: true }, notice: { state: true },
   };
 
@@ -34,7 +41,6 @@ class JobOverview extends Page {
       this.job = job;
       this.status = status;
       this.error = null;
-      this.held = status.heldDeletions > 0 ? await api('GET', `/jobs/${id}/held-deletions`).catch(() => null) : [];
       this.token = await api('GET', `/jobs/${id}/token-expiry`).catch(() => null);
     } catch (e) {
       this.error = e;
@@ -93,22 +99,21 @@ class JobOverview extends Page {
         ${this.cycleCard('Current cycle', s.currentCycle, 'current-cycle')}
         ${this.cycleCard('Last completed cycle', s.lastCompletedCycle, 'last-cycle')}
       </div>
+      ${s.failedCyclesInARow > 0 ? html`<p class="banner warning" role="status" id="failed-cycles">
+          ${s.failedCyclesInARow} cycle${s.failedCyclesInARow === 1 ? '' : 's'} in a row failed before sending anything;
+          the job is retried with a growing delay and quarantined if it keeps failing.</p>` : nothing}
       <div class="grid">
         <section class="card" id="held-deletions">
           <h2>Held deletions</h2>
-          ${s.heldDeletions === 0 ? html`<p>None: no cycle exceeded the deletion threshold
-              (${this.job.deletionThreshold ? `${this.job.deletionThreshold} per cycle` : 'off'}).</p>` : html`
-            <p><strong>${s.heldDeletions}</strong> disables and deletes are held by the accidental-deletion threshold
-              (${this.job.deletionThreshold} per cycle).</p>
-            ${this.heldList()}
+          ${s.heldDeletions === 0 ? html`<p>None: no cycle exceeded the deletion threshold (${this.threshold()}).</p>` : html`
+            <p><strong id="held-count">${s.heldDeletions}</strong> disables and deletes are held by the accidental-deletion
+              threshold (${this.threshold()}); nothing of them reaches Druva until they are allowed.</p>
+            ${this.heldList(s)}
             ${this.allowButton()}`}
         </section>
         <section class="card" id="escrows">
           <h2>Escrowed objects</h2>
-          ${s.escrowedObjects === null || s.escrowedObjects === undefined
-            ? html`<p>Unknown right now: the scim-writer did not answer.</p>`
-            : html`<p><strong>${s.escrowedObjects}</strong> objects wait to be retried after Druva failed or was
-                unreachable${s.escrowedObjects ? '; Restart with reset scope Escrows discards them' : ''}.</p>`}
+          ${this.escrowed(s)}
           <h2>Secret token</h2>
           <p>${this.job.secretTokenConfigured ? html`Set${this.token && this.token.setAt ? html` on ${when(this.token.setAt)},
               expires ${when(this.token.expiresAt)}` : nothing}.` : 'Not set.'}</p>
@@ -132,14 +137,49 @@ class JobOverview extends Page {
       </section>`;
   }
 
-  heldList() {
-    if (!this.held) {
-      return html`<p class="muted">The list cannot be read right now.</p>`;
+  threshold() {
+    const j = this.job;
+    const parts = [];
+    if (j.deletionThreshold > 0) parts.push(`${j.deletionThreshold} per cycle`);
+    if (j.deletionThresholdPercent > 0) parts.push(`${j.deletionThresholdPercent} % of the managed objects, for jobs managing more than 100`);
+    return parts.length ? parts.join(' or ') : 'off';
+  }
+
+  heldList(s) {
+    const list = s.heldObjects || [];
+    return html`<div class="table-wrap"><table id="held-table">
+      <thead><tr><th scope="col">Object</th><th scope="col">Type</th><th scope="col">Held action</th>
+        <th scope="col">Held since</th></tr></thead>
+      <tbody>${list.map((h) => html`<tr data-object-id=${h.objectId}><td>${h.displayName || h.objectId}
+          <span class="muted">${h.objectId}</span></td><td>${h.objectType}</td>
+        <td>${HELD_ACTION[h.sourceChange] || h.sourceChange}</td>
+        <td>${timeEl(h.heldAt)} <a href="#/jobs/${enc(this.jobId)}/logs?cycleId=${enc(h.cycleId)}">cycle</a></td></tr>`)}</tbody>
+      </table></div>
+      ${list.length < s.heldDeletions ? html`<p class="muted">The first ${list.length} of ${s.heldDeletions}.</p>` : nothing}`;
+  }
+
+  escrowed(s) {
+    const list = s.escrowed || [];
+    const writer = s.writerEscrows === null || s.writerEscrows === undefined
+      ? html`<p class="muted" id="writer-escrows">The scim-writer's own count is unknown right now (it did not answer).</p>`
+      : html`<p class="muted" id="writer-escrows">The scim-writer holds ${s.writerEscrows} operation${s.writerEscrows === 1 ? '' : 's'} of this job
+          (escrowed or waiting behind one).</p>`;
+    if (!s.escrowedObjects) {
+      return html`<p id="escrow-count">None: every object sent has an outcome.</p>${writer}`;
     }
-    return html`<div class="table-wrap"><table>
-      <thead><tr><th scope="col">Object</th><th scope="col">Type</th><th scope="col">Held action</th></tr></thead>
-      <tbody>${this.held.map((h) => html`<tr><td>${h.displayName || h.objectId} <span class="muted">${h.objectId}</span></td>
-        <td>${h.objectType}</td><td>${h.action}</td></tr>`)}</tbody></table></div>`;
+    return html`<p id="escrow-count"><strong>${s.escrowedObjects}</strong> object${s.escrowedObjects === 1 ? '' : 's'}
+        wait${s.escrowedObjects === 1 ? 's' : ''} to be retried after Druva failed or was unreachable; Restart with reset
+        scope Escrows discards them.</p>
+      <div class="table-wrap"><table id="escrow-table">
+        <thead><tr><th scope="col">Object</th><th scope="col">Error</th><th scope="col">Failed</th>
+          <th scope="col">Retried</th></tr></thead>
+        <tbody>${list.map((e) => html`<tr data-object-id=${e.objectId}><td>${e.displayName || e.objectId}
+            <span class="muted">${e.objectId}</span></td>
+          <td><code>${e.errorCode}</code> <span class="wrap">${e.reason}</span></td><td>${timeEl(e.failedAt)}</td>
+          <td>${timeEl(e.retryAt)}</td></tr>`)}</tbody>
+      </table></div>
+      ${list.length < s.escrowedObjects ? html`<p class="muted">The first ${list.length} of ${s.escrowedObjects}.</p>` : nothing}
+      ${writer}`;
   }
 
   allowButton() {
@@ -168,6 +208,8 @@ class JobOverview extends Page {
         <div><dt>Disabled</dt><dd>${sm.disabled}</dd></div><div><dt>Deleted</dt><dd>${sm.deleted}</dd></div>
         <div><dt>Skipped</dt><dd>${sm.skipped}</dd></div><div><dt>Failed</dt><dd>${sm.failed}</dd></div>
       </dl>
+      ${c.danglingReferences ? html`<p class="muted">${c.danglingReferences} reference${c.danglingReferences === 1 ? '' : 's'} of the
+        source name no object (each a Warning in the log).</p>` : nothing}
       ${c.error ? html`<p class="problem">${c.error}</p>` : nothing}
       <a href="#/jobs/${enc(this.jobId)}/logs?cycleId=${enc(c.cycleId)}">Provisioning logs of this cycle</a>
     </section>`;

@@ -121,6 +121,9 @@ export const ERROR_HELP = {
   NotAUser: 'Only users and groups are provisioned.',
   DeletionThresholdExceeded: 'More disables and deletes than the deletion threshold: review them in the job\'s overview and allow the deletions, or restart the job to discard them.',
   TooManyFailures: 'Most of the cycle\'s objects failed: open the provisioning logs filtered on Failure, fix the common cause, then restart the job.',
+  EncounteredQuarantineException: 'Cycles kept failing before they sent anything: fix what the job\'s last error names (the source, the directory file), then Start or Restart the job.',
+  DanglingReference: 'A group member or an assignment in the source names no object the source holds: nothing is sent for it; correct the reference in Entra (or the directory file) if it should exist.',
+  LookupFailed: 'The source could not say what became of this object: it is left as it was in Druva and looked up again by the next cycle; it clears by itself when the source answers.',
 };
 
 export function helpFor(code) {

@@ -99,7 +99,6 @@ class JobsApiSecurityTest {
                 new Endpoint("POST", "/jobs/{id}/mappings/test", () -> Map.of("mapping", Map.of("type", "DIRECT",
                         "source", "mail", "target", "title"), "objectId", "u0"), OPERATORS, 200),
                 new Endpoint("GET", "/jobs/{id}/source-objects", null, OPERATORS, 200),
-                new Endpoint("GET", "/jobs/{id}/held-deletions", null, ANYONE, 200),
                 new Endpoint("GET", "/jobs/{id}/token-expiry", null, ANYONE, 200));
     }
 

@@ -14,18 +14,22 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.source.SourceException;
 
 /**
  * The calls the operator console makes beyond the jobs API, on the same path and with the same bearer tokens and
  * roles: test one attribute mapping against one source user (Entra's "Test expression"), pick a user or group of the
- * job's source, list the held deletions, and read the secret token's expiry. All read-only.
+ * job's source, and read the secret token's expiry. All read-only. The held deletions and escrowed objects are not
+ * here: the console reads them from the job's status ({@code GET /jobs/{id}/status}), as every other client does.
  */
 @Path("/jobs")
 @Tag(name = "Jobs")
@@ -66,19 +70,19 @@ public class ConsoleJobsResource {
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
-    @Path("/{id}/held-deletions")
-    @Operation(summary = "The disables and deletes held by the accidental-deletion threshold, one per object")
-    public Uni<List<ConsoleViews.HeldDeletion>> heldDeletions(@PathParam("id") String id) {
-        return queries.heldDeletions(id).map(found -> orNotFound(found, id));
-    }
-
-    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
-    @GET
     @Path("/{id}/token-expiry")
     @Operation(summary = "When the secret token was set and when it expires", description = "expiresAt is "
             + "detector.token-lifetime after setAt (Druva: 365 days); expiringSoon within detector.token-expiry-warning.")
     public Uni<ConsoleViews.TokenExpiry> tokenExpiry(@PathParam("id") String id) {
         return queries.tokenExpiry(id).map(found -> orNotFound(found, id));
+    }
+
+    /** A source that cannot be read is the source's problem, not the request's: 503 with the reason (as on demand). */
+    @ServerExceptionMapper
+    public Response sourceUnreadable(SourceException e) {
+        return Response.status(503).type(MediaType.APPLICATION_JSON)
+                .entity(new ConsoleViews.Problem("The job's source cannot be read", 503, e.getMessage()))
+                .build();
     }
 
     private static <T> T orNotFound(Optional<T> found, String id) {

@@ -12,7 +12,6 @@ import java.util.Optional;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import dev.provisioning.detector.api.FieldError;
 import dev.provisioning.detector.api.InvalidJobException;
@@ -20,11 +19,9 @@ import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.CyclePlanner;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.persistence.JobStore;
-import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.events.AssignmentEvent;
-import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.Decision;
@@ -34,7 +31,7 @@ import dev.provisioning.mapping.MappingValue;
 
 /**
  * What the operator console asks beyond the jobs API: a mapping tested against one source user, the source's users and
- * groups to pick from, the held deletions one by one, and the secret token's expiry. Reads only; nothing here changes
+ * groups to pick from, and the secret token's expiry. Reads only; nothing here changes
  * a job, a snapshot or Druva. The source is read as provision on demand reads it (without committing a Graph
  * deltaLink), so a cycle's position never moves.
  */
@@ -42,14 +39,11 @@ import dev.provisioning.mapping.MappingValue;
 public class ConsoleQueries {
 
     private final JobStore jobs;
-    private final StagedDeletionRepository staged;
     private final DirectorySources sources;
     private final DetectorConfig config;
 
-    public ConsoleQueries(JobStore jobs, StagedDeletionRepository staged, DirectorySources sources,
-            DetectorConfig config) {
+    public ConsoleQueries(JobStore jobs, DirectorySources sources, DetectorConfig config) {
         this.jobs = jobs;
-        this.staged = staged;
         this.sources = sources;
         this.config = config;
     }
@@ -58,9 +52,9 @@ public class ConsoleQueries {
         return jobs.find(id).map(found -> found.map(ProvisioningJob::config));
     }
 
+    /** The source as a cycle reads it (never committed: a cycle's position does not move). */
     private Uni<Directory> read(JobConfig job) {
-        return Uni.createFrom().item(() -> sources.forJob(job).read())
-                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return sources.forJob(job).load();
     }
 
     /**
@@ -159,16 +153,6 @@ public class ConsoleQueries {
                     }
                     return Optional.of(matches.size() > limit ? List.copyOf(matches.subList(0, limit)) : matches);
                 }));
-    }
-
-    /** The disables and deletes held by the deletion threshold, one per object. */
-    public Uni<Optional<List<ConsoleViews.HeldDeletion>>> heldDeletions(String id) {
-        return jobs.find(id).chain(found -> found.isEmpty()
-                ? Uni.createFrom().item(Optional.<List<ConsoleViews.HeldDeletion>>empty())
-                : staged.held(id).map(events -> Optional.of(events.stream()
-                        .map(e -> new ConsoleViews.HeldDeletion(e.objectId(), e.objectType().name(), e.displayName(),
-                                e.change() == ChangeKind.HARD_DELETED ? "Delete" : "Disable", e.cycleId()))
-                        .toList())));
     }
 
     /** When the job's secret token was set and when Druva stops taking it ({@code detector.token-lifetime}). */

@@ -63,11 +63,6 @@ public final class ConsoleViews {
         }
     }
 
-    /** A disable or delete held by the deletion threshold ({@code cycleId}: the cycle that held it). */
-    public record HeldDeletion(String objectId, String objectType, String displayName, String action,
-            String cycleId) {
-    }
-
     /**
      * The secret token's age.
      *
@@ -76,5 +71,9 @@ public final class ConsoleViews {
      * @param expiringSoon within {@code detector.token-expiry-warning} of {@code expiresAt}
      */
     public record TokenExpiry(OffsetDateTime setAt, OffsetDateTime expiresAt, boolean expiringSoon, boolean expired) {
+    }
+
+    /** An RFC 9457 problem without field errors (a source that cannot be read: 503). */
+    public record Problem(String title, int status, String detail) {
     }
 }

@@ -36,7 +36,7 @@ import dev.provisioning.localstack.LocalStackTestResource;
 /**
  * What the operator console asks beyond the jobs API: an expression checked as it is typed, one mapping tested
  * against one source user with the mapping engine (the value Druva would receive, "not sent" for null, the error),
- * the source's users to pick from, held deletions and the token's expiry; and the console's own files, served
+ * the source's users to pick from (a source that cannot be read: 503 with the reason) and the token's expiry; and the console's own files, served
  * without a token with headers that keep a token in the page safe.
  */
 @QuarkusTest
@@ -165,9 +165,29 @@ class ConsoleApiTest {
     }
 
     @Test
-    void heldDeletionsTokenExpiryAndTheDefaultMappingsAreRead() {
+    void aSourceThatCannotBeReadIsTheSourcesProblemNamed() throws Exception {
+        Path broken = Files.createTempFile("console-broken", ".json");
+        Files.writeString(broken, "{\"users\": [");
+        Map<String, Object> job = new HashMap<>();
+        job.put("name", "Console broken source");
+        job.put("tenantUrl", "https://apis.druva.test/insync/scim");
+        job.put("secretToken", "console-token-" + System.nanoTime());
+        job.put("provisioningStatus", "Off");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", broken.toString()));
+        String id = given().contentType(ContentType.JSON).body(job).post("/jobs").then().statusCode(201).extract()
+                .path("id");
+        given().get("/jobs/{id}/source-objects", id).then().statusCode(503)
+                .body("title", equalTo("The job's source cannot be read"))
+                .body("detail", containsString(broken.getFileName().toString()));
+        given().contentType(ContentType.JSON)
+                .body(Map.of("mapping", mapping("DIRECT", "mail", "title", null), "objectId", "u1"))
+                .post("/jobs/{id}/mappings/test", id).then().statusCode(503)
+                .body("title", equalTo("The job's source cannot be read"));
+    }
+
+    @Test
+    void tokenExpiryAndTheDefaultMappingsAreRead() {
         String job = createJob();
-        given().get("/jobs/{id}/held-deletions", job).then().statusCode(200).body("$", empty());
         given().get("/jobs/{id}/token-expiry", job).then().statusCode(200)
                 .body("expiringSoon", equalTo(false)).body("expired", equalTo(false))
                 .body("setAt", org.hamcrest.Matchers.notNullValue())
