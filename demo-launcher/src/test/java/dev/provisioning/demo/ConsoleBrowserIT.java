@@ -40,7 +40,8 @@ import dev.provisioning.localstack.LocalIssuer;
  * services, as an administrator uses it: signed in by the run command's link, creates a job through the form (a bad
  * field first: the page names it), tests its connection, adds an expression mapping (a validation error while typing,
  * then the value it gives a source user), starts the job and watches the progress reach 100 %, opens a failed user's
- * log entry with how to fix it, and provisions one user on demand; a reader sees the same pages with the changes
+ * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
+ * held (the list the status API holds); a reader sees the same pages with the changes
  * disabled and the reason. Every assertion is on what the page shows; each page is saved as a screenshot under
  * {@code docs/console/} for the README.
  */
@@ -72,7 +73,7 @@ class ConsoleBrowserIT {
         Path work = home.resolve("demo-launcher/target/it-console");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
-        Files.writeString(directory, directory(false));
+        Files.writeString(directory, directory(false, 0));
         screenshots = home.resolve("docs/console");
         Files.createDirectories(screenshots);
         profile = Files.createTempDirectory(work, "chromium-profile-");
@@ -99,8 +100,11 @@ class ConsoleBrowserIT {
         }
     }
 
-    /** Assigned users console-0.. with mail, and some without (they fail); {@code late} adds console-late. */
-    static String directory(boolean late) {
+    /**
+     * Assigned users console-0.. with mail, and some without (they fail); {@code late} adds console-late; the first
+     * {@code unassigned} users stay in the directory without their assignment (the job disables them).
+     */
+    static String directory(boolean late, int unassigned) {
         StringBuilder users = new StringBuilder();
         StringBuilder assignments = new StringBuilder();
         int n = WITH_MAIL + WITHOUT_MAIL + (late ? 1 : 0);
@@ -111,8 +115,10 @@ class ConsoleBrowserIT {
             users.append(i == 0 ? "" : ",\n").append(String.format("{\"id\": \"%s\", \"userPrincipalName\": \"%s\"%s, "
                     + "\"givenName\": \"Given%d\", \"surname\": \"Family%d\", \"displayName\": \"Console User %d\", "
                     + "\"mailNickname\": \"%s\", \"accountEnabled\": true}", id, upn, mail, i, i, i, id));
-            assignments.append(i == 0 ? "" : ",\n").append(String.format(
-                    "{\"principalId\": \"%s\", \"principalType\": \"User\", \"appRoleId\": \"r1\"}", id));
+            if (i >= unassigned) {
+                assignments.append(assignments.isEmpty() ? "" : ",\n").append(String.format(
+                        "{\"principalId\": \"%s\", \"principalType\": \"User\", \"appRoleId\": \"r1\"}", id));
+            }
         }
         return "{\"users\": [" + users + "], \"groups\": [], \"assignments\": [" + assignments + "]}";
     }
@@ -227,7 +233,7 @@ class ConsoleBrowserIT {
         screenshot("logs");
 
         // provision on demand: a user added to the source after the cycle is created now, step by step
-        Files.writeString(directory, directory(true));
+        Files.writeString(directory, directory(true, 0));
         click(By.linkText("Provision on demand"));
         type(By.id("object-search"), "console-late");
         wait.until(d -> d.findElements(By.cssSelector("#object-list input")).size() == 1);
@@ -246,6 +252,37 @@ class ConsoleBrowserIT {
         waitForText(By.id("current-cycle"), "100 %");
         screenshot("overview-narrow");
         browser.manage().window().setSize(new Dimension(1280, 1000));
+
+        // held deletions: with the threshold at 1, unassigning two users holds both disables; the overview lists what
+        // the status API holds, and "Allow deletes" sends them to Druva
+        click(By.linkText("Configure"));
+        // created with the fields left empty: the page shows the API's defaults (Entra's 500, Okta's 20 %)
+        wait.until(d -> "500".equals(d.findElement(By.id("deletionThreshold")).getDomProperty("value")));
+        assertThat(visible(By.id("deletionThresholdPercent")).getDomProperty("value")).isEqualTo("20");
+        replace(By.id("deletionThreshold"), "1");
+        click(By.id("save"));
+        waitForText(By.id("save-status"), "Saved");
+        assertThat(system.jobs().list().findValues("deletionThreshold").stream().map(JsonNode::asInt)).contains(1);
+        Files.writeString(directory, directory(true, 2));
+        click(By.id("start"));
+        click(By.linkText("Overview"));
+        waitForText(By.id("quarantine"), "DeletionThresholdExceeded", Waits.CYCLE);
+        waitForText(By.id("held-count"), "2");
+        List<String> held = browser.findElements(By.cssSelector("#held-table tbody tr")).stream()
+                .map(r -> r.getAttribute("data-object-id")).toList();
+        assertThat(held).containsExactlyInAnyOrder("console-0", "console-1");
+        assertThat(system.jobs().status(jobId).path("heldObjects").findValuesAsText("objectId"))
+                .containsExactlyInAnyOrderElementsOf(held);
+        assertThat(text(By.id("held-table"))).contains("Console User 0").contains("Disable (unassigned or out of scope)");
+        assertThat(system.druva().users()).filteredOn(u -> u.userName().startsWith("console-0@"))
+                .singleElement().extracting(DruvaUser::active).isEqualTo(true);
+        screenshot("overview-held");
+        click(By.id("allow-deletes"));
+        waitForText(By.id("held-deletions"), "None", Waits.CYCLE);
+        new WebDriverWait(browser, Waits.CYCLE).until(d -> system.druva().users().stream()
+                .filter(u -> u.userName().startsWith("console-0@") || u.userName().startsWith("console-1@"))
+                .noneMatch(DruvaUser::active));
+        wait.until(d -> d.findElements(By.id("quarantine")).isEmpty());
 
         // a reader sees the pages, with every change disabled and the reason given
         String reader = system.stack().issuer().token("console-reader", LocalIssuer.READER);
