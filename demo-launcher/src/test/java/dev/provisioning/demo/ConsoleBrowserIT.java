@@ -273,7 +273,8 @@ class ConsoleBrowserIT {
         assertThat(held).containsExactlyInAnyOrder("console-0", "console-1");
         assertThat(system.jobs().status(jobId).path("heldObjects").findValuesAsText("objectId"))
                 .containsExactlyInAnyOrderElementsOf(held);
-        assertThat(text(By.id("held-table"))).contains("Console User 0").contains("Disable (unassigned or out of scope)");
+        assertThat(text(By.id("held-table"))).contains("Console User 0")
+                .contains("Disable (unassigned or out of scope)");
         assertThat(system.druva().users()).filteredOn(u -> u.userName().startsWith("console-0@"))
                 .singleElement().extracting(DruvaUser::active).isEqualTo(true);
         screenshot("overview-held");
