@@ -50,6 +50,11 @@ public final class JobsClient {
         return send("POST", "/jobs/" + jobId + "/pause", null, 200);
     }
 
+    /** Turns a job's provisioning on ({@code POST /jobs/{id}/start}); its next cycle runs now. */
+    public JsonNode start(String jobId) {
+        return send("POST", "/jobs/" + jobId + "/start", null, 200);
+    }
+
     /** The job's status document ({@code GET /jobs/{id}/status}). */
     public JsonNode status(String jobId) {
         return send("GET", "/jobs/" + jobId + "/status", null, 200);

@@ -5,9 +5,11 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 import dev.provisioning.druva.DruvaScimServer;
@@ -18,10 +20,11 @@ import dev.provisioning.localstack.LocalStack;
  * The whole system on the embedded default: the real infrastructure (Kafka, PostgreSQL, SMTP) and the Druva-compatible
  * server in this JVM, and the four services as separate processes pointed at them and at each other (the
  * change-detector knows the scim-writer's URL), on loopback only. Each service connects to Kafka as its own user
- * (SASL/SCRAM) holding only its ACLs ({@link dev.provisioning.localstack.KafkaAcls}). The services trust the stack's token issuer
- * ({@link dev.provisioning.localstack.LocalIssuer}, a key pair made for this run): the change-detector calls the
- * writer with a service token minted here, and {@link #adminToken()} is an administrator's. Used by the run command
- * and by the end-to-end tests.
+ * (SASL/SCRAM) holding only its ACLs ({@link dev.provisioning.localstack.KafkaAcls}); replicas of a service share its
+ * user. The services trust the stack's token issuer ({@link dev.provisioning.localstack.LocalIssuer}, a key pair made
+ * for this run): the change-detector calls the writer with a service token minted here, and {@link #adminToken()} is
+ * an administrator's. Used by the run command, the end-to-end tests and the benchmark (which also runs several
+ * replicas of a service, other JVM flags and restarts, see {@link Options}).
  */
 public final class LocalSystem implements AutoCloseable {
 
@@ -33,6 +36,23 @@ public final class LocalSystem implements AutoCloseable {
     static final Map<String, String> LOCAL_TUNING = Map.of("KAFKA_SESSION_TIMEOUT_MS", "10000",
             "KAFKA_HEARTBEAT_INTERVAL_MS", "1000", "WRITER_REPLICAS_HEARTBEAT_INTERVAL", "2s",
             "WRITER_REPLICAS_LIVENESS", "6s");
+
+    /**
+     * The JVM flags of the run command and the end-to-end tests: four services and the infrastructure start together
+     * on a two-core machine, and the C1 compiler alone ({@code TieredStopAtLevel=1}) makes them ready in about half
+     * the CPU time of full tiered compilation. The price is slower steady state (no C2), which a demo of a few
+     * hundred users and the tests never notice. Not for measuring throughput: the benchmark uses
+     * {@link #DEPLOYMENT_JVM_OPTIONS}.
+     */
+    public static final List<String> LAUNCHER_JVM_OPTIONS = List.of("-Xmx384m", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1");
+
+    /**
+     * The JVM flags a deployment runs with: {@code deploy/} gives each service a 768 MiB memory limit and
+     * {@code -XX:MaxRAMPercentage=75}, so the JVM takes a 576 MiB heap and, in a container that small, the serial
+     * collector; full tiered compilation (C1 then C2).
+     */
+    public static final List<String> DEPLOYMENT_JVM_OPTIONS = List.of("-Xmx576m", "-XX:+UseSerialGC");
 
     /** The services, with the database each owns (null: stateless). */
     static final Map<String, String> SERVICES = orderedServices();
@@ -48,17 +68,126 @@ public final class LocalSystem implements AutoCloseable {
     private final DruvaScimServer druva;
     private final String druvaToken;
     private final String adminToken;
-    private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    private final Path home;
+    private final Path logs;
+    private final Options options;
+    /** Each service's running replicas; the first one is {@link #service(String)}. */
+    private final Map<String, List<ServiceProcess>> services = new LinkedHashMap<>();
+    /** The API port of each service's first replica. */
+    private final Map<String, Integer> firstPorts = new LinkedHashMap<>();
 
-    private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken) {
+    private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken, Path home, Path logs,
+            Options options) {
         this.stack = stack;
         this.druva = druva;
         this.druvaToken = druvaToken;
         this.adminToken = stack.issuer().token("local-admin", ADMIN_TOKEN_LIFETIME, LocalIssuer.ADMIN);
+        this.home = home;
+        this.logs = logs;
+        this.options = options;
     }
 
     /**
-     * Starts everything and waits until every service is ready.
+     * How to start the system.
+     *
+     * @param druva the Druva-compatible server's settings (latency, rate limit, ...); its token is replaced by a fresh
+     *        one
+     * @param partitions the partitions of every provisioning topic (at least the replicas of any service, or a replica
+     *        idles)
+     * @param environment more environment for every service (e.g. {@code NOTIFIER_DIGEST_WINDOW})
+     * @param serviceEnvironment more environment for one service, by service name; wins over {@code environment}
+     * @param jvmOptions the flags of every service's {@code java} command
+     * @param serviceJvmOptions flags for one service, by service name, instead of {@code jvmOptions}
+     * @param replicas how many replicas of a service to start, by service name (default 1)
+     */
+    public record Options(DruvaScimServer.Options druva, int partitions, Map<String, String> environment,
+            Map<String, Map<String, String>> serviceEnvironment, List<String> jvmOptions,
+            Map<String, List<String>> serviceJvmOptions, Map<String, Integer> replicas) {
+
+        public Options {
+            Objects.requireNonNull(druva, "druva");
+            if (partitions < 1) {
+                throw new IllegalArgumentException("partitions must be at least 1, got " + partitions);
+            }
+            environment = Map.copyOf(environment);
+            serviceEnvironment = Map.copyOf(serviceEnvironment);
+            jvmOptions = List.copyOf(jvmOptions);
+            serviceJvmOptions = Map.copyOf(serviceJvmOptions);
+            replicas = Map.copyOf(replicas);
+            for (String name : concat(serviceEnvironment.keySet(), serviceJvmOptions.keySet(), replicas.keySet())) {
+                if (!SERVICES.containsKey(name)) {
+                    throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
+                }
+            }
+            replicas.forEach((name, n) -> {
+                if (n < 1) {
+                    throw new IllegalArgumentException(name + " needs at least one replica, got " + n);
+                }
+            });
+        }
+
+        /** What the run command uses: 4 partitions, one replica each, {@link #LAUNCHER_JVM_OPTIONS}. */
+        public static Options defaults() {
+            return new Options(DruvaScimServer.Options.defaults(), 4, Map.of(), Map.of(), LAUNCHER_JVM_OPTIONS,
+                    Map.of(), Map.of());
+        }
+
+        public Options druva(DruvaScimServer.Options druva) {
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, serviceJvmOptions,
+                    replicas);
+        }
+
+        public Options partitions(int partitions) {
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, serviceJvmOptions,
+                    replicas);
+        }
+
+        public Options environment(Map<String, String> environment) {
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, serviceJvmOptions,
+                    replicas);
+        }
+
+        public Options serviceEnvironment(String service, Map<String, String> environment) {
+            Map<String, Map<String, String>> changed = new LinkedHashMap<>(serviceEnvironment);
+            changed.put(service, environment);
+            return new Options(druva, partitions, this.environment, changed, jvmOptions, serviceJvmOptions, replicas);
+        }
+
+        public Options jvmOptions(List<String> jvmOptions) {
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, serviceJvmOptions,
+                    replicas);
+        }
+
+        public Options serviceJvmOptions(String service, List<String> options) {
+            Map<String, List<String>> changed = new LinkedHashMap<>(serviceJvmOptions);
+            changed.put(service, options);
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, changed, replicas);
+        }
+
+        public Options replicas(String service, int count) {
+            Map<String, Integer> changed = new LinkedHashMap<>(replicas);
+            changed.put(service, count);
+            return new Options(druva, partitions, environment, serviceEnvironment, jvmOptions, serviceJvmOptions,
+                    changed);
+        }
+
+        /** The JVM flags of {@code service}. */
+        public List<String> jvmOptionsOf(String service) {
+            return serviceJvmOptions.getOrDefault(service, jvmOptions);
+        }
+
+        private static List<String> concat(java.util.Collection<String> a, java.util.Collection<String> b,
+                java.util.Collection<String> c) {
+            List<String> all = new ArrayList<>(a);
+            all.addAll(b);
+            all.addAll(c);
+            return all;
+        }
+    }
+
+    /**
+     * Starts everything and waits until every service is ready, with the run command's settings
+     * ({@link Options#defaults()}).
      *
      * @param home the project root (where {@code <service>/target/quarkus-app} are)
      * @param logs where the services' logs go
@@ -67,35 +196,36 @@ public final class LocalSystem implements AutoCloseable {
      */
     public static LocalSystem start(Path home, Path logs, DruvaScimServer.Options druvaOptions,
             Map<String, String> extraEnvironment) {
+        return start(home, logs, Options.defaults().druva(druvaOptions).environment(extraEnvironment));
+    }
+
+    /**
+     * Starts everything and waits until every service (every replica) is ready.
+     *
+     * @param home the project root (where {@code <service>/target/quarkus-app} are)
+     * @param logs where the services' logs go ({@code <service>.log}, {@code <service>-2.log} for a second replica)
+     */
+    public static LocalSystem start(Path home, Path logs, Options options) {
         // Kafka as in production: each service authenticates (SASL/SCRAM) and may do only what its ACLs grant
-        LocalStack stack = LocalStack.start(4, true);
+        LocalStack stack = LocalStack.start(options.partitions(), true);
         String token = "druva-" + java.util.UUID.randomUUID();
-        DruvaScimServer druva = DruvaScimServer.start(druvaOptions.token(token));
-        LocalSystem system = new LocalSystem(stack, druva, token);
+        DruvaScimServer druva = DruvaScimServer.start(options.druva().token(token));
+        LocalSystem system = new LocalSystem(stack, druva, token, home, logs, options);
         try {
             Files.createDirectories(logs);
-            Map<String, Integer> ports = new LinkedHashMap<>();
-            SERVICES.keySet().forEach(name -> ports.put(name, freePort()));
-            for (var service : SERVICES.entrySet()) {
-                Map<String, String> env = new LinkedHashMap<>(
-                        stack.serviceEnvironment(service.getKey(), service.getValue()));
-                env.putAll(LOCAL_TUNING);
-                if (service.getKey().equals("change-detector")) {
-                    // the services know each other: test connection, provision on demand and escrows go to the writer
-                    env.put("DETECTOR_WRITER_URL", "http://" + ServiceProcess.HOST + ":" + ports.get("scim-writer"));
-                    env.put("DETECTOR_WRITER_AUTH_TOKEN", stack.issuer().token("change-detector",
-                            SERVICE_TOKEN_LIFETIME, LocalIssuer.SERVICE));
+            // the first replica's API ports are chosen first: the change-detector is told the writer's
+            SERVICES.keySet().forEach(name -> system.firstPorts.put(name, freePort()));
+            List<ServiceProcess> all = new ArrayList<>();
+            for (String name : SERVICES.keySet()) {
+                List<ServiceProcess> replicas = new ArrayList<>();
+                for (int i = 1; i <= options.replicas().getOrDefault(name, 1); i++) {
+                    replicas.add(system.newReplica(name, i));
                 }
-                env.putAll(extraEnvironment);
-                Path jar = home.resolve(service.getKey()).resolve("target/quarkus-app/quarkus-run.jar");
-                system.services.put(service.getKey(), new ServiceProcess(service.getKey(), jar,
-                        ports.get(service.getKey()), freePort(), env, logs));
+                system.services.put(name, replicas);
+                all.addAll(replicas);
             }
-            system.services.values().forEach(ServiceProcess::start);
-            // the services start in parallel; wait for all of them
-            CompletableFuture.allOf(system.services.values().stream()
-                    .map(s -> CompletableFuture.runAsync(() -> s.awaitReady(Duration.ofSeconds(120))))
-                    .toArray(CompletableFuture[]::new)).join();
+            all.forEach(ServiceProcess::start);
+            awaitReady(all);
             return system;
         } catch (RuntimeException | IOException e) {
             system.close();
@@ -116,12 +246,71 @@ public final class LocalSystem implements AutoCloseable {
         return druvaToken;
     }
 
-    public ServiceProcess service(String name) {
-        ServiceProcess service = services.get(name);
-        if (service == null) {
+    /** The service's first replica. */
+    public synchronized ServiceProcess service(String name) {
+        return replicas(name).get(0);
+    }
+
+    /** The service's replicas, the first one first. */
+    public synchronized List<ServiceProcess> replicas(String name) {
+        List<ServiceProcess> replicas = services.get(name);
+        if (replicas == null) {
             throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
         }
-        return service;
+        return List.copyOf(replicas);
+    }
+
+    /**
+     * Starts one more replica of a service (same environment, Kafka user and flags, its own API and management ports)
+     * and waits until it is ready.
+     */
+    public ServiceProcess addReplica(String name) {
+        ServiceProcess replica;
+        synchronized (this) {
+            List<ServiceProcess> replicas = services.get(name);
+            if (replicas == null) {
+                throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
+            }
+            // the same environment: the service's Kafka user, its database, the detector's writer URL and token
+            ServiceProcess first = replicas.get(0);
+            replica = new ServiceProcess(name + "-" + (replicas.size() + 1), jar(name), freePort(), freePort(),
+                    first.environment(), logs, first.jvmOptions());
+            replicas.add(replica);
+        }
+        replica.start().awaitReady(Duration.ofSeconds(120));
+        return replica;
+    }
+
+    /** Stops the newest replica of a service gracefully; the first one cannot be removed. */
+    public void removeReplica(String name) {
+        ServiceProcess removed;
+        synchronized (this) {
+            List<ServiceProcess> replicas = services.get(name);
+            if (replicas == null || replicas.size() < 2) {
+                throw new IllegalArgumentException(name + " has no replica to remove");
+            }
+            removed = replicas.remove(replicas.size() - 1);
+        }
+        removed.close();
+    }
+
+    /**
+     * Stops every replica of a service gracefully and starts them again (same ports) with some environment variables
+     * changed, then waits until they are ready. For settings read only at start, such as the writer's rate limit.
+     */
+    public void restart(String name, Map<String, String> environmentChanges) {
+        List<ServiceProcess> restarted = new ArrayList<>();
+        synchronized (this) {
+            List<ServiceProcess> replicas = services.get(name);
+            if (replicas == null) {
+                throw new IllegalArgumentException("no service " + name + "; services are " + SERVICES.keySet());
+            }
+            stopAll(replicas);
+            replicas.replaceAll(r -> r.withEnvironment(environmentChanges));
+            restarted.addAll(replicas);
+        }
+        restarted.forEach(ServiceProcess::start);
+        awaitReady(restarted);
     }
 
     /** A client of the jobs API with the administrator's token. */
@@ -132,6 +321,11 @@ public final class LocalSystem implements AutoCloseable {
     /** An access token with the role {@code Provisioning.Admin}, valid for {@link #ADMIN_TOKEN_LIFETIME}. */
     public String adminToken() {
         return adminToken;
+    }
+
+    /** The settings the system was started with. */
+    public Options options() {
+        return options;
     }
 
     /** Finds the project root: {@code provisioning.home}, else the working directory or one of its parents. */
@@ -153,10 +347,50 @@ public final class LocalSystem implements AutoCloseable {
 
     @Override
     public void close() {
-        List<ServiceProcess> running = List.copyOf(services.values());
-        running.forEach(ServiceProcess::close);
+        List<ServiceProcess> running;
+        synchronized (this) {
+            running = services.values().stream().flatMap(List::stream).toList();
+        }
+        stopAll(running);
         druva.close();
         stack.close();
+    }
+
+    /** Stops services gracefully, all at once: each takes seconds to close its Kafka clients. */
+    private static void stopAll(List<ServiceProcess> processes) {
+        CompletableFuture.allOf(processes.stream().map(s -> CompletableFuture.runAsync(s::close))
+                .toArray(CompletableFuture[]::new)).join();
+    }
+
+    /**
+     * A replica of a service, not started: the service's Kafka user and database (replicas share them), its own API
+     * and management ports.
+     */
+    private ServiceProcess newReplica(String name, int index) {
+        Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(name, SERVICES.get(name)));
+        env.putAll(LOCAL_TUNING);
+        if (name.equals("change-detector")) {
+            // the services know each other: test connection, provision on demand and escrows go to the writer
+            env.put("DETECTOR_WRITER_URL", "http://" + ServiceProcess.HOST + ":" + firstPorts.get("scim-writer"));
+            env.put("DETECTOR_WRITER_AUTH_TOKEN",
+                    stack.issuer().token("change-detector", SERVICE_TOKEN_LIFETIME, LocalIssuer.SERVICE));
+        }
+        env.putAll(options.environment());
+        env.putAll(options.serviceEnvironment().getOrDefault(name, Map.of()));
+        int port = index == 1 ? firstPorts.get(name) : freePort();
+        return new ServiceProcess(index == 1 ? name : name + "-" + index, jar(name), port, freePort(), env, logs,
+                options.jvmOptionsOf(name));
+    }
+
+    private Path jar(String name) {
+        return home.resolve(name).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    /** The services start in parallel; wait for all of them. */
+    private static void awaitReady(List<ServiceProcess> processes) {
+        CompletableFuture.allOf(processes.stream()
+                .map(s -> CompletableFuture.runAsync(() -> s.awaitReady(Duration.ofSeconds(120))))
+                .toArray(CompletableFuture[]::new)).join();
     }
 
     private static Map<String, String> orderedServices() {

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,6 +17,10 @@ import java.util.Map;
  * One packaged Quarkus service ({@code <module>/target/quarkus-app/quarkus-run.jar}) running as a child process, with
  * its output in a log file, listening on loopback only: its API on one port, its management interface (health,
  * metrics, OpenAPI) on another. It can be killed (as a crash would) and started again on the same ports.
+ *
+ * <p>
+ * The JVM flags are chosen by the caller: {@link LocalSystem#LAUNCHER_JVM_OPTIONS} for the run command and the
+ * end-to-end tests, {@link LocalSystem#DEPLOYMENT_JVM_OPTIONS} for the benchmark.
  */
 public final class ServiceProcess implements AutoCloseable {
 
@@ -28,17 +33,41 @@ public final class ServiceProcess implements AutoCloseable {
     private final int port;
     private final int managementPort;
     private final Map<String, String> environment;
+    private final List<String> jvmOptions;
     private final Path logFile;
     private Process process;
 
+    /** A service with the launcher's JVM flags ({@link LocalSystem#LAUNCHER_JVM_OPTIONS}). */
     public ServiceProcess(String name, Path jar, int port, int managementPort, Map<String, String> environment,
             Path logDirectory) {
+        this(name, jar, port, managementPort, environment, logDirectory, LocalSystem.LAUNCHER_JVM_OPTIONS);
+    }
+
+    /**
+     * @param name the service's name, also the name of its log file ({@code <name>.log})
+     * @param port the API's port
+     * @param managementPort the management interface's port (health, metrics, OpenAPI)
+     * @param jvmOptions flags for the {@code java} command, before {@code -jar}
+     */
+    public ServiceProcess(String name, Path jar, int port, int managementPort, Map<String, String> environment,
+            Path logDirectory, List<String> jvmOptions) {
         this.name = name;
         this.jar = jar;
         this.port = port;
         this.managementPort = managementPort;
         this.environment = Map.copyOf(environment);
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.logFile = logDirectory.resolve(name + ".log");
+    }
+
+    /**
+     * The same service (name, ports, log, JVM flags) with some environment variables changed, not started. Stop this
+     * one first: both use the same ports.
+     */
+    public ServiceProcess withEnvironment(Map<String, String> changes) {
+        Map<String, String> changed = new LinkedHashMap<>(environment);
+        changed.putAll(changes);
+        return new ServiceProcess(name, jar, port, managementPort, changed, logFile.getParent(), jvmOptions);
     }
 
     /** Starts the process (appending to its log file). */
@@ -49,9 +78,7 @@ public final class ServiceProcess implements AutoCloseable {
         }
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.add("-Xmx384m");
-        command.add("-XX:+UseSerialGC");
-        command.add("-XX:TieredStopAtLevel=1");
+        command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar.toString());
         ProcessBuilder builder = new ProcessBuilder(command)
@@ -126,6 +153,28 @@ public final class ServiceProcess implements AutoCloseable {
     /** The service's management interface: {@code /q/health}, {@code /q/metrics}, {@code /q/openapi}. */
     public String managementUrl() {
         return "http://" + HOST + ":" + managementPort;
+    }
+
+    /** The environment the service starts with (besides {@code QUARKUS_HTTP_PORT}). */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    /** The flags given to {@code java} before {@code -jar}. */
+    public List<String> jvmOptions() {
+        return jvmOptions;
+    }
+
+    /**
+     * The operating system's id of the process last started (for {@code /proc/<pid>}, {@code jcmd <pid>}).
+     *
+     * @throws IllegalStateException when it was never started
+     */
+    public synchronized long pid() {
+        if (process == null) {
+            throw new IllegalStateException(name + " was never started");
+        }
+        return process.pid();
     }
 
     public Path logFile() {
