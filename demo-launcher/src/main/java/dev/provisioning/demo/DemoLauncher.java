@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -57,11 +59,14 @@ public final class DemoLauncher {
                 "Starting Kafka (KRaft), PostgreSQL, SMTP, the Druva-compatible SCIM server and the four services...");
         LocalSystem system = LocalSystem.start(home, work.resolve("logs"),
                 DruvaScimServer.Options.defaults().latency(Duration.ofMillis(latency)), demoEnvironment());
+        // as Kubernetes would: a service that dies is started again (with back-off), and the run goes on
+        Supervisor supervisor = Supervisor.start(system, line -> out.println("  [supervisor] " + line));
         CountDownLatch stopped = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+        AtomicBoolean stopping = new AtomicBoolean();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
             out.println("\nStopping...");
+            supervisor.close();
             system.close();
             stopped.countDown();
         }, "demo-stop"));
@@ -75,6 +80,8 @@ public final class DemoLauncher {
         for (String name : LocalSystem.SERVICES.keySet()) {
             out.printf("                  %-16s %s%n", name, system.service(name).managementUrl());
         }
+        out.printf("  supervised      a service that exits is restarted after %d s, doubling to %d s%n",
+                Supervisor.FIRST_BACKOFF.toSeconds(), Supervisor.MAX_BACKOFF.toSeconds());
         Path adminToken = writeTokens(system, work);
         out.printf("%nAn administrator's access token for this run (Provisioning.Admin, valid %d h) is in %s:%n",
                 LocalSystem.ADMIN_TOKEN_LIFETIME.toHours(), adminToken);
@@ -85,6 +92,22 @@ public final class DemoLauncher {
                 "%nOperator console (signs the local administrator in; the token stays in the browser tab):%n  %s%n%n",
                 consoleUrl(api, system.adminToken()));
 
+        JsonNode first = provision(system, directory, options.containsKey("exit"), stopping::get);
+        if (options.containsKey("exit") && first != null) {
+            System.exit(first.path("summary").path("failed").asLong() >= 0 ? 0 : 1);
+        }
+        stopped.await(); // Ctrl-C: the services are going away; let the shutdown finish quietly
+    }
+
+    /**
+     * What the run command does on a running, supervised system: creates the demo job for {@code directory}, prints
+     * the first cycle's progress and summary, then (unless {@code firstCycleOnly}) the summary of every later cycle
+     * that sent something, until {@code stopping} says so. A service that is down (a crash the {@link Supervisor} is
+     * restarting, the change-detector's API included) pauses the printing; it never ends it.
+     *
+     * @return the first cycle (completed or failed), or null when stopped before it ended
+     */
+    JsonNode provision(LocalSystem system, Path directory, boolean firstCycleOnly, BooleanSupplier stopping) {
         Map<String, Object> job = new LinkedHashMap<>();
         job.put("name", "Druva (demo)");
         job.put("tenantUrl", system.druva().baseUrl());
@@ -99,24 +122,20 @@ public final class DemoLauncher {
         String jobId = jobs.create(job);
         out.printf("Created job %s: provisioning %s%n", jobId, directory);
 
-        JsonNode cycle = awaitCycle(jobs, jobId, null, true);
-        double took = seconds(provisioningStarted);
-        printSummary(cycle, took, system);
-        if (options.containsKey("exit")) {
-            System.exit(cycle.path("summary").path("failed").asLong() >= 0 ? 0 : 1);
+        JsonNode cycle = awaitCycle(jobs, jobId, null, true, stopping);
+        if (cycle == null) {
+            return null;
+        }
+        printSummary(cycle, seconds(provisioningStarted), system);
+        if (firstCycleOnly) {
+            return cycle;
         }
         out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (every 30 s).%n", directory);
         String last = cycle.path("cycleId").asText();
-        while (stopped.getCount() > 0) {
-            JsonNode next;
-            try {
-                next = awaitCycle(jobs, jobId, last, false);
-            } catch (RuntimeException e) {
-                if (!stopping.get()) {
-                    throw e;
-                }
-                stopped.await(); // Ctrl-C: the services are going away; let the shutdown finish quietly
-                return;
+        while (!stopping.getAsBoolean()) {
+            JsonNode next = awaitCycle(jobs, jobId, last, false, stopping);
+            if (next == null) {
+                break;
             }
             if (next.path("eventsEmitted").asInt() > 0) {
                 printSummary(next, Duration.between(java.time.OffsetDateTime.parse(next.path("startedAt").asText()),
@@ -124,18 +143,42 @@ public final class DemoLauncher {
             }
             last = next.path("cycleId").asText();
         }
+        return cycle;
     }
 
     /**
      * Waits for the first cycle that started after {@code previous} (any cycle when null) to complete, printing its
-     * progress every few seconds when {@code verbose}.
+     * progress every few seconds when {@code verbose}. While the jobs API does not answer (the change-detector is down
+     * and being restarted) it says so once and keeps waiting. Returns null once {@code stopping}.
      */
-    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous, boolean verbose) {
+    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous, boolean verbose,
+            BooleanSupplier stopping) {
         String cycleId = null;
         String lastLine = "";
         long lastPrinted = 0;
+        boolean unavailable = false;
         while (true) {
-            JsonNode status = jobs.status(jobId);
+            if (stopping.getAsBoolean()) {
+                return null;
+            }
+            JsonNode status;
+            try {
+                status = jobs.status(jobId);
+            } catch (IllegalStateException e) {
+                if (stopping.getAsBoolean()) {
+                    return null;
+                }
+                if (!unavailable) {
+                    out.println("  (the jobs API does not answer: " + e.getMessage() + "; waiting for it)");
+                    unavailable = true;
+                }
+                ServiceProcess.pause(1000);
+                continue;
+            }
+            if (unavailable) {
+                out.println("  (the jobs API answers again)");
+                unavailable = false;
+            }
             List<JsonNode> cycles = new ArrayList<>();
             status.path("recentCycles").forEach(cycles::add); // newest first
             JsonNode cycle = null;
@@ -172,7 +215,7 @@ public final class DemoLauncher {
                     lastPrinted = System.nanoTime();
                 }
                 if (state.equals("FAILED")) {
-                    out.println("  cycle failed: " + cycle.path("error").asText());
+                    out.printf("  cycle %s failed: %s%n", cycleId.substring(0, 8), cycle.path("error").asText());
                 }
                 if (done) {
                     return cycle;

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * One packaged Quarkus service ({@code <module>/target/quarkus-app/quarkus-run.jar}) running as a child process, with
@@ -36,6 +37,8 @@ public final class ServiceProcess implements AutoCloseable {
     private final List<String> jvmOptions;
     private final Path logFile;
     private Process process;
+    /** Set by {@link #close()}, cleared by {@link #start()}: an exit that was asked for (see {@link Supervisor}). */
+    private volatile boolean stoppedOnPurpose;
 
     /** A service with the launcher's JVM flags ({@link LocalSystem#LAUNCHER_JVM_OPTIONS}). */
     public ServiceProcess(String name, Path jar, int port, int managementPort, Map<String, String> environment,
@@ -92,6 +95,7 @@ public final class ServiceProcess implements AutoCloseable {
         builder.environment().put("QUARKUS_MANAGEMENT_HOST", HOST);
         try {
             Files.createDirectories(logFile.getParent());
+            stoppedOnPurpose = false;
             process = builder.start();
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name, e);
@@ -135,6 +139,7 @@ public final class ServiceProcess implements AutoCloseable {
     /** Stops the process gracefully. */
     @Override
     public synchronized void close() {
+        stoppedOnPurpose = true;
         if (process != null && process.isAlive()) {
             process.destroy();
             waitFor();
@@ -179,6 +184,19 @@ public final class ServiceProcess implements AutoCloseable {
 
     public Path logFile() {
         return logFile;
+    }
+
+    /**
+     * The exit code of the process last started once it has exited (137 after {@code kill -9}: 128 + the signal);
+     * empty while it runs or when it was never started.
+     */
+    public synchronized OptionalInt exitCode() {
+        return process == null || process.isAlive() ? OptionalInt.empty() : OptionalInt.of(process.exitValue());
+    }
+
+    /** Whether the process was stopped by {@link #close()} (and not started since): an exit nobody should undo. */
+    public boolean stoppedOnPurpose() {
+        return stoppedOnPurpose;
     }
 
     public boolean isAlive() {
