@@ -92,7 +92,14 @@ class JobsApiSecurityTest {
                 new Endpoint("POST", "/jobs/{id}/provision-on-demand", () -> Map.of("objectId", "nobody"), OPERATORS,
                         400),
                 new Endpoint("GET", "/jobs/{id}/status", null, ANYONE, 200),
-                new Endpoint("GET", "/jobs/{id}/logs", null, ANYONE, 200));
+                new Endpoint("GET", "/jobs/{id}/logs", null, ANYONE, 200),
+                // the operator console's calls (dev.provisioning.detector.console)
+                new Endpoint("POST", "/expressions/validate", () -> Map.of("expression", "Trim([mail])"), ANYONE, 200),
+                new Endpoint("GET", "/mappings/defaults", null, ANYONE, 200),
+                new Endpoint("POST", "/jobs/{id}/mappings/test", () -> Map.of("mapping", Map.of("type", "DIRECT",
+                        "source", "mail", "target", "title"), "objectId", "u0"), OPERATORS, 200),
+                new Endpoint("GET", "/jobs/{id}/source-objects", null, OPERATORS, 200),
+                new Endpoint("GET", "/jobs/{id}/token-expiry", null, ANYONE, 200));
     }
 
     /** Once, when the application is up (RestAssured knows its port from the first test on). */

@@ -87,7 +87,10 @@ public final class DemoLauncher {
                 LocalSystem.ADMIN_TOKEN_LIFETIME.toHours(), adminToken);
         out.printf("  %s%n", system.adminToken());
         out.printf("Try: curl -H \"Authorization: Bearer $(cat %s)\" %s/jobs%n", adminToken, api);
-        out.printf("(operator-token and reader-token are next to it; the issuer's keys too.)%n%n");
+        out.printf("(operator-token and reader-token are next to it; the issuer's keys too.)%n");
+        out.printf(
+                "%nOperator console (signs the local administrator in; the token stays in the browser tab):%n  %s%n%n",
+                consoleUrl(api, system.adminToken()));
 
         JsonNode first = provision(system, directory, options.containsKey("exit"), stopping::get);
         if (options.containsKey("exit") && first != null) {
@@ -248,6 +251,14 @@ public final class DemoLauncher {
         while (system.stack().smtp().mails().size() <= mailsShown && System.nanoTime() < deadline) {
             ServiceProcess.pause(500);
         }
+    }
+
+    /**
+     * The operator console's address with the administrator's token in the fragment: a browser never sends a fragment
+     * to the server, and the page moves it into the tab's session storage and out of the address bar at once.
+     */
+    static String consoleUrl(String api, String token) {
+        return api + "/console/#token=" + token;
     }
 
     /**

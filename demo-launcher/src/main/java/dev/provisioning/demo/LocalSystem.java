@@ -402,11 +402,24 @@ public final class LocalSystem implements AutoCloseable {
         return services;
     }
 
+    /** Ports handed out in this JVM: a port chosen for a service that has not bound it yet is still free to the OS. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * A free port, never one this JVM handed out before: the API ports are all chosen before the services start, so
+     * without this a management port could be the API port of a service that has not started yet (both then on one
+     * port, and the service never ready).
+     */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port", e);
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try (ServerSocket socket = new ServerSocket(0)) {
+                if (HANDED_OUT.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("no free port", e);
+            }
         }
+        throw new IllegalStateException("no free port not handed out before");
     }
 }

@@ -273,39 +273,18 @@ public final class CompiledJob {
         Map<String, Object> attributes = new HashMap<>();
         Map<String, Object> createOnly = new HashMap<>();
         for (CompiledMapping m : mappings) {
-            Object value;
-            try {
-                value = switch (m.type()) {
-                    case DIRECT -> context.attribute(m.source());
-                    case CONSTANT -> m.source();
-                    case EXPRESSION -> m.expression().evaluate(context);
-                    case NONE -> null;
-                };
-            } catch (EvaluationException e) {
-                return new Decision.Fail(upsertAction(event), ReasonCodes.EXPRESSION_EVALUATION_FAILED,
-                        "userMappings[" + m.index() + "] (" + m.target() + "): " + e.getMessage());
-            }
-            if (value == Expression.IGNORE) {
-                continue;
-            }
-            value = targetValue(value);
-            if (value == null || (m.booleanTarget() && isBlank(value))) {
-                // no value (a boolean cannot be empty): not sent; the default value, if any, on create
-                if (m.defaultValue() != null) {
-                    createOnly.put(m.target(), m.defaultValue());
-                }
-                continue;
-            }
-            if (m.booleanTarget()) {
-                Boolean b = Values.asBoolean(value);
-                if (b == null) {
+            MappingValue v = value(m, context);
+            switch (v.outcome()) {
+                case FAILED -> {
                     return new Decision.Fail(upsertAction(event), ReasonCodes.EXPRESSION_EVALUATION_FAILED,
-                            "userMappings[" + m.index() + "] (" + m.target() + "): expected True or False, found '"
-                                    + Values.str(value) + "'");
+                            "userMappings[" + m.index() + "] (" + m.target() + "): " + v.error());
                 }
-                value = b;
+                case SENT -> (v.createOnly() ? createOnly : attributes).put(m.target(), v.value());
+                case DEFAULT_ON_CREATE -> createOnly.put(m.target(), v.value());
+                case NOT_SENT, IGNORED -> {
+                    // nothing flows for this target
+                }
             }
-            (m.createOnly() ? createOnly : attributes).put(m.target(), value);
         }
         List<String> missing = null;
         for (String target : DruvaDefaults.MANDATORY_TARGETS) {
@@ -335,6 +314,47 @@ public final class CompiledJob {
             }
         }
         return new Decision.Upsert(attributes, createOnly, match);
+    }
+
+    /**
+     * What one mapping gives the user behind {@code context}: the one evaluation both {@link #map} and
+     * {@link MappingEngine#evaluateMapping} use. A null value (or an empty one for a boolean target) is not sent; its
+     * default value, if any, is sent on create only.
+     */
+    static MappingValue value(CompiledMapping m, EvaluationContext context) {
+        Object value;
+        try {
+            value = switch (m.type()) {
+                case DIRECT -> context.attribute(m.source());
+                case CONSTANT -> m.source();
+                case EXPRESSION -> m.expression().evaluate(context);
+                case NONE -> null;
+            };
+        } catch (EvaluationException e) {
+            return MappingValue.failed(e.getMessage());
+        }
+        if (value == Expression.IGNORE) {
+            return new MappingValue(MappingValue.Outcome.IGNORED, null, false, null);
+        }
+        value = targetValue(value);
+        if (value == null || (m.booleanTarget() && isBlank(value))) {
+            return m.defaultValue() != null
+                    ? new MappingValue(MappingValue.Outcome.DEFAULT_ON_CREATE, m.defaultValue(), true, null)
+                    : new MappingValue(MappingValue.Outcome.NOT_SENT, null, false, null);
+        }
+        if (m.booleanTarget()) {
+            Boolean b = Values.asBoolean(value);
+            if (b == null) {
+                return MappingValue.failed("expected True or False, found '" + Values.str(value) + "'");
+            }
+            value = b;
+        }
+        return MappingValue.sent(value, m.createOnly());
+    }
+
+    /** The attributes an expression sees for {@code event}, as {@link #map} sees them. */
+    static EvaluationContext context(AssignmentEvent event, Clock clock) {
+        return new Context(event, clock);
     }
 
     private static boolean isBlank(Object value) {

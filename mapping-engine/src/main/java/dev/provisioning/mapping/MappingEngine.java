@@ -49,6 +49,32 @@ public final class MappingEngine {
         return List.copyOf(errors);
     }
 
+    /**
+     * Evaluates one attribute mapping for one user, as a cycle maps a user in scope (so {@code IsSoftDeleted} is
+     * false): the value Druva would receive, or why nothing is sent. Whether the user is in scope is not part of it
+     * (ask {@link CompiledJob#evaluateUser} for that). Used by the console's "test a mapping".
+     *
+     * @param mapping the mapping as the administrator is editing it (not necessarily saved)
+     * @param event the user, as a cycle's assignment event carries it
+     * @throws InvalidConfigurationException when the mapping itself is invalid; fields are named {@code mapping.source},
+     *         {@code mapping.target}, ...
+     */
+    public static MappingValue evaluateMapping(AttributeMapping mapping, dev.provisioning.events.AssignmentEvent event,
+            Clock clock) throws InvalidConfigurationException {
+        List<ConfigError> errors = new ArrayList<>();
+        List<CompiledMapping> compiled = compileMappings(java.util.Collections.singletonList(mapping), errors);
+        // the job-wide rules (a matching attribute, Druva's mandatory targets) are not about one mapping
+        List<ConfigError> own = errors.stream().filter(e -> e.field().startsWith("userMappings["))
+                .map(e -> new ConfigError("mapping" + e.field().substring("userMappings[0]".length()), e.message()))
+                .toList();
+        if (!own.isEmpty() || compiled.isEmpty()) {
+            throw new InvalidConfigurationException(own.isEmpty()
+                    ? List.of(new ConfigError("mapping", "a mapping is required"))
+                    : own);
+        }
+        return CompiledJob.value(compiled.get(0), CompiledJob.context(event, clock));
+    }
+
     private static CompiledJob compile(JobConfig job, Clock clock, List<ConfigError> errors) {
         if (job == null) {
             errors.add(new ConfigError("", "a job configuration is required"));

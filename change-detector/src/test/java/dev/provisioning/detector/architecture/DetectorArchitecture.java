@@ -22,6 +22,7 @@ import com.tngtech.archunit.lang.ArchRule;
  * cycle) depends on nothing of the detector and on no framework; the adapters ({@code persistence},
  * {@code messaging}, {@code source}, {@code writer}) and {@code config} may use the domain's types, never the layers
  * above. The relay ({@code messaging}) reads the outbox ({@code persistence}); nothing else joins adapters.
+ * {@code console} (the operator console's read-only calls) sits above {@code api}, whose roles and problems it uses.
  */
 public final class DetectorArchitecture {
 
@@ -30,7 +31,8 @@ public final class DetectorArchitecture {
             "io.vertx..", "io.smallrye.mutiny..", "org.hibernate..", "io.quarkus..", "jakarta..",
             "org.eclipse.microprofile.."};
 
-    private static final String[] LAYERS = {"api", "cycle", "safety", "job", "persistence", "messaging", "source",
+    private static final String[] LAYERS = {"console", "api", "cycle", "safety", "job", "persistence", "messaging",
+            "source",
             "writer", "config"};
 
     private DetectorArchitecture() {
@@ -43,6 +45,8 @@ public final class DetectorArchitecture {
             layers = layers.layer(layer).definedBy(root + "." + layer + "..");
         }
         return layers
+                // the operator console's read-only calls: beside the API, with its roles and problem types
+                .whereLayer("console").mayOnlyAccessLayers("api", "cycle", "job", "persistence", "source", "config")
                 .whereLayer("api").mayOnlyAccessLayers("cycle", "safety", "job", "persistence", "source", "writer",
                         "config")
                 .whereLayer("cycle").mayOnlyAccessLayers("safety", "job", "persistence", "messaging", "source",

@@ -1,0 +1,192 @@
+import { html, nothing } from 'lit';
+import { api, enc } from './api.js';
+import { Page, helpFor, problem, statusBadge, timeEl, when } from './ui.js';
+
+const STATUSES = ['Success', 'Failure', 'Skipped', 'Warning'];
+const ACTIONS = ['Create', 'Update', 'Disable', 'Delete', 'StagedDelete', 'Other'];
+const COLUMNS = ['occurredAt', 'cycleId', 'objectType', 'sourceId', 'targetId', 'displayName', 'action', 'status',
+  'errorCode', 'reason', 'httpStatus', 'attempts', 'durationMillis', 'modifiedProperties', 'reportedBy', 'changeId'];
+
+/** The steps Entra shows for a log record, as far as the record tells them. */
+function steps(r) {
+  const decidedBefore = r.reportedBy !== 'scim-writer';
+  const list = [{ name: 'Import', status: 'Success', detail: `${r.objectType === 'GROUP' ? 'Group' : 'User'} ${r.displayName || r.sourceId} read from the source.` }];
+  if (decidedBefore && r.status === 'Skipped') {
+    list.push({ name: 'Scope', status: 'Skipped', detail: `${r.errorCode || ''}: ${r.reason || ''}` });
+    list.push({ name: 'Match', status: 'Skipped', detail: 'Not run: the object is not provisioned.' });
+    list.push({ name: 'Action', status: 'Skipped', detail: 'Not run.' });
+    return list;
+  }
+  list.push({ name: 'Scope', status: 'Success', detail: 'In scope.' });
+  if (decidedBefore) {
+    list.push({ name: 'Match', status: 'Skipped', detail: 'Not run: nothing could be sent to Druva.' });
+  } else if (r.errorCode === 'DuplicateTargetEntries') {
+    list.push({ name: 'Match', status: 'Failure', detail: 'More than one Druva object matched.' });
+  } else if (r.action === 'Create') {
+    list.push({ name: 'Match', status: 'Success', detail: 'No Druva object matched: a new one was created.' });
+  } else {
+    list.push({ name: 'Match', status: r.targetId ? 'Success' : 'Skipped', detail: r.targetId ? `Matched Druva object ${r.targetId}.` : 'No Druva object matched.' });
+  }
+  list.push({ name: 'Action', status: r.status, detail: `${r.action}${r.httpStatus ? ` (HTTP ${r.httpStatus}${r.attempts > 1 ? `, ${r.attempts} attempts` : ''})` : ''}${r.errorCode ? `: ${r.errorCode}` : ''}${r.reason ? `: ${r.reason}` : ''}` });
+  return list;
+}
+
+function modified(r) {
+  if (!r.modifiedProperties) {
+    return [];
+  }
+  try {
+    return JSON.parse(r.modifiedProperties);
+  } catch (e) {
+    return [];
+  }
+}
+
+function csvCell(v) {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The provisioning log: filters, a table, a detail pane with steps and how to fix an error; CSV and JSON downloads. */
+class ProvisioningLogs extends Page {
+  static properties = {
+    jobId: {}, initial: {}, records: { state: true }, error: { state: true }, selected: { state: true },
+    filters: { state: true }, cycles: { state: true },
+  };
+
+  connectedCallback() {
+    super.connectedCallback();
+    const p = this.initial || new URLSearchParams();
+    this.filters = {
+      from: '', to: '', status: p.get('status') || '', action: p.get('action') || '', objectId: p.get('objectId') || '',
+      name: '', cycleId: p.get('cycleId') || '', limit: '200',
+    };
+    this.load();
+    api('GET', `/jobs/${enc(this.jobId)}/status`).then((s) => { this.cycles = s.recentCycles || []; }).catch(() => {});
+  }
+
+  query() {
+    const f = this.filters;
+    const q = new URLSearchParams({ limit: f.limit });
+    if (f.status) q.set('status', f.status);
+    if (f.action) q.set('action', f.action);
+    if (f.objectId.trim()) q.set('objectId', f.objectId.trim());
+    if (f.cycleId.trim()) q.set('cycleId', f.cycleId.trim());
+    if (f.from) q.set('since', new Date(f.from).toISOString());
+    return q.toString();
+  }
+
+  async load(e) {
+    if (e) {
+      e.preventDefault();
+    }
+    try {
+      const records = await api('GET', `/jobs/${enc(this.jobId)}/logs?${this.query()}`);
+      const f = this.filters;
+      const to = f.to ? new Date(f.to).getTime() : null;
+      const name = f.name.trim().toLowerCase();
+      this.records = records.filter((r) => (to === null || new Date(r.occurredAt).getTime() <= to)
+        && (!name || `${r.displayName || ''} ${r.sourceId}`.toLowerCase().includes(name)));
+      this.error = null;
+      this.selected = null;
+    } catch (err) {
+      this.error = err;
+    }
+  }
+
+  set(key, value) {
+    this.filters = { ...this.filters, [key]: value };
+  }
+
+  download(kind) {
+    const rows = this.records || [];
+    const text = kind === 'json'
+      ? JSON.stringify(rows, null, 2)
+      : [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n');
+    const blob = new Blob([text], { type: kind === 'json' ? 'application/json' : 'text/csv' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `provisioning-logs-${this.jobId}.${kind}`;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  }
+
+  select(r) {
+    this.selected = r;
+    this.updateComplete.then(() => this.querySelector('#log-detail h2')?.focus());
+  }
+
+  render() {
+    const f = this.filters;
+    const select = (id, label, key, values) => html`<div class="field"><label for=${id}>${label}</label>
+      <select id=${id} .value=${f[key]} @change=${(e) => this.set(key, e.target.value)}>
+        <option value="">All</option>${values.map((v) => html`<option value=${v} ?selected=${v === f[key]}>${v}</option>`)}</select></div>`;
+    const input = (id, label, key, type = 'text') => html`<div class="field"><label for=${id}>${label}</label>
+      <input id=${id} type=${type} .value=${f[key]} @input=${(e) => this.set(key, e.target.value)}></div>`;
+    return html`<h1>Provisioning logs</h1>
+      <form class="card filters" @submit=${(e) => this.load(e)} aria-label="Filter the provisioning logs">
+        ${input('log-from', 'From', 'from', 'datetime-local')}
+        ${input('log-to', 'To', 'to', 'datetime-local')}
+        ${select('log-status', 'Status', 'status', STATUSES)}
+        ${select('log-action', 'Action', 'action', ACTIONS)}
+        ${input('log-object', 'Source object id', 'objectId')}
+        ${input('log-name', 'Name contains', 'name')}
+        <div class="field"><label for="log-cycle">Cycle</label>
+          <input id="log-cycle" list="log-cycles" .value=${f.cycleId} @input=${(e) => this.set('cycleId', e.target.value)}>
+          <datalist id="log-cycles">${(this.cycles || []).map((c) => html`<option value=${c.cycleId}>${when(c.startedAt)}</option>`)}</datalist></div>
+        <div class="field"><label for="log-limit">At most</label>
+          <select id="log-limit" .value=${f.limit} @change=${(e) => this.set('limit', e.target.value)}>
+            ${['100', '200', '500', '1000'].map((v) => html`<option ?selected=${v === f.limit}>${v}</option>`)}</select></div>
+        <div class="controls"><button type="submit" id="apply-filters">Apply filters</button>
+          <button type="button" class="secondary" id="download-csv" @click=${() => this.download('csv')} ?disabled=${!this.records}>Download CSV</button>
+          <button type="button" class="secondary" id="download-json" @click=${() => this.download('json')} ?disabled=${!this.records}>Download JSON</button></div>
+      </form>
+      ${problem(this.error, 'The logs cannot be read')}
+      <div class="logs-layout">
+        <div class="table-wrap logs-table">
+          ${this.records ? html`<p class="muted" role="status">${this.records.length} records, newest first.</p>` : html`<p aria-live="polite">Loading…</p>`}
+          <table id="logs-table">
+            <thead><tr><th scope="col">Date</th><th scope="col">Identity</th><th scope="col">Action</th>
+              <th scope="col">Status</th><th scope="col">Error code</th></tr></thead>
+            <tbody>${(this.records || []).map((r) => html`<tr class=${this.selected === r ? 'selected' : ''} data-object-id=${r.sourceId}>
+              <td>${timeEl(r.occurredAt)}</td>
+              <td><button type="button" class="link" @click=${() => this.select(r)}
+                aria-label="Details of ${r.displayName || r.sourceId}, ${r.action} ${r.status}">${r.displayName || r.sourceId}</button>
+                <span class="muted">${r.sourceId}</span></td>
+              <td>${r.action}</td><td>${statusBadge(r.status)}</td><td>${r.errorCode || ''}</td></tr>`)}</tbody>
+          </table>
+        </div>
+        ${this.selected ? this.detail(this.selected) : nothing}
+      </div>`;
+  }
+
+  detail(r) {
+    const props = modified(r);
+    return html`<aside class="card detail" id="log-detail" aria-labelledby="log-detail-title">
+      <h2 id="log-detail-title" tabindex="-1">${r.displayName || r.sourceId}: ${r.action} ${r.status}</h2>
+      <button type="button" class="link" @click=${() => { this.selected = null; }}>Close details</button>
+      <dl class="facts">
+        <dt>Date</dt><dd>${timeEl(r.occurredAt)}</dd>
+        <dt>Source id</dt><dd><code>${r.sourceId}</code> (${r.objectType})</dd>
+        <dt>Druva id</dt><dd>${r.targetId ? html`<code>${r.targetId}</code>` : '—'}</dd>
+        <dt>Cycle</dt><dd><code>${r.cycleId}</code></dd>
+        <dt>Reported by</dt><dd>${r.reportedBy}</dd>
+        ${r.httpStatus ? html`<dt>Druva answered</dt><dd>HTTP ${r.httpStatus} after ${r.attempts} attempt(s), ${r.durationMillis} ms</dd>` : nothing}
+      </dl>
+      <h3>Steps</h3>
+      <ol class="steps">${steps(r).map((s) => html`<li class="step step-${s.status.toLowerCase()}"><span class="step-name">${s.name}</span>
+        ${statusBadge(s.status)}<p>${s.detail}</p></li>`)}</ol>
+      ${r.errorCode ? html`<h3>Troubleshooting</h3>
+        <p id="log-error"><strong>${r.errorCode}</strong>${r.reason ? html`: ${r.reason}` : nothing}</p>
+        <p id="log-fix"><strong>How to fix:</strong> ${helpFor(r.errorCode)}</p>` : nothing}
+      <h3>Modified properties</h3>
+      ${props.length ? html`<div class="table-wrap"><table class="modified"><thead><tr><th scope="col">Property</th>
+          <th scope="col">Old value</th><th scope="col">New value</th></tr></thead>
+          <tbody>${props.map((p) => html`<tr><td><code>${p.name}</code></td><td>${p.oldValue ?? ''}</td><td>${p.newValue ?? ''}</td></tr>`)}</tbody></table></div>`
+        : html`<p>None.</p>`}
+    </aside>`;
+  }
+}
+customElements.define('provisioning-logs', ProvisioningLogs);

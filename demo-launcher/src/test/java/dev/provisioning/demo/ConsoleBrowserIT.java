@@ -1,0 +1,374 @@
+package dev.provisioning.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.logging.Level;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.localstack.LocalIssuer;
+
+/**
+ * The operator console in a real browser (Debian's Chromium, headless, through chromedriver) against the packaged
+ * services, as an administrator uses it: signed in by the run command's link, creates a job through the form (a bad
+ * field first: the page names it), tests its connection, adds an expression mapping (a validation error while typing,
+ * then the value it gives a source user), starts the job and watches the progress reach 100 %, opens a failed user's
+ * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
+ * held (the list the status API holds); a reader sees the same pages with the changes
+ * disabled and the reason. Every assertion is on what the page shows; each page is saved as a screenshot under
+ * {@code docs/console/} for the README.
+ */
+@ExtendWith(SharedLocalSystem.class)
+class ConsoleBrowserIT {
+
+    static final String CHROMIUM = "/usr/bin/chromium";
+    static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    /** Users with mail are created; users without one fail with MandatoryFieldsMissing. */
+    static final int WITH_MAIL = 40;
+    static final int WITHOUT_MAIL = 3;
+
+    static LocalSystem system;
+    static Path directory;
+    static Path screenshots;
+    static Path profile;
+    static WebDriver browser;
+    static WebDriverWait wait;
+
+    @BeforeAll
+    static void start(LocalSystem shared) throws Exception {
+        boolean installed = new File(CHROMIUM).canExecute() && new File(CHROMEDRIVER).canExecute();
+        if (!"true".equals(System.getenv("CI"))) {
+            Assumptions.assumeTrue(installed, "Chromium and chromedriver are not installed (Debian: apt-get install "
+                    + "chromium chromium-driver; .ci/run installs them)");
+        }
+        system = shared;
+        Path home = LocalSystem.findHome();
+        Path work = home.resolve("demo-launcher/target/it-console");
+        Files.createDirectories(work);
+        directory = work.resolve("directory.json");
+        Files.writeString(directory, directory(false, 0));
+        screenshots = home.resolve("docs/console");
+        Files.createDirectories(screenshots);
+        profile = Files.createTempDirectory(work, "chromium-profile-");
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--user-data-dir=" + profile, "--window-size=1280,1000", "--lang=en-US");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        // the driver and browser Debian installed: Selenium Manager never downloads anything
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
+        browser = new ChromeDriver(service, options);
+        wait = new WebDriverWait(browser, Waits.OUTCOME);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.quit();
+        }
+    }
+
+    /**
+     * Assigned users console-0.. with mail, and some without (they fail); {@code late} adds console-late; the first
+     * {@code unassigned} users stay in the directory without their assignment (the job disables them).
+     */
+    static String directory(boolean late, int unassigned) {
+        StringBuilder users = new StringBuilder();
+        StringBuilder assignments = new StringBuilder();
+        int n = WITH_MAIL + WITHOUT_MAIL + (late ? 1 : 0);
+        for (int i = 0; i < n; i++) {
+            String id = i == WITH_MAIL + WITHOUT_MAIL ? "console-late" : "console-" + i;
+            String upn = id + "@console.example";
+            String mail = i < WITH_MAIL || i == WITH_MAIL + WITHOUT_MAIL ? ", \"mail\": \"" + upn + "\"" : "";
+            users.append(i == 0 ? "" : ",\n").append(String.format("{\"id\": \"%s\", \"userPrincipalName\": \"%s\"%s, "
+                    + "\"givenName\": \"Given%d\", \"surname\": \"Family%d\", \"displayName\": \"Console User %d\", "
+                    + "\"mailNickname\": \"%s\", \"accountEnabled\": true}", id, upn, mail, i, i, i, id));
+            if (i >= unassigned) {
+                assignments.append(assignments.isEmpty() ? "" : ",\n").append(String.format(
+                        "{\"principalId\": \"%s\", \"principalType\": \"User\", \"appRoleId\": \"r1\"}", id));
+            }
+        }
+        return "{\"users\": [" + users + "], \"groups\": [], \"assignments\": [" + assignments + "]}";
+    }
+
+    @Test
+    void anAdministratorConfiguresStartsAndFollowsAJobInTheConsole() throws Exception {
+        try {
+            administratorFlow();
+        } catch (Throwable e) {
+            // what the page showed when it failed, for whoever reads the failure
+            Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-console");
+            Files.write(work.resolve("failure.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(work.resolve("failure.html"), browser.getPageSource());
+            Files.writeString(work.resolve("failure-console.txt"), browser.manage().logs().get(LogType.BROWSER)
+                    .getAll().stream().map(LogEntry::toString).collect(java.util.stream.Collectors.joining("\n")));
+            throw e;
+        }
+    }
+
+    private void administratorFlow() throws Exception {
+        String api = system.service("change-detector").url();
+
+        // the run command's link: signed in at once, and the token leaves the address bar
+        browser.get(DemoLauncher.consoleUrl(api, system.adminToken()));
+        visible(By.xpath("//h1[normalize-space()='Provisioning jobs']"));
+        assertThat(browser.getCurrentUrl()).doesNotContain("token=").endsWith("/console/#/jobs");
+        assertThat(text(By.id("who"))).contains(LocalIssuer.ADMIN);
+
+        // a new job through the form: a bad email is refused naming the field, then the job is created
+        click(By.id("new-job"));
+        visible(By.xpath("//h1[normalize-space()='New provisioning job']"));
+        type(By.id("name"), "Druva (console)");
+        type(By.id("tenantUrl"), system.druva().baseUrl());
+        type(By.id("secretToken"), system.druvaToken());
+        type(By.id("source-directoryFile"), directory.toString());
+        type(By.id("notificationEmail"), "not-an-email");
+        click(By.id("notifyOnFailure"));
+        replace(By.id("cycleInterval"), "PT1H");
+        click(By.id("test-connection"));
+        waitForText(By.id("connection-result"), "The connection works");
+        click(By.id("save"));
+        waitForText(By.id("save-problem"), "notificationEmail");
+        assertThat(text(By.id("notificationEmail-error"))).contains("not a valid email address");
+        replace(By.id("notificationEmail"), "admin@console.example");
+        click(By.id("save"));
+        visible(By.xpath("//h1[normalize-space()='Configure Druva (console)']"));
+        String jobId = browser.getCurrentUrl().replaceAll(".*#/jobs/([^/]+)/configure$", "$1");
+        JsonNode saved = system.jobs().list();
+        assertThat(saved.findValuesAsText("id")).contains(jobId);
+
+        // the saved job's connection, through the writer
+        click(By.id("test-connection"));
+        waitForText(By.id("connection-result"), "The connection works");
+
+        // an expression mapping: an error while typing, then valid, then its value for a chosen source user
+        click(By.id("add-mapping"));
+        new Select(visible(By.id("mapping-type"))).selectByValue("EXPRESSION");
+        type(By.id("mapping-expression"), "Join(\".\", [givenName]");
+        // the message is the one for what was typed (the status repeats the expression with a caret under the error)
+        waitForText(By.id("expression-status"), "Join(\".\", [givenName]");
+        assertThat(text(By.id("expression-status"))).contains("at position");
+        assertThat(browser.findElement(By.id("expression-error")).getText()).startsWith("✗");
+        type(By.id("mapping-expression"), ", [surname])");
+        waitForText(By.id("expression-status"), "Valid expression");
+        type(By.id("mapping-target"), "name.formatted");
+        type(By.id("test-user-search"), "console-7@");
+        wait.until(d -> new Select(d.findElement(By.id("test-user"))).getOptions().size() == 1);
+        click(By.id("test-mapping"));
+        waitForText(By.id("mapping-test-result"), "\"Given7.Family7\"");
+        assertThat(text(By.id("test-value"))).contains("Console User 7").contains("name.formatted");
+        screenshot("configure-mapping");
+        click(By.id("apply-mapping"));
+        waitForText(By.id("mappings-table"), "name.formatted");
+        click(By.id("save"));
+        waitForText(By.id("save-status"), "Saved");
+        assertThat(system.jobs().list().findValues("userMappings").toString()).contains("name.formatted");
+        screenshot("configure");
+
+        // start it and watch the progress reach 100 %
+        click(By.id("start"));
+        click(By.linkText("Overview"));
+        waitForText(By.id("current-cycle-percent"), "100 %", Waits.CYCLE);
+        waitForText(By.id("current-cycle"), "COMPLETED");
+        assertThat(count("current-cycle", "Created")).isEqualTo(String.valueOf(WITH_MAIL));
+        assertThat(count("current-cycle", "Failed")).isEqualTo(String.valueOf(WITHOUT_MAIL));
+        assertThat(browser.findElement(By.id("current-cycle-progress")).getAttribute("value")).isEqualTo("100");
+        assertThat(system.druva().users()).hasSize(WITH_MAIL);
+        screenshot("overview");
+
+        // the jobs list shows it with its last cycle and failures
+        click(By.linkText("All jobs"));
+        WebElement row = visible(By.cssSelector("tr[data-job-id='" + jobId + "']"));
+        wait.until(d -> d.findElement(By.cssSelector("tr[data-job-id='" + jobId + "']")).getText()
+                .contains("Active"));
+        assertThat(browser.findElement(By.cssSelector("tr[data-job-id='" + jobId + "'] td.num")).getText())
+                .isEqualTo(String.valueOf(WITHOUT_MAIL));
+        assertThat(row.isDisplayed()).isTrue();
+        screenshot("jobs");
+
+        // a failed user's log entry: the error code and how to fix it
+        click(By.cssSelector("tr[data-job-id='" + jobId + "'] a"));
+        click(By.linkText("Provisioning logs"));
+        new Select(visible(By.id("log-status"))).selectByValue("Failure");
+        click(By.id("apply-filters"));
+        wait.until(d -> d.findElement(By.cssSelector("#logs-table tbody")).getText().contains("MandatoryFieldsMissing")
+                && !d.findElement(By.cssSelector("#logs-table tbody")).getText().contains("Success"));
+        assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr"))).hasSize(WITHOUT_MAIL);
+        click(By.cssSelector("#logs-table tbody tr button"));
+        waitForText(By.id("log-error"), "MandatoryFieldsMissing");
+        assertThat(text(By.id("log-fix"))).contains("How to fix").contains("work email");
+        assertThat(text(By.id("log-detail"))).contains("Import").contains("Scope").contains("Action");
+        screenshot("logs");
+
+        // provision on demand: a user added to the source after the cycle is created now, step by step
+        Files.writeString(directory, directory(true, 0));
+        click(By.linkText("Provision on demand"));
+        type(By.id("object-search"), "console-late");
+        wait.until(d -> d.findElements(By.cssSelector("#object-list input")).size() == 1);
+        click(By.cssSelector("#object-list input[value='console-late']"));
+        click(By.id("provision"));
+        waitForText(By.id("on-demand-result"), "Create Success");
+        String outcome = text(By.id("on-demand-result"));
+        assertThat(outcome).contains("Import").contains("Scope").contains("Match").contains("Action")
+                .contains("POST /Users").contains("HTTP 201");
+        assertThat(system.druva().users()).extracting(DruvaUser::userName).contains("console-late@console.example");
+        screenshot("on-demand");
+
+        // a narrow window: the overview in one column
+        browser.manage().window().setSize(new Dimension(420, 1000));
+        click(By.linkText("Overview"));
+        waitForText(By.id("current-cycle"), "100 %");
+        screenshot("overview-narrow");
+        browser.manage().window().setSize(new Dimension(1280, 1000));
+
+        // held deletions: with the threshold at 1, unassigning two users holds both disables; the overview lists what
+        // the status API holds, and "Allow deletes" sends them to Druva
+        click(By.linkText("Configure"));
+        // created with the fields left empty: the page shows the API's defaults (Entra's 500, Okta's 20 %)
+        wait.until(d -> "500".equals(d.findElement(By.id("deletionThreshold")).getDomProperty("value")));
+        assertThat(visible(By.id("deletionThresholdPercent")).getDomProperty("value")).isEqualTo("20");
+        replace(By.id("deletionThreshold"), "1");
+        click(By.id("save"));
+        waitForText(By.id("save-status"), "Saved");
+        assertThat(system.jobs().list().findValues("deletionThreshold").stream().map(JsonNode::asInt)).contains(1);
+        Files.writeString(directory, directory(true, 2));
+        click(By.id("start"));
+        click(By.linkText("Overview"));
+        waitForText(By.id("quarantine"), "DeletionThresholdExceeded", Waits.CYCLE);
+        waitForText(By.id("held-count"), "2");
+        List<String> held = browser.findElements(By.cssSelector("#held-table tbody tr")).stream()
+                .map(r -> r.getAttribute("data-object-id")).toList();
+        assertThat(held).containsExactlyInAnyOrder("console-0", "console-1");
+        assertThat(system.jobs().status(jobId).path("heldObjects").findValuesAsText("objectId"))
+                .containsExactlyInAnyOrderElementsOf(held);
+        assertThat(text(By.id("held-table"))).contains("Console User 0")
+                .contains("Disable (unassigned or out of scope)");
+        assertThat(system.druva().users()).filteredOn(u -> u.userName().startsWith("console-0@"))
+                .singleElement().extracting(DruvaUser::active).isEqualTo(true);
+        screenshot("overview-held");
+        click(By.id("allow-deletes"));
+        waitForText(By.id("held-deletions"), "None", Waits.CYCLE);
+        new WebDriverWait(browser, Waits.CYCLE).until(d -> system.druva().users().stream()
+                .filter(u -> u.userName().startsWith("console-0@") || u.userName().startsWith("console-1@"))
+                .noneMatch(DruvaUser::active));
+        wait.until(d -> d.findElements(By.id("quarantine")).isEmpty());
+
+        // a reader sees the pages, with every change disabled and the reason given
+        String reader = system.stack().issuer().token("console-reader", LocalIssuer.READER);
+        browser.get(DemoLauncher.consoleUrl(api, reader));
+        waitForText(By.id("who"), LocalIssuer.READER);
+        WebElement newJob = visible(By.id("new-job"));
+        assertThat(newJob.getAttribute("aria-disabled")).isEqualTo("true");
+        assertThat(text(By.id("new-job-why"))).contains("Needs the role " + LocalIssuer.ADMIN);
+        click(By.cssSelector("tr[data-job-id='" + jobId + "'] a"));
+        waitForText(By.id("controls-why"), "Needs the role " + LocalIssuer.OPERATOR);
+        assertThat(browser.findElement(By.id("start")).isEnabled()).isFalse();
+        screenshot("reader");
+
+        // signing out leaves the sign-in page, which says how to get a token
+        click(By.xpath("//button[normalize-space()='Sign out']"));
+        waitForText(By.id("main"), "az account get-access-token");
+        screenshot("sign-in");
+
+        // refused calls the test made on purpose (the 400, the audit log's 404) are logged as failed loads: not errors
+        List<LogEntry> errors = browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+                .filter(e -> !e.getMessage().contains("Failed to load resource")).toList();
+        assertThat(errors).as("errors in the browser console (a CSP violation, a script error)").isEmpty();
+        system.jobs().pause(jobId);
+    }
+
+    /** A count of a cycle card, as the page shows it. */
+    private static String count(String card, String name) {
+        return browser.findElement(By.xpath("//section[@id='" + card + "']//dt[normalize-space()='" + name
+                + "']/following-sibling::dd")).getText();
+    }
+
+    private static WebElement visible(By by) {
+        return wait.until(ExpectedConditions.visibilityOfElementLocated(by));
+    }
+
+    /** Clicks as a person would after scrolling the control to the middle (the save bar sticks to the bottom). */
+    private static void click(By by) {
+        WebElement element = wait.until(ExpectedConditions.elementToBeClickable(by));
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "arguments[0].scrollIntoView({block: 'center'})",
+                element);
+        element.click();
+    }
+
+    private static void type(By by, String text) {
+        visible(by).sendKeys(text);
+    }
+
+    /** Replaces a field's text as a person does (select all, type), so that the page sees input events. */
+    private static void replace(By by, String text) {
+        visible(by).sendKeys(Keys.chord(Keys.CONTROL, "a"), text);
+    }
+
+    private static String text(By by) {
+        return visible(by).getText();
+    }
+
+    private static void waitForText(By by, String text) {
+        waitForText(by, text, Waits.OUTCOME);
+    }
+
+    private static void waitForText(By by, String text, java.time.Duration atMost) {
+        new WebDriverWait(browser, atMost).until(d -> {
+            List<WebElement> found = d.findElements(by);
+            return !found.isEmpty() && found.get(0).getText().contains(text);
+        });
+    }
+
+    private static void screenshot(String name) throws Exception {
+        // let the page settle (fonts, the last render) before it is pictured
+        wait.until(d -> "complete".equals(((org.openqa.selenium.JavascriptExecutor) d)
+                .executeScript("return document.readyState")));
+        // the whole page (up to 2,400 px high): the window is made as tall as the page for the picture
+        Dimension window = browser.manage().window().getSize();
+        long height = (Long) ((org.openqa.selenium.JavascriptExecutor) browser)
+                .executeScript("return document.documentElement.scrollHeight");
+        browser.manage().window().setSize(new Dimension(window.getWidth(), (int) Math.min(2400, Math.max(height,
+                window.getHeight()))));
+        try {
+            Files.write(screenshots.resolve(name + ".png"),
+                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        } finally {
+            browser.manage().window().setSize(window);
+        }
+    }
+
+}
