@@ -41,6 +41,7 @@ class TracingEndToEndIT {
     static void provisionOneUser(LocalSystem shared, TraceCollector collector) throws Exception {
         system = shared;
         traces = collector;
+        traces.clear();
         prefix = "traced-" + UUID.randomUUID().toString().substring(0, 8);
         Path directory = LocalSystem.findHome().resolve("demo-launcher/target/it/" + prefix + ".json");
         Files.createDirectories(directory.getParent());
