@@ -36,8 +36,8 @@ import dev.provisioning.localstack.TopicClient;
 
 /**
  * Issue 14 item 6: the provisioning log names an object gone from the source by the name it had, as Entra's log does
- * (concept-provisioning-logs: "Identity" shows the source object's display name for every action, Delete included),
- * not by its object id. The family: a user and a group hard-deleted in the source (the event carries the snapshot's
+ * for every action, Delete included (concept-provisioning-logs.md, "What do the logs show?": "Identity: The display
+ * name and source ID of the identity being provisioned"), not by its object id (the source id stays in its own field). The family: a user and a group hard-deleted in the source (the event carries the snapshot's
  * name), and a result that arrives without a name (an object removed while the snapshot was cleared, or a writer that
  * sent the id) is logged with the name Druva was last sent. Out-of-scope, unassigned and soft-deleted objects are
  * still in the source, so their events carry their attributes and need nothing more.
