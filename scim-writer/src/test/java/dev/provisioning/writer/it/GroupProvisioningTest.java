@@ -99,6 +99,31 @@ class GroupProvisioningTest {
     }
 
     @Test
+    void aGroupOfMoreChunksThanOneSaveHoldsKeepsEveryMemberAndALaterCycleSendsOnlyTheChange() {
+        // 1,010 members: 21 Add chunks, more than the writer sends between two saves of the group's members
+        List<String> members = provisionUsers(1_010);
+        ScimOperation create = Fixtures.group(jobId, "cycle-1", "grp-all", "Everyone", members);
+        KafkaTopics.publishOperation(create);
+        ProvisioningResult created = KafkaTopics.awaitResult(resultId(create));
+        assertThat(created.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(druva.groups()).singleElement().satisfies(g -> assertThat(g.memberIds()).hasSize(1_010));
+        int before = Sent.of(druva).size();
+
+        // the saved members are complete: the same members send nothing, ten fewer send one Remove
+        ScimOperation same = Fixtures.group(jobId, "cycle-2", "grp-all", "Everyone", members);
+        KafkaTopics.publishOperation(same);
+        assertThat(KafkaTopics.awaitResult(resultId(same)).status()).isEqualTo(ProvisioningStatus.Skipped);
+        ScimOperation fewer = Fixtures.group(jobId, "cycle-3", "grp-all", "Everyone", members.subList(10, 1_010));
+        KafkaTopics.publishOperation(fewer);
+        assertThat(KafkaTopics.awaitResult(resultId(fewer)).action()).isEqualTo(ProvisioningAction.Update);
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method).containsExactly("PATCH");
+        assertThat(sent.get(0).body()).contains("\"op\":\"Remove\"");
+        assertThat(druva.groups()).singleElement().satisfies(g -> assertThat(g.memberIds()).hasSize(1_000));
+    }
+
+    @Test
     void renamedGroupWithChangedMembersGetsReplaceDisplayNameThenAddAndRemove() {
         provisionUsers(3);
         ScimOperation create = Fixtures.group(jobId, "cycle-1", "grp-ops", "Ops", List.of("u0", "u1"));
