@@ -32,9 +32,9 @@ public record GraphSourceRequest(String tenantId, String clientId, String client
      * Every problem, each naming its field ({@code source.graph.clientId}, ...).
      *
      * @param secretRequired true when the job is created (no stored secret to keep)
-     * @param allowHttpLoopback whether plain http to a loopback host is accepted ({@code detector.allow-http-loopback})
+     * @param allowInsecureLoopback whether plain http to a loopback host is accepted ({@code detector.allow-insecure-loopback})
      */
-    public List<FieldError> validate(boolean secretRequired, boolean allowHttpLoopback) {
+    public List<FieldError> validate(boolean secretRequired, boolean allowInsecureLoopback) {
         List<FieldError> errors = new ArrayList<>();
         if (blank(tenantId)) {
             errors.add(error("tenantId", "is required"));
@@ -51,8 +51,8 @@ public record GraphSourceRequest(String tenantId, String clientId, String client
         guid(errors, "servicePrincipalId", servicePrincipalId,
                 "the object id of the app's service principal (Enterprise applications)");
         JobValidator.url(errors, PREFIX + "authorityUrl", blank(authorityUrl) ? null : authorityUrl,
-                allowHttpLoopback);
-        JobValidator.url(errors, PREFIX + "graphUrl", blank(graphUrl) ? null : graphUrl, allowHttpLoopback);
+                allowInsecureLoopback);
+        JobValidator.url(errors, PREFIX + "graphUrl", blank(graphUrl) ? null : graphUrl, allowInsecureLoopback);
         return errors;
     }
 

@@ -66,13 +66,13 @@ public class JobService {
     private final WriterClient writer;
     private final ProvisionOnDemand onDemand;
     private final AuditLog audit;
-    private final boolean allowHttpLoopback;
+    private final boolean allowInsecureLoopback;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
             ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, DetectorConfig config) {
         this.audit = audit;
-        this.allowHttpLoopback = config.allowHttpLoopback();
+        this.allowInsecureLoopback = config.allowInsecureLoopback();
         this.graphMirror = graphMirror;
         this.snapshots = snapshots;
         this.staged = staged;
@@ -87,7 +87,7 @@ public class JobService {
 
     /** Creates a job; {@code actor} is recorded in the audit log. */
     public Uni<JobView> create(JobRequest request, String actor) {
-        List<FieldError> errors = JobValidator.validate(request, true, allowHttpLoopback);
+        List<FieldError> errors = JobValidator.validate(request, true, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
@@ -109,7 +109,7 @@ public class JobService {
      * never sent to a new URL (400 naming {@code secretToken} or {@code source.graph.clientSecret}).
      */
     public Uni<Optional<JobView>> update(String id, JobRequest request, String actor) {
-        List<FieldError> errors = JobValidator.validate(request, false, allowHttpLoopback);
+        List<FieldError> errors = JobValidator.validate(request, false, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
@@ -290,7 +290,7 @@ public class JobService {
 
     /** Tests the connection of a configuration that is not saved: only its tenant URL and token are used. */
     public Uni<WriterClient.ConnectionTestResult> testConnection(JobRequest request) {
-        List<FieldError> errors = JobValidator.validateConnection(request, allowHttpLoopback);
+        List<FieldError> errors = JobValidator.validateConnection(request, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }

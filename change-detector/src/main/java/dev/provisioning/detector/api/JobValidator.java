@@ -52,10 +52,10 @@ public final class JobValidator {
 
     /**
      * @param creating true for a new job (the secret token is then required)
-     * @param allowHttpLoopback whether plain http to a loopback host is accepted ({@code detector.allow-http-loopback})
+     * @param allowInsecureLoopback whether plain http to a loopback host is accepted ({@code detector.allow-insecure-loopback})
      * @return the problems; empty when the request is valid
      */
-    public static List<FieldError> validate(JobRequest r, boolean creating, boolean allowHttpLoopback) {
+    public static List<FieldError> validate(JobRequest r, boolean creating, boolean allowInsecureLoopback) {
         List<FieldError> errors = new ArrayList<>();
         if (r == null) {
             return List.of(new FieldError("body", "a JSON job configuration is required"));
@@ -65,7 +65,7 @@ public final class JobValidator {
         } else {
             tooLong(errors, "name", r.name(), MAX_NAME);
         }
-        tenantUrl(errors, r, allowHttpLoopback);
+        tenantUrl(errors, r, allowInsecureLoopback);
         if (creating && blank(r.secretToken())) {
             errors.add(new FieldError("secretToken", "is required (Druva's auth token)"));
         }
@@ -100,7 +100,7 @@ public final class JobValidator {
                 if (r.source().graph() == null) {
                     errors.add(new FieldError("source.graph", "is required for a MICROSOFT_GRAPH source"));
                 } else {
-                    errors.addAll(r.source().graph().validate(creating, allowHttpLoopback));
+                    errors.addAll(r.source().graph().validate(creating, allowInsecureLoopback));
                 }
             }
         }
@@ -131,12 +131,12 @@ public final class JobValidator {
     }
 
     /** Checks what a connection test needs: the tenant URL and the secret token. */
-    public static List<FieldError> validateConnection(JobRequest r, boolean allowHttpLoopback) {
+    public static List<FieldError> validateConnection(JobRequest r, boolean allowInsecureLoopback) {
         List<FieldError> errors = new ArrayList<>();
         if (r == null) {
             return List.of(new FieldError("body", "a JSON job configuration is required"));
         }
-        tenantUrl(errors, r, allowHttpLoopback);
+        tenantUrl(errors, r, allowInsecureLoopback);
         if (blank(r.secretToken())) {
             errors.add(new FieldError("secretToken", "is required (Druva's auth token)"));
         }
@@ -172,9 +172,9 @@ public final class JobValidator {
     }
 
     /** A URL field by {@link SecureUrls}'s rule; absent is left to the caller. */
-    static void url(List<FieldError> errors, String field, String value, boolean allowHttpLoopback) {
+    static void url(List<FieldError> errors, String field, String value, boolean allowInsecureLoopback) {
         if (value != null) {
-            SecureUrls.problem(value, allowHttpLoopback).ifPresent(p -> errors.add(new FieldError(field, p)));
+            SecureUrls.problem(value, allowInsecureLoopback).ifPresent(p -> errors.add(new FieldError(field, p)));
         }
     }
 
@@ -203,11 +203,11 @@ public final class JobValidator {
         return false;
     }
 
-    private static void tenantUrl(List<FieldError> errors, JobRequest r, boolean allowHttpLoopback) {
+    private static void tenantUrl(List<FieldError> errors, JobRequest r, boolean allowInsecureLoopback) {
         if (blank(r.tenantUrl())) {
             errors.add(new FieldError("tenantUrl", "is required (Druva: https://apis.druva.com/insync/scim)"));
         } else {
-            url(errors, "tenantUrl", r.tenantUrl(), allowHttpLoopback);
+            url(errors, "tenantUrl", r.tenantUrl(), allowInsecureLoopback);
         }
     }
 

@@ -67,7 +67,7 @@ public interface DetectorConfig {
      * Graph servers listen on loopback without TLS, set it.
      */
     @WithDefault("false")
-    boolean allowHttpLoopback();
+    boolean allowInsecureLoopback();
 
     /** Directory file reading, under {@code detector.directory-file.*}. */
     interface DirectoryFile {

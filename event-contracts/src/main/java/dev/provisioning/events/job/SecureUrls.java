@@ -11,7 +11,7 @@ import java.util.Optional;
  * The rule for every URL a secret travels to (a job's tenant URL, a Graph source's authority and Graph URLs): an
  * absolute {@code https} URL with a host and no user info, query or fragment. Plain {@code http} is accepted only for a
  * loopback host ({@code localhost}, {@code 127.0.0.0/8}, {@code ::1}) and only when the service's setting allows it
- * ({@code detector.allow-http-loopback}, {@code writer.allow-http-loopback}; false by default, true in the run command
+ * ({@code detector.allow-insecure-loopback}, {@code writer.allow-insecure-loopback}; false by default, true in the run command
  * and the tests, whose SCIM and Graph servers listen on loopback without TLS). Names are never resolved: a loopback host
  * is recognised by its text alone. Plain Java, shared by the change-detector (the API refuses such a job) and the
  * scim-writer (its connection test refuses such a URL).
@@ -29,9 +29,9 @@ public final class SecureUrls {
      * acceptable.
      *
      * @param value the URL as sent (surrounding whitespace is ignored)
-     * @param allowHttpLoopback whether plain http to a loopback host is allowed
+     * @param allowInsecureLoopback whether plain http to a loopback host is allowed
      */
-    public static Optional<String> problem(String value, boolean allowHttpLoopback) {
+    public static Optional<String> problem(String value, boolean allowInsecureLoopback) {
         if (value == null || value.isBlank()) {
             return Optional.of("is required");
         }
@@ -56,9 +56,9 @@ public final class SecureUrls {
                 return Optional.of("must use https: the secret would travel unencrypted (plain http is allowed only"
                         + " for a loopback host, and only when the service allows it)");
             }
-            if (!allowHttpLoopback) {
+            if (!allowInsecureLoopback) {
                 return Optional.of("must use https: plain http to a loopback host is not allowed by this service's"
-                        + " settings (allow-http-loopback)");
+                        + " settings (allow-insecure-loopback)");
             }
         }
         return Optional.empty();

@@ -29,7 +29,7 @@ class SecureUrlsTest {
                 "http://127.255.0.9/scim", "http://[::1]:9000/scim", "HTTP://LOCALHOST/scim"}) {
             assertThat(SecureUrls.problem(url, true)).as(url).isEmpty();
             assertThat(SecureUrls.problem(url, false)).as(url)
-                    .hasValueSatisfying(p -> assertThat(p).contains("allow-http-loopback"));
+                    .hasValueSatisfying(p -> assertThat(p).contains("allow-insecure-loopback"));
         }
     }
 
