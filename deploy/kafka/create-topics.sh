@@ -23,7 +23,13 @@ create() {
 # start; one partition keeps it small and ordered
 create provisioning.jobs --partitions 1 --config cleanup.policy=compact --config min.compaction.lag.ms=60000
 create provisioning.jobs.dlq --partitions 1
-for topic in provisioning.assignments provisioning.operations provisioning.results provisioning.job-states; do
+# a group's assignment and operation carry its direct members' ids (about 39 bytes each): 16 MiB records (Kafka's
+# default is 1 MiB, about 25,000 members) hold about 400,000; the producers set max.request.size to match
+for topic in provisioning.assignments provisioning.operations; do
+  create "$topic" --partitions "$PARTITIONS" --config max.message.bytes=16777216
+  create "$topic.dlq" --partitions 1 --config max.message.bytes=16777216
+done
+for topic in provisioning.results provisioning.job-states; do
   create "$topic" --partitions "$PARTITIONS"
   create "$topic.dlq" --partitions 1
 done

@@ -16,6 +16,14 @@ public final class Topics {
     public static final String RESULTS = "provisioning.results";
     /** Changes in a job's health (quarantine, held deletions, token), keyed by job id. */
     public static final String JOB_STATES = "provisioning.job-states";
+    /**
+     * Largest record, in bytes, on {@link #ASSIGNMENTS} and {@link #OPERATIONS} (and their dead-letter topics): 16 MiB.
+     * A group's events carry its direct members' ids (about 39 bytes each), so Kafka's default of 1 MiB stops at about
+     * 25,000 members; 16 MiB holds about 400,000. The topics are created with {@code max.message.bytes} and the producers
+     * configured with {@code max.request.size} of this value (services' {@code application.properties},
+     * {@code deploy/kafka/create-topics.sh}).
+     */
+    public static final int MAX_RECORD_BYTES = 16 * 1024 * 1024;
     /** Suffix of the dead-letter topic of each consumed topic. */
     public static final String DLQ_SUFFIX = ".dlq";
 
@@ -25,6 +33,11 @@ public final class Topics {
     /** The dead-letter topic of {@code topic}. */
     public static String deadLetter(String topic) {
         return topic + DLQ_SUFFIX;
+    }
+
+    /** The topics whose records carry a group's members, created with {@link #MAX_RECORD_BYTES}. */
+    public static java.util.List<String> largeRecordTopics() {
+        return java.util.List.of(ASSIGNMENTS, OPERATIONS, deadLetter(ASSIGNMENTS), deadLetter(OPERATIONS));
     }
 
     /** Every topic of the pipeline, with its dead-letter topic, for creating them up front. */

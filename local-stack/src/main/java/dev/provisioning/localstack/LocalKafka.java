@@ -172,7 +172,10 @@ public final class LocalKafka implements AutoCloseable {
         }
     }
 
-    /** Creates topics that do not exist yet; {@code provisioning.jobs} is compacted. */
+    /**
+     * Creates topics that do not exist yet; {@code provisioning.jobs} is compacted, the topics of
+     * {@link Topics#largeRecordTopics()} take records up to {@link Topics#MAX_RECORD_BYTES}.
+     */
     public void createTopics(int partitions, Collection<String> names) {
         try (Admin admin = admin()) {
             Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
@@ -184,6 +187,9 @@ public final class LocalKafka implements AutoCloseable {
                 NewTopic topic = new NewTopic(name, partitions, (short) 1);
                 if (name.equals(Topics.JOBS)) {
                     topic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+                } else if (Topics.largeRecordTopics().contains(name)) {
+                    topic.configs(
+                            Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(Topics.MAX_RECORD_BYTES)));
                 }
                 topics.add(topic);
             }

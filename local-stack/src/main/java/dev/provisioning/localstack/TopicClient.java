@@ -38,6 +38,7 @@ public final class TopicClient implements AutoCloseable {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(dev.provisioning.events.Topics.MAX_RECORD_BYTES));
         this.producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
     }
 

@@ -124,6 +124,23 @@ class MapperServiceTest {
     }
 
     @Test
+    void aGroupOfFiftyThousandMembersBecomesOneOperationCarryingThemAll() {
+        // 1.9 MB of member ids: over Kafka's default record limit of 1 MiB (the 100,000-user benchmark's largest group)
+        String jobId = publishJob();
+        List<String> members = java.util.stream.IntStream.range(0, 50_000).mapToObj(i -> UUID.randomUUID().toString())
+                .toList();
+        AssignmentEvent event = new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId,
+                "cycle-1", true, ObjectType.GROUP, "g-all", ChangeKind.ADDED, Map.of("displayName", "Everyone"),
+                List.of(new Assignment("role-user", null)), members, Instant.now());
+
+        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
+
+        ScimOperation op = operations(jobId, 1).get(0);
+        assertThat(op.kind()).isEqualTo(OperationKind.UPSERT);
+        assertThat(op.members()).containsExactlyElementsOf(members);
+    }
+
+    @Test
     void anEventArrivingBeforeItsJobWaitsForTheJobConfiguration() {
         String jobId = "job-" + UUID.randomUUID();
         AssignmentEvent event = event(jobId, "u4", Map.of("userPrincipalName", "d@x.test", "mail", "d@x.test",

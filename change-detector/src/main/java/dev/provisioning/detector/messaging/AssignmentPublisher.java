@@ -1,5 +1,8 @@
 package dev.provisioning.detector.messaging;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -9,6 +12,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.Json;
+import dev.provisioning.events.Topics;
 import dev.provisioning.telemetry.MessageTraces;
 
 /**
@@ -28,7 +32,39 @@ public class AssignmentPublisher {
         this.emitter = emitter;
     }
 
+    /**
+     * Sends one event; the Uni fails with an {@link IllegalArgumentException} (before anything is sent) when the event
+     * is larger than {@link Topics#MAX_RECORD_BYTES}, which only a group of about 400,000 direct members reaches.
+     */
     public Uni<Void> send(AssignmentEvent event) {
-        return emitter.sendMessage(MessageTraces.newTrace(KafkaRecords.keyed(event.key(), Json.write(event))));
+        String json;
+        try {
+            json = checkedJson(event);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().failure(e);
+        }
+        return emitter.sendMessage(MessageTraces.newTrace(KafkaRecords.keyed(event.key(), json)));
+    }
+
+    /**
+     * The event's JSON, checked against the topic's record limit.
+     *
+     * @throws IllegalArgumentException naming the object, its member count, the size and the limit, when the record
+     *         would exceed {@link Topics#MAX_RECORD_BYTES} (Kafka would refuse it with {@code RecordTooLargeException})
+     */
+    static String checkedJson(AssignmentEvent event) {
+        String json = Json.write(event);
+        // UTF-8 takes at most 3 bytes per UTF-16 char: measure exactly only when it could be over
+        if ((long) json.length() * 3 > Topics.MAX_RECORD_BYTES) {
+            int bytes = json.getBytes(StandardCharsets.UTF_8).length;
+            if (bytes > Topics.MAX_RECORD_BYTES) {
+                throw new IllegalArgumentException(event.objectType().name().toLowerCase(Locale.ROOT) + " '"
+                        + event.displayName() + "' (" + event.objectId() + ") with " + event.members().size()
+                        + " direct members makes a " + bytes + "-byte assignment event, over the "
+                        + Topics.MAX_RECORD_BYTES
+                        + "-byte record limit of " + Topics.ASSIGNMENTS + ": it cannot be provisioned as one group");
+            }
+        }
+        return json;
     }
 }
