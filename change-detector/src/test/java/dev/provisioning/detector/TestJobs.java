@@ -16,7 +16,6 @@ import io.restassured.http.ContentType;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
@@ -77,7 +76,7 @@ final class TestJobs {
     static ProvisioningResult result(AssignmentEvent e, ProvisioningAction action, ProvisioningStatus status,
             String errorCode, Integer httpStatus) {
         return new ProvisioningResult(1, ProvisioningResult.idOf(e.jobId(), e.objectId(), e.cycleId(), e.eventId()),
-                e.jobId(), e.cycleId(), e.eventId(), ObjectType.USER, e.objectId(), "druva-" + e.objectId(),
+                e.jobId(), e.cycleId(), e.eventId(), e.objectType(), e.objectId(), "druva-" + e.objectId(),
                 e.displayName(), action, status, errorCode, errorCode == null ? null : "failed: " + errorCode,
                 httpStatus, 1, 5, List.of(), "test", Instant.now());
     }

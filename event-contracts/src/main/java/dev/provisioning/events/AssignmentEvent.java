@@ -17,7 +17,8 @@ import java.util.Map;
  * @param objectId the source (Entra) object id
  * @param change what happened to the object
  * @param attributes the source attributes by their Entra names ({@code userPrincipalName}, {@code mail},
- *        {@code accountEnabled}, ...); values are strings, booleans, numbers or lists of strings; empty for a hard delete
+ *        {@code accountEnabled}, ...); values are strings, booleans, numbers or lists of strings; for a hard delete,
+ *        only the {@code displayName} the object last had when the detector knows it (else empty)
  * @param assignments the app role assignments that reach the object, direct or through an assigned group
  * @param members for a group, the source ids of its direct members; empty for a user
  * @param observedAt when the detector read the object

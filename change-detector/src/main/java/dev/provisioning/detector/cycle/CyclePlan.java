@@ -12,8 +12,9 @@ import dev.provisioning.events.ObjectType;
  *
  * @param events one event per changed object
  * @param snapshotUpserts by object type, object id to the hash of its new state
+ * @param snapshotNames object id to its display name, for the objects of {@code snapshotUpserts} that have one
  * @param snapshotRemovals object ids no longer in the source
  */
 public record CyclePlan(List<AssignmentEvent> events, Map<ObjectType, Map<String, String>> snapshotUpserts,
-        Set<String> snapshotRemovals) {
+        Map<String, String> snapshotNames, Set<String> snapshotRemovals) {
 }

@@ -38,6 +38,10 @@ import dev.provisioning.events.job.ProvisioningScope;
  * A group's state includes the members Druva holds for the job, not all its members: when a cycle creates users, the
  * groups they belong to change state in the next cycle, which the detector runs as soon as the users' results are in
  * (Entra's "references" step: group members are sent once the users have Druva ids).
+ *
+ * <p>
+ * The snapshot keeps each object's display name with its state, so the event of an object gone from the source carries
+ * the name it last had ({@code displayName}, its only attribute), and every log entry about its removal names it.
  */
 public final class CyclePlanner {
 
@@ -54,6 +58,7 @@ public final class CyclePlanner {
         Map<String, List<Assignment>> assignments = directory.assignmentsByUser();
         List<AssignmentEvent> events = new ArrayList<>();
         Map<String, String> userUpserts = new HashMap<>();
+        Map<String, String> names = new HashMap<>();
         Set<String> users = new HashSet<>();
         for (Directory.SourceUser user : directory.users()) {
             users.add(user.id());
@@ -76,6 +81,7 @@ public final class CyclePlanner {
                     full, ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now));
             if (changed) {
                 userUpserts.put(user.id(), hash);
+                putName(names, user.id(), user.attributes());
             }
         }
         Map<String, String> groupUpserts = new HashMap<>();
@@ -99,6 +105,7 @@ public final class CyclePlanner {
             events.add(event);
             if (changed) {
                 groupUpserts.put(group.id(), hash);
+                putName(names, group.id(), event.attributes());
             }
         }
         Set<String> removals = new HashSet<>();
@@ -106,17 +113,29 @@ public final class CyclePlanner {
         removed(snapshot.groups().keySet(), groups, removals);
         for (String gone : removals) {
             ObjectType type = snapshot.groups().containsKey(gone) ? ObjectType.GROUP : ObjectType.USER;
-            events.add(deleted(jobId, cycleId, full, type, gone, now));
+            events.add(deleted(jobId, cycleId, full, type, gone, snapshot.names().get(gone), now));
         }
         if (full) {
             // objects Druva holds that left the source while the snapshot was cleared (restart): delete them too
             managed.forEach((id, type) -> {
                 if (!snapshot.contains(id) && !(type == ObjectType.GROUP ? groups : users).contains(id)) {
-                    events.add(deleted(jobId, cycleId, true, type, id, now));
+                    events.add(deleted(jobId, cycleId, true, type, id, snapshot.names().get(id), now));
                 }
             });
         }
-        return new CyclePlan(events, Map.of(ObjectType.USER, userUpserts, ObjectType.GROUP, groupUpserts), removals);
+        return new CyclePlan(events, Map.of(ObjectType.USER, userUpserts, ObjectType.GROUP, groupUpserts), names,
+                removals);
+    }
+
+    /** The name an object is logged with: its displayName, else its userPrincipalName; none when it has neither. */
+    private static void putName(Map<String, String> names, String id, Map<String, Object> attributes) {
+        Object name = attributes.get("displayName");
+        if (name == null) {
+            name = attributes.get("userPrincipalName");
+        }
+        if (name != null) {
+            names.put(id, name.toString());
+        }
     }
 
     private static void removed(Set<String> known, Set<String> present, Set<String> removals) {
@@ -127,11 +146,17 @@ public final class CyclePlanner {
         }
     }
 
+    /**
+     * The event of an object gone from the source.
+     *
+     * @param lastName the name the object last had (the snapshot's), or null when unknown: its only attribute, as
+     *        {@code displayName}, so that the operation and every result name it
+     */
     private static AssignmentEvent deleted(String jobId, String cycleId, boolean full, ObjectType type, String id,
-            Instant now) {
+            String lastName, Instant now) {
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, id), jobId, cycleId, full,
-                type, id,
-                ChangeKind.HARD_DELETED, Map.of(), List.of(), List.of(), now);
+                type, id, ChangeKind.HARD_DELETED, lastName == null ? Map.of() : Map.of("displayName", lastName),
+                List.of(), List.of(), now);
     }
 
     /**

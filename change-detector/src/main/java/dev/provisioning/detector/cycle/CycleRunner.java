@@ -163,7 +163,7 @@ public class CycleRunner {
                                     .chain(() -> held.supersede(job.id(), split.emit()))
                                     .chain(() -> logProblems(job.id(), cycleId, directory))
                                     .chain(() -> checkClaim(job.id(), lost))
-                                    .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(),
+                                    .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(), plan.snapshotNames(),
                                             plan.snapshotRemovals()))
                                     .chain(() -> source[0].commit())
                                     .chain(() -> cycles.emitted(cycleId, plan.events().size(),

@@ -29,6 +29,7 @@ import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.Decision;
 import dev.provisioning.mapping.MappingEngine;
+import dev.provisioning.mapping.OperationPlanner;
 
 /**
  * Entra's "Provision on demand": one user, or a group with at most {@value #MAX_GROUP_MEMBERS} members, now, with the
@@ -129,50 +130,42 @@ public class ProvisionOnDemand {
                 + event.assignments().size() + " assignments) from the source"), List.of());
     }
 
-    /** Scope, Match and Action for one object, as the mapper and the scim-writer would do them in a cycle. */
+    /**
+     * Scope, Match and Action for one object, as the mapper and the scim-writer do them in a cycle: the mapping engine's
+     * {@link OperationPlanner} turns the engine's decision into the operation or the result, exactly as the mapper does,
+     * so on-demand and cycles cannot disagree; only the steps' wording is this class's own.
+     */
     private Uni<Outcome> provision(JobConfig job, CompiledJob engine, AssignmentEvent event, Step imported,
             List<Outcome> members) {
         String noun = noun(event.objectType());
         List<Step> steps = new ArrayList<>();
         steps.add(imported);
         Decision decision = engine.evaluate(event);
-        if (decision instanceof Decision.Skip) {
-            Decision.Skip skip = (Decision.Skip) decision;
-            steps.add(new Step("Scope", "Skipped", skip.reasonCode() + ": " + skip.reason()));
-            steps.add(notRun("Match", noun));
-            steps.add(notRun("Action", noun));
-            return recorded(event, steps, local(event, ProvisioningStatus.Skipped, skip.reasonCode(), skip.reason()),
-                    members);
+        OperationPlanner.Plan plan = OperationPlanner.plan(event, decision, Instant.now(), REPORTER);
+        if (plan.result() != null) {
+            ProvisioningResult result = plan.result();
+            String said = result.errorCode() + ": " + result.reason();
+            if (result.status() == ProvisioningStatus.Skipped) {
+                steps.add(new Step("Scope", "Skipped", said));
+                steps.add(notRun("Match", noun));
+                steps.add(notRun("Action", noun));
+            } else {
+                steps.add(new Step("Scope", "Success", "the " + noun + " is in scope"));
+                steps.add(new Step("Match", "Skipped", "not run: nothing can be sent to Druva"));
+                steps.add(new Step("Action", "Failure", said));
+            }
+            return recorded(event, steps, result, members);
         }
-        if (decision instanceof Decision.Fail) {
-            Decision.Fail fail = (Decision.Fail) decision;
-            steps.add(new Step("Scope", "Success", "the " + noun + " is in scope"));
-            steps.add(new Step("Match", "Skipped", "not run: nothing can be sent to Druva"));
-            steps.add(new Step("Action", "Failure", fail.errorCode() + ": " + fail.reason()));
-            return recorded(event, steps, local(event, ProvisioningStatus.Failure, fail.errorCode(), fail.reason()),
-                    members);
-        }
-        Instant now = Instant.now();
-        ScimOperation operation;
-        if (decision instanceof Decision.Upsert) {
-            Decision.Upsert upsert = (Decision.Upsert) decision;
-            steps.add(new Step("Scope", "Success", "the " + noun + " is in scope"));
-            operation = operation(event, OperationKind.UPSERT, upsert.attributes(), upsert.createOnlyAttributes(),
-                    upsert.matching(), null, null, now);
-        } else if (decision instanceof Decision.Disable) {
-            Decision.Disable disable = (Decision.Disable) decision;
-            steps.add(new Step("Scope", "Success", "the user is out of scope (" + disable.reasonCode() + ": "
-                    + disable.reason() + "): it is disabled if Druva has it"));
-            operation = operation(event, OperationKind.DISABLE, null, null, null, disable.reasonCode(),
-                    disable.reason(), now);
-        } else {
-            Decision.Delete delete = (Decision.Delete) decision;
-            steps.add(new Step("Scope", "Success", "the " + noun + " is out of scope (" + delete.reason()
-                    + "): it is deleted if Druva has it"));
-            operation = operation(event, OperationKind.DELETE, null, null, null, "Deleted", delete.reason(), now);
-        }
+        ScimOperation operation = plan.operation();
+        steps.add(new Step("Scope", "Success", switch (operation.kind()) {
+            case UPSERT -> "the " + noun + " is in scope";
+            case DISABLE -> "the " + noun + " is out of scope (" + operation.reasonCode() + ": " + operation.reason()
+                    + "): it is disabled if Druva has it";
+            case DELETE -> "the " + noun + " is out of scope (" + operation.reasonCode() + ": " + operation.reason()
+                    + "): it is deleted if Druva has it";
+        }));
         return writer.execute(job, operation).chain(result -> {
-            steps.add(match(result, noun));
+            steps.add(match(operation, result, noun));
             steps.add(new Step("Action", result.status().name(), action(result, noun)));
             return recorded(event, steps, result, members);
         });
@@ -188,11 +181,13 @@ public class ProvisionOnDemand {
                 event.displayName(), List.copyOf(steps), result, members));
     }
 
-    private static Step match(ProvisioningResult r, String noun) {
+    private static Step match(ScimOperation operation, ProvisioningResult r, String noun) {
         if (ErrorCodes.DUPLICATE_TARGET_ENTRIES.equals(r.errorCode())) {
             return new Step("Match", "Failure", "more than one Druva " + noun + " matched: " + r.reason());
         }
-        if (ErrorCodes.NOT_MANAGED.equals(r.errorCode())) {
+        // a disable or delete that found nothing to do: the writer logs OperationPlanner.targetNotManaged
+        if (operation.kind() != OperationKind.UPSERT && r.status() == ProvisioningStatus.Skipped
+                && r.targetId() == null) {
             return new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it");
         }
         if (r.action() == ProvisioningAction.Create) {
@@ -222,21 +217,5 @@ public class ProvisionOnDemand {
 
     private static Step notRun(String name, String noun) {
         return new Step(name, "Skipped", "not run: the " + noun + " is not provisioned");
-    }
-
-    private static ProvisioningResult local(AssignmentEvent e, ProvisioningStatus status, String code,
-            String reason) {
-        return new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
-                ProvisioningResult.idOf(e.jobId(), e.objectId(), e.cycleId(), e.eventId()), e.jobId(), e.cycleId(),
-                e.eventId(), e.objectType(), e.objectId(), null, e.displayName(), ProvisioningAction.Other, status,
-                code, reason, null, 0, 0, List.of(), REPORTER, Instant.now());
-    }
-
-    private static ScimOperation operation(AssignmentEvent event, OperationKind kind,
-            java.util.Map<String, Object> attributes, java.util.Map<String, Object> createOnly,
-            List<dev.provisioning.events.MatchingAttribute> matching, String reasonCode, String reason, Instant now) {
-        return new ScimOperation(ScimOperation.SCHEMA_VERSION, event.eventId(), event.jobId(), event.cycleId(),
-                event.objectType(), event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
-                event.members(), reasonCode, reason, now);
     }
 }

@@ -27,7 +27,6 @@ import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.job.QuarantineReason;
-import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.job.JobConfig;
 
@@ -59,6 +58,7 @@ public class JobStore {
     private final Pool pool;
     private final Outbox outbox;
     private final MeterRegistry registry;
+    private final ParsedConfigs configs = new ParsedConfigs();
 
     public JobStore(Pool pool, Outbox outbox, MeterRegistry registry) {
         this.pool = pool;
@@ -200,6 +200,9 @@ public class JobStore {
             if (rs.rowCount() != 1) {
                 return Uni.createFrom().failure(new ConcurrentChange(job.id()));
             }
+            if (job.deleted()) {
+                configs.forget(job.id());
+            }
             return outbox.append(tx, job.events());
         });
     }
@@ -250,7 +253,8 @@ public class JobStore {
     }
 
     /**
-     * A job from its row. A row that cannot be read (its configuration, its quarantine reason) is an error, logged and
+     * A job from its row; its configuration is parsed only when its text changed ({@link ParsedConfigs}). A row that
+     * cannot be read (its configuration, its quarantine reason) is an error, logged and
      * counted ({@code provisioning.detector.jobs.unreadable}), never a job with defaults.
      */
     private ProvisioningJob job(Row r) {
@@ -261,7 +265,7 @@ public class JobStore {
                     ? null
                     : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
                             instant(r, "quarantined_since"), r.getString("quarantine_key"));
-            return ProvisioningJob.restore(new ProvisioningJob.Stored(id, EventChecks.job(r.getString("config")),
+            return ProvisioningJob.restore(new ProvisioningJob.Stored(id, configs.config(id, r.getString("config")),
                     r.getLong("revision"), instant(r, "created_at"),
                     new DeletionThreshold(r.getInteger("deletion_threshold"),
                             r.getInteger("deletion_threshold_percent")),

@@ -62,9 +62,20 @@ public class ProvisioningLogRepository {
             }
             Uni<Integer> managedChange = Uni.createFrom().item(0);
             if (success && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
+                // the object joins what Druva holds (a row inserted), or its name there changes (a row updated)
                 managedChange = c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
-                        + "since) SELECT id, $2, $3, now() FROM job WHERE id=$1 ON CONFLICT DO NOTHING")
-                        .execute(Tuple.of(r.jobId(), r.objectId(), type.name())).map(rows -> rows.rowCount());
+                        + "since, display_name) SELECT id, $2, $3, now(), $4 FROM job WHERE id=$1 "
+                        + "ON CONFLICT (job_id, object_id) DO UPDATE SET display_name = EXCLUDED.display_name "
+                        + "WHERE EXCLUDED.display_name IS NOT NULL "
+                        + "AND managed_object.display_name IS DISTINCT FROM EXCLUDED.display_name "
+                        + "RETURNING (xmax = 0) AS inserted")
+                        .execute(Tuple.of(r.jobId(), r.objectId(), type.name(), knownName(r))).map(rows -> {
+                            int inserted = 0;
+                            for (Row row : rows) {
+                                inserted += Boolean.TRUE.equals(row.getBoolean(0)) ? 1 : 0;
+                            }
+                            return inserted;
+                        });
             } else if (success && r.action() == ProvisioningAction.Delete) {
                 managedChange = c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
                         .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
@@ -123,16 +134,33 @@ public class ProvisioningLogRepository {
                 });
     }
 
+    /**
+     * Records a result. A result without the object's name (none, or its object id: an object gone from the source
+     * whose name the event did not carry, such as one removed while the snapshot was cleared) is logged with the last
+     * name the job knew ($8 null): the snapshot's, else the name Druva was last sent, else the newest name in the log;
+     * only when none is known, with what the result said ($21).
+     */
     private static final String INSERT = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
             + "object_type, object_id, target_id, display_name, action, status, error_code, reason, http_status, "
             + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at, retry_at, retry_of) "
-            + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now(),$19,$20) "
+            + "VALUES ($1,$2::varchar,$3,$4,$5,$6::varchar,$7,COALESCE($8::varchar, "
+            + "(SELECT s.display_name FROM source_snapshot s WHERE s.job_id=$2::varchar AND s.object_id=$6::varchar), "
+            + "(SELECT m.display_name FROM managed_object m WHERE m.job_id=$2::varchar AND m.object_id=$6::varchar), "
+            + "(SELECT p.display_name FROM provisioning_log p WHERE p.job_id=$2::varchar AND p.object_id=$6::varchar "
+            + "AND p.display_name <> p.object_id ORDER BY p.received_at DESC LIMIT 1), $21::varchar),"
+            + "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now(),$19,$20) "
             + "ON CONFLICT (result_id) DO NOTHING";
+
+    /** The result's name of the object, or null when it has none (missing, or only the object id). */
+    private static String knownName(ProvisioningResult r) {
+        String name = r.displayName();
+        return name == null || name.isBlank() || name.equals(r.objectId()) ? null : truncate(name, 512);
+    }
 
     private static Tuple tuple(ProvisioningResult r) {
         return Tuple.tuple(List.of()).addValue(r.resultId()).addValue(r.jobId()).addValue(r.cycleId())
                 .addValue(r.eventId()).addValue(r.objectType() == null ? null : r.objectType().name())
-                .addValue(r.objectId()).addValue(r.targetId()).addValue(truncate(r.displayName(), 512))
+                .addValue(r.objectId()).addValue(r.targetId()).addValue(knownName(r))
                 .addValue(r.action().name()).addValue(r.status().name()).addValue(r.errorCode()).addValue(r.reason())
                 .addValue(r.httpStatus()).addValue(r.attempts()).addValue(r.durationMillis())
                 .addValue(r.modifiedProperties().isEmpty() ? null : Json.write(r.modifiedProperties()))
@@ -140,7 +168,7 @@ public class ProvisioningLogRepository {
                 .addValue(OffsetDateTime.ofInstant(r.occurredAt() == null ? java.time.Instant.now() : r.occurredAt(),
                         ZoneOffset.UTC))
                 .addValue(r.retryAt() == null ? null : OffsetDateTime.ofInstant(r.retryAt(), ZoneOffset.UTC))
-                .addValue(r.retryOf());
+                .addValue(r.retryOf()).addValue(truncate(r.displayName(), 512));
     }
 
     /** An object the scim-writer holds in escrow: its latest outcome is a Failure that says when it is retried. */
@@ -250,7 +278,7 @@ public class ProvisioningLogRepository {
         });
     }
 
-    private static String truncate(String s, int max) {
+    static String truncate(String s, int max) {
         return s == null || s.length() <= max ? s : s.substring(0, max);
     }
 

@@ -169,6 +169,38 @@ class CyclePlannerTest {
                 Map.of("u1", ObjectType.USER, "u2", ObjectType.USER), NOW).events()).isEmpty();
     }
 
+    @Test
+    void anObjectGoneFromTheSourceIsNamedByTheNameItLastHad() {
+        // issue 14 item 6: Entra's log names a deleted user; the snapshot keeps each object's name with its state
+        Directory before = new Directory(
+                List.of(new SourceUser("u1", Map.of("displayName", "Ann Lee", "accountEnabled", true)),
+                        new SourceUser("u2", Map.of("userPrincipalName", "bob@x.test", "accountEnabled", true))),
+                List.of(new SourceGroup("g1", "Sales", List.of("u1"))),
+                List.of(new SourceAssignment("u1", PrincipalType.User, "role"),
+                        new SourceAssignment("u2", PrincipalType.User, "role"),
+                        new SourceAssignment("g1", PrincipalType.Group, "role")));
+        CyclePlan initial = CyclePlanner.plan("job", "c1", true, ProvisioningScope.ASSIGNED_ONLY, before,
+                Snapshot.EMPTY, Map.of(), NOW);
+        // a user without displayName is named by its userPrincipalName, as the log names it while it exists
+        assertThat(initial.snapshotNames()).containsExactlyInAnyOrderEntriesOf(
+                Map.of("u1", "Ann Lee", "u2", "bob@x.test", "g1", "Sales"));
+        Snapshot snapshot = new Snapshot(initial.snapshotUpserts().get(ObjectType.USER),
+                initial.snapshotUpserts().get(ObjectType.GROUP), initial.snapshotNames());
+
+        // every object is hard-deleted, and one more that Druva holds and the cleared snapshot never named
+        CyclePlan gone = CyclePlanner.plan("job", "c2", true, ProvisioningScope.ASSIGNED_ONLY,
+                new Directory(List.of(), List.of(), List.of()), snapshot, Map.of("u9", ObjectType.USER), NOW);
+
+        assertThat(gone.events()).allSatisfy(e -> assertThat(e.change()).isEqualTo(ChangeKind.HARD_DELETED));
+        assertThat(event(gone, "u1").displayName()).isEqualTo("Ann Lee");
+        assertThat(event(gone, "u1").attributes()).containsOnlyKeys("displayName");
+        assertThat(event(gone, "u2").displayName()).isEqualTo("bob@x.test");
+        assertThat(event(gone, "g1").displayName()).isEqualTo("Sales");
+        // unknown here: the provisioning log names it from what Druva was last sent (ProvisioningLogRepository)
+        assertThat(event(gone, "u9").attributes()).isEmpty();
+        assertThat(gone.snapshotNames()).isEmpty();
+    }
+
     private static AssignmentEvent event(CyclePlan plan, String objectId) {
         return plan.events().stream().filter(e -> e.objectId().equals(objectId)).findFirst().orElseThrow();
     }

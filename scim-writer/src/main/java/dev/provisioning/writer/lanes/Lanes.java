@@ -68,8 +68,13 @@ public final class Lanes {
     /** One tenant's lane. Guarded by the {@link Lanes} instance. */
     private static final class Lane {
         final Map<String, ArrayDeque<Entry>> byKey = new HashMap<>();
-        /** Keys whose head is waiting to run (not started), in the order they became ready. */
+        /** Keys whose head is waiting to run (not started, {@link Mode#RUN}), in the order they became ready. */
         final LinkedHashSet<String> ready = new LinkedHashSet<>();
+        /**
+         * Keys whose head is to be deferred (not started, {@link Mode#DEFER}), in the order they became so: kept apart
+         * from {@link #ready} so that starting them never walks the heads waiting for a running slot.
+         */
+        final ArrayDeque<String> deferring = new ArrayDeque<>();
         int running;
         int size;
     }
@@ -108,7 +113,7 @@ public final class Lanes {
             queue.add(new Entry(item, mode));
             lane.size++;
             if (!known) {
-                lane.ready.add(item.key());
+                becameReady(lane, item.key(), mode);
             }
             start = due(lane);
         }
@@ -128,14 +133,16 @@ public final class Lanes {
         synchronized (this) {
             for (Map.Entry<String, Lane> tenant : lanes.entrySet()) {
                 Lane lane = tenant.getValue();
-                for (String key : lane.ready) {
+                for (Iterator<String> keys = lane.ready.iterator(); keys.hasNext();) {
+                    String key = keys.next();
                     ArrayDeque<Entry> queue = lane.byKey.get(key);
-                    Entry head = queue.peekFirst();
-                    if (head.mode == Mode.RUN && head.item.admittedAt().isBefore(oldest)) {
+                    if (queue.peekFirst().item.admittedAt().isBefore(oldest)) {
                         for (Entry entry : queue) {
                             entry.mode = Mode.DEFER;
                             deferred++;
                         }
+                        keys.remove();
+                        lane.deferring.add(key);
                     }
                 }
                 start.put(tenant.getKey(), due(lane));
@@ -162,23 +169,31 @@ public final class Lanes {
         return lanes.values().stream().mapToInt(l -> l.size).sum();
     }
 
+    /** A key's head waits to start: to be deferred, or to run in its turn. */
+    private static void becameReady(Lane lane, String key, Mode head) {
+        if (head == Mode.DEFER) {
+            lane.deferring.add(key);
+        } else {
+            lane.ready.add(key);
+        }
+    }
+
     /**
-     * The entries to start now: every ready head to defer (deferring takes no running slot: it is one database
-     * write), then heads to run while the tenant has a free slot. Removes them from {@code ready}.
+     * The entries to start now: every head to defer (deferring takes no running slot: it is one database write), then
+     * the oldest ready heads while the tenant has a free slot; removes them from {@code deferring} and {@code ready}.
+     * Proportional to the entries it returns: it never looks at a head that cannot start (issue 13: walking every
+     * ready key on every admit and finish was quadratic while thousands of objects waited for a retry).
      */
     private List<Entry> due(Lane lane) {
         List<Entry> start = new ArrayList<>();
-        for (Iterator<String> keys = lane.ready.iterator(); keys.hasNext();) {
+        for (String key; (key = lane.deferring.poll()) != null;) {
+            start.add(lane.byKey.get(key).peekFirst());
+        }
+        for (Iterator<String> keys = lane.ready.iterator(); lane.running < objectsPerTenant && keys.hasNext();) {
             String key = keys.next();
-            Entry head = lane.byKey.get(key).peekFirst();
-            if (head.mode == Mode.DEFER) {
-                keys.remove();
-                start.add(head);
-            } else if (lane.running < objectsPerTenant) {
-                keys.remove();
-                lane.running++;
-                start.add(head);
-            }
+            keys.remove();
+            lane.running++;
+            start.add(lane.byKey.get(key).peekFirst());
         }
         return start;
     }
@@ -209,7 +224,7 @@ public final class Lanes {
             if (queue.isEmpty()) {
                 lane.byKey.remove(key);
             } else {
-                lane.ready.add(key);
+                becameReady(lane, key, queue.peekFirst().mode);
             }
             if (lane.size == 0) {
                 lanes.remove(tenant);

@@ -112,6 +112,7 @@ public class OperationsConsumer {
 
     /** The job was deleted (a tombstone, from the jobs consumer): its waiting and later records are dead-lettered. */
     public void jobDeleted(String jobId) {
+        processor.forgetJob(jobId);
         waits.jobDeleted(jobId);
     }
 

@@ -74,7 +74,7 @@ public class OperationProcessor {
     /** The error code of an operation the writer itself could not carry out (its database was unreachable). */
     public static final String WRITER_UNAVAILABLE = "WriterUnavailable";
 
-    private final SecretCipher cipher;
+    private final DecryptedTokens tokens;
     private final UserProvisioner users;
     private final GroupProvisioner groups;
     private final WriterStore store;
@@ -88,7 +88,7 @@ public class OperationProcessor {
     public OperationProcessor(SecretCipher cipher, UserProvisioner users, GroupProvisioner groups, WriterStore store,
             EscrowStore escrows, EscrowSchedule schedule, CredentialHolds holds, TenantHealth health,
             WriterConfig config, MeterRegistry registry) {
-        this.cipher = cipher;
+        this.tokens = new DecryptedTokens(cipher);
         this.users = users;
         this.groups = groups;
         this.store = store;
@@ -445,7 +445,10 @@ public class OperationProcessor {
         };
     }
 
-    /** The tenant of a job, with its token decrypted (never logged) and a fresh retry budget: one per operation. */
+    /**
+     * The tenant of a job, with its token decrypted (never logged; decrypted once per job revision,
+     * {@link DecryptedTokens}) and a fresh retry budget: one per operation.
+     */
     public TenantTarget targetOf(JobConfig job) {
         if (job.tenantUrl() == null || job.tenantUrl().isBlank()) {
             throw new IllegalArgumentException("job " + job.jobId() + " has no tenant URL");
@@ -454,8 +457,13 @@ public class OperationProcessor {
             throw new IllegalArgumentException("job " + job.jobId() + " has no secret token");
         }
         // the message of a decryption failure names the key ids, never the token
-        String token = cipher.decrypt(job.secretToken());
+        String token = tokens.token(job);
         return new TenantTarget(job.jobId(), job.tenantUrl(), token, job.patchDialect(), job.actions());
+    }
+
+    /** Drops the job's decrypted token from memory (the job was deleted). */
+    public void forgetJob(String jobId) {
+        tokens.forget(jobId);
     }
 
     private static ProvisioningAction actionOf(ScimOperation op) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -21,7 +24,7 @@ class LanesTest {
     private final List<String> events = new ArrayList<>();
 
     /** An operation whose work completes when the test says so. */
-    private final class Op implements Lanes.Item {
+    private class Op implements Lanes.Item {
         final String name;
         final String key;
         final Instant admittedAt;
@@ -160,5 +163,67 @@ class LanesTest {
         lanes.admit("tenant", new Op("b1", "job/b"));
         assertThat(lanes.room("tenant")).isEqualTo(8);
         assertThat(lanes.size()).isEqualTo(2);
+    }
+
+    @Test
+    void withEverySlotTakenAHeadToDeferStartsAtOnceAndTheWaitingHeadsRunInTheOrderTheyBecameReady() {
+        Lanes lanes = lanes(1_000, 2);
+        List<Op> ops = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            Op op = new Op("u" + i, "job/u" + i);
+            ops.add(op);
+            lanes.admit("tenant", op);
+        }
+        assertThat(events).containsExactly("run u0", "run u1");
+
+        lanes.admit("tenant", new Op("late", "job/late"));
+        now.set(T0.plus(Duration.ofMinutes(6)));
+        int deferred = lanes.sweep();
+
+        // the full lane defers the new object at once; the sweep defers the 998 heads that waited for a slot
+        assertThat(events).element(2).isEqualTo("defer late");
+        assertThat(deferred).isEqualTo(998);
+        assertThat(events).hasSize(1_001).endsWith("defer u999");
+        ops.get(0).finish();
+        assertThat(events).hasSize(1_001);
+    }
+
+    @Test
+    void manyObjectsFinishingInAnyOrderKeepEachObjectsOrderAndNeverExceedTheSlots() {
+        int slots = 4;
+        Lanes lanes = lanes(10_000, slots);
+        Map<String, List<String>> ranPerKey = new HashMap<>();
+        List<Op> running = new ArrayList<>();
+        int[] peak = {0};
+        final class Counted extends Op {
+            Counted(String name, String key) {
+                super(name, key);
+            }
+
+            @Override
+            public Uni<Void> run() {
+                running.add(this);
+                peak[0] = Math.max(peak[0], running.size());
+                ranPerKey.computeIfAbsent(key, k -> new ArrayList<>()).add(name);
+                return super.run();
+            }
+        }
+        for (int step = 0; step < 3; step++) {
+            for (int i = 0; i < 300; i++) {
+                lanes.admit("tenant", new Counted("u" + i + "#" + step, "job/u" + i));
+            }
+        }
+        Random random = new Random(13);
+        while (!running.isEmpty()) {
+            running.remove(random.nextInt(running.size())).finish();
+        }
+
+        assertThat(lanes.size()).isZero();
+        assertThat(peak[0]).isEqualTo(slots);
+        assertThat(ranPerKey).hasSize(300);
+        ranPerKey.forEach((key, names) -> {
+            String object = key.substring("job/".length());
+            assertThat(names).containsExactly(object + "#0", object + "#1", object + "#2");
+        });
     }
 }
