@@ -70,6 +70,23 @@ class HousekeepingTest {
     }
 
     @Test
+    void auditEntriesOlderThanTheLogRetentionArePurgedAndYoungerOnesKept(@TempDir Path dir) throws Exception {
+        String jobId = create(job(dir.resolve("d.json"), "Off", "audit-retention-token"));
+        given().post("/jobs/" + jobId + "/pause").then().statusCode(200);
+        try (Connection db = DriverManager.getConnection(
+                LocalStackTestResource.stack().postgres().jdbcUrl("change_detector"), LocalPostgres.USER,
+                LocalPostgres.PASSWORD);
+                PreparedStatement s = db.prepareStatement("UPDATE job_audit SET at = now() - interval '31 days' "
+                        + "WHERE job_id = ? AND action = 'create'")) {
+            s.setString(1, jobId);
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/audit").then()
+                .statusCode(200).body("entries.action", equalTo(List.of("pause"))));
+    }
+
+    @Test
     void anAgingTokenIsAnnouncedOnceBeforeItExpires(@TempDir Path dir) throws Exception {
         String jobId = create(job(dir.resolve("d.json"), "Off", "aging-token"));
         try (Connection db = DriverManager.getConnection(

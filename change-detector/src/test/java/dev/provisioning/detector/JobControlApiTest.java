@@ -96,7 +96,6 @@ class JobControlApiTest {
         Map<String, Object> changed = new HashMap<>(job(dir.resolve("other.json"), "Off", null));
         changed.remove("secretToken");
         changed.put("name", "Renamed");
-        changed.put("tenantUrl", "https://govcloudapis.druva.com/insync/scim");
         changed.put("notificationEmail", "ops@example.test");
         changed.put("notifyOnFailure", false);
         changed.put("scope", "ALL");
@@ -110,7 +109,6 @@ class JobControlApiTest {
 
         given().get("/jobs/" + jobId).then().statusCode(200)
                 .body("name", equalTo("Renamed"))
-                .body("tenantUrl", equalTo("https://govcloudapis.druva.com/insync/scim"))
                 .body("notificationEmail", equalTo("ops@example.test"))
                 .body("notifyOnFailure", equalTo(false))
                 .body("scope", equalTo("ALL"))
@@ -120,6 +118,14 @@ class JobControlApiTest {
                 .body("source.directoryFile", equalTo(dir.resolve("other.json").toString()))
                 .body("deletionThreshold", equalTo(500))
                 .body("secretTokenConfigured", equalTo(true));
+
+        // the token is kept only for the URL it was given for: a new tenant URL needs it again
+        changed.put("tenantUrl", "https://govcloudapis.druva.com/insync/scim");
+        given().contentType(ContentType.JSON).body(changed).put("/jobs/" + jobId).then().statusCode(400)
+                .body("errors.field", equalTo(List.of("secretToken")));
+        changed.put("secretToken", "token-for-govcloud");
+        given().contentType(ContentType.JSON).body(changed).put("/jobs/" + jobId).then().statusCode(200)
+                .body("tenantUrl", equalTo("https://govcloudapis.druva.com/insync/scim"));
     }
 
     @Test

@@ -93,6 +93,7 @@ class JobsApiSecurityTest {
                         400),
                 new Endpoint("GET", "/jobs/{id}/status", null, ANYONE, 200),
                 new Endpoint("GET", "/jobs/{id}/logs", null, ANYONE, 200),
+                new Endpoint("GET", "/jobs/{id}/audit", null, ANYONE, 200),
                 // the operator console's calls (dev.provisioning.detector.console)
                 new Endpoint("POST", "/expressions/validate", () -> Map.of("expression", "Trim([mail])"), ANYONE, 200),
                 new Endpoint("GET", "/mappings/defaults", null, ANYONE, 200),

@@ -44,8 +44,9 @@ import dev.provisioning.localstack.TopicClient;
 
 /**
  * A secret token never appears in clear: in no API answer, no record on any provisioning topic, no text column of any
- * table of the change-detector's database, and no log line. Each search first proves it can see the job (its id), so
- * a search that looks nowhere cannot pass.
+ * table of the change-detector's database (the audit log's included), and no log line. Each search first proves it can
+ * see the job (its id), so a search that looks nowhere cannot pass; the audit log is shown to hold the token's change
+ * by name.
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
@@ -122,7 +123,7 @@ class SecretsNeverInClearTest {
             List<String[]> columns = new ArrayList<>();
             try (ResultSet rs = db.createStatement().executeQuery("SELECT table_name, column_name FROM "
                     + "information_schema.columns WHERE table_schema = 'public' AND data_type IN ('text', "
-                    + "'character varying', 'character', 'json', 'jsonb')")) {
+                    + "'character varying', 'character', 'json', 'jsonb', 'ARRAY')")) {
                 while (rs.next()) {
                     columns.add(new String[]{rs.getString(1), rs.getString(2)});
                 }
@@ -135,6 +136,8 @@ class SecretsNeverInClearTest {
             }
         }
         assertThat(jobIdHits.get("job.config")).as("the job's row is searched").isPositive();
+        assertThat(jobIdHits.get("job_audit.job_id")).as("the job's audit log is searched").isPositive();
+        assertThat(tokenHits).as("the audit log's field names are searched").containsKey("job_audit.fields");
         assertThat(tokenHits).as("database columns holding a token in clear").allSatisfy(
                 (column, hits) -> assertThat(hits).as(column).isZero());
 
@@ -174,6 +177,14 @@ class SecretsNeverInClearTest {
         answers.add(given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full")))
                 .post("/jobs/" + jobId + "/restart").asString());
         answers.add(given().post("/jobs/" + jobId + "/pause").asString());
+        // a token with a line break is refused without being echoed
+        Map<String, Object> withNewline = new HashMap<>(job);
+        withNewline.put("secretToken", NEW_TOKEN + "\r\n");
+        answers.add(given().contentType(ContentType.JSON).body(withNewline).put("/jobs/" + jobId).asString());
+        // the audit log names the token's change, never its value
+        Response audit = given().get("/jobs/" + jobId + "/audit");
+        answers.add(audit.asString());
+        assertThat(audit.jsonPath().getList("entries.fields.flatten()", String.class)).contains("secretToken");
         answers.add(given().get(openapi).asString());
         answers.add(given().get(metrics).asString());
     }

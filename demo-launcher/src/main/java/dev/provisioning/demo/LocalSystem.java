@@ -369,6 +369,12 @@ public final class LocalSystem implements AutoCloseable {
     private ServiceProcess newReplica(String name, int index) {
         Map<String, String> env = new LinkedHashMap<>(stack.serviceEnvironment(name, SERVICES.get(name)));
         env.putAll(LOCAL_TUNING);
+        // the local Druva (and Graph) servers listen on loopback without TLS: allowed here only (default: https only)
+        if (name.equals("change-detector")) {
+            env.put("DETECTOR_ALLOW_INSECURE_LOOPBACK", "true");
+        } else if (name.equals("scim-writer")) {
+            env.put("WRITER_ALLOW_INSECURE_LOOPBACK", "true");
+        }
         if (name.equals("change-detector")) {
             // the services know each other: test connection, provision on demand and escrows go to the writer
             env.put("DETECTOR_WRITER_URL", "http://" + ServiceProcess.HOST + ":" + firstPorts.get("scim-writer"));

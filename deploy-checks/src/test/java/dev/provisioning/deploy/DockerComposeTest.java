@@ -185,6 +185,7 @@ class DockerComposeTest {
         assertThat(map(service("change-detector"), "environment"))
                 .containsEntry("DETECTOR_ALLOW_INSECURE_LOOPBACK", "true")
                 .containsEntry("DETECTOR_DIRECTORY_ROOT", "/directories");
+        assertThat(map(service("scim-writer"), "environment")).containsEntry("WRITER_ALLOW_INSECURE_LOOPBACK", "true");
         // the jobs API wants an administrator's token, which has no default
         assertThat(String.valueOf(map(demo, "environment").get("ADMIN_TOKEN"))).startsWith("${DEMO_ADMIN_TOKEN:?");
         String script = Files.readString(Repository.DEPLOY.resolve("demo/create-demo-job.sh"));

@@ -349,6 +349,8 @@ class KustomizeOverlaysTest {
     void tenantAndGraphUrlsMustBeHttpsAndDirectoryFilesAreConfined(String overlay) {
         Map<String, String> detector = environment(render(overlay), "change-detector");
         assertThat(detector.getOrDefault("DETECTOR_ALLOW_INSECURE_LOOPBACK", "false")).isEqualTo("false");
+        assertThat(environment(render(overlay), "scim-writer").getOrDefault("WRITER_ALLOW_INSECURE_LOOPBACK", "false"))
+                .isEqualTo("false");
         String root = detector.get("DETECTOR_DIRECTORY_ROOT");
         if (root != null) {
             assertThat(root).as("a folder of its own, never the filesystem").startsWith("/").isNotEqualTo("/");

@@ -1,7 +1,5 @@
 package dev.provisioning.detector.api;
 
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -34,11 +32,14 @@ public record GraphSourceRequest(String tenantId, String clientId, String client
      * Every problem, each naming its field ({@code source.graph.clientId}, ...).
      *
      * @param secretRequired true when the job is created (no stored secret to keep)
+     * @param allowInsecureLoopback whether plain http to a loopback host is accepted ({@code detector.allow-insecure-loopback})
      */
-    public List<FieldError> validate(boolean secretRequired) {
+    public List<FieldError> validate(boolean secretRequired, boolean allowInsecureLoopback) {
         List<FieldError> errors = new ArrayList<>();
         if (blank(tenantId)) {
             errors.add(error("tenantId", "is required"));
+        } else if (tenantId.length() > 253) {
+            errors.add(error("tenantId", "must be at most 253 characters"));
         } else if (!GUID.matcher(tenantId.trim()).matches() && !DOMAIN.matcher(tenantId.trim()).matches()) {
             errors.add(error("tenantId", "must be the tenant id (a GUID) or a domain such as contoso.onmicrosoft.com"));
         }
@@ -46,10 +47,12 @@ public record GraphSourceRequest(String tenantId, String clientId, String client
         if (secretRequired && blank(clientSecret)) {
             errors.add(error("clientSecret", "is required"));
         }
+        JobValidator.secret(errors, PREFIX + "clientSecret", clientSecret);
         guid(errors, "servicePrincipalId", servicePrincipalId,
                 "the object id of the app's service principal (Enterprise applications)");
-        url(errors, "authorityUrl", authorityUrl);
-        url(errors, "graphUrl", graphUrl);
+        JobValidator.url(errors, PREFIX + "authorityUrl", blank(authorityUrl) ? null : authorityUrl,
+                allowInsecureLoopback);
+        JobValidator.url(errors, PREFIX + "graphUrl", blank(graphUrl) ? null : graphUrl, allowInsecureLoopback);
         return errors;
     }
 
@@ -77,25 +80,8 @@ public record GraphSourceRequest(String tenantId, String clientId, String client
     private static void guid(List<FieldError> errors, String field, String value, String what) {
         if (blank(value)) {
             errors.add(error(field, "is required"));
-        } else if (!GUID.matcher(value.trim()).matches()) {
+        } else if (value.length() > 64 || !GUID.matcher(value.trim()).matches()) {
             errors.add(error(field, "must be a GUID: " + what));
-        }
-    }
-
-    private static void url(List<FieldError> errors, String field, String value) {
-        if (blank(value)) {
-            return;
-        }
-        try {
-            URI uri = new URI(value.trim());
-            if (uri.getHost() == null || !("https".equalsIgnoreCase(uri.getScheme())
-                    || "http".equalsIgnoreCase(uri.getScheme()))) {
-                errors.add(error(field, "must be an absolute http(s) URL"));
-            } else if (uri.getQuery() != null || uri.getFragment() != null) {
-                errors.add(error(field, "must not have a query or a fragment"));
-            }
-        } catch (URISyntaxException e) {
-            errors.add(error(field, "must be an absolute http(s) URL"));
         }
     }
 

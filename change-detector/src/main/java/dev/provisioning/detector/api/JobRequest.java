@@ -8,7 +8,8 @@ import dev.provisioning.events.job.TargetObjectActions;
 
 /**
  * A job's configuration as an administrator sends it: what Entra's Provisioning tab holds for Druva. Enumerations are
- * strings here so that a wrong value gets a 400 that names the field.
+ * strings here so that a wrong value gets a 400 that names the field. Every string and list has a size limit
+ * ({@link JobValidator}); URLs follow {@code SecureUrls}; a secret has no control characters and stays with its URL.
  *
  * @param name a name for people (required)
  * @param tenantUrl Druva's SCIM base URL (required), e.g. {@code https://apis.druva.com/insync/scim}

@@ -17,11 +17,13 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
+import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
@@ -45,7 +47,8 @@ import dev.provisioning.mapping.MappingEngine;
  * Creates, changes and reads jobs. Every change loads the {@link ProvisioningJob}, calls one of its methods and saves
  * it ({@link JobStore#update}): the row and the events the job raised (its configuration for {@code provisioning.jobs},
  * job state events for the notifier) are stored in one transaction and published from the outbox afterwards, so the
- * other services never hear of a change that was not stored.
+ * other services never hear of a change that was not stored. Each change made through the API is recorded in the
+ * {@link AuditLog} with its caller ({@code actor}), in the change's own transaction where the job's save has one.
  */
 @ApplicationScoped
 public class JobService {
@@ -62,10 +65,14 @@ public class JobService {
     private final HeldDeletions held;
     private final WriterClient writer;
     private final ProvisionOnDemand onDemand;
+    private final AuditLog audit;
+    private final boolean allowInsecureLoopback;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
-            ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror) {
+            ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, DetectorConfig config) {
+        this.audit = audit;
+        this.allowInsecureLoopback = config.allowInsecureLoopback();
         this.graphMirror = graphMirror;
         this.snapshots = snapshots;
         this.staged = staged;
@@ -78,8 +85,9 @@ public class JobService {
         this.cipher = cipher;
     }
 
-    public Uni<JobView> create(JobRequest request) {
-        List<FieldError> errors = JobValidator.validate(request, true);
+    /** Creates a job; {@code actor} is recorded in the audit log. */
+    public Uni<JobView> create(JobRequest request, String actor) {
+        List<FieldError> errors = JobValidator.validate(request, true, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
@@ -91,28 +99,91 @@ public class JobService {
         }
         ProvisioningJob job = ProvisioningJob.create(config,
                 DeletionThreshold.of(request.deletionThreshold(), request.deletionThresholdPercent()), Instant.now());
-        return jobs.insert(job).map(ignored -> view(job));
+        JobView created = view(job);
+        return jobs.insert(job).chain(() -> audit.record(id, actor, "create",
+                AuditTrail.changed(null, created, AuditTrail.secretsIn(request)), null)).replaceWith(created);
     }
 
-    public Uni<Optional<JobView>> update(String id, JobRequest request) {
-        List<FieldError> errors = JobValidator.validate(request, false);
+    /**
+     * Changes a job. A new tenant URL (or Graph authority or Graph URL) must come with its secret: the stored one is
+     * never sent to a new URL (400 naming {@code secretToken} or {@code source.graph.clientSecret}).
+     */
+    public Uni<Optional<JobView>> update(String id, JobRequest request, String actor) {
+        List<FieldError> errors = JobValidator.validate(request, false, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
         boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
         EncryptedSecret newToken = tokenChanged ? cipher.encrypt(request.secretToken()) : null;
-        return jobs.update(id, job -> {
+        return jobs.update(id, (job, tx) -> {
             JobConfig old = job.config();
+            List<FieldError> secretErrors = secretsFollowUrls(old, request);
+            if (!secretErrors.isEmpty()) {
+                return Uni.createFrom().failure(new InvalidJobException(secretErrors));
+            }
             JobConfig requested = toConfig(id, request, tokenChanged ? newToken : old.secretToken(),
                     graphSource(request, old));
             List<FieldError> mappingErrors = mappingErrors(requested);
             if (!mappingErrors.isEmpty()) {
-                throw new InvalidJobException(mappingErrors);
+                return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
             }
+            JobView before = view(job);
             job.update(requested, request.deletionThreshold(), request.deletionThresholdPercent(), tokenChanged,
                     Instant.now());
-            return view(job);
+            JobView after = view(job);
+            List<String> changed = AuditTrail.changed(before, after, AuditTrail.secretsIn(request));
+            return changed.isEmpty()
+                    ? Uni.createFrom().item(after)
+                    : audit.record(tx, id, actor, "update", changed, null).replaceWith(after);
         });
+    }
+
+    /** A URL a stored secret goes to may change only with the secret sent again. */
+    private static List<FieldError> secretsFollowUrls(JobConfig old, JobRequest request) {
+        List<FieldError> errors = new ArrayList<>(JobValidator.secretFollowsUrl("secretToken", "tenantUrl",
+                old.tenantUrl(), request.tenantUrl(), request.secretToken()));
+        GraphSource oldGraph = old.source() == null ? null : old.source().graph();
+        GraphSourceRequest graph = request.source() == null ? null : request.source().graph();
+        if (graph != null && SourceType.MICROSOFT_GRAPH.name().equalsIgnoreCase(request.source().type())) {
+            String secretField = "source.graph.clientSecret";
+            errors.addAll(JobValidator.secretFollowsUrl(secretField, "source.graph.authorityUrl",
+                    oldGraph == null ? null : oldGraph.authorityUrl(),
+                    blank(graph.authorityUrl()) ? GraphSource.DEFAULT_AUTHORITY : graph.authorityUrl(),
+                    graph.clientSecret()));
+            if (errors.stream().noneMatch(e -> e.field().equals(secretField))) {
+                errors.addAll(JobValidator.secretFollowsUrl(secretField, "source.graph.graphUrl",
+                        oldGraph == null ? null : oldGraph.graphUrl(),
+                        blank(graph.graphUrl()) ? GraphSource.DEFAULT_GRAPH : graph.graphUrl(),
+                        graph.clientSecret()));
+            }
+        }
+        return errors;
+    }
+
+    /**
+     * Records an action that changes the job (start, pause) with the fields it changed, in the save's transaction.
+     */
+    private Uni<Optional<JobView>> act(String id, String actor, String action,
+            java.util.function.Consumer<ProvisioningJob> change) {
+        return jobs.update(id, (job, tx) -> {
+            JobView before = view(job);
+            change.accept(job);
+            JobView after = view(job);
+            return audit.record(tx, id, actor, action, AuditTrail.changed(before, after, List.of()), null)
+                    .replaceWith(after);
+        });
+    }
+
+    /**
+     * The job's audit log, newest first.
+     *
+     * @return empty when there is no such job and it left no entries (a deleted job's entries stay readable until
+     *         the retention purges them)
+     */
+    public Uni<Optional<List<AuditLog.Entry>>> audit(String id, Long before, int limit) {
+        return audit.list(id, before, limit).chain(entries -> !entries.isEmpty() || before != null
+                ? Uni.createFrom().item(Optional.of(entries))
+                : jobs.find(id).map(job -> job.map(found -> entries)));
     }
 
     public Uni<Optional<JobView>> find(String id) {
@@ -128,19 +199,13 @@ public class JobService {
     }
 
     /** Turns provisioning on (Entra's Start): lifts a quarantine, and the next cycle runs now. */
-    public Uni<Optional<JobView>> start(String id) {
-        return jobs.update(id, job -> {
-            job.start(Instant.now());
-            return view(job);
-        });
+    public Uni<Optional<JobView>> start(String id, String actor) {
+        return act(id, actor, "start", job -> job.start(Instant.now()));
     }
 
     /** Turns provisioning off; the running cycle finishes. A quarantine stays until Start or Restart. */
-    public Uni<Optional<JobView>> pause(String id) {
-        return jobs.update(id, job -> {
-            job.pause(Instant.now());
-            return view(job);
-        });
+    public Uni<Optional<JobView>> pause(String id, String actor) {
+        return act(id, actor, "pause", job -> job.pause(Instant.now()));
     }
 
     /**
@@ -150,8 +215,11 @@ public class JobService {
      *
      * @return false when there is no such job
      */
-    public Uni<Boolean> delete(String id) {
-        return jobs.delete(id).chain(deleted -> !deleted
+    public Uni<Boolean> delete(String id, String actor) {
+        return jobs.update(id, (job, tx) -> {
+            job.delete();
+            return audit.record(tx, id, actor, "delete", List.of(), null).replaceWith(true);
+        }).map(Optional::isPresent).chain(deleted -> !deleted
                 ? Uni.createFrom().item(false)
                 : log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true));
     }
@@ -161,7 +229,7 @@ public class JobService {
      * held deletions (in the job's save), lifts a quarantine and runs the next cycle now. Escrows asks the scim-writer
      * to discard the job's escrowed objects; when it cannot be reached that is reported in {@code notApplied}.
      */
-    public Uni<Optional<RestartView>> restart(String id, RestartRequest request) {
+    public Uni<Optional<RestartView>> restart(String id, RestartRequest request, String actor) {
         List<RestartRequest.Scope> scopes = RestartRequest.parse(request);
         return jobs.find(id).chain(found -> {
             if (found.isEmpty()) {
@@ -184,20 +252,29 @@ public class JobService {
                     ? snapshots.clear(id).chain(() -> graphMirror.forget(id))
                     : Uni.createFrom().voidItem();
             return escrowsReset.chain(() -> cleared)
-                    .chain(() -> jobs.update(id, (job, tx) -> staged.discard(tx, id).map(discarded -> {
+                    .chain(() -> jobs.update(id, (job, tx) -> staged.discard(tx, id).chain(discarded -> {
+                        JobView before = view(job);
                         job.restart(restartId, discarded, Instant.now());
-                        return new RestartView(view(job), scopes.stream().map(Enum::name).toList(), discarded,
-                                List.copyOf(notApplied));
+                        RestartView restarted = new RestartView(view(job), scopes.stream().map(Enum::name).toList(),
+                                discarded, List.copyOf(notApplied));
+                        return audit.record(tx, id, actor, "restart",
+                                AuditTrail.changed(before, restarted.job(), List.of()),
+                                "resetScope " + restarted.resetScope() + ", " + discarded
+                                        + " held deletions discarded")
+                                .replaceWith(restarted);
                     })))
                     .invoke(restarted -> LOG.infof("job %s: restarted with reset scope %s", id, scopes));
         });
     }
 
     /** Emits the deletions held by the threshold (Entra's "allow deletes"). */
-    public Uni<Optional<HeldDeletions.Release>> allowDeletes(String id) {
+    public Uni<Optional<HeldDeletions.Release>> allowDeletes(String id, String actor) {
         return jobs.find(id).chain(found -> found.isEmpty()
                 ? Uni.createFrom().item(Optional.<HeldDeletions.Release>empty())
-                : held.allow(found.get()).map(Optional::of));
+                : held.allow(found.get()).call(release -> audit.record(id, actor, "allow-deletes", List.of(),
+                        release.released() + " held deletions released"
+                                + (release.cycleId() == null ? "" : " in cycle " + release.cycleId())))
+                        .map(Optional::of));
     }
 
     /** Tests the connection of a saved job, through the scim-writer. */
@@ -213,7 +290,7 @@ public class JobService {
 
     /** Tests the connection of a configuration that is not saved: only its tenant URL and token are used. */
     public Uni<WriterClient.ConnectionTestResult> testConnection(JobRequest request) {
-        List<FieldError> errors = JobValidator.validateConnection(request);
+        List<FieldError> errors = JobValidator.validateConnection(request, allowInsecureLoopback);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
@@ -343,6 +420,10 @@ public class JobService {
     /** The mapper's own validation of mappings and scoping filters, so nothing invalid reaches the pipeline. */
     private static List<FieldError> mappingErrors(JobConfig config) {
         return MappingEngine.validate(config).stream().map(e -> new FieldError(e.field(), e.message())).toList();
+    }
+
+    private static boolean blank(String s) {
+        return s == null || s.isBlank();
     }
 
     private static String blankToNull(String s) {

@@ -1,6 +1,5 @@
 package dev.provisioning.detector.api;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -13,7 +12,8 @@ import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
 
 /**
- * A job as the API shows it. The secret token is never returned: only whether one is set. {@code deletionThreshold} and
+ * A job as the API shows it. The secret token is never returned: only whether one is set. {@code cycleInterval} is an
+ * ISO-8601 duration ({@code PT40M}), as a request sends it. {@code deletionThreshold} and
  * {@code deletionThresholdPercent} are
  * kept by the change-detector (the JobConfig contract has no such field).
  */
@@ -33,7 +33,7 @@ public record JobView(
         List<AttributeMapping> userMappings,
         List<ScopingFilter> userScopingFilters,
         SourceView source,
-        Duration cycleInterval,
+        String cycleInterval,
         long revision,
         Instant updatedAt,
         int deletionThreshold,
@@ -44,7 +44,9 @@ public record JobView(
                 c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
                 c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
                 c.userScopingFilters(),
-                SourceView.of(c.source()), c.cycleInterval(), c.revision(), c.updatedAt(), threshold.count(),
+                SourceView.of(c.source()),
+                c.cycleInterval() == null ? null : c.cycleInterval().toString(), c.revision(), c.updatedAt(),
+                threshold.count(),
                 threshold.percent());
     }
 

@@ -23,9 +23,11 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
+import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.LogRecord;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.SourceException;
@@ -44,16 +46,24 @@ import dev.provisioning.detector.writer.WriterUnavailableException;
 public class JobsResource {
 
     private final JobService service;
+    private final SecurityIdentity identity;
 
-    public JobsResource(JobService service) {
+    public JobsResource(JobService service, SecurityIdentity identity) {
         this.service = service;
+        this.identity = identity;
+    }
+
+    /** Who calls, for the audit log: the bearer token's principal name. */
+    private String actor() {
+        String name = identity.getPrincipal() == null ? null : identity.getPrincipal().getName();
+        return name == null || name.isBlank() ? AuditTrail.UNKNOWN_ACTOR : name;
     }
 
     @RolesAllowed(Roles.ADMIN)
     @POST
     @Operation(summary = "Create a provisioning job", description = "Provisioning status On starts the initial cycle.")
     public Uni<Response> create(JobRequest request) {
-        return service.create(request).map(job -> Response.status(201).entity(job).build());
+        return service.create(request, actor()).map(job -> Response.status(201).entity(job).build());
     }
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
@@ -74,10 +84,12 @@ public class JobsResource {
     @RolesAllowed(Roles.ADMIN)
     @PUT
     @Path("/{id}")
-    @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one. A change to mappings, "
-            + "scoping filters or scope makes the next cycle a full one.")
+    @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one, but a new "
+            + "tenantUrl needs the secretToken sent again (400 naming secretToken), and a new Graph authorityUrl or "
+            + "graphUrl the clientSecret (400 naming source.graph.clientSecret): a stored secret never goes to a new "
+            + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one.")
     public Uni<JobView> update(@PathParam("id") String id, JobRequest request) {
-        return service.update(id, request).map(found -> orNotFound(found, id));
+        return service.update(id, request, actor()).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -86,7 +98,7 @@ public class JobsResource {
     @Operation(summary = "Delete a job", description = "Publishes the job's tombstone on provisioning.jobs (the other "
             + "services forget it), then deletes its cycles, snapshot, held deletions and provisioning log. 204.")
     public Uni<Response> delete(@PathParam("id") String id) {
-        return service.delete(id).map(deleted -> {
+        return service.delete(id, actor()).map(deleted -> {
             if (!deleted) {
                 throw new NotFoundException("no job " + id);
             }
@@ -104,7 +116,7 @@ public class JobsResource {
             + "next cycle now. Escrows asks the scim-writer to discard the job's escrowed objects; if it cannot be "
             + "reached the answer lists that in notApplied.")
     public Uni<RestartView> restart(@PathParam("id") String id, RestartRequest request) {
-        return service.restart(id, request).map(found -> orNotFound(found, id));
+        return service.restart(id, request, actor()).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -114,7 +126,7 @@ public class JobsResource {
             + "disables and deletes in a release cycle of their own and lifts a DeletionThresholdExceeded quarantine. "
             + "Answers {\"released\": n, \"cycleId\": \"...\"} (0 and null when nothing was held).")
     public Uni<HeldDeletions.Release> allowDeletes(@PathParam("id") String id) {
-        return service.allowDeletes(id).map(found -> orNotFound(found, id));
+        return service.allowDeletes(id, actor()).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
@@ -165,7 +177,7 @@ public class JobsResource {
     @Path("/{id}/start")
     @Operation(summary = "Start provisioning (status On); lifts a quarantine; the next cycle runs now")
     public Uni<JobView> start(@PathParam("id") String id) {
-        return service.start(id).map(found -> orNotFound(found, id));
+        return service.start(id, actor()).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})
@@ -173,7 +185,7 @@ public class JobsResource {
     @Path("/{id}/pause")
     @Operation(summary = "Pause provisioning (status Off); the running cycle finishes")
     public Uni<JobView> pause(@PathParam("id") String id) {
-        return service.pause(id).map(found -> orNotFound(found, id));
+        return service.pause(id, actor()).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
@@ -205,6 +217,48 @@ public class JobsResource {
         }
         return service.find(id).map(found -> orNotFound(found, id))
                 .chain(job -> service.logs(id, cycleId, objectId, action, status, from, limit));
+    }
+
+    @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
+    @GET
+    @Path("/{id}/audit")
+    @Operation(summary = "The job's audit log, newest first", description = "Every change made through this API "
+            + "(create, update, delete, start, pause, restart, allow-deletes): when, who (the caller's token's "
+            + "principal name), the action and the names of the fields that changed; never a value (a secret is "
+            + "named as changed, nothing more). Answers {\"entries\": [...], \"nextBefore\": id or null}: pass "
+            + "nextBefore as before for the next page. limit 1 to " + AuditLog.MAX_LIMIT + " (default 50). Entries "
+            + "outlive a deleted job until the provisioning log's retention (detector.log-retention) purges them.")
+    public Uni<AuditPage> audit(@PathParam("id") String id, @QueryParam("before") String before,
+            @QueryParam("limit") String limit) {
+        Long cursor = before == null ? null : positive("before", before, Long.MAX_VALUE);
+        int size = limit == null ? 50 : (int) (long) positive("limit", limit, AuditLog.MAX_LIMIT);
+        return service.audit(id, cursor, size).map(found -> orNotFound(found, id))
+                .map(entries -> new AuditPage(entries,
+                        entries.size() < size ? null : entries.get(entries.size() - 1).id()));
+    }
+
+    /**
+     * A page of the audit log.
+     *
+     * @param entries newest first
+     * @param nextBefore the {@code before} of the next page; null when this is the last one
+     */
+    public record AuditPage(List<AuditLog.Entry> entries, Long nextBefore) {
+    }
+
+    /** A query parameter that must be a whole number from 1 to {@code max}: a 400 naming it otherwise. */
+    private static long positive(String name, String value, long max) {
+        try {
+            long n = Long.parseLong(value.trim());
+            if (n >= 1 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // the problem below
+        }
+        throw new InvalidJobException(List.of(new FieldError(name, max == Long.MAX_VALUE
+                ? "must be a positive whole number (the nextBefore of the previous page)"
+                : "must be a whole number from 1 to " + max)));
     }
 
     private static <T> T orNotFound(Optional<T> found, String id) {

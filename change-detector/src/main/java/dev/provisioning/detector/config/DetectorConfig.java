@@ -61,6 +61,14 @@ public interface DetectorConfig {
     /** Directory file reading. */
     DirectoryFile directoryFile();
 
+    /**
+     * Whether a job's tenant URL and Graph URLs may use plain http to a loopback host (localhost, 127.0.0.0/8, ::1);
+     * every other URL must be https ({@code SecureUrls}). Default false; the run command and the tests, whose SCIM and
+     * Graph servers listen on loopback without TLS, set it.
+     */
+    @WithDefault("false")
+    boolean allowInsecureLoopback();
+
     /** Directory file reading, under {@code detector.directory-file.*}. */
     interface DirectoryFile {
 
@@ -84,7 +92,10 @@ public interface DetectorConfig {
     @WithDefault("30s")
     Duration writerTimeout();
 
-    /** Provisioning log records and finished cycles older than this are purged. Default {@code 30d}. */
+    /**
+     * Provisioning log records, audit log entries and finished cycles older than this are purged. Default
+     * {@code 30d}.
+     */
     @WithDefault("30d")
     Duration logRetention();
 

@@ -13,14 +13,15 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 
 /**
- * What runs every {@code detector.housekeeping-interval}: the provisioning log, finished cycles and sent outbox records
- * older than {@code detector.log-retention} are purged; each job whose token is older than
+ * What runs every {@code detector.housekeeping-interval}: the provisioning log, the audit log, finished cycles and sent
+ * outbox records older than {@code detector.log-retention} are purged; each job whose token is older than
  * {@code detector.token-lifetime - detector.token-expiry-warning} is asked to warn of its expiry (once per token). The
  * per-job gauges are read on the same interval by {@link JobGauges}.
  */
@@ -34,9 +35,11 @@ public class Housekeeping {
     private final ProvisioningLogRepository log;
     private final Outbox outbox;
     private final DetectorConfig config;
+    private final AuditLog audit;
 
     public Housekeeping(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, Outbox outbox,
-            DetectorConfig config) {
+            DetectorConfig config, AuditLog audit) {
+        this.audit = audit;
         this.jobs = jobs;
         this.cycles = cycles;
         this.log = log;
@@ -53,16 +56,20 @@ public class Housekeeping {
                 });
     }
 
-    /** Deletes provisioning log records, finished cycles and sent outbox records older than the retention. */
+    /**
+     * Deletes provisioning log records, audit log entries, finished cycles and sent outbox records older than the
+     * retention.
+     */
     public Uni<Void> purge() {
         OffsetDateTime before = OffsetDateTime.now(ZoneOffset.UTC).minus(config.logRetention());
-        return log.purge(before).chain(records -> cycles.purge(before).chain(purgedCycles -> outbox.purge(before)
-                .invoke(sent -> {
-                    if (records > 0 || purgedCycles > 0 || sent > 0) {
-                        LOG.infof("purged %d provisioning log records, %d cycles and %d sent outbox records older "
-                                + "than %s", records, purgedCycles, sent, config.logRetention());
+        return log.purge(before).chain(records -> audit.purge(before).chain(entries -> cycles.purge(before)
+                .chain(purgedCycles -> outbox.purge(before).invoke(sent -> {
+                    if (records > 0 || entries > 0 || purgedCycles > 0 || sent > 0) {
+                        LOG.infof("purged %d provisioning log records, %d audit log entries, %d cycles and %d sent "
+                                + "outbox records older than %s", records, entries, purgedCycles, sent,
+                                config.logRetention());
                     }
-                }))).replaceWithVoid();
+                })))).replaceWithVoid();
     }
 
     /** Lets each job whose token expires within the warning period tell it, once per token. */

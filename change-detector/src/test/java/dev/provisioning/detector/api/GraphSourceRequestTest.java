@@ -16,7 +16,7 @@ class GraphSourceRequestTest {
     void everyBadFieldIsNamed() {
         GraphSourceRequest request = new GraphSourceRequest(" ", "not-a-guid", null, null, "ftp://login", "graph");
 
-        assertThat(request.validate(true)).extracting(FieldError::field).containsExactlyInAnyOrder(
+        assertThat(request.validate(true, false)).extracting(FieldError::field).containsExactlyInAnyOrder(
                 "source.graph.tenantId", "source.graph.clientId", "source.graph.clientSecret",
                 "source.graph.servicePrincipalId", "source.graph.authorityUrl", "source.graph.graphUrl");
     }
@@ -25,8 +25,9 @@ class GraphSourceRequestTest {
     void aTenantDomainAndDefaultUrlsAreValidAndTheSecretIsOptionalOnUpdate() {
         GraphSourceRequest request = new GraphSourceRequest("contoso.onmicrosoft.com", GUID, null, GUID, null, null);
 
-        assertThat(request.validate(false)).isEmpty();
-        assertThat(request.validate(true)).extracting(FieldError::field).containsExactly("source.graph.clientSecret");
+        assertThat(request.validate(false, false)).isEmpty();
+        assertThat(request.validate(true, false)).extracting(FieldError::field)
+                .containsExactly("source.graph.clientSecret");
     }
 
     @Test

@@ -17,14 +17,18 @@ import java.util.List;
  * </pre>
  *
  * A backslash before any other character is kept as is, so regular expressions such as {@code "\d"} survive. Positions
- * in errors are 1-based.
+ * in errors are 1-based. Function calls nest at most {@value #MAX_DEPTH} deep (real expressions nest a handful):
+ * deeper is a parse error, never a stack overflow, in parsing and in evaluation alike.
  */
 final class Parser {
 
     static final int MAX_LENGTH = 10_000;
+    /** Most function calls nested inside one another. */
+    public static final int MAX_DEPTH = 200;
 
     private final String text;
     private int pos;
+    private int depth;
 
     private Parser(String text) {
         this.text = text;
@@ -228,6 +232,10 @@ final class Parser {
                     .orElse("");
             throw error("unknown function '" + name + "'" + hint);
         }
+        if (++depth > MAX_DEPTH) {
+            throw new ExpressionParseException(namePosition,
+                    "function calls are nested more than " + MAX_DEPTH + " deep here: simplify the expression");
+        }
         pos++; // '('
         List<Node> args = new ArrayList<>();
         skipWhitespace();
@@ -265,6 +273,7 @@ final class Parser {
             throw new ExpressionParseException(namePosition, name + " takes " + arity(function) + " ("
                     + function.signature() + "), found " + args.size());
         }
+        depth--;
         Object prepared = function.preparer() == null ? null : function.preparer().prepare(args, namePosition);
         return new Node.Call(function, List.copyOf(args), prepared, namePosition);
     }

@@ -61,6 +61,21 @@ class ParserTest {
     }
 
     @Test
+    void callsNestedDeeperThanTheLimitAreAParseErrorNotAStackOverflow() {
+        String deep = "ToUpper(".repeat(800) + "[a]" + ")".repeat(800);
+        assertThatThrownBy(() -> Expression.parse(deep)).isInstanceOf(ExpressionParseException.class)
+                .hasMessageContaining("nested more than " + Parser.MAX_DEPTH + " deep");
+
+        String atTheLimit = "ToUpper(".repeat(Parser.MAX_DEPTH) + "[a]" + ")".repeat(Parser.MAX_DEPTH);
+        assertThat(Expression.parse(atTheLimit).evaluate(context(attrs("a", "x")))).isEqualTo("X");
+        String tooDeep = "ToUpper(".repeat(Parser.MAX_DEPTH + 1) + "[a]" + ")".repeat(Parser.MAX_DEPTH + 1);
+        assertThatThrownBy(() -> Expression.parse(tooDeep)).isInstanceOf(ExpressionParseException.class);
+        // siblings are not nesting
+        String wide = "Join(\",\"" + ", ToUpper([a])".repeat(300) + ")";
+        assertThat(Expression.parse(wide)).isNotNull();
+    }
+
+    @Test
     void expressionsLongerThan10000CharactersAreRejected() {
         String text = "Append([a], \"" + "x".repeat(10_000) + "\")";
 

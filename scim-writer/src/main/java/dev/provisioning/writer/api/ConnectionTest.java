@@ -1,12 +1,13 @@
 package dev.provisioning.writer.api;
 
-import java.net.URI;
+import java.util.Locale;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.Json;
+import dev.provisioning.events.job.SecureUrls;
 import dev.provisioning.writer.retry.FailureKind;
 import dev.provisioning.writer.scim.UserRequests;
 import dev.provisioning.writer.scim.client.ScimAnswer;
@@ -32,27 +33,28 @@ public final class ConnectionTest {
                 UserRequests.matchUri("userName", guid), null);
     }
 
-    /** Checks the tenant URL before anything is sent. */
-    public static Result checkUrl(String tenantUrl) {
-        try {
-            URI uri = URI.create(tenantUrl);
-            if (uri.isAbsolute() && uri.getHost() != null
-                    && ("https".equalsIgnoreCase(uri.getScheme()) || "http".equalsIgnoreCase(uri.getScheme()))) {
-                return null;
-            }
-        } catch (IllegalArgumentException e) {
-            // fall through
-        }
-        return new Result(false, 0, ErrorCodes.TARGET_ERROR,
-                "the tenant URL must be an absolute https URL such as https://apis.druva.com/insync/scim");
+    /**
+     * Checks the tenant URL before anything is sent, by the change-detector's rule ({@link SecureUrls}): https, or
+     * plain http to a loopback host when {@code writer.allow-insecure-loopback} allows it.
+     *
+     * @return the failed result, or null when the URL may be tested
+     */
+    public static Result checkUrl(String tenantUrl, boolean allowInsecureLoopback) {
+        return SecureUrls.problem(tenantUrl, allowInsecureLoopback)
+                .map(problem -> new Result(false, 0, ErrorCodes.TARGET_ERROR, "the tenant URL " + problem
+                        + " (such as https://apis.druva.com/insync/scim)"))
+                .orElse(null);
     }
 
-    /** Reads the answer as Entra does: 200 and an empty list is a success; anything else says what is wrong. */
+    /**
+     * Reads the answer as Entra does: 200 and an empty list is a success; anything else says what is wrong by its
+     * class: no answer (DNS, connection refused, TLS, timeout, other network error), the token refused (401), or the
+     * HTTP status with the {@code detail} of a SCIM error response, never more of the remote body.
+     */
     public static Result read(ScimAnswer answer, String tenantUrl) {
         if (answer.status() == 0) {
             return new Result(false, 0, ErrorCodes.TARGET_UNAVAILABLE,
-                    "could not reach " + tenantUrl + ": " + answer.problem()
-                            + " (check the tenant URL, DNS, the network path and the server's TLS certificate)");
+                    "could not reach " + tenantUrl + ": " + transportFailure(answer.problem()));
         }
         if (answer.kind() == FailureKind.UNAUTHORIZED) {
             return new Result(false, 401, ErrorCodes.INVALID_CREDENTIALS,
@@ -81,5 +83,27 @@ public final class ConnectionTest {
                     "the tenant URL answered 200 but not with JSON: is it the SCIM base URL?");
         }
         return new Result(true, 200, null, "the connection to " + tenantUrl + " works");
+    }
+
+    /**
+     * The class of a failure to get an answer, from the client's description of it ({@code ExceptionClass: message});
+     * the message itself is not repeated.
+     */
+    static String transportFailure(String problem) {
+        String p = problem == null ? "" : problem.toLowerCase(Locale.ROOT);
+        if (p.contains("unknownhost") || p.contains("failed to resolve") || p.contains("dns")) {
+            return "DNS: the host name does not resolve (check the tenant URL)";
+        }
+        if (p.contains("connection refused") || p.startsWith("connectexception")) {
+            return "connection refused: nothing accepts connections at that host and port";
+        }
+        if (p.contains("ssl") || p.contains("tls") || p.contains("certificate") || p.contains("handshake")) {
+            return "TLS: the secure connection failed (the server's certificate is not trusted, or its TLS "
+                    + "settings do not match)";
+        }
+        if (p.contains("timeout") || p.contains("timed out")) {
+            return "timeout: no answer in time (check the network path and firewalls)";
+        }
+        return "network error: the connection failed or closed before an answer (check the network path)";
     }
 }

@@ -109,7 +109,7 @@ public class WriterResource {
             SavedJobRequest request) {
         long revision = request == null || request.expectedRevision() == null ? 0 : request.expectedRevision();
         return job(jobId, revision).chain(job -> {
-            ConnectionTest.Result badUrl = ConnectionTest.checkUrl(job.tenantUrl());
+            ConnectionTest.Result badUrl = ConnectionTest.checkUrl(job.tenantUrl(), config.allowInsecureLoopback());
             if (badUrl != null) {
                 return Uni.createFrom().item(badUrl);
             }
@@ -138,7 +138,7 @@ public class WriterResource {
                             ? "tenantUrl"
                             : "secretToken");
         }
-        ConnectionTest.Result badUrl = ConnectionTest.checkUrl(request.tenantUrl());
+        ConnectionTest.Result badUrl = ConnectionTest.checkUrl(request.tenantUrl(), config.allowInsecureLoopback());
         if (badUrl != null) {
             return Uni.createFrom().item(badUrl);
         }

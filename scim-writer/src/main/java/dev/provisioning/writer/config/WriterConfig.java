@@ -16,6 +16,14 @@ public interface WriterConfig {
     /** HTTP settings towards Druva. */
     Http http();
 
+    /**
+     * Whether a connection test may send a token over plain http to a loopback host (localhost, 127.0.0.0/8, ::1);
+     * every other tenant URL must be https ({@code SecureUrls}, the change-detector's rule). Default false; the run
+     * command and the tests, whose SCIM servers listen on loopback without TLS, set it.
+     */
+    @WithDefault("false")
+    boolean allowInsecureLoopback();
+
     /** Retries of transient failures. */
     Retry retry();
 

@@ -135,7 +135,13 @@ class WriterApiTest {
                 .post("/connection-tests").then().statusCode(200)
                 .body("success", equalTo(false))
                 .body("errorCode", equalTo("TargetUnavailable"))
-                .body("message", containsString("could not reach"));
+                .body("message", containsString("could not reach"))
+                .body("message", containsString("connection refused"));
+        // plain http outside loopback carries no token anywhere: refused before anything is sent
+        asService().body(Map.of("tenantUrl", "http://druva.example.test/insync/scim", "secretToken", "t"))
+                .post("/connection-tests").then().statusCode(200)
+                .body("success", equalTo(false))
+                .body("message", containsString("must use https"));
     }
 
     @Test
