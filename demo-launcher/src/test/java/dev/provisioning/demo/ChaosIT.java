@@ -43,7 +43,8 @@ import dev.provisioning.localstack.LocalSmtp;
  * a Failure for each user without mail, and nothing else; recovery costs at most 10 % more requests than users; and
  * the notifier's digests count each failure once. The change-detector killed while emitting is {@link DetectorCrashIT}
  * (which also times the resumed cycle); five kills of the writer at random points are {@link WriterCrashIT}; the
- * notifier killed inside its digest window is {@link NotifierRestartIT}.
+ * notifier, which reads only results and takes no part in the cycle's phases, killed inside its digest window is
+ * {@link NotifierRestartIT} (its two cases here, about 40 s each, were dropped to keep the suite under 25 minutes).
  */
 @ExtendWith(SharedLocalSystem.class)
 class ChaosIT {
@@ -97,8 +98,7 @@ class ChaosIT {
     static Stream<Arguments> cases() {
         return Stream.of(Arguments.of("change-detector", Phase.RECEIVING),
                 Arguments.of("mapper-service", Phase.EMITTING), Arguments.of("mapper-service", Phase.RECEIVING),
-                Arguments.of("scim-writer", Phase.EMITTING), Arguments.of("scim-writer", Phase.RECEIVING),
-                Arguments.of("notifier", Phase.EMITTING), Arguments.of("notifier", Phase.RECEIVING));
+                Arguments.of("scim-writer", Phase.EMITTING), Arguments.of("scim-writer", Phase.RECEIVING));
     }
 
     @ParameterizedTest(name = "kill -9 of the {0} while {1}")
