@@ -17,9 +17,11 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
@@ -77,7 +79,13 @@ class KafkaCredentialsTest {
         }
     }
 
-    /** Subscribes in {@code group}, polls until assigned, commits: what a service's consumer does. */
+    /**
+     * Subscribes in {@code group}, polls until assigned, commits each assigned partition's position: what a service's
+     * consumer does. The commit names the partitions, so it needs READ on the topic (Kafka's OffsetCommit ACL) and
+     * proves it whatever the timing: a bare {@code commitSync()} right after the assignment commits nothing when no
+     * fetch has completed yet, and a user with only DESCRIBE (implied by WRITE) then passed as a reader on a busy
+     * machine.
+     */
     private static void consume(String user, String topic, String group) {
         Properties p = client(user, PASSWORDS.get(user));
         p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -90,7 +98,11 @@ class KafkaCredentialsTest {
                 consumer.poll(Duration.ofMillis(200));
             }
             assertThat(consumer.assignment()).as(user + " assigned " + topic + " in " + group).isNotEmpty();
-            consumer.commitSync();
+            Map<TopicPartition, OffsetAndMetadata> positions = new HashMap<>();
+            for (TopicPartition partition : consumer.assignment()) {
+                positions.put(partition, new OffsetAndMetadata(consumer.position(partition, OUTCOME)));
+            }
+            consumer.commitSync(positions, OUTCOME);
         }
     }
 
