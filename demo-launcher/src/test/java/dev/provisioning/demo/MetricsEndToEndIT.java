@@ -64,8 +64,9 @@ class MetricsEndToEndIT {
         Path directory = DemoLauncher.extractDemoDirectory(
                 LocalSystem.findHome().resolve("demo-launcher/target/it/metrics-directory.json"));
         system.druva().settings(s -> s.latency(Duration.ofMillis(5)).rateLimitPerSecond(50));
-        // a 429 and a 503 whatever the machine's speed: the retry and 429 series exist only once one happened, and on a
-        // busy machine the writer never reached the 50 requests/s limit (red in a fresh-clone run with one core busy)
+        // 429s and 503s whatever the machine's speed: the retry and 429 series exist only once one happened, and on a
+        // busy machine the writer never reached the 50 requests/s limit (red in a fresh-clone run with one core busy);
+        // three of each, so a one-shot request that is not retried (a connection test) cannot take them all
         for (int i = 0; i < 3; i++) {
             system.druva().failNext(429, 1);
             system.druva().failNext(503, -1);
