@@ -19,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
+import dev.provisioning.detector.cycle.RunningCycles;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
@@ -66,12 +67,15 @@ public class JobService {
     private final WriterClient writer;
     private final ProvisionOnDemand onDemand;
     private final AuditLog audit;
+    private final RunningCycles running;
     private final boolean allowInsecureLoopback;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
-            ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, DetectorConfig config) {
+            ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, RunningCycles running,
+            DetectorConfig config) {
         this.audit = audit;
+        this.running = running;
         this.allowInsecureLoopback = config.allowInsecureLoopback();
         this.graphMirror = graphMirror;
         this.snapshots = snapshots;
@@ -211,7 +215,10 @@ public class JobService {
     /**
      * Deletes a job: its row and, in the same transaction, its tombstone for {@code provisioning.jobs} (the other
      * services forget it); the database deletes its cycles, snapshot, held deletions and managed objects with it, then
-     * its provisioning log is deleted.
+     * its provisioning log is deleted. Once the deletion has committed (and its tombstone was published, which the save
+     * waits for, 5 s at most), the job's cycle running on this replica stops before its next event
+     * ({@link RunningCycles#stop}); one running on another replica stops at that replica's next heartbeat (at most a
+     * third of {@code detector.cycle-lease} later). Pausing, by contrast, lets the running cycle finish (Entra's rule).
      *
      * @return false when there is no such job
      */
@@ -219,9 +226,13 @@ public class JobService {
         return jobs.update(id, (job, tx) -> {
             job.delete();
             return audit.record(tx, id, actor, "delete", List.of(), null).replaceWith(true);
-        }).map(Optional::isPresent).chain(deleted -> !deleted
-                ? Uni.createFrom().item(false)
-                : log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true));
+        }).map(Optional::isPresent).chain(deleted -> {
+            if (!deleted) {
+                return Uni.createFrom().item(false);
+            }
+            running.stop(id);
+            return log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true);
+        });
     }
 
     /**

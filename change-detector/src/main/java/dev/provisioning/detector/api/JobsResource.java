@@ -96,7 +96,8 @@ public class JobsResource {
     @DELETE
     @Path("/{id}")
     @Operation(summary = "Delete a job", description = "Publishes the job's tombstone on provisioning.jobs (the other "
-            + "services forget it), then deletes its cycles, snapshot, held deletions and provisioning log. 204.")
+            + "services forget it), stops its running cycle before the cycle's next event, then deletes its cycles, "
+            + "snapshot, held deletions and provisioning log. 204.")
     public Uni<Response> delete(@PathParam("id") String id) {
         return service.delete(id, actor()).map(deleted -> {
             if (!deleted) {

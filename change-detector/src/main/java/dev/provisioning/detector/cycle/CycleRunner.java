@@ -7,8 +7,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -55,7 +56,12 @@ import dev.provisioning.mapping.MappingEngine;
  * <p>
  * While it runs, the cycle renews its claim every third of {@code detector.cycle-lease} (a heartbeat): a replica that
  * dies mid-cycle stops renewing, and another replica (or this one, restarted) takes the cycle over once the lease has
- * passed. A cycle whose claim was taken over stops before it moves the snapshot.
+ * passed. A cycle whose claim was taken over stops before its next event and before it moves the snapshot.
+ *
+ * <p>
+ * A cycle whose job is deleted stops before its next event too: at once when it runs on the replica that deleted the
+ * job ({@link RunningCycles#stop}), at its next heartbeat on another replica. Nothing is recorded for it (the job's
+ * rows are gone); one line says where it stopped.
  *
  * <p>
  * Before anything is sent, the read is checked: a read with no users for a job that manages users fails the cycle
@@ -82,11 +88,14 @@ public class CycleRunner {
     private final DirectorySources sources;
     private final MeterRegistry registry;
     private final HeldDeletions held;
+    private final RunningCycles running;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
-            DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held) {
+            DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
+            RunningCycles running) {
         this.held = held;
+        this.running = running;
         this.jobs = jobs;
         this.cycles = cycles;
         this.snapshots = snapshots;
@@ -104,6 +113,32 @@ public class CycleRunner {
         ClaimLost(String jobId) {
             super("job " + jobId + ": another replica took the cycle over (this one did not renew its claim in time)",
                     null, false, false);
+        }
+    }
+
+    /** The cycle's job was deleted while the cycle ran: it stops, and nothing is recorded (the job's rows are gone). */
+    static final class JobDeleted extends RuntimeException {
+
+        JobDeleted(String jobId) {
+            super("job " + jobId + " was deleted", null, false, false);
+        }
+    }
+
+    /**
+     * How far a cycle got: the events it planned to send (-1 until it knows) and those the broker acknowledged while it
+     * ran (a stop cancels the sends in flight, at most {@code detector.emit-concurrency} - 1, which may still land).
+     */
+    private static final class Progress {
+
+        volatile int planned = -1;
+        final AtomicInteger sent = new AtomicInteger();
+
+        @Override
+        public String toString() {
+            return planned < 0
+                    ? "stopped before it planned its events"
+                    : "stopped after " + sent.get() + " of "
+                            + planned + " events";
         }
     }
 
@@ -134,10 +169,15 @@ public class CycleRunner {
         boolean full = claim.full();
         Timer.Sample timer = Timer.start(registry);
         LOG.infof("job %s: starting %s cycle %s", job.id(), full ? "full" : "incremental", cycleId);
-        AtomicBoolean lost = new AtomicBoolean();
-        Cancellable heartbeat = heartbeat(job.id(), claim, lost);
+        RunningCycles.Stop stop = new RunningCycles.Stop();
+        Progress progress = new Progress();
+        Cancellable heartbeat = heartbeat(job.id(), claim, stop);
         DirectorySource[] source = new DirectorySource[1];
-        return cycles.abandonRunning(job.id())
+        return Uni.createFrom().deferred(() -> {
+            // before the cycle's first write: a deletion committed from now on stops it before its next event
+            running.register(job.id(), stop);
+            return cycles.abandonRunning(job.id());
+        })
                 .chain(() -> cycles.start(cycleId, job.id(), full))
                 .chain(() -> Uni.createFrom().deferred(() -> {
                     source[0] = sources.forJob(jobConfig);
@@ -157,12 +197,13 @@ public class CycleRunner {
                             CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
                                     snapshot, managed, Instant.now());
                             DeletionGuard.Split split = guard(job, plan, managed);
-                            return checkClaim(job.id(), lost)
+                            progress.planned = split.emit().size();
+                            return checkStop(stop)
                                     .chain(() -> hold(job, cycleId, split))
-                                    .chain(() -> emit(split.emit(), lost, job.id()))
+                                    .chain(() -> emit(split.emit(), stop, progress))
                                     .chain(() -> held.supersede(job.id(), split.emit()))
                                     .chain(() -> logProblems(job.id(), cycleId, directory))
-                                    .chain(() -> checkClaim(job.id(), lost))
+                                    .chain(() -> checkStop(stop))
                                     .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(), plan.snapshotNames(),
                                             plan.snapshotRemovals()))
                                     .chain(() -> source[0].commit())
@@ -185,11 +226,33 @@ public class CycleRunner {
                                     });
                         })))
                 .replaceWithVoid()
-                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure))
-                .onTermination().invoke(heartbeat::cancel);
+                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress))
+                .onTermination().invoke(() -> {
+                    heartbeat.cancel();
+                    running.unregister(job.id(), stop);
+                });
     }
 
-    private Uni<Void> failed(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure) {
+    /**
+     * Records a failed cycle on the cycle and the job, unless the job was deleted meanwhile (its deletion stopped the
+     * cycle, or a write of the cycle found the job's rows gone): then there is nothing to record, and one INFO line
+     * says where the cycle stopped.
+     */
+    private Uni<Void> failed(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure,
+            Progress progress) {
+        Uni<Boolean> deleted = failure instanceof JobDeleted
+                ? Uni.createFrom().item(true)
+                : jobs.find(jobId).map(Optional::isEmpty).onFailure().recoverWithItem(false);
+        return deleted.chain(gone -> {
+            if (gone) {
+                LOG.infof("job %s: deleted during cycle %s, %s", jobId, cycleId, progress);
+                return Uni.createFrom().voidItem();
+            }
+            return recordFailure(jobId, claim, cycleId, failure);
+        });
+    }
+
+    private Uni<Void> recordFailure(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure) {
         String error = failure instanceof SourceException || failure instanceof ClaimLost
                 ? failure.getMessage()
                 : "cycle failed: " + failure;
@@ -207,23 +270,32 @@ public class CycleRunner {
     }
 
     /**
-     * Renews the claim every third of the lease while the cycle runs; a renewal that finds the claim gone marks the
-     * cycle lost. Timers, not threads.
+     * Renews the claim every third of the lease while the cycle runs; a renewal that finds the claim gone stops the
+     * cycle, as {@link JobDeleted} when the job is gone (deleted through another replica), else as {@link ClaimLost}.
+     * Timers, not threads.
      */
-    private Cancellable heartbeat(String jobId, ProvisioningJob.Claim claim, AtomicBoolean lost) {
+    private Cancellable heartbeat(String jobId, ProvisioningJob.Claim claim, RunningCycles.Stop stop) {
         Duration every = config.cycleLease().dividedBy(3);
         return Multi.createFrom().ticks().every(every)
                 .onItem().transformToUniAndConcatenate(tick -> jobs.renewClaim(jobId, claim.token())
-                        .onFailure().recoverWithItem(true))
-                .subscribe().with(renewed -> {
-                    if (!renewed && lost.compareAndSet(false, true)) {
+                        .onFailure().recoverWithItem(true)
+                        .chain(renewed -> renewed
+                                ? Uni.createFrom().<RuntimeException>nullItem()
+                                : jobs.find(jobId).<RuntimeException>map(found -> found.isEmpty()
+                                        ? new JobDeleted(jobId)
+                                        : new ClaimLost(jobId))
+                                        // looked at again at the next tick
+                                        .onFailure().recoverWithNull()))
+                .subscribe().with(reason -> {
+                    if (reason != null && stop.set(reason) && reason instanceof ClaimLost) {
                         LOG.warnf("job %s: the cycle's claim was taken over by another replica", jobId);
                     }
                 }, failure -> LOG.warnf("job %s: the cycle's heartbeat stopped: %s", jobId, failure));
     }
 
-    private static Uni<Void> checkClaim(String jobId, AtomicBoolean lost) {
-        return lost.get() ? Uni.createFrom().failure(new ClaimLost(jobId)) : Uni.createFrom().voidItem();
+    private static Uni<Void> checkStop(RunningCycles.Stop stop) {
+        RuntimeException reason = stop.reason();
+        return reason == null ? Uni.createFrom().voidItem() : Uni.createFrom().failure(reason);
     }
 
     /**
@@ -244,14 +316,20 @@ public class CycleRunner {
                 : held.hold(job.id(), cycleId, split.held(), split.reason().orElseThrow());
     }
 
-    private Uni<Void> emit(List<AssignmentEvent> events, AtomicBoolean lost, String jobId) {
+    /**
+     * Sends the events, at most {@code detector.emit-concurrency} at once; each is sent only if the cycle was not asked
+     * to stop, so at most that many are sent after the ask.
+     */
+    private Uni<Void> emit(List<AssignmentEvent> events, RunningCycles.Stop stop, Progress progress) {
         if (events.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         return Multi.createFrom().iterable(events)
-                .onItem().transformToUni(event -> lost.get()
-                        ? Uni.createFrom().<Void>failure(new ClaimLost(jobId))
-                        : publisher.send(event).invoke(() -> countEmitted(event)))
+                .onItem().transformToUni(event -> checkStop(stop).chain(() -> publisher.send(event))
+                        .invoke(() -> {
+                            progress.sent.incrementAndGet();
+                            countEmitted(event);
+                        }))
                 .merge(config.emitConcurrency())
                 .collect().last().replaceWithVoid();
     }
