@@ -59,6 +59,27 @@ public final class TopicClient implements AutoCloseable {
     }
 
     /**
+     * Sends records without waiting for each one's ack, so the producer batches them and a consumer finds them in the
+     * topic together (a burst), then waits for every ack. Records of one key keep their order (one partition, the
+     * producer's default idempotence).
+     *
+     * @param records key and value of each record, in sending order
+     */
+    public void sendAll(String topic, List<Map.Entry<String, String>> records) {
+        List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+        for (Map.Entry<String, String> r : records) {
+            acks.add(producer.send(new ProducerRecord<>(topic, r.getKey(), r.getValue())));
+        }
+        try {
+            for (java.util.concurrent.Future<?> ack : acks) {
+                ack.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot send to " + topic, e);
+        }
+    }
+
+    /**
      * Reads {@code topic} from the beginning until {@code count} records match, or the timeout passes; returns the
      * matching records (possibly fewer than asked for).
      */

@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URL;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -34,6 +38,7 @@ import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
+import dev.provisioning.mapper.messaging.AssignmentConsumer;
 
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
@@ -44,6 +49,9 @@ class MapperServiceTest {
     URL health;
     @TestHTTPResource(value = "/metrics", management = true)
     URL metrics;
+
+    @Inject
+    AssignmentConsumer consumer;
 
     static TopicClient kafka;
 
@@ -154,6 +162,67 @@ class MapperServiceTest {
     }
 
     /**
+     * Issue 12, (A): the consumer takes the next record before the previous one's operation is acked, and still the
+     * operations of one object leave in the order its events came. Fifty events of one user, sent together (one burst
+     * in one partition), become fifty operations in that order.
+     */
+    @Test
+    void theOperationsOfOneObjectLeaveInTheOrderItsEventsCame() {
+        String jobId = publishJob();
+        awaitKnown(jobId);
+        List<Map.Entry<String, String>> burst = new ArrayList<>();
+        for (int v = 1; v <= 50; v++) {
+            AssignmentEvent event = event(jobId, "u-order", Map.of("userPrincipalName", "o@x.test", "mail",
+                    "o@x.test", "displayName", "v" + v, "accountEnabled", true), List.of(new Assignment("r", null)));
+            burst.add(Map.entry(event.key(), Json.write(event)));
+        }
+
+        kafka.sendAll(Topics.ASSIGNMENTS, burst);
+
+        var records = kafka.read(Topics.OPERATIONS, r -> r.key().equals(jobId + "/u-order"), 50, Waits.OUTCOME);
+        assertThat(records.stream().map(r -> EventChecks.operation(r.value()).displayName()))
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, 50).mapToObj(v -> "v" + v).toList());
+    }
+
+    /**
+     * Issue 12, (A): records are in process together, not one at a time. A burst of 400 records of five known jobs,
+     * already in the topic when the consumer polls them: while one record's operation waits for the broker (the
+     * producer lingers 5 ms before sending), the next records are taken, so at some moment at least two records were
+     * in flight. The old consumer, which waited for each ack, never had more than one.
+     */
+    @Test
+    void aBurstOfRecordsIsInProcessTogetherNotOneAtATime() {
+        List<String> jobs = IntStream.range(0, 5).mapToObj(i -> publishJob()).toList();
+        jobs.forEach(MapperServiceTest::awaitKnown);
+        List<Map.Entry<String, String>> burst = new ArrayList<>();
+        for (int i = 0; i < 80; i++) {
+            for (String jobId : jobs) {
+                AssignmentEvent event = event(jobId, "u" + i, Map.of("userPrincipalName", i + "@x.test", "mail",
+                        i + "@x.test", "accountEnabled", true), List.of(new Assignment("r", null)));
+                burst.add(Map.entry(event.key(), Json.write(event)));
+            }
+        }
+        consumer.takePeakInFlight();
+
+        kafka.sendAll(Topics.ASSIGNMENTS, burst);
+
+        for (String jobId : jobs) {
+            assertThat(kafka.read(Topics.OPERATIONS, r -> r.key().startsWith(jobId + "/u"), 80, Waits.OUTCOME))
+                    .hasSize(80);
+        }
+        assertThat(consumer.takePeakInFlight()).as("records in flight at once during the burst")
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    /** Waits until the mapper knows the job: one record of it has become an operation. */
+    private static void awaitKnown(String jobId) {
+        AssignmentEvent probe = event(jobId, "probe", Map.of("userPrincipalName", "p@x.test", "mail", "p@x.test",
+                "accountEnabled", true), List.of(new Assignment("r", null)));
+        kafka.send(Topics.ASSIGNMENTS, probe.key(), Json.write(probe));
+        assertThat(kafka.read(Topics.OPERATIONS, r -> r.key().equals(probe.key()), 1, Waits.OUTCOME)).hasSize(1);
+    }
+
+    /**
      * Issue 12, "Jobs are isolated": a record of a job the mapper does not know waits for that job only. Another job's
      * record goes through while it waits (when the other job's operation is out, the waiting record has neither a result
      * nor a dead letter yet); deleting the job then dead-letters it with the reason, and a later record of the deleted
@@ -186,6 +255,8 @@ class MapperServiceTest {
         assertThat(dead).extracting(ConsumerRecord::key).containsExactlyInAnyOrder(waiting.key(), later.key());
         assertThat(dead).allSatisfy(r -> assertThat(reason(r)).isEqualTo("job " + unknown + " was deleted"));
         assertThat(kafka.readAll(Topics.OPERATIONS, r -> r.key().startsWith(unknown + "/"))).isEmpty();
+        // every record is dead-lettered and counted (the log has one line for the job, then a summary)
+        assertThat(deadLettered(unknown, "JobDeleted")).isEqualTo("2.0");
     }
 
     /**
@@ -209,6 +280,7 @@ class MapperServiceTest {
             assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
             assertThat(r.eventId()).isEqualTo(event.eventId());
         });
+        assertThat(deadLettered(never, "JobNeverConfigured")).isEqualTo("1.0");
     }
 
     @Test
@@ -228,6 +300,14 @@ class MapperServiceTest {
         assertThat(operations(jobId, 1)).hasSize(1);
         given().get(health).then().statusCode(200);
         given().get(metrics).then().statusCode(200);
+    }
+
+    /** The value of {@code provisioning_mapper_records_dead_lettered_total} for the job and reason, as exported. */
+    private String deadLettered(String jobId, String reason) {
+        String series = "provisioning_mapper_records_dead_lettered_total{provisioning_job=\"" + jobId + "\",reason=\""
+                + reason + "\"} ";
+        return given().get(metrics).asString().lines().filter(l -> l.startsWith(series))
+                .map(l -> l.substring(series.length()).split(" ")[0]).findFirst().orElse("absent");
     }
 
     private static String reason(ConsumerRecord<String, String> deadLetter) {

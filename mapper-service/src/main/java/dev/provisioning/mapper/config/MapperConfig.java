@@ -21,10 +21,23 @@ public interface MapperConfig {
     Duration jobWaitTimeout();
 
     /**
-     * How many records may wait for their jobs' configurations at once, all jobs together (memory bound). Beyond it
-     * the consumer holds the partition stream until records are resolved (back-pressure: nothing is dropped or
+     * How many records may wait for their jobs' configurations at once, all jobs together (memory bound). A record
+     * beyond it keeps its room of {@link #maxInFlight()} until it is resolved, so at most {@code max-waiting-records +
+     * max-in-flight} are parked, and then the consumer holds the partition stream (back-pressure: nothing is dropped or
      * dead-lettered for want of room). Default {@code 10000}.
      */
     @WithDefault("10000")
     int maxWaitingRecords();
+
+    /**
+     * How many assignment records are in process at once, all partitions and jobs together: taken from Kafka, and their
+     * operation or result not yet acked by the broker (gauge {@code provisioning.mapper.records.in.flight}). The
+     * consumer takes the next record as soon as there is room instead of waiting for each record's produce ack (about
+     * 7 ms with the producer's 5 ms linger), so records are batched by the producer; beyond it the partition stream
+     * waits. A record waiting for its job's configuration does not count (see {@link #maxWaitingRecords()}). Must not
+     * exceed the {@code max-inflight-messages} of the {@code operations} and {@code results} channels (SmallRye's
+     * default 1024; checked at start-up), so the emitters never need their 128-message buffers. Default {@code 256}.
+     */
+    @WithDefault("256")
+    int maxInFlight();
 }

@@ -41,8 +41,9 @@ import dev.provisioning.events.job.JobConfig;
  * <li>When the job is deleted (a tombstone, {@link #jobDeleted}), its parked records and every later one are given up
  * at once ({@link Resolution#DELETED}), without waiting.</li>
  * <li>Memory: at most {@code capacity} records are parked, all jobs together. A record beyond that is still parked, but
- * the caller's Uni completes only once the record is resolved, which holds the partition stream (back-pressure) until
- * room is made. Nothing is dropped or dead-lettered for want of room.</li>
+ * the caller's Uni completes only once the record is resolved; the consumer keeps that record's in-flight room until
+ * then ({@code mapper.max-in-flight}), so at most {@code capacity + max-in-flight} are parked before the partition
+ * stream is held (back-pressure). Nothing is dropped or dead-lettered for want of room.</li>
  * </ul>
  *
  * Thread-safe: records arrive on the consumer's thread, configurations on the jobs consumer's, timeouts on the timer's.
@@ -119,8 +120,9 @@ final class JobWaits {
     /**
      * Takes one record: processes it now if its job is known and nothing of the job is waiting, else parks it.
      *
-     * @return completes when the stream may go on: at once for a parked record (unless the room is full), else when
-     *         the record is processed
+     * @return completes when the record is done: at once for a parked record (unless the room is full), else when the
+     *         record is processed (acked or nacked). A known job's record is processed synchronously: the returned Uni
+     *         is the handler's {@code process}, so whoever subscribes to it at once keeps the arrival order
      */
     Uni<Void> admit(AssignmentEvent event, Message<String> message) {
         String jobId = event.jobId();

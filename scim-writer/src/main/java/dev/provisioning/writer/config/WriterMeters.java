@@ -44,6 +44,12 @@ public class WriterMeters {
     public static final String DEFERRED = "scim.writer.deferred";
     /** Counter (no job tag): idempotency records purged after their retention. */
     public static final String PROCESSED_PURGED = "scim.writer.processed.purged";
+    /**
+     * Counter: operations dead-lettered because their job was deleted or never got a configuration, tagged
+     * {@code reason} ({@code JobDeleted}, {@code JobNeverConfigured}; see
+     * {@link dev.provisioning.telemetry.DeadLetterTally}).
+     */
+    public static final String OPERATIONS_DEAD_LETTERED = "scim.writer.operations.dead.lettered";
     /** Counter: stored object states that could not be read, tagged {@code type}. */
     public static final String STATE_UNREADABLE = "scim.writer.state.unreadable";
     /** HTTP status tag when no answer came (timeout, connection refused, TLS failure). */

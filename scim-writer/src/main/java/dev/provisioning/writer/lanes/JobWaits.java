@@ -29,8 +29,8 @@ import dev.provisioning.events.job.JobConfig;
  * <li>When the job is deleted (a tombstone, {@link #jobDeleted}), its waiting records and every later one are given
  * up at once ({@link Resolution#DELETED}).</li>
  * </ul>
- * Memory is bounded by the consumer's {@link AdmissionLimit}. Thread-safe: records arrive on the consumer's thread,
- * configurations on the jobs consumer's, timeouts on the timer's.
+ * Memory is bounded by the consumer's {@link dev.provisioning.telemetry.AdmissionLimit}. Thread-safe: records arrive
+ * on the consumer's thread, configurations on the jobs consumer's, timeouts on the timer's.
  */
 public final class JobWaits {
 

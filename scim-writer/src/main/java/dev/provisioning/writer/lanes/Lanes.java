@@ -25,7 +25,7 @@ import io.smallrye.mutiny.Uni;
  * <li>Memory: a lane holds at most {@code recordsPerTenant} operations. An operation of an object the lane does not
  * hold yet, arriving at a full lane, is deferred (moved to PostgreSQL and acked, {@link Item#defer}); one whose
  * object is in the lane joins it, behind its object's earlier operations, so order holds. All lanes together are
- * bounded by the consumer's admission limit ({@link AdmissionLimit}).</li>
+ * bounded by the consumer's admission limit ({@link dev.provisioning.telemetry.AdmissionLimit}).</li>
  * <li>Time: {@link #sweep} defers the objects whose next operation has waited longer than {@code maxWait} without
  * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
  * an operation running keeps its later ones (they cannot overtake it).</li>

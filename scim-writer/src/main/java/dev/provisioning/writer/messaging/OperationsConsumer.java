@@ -38,9 +38,11 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
+import dev.provisioning.telemetry.AdmissionLimit;
+import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.writer.config.WriterConfig;
-import dev.provisioning.writer.lanes.AdmissionLimit;
+import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.lanes.JobWaits;
 import dev.provisioning.writer.lanes.Lanes;
 import dev.provisioning.writer.provisioning.OperationProcessor;
@@ -59,7 +61,8 @@ import dev.provisioning.writer.throughput.TenantGates;
  * <ul>
  * <li>A record of a job whose configuration is not known waits for it per job ({@link JobWaits}), not in line; after
  * {@code writer.job-wait-timeout} it is answered with a Failure {@code JobConfigurationInvalid} and dead-lettered; a
- * deleted job's record is dead-lettered at once.</li>
+ * deleted job's record is dead-lettered at once. Every such record is dead-lettered; the log has one WARN per job and
+ * reason and a summary when they stop ({@link DeadLetterTally}).</li>
  * <li>A malformed record is dead-lettered with the reason in the {@code dead-letter-reason} header.</li>
  * <li>Memory: at most {@code writer.lanes.max-records} records are taken and not acked ({@link AdmissionLimit});
  * beyond that the stream waits.</li>
@@ -80,6 +83,7 @@ public class OperationsConsumer {
     private final Vertx vertx;
     private final AdmissionLimit admission;
     private final JobWaits waits;
+    private final DeadLetterTally deadLettered;
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
             @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, JobDirectory jobs, Lanes lanes,
@@ -92,6 +96,8 @@ public class OperationsConsumer {
         this.vertx = vertx;
         this.admission = new AdmissionLimit(config.lanes().maxRecords());
         this.waits = new JobWaits(jobs::find, config.jobWaitTimeout(), Infrastructure.getDefaultWorkerPool());
+        this.deadLettered = new DeadLetterTally(LOG, registry, WriterMeters.OPERATIONS_DEAD_LETTERED, "operations");
+        this.deadLettered.start(Infrastructure.getDefaultWorkerPool());
         Gauge.builder("scim.writer.operations.in.progress", admission, AdmissionLimit::used)
                 .description("Operation records taken from Kafka and not acked yet (lanes and job waits)")
                 .register(registry);
@@ -205,8 +211,9 @@ public class OperationsConsumer {
         String reason = why == JobWaits.Resolution.DELETED
                 ? "job " + op.jobId() + " was deleted"
                 : "the configuration of job " + op.jobId() + " was not received within " + waited.toSeconds() + " s";
-        LOG.warnf("job %s, object %s: %s; the operation goes to the dead-letter topic", op.jobId(), op.objectId(),
-                reason);
+        deadLettered.deadLettered(op.jobId(),
+                why == JobWaits.Resolution.DELETED ? DeadLetterTally.JOB_DELETED : DeadLetterTally.JOB_NEVER_CONFIGURED,
+                reason, op.objectId());
         Uni<Void> answered = why == JobWaits.Resolution.DELETED
                 ? Uni.createFrom().voidItem()
                 : results.publish(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,

@@ -4,6 +4,7 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,7 +14,9 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.events.EventChecks;
@@ -26,11 +29,14 @@ import dev.provisioning.writer.Waits;
 
 /**
  * One job's trouble never delays another job (issue 12): a slow tenant, an unknown job and a deleted job each hold
- * back their own operations only. The topic has one partition here, so every record below shares it: before lanes,
- * records of a batch waited for its slowest one.
+ * back their own operations only; every operation of a deleted job is dead-lettered and counted. The topic has one
+ * partition here, so every record below shares it: before lanes, records of a batch waited for its slowest one.
  */
 @QuarkusTest
 class JobIsolationTest {
+
+    @TestHTTPResource(value = "/metrics", management = true)
+    URL metrics;
 
     @Test
     void aSlowTenantDoesNotDelayAnotherTenantsOperations() {
@@ -107,18 +113,26 @@ class JobIsolationTest {
             // a tombstone: whether the writer reads it before or after the operation, the operation is dead-lettered
             // as soon as it has (it never waits writer.job-wait-timeout)
             KafkaTopics.send(Topics.JOBS, deletedJob, null);
-            ScimOperation orphan = Fixtures.upsert(deletedJob, "obj-orphan", Fixtures.user("orphan", "Or", "Phan"));
+            List<ScimOperation> orphans = List.of("a", "b", "c").stream()
+                    .map(n -> Fixtures.upsert(deletedJob, "obj-orphan-" + n, Fixtures.user("orphan" + n, "Or", "Phan")))
+                    .toList();
             ScimOperation other = Fixtures.upsert(otherJob, "obj-fine", Fixtures.user("fine", "Fi", "Ne"));
 
-            KafkaTopics.publishOperation(orphan);
+            orphans.forEach(KafkaTopics::publishOperation);
             KafkaTopics.publishOperation(other);
 
-            var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> orphan.key().equals(r.key()));
-            assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
-                    .isEqualTo("job " + deletedJob + " was deleted");
+            // every operation of the deleted job is dead-lettered (the log has one line for the job, the counter all)
+            for (ScimOperation orphan : orphans) {
+                var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS),
+                        r -> orphan.key().equals(r.key()));
+                assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                        .isEqualTo("job " + deletedJob + " was deleted");
+            }
             assertThat(KafkaTopics.awaitResult(resultId(other)).status()).isEqualTo(ProvisioningStatus.Success);
             assertThat(resultIds(deletedJob)).isEmpty();
             assertThat(druva.users()).extracting(u -> u.userName()).containsExactly("fine@example.com");
+            assertThat(RestAssured.get(metrics).asString()).contains("scim_writer_operations_dead_lettered_total"
+                    + "{provisioning_job=\"" + deletedJob + "\",reason=\"JobDeleted\"} 3.0");
         }
     }
 
