@@ -283,6 +283,39 @@ class MapperServiceTest {
         assertThat(deadLettered(never, "JobNeverConfigured")).isEqualTo("1.0");
     }
 
+    /**
+     * More records of a never-configured job than the results emitter holds at once (its buffer of 128 plus the Kafka
+     * sink's 1,024 in flight): when the wait ends, every one is still answered with exactly one Failure and
+     * dead-lettered. Given up all at once, the sends beyond the emitter's room failed, so those records were
+     * dead-lettered without their Failure and the detector's cycle waited for them for ever. A record's Failure is
+     * acked before the record is dead-lettered, so once every record is on the dead-letter topic every Failure that will
+     * ever come is on the results topic.
+     */
+    @Test
+    void everyRecordOfAJobThatNeverArrivesIsAnsweredEvenWhenThereAreMoreThanItsResultsEmitterHolds() {
+        String never = "job-" + UUID.randomUUID();
+        int count = 2_000;
+        List<AssignmentEvent> events = IntStream.range(0, count).mapToObj(i -> event(never, "u" + i, Map.of(
+                "userPrincipalName", i + "@x.test", "mail", i + "@x.test", "accountEnabled", true),
+                List.of(new Assignment("r", null)))).toList();
+
+        kafka.sendAll(Topics.ASSIGNMENTS, events.stream().map(e -> Map.entry(e.key(), Json.write(e))).toList());
+
+        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
+                r -> r.key().startsWith(never + "/"), count, Waits.OUTCOME);
+        assertThat(dead).extracting(ConsumerRecord::key)
+                .containsExactlyInAnyOrderElementsOf(events.stream().map(AssignmentEvent::key).toList());
+        List<ProvisioningResult> answers = kafka.readAll(Topics.RESULTS, r -> r.key().startsWith(never + "/")).stream()
+                .map(r -> EventChecks.result(r.value())).toList();
+        assertThat(answers).as("one Failure per record").extracting(ProvisioningResult::eventId)
+                .containsExactlyInAnyOrderElementsOf(events.stream().map(AssignmentEvent::eventId).toList());
+        assertThat(answers).allSatisfy(r -> {
+            assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
+            assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
+        });
+        assertThat(deadLettered(never, "JobNeverConfigured")).isEqualTo(count + ".0");
+    }
+
     @Test
     void aMalformedEventGoesToTheDeadLetterTopicWithItsReasonAndProcessingGoesOn() {
         String jobId = publishJob();

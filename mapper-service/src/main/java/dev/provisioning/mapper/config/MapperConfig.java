@@ -21,10 +21,10 @@ public interface MapperConfig {
     Duration jobWaitTimeout();
 
     /**
-     * How many records may wait for their jobs' configurations at once, all jobs together (memory bound). A record
-     * beyond it keeps its room of {@link #maxInFlight()} until it is resolved, so at most {@code max-waiting-records +
-     * max-in-flight} are parked, and then the consumer holds the partition stream (back-pressure: nothing is dropped or
-     * dead-lettered for want of room). Default {@code 10000}.
+     * How many records may wait for their jobs' configurations at once, all jobs together (memory bound). While that
+     * many are parked the consumer holds the partition stream until one is resolved (back-pressure: nothing is dropped
+     * or dead-lettered for want of room). Parked records are resolved, however many at once, within
+     * {@link #maxInFlight()}. Default {@code 10000}.
      */
     @WithDefault("10000")
     int maxWaitingRecords();
@@ -34,7 +34,8 @@ public interface MapperConfig {
      * operation or result not yet acked by the broker (gauge {@code provisioning.mapper.records.in.flight}). The
      * consumer takes the next record as soon as there is room instead of waiting for each record's produce ack (about
      * 7 ms with the producer's 5 ms linger), so records are batched by the producer; beyond it the partition stream
-     * waits. A record waiting for its job's configuration does not count (see {@link #maxWaitingRecords()}). Must not
+     * waits. A record waiting for its job's configuration does not count while it waits, only while it is processed or
+     * given up (see {@link #maxWaitingRecords()}). Must not
      * exceed the {@code max-inflight-messages} of the {@code operations} and {@code results} channels (SmallRye's
      * default 1024; checked at start-up), so the emitters never need their 128-message buffers. Default {@code 256}.
      */

@@ -70,16 +70,21 @@ import dev.provisioning.telemetry.MessageTraces;
  * consumption order; the Kafka sink sends them in that order from one sending thread, and the idempotent producer
  * ({@code enable.idempotence=true}) keeps the order within a partition, retries included. Records of one key are in
  * one partition of {@code provisioning.assignments} and go to one partition of the output topic (same key). A record of
- * a job that is parked or being drained queues behind that job's parked records, which are processed one after the
- * other, each only after the previous one was acked ({@link JobWaits}); a job's entry goes only after its last parked
- * record was acked, so a later record taken directly cannot overtake it.</li>
+ * a job that is parked or being resolved queues behind that job's parked records, which are handed to the emitters one
+ * after the other, in arrival order, each holding a room of {@code max-in-flight} ({@link JobWaits}); a job's entry
+ * goes only after its last parked record was handed on, so a later record taken directly cannot overtake it.</li>
  * <li><b>At-least-once.</b> Acks come out of order; the {@code throttled} commit strategy commits only below the oldest
  * record not yet acked, so a crash re-reads every record whose output is not on Kafka.</li>
  * <li><b>The stream never fails.</b> {@code acquire} never fails, {@link #take} catches everything (a record it cannot
  * decode, or anything else it cannot take, is nacked to the dead-letter topic with the reason), and {@code process} and
  * {@code giveUp} never fail (a failed send nacks the record to the dead-letter topic).</li>
- * <li><b>Memory.</b> At most {@code max-in-flight} records in process, plus the parked ones
- * ({@code mapper.max-waiting-records}, plus at most {@code max-in-flight} beyond it, each holding its room).</li>
+ * <li><b>Memory.</b> At most {@code max-in-flight} records in process, plus the parked ones (at most
+ * {@code mapper.max-waiting-records}: while that many are parked the stream waits, {@link JobWaits#roomToPark}).</li>
+ * <li><b>No burst.</b> Every send of the mapper holds a room of {@code max-in-flight}: records taken from Kafka, and
+ * parked records processed or given up when their job's configuration arrives, its wait ends or it is deleted (up to
+ * {@code max-waiting-records} at once, {@link JobWaits}). So at most {@code max-in-flight} sends are in flight, within
+ * the sinks' {@code max-inflight-messages} ({@link #checkInFlight}), and no send fails on a full emitter buffer (a
+ * never-configured record's Failure would be lost while the record is dead-lettered).</li>
  * </ol>
  */
 @ApplicationScoped
@@ -121,7 +126,7 @@ public class AssignmentConsumer {
                     Duration waited) {
                 return AssignmentConsumer.this.giveUp(event, message, why, waited);
             }
-        }, config.jobWaitTimeout(), config.maxWaitingRecords(), Infrastructure.getDefaultWorkerPool(),
+        }, config.jobWaitTimeout(), config.maxWaitingRecords(), inFlight, Infrastructure.getDefaultWorkerPool(),
                 Infrastructure.getDefaultExecutor());
         Gauge.builder("provisioning.mapper.waiting.records", waits, JobWaits::parked)
                 .description("assignment records waiting for their job's configuration").register(registry);
@@ -130,10 +135,13 @@ public class AssignmentConsumer {
                 .register(registry);
     }
 
-    /** Completes once the record is taken (see the class comment), not once its output is acked; never fails. */
+    /**
+     * Completes once the record is taken (see the class comment), not once its output is acked; never fails. Waits
+     * first while the job waits are full ({@code mapper.max-waiting-records}), then for a room of {@code max-in-flight}.
+     */
     @Incoming(CHANNEL)
     public Uni<Void> onAssignment(Message<String> message) {
-        return inFlight.acquire().invoke(() -> take(message));
+        return waits.roomToPark().chain(inFlight::acquire).invoke(() -> take(message));
     }
 
     /**

@@ -23,6 +23,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.telemetry.AdmissionLimit;
 
 /**
  * Where assignment records wait for their job's configuration, per job and off the partition's critical path, so that
@@ -36,17 +37,40 @@ import dev.provisioning.events.job.JobConfig;
  * parked records (at-least-once).</li>
  * <li>When the job's configuration arrives ({@link #jobArrived}), its parked records are processed in arrival order, and
  * records of that job arriving meanwhile queue behind them (per-object order is kept).</li>
- * <li>When the first parked record of a job has waited {@code wait}, every record of that job still parked is given up
- * ({@link Resolution#NEVER_CONFIGURED}); a later record of the job starts a new wait.</li>
+ * <li>When the first parked record of a job has waited {@code wait}, every record of that job parked by then is given
+ * up ({@link Resolution#NEVER_CONFIGURED}); a record parked behind them waits anew once they are given up.</li>
  * <li>When the job is deleted (a tombstone, {@link #jobDeleted}), its parked records and every later one are given up
- * at once ({@link Resolution#DELETED}), without waiting.</li>
- * <li>Memory: at most {@code capacity} records are parked, all jobs together. A record beyond that is still parked, but
- * the caller's Uni completes only once the record is resolved; the consumer keeps that record's in-flight room until
- * then ({@code mapper.max-in-flight}), so at most {@code capacity + max-in-flight} are parked before the partition
- * stream is held (back-pressure). Nothing is dropped or dead-lettered for want of room.</li>
+ * without waiting ({@link Resolution#DELETED}).</li>
+ * <li>Memory: at most {@code capacity} records are parked, all jobs together: while that many are parked,
+ * {@link #roomToPark()} holds the partition stream (back-pressure) until one is resolved. Nothing is dropped or
+ * dead-lettered for want of room.</li>
  * </ul>
  *
- * Thread-safe: records arrive on the consumer's thread, configurations on the jobs consumer's, timeouts on the timer's.
+ * <p>
+ * <b>Pacing.</b> Parked records are resolved (processed or given up) through the consumer's in-flight limit
+ * ({@code rooms}, {@code mapper.max-in-flight}), like records taken from Kafka: each takes one room before its
+ * operation, result or dead letter is sent and gives it back when that is acked. However many records a configuration,
+ * a timeout or a tombstone resolves at once (up to {@code capacity}, 10,000 by default, or many jobs at the same time),
+ * at most {@code max-in-flight} sends are in flight, all paths together; that is at most the output channels'
+ * {@code max-inflight-messages} (checked at start-up), so the emitters' 128-message buffers are never needed and no send
+ * fails for want of room. Before, a timeout gave up all of a job's records at once: the Failures beyond the results
+ * emitter's room failed, and those records were dead-lettered unanswered.
+ *
+ * <p>
+ * Why this design: a job's records are resolved by one loop per job, in arrival order, one record per step; a step
+ * waits for a room, then hands its record to the handler, whose send enters the emitter before the step ends
+ * ({@link Handler}), and the next step follows without waiting for the ack. So a job's sends enter the emitters in
+ * arrival order, as on the direct path, and up to {@code max-in-flight} of them are in flight (a loop that waited for
+ * each ack would take over a minute for 10,000 records, past the unacked-record health limit). The job's entry goes
+ * when its queue is empty, so a later record taken directly enters the emitter after the last parked one. Each step
+ * resolves its record by what is known at its turn: processed if the job is known, given up if it was deleted or its
+ * wait is over, else the loop stops and the rest waits anew. No deadlock: a room is held only by a record being
+ * processed, whose send completes on its own; parked records hold none (over capacity the stream waits in
+ * {@link #roomToPark()}, not in a room).
+ *
+ * <p>
+ * Thread-safe: records arrive on the consumer's thread, configurations on the jobs consumer's, timeouts on the timer's;
+ * the steps run on {@code executor}.
  */
 final class JobWaits {
 
@@ -58,7 +82,10 @@ final class JobWaits {
         DELETED
     }
 
-    /** What is done with a record. */
+    /**
+     * What is done with a record. Both methods hand the record's send to its emitter when their Uni is subscribed
+     * (synchronously), so records keep the order of the subscriptions.
+     */
     interface Handler {
 
         /** Processes a record of a known job and acks it (or nacks it on failure); never fails. */
@@ -75,12 +102,15 @@ final class JobWaits {
     private final Handler handler;
     private final Duration wait;
     private final int capacity;
+    private final AdmissionLimit rooms;
     private final ScheduledExecutorService timer;
     private final Executor executor;
 
     private final Map<String, Waiting> waiting = new ConcurrentHashMap<>();
     /** Guarded by {@code this}. */
     private final LinkedHashSet<String> deleted = new LinkedHashSet<>();
+    /** The stream's wait for room to park, while {@code capacity} records are parked. Guarded by {@code this}. */
+    private final List<CompletableFuture<Void>> waitingToPark = new ArrayList<>();
     /** Guarded by {@code this}. */
     private int parked;
 
@@ -89,40 +119,47 @@ final class JobWaits {
      * @param handler what is done with a record
      * @param wait how long a job's records wait for its configuration
      * @param capacity how many records may be parked before the stream is held
+     * @param rooms the consumer's in-flight limit: each parked record takes a room while it is resolved
      * @param timer runs the timeouts
-     * @param executor drains the records of a job whose configuration arrived
+     * @param executor runs the steps that resolve parked records
      */
     JobWaits(Function<String, Optional<JobConfig>> jobs, Handler handler, Duration wait, int capacity,
-            ScheduledExecutorService timer, Executor executor) {
+            AdmissionLimit rooms, ScheduledExecutorService timer, Executor executor) {
         this.jobs = jobs;
         this.handler = handler;
         this.wait = wait;
         this.capacity = capacity;
+        this.rooms = rooms;
         this.timer = timer;
         this.executor = executor;
     }
 
-    /** The records of one job waiting for its configuration, in arrival order. */
+    /** The records of one job waiting for its configuration, in arrival order. All fields guarded by JobWaits. */
     private static final class Waiting {
         final String jobId;
         final Queue<Parked> queue = new ArrayDeque<>();
         ScheduledFuture<?> timeout;
-        boolean draining;
+        /** Which wait is current: a timeout of an earlier one does nothing. */
+        long generation;
+        /** How many records at the head of the queue have waited long enough. */
+        int expired;
+        /** Whether the job's loop is resolving records (then no timeout is pending). */
+        boolean resolving;
 
         Waiting(String jobId) {
             this.jobId = jobId;
         }
     }
 
-    private record Parked(AssignmentEvent event, Message<String> message, CompletableFuture<Void> resolved) {
+    private record Parked(AssignmentEvent event, Message<String> message) {
     }
 
     /**
      * Takes one record: processes it now if its job is known and nothing of the job is waiting, else parks it.
      *
-     * @return completes when the record is done: at once for a parked record (unless the room is full), else when the
-     *         record is processed (acked or nacked). A known job's record is processed synchronously: the returned Uni
-     *         is the handler's {@code process}, so whoever subscribes to it at once keeps the arrival order
+     * @return completes when the record is done: at once for a parked record, else when the record is processed (acked
+     *         or nacked). A known job's record is processed synchronously: the returned Uni is the handler's
+     *         {@code process}, so whoever subscribes to it at once keeps the arrival order
      */
     Uni<Void> admit(AssignmentEvent event, Message<String> message) {
         String jobId = event.jobId();
@@ -132,9 +169,7 @@ final class JobWaits {
                 return handler.process(event, message, job.get());
             }
         }
-        Parked parkedRecord = null;
         JobConfig known = null;
-        boolean full = false;
         synchronized (this) {
             Waiting w = waiting.get(jobId);
             if (w == null) {
@@ -147,21 +182,35 @@ final class JobWaits {
                 } else {
                     w = new Waiting(jobId);
                     waiting.put(jobId, w);
-                    Waiting started = w;
-                    w.timeout = timer.schedule(() -> expire(started), wait.toMillis(), TimeUnit.MILLISECONDS);
+                    startWait(w);
                 }
             }
             if (w != null) {
-                parkedRecord = new Parked(event, message, new CompletableFuture<>());
-                w.queue.add(parkedRecord);
+                w.queue.add(new Parked(event, message));
                 parked++;
-                full = parked > capacity;
             }
         }
         if (known != null) {
             return handler.process(event, message, known);
         }
-        return full ? Uni.createFrom().completionStage(parkedRecord.resolved()) : Uni.createFrom().voidItem();
+        return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * Completes at once while fewer than {@code capacity} records are parked, else once one is resolved (never fails).
+     * The consumer waits for it before taking a record, so the stream is held while the parking is full.
+     */
+    Uni<Void> roomToPark() {
+        return Uni.createFrom().completionStage(() -> {
+            synchronized (this) {
+                if (parked < capacity) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                CompletableFuture<Void> room = new CompletableFuture<>();
+                waitingToPark.add(room);
+                return room;
+            }
+        });
     }
 
     /** A job's configuration arrived (or changed): its parked records are processed, in order. */
@@ -170,18 +219,16 @@ final class JobWaits {
         synchronized (this) {
             deleted.remove(jobId);
             w = waiting.get(jobId);
-            if (w == null || w.draining) {
+            if (w == null || !startResolving(w)) {
                 return;
             }
-            w.draining = true;
-            w.timeout.cancel(false);
         }
-        executor.execute(() -> drain(w));
+        next(w);
     }
 
-    /** A job was deleted: its parked records, and every later one, are given up at once. */
+    /** A job was deleted: its parked records, and every later one, are given up without waiting. */
     void jobDeleted(String jobId) {
-        List<Parked> gone = List.of();
+        Waiting w;
         synchronized (this) {
             deleted.add(jobId);
             if (deleted.size() > DELETED_JOBS_REMEMBERED) {
@@ -189,14 +236,12 @@ final class JobWaits {
                 oldest.next();
                 oldest.remove();
             }
-            Waiting w = waiting.get(jobId);
-            if (w != null && !w.draining) {
-                waiting.remove(jobId);
-                w.timeout.cancel(false);
-                gone = takeAll(w);
+            w = waiting.get(jobId);
+            if (w == null || !startResolving(w)) {
+                return;
             }
         }
-        gone.forEach(p -> giveUp(p, Resolution.DELETED, Duration.ZERO));
+        next(w);
     }
 
     /** How many records are parked now, all jobs together. */
@@ -204,53 +249,84 @@ final class JobWaits {
         return parked;
     }
 
-    private void expire(Waiting w) {
-        List<Parked> gone;
-        synchronized (this) {
-            if (waiting.get(w.jobId) != w || w.draining) {
-                return;
-            }
-            waiting.remove(w.jobId);
-            gone = takeAll(w);
-        }
-        gone.forEach(p -> giveUp(p, Resolution.NEVER_CONFIGURED, wait));
+    /** Starts (or restarts) the job's wait. Called holding the lock. */
+    private void startWait(Waiting w) {
+        long generation = ++w.generation;
+        w.timeout = timer.schedule(() -> expire(w, generation), wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Processes the parked records of a job one after the other; the job's entry goes once its queue is empty. */
-    private void drain(Waiting w) {
-        Parked next;
+    /** Starts the job's loop unless it runs; true if the caller must take its first step. Called holding the lock. */
+    private boolean startResolving(Waiting w) {
+        if (w.resolving) {
+            return false;
+        }
+        w.resolving = true;
+        w.timeout.cancel(false);
+        return true;
+    }
+
+    private void expire(Waiting w, long generation) {
         synchronized (this) {
-            next = w.queue.poll();
+            if (waiting.get(w.jobId) != w || w.generation != generation || w.resolving) {
+                return;
+            }
+            w.expired = w.queue.size();
+            w.resolving = true;
+        }
+        next(w);
+    }
+
+    /** The job's next step: once a room is free, on the executor (never deeper in the caller's stack). */
+    private void next(Waiting w) {
+        rooms.acquire().subscribe().with(ignored -> executor.execute(() -> step(w)));
+    }
+
+    /**
+     * Resolves the job's next parked record, holding a room that goes back when the record is acked or nacked, and
+     * goes on with the next one; or ends the loop (queue empty: the entry goes; nothing to do yet: the rest waits anew).
+     */
+    private void step(Waiting w) {
+        Parked next;
+        JobConfig job = null;
+        Resolution why = null;
+        List<CompletableFuture<Void>> freed = List.of();
+        synchronized (this) {
+            next = w.queue.peek();
+            Optional<JobConfig> known = next == null ? Optional.empty() : jobs.apply(w.jobId);
             if (next == null) {
                 waiting.remove(w.jobId, w);
-                return;
+                w.resolving = false;
+            } else if (known.isPresent()) {
+                job = known.get();
+            } else if (deleted.contains(w.jobId)) {
+                why = Resolution.DELETED;
+            } else if (w.expired > 0) {
+                why = Resolution.NEVER_CONFIGURED;
+            } else {
+                w.resolving = false;
+                startWait(w);
             }
-            parked--;
+            if (job != null || why != null) {
+                w.queue.poll();
+                w.expired = Math.max(0, w.expired - 1);
+                parked--;
+                if (parked < capacity && !waitingToPark.isEmpty()) {
+                    freed = new ArrayList<>(waitingToPark);
+                    waitingToPark.clear();
+                }
+            }
         }
-        Optional<JobConfig> job = jobs.apply(w.jobId);
-        Uni<Void> done = job.isPresent()
-                ? handler.process(next.event(), next.message(), job.get())
-                : handler.giveUp(next.event(), next.message(), Resolution.DELETED, Duration.ZERO);
-        done.subscribe().with(ignored -> {
-            next.resolved().complete(null);
-            executor.execute(() -> drain(w));
-        }, failure -> {
-            next.resolved().complete(null);
-            executor.execute(() -> drain(w));
-        });
-    }
-
-    /** Empties a job's queue. Called holding the lock. */
-    private List<Parked> takeAll(Waiting w) {
-        List<Parked> all = new ArrayList<>(w.queue);
-        w.queue.clear();
-        parked -= all.size();
-        return all;
-    }
-
-    private void giveUp(Parked p, Resolution why, Duration waited) {
-        handler.giveUp(p.event(), p.message(), why, waited).subscribe().with(
-                ignored -> p.resolved().complete(null),
-                failure -> p.resolved().complete(null));
+        if (job == null && why == null) {
+            rooms.release();
+            return;
+        }
+        Uni<Void> done = job != null
+                ? handler.process(next.event(), next.message(), job)
+                : handler.giveUp(next.event(), next.message(), why,
+                        why == Resolution.DELETED ? Duration.ZERO : wait);
+        // the send enters its emitter here, before the next step; the room goes back when it is acked or nacked
+        done.subscribe().with(ignored -> rooms.release(), failure -> rooms.release());
+        freed.forEach(room -> room.complete(null));
+        next(w);
     }
 }

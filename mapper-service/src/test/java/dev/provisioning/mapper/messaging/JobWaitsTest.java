@@ -26,8 +26,11 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
 import dev.provisioning.mapper.Waits;
+import dev.provisioning.telemetry.AdmissionLimit;
 
-/** The per-job wait for a job's configuration, in plain Java: isolation, order, deletion, timeout, memory bound. */
+/**
+ * The per-job wait for a job's configuration, in plain Java: isolation, order, deletion, timeout, memory bound, pacing.
+ */
 class JobWaitsTest {
 
     final Map<String, JobConfig> jobs = new ConcurrentHashMap<>();
@@ -36,6 +39,11 @@ class JobWaitsTest {
     final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     /** While set, processing a record does not complete (a slow Kafka send), to hold a drain in the middle. */
     volatile CompletableFuture<Void> slowSend;
+    /** While true, giving a record up does not complete until its future here is completed (an unacked send). */
+    volatile boolean holdGiveUps;
+    final List<CompletableFuture<Void>> heldGiveUps = new CopyOnWriteArrayList<>();
+    /** The consumer's in-flight limit, shared with the records taken from Kafka. */
+    AdmissionLimit rooms = new AdmissionLimit(100);
 
     final JobWaits.Handler handler = new JobWaits.Handler() {
         @Override
@@ -49,7 +57,12 @@ class JobWaitsTest {
         public Uni<Void> giveUp(AssignmentEvent event, Message<String> message, JobWaits.Resolution why,
                 Duration waited) {
             givenUp.add(event.objectId() + ":" + why);
-            return Uni.createFrom().voidItem();
+            if (!holdGiveUps) {
+                return Uni.createFrom().voidItem();
+            }
+            CompletableFuture<Void> ack = new CompletableFuture<>();
+            heldGiveUps.add(ack);
+            return Uni.createFrom().completionStage(ack);
         }
     };
 
@@ -72,6 +85,7 @@ class JobWaitsTest {
 
     @Test
     void whenTheConfigurationArrivesParkedRecordsGoOnInOrderAndLaterOnesQueueBehindThem() {
+        rooms = new AdmissionLimit(1);
         JobWaits waits = waits(Duration.ofMinutes(10), 100);
         waits.admit(event("j", "1"), message());
         waits.admit(event("j", "2"), message());
@@ -79,7 +93,7 @@ class JobWaitsTest {
 
         jobs.put("j", job("j"));
         waits.jobArrived("j");
-        // the drain is held on record 1; a record arriving now must not overtake record 2
+        // the drain is held on record 1 (it holds the only room); a record arriving now must not overtake record 2
         waits.admit(event("j", "3"), message());
         slowSend.complete(null);
         slowSend = null;
@@ -91,7 +105,7 @@ class JobWaitsTest {
     }
 
     @Test
-    void aDeletedJobsParkedAndLaterRecordsAreGivenUpAtOnce() {
+    void aDeletedJobsParkedAndLaterRecordsAreGivenUpWithoutWaiting() {
         JobWaits waits = waits(Duration.ofMinutes(10), 100);
         waits.admit(event("gone", "1"), message());
         waits.admit(event("gone", "2"), message());
@@ -116,22 +130,75 @@ class JobWaitsTest {
         assertThat(waits.parked()).isZero();
     }
 
+    /**
+     * A timeout resolves all of a job's records, yet each takes a room of the consumer's in-flight limit while its
+     * Failure and dead letter are sent: with two rooms, two records are given up, the third waits for a room, and all
+     * follow in arrival order as the sends are acked. Given up all at once, they overflowed the results emitter.
+     */
     @Test
-    void beyondItsCapacityTheRoomHoldsTheStreamUntilARecordIsResolved() {
+    void recordsGivenUpTogetherTakeARoomEachAndKeepTheirOrder() {
+        rooms = new AdmissionLimit(2);
+        holdGiveUps = true;
+        JobWaits waits = waits(Duration.ofSeconds(1), 100);
+        for (int i = 1; i <= 5; i++) {
+            waits.admit(event("never", String.valueOf(i)), message());
+        }
+
+        await().atMost(Waits.OUTCOME).until(() -> rooms.waiting() == 1);
+        assertThat(givenUp).containsExactly("1:NEVER_CONFIGURED", "2:NEVER_CONFIGURED");
+        assertThat(rooms.used()).isEqualTo(2);
+
+        for (int acked = 0; acked < 5; acked++) {
+            int ack = acked;
+            await().atMost(Waits.OUTCOME).until(() -> heldGiveUps.size() > ack);
+            heldGiveUps.get(ack).complete(null);
+        }
+        assertThat(givenUp).containsExactly("1:NEVER_CONFIGURED", "2:NEVER_CONFIGURED", "3:NEVER_CONFIGURED",
+                "4:NEVER_CONFIGURED", "5:NEVER_CONFIGURED");
+        assertThat(waits.parked()).isZero();
+        assertThat(rooms.used()).isZero();
+    }
+
+    /**
+     * A record parked behind records whose wait is over is not given up with them: it waits anew (then, its job still
+     * unknown, it is given up at the end of its own wait).
+     */
+    @Test
+    void aRecordParkedWhileItsJobsRecordsAreGivenUpWaitsAnew() {
+        rooms = new AdmissionLimit(1);
+        holdGiveUps = true;
+        JobWaits waits = waits(Duration.ofSeconds(1), 100);
+        waits.admit(event("late", "1"), message());
+        await().atMost(Waits.OUTCOME).until(() -> heldGiveUps.size() == 1);
+
+        waits.admit(event("late", "2"), message());
+        heldGiveUps.get(0).complete(null);
+
+        assertThat(givenUp).containsExactly("1:NEVER_CONFIGURED");
+        assertThat(waits.parked()).isEqualTo(1);
+        assertThat(rooms.used()).isZero();
+        await().atMost(Waits.OUTCOME).until(() -> givenUp.size() == 2);
+        assertThat(givenUp).containsExactly("1:NEVER_CONFIGURED", "2:NEVER_CONFIGURED");
+    }
+
+    @Test
+    void whileTheWaitsAreFullTheStreamIsHeldUntilARecordIsResolved() {
         JobWaits waits = waits(Duration.ofMinutes(10), 2);
 
         assertThat(completed(waits.admit(event("a", "1"), message()))).isTrue();
+        assertThat(completed(waits.roomToPark())).isTrue();
         assertThat(completed(waits.admit(event("b", "2"), message()))).isTrue();
-        CompletableFuture<Void> third = waits.admit(event("c", "3"), message()).subscribeAsCompletionStage();
+        CompletableFuture<Void> room = waits.roomToPark().subscribeAsCompletionStage();
 
-        assertThat(third).isNotDone();
-        waits.jobDeleted("c");
-        assertThat(third).isDone();
-        assertThat(givenUp).containsExactly("3:DELETED");
+        assertThat(room).isNotDone();
+        waits.jobDeleted("b");
+        assertThat(room).isDone();
+        assertThat(givenUp).containsExactly("2:DELETED");
     }
 
     private JobWaits waits(Duration wait, int capacity) {
-        return new JobWaits(id -> Optional.ofNullable(jobs.get(id)), handler, wait, capacity, timer, Runnable::run);
+        return new JobWaits(id -> Optional.ofNullable(jobs.get(id)), handler, wait, capacity, rooms, timer,
+                Runnable::run);
     }
 
     private static boolean completed(Uni<Void> uni) {
