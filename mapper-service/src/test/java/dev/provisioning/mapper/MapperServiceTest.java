@@ -256,7 +256,7 @@ class MapperServiceTest {
         assertThat(dead).allSatisfy(r -> assertThat(reason(r)).isEqualTo("job " + unknown + " was deleted"));
         assertThat(kafka.readAll(Topics.OPERATIONS, r -> r.key().startsWith(unknown + "/"))).isEmpty();
         // every record is dead-lettered and counted (the log has one line for the job, then a summary)
-        assertThat(deadLettered(unknown, "JobDeleted")).isEqualTo("2.0");
+        awaitDeadLettered(unknown, "JobDeleted", "2.0");
     }
 
     /**
@@ -280,7 +280,7 @@ class MapperServiceTest {
             assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
             assertThat(r.eventId()).isEqualTo(event.eventId());
         });
-        assertThat(deadLettered(never, "JobNeverConfigured")).isEqualTo("1.0");
+        awaitDeadLettered(never, "JobNeverConfigured", "1.0");
     }
 
     /**
@@ -313,7 +313,7 @@ class MapperServiceTest {
             assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
             assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
         });
-        assertThat(deadLettered(never, "JobNeverConfigured")).isEqualTo(count + ".0");
+        awaitDeadLettered(never, "JobNeverConfigured", count + ".0");
     }
 
     @Test
@@ -333,6 +333,15 @@ class MapperServiceTest {
         assertThat(operations(jobId, 1)).hasSize(1);
         given().get(health).then().statusCode(200);
         given().get(metrics).then().statusCode(200);
+    }
+
+    /**
+     * Waits until {@code provisioning_mapper_records_dead_lettered_total} for the job and reason reads {@code value}
+     * (a scrape is another thread's read of the counter: awaited, as the writer's test learned).
+     */
+    private void awaitDeadLettered(String jobId, String reason, String value) {
+        org.awaitility.Awaitility.await().atMost(Waits.OUTCOME)
+                .untilAsserted(() -> assertThat(deadLettered(jobId, reason)).isEqualTo(value));
     }
 
     /** The value of {@code provisioning_mapper_records_dead_lettered_total} for the job and reason, as exported. */
