@@ -12,18 +12,13 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -89,25 +84,8 @@ class DeletedJobCycleStopsTest {
 
     @Test
     void deletingAJobStopsItsEmittingCycleBeforeItsNextEventAndRecordsNoFailure(@TempDir Path dir) throws Exception {
-        List<Line> logs = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                logs.add(new Line(record.getLevel(), record instanceof ExtLogRecord ext
-                        ? ext.getFormattedMessage()
-                        : record.getMessage()));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger.getLogger("").addHandler(capture);
-        try {
+        try (LogCapture<Line> capture = LogCapture.start(r -> new Line(r.getLevel(), LogCapture.message(r)))) {
+            List<Line> logs = capture.lines();
             Path file = dir.resolve("directory.json");
             Files.writeString(file, TestJobs.users(USERS, USERS));
             String jobId = create(job(file, "On", "delete-stops-token"));
@@ -143,8 +121,6 @@ class DeletedJobCycleStopsTest {
             Counter failed = registry.find(DetectorMeters.CYCLES_FAILED).tag(PROVISIONING_JOB, jobId).counter();
             assertThat(failed == null ? 0 : failed.count()).as("failed cycles counted").isZero();
             given().get("/jobs/" + jobId).then().statusCode(404);
-        } finally {
-            Logger.getLogger("").removeHandler(capture);
         }
     }
 

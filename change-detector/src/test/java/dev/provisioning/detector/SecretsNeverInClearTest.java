@@ -17,14 +17,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.Header;
-import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,30 +62,12 @@ class SecretsNeverInClearTest {
 
     @Test
     void theTokenIsNowhereInClear(@TempDir Path dir) throws Exception {
-        List<String> logLines = new CopyOnWriteArrayList<>();
-        Handler capture = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                String message = record instanceof ExtLogRecord
-                        ? ((ExtLogRecord) record).getFormattedMessage()
-                        : record.getMessage();
-                logLines.add(record.getLoggerName() + " " + message
-                        + (record.getThrown() == null ? "" : " " + stackTrace(record.getThrown())));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger.getLogger("").addHandler(capture);
-        try {
+        List<String> logLines;
+        try (LogCapture<String> capture = LogCapture.start(record -> record.getLoggerName() + " "
+                + LogCapture.message(record)
+                + (record.getThrown() == null ? "" : " " + stackTrace(record.getThrown())))) {
+            logLines = capture.lines();
             exerciseTheApi(dir);
-        } finally {
-            Logger.getLogger("").removeHandler(capture);
         }
         String jobId = jobIdFrom(answers.get(0));
 
