@@ -48,8 +48,9 @@ import dev.provisioning.localstack.TopicClient;
  * its 429s. A healthy job that waited for a faulty one anywhere in the pipeline could not finish, and the test would
  * fail at the {@link Waits#OUTCOME} ceiling (about ten times what the healthy jobs need here, and below every timer
  * that would end such a wait by itself but the clients' read timeouts): a ceiling, not a speed assertion. Then both
- * are released, and the slow and Graph jobs end exact with each user created by exactly one {@code 201} POST; the broken job's cycle fails with the JSON pointer and sends nothing; the deleted job's tenant
- * stops receiving requests, and its cycle sends at most one assignment event after the {@code DELETE} answered.
+ * are released, and the slow and Graph jobs end exact with each user created by exactly one {@code 201} POST; the
+ * broken job's cycle fails with the JSON pointer and sends nothing; the deleted job's tenant stops receiving requests,
+ * and its cycle sends at most one assignment event after the {@code DELETE} answered.
  *
  * <p>
  * There is no time ratio here (the issue's "within 1.5 times their time alone"). One of these jobs alone already fills
