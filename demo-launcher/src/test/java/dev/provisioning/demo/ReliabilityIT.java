@@ -12,9 +12,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.function.Predicate;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +44,8 @@ import dev.provisioning.localstack.TopicClient;
  * <li>one whose Druva answers slowly (200-400 ms) with a 1 s burst of 429 every 3 s;</li>
  * <li>one whose source is a Microsoft Graph tenant that throttles its first {@value #GRAPH_THROTTLED} calls (429,
  * {@code Retry-After: 2});</li>
- * <li>one deleted mid-cycle ({@value #DELETED_USERS} users, deleted once its Druva holds 50 of them);</li>
+ * <li>one deleted mid-cycle ({@value #DELETED_USERS} users, deleted once {@value #DELETE_AT_EVENTS} of its assignment
+ * events are on Kafka: its cycle is then emitting, whatever the speed of the rest of the pipeline);</li>
  * <li>one whose directory file is broken ({@code "Users"} for {@code "users"}).</li>
  * </ul>
  * Isolation is asserted causally: the slow tenant is held ({@link DruvaScimServer#hold()}) from before its job is
@@ -66,6 +72,7 @@ class ReliabilityIT {
     static final int HEALTHY = 6;
     static final int DELETED_USERS = 1_000;
     static final int GRAPH_THROTTLED = 4;
+    static final int DELETE_AT_EVENTS = 100;
 
     static LocalSystem system;
     static Path work;
@@ -123,18 +130,36 @@ class ReliabilityIT {
         graph.throttleNext(GRAPH_THROTTLED, Duration.ofSeconds(2));
         graph.hold();
 
+        // one job is deleted mid-cycle; its events are counted from the topic's end before it exists. The trigger is
+        // the detector's emission, not the tenant's users: emitting one event at a time, the cycle needs about 10 s for
+        // its 1,000 events, while the writer may reach this tenant only after the healthy jobs' backlog (a cold, busy
+        // machine once saw all 1,000 emitted before its tenant held 50 users)
         List<Tenant> ending = new ArrayList<>();
-        for (Tenant t : healthy) {
-            createFileJob(t, directoryFile(t));
-            ending.add(t);
+        String deletedId;
+        String brokenId;
+        int eventsAtDelete;
+        long deleteAnswered;
+        try (NewRecords assignments = new NewRecords(Topics.ASSIGNMENTS)) {
+            for (Tenant t : healthy) {
+                createFileJob(t, directoryFile(t));
+                ending.add(t);
+            }
+            createFileJob(slow, directoryFile(slow));
+            createJob(throttled, graphSource(graph));
+            ending.add(slow);
+            ending.add(throttled);
+            deletedId = createJob(deleted, Map.of("type", "DIRECTORY_FILE", "directoryFile",
+                    directoryFile(deleted).toString()));
+            brokenId = createJob(broken, Map.of("type", "DIRECTORY_FILE", "directoryFile", brokenFile.toString()));
+
+            await("the deleted job mid-cycle").atMost(Waits.CYCLE).pollInSameThread()
+                    .until(() -> assignments.count(r -> ofJob(r, deletedId)) >= DELETE_AT_EVENTS);
+            HttpResponse<String> deletion = system.jobs().exchange("DELETE", "/jobs/" + deletedId, null);
+            deleteAnswered = Instant.now().toEpochMilli();
+            assertThat(deletion.statusCode()).as("DELETE /jobs/{id}: %s", deletion.body()).isEqualTo(204);
+            eventsAtDelete = assignments.count(r -> ofJob(r, deletedId));
         }
-        createFileJob(slow, directoryFile(slow));
-        createJob(throttled, graphSource(graph));
-        ending.add(slow);
-        ending.add(throttled);
-        String deletedId = createJob(deleted, Map.of("type", "DIRECTORY_FILE", "directoryFile",
-                directoryFile(deleted).toString()));
-        String brokenId = createJob(broken, Map.of("type", "DIRECTORY_FILE", "directoryFile", brokenFile.toString()));
+        int deletedAt = deleted.druva().users().size();
 
         // both faulty jobs are really waiting on their tenants
         await("the slow tenant to park a call").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
@@ -142,14 +167,6 @@ class ReliabilityIT {
         await("Graph to answer its 429s and park the call after them").atMost(Waits.CYCLE)
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> graph.parked() > 0 && graphAnswers(graph).size() == GRAPH_THROTTLED);
-
-        // one job deleted mid-cycle
-        await("the deleted job mid-cycle").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(100))
-                .until(() -> deleted.druva().users().size() >= 50);
-        HttpResponse<String> deletion = system.jobs().exchange("DELETE", "/jobs/" + deletedId, null);
-        assertThat(deletion.statusCode()).as("DELETE /jobs/{id}: %s", deletion.body()).isEqualTo(204);
-        long deleteAnswered = Instant.now().toEpochMilli();
-        int deletedAt = deleted.druva().users().size();
 
         // isolation: every healthy job ends exact while the faulty two are held. The ceiling is Waits.OUTCOME, not
         // Waits.CYCLE: below the writer's lanes.max-wait (5 min), after which a lane's waiting records are deferred, so
@@ -235,14 +252,48 @@ class ReliabilityIT {
                 + "%d x 429 and nothing else%n", HEALTHY, slowParked,
                 slowWhileHeld.stream().filter(r -> r.status() != 0).count(),
                 slowWhileHeld.stream().filter(r -> r.status() == 429).count(), graphParked, GRAPH_THROTTLED));
-        report.append(String.format("  deleted job: stopped at %d/%d users (%d at the DELETE), %d requests; %d "
-                + "assignment events (%d sent after the DELETE answered); dead letters: %d assignments, %d "
-                + "operations%n", deletedEnd, DELETED_USERS, deletedAt, deletedRequests, deletedEvents.size(),
-                eventsAfterDelete, deadAssignments, deadOperations));
+        report.append(String.format("  deleted job: DELETE after %d of its %d events (%d users in its Druva then); %d "
+                + "events in all (%d sent after the DELETE answered); its Druva stopped at %d users, %d requests; dead "
+                + "letters: %d assignments, %d operations%n", eventsAtDelete, DELETED_USERS, deletedAt,
+                deletedEvents.size(), eventsAfterDelete, deletedEnd, deletedRequests, deadAssignments,
+                deadOperations));
         report.append(String.format("  broken job: failed with the pointer, %d requests%n",
                 broken.druva().requests().size()));
         System.out.print(report);
         Files.writeString(work.resolve("figures.txt"), report);
+    }
+
+    /**
+     * The records a topic receives from now on: a consumer assigned to every partition at its end offset (no group, no
+     * rebalance, nothing committed), counting what it polls.
+     */
+    private static final class NewRecords implements AutoCloseable {
+
+        private final KafkaConsumer<String, String> consumer;
+        private final List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+
+        NewRecords(String topic) {
+            Properties config = new Properties();
+            config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, system.stack().kafka().bootstrapServers());
+            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // resolves the end offsets now, before anything is created
+        }
+
+        /** Polls once (up to 100 ms), then counts the records seen so far that match. */
+        int count(Predicate<ConsumerRecord<String, String>> filter) {
+            consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+            return (int) seen.stream().filter(filter).count();
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
     }
 
     /** Lets every held tenant answer again. */
