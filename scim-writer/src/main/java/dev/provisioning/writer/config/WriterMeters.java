@@ -45,11 +45,17 @@ public class WriterMeters {
     /** Counter (no job tag): idempotency records purged after their retention. */
     public static final String PROCESSED_PURGED = "scim.writer.processed.purged";
     /**
-     * Counter: operations dead-lettered because their job was deleted or never got a configuration, tagged
-     * {@code reason} ({@code JobDeleted}, {@code JobNeverConfigured}; see
-     * {@link dev.provisioning.telemetry.DeadLetterTally}).
+     * Counter: every operation record dead-lettered, tagged {@code provisioning_job} and {@code reason}:
+     * {@code JobDeleted} (the job was deleted, whether the record waited for its job or was already in its lane),
+     * {@code JobNeverConfigured}, or {@link #MALFORMED} (see {@link dev.provisioning.telemetry.DeadLetterTally}).
      */
     public static final String OPERATIONS_DEAD_LETTERED = "scim.writer.operations.dead.lettered";
+    /**
+     * The {@code reason} tag of {@link #OPERATIONS_DEAD_LETTERED} for a record that cannot be read as an operation; its
+     * {@code provisioning_job} is its key's part before the first {@code /} (the key is {@code jobId/objectId}), or
+     * {@code unknown} when it has no key.
+     */
+    public static final String MALFORMED = "Malformed";
     /** Counter: stored object states that could not be read, tagged {@code type}. */
     public static final String STATE_UNREADABLE = "scim.writer.state.unreadable";
     /** HTTP status tag when no answer came (timeout, connection refused, TLS failure). */

@@ -61,9 +61,13 @@ import dev.provisioning.writer.throughput.TenantGates;
  * <ul>
  * <li>A record of a job whose configuration is not known waits for it per job ({@link JobWaits}), not in line; after
  * {@code writer.job-wait-timeout} it is answered with a Failure {@code JobConfigurationInvalid} and dead-lettered; a
- * deleted job's record is dead-lettered at once. Every such record is dead-lettered; the log has one WARN per job and
- * reason and a summary when they stop ({@link DeadLetterTally}).</li>
+ * deleted job's record is dead-lettered at once, whether it waited for its job or was already in its lane. A job's
+ * waiting records are resolved by one loop per job within {@link #GIVE_UPS_IN_FLIGHT} ({@link JobWaits}), so that
+ * thousands given up at once never overflow the results or dead-letter emitter.</li>
  * <li>A malformed record is dead-lettered with the reason in the {@code dead-letter-reason} header.</li>
+ * <li>Every dead-lettered record goes through {@link #deadLetter(Message, String, String, String, String)}: it is
+ * counted ({@code scim.writer.operations.dead.lettered{provisioning_job, reason}}) and the log has one WARN per job and
+ * reason and a summary when they stop ({@link DeadLetterTally}).</li>
  * <li>Memory: at most {@code writer.lanes.max-records} records are taken and not acked ({@link AdmissionLimit});
  * beyond that the stream waits.</li>
  * </ul>
@@ -75,6 +79,16 @@ public class OperationsConsumer {
 
     private static final Logger LOG = Logger.getLogger(OperationsConsumer.class);
 
+    /**
+     * Records given up (answered and dead-lettered) or dead-lettered as malformed at once, at most: each holds a room of
+     * this bound until its sends are acked. Well within the {@code results} and {@code dead-letters} sinks'
+     * {@code max-inflight-messages} (SmallRye's default 1,024), so the emitters' 128-message buffers are never needed:
+     * beyond their room a send fails ({@code SRMSG00034}), which nacked the record and failed the channel (6,000 records
+     * of a never-configured job given up at once: 2,747 lost). The lanes pace their own sends (at most
+     * {@code writer.concurrency.objects} per tenant).
+     */
+    static final int GIVE_UPS_IN_FLIGHT = 256;
+
     private final OperationProcessor processor;
     private final ResultPublisher results;
     private final MutinyEmitter<String> deadLetters;
@@ -82,6 +96,7 @@ public class OperationsConsumer {
     private final Lanes lanes;
     private final Vertx vertx;
     private final AdmissionLimit admission;
+    private final AdmissionLimit giveUps;
     private final JobWaits waits;
     private final DeadLetterTally deadLettered;
 
@@ -95,7 +110,9 @@ public class OperationsConsumer {
         this.lanes = lanes;
         this.vertx = vertx;
         this.admission = new AdmissionLimit(config.lanes().maxRecords());
-        this.waits = new JobWaits(jobs::find, config.jobWaitTimeout(), Infrastructure.getDefaultWorkerPool());
+        this.giveUps = new AdmissionLimit(GIVE_UPS_IN_FLIGHT);
+        this.waits = new JobWaits(jobs::find, config.jobWaitTimeout(), giveUps, Infrastructure.getDefaultWorkerPool(),
+                Infrastructure.getDefaultExecutor());
         this.deadLettered = new DeadLetterTally(LOG, registry, WriterMeters.OPERATIONS_DEAD_LETTERED, "operations");
         this.deadLettered.start(Infrastructure.getDefaultWorkerPool());
         Gauge.builder("scim.writer.operations.in.progress", admission, AdmissionLimit::used)
@@ -128,9 +145,11 @@ public class OperationsConsumer {
             op = EventChecks.operation(message.getPayload());
         } catch (MalformedEventException | NullPointerException e) {
             String reason = e.getMessage() == null ? "the record has no value" : e.getMessage();
-            LOG.warnf("malformed operation (%s) sent to the dead-letter topic: %s", where(message), reason);
-            done(message, deadLetter(message, reason)).subscribe().with(ignored -> {
-            });
+            done(message, giveUps.acquire()
+                    .chain(() -> deadLetter(message, malformedJob(message), WriterMeters.MALFORMED, where(message),
+                            reason))
+                    .eventually(giveUps::release)).subscribe().with(ignored -> {
+                    });
             return;
         }
         boolean retry = header(message, Channels.ESCROW_RETRY_HEADER).isPresent();
@@ -143,9 +162,8 @@ public class OperationsConsumer {
             }
 
             @Override
-            public void giveUp(JobWaits.Resolution why, Duration waited) {
-                done(message, unknownJob(op, message, why, waited)).subscribe().with(ignored -> {
-                });
+            public Uni<Void> giveUp(JobWaits.Resolution why, Duration waited) {
+                return done(message, unknownJob(op, message, why, waited));
             }
         });
     }
@@ -196,7 +214,8 @@ public class OperationsConsumer {
         private Uni<Void> carryOut() {
             Optional<JobConfig> job = jobs.find(op.jobId());
             if (job.isEmpty() || waits.isDeleted(op.jobId())) {
-                return deadLetter(message, "job " + op.jobId() + " was deleted");
+                return deadLetter(message, op.jobId(), DeadLetterTally.JOB_DELETED, op.objectId(),
+                        "job " + op.jobId() + " was deleted");
             }
             return processor.process(op, job.get(), retry).call(results::publishAll).replaceWithVoid();
         }
@@ -211,9 +230,9 @@ public class OperationsConsumer {
         String reason = why == JobWaits.Resolution.DELETED
                 ? "job " + op.jobId() + " was deleted"
                 : "the configuration of job " + op.jobId() + " was not received within " + waited.toSeconds() + " s";
-        deadLettered.deadLettered(op.jobId(),
-                why == JobWaits.Resolution.DELETED ? DeadLetterTally.JOB_DELETED : DeadLetterTally.JOB_NEVER_CONFIGURED,
-                reason, op.objectId());
+        String reasonTag = why == JobWaits.Resolution.DELETED
+                ? DeadLetterTally.JOB_DELETED
+                : DeadLetterTally.JOB_NEVER_CONFIGURED;
         Uni<Void> answered = why == JobWaits.Resolution.DELETED
                 ? Uni.createFrom().voidItem()
                 : results.publish(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
@@ -221,7 +240,7 @@ public class OperationsConsumer {
                         op.jobId(), op.cycleId(), op.operationId(), op.objectType(), op.objectId(), null,
                         op.displayName(), actionOf(op), ProvisioningStatus.Failure, ErrorCodes.JOB_CONFIGURATION,
                         reason, null, 0, waited.toMillis(), null, "scim-writer", Instant.now()));
-        return answered.chain(() -> deadLetter(message, reason));
+        return answered.chain(() -> deadLetter(message, op.jobId(), reasonTag, op.objectId(), reason));
     }
 
     /** Acks the record once its work completed (nacks it if the work failed), and gives its room back. */
@@ -259,7 +278,22 @@ public class OperationsConsumer {
         });
     }
 
-    private Uni<Void> deadLetter(Message<String> message, String reason) {
+    /**
+     * Dead-letters a record: the only way this consumer does. Counts it ({@link WriterMeters#OPERATIONS_DEAD_LETTERED}
+     * with the job and reason tags; the log has one WARN per job and reason, {@link DeadLetterTally}), then sends it to
+     * {@code provisioning.operations.dlq} with its key, its value, the reason in the {@code dead-letter-reason} header
+     * and where it came from ({@code dead-letter-topic}, {@code -partition}, {@code -offset}).
+     *
+     * @param jobId the record's job ({@code provisioning_job} tag)
+     * @param reasonTag {@link DeadLetterTally#JOB_DELETED}, {@link DeadLetterTally#JOB_NEVER_CONFIGURED} or
+     *        {@link WriterMeters#MALFORMED}
+     * @param objectId the record's object, or what identifies it, for the log line
+     * @param reason the reason written in the {@code dead-letter-reason} header and the log
+     * @return completes when the dead letter is acked by the broker; fails if it cannot be sent
+     */
+    private Uni<Void> deadLetter(Message<String> message, String jobId, String reasonTag, String objectId,
+            String reason) {
+        deadLettered.deadLettered(jobId, reasonTag, reason, objectId);
         Optional<IncomingKafkaRecordMetadata> incoming = message.getMetadata(IncomingKafkaRecordMetadata.class);
         RecordHeaders headers = new RecordHeaders();
         headers.add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
@@ -273,6 +307,18 @@ public class OperationsConsumer {
                 .withHeaders(headers).build();
         return deadLetters.sendMessage(Message.of(message.getPayload() == null ? "" : message.getPayload())
                 .addMetadata(metadata));
+    }
+
+    /** The job of a record that cannot be read: its key's part before the first {@code /}, else {@code unknown}. */
+    private static String malformedJob(Message<String> message) {
+        Object key = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getKey)
+                .orElse(null);
+        if (key == null || key.toString().isEmpty()) {
+            return "unknown";
+        }
+        String text = key.toString();
+        int slash = text.indexOf('/');
+        return slash > 0 ? text.substring(0, slash) : text;
     }
 
     private static Optional<String> header(Message<String> message, String name) {

@@ -58,6 +58,21 @@ final class KafkaTopics {
         send(Topics.OPERATIONS, op.key(), Json.write(op));
     }
 
+    /** Publishes the operations at once (not one round trip each), then waits until all are on the topic. */
+    static void publishOperations(List<ScimOperation> ops) {
+        List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+        for (ScimOperation op : ops) {
+            sent.add(producer().send(new ProducerRecord<>(Topics.OPERATIONS, op.key(), Json.write(op))));
+        }
+        try {
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get();
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot publish to " + Topics.OPERATIONS, e);
+        }
+    }
+
     static void send(String topic, String key, String value) {
         try {
             producer().send(new ProducerRecord<>(topic, key, value)).get();
