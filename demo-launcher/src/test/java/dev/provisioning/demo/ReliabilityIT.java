@@ -10,11 +10,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.function.Predicate;
 
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,6 +33,7 @@ import dev.provisioning.events.Topics;
 import dev.provisioning.graph.GraphCompatibleServer;
 import dev.provisioning.graph.GraphDirectory;
 import dev.provisioning.graph.GraphDirectory.PrincipalType;
+import dev.provisioning.graph.GraphRequest;
 import dev.provisioning.localstack.TopicClient;
 
 /**
@@ -38,15 +44,27 @@ import dev.provisioning.localstack.TopicClient;
  * <li>one whose Druva answers slowly (200-400 ms) with a 1 s burst of 429 every 3 s;</li>
  * <li>one whose source is a Microsoft Graph tenant that throttles its first {@value #GRAPH_THROTTLED} calls (429,
  * {@code Retry-After: 2});</li>
- * <li>one deleted mid-cycle ({@value #DELETED_USERS} users, deleted once its Druva holds 50 of them);</li>
+ * <li>one deleted mid-cycle ({@value #DELETED_USERS} users, deleted once its Druva holds a first user, so the writer is
+ * writing to it, or once {@value #DELETE_AT_EVENTS} of its events are on Kafka, whichever comes first: its cycle is
+ * still emitting then, whatever the speed of the rest of the pipeline);</li>
  * <li>one whose directory file is broken ({@code "Users"} for {@code "users"}).</li>
  * </ul>
- * Every final state is exact (diff 0) for the healthy, slow and throttled jobs; the broken job's cycle fails with the
- * JSON pointer and sends nothing; the deleted job's tenant stops receiving requests, and its cycle sends at most one
- * assignment event after the {@code DELETE} answered. The time each healthy job takes (job creation to its last write
- * in Druva) is compared with the same job run alone before the ten, and with the six healthy jobs run together without
- * the faulty four: the ratio (target at most 1.5) is printed as a measurement, not asserted (a loaded CI machine is no
- * place for a speed assertion; the README's reliability section has the figures).
+ * Isolation is asserted causally: the slow tenant is held ({@link DruvaScimServer#hold()}) from before its job is
+ * created and the Graph tenant after its 429s ({@link GraphCompatibleServer#hold()}), and every healthy job must end
+ * exact (diff 0) while both are held, with the slow tenant still holding no user and Graph having answered nothing but
+ * its 429s. A healthy job that waited for a faulty one anywhere in the pipeline could not finish, and the test would
+ * fail at the {@link Waits#OUTCOME} ceiling (about ten times what the healthy jobs need here, and below every timer
+ * that would end such a wait by itself but the clients' read timeouts): a ceiling, not a speed assertion. Then both
+ * are released, and the slow and Graph jobs end exact with each user created by exactly one {@code 201} POST; the
+ * broken job's cycle fails with the JSON pointer and sends nothing; the deleted job's tenant stops receiving requests,
+ * and its cycle sends at most one assignment event after the {@code DELETE} answered.
+ *
+ * <p>
+ * There is no time ratio here (the issue's "within 1.5 times their time alone"). One of these jobs alone already fills
+ * a large share of the machine (about half of two cores and most of the mapper), so n such jobs must take about n times
+ * as long whatever the scheduling, and a ratio against alone measures load, not isolation (the 2026-12-01 isolation
+ * study, section 3). The ratio is measured where a job alone is bounded by its own tenant (25 requests/s), in the
+ * benchmark's {@code isolation} scenario; {@code target/it-reliability/figures.txt} keeps this run's counts.
  */
 @ExtendWith(SharedLocalSystem.class)
 class ReliabilityIT {
@@ -55,6 +73,7 @@ class ReliabilityIT {
     static final int HEALTHY = 6;
     static final int DELETED_USERS = 1_000;
     static final int GRAPH_THROTTLED = 4;
+    static final int DELETE_AT_EVENTS = 500;
 
     static LocalSystem system;
     static Path work;
@@ -74,6 +93,8 @@ class ReliabilityIT {
 
     @AfterAll
     static void stopTenants() throws Exception {
+        // a failed test may leave a tenant held: its cycle could then never end, and the next class waits for cycles
+        releaseAll();
         for (String id : jobIds) {
             try {
                 system.jobs().pause(id);
@@ -89,30 +110,6 @@ class ReliabilityIT {
 
     @Test
     void tenJobsWithASlowTargetAThrottledSourceADeletionAndABrokenFileEndExactAndApart() throws Exception {
-        // the same healthy job alone first: the baseline of the time ratio
-        Tenant alone = tenant("alone", DruvaScimServer.Options.defaults());
-        Instant aloneCreated = Instant.now();
-        createFileJob(alone, directoryFile(alone));
-        await("the job alone").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
-                .until(() -> alone.expected().diff(alone.druva()) == 0);
-        Duration aloneTime = Duration.between(aloneCreated, lastWrite(alone.druva()));
-
-        // and the six healthy jobs together, without the faulty four: what the faults alone add
-        List<Duration> together = new ArrayList<>();
-        Map<Tenant, Instant> togetherCreated = new LinkedHashMap<>();
-        for (int i = 0; i < HEALTHY; i++) {
-            Tenant t = tenant("together-" + i, DruvaScimServer.Options.defaults());
-            togetherCreated.put(t, Instant.now());
-            createFileJob(t, directoryFile(t));
-        }
-        for (Tenant t : togetherCreated.keySet()) {
-            await("the six together: " + t.name()).atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
-                    .until(() -> t.expected().diff(t.druva()) == 0);
-            together.add(Duration.between(togetherCreated.get(t), lastWrite(t.druva())));
-        }
-        together.sort(Duration::compareTo);
-
-        // the ten
         List<Tenant> healthy = new ArrayList<>();
         for (int i = 0; i < HEALTHY; i++) {
             healthy.add(tenant("healthy-" + i, DruvaScimServer.Options.defaults()));
@@ -128,42 +125,84 @@ class ReliabilityIT {
         Path brokenFile = work.resolve("broken.json");
         Files.writeString(brokenFile, broken.expected().json().replace("\"users\"", "\"Users\""));
 
-        Map<Tenant, Instant> created = new LinkedHashMap<>();
-        Map<Tenant, String> ids = new LinkedHashMap<>();
-        for (Tenant t : healthy) {
-            created.put(t, Instant.now());
-            ids.put(t, createFileJob(t, directoryFile(t)));
-        }
-        created.put(slow, Instant.now());
-        ids.put(slow, createFileJob(slow, directoryFile(slow)));
+        // the two faulty tenants stop answering before their jobs exist: the slow tenant's first call parks (its 429
+        // bursts still answer), and Graph answers its 429s first, then parks the call after them
+        slow.druva().hold();
         graph.throttleNext(GRAPH_THROTTLED, Duration.ofSeconds(2));
-        created.put(throttled, Instant.now());
-        ids.put(throttled, createJob(throttled, graphSource(graph)));
-        String deletedId = createJob(deleted, Map.of("type", "DIRECTORY_FILE", "directoryFile",
-                directoryFile(deleted).toString()));
-        String brokenId = createJob(broken, Map.of("type", "DIRECTORY_FILE", "directoryFile", brokenFile.toString()));
+        graph.hold();
 
-        // one job deleted mid-cycle
-        await("the deleted job mid-cycle").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(100))
-                .until(() -> deleted.druva().users().size() >= 50);
-        HttpResponse<String> deletion = system.jobs().exchange("DELETE", "/jobs/" + deletedId, null);
-        assertThat(deletion.statusCode()).as("DELETE /jobs/{id}: %s", deletion.body()).isEqualTo(204);
-        long deleteAnswered = Instant.now().toEpochMilli();
+        // one job is deleted mid-cycle; its events are counted from the topic's end before it exists. Emitting one
+        // event at a time, its cycle needs about 10 s for its 1,000 events, while the writer may reach its tenant only
+        // after the healthy jobs' backlog (a cold machine with one core busy once emitted all 1,000 before its tenant
+        // held 50 users): so the DELETE comes at its tenant's first user or half its events, whichever is first
+        List<Tenant> ending = new ArrayList<>();
+        String deletedId;
+        String brokenId;
+        int eventsAtDelete;
+        long deleteAnswered;
+        try (NewRecords assignments = new NewRecords(Topics.ASSIGNMENTS)) {
+            for (Tenant t : healthy) {
+                createFileJob(t, directoryFile(t));
+                ending.add(t);
+            }
+            createFileJob(slow, directoryFile(slow));
+            createJob(throttled, graphSource(graph));
+            ending.add(slow);
+            ending.add(throttled);
+            deletedId = createJob(deleted, Map.of("type", "DIRECTORY_FILE", "directoryFile",
+                    directoryFile(deleted).toString()));
+            brokenId = createJob(broken, Map.of("type", "DIRECTORY_FILE", "directoryFile", brokenFile.toString()));
+
+            await("the deleted job mid-cycle").atMost(Waits.CYCLE).pollInSameThread()
+                    .until(() -> !deleted.druva().users().isEmpty()
+                            || assignments.count(r -> ofJob(r, deletedId)) >= DELETE_AT_EVENTS);
+            HttpResponse<String> deletion = system.jobs().exchange("DELETE", "/jobs/" + deletedId, null);
+            deleteAnswered = Instant.now().toEpochMilli();
+            assertThat(deletion.statusCode()).as("DELETE /jobs/{id}: %s", deletion.body()).isEqualTo(204);
+            eventsAtDelete = assignments.count(r -> ofJob(r, deletedId));
+        }
         int deletedAt = deleted.druva().users().size();
 
-        // every other job ends exact
-        for (Tenant t : created.keySet()) {
+        // both faulty jobs are really waiting on their tenants
+        await("the slow tenant to park a call").atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
+                .until(() -> slow.druva().parked() > 0);
+        await("Graph to answer its 429s and park the call after them").atMost(Waits.CYCLE)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> graph.parked() > 0 && graphAnswers(graph).size() == GRAPH_THROTTLED);
+
+        // isolation: every healthy job ends exact while the faulty two are held. The ceiling is Waits.OUTCOME, not
+        // Waits.CYCLE: below the writer's lanes.max-wait (5 min), after which a lane's waiting records are deferred, so
+        // a coupling that only such a timer would end still fails here; and below Graph's budget for the parked call
+        // (two more attempts of 60 s, about 136 s), so the hold alone never fails the Graph cycle. A writer call that
+        // times out meanwhile (30 s) is retried and parks again; what the released calls do is guarded by the id map
+        // and the match (one 201 per user, asserted below)
+        await("every healthy job's final state while the slow and Graph tenants are held").atMost(Waits.OUTCOME)
+                .pollInterval(Duration.ofMillis(200)).untilAsserted(() -> assertThat(healthy)
+                        .allSatisfy(t -> assertThat(t.expected().diff(t.druva())).as("diff of %s", t.name()).isZero()));
+        int slowParked = slow.druva().parked();
+        int graphParked = graph.parked();
+        List<RecordedRequest> slowWhileHeld = slow.druva().requests();
+        assertThat(slowParked).as("calls parked in the slow tenant").isPositive();
+        assertThat(slow.druva().users()).as("users in the slow tenant while held").isEmpty();
+        assertThat(slowWhileHeld).filteredOn(r -> r.status() >= 200 && r.status() < 300)
+                .as("calls the slow tenant answered with success while held").isEmpty();
+        assertThat(graphParked).as("calls parked in Graph").isPositive();
+        assertThat(graphAnswers(graph)).as("Graph calls answered while held: its 429s only")
+                .extracting(GraphRequest::status).containsOnly(429).hasSize(GRAPH_THROTTLED);
+
+        // released, the faulty two end exact too, each user created once
+        releaseAll();
+        for (Tenant t : ending) {
             await("the final state of " + t.name()).atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(200))
                     .until(() -> t.expected().diff(t.druva()) == 0);
         }
-        for (Tenant t : created.keySet()) {
+        for (Tenant t : ending) {
             t.expected().assertExact(t.druva());
             assertThat(t.druva().requests()).filteredOn(r -> r.method().equals("POST") && r.status() == 201)
                     .as("creates in %s", t.name()).hasSize(USERS);
         }
         assertThat(graph.requests()).filteredOn(r -> r.status() == 429).as("Graph's 429s")
                 .hasSize(GRAPH_THROTTLED);
-        long slow429 = slow.druva().requests().stream().filter(r -> r.status() == 429).count();
 
         // the broken file: the cycle fails with the JSON pointer, nothing is sent
         await("the broken job's failed cycle").atMost(Waits.OUTCOME).untilAsserted(() -> {
@@ -186,9 +225,12 @@ class ReliabilityIT {
         // and its cycle stopped when the DELETE answered: the detector emits one event at a time here, so at most
         // the one send already past its check comes after (the total is far below the source: it was emitting)
         List<ConsumerRecord<String, String>> deletedEvents;
+        int deadAssignments;
+        int deadOperations;
         try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
-            deletedEvents = kafka.readAll(Topics.ASSIGNMENTS,
-                    r -> r.key() != null && r.key().startsWith(deletedId + "/"));
+            deletedEvents = kafka.readAll(Topics.ASSIGNMENTS, r -> ofJob(r, deletedId));
+            deadAssignments = kafka.readAll(Topics.deadLetter(Topics.ASSIGNMENTS), r -> ofJob(r, deletedId)).size();
+            deadOperations = kafka.readAll(Topics.deadLetter(Topics.OPERATIONS), r -> ofJob(r, deletedId)).size();
         }
         long eventsAfterDelete = deletedEvents.stream().filter(r -> r.timestamp() > deleteAnswered).count();
         assertThat(eventsAfterDelete).as("events of the deleted job sent after the DELETE answered")
@@ -196,41 +238,88 @@ class ReliabilityIT {
         assertThat(deletedEvents.size()).as("events of the deleted job").isGreaterThanOrEqualTo(deletedAt)
                 .isLessThan(DELETED_USERS);
 
-        // the measurement: each healthy job's time against the same job alone
-        List<Double> ratios = new ArrayList<>();
+        // the run's counts (no times: see the class comment)
         StringBuilder report = new StringBuilder();
-        report.append(String.format("ReliabilityIT: 10 jobs, %d objects (%d + %d for the deleted job); alone %d ms "
-                + "(first request after %d ms)%n", USERS * 9 + DELETED_USERS, USERS * 9, DELETED_USERS,
-                aloneTime.toMillis(), Duration.between(aloneCreated, firstRequest(alone.druva())).toMillis()));
-        for (Tenant t : created.keySet()) {
-            Duration took = Duration.between(created.get(t), lastWrite(t.druva()));
-            double ratio = took.toMillis() / (double) aloneTime.toMillis();
-            if (healthy.contains(t)) {
-                ratios.add(ratio);
-            }
-            Duration firstRequest = Duration.between(created.get(t), firstRequest(t.druva()));
-            report.append(String.format(
-                    "  %-10s %6d ms  ratio %.2f  (first request after %d ms)  diff %d  requests %d%n", t.name(),
-                    took.toMillis(), ratio, firstRequest.toMillis(), t.expected().diff(t.druva()),
-                    t.druva().requests().size()));
+        report.append(String.format("ReliabilityIT: 10 jobs (%d healthy, slow, throttled Graph, deleted, broken), %d "
+                + "objects (%d + %d for the deleted job)%n", HEALTHY, USERS * 9 + DELETED_USERS, USERS * 9,
+                DELETED_USERS));
+        for (Tenant t : ending) {
+            report.append(String.format("  %-10s users %d  diff %d  requests %d  creates (201) %d  429s %d%n",
+                    t.name(), t.druva().users().size(), t.expected().diff(t.druva()), t.druva().requests().size(),
+                    count(t.druva(), r -> r.method().equals("POST") && r.status() == 201),
+                    count(t.druva(), r -> r.status() == 429)));
         }
-        ratios.sort(Double::compare);
-        report.append(String.format("  healthy jobs: ratio median %.2f, max %.2f (target <= 1.5)%n",
-                ratios.get(ratios.size() / 2), ratios.get(ratios.size() - 1)));
-        List<Duration> tenHealthy = healthy.stream().map(t -> Duration.between(created.get(t), lastWrite(t.druva())))
-                .sorted().toList();
-        report.append(String.format("  the six healthy jobs together without the faulty four: median %d ms, max %d ms;"
-                + " with them: median %d ms, max %d ms (ratio of medians %.2f)%n",
-                together.get(HEALTHY / 2).toMillis(), together.get(HEALTHY - 1).toMillis(),
-                tenHealthy.get(HEALTHY / 2).toMillis(), tenHealthy.get(HEALTHY - 1).toMillis(),
-                tenHealthy.get(HEALTHY / 2).toMillis() / (double) together.get(HEALTHY / 2).toMillis()));
-        report.append(String.format("  faults: slow tenant answered %d x 429; Graph answered %d x 429; deleted job "
-                + "stopped at %d/%d users (%d at the DELETE), %d events (%d sent after the DELETE answered); broken "
-                + "job failed with the pointer, 0 requests%n",
-                slow429, GRAPH_THROTTLED, deletedEnd, DELETED_USERS, deletedAt, deletedEvents.size(),
-                eventsAfterDelete));
+        report.append(String.format("  while the %d healthy jobs ended exact: the slow tenant held %d calls, had "
+                + "answered %d (%d x 429, none with success) and held 0 users; Graph held %d call(s) and had answered "
+                + "%d x 429 and nothing else%n", HEALTHY, slowParked,
+                slowWhileHeld.stream().filter(r -> r.status() != 0).count(),
+                slowWhileHeld.stream().filter(r -> r.status() == 429).count(), graphParked, GRAPH_THROTTLED));
+        report.append(String.format("  deleted job: DELETE after %d of its %d events (%d users in its Druva then); %d "
+                + "events in all (%d sent after the DELETE answered); its Druva stopped at %d users, %d requests; dead "
+                + "letters: %d assignments, %d operations%n", eventsAtDelete, DELETED_USERS, deletedAt,
+                deletedEvents.size(), eventsAfterDelete, deletedEnd, deletedRequests, deadAssignments,
+                deadOperations));
+        report.append(String.format("  broken job: failed with the pointer, %d requests%n",
+                broken.druva().requests().size()));
         System.out.print(report);
         Files.writeString(work.resolve("figures.txt"), report);
+    }
+
+    /**
+     * The records a topic receives from now on: a consumer assigned to every partition at its end offset (no group, no
+     * rebalance, nothing committed), counting what it polls.
+     */
+    private static final class NewRecords implements AutoCloseable {
+
+        private final KafkaConsumer<String, String> consumer;
+        private final List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+
+        NewRecords(String topic) {
+            Properties config = new Properties();
+            config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, system.stack().kafka().bootstrapServers());
+            config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+            consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position); // resolves the end offsets now, before anything is created
+        }
+
+        /** Polls once (up to 100 ms), then counts the records seen so far that match. */
+        int count(Predicate<ConsumerRecord<String, String>> filter) {
+            consumer.poll(Duration.ofMillis(100)).forEach(seen::add);
+            return (int) seen.stream().filter(filter).count();
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+
+    /** Lets every held tenant answer again. */
+    private static void releaseAll() {
+        for (AutoCloseable server : servers) {
+            if (server instanceof DruvaScimServer druva) {
+                druva.release();
+            } else if (server instanceof GraphCompatibleServer graph) {
+                graph.release();
+            }
+        }
+    }
+
+    /** The Graph calls (not token calls) the server has answered, in order. */
+    private static List<GraphRequest> graphAnswers(GraphCompatibleServer graph) {
+        return graph.requests().stream().filter(r -> r.path().startsWith("/v1.0/")).toList();
+    }
+
+    private static boolean ofJob(ConsumerRecord<String, String> record, String jobId) {
+        return record.key() != null && record.key().startsWith(jobId + "/");
+    }
+
+    private static long count(DruvaScimServer druva, Predicate<RecordedRequest> filter) {
+        return druva.requests().stream().filter(filter).count();
     }
 
     private static Tenant tenant(String name, DruvaScimServer.Options options) {
@@ -290,17 +379,6 @@ class ReliabilityIT {
         String id = system.jobs().create(job);
         jobIds.add(id);
         return id;
-    }
-
-    /** When the tenant last stored something (its last successful create or update). */
-    private static Instant lastWrite(DruvaScimServer druva) {
-        return druva.requests().stream()
-                .filter(r -> !r.method().equals("GET") && r.status() >= 200 && r.status() < 300)
-                .map(RecordedRequest::timestamp).max(Instant::compareTo).orElseThrow();
-    }
-
-    private static Instant firstRequest(DruvaScimServer druva) {
-        return druva.requests().stream().map(RecordedRequest::timestamp).min(Instant::compareTo).orElseThrow();
     }
 
     private static Instant lastRequest(DruvaScimServer druva) {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -23,7 +24,8 @@ import com.sun.net.httpserver.HttpServer;
  * SCIM lives under {@code /insync/scim} (see {@link #baseUrl()}) and needs {@code Authorization: Bearer <token>}.
  * Unauthenticated inspection lives under {@code /_admin}: {@code GET users}, {@code GET groups},
  * {@code GET requests}, {@code GET|PUT settings}, {@code POST reset}. Latency, a rate limit, server errors,
- * timeouts and token expiry can be injected at start ({@link Options}) or at runtime ({@link #settings}).
+ * timeouts and token expiry can be injected at start ({@link Options}) or at runtime ({@link #settings}); a test can
+ * also hold every authenticated SCIM call until it releases them ({@link #hold()}, {@link #release()}).
  *
  * <pre>{@code
  * try (DruvaScimServer server = DruvaScimServer.start(DruvaScimServer.Options.defaults().port(0).token("secret"))) {
@@ -49,6 +51,10 @@ public final class DruvaScimServer implements AutoCloseable {
     private volatile TokenBucket bucket;
     private final java.util.concurrent.ConcurrentLinkedQueue<InjectedFault> nextFaults = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final long startedNanos = System.nanoTime();
+    /** Open while {@link #hold()} is on; null when calls pass. */
+    private volatile CountDownLatch held;
+    private final AtomicInteger parked = new AtomicInteger();
+    private final Object holdLock = new Object();
 
     /** A one-shot fault: the next SCIM request (after the token check) is answered with this status. */
     record InjectedFault(int status, long retryAfterSeconds) {
@@ -166,6 +172,64 @@ public final class DruvaScimServer implements AutoCloseable {
     /** The next queued one-shot fault, if any (taken). */
     InjectedFault takeFault() {
         return nextFaults.poll();
+    }
+
+    /**
+     * Holds authenticated SCIM calls until {@link #release()}, as a tenant that stopped answering would (a test uses it
+     * to show that what waits for this tenant waits alone). A call that passes the token check and the injected answers
+     * (a queued {@link #failNext} fault, a burst of 429 of {@link Options#throttleBursts}: those still answer at once)
+     * parks in the handler before the rate limit, the latency and any change; when released it goes on through the rest
+     * of the pipeline as if it had just arrived, and is carried out even if its client gave up meanwhile (as a real
+     * server that received it would). A 401, the injected answers and the {@code /_admin} paths are answered as usual;
+     * the request log shows a parked call with status 0.
+     *
+     * <p>
+     * Threads: the server runs each exchange on its own thread of a cached (unbounded) pool, so a parked call holds one
+     * thread and nothing else (no lock, no other connection); other calls and other servers are not slowed. Calling it
+     * while held does nothing; {@link #reset()} and {@link #settings} leave it on; {@link #close()} interrupts parked
+     * calls, which then answer 503.
+     */
+    public void hold() {
+        synchronized (holdLock) {
+            if (held == null) {
+                held = new CountDownLatch(1);
+            }
+        }
+    }
+
+    /** Lets every parked call go on and stops holding new ones; does nothing when not held. */
+    public void release() {
+        CountDownLatch open;
+        synchronized (holdLock) {
+            open = held;
+            held = null;
+        }
+        if (open != null) {
+            open.countDown();
+        }
+    }
+
+    /** How many calls are parked by {@link #hold()} now (0 when not held). */
+    public int parked() {
+        return parked.get();
+    }
+
+    /**
+     * Parks the calling handler thread while held ({@link #hold()}).
+     *
+     * @throws InterruptedException when the server closes meanwhile
+     */
+    void awaitRelease() throws InterruptedException {
+        CountDownLatch open = held;
+        if (open == null) {
+            return;
+        }
+        parked.incrementAndGet();
+        try {
+            open.await();
+        } finally {
+            parked.decrementAndGet();
+        }
     }
 
     /** Whether a burst of 429 is running now ({@link Options#throttleBursts}). */

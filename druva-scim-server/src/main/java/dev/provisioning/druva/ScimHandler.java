@@ -21,9 +21,9 @@ import com.sun.net.httpserver.HttpHandler;
 /**
  * Serves {@code /insync/scim}. Every request goes through the same pipeline, in this order: record it, check
  * the bearer token (401), inject a queued one-shot fault ({@link DruvaScimServer#failNext}) or a burst of 429,
- * take a rate-limit token (429 with {@code Retry-After}), wait the configured latency,
- * inject a timeout (504 after {@code timeoutDelay}) or a server error (500/503), then route to the
- * {@link Directory}. Only the last step changes state.
+ * park while the server is held ({@link DruvaScimServer#hold()}), take a rate-limit token (429 with
+ * {@code Retry-After}), wait the configured latency, inject a timeout (504 after {@code timeoutDelay}) or a server
+ * error (500/503), then route to the {@link Directory}. Only the last step changes state.
  */
 final class ScimHandler implements HttpHandler {
 
@@ -76,6 +76,8 @@ final class ScimHandler implements HttpHandler {
         if (server.inThrottleBurst()) {
             throw new ScimException(429, null, "Too many requests (injected burst)", 1);
         }
+        server.awaitRelease();
+        settings = server.settings();
         long retryAfter = server.bucket().tryAcquire();
         if (retryAfter > 0) {
             throw new ScimException(429, null, "Too many requests: the limit is " + settings.rateLimitPerSecond()

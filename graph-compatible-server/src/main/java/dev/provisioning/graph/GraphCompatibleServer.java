@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -51,7 +52,8 @@ import com.sun.net.httpserver.HttpServer;
  * ({@link #expireDeltaTokens()}) answer {@code 410 Gone} with {@code syncStateNotFound}.</li>
  * </ul>
  * Every Graph call needs {@code Authorization: Bearer <token from the token endpoint>}; {@link #throttleNext} answers
- * {@code 429} with {@code Retry-After}. The directory is driven through {@link #directory()}.
+ * {@code 429} with {@code Retry-After}; {@link #hold()} parks Graph calls until {@link #release()}. The directory is
+ * driven through {@link #directory()}.
  *
  * <pre>{@code
  * try (GraphCompatibleServer graph = GraphCompatibleServer.start(GraphCompatibleServer.Options.defaults())) {
@@ -86,6 +88,10 @@ public final class GraphCompatibleServer implements AutoCloseable {
     private final AtomicInteger failing = new AtomicInteger();
     private volatile String failingPath = "";
     private volatile int failingStatus = 503;
+    /** Open while {@link #hold()} is on; null when calls pass. */
+    private volatile CountDownLatch held;
+    private final AtomicInteger parked = new AtomicInteger();
+    private final Object holdLock = new Object();
 
     private record DeltaToken(String resource, long position, Set<String> select, boolean expired) {
     }
@@ -171,6 +177,44 @@ public final class GraphCompatibleServer implements AutoCloseable {
         failing.set(count);
     }
 
+    /**
+     * Holds Graph calls until {@link #release()}, as a tenant that stopped answering would (a test uses it to show that
+     * what waits for this tenant waits alone). A call under {@code /v1.0} that passes the token check and the injected
+     * answers ({@link #throttleNext}, {@link #failNext}: those still answer at once, so a throttled client gets its
+     * 429s and parks on the call after them) parks in the handler; when released it is answered from the directory as
+     * it is then. Token calls, a 401 and the injected answers are not held. The request log records a call when it is
+     * answered, so it shows no parked call.
+     *
+     * <p>
+     * Threads: the server runs each exchange on its own thread of a cached (unbounded) pool, so a parked call holds one
+     * thread and nothing else (no lock, no other connection); other calls and other servers are not slowed. Calling it
+     * while held does nothing; {@link #close()} interrupts parked calls, which then answer 503.
+     */
+    public void hold() {
+        synchronized (holdLock) {
+            if (held == null) {
+                held = new CountDownLatch(1);
+            }
+        }
+    }
+
+    /** Lets every parked call go on and stops holding new ones; does nothing when not held. */
+    public void release() {
+        CountDownLatch open;
+        synchronized (holdLock) {
+            open = held;
+            held = null;
+        }
+        if (open != null) {
+            open.countDown();
+        }
+    }
+
+    /** How many Graph calls are parked by {@link #hold()} now (0 when not held). */
+    public int parked() {
+        return parked.get();
+    }
+
     /** Expires every delta token issued so far: using one answers {@code 410 Gone} ({@code syncStateNotFound}). */
     public void expireDeltaTokens() {
         deltaTokens.replaceAll((id, token) -> new DeltaToken(token.resource(), token.position(), token.select(), true));
@@ -230,6 +274,9 @@ public final class GraphCompatibleServer implements AutoCloseable {
             return error(exchange, failingStatus, failingStatus == 429 ? "TooManyRequests" : "serviceNotAvailable",
                     "The service is temporarily unavailable.");
         }
+        if (!awaitRelease()) {
+            return error(exchange, 503, "serviceNotAvailable", "The server is shutting down.");
+        }
         if (!method.equals("GET")) {
             return error(exchange, 405, "Request_BadRequest", "only GET is served by this fake");
         }
@@ -252,6 +299,24 @@ public final class GraphCompatibleServer implements AutoCloseable {
             return servicePrincipal(exchange, parts[2], query);
         }
         return error(exchange, 404, "Request_ResourceNotFound", "Resource '" + resource + "' does not exist.");
+    }
+
+    /** Parks the calling handler thread while held; false when the server closed meanwhile (interrupted). */
+    private boolean awaitRelease() {
+        CountDownLatch open = held;
+        if (open == null) {
+            return true;
+        }
+        parked.incrementAndGet();
+        try {
+            open.await();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            parked.decrementAndGet();
+        }
     }
 
     // ---------------------------------------------------------------- token endpoint

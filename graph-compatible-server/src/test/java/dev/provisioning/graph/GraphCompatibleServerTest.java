@@ -1,6 +1,7 @@
 package dev.provisioning.graph;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.URI;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -186,6 +188,57 @@ class GraphCompatibleServerTest {
         assertThat(throttled.statusCode()).isEqualTo(429);
         assertThat(throttled.headers().firstValue("Retry-After")).hasValue("2");
         assertThat(get(graph.baseUrl() + "/users/delta", token).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void aHeldCallAnswersOnlyAfterReleaseWithTheDirectoryAsItIsThen() throws Exception {
+        String token = token();
+        graph.hold();
+
+        CompletableFuture<HttpResponse<String>> delta = http.sendAsync(
+                HttpRequest.newBuilder(URI.create(graph.baseUrl() + "/users/delta")).timeout(Waits.OUTCOME)
+                        .header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+        await("the delta call to park").atMost(Waits.OUTCOME).until(() -> graph.parked() == 1);
+        directory.addUser(Map.of("userPrincipalName", "late@contoso.example"));
+
+        // a later call that is not held (a token call) gets its answer; the delta call has not
+        assertThat(token()).isNotBlank();
+        assertThat(delta).as("the held delta call, after the control call answered").isNotDone();
+        assertThat(graph.requests()).extracting(GraphRequest::path).as("the log holds answered calls only")
+                .noneMatch(path -> path.startsWith("/v1.0"));
+
+        graph.release();
+
+        await("the released delta call").atMost(Waits.OUTCOME).until(delta::isDone);
+        assertThat(delta.join().statusCode()).as(delta.join().body()).isEqualTo(200);
+        assertThat(JSON.readTree(delta.join().body()).path("value"))
+                .extracting(u -> u.path("userPrincipalName").asText())
+                .containsExactly("late@contoso.example");
+        assertThat(graph.parked()).isZero();
+        assertThat(get(graph.baseUrl() + "/users/delta", token).statusCode()).as("a call after the release")
+                .isEqualTo(200);
+    }
+
+    @Test
+    void whileHeldTheThrottleAnswersFirstAndTheCallAfterItParks() throws Exception {
+        String token = token();
+        graph.throttleNext(2, Duration.ofSeconds(2));
+        graph.hold();
+
+        assertThat(get(graph.baseUrl() + "/users/delta", token).statusCode()).isEqualTo(429);
+        assertThat(get(graph.baseUrl() + "/users/delta", token).statusCode()).isEqualTo(429);
+        CompletableFuture<HttpResponse<String>> third = http.sendAsync(
+                HttpRequest.newBuilder(URI.create(graph.baseUrl() + "/users/delta")).timeout(Waits.OUTCOME)
+                        .header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+        await("the third call to park").atMost(Waits.OUTCOME).until(() -> graph.parked() == 1);
+
+        assertThat(third).isNotDone();
+        graph.release();
+        await("the released call").atMost(Waits.OUTCOME).until(third::isDone);
+        assertThat(third.join().statusCode()).isEqualTo(200);
+        assertThat(graph.requests()).extracting(GraphRequest::status).containsExactly(200, 429, 429, 200);
     }
 
     @Test
