@@ -44,6 +44,12 @@ import dev.provisioning.graph.GraphDirectory;
  * measures it ({@code provisioning_detector_cycle_duration_seconds} sum for its {@code provisioning_job}, claim → last
  * result; the scheduler's tick is not in it) and, beside it, its tenant's first request → last write. The denominator
  * is mean(A1, A2); when A1 and A2 differ by more than 10 % of their mean the ratio is marked unreliable.
+ * <p>
+ * Before A1 a throwaway job ({@link #warmUpUsers}) runs on a tenant of its own at the same rate, not measured: the
+ * writer has just been restarted with the tenant budget, and without it A1 would pay the writer's JIT warm-up that A2
+ * does not. The ten phase is metered twice: over the whole phase (which ends with the slow tenant's tail) and over its
+ * healthy window, from its start until the last healthy job is exact with its cycle complete; the capacity line of
+ * the ten is the window's.
  */
 final class Isolation {
 
@@ -55,6 +61,8 @@ final class Isolation {
     static final int GRAPH_THROTTLED = 4;
     /** The deleted job is deleted once its Druva holds this many users (fewer in a small run). */
     static final int DELETE_AT = 50;
+    /** The warm-up job's users: half a job's, at most this many. */
+    static final int WARM_UP_USERS = 500;
 
     private static final Pattern CYCLE_METRIC = Pattern.compile(
             "^provisioning_detector_cycle_duration_seconds_(sum|count)\\{([^}]*)\\}\\s+(\\S+)", Pattern.MULTILINE);
@@ -97,10 +105,38 @@ final class Isolation {
      * @param tenantRequestsPerSecond the sum of the rates of the tenants that received requests
      * @param capacityPercent {@code tenantRequestsPerSecond x cpuMsPerObject / cores}: the share of the machine the
      *        tenants' rates need; near or above 100 the phase is CPU-bound, not tenant-bound
+     * @param healthyWindow the same figures from the phase's start until its last healthy job was exact with its
+     *        cycle complete (the ten only, whose whole phase holds the slow tenant's tail; null otherwise)
      */
     record Phase(String name, double seconds, long objects, Map<String, UsageMeter.Usage> services,
             Double cpuMsPerObject, Double machineBusyPercent, double tenantRequestsPerSecond, Double capacityPercent,
-            List<JobFigures> jobs) {
+            Window healthyWindow, List<JobFigures> jobs) {
+
+        Phase(String name, Window whole, Window healthyWindow, List<JobFigures> jobs) {
+            this(name, whole.seconds(), whole.objects(), whole.services(), whole.cpuMsPerObject(),
+                    whole.machineBusyPercent(), whole.tenantRequestsPerSecond(), whole.capacityPercent(),
+                    healthyWindow, jobs);
+        }
+
+        Phase withJobs(List<JobFigures> others) {
+            return new Phase(name, seconds, objects, services, cpuMsPerObject, machineBusyPercent,
+                    tenantRequestsPerSecond, capacityPercent, healthyWindow, others);
+        }
+    }
+
+    /**
+     * What the machine did over a stretch of a phase.
+     *
+     * @param seconds the stretch's length
+     * @param objects users created in it (201 to a POST, by the tenant's arrival time)
+     * @param services CPU seconds and peak RSS per process over it
+     * @param cpuMsPerObject CPU milliseconds per created user, every measured process
+     * @param machineBusyPercent the share of all cores busy (every process on the machine)
+     * @param tenantRequestsPerSecond the sum of the rates of the tenants that received a request in it
+     * @param capacityPercent {@code tenantRequestsPerSecond x cpuMsPerObject / cores}, in per cent
+     */
+    record Window(double seconds, long objects, Map<String, UsageMeter.Usage> services, Double cpuMsPerObject,
+            Double machineBusyPercent, double tenantRequestsPerSecond, Double capacityPercent) {
     }
 
     /**
@@ -181,10 +217,13 @@ final class Isolation {
         settings.put("deletedAt", deleteAt(users) + " users");
         settings.put("brokenFile", "\"Users\" for \"users\"");
         settings.put("cycleInterval", "PT1H");
+        settings.put("warmUp", warmUpUsers(users) + " users on a tenant of its own at the same rate before A1, "
+                + "not measured");
         List<Phase> phases = new ArrayList<>();
         String status = "ok";
         String error = null;
         try {
+            warmUp(users);
             for (String phase : List.of("alone-1", "six", "ten", "alone-2")) {
                 Phase p = phase(phase, users);
                 phases.add(p);
@@ -207,6 +246,32 @@ final class Isolation {
         return figures(status, error, settings, phases);
     }
 
+    /** Half a job's users, at most {@value #WARM_UP_USERS}. */
+    static int warmUpUsers(int users) {
+        return Math.max(1, Math.min(WARM_UP_USERS, users / 2));
+    }
+
+    /**
+     * Runs one throwaway job on a tenant of its own at the scenario's rate until it is exact, not measured, so that A1
+     * runs on the same warm JVMs as A2 (the writer has just been restarted with the tenant budget).
+     */
+    private void warmUp(int users) {
+        int n = warmUpUsers(users);
+        out.printf("%n%s isolation warm-up (not measured): one job of %d users, its tenant at %s requests/s%n",
+                clock.get(), n, options.isolationRate());
+        Job job = fileJob("warm-up", "alone", n, healthy());
+        long started = System.nanoTime();
+        job.id = system.jobs().create(jobDefinition(job));
+        awaitPhase(List.of(job), n, started, () -> {
+        });
+        if (job.note != null) {
+            throw new IllegalStateException("the warm-up job did not finish: " + job.note);
+        }
+        system.jobs().pause(job.id);
+        out.printf("  warm-up: %.1f s%n", (System.nanoTime() - started) / 1e9);
+        closeServers();
+    }
+
     private Phase phase(String name, int users) {
         out.printf("%n%s isolation %s: %s jobs of %d users, tenants at %s requests/s%n", clock.get(), name,
                 name.startsWith("alone") ? 1 : name.equals("six") ? HEALTHY : 10, users, options.isolationRate());
@@ -225,8 +290,12 @@ final class Isolation {
             jobs.add(fileJob("ten-deleted", "deleted", users, healthy()));
             jobs.add(fileJob("ten-broken", "broken", users, healthy()));
         }
+        boolean mixed = jobs.stream().anyMatch(j -> !healthy(j));
         UsageMeter meter = new UsageMeter(participants.get());
+        UsageMeter healthyMeter = new UsageMeter(participants.get());
+        Window[] healthyWindow = {null};
         meter.start();
+        healthyMeter.start();
         long started = System.nanoTime();
         for (Job job : jobs) {
             if (job.graph != null) {
@@ -234,9 +303,14 @@ final class Isolation {
             }
             job.id = system.jobs().create(jobDefinition(job));
         }
-        awaitPhase(jobs, users, started);
-        double seconds = (System.nanoTime() - started) / 1e9;
+        awaitPhase(jobs, users, started, () -> {
+            healthyMeter.stop();
+            if (mixed) {
+                healthyWindow[0] = window(healthyMeter, jobs, Instant.now());
+            }
+        });
         meter.stop();
+        Window whole = window(meter, jobs, Instant.now());
         Map<String, Double> cycleSums = new LinkedHashMap<>();
         Map<String, Long> cycleCounts = new LinkedHashMap<>();
         cycleMetrics(jobs, cycleSums, cycleCounts);
@@ -246,14 +320,8 @@ final class Isolation {
             }
         }
         List<JobFigures> figures = new ArrayList<>();
-        long objects = 0;
-        double rates = 0;
         for (Job job : jobs) {
             List<RecordedRequest> log = job.druva.requests();
-            objects += log.stream().filter(r -> r.method().equals("POST") && r.status() == 201).count();
-            if (!log.isEmpty()) {
-                rates += options.isolationRate();
-            }
             Integer diff = job.toTheEnd()
                     ? StateDiff.of(job.expected, job.druva.users(), job.druva.groups()).total()
                     : null;
@@ -262,6 +330,42 @@ final class Isolation {
                     diff, log.size(), log.stream().filter(r -> r.status() == 429).count(),
                     job.graph == null ? null : job.graph.requests().stream().filter(r -> r.status() == 429).count(),
                     job.note));
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        out.printf("  %s: %s%n", name, describe(whole, cores));
+        if (healthyWindow[0] != null) {
+            out.printf("  %s, healthy window: %s%n", name, describe(healthyWindow[0], cores));
+        }
+        closeServers();
+        return new Phase(name, whole, healthyWindow[0], figures);
+    }
+
+    private static String describe(Window w, int cores) {
+        return String.format(java.util.Locale.ROOT, "%.1f s, %d users created, %.2f ms CPU per user (all processes), "
+                + "machine %.0f %% busy; tenants' rates need %.0f %% of %d cores", w.seconds(), w.objects(),
+                w.cpuMsPerObject() == null ? Double.NaN : w.cpuMsPerObject(), w.machineBusyPercent(),
+                w.capacityPercent() == null ? Double.NaN : w.capacityPercent(), cores);
+    }
+
+    /** Healthy: a job whose tenant and source behave ({@code alone} or {@code healthy}). */
+    private static boolean healthy(Job job) {
+        return job.kind.equals("alone") || job.kind.equals("healthy");
+    }
+
+    /**
+     * The figures of a stopped meter: users created and tenants that received a request up to {@code until} (by the
+     * tenants' arrival times), CPU per user and the capacity the tenants' rates need.
+     */
+    private Window window(UsageMeter meter, List<Job> jobs, Instant until) {
+        long objects = 0;
+        double rates = 0;
+        for (Job job : jobs) {
+            List<RecordedRequest> log = job.druva.requests().stream().filter(r -> !r.timestamp().isAfter(until))
+                    .toList();
+            objects += log.stream().filter(r -> r.method().equals("POST") && r.status() == 201).count();
+            if (!log.isEmpty()) {
+                rates += options.isolationRate();
+            }
         }
         Map<String, UsageMeter.Usage> usage = new LinkedHashMap<>();
         double cpu = 0;
@@ -274,23 +378,18 @@ final class Isolation {
         Double cpuMs = objects == 0 ? null : 1000 * cpu / objects;
         int cores = Runtime.getRuntime().availableProcessors();
         Double capacity = cpuMs == null ? null : 100 * rates * cpuMs / 1000 / cores;
-        out.printf("  %s: %.1f s, %d users created, %.2f ms CPU per user (all processes), machine %.0f %% busy; "
-                + "tenants' rates need %.0f %% of %d cores%n", name, seconds, objects,
-                cpuMs == null
-                        ? Double.NaN
-                        : cpuMs,
-                meter.machineBusyPercent(), capacity == null ? Double.NaN : capacity, cores);
-        closeServers();
-        return new Phase(name, Benchmark.round(seconds), objects, usage, Benchmark.round(cpuMs),
-                Benchmark.round(meter.machineBusyPercent()), rates, Benchmark.round(capacity), figures);
+        return new Window(Benchmark.round(meter.seconds()), objects, usage, Benchmark.round(cpuMs),
+                Benchmark.round(meter.machineBusyPercent()), rates, Benchmark.round(capacity));
     }
 
     /**
      * Waits until every job that runs to the end holds exactly its directory with its cycle complete, the broken job's
      * cycle failed, and the deleted job is deleted; or until the scenario's timeout. Druva's state is read in-process;
-     * a job's status only when its state looks complete, and every few seconds.
+     * a job's status only when its state looks complete, and every few seconds. {@code healthyDone} runs once, as
+     * soon as every healthy job is done.
      */
-    private void awaitPhase(List<Job> jobs, int users, long started) {
+    private void awaitPhase(List<Job> jobs, int users, long started, Runnable healthyDone) {
+        boolean healthyWindowOpen = true;
         long deadline = started + options.timeoutFor(users * 10).toNanos();
         long nextStatus = 0;
         long nextProgress = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -344,6 +443,10 @@ final class Isolation {
                     }
                 }
                 all &= job.done;
+            }
+            if (healthyWindowOpen && jobs.stream().filter(Isolation::healthy).allMatch(j -> j.done)) {
+                healthyWindowOpen = false;
+                healthyDone.run();
             }
             if (all) {
                 return;
@@ -441,8 +544,7 @@ final class Isolation {
                         j.firstRequestToLastWriteSeconds(), ratio(c, alone), ten ? ratio(c, six) : null, j.diff(),
                         j.requests(), j.throttled(), j.sourceThrottled(), j.note()));
             }
-            withRatios.add(new Phase(p.name(), p.seconds(), p.objects(), p.services(), p.cpuMsPerObject(),
-                    p.machineBusyPercent(), p.tenantRequestsPerSecond(), p.capacityPercent(), jobs));
+            withRatios.add(p.withJobs(jobs));
         }
         List<Double> healthy = withRatios.stream().filter(p -> p.name().equals("ten"))
                 .flatMap(p -> p.jobs().stream()).filter(j -> j.kind().equals("healthy"))

@@ -80,6 +80,17 @@ final class Report {
         if (error != null) {
             md.append("**The run stopped early:** ").append(error).append("\n\n");
         }
+        if (!results.isEmpty()) {
+            scenarios(md, results);
+        }
+        if (isolation != null) {
+            isolation(md, isolation);
+        }
+        return md.toString();
+    }
+
+    /** The scenarios' tables (throughput, CPU, per scenario, profiles); only when a scenario ran. */
+    private static void scenarios(StringBuilder md, List<ScenarioResult> results) {
         md.append("## Throughput\n\n");
         md.append("| scenario | status | users | objects | end to end (s) | objects/s | users/s | requests/object "
                 + "| requests/created user | requests/membership | 429s | 5xx | final-state diff |\n");
@@ -183,10 +194,6 @@ final class Report {
             }
             md.append("\nEach recording and its summary (`<process>.txt`) are in `jfr/<scenario>/`.\n");
         }
-        if (isolation != null) {
-            isolation(md, isolation);
-        }
-        return md.toString();
     }
 
     /** The isolation scenario: its targets line, the phases (CPU and capacity) and every job. */
@@ -213,18 +220,20 @@ final class Report {
                 + "| notifier | launcher | postgres | machine busy | tenants' rates | capacity needed |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Isolation.Phase p : r.phases()) {
-            Function<String, Object> cpu = k -> p.services().get(k) == null
-                    ? null
-                    : p.services().get(k).cpuSeconds() + " s";
-            md.append(row(p.name(), p.seconds(), p.objects(), p.cpuMsPerObject(), cpu.apply("change-detector"),
-                    cpu.apply("mapper-service"), cpu.apply("scim-writer"), cpu.apply("notifier"),
-                    cpu.apply(UsageMeter.LAUNCHER), cpu.apply(UsageMeter.POSTGRES),
-                    p.machineBusyPercent() == null ? null : p.machineBusyPercent() + " %",
-                    format(p.tenantRequestsPerSecond()) + "/s",
-                    p.capacityPercent() == null ? null : p.capacityPercent() + " % of the cores"));
+            boolean window = p.healthyWindow() != null;
+            md.append(phaseRow(p.name() + (window ? " (whole phase)" : ""), new Isolation.Window(p.seconds(),
+                    p.objects(), p.services(), p.cpuMsPerObject(), p.machineBusyPercent(),
+                    p.tenantRequestsPerSecond(), p.capacityPercent())));
+            if (window) {
+                md.append(phaseRow("**" + p.name() + " (healthy window)**", p.healthyWindow()));
+            }
         }
         md.append("\nCapacity needed: the tenants' rates x CPU per user / cores. Near or above 100 % the phase is "
-                + "bound by the machine's CPU, not by the tenants.\n\n");
+                + "bound by the machine's CPU, not by the tenants. The ten's whole phase runs until the slow tenant's "
+                + "last write, long after the healthy jobs end; its **healthy window** runs from its start until the "
+                + "last healthy job was exact with its cycle complete (users created and tenants counted up to then), "
+                + "and is the ten's capacity line. " + r.settings().get("warmUp") + " (the writer was just "
+                + "restarted with the tenant budget).\n\n");
         md.append("| phase | job | kind | users | cycle (s) | first request to last write (s) | ratio to alone "
                 + "| ratio to six | final-state diff | requests | 429s | cycle | note |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -239,6 +248,18 @@ final class Report {
                         throttled, j.cycleStatus(), j.note()));
             }
         }
+    }
+
+    private static String phaseRow(String name, Isolation.Window w) {
+        Function<String, Object> cpu = k -> w.services().get(k) == null
+                ? null
+                : w.services().get(k).cpuSeconds() + " s";
+        return row(name, w.seconds(), w.objects(), w.cpuMsPerObject(), cpu.apply("change-detector"),
+                cpu.apply("mapper-service"), cpu.apply("scim-writer"), cpu.apply("notifier"),
+                cpu.apply(UsageMeter.LAUNCHER), cpu.apply(UsageMeter.POSTGRES),
+                w.machineBusyPercent() == null ? null : w.machineBusyPercent() + " %",
+                format(w.tenantRequestsPerSecond()) + "/s",
+                w.capacityPercent() == null ? null : w.capacityPercent() + " % of the cores");
     }
 
     private static String row(Object... cells) {

@@ -91,7 +91,8 @@ class BenchQuickIT {
         }
         assertIsolation(result.path("isolation"));
         assertThat(Files.readString(output.resolve("result.md"))).contains("## Throughput", "## CPU seconds per 1,000 "
-                + "objects", "initial-limited", "## Isolation", "healthy cycles ≤ 1.5x alone");
+                + "objects", "initial-limited", "## Isolation", "healthy cycles ≤ 1.5x alone", "ten (healthy window)",
+                "not measured");
         assertThat(exit).isZero();
     }
 
@@ -116,6 +117,18 @@ class BenchQuickIT {
             String name = phase.path("name").asText();
             assertNumber(phase, "seconds", "cpuMsPerObject", "machineBusyPercent", "tenantRequestsPerSecond",
                     "capacityPercent");
+            if (name.equals("ten")) {
+                assertNumber(phase, "healthyWindow/seconds", "healthyWindow/objects",
+                        "healthyWindow/cpuMsPerObject", "healthyWindow/machineBusyPercent",
+                        "healthyWindow/tenantRequestsPerSecond", "healthyWindow/capacityPercent",
+                        "healthyWindow/services/scim-writer/cpuSeconds");
+                assertThat(phase.at("/healthyWindow/seconds").asDouble()).as("the ten's healthy window")
+                        .isLessThanOrEqualTo(phase.path("seconds").asDouble());
+                assertThat(phase.at("/healthyWindow/objects").asLong()).as("users created in the healthy window")
+                        .isLessThanOrEqualTo(phase.path("objects").asLong());
+            } else {
+                assertThat(phase.path("healthyWindow").isNull()).as("%s has only healthy jobs", name).isTrue();
+            }
             for (String service : SERVICES) {
                 assertNumber(phase, "services/" + service + "/cpuSeconds");
             }
