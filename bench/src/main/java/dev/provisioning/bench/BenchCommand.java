@@ -55,11 +55,13 @@ public final class BenchCommand {
             }
         }
         List<ScenarioResult> results = benchmark.results();
-        Report.write(output, machine, options, benchmark.run(), results, error);
+        Report.write(output, machine, options, benchmark.run(), results, benchmark.isolation(), error);
         out.printf("%nResults: %s and %s%n", output.resolve("result.json"), output.resolve("result.md"));
         out.println();
-        out.print(Report.markdown(machine, benchmark.run(), results, error));
-        boolean ok = error == null && !results.isEmpty() && results.stream().allMatch(ScenarioResult::ok);
+        out.print(Report.markdown(machine, benchmark.run(), results, benchmark.isolation(), error));
+        boolean ok = error == null && (!results.isEmpty() || benchmark.isolation() != null)
+                && results.stream().allMatch(ScenarioResult::ok)
+                && (benchmark.isolation() == null || benchmark.isolation().ok());
         return ok ? 0 : 1;
     }
 }

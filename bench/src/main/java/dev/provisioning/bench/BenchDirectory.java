@@ -108,6 +108,7 @@ final class BenchDirectory {
      * Generates a directory; the same tenant name, size and seed give the same directory.
      *
      * @param tenant a short name, used in the users' domain ({@code <tenant>.example})
+     * @param groupCount 0: users only, every one assigned directly
      */
     static BenchDirectory generate(String tenant, int userCount, int groupCount, long seed) {
         BenchDirectory d = new BenchDirectory(tenant, new Random(seed * 31 + tenant.hashCode()));
@@ -121,7 +122,7 @@ final class BenchDirectory {
         }
         // group 0 holds about half of the users; the other half of the memberships goes to the rest by Zipf (1/k)
         for (String id : ids) {
-            if (d.random.nextDouble() < 0.5) {
+            if (groupCount > 0 && d.random.nextDouble() < 0.5) {
                 d.groups.get(0).members().add(id);
             }
         }
@@ -300,7 +301,8 @@ final class BenchDirectory {
         }
     }
 
-    private static Map<String, Object> userNode(User u) {
+    /** A user as the directory file (and Graph) spells it. */
+    static Map<String, Object> userNode(User u) {
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("id", u.id());
         node.put("userPrincipalName", u.userPrincipalName());

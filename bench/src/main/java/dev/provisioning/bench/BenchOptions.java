@@ -40,6 +40,8 @@ import dev.provisioning.demo.LocalSystem;
  * @param timeout the ceiling of one scenario; null: 5 minutes plus 20 ms per user
  * @param jvmOptions the services' JVM flags
  * @param serviceJvmOptions JVM flags of one service instead of {@code jvmOptions}
+ * @param isolationUsers users per job in the isolation scenario (every phase, every job)
+ * @param isolationRate the rate limit of each isolation tenant and the writer's tenant budget, requests/s
  * @param output where result.json, result.md, the directories, logs and profiles go; null: {@code bench/target/bench}
  */
 public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer> users, int limitedUsers,
@@ -47,12 +49,12 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         double changesPerSecond, Duration changesDuration, Duration incrementalInterval, double limitPerSecond,
         Duration limitLatency, double serverErrorRatio, Duration burstEvery, Duration burstLength, long seed,
         boolean jfr, Duration timeout, List<String> jvmOptions, Map<String, List<String>> serviceJvmOptions,
-        Path output) {
+        int isolationUsers, double isolationRate, Path output) {
 
     /** The scenarios, in the order they run. */
     public enum Scenario {
         INITIAL_UNLIMITED("initial-unlimited"), INCREMENTAL("incremental"), FAULTS("faults"), REPLICAS(
-                "replicas"), INITIAL_LIMITED("initial-limited");
+                "replicas"), INITIAL_LIMITED("initial-limited"), ISOLATION("isolation");
 
         private final String label;
 
@@ -78,8 +80,8 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
     static final String USAGE = """
             java -jar bench/target/bench.jar [options]
               --quick                      a few hundred users, every scenario small (well under 2 minutes)
-              --scenario A,B               initial-unlimited, incremental, faults, replicas, initial-limited
-                                           (default: all)
+              --scenario A,B               initial-unlimited, incremental, faults, replicas, initial-limited,
+                                           isolation (default: all)
               --users N,M                  directory sizes of the unlimited initial sync (default 10000,100000)
               --limited-users N            limited initial sync (default 2500)
               --faults-users N             faults scenario (default: the smallest --users)
@@ -94,6 +96,10 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
               --limit-latency D            Druva latency of the limited scenarios (default 100ms)
               --server-errors F            share of 500/503 in the faults scenario (default 0.3)
               --burst-every D, --burst-length D   429 bursts in the faults scenario (default 10s, 1s)
+              --isolation-users N          users per job of the isolation scenario: alone, six healthy jobs,
+                                           ten jobs with four faulty, alone again (default 1000)
+              --isolation-rate R           each isolation tenant's rate limit and the writer's budget,
+                                           requests/s (default 25)
               --seed N                     (default 42)
               --jfr                        a JFR profile per service and scenario (settings=profile), summarised
               --timeout D                  ceiling of one scenario (default 5m + 20ms per user)
@@ -124,6 +130,9 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
             throw new IllegalArgumentException("--changes-per-second and --limit must be positive, "
                     + "--server-errors in 0..1");
         }
+        if (isolationUsers < 2 || isolationRate <= 0) {
+            throw new IllegalArgumentException("--isolation-users must be at least 2 and --isolation-rate positive");
+        }
     }
 
     /** The full run's defaults. */
@@ -131,7 +140,7 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         return new BenchOptions(false, EnumSet.allOf(Scenario.class), List.of(10_000, 100_000), 2_500, 0, 0, 1_000,
                 2_000, 20, 10, Duration.ofMinutes(2), Duration.ofSeconds(5), 25, Duration.ofMillis(100), 0.3,
                 Duration.ofSeconds(10), Duration.ofSeconds(1), 42, false, null, LocalSystem.DEPLOYMENT_JVM_OPTIONS,
-                Map.of(), null);
+                Map.of(), 1_000, 25, null);
     }
 
     /**
@@ -142,7 +151,7 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         return new BenchOptions(true, EnumSet.allOf(Scenario.class), List.of(200), 50, 0, 0, 50, 0, 20, 10,
                 Duration.ofSeconds(6), Duration.ofSeconds(5), 25, Duration.ofMillis(100), 0.3,
                 Duration.ofSeconds(10), Duration.ofSeconds(1), 42, false, Duration.ofMinutes(3),
-                LocalSystem.LAUNCHER_JVM_OPTIONS, Map.of(), null);
+                LocalSystem.LAUNCHER_JVM_OPTIONS, Map.of(), 40, 25, null);
     }
 
     /**
@@ -164,6 +173,8 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         boolean jfr = o.jfr;
         List<String> jvm = o.jvmOptions;
         Map<String, List<String>> jvmFor = new LinkedHashMap<>(o.serviceJvmOptions);
+        int isolationUsers = o.isolationUsers;
+        double isolationRate = o.isolationRate;
         Path output = o.output;
         for (int i = 0; i < args.length; i++) {
             String option = args[i];
@@ -205,6 +216,8 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
                             case "--seed" -> seed = Long.parseLong(v);
                             case "--timeout" -> timeout = duration(v);
                             case "--jvm-options" -> jvm = flags(v);
+                            case "--isolation-users" -> isolationUsers = Integer.parseInt(v);
+                            case "--isolation-rate" -> isolationRate = Double.parseDouble(v);
                             case "--output" -> output = Path.of(v).toAbsolutePath();
                             default -> throw new IllegalArgumentException("unknown option " + option);
                         }
@@ -216,7 +229,7 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         }
         return new BenchOptions(quick, scenarios, users, limited, faults, replicas, replicasLimited, warmup, groups,
                 rate, changes, interval, limit, latency, errors, every, length, seed, jfr, timeout, jvm, jvmFor,
-                output);
+                isolationUsers, isolationRate, output);
     }
 
     /** The size the faults scenario uses. */

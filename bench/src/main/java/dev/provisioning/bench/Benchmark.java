@@ -45,7 +45,7 @@ import dev.provisioning.localstack.LocalPostgres;
  * Runs the scenarios against one running system, in a fixed order that keeps restarts few: a warm-up sync; the
  * unlimited initial syncs (each followed by its Kafka baseline); the incremental changes on the largest of those
  * tenants; faults; two replicas of the mapper and the writer, unlimited then limited; the limited initial sync with one
- * replica. Each scenario starts from an empty Druva-compatible server (the incremental one excepted, which continues
+ * replica; isolation (ten jobs, each with a rate-limited tenant of its own: {@link Isolation}). Each scenario starts from an empty Druva-compatible server (the incremental one excepted, which continues
  * the largest tenant) and pauses its job when it is done, so no earlier job works during a later scenario.
  */
 final class Benchmark {
@@ -88,6 +88,7 @@ final class Benchmark {
     private final long benchStarted = System.nanoTime();
     /** The tenant an initial sync left on for the incremental scenario. */
     private Tenant kept;
+    private Isolation.Result isolation;
 
     /** A tenant whose job outlives its scenario: the incremental scenario continues the largest initial sync. */
     private record Tenant(String name, BenchDirectory directory, Path file, String jobId, Map<String, Object> job,
@@ -211,6 +212,19 @@ final class Benchmark {
             add(initial("initial-limited-" + options.limitedUsers(), "initial-limited", options.limitedUsers(),
                     this::limited, false, false));
         }
+        if (options.runs(Scenario.ISOLATION)) {
+            writerBudget(options.isolationRate());
+            isolation = new Isolation(system, options, out, output.resolve("directories").toAbsolutePath()
+                    .normalize(), this::participants, this::clock).run();
+            if (!isolation.ok()) {
+                throw new Aborted("isolation " + isolation.status() + ": " + isolation.error());
+            }
+        }
+    }
+
+    /** The isolation scenario's figures (null when it did not run). */
+    Isolation.Result isolation() {
+        return isolation;
     }
 
     private DruvaScimServer.Options limited(DruvaScimServer.Options s) {
@@ -612,17 +626,27 @@ final class Benchmark {
     }
 
     private Map<String, Object> job(String name, Path file, String interval) {
+        return jobDefinition("bench " + name, system.druva().baseUrl(), system.druvaToken(), interval,
+                Map.of("type", "DIRECTORY_FILE", "directoryFile", file.toString()));
+    }
+
+    /**
+     * A job as the benchmark configures it: notification on failure, the scoping filter that leaves the generated
+     * directory's contractors out, the given tenant and source.
+     */
+    static Map<String, Object> jobDefinition(String name, String tenantUrl, String token, String interval,
+            Map<String, Object> source) {
         Map<String, Object> job = new LinkedHashMap<>();
-        job.put("name", "bench " + name);
-        job.put("tenantUrl", system.druva().baseUrl());
-        job.put("secretToken", system.druvaToken());
+        job.put("name", name);
+        job.put("tenantUrl", tenantUrl);
+        job.put("secretToken", token);
         job.put("notificationEmail", "admin@bench.example");
         job.put("notifyOnFailure", true);
         job.put("provisioningStatus", "On");
         job.put("cycleInterval", interval);
         job.put("userScopingFilters", List.of(Map.of("name", "No contractors", "clauses", List.of(Map.of("attribute",
                 "department", "operator", "NOT_EQUALS", "value", BenchDirectory.OUT_OF_SCOPE_DEPARTMENT)))));
-        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", file.toString()));
+        job.put("source", source);
         return job;
     }
 
@@ -726,7 +750,8 @@ final class Benchmark {
         return value == null ? Double.NaN : value;
     }
 
-    private static void pause(Duration duration) {
+    /** Sleeps; an interrupt stops the run. */
+    static void pause(Duration duration) {
         try {
             Thread.sleep(duration.toMillis());
         } catch (InterruptedException e) {

@@ -51,24 +51,25 @@ final class Report {
     }
 
     static void write(Path directory, Map<String, Object> machine, BenchOptions options, Map<String, Object> run,
-            List<ScenarioResult> results, String error) {
+            List<ScenarioResult> results, Isolation.Result isolation, String error) {
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("machine", machine);
         root.put("options", options);
         root.put("run", run);
         root.put("error", error);
         root.put("scenarios", results);
+        root.put("isolation", isolation);
         try {
             Files.createDirectories(directory);
             JSON.writeValue(directory.resolve("result.json").toFile(), root);
-            Files.writeString(directory.resolve("result.md"), markdown(machine, run, results, error));
+            Files.writeString(directory.resolve("result.md"), markdown(machine, run, results, isolation, error));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the results to " + directory, e);
         }
     }
 
     static String markdown(Map<String, Object> machine, Map<String, Object> run, List<ScenarioResult> results,
-            String error) {
+            Isolation.Result isolation, String error) {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmark result\n\n");
         md.append(String.format("%s, %s cores, %s MiB, %s; %s%n%n", machine.get("date"), machine.get("cores"),
@@ -182,7 +183,62 @@ final class Report {
             }
             md.append("\nEach recording and its summary (`<process>.txt`) are in `jfr/<scenario>/`.\n");
         }
+        if (isolation != null) {
+            isolation(md, isolation);
+        }
         return md.toString();
+    }
+
+    /** The isolation scenario: its targets line, the phases (CPU and capacity) and every job. */
+    private static void isolation(StringBuilder md, Isolation.Result r) {
+        md.append("\n## Isolation: ten jobs at once, each bound by its own tenant\n\n");
+        md.append(String.format(Locale.ROOT, "Status %s. Each job %s users (no groups), its own Druva-compatible "
+                + "tenant at %s requests/s and %s ms, the writer's budget the same per tenant. Phases in this "
+                + "order: alone (A1), six healthy jobs together, ten (six healthy; slow: %s; Graph source: %s; "
+                + "deleted once its Druva holds %s; broken file: %s), alone again (A2). Cycle: the detector's "
+                + "`provisioning_detector_cycle_duration_seconds` for the job (claim to last result). Alone = "
+                + "mean(A1, A2) = %s s, drift |A1 - A2| / mean = %s %%%s; six together: mean cycle %s s.%n%n",
+                r.status(), r.settings().get("usersPerJob"), r.settings().get("tenantRateLimitPerSecond"),
+                r.settings().get("druvaLatencyMs"),
+                r.settings().get("slowTenant"), r.settings().get("graphSource"), r.settings().get("deletedAt"),
+                r.settings().get("brokenFile"), r.aloneCycleSeconds(), r.driftPercent(),
+                r.reliable() ? "" : " (**over 10 %: the ratios are unreliable**)", r.sixCycleSeconds()));
+        if (r.error() != null) {
+            md.append("**").append(r.error().replace("|", "\\|")).append("**\n\n");
+        }
+        md.append("| target | measured | verdict |\n|---|---|---|\n");
+        md.append(row(r.target(), "healthy jobs among the ten: ratio to alone max " + r.healthyRatioMax()
+                + ", median " + r.healthyRatioMedian(), "**" + r.verdict() + "**"));
+        md.append("\n| phase | seconds | users created | CPU ms per user (all processes) | detector | mapper | writer "
+                + "| notifier | launcher | postgres | machine busy | tenants' rates | capacity needed |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Isolation.Phase p : r.phases()) {
+            Function<String, Object> cpu = k -> p.services().get(k) == null
+                    ? null
+                    : p.services().get(k).cpuSeconds() + " s";
+            md.append(row(p.name(), p.seconds(), p.objects(), p.cpuMsPerObject(), cpu.apply("change-detector"),
+                    cpu.apply("mapper-service"), cpu.apply("scim-writer"), cpu.apply("notifier"),
+                    cpu.apply(UsageMeter.LAUNCHER), cpu.apply(UsageMeter.POSTGRES),
+                    p.machineBusyPercent() == null ? null : p.machineBusyPercent() + " %",
+                    format(p.tenantRequestsPerSecond()) + "/s",
+                    p.capacityPercent() == null ? null : p.capacityPercent() + " % of the cores"));
+        }
+        md.append("\nCapacity needed: the tenants' rates x CPU per user / cores. Near or above 100 % the phase is "
+                + "bound by the machine's CPU, not by the tenants.\n\n");
+        md.append("| phase | job | kind | users | cycle (s) | first request to last write (s) | ratio to alone "
+                + "| ratio to six | final-state diff | requests | 429s | cycle | note |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        for (Isolation.Phase p : r.phases()) {
+            for (Isolation.JobFigures j : p.jobs()) {
+                String throttled = j.throttled() + (j.sourceThrottled() == null
+                        ? ""
+                        : " (+ " + j.sourceThrottled()
+                                + " from Graph)");
+                md.append(row(p.name(), j.job(), j.kind(), j.users(), j.cycleSeconds(),
+                        j.firstRequestToLastWriteSeconds(), j.ratioToAlone(), j.ratioToSix(), j.diff(), j.requests(),
+                        throttled, j.cycleStatus(), j.note()));
+            }
+        }
     }
 
     private static String row(Object... cells) {

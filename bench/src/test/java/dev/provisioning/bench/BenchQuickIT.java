@@ -89,15 +89,79 @@ class BenchQuickIT {
                 default -> throw new AssertionError("unexpected scenario kind in " + name);
             }
         }
+        assertIsolation(result.path("isolation"));
         assertThat(Files.readString(output.resolve("result.md"))).contains("## Throughput", "## CPU seconds per 1,000 "
-                + "objects", "initial-limited");
+                + "objects", "initial-limited", "## Isolation", "healthy cycles ≤ 1.5x alone");
         assertThat(exit).isZero();
+    }
+
+    /**
+     * The isolation scenario: every job that runs to the end exact, the broken job failed having sent nothing, the
+     * deleted job deleted, every figure present. No ratio is asserted: it is the full run's measurement.
+     */
+    private static void assertIsolation(JsonNode isolation) {
+        assertThat(isolation.path("status").asText()).as("isolation: %s", isolation.path("error")).isEqualTo("ok");
+        List<String> phases = new ArrayList<>();
+        isolation.path("phases").forEach(p -> phases.add(p.path("name").asText()));
+        assertThat(phases).containsExactly("alone-1", "six", "ten", "alone-2");
+        assertNumber(isolation, "aloneCycleSeconds", "driftPercent", "sixCycleSeconds", "healthyRatioMax",
+                "healthyRatioMedian");
+        assertThat(isolation.path("verdict").asText()).as("the verdict is computed").isIn("met", "missed",
+                "met (unreliable: A1 and A2 differ by " + Math.round(isolation.path("driftPercent").asDouble())
+                        + " %)",
+                "missed (unreliable: A1 and A2 differ by "
+                        + Math.round(isolation.path("driftPercent").asDouble()) + " %)");
+        List<String> tenKinds = new ArrayList<>();
+        for (JsonNode phase : isolation.path("phases")) {
+            String name = phase.path("name").asText();
+            assertNumber(phase, "seconds", "cpuMsPerObject", "machineBusyPercent", "tenantRequestsPerSecond",
+                    "capacityPercent");
+            for (String service : SERVICES) {
+                assertNumber(phase, "services/" + service + "/cpuSeconds");
+            }
+            assertNumber(phase, "services/launcher/cpuSeconds", "services/postgres/cpuSeconds");
+            for (JsonNode job : phase.path("jobs")) {
+                String label = name + " " + job.path("job").asText();
+                String kind = job.path("kind").asText();
+                if (name.equals("ten")) {
+                    tenKinds.add(kind);
+                }
+                assertThat(job.path("note").isNull()).as("%s: %s", label, job.path("note")).isTrue();
+                switch (kind) {
+                    case "broken" -> {
+                        assertThat(job.path("cycleStatus").asText()).as(label).isEqualTo("FAILED");
+                        assertThat(job.path("requests").asInt()).as("requests of %s", label).isZero();
+                    }
+                    case "deleted" -> {
+                        assertThat(job.path("cycleStatus").asText()).as(label).startsWith("deleted at");
+                        assertThat(job.path("requests").asInt()).as("requests of %s", label).isPositive();
+                    }
+                    default -> {
+                        assertThat(job.path("diff").isInt()).as(label).isTrue();
+                        assertThat(job.path("diff").asInt()).as("final-state diff of %s", label).isZero();
+                        assertThat(job.path("cycleStatus").asText()).as(label).isEqualTo("COMPLETED");
+                        assertNumber(job, "cycleSeconds", "firstRequestToLastWriteSeconds", "ratioToAlone");
+                        assertThat(job.path("requests").asInt()).as(label).isGreaterThanOrEqualTo(
+                                job.path("users").asInt() / 2);
+                        if (name.equals("ten")) {
+                            assertNumber(job, "ratioToSix");
+                        }
+                    }
+                }
+                if (kind.equals("graph-throttled")) {
+                    assertThat(job.path("sourceThrottled").asInt()).as("Graph's 429s").isEqualTo(4);
+                }
+            }
+        }
+        assertThat(tenKinds).containsExactlyInAnyOrder("healthy", "healthy", "healthy", "healthy", "healthy",
+                "healthy", "slow", "graph-throttled", "deleted", "broken");
     }
 
     private static void assertNumber(JsonNode scenario, String... paths) {
         for (String path : paths) {
             JsonNode value = scenario.at("/" + path);
-            assertThat(value.isNumber()).as("%s: %s is a number (%s)", scenario.path("name").asText(), path, value)
+            assertThat(value.isNumber()).as("%s: %s is a number (%s)", scenario.path("name").asText(scenario.path("job")
+                    .asText()), path, value)
                     .isTrue();
         }
     }
