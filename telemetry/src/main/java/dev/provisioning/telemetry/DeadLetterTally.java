@@ -14,15 +14,17 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counts the records a consumer dead-letters because their job is deleted or never got a configuration, so that a
- * deleted job's thousand records cost one log line each way, not one per record (issue 12, (C)). Every record is
- * still dead-lettered by the caller; this only decides what is logged and counted.
+ * Counts the records a consumer dead-letters (their job is deleted or never got a configuration, or the consumer's own
+ * reasons, such as the scim-writer's malformed records), so that a deleted job's thousand records cost one log line
+ * each way, not one per record (issue 12, (C)). Every record is still dead-lettered by the caller; this only decides
+ * what is logged and counted.
  *
  * <ul>
  * <li>The first record of a run (a job and a reason with no run open) is logged at WARN with the reason and what
  * follows; the next ones of the run only at DEBUG.</li>
  * <li>Every record increments the counter {@code <counter>{provisioning_job, reason}} ({@code reason} is
- * {@link #JOB_DELETED} or {@link #JOB_NEVER_CONFIGURED}).</li>
+ * {@link #JOB_DELETED}, {@link #JOB_NEVER_CONFIGURED}, or a reason of the consumer's own: the scim-writer's
+ * {@code Malformed}, {@code dev.provisioning.writer.config.WriterMeters#MALFORMED}, for a record it cannot read).</li>
  * <li>Every {@link #CHECK_INTERVAL} ({@link #start}), a run whose count did not grow since the previous check is
  * closed with one INFO line, {@code "job X: N records dead-lettered: <reason>"}. So the summary follows the run's last
  * record after 30 to 60 s. A record of the job after that opens a new run (and a new WARN).</li>
@@ -82,7 +84,8 @@ public final class DeadLetterTally {
      * Counts one dead-lettered record; logs it at WARN if it opens a run, else at DEBUG.
      *
      * @param jobId the record's job
-     * @param reasonTag {@link #JOB_DELETED} or {@link #JOB_NEVER_CONFIGURED}
+     * @param reasonTag {@link #JOB_DELETED}, {@link #JOB_NEVER_CONFIGURED} or a consumer's own reason (the
+     *        scim-writer's {@code Malformed})
      * @param reason the reason as written in the record's {@code dead-letter-reason} header
      * @param objectId the record's object, for the log line
      * @return whether this record opened a run (it was logged at WARN)

@@ -14,22 +14,30 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.Topics;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.SendLimit;
 
 /**
  * Sends assignment events to {@code provisioning.assignments} (channel {@value #CHANNEL}), keyed by job and object. The
  * returned Uni completes only when the broker acknowledged the record (acks=all, idempotent producer): the cycle moves
  * its watermark after that, never before. Each event starts a trace of its own (with tracing on): one object's trace
  * goes from this send through the mapper and the writer to the Druva request, rather than one trace per cycle.
+ *
+ * <p>
+ * At most {@link SendLimit#DEFAULT_MAX} events are in flight, all cycles and releases of held deletions together
+ * ({@link SendLimit}): each cycle sends up to {@code detector.emit-concurrency} (256) at once and a replica runs up to
+ * {@code detector.max-running-cycles} (32), so five large cycles emitting together asked for more than the emitter
+ * takes (its 128-message buffer plus the sink's 1,024 requests), and the sends beyond failed with {@code SRMSG00034}
+ * (the cycle failed). An event beyond the bound waits for an earlier one's ack (no thread held).
  */
 @ApplicationScoped
 public class AssignmentPublisher {
 
     public static final String CHANNEL = "assignments";
 
-    private final MutinyEmitter<String> emitter;
+    private final SendLimit<String> emitter;
 
     public AssignmentPublisher(@Channel(CHANNEL) MutinyEmitter<String> emitter) {
-        this.emitter = emitter;
+        this.emitter = new SendLimit<>(SendLimit.DEFAULT_MAX, emitter::sendMessage);
     }
 
     /**
@@ -43,7 +51,7 @@ public class AssignmentPublisher {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
         }
-        return emitter.sendMessage(MessageTraces.newTrace(KafkaRecords.keyed(event.key(), json)));
+        return emitter.send(MessageTraces.newTrace(KafkaRecords.keyed(event.key(), json)));
     }
 
     /**

@@ -41,6 +41,7 @@ import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.telemetry.AdmissionLimit;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.lanes.JobWaits;
@@ -70,6 +71,9 @@ import dev.provisioning.writer.throughput.TenantGates;
  * reason and a summary when they stop ({@link DeadLetterTally}).</li>
  * <li>Memory: at most {@code writer.lanes.max-records} records are taken and not acked ({@link AdmissionLimit});
  * beyond that the stream waits.</li>
+ * <li>Sends: at most {@link SendLimit#DEFAULT_MAX} results and as many dead letters are in flight, all tenants and
+ * jobs together ({@link SendLimit}); a send beyond that waits for an earlier one's ack, so no burst overflows an
+ * emitter.</li>
  * </ul>
  * Nothing else fails a record; if publishing ever did (Kafka unreachable for minutes) the record is nacked, the channel
  * fails, readiness goes down and the records are redelivered after the restart: nothing is skipped.
@@ -84,14 +88,16 @@ public class OperationsConsumer {
      * this bound until its sends are acked. Well within the {@code results} and {@code dead-letters} sinks'
      * {@code max-inflight-messages} (SmallRye's default 1,024), so the emitters' 128-message buffers are never needed:
      * beyond their room a send fails ({@code SRMSG00034}), which nacked the record and failed the channel (6,000 records
-     * of a never-configured job given up at once: 2,747 lost). The lanes pace their own sends (at most
-     * {@code writer.concurrency.objects} per tenant).
+     * of a never-configured job given up at once: 2,747 lost). The sends themselves are bounded per emitter, whoever
+     * makes them ({@link SendLimit}: the results in {@link ResultPublisher}, the dead letters here), since the lanes
+     * run up to {@code writer.concurrency.objects} objects per tenant and nothing bounds the tenants; this bound keeps
+     * a burst of give-ups from taking all of that room at once.
      */
     static final int GIVE_UPS_IN_FLIGHT = 256;
 
     private final OperationProcessor processor;
     private final ResultPublisher results;
-    private final MutinyEmitter<String> deadLetters;
+    private final SendLimit<String> deadLetters;
     private final JobDirectory jobs;
     private final Lanes lanes;
     private final Vertx vertx;
@@ -105,7 +111,7 @@ public class OperationsConsumer {
             Vertx vertx, WriterConfig config, MeterRegistry registry) {
         this.processor = processor;
         this.results = results;
-        this.deadLetters = deadLetters;
+        this.deadLetters = new SendLimit<>(SendLimit.DEFAULT_MAX, deadLetters::sendMessage);
         this.jobs = jobs;
         this.lanes = lanes;
         this.vertx = vertx;
@@ -305,7 +311,7 @@ public class OperationsConsumer {
         Object key = incoming.map(IncomingKafkaRecordMetadata::getKey).orElse(null);
         OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder().withKey(key)
                 .withHeaders(headers).build();
-        return deadLetters.sendMessage(Message.of(message.getPayload() == null ? "" : message.getPayload())
+        return deadLetters.send(Message.of(message.getPayload() == null ? "" : message.getPayload())
                 .addMetadata(metadata));
     }
 

@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
+import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -14,26 +15,49 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.SendLimit;
 
-/** Publishes results on {@code provisioning.results}; completes once the broker acknowledged them ({@code acks=all}). */
+/**
+ * Publishes results on {@code provisioning.results}; completes once the broker acknowledged them ({@code acks=all}).
+ *
+ * <p>
+ * Every result of the writer goes through here (tenants' lanes, deferrals, records given up, the API), within one
+ * {@link SendLimit} of {@link SendLimit#DEFAULT_MAX} results in flight: the lanes run up to
+ * {@code writer.concurrency.objects} (64) objects per tenant and nothing bounds the tenants, so 18 busy tenants alone
+ * could ask for more sends than the emitter takes (its 128-message buffer plus the sink's 1,024 requests); beyond it a
+ * send failed with {@code SRMSG00034}, the record was nacked and the operations channel stopped. A result beyond the
+ * bound waits for an earlier one's ack (no thread held); results enter the emitter in the order they were asked for.
+ * Each result's producer span continues the trace current when it was asked for (the record's, in a lane).
+ */
 @ApplicationScoped
 public class ResultPublisher {
 
-    private final MutinyEmitter<String> results;
+    private final SendLimit<String> results;
 
     public ResultPublisher(@Channel(Channels.RESULTS) MutinyEmitter<String> results) {
-        this.results = results;
+        this.results = new SendLimit<>(SendLimit.DEFAULT_MAX, results::sendMessage);
     }
 
     public Uni<Void> publish(ProvisioningResult result) {
-        Message<String> message = Message.of(Json.write(result))
-                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(result.key()).build());
-        return results.sendMessage(message);
+        return publish(result, Context.current());
     }
 
-    /** Publishes in order. */
+    /** Publishes in order; every result continues the trace current at this call. */
     public Uni<Void> publishAll(List<ProvisioningResult> list) {
-        return Multi.createFrom().iterable(list).onItem().transformToUniAndConcatenate(this::publish).collect().last()
-                .replaceWithVoid();
+        Context trace = Context.current();
+        return Multi.createFrom().iterable(list).onItem().transformToUniAndConcatenate(r -> publish(r, trace))
+                .collect().last().replaceWithVoid();
+    }
+
+    /** The most results in flight at once since the previous call ({@link SendLimit#takePeak()}), for tests. */
+    public int takePeakInFlight() {
+        return results.takePeak();
+    }
+
+    private Uni<Void> publish(ProvisioningResult result, Context trace) {
+        Message<String> message = Message.of(Json.write(result))
+                .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(result.key()).build());
+        return results.send(MessageTraces.continuing(message, trace));
     }
 }
