@@ -83,7 +83,8 @@ public class WriterBeans {
             throw new IllegalStateException("writer.lanes.records-per-tenant (" + config.lanes().recordsPerTenant()
                     + ") must not exceed writer.lanes.max-records (" + config.lanes().maxRecords() + ")");
         }
-        return new Lanes(config.lanes().recordsPerTenant(), config.concurrency().objects(), config.lanes().maxWait(),
+        return new Lanes(config.lanes().maxRecords(), config.lanes().recordsPerTenant(), config.concurrency().objects(),
+                config.lanes().maxWait(),
                 Instant::now);
     }
 

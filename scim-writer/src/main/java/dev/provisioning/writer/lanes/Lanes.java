@@ -25,7 +25,21 @@ import io.smallrye.mutiny.Uni;
  * <li>Memory: a lane holds at most {@code recordsPerTenant} operations. An operation of an object the lane does not
  * hold yet, arriving at a full lane, is deferred (moved to PostgreSQL and acked, {@link Item#defer}); one whose
  * object is in the lane joins it, behind its object's earlier operations, so order holds. All lanes together are
- * bounded by the consumer's admission limit ({@link dev.provisioning.telemetry.AdmissionLimit}).</li>
+ * bounded by the consumer's admission limit ({@link dev.provisioning.telemetry.AdmissionLimit}, {@code maxRecords}).
+ * </li>
+ * <li>Sharing (issue 12 item 3, "a slow or throttled target never delays another tenant's operations"): once the
+ * operations in all lanes reach the high-water mark ({@value #HIGH_WATER_PERCENT} % of {@code maxRecords}), an
+ * operation of a new object arriving at a lane that holds its share or more is deferred the same way. A lane's share
+ * is the smaller of the total over the non-empty lanes (counting the arriving one) and the rooms left below
+ * {@code maxRecords}, never below {@code objectsPerTenant}. So the rooms above the high-water go to the lanes below
+ * their share, each new lane taking at most half of what is left: two held tenants can no longer fill the admission
+ * limit with waiting operations and stall the consumer for every other tenant (they did with 5,000 records each:
+ * every other tenant waited for the {@code maxWait} sweep). Operations of objects already in a lane still join it
+ * (order holds), so those can still take rooms above the high-water. The total counts the lanes only: records
+ * waiting in {@link JobWaits} for their job's configuration also hold admission rooms but are not in a lane.
+ * Why {@value #HIGH_WATER_PERCENT} %: it leaves 2,000 of the default 10,000 rooms for the other tenants (about 30
+ * tenants running all their {@code objectsPerTenant}=64 slots), while two busy tenants still hold 4,000 operations
+ * each in memory before deferring (a database write and a later release per operation).</li>
  * <li>Time: {@link #sweep} defers the objects whose next operation has waited longer than {@code maxWait} without
  * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
  * an operation running keeps its later ones (they cannot overtake it).</li>
@@ -79,19 +93,32 @@ public final class Lanes {
         int size;
     }
 
+    /** The high-water mark in percent of {@code maxRecords}: from it on, lanes at or above their share defer. */
+    static final int HIGH_WATER_PERCENT = 80;
+
+    private final int maxRecords;
+    private final int highWater;
     private final int recordsPerTenant;
     private final int objectsPerTenant;
     private final Duration maxWait;
     private final Supplier<Instant> clock;
+    /** The non-empty lanes (an empty lane is removed). */
     private final Map<String, Lane> lanes = new HashMap<>();
+    /** Operations in all lanes (the sum of the lanes' sizes). */
+    private int total;
 
     /**
+     * @param maxRecords the operation records admitted and not acked, all tenants together (the consumer's admission
+     *        limit, {@code writer.lanes.max-records}); the high-water mark is {@value #HIGH_WATER_PERCENT} % of it
      * @param recordsPerTenant the operations one lane holds before it defers those of new objects
      * @param objectsPerTenant the objects of one tenant worked on at once
      * @param maxWait how long an object's next operation may wait in its lane without starting
      * @param clock the current time
      */
-    public Lanes(int recordsPerTenant, int objectsPerTenant, Duration maxWait, Supplier<Instant> clock) {
+    public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait,
+            Supplier<Instant> clock) {
+        this.maxRecords = Math.max(1, maxRecords);
+        this.highWater = (int) ((long) this.maxRecords * HIGH_WATER_PERCENT / 100);
         this.recordsPerTenant = Math.max(1, recordsPerTenant);
         this.objectsPerTenant = Math.max(1, objectsPerTenant);
         this.maxWait = maxWait;
@@ -105,13 +132,16 @@ public final class Lanes {
             Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
             ArrayDeque<Entry> queue = lane.byKey.get(item.key());
             boolean known = queue != null;
-            Mode mode = !known && lane.size >= recordsPerTenant ? Mode.DEFER : Mode.RUN;
+            Mode mode = !known && (lane.size >= recordsPerTenant || total >= highWater && lane.size >= share())
+                    ? Mode.DEFER
+                    : Mode.RUN;
             if (!known) {
                 queue = new ArrayDeque<>();
                 lane.byKey.put(item.key(), queue);
             }
             queue.add(new Entry(item, mode));
             lane.size++;
+            total++;
             if (!known) {
                 becameReady(lane, item.key(), mode);
             }
@@ -152,10 +182,18 @@ public final class Lanes {
         return deferred;
     }
 
-    /** How many more operations the tenant's lane holds before it defers (its room), for releasing deferred ones. */
+    /**
+     * How many more operations of new objects the tenant's lane takes before it defers them (its room), for releasing
+     * deferred ones: below {@code recordsPerTenant}, and below the larger of the rooms left to the high-water mark and
+     * the lane's share (as if the lane were non-empty), so released operations do not refill a lane past its share.
+     * An estimate: the share moves as other lanes fill and drain.
+     */
     public synchronized int room(String tenant) {
         Lane lane = lanes.get(tenant);
-        return lane == null ? recordsPerTenant : Math.max(0, recordsPerTenant - lane.size);
+        int size = lane == null ? 0 : lane.size;
+        int share = lane == null ? share(lanes.size() + 1) : share();
+        int room = Math.min(recordsPerTenant - size, Math.max(highWater - total, share - size));
+        return Math.max(0, room);
     }
 
     /** Operations in the tenant's lane (running and waiting). */
@@ -166,7 +204,21 @@ public final class Lanes {
 
     /** Operations in all lanes. */
     public synchronized int size() {
-        return lanes.values().stream().mapToInt(l -> l.size).sum();
+        return total;
+    }
+
+    /** A lane's share once the total reached the high-water mark, the lane being one of the non-empty lanes. */
+    private int share() {
+        return share(lanes.size());
+    }
+
+    /**
+     * A lane's share among {@code nonEmpty} lanes: the smaller of the total over them and the rooms left below
+     * {@code maxRecords}, never below {@code objectsPerTenant}.
+     */
+    private int share(int nonEmpty) {
+        int even = total / Math.max(1, nonEmpty);
+        return Math.max(objectsPerTenant, Math.min(even, maxRecords - total));
     }
 
     /** A key's head waits to start: to be deferred, or to run in its turn. */
@@ -218,6 +270,7 @@ public final class Lanes {
             ArrayDeque<Entry> queue = lane.byKey.get(key);
             queue.pollFirst();
             lane.size--;
+            total--;
             if (entry.mode == Mode.RUN) {
                 lane.running--;
             }

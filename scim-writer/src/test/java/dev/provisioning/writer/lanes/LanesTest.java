@@ -63,8 +63,94 @@ class LanesTest {
         }
     }
 
+    /** Lanes whose admission limit is far away: the high-water mark never applies. */
     private Lanes lanes(int recordsPerTenant, int objectsPerTenant) {
-        return new Lanes(recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), now::get);
+        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), now::get);
+    }
+
+    /**
+     * Admits {@code count} operations of new objects of a tenant whose target never answers: run never finishes, a
+     * deferral finishes at once (the database write and the ack, which gives the admission room back).
+     */
+    private void admitHeld(Lanes lanes, String tenant, int count) {
+        for (int i = 0; i < count; i++) {
+            lanes.admit(tenant, new Op(tenant + "-u" + i, tenant + "/u" + i) {
+                @Override
+                public Uni<Void> defer() {
+                    events.add("defer " + name);
+                    return Uni.createFrom().voidItem();
+                }
+            });
+        }
+    }
+
+    @Test
+    void twoHeldTenantsAtTheHighWaterDeferTheirNewObjectsAndLeaveTheRoomsToAThirdTenant() {
+        // admission limit 100 (high-water 80), a lane holds 60, 2 objects at once
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        admitHeld(lanes, "slow-a", 40);
+        admitHeld(lanes, "slow-b", 40);
+        assertThat(events).noneMatch(e -> e.startsWith("defer"));
+        assertThat(lanes.size()).isEqualTo(80);
+
+        Op a = new Op("a-new", "slow-a/new");
+        lanes.admit("slow-a", a);
+        Op c1 = new Op("c1", "fast-c/u1");
+        lanes.admit("fast-c", c1);
+        Op b = new Op("b-new", "slow-b/new");
+        lanes.admit("slow-b", b);
+        Op known = new Op("a-u0-again", "slow-a/u0");
+        lanes.admit("slow-a", known);
+
+        assertThat(events).containsSubsequence("defer a-new", "run c1", "defer b-new");
+        // an object already in the held lane joins it behind its earlier operation (order holds)
+        assertThat(events).doesNotContain("defer a-u0-again", "run a-u0-again");
+        assertThat(lanes.size("slow-a")).isEqualTo(42);
+        assertThat(lanes.room("slow-a")).isZero();
+        assertThat(lanes.room("fast-c")).isPositive();
+        c1.finish();
+        assertThat(lanes.size("fast-c")).isZero();
+    }
+
+    @Test
+    void aHeldTenantThatFilledItsLaneFirstLeavesASecondHeldTenantBelowTheAdmissionLimit() {
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        admitHeld(lanes, "slow-a", 60);
+        admitHeld(lanes, "slow-b", 60);
+
+        // b grows while it holds less than the rooms left, so the limit is never reached by the two
+        assertThat(lanes.size()).isLessThan(100);
+        Op c1 = new Op("c1", "fast-c/u1");
+        lanes.admit("fast-c", c1);
+        assertThat(events).contains("run c1");
+    }
+
+    @Test
+    void belowTheHighWaterALaneDefersOnlyWhenFull() {
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        admitHeld(lanes, "slow-a", 60);
+        admitHeld(lanes, "slow-b", 19);
+        lanes.admit("slow-a", new Op("a-new", "slow-a/new"));
+
+        // the full lane defers its new object; the lane below its bound takes every operation
+        assertThat(lanes.size()).isEqualTo(80);
+        assertThat(lanes.size("slow-b")).isEqualTo(19);
+        assertThat(events).filteredOn(e -> e.startsWith("defer")).containsExactly("defer a-new");
+    }
+
+    @Test
+    void roomStopsAtTheHighWaterOrTheShareSoReleasedOperationsDoNotRefillASlowLane() {
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        admitHeld(lanes, "slow-a", 30);
+        assertThat(lanes.room("slow-a")).isEqualTo(30);
+        assertThat(lanes.room("other")).isEqualTo(50);
+        admitHeld(lanes, "slow-b", 50);
+        assertThat(lanes.size()).isEqualTo(80);
+
+        // at the high-water: share = min(80 / 2, 100 - 80) = 20 for a lane in, min(80 / 3, 20) = 20 for a new one
+        assertThat(lanes.room("slow-a")).isZero();
+        assertThat(lanes.room("slow-b")).isZero();
+        assertThat(lanes.room("other")).isEqualTo(20);
     }
 
     @Test
