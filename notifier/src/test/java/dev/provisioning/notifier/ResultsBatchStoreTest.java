@@ -15,14 +15,18 @@ import static org.awaitility.Awaitility.await;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import jakarta.inject.Inject;
 import jakarta.mail.internet.MimeMessage;
 
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -43,8 +47,8 @@ import dev.provisioning.localstack.LocalStackTestResource;
  * The results consumer reads {@code provisioning.results} a poll at a time and stores a poll's failures in one
  * statement (issue 13, N1): a burst of 500 results, a few failures among them, some sent twice and one malformed
  * record, against the real broker, PostgreSQL and SMTP server. Whatever way the burst is split into polls, each wanted
- * failure is stored once, each repeat is counted as deduplicated, the malformed record is dead-lettered with its reason
- * and the job gets one digest.
+ * failure is stored once, each repeat is counted as deduplicated, the malformed record is dead-lettered with its reason,
+ * the job gets one digest, and the group's offsets are committed to the end of the topic (each poll acked once).
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
@@ -119,6 +123,20 @@ class ResultsBatchStoreTest {
                 .until(() -> mailsTo(emails).size() == 1 && mailsTo(silent).isEmpty());
         assertThat(sentDigests(emails)).isEqualTo(1);
         assertThat(metric("notifier_failures_deduplicated_total", emails)).isEqualTo(3.0);
+        // every poll was acked once all of it was handled: the group's commits reach the end of each partition
+        await().atMost(Waits.OUTCOME).until(ResultsBatchStoreTest::committedToTheEnd);
+    }
+
+    /** True when group {@code notifier} committed every partition of the results topic up to its end offset. */
+    private static boolean committedToTheEnd() {
+        List<TopicPartition> partitions = kafka().topics().describe(Topics.RESULTS).get(Topics.RESULTS).partitions()
+                .stream().map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
+        Map<TopicPartition, OffsetAndMetadata> committed = kafka().consumerGroups().offsets("notifier", partitions);
+        return partitions.stream().allMatch(tp -> {
+            long end = kafka().offsets().get(tp, OffsetSpec.latest()).offset();
+            OffsetAndMetadata at = committed.get(tp);
+            return end == 0 || at != null && at.offset() == end;
+        });
     }
 
     private static ProducerRecord<String, String> record(ProvisioningResult r) {
