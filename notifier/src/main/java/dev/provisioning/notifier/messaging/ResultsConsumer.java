@@ -6,6 +6,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Set;
 
+import jakarta.inject.Inject;
+
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -69,15 +71,26 @@ public class ResultsConsumer {
     private final NotifierMetrics metrics;
     private final ResultsProgress progress;
     private final MutinyEmitter<String> deadLetters;
+    private final Duration retryFirst;
+    private final Duration retryMax;
 
+    @Inject
     public ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics,
             @Identifier(ResultsProgress.NAME) ResultsProgress progress,
             @Channel(Channels.RESULTS_DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
+        this(jobs, outbox, metrics, progress, deadLetters, STORE_RETRY_FIRST, STORE_RETRY_MAX);
+    }
+
+    /** For tests: the backoff between store attempts, first and longest (there are {@link #STORE_RETRIES}). */
+    ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics, ResultsProgress progress,
+            MutinyEmitter<String> deadLetters, Duration retryFirst, Duration retryMax) {
         this.jobs = jobs;
         this.outbox = outbox;
         this.metrics = metrics;
         this.progress = progress;
         this.deadLetters = deadLetters;
+        this.retryFirst = retryFirst;
+        this.retryMax = retryMax;
     }
 
     /**
@@ -110,15 +123,17 @@ public class ResultsConsumer {
             return Uni.createFrom().voidItem();
         }
         List<ProvisioningResult> failures = batch.toStore().stream().map(ResultsBatch.Failure::result).toList();
-        return outbox.storeAll(failures, receivedAt)
+        // deferred: each retry runs the statement again, whether or not storeAll's Uni is lazy
+        return Uni.createFrom().deferred(() -> outbox.storeAll(failures, receivedAt))
                 // a database hiccup must not send valid failures to the dead-letter topic: retry them a while first
                 .onFailure().invoke(e -> LOG.warnf("storing %d failures failed, retrying: %s", failures.size(),
                         e.toString()))
-                .onFailure().retry().withBackOff(STORE_RETRY_FIRST, STORE_RETRY_MAX).atMost(STORE_RETRIES)
+                .onFailure().retry().withBackOff(retryFirst, retryMax).atMost(STORE_RETRIES)
                 .invoke(stored -> count(batch, stored))
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
-                    String reason = "the failure could not be stored in the outbox: " + e.getMessage();
+                    String reason = "the failure could not be stored in the outbox: "
+                            + (e.getMessage() == null ? e.toString() : e.getMessage());
                     LOG.errorf("%d failures could not be stored in the outbox after %d retries, dead-lettered: %s",
                             batch.failures().size(), STORE_RETRIES, e.toString());
                     return deadLetterAll(batch.failures().stream()
