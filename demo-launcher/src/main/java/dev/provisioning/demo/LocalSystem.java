@@ -49,10 +49,14 @@ public final class LocalSystem implements AutoCloseable {
 
     /**
      * The JVM flags a deployment runs with: {@code deploy/} gives each service a 768 MiB memory limit and
-     * {@code -XX:MaxRAMPercentage=75}, so the JVM takes a 576 MiB heap and, in a container that small, the serial
-     * collector; full tiered compilation (C1 then C2).
+     * {@code -XX:MaxRAMPercentage=75}, so the JVM sizes its heap from 768 MiB (at most 576 MiB, starting at 1/64 of
+     * it, 12 MiB, and growing only as the live set needs) and, in a container that small, takes the serial collector;
+     * full tiered compilation (C1 then C2). {@code -XX:MaxRAM=768m} reproduces those ergonomics on a large host: a
+     * bare {@code -Xmx576m} would start the heap at 1/64 of the host's memory (about 370 MiB on 23 GiB), which a busy
+     * service touches entirely, and the peak RSS would measure the host, not the service.
      */
-    public static final List<String> DEPLOYMENT_JVM_OPTIONS = List.of("-Xmx576m", "-XX:+UseSerialGC");
+    public static final List<String> DEPLOYMENT_JVM_OPTIONS = List.of("-XX:MaxRAM=768m", "-XX:MaxRAMPercentage=75",
+            "-XX:+UseSerialGC");
 
     /** The services, with the database each owns (null: stateless). */
     static final Map<String, String> SERVICES = orderedServices();
