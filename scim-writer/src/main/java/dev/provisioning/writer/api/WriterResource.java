@@ -193,7 +193,7 @@ public class WriterResource {
     /**
      * The job as the writer knows it from {@code provisioning.jobs}, at {@code revision} or later, waiting up to
      * {@code writer.job-wait-timeout}; 404 when it does not arrive. Comes back on the request's Vert.x context (the
-     * directory completes on the jobs consumer's thread), where the processor and Hibernate Reactive expect it.
+     * directory completes on the jobs consumer's thread), where the processor expects it.
      */
     private Uni<JobConfig> job(String jobId, long revision) {
         Optional<JobConfig> known = jobs.find(jobId).filter(j -> j.revision() >= revision);

@@ -260,8 +260,8 @@ public class OperationsConsumer {
     }
 
     /**
-     * Runs the work on a fresh duplicated Vert.x context: one per operation, so concurrent operations never share a
-     * Hibernate Reactive session. The record's trace context (its consumer span) is made current on that context for
+     * Runs the work on a fresh duplicated Vert.x context: one per operation, so concurrent operations never share
+     * context-local state. The record's trace context (its consumer span) is made current on that context for
      * the whole of the work, so the Druva request's client span and the result's producer span belong to the record's
      * trace, whichever thread the lane ran it from. The scope is not closed: Quarkus keeps the OpenTelemetry context in
      * the duplicated context's locals, and the context is this operation's alone and dropped with it.

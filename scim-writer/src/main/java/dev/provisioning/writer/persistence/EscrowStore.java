@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -22,7 +24,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
 
-/** The {@code escrow} table, through the reactive PostgreSQL pool (set operations JPQL cannot express). */
+/** The {@code escrow} table, through the reactive PostgreSQL pool. */
 @ApplicationScoped
 public class EscrowStore {
 
@@ -174,7 +176,13 @@ public class EscrowStore {
         return out;
     }
 
-    private static Escrowed read(Row row) {
+    /** The columns {@link #read} reads, qualified by a table alias (for a join that reads them by these names). */
+    static String columnsOf(String alias) {
+        return Stream.of(COLUMNS.split(", ")).map(c -> alias + "." + c).collect(Collectors.joining(", "));
+    }
+
+    /** The row, read by column name. */
+    static Escrowed read(Row row) {
         return new Escrowed(row.getString("id"), row.getString("job_id"), row.getString("object_id"),
                 row.getString("operation_id"), row.getString("operation_json"), row.getInteger("retries"),
                 instant(row.getOffsetDateTime("first_failed_at")), instant(row.getOffsetDateTime("next_attempt_at")),

@@ -2,11 +2,14 @@ package dev.provisioning.writer.persistence;
 
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
-import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -15,17 +18,20 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.Json;
 import dev.provisioning.writer.config.WriterMeters;
+import dev.provisioning.writer.escrow.Escrowed;
 
 /**
- * The writer's state in PostgreSQL: the id map and the processed operations. Every method is one short reactive
- * transaction; none is held open while Druva is being called. Must be called on a Vert.x context.
+ * The writer's state in PostgreSQL: the id map and the processed operations, through the reactive pool. Every method
+ * is one SQL statement (autocommit: no transaction is held open, none while Druva is being called); the upserts are
+ * single {@code INSERT ... ON CONFLICT} statements, so two replicas racing for an object during a rebalance cannot lose
+ * an update. Completes on the caller's Vert.x context.
  *
  * <p>
  * Each id-map row remembers the operation that last changed it and, once that operation is complete, its outcome
@@ -43,6 +49,38 @@ public class WriterStore {
 
     private static final String TARGET_IDS = "SELECT source_id, target_id FROM id_map WHERE id = ANY($1) "
             + "AND target_id IS NOT NULL AND NOT deleted";
+    /** What {@link Entry} is read from. */
+    private static final String ENTRY_COLUMNS = "id, job_id, object_type, target_id, target_state, deleted, "
+            + "operation_id, outcome";
+    /** A one-row key table joined to the three tables: every part may be missing. */
+    private static final String LOOKUP = "SELECT p.result_json AS processed_result, " + EscrowStore.columnsOf("e")
+            + ", " + Stream.of(ENTRY_COLUMNS.split(", ")).map(c -> "m." + c + " AS map_" + c)
+                    .collect(Collectors.joining(", "))
+            + " FROM (VALUES ($1::varchar, $2::varchar, $3::varchar)) AS k (result_id, escrow_id, map_id)"
+            + " LEFT JOIN processed_operation p ON p.result_id = k.result_id"
+            + " LEFT JOIN escrow e ON e.id = k.escrow_id"
+            + " LEFT JOIN id_map m ON m.id = k.map_id";
+    /**
+     * The rules of an upsert, on the row as it was ({@code id_map.*}): the first cycle is the operation's when the row
+     * is new or a tombstone; a create in flight or a managed object keeps its first cycle.
+     */
+    private static final String INSERT_ENTRY = "INSERT INTO id_map (id, job_id, object_type, source_id, target_id, "
+            + "target_state, updated_at, operation_id, outcome, first_cycle_id, deleted) ";
+    private static final String FIRST_CYCLE = "first_cycle_id = CASE WHEN id_map.deleted "
+            + "THEN EXCLUDED.first_cycle_id ELSE id_map.first_cycle_id END";
+    private static final String SAVE_LINK = INSERT_ENTRY
+            + "VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9, false) ON CONFLICT (id) DO UPDATE SET "
+            + "target_id = EXCLUDED.target_id, target_state = EXCLUDED.target_state, deleted = false, "
+            + "operation_id = EXCLUDED.operation_id, outcome = EXCLUDED.outcome, updated_at = now(), " + FIRST_CYCLE;
+    /** Not managed: no row, a create in flight (of this or another operation) or a tombstone. */
+    private static final String NOT_MANAGED = "(id_map.target_id IS NULL OR id_map.deleted)";
+    private static final String MARK_CREATE_SENT = INSERT_ENTRY
+            + "VALUES ($1, $2, $3, $4, NULL, '{}', now(), $5, NULL, $6, false) ON CONFLICT (id) DO UPDATE SET "
+            + "target_id = CASE WHEN " + NOT_MANAGED + " THEN NULL ELSE id_map.target_id END, "
+            + "target_state = CASE WHEN " + NOT_MANAGED + " THEN '{}' ELSE id_map.target_state END, "
+            + "operation_id = CASE WHEN " + NOT_MANAGED + " THEN EXCLUDED.operation_id ELSE id_map.operation_id END, "
+            + "outcome = CASE WHEN " + NOT_MANAGED + " THEN NULL ELSE id_map.outcome END, "
+            + "deleted = false, updated_at = now(), " + FIRST_CYCLE;
 
     private final MeterRegistry registry;
     private final Pool pool;
@@ -93,65 +131,97 @@ public class WriterStore {
         }
     }
 
-    public Uni<Optional<Entry>> findEntry(String jobId, String objectType, String sourceId) {
-        return Panache.withSession(() -> IdMapEntry.<IdMapEntry>findById(IdMapEntry.idOf(jobId, objectType, sourceId)))
-                .map(entry -> Optional.ofNullable(entry).map(this::entryOf));
-    }
-
-    /** The link of a managed object (not a create in flight, not a tombstone). */
-    public Uni<Optional<Link>> findLink(String jobId, String objectType, String sourceId) {
-        return findEntry(jobId, objectType, sourceId).map(entry -> entry.flatMap(Entry::live));
+    /**
+     * What one operation needs to know before it is carried out, read in one statement: its recorded result, the row
+     * of its waiting object and its object's id-map entry.
+     *
+     * @param processed the result recorded for the operation ({@link #processedResult}), if any
+     * @param escrow the object's row in {@code escrow} ({@link EscrowStore#find}), if any
+     * @param entry the object's id-map entry ({@link #findEntry}), if any
+     */
+    public record Found(Optional<String> processed, Optional<Escrowed> escrow, Optional<Entry> entry) {
     }
 
     /**
-     * Creates or replaces the link of a source object, with the operation's mark.
+     * Reads, in one round trip, the recorded result {@code resultId}, the escrow row {@code escrowId} and the id-map
+     * entry of the object (each of the three may be missing; a null key is not looked up).
      *
-     * @param cycleId the operation's cycle: recorded as the object's first cycle when it was not managed before
+     * @param resultId {@code ProvisioningResult.idOf(...)} or a follow-up id; null: not looked up
+     * @param escrowId {@code Escrowed.idOf(jobId, objectType, objectId)}; null: not looked up
+     * @param mapKey the object ({@code jobId}, {@code objectType}, {@code sourceId}); null: not looked up
+     */
+    public Uni<Found> lookup(String resultId, String escrowId, ObjectKey mapKey) {
+        Tuple keys = Tuple.tuple().addString(resultId).addString(escrowId)
+                .addString(mapKey == null ? null : idOf(mapKey.jobId(), mapKey.objectType(), mapKey.sourceId()));
+        return pool.preparedQuery(LOOKUP).execute(keys).map(rows -> {
+            Row row = rows.iterator().next();
+            Optional<String> processed = Optional.ofNullable(row.getString("processed_result"));
+            Optional<Escrowed> escrow = row.getString("id") == null
+                    ? Optional.empty()
+                    : Optional.of(EscrowStore.read(row));
+            Optional<Entry> entry = row.getString("map_id") == null
+                    ? Optional.empty()
+                    : Optional.of(entryOf(row, "map_"));
+            return new Found(processed, escrow, entry);
+        });
+    }
+
+    /** An object of a job: the key of its id-map row. */
+    public record ObjectKey(String jobId, String objectType, String sourceId) {
+    }
+
+    public Uni<Optional<Entry>> findEntry(String jobId, String objectType, String sourceId) {
+        return pool.preparedQuery("SELECT " + ENTRY_COLUMNS + " FROM id_map WHERE id = $1")
+                .execute(Tuple.of(idOf(jobId, objectType, sourceId)))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(entryOf(rows.iterator().next(), "")));
+    }
+
+    /**
+     * Creates or replaces the link of a source object, with the operation's mark (one statement).
+     *
+     * @param cycleId the operation's cycle: recorded as the object's first cycle when it was not managed before (no
+     *        row, or a tombstone; a create in flight keeps the cycle it was marked in)
      */
     public Uni<Void> saveLink(String jobId, String objectType, String sourceId, Link link, String cycleId, Mark mark) {
-        return upsert(jobId, objectType, sourceId, cycleId, entry -> {
-            entry.targetId = link.targetId();
-            entry.targetState = Json.write(link.state());
-            entry.deleted = false;
-            entry.operationId = mark.operationId();
-            entry.outcome = mark.outcome();
-        });
+        return pool.preparedQuery(SAVE_LINK).execute(Tuple.tuple().addString(idOf(jobId, objectType, sourceId))
+                .addString(jobId).addString(objectType).addString(sourceId).addString(link.targetId())
+                .addString(Json.write(link.state())).addString(mark.operationId()).addString(mark.outcome())
+                .addString(cycleId)).replaceWithVoid();
     }
 
     /**
      * Records, before it is sent, that this operation creates the object (a row without a Druva id), unless the object
-     * is managed.
+     * is managed (one statement; a managed row is left as it is).
      */
     public Uni<Void> markCreateSent(String jobId, String objectType, String sourceId, String cycleId,
             String operationId) {
-        return upsert(jobId, objectType, sourceId, cycleId, entry -> {
-            if (entry.targetId == null || entry.deleted) {
-                entry.targetId = null;
-                entry.targetState = "{}";
-                entry.deleted = false;
-                entry.operationId = operationId;
-                entry.outcome = null;
-            }
-        });
+        return pool.preparedQuery(MARK_CREATE_SENT).execute(Tuple.tuple()
+                .addString(idOf(jobId, objectType, sourceId)).addString(jobId).addString(objectType)
+                .addString(sourceId).addString(operationId).addString(cycleId)).replaceWithVoid();
     }
 
     /** Forgets a create this operation sent that did not create anything (it failed). */
     public Uni<Void> forgetCreate(String jobId, String objectType, String sourceId, String operationId) {
-        return Panache.withTransaction(() -> IdMapEntry.delete("id = ?1 and targetId is null and operationId = ?2",
-                IdMapEntry.idOf(jobId, objectType, sourceId), operationId)).replaceWithVoid();
+        return pool.preparedQuery("DELETE FROM id_map WHERE id = $1 AND target_id IS NULL AND operation_id = $2")
+                .execute(Tuple.of(idOf(jobId, objectType, sourceId), operationId)).replaceWithVoid();
     }
 
     /** Records the outcome of the operation that last changed the row (when it completed after its last change). */
     public Uni<Void> markOutcome(String jobId, String objectType, String sourceId, Mark mark) {
-        return Panache.withTransaction(() -> IdMapEntry.update("operationId = ?1, outcome = ?2 where id = ?3",
-                mark.operationId(), mark.outcome(), IdMapEntry.idOf(jobId, objectType, sourceId))).replaceWithVoid();
+        return pool.preparedQuery("UPDATE id_map SET operation_id = $1, outcome = $2 WHERE id = $3")
+                .execute(Tuple.tuple().addString(mark.operationId()).addString(mark.outcome())
+                        .addString(idOf(jobId, objectType, sourceId)))
+                .replaceWithVoid();
     }
 
     /** The object is no longer managed (deleted in Druva, or gone there): a tombstone with the operation's mark. */
     public Uni<Void> removeLink(String jobId, String objectType, String sourceId, Mark mark) {
-        return Panache.withTransaction(() -> IdMapEntry.update("deleted = true, targetState = '{}', operationId = ?1, "
-                + "outcome = ?2, updatedAt = ?3 where id = ?4", mark.operationId(), mark.outcome(), Instant.now(),
-                IdMapEntry.idOf(jobId, objectType, sourceId))).replaceWithVoid();
+        return pool.preparedQuery("UPDATE id_map SET deleted = true, target_state = '{}', operation_id = $1, "
+                + "outcome = $2, updated_at = $3 WHERE id = $4")
+                .execute(Tuple.tuple().addString(mark.operationId()).addString(mark.outcome())
+                        .addOffsetDateTime(OffsetDateTime.now(ZoneOffset.UTC))
+                        .addString(idOf(jobId, objectType, sourceId)))
+                .replaceWithVoid();
     }
 
     /** The Druva ids of those source objects that are managed, by source id. */
@@ -159,10 +229,9 @@ public class WriterStore {
         if (sourceIds.isEmpty()) {
             return Uni.createFrom().item(Map.of());
         }
-        // two columns through the reactive pool, one array parameter: a 50,000-member group must not load 50,000
-        // entities with their parsed state (the writer ran out of heap on the 100,000-user benchmark)
-        String[] ids = sourceIds.stream().map(s -> IdMapEntry.idOf(jobId, objectType, s)).distinct()
-                .toArray(String[]::new);
+        // two columns, one array parameter: a 50,000-member group must not load 50,000 rows with their state (the
+        // writer ran out of heap on the 100,000-user benchmark when it loaded entities)
+        String[] ids = sourceIds.stream().map(s -> idOf(jobId, objectType, s)).distinct().toArray(String[]::new);
         return pool.preparedQuery(TARGET_IDS).execute(Tuple.of(ids)).map(rows -> {
             Map<String, String> out = new HashMap<>(rows.size() * 2);
             rows.forEach(row -> out.put(row.getString(0), row.getString(1)));
@@ -175,79 +244,58 @@ public class WriterStore {
      * before first cycles were recorded): if not, {@code cycleId} is the job's initial cycle for that type.
      */
     public Uni<Boolean> hasLinksBefore(String jobId, String objectType, String cycleId) {
-        return Panache.withSession(() -> IdMapEntry.count("jobId = ?1 and objectType = ?2 and targetId is not null "
-                + "and deleted = false and (firstCycleId is null or firstCycleId <> ?3)", jobId, objectType, cycleId))
-                .map(count -> count > 0);
+        return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM id_map WHERE job_id = $1 AND object_type = $2 "
+                + "AND target_id IS NOT NULL AND NOT deleted AND (first_cycle_id IS NULL OR first_cycle_id <> $3))")
+                .execute(Tuple.of(jobId, objectType, cycleId)).map(rows -> rows.iterator().next().getBoolean(0));
     }
 
     /** The result emitted for an operation already carried out, if any. */
     public Uni<Optional<String>> processedResult(String resultId) {
-        return Panache.withSession(() -> ProcessedOperation.<ProcessedOperation>findById(resultId))
-                .map(p -> Optional.ofNullable(p).map(op -> op.resultJson));
+        return pool.preparedQuery("SELECT result_json FROM processed_operation WHERE result_id = $1")
+                .execute(Tuple.of(resultId))
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString(0)));
     }
 
-    /** Records that an operation was carried out, with its result (kept if it was already recorded). */
+    /** Records that an operation was carried out, with its result (the first result recorded is kept). */
     public Uni<Void> markProcessed(String resultId, String jobId, String operationId, String resultJson) {
-        return Panache
-                .withTransaction(() -> ProcessedOperation.<ProcessedOperation>findById(resultId).flatMap(found -> {
-                    if (found != null) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    ProcessedOperation p = new ProcessedOperation();
-                    p.resultId = resultId;
-                    p.jobId = jobId;
-                    p.operationId = operationId;
-                    p.resultJson = resultJson;
-                    p.processedAt = Instant.now();
-                    return p.persist().replaceWithVoid();
-                }));
+        return pool.preparedQuery("INSERT INTO processed_operation (result_id, job_id, operation_id, result_json, "
+                + "processed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (result_id) DO NOTHING")
+                .execute(Tuple.tuple().addString(resultId).addString(jobId).addString(operationId)
+                        .addString(resultJson).addOffsetDateTime(OffsetDateTime.now(ZoneOffset.UTC)))
+                .replaceWithVoid();
     }
 
-    private Uni<Void> upsert(String jobId, String objectType, String sourceId, String cycleId,
-            java.util.function.Consumer<IdMapEntry> change) {
-        String id = IdMapEntry.idOf(jobId, objectType, sourceId);
-        return Panache.withTransaction(() -> IdMapEntry.<IdMapEntry>findById(id).flatMap(found -> {
-            IdMapEntry entry = found == null ? new IdMapEntry() : found;
-            boolean wasManaged = found != null && found.targetId != null && !found.deleted;
-            boolean wasPending = found != null && found.targetId == null && !found.deleted;
-            entry.id = id;
-            entry.jobId = jobId;
-            entry.objectType = objectType;
-            entry.sourceId = sourceId;
-            if (found == null || entry.targetState == null) {
-                entry.targetState = "{}";
-            }
-            if (!wasManaged && !wasPending) {
-                entry.firstCycleId = cycleId;
-            }
-            change.accept(entry);
-            entry.updatedAt = Instant.now();
-            return entry.persist();
-        })).replaceWithVoid();
+    /** {@code jobId/objectType/sourceId}: the primary key of {@code id_map}. */
+    public static String idOf(String jobId, String objectType, String sourceId) {
+        return jobId + "/" + objectType + "/" + sourceId;
     }
 
-    private Entry entryOf(IdMapEntry e) {
-        Map<String, Object> state = readState(e);
-        return new Entry(e.targetId, state == null ? Map.of() : state, state != null, e.deleted, e.operationId,
-                e.outcome);
+    /** The entry of a row holding {@link #ENTRY_COLUMNS}, each named with {@code prefix}. */
+    private Entry entryOf(Row row, String prefix) {
+        String id = row.getString(prefix + "id");
+        String targetId = row.getString(prefix + "target_id");
+        Map<String, Object> state = readState(row.getString(prefix + "target_state"), id, targetId,
+                row.getString(prefix + "job_id"), row.getString(prefix + "object_type"));
+        return new Entry(targetId, state == null ? Map.of() : state, state != null,
+                row.getBoolean(prefix + "deleted"), row.getString(prefix + "operation_id"),
+                row.getString(prefix + "outcome"));
     }
 
     /**
      * The stored attributes, or null when they cannot be decoded: an error that is logged and counted
      * ({@code scim.writer.state.unreadable}), never taken for an empty state (which would make the next request wrong).
      */
-    private Map<String, Object> readState(IdMapEntry e) {
+    private Map<String, Object> readState(String json, String id, String targetId, String jobId, String objectType) {
         try {
-            Map<String, Object> state = Json.mapper().readValue(e.targetState, STATE);
+            Map<String, Object> state = Json.mapper().readValue(json, STATE);
             if (state == null) {
                 throw new IllegalArgumentException("the stored state is JSON null");
             }
             return state;
         } catch (Exception failure) {
             LOG.errorf("id map row %s (Druva id %s): the stored Druva state cannot be read (%s); the object is read "
-                    + "from Druva again", e.id, e.targetId, failure.getMessage());
-            registry.counter(WriterMeters.STATE_UNREADABLE, PROVISIONING_JOB, e.jobId, "type", e.objectType)
-                    .increment();
+                    + "from Druva again", id, targetId, failure.getMessage());
+            registry.counter(WriterMeters.STATE_UNREADABLE, PROVISIONING_JOB, jobId, "type", objectType).increment();
             return null;
         }
     }

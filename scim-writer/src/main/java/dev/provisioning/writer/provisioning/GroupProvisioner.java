@@ -63,8 +63,9 @@ public class GroupProvisioner {
         this.config = config;
     }
 
-    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target) {
-        return store.findEntry(target.jobId(), GROUP, op.objectId()).flatMap(entry -> {
+    /** @param entry the group's id-map entry ({@link WriterStore#lookup}, read just before) */
+    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target, Optional<WriterStore.Entry> entry) {
+        return Uni.createFrom().deferred(() -> {
             Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
             if (done.isPresent()) {
                 return Uni.createFrom().item(UserProvisioner.recovered(op, done.get()));
@@ -82,8 +83,9 @@ public class GroupProvisioner {
         });
     }
 
-    public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
-        return store.findEntry(target.jobId(), GROUP, op.objectId()).flatMap(entry -> {
+    /** @param entry the group's id-map entry ({@link WriterStore#lookup}, read just before) */
+    public Uni<Outcome> delete(ScimOperation op, TenantTarget target, Optional<WriterStore.Entry> entry) {
+        return Uni.createFrom().deferred(() -> {
             Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
             if (done.isPresent()) {
                 return Uni.createFrom().item(UserProvisioner.recovered(op, done.get()));

@@ -64,7 +64,7 @@ import dev.provisioning.writer.throughput.TenantHealth;
  * </ul>
  * Operations that only wait for room in their tenant's lane are {@linkplain #defer deferred}
  * ({@link EscrowState#DEFERRED}): no result, not a failure. Must be called on a Vert.x context of its own (one per
- * operation), where the Hibernate Reactive calls run.
+ * operation), where its database calls complete.
  */
 @ApplicationScoped
 public class OperationProcessor {
@@ -131,8 +131,11 @@ public class OperationProcessor {
 
     private Uni<List<ProvisioningResult>> attempt(ScimOperation op, JobConfig job, boolean retry) {
         String escrowId = escrowIdOf(op);
+        WriterStore.ObjectKey object = objectOf(op, job);
         if (retry) {
-            return escrows.find(escrowId).flatMap(found -> {
+            // the follow-up's id comes from the escrow row: its recorded result is read afterwards, when there is one
+            return store.lookup(null, escrowId, object).flatMap(known -> {
+                Optional<Escrowed> found = known.escrow();
                 if (found.isEmpty() || !found.get().operationId().equals(op.operationId())) {
                     LOG.infof("escrow retry of operation %s for job %s, object %s is obsolete (done or superseded)",
                             op.operationId(), op.jobId(), op.objectId());
@@ -140,42 +143,45 @@ public class OperationProcessor {
                 }
                 Escrowed row = found.get();
                 if (!row.reported()) {
-                    return carry(op, job, new Waiting(found, false), true);
+                    return carry(op, job, new Waiting(found, false), true, known.entry());
                 }
                 // its follow-up may be recorded already (a restart between recording it and removing the row)
                 return store.processedResult(ProvisioningResult.followUpIdOf(row.resultId())).flatMap(done -> done
                         .isPresent()
                                 ? escrows.delete(escrowId, op.operationId())
                                         .replaceWith(List.of(EventChecks.result(done.get())))
-                                : carry(op, job, new Waiting(found, true), false));
+                                : carry(op, job, new Waiting(found, true), false, known.entry()));
             });
         }
-        return store.processedResult(resultIdOf(op)).flatMap(done -> {
+        // one round trip: the operation's recorded result, its object's waiting row and id-map entry
+        return store.lookup(resultIdOf(op), escrowId, object).flatMap(known -> {
+            Optional<String> done = known.processed();
             if (done.isPresent()) {
                 LOG.infof("operation %s for job %s, object %s was already carried out: re-emitting its result",
                         op.operationId(), op.jobId(), op.objectId());
                 return Uni.createFrom().item(List.of(EventChecks.result(done.get())));
             }
-            return escrows.find(escrowId).flatMap(found -> {
-                if (found.isEmpty()) {
-                    return carry(op, job, Waiting.NONE, true);
-                }
-                Escrowed row = found.get();
-                if (row.operationId().equals(op.operationId())) {
-                    // deferred and delivered again, or its first result was never recorded: a first attempt
-                    return carry(op, job, new Waiting(found, false), true);
-                }
-                if (isOlder(op, row)) {
-                    return obsolete(op, row).map(List::of);
-                }
-                return supersede(row, op).flatMap(skipped -> carry(op, job, Waiting.NONE, true)
-                        .map(results -> prepend(skipped, results)));
-            });
+            Optional<Escrowed> found = known.escrow();
+            if (found.isEmpty()) {
+                return carry(op, job, Waiting.NONE, true, known.entry());
+            }
+            Escrowed row = found.get();
+            if (row.operationId().equals(op.operationId())) {
+                // deferred and delivered again, or its first result was never recorded: a first attempt
+                return carry(op, job, new Waiting(found, false), true, known.entry());
+            }
+            if (isOlder(op, row)) {
+                return obsolete(op, row).map(List::of);
+            }
+            // superseding writes processed_operation and escrow only: the id-map entry read above still holds
+            return supersede(row, op).flatMap(skipped -> carry(op, job, Waiting.NONE, true, known.entry())
+                    .map(results -> prepend(skipped, results)));
         });
     }
 
+    /** @param entry the object's id-map entry, read just before (the provisioners do not read it again) */
     private Uni<List<ProvisioningResult>> carry(ScimOperation op, JobConfig job, Waiting waiting,
-            boolean bulkMatch) {
+            boolean bulkMatch, Optional<WriterStore.Entry> entry) {
         long started = System.nanoTime();
         TenantTarget target;
         try {
@@ -194,7 +200,7 @@ public class OperationProcessor {
                     "not sent: the Druva tenant " + job.tenantUrl() + " has answered no request since " + since,
                     null), Duration.ZERO, target.tenant(), true);
         }
-        return carryOut(op, target, bulkMatch).flatMap(outcome -> {
+        return carryOut(op, target, bulkMatch, entry).flatMap(outcome -> {
             Duration took = Duration.ofNanos(System.nanoTime() - started);
             if (outcome.status() == ProvisioningStatus.Failure
                     && ErrorCodes.INVALID_CREDENTIALS.equals(outcome.errorCode())) {
@@ -321,7 +327,9 @@ public class OperationProcessor {
         Instant now = Instant.now();
         Escrowed deferred = new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), Json.write(op), 0, now,
                 now, null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, tenant);
-        return escrows.find(escrowId).flatMap(found -> {
+        // one round trip: the object's waiting row and the operation's recorded result
+        return store.lookup(resultIdOf(op), escrowId, null).flatMap(known -> {
+            Optional<Escrowed> found = known.escrow();
             if (retry || found.isPresent() && found.get().operationId().equals(op.operationId())) {
                 if (found.isEmpty() || !found.get().operationId().equals(op.operationId())) {
                     return Uni.createFrom().item(List.<ProvisioningResult>of());
@@ -334,19 +342,17 @@ public class OperationProcessor {
                         row.heldRevision(), tenant);
                 return escrows.save(again).replaceWith(List.<ProvisioningResult>of());
             }
-            return store.processedResult(resultIdOf(op)).flatMap(done -> {
-                if (done.isPresent()) {
-                    return Uni.createFrom().item(List.of(EventChecks.result(done.get())));
-                }
-                if (found.isEmpty()) {
-                    return escrows.save(deferred).replaceWith(List.<ProvisioningResult>of());
-                }
-                if (isOlder(op, found.get())) {
-                    return obsolete(op, found.get()).map(List::of);
-                }
-                return supersede(found.get(), op)
-                        .flatMap(skipped -> escrows.save(deferred).replaceWith(List.of(skipped)));
-            });
+            if (known.processed().isPresent()) {
+                return Uni.createFrom().item(List.of(EventChecks.result(known.processed().get())));
+            }
+            if (found.isEmpty()) {
+                return escrows.save(deferred).replaceWith(List.<ProvisioningResult>of());
+            }
+            if (isOlder(op, found.get())) {
+                return obsolete(op, found.get()).map(List::of);
+            }
+            return supersede(found.get(), op)
+                    .flatMap(skipped -> escrows.save(deferred).replaceWith(List.of(skipped)));
         });
     }
 
@@ -431,17 +437,18 @@ public class OperationProcessor {
                 });
     }
 
-    private Uni<Outcome> carryOut(ScimOperation op, TenantTarget target, boolean bulkMatch) {
+    private Uni<Outcome> carryOut(ScimOperation op, TenantTarget target, boolean bulkMatch,
+            Optional<WriterStore.Entry> entry) {
         if (op.objectType() == ObjectType.GROUP) {
             return switch (op.kind()) {
-                case UPSERT -> groups.upsert(op, target);
-                case DISABLE, DELETE -> groups.delete(op, target);
+                case UPSERT -> groups.upsert(op, target, entry);
+                case DISABLE, DELETE -> groups.delete(op, target, entry);
             };
         }
         return switch (op.kind()) {
-            case UPSERT -> users.upsert(op, target, bulkMatch);
-            case DISABLE -> users.disable(op, target);
-            case DELETE -> users.delete(op, target);
+            case UPSERT -> users.upsert(op, target, bulkMatch, entry);
+            case DISABLE -> users.disable(op, target, entry);
+            case DELETE -> users.delete(op, target, entry);
         };
     }
 
@@ -477,6 +484,11 @@ public class OperationProcessor {
 
     static String resultIdOf(ScimOperation op) {
         return ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId());
+    }
+
+    /** The operation's object in the id map (keyed by the job's id, as the provisioners key it). */
+    private static WriterStore.ObjectKey objectOf(ScimOperation op, JobConfig job) {
+        return new WriterStore.ObjectKey(job.jobId(), op.objectType().name(), op.objectId());
     }
 
     private static String escrowIdOf(ScimOperation op) {

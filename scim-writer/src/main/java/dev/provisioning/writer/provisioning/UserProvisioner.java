@@ -70,10 +70,12 @@ public class UserProvisioner {
      *
      * @param bulkMatch whether a new user may be matched against the initial cycle's snapshot (not for a scheduled
      *        retry, which would page the whole tenant for one user)
+     * @param found the user's id-map entry ({@link WriterStore#lookup}, read just before)
      */
-    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target, boolean bulkMatch) {
+    public Uni<Outcome> upsert(ScimOperation op, TenantTarget target, boolean bulkMatch,
+            Optional<WriterStore.Entry> found) {
         Map<String, Object> desired = UserState.withDerived(UserState.normalize(op.attributes()));
-        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(found -> {
+        return Uni.createFrom().deferred(() -> {
             Optional<String> done = found.flatMap(e -> e.completedBy(op.operationId()));
             if (done.isPresent()) {
                 return Uni.createFrom().item(recovered(op, done.get()));
@@ -104,9 +106,13 @@ public class UserProvisioner {
         return new WriterStore.Mark(op.operationId(), Json.write(outcome));
     }
 
-    /** DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason. */
-    public Uni<Outcome> disable(ScimOperation op, TenantTarget target) {
-        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(entry -> {
+    /**
+     * DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason.
+     *
+     * @param entry the user's id-map entry ({@link WriterStore#lookup}, read just before)
+     */
+    public Uni<Outcome> disable(ScimOperation op, TenantTarget target, Optional<WriterStore.Entry> entry) {
+        return Uni.createFrom().deferred(() -> {
             Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
             if (done.isPresent()) {
                 return Uni.createFrom().item(recovered(op, done.get()));
@@ -146,9 +152,13 @@ public class UserProvisioner {
         });
     }
 
-    /** DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped. */
-    public Uni<Outcome> delete(ScimOperation op, TenantTarget target) {
-        return store.findEntry(target.jobId(), USER, op.objectId()).flatMap(entry -> {
+    /**
+     * DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped.
+     *
+     * @param entry the user's id-map entry ({@link WriterStore#lookup}, read just before)
+     */
+    public Uni<Outcome> delete(ScimOperation op, TenantTarget target, Optional<WriterStore.Entry> entry) {
+        return Uni.createFrom().deferred(() -> {
             Optional<String> done = entry.flatMap(e -> e.completedBy(op.operationId()));
             if (done.isPresent()) {
                 return Uni.createFrom().item(recovered(op, done.get()));

@@ -39,14 +39,14 @@ import dev.provisioning.writer.throughput.TenantHealth;
  * Why the Vert.x Mutiny {@code WebClient} rather than the Quarkus REST client: one client serves every tenant with
  * absolute URLs (no client per tenant URL to build and cache), a non-2xx answer is a plain response rather than an
  * exception, so status, {@code Retry-After} and the SCIM error body are read the same way for every outcome, and the
- * answer arrives on the caller's Vert.x context, where the Hibernate Reactive calls that follow must run.
+ * answer arrives on the caller's Vert.x context, where the operation's work goes on.
  *
  * <p>
  * Retries are Mutiny's ({@code onFailure().retry().when(...)}): an attempt whose answer is worth another one fails
  * with {@link RetryableAnswer}, and the policy ({@link RetryPolicy#nextDelay}: exponential backoff with jitter,
  * {@code Retry-After}, attempts and the operation's {@link dev.provisioning.writer.retry.RetryBudget}) says whether
  * and when it is sent again. The pause is a Vert.x timer that resumes on the caller's context, so the resubscribed
- * attempt (and what follows the answer) runs where the caller's Hibernate Reactive session lives. While waiting, no
+ * attempt (and what follows the answer) runs on the caller's context (the operation's own). While waiting, no
  * thread is held and the tenant's in-flight permit is given back. Never logs the token.
  */
 @ApplicationScoped
