@@ -8,11 +8,17 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 import io.restassured.http.ContentType;
 
+import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
@@ -79,6 +85,27 @@ final class TestJobs {
                 e.jobId(), e.cycleId(), e.eventId(), e.objectType(), e.objectId(), "druva-" + e.objectId(),
                 e.displayName(), action, status, errorCode, errorCode == null ? null : "failed: " + errorCode,
                 httpStatus, 1, 5, List.of(), "test", Instant.now());
+    }
+
+    /**
+     * A producer of results in large batches (256 KiB, 10 ms linger): a burst reaches the detector in polls of
+     * hundreds of records.
+     */
+    static KafkaProducer<String, String> batchingProducer(String bootstrapServers) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
+        return new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    }
+
+    /** Records a cycle of the job that emitted {@code events} events, as the cycle runner does; its id. */
+    static String emittedCycle(CycleRepository cycles, String jobId, int events) {
+        String cycleId = UUID.randomUUID().toString();
+        cycles.start(cycleId, jobId, false).chain(() -> cycles.emitted(cycleId, events))
+                .await().atMost(Waits.OUTCOME);
+        return cycleId;
     }
 
     static void send(TopicClient kafka, ProvisioningResult result) {

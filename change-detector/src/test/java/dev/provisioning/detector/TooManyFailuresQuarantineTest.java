@@ -16,18 +16,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -77,12 +73,7 @@ class TooManyFailuresQuarantineTest {
     static void connect() {
         String servers = LocalStackTestResource.stack().kafka().bootstrapServers();
         kafka = new TopicClient(servers);
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
-        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(256 * 1024));
-        producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+        producer = TestJobs.batchingProducer(servers);
     }
 
     @AfterAll
@@ -169,12 +160,8 @@ class TooManyFailuresQuarantineTest {
                 .containsExactly(JobStateChange.QUARANTINE_STARTED, JobStateChange.QUARANTINE_LIFTED);
     }
 
-    /** Records a cycle of the job that emitted {@code events} events, as the cycle runner does. */
     private String cycle(String jobId, int events) {
-        String cycleId = UUID.randomUUID().toString();
-        cycles.start(cycleId, jobId, false).chain(() -> cycles.emitted(cycleId, events))
-                .await().atMost(Waits.OUTCOME);
-        return cycleId;
+        return TestJobs.emittedCycle(cycles, jobId, events);
     }
 
     /** Results of users {@code prefix<from>..} in a cycle; failures are conflicts in Druva (409). */

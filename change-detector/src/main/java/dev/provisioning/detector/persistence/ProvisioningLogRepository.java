@@ -3,9 +3,13 @@ package dev.provisioning.detector.persistence;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,6 +21,7 @@ import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
@@ -46,51 +51,181 @@ public class ProvisioningLogRepository {
     }
 
     /**
-     * Records a result; {@link Recorded#recorded()} is false when it was already recorded. In the same transaction, a
-     * new result is counted in its cycle (for completeness and the quarantine thresholds) and the set of objects the
-     * job manages in Druva is kept: a successful create or update adds the object, a successful delete removes it (a
-     * user added or removed marks the cycle, whose groups then get a follow-up). A later outcome of an escrowed or
-     * held operation ({@code retryOf} set) replaces the first one as the object's outcome: it is logged and changes
-     * the managed objects, but is not counted in its cycle again (the cycle was complete with the first).
+     * What recording a batch did.
+     *
+     * @param recorded what recording each result did, in the order given
+     * @param counted each cycle the batch counted new results in, as its row is right after the batch's increments
+     *        ({@link CycleRepository#countAll}), by cycle id; a cycle with no new result (only redeliveries, only later
+     *        outcomes) or that does not exist is absent
      */
+    public record RecordedAll(List<Recorded> recorded, Map<String, Cycle> counted) {
+    }
+
+    /**
+     * Records a batch of results, in the order given, in one transaction, with the same effects as recording them one
+     * by one: {@link Recorded#recorded()} is false for a result already recorded (a redelivery, or the same result
+     * twice in the batch). A new result is counted in its cycle (for completeness and the quarantine thresholds) and
+     * keeps the set of objects the job manages in Druva: a successful create or update adds the object, a successful
+     * delete removes it (a user added or removed marks the cycle, whose groups then get a follow-up). A later outcome
+     * of an escrowed or held operation ({@code retryOf} set) replaces the first one as the object's outcome: it is
+     * logged and changes the managed objects, but is not counted in its cycle again (the cycle was complete with the
+     * first).
+     *
+     * <p>
+     * Round trips: the batch is cut into runs in which no object of a job appears twice ({@link #segments}; one run
+     * unless an object has several results in the batch); per run, one pipelined {@code executeBatch} of the log
+     * inserts and one each of the managed-object upserts and deletes; then one of the cycle increments, summed per
+     * cycle. Results of one object are recorded in separate runs, in order, so a Create then a Delete of an object
+     * leave it unmanaged and a later result's log entry reads the name an earlier one recorded, as one by one.
+     *
+     * @return fails with the database's error; nothing of the batch is then stored
+     */
+    public Uni<RecordedAll> recordAll(List<ProvisioningResult> results) {
+        if (results.isEmpty()) {
+            return Uni.createFrom().item(new RecordedAll(List.of(), Map.of()));
+        }
+        List<List<Integer>> segments = segments(results);
+        return pool.withTransaction(c -> {
+            Recorded[] recorded = new Recorded[results.size()];
+            Uni<Void> done = Uni.createFrom().voidItem();
+            for (List<Integer> segment : segments) {
+                done = done.chain(() -> recordSegment(c, results, segment, recorded));
+            }
+            return done.chain(() -> CycleRepository.countAll(c, increments(results, recorded)))
+                    .map(counted -> new RecordedAll(List.of(recorded), counted));
+        });
+    }
+
+    /** {@link #recordAll} of one result (provision on demand). */
     public Uni<Recorded> record(ProvisioningResult r) {
-        boolean success = r.status() == ProvisioningStatus.Success;
-        ObjectType type = r.objectType() == null ? ObjectType.USER : r.objectType();
-        return pool.withTransaction(c -> c.preparedQuery(INSERT).execute(tuple(r)).chain(rs -> {
-            if (rs.rowCount() == 0) {
-                return Uni.createFrom().item(new Recorded(false, false));
+        return recordAll(List.of(r)).map(all -> all.recorded().get(0));
+    }
+
+    /**
+     * The batch cut into consecutive runs of indexes in which no (job, object) appears twice: a new run starts at a
+     * result whose object already has one in the current run. Within a run the order between objects does not matter
+     * (each statement reads and writes only its own object's rows).
+     */
+    static List<List<Integer>> segments(List<ProvisioningResult> results) {
+        List<List<Integer>> segments = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        Set<String> objects = new HashSet<>();
+        for (int i = 0; i < results.size(); i++) {
+            ProvisioningResult r = results.get(i);
+            if (!objects.add(r.jobId() + "\n" + r.objectId())) {
+                segments.add(current);
+                current = new ArrayList<>();
+                objects.clear();
+                objects.add(r.jobId() + "\n" + r.objectId());
             }
-            Uni<Integer> managedChange = Uni.createFrom().item(0);
-            if (success && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update)) {
-                // the object joins what Druva holds (a row inserted), or its name there changes (a row updated)
-                managedChange = c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
-                        + "since, display_name) SELECT id, $2, $3, now(), $4 FROM job WHERE id=$1 "
-                        + "ON CONFLICT (job_id, object_id) DO UPDATE SET display_name = EXCLUDED.display_name "
-                        + "WHERE EXCLUDED.display_name IS NOT NULL "
-                        + "AND managed_object.display_name IS DISTINCT FROM EXCLUDED.display_name "
-                        + "RETURNING (xmax = 0) AS inserted")
-                        .execute(Tuple.of(r.jobId(), r.objectId(), type.name(), knownName(r))).map(rows -> {
-                            int inserted = 0;
-                            for (Row row : rows) {
-                                inserted += Boolean.TRUE.equals(row.getBoolean(0)) ? 1 : 0;
+            current.add(i);
+        }
+        segments.add(current);
+        return segments;
+    }
+
+    /** One run: the log inserts, then the managed-object changes of the newly recorded successes. */
+    private static Uni<Void> recordSegment(SqlConnection c, List<ProvisioningResult> results, List<Integer> segment,
+            Recorded[] recorded) {
+        return c.preparedQuery(INSERT).executeBatch(segment.stream().map(i -> tuple(results.get(i))).toList())
+                .chain(rs -> {
+                    List<Integer> upserts = new ArrayList<>();
+                    List<Integer> deletes = new ArrayList<>();
+                    int k = 0;
+                    for (RowSet<Row> one = rs; one != null; one = one.next(), k++) {
+                        int i = segment.get(k);
+                        ProvisioningResult r = results.get(i);
+                        boolean isNew = one.rowCount() == 1;
+                        recorded[i] = new Recorded(isNew, false);
+                        if (isNew && r.status() == ProvisioningStatus.Success) {
+                            if (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update) {
+                                upserts.add(i);
+                            } else if (r.action() == ProvisioningAction.Delete) {
+                                deletes.add(i);
                             }
-                            return inserted;
-                        });
-            } else if (success && r.action() == ProvisioningAction.Delete) {
-                managedChange = c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
-                        .execute(Tuple.of(r.jobId(), r.objectId())).map(rows -> rows.rowCount());
+                        }
+                    }
+                    return upsertManaged(c, results, upserts, recorded)
+                            .chain(() -> deleteManaged(c, results, deletes, recorded));
+                });
+    }
+
+    /** The objects join what Druva holds (a row inserted), or their name there changes (a row updated). */
+    private static Uni<Void> upsertManaged(SqlConnection c, List<ProvisioningResult> results, List<Integer> upserts,
+            Recorded[] recorded) {
+        if (upserts.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
+                + "since, display_name) SELECT id, $2, $3, now(), $4 FROM job WHERE id=$1 "
+                + "ON CONFLICT (job_id, object_id) DO UPDATE SET display_name = EXCLUDED.display_name "
+                + "WHERE EXCLUDED.display_name IS NOT NULL "
+                + "AND managed_object.display_name IS DISTINCT FROM EXCLUDED.display_name "
+                + "RETURNING (xmax = 0) AS inserted")
+                .executeBatch(upserts.stream().map(i -> {
+                    ProvisioningResult r = results.get(i);
+                    return Tuple.of(r.jobId(), r.objectId(), type(r).name(), knownName(r));
+                }).toList())
+                .invoke(rs -> {
+                    int k = 0;
+                    for (RowSet<Row> one = rs; one != null; one = one.next(), k++) {
+                        boolean inserted = false;
+                        for (Row row : one) {
+                            inserted |= Boolean.TRUE.equals(row.getBoolean(0));
+                        }
+                        int i = upserts.get(k);
+                        recorded[i] = new Recorded(true, inserted && type(results.get(i)) == ObjectType.USER);
+                    }
+                }).replaceWithVoid();
+    }
+
+    /** The objects leave what Druva holds. */
+    private static Uni<Void> deleteManaged(SqlConnection c, List<ProvisioningResult> results, List<Integer> deletes,
+            Recorded[] recorded) {
+        if (deletes.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
+                .executeBatch(deletes.stream().map(i -> Tuple.of(results.get(i).jobId(), results.get(i).objectId()))
+                        .toList())
+                .invoke(rs -> {
+                    int k = 0;
+                    for (RowSet<Row> one = rs; one != null; one = one.next(), k++) {
+                        int i = deletes.get(k);
+                        recorded[i] = new Recorded(true,
+                                one.rowCount() > 0 && type(results.get(i)) == ObjectType.USER);
+                    }
+                }).replaceWithVoid();
+    }
+
+    /**
+     * What each cycle's count grows by: its newly recorded results that are not later outcomes, in the order their
+     * cycles first appear.
+     */
+    private static Collection<CycleRepository.Increment> increments(List<ProvisioningResult> results,
+            Recorded[] recorded) {
+        Map<String, CycleRepository.Increment> increments = new LinkedHashMap<>();
+        for (int i = 0; i < results.size(); i++) {
+            ProvisioningResult r = results.get(i);
+            if (recorded[i].recorded() && r.retryOf() == null) {
+                increments.merge(r.cycleId(), increment(r, recorded[i].managedUsersChanged()),
+                        CycleRepository.Increment::plus);
             }
-            // a user joining or leaving what Druva holds for the job: the groups may have members to update
-            return managedChange.chain(changed -> {
-                boolean usersChanged = changed > 0 && type == ObjectType.USER;
-                Uni<Void> counted = r.retryOf() != null
-                        ? Uni.createFrom().voidItem()
-                        : CycleRepository.countResults(c, r.cycleId(), 1,
-                                r.status() != ProvisioningStatus.Skipped ? 1 : 0,
-                                r.status() == ProvisioningStatus.Failure ? 1 : 0, usersChanged);
-                return counted.replaceWith(new Recorded(true, usersChanged));
-            });
-        }));
+        }
+        return increments.values();
+    }
+
+    /**
+     * What one newly recorded result (not a later outcome) adds to its cycle's counts: one result, one operation unless
+     * Skipped, one failure if it is a Failure.
+     */
+    public static CycleRepository.Increment increment(ProvisioningResult r, boolean managedUsersChanged) {
+        return new CycleRepository.Increment(r.cycleId(), 1, r.status() != ProvisioningStatus.Skipped ? 1 : 0,
+                r.status() == ProvisioningStatus.Failure ? 1 : 0, managedUsersChanged);
+    }
+
+    private static ObjectType type(ProvisioningResult r) {
+        return r.objectType() == null ? ObjectType.USER : r.objectType();
     }
 
     /**
@@ -138,7 +273,10 @@ public class ProvisioningLogRepository {
      * Records a result. A result without the object's name (none, or its object id: an object gone from the source
      * whose name the event did not carry, such as one removed while the snapshot was cleared) is logged with the last
      * name the job knew ($8 null): the snapshot's, else the name Druva was last sent, else the newest name in the log;
-     * only when none is known, with what the result said ($21).
+     * only when none is known, with what the result said ($21). {@code received_at} is the statement's clock
+     * ({@code clock_timestamp()}), not its transaction's start: results of one object recorded in one transaction
+     * ({@link #recordAll}) keep their order for the queries that read an object's latest entry (the name above,
+     * {@link #escrowed}).
      */
     private static final String INSERT = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
             + "object_type, object_id, target_id, display_name, action, status, error_code, reason, http_status, "
@@ -148,7 +286,7 @@ public class ProvisioningLogRepository {
             + "(SELECT m.display_name FROM managed_object m WHERE m.job_id=$2::varchar AND m.object_id=$6::varchar), "
             + "(SELECT p.display_name FROM provisioning_log p WHERE p.job_id=$2::varchar AND p.object_id=$6::varchar "
             + "AND p.display_name <> p.object_id ORDER BY p.received_at DESC LIMIT 1), $21::varchar),"
-            + "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,now(),$19,$20) "
+            + "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,clock_timestamp(),$19,$20) "
             + "ON CONFLICT (result_id) DO NOTHING";
 
     /** The result's name of the object, or null when it has none (missing, or only the object id). */
