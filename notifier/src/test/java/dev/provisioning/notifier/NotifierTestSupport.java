@@ -176,16 +176,27 @@ final class NotifierTestSupport {
 
     /** The value of a counter or gauge for a job and kind on /q/metrics, 0 when absent. */
     static double metric(String name, String job, String kind) {
-        // metrics are served on the management interface
-        String body = get(
-                java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString()).then()
-                .statusCode(200).extract()
-                .asString();
-        return body.lines()
+        return metricsBody().lines()
                 .filter(l -> l.startsWith(name + "{") && l.contains("provisioning_job=\"" + job + "\""))
                 .filter(l -> kind == null || l.contains("kind=\"" + kind + "\""))
                 .mapToDouble(NotifierTestSupport::sampleValue)
                 .sum();
+    }
+
+    /**
+     * Waits until the notifier has read the job's configuration: it then reports the job's email counters (at 0), so a
+     * Failure published after this is judged by the job's settings, not stored as a failure of a job not read yet.
+     */
+    static void awaitKnown(String job) {
+        await().atMost(Waits.OUTCOME).until(() -> metricsBody().lines()
+                .anyMatch(l -> l.startsWith("notifier_emails_sent_total{")
+                        && l.contains("provisioning_job=\"" + job + "\"")));
+    }
+
+    /** /q/metrics, served on the management interface. */
+    private static String metricsBody() {
+        return get(java.net.URI.create(TestHTTPResourceManager.getManagementUri()).resolve("/q/metrics").toString())
+                .then().statusCode(200).extract().asString();
     }
 
     /**

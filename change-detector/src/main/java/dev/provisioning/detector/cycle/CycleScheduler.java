@@ -2,6 +2,7 @@ package dev.provisioning.detector.cycle;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -20,7 +21,8 @@ import dev.provisioning.detector.persistence.JobStore;
  * any of them, so one job's slow source, Graph throttling or backoff (which holds no thread) never delays another
  * job's cycle start. A replica runs at most {@code detector.max-running-cycles} cycles at once and claims no more than
  * it has room for (the others stay due for the next tick or another replica). Claims are made in the database, so any
- * number of replicas can tick at once.
+ * number of replicas can tick at once. Besides the tick, {@link #claimNow} looks at once (the directory-file watch
+ * calls it when it brought a cycle forward); a look never overlaps another on the same replica.
  */
 @ApplicationScoped
 public class CycleScheduler {
@@ -31,6 +33,8 @@ public class CycleScheduler {
     private final CycleRunner runner;
     private final DetectorConfig config;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
+    /** Whether a look for due cycles (a tick or {@link #claimNow}) is under way on this replica. */
+    private final AtomicBoolean claiming = new AtomicBoolean();
 
     public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config) {
         this.jobs = jobs;
@@ -38,8 +42,25 @@ public class CycleScheduler {
         this.config = config;
     }
 
-    @Scheduled(every = "${detector.scheduler-tick:2s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${detector.scheduler-tick:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
+        if (!claiming.compareAndSet(false, true)) {
+            // a look is under way (claimNow): the next tick looks again
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().deferred(this::claimAndStart).onTermination().invoke(() -> claiming.set(false));
+    }
+
+    /**
+     * Looks for due cycles now, without waiting for the next tick, and starts them; nothing when a look is under way
+     * here (the next tick finds what it missed). Returns at once; never fails.
+     */
+    public void claimNow() {
+        tick().subscribe().with(done -> {
+        }, failure -> LOG.errorf("claiming due cycles failed: %s", failure.toString()));
+    }
+
+    private Uni<Void> claimAndStart() {
         int room = config.maxRunningCycles() - running.size();
         if (room <= 0) {
             return Uni.createFrom().voidItem();

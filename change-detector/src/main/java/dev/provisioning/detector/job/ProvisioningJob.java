@@ -423,15 +423,36 @@ public final class ProvisioningJob {
      * @return whether a cycle was asked for
      */
     public boolean referencesChanged(boolean provisionsGroups, Instant now) {
-        if (!provisionsGroups || config.state() != JobState.ACTIVE || quarantine != null || nextCycleAt == null) {
+        // also while a cycle runs: that cycle's end then keeps this request (it may have read the source before
+        // these users had their Druva ids)
+        return provisionsGroups && bringCycleForward(now);
+    }
+
+    /**
+     * The job's directory file changed (a replica's watch saw another size, modification time or file, the same on two
+     * looks in a row): the next cycle runs now instead of at the end of the interval, which stays the upper bound.
+     * Only for a job that is on and not quarantined (a quarantined job's cycles stay slowed; a paused one runs none),
+     * and whose next cycle is not already due: a change seen again (by another replica) then changes nothing and
+     * writes nothing. A change seen while a cycle runs (it may have read the file before the change) makes the next
+     * cycle run as soon as that one ends: cycles never overlap.
+     *
+     * @return whether the next cycle was brought forward (or asked for after the running one)
+     */
+    public boolean sourceChanged(Instant now) {
+        return bringCycleForward(now);
+    }
+
+    /**
+     * Asks for an incremental cycle now, unless the job is off or quarantined, or its next cycle is due and not running
+     * yet (the next tick runs it). While a cycle runs, its end keeps the request ({@link #cycleEmitted}).
+     */
+    private boolean bringCycleForward(Instant now) {
+        if (config.state() != JobState.ACTIVE || quarantine != null || nextCycleAt == null) {
             return false;
         }
         if (cycleClaim == null && !nextCycleAt.isAfter(now)) {
-            // already due and not running: the next tick runs it
             return false;
         }
-        // also while a cycle runs: that cycle's end then keeps this request (it may have read the source before
-        // these users had their Druva ids)
         requestCycle(false, now);
         return true;
     }

@@ -7,6 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -113,6 +115,35 @@ public final class DirectoryFileSource implements DirectorySource {
                                     + ")"));
         } catch (IOException e) {
             throw new SourceException("directory file " + file + " cannot be read: " + e.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Which version of a file a look at it found, without reading it: its size, its modification time and its file key
+     * (on Linux the device and inode, so a file replaced by a rename is another version even with the same size and
+     * time; null where the platform has none).
+     *
+     * @param size bytes
+     * @param modified the modification time, at the file system's resolution
+     * @param fileKey what identifies the file on its file system ({@link BasicFileAttributes#fileKey()}), or null
+     */
+    public record Version(long size, FileTime modified, Object fileKey) {
+    }
+
+    /**
+     * The file's version now ({@link Version}): one look at its attributes (after the same checks as a read: inside the
+     * directory root, a regular file), never its content. Empty when the file cannot be read (missing, outside the
+     * root, not a regular file, its attributes unreadable), which is a version too: the answer does not say which.
+     * Never fails.
+     */
+    public Optional<Version> version() {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(confined(), BasicFileAttributes.class);
+            return attributes.isRegularFile()
+                    ? Optional.of(new Version(attributes.size(), attributes.lastModifiedTime(), attributes.fileKey()))
+                    : Optional.empty();
+        } catch (SourceException | IOException | SecurityException e) {
+            return Optional.empty();
         }
     }
 

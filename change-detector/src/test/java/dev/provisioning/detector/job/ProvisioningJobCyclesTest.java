@@ -182,4 +182,86 @@ class ProvisioningJobCyclesTest {
         assertThat(job.quarantined()).isFalse();
         assertThat(job.failedCycles()).isEqualTo(1);
     }
+
+    /** A job whose first cycle ended at T0 + 1 s: its next one is due an interval later. */
+    static ProvisioningJob afterFirstCycle(JobState state) {
+        ProvisioningJob job = saved(ProvisioningJob.create(config(state), OFF, T0));
+        job.cycleEmitted(job.claim("first", T0), T0.plusSeconds(1), DAILY);
+        return saved(job);
+    }
+
+    @Test
+    void aChangedDirectoryFileBringsTheNextCycleForwardOnceAndTheIntervalStaysTheUpperBound() {
+        ProvisioningJob job = afterFirstCycle(JobState.ACTIVE);
+        Instant seen = T0.plusSeconds(10);
+        assertThat(job.nextCycleAt()).as("due after the interval").isAfter(seen);
+
+        assertThat(job.sourceChanged(seen)).isTrue();
+        assertThat(job.changed()).isTrue();
+        assertThat(job.nextCycleAt()).isEqualTo(seen);
+        assertThat(job.fullCycleRequested()).as("an incremental cycle").isFalse();
+        assertThat(job.claimable(seen, LEASE)).isTrue();
+        assertThat(job.events()).as("nothing to tell").isEmpty();
+
+        // the same change seen again (another replica's watch) before the cycle starts: nothing, nothing written
+        ProvisioningJob again = saved(job);
+        assertThat(again.sourceChanged(seen.plusMillis(400))).isFalse();
+        assertThat(again.changed()).isFalse();
+        assertThat(again.nextCycleAt()).isEqualTo(seen);
+
+        // that cycle ends: the next one is an interval later again
+        ProvisioningJob.Claim claim = again.claim("second", seen.plusMillis(500));
+        ProvisioningJob ending = saved(again);
+        ending.cycleEmitted(claim, seen.plusSeconds(2), DAILY);
+        assertThat(ending.nextCycleAt()).isEqualTo(seen.plusSeconds(2).plus(INTERVAL));
+    }
+
+    @Test
+    void aChangeSeenWhileACycleRunsMakesTheNextCycleRunAsSoonAsItEnds() {
+        Instant claimedAt = T0.plus(INTERVAL).plusSeconds(1);
+        ProvisioningJob claimed = claimedAfterFirstCycle(claimedAt);
+        ProvisioningJob.Claim claim = claimed.claim().orElseThrow();
+
+        // the running cycle may have read the file before the change: the change is kept for after it
+        assertThat(claimed.sourceChanged(claimedAt.plusSeconds(1))).isTrue();
+        assertThat(claimed.claimable(claimedAt.plusSeconds(1), LEASE)).as("cycles never overlap").isFalse();
+        ProvisioningJob ending = saved(claimed);
+        assertThat(ending.cycleEmitted(claim, claimedAt.plusSeconds(3), DAILY)).isTrue();
+        assertThat(ending.nextCycleAt()).isBeforeOrEqualTo(claimedAt.plusSeconds(3));
+        assertThat(ending.claimable(claimedAt.plusSeconds(3), LEASE)).isTrue();
+        assertThat(ending.fullCycleRequested()).isFalse();
+    }
+
+    @Test
+    void aChangedFileDoesNotBringForwardTheCycleOfAPausedOrQuarantinedJobNorOneAlreadyDue() {
+        Instant seen = T0.plusSeconds(10);
+
+        ProvisioningJob paused = afterFirstCycle(JobState.ACTIVE);
+        paused.pause(T0.plusSeconds(2));
+        paused = saved(paused);
+        Instant pausedNext = paused.nextCycleAt();
+        assertThat(paused.sourceChanged(seen)).isFalse();
+        assertThat(paused.changed()).isFalse();
+        assertThat(paused.nextCycleAt()).isEqualTo(pausedNext);
+        assertThat(paused.claimable(seen, LEASE)).isFalse();
+
+        // a quarantined job's cycles stay on the quarantine schedule
+        ProvisioningJob quarantined = ProvisioningJobTest.quarantinedForFailures();
+        Instant retry = quarantined.nextCycleAt();
+        assertThat(retry).isAfter(seen);
+        assertThat(quarantined.sourceChanged(seen)).isFalse();
+        assertThat(quarantined.changed()).isFalse();
+        assertThat(quarantined.nextCycleAt()).isEqualTo(retry);
+
+        // due now and not running: the next tick runs it, nothing to write
+        ProvisioningJob due = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
+        assertThat(due.sourceChanged(T0.plusSeconds(1))).isFalse();
+        assertThat(due.changed()).isFalse();
+        assertThat(due.nextCycleAt()).isEqualTo(T0);
+
+        // a job that was never started has no schedule to bring forward
+        ProvisioningJob neverStarted = saved(ProvisioningJob.create(config(JobState.PAUSED), OFF, T0));
+        assertThat(neverStarted.sourceChanged(seen)).isFalse();
+        assertThat(neverStarted.nextCycleAt()).isNull();
+    }
 }

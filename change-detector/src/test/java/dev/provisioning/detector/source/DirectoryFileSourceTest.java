@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
@@ -178,6 +179,39 @@ class DirectoryFileSourceTest {
             assertThatThrownBy(() -> new DirectoryFileSource(path, limits).read()).as(path.toString())
                     .hasMessageEndingWith(refused);
         }
+    }
+
+    @Test
+    void aVersionIsOneLookAtTheFileThatARenameOrAWriteChangesAndThatTellsNothingOutsideTheRoot() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("watched"));
+        Path file = Files.writeString(root.resolve("directory.json"), "{\"users\": [{\"id\": \"u1\"}]}");
+        var limits = new DirectoryFileSource.Limits(Optional.of(root), 1024 * 1024);
+        DirectoryFileSource source = new DirectoryFileSource(file, limits);
+
+        DirectoryFileSource.Version first = source.version().orElseThrow();
+        assertThat(first.size()).isEqualTo(Files.size(file));
+        assertThat(source.version()).as("nothing changed").contains(first);
+
+        // the same bytes, written to another file and renamed over it: another file, so another version
+        Path next = Files.writeString(root.resolve("directory.json.next"), Files.readString(file));
+        Files.setLastModifiedTime(next, first.modified());
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        DirectoryFileSource.Version renamed = source.version().orElseThrow();
+        assertThat(renamed.size()).isEqualTo(first.size());
+        assertThat(renamed.modified()).isEqualTo(first.modified());
+        assertThat(renamed).isNotEqualTo(first);
+
+        // written in place: another size
+        Files.writeString(file, "{\"users\": [{\"id\": \"u1\"}, {\"id\": \"u2\"}]}");
+        assertThat(source.version()).isPresent().get().isNotEqualTo(renamed);
+
+        // missing, or outside the root (through a link): the same answer, nothing read
+        Path outside = Files.writeString(Files.createDirectories(dir.resolve("outside")).resolve("secret.json"), "{}");
+        Files.createSymbolicLink(root.resolve("link.json"), outside);
+        assertThat(new DirectoryFileSource(root.resolve("missing.json"), limits).version()).isEmpty();
+        assertThat(new DirectoryFileSource(root.resolve("link.json"), limits).version()).isEmpty();
+        assertThat(new DirectoryFileSource(outside, limits).version()).isEmpty();
+        assertThat(new DirectoryFileSource(root, limits).version()).as("a directory").isEmpty();
     }
 
     private Path write(String json) throws Exception {

@@ -1,23 +1,50 @@
 package dev.provisioning.notifier.persistence;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.ProvisioningResult;
 
 /**
- * The queries on {@code failure_outbox}. Every method must run inside a reactive session (callers use
- * {@code Panache.withSession}/{@code withTransaction}); none blocks.
+ * The queries on {@code failure_outbox}. {@link #storeAll} runs on the reactive {@link Pool} by itself; every other
+ * method must run inside a reactive session (callers use {@code Panache.withSession}/{@code withTransaction}). None
+ * blocks.
  */
 @ApplicationScoped
 public class Outbox {
+
+    /** One row per element of the arrays; the ids of the rows inserted come back, the conflicting ones do not. */
+    private static final String STORE_ALL = """
+            INSERT INTO failure_outbox (result_id, job_id, cycle_id, object_id, object_type, display_name, action,
+                error_code, reason, occurred_at, received_at, state)
+            SELECT f.result_id, f.job_id, f.cycle_id, f.object_id, f.object_type, f.display_name, f.action,
+                f.error_code, f.reason, f.occurred_at, $11::timestamptz, 'PENDING'
+            FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[],
+                $7::varchar[], $8::varchar[], $9::text[], $10::timestamptz[])
+                AS f(result_id, job_id, cycle_id, object_id, object_type, display_name, action, error_code, reason,
+                    occurred_at)
+            ON CONFLICT (result_id) DO NOTHING
+            RETURNING result_id
+            """;
+
+    private final Pool pool;
+
+    public Outbox(Pool pool) {
+        this.pool = pool;
+    }
 
     /**
      * A job whose oldest pending failure was received at {@code windowStart}; {@code nextAttemptAt} is set while SMTP
@@ -27,32 +54,55 @@ public class Outbox {
     }
 
     /**
-     * Stores a failure unless a result with the same identity is already there.
+     * Stores failures in one statement (autocommit, so all or none), skipping those whose result id is already there
+     * ({@code ON CONFLICT (result_id) DO NOTHING}: a redelivered result is stored once). Runs on the reactive
+     * {@link Pool} directly, not in a Hibernate session: one round trip per poll of {@code provisioning.results}.
      *
-     * @return true when stored, false for a redelivered result
+     * @param failures Failure results, each result id at most once (a repeated id is stored once and returned once)
+     * @param receivedAt the {@code received_at} of every row stored (the start of its digest window)
+     * @return the result ids stored by this call; the others were already in the outbox. Fails with the database's
+     *         error (nothing stored) when PostgreSQL is unreachable or refuses the statement
      */
-    public Uni<Boolean> store(ProvisioningResult r, Instant receivedAt) {
-        String sql = """
-                INSERT INTO failure_outbox (result_id, job_id, cycle_id, object_id, object_type, display_name, action,
-                    error_code, reason, occurred_at, received_at, state)
-                VALUES (:resultId, :jobId, :cycleId, :objectId, :objectType, :displayName, :action,
-                    :errorCode, :reason, :occurredAt, :receivedAt, 'PENDING')
-                ON CONFLICT (result_id) DO NOTHING
-                """;
-        return Panache.getSession().chain(s -> s.createNativeQuery(sql)
-                .setParameter("resultId", r.resultId())
-                .setParameter("jobId", r.jobId())
-                .setParameter("cycleId", r.cycleId())
-                .setParameter("objectId", r.objectId())
-                .setParameter("objectType", r.objectType() == null ? null : r.objectType().name())
-                .setParameter("displayName", r.displayName())
-                .setParameter("action", r.action().name())
-                .setParameter("errorCode", r.errorCode())
-                .setParameter("reason", r.reason())
-                .setParameter("occurredAt", r.occurredAt())
-                .setParameter("receivedAt", receivedAt)
-                .executeUpdate())
-                .map(rows -> rows == 1);
+    public Uni<Set<String>> storeAll(List<ProvisioningResult> failures, Instant receivedAt) {
+        if (failures.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        int n = failures.size();
+        String[] resultIds = new String[n];
+        String[] jobIds = new String[n];
+        String[] cycleIds = new String[n];
+        String[] objectIds = new String[n];
+        String[] objectTypes = new String[n];
+        String[] displayNames = new String[n];
+        String[] actions = new String[n];
+        String[] errorCodes = new String[n];
+        String[] reasons = new String[n];
+        OffsetDateTime[] occurredAts = new OffsetDateTime[n];
+        for (int i = 0; i < n; i++) {
+            ProvisioningResult r = failures.get(i);
+            resultIds[i] = r.resultId();
+            jobIds[i] = r.jobId();
+            cycleIds[i] = r.cycleId();
+            objectIds[i] = r.objectId();
+            objectTypes[i] = r.objectType() == null ? null : r.objectType().name();
+            displayNames[i] = r.displayName();
+            actions[i] = r.action().name();
+            errorCodes[i] = r.errorCode();
+            reasons[i] = r.reason();
+            occurredAts[i] = utc(r.occurredAt());
+        }
+        Tuple arguments = Tuple.tuple().addValue(resultIds).addValue(jobIds).addValue(cycleIds).addValue(objectIds)
+                .addValue(objectTypes).addValue(displayNames).addValue(actions).addValue(errorCodes).addValue(reasons)
+                .addValue(occurredAts).addValue(utc(receivedAt));
+        return pool.preparedQuery(STORE_ALL).execute(arguments).map(rows -> {
+            Set<String> stored = new HashSet<>();
+            rows.forEach(row -> stored.add(row.getString(0)));
+            return stored;
+        });
+    }
+
+    private static OffsetDateTime utc(Instant t) {
+        return t == null ? null : OffsetDateTime.ofInstant(t, ZoneOffset.UTC);
     }
 
     /** Every job with pending failures, with the start of its oldest window. */
