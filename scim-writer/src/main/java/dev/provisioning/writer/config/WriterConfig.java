@@ -80,13 +80,17 @@ public interface WriterConfig {
         @WithDefault("32")
         int maxInFlight();
 
-        /** The lowest rate the adaptive limit halves down to after 429s. Default {@code 0.5}. */
+        /**
+         * The lowest rate (requests/s) the adaptive limit halves down to after 429s (one halving per round trip: a
+         * 429 to a request sent before the last halving does not halve again). Default {@code 0.5}.
+         */
         @WithDefault("0.5")
         double minPerSecond();
 
         /**
-         * How fast the rate recovers after a 429: the fraction of the full rate regained per second without a 429.
-         * Default {@code 0.05} (back to the full rate about 20 s after a halving).
+         * How fast the rate recovers after a 429: the fraction of the full rate regained per answer (not 429, not a
+         * transient failure) to a request sent after the last halving. Default {@code 0.05}: from half the rate back
+         * to the full rate in 10 answers (about 0.6 s at 25 requests/s), from the floor in 20 (about 3 s).
          */
         @WithDefault("0.05")
         double recovery();

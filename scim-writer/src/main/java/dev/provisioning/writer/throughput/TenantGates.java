@@ -48,7 +48,7 @@ public class TenantGates {
     public Gate gate(String jobId, String tenantUrl) {
         Gate gate = gates.computeIfAbsent(tenantKey(tenantUrl), key -> new Gate(key, share(), inFlightShare()));
         if (jobsWithGauges.add(jobId)) {
-            Gauge.builder(WriterMeters.RATE_LIMIT, gate, g -> g.rate.rate(System.nanoTime()))
+            Gauge.builder(WriterMeters.RATE_LIMIT, gate, g -> g.rate.rate())
                     .description("The current request rate limit of the job's tenant on this replica (requests/s)")
                     .tag(PROVISIONING_JOB, jobId)
                     .register(registry);
@@ -67,9 +67,8 @@ public class TenantGates {
         if (previous != liveReplicas) {
             LOG.infof("%d live scim-writer replicas: each tenant gets %.2f requests/s and %d in flight here",
                     liveReplicas, share(), inFlightShare());
-            long now = System.nanoTime();
             gates.values().forEach(g -> {
-                g.rate.ceiling(share(), now);
+                g.rate.ceiling(share());
                 g.inFlight.max(inFlightShare());
             });
         }
@@ -102,12 +101,15 @@ public class TenantGates {
         private final String tenant;
         final AdaptiveRate rate;
         final InFlight inFlight;
+        private final Pacer pacer;
 
         Gate(String tenant, double ratePerSecond, int maxInFlight) {
             this.tenant = tenant;
             this.rate = new AdaptiveRate(ratePerSecond, config.rateLimit().minPerSecond(),
                     config.rateLimit().recovery(), System.nanoTime());
             this.inFlight = new InFlight(maxInFlight);
+            this.pacer = new Pacer(rate, System::nanoTime, (delayNanos, task) -> vertx
+                    .setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayNanos + 999_999)), id -> task.run()));
         }
 
         /**
@@ -117,15 +119,7 @@ public class TenantGates {
         public Uni<Void> acquire() {
             return Uni.createFrom().emitter(emitter -> {
                 Context context = Vertx.currentContext();
-                Runnable granted = () -> {
-                    long wait = rate.reserve(System.nanoTime());
-                    if (wait <= 0) {
-                        resume(context, () -> emitter.complete(null));
-                    } else {
-                        long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait + 999_999));
-                        vertx.setTimer(millis, id -> resume(context, () -> emitter.complete(null)));
-                    }
-                };
+                Runnable granted = () -> pacer.submit(() -> resume(context, () -> emitter.complete(null)));
                 if (inFlight.acquire(granted)) {
                     granted.run();
                 }
@@ -136,14 +130,30 @@ public class TenantGates {
             inFlight.release();
         }
 
-        /** The target answered 429: slow down (and pause for its Retry-After). */
-        public void throttled(long retryAfterNanos) {
-            rate.throttled(System.nanoTime(), retryAfterNanos);
-            LOG.infof("tenant %s answered 429: rate now %.2f requests/s", tenant, rate.rate(System.nanoTime()));
+        /**
+         * The target answered 429: pause for its Retry-After and, once per round trip, halve the rate.
+         *
+         * @param sentAt when the throttled request was sent ({@link System#nanoTime()})
+         * @param retryAfterNanos the target's {@code Retry-After}, or 0 for none
+         */
+        public void throttled(long sentAt, long retryAfterNanos) {
+            if (rate.throttled(System.nanoTime(), sentAt, retryAfterNanos)) {
+                LOG.infof("tenant %s answered 429 (Retry-After %d ms): rate now %.2f requests/s", tenant,
+                        TimeUnit.NANOSECONDS.toMillis(retryAfterNanos), rate.rate());
+            }
+        }
+
+        /**
+         * The target answered a request with anything but 429 (and not a transient failure): the rate recovers.
+         *
+         * @param sentAt when the answered request was sent ({@link System#nanoTime()})
+         */
+        public void answered(long sentAt) {
+            rate.answered(sentAt);
         }
 
         public double currentRate() {
-            return rate.rate(System.nanoTime());
+            return rate.rate();
         }
 
         private static void resume(Context context, Runnable task) {

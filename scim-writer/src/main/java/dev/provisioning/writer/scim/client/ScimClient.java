@@ -154,8 +154,10 @@ public class ScimClient {
         String retryAfter = failure == null ? response.getHeader("Retry-After") : null;
         if (kind == FailureKind.THROTTLED) {
             registry.counter(WriterMeters.THROTTLED, PROVISIONING_JOB, target.jobId()).increment();
-            gate.throttled(RetryPolicy.parseRetryAfter(retryAfter, Instant.now()).map(Duration::toNanos).orElse(0L));
+            gate.throttled(started,
+                    RetryPolicy.parseRetryAfter(retryAfter, Instant.now()).map(Duration::toNanos).orElse(0L));
         } else if (status != 0 && kind != FailureKind.TRANSIENT) {
+            gate.answered(started);
             health.answered(target.tenant(), Instant.now());
         }
         String body = failure == null ? bodyOf(response) : "";
