@@ -232,7 +232,13 @@ class ConsoleBrowserIT {
         assertThat(text(By.id("log-detail"))).contains("Import").contains("Scope").contains("Action");
         screenshot("logs");
 
-        // provision on demand: a user added to the source after the cycle is created now, step by step
+        // provision on demand: a user added to the source after the cycle is created now, step by step. Provisioning
+        // is stopped first: on, the directory-file watch would start a cycle for the changed file within a second and
+        // that cycle would create the user before the on-demand request (on demand works while provisioning is off)
+        click(By.linkText("Overview"));
+        click(By.id("stop"));
+        new WebDriverWait(browser, Waits.OUTCOME).until(d -> "PAUSED".equals(system.jobs().status(jobId)
+                .path("state").asText()));
         Files.writeString(directory, directory(true, 0));
         click(By.linkText("Provision on demand"));
         type(By.id("object-search"), "console-late");

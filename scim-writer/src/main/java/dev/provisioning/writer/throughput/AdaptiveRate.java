@@ -91,7 +91,8 @@ public final class AdaptiveRate {
     public synchronized boolean throttled(long now, long sentAt, long retryAfterNanos) {
         if (retryAfterNanos > 0 && now + retryAfterNanos - pausedUntil > 0) {
             pausedUntil = now + retryAfterNanos;
-            nextFree = pausedUntil;
+            // never earlier than the rate's own spacing from the last slot (a Retry-After shorter than the spacing)
+            nextFree = latest(nextFree, pausedUntil);
             epoch++;
         }
         if (halvedOnce && sentAt - lastHalved <= 0) {

@@ -66,6 +66,18 @@ class AdaptiveRateTest {
     }
 
     @Test
+    void aRetryAfterShorterThanTheSpacingDoesNotBringTheNextSlotForward() {
+        // a replica's share of 0.5 requests/s: one slot every 2 s
+        AdaptiveRate rate = new AdaptiveRate(0.5, 0.1, 0.05, 0);
+        assertThat(rate.reserve(0).waitNanos()).isZero();
+
+        rate.throttled(10 * MS, 0, S); // Retry-After 1 s: paused until 1.01 s
+
+        // the next request leaves no earlier than 2 s after the last slot, not when the 1 s pause ends
+        assertThat(1010 * MS + rate.reserve(1010 * MS).waitNanos()).isGreaterThanOrEqualTo(2 * S);
+    }
+
+    @Test
     void retryAfterVoidsTheSlotsReservedBeforeItAndNoSlotStartsBeforeItHasPassed() {
         AdaptiveRate rate = new AdaptiveRate(25, 0.5, 0.05, 0);
         AdaptiveRate.Slot early = rate.reserve(0);
