@@ -2,7 +2,6 @@ package dev.provisioning.detector.cycle;
 
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,7 +15,7 @@ import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -44,6 +43,7 @@ import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.SendLimit;
 
 /**
@@ -354,11 +354,7 @@ public class ResultsConsumer {
                 .orElse(-1L);
         LOG.warnf("job %s: result record %s-%d@%d dead-lettered: %s", jobId, record.getTopic(), record.getPartition(),
                 offset, why);
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("dead-letter-reason", why.getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-topic", record.getTopic().getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-partition", String.valueOf(record.getPartition()).getBytes(StandardCharsets.UTF_8));
-        headers.add("dead-letter-offset", String.valueOf(offset).getBytes(StandardCharsets.UTF_8));
+        Headers headers = DeadLetterHeaders.of(why, record.getTopic(), record.getPartition(), offset);
         OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder()
                 .withKey(record.getKey()).withHeaders(headers).build();
         return deadLetters.send(Message.of(record.getPayload() == null ? "" : record.getPayload())

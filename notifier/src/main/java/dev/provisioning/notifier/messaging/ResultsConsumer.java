@@ -1,6 +1,5 @@
 package dev.provisioning.notifier.messaging;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -10,7 +9,7 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Acknowledgment;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -26,6 +25,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.notifier.NotifierMetrics;
 import dev.provisioning.notifier.persistence.Outbox;
+import dev.provisioning.telemetry.DeadLetterHeaders;
 
 /**
  * Reads {@code provisioning.results} at least once, one poll (up to {@code max.poll.records}, 500) at a time
@@ -184,17 +184,9 @@ public class ResultsConsumer {
 
     private Uni<Void> deadLetter(Dead dead) {
         ConsumerRecord<String, String> record = dead.record();
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("dead-letter-reason", utf8(dead.reason() == null ? "unknown" : dead.reason()));
-        headers.add("dead-letter-topic", utf8(record.topic()));
-        headers.add("dead-letter-partition", utf8(String.valueOf(record.partition())));
-        headers.add("dead-letter-offset", utf8(String.valueOf(record.offset())));
+        Headers headers = DeadLetterHeaders.of(dead.reason(), record.topic(), record.partition(), record.offset());
         OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String>builder()
                 .withKey(record.key()).withHeaders(headers).build();
         return deadLetters.sendMessage(Message.of(record.value() == null ? "" : record.value()).addMetadata(metadata));
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -39,6 +39,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.telemetry.AdmissionLimit;
+import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.telemetry.SendLimit;
@@ -301,13 +302,9 @@ public class OperationsConsumer {
             String reason) {
         deadLettered.deadLettered(jobId, reasonTag, reason, objectId);
         Optional<IncomingKafkaRecordMetadata> incoming = message.getMetadata(IncomingKafkaRecordMetadata.class);
-        RecordHeaders headers = new RecordHeaders();
-        headers.add("dead-letter-reason", reason.getBytes(StandardCharsets.UTF_8));
-        incoming.ifPresent(m -> {
-            headers.add("dead-letter-topic", m.getTopic().getBytes(StandardCharsets.UTF_8));
-            headers.add("dead-letter-partition", String.valueOf(m.getPartition()).getBytes(StandardCharsets.UTF_8));
-            headers.add("dead-letter-offset", String.valueOf(m.getOffset()).getBytes(StandardCharsets.UTF_8));
-        });
+        Headers headers = incoming
+                .map(m -> DeadLetterHeaders.of(reason, m.getTopic(), m.getPartition(), m.getOffset()))
+                .orElseGet(() -> DeadLetterHeaders.reasonOnly(reason));
         Object key = incoming.map(IncomingKafkaRecordMetadata::getKey).orElse(null);
         OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder().withKey(key)
                 .withHeaders(headers).build();
