@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,11 +31,17 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -43,6 +50,9 @@ import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.config.DetectorMeters;
+import dev.provisioning.detector.cycle.ResultsConsumer;
+import dev.provisioning.detector.cycle.ResultsJudging;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
@@ -58,22 +68,33 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
+import dev.provisioning.telemetry.MeterTags;
 
 /**
  * The results consumer takes a whole poll at a time (cycle/ResultsConsumer, {@code batch=true}): one poll holding a
  * duplicate, a Create and a Delete of one object, two cycles and a later outcome stores what one-by-one handling
  * stores; the same records again change nothing; a burst judged poll by poll quarantines at exactly the result that
- * tips the cycle over 40 %; and the group's committed offset never passes a poll that is not recorded yet (so a crash
- * redelivers it). Results are produced to one partition in large producer batches, so that polls hold many of them.
+ * tips the cycle over 40 %; the group's committed offset never passes a poll that is not recorded yet (so a crash
+ * redelivers it); and a database that refuses a job's save while the poll is judged (after its results were
+ * committed) delays the judging, never dead-letters the results: a short refusal is retried and the cycle finishes
+ * and is followed up once; a longer one keeps the poll unacked with readiness down until the database answers. Those
+ * two run first, so that the tests after them show the consumer unaffected. Results are produced to one partition in
+ * large producer batches, so that polls hold many of them.
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
 @TestSecurity(user = "test-admin", roles = Roles.ADMIN)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ResultsBatchTest {
 
     static final String TOKEN = "batch-token-" + System.nanoTime();
     static final String GROUP = "change-detector";
+    /**
+     * The cycle interval of the jobs whose follow-up is counted: their next cycle is never due during the test, so a
+     * follow-up always asks for one ({@code cycle_requests} grows by one).
+     */
+    static final String RARELY = "PT1H";
     static TopicClient kafka;
     static KafkaProducer<String, String> producer;
     static Admin admin;
@@ -84,6 +105,11 @@ class ResultsBatchTest {
     ProvisioningLogRepository log;
     @Inject
     Pool pool;
+    @Inject
+    MeterRegistry registry;
+    /** The management interface (health): its own port. */
+    @TestHTTPResource(value = "/", management = true)
+    URL managementRoot;
 
     @BeforeAll
     static void connect() {
@@ -98,6 +124,170 @@ class ResultsBatchTest {
         producer.close(Duration.ofSeconds(5));
         admin.close(Duration.ofSeconds(5));
         kafka.close();
+    }
+
+    /**
+     * The job's save that follows a completed cycle up is refused three times while the poll is judged: SQLSTATE 57P01
+     * raised by a trigger (the client never answers it: the attempt times out), a serialization failure (40001), then
+     * the connection killed as a database restart kills it (57P01, the connection closed). The judging is retried: the
+     * cycle is finished once, its follow-up asked for once, its duration recorded once, nothing is dead-lettered, and
+     * the tests after this one find the consumer as before.
+     */
+    @Test
+    @Order(1)
+    void aSaveRefusedWhileJudgingIsRetriedAndTheCycleFinishesOnce(@TempDir Path dir) throws Exception {
+        String jobId = quietJob(dir, RARELY);
+        holdsAGroup(jobId);
+        long requests = cycleRequests(jobId);
+        long durations = durations(jobId);
+        String cycleId = cycle(jobId, 2);
+        try (Refusals refusals = refuseFollowUps(jobId, cycleId,
+                List.of(Refusal.RAISED_SHUTDOWN, Refusal.SERIALIZATION, Refusal.KILLED), null)) {
+            publish(List.of(result(jobId, cycleId, "u1", ProvisioningAction.Create, ProvisioningStatus.Success, null,
+                    null),
+                    result(jobId, cycleId, "u2", ProvisioningAction.Create, ProvisioningStatus.Success, null,
+                            null)));
+
+            await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(
+                    cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().finishedAt()).isNotNull());
+            // three refused, the fourth went through
+            assertThat(refusals.asked()).isEqualTo(4);
+        }
+        assertThat(cycleRequests(jobId)).isEqualTo(requests + 1);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> cycleRequests(jobId) == requests + 1);
+        assertThat(durations(jobId)).isEqualTo(durations + 1);
+        assertThat(deadLetters(jobId)).isEmpty();
+    }
+
+    /**
+     * The database refuses the job's follow-up save (the connection killed each time) for longer than the bounded
+     * retries: the poll stays unacked, readiness is down, the cycle is not marked finished (its transaction is the
+     * follow-up's) and nothing is dead-lettered. Once the database answers again the results are judged as if nothing
+     * happened: the cycle finished and followed up once, the poll acked, readiness up.
+     */
+    @Test
+    @Order(2)
+    void aLongerOutageWhileJudgingDeadLettersNothingAndTheResultsAreJudgedAfterIt(@TempDir Path dir)
+            throws Exception {
+        String jobId = quietJob(dir, RARELY);
+        holdsAGroup(jobId);
+        long requests = cycleRequests(jobId);
+        String cycleId = cycle(jobId, 1);
+        TopicPartition partition = new TopicPartition(Topics.RESULTS, 0);
+        long offset;
+        try (Refusals refusals = refuseFollowUps(jobId, cycleId, List.of(Refusal.SERIALIZATION), Refusal.KILLED)) {
+            offset = publish(List.of(result(jobId, cycleId, "u1", ProvisioningAction.Create,
+                    ProvisioningStatus.Success, null, null))).get(0);
+
+            await().atMost(Waits.OUTCOME).untilAsserted(() -> readiness().statusCode(503)
+                    .body("checks.find { it.name == '" + ResultsJudging.NAME + "' }.status", equalTo("DOWN")));
+            assertThat(refusals.asked()).isGreaterThanOrEqualTo(ResultsConsumer.JUDGE_ATTEMPTS);
+            assertThat(committed(partition)).isLessThanOrEqualTo(offset);
+            assertThat(cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().finishedAt()).isNull();
+            assertThat(cycleRequests(jobId)).isEqualTo(requests);
+            assertThat(deadLetters(jobId)).isEmpty();
+        }
+
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(
+                cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().finishedAt()).isNotNull());
+        assertThat(cycleRequests(jobId)).isEqualTo(requests + 1);
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> readiness()
+                .body("checks.find { it.name == '" + ResultsJudging.NAME + "' }.status", equalTo("UP")));
+        await().atMost(Waits.OUTCOME).until(() -> committed(partition) > offset);
+        assertThat(deadLetters(jobId)).isEmpty();
+    }
+
+    /** The job's snapshot holds a group, so that a cycle that changed which users Druva holds is followed up. */
+    private void holdsAGroup(String jobId) {
+        pool.preparedQuery("INSERT INTO source_snapshot (job_id, object_id, object_type, state_hash, updated_at) "
+                + "VALUES ($1, 'g-followed', 'GROUP', 'x', now())").executeAndAwait(Tuple.of(jobId));
+    }
+
+    private long cycleRequests(String jobId) {
+        return pool.preparedQuery("SELECT cycle_requests FROM job WHERE id=$1").executeAndAwait(Tuple.of(jobId))
+                .iterator().next().getLong(0);
+    }
+
+    /** How many cycle durations were recorded for the job (one per finished cycle). */
+    private long durations(String jobId) {
+        return registry.find(DetectorMeters.CYCLE_DURATION).tag(MeterTags.PROVISIONING_JOB, jobId).timers().stream()
+                .mapToLong(Timer::count).sum();
+    }
+
+    private static List<?> deadLetters(String jobId) {
+        return kafka.readAll(Topics.deadLetter(Topics.RESULTS), r -> r.value() != null && r.value().contains(jobId));
+    }
+
+    private io.restassured.response.ValidatableResponse readiness() {
+        return given().get(managementRoot.getProtocol() + "://" + managementRoot.getAuthority() + "/q/health/ready")
+                .then();
+    }
+
+    /** How the database refuses a save. */
+    private enum Refusal {
+        /**
+         * {@code RAISE} of SQLSTATE 57P01 (admin shutdown) at ERROR severity: the PostgreSQL client (4.5) takes that
+         * code for a closed connection and never answers the statement, a state a real server does not leave it in (it
+         * closes the connection with that code); the consumer's attempt timeout ends it.
+         */
+        RAISED_SHUTDOWN("RAISE EXCEPTION 'refused by the test' USING ERRCODE = '57P01';"),
+        /** A serialization failure (SQLSTATE 40001). */
+        SERIALIZATION("RAISE EXCEPTION 'refused by the test' USING ERRCODE = '40001';"),
+        /** The saving connection killed, as a database restart kills it (57P01 at FATAL severity, then closed). */
+        KILLED("PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); "
+                + "RAISE EXCEPTION 'refused by the test';");
+
+        final String sql;
+
+        Refusal(String sql) {
+            this.sql = sql;
+        }
+    }
+
+    /**
+     * A trigger on the job table that refuses the job's saves that follow the cycle up (they ask for a cycle,
+     * {@code cycle_requests} grows, in the transaction that marks the cycle finished): the first ones as
+     * {@code refusals} say, one each, then every one by {@code thenEvery} (null: none). Removed on close.
+     */
+    private Refusals refuseFollowUps(String jobId, String cycleId, List<Refusal> refusals, Refusal thenEvery) {
+        String name = "refuse_" + Long.toUnsignedString(System.nanoTime(), 36);
+        StringBuilder cases = new StringBuilder();
+        for (int i = 0; i < refusals.size(); i++) {
+            cases.append("IF n = ").append(i + 1).append(" THEN ").append(refusals.get(i).sql).append(" END IF; ");
+        }
+        if (thenEvery != null) {
+            cases.append(thenEvery.sql);
+        }
+        pool.query("CREATE SEQUENCE " + name).executeAndAwait();
+        pool.query("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE n bigint; BEGIN "
+                + "IF NEW.id = '" + jobId + "' AND NEW.cycle_requests <> OLD.cycle_requests AND EXISTS (SELECT 1 "
+                + "FROM cycle WHERE id = '" + cycleId + "' AND finished_at IS NOT NULL) THEN "
+                + "n := nextval('" + name + "'); " + cases + "END IF; RETURN NEW; END $$").executeAndAwait();
+        pool.query("CREATE TRIGGER " + name + " BEFORE UPDATE ON job FOR EACH ROW EXECUTE FUNCTION " + name + "()")
+                .executeAndAwait();
+        return new Refusals(name);
+    }
+
+    /** The refusing trigger: {@link #asked()} counts the saves it looked at; closing removes it. */
+    private final class Refusals implements AutoCloseable {
+
+        private final String name;
+
+        Refusals(String name) {
+            this.name = name;
+        }
+
+        long asked() {
+            return pool.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + name).executeAndAwait()
+                    .iterator().next().getLong(0);
+        }
+
+        @Override
+        public void close() {
+            pool.query("DROP TRIGGER IF EXISTS " + name + " ON job").executeAndAwait();
+            pool.query("DROP FUNCTION IF EXISTS " + name + "()").executeAndAwait();
+            pool.query("DROP SEQUENCE IF EXISTS " + name).executeAndAwait();
+        }
     }
 
     @Test
@@ -233,9 +423,18 @@ class ResultsBatchTest {
 
     /** A job whose own cycles find nothing to do: its first (empty) cycle is done. */
     private String quietJob(Path dir) throws Exception {
+        return quietJob(dir, null);
+    }
+
+    /** {@link #quietJob(Path)} with its own cycle interval (ISO-8601), null for the tests' default. */
+    private String quietJob(Path dir, String cycleInterval) throws Exception {
         Path file = dir.resolve("directory.json");
         Files.writeString(file, TestJobs.users(0, 0));
-        String jobId = create(job(file, "On", TOKEN));
+        Map<String, Object> job = job(file, "On", TOKEN);
+        if (cycleInterval != null) {
+            job.put("cycleInterval", cycleInterval);
+        }
+        String jobId = create(job);
         await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
                 .body("currentCycle.status", equalTo("COMPLETED")));
         return jobId;

@@ -2,6 +2,7 @@ package dev.provisioning.detector.cycle;
 
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,22 +13,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.apache.kafka.common.header.Headers;
+import org.eclipse.microprofile.health.Readiness;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.core.VertxException;
+import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.pgclient.PgException;
 
 import dev.provisioning.detector.config.DetectorMeters;
@@ -66,17 +76,23 @@ import dev.provisioning.telemetry.SendLimit;
  * ones dead-lettered with the database's message.</li>
  * <li>Each job's results are judged in one load-change-save of the job ({@link JobStore#update}), each result with
  * its cycle's counts as they were right after it was counted ({@link RunningCounts}), then the job's completed cycles
- * are finished and its later outcomes followed up. Jobs are handled concurrently, so one job's retries never delay
- * another's; when a job cannot be saved, its records of the poll are dead-lettered with the reason and the other jobs
- * proceed.</li>
+ * are finished, each in one transaction with its follow-up, and its later outcomes followed up. Jobs are handled
+ * concurrently, so one job's retries never delay another's. A database error while judging (the poll's results are
+ * committed by then), or an attempt unanswered for {@link #JUDGE_ATTEMPT_TIMEOUT}, retries the job's steps not done
+ * yet, with the same backoff, for as long as it lasts: the poll stays unacked and nothing is dead-lettered; after
+ * {@value #JUDGE_ATTEMPTS} failed attempts readiness is down ({@link ResultsJudging}) until the job is judged. Only a
+ * failure that is not the database's (the result cannot be judged) dead-letters the job's records of the poll, with
+ * the reason.</li>
  * <li>The poll is acked ({@link KafkaRecordBatch#ack()}: SmallRye 4.33 acks each partition's last record of the
  * poll, and the {@code throttled} commit strategy commits past it once every earlier record is acked too).</li>
  * </ol>
  * At least once, idempotently: a crash anywhere before the offset commit redelivers the poll; its results are then
- * already recorded (by result id: counted once), judging again changes nothing, and a cycle is finished once
- * ({@code finished_at} guard). The method fails only when a dead letter cannot be sent (Kafka unreachable): the
- * channel's {@code failure-strategy=fail} then stops it, readiness goes down and the records are redelivered after the
- * restart.
+ * already recorded (by result id: counted once), judging again changes nothing, and a cycle is finished, and followed
+ * up, once ({@code finished_at} guard, in the follow-up's transaction). A database outage longer than the channel's
+ * {@code unprocessed-record-max-age} (5 min) makes SmallRye close the consumer (readiness stays down): the pod restarts
+ * and the unacked polls are redelivered. The method fails only when a dead letter cannot be sent (Kafka unreachable):
+ * the channel's {@code failure-strategy=fail} then stops it, readiness goes down and the records are redelivered after
+ * the restart.
  */
 @ApplicationScoped
 public class ResultsConsumer {
@@ -86,6 +102,15 @@ public class ResultsConsumer {
     public static final String DEAD_LETTERS = "results-dead-letters";
     static final int RETRY_FIRST_SECONDS = 1;
     static final int RETRY_MAX_SECONDS = 30;
+    /** Failed attempts to judge a job's results after which readiness reports it ({@link ResultsJudging}). */
+    public static final int JUDGE_ATTEMPTS = 5;
+    /**
+     * How long one attempt to judge a job's results may take (a load, a save and up to 5 s waiting for its events'
+     * publication, per step) before it counts as failed and is retried: a statement the database never answers
+     * (PostgreSQL client 4.5 leaves a statement refused with SQLSTATE 57P01 at ERROR severity unanswered) must not hold
+     * the poll, and with it the channel, for ever.
+     */
+    static final Duration JUDGE_ATTEMPT_TIMEOUT = Duration.ofSeconds(30);
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
 
     private final ProvisioningLogRepository log;
@@ -95,10 +120,12 @@ public class ResultsConsumer {
     private final QuarantineSchedule quarantineSchedule;
     private final MeterRegistry registry;
     private final SendLimit<String> deadLetters;
+    private final ResultsJudging judging;
 
     public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, JobStore jobs,
             SnapshotRepository snapshots, QuarantineSchedule quarantineSchedule, MeterRegistry registry,
-            @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
+            @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, @Readiness ResultsJudging judging) {
+        this.judging = judging;
         this.log = log;
         this.cycles = cycles;
         this.jobs = jobs;
@@ -159,10 +186,17 @@ public class ResultsConsumer {
     }
 
     private Uni<RecordedAll> retried(List<ProvisioningResult> results) {
-        return log.recordAll(results)
-                .onFailure(e -> !refused(e)).invoke(e -> LOG.warnf("recording %d results failed, retried: %s",
-                        results.size(), e.getMessage()))
-                .onFailure(e -> !refused(e)).retry()
+        return retriedWhile(log.recordAll(results), e -> !refused(e), e -> LOG.warnf(
+                "recording %d results failed, retried: %s", results.size(), e.getMessage()));
+    }
+
+    /**
+     * {@code uni} subscribed again after each failure that {@code worth} accepts (each reported to {@code failed}
+     * first), with backoff ({@value #RETRY_FIRST_SECONDS} s doubling to {@value #RETRY_MAX_SECONDS} s), for as long as
+     * it fails so; any other failure ends it. {@code uni} must do its work on each subscription (deferred).
+     */
+    private static <T> Uni<T> retriedWhile(Uni<T> uni, Predicate<Throwable> worth, Consumer<Throwable> failed) {
+        return uni.onFailure(worth).invoke(failed).onFailure(worth).retry()
                 .withBackOff(Duration.ofSeconds(RETRY_FIRST_SECONDS), Duration.ofSeconds(RETRY_MAX_SECONDS))
                 .indefinitely();
     }
@@ -229,27 +263,37 @@ public class ResultsConsumer {
                     ? ProvisioningLogRepository.increment(r, recorded.managedUsersChanged())
                     : null));
         }
-        return cycles.findAll(unread).chain(found -> {
-            Map<String, Cycle> after = new HashMap<>(stored.counted());
-            after.putAll(found);
-            List<Optional<Cycle>> seen = RunningCounts.asSeen(steps, after);
-            Map<String, List<Handled>> byJob = new LinkedHashMap<>();
-            for (int i = 0; i < stored.items().size(); i++) {
-                Item item = stored.items().get(i);
-                byJob.computeIfAbsent(item.result().jobId(), id -> new ArrayList<>())
-                        .add(new Handled(item, stored.recorded().get(i), seen.get(i)));
-            }
-            List<Uni<Void>> perJob = new ArrayList<>();
-            byJob.forEach((jobId, results) -> perJob.add(job(jobId, results, after)));
-            return all(perJob);
-        });
+        // a read after the poll's commit: a database error here is retried as the recording is, never fails the poll
+        return retriedWhile(Uni.createFrom().deferred(() -> cycles.findAll(unread)),
+                ResultsConsumer::transientFailure, e -> LOG.warnf("reading %d cycles of a poll failed, retried: %s",
+                        unread.size(), e.getMessage()))
+                .chain(found -> {
+                    Map<String, Cycle> after = new HashMap<>(stored.counted());
+                    after.putAll(found);
+                    List<Optional<Cycle>> seen = RunningCounts.asSeen(steps, after);
+                    Map<String, List<Handled>> byJob = new LinkedHashMap<>();
+                    for (int i = 0; i < stored.items().size(); i++) {
+                        Item item = stored.items().get(i);
+                        byJob.computeIfAbsent(item.result().jobId(), id -> new ArrayList<>())
+                                .add(new Handled(item, stored.recorded().get(i), seen.get(i)));
+                    }
+                    List<Uni<Void>> perJob = new ArrayList<>();
+                    byJob.forEach((jobId, results) -> perJob.add(job(jobId, results, after)));
+                    return all(perJob);
+                });
     }
 
     /**
-     * One job's results of the poll: judged in one load-change-save, then its completed cycles finished, then its
-     * later outcomes followed up. On failure its records are dead-lettered with the reason.
+     * One job's results of the poll: judged in one load-change-save, then its completed cycles finished (each with its
+     * follow-up, atomically), then its later outcomes followed up. A transient database error
+     * ({@link #transientFailure}) retries the steps not done yet, with backoff ({@value #RETRY_FIRST_SECONDS} s
+     * doubling to {@value #RETRY_MAX_SECONDS} s) for as long as it lasts: the poll stays unacked, and after
+     * {@value #JUDGE_ATTEMPTS} failed attempts the job is reported to readiness ({@link ResultsJudging}) until its
+     * judging succeeds. Only a failure that is not the database's (the result cannot be judged) dead-letters the job's
+     * records of the poll, with the reason.
      */
     private Uni<Void> job(String jobId, List<Handled> results, Map<String, Cycle> cycleStates) {
+        List<Cycle> complete = new ArrayList<>();
         Set<String> cycleIds = new LinkedHashSet<>();
         List<Handled> changedLater = new ArrayList<>();
         for (Handled h : results) {
@@ -259,21 +303,90 @@ public class ResultsConsumer {
                 changedLater.add(h);
             }
         }
-        Uni<Void> done = judge(jobId, results);
         for (String cycleId : cycleIds) {
             Cycle cycle = cycleStates.get(cycleId);
             if (cycle != null && cycle.completeButNotFinished()) {
-                done = done.chain(() -> finish(jobId, cycle));
+                complete.add(cycle);
             }
         }
-        if (!changedLater.isEmpty()) {
-            done = done.chain(() -> laterOutcomes(jobId, changedLater));
+        Progress progress = new Progress();
+        AtomicInteger failures = new AtomicInteger();
+        Uni<Void> attempt = Uni.createFrom().deferred(() -> steps(jobId, results, complete, changedLater, progress))
+                .ifNoItem().after(JUDGE_ATTEMPT_TIMEOUT).failWith(() -> new TimeoutException(
+                        "no answer from the database in " + JUDGE_ATTEMPT_TIMEOUT.toSeconds() + " s"));
+        return retriedWhile(attempt, ResultsConsumer::transientFailure, e -> {
+            int failed = failures.incrementAndGet();
+            if (failed == JUDGE_ATTEMPTS) {
+                judging.stalled(jobId);
+                LOG.errorf("job %s: %d results could not be judged in %d attempts (%s): the poll stays "
+                        + "unacked, readiness is down, and judging is retried (at most %d s apart) until "
+                        + "the database answers", jobId, results.size(), failed, e.getMessage(),
+                        RETRY_MAX_SECONDS);
+            } else {
+                LOG.warnf("job %s: judging %d results failed (attempt %d), retried: %s", jobId,
+                        results.size(), failed, e.getMessage());
+            }
+        })
+                .invoke(() -> {
+                    if (failures.get() >= JUDGE_ATTEMPTS) {
+                        LOG.infof("job %s: its %d results are judged after %d failed attempts", jobId, results.size(),
+                                failures.get());
+                    }
+                })
+                .eventually(() -> {
+                    if (failures.get() >= JUDGE_ATTEMPTS) {
+                        judging.recovered(jobId);
+                    }
+                })
+                .onFailure().recoverWithUni(e -> {
+                    LOG.errorf("job %s: %d results cannot be judged and are dead-lettered: %s", jobId,
+                            results.size(), e.getMessage());
+                    return all(results.stream().map(h -> deadLetter(h.item().record(), jobId,
+                            "the result cannot be judged: " + e.getMessage())).toList());
+                });
+    }
+
+    /**
+     * What of a job's judging is done: a retry runs only the steps that did not commit, so the quarantine rules see
+     * each result once and each cycle is finished, and followed up, once.
+     */
+    private static final class Progress {
+        volatile boolean judged;
+        final Set<String> finished = ConcurrentHashMap.newKeySet();
+        volatile boolean laterOutcomes;
+    }
+
+    private Uni<Void> steps(String jobId, List<Handled> results, List<Cycle> complete, List<Handled> changedLater,
+            Progress progress) {
+        Uni<Void> done = progress.judged
+                ? Uni.createFrom().voidItem()
+                : judge(jobId, results).invoke(() -> progress.judged = true);
+        for (Cycle cycle : complete) {
+            if (!progress.finished.contains(cycle.id())) {
+                done = done.chain(() -> finish(jobId, cycle)).invoke(() -> progress.finished.add(cycle.id()));
+            }
         }
-        return done.onFailure().recoverWithUni(e -> {
-            LOG.errorf("job %s: %d results could not be judged and are dead-lettered: %s", jobId, results.size(),
-                    e.getMessage());
-            return all(results.stream().map(h -> deadLetter(h.item().record(), jobId, e.getMessage())).toList());
-        });
+        if (!changedLater.isEmpty() && !progress.laterOutcomes) {
+            done = done.chain(() -> laterOutcomes(jobId, changedLater)).invoke(() -> progress.laterOutcomes = true);
+        }
+        return done;
+    }
+
+    /**
+     * A failure worth retrying: the database or the connection to it failed, or the job kept changing under
+     * {@link JobStore#update} (its {@link IllegalStateException} without a cause). Not: the database refused the data
+     * ({@link #refused}), or anything else (the result cannot be judged).
+     */
+    static boolean transientFailure(Throwable e) {
+        if (e instanceof CompositeException composite) {
+            return composite.getCauses().stream().allMatch(ResultsConsumer::transientFailure);
+        }
+        if (e instanceof PgException) {
+            return !refused(e);
+        }
+        return e instanceof VertxException || e instanceof NoStackTraceThrowable || e instanceof IOException
+                || e instanceof TimeoutException
+                || (e instanceof IllegalStateException && e.getCause() == null);
     }
 
     /**
@@ -316,29 +429,40 @@ public class ResultsConsumer {
     }
 
     /**
-     * The poll completed this cycle: records the cycle's duration (once, whoever gets there first) and, when the cycle
-     * added users to Druva or removed some, lets the job bring its next cycle forward so that group memberships
-     * follow.
+     * What finishing a cycle did.
+     *
+     * @param first this call marked the cycle finished (nobody had)
+     * @param followedUp the job brought its next cycle forward
+     */
+    private record Finished(boolean first, boolean followedUp) {
+    }
+
+    /**
+     * The poll completed this cycle: marks it finished and, when the cycle added users to Druva or removed some, lets
+     * the job bring its next cycle forward so that group memberships follow, in one transaction with the job's save
+     * ({@link JobStore#update(String, JobStore.Change)}): the follow-up happens exactly when the cycle is marked
+     * finished, never twice (the {@code finished_at} guard) and never lost to a failure between the two. Records the
+     * cycle's duration once, after the commit. A job that no longer exists only has the cycle marked finished.
      */
     private Uni<Void> finish(String jobId, Cycle cycle) {
-        return cycles.finished(cycle.id()).chain(first -> {
-            if (!first) {
-                return Uni.createFrom().voidItem();
-            }
-            registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, jobId)
-                    .record(Duration.between(cycle.startedAt(), Instant.now()));
-            if (!cycle.results().managedUsersChanged()) {
-                return Uni.createFrom().voidItem();
-            }
-            return snapshots.holdsGroups(jobId)
-                    .chain(groups -> jobs.update(jobId, job -> job.followUp(cycle, groups, Instant.now())))
-                    .invoke(brought -> {
-                        if (brought.orElse(false)) {
-                            LOG.infof("job %s: cycle %s changed which users Druva holds: the next cycle runs now "
-                                    + "to update group memberships", jobId, cycle.id());
-                        }
-                    }).replaceWithVoid();
-        });
+        Uni<Boolean> groups = cycle.results().managedUsersChanged()
+                ? snapshots.holdsGroups(jobId)
+                : Uni.createFrom().item(false);
+        return groups.chain(holdsGroups -> jobs.update(jobId, (job, tx) -> cycles.finished(tx, cycle.id())
+                .map(first -> new Finished(first, first && job.followUp(cycle, holdsGroups, Instant.now())))))
+                .chain(finished -> finished.isPresent()
+                        ? Uni.createFrom().item(finished.get())
+                        : cycles.finished(cycle.id()).map(first -> new Finished(first, false)))
+                .invoke(finished -> {
+                    if (finished.first()) {
+                        registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, jobId)
+                                .record(Duration.between(cycle.startedAt(), Instant.now()));
+                    }
+                    if (finished.followedUp()) {
+                        LOG.infof("job %s: cycle %s changed which users Druva holds: the next cycle runs now to "
+                                + "update group memberships", jobId, cycle.id());
+                    }
+                }).replaceWithVoid();
     }
 
     /**

@@ -153,7 +153,15 @@ public class CycleRepository {
 
     /** Marks a complete cycle finished (every result in); true for the one caller that did it. */
     public Uni<Boolean> finished(String cycleId) {
-        return pool.preparedQuery("UPDATE cycle SET finished_at=now() WHERE id=$1 AND status=$2 "
+        return finished(pool, cycleId);
+    }
+
+    /**
+     * {@link #finished(String)} with {@code c}, e.g. in the transaction that saves the job's follow-up of the cycle:
+     * true for the one caller whose transaction marked it (another one's waits for the row, then finds it finished).
+     */
+    public Uni<Boolean> finished(SqlClient c, String cycleId) {
+        return c.preparedQuery("UPDATE cycle SET finished_at=now() WHERE id=$1 AND status=$2 "
                 + "AND finished_at IS NULL").execute(Tuple.of(cycleId, Cycle.Stage.EMITTED.name()))
                 .map(rs -> rs.rowCount() == 1);
     }

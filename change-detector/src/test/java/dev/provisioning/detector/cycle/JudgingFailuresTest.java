@@ -1,0 +1,46 @@
+package dev.provisioning.detector.cycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+import io.smallrye.mutiny.CompositeException;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.ClosedConnectionException;
+
+/**
+ * Which failures while judging a poll are retried (the database or the connection to it failed) and which dead-letter
+ * the job's results (the result cannot be judged): {@link ResultsConsumer#transientFailure}. Plain Java.
+ */
+class JudgingFailuresTest {
+
+    @Test
+    void theDatabaseFailingIsRetried() {
+        // a serialization failure, a restart (57P01), a lock not available, a connection closed under the statement
+        assertThat(ResultsConsumer.transientFailure(pg("40001"))).isTrue();
+        assertThat(ResultsConsumer.transientFailure(pg("57P01"))).isTrue();
+        assertThat(ResultsConsumer.transientFailure(pg("55P03"))).isTrue();
+        assertThat(ResultsConsumer.transientFailure(ClosedConnectionException.INSTANCE)).isTrue();
+        // JobStore.update gave up on a job that kept changing
+        assertThat(ResultsConsumer.transientFailure(new IllegalStateException("job j kept changing"))).isTrue();
+        assertThat(ResultsConsumer.transientFailure(new CompositeException(pg("40001"),
+                ClosedConnectionException.INSTANCE))).isTrue();
+    }
+
+    @Test
+    void whatIsNotTheDatabaseFailingIsNotRetried() {
+        // the database refuses the data itself (class 22 data exception, 23 integrity violation)
+        assertThat(ResultsConsumer.transientFailure(pg("22001"))).isFalse();
+        assertThat(ResultsConsumer.transientFailure(pg("23505"))).isFalse();
+        // the job's stored row cannot be read; a fault in the rules
+        assertThat(ResultsConsumer.transientFailure(new IllegalStateException("job j: its stored row cannot be read",
+                new IllegalArgumentException("bad JSON")))).isFalse();
+        assertThat(ResultsConsumer.transientFailure(new NullPointerException())).isFalse();
+        assertThat(ResultsConsumer.transientFailure(new CompositeException(pg("40001"),
+                new NullPointerException()))).isFalse();
+    }
+
+    private static PgException pg(String sqlState) {
+        return new PgException("refused", "ERROR", sqlState, null);
+    }
+}
