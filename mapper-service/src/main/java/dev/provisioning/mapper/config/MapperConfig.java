@@ -30,15 +30,24 @@ public interface MapperConfig {
     int maxWaitingRecords();
 
     /**
-     * How many assignment records are in process at once, all partitions and jobs together: taken from Kafka, and their
-     * operation or result not yet acked by the broker (gauge {@code provisioning.mapper.records.in.flight}). The
-     * consumer takes the next record as soon as there is room instead of waiting for each record's produce ack (about
-     * 7 ms with the producer's 5 ms linger), so records are batched by the producer; beyond it the partition stream
-     * waits. A record waiting for its job's configuration does not count while it waits, only while it is processed or
-     * given up (see {@link #maxWaitingRecords()}). Must not
-     * exceed the {@code max-inflight-messages} of the {@code operations} and {@code results} channels (SmallRye's
-     * default 1024; checked at start-up), so the emitters never need their 128-message buffers. Default {@code 256}.
+     * How many records waiting for their job's configuration are resolved at once, all jobs together (processed when
+     * the configuration arrives, or answered and dead-lettered when the wait ends or the job is deleted): each holds a
+     * room from its turn until its operation, result or dead letter is acked, so a configuration, timeout or tombstone
+     * that resolves thousands of records sends at most this many at once. Records taken from Kafka are not counted here:
+     * they come a poll at a time ({@code max.poll.records}, 500), and every send goes through its channel's bound of
+     * 512 sends in flight. Must not exceed the {@code max-inflight-messages} of the {@code operations} and
+     * {@code results} channels (SmallRye's default 1024; checked at start-up). Default {@code 256}.
      */
     @WithDefault("256")
     int maxInFlight();
+
+    /**
+     * How many polls of {@code provisioning.assignments} may be open at once: taken from Kafka and not acked yet. A poll
+     * is acked only when its last record is finished, so a poll holding a record that waits for its job's configuration
+     * stays open (and keeps its records in memory) until that record is resolved; the poll in process counts too. While
+     * this many are open the consumer holds the stream until one is acked (back-pressure, nothing is dropped). Default
+     * {@code 64} (at most 32,000 records at 500 per poll, about 32 MB of 1 KB records).
+     */
+    @WithDefault("64")
+    int maxOpenBatches();
 }

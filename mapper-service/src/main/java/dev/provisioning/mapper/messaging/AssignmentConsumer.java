@@ -5,10 +5,15 @@ import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.config.Config;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -16,12 +21,15 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
@@ -39,80 +47,111 @@ import dev.provisioning.mapper.engine.JobCatalog;
 import dev.provisioning.mapping.InvalidConfigurationException;
 import dev.provisioning.mapping.OperationPlanner;
 import dev.provisioning.telemetry.AdmissionLimit;
+import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.SendLimit;
 
 /**
  * Applies entitlement, scoping filters and mappings to each assignment event. Topic in: {@code provisioning.assignments}
- * (channel {@value #CHANNEL}); out: {@code provisioning.operations} or, when nothing is to be sent,
- * {@code provisioning.results}. The engine's {@link OperationPlanner} decides which.
+ * (channel {@value #CHANNEL}, {@code batch=true}: one call per poll, up to {@code max.poll.records} records, 500 by
+ * default); out: {@code provisioning.operations} or, when nothing is to be sent, {@code provisioning.results}. The
+ * engine's {@link OperationPlanner} decides which. Records that cannot be handled go to
+ * {@code provisioning.assignments.dlq} (channel {@value #DEAD_LETTERS}) with {@link DeadLetterHeaders}: the reason in
+ * {@code dead-letter-reason}, where the record was read in {@code dead-letter-topic}, {@code -partition} and
+ * {@code -offset}; key and value as they came.
  *
  * <p>
- * Ack rule: a record is acked only after its operation or result is on Kafka. A record that cannot be decoded is nacked
- * to {@code provisioning.assignments.dlq} with the reason (header {@code dead-letter-reason}). A record whose job's
- * configuration is not known waits for it per job, off the partition's critical path ({@link JobWaits}): if it never
- * comes it is answered with a Failure ({@code JobConfigurationInvalid}, so the cycle is not held) and dead-lettered with
- * the reason; if the job is deleted it is dead-lettered at once. Every such record is dead-lettered; the log has one
- * WARN per job and reason and a summary when they stop ({@link DeadLetterTally}).
- *
- * <p>
- * Records in flight (issue 12, (A)): a record is <em>taken</em>, not waited for. {@link #onAssignment} completes once
- * the record has room ({@code mapper.max-in-flight}, {@link AdmissionLimit}) and its operation or result has been
- * handed to the producer, not once the broker acked it; so up to {@code max-in-flight} records wait for their produce
- * acks together and the producer batches them, instead of one record per linger (about 140 records/s for the whole
- * service before). The room is given back when the record is acked or nacked. What this keeps:
+ * Per poll (issue 13, M2), in offset order, on the thread that delivered it:
  * <ol>
- * <li><b>Order per key.</b> SmallRye calls {@link #onAssignment} for the next record only after the previous call's Uni
- * completed (a Uni-returning {@code @Incoming} is concatenated), and {@link #take} runs entirely inside that Uni: for a
- * known job with nothing of it parked, {@link JobWaits#admit} calls {@code process} synchronously, and {@code take}
- * subscribes to it synchronously, which runs {@link #decide} and subscribes to the emitter's {@code sendMessage}, which
- * hands the message to the emitter before {@code take} returns. So operations and results enter their emitters in
- * consumption order; the Kafka sink sends them in that order from one sending thread, and the idempotent producer
- * ({@code enable.idempotence=true}) keeps the order within a partition, retries included. Records of one key are in
- * one partition of {@code provisioning.assignments} and go to one partition of the output topic (same key). A record of
- * a job that is parked or being resolved queues behind that job's parked records, which are handed to the emitters one
- * after the other, in arrival order, each holding a room of {@code max-in-flight} ({@link JobWaits}); a job's entry
- * goes only after its last parked record was handed on, so a later record taken directly cannot overtake it.</li>
- * <li><b>At-least-once.</b> Acks come out of order; the {@code throttled} commit strategy commits only below the oldest
- * record not yet acked, so a crash re-reads every record whose output is not on Kafka.</li>
- * <li><b>The stream never fails.</b> {@code acquire} never fails, {@link #take} catches everything (a record it cannot
- * decode, or anything else it cannot take, is nacked to the dead-letter topic with the reason), and {@code process} and
- * {@code giveUp} never fail (a failed send nacks the record to the dead-letter topic).</li>
- * <li><b>Memory.</b> At most {@code max-in-flight} records in process, plus the parked ones (at most
- * {@code mapper.max-waiting-records}: while that many are parked the stream waits, {@link JobWaits#roomToPark}).</li>
- * <li><b>No burst.</b> Every send of the mapper holds a room of {@code max-in-flight}: records taken from Kafka, and
- * parked records processed or given up when their job's configuration arrives, its wait ends or it is deleted (up to
- * {@code max-waiting-records} at once, {@link JobWaits}). So at most {@code max-in-flight} sends are in flight, within
- * the sinks' {@code max-inflight-messages} ({@link #checkInFlight}), and no send fails on a full emitter buffer (a
- * never-configured record's Failure would be lost while the record is dead-lettered).</li>
+ * <li>Each record is decoded once. One that cannot be ({@link EventChecks#assignment}) is dead-lettered with the
+ * exception's message, which names the field; it never fails the poll.</li>
+ * <li>Each decoded record goes to the {@link JobWaits}: a known job's record (nothing of its job parked) is decided and
+ * its operation or result handed to its emitter at once; an unknown job's record is parked without holding the records
+ * behind it; a deleted job's record is dead-lettered. A parked record is resolved later (processed when its job's
+ * configuration arrives, or answered with a Failure and dead-lettered when the wait ends or the job is deleted).</li>
+ * <li>The call's Uni completes when every record that was not parked is finished (its output acked by the broker, or
+ * dead-lettered); SmallRye then delivers the next poll. So the producer sends a whole poll's outputs in a few requests,
+ * and at most one poll's direct outputs wait for acks at a time.</li>
+ * <li>The poll is acked ({@link KafkaRecordBatch#ack()}) once, when its <em>last</em> record has finished, parked ones
+ * included ({@link BatchCountdown}). Its records are never acked or nacked one by one.</li>
  * </ol>
+ *
+ * <p>
+ * What this keeps:
+ * <ul>
+ * <li><b>At-least-once, committed offsets.</b> In batch mode SmallRye 4.33 registers only each partition's
+ * <em>last</em> record of a poll with the {@code throttled} commit strategy ({@code KafkaSource.receiveBatchRecord}),
+ * and acking the poll acks those records ({@code IncomingKafkaRecordBatch.ack}); {@code throttled} commits only below
+ * the oldest registered record not acked. A poll holding a parked record is acked only when that record is resolved,
+ * so the committed offset never passes a parked or unprocessed record, whatever later polls do; a crash re-reads the
+ * whole poll, and its outputs, sent again with the same ids ({@code operationId} = {@code eventId}, result ids derived
+ * from it), are absorbed downstream as before. Acking an inner record would register an offset the strategy never
+ * received, which is why none is. Tested with the group's committed offset ({@code MapperBatchTest}).</li>
+ * <li><b>Order per key.</b> Records are handed on in offset order, and every send goes through its emitter's
+ * {@link SendLimit} in the order it was asked for; the Kafka sink sends in that order and the idempotent producer
+ * ({@code enable.idempotence=true}, at most 5 requests in flight) keeps it within a partition. A record of a job with
+ * records parked queues behind them ({@link JobWaits}). Records of one key are in one partition and go to one partition
+ * of the output topic (same key).</li>
+ * <li><b>The stream never fails.</b> {@link #onBatch} never fails ({@code failure-strategy=fail} is only a guard: a
+ * failed call would nack the whole poll, and with {@code dead-letter-queue} dead-letter its good records). A record
+ * whose output cannot be sent is dead-lettered with the send's failure; one whose dead letter cannot be sent either
+ * (Kafka unreachable) is logged at ERROR and its poll is never acked: the oldest unacked record then marks the consumer
+ * unhealthy after {@code throttled.unprocessed-record-max-age.ms} and the poll is redelivered after the restart.</li>
+ * <li><b>Memory.</b> At most {@code mapper.max-open-batches} polls are open (taken, not acked): the one in process and
+ * those holding a parked record (a parked record pins its poll's records); beyond, the stream waits. Parked records are
+ * at most {@code mapper.max-waiting-records} plus one poll ({@link JobWaits#roomToPark} is checked per poll).</li>
+ * <li><b>No burst.</b> Each emitter takes at most {@link SendLimit#DEFAULT_MAX} sends at once (the rest wait in
+ * order), within the sinks' {@code max-inflight-messages}; parked records are resolved within
+ * {@code mapper.max-in-flight} ({@link JobWaits}).</li>
+ * <li><b>Tracing.</b> SmallRye gives each record of a poll its own consumer span ({@code TracingMetadata}, not made
+ * current); each output continues its record's span ({@link MessageTraces#of}), also after a wait.</li>
+ * </ul>
+ * Counters are looked up once per job and label ({@link #counter}), not per record.
  */
 @ApplicationScoped
 public class AssignmentConsumer {
 
     public static final String CHANNEL = "assignments";
+    /** The dead-letter channel: topic {@code provisioning.assignments.dlq}. */
+    public static final String DEAD_LETTERS = "dead-letters";
     /** Reported as {@code reportedBy} on the mapper's results. */
     public static final String REPORTER = "mapper-service";
     private static final Logger LOG = Logger.getLogger(AssignmentConsumer.class);
     /** SmallRye Kafka's default {@code max-inflight-messages} of an outgoing channel. */
-    private static final long DEFAULT_SINK_IN_FLIGHT = 1024;
+    private static final long DEFAULT_SINK_IN_FLIGHT = SendLimit.SINK_REQUESTS;
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final JobCatalog catalog;
-    private final MutinyEmitter<String> operations;
-    private final MutinyEmitter<String> results;
+    private final SendLimit<String> operations;
+    private final SendLimit<String> results;
+    private final SendLimit<String> deadLetterSends;
     private final MeterRegistry registry;
     private final JobWaits waits;
     private final AdmissionLimit inFlight;
+    private final AdmissionLimit openBatches;
     private final DeadLetterTally deadLetters;
+    private final Map<MeterKey, Counter> counters = new ConcurrentHashMap<>();
+    /** Records taken from Kafka and not finished yet (parked ones included), all polls. */
+    private final AtomicInteger unfinished = new AtomicInteger();
+    private final AtomicInteger peak = new AtomicInteger();
+
+    /** A counter's name and tag values (the tag names follow from the name). */
+    private record MeterKey(String name, String jobId, String a, String b) {
+    }
 
     public AssignmentConsumer(JobCatalog catalog, @Channel("operations") MutinyEmitter<String> operations,
-            @Channel("results") MutinyEmitter<String> results, MapperConfig config, MeterRegistry registry) {
+            @Channel("results") MutinyEmitter<String> results,
+            @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetterEmitter, MapperConfig config,
+            MeterRegistry registry) {
         checkInFlight(config.maxInFlight(), ConfigProvider.getConfig());
         this.catalog = catalog;
-        this.operations = operations;
-        this.results = results;
+        this.operations = new SendLimit<>(SendLimit.DEFAULT_MAX, operations::sendMessage);
+        this.results = new SendLimit<>(SendLimit.DEFAULT_MAX, results::sendMessage);
+        this.deadLetterSends = new SendLimit<>(SendLimit.DEFAULT_MAX, deadLetterEmitter::sendMessage);
         this.registry = registry;
         this.inFlight = new AdmissionLimit(config.maxInFlight());
+        this.openBatches = new AdmissionLimit(config.maxOpenBatches());
         this.deadLetters = new DeadLetterTally(LOG, registry, "provisioning.mapper.records.dead.lettered", "records");
         this.deadLetters.start(Infrastructure.getDefaultWorkerPool());
         this.waits = new JobWaits(catalog::find, new JobWaits.Handler() {
@@ -130,54 +169,142 @@ public class AssignmentConsumer {
                 Infrastructure.getDefaultExecutor());
         Gauge.builder("provisioning.mapper.waiting.records", waits, JobWaits::parked)
                 .description("assignment records waiting for their job's configuration").register(registry);
-        Gauge.builder("provisioning.mapper.records.in.flight", inFlight, AdmissionLimit::used)
-                .description("assignment records taken from Kafka whose operation or result is not acked yet")
+        Gauge.builder("provisioning.mapper.records.in.flight", this, AssignmentConsumer::inProcess)
+                .description("assignment records taken from Kafka whose operation or result is not acked yet, "
+                        + "parked ones not counted")
                 .register(registry);
     }
 
     /**
-     * Completes once the record is taken (see the class comment), not once its output is acked; never fails. Waits
-     * first while the job waits are full ({@code mapper.max-waiting-records}), then for a room of {@code max-in-flight}.
+     * Takes one poll (see the class comment). Waits first while the job waits are full
+     * ({@code mapper.max-waiting-records}) or {@code mapper.max-open-batches} polls are open; completes when every
+     * record of the poll that was not parked is finished; never fails.
      */
     @Incoming(CHANNEL)
-    public Uni<Void> onAssignment(Message<String> message) {
-        return waits.roomToPark().chain(inFlight::acquire).invoke(() -> take(message));
+    public Uni<Void> onBatch(KafkaRecordBatch<String, String> batch) {
+        return waits.roomToPark().chain(openBatches::acquire).chain(() -> take(batch));
     }
 
     /**
-     * The most records that were in flight at once since the previous call (for tests and diagnostics).
-     *
-     * @see AdmissionLimit#takePeak()
+     * The most records that were in process at once (taken, not finished, not parked) since the previous call, then
+     * starts a new period from the records in process now (for tests and diagnostics).
      */
     public int takePeakInFlight() {
-        return inFlight.takePeak();
+        return peak.getAndSet(inProcess());
+    }
+
+    /** Records taken and not finished, parked ones not counted (the gauge). */
+    private int inProcess() {
+        return Math.max(0, unfinished.get() - waits.parked());
     }
 
     /**
-     * Decodes the record and hands it to the job waits, which process it now (known job) or park it; the room is
-     * given back when that is done (acked or nacked; at once for a parked record, whose room the waits do not need).
-     * Runs on the thread that delivered the record or, when the record waited for room, on the thread that released
-     * it; never throws.
+     * Hands each record of the poll on, in offset order, and counts them down to the poll's ack. Runs on the thread
+     * that delivered the poll or, when it waited for room, on the thread that made room; never throws.
+     *
+     * @return completes when every record that was not parked is finished
      */
-    private void take(Message<String> message) {
-        Uni<Void> done;
-        try {
-            AssignmentEvent event = EventChecks.assignment(message.getPayload());
-            done = waits.admit(event, message);
-        } catch (RuntimeException e) {
-            LOG.warnf("malformed assignment record (%s) sent to the dead-letter topic: %s", where(message),
-                    e.getMessage());
-            done = Uni.createFrom().completionStage(() -> message.nack(e));
+    private Uni<Void> take(KafkaRecordBatch<String, String> batch) {
+        List<KafkaRecord<String, String>> records = batch.getRecords();
+        unfinished.addAndGet(records.size());
+        BatchCountdown countdown = new BatchCountdown(records.size(), allFinished -> ended(batch, allFinished));
+        CompletableFuture<Void> settled = new CompletableFuture<>();
+        // one more than the records: the poll is settled only after the loop, even if every record settles in it
+        AtomicInteger unsettled = new AtomicInteger(records.size() + 1);
+        Runnable settle = () -> {
+            if (unsettled.decrementAndGet() == 0) {
+                settled.complete(null);
+            }
+        };
+        for (KafkaRecord<String, String> record : records) {
+            // process, giveUp and deadLetter never fail
+            takeOne(record, countdown).subscribe().with(ignored -> settle.run(), failure -> settle.run());
         }
-        // process and giveUp never fail; a nack that fails leaves the record unacked (redelivered after a restart)
-        done.onTermination().invoke(inFlight::release).subscribe().with(ignored -> {
-        }, failure -> LOG.errorf(failure, "assignment record %s could not be nacked", where(message)));
+        peak.accumulateAndGet(inProcess(), Math::max);
+        settle.run();
+        return Uni.createFrom().completionStage(settled);
+    }
+
+    /**
+     * Decodes one record and hands it to the job waits, which process it now (known job), park it or give it up
+     * (deleted job); a record that cannot be decoded, or taken at all, is dead-lettered with the reason.
+     *
+     * @return completes when the record is finished, or at once when it is parked; never fails
+     */
+    private Uni<Void> takeOne(KafkaRecord<String, String> record, BatchCountdown countdown) {
+        try {
+            AssignmentEvent event = EventChecks.assignment(record.getPayload());
+            return waits.admit(event, counted(record, countdown));
+        } catch (RuntimeException e) {
+            LOG.warnf("malformed assignment record (%s) sent to the dead-letter topic: %s", where(record),
+                    e.getMessage());
+            return deadLetter(record, e.getMessage(), countdown);
+        }
+    }
+
+    /**
+     * The record as the job waits and the handler see it: acking it counts it finished in its poll; nacking it
+     * dead-letters it with the reason's message, then counts it. Neither acks or nacks the Kafka record itself.
+     */
+    private Message<String> counted(KafkaRecord<String, String> record, BatchCountdown countdown) {
+        return Message.of(record.getPayload(), record.getMetadata(), () -> {
+            recordEnded(countdown, true);
+            return DONE;
+        }, reason -> deadLetter(record, reason.getMessage(), countdown).subscribeAsCompletionStage());
+    }
+
+    private void recordEnded(BatchCountdown countdown, boolean finished) {
+        unfinished.decrementAndGet();
+        if (finished) {
+            countdown.finished();
+        } else {
+            countdown.unfinished();
+        }
+    }
+
+    /** The poll's last record ended: the poll's room goes back, and the poll is acked if every record finished. */
+    private void ended(KafkaRecordBatch<String, String> batch, boolean allFinished) {
+        openBatches.release();
+        if (!allFinished) {
+            LOG.errorf("a poll of %d assignment records stays unacked (a record could neither be processed nor "
+                    + "dead-lettered): it is redelivered after a restart", batch.getRecords().size());
+            return;
+        }
+        batch.ack().whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                LOG.errorf(failure, "a poll of %d assignment records could not be acked", batch.getRecords().size());
+            }
+        });
+    }
+
+    /**
+     * Sends the record to {@code provisioning.assignments.dlq} with its key and value as they came and
+     * {@link DeadLetterHeaders} (the reason; where it was read), continuing the record's trace; then counts it finished
+     * in its poll, or unfinished if the dead letter cannot be sent (logged at ERROR). The value is not logged.
+     *
+     * @return completes when the dead letter is acked or failed; never fails
+     */
+    private Uni<Void> deadLetter(KafkaRecord<String, String> record, String reason, BatchCountdown countdown) {
+        long offset = record.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getOffset)
+                .orElse(-1L);
+        Headers headers = DeadLetterHeaders.of(reason, record.getTopic(), record.getPartition(), offset);
+        OutgoingKafkaRecordMetadata<String> metadata = OutgoingKafkaRecordMetadata.<String>builder()
+                .withKey(record.getKey()).withHeaders(headers).build();
+        Message<String> dead = MessageTraces.continuing(
+                Message.of(record.getPayload() == null ? "" : record.getPayload()).addMetadata(metadata),
+                MessageTraces.of(record));
+        return deadLetterSends.send(dead).onItemOrFailure().invoke((ignored, failure) -> {
+            if (failure != null) {
+                LOG.errorf("assignment record %s could not be dead-lettered (%s): %s", where(record), reason,
+                        failure.getMessage());
+            }
+            recordEnded(countdown, failure == null);
+        }).onFailure().recoverWithNull();
     }
 
     /**
      * Refuses to start when {@code mapper.max-in-flight} exceeds an output channel's {@code max-inflight-messages}
-     * (SmallRye's default 1024; 0 or less is unbounded): the emitter would then buffer, and past its 128 messages fail
-     * the send, which dead-letters a good record.
+     * (SmallRye's default 1024; 0 or less is unbounded): the parked records resolved at once would not fit the sink.
      */
     static void checkInFlight(int maxInFlight, Config config) {
         for (String channel : List.of("operations", "results")) {
@@ -221,9 +348,8 @@ public class AssignmentConsumer {
         }
         if (plan.operation() != null) {
             ScimOperation op = plan.operation();
-            registry.counter("provisioning.mapper.operations", PROVISIONING_JOB, op.jobId(), "kind", op.kind().name())
-                    .increment();
-            return operations.sendMessage(MessageTraces.continuing(keyed(op.key(), Json.write(op)), trace));
+            counter("provisioning.mapper.operations", op.jobId(), op.kind().name(), null).increment();
+            return operations.send(MessageTraces.continuing(keyed(op.key(), Json.write(op)), trace));
         }
         return emitResult(plan.result(), trace);
     }
@@ -251,10 +377,24 @@ public class AssignmentConsumer {
 
     private Uni<Void> emitResult(ProvisioningResult result, Context trace) {
         // every result the mapper decides carries an error code (Skipped: the reason; Failure: the configuration)
-        registry.counter("provisioning.mapper.results", PROVISIONING_JOB, result.jobId(), "status",
-                result.status().name(), "reason", Objects.requireNonNullElse(result.errorCode(), "Unspecified"))
-                .increment();
-        return results.sendMessage(MessageTraces.continuing(keyed(result.key(), Json.write(result)), trace));
+        counter("provisioning.mapper.results", result.jobId(), result.status().name(),
+                Objects.requireNonNullElse(result.errorCode(), "Unspecified")).increment();
+        return results.send(MessageTraces.continuing(keyed(result.key(), Json.write(result)), trace));
+    }
+
+    /**
+     * The job's counter {@code provisioning.mapper.operations{kind=a}} or {@code provisioning.mapper.results{status=a,
+     * reason=b}}, registered once and then taken from a map (a registry look-up builds and sorts the tags each time).
+     */
+    private Counter counter(String name, String jobId, String a, String b) {
+        MeterKey key = new MeterKey(name, jobId, a, b);
+        Counter known = counters.get(key);
+        if (known != null) {
+            return known;
+        }
+        return counters.computeIfAbsent(key, k -> b == null
+                ? registry.counter(name, PROVISIONING_JOB, jobId, "kind", a)
+                : registry.counter(name, PROVISIONING_JOB, jobId, "status", a, "reason", b));
     }
 
     private static String where(Message<String> message) {

@@ -33,8 +33,9 @@ import dev.provisioning.telemetry.AdmissionLimit;
  * <li>A record of a known job with nothing of its job waiting is processed at once (the common path: two map lookups,
  * no lock, no timer).</li>
  * <li>A record of an unknown job is parked in its job's queue and not acked; the stream goes on with the next record.
- * The commit strategy {@code throttled} commits only below the oldest record not yet acked, so a crash re-reads the
- * parked records (at-least-once).</li>
+ * Its poll is acked only when every record of it is (the consumer's {@link BatchCountdown}), and the commit strategy
+ * {@code throttled} commits only below the oldest poll not yet acked, so a crash re-reads the parked records
+ * (at-least-once).</li>
  * <li>When the job's configuration arrives ({@link #jobArrived}), its parked records are processed in arrival order, and
  * records of that job arriving meanwhile queue behind them (per-object order is kept).</li>
  * <li>When the first parked record of a job has waited {@code wait}, every record of that job parked by then is given

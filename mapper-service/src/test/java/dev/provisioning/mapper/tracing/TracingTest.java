@@ -28,11 +28,9 @@ import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.Topics;
-import dev.provisioning.events.job.JobConfig;
-import dev.provisioning.events.job.JobState;
-import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
+import dev.provisioning.mapper.TestJobs;
 import dev.provisioning.mapper.Waits;
 import dev.provisioning.telemetry.TraceParent;
 
@@ -132,12 +130,7 @@ class TracingTest {
     }
 
     private static String publishJob(String jobId) {
-        SecretCipher cipher = SecretCipher.fromBase64(LocalStackTestResource.stack().secretKey());
-        JobConfig job = new JobConfig(JobConfig.SCHEMA_VERSION, jobId, "Druva", JobState.ACTIVE,
-                "http://127.0.0.1:1/scim", cipher.encrypt("t"), "admin@x.test", true, null, true, null, null, false,
-                null, null, null, null, 1, Instant.now());
-        kafka.send(Topics.JOBS, jobId, Json.write(job));
-        return jobId;
+        return TestJobs.publish(kafka, jobId);
     }
 
     private static AssignmentEvent event(String jobId, String userId, Map<String, Object> attributes) {
