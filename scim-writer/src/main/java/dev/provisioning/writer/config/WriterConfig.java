@@ -111,18 +111,19 @@ public interface WriterConfig {
          * beyond it the partition stream is held. From 80 % of it on (operations in the lanes), an operation of a new
          * object arriving at a lane that holds its share or more (the lanes' total over the non-empty lanes, at most the
          * rooms left, at least {@code writer.concurrency.objects}) is deferred to PostgreSQL (and acked), so slow
-         * tenants cannot fill it and hold back the others (issue 12). Default {@code 10000}.
+         * tenants cannot fill it and hold back the others (issue 12). Each record held keeps its Kafka record and
+         * parsed operation in memory. Default {@code 2000} (issue 13: was 10,000).
          */
-        @WithDefault("10000")
+        @WithDefault("2000")
         int maxRecords();
 
         /**
          * Operations one tenant's lane holds; an operation of a new object beyond it is deferred to PostgreSQL (and
          * acked) until the lane has room, so one tenant never takes the whole {@code max-records}; above 80 % of
-         * {@code max-records} the lane's share applies too (see {@code max-records}). Default
-         * {@code 6000}.
+         * {@code max-records} the lane's share applies too (see {@code max-records}). Default {@code 1500}: over 20
+         * times the {@code writer.concurrency.objects} (64) a lane runs at once (issue 13: was 6,000).
          */
-        @WithDefault("6000")
+        @WithDefault("1500")
         int recordsPerTenant();
 
         /**

@@ -39,7 +39,7 @@ import dev.provisioning.telemetry.AdmissionLimit;
  * order, one record per step, each step holding a room of {@code sends}, the consumer's bound on dead-letter sends in
  * flight: a given-up record keeps its room until its Failure result and dead letter are acked; an admitted one gives it
  * back at once (its lane paces its own work). However many records a timeout, a tombstone or a configuration resolves
- * at once (up to {@code writer.lanes.max-records}, 10,000 by default, or many jobs at the same time), at most
+ * at once (up to {@code writer.lanes.max-records}, 2,000 by default, or many jobs at the same time), at most
  * {@code sends}' bound of give-ups are in flight, within the output channels' {@code max-inflight-messages}, so the
  * emitters' 128-message buffers are never needed and no send fails for want of room. Before, a timeout gave up all of
  * a job's records at once: 6,000 records of a never-configured job lost 2,747 Failures ({@code SRMSG00034
@@ -48,7 +48,7 @@ import dev.provisioning.telemetry.AdmissionLimit;
  * <p>
  * Why this design: a step hands its record's first send to the emitter before it ends ({@link Parked#giveUp}) and the
  * next step follows without waiting for the ack, so a job's sends enter the emitters in arrival order and up to the
- * bound are in flight (one at a time would take a minute for 10,000 records). The job's entry goes when its queue is
+ * bound are in flight (one at a time would take minutes for 10,000 records). The job's entry goes when its queue is
  * empty, so a later record of the job cannot overtake its parked ones. Each step resolves its record by what is known
  * at its turn: given up if the job was deleted, admitted if it is known, given up if its wait is over, else the loop
  * stops and the rest waits anew. No deadlock: a room of {@code sends} is held only by a record being given up, whose

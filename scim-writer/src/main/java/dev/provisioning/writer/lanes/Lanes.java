@@ -37,9 +37,10 @@ import io.smallrye.mutiny.Uni;
  * every other tenant waited for the {@code maxWait} sweep). Operations of objects already in a lane still join it
  * (order holds), so those can still take rooms above the high-water. The total counts the lanes only: records
  * waiting in {@link JobWaits} for their job's configuration also hold admission rooms but are not in a lane.
- * Why {@value #HIGH_WATER_PERCENT} %: it leaves 2,000 of the default 10,000 rooms for the other tenants (about 30
- * tenants running all their {@code objectsPerTenant}=64 slots), while two busy tenants still hold 4,000 operations
- * each in memory before deferring (a database write and a later release per operation).</li>
+ * Why {@value #HIGH_WATER_PERCENT} %: it leaves 400 of the default 2,000 rooms for the other tenants (about 6
+ * tenants running all their {@code objectsPerTenant}=64 slots, and a lane below its share is admitted up to it),
+ * while two busy tenants still hold 800 operations each in memory before deferring (a database write and a later
+ * release per operation), over 10 times the 64 objects each runs at once.</li>
  * <li>Time: {@link #sweep} defers the objects whose next operation has waited longer than {@code maxWait} without
  * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
  * an operation running keeps its later ones (they cannot overtake it).</li>

@@ -2,16 +2,22 @@ package dev.provisioning.writer.persistence;
 
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
@@ -19,6 +25,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -39,6 +46,15 @@ import dev.provisioning.writer.escrow.Escrowed;
  * crash finds its own mark and reports what it really did. A create is marked before it is sent (a row without a
  * Druva id), so a create that reached Druva just before a crash is recognised as this operation's when it is matched
  * again. A delete leaves a tombstone with its mark.
+ *
+ * <p>
+ * The two statements every operation makes, {@link #lookup} and {@link #markProcessed}, are batched (issue 13, W2):
+ * the calls of concurrent operations within {@link Batching#DEFAULT} (1 ms, or 64 calls) become one statement over
+ * arrays ({@link MicroBatcher}); each call still completes only after its window's statement completed (a
+ * {@code markProcessed} after its row is committed), and a failing statement fails the calls of its window only. The
+ * id-map writes ({@code markCreateSent}, {@code saveLink}, ...) stay one statement per call: they are
+ * {@code ON CONFLICT DO UPDATE} upserts, which cannot touch one row twice in a statement, and each one's crash window
+ * (before or after a Druva request) is its own.
  */
 @ApplicationScoped
 public class WriterStore {
@@ -52,14 +68,6 @@ public class WriterStore {
     /** What {@link Entry} is read from. */
     private static final String ENTRY_COLUMNS = "id, job_id, object_type, target_id, target_state, deleted, "
             + "operation_id, outcome";
-    /** A one-row key table joined to the three tables: every part may be missing. */
-    private static final String LOOKUP = "SELECT p.result_json AS processed_result, " + EscrowStore.columnsOf("e")
-            + ", " + Stream.of(ENTRY_COLUMNS.split(", ")).map(c -> "m." + c + " AS map_" + c)
-                    .collect(Collectors.joining(", "))
-            + " FROM (VALUES ($1::varchar, $2::varchar, $3::varchar)) AS k (result_id, escrow_id, map_id)"
-            + " LEFT JOIN processed_operation p ON p.result_id = k.result_id"
-            + " LEFT JOIN escrow e ON e.id = k.escrow_id"
-            + " LEFT JOIN id_map m ON m.id = k.map_id";
     /**
      * The rules of an upsert, on the row as it was ({@code id_map.*}): the first cycle is the operation's when the row
      * is new or a tombstone; a create in flight or a managed object keeps its first cycle.
@@ -82,12 +90,60 @@ public class WriterStore {
             + "outcome = CASE WHEN " + NOT_MANAGED + " THEN NULL ELSE id_map.outcome END, "
             + "deleted = false, updated_at = now(), " + FIRST_CYCLE;
 
+    /** {@link #lookup} for many keys: one row per key, numbered by the key's position ({@code k_n}, from 1). */
+    private static final String LOOKUP_ALL = "SELECT k.n AS k_n, p.result_json AS processed_result, "
+            + EscrowStore.columnsOf("e") + ", "
+            + Stream.of(ENTRY_COLUMNS.split(", ")).map(c -> "m." + c + " AS map_" + c).collect(Collectors.joining(", "))
+            + " FROM unnest($1::varchar[], $2::varchar[], $3::varchar[]) WITH ORDINALITY"
+            + " AS k (result_id, escrow_id, map_id, n)"
+            + " LEFT JOIN processed_operation p ON p.result_id = k.result_id"
+            + " LEFT JOIN escrow e ON e.id = k.escrow_id"
+            + " LEFT JOIN id_map m ON m.id = k.map_id";
+    /**
+     * {@link #markProcessed} for many results: the first row of a result id wins, within the statement as against the
+     * table (as one statement per result did).
+     */
+    private static final String MARK_PROCESSED_ALL = "INSERT INTO processed_operation (result_id, job_id, operation_id, "
+            + "result_json, processed_at) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
+            + "$4::text[], $5::timestamptz[]) ON CONFLICT (result_id) DO NOTHING";
+
+    /**
+     * How calls are gathered into one statement.
+     *
+     * @param maxSize calls in one statement at most
+     * @param window how long the first call of a window waits for others
+     */
+    public record Batching(int maxSize, Duration window) {
+
+        /** 64 calls (the objects one tenant runs at once) or 1 ms. */
+        public static final Batching DEFAULT = new Batching(64, Duration.ofMillis(1));
+    }
+
+    /** The keys of one {@link #lookup}. */
+    private record LookupKeys(String resultId, String escrowId, String mapId) {
+    }
+
+    /** The row of one {@link #markProcessed}. */
+    private record ProcessedRow(String resultId, String jobId, String operationId, String resultJson,
+            OffsetDateTime processedAt) {
+    }
+
     private final MeterRegistry registry;
     private final Pool pool;
+    private final MicroBatcher<LookupKeys, Found> lookups;
+    private final MicroBatcher<ProcessedRow, Boolean> processed;
 
-    public WriterStore(MeterRegistry registry, Pool pool) {
+    @Inject
+    public WriterStore(MeterRegistry registry, Pool pool, Vertx vertx) {
+        this(registry, pool, vertx, Batching.DEFAULT);
+    }
+
+    /** A store whose calls are gathered as {@code batching} says (tests: a long window, a known size). */
+    public WriterStore(MeterRegistry registry, Pool pool, Vertx vertx, Batching batching) {
         this.registry = registry;
         this.pool = pool;
+        this.lookups = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::lookupAll);
+        this.processed = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::markAllProcessed);
     }
 
     /**
@@ -144,26 +200,49 @@ public class WriterStore {
 
     /**
      * Reads, in one round trip, the recorded result {@code resultId}, the escrow row {@code escrowId} and the id-map
-     * entry of the object (each of the three may be missing; a null key is not looked up).
+     * entry of the object (each of the three may be missing; a null key is not looked up). The statement is shared
+     * with the lookups of concurrent operations ({@link Batching}); completes on the caller's Vert.x context, fails
+     * when that statement fails.
      *
      * @param resultId {@code ProvisioningResult.idOf(...)} or a follow-up id; null: not looked up
      * @param escrowId {@code Escrowed.idOf(jobId, objectType, objectId)}; null: not looked up
      * @param mapKey the object ({@code jobId}, {@code objectType}, {@code sourceId}); null: not looked up
      */
     public Uni<Found> lookup(String resultId, String escrowId, ObjectKey mapKey) {
-        Tuple keys = Tuple.tuple().addString(resultId).addString(escrowId)
-                .addString(mapKey == null ? null : idOf(mapKey.jobId(), mapKey.objectType(), mapKey.sourceId()));
-        return pool.preparedQuery(LOOKUP).execute(keys).map(rows -> {
-            Row row = rows.iterator().next();
-            Optional<String> processed = Optional.ofNullable(row.getString("processed_result"));
-            Optional<Escrowed> escrow = row.getString("id") == null
-                    ? Optional.empty()
-                    : Optional.of(EscrowStore.read(row));
-            Optional<Entry> entry = row.getString("map_id") == null
-                    ? Optional.empty()
-                    : Optional.of(entryOf(row, "map_"));
-            return new Found(processed, escrow, entry);
-        });
+        return lookups.submit(new LookupKeys(resultId, escrowId,
+                mapKey == null ? null : idOf(mapKey.jobId(), mapKey.objectType(), mapKey.sourceId())));
+    }
+
+    /** One window of {@link #lookup}s: one statement, one {@link Found} per call, in order. */
+    private Uni<List<Found>> lookupAll(List<LookupKeys> keys) {
+        String[] results = new String[keys.size()];
+        String[] escrows = new String[keys.size()];
+        String[] maps = new String[keys.size()];
+        for (int i = 0; i < keys.size(); i++) {
+            results[i] = keys.get(i).resultId();
+            escrows[i] = keys.get(i).escrowId();
+            maps[i] = keys.get(i).mapId();
+        }
+        return pool.preparedQuery(LOOKUP_ALL)
+                .execute(Tuple.tuple().addArrayOfString(results).addArrayOfString(escrows).addArrayOfString(maps))
+                .map(rows -> {
+                    Found[] found = new Found[keys.size()];
+                    for (Row row : rows) {
+                        found[row.getLong("k_n").intValue() - 1] = foundOf(row);
+                    }
+                    return List.of(found);
+                });
+    }
+
+    private Found foundOf(Row row) {
+        Optional<String> processed = Optional.ofNullable(row.getString("processed_result"));
+        Optional<Escrowed> escrow = row.getString("id") == null
+                ? Optional.empty()
+                : Optional.of(EscrowStore.read(row));
+        Optional<Entry> entry = row.getString("map_id") == null
+                ? Optional.empty()
+                : Optional.of(entryOf(row, "map_"));
+        return new Found(processed, escrow, entry);
     }
 
     /** An object of a job: the key of its id-map row. */
@@ -256,13 +335,41 @@ public class WriterStore {
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getString(0)));
     }
 
-    /** Records that an operation was carried out, with its result (the first result recorded is kept). */
+    /**
+     * Records that an operation was carried out, with its result (the first result recorded is kept). Completes once
+     * the row is committed: with the rows of concurrent calls, in one statement ({@link Batching}); fails when that
+     * statement fails.
+     */
     public Uni<Void> markProcessed(String resultId, String jobId, String operationId, String resultJson) {
-        return pool.preparedQuery("INSERT INTO processed_operation (result_id, job_id, operation_id, result_json, "
-                + "processed_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (result_id) DO NOTHING")
-                .execute(Tuple.tuple().addString(resultId).addString(jobId).addString(operationId)
-                        .addString(resultJson).addOffsetDateTime(OffsetDateTime.now(ZoneOffset.UTC)))
-                .replaceWithVoid();
+        return processed.submit(new ProcessedRow(resultId, jobId, operationId, resultJson,
+                OffsetDateTime.now(ZoneOffset.UTC))).replaceWithVoid();
+    }
+
+    /**
+     * One window of {@link #markProcessed}s: one autocommitted statement. The rows go in result-id order (a stable
+     * sort: the first call of an id stays first), so two statements inserting the same ids (two replicas during a
+     * rebalance) wait for each other in one order and never deadlock.
+     */
+    private Uni<List<Boolean>> markAllProcessed(List<ProcessedRow> calls) {
+        List<ProcessedRow> rows = new ArrayList<>(calls);
+        rows.sort(Comparator.comparing(ProcessedRow::resultId, Comparator.nullsFirst(Comparator.naturalOrder())));
+        String[] resultIds = new String[rows.size()];
+        String[] jobIds = new String[rows.size()];
+        String[] operationIds = new String[rows.size()];
+        String[] json = new String[rows.size()];
+        OffsetDateTime[] at = new OffsetDateTime[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            ProcessedRow row = rows.get(i);
+            resultIds[i] = row.resultId();
+            jobIds[i] = row.jobId();
+            operationIds[i] = row.operationId();
+            json[i] = row.resultJson();
+            at[i] = row.processedAt();
+        }
+        return pool.preparedQuery(MARK_PROCESSED_ALL)
+                .execute(Tuple.tuple().addArrayOfString(resultIds).addArrayOfString(jobIds)
+                        .addArrayOfString(operationIds).addArrayOfString(json).addArrayOfOffsetDateTime(at))
+                .map(ignored -> Collections.nCopies(calls.size(), Boolean.TRUE));
     }
 
     /** {@code jobId/objectType/sourceId}: the primary key of {@code id_map}. */

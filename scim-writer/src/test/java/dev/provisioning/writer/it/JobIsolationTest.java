@@ -147,21 +147,23 @@ class JobIsolationTest {
      * dead-lettered, and counted. Given up all at once, the Failures beyond the emitter's room failed (in the mapper,
      * 202 of 2,000 were dead-lettered without their Failure, so the detector's cycle waited for them for ever). A
      * record's Failure is acked before the record is dead-lettered, so once all are on the dead-letter topic every
-     * Failure that will ever come is on the results topic.
+     * Failure that will ever come is on the results topic. The records are twice {@code writer.lanes.max-records}
+     * (2,000): they wait in two rounds, the second taken once the first is given up, each round waiting
+     * {@code writer.job-wait-timeout} (30 s), hence the {@link Waits#BURST} ceiling.
      */
     @Test
     void everyOperationOfAJobThatNeverArrivesIsAnsweredAndDeadLetteredEvenBeyondTheResultsEmittersRoom() {
         String never = unique("job-never");
-        int count = 6_000;
+        int count = 4_000;
         List<ScimOperation> ops = IntStream.range(0, count)
                 .mapToObj(i -> Fixtures.upsert(never, "obj-" + i, Fixtures.user("never" + i, "Ne", "Ver")))
                 .toList();
 
         KafkaTopics.publishOperations(ops);
 
-        // writer.job-wait-timeout is 30 s: then all 2,000 are given up together
+        // writer.job-wait-timeout is 30 s: then the 2,000 records of a round are given up together
         Set<String> dead = new java.util.HashSet<>();
-        org.awaitility.Awaitility.await().atMost(Waits.OUTCOME).pollInterval(Duration.ofSeconds(1)).until(() -> {
+        org.awaitility.Awaitility.await().atMost(Waits.BURST).pollInterval(Duration.ofSeconds(1)).until(() -> {
             dead.clear();
             KafkaTopics.readAll(Topics.deadLetter(Topics.OPERATIONS)).stream()
                     .filter(r -> r.key().startsWith(never + "/")).forEach(r -> dead.add(r.key()));

@@ -1,0 +1,146 @@
+package dev.provisioning.writer.persistence;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.UniEmitter;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+
+/**
+ * Gathers concurrent requests into one SQL statement (issue 13, W2): the requests arriving within one window (at most
+ * {@code window} after the first of them, or until {@code maxSize} have arrived, whichever comes first) are run as one
+ * statement, whose results complete each caller's {@link Uni}, in the order they were submitted.
+ *
+ * <ul>
+ * <li>A caller's {@code Uni} completes only when the statement of its window has completed (for a write: committed,
+ * every statement runs in autocommit), and on the caller's own Vert.x context (each operation runs on a duplicated
+ * context of its own, with its trace context in its locals), or on the statement's thread for a caller without one.
+ * </li>
+ * <li>A failing statement fails every caller of its window, and only those: each retries as it would have retried its
+ * own statement (a window never outlives its statement; the next requests open a new one).</li>
+ * <li>Laziness: a request is submitted when its {@code Uni} is subscribed, so a resubscription (a retry) submits it
+ * again. Cancelling a caller does not withdraw its request.</li>
+ * <li>The statement runs on a fresh duplicated context (no caller's trace context or locals).</li>
+ * </ul>
+ * Thread-safe. Windows overlap: a full window's statement runs while the next window fills, so up to the pool's size
+ * of statements may be in flight.
+ *
+ * @param <Q> a request (the parameters of one caller's row)
+ * @param <R> a caller's result
+ */
+public final class MicroBatcher<Q, R> {
+
+    /** One caller waiting for its window's statement. */
+    private record Waiting<Q, R>(Q request, UniEmitter<? super R> emitter, Context context) {
+    }
+
+    private final Vertx vertx;
+    private final int maxSize;
+    private final long windowMillis;
+    private final Function<List<Q>, Uni<List<R>>> statement;
+    /** The open window's callers. Guarded by {@code this}. */
+    private List<Waiting<Q, R>> open = new ArrayList<>();
+    /** Which window is open: a timer flushes only the window it was set for. Guarded by {@code this}. */
+    private long generation;
+
+    /**
+     * @param vertx runs the window's timer and the statements
+     * @param maxSize the requests of one statement at most; a window that reaches it runs at once
+     * @param window how long the first request of a window waits for others (rounded up to whole milliseconds, at
+     *        least 1 ms: Vert.x timers have millisecond resolution)
+     * @param statement runs the requests of one window as one statement; its list holds one result per request, in
+     *        the requests' order (a list of another size fails the window)
+     */
+    public MicroBatcher(Vertx vertx, int maxSize, Duration window, Function<List<Q>, Uni<List<R>>> statement) {
+        this.vertx = vertx;
+        this.maxSize = Math.max(1, maxSize);
+        this.windowMillis = Math.max(1, (window.toNanos() + 999_999) / 1_000_000);
+        this.statement = statement;
+    }
+
+    /** The request's result, once the statement of its window completed (see the class comment). */
+    public Uni<R> submit(Q request) {
+        return Uni.createFrom().emitter(emitter -> {
+            Waiting<Q, R> waiting = new Waiting<>(request, emitter, Vertx.currentContext());
+            List<Waiting<Q, R>> full = null;
+            long armFor = -1;
+            synchronized (this) {
+                open.add(waiting);
+                if (open.size() >= maxSize) {
+                    full = open;
+                    open = new ArrayList<>();
+                    generation++;
+                } else if (open.size() == 1) {
+                    armFor = generation;
+                }
+            }
+            if (full != null) {
+                run(full);
+            } else if (armFor >= 0) {
+                long window = armFor;
+                vertx.setTimer(windowMillis, timer -> expired(window));
+            }
+        });
+    }
+
+    /** The window's time is up: runs it unless it was already run (full). */
+    private void expired(long window) {
+        List<Waiting<Q, R>> due;
+        synchronized (this) {
+            if (window != generation || open.isEmpty()) {
+                return;
+            }
+            due = open;
+            open = new ArrayList<>();
+            generation++;
+        }
+        run(due);
+    }
+
+    private void run(List<Waiting<Q, R>> window) {
+        List<Q> requests = new ArrayList<>(window.size());
+        window.forEach(w -> requests.add(w.request()));
+        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+        context.runOnContext(ignored -> {
+            Uni<List<R>> results;
+            try {
+                results = statement.apply(requests);
+            } catch (RuntimeException e) {
+                results = Uni.createFrom().failure(e);
+            }
+            results.subscribe().with(items -> {
+                if (items == null || items.size() != window.size()) {
+                    IllegalStateException wrong = new IllegalStateException("a batched statement answered "
+                            + (items == null ? "nothing" : items.size() + " results") + " for " + window.size()
+                            + " requests");
+                    window.forEach(w -> fail(w, wrong));
+                    return;
+                }
+                for (int i = 0; i < window.size(); i++) {
+                    complete(window.get(i), items.get(i));
+                }
+            }, failure -> window.forEach(w -> fail(w, failure)));
+        });
+    }
+
+    private void complete(Waiting<Q, R> waiting, R item) {
+        onCallersContext(waiting, () -> waiting.emitter().complete(item));
+    }
+
+    private void fail(Waiting<Q, R> waiting, Throwable failure) {
+        onCallersContext(waiting, () -> waiting.emitter().fail(failure));
+    }
+
+    private static void onCallersContext(Waiting<?, ?> waiting, Runnable task) {
+        if (waiting.context() == null || waiting.context() == Vertx.currentContext()) {
+            task.run();
+        } else {
+            waiting.context().runOnContext(ignored -> task.run());
+        }
+    }
+}

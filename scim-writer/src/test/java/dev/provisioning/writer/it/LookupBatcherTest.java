@@ -1,0 +1,256 @@
+package dev.provisioning.writer.it;
+
+import static dev.provisioning.writer.it.Fixtures.unique;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import jakarta.inject.Inject;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.PreparedQuery;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.PoolOptions;
+
+import dev.provisioning.writer.Waits;
+import dev.provisioning.writer.escrow.EscrowState;
+import dev.provisioning.writer.escrow.Escrowed;
+import dev.provisioning.writer.persistence.EscrowStore;
+import dev.provisioning.writer.persistence.WriterStore;
+import dev.provisioning.writer.persistence.WriterStore.Batching;
+import dev.provisioning.writer.persistence.WriterStore.Found;
+import dev.provisioning.writer.persistence.WriterStore.Link;
+import dev.provisioning.writer.persistence.WriterStore.Mark;
+import dev.provisioning.writer.persistence.WriterStore.ObjectKey;
+
+/**
+ * The batched statements of {@link WriterStore} (issue 13, W2) on the real PostgreSQL: concurrent lookups of different
+ * objects in one window are one statement and each caller gets its own rows; a window of recorded results is one
+ * statement whose failure fails that window's callers only; a caller resumes only when its row is visible from another
+ * connection, and on its own Vert.x context. The stores here count the statements they send through a wrapper around
+ * the pool, and their windows are long (minutes) and sized to the calls of a test, so a window is run by its size,
+ * never by its time: the test does not depend on timing.
+ */
+@QuarkusTest
+class LookupBatcherTest {
+
+    private static final String USER = "USER";
+    private static final Duration NEVER = Waits.BURST;
+
+    @Inject
+    Pool pool;
+
+    @Inject
+    EscrowStore escrows;
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    Vertx vertx;
+
+    @Inject
+    io.vertx.mutiny.core.Vertx mutinyVertx;
+
+    @ConfigProperty(name = "quarkus.datasource.reactive.url")
+    String url;
+
+    @ConfigProperty(name = "quarkus.datasource.username")
+    String user;
+
+    @ConfigProperty(name = "quarkus.datasource.password")
+    String password;
+
+    private final AtomicInteger statements = new AtomicInteger();
+    private Pool other;
+    private String jobId;
+
+    @BeforeEach
+    void setUp() {
+        jobId = unique("job");
+        statements.set(0);
+        PgConnectOptions options = PgConnectOptions.fromUri(url).setUser(user).setPassword(password);
+        other = Pool.pool(mutinyVertx, options, new PoolOptions().setMaxSize(1));
+    }
+
+    @AfterEach
+    void closeOther() {
+        other.closeAndAwait();
+    }
+
+    @Test
+    void lookupsOfDifferentObjectsInOneWindowAreOneStatementAndEachCallerGetsItsOwnRows() {
+        WriterStore direct = store(1);
+        String processedId = jobId + "/u1/cycle-1/op-1";
+        await(direct.markProcessed(processedId, jobId, "op-1", "{\"r\":1}"));
+        String escrowId = Escrowed.idOf(jobId, USER, "u2");
+        await(escrows.save(new Escrowed(escrowId, jobId, "u2", "op-2", "{}", 0, Instant.now(), Instant.now(),
+                "TargetUnavailable", "down", EscrowState.ESCROWED, jobId + "/u2/cycle-1/op-2", null, null, null,
+                "tenant-a")));
+        await(direct.saveLink(jobId, USER, "u3", new Link("druva-3", Map.of("userName", "u3")), "cycle-1",
+                new Mark("op-3", null)));
+        statements.set(0);
+        WriterStore batched = store(4);
+
+        List<Found> found = await(Uni.join().all(
+                batched.lookup(processedId, Escrowed.idOf(jobId, USER, "u1"), new ObjectKey(jobId, USER, "u1")),
+                batched.lookup(jobId + "/u2/cycle-1/op-9", escrowId, new ObjectKey(jobId, USER, "u2")),
+                batched.lookup(jobId + "/u3/cycle-1/op-9", Escrowed.idOf(jobId, USER, "u3"),
+                        new ObjectKey(jobId, USER, "u3")),
+                batched.lookup(null, null, null)).andFailFast());
+
+        assertThat(statements).as("four lookups in one window: one statement").hasValue(1);
+        assertThat(found.get(0).processed()).contains("{\"r\":1}");
+        assertThat(found.get(0).escrow()).isEmpty();
+        assertThat(found.get(0).entry()).isEmpty();
+        assertThat(found.get(1).processed()).isEmpty();
+        assertThat(found.get(1).escrow()).hasValueSatisfying(row -> assertThat(row.operationId()).isEqualTo("op-2"));
+        assertThat(found.get(1).entry()).isEmpty();
+        assertThat(found.get(2).processed()).isEmpty();
+        assertThat(found.get(2).escrow()).isEmpty();
+        assertThat(found.get(2).entry()).hasValueSatisfying(e -> {
+            assertThat(e.targetId()).isEqualTo("druva-3");
+            assertThat(e.operationId()).isEqualTo("op-3");
+        });
+        assertThat(found.get(3).processed()).isEmpty();
+        assertThat(found.get(3).escrow()).isEmpty();
+        assertThat(found.get(3).entry()).isEmpty();
+    }
+
+    @Test
+    void recordedResultsOfOneWindowAreOneStatementAndTheFirstResultOfAnIdIsKept() {
+        WriterStore batched = store(3);
+        String a = jobId + "/a/cycle-1/op-1";
+        String b = jobId + "/b/cycle-1/op-2";
+
+        await(Uni.join().all(batched.markProcessed(a, jobId, "op-1", "{\"first\":true}"),
+                batched.markProcessed(b, jobId, "op-2", "{\"b\":true}"),
+                batched.markProcessed(a, jobId, "op-1", "{\"second\":true}")).andFailFast());
+
+        assertThat(statements).hasValue(1);
+        assertThat(resultJson(a)).isEqualTo("{\"first\":true}");
+        assertThat(resultJson(b)).isEqualTo("{\"b\":true}");
+    }
+
+    @Test
+    void aFailingWindowFailsOnlyItsOwnCallersWhoMayRetry() {
+        WriterStore batched = store(2);
+        String good = jobId + "/good/cycle-1/op-1";
+        String bad = jobId + "/bad/cycle-1/op-2";
+        String later1 = jobId + "/later1/cycle-1/op-3";
+        String later2 = jobId + "/later2/cycle-1/op-4";
+        List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
+        // the first window: a row the table refuses (job_id is NOT NULL) fails the whole statement
+        outcomes.add(outcome(batched.markProcessed(good, jobId, "op-1", "{}")));
+        outcomes.add(outcome(batched.markProcessed(bad, null, "op-2", "{}")));
+        // the next window is a statement of its own
+        outcomes.add(outcome(batched.markProcessed(later1, jobId, "op-3", "{}")));
+        outcomes.add(outcome(batched.markProcessed(later2, jobId, "op-4", "{}")));
+
+        List<Throwable> failures = outcomes.stream().map(f -> f.orTimeout(NEVER.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS).join()).toList();
+
+        assertThat(failures.get(0)).as("a caller of the failing window").isNotNull();
+        assertThat(failures.get(1)).as("the refused row's caller").isNotNull()
+                .hasMessageContaining("job_id");
+        assertThat(failures.get(2)).as("a caller of the next window").isNull();
+        assertThat(failures.get(3)).as("a caller of the next window").isNull();
+        assertThat(statements).hasValue(2);
+        assertThat(rows(good)).as("nothing of the failed statement is stored").isZero();
+        assertThat(rows(later1)).isOne();
+        assertThat(rows(later2)).isOne();
+
+        // the failed caller retries (as an operation does after a database failure): its own window, stored
+        await(Uni.join().all(batched.markProcessed(good, jobId, "op-1", "{}"),
+                batched.markProcessed(jobId + "/other/cycle-1/op-5", jobId, "op-5", "{}")).andFailFast());
+        assertThat(rows(good)).isOne();
+    }
+
+    @Test
+    void aCallerResumesOnlyWhenItsRowIsVisibleFromAnotherConnection() {
+        WriterStore batched = store(3);
+        List<String> ids = List.of(jobId + "/x/cycle-1/op-1", jobId + "/y/cycle-1/op-2", jobId + "/z/cycle-1/op-3");
+        List<Uni<Long>> seen = new ArrayList<>();
+        for (String id : ids) {
+            // when the caller resumes, it asks another connection (its own pool of one) for its row
+            seen.add(batched.markProcessed(id, jobId, "op", "{}").chain(() -> other
+                    .preparedQuery("SELECT count(*) FROM processed_operation WHERE result_id = $1")
+                    .execute(Tuple.of(id)).map(rows -> rows.iterator().next().getLong(0))));
+        }
+
+        assertThat(await(Uni.join().all(seen).andFailFast())).containsExactly(1L, 1L, 1L);
+        assertThat(statements).hasValue(1);
+    }
+
+    @Test
+    void aCallerResumesOnItsOwnVertxContext() {
+        WriterStore batched = store(2);
+        List<CompletableFuture<Boolean>> onOwn = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Context own = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+            CompletableFuture<Boolean> resumed = new CompletableFuture<>();
+            String id = jobId + "/ctx" + i + "/cycle-1/op";
+            own.runOnContext(ignored -> batched.lookup(id, null, null).subscribe().with(
+                    found -> resumed.complete(Vertx.currentContext() == own), resumed::completeExceptionally));
+            onOwn.add(resumed);
+        }
+
+        for (CompletableFuture<Boolean> resumed : onOwn) {
+            assertThat(resumed.orTimeout(NEVER.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join())
+                    .as("resumed on the context it called from").isTrue();
+        }
+        assertThat(statements).hasValue(1);
+    }
+
+    /** A store whose statements are counted and whose window runs when {@code size} calls are in it. */
+    private WriterStore store(int size) {
+        Pool counting = new Pool(pool.getDelegate()) {
+            @Override
+            public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
+                statements.incrementAndGet();
+                return super.preparedQuery(sql);
+            }
+        };
+        return new WriterStore(registry, counting, vertx, new Batching(size, NEVER));
+    }
+
+    private static CompletableFuture<Throwable> outcome(Uni<Void> call) {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        call.subscribe().with(ignored -> outcome.complete(null), outcome::complete);
+        return outcome;
+    }
+
+    private String resultJson(String resultId) {
+        return await(pool.preparedQuery("SELECT result_json FROM processed_operation WHERE result_id = $1")
+                .execute(Tuple.of(resultId))).iterator().next().getString(0);
+    }
+
+    private long rows(String resultId) {
+        return await(pool.preparedQuery("SELECT count(*) FROM processed_operation WHERE result_id = $1")
+                .execute(Tuple.of(resultId))).iterator().next().getLong(0);
+    }
+
+    private static <T> T await(Uni<T> uni) {
+        return uni.await().atMost(Waits.OUTCOME);
+    }
+}
