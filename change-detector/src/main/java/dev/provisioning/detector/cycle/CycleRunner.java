@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +33,7 @@ import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
@@ -68,6 +70,12 @@ import dev.provisioning.mapping.MappingEngine;
  * ({@link DeletionGuard#emptyRead}), and the disables and deletes that trip the job's deletion threshold are held
  * ({@link DeletionGuard#split}). What the read found wrong with single objects goes to the provisioning log: dangling
  * references as Warning entries, objects the source could not settle as Failure entries.
+ *
+ * <p>
+ * The snapshot comes from the {@link SnapshotCache} (the one this replica's last cycle of the job left, while nobody
+ * else wrote the snapshot since; else loaded), and goes back to it once moved. With the snapshot the cycle stores the
+ * version of the directory file it looked at just before its read ({@link SourceWatch#version}), so that the watch
+ * can tell a change made since from its first look.
  */
 @ApplicationScoped
 public class CycleRunner {
@@ -89,11 +97,13 @@ public class CycleRunner {
     private final MeterRegistry registry;
     private final HeldDeletions held;
     private final RunningCycles running;
+    private final SnapshotCache cache;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
             DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
-            RunningCycles running) {
+            RunningCycles running, SnapshotCache cache) {
+        this.cache = cache;
         this.held = held;
         this.running = running;
         this.jobs = jobs;
@@ -173,6 +183,7 @@ public class CycleRunner {
         Progress progress = new Progress();
         Cancellable heartbeat = heartbeat(job.id(), claim, stop);
         DirectorySource[] source = new DirectorySource[1];
+        String[] sourceVersion = new String[1];
         return Uni.createFrom().deferred(() -> {
             // before the cycle's first write: a deletion committed from now on stops it before its next event
             running.register(job.id(), stop);
@@ -180,11 +191,14 @@ public class CycleRunner {
         })
                 .chain(() -> cycles.start(cycleId, job.id(), full))
                 .chain(() -> Uni.createFrom().deferred(() -> {
+                    // looked at before the read: a change made during the read shows as another version later
+                    sourceVersion[0] = SourceWatch.version(sources.fileVersion(jobConfig));
                     source[0] = sources.forJob(jobConfig);
                     return source[0].load();
                 }))
-                .chain(directory -> snapshots.load(job.id())
-                        .chain(snapshot -> log.managedObjects(job.id()).chain(managed -> {
+                .chain(directory -> cache.take(job.id())
+                        .chain(basis -> log.managedObjects(job.id()).chain(managed -> {
+                            Snapshot snapshot = basis.snapshot();
                             // the users Druva holds for the job that its source listed before
                             long managedUsers = managed.entrySet().stream()
                                     .filter(m -> m.getValue() == ObjectType.USER
@@ -204,8 +218,7 @@ public class CycleRunner {
                                     .chain(() -> held.supersede(job.id(), split.emit()))
                                     .chain(() -> logProblems(job.id(), cycleId, directory))
                                     .chain(() -> checkStop(stop))
-                                    .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(), plan.snapshotNames(),
-                                            plan.snapshotRemovals()))
+                                    .chain(() -> moveSnapshot(job.id(), basis, plan, sourceVersion[0]))
                                     .chain(() -> source[0].commit())
                                     .chain(() -> cycles.emitted(cycleId, plan.events().size(),
                                             directory.danglingReferences()))
@@ -231,6 +244,21 @@ public class CycleRunner {
                     heartbeat.cancel();
                     running.unregister(job.id(), stop);
                 });
+    }
+
+    /**
+     * Moves the job's snapshot by the plan's changes and records the source version the cycle read (when either is
+     * new), and gives the snapshot back to the cache.
+     */
+    private Uni<Void> moveSnapshot(String jobId, SnapshotCache.Basis basis, CyclePlan plan, String sourceVersion) {
+        boolean changes = !plan.snapshotRemovals().isEmpty()
+                || plan.snapshotUpserts().values().stream().anyMatch(upserts -> !upserts.isEmpty());
+        if (!changes && Objects.equals(sourceVersion, basis.sourceVersion())) {
+            cache.keep(jobId, basis);
+            return Uni.createFrom().voidItem();
+        }
+        return snapshots.apply(jobId, plan.snapshotUpserts(), plan.snapshotNames(), plan.snapshotRemovals(),
+                sourceVersion).invoke(moved -> cache.keep(jobId, basis, moved, plan)).replaceWithVoid();
     }
 
     /**
