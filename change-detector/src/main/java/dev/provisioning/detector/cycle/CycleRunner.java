@@ -210,17 +210,18 @@ public class CycleRunner {
                                     });
                             CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
                                     snapshot, managed, Instant.now());
-                            DeletionGuard.Split split = guard(job, plan, managed);
+                            DeletionGuard.Parts<CyclePlan.Planned> split = guard(job, plan, managed);
                             progress.planned = split.emit().size();
                             return checkStop(stop)
                                     .chain(() -> hold(job, cycleId, split))
                                     .chain(() -> emit(split.emit(), stop, progress))
-                                    .chain(() -> held.supersede(job.id(), split.emit()))
+                                    .chain(() -> held.supersede(job.id(),
+                                            split.emit().stream().map(CyclePlan.Planned::objectId).toList()))
                                     .chain(() -> logProblems(job.id(), cycleId, directory))
                                     .chain(() -> checkStop(stop))
                                     .chain(() -> moveSnapshot(job.id(), basis, plan, sourceVersion[0]))
                                     .chain(() -> source[0].commit())
-                                    .chain(() -> cycles.emitted(cycleId, plan.events().size(),
+                                    .chain(() -> cycles.emitted(cycleId, plan.planned().size(),
                                             directory.danglingReferences()))
                                     .chain(() -> jobs.update(job.id(),
                                             j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule)))
@@ -328,36 +329,42 @@ public class CycleRunner {
 
     /**
      * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
-     * object the job manages in Druva.
+     * object the job manages in Druva (only those objects' events are built here, and dropped at once).
      */
-    private static DeletionGuard.Split guard(ProvisioningJob job, CyclePlan plan, Map<String, ObjectType> managed) {
-        if (job.deletionThreshold().off() || plan.events().isEmpty()) {
-            return DeletionGuard.Split.all(plan.events());
+    private static DeletionGuard.Parts<CyclePlan.Planned> guard(ProvisioningJob job, CyclePlan plan,
+            Map<String, ObjectType> managed) {
+        if (job.deletionThreshold().off() || plan.planned().isEmpty()) {
+            return DeletionGuard.Parts.all(plan.planned());
         }
         CompiledJob engine = MappingEngine.compile(job.config());
-        return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed.keySet(), engine::evaluate);
+        return DeletionGuard.split(plan.planned(), job.deletionThreshold(), managed.keySet(),
+                CyclePlan.Planned::objectId, planned -> engine.evaluate(planned.event().get()));
     }
 
-    private Uni<Void> hold(ProvisioningJob job, String cycleId, DeletionGuard.Split split) {
+    private Uni<Void> hold(ProvisioningJob job, String cycleId, DeletionGuard.Parts<CyclePlan.Planned> split) {
         return split.held().isEmpty()
                 ? Uni.createFrom().voidItem()
-                : held.hold(job.id(), cycleId, split.held(), split.reason().orElseThrow());
+                : held.hold(job.id(), cycleId, split.held().stream().map(planned -> planned.event().get()).toList(),
+                        split.reason().orElseThrow());
     }
 
     /**
-     * Sends the events, at most {@code detector.emit-concurrency} at once; each is sent only if the cycle was not asked
-     * to stop, so at most that many are sent after the ask.
+     * Sends the planned objects' events, at most {@code detector.emit-concurrency} at once, each built as it is sent
+     * (so at most that many exist at once); each is sent only if the cycle was not asked to stop, so at most that many
+     * are sent after the ask.
      */
-    private Uni<Void> emit(List<AssignmentEvent> events, RunningCycles.Stop stop, Progress progress) {
-        if (events.isEmpty()) {
+    private Uni<Void> emit(List<CyclePlan.Planned> planned, RunningCycles.Stop stop, Progress progress) {
+        if (planned.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(events)
-                .onItem().transformToUni(event -> checkStop(stop).chain(() -> publisher.send(event))
-                        .invoke(() -> {
-                            progress.sent.incrementAndGet();
-                            countEmitted(event);
-                        }))
+        return Multi.createFrom().iterable(planned)
+                .onItem().transformToUni(item -> checkStop(stop).chain(() -> {
+                    AssignmentEvent event = item.event().get();
+                    return publisher.send(event).invoke(() -> {
+                        progress.sent.incrementAndGet();
+                        countEmitted(event);
+                    });
+                }))
                 .merge(config.emitConcurrency())
                 .collect().last().replaceWithVoid();
     }
