@@ -21,6 +21,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.inject.Inject;
@@ -30,15 +32,21 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusMock;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 
 import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.SourceWatch;
+import dev.provisioning.detector.persistence.JobStore;
+import dev.provisioning.detector.persistence.Outbox;
+import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.source.DirectoryFileSource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.graph.GraphSources;
@@ -54,7 +62,8 @@ import dev.provisioning.localstack.TopicClient;
  * Issue 13 (incremental latency): a change to a job's directory file starts a cycle without waiting for the job's
  * interval (an hour here, so only the watch can start it), through the real watch, store, scheduler and cycle, up to
  * the assignment event the mapper turns into the Druva request. A file written in place is acted on only once it
- * stopped changing, so its cycle never reads it half-written.
+ * stopped changing, so its cycle never reads it half-written. A change made before the watch first looked at the file
+ * (the job was not listed yet) is acted on too: the first look compares with the version the last cycle read.
  */
 @QuarkusTest
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
@@ -70,6 +79,16 @@ class SourceWatchTest {
     GraphSources graph;
     @Inject
     DetectorConfig config;
+    @Inject
+    JobStore jobs;
+    @Inject
+    SnapshotRepository snapshots;
+    @Inject
+    Pool pool;
+    @Inject
+    Outbox outbox;
+    @Inject
+    MeterRegistry registry;
 
     @BeforeAll
     static void connect() {
@@ -86,13 +105,9 @@ class SourceWatchTest {
         Path file = dir.resolve("directory.json");
         String jobId = hourlyJobInDruva(file);
 
-        Path next = dir.resolve("directory.json.next");
-        Files.writeString(next, TestJobs.users(2, 2).replace("User 0", "Renamed Zero"));
-        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        renameUserZero(file);
 
-        AssignmentEvent renamed = events(kafka, jobId, 1,
-                e -> e.objectId().equals("u0") && e.change() == ChangeKind.UPDATED).get(0);
-        assertThat(renamed.attributes()).containsEntry("displayName", "Renamed Zero");
+        assertUserZeroRenamed(jobId);
     }
 
     @Test
@@ -135,11 +150,59 @@ class SourceWatchTest {
         assertThat(given().get("/jobs/" + jobId + "/status").then().extract().<String>path("lastError")).isNull();
     }
 
+    @Test
+    void aChangeMadeBeforeTheWatchListedTheJobIsActedOnAtItsFirstLook(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        // the watch does not list the job until the file changed (as for a job created just before a list, or a
+        // replica that starts)
+        Set<String> unlisted = ConcurrentHashMap.newKeySet();
+        unlisted.add(file.toString());
+        QuarkusMock.installMockForType(new JobStore(pool, outbox, registry) {
+            @Override
+            public Uni<List<WatchedFile>> watchedFiles() {
+                return super.watchedFiles()
+                        .map(all -> all.stream().filter(f -> !unlisted.contains(f.path())).toList());
+            }
+        }, JobStore.class);
+        String jobId = hourlyJob(file);
+        // the first cycle stored the version of the file it read with the snapshot
+        await().atMost(Waits.OUTCOME)
+                .until(() -> snapshots.watermark(jobId).await().atMost(Waits.OUTCOME).sourceVersion() != null);
+
+        renameUserZero(file);
+        assertThat(watch.watches(jobId)).isFalse();
+        unlisted.clear();
+
+        assertUserZeroRenamed(jobId);
+    }
+
+    @Test
+    void theWatchListsTheActiveDirectoryFileJobsWithTheirPathOnly(@TempDir Path dir) throws Exception {
+        Path on = dir.resolve("on.json");
+        Files.writeString(on, TestJobs.users(1, 0));
+        String active = create(job(on, "On", "watch-token-" + System.nanoTime()));
+        String paused = create(job(dir.resolve("off.json"), "Off", "watch-token-" + System.nanoTime()));
+
+        List<JobStore.WatchedFile> files = jobs.watchedFiles().await().atMost(Waits.OUTCOME);
+        assertThat(files).anySatisfy(f -> {
+            assertThat(f.jobId()).isEqualTo(active);
+            assertThat(f.path()).isEqualTo(on.toString());
+        });
+        assertThat(files).noneMatch(f -> f.jobId().equals(paused));
+    }
+
     /**
      * A job with an interval of an hour whose first cycle's two users are in Druva (their results came in), and whose
      * file the watch has had its first look at.
      */
     private String hourlyJobInDruva(Path file) throws IOException {
+        String jobId = hourlyJob(file);
+        await().atMost(Waits.OUTCOME).until(() -> watch.watches(jobId));
+        return jobId;
+    }
+
+    /** A job with an interval of an hour whose first cycle's two users are in Druva (their results came in). */
+    private static String hourlyJob(Path file) throws IOException {
         Files.writeString(file, TestJobs.users(2, 2));
         Map<String, Object> hourly = new HashMap<>(job(file, "On", "watch-token-" + System.nanoTime()));
         hourly.put("cycleInterval", "PT1H");
@@ -147,7 +210,20 @@ class SourceWatchTest {
         for (AssignmentEvent e : events(kafka, jobId, 2, e -> true)) {
             send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
         }
-        await().atMost(Waits.OUTCOME).until(() -> watch.watches(jobId));
         return jobId;
+    }
+
+    /** Replaces the file, by an atomic rename, with one in which u0 is named "Renamed Zero". */
+    private static void renameUserZero(Path file) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".next");
+        Files.writeString(next, TestJobs.users(2, 2).replace("User 0", "Renamed Zero"));
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Waits for the event of u0's new name. */
+    private static void assertUserZeroRenamed(String jobId) {
+        AssignmentEvent renamed = events(kafka, jobId, 1,
+                e -> e.objectId().equals("u0") && e.change() == ChangeKind.UPDATED).get(0);
+        assertThat(renamed.attributes()).containsEntry("displayName", "Renamed Zero");
     }
 }

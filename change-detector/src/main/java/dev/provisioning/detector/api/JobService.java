@@ -20,6 +20,7 @@ import io.smallrye.mutiny.Uni;
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.cycle.RunningCycles;
+import dev.provisioning.detector.cycle.SnapshotCache;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.job.ProvisioningJob;
@@ -68,12 +69,14 @@ public class JobService {
     private final ProvisionOnDemand onDemand;
     private final AuditLog audit;
     private final RunningCycles running;
+    private final SnapshotCache snapshotCache;
     private final boolean allowInsecureLoopback;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
             ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, RunningCycles running,
-            DetectorConfig config) {
+            SnapshotCache snapshotCache, DetectorConfig config) {
+        this.snapshotCache = snapshotCache;
         this.audit = audit;
         this.running = running;
         this.allowInsecureLoopback = config.allowInsecureLoopback();
@@ -218,7 +221,9 @@ public class JobService {
      * its provisioning log is deleted. Once the deletion has committed (and its tombstone was published, which the save
      * waits for, 5 s at most), the job's cycle running on this replica stops before its next event
      * ({@link RunningCycles#stop}); one running on another replica stops at that replica's next heartbeat (at most a
-     * third of {@code detector.cycle-lease} later). Pausing, by contrast, lets the running cycle finish (Entra's rule).
+     * third of {@code detector.cycle-lease} later), and this replica drops the snapshot it kept in memory for the job
+     * ({@link SnapshotCache#forget}; another replica's is dropped once idle). Pausing, by contrast, lets the running
+     * cycle finish (Entra's rule).
      *
      * @return false when there is no such job
      */
@@ -231,6 +236,7 @@ public class JobService {
                 return Uni.createFrom().item(false);
             }
             running.stop(id);
+            snapshotCache.forget(id);
             return log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true);
         });
     }

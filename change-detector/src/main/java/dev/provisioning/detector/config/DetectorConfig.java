@@ -74,6 +74,31 @@ public interface DetectorConfig {
     @WithDefault("false")
     boolean allowInsecureLoopback();
 
+    /** The snapshots this replica keeps in memory between a job's cycles. */
+    SnapshotCacheLimits snapshotCache();
+
+    /**
+     * The bounds of the snapshots kept in memory between cycles ({@code cycle.SnapshotCache}), under
+     * {@code detector.snapshot-cache.*}.
+     */
+    interface SnapshotCacheLimits {
+
+        /**
+         * Objects (users and groups) kept in all snapshots together; the least recently used snapshot is dropped to
+         * make room, and a snapshot larger than this is never kept. 0 keeps none (every cycle loads its snapshot).
+         * About 250 bytes of heap each. Default {@code 250000}.
+         */
+        @WithDefault("250000")
+        long maxObjects();
+
+        /**
+         * A job's snapshot not used by a cycle for this long is dropped (its cycles run on another replica now, or
+         * seldom). Default {@code 15m}.
+         */
+        @WithDefault("15m")
+        Duration idle();
+    }
+
     /** Directory file reading, under {@code detector.directory-file.*}. */
     interface DirectoryFile {
 

@@ -56,7 +56,7 @@ public final class CyclePlanner {
     public static CyclePlan plan(String jobId, String cycleId, boolean full, ProvisioningScope scope,
             Directory directory, Snapshot snapshot, Map<String, ObjectType> managed, Instant now) {
         Map<String, List<Assignment>> assignments = directory.assignmentsByUser();
-        List<AssignmentEvent> events = new ArrayList<>();
+        List<CyclePlan.Planned> events = new ArrayList<>();
         Map<String, String> userUpserts = new HashMap<>();
         Map<String, String> names = new HashMap<>();
         Set<String> users = new HashSet<>();
@@ -73,12 +73,9 @@ public final class CyclePlanner {
             if (!changed && !full) {
                 continue;
             }
-            ChangeKind kind = user.attributes().get("deletedDateTime") != null
-                    ? ChangeKind.SOFT_DELETED
-                    : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
-            events.add(new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, user.id()), jobId,
-                    cycleId,
-                    full, ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now));
+            // built when sent: the plan keeps the user and its assignments, which the read holds anyway
+            events.add(new CyclePlan.Planned(ObjectType.USER, user.id(),
+                    () -> userEvent(jobId, cycleId, full, user, userAssignments, known, now)));
             if (changed) {
                 userUpserts.put(user.id(), hash);
                 putName(names, user.id(), user.attributes());
@@ -102,7 +99,7 @@ public final class CyclePlanner {
             if (!changed && !full) {
                 continue;
             }
-            events.add(event);
+            events.add(CyclePlan.Planned.of(event));
             if (changed) {
                 groupUpserts.put(group.id(), hash);
                 putName(names, group.id(), event.attributes());
@@ -113,13 +110,15 @@ public final class CyclePlanner {
         removed(snapshot.groups().keySet(), groups, removals);
         for (String gone : removals) {
             ObjectType type = snapshot.groups().containsKey(gone) ? ObjectType.GROUP : ObjectType.USER;
-            events.add(deleted(jobId, cycleId, full, type, gone, snapshot.names().get(gone), now));
+            events.add(CyclePlan.Planned.of(deleted(jobId, cycleId, full, type, gone, snapshot.names().get(gone),
+                    now)));
         }
         if (full) {
             // objects Druva holds that left the source while the snapshot was cleared (restart): delete them too
             managed.forEach((id, type) -> {
                 if (!snapshot.contains(id) && !(type == ObjectType.GROUP ? groups : users).contains(id)) {
-                    events.add(deleted(jobId, cycleId, true, type, id, snapshot.names().get(id), now));
+                    events.add(CyclePlan.Planned.of(deleted(jobId, cycleId, true, type, id, snapshot.names().get(id),
+                            now)));
                 }
             });
         }
@@ -167,13 +166,18 @@ public final class CyclePlanner {
     public static AssignmentEvent userEvent(String jobId, String cycleId, Directory directory,
             Directory.SourceUser user,
             boolean known, Instant now) {
-        List<Assignment> userAssignments = sorted(directory.assignmentsByUser().getOrDefault(user.id(), List.of()));
+        return userEvent(jobId, cycleId, false, user,
+                sorted(directory.assignmentsByUser().getOrDefault(user.id(), List.of())), known, now);
+    }
+
+    /** A user's event: its attributes and its assignments (sorted). */
+    private static AssignmentEvent userEvent(String jobId, String cycleId, boolean full, Directory.SourceUser user,
+            List<Assignment> assignments, boolean known, Instant now) {
         ChangeKind kind = user.attributes().get("deletedDateTime") != null
                 ? ChangeKind.SOFT_DELETED
                 : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, user.id()), jobId, cycleId,
-                false,
-                ObjectType.USER, user.id(), kind, user.attributes(), userAssignments, List.of(), now);
+                full, ObjectType.USER, user.id(), kind, user.attributes(), assignments, List.of(), now);
     }
 
     /**

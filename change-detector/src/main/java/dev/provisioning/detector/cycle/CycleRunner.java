@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -32,6 +33,7 @@ import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
@@ -68,6 +70,12 @@ import dev.provisioning.mapping.MappingEngine;
  * ({@link DeletionGuard#emptyRead}), and the disables and deletes that trip the job's deletion threshold are held
  * ({@link DeletionGuard#split}). What the read found wrong with single objects goes to the provisioning log: dangling
  * references as Warning entries, objects the source could not settle as Failure entries.
+ *
+ * <p>
+ * The snapshot comes from the {@link SnapshotCache} (the one this replica's last cycle of the job left, while nobody
+ * else wrote the snapshot since; else loaded), and goes back to it once moved. With the snapshot the cycle stores the
+ * version of the directory file it looked at just before its read ({@link SourceWatch#version}), so that the watch
+ * can tell a change made since from its first look.
  */
 @ApplicationScoped
 public class CycleRunner {
@@ -89,11 +97,13 @@ public class CycleRunner {
     private final MeterRegistry registry;
     private final HeldDeletions held;
     private final RunningCycles running;
+    private final SnapshotCache cache;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
             DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
-            RunningCycles running) {
+            RunningCycles running, SnapshotCache cache) {
+        this.cache = cache;
         this.held = held;
         this.running = running;
         this.jobs = jobs;
@@ -173,6 +183,7 @@ public class CycleRunner {
         Progress progress = new Progress();
         Cancellable heartbeat = heartbeat(job.id(), claim, stop);
         DirectorySource[] source = new DirectorySource[1];
+        String[] sourceVersion = new String[1];
         return Uni.createFrom().deferred(() -> {
             // before the cycle's first write: a deletion committed from now on stops it before its next event
             running.register(job.id(), stop);
@@ -180,11 +191,14 @@ public class CycleRunner {
         })
                 .chain(() -> cycles.start(cycleId, job.id(), full))
                 .chain(() -> Uni.createFrom().deferred(() -> {
+                    // looked at before the read: a change made during the read shows as another version later
+                    sourceVersion[0] = SourceWatch.version(sources.fileVersion(jobConfig));
                     source[0] = sources.forJob(jobConfig);
                     return source[0].load();
                 }))
-                .chain(directory -> snapshots.load(job.id())
-                        .chain(snapshot -> log.managedObjects(job.id()).chain(managed -> {
+                .chain(directory -> cache.take(job.id())
+                        .chain(basis -> log.managedObjects(job.id()).chain(managed -> {
+                            Snapshot snapshot = basis.snapshot();
                             // the users Druva holds for the job that its source listed before
                             long managedUsers = managed.entrySet().stream()
                                     .filter(m -> m.getValue() == ObjectType.USER
@@ -196,18 +210,18 @@ public class CycleRunner {
                                     });
                             CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
                                     snapshot, managed, Instant.now());
-                            DeletionGuard.Split split = guard(job, plan, managed);
+                            DeletionGuard.Parts<CyclePlan.Planned> split = guard(job, plan, managed);
                             progress.planned = split.emit().size();
                             return checkStop(stop)
                                     .chain(() -> hold(job, cycleId, split))
                                     .chain(() -> emit(split.emit(), stop, progress))
-                                    .chain(() -> held.supersede(job.id(), split.emit()))
+                                    .chain(() -> held.supersede(job.id(),
+                                            split.emit().stream().map(CyclePlan.Planned::objectId).toList()))
                                     .chain(() -> logProblems(job.id(), cycleId, directory))
                                     .chain(() -> checkStop(stop))
-                                    .chain(() -> snapshots.apply(job.id(), plan.snapshotUpserts(), plan.snapshotNames(),
-                                            plan.snapshotRemovals()))
+                                    .chain(() -> moveSnapshot(job.id(), basis, plan, sourceVersion[0]))
                                     .chain(() -> source[0].commit())
-                                    .chain(() -> cycles.emitted(cycleId, plan.events().size(),
+                                    .chain(() -> cycles.emitted(cycleId, plan.planned().size(),
                                             directory.danglingReferences()))
                                     .chain(() -> jobs.update(job.id(),
                                             j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule)))
@@ -231,6 +245,21 @@ public class CycleRunner {
                     heartbeat.cancel();
                     running.unregister(job.id(), stop);
                 });
+    }
+
+    /**
+     * Moves the job's snapshot by the plan's changes and records the source version the cycle read (when either is
+     * new), and gives the snapshot back to the cache.
+     */
+    private Uni<Void> moveSnapshot(String jobId, SnapshotCache.Basis basis, CyclePlan plan, String sourceVersion) {
+        boolean changes = !plan.snapshotRemovals().isEmpty()
+                || plan.snapshotUpserts().values().stream().anyMatch(upserts -> !upserts.isEmpty());
+        if (!changes && Objects.equals(sourceVersion, basis.sourceVersion())) {
+            cache.keep(jobId, basis);
+            return Uni.createFrom().voidItem();
+        }
+        return snapshots.apply(jobId, plan.snapshotUpserts(), plan.snapshotNames(), plan.snapshotRemovals(),
+                sourceVersion).invoke(moved -> cache.keep(jobId, basis, moved, plan)).replaceWithVoid();
     }
 
     /**
@@ -300,36 +329,42 @@ public class CycleRunner {
 
     /**
      * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
-     * object the job manages in Druva.
+     * object the job manages in Druva (only those objects' events are built here, and dropped at once).
      */
-    private static DeletionGuard.Split guard(ProvisioningJob job, CyclePlan plan, Map<String, ObjectType> managed) {
-        if (job.deletionThreshold().off() || plan.events().isEmpty()) {
-            return DeletionGuard.Split.all(plan.events());
+    private static DeletionGuard.Parts<CyclePlan.Planned> guard(ProvisioningJob job, CyclePlan plan,
+            Map<String, ObjectType> managed) {
+        if (job.deletionThreshold().off() || plan.planned().isEmpty()) {
+            return DeletionGuard.Parts.all(plan.planned());
         }
         CompiledJob engine = MappingEngine.compile(job.config());
-        return DeletionGuard.split(plan.events(), job.deletionThreshold(), managed.keySet(), engine::evaluate);
+        return DeletionGuard.split(plan.planned(), job.deletionThreshold(), managed.keySet(),
+                CyclePlan.Planned::objectId, planned -> engine.evaluate(planned.event().get()));
     }
 
-    private Uni<Void> hold(ProvisioningJob job, String cycleId, DeletionGuard.Split split) {
+    private Uni<Void> hold(ProvisioningJob job, String cycleId, DeletionGuard.Parts<CyclePlan.Planned> split) {
         return split.held().isEmpty()
                 ? Uni.createFrom().voidItem()
-                : held.hold(job.id(), cycleId, split.held(), split.reason().orElseThrow());
+                : held.hold(job.id(), cycleId, split.held().stream().map(planned -> planned.event().get()).toList(),
+                        split.reason().orElseThrow());
     }
 
     /**
-     * Sends the events, at most {@code detector.emit-concurrency} at once; each is sent only if the cycle was not asked
-     * to stop, so at most that many are sent after the ask.
+     * Sends the planned objects' events, at most {@code detector.emit-concurrency} at once, each built as it is sent
+     * (so at most that many exist at once); each is sent only if the cycle was not asked to stop, so at most that many
+     * are sent after the ask.
      */
-    private Uni<Void> emit(List<AssignmentEvent> events, RunningCycles.Stop stop, Progress progress) {
-        if (events.isEmpty()) {
+    private Uni<Void> emit(List<CyclePlan.Planned> planned, RunningCycles.Stop stop, Progress progress) {
+        if (planned.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return Multi.createFrom().iterable(events)
-                .onItem().transformToUni(event -> checkStop(stop).chain(() -> publisher.send(event))
-                        .invoke(() -> {
-                            progress.sent.incrementAndGet();
-                            countEmitted(event);
-                        }))
+        return Multi.createFrom().iterable(planned)
+                .onItem().transformToUni(item -> checkStop(stop).chain(() -> {
+                    AssignmentEvent event = item.event().get();
+                    return publisher.send(event).invoke(() -> {
+                        progress.sent.incrementAndGet();
+                        countEmitted(event);
+                    });
+                }))
                 .merge(config.emitConcurrency())
                 .collect().last().replaceWithVoid();
     }

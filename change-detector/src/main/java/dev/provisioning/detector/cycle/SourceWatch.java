@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -25,7 +26,7 @@ import dev.provisioning.detector.source.DirectoryFileSource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
-import dev.provisioning.events.job.SourceType;
+import dev.provisioning.events.job.SourceConfig;
 
 /**
  * Brings a directory-file job's next cycle forward when its file changes, so that a change reaches Druva within about
@@ -44,9 +45,13 @@ import dev.provisioning.events.job.SourceType;
  * next tick.
  *
  * <p>
- * The jobs are listed again every {@value #LIST_EVERY_SECONDS} s. A job's first look (after a start, a new job, a new
- * path) only notes the version: a change made before that look is left to the periodic cycle. Graph jobs are not
- * watched.
+ * The jobs are listed again every {@value #LIST_EVERY_SECONDS} s ({@link JobStore#watchedFiles}: id, path and the
+ * version the job's snapshot reflects, no configuration parsed). A job's first look here (a new job, a start, a new
+ * path, a replica that starts) compares the file with the version its last cycle read, looked at before that read
+ * ({@link #version}, stored with the snapshot by the cycle that moved it): a change made since, even before the job was
+ * listed here, is acted on as any other (once two looks agree). Without such a version (no cycle read the file yet, or
+ * its snapshot was cleared) the first look only notes the version: the job's next cycle is due anyway. Graph jobs are
+ * not watched.
  */
 @ApplicationScoped
 public class SourceWatch {
@@ -62,22 +67,37 @@ public class SourceWatch {
     private final DirectorySources sources;
     private final CycleScheduler scheduler;
     private final Duration interval;
-    /** The watched jobs' configurations, by job id, as last listed; only the watch's thread uses it. */
-    private final Map<String, JobConfig> files = new HashMap<>();
+    /** The watched jobs' files, by job id, as last listed; only the watch's thread uses it. */
+    private final Map<String, Watched> files = new HashMap<>();
     /** What the looks found, by job id (read by {@link #watches} from other threads). */
     private final Map<String, Looked> looked = new ConcurrentHashMap<>();
     private long listedAt;
     private ScheduledExecutorService thread;
 
     /**
-     * What the looks at one job's file found.
+     * What the looks at one job's file found, as {@link #version}s (null: the file could not be read).
      *
      * @param path the file looked at
-     * @param last the version the last look found (empty: the file could not be read)
-     * @param actedOn the version this replica last acted on, or the first look's
+     * @param last the version the last look found
+     * @param actedOn the version this replica last acted on; at first the version the job's last cycle read, or when
+     *        that is unknown the first look's
      */
-    private record Looked(String path, Optional<DirectoryFileSource.Version> last,
-            Optional<DirectoryFileSource.Version> actedOn) {
+    private record Looked(String path, String last, String actedOn) {
+    }
+
+    /**
+     * A listed job's file.
+     *
+     * @param file as listed
+     * @param source the job as {@link DirectorySources#fileVersion} reads it: its id and its source only
+     */
+    private record Watched(JobStore.WatchedFile file, JobConfig source) {
+
+        Watched(JobStore.WatchedFile file) {
+            this(file, new JobConfig(JobConfig.SCHEMA_VERSION, file.jobId(), null, JobState.ACTIVE, null, null, null,
+                    false, null, false, null, null, false, null, null, SourceConfig.directoryFile(file.path()), null, 0,
+                    null));
+        }
     }
 
     public SourceWatch(JobStore jobs, DirectorySources sources, CycleScheduler scheduler, DetectorConfig config) {
@@ -106,6 +126,16 @@ public class SourceWatch {
         }
     }
 
+    /**
+     * A file version as stored with the snapshot and compared by the watch: size, modification time and file key;
+     * null when the file could not be read. Equal versions are equal strings on one host (the file key names the
+     * device and inode: another host may see another key, and then its first look brings one cycle forward).
+     */
+    static String version(Optional<DirectoryFileSource.Version> version) {
+        return version.map(v -> v.size() + " bytes, modified " + v.modified() + ", file " + v.fileKey())
+                .orElse(null);
+    }
+
     /** Whether the job's file has had its first look on this replica (changes from then on are acted on). */
     public boolean watches(String jobId) {
         return looked.containsKey(jobId);
@@ -116,8 +146,8 @@ public class SourceWatch {
         try {
             listIfDue();
             boolean broughtForward = false;
-            for (Map.Entry<String, JobConfig> job : files.entrySet()) {
-                broughtForward |= look(job.getKey(), job.getValue());
+            for (Watched file : files.values()) {
+                broughtForward |= look(file);
             }
             if (broughtForward) {
                 scheduler.claimNow();
@@ -128,15 +158,17 @@ public class SourceWatch {
     }
 
     /** @return whether the job's next cycle was brought forward */
-    private boolean look(String jobId, JobConfig config) {
-        String path = config.source().directoryFile();
-        Optional<DirectoryFileSource.Version> version = sources.fileVersion(config);
+    private boolean look(Watched file) {
+        String jobId = file.file().jobId();
+        String path = file.file().path();
+        String version = version(sources.fileVersion(file.source()));
         Looked before = looked.get(jobId);
         if (before == null || !before.path().equals(path)) {
-            looked.put(jobId, new Looked(path, version, version));
+            String read = file.file().sourceVersion();
+            looked.put(jobId, new Looked(path, version, read == null ? version : read));
             return false;
         }
-        if (!version.equals(before.last()) || version.equals(before.actedOn())) {
+        if (!Objects.equals(version, before.last()) || Objects.equals(version, before.actedOn())) {
             // changing (or just changed: acted on once it looks the same twice), or nothing new
             looked.put(jobId, new Looked(path, version, before.actedOn()));
             return false;
@@ -164,12 +196,8 @@ public class SourceWatch {
             return;
         }
         files.clear();
-        for (ProvisioningJob job : jobs.list().await().atMost(CALL_WAIT)) {
-            JobConfig config = job.config();
-            if (job.state() == JobState.ACTIVE && !job.quarantined() && config.source() != null
-                    && config.source().type() == SourceType.DIRECTORY_FILE && config.source().directoryFile() != null) {
-                files.put(job.id(), config);
-            }
+        for (JobStore.WatchedFile file : jobs.watchedFiles().await().atMost(CALL_WAIT)) {
+            files.put(file.jobId(), new Watched(file));
         }
         looked.keySet().retainAll(files.keySet());
         listedAt = now == 0 ? 1 : now;

@@ -43,23 +43,50 @@ public final class DeletionGuard {
      */
     public static Split split(List<AssignmentEvent> events, DeletionThreshold threshold, Set<String> managed,
             Function<AssignmentEvent, Decision> decide) {
+        Parts<AssignmentEvent> parts = split(events, threshold, managed, AssignmentEvent::objectId, decide);
+        return new Split(parts.emit(), parts.held(), parts.reason());
+    }
+
+    /**
+     * {@link #split(List, DeletionThreshold, Set, Function)} over items that stand for events (a cycle's planned
+     * objects, whose events are built when sent): {@code decide} is asked only for items of managed objects.
+     *
+     * @param objectId the object an item is about
+     * @param decide the mapping engine's decision for an item's event
+     */
+    public static <T> Parts<T> split(List<T> items, DeletionThreshold threshold, Set<String> managed,
+            Function<T, String> objectId, Function<T, Decision> decide) {
         if (threshold.off()) {
-            return Split.all(events);
+            return Parts.all(items);
         }
-        List<AssignmentEvent> emit = new ArrayList<>();
-        List<AssignmentEvent> deletions = new ArrayList<>();
-        for (AssignmentEvent event : events) {
-            if (managed.contains(event.objectId()) && removes(decide.apply(event))) {
-                deletions.add(event);
+        List<T> emit = new ArrayList<>();
+        List<T> deletions = new ArrayList<>();
+        for (T item : items) {
+            if (managed.contains(objectId.apply(item)) && removes(decide.apply(item))) {
+                deletions.add(item);
             } else {
-                emit.add(event);
+                emit.add(item);
             }
         }
         Optional<String> tripped = threshold.tripped(deletions.size(), managed.size());
         if (tripped.isEmpty()) {
-            return Split.all(events);
+            return Parts.all(items);
         }
-        return new Split(emit, deletions, tripped);
+        return new Parts<>(emit, deletions, tripped);
+    }
+
+    /**
+     * {@link Split} of any items.
+     *
+     * @param emit the items to send now
+     * @param held the disables and deletes held back (empty when the threshold is not tripped)
+     * @param reason why they are held, for the administrator (empty when nothing is held)
+     */
+    public record Parts<T>(List<T> emit, List<T> held, Optional<String> reason) {
+
+        public static <T> Parts<T> all(List<T> items) {
+            return new Parts<>(items, List.of(), Optional.empty());
+        }
     }
 
     /**

@@ -10,6 +10,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.ObjectType;
@@ -18,9 +20,27 @@ import dev.provisioning.events.ObjectType;
  * The {@code source_snapshot} table: the hash of each object's state as of the last cycle whose events reached Kafka,
  * and the object's display name then (so that an object gone from the source is still named by the name it had). It
  * is the directory file's watermark, and it only moves after the events are acknowledged by the broker.
+ *
+ * <p>
+ * Every write of a job's snapshot ({@link #apply}, {@link #clear}) also moves the job's generation
+ * ({@code snapshot_generation}, migration V26) in the same transaction, first, so that the writes of one job's
+ * snapshot are serialised and each one learns the generation it replaced. A reader that keeps a snapshot in memory with
+ * the generation it loaded it at ({@code cycle.SnapshotCache}) knows it is still what the table holds while
+ * {@link #watermark} answers that generation. Generations come from one sequence ({@code snapshot_generation_seq}): a
+ * value is never used twice, not even for a job deleted and created again with the same id.
  */
 @ApplicationScoped
 public class SnapshotRepository {
+
+    /** Moves the generation (and records the source version the snapshot now reflects); answers the one it replaced. */
+    private static final String MOVE = "INSERT INTO snapshot_generation AS g (job_id, generation, source_version) "
+            + "SELECT id, nextval('snapshot_generation_seq'), $2 FROM job WHERE id=$1 ON CONFLICT (job_id) DO UPDATE "
+            + "SET previous = g.generation, generation = EXCLUDED.generation, source_version = EXCLUDED.source_version "
+            + "RETURNING g.previous, g.generation";
+    /** Records the source version only; a job without a row gets its first generation. */
+    private static final String VERSION = "INSERT INTO snapshot_generation AS g (job_id, generation, source_version) "
+            + "SELECT id, nextval('snapshot_generation_seq'), $2 FROM job WHERE id=$1 ON CONFLICT (job_id) DO UPDATE "
+            + "SET source_version = EXCLUDED.source_version RETURNING (xmax = 0) AS inserted, g.generation";
 
     private final Pool pool;
 
@@ -28,6 +48,44 @@ public class SnapshotRepository {
         this.pool = pool;
     }
 
+    /**
+     * Where a job's snapshot stands.
+     *
+     * @param generation the snapshot's generation; 0 while the job never wrote its snapshot (then it is empty)
+     * @param sourceVersion the version of the directory file the snapshot's last cycle read (looked at before the read;
+     *        {@code SourceWatch} gives its form), or null (another source, or no such cycle yet)
+     */
+    public record Watermark(long generation, String sourceVersion) {
+
+        public static final Watermark NONE = new Watermark(0, null);
+    }
+
+    /**
+     * What a write of the snapshot did to its generation.
+     *
+     * @param previous the generation the write replaced (0: the job had none); when it is the generation the writer
+     *        loaded the snapshot at, nobody else wrote it in between
+     * @param generation the generation now; 0 when the job is gone (nothing was written)
+     */
+    public record Moved(long previous, long generation) {
+    }
+
+    /** The job's snapshot generation and source version: one indexed read. */
+    public Uni<Watermark> watermark(String jobId) {
+        return pool.preparedQuery("SELECT generation, source_version FROM snapshot_generation WHERE job_id=$1")
+                .execute(Tuple.of(jobId)).map(rs -> {
+                    if (rs.size() == 0) {
+                        return Watermark.NONE;
+                    }
+                    Row r = rs.iterator().next();
+                    return new Watermark(r.getLong(0), r.getString(1));
+                });
+    }
+
+    /**
+     * The job's whole snapshot. Its maps are mutable, for {@link #mirror}. Read the {@link #watermark} before it: a
+     * write committed in between then shows as a newer generation, never as a stale snapshot under a current one.
+     */
     public Uni<Snapshot> load(String jobId) {
         return pool.preparedQuery(
                 "SELECT object_id, object_type, state_hash, display_name FROM source_snapshot WHERE job_id=$1")
@@ -47,19 +105,34 @@ public class SnapshotRepository {
     }
 
     /**
-     * Applies a cycle's snapshot changes in one transaction.
+     * Applies a cycle's snapshot changes in one transaction, which first moves the job's generation and records the
+     * version of the source the cycle read.
      *
      * @param upserts by object type, object id to the hash of its new state
      * @param names object id to its display name in that state (an object without a name keeps none)
+     * @param removals object ids no longer in the source
+     * @param sourceVersion the directory file's version the cycle looked at before its read, or null
+     * @return the generation replaced and the new one; with no upserts nor removals the generation stays (previous
+     *         and generation are equal) unless the job had none, and only the source version is written
      */
-    public Uni<Void> apply(String jobId, Map<ObjectType, Map<String, String>> upserts, Map<String, String> names,
-            Set<String> removals) {
+    public Uni<Moved> apply(String jobId, Map<ObjectType, Map<String, String>> upserts, Map<String, String> names,
+            Set<String> removals, String sourceVersion) {
         List<Tuple> up = new ArrayList<>();
         upserts.forEach((type, hashes) -> hashes.forEach((id, hash) -> up.add(Tuple.of(jobId, id, type.name(), hash,
                 ProvisioningLogRepository.truncate(names.get(id), 512)))));
         List<Tuple> down = new ArrayList<>();
         removals.forEach(id -> down.add(Tuple.of(jobId, id)));
-        return pool.withTransaction(c -> {
+        if (up.isEmpty() && down.isEmpty()) {
+            return pool.preparedQuery(VERSION).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
+                if (rs.size() == 0) {
+                    return new Moved(0, 0);
+                }
+                Row r = rs.iterator().next();
+                long generation = r.getLong(1);
+                return new Moved(Boolean.TRUE.equals(r.getBoolean(0)) ? 0 : generation, generation);
+            });
+        }
+        return pool.withTransaction(c -> move(c, jobId, sourceVersion).call(moved -> {
             Uni<Void> ups = up.isEmpty()
                     ? Uni.createFrom().voidItem()
                     : c.preparedQuery(
@@ -72,6 +145,41 @@ public class SnapshotRepository {
                     ? Uni.createFrom().voidItem()
                     : c.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1 AND object_id=$2").executeBatch(down)
                             .replaceWithVoid());
+        }));
+    }
+
+    /**
+     * Applies what {@link #apply} wrote to a snapshot held in memory (one {@link #load} answered), in the same order:
+     * upserts (an object takes its new type's map and its new name, or loses its name), then removals.
+     */
+    public static void mirror(Snapshot snapshot, Map<ObjectType, Map<String, String>> upserts,
+            Map<String, String> names, Set<String> removals) {
+        upserts.forEach((type, hashes) -> hashes.forEach((id, hash) -> {
+            boolean group = type == ObjectType.GROUP;
+            (group ? snapshot.groups() : snapshot.users()).put(id, hash);
+            (group ? snapshot.users() : snapshot.groups()).remove(id);
+            String name = ProvisioningLogRepository.truncate(names.get(id), 512);
+            if (name == null) {
+                snapshot.names().remove(id);
+            } else {
+                snapshot.names().put(id, name);
+            }
+        }));
+        for (String id : removals) {
+            snapshot.users().remove(id);
+            snapshot.groups().remove(id);
+            snapshot.names().remove(id);
+        }
+    }
+
+    /** Moves the job's generation first in {@code c}'s transaction (which locks its row until the commit). */
+    private static Uni<Moved> move(SqlConnection c, String jobId, String sourceVersion) {
+        return c.preparedQuery(MOVE).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
+            if (rs.size() == 0) {
+                return new Moved(0, 0);
+            }
+            Row r = rs.iterator().next();
+            return new Moved(r.getLong(0), r.getLong(1));
         });
     }
 
@@ -81,9 +189,13 @@ public class SnapshotRepository {
                 .execute(Tuple.of(jobId, ObjectType.GROUP.name())).map(rs -> rs.iterator().next().getBoolean(0));
     }
 
-    /** Forgets the snapshot, so the next cycle sees every object as new (restart with scope Full or Watermark). */
+    /**
+     * Forgets the snapshot, so the next cycle sees every object as new (restart with scope Full or Watermark); moves
+     * its generation in the same transaction and forgets the source version it reflected.
+     */
     public Uni<Void> clear(String jobId) {
-        return pool.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1").execute(Tuple.of(jobId))
+        return pool.withTransaction(c -> move(c, jobId, null)
+                .chain(() -> c.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1").execute(Tuple.of(jobId))))
                 .replaceWithVoid();
     }
 

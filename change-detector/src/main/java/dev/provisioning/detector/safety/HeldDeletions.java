@@ -88,12 +88,14 @@ public class HeldDeletions {
     /**
      * Forgets held deletions that a cycle's newer events supersede (a user whose disable was held is assigned again,
      * or its removal now fits under the threshold and was sent): allowing deletes later must not act on stale state.
+     *
+     * @param emitted the ids of the objects the cycle sent events for
      */
-    public Uni<Void> supersede(String jobId, List<AssignmentEvent> emitted) {
+    public Uni<Void> supersede(String jobId, List<String> emitted) {
         if (emitted.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return staged.remove(jobId, emitted.stream().map(AssignmentEvent::objectId).toList()).invoke(removed -> {
+        return staged.remove(jobId, emitted).invoke(removed -> {
             if (removed > 0) {
                 LOG.infof("job %s: %d held deletions are superseded by this cycle's events and no longer held", jobId,
                         removed);

@@ -1,0 +1,170 @@
+package dev.provisioning.detector;
+
+import static dev.provisioning.detector.TestJobs.create;
+import static dev.provisioning.detector.TestJobs.events;
+import static dev.provisioning.detector.TestJobs.job;
+import static dev.provisioning.detector.TestJobs.result;
+import static dev.provisioning.detector.TestJobs.send;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.security.TestSecurity;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.cycle.SnapshotCache;
+import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
+
+/**
+ * Issue 13 (F3): a job's cycles take its snapshot from memory while nobody else wrote it, and load it again when
+ * another writer moved it between two cycles (another replica's cycle through the repository, or any write that moves
+ * the generation): the cache never makes a cycle miss a change. Real cycles (every 5 s), database and broker.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
+@QuarkusTestResource(WriterStub.class)
+@TestSecurity(user = "test-admin", roles = Roles.ADMIN)
+class SnapshotCacheCyclesTest {
+
+    static TopicClient kafka;
+
+    @Inject
+    SnapshotCache cache;
+    @Inject
+    SnapshotRepository snapshots;
+    @Inject
+    Pool pool;
+
+    @BeforeAll
+    static void connect() {
+        kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers());
+    }
+
+    @AfterAll
+    static void disconnect() {
+        kafka.close();
+    }
+
+    @Test
+    void aSnapshotWrittenElsewhereBetweenTwoCyclesIsLoadedAgain(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(3, 3));
+        String jobId = create(job(file, "On", "cache-token-" + System.nanoTime()));
+        List<AssignmentEvent> first = events(kafka, jobId, 3, e -> true);
+        first.forEach(e -> send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201)));
+        reusedAndAsStored(jobId);
+
+        // another replica's cycle removes u1 from the snapshot: the next cycle here loads it again, so u1 is a change
+        SnapshotRepository.Watermark before = snapshots.watermark(jobId).await().atMost(Waits.OUTCOME);
+        snapshots.apply(jobId, Map.of(), Map.of(), Set.of("u1"), before.sourceVersion()).await()
+                .atMost(Waits.OUTCOME);
+        AssignmentEvent u1 = events(kafka, jobId, 1,
+                e -> e.objectId().equals("u1") && !e.cycleId().equals(first.get(0).cycleId())).get(0);
+        assertThat(u1.change()).isEqualTo(ChangeKind.UPDATED);
+        send(kafka, result(u1, ProvisioningAction.Update, ProvisioningStatus.Success, null, 200));
+        reusedAndAsStored(jobId);
+
+        // any other write that moves the generation: u2's stored state is not its state in the source any more
+        pool.withTransaction(c -> c.preparedQuery("UPDATE source_snapshot SET state_hash = 'written elsewhere' "
+                + "WHERE job_id=$1 AND object_id='u2'").execute(Tuple.of(jobId))
+                .chain(() -> c.preparedQuery("UPDATE snapshot_generation SET generation = "
+                        + "nextval('snapshot_generation_seq') WHERE job_id=$1").execute(Tuple.of(jobId))))
+                .await().atMost(Waits.OUTCOME);
+        AssignmentEvent u2 = events(kafka, jobId, 1, e -> e.objectId().equals("u2")
+                && !e.cycleId().equals(first.get(0).cycleId())).get(0);
+        assertThat(u2.change()).isEqualTo(ChangeKind.UPDATED);
+        assertThat(u2.cycleId()).isNotEqualTo(u1.cycleId());
+        send(kafka, result(u2, ProvisioningAction.Update, ProvisioningStatus.Success, null, 200));
+        reusedAndAsStored(jobId);
+
+        // deleting the job drops its snapshot here
+        given().delete("/jobs/" + jobId).then().statusCode(204);
+        assertThat(cache.kept(jobId)).isEmpty();
+    }
+
+    @Test
+    void everyWriteOfTheSnapshotMovesItsGenerationAndTheMirrorInMemoryIsTheTable(@TempDir Path dir) {
+        String jobId = create(job(dir.resolve("d.json"), "Off", "cache-token-" + System.nanoTime()));
+        assertThat(snapshots.watermark(jobId).await().atMost(Waits.OUTCOME))
+                .isEqualTo(SnapshotRepository.Watermark.NONE);
+        SnapshotRepository.Snapshot mirrored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
+
+        List<Map<ObjectType, Map<String, String>>> upserts = List.of(
+                Map.of(ObjectType.USER, Map.of("u1", "h1", "u2", "h2", "x", "hx"), ObjectType.GROUP,
+                        Map.of("g1", "hg1")),
+                // u1 changes and loses its name, x becomes a group, g1 goes
+                Map.of(ObjectType.USER, Map.of("u1", "h1b"), ObjectType.GROUP, Map.of("x", "hx2")));
+        List<Map<String, String>> names = List.of(Map.of("u1", "User 1", "u2", "User 2", "x", "X", "g1", "G1"),
+                Map.of("x", "X as a group"));
+        List<Set<String>> removals = List.of(Set.of(), Set.of("g1"));
+        long generation = 0;
+        for (int i = 0; i < upserts.size(); i++) {
+            SnapshotRepository.Moved moved = snapshots.apply(jobId, upserts.get(i), names.get(i), removals.get(i),
+                    "version " + i).await().atMost(Waits.OUTCOME);
+            assertThat(moved.previous()).isEqualTo(generation);
+            assertThat(moved.generation()).isGreaterThan(generation);
+            generation = moved.generation();
+            SnapshotRepository.mirror(mirrored, upserts.get(i), names.get(i), removals.get(i));
+            assertThat(mirrored).isEqualTo(snapshots.load(jobId).await().atMost(Waits.OUTCOME));
+            assertThat(snapshots.watermark(jobId).await().atMost(Waits.OUTCOME))
+                    .isEqualTo(new SnapshotRepository.Watermark(generation, "version " + i));
+        }
+        assertThat(mirrored.users()).containsOnlyKeys("u1", "u2");
+        assertThat(mirrored.groups()).containsOnlyKeys("x");
+        assertThat(mirrored.names()).containsOnlyKeys("u2", "x");
+
+        // nothing but a new source version: the generation stays
+        SnapshotRepository.Moved versionOnly = snapshots.apply(jobId, Map.of(), Map.of(), Set.of(), "version 2")
+                .await().atMost(Waits.OUTCOME);
+        assertThat(versionOnly).isEqualTo(new SnapshotRepository.Moved(generation, generation));
+        // a restart's clear moves it, and the snapshot reflects no version any more
+        snapshots.clear(jobId).await().atMost(Waits.OUTCOME);
+        SnapshotRepository.Watermark cleared = snapshots.watermark(jobId).await().atMost(Waits.OUTCOME);
+        assertThat(cleared.generation()).isGreaterThan(generation);
+        assertThat(cleared.sourceVersion()).isNull();
+        assertThat(snapshots.load(jobId).await().atMost(Waits.OUTCOME).contains("u1")).isFalse();
+    }
+
+    /**
+     * Waits until a cycle of the job took its snapshot from the cache and gave it back, and checks that the kept
+     * snapshot is the stored one at the stored generation (the cycles' changes applied in memory as in the table).
+     */
+    private void reusedAndAsStored(String jobId) {
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> {
+            SnapshotCache.Kept kept = cache.kept(jobId).orElseThrow();
+            assertThat(kept.reused()).isPositive();
+            assertThat(kept.generation())
+                    .isEqualTo(snapshots.watermark(jobId).await().atMost(Waits.OUTCOME).generation());
+        });
+        SnapshotCache.Kept kept = cache.kept(jobId).orElseThrow();
+        SnapshotRepository.Snapshot stored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
+        assertThat(kept.snapshot().users()).isEqualTo(stored.users()).isNotEmpty();
+        assertThat(kept.snapshot().groups()).isEqualTo(stored.groups());
+        assertThat(kept.snapshot().names()).isEqualTo(stored.names()).isNotEmpty();
+    }
+}
