@@ -217,6 +217,8 @@ class JobControlApiTest {
         String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
 
         given().post("/jobs/" + jobId + "/test-connection").then().statusCode(502)
+                .contentType("application/problem+json")
+                .body("title", equalTo("Bad Gateway"))
                 .body("detail", containsString("the scim-writer answered HTTP 500"));
     }
 

@@ -76,10 +76,18 @@ class JobsApiTest {
                         "scope", "SOME", "source", Map.of("type", "DIRECTORY_FILE")))
                 .post("/jobs")
                 .then().statusCode(400)
-                .body("title", equalTo("Invalid job configuration"))
+                .contentType("application/problem+json")
+                .body("type", equalTo("about:blank"))
+                .body("title", equalTo("Bad Request"))
+                .body("status", equalTo(400))
+                .body("detail", org.hamcrest.Matchers.startsWith("Invalid job configuration: "))
+                .body("detail", org.hamcrest.Matchers.endsWith("(and 5 more)"))
                 .body("errors.field",
                         containsInAnyOrder("name", "tenantUrl", "secretToken", "notificationEmail", "scope",
-                                "source.directoryFile"));
+                                "source.directoryFile"))
+                .body("errors.pointer",
+                        containsInAnyOrder("/name", "/tenantUrl", "/secretToken", "/notificationEmail", "/scope",
+                                "/source/directoryFile"));
     }
 
     @Test
@@ -92,6 +100,7 @@ class JobsApiTest {
         given().contentType(ContentType.JSON).body(job).post("/jobs")
                 .then().statusCode(400)
                 .body("errors[0].field", equalTo("userMappings[1].source"))
+                .body("errors[0].pointer", equalTo("/userMappings/1/source"))
                 .body("errors[0].message", org.hamcrest.Matchers.containsString("position"));
     }
 

@@ -33,6 +33,41 @@ public record Problem(String type, String title, int status, String detail, List
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record FieldProblem(String field, String pointer, String message) {
+
+        /**
+         * A field named as the APIs' validation errors name it, with its JSON Pointer derived from the name:
+         * {@code userMappings[1].source} → {@code /userMappings/1/source}, {@code source.graph.clientId} →
+         * {@code /source/graph/clientId} ({@code ~} and {@code /} escaped as RFC 6901 section 3 says).
+         *
+         * @param field dotted names with {@code [index]} for array elements; blank names the whole body ({@code ""})
+         * @param message what is wrong with it
+         */
+        public static FieldProblem named(String field, String message) {
+            return new FieldProblem(field, pointer(field), message);
+        }
+
+        private static String pointer(String field) {
+            if (field == null || field.isBlank()) {
+                return "";
+            }
+            StringBuilder pointer = new StringBuilder();
+            for (String part : field.split("\\.", -1)) {
+                int bracket = part.indexOf('[');
+                String name = bracket < 0 ? part : part.substring(0, bracket);
+                if (!name.isEmpty()) {
+                    pointer.append('/').append(name.replace("~", "~0").replace("/", "~1"));
+                }
+                while (bracket >= 0) {
+                    int close = part.indexOf(']', bracket);
+                    if (close < 0) {
+                        break;
+                    }
+                    pointer.append('/').append(part, bracket + 1, close);
+                    bracket = part.indexOf('[', close);
+                }
+            }
+            return pointer.toString();
+        }
     }
 
     /** A problem with the given status, the status phrase as title, and a detail sentence. */

@@ -2,12 +2,16 @@ package dev.provisioning.detector.api;
 
 import java.util.List;
 
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** A job configuration that was refused; answered with 400 and every bad field. */
+import dev.provisioning.rest.Problem;
+
+/**
+ * A job configuration (or a request about a job) that was refused: answered with 400, an RFC 9457 problem
+ * ({@code application/problem+json}) whose {@code errors} name every bad field (its name, JSON Pointer and message).
+ */
 public class InvalidJobException extends RuntimeException {
 
     private final List<FieldError> errors;
@@ -21,17 +25,27 @@ public class InvalidJobException extends RuntimeException {
         return errors;
     }
 
-    /** The body of a 400 answer. */
-    public record Problem(String title, int status, List<FieldError> errors) {
+    /**
+     * The problem a caller gets: detail {@code Invalid job configuration: <first field> <message>} (and how many more),
+     * one {@link Problem.FieldProblem} per error.
+     */
+    public Problem problem() {
+        String detail = "Invalid job configuration";
+        if (!errors.isEmpty()) {
+            FieldError first = errors.get(0);
+            detail += ": " + first.field() + " " + first.message()
+                    + (errors.size() > 1 ? " (and " + (errors.size() - 1) + " more)" : "");
+        }
+        return Problem.badRequest(detail,
+                errors.stream().map(e -> Problem.FieldProblem.named(e.field(), e.message())).toList());
     }
 
-    /** Maps the exception to a 400 with the list of field errors. */
+    /** Maps the exception to its 400 problem. */
     public static class Mapper {
 
         @ServerExceptionMapper
         public Response map(InvalidJobException e) {
-            return Response.status(400).type(MediaType.APPLICATION_JSON)
-                    .entity(new Problem("Invalid job configuration", 400, e.errors())).build();
+            return e.problem().toResponse();
         }
     }
 }

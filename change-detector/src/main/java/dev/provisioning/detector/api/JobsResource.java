@@ -21,7 +21,6 @@ import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -30,9 +29,7 @@ import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.LogRecord;
 import dev.provisioning.detector.safety.HeldDeletions;
-import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.detector.writer.WriterClient;
-import dev.provisioning.detector.writer.WriterUnavailableException;
 
 /**
  * The provisioning jobs API: what an administrator does on Entra's Provisioning tab. Every endpoint needs a bearer
@@ -163,14 +160,6 @@ public class JobsResource {
 
     /** The body of a provision on demand. */
     public record OnDemandRequest(String objectId) {
-    }
-
-    /** A source that cannot be read (on demand) is the source's problem, not the request's: 503 with the reason. */
-    @ServerExceptionMapper
-    public Response sourceUnreadable(SourceException e) {
-        return Response.status(503).type(MediaType.APPLICATION_JSON)
-                .entity(new WriterUnavailableException.Problem("The job's source cannot be read", 503, e.getMessage()))
-                .build();
     }
 
     @RolesAllowed({Roles.OPERATOR, Roles.ADMIN})

@@ -14,16 +14,13 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
-import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.api.Roles;
-import dev.provisioning.detector.source.SourceException;
 
 /**
  * The calls the operator console makes beyond the jobs API, on the same path and with the same bearer tokens and
@@ -75,14 +72,6 @@ public class ConsoleJobsResource {
             + "detector.token-lifetime after setAt (Druva: 365 days); expiringSoon within detector.token-expiry-warning.")
     public Uni<ConsoleViews.TokenExpiry> tokenExpiry(@PathParam("id") String id) {
         return queries.tokenExpiry(id).map(found -> orNotFound(found, id));
-    }
-
-    /** A source that cannot be read is the source's problem, not the request's: 503 with the reason (as on demand). */
-    @ServerExceptionMapper
-    public Response sourceUnreadable(SourceException e) {
-        return Response.status(503).type(MediaType.APPLICATION_JSON)
-                .entity(new ConsoleViews.Problem("The job's source cannot be read", 503, e.getMessage()))
-                .build();
     }
 
     private static <T> T orNotFound(Optional<T> found, String id) {

@@ -72,8 +72,4 @@ public final class ConsoleViews {
      */
     public record TokenExpiry(OffsetDateTime setAt, OffsetDateTime expiresAt, boolean expiringSoon, boolean expired) {
     }
-
-    /** An RFC 9457 problem without field errors (a source that cannot be read: 503). */
-    public record Problem(String title, int status, String detail) {
-    }
 }

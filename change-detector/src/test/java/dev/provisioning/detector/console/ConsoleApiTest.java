@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -177,12 +178,15 @@ class ConsoleApiTest {
         String id = given().contentType(ContentType.JSON).body(job).post("/jobs").then().statusCode(201).extract()
                 .path("id");
         given().get("/jobs/{id}/source-objects", id).then().statusCode(503)
-                .body("title", equalTo("The job's source cannot be read"))
+                .contentType("application/problem+json")
+                .body("title", equalTo("Service Unavailable"))
+                .body("detail", startsWith("The job's source cannot be read: "))
                 .body("detail", containsString(broken.getFileName().toString()));
         given().contentType(ContentType.JSON)
                 .body(Map.of("mapping", mapping("DIRECT", "mail", "title", null), "objectId", "u1"))
                 .post("/jobs/{id}/mappings/test", id).then().statusCode(503)
-                .body("title", equalTo("The job's source cannot be read"));
+                .contentType("application/problem+json")
+                .body("detail", startsWith("The job's source cannot be read: "));
     }
 
     @Test
