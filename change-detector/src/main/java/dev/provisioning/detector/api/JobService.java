@@ -32,6 +32,7 @@ import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.safety.HeldDeletions;
+import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.graph.GraphMirrorRepository;
 import dev.provisioning.detector.writer.WriterClient;
 import dev.provisioning.events.job.EncryptedSecret;
@@ -70,14 +71,16 @@ public class JobService {
     private final AuditLog audit;
     private final RunningCycles running;
     private final SnapshotCache snapshotCache;
+    private final DirectorySources sources;
     private final boolean allowInsecureLoopback;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
             ProvisionOnDemand onDemand, GraphMirrorRepository graphMirror, AuditLog audit, RunningCycles running,
-            SnapshotCache snapshotCache, DetectorConfig config) {
+            SnapshotCache snapshotCache, DirectorySources sources, DetectorConfig config) {
         this.snapshotCache = snapshotCache;
         this.audit = audit;
+        this.sources = sources;
         this.running = running;
         this.allowInsecureLoopback = config.allowInsecureLoopback();
         this.graphMirror = graphMirror;
@@ -237,6 +240,7 @@ public class JobService {
             }
             running.stop(id);
             snapshotCache.forget(id);
+            sources.forget(id);
             return log.deleteJob(id).invoke(() -> LOG.infof("job %s: deleted", id)).replaceWith(true);
         });
     }

@@ -15,6 +15,7 @@ import java.util.TreeMap;
 
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
+import dev.provisioning.detector.source.CanonicalAttributes;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.events.Assignment;
 import dev.provisioning.events.AssignmentEvent;
@@ -211,8 +212,21 @@ public final class CyclePlanner {
                 .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
     }
 
+    /**
+     * The hash of an object's state: the first 16 bytes of SHA-256 of its canonical attributes (keys sorted), its
+     * assignments and (groups) its members, as 32 hex digits. A user read from a directory file carries its canonical
+     * attributes already ({@link CanonicalAttributes}) and keeps its last state hash, so an unchanged user is not
+     * serialised nor digested again; the hash is the same either way.
+     */
     static String hash(Map<String, Object> attributes, List<Assignment> assignments, List<String> members) {
-        String canonical = Json.write(new TreeMap<>(attributes)) + "|" + Json.write(assignments)
+        if (attributes instanceof CanonicalAttributes canonical && members.isEmpty()) {
+            return canonical.stateHash(assignments, () -> hash(canonical.json(), assignments, members));
+        }
+        return hash(Json.write(new TreeMap<>(attributes)), assignments, members);
+    }
+
+    private static String hash(String canonicalAttributes, List<Assignment> assignments, List<String> members) {
+        String canonical = canonicalAttributes + "|" + Json.write(assignments)
                 + (members.isEmpty() ? "" : "|" + Json.write(members));
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));

@@ -76,7 +76,11 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
                 : new Assignment(appRoleId, viaGroupId, role.value(), role.displayName());
     }
 
-    /** A user: its object id and attributes ({@code userPrincipalName}, {@code mail}, {@code accountEnabled}, ...). */
+    /**
+     * A user: its object id and attributes ({@code userPrincipalName}, {@code mail}, {@code accountEnabled}, ...). A
+     * directory file's users hold them compactly ({@link CanonicalAttributes}: read-only, keys sorted); Graph's as a
+     * map.
+     */
     public record SourceUser(String id, Map<String, Object> attributes) {
     }
 

@@ -3,13 +3,19 @@ package dev.provisioning.detector.source;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.security.DigestException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,7 +57,14 @@ import dev.provisioning.events.ObjectType;
  *
  * <p>
  * Bounded: the file is streamed (Jackson's streaming parser; one user, group or assignment in memory as a tree at a
- * time, each validated against its part of the schema), and a file larger than the size limit is refused. With a
+ * time, each validated against its part of the schema), and a file larger than the size limit is refused.
+ *
+ * <p>
+ * Incremental: each element of the four arrays is digested from its raw bytes (SHA-256, 128 bits kept), and an element
+ * the job's last good read saw ({@link ElementMemo}) is taken as that read validated and parsed it; only new or
+ * changed elements are parsed and validated. What spans elements (ids unique, the top level's schema, dangling
+ * references) is checked at every read, and the problems and their pointers are the same as without the memo.
+ * Users are held compactly ({@link CanonicalAttributes}). With a
  * directory root, the file must resolve inside it after symbolic links; the error then says neither what the file
  * holds nor whether a file outside the root exists.
  */
@@ -64,6 +77,7 @@ public final class DirectoryFileSource implements DirectorySource {
 
     private final Path file;
     private final Limits limits;
+    private final ElementMemo memo;
 
     /**
      * Where directory files may be and how large they may be.
@@ -81,9 +95,19 @@ public final class DirectoryFileSource implements DirectorySource {
         this(file, Limits.DEFAULT);
     }
 
+    /** A source that reads the whole file each time (no memo shared with other reads). */
     public DirectoryFileSource(Path file, Limits limits) {
+        this(file, limits, new ElementMemo(file));
+    }
+
+    /**
+     * A source whose reads reuse what {@code memo} knows of unchanged elements, and leave it with what a good read
+     * found ({@link ElementMemo}).
+     */
+    DirectoryFileSource(Path file, Limits limits, ElementMemo memo) {
         this.file = file;
         this.limits = limits;
+        this.memo = memo;
     }
 
     @Override
@@ -101,9 +125,9 @@ public final class DirectoryFileSource implements DirectorySource {
         } catch (IOException e) {
             throw new SourceException("directory file " + file + " cannot be read: " + e.getClass().getSimpleName());
         }
-        try (InputStream in = new Bounded(Files.newInputStream(real), limits.maxBytes());
+        try (Retaining in = new Retaining(new Bounded(Files.newInputStream(real), limits.maxBytes()));
                 JsonParser parser = Json.mapper().getFactory().createParser(in)) {
-            return new Reading(parser).read();
+            return new Reading(parser, in).read();
         } catch (TooLarge e) {
             throw tooLarge();
         } catch (JsonProcessingException e) {
@@ -219,29 +243,48 @@ public final class DirectoryFileSource implements DirectorySource {
                 + "detector.directory-root " + limits.root().orElseThrow() + ": it is not read");
     }
 
-    /** One read of the file: the parser, what has been read, and the problems found. */
+    /**
+     * One read of the file: the parser, what has been read, and the problems found. Each object element of the four
+     * arrays is tokenised only (skipped) and digested from its raw bytes; one the memo knows is reused, validated and
+     * parsed already; only the others are parsed, from their bytes, and validated. The checks across elements (ids
+     * unique, the root's schema, dangling references) run on every read.
+     */
     private final class Reading {
 
         private final JsonParser parser;
+        private final Retaining in;
+        private final Map<ElementMemo.Key, Object> known;
+        private final HashMap<ElementMemo.Key, Object> seen;
+        private final MessageDigest sha256 = sha256();
+        private final byte[] digest = new byte[32];
         private final ObjectNode skeleton = Json.mapper().createObjectNode();
         private final List<String> errors = new ArrayList<>();
         private final List<Directory.SourceUser> users = new ArrayList<>();
         private final Map<String, Integer> userIndex = new HashMap<>();
         private final List<Directory.SourceGroup> groups = new ArrayList<>();
         private final Map<String, Integer> groupIndex = new HashMap<>();
-        private final List<JsonNode> assignments = new ArrayList<>();
+        private final List<Directory.SourceAssignment> assignments = new ArrayList<>();
+        private final List<Integer> assignmentIndexes = new ArrayList<>();
         private final Map<String, Directory.AppRole> appRoles = new LinkedHashMap<>();
         private boolean appRolesGiven;
 
-        Reading(JsonParser parser) {
+        Reading(JsonParser parser, Retaining in) {
             this.parser = parser;
+            this.in = in;
+            this.known = memo.elements();
+            this.seen = new HashMap<>(Math.max(16, known.size() * 4 / 3 + 1));
         }
 
         Directory read() throws IOException {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw invalid(List.of("(root): must be a JSON object with users, groups, assignments and appRoles"));
             }
+            if (offset() < 0) {
+                // not UTF-8 (Jackson then counts characters, not bytes): every element is parsed
+                in.stop();
+            }
             while (parser.nextToken() == JsonToken.FIELD_NAME && errors.size() < MAX_ERRORS) {
+                in.retainFrom(offset());
                 String key = parser.currentName();
                 JsonToken value = parser.nextToken();
                 if (value == JsonToken.START_ARRAY && DirectorySchema.ARRAYS.contains(key)) {
@@ -249,10 +292,10 @@ public final class DirectoryFileSource implements DirectorySource {
                     elements(key);
                 } else if (value == JsonToken.START_OBJECT) {
                     // its content does not matter: the schema refuses it by its key or its type
-                    parser.skipChildren();
+                    skip();
                     skeleton.putObject(key);
                 } else if (value == JsonToken.START_ARRAY) {
-                    parser.skipChildren();
+                    skip();
                     skeleton.putArray(key);
                 } else {
                     skeleton.set(key, Json.mapper().readTree(parser));
@@ -266,21 +309,67 @@ public final class DirectoryFileSource implements DirectorySource {
             }
             List<Directory.Problem> problems = new ArrayList<>();
             danglingMembers(problems);
-            List<Directory.SourceAssignment> known = knownAssignments(problems);
-            return new Directory(users, groups, known, appRoles, problems);
+            List<Directory.SourceAssignment> knownAssignments = knownAssignments(problems);
+            Directory directory = new Directory(users, groups, knownAssignments, appRoles, problems);
+            memo.keep(seen);
+            return directory;
+        }
+
+        /** The byte offset in the file of the current token, or -1 when the parser does not count bytes. */
+        private long offset() {
+            return parser.currentTokenLocation().getByteOffset();
+        }
+
+        /** Skips the current object or array, token by token, keeping none of its bytes. */
+        private void skip() throws IOException {
+            int depth = 1;
+            while (depth > 0) {
+                JsonToken token = parser.nextToken();
+                if (token == null) {
+                    return;
+                }
+                if (token.isStructStart()) {
+                    depth++;
+                } else if (token.isStructEnd()) {
+                    depth--;
+                }
+                in.retainFrom(offset());
+            }
         }
 
         private void elements(String key) throws IOException {
             DirectorySchema.Part part = DirectorySchema.Part.of(key);
             int index = 0;
-            while (parser.nextToken() != JsonToken.END_ARRAY) {
-                JsonNode element = Json.mapper().readTree(parser);
-                String pointer = "/" + key + "/" + index;
-                List<String> invalid = DirectorySchema.validate(part, element, pointer);
-                if (invalid.isEmpty()) {
-                    take(part, element, pointer);
+            JsonToken token;
+            while ((token = parser.nextToken()) != JsonToken.END_ARRAY) {
+                long start = offset();
+                in.retainFrom(start);
+                Object element;
+                if (token == JsonToken.START_OBJECT && start >= 0 && in.retaining()) {
+                    parser.skipChildren();
+                    // just past the element's closing brace
+                    int length = (int) (parser.currentLocation().getByteOffset() - start);
+                    if (in.buffer()[in.indexOf(start)] != '{' || in.buffer()[in.indexOf(start) + length - 1] != '}') {
+                        throw new IllegalStateException(
+                                "the parser's byte offsets do not frame " + pointer(key, index));
+                    }
+                    ElementMemo.Key digestKey = digest(part, start, length);
+                    element = seen.get(digestKey);
+                    if (element == null) {
+                        element = known.get(digestKey);
+                    }
+                    if (element == null) {
+                        element = parse(part,
+                                Json.mapper().readTree(in.buffer(), in.indexOf(start), length), key, index);
+                    }
+                    if (element != null) {
+                        seen.put(digestKey, element);
+                    }
                 } else {
-                    errors.addAll(invalid);
+                    element = parse(part, Json.mapper().readTree(parser), key, index);
+                }
+                if (element != null) {
+                    take(part, element, key, index);
                 }
                 if (errors.size() >= MAX_ERRORS) {
                     return;
@@ -289,47 +378,88 @@ public final class DirectoryFileSource implements DirectorySource {
             }
         }
 
-        private void take(DirectorySchema.Part part, JsonNode node, String pointer) {
-            switch (part) {
-                case USER -> user(node, pointer);
-                case GROUP -> group(node, pointer);
-                case ASSIGNMENT -> assignments.add(((ObjectNode) node.deepCopy()).put("_pointer", pointer));
-                case APP_ROLE -> {
-                    appRolesGiven = true;
-                    String id = node.get("id").textValue();
-                    appRoles.put(id, new Directory.AppRole(id, text(node, "value"), text(node, "displayName")));
-                }
-                default -> throw new IllegalStateException("no elements of " + part);
+        private ElementMemo.Key digest(DirectorySchema.Part part, long start, int length) {
+            sha256.update((byte) part.ordinal());
+            sha256.update(in.buffer(), in.indexOf(start), length);
+            try {
+                sha256.digest(digest, 0, digest.length);
+            } catch (DigestException e) {
+                throw new IllegalStateException(e);
             }
+            ByteBuffer bytes = ByteBuffer.wrap(digest);
+            return new ElementMemo.Key(bytes.getLong(), bytes.getLong());
         }
 
-        private void user(JsonNode node, String pointer) {
-            String id = node.get("id").textValue();
-            Integer first = userIndex.putIfAbsent(id, users.size());
-            if (first != null) {
-                errors.add(pointer + "/id: the same id as /users/" + first);
-                return;
+        /**
+         * The validated, parsed form of one element, which depends on its content only; null when it does not match
+         * its part of the schema (its problems are added to the read's).
+         */
+        private Object parse(DirectorySchema.Part part, JsonNode node, String key, int index) {
+            List<String> invalid = DirectorySchema.validate(part, node, pointer(key, index));
+            if (!invalid.isEmpty()) {
+                errors.addAll(invalid);
+                return null;
             }
+            return switch (part) {
+                case USER -> user(node);
+                case GROUP -> {
+                    List<String> members = new ArrayList<>();
+                    node.path("members").forEach(m -> members.add(m.textValue()));
+                    yield new Directory.SourceGroup(node.get("id").textValue(), text(node, "displayName"),
+                            Collections.unmodifiableList(members));
+                }
+                case ASSIGNMENT -> new Directory.SourceAssignment(node.get("principalId").textValue(),
+                        Directory.PrincipalType.valueOf(node.get("principalType").textValue()),
+                        node.get("appRoleId").textValue());
+                case APP_ROLE -> new Directory.AppRole(node.get("id").textValue(), text(node, "value"),
+                        text(node, "displayName"));
+                default -> throw new IllegalStateException("no elements of " + part);
+            };
+        }
+
+        private static Directory.SourceUser user(JsonNode node) {
             Map<String, Object> attributes = new LinkedHashMap<>();
             node.fields().forEachRemaining(f -> {
-                Object value = value(f.getValue());
+                Object value = CanonicalAttributes.value(f.getValue());
                 if (value != null && !f.getKey().startsWith("_")) {
                     attributes.put(f.getKey(), value);
                 }
             });
-            users.add(new Directory.SourceUser(id, attributes));
+            return new Directory.SourceUser(node.get("id").textValue(), CanonicalAttributes.of(attributes));
         }
 
-        private void group(JsonNode node, String pointer) {
-            String id = node.get("id").textValue();
-            Integer first = groupIndex.putIfAbsent(id, groups.size());
-            if (first != null) {
-                errors.add(pointer + "/id: the same id as /groups/" + first);
-                return;
+        /** Adds one element to the read, checking that its id is the first of its kind. */
+        private void take(DirectorySchema.Part part, Object element, String key, int index) {
+            switch (part) {
+                case USER -> {
+                    Directory.SourceUser user = (Directory.SourceUser) element;
+                    Integer first = userIndex.putIfAbsent(user.id(), users.size());
+                    if (first != null) {
+                        errors.add(pointer(key, index) + "/id: the same id as /users/" + first);
+                    } else {
+                        users.add(user);
+                    }
+                }
+                case GROUP -> {
+                    Directory.SourceGroup group = (Directory.SourceGroup) element;
+                    Integer first = groupIndex.putIfAbsent(group.id(), groups.size());
+                    if (first != null) {
+                        errors.add(pointer(key, index) + "/id: the same id as /groups/" + first);
+                    } else {
+                        groups.add(group);
+                    }
+                }
+                case ASSIGNMENT -> {
+                    assignments.add((Directory.SourceAssignment) element);
+                    assignmentIndexes.add(index);
+                }
+                case APP_ROLE -> {
+                    appRolesGiven = true;
+                    Directory.AppRole role = (Directory.AppRole) element;
+                    appRoles.put(role.id(), role);
+                }
+                default -> throw new IllegalStateException("no elements of " + part);
             }
-            List<String> members = new ArrayList<>();
-            node.path("members").forEach(m -> members.add(m.textValue()));
-            groups.add(new Directory.SourceGroup(id, text(node, "displayName"), members));
         }
 
         /** Members naming neither a user nor a group (a member group is a nested group, not followed, not wrong). */
@@ -353,17 +483,18 @@ public final class DirectoryFileSource implements DirectorySource {
          * assignments of deleted principals for a while; they reach nobody).
          */
         private List<Directory.SourceAssignment> knownAssignments(List<Directory.Problem> problems) {
-            List<Directory.SourceAssignment> known = new ArrayList<>();
-            for (JsonNode a : assignments) {
-                String pointer = a.get("_pointer").textValue();
-                String principal = a.get("principalId").textValue();
-                Directory.PrincipalType type = Directory.PrincipalType.valueOf(a.get("principalType").textValue());
-                String role = a.get("appRoleId").textValue();
+            List<Directory.SourceAssignment> present = new ArrayList<>();
+            for (int i = 0; i < assignments.size(); i++) {
+                Directory.SourceAssignment a = assignments.get(i);
+                String pointer = "/assignments/" + assignmentIndexes.get(i);
+                String principal = a.principalId();
+                Directory.PrincipalType type = a.principalType();
+                String role = a.appRoleId();
                 ObjectType objectType = type == Directory.PrincipalType.User ? ObjectType.USER : ObjectType.GROUP;
-                boolean present = type == Directory.PrincipalType.User
+                boolean found = type == Directory.PrincipalType.User
                         ? userIndex.containsKey(principal)
                         : groupIndex.containsKey(principal);
-                if (!present) {
+                if (!found) {
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, principal, objectType,
                             "the assignment " + pointer + " names " + type + " " + principal
                                     + ", which is not in the directory file: it reaches nobody"));
@@ -374,9 +505,9 @@ public final class DirectoryFileSource implements DirectorySource {
                             "the assignment " + pointer + " names app role " + role + ", which appRoles does not "
                                     + "define: the role is known by its id only"));
                 }
-                known.add(new Directory.SourceAssignment(principal, type, role));
+                present.add(a);
             }
-            return known;
+            return present;
         }
 
         private SourceException invalid(List<String> problems) {
@@ -386,31 +517,100 @@ public final class DirectoryFileSource implements DirectorySource {
         }
     }
 
+    private static String pointer(String array, int index) {
+        return "/" + array + "/" + index;
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
         return value == null || value.isNull() ? null : value.asText();
     }
 
-    /** An attribute as the mapping engine takes it (the schema allows nothing else). */
-    private static Object value(JsonNode node) {
-        if (node.isNull()) {
-            return null;
+    /**
+     * The bytes read since the current element began: what the parser has taken from the file past the last
+     * {@link #retainFrom} offset (the parser reads ahead, so an element's first bytes were read before the parser
+     * reached it). Holds one element plus the parser's read-ahead (8 KB); compacted only when it must grow.
+     */
+    private static final class Retaining extends FilterInputStream {
+
+        private byte[] kept = new byte[64 * 1024];
+        /** The file offset of {@code kept[0]}. */
+        private long base;
+        private int length;
+        /** Bytes before this file offset may be dropped. */
+        private long floor;
+        private boolean retaining = true;
+
+        Retaining(InputStream in) {
+            super(in);
         }
-        if (node.isBoolean()) {
-            return node.booleanValue();
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0 && retaining) {
+                keep(new byte[]{(byte) b}, 0, 1);
+            }
+            return b;
         }
-        if (node.isIntegralNumber()) {
-            return node.longValue();
+
+        @Override
+        public int read(byte[] buffer, int offset, int count) throws IOException {
+            int n = super.read(buffer, offset, count);
+            if (n > 0 && retaining) {
+                keep(buffer, offset, n);
+            }
+            return n;
         }
-        if (node.isNumber()) {
-            return node.doubleValue();
+
+        /** Stops keeping bytes (the parser gives no byte offsets). */
+        void stop() {
+            retaining = false;
+            kept = new byte[0];
+            length = 0;
         }
-        if (node.isArray()) {
-            List<String> values = new ArrayList<>();
-            node.forEach(v -> values.add(v.asText()));
-            return values;
+
+        boolean retaining() {
+            return retaining;
         }
-        return node.asText();
+
+        /** Bytes before {@code offset} are no longer needed. */
+        void retainFrom(long offset) {
+            floor = Math.max(floor, offset);
+        }
+
+        byte[] buffer() {
+            return kept;
+        }
+
+        /** Where the byte at file offset {@code offset} (at or after the floor, already read) is in {@link #buffer}. */
+        int indexOf(long offset) {
+            return (int) (offset - base);
+        }
+
+        private void keep(byte[] buffer, int offset, int count) {
+            if (length + count > kept.length) {
+                int drop = (int) Math.min(length, Math.max(0, floor - base));
+                System.arraycopy(kept, drop, kept, 0, length - drop);
+                length -= drop;
+                base += drop;
+                if (length + count > kept.length) {
+                    kept = Arrays.copyOf(kept, Math.max(kept.length * 2, length + count));
+                } else if (kept.length > 1024 * 1024 && length + count < kept.length / 4) {
+                    kept = Arrays.copyOf(kept, Math.max(64 * 1024, (length + count) * 2));
+                }
+            }
+            System.arraycopy(buffer, offset, kept, length, count);
+            length += count;
+        }
     }
 
     /** Fails a read that goes past the size limit (the file grew after its size was checked). */

@@ -2,7 +2,11 @@ package dev.provisioning.detector.source;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -15,8 +19,13 @@ import dev.provisioning.events.job.SourceType;
 @ApplicationScoped
 public class DirectorySources {
 
+    /** A memo not used by a read for this long is dropped (its job was deleted on another replica, or it idles). */
+    static final Duration MEMO_IDLE = Duration.ofHours(1);
+
     private final GraphSources graph;
     private final DirectoryFileSource.Limits fileLimits;
+    /** Directory-file jobs' element memos ({@link ElementMemo}), by job id; each for one file path. */
+    private final ConcurrentMap<String, ElementMemo> memos = new ConcurrentHashMap<>();
 
     public DirectorySources(GraphSources graph, DetectorConfig config) {
         this.graph = graph;
@@ -42,6 +51,23 @@ public class DirectorySources {
     }
 
     /**
+     * Forgets what reads of a job's directory file kept ({@link ElementMemo}): the job was deleted. A job whose file
+     * path changes gets a new memo at its next read; a memo no read used for {@link #MEMO_IDLE} is dropped too.
+     */
+    public void forget(String jobId) {
+        memos.remove(jobId);
+    }
+
+    /** How many elements the memo of a job's directory file holds (0 when it has none). */
+    int memoSize(String jobId) {
+        ElementMemo memo = memos.get(jobId);
+        return memo == null ? 0 : memo.size();
+    }
+
+    /**
+     * The source of one cycle's (or one look's) read. A directory-file job's reads share the job's {@link ElementMemo},
+     * so unchanged elements are not validated and parsed again.
+     *
      * @throws SourceException when the job's source cannot be used
      */
     public DirectorySource forJob(JobConfig job) {
@@ -49,7 +75,14 @@ public class DirectorySources {
             throw new SourceException("job " + job.jobId() + ": source is not configured");
         }
         return switch (job.source().type()) {
-            case DIRECTORY_FILE -> new DirectoryFileSource(Path.of(job.source().directoryFile()), fileLimits);
+            case DIRECTORY_FILE -> {
+                Path file = Path.of(job.source().directoryFile());
+                Instant idle = Instant.now().minus(MEMO_IDLE);
+                memos.values().removeIf(m -> m.used().isBefore(idle));
+                ElementMemo memo = memos.compute(job.jobId(),
+                        (id, known) -> known != null && known.file().equals(file) ? known : new ElementMemo(file));
+                yield new DirectoryFileSource(file, fileLimits, memo);
+            }
             case MICROSOFT_GRAPH -> graph.forJob(job);
         };
     }

@@ -1,0 +1,220 @@
+package dev.provisioning.detector.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.provisioning.detector.cycle.CyclePlan;
+import dev.provisioning.detector.cycle.CyclePlanner;
+import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
+import dev.provisioning.events.Json;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.job.ProvisioningScope;
+
+/**
+ * The directory file's element memo (issue 13, F2): reads that reuse the elements a previous read validated and parsed
+ * give the same directory, and the same cycle plans, as a cold read of the same file, through hundreds of random edits
+ * of every kind; a file that cannot be read fails the read and leaves the memo as the last good read left it.
+ */
+class ElementMemoTest {
+
+    private static final Instant NOW = Instant.parse("2026-12-02T08:00:00Z");
+
+    @TempDir
+    Path dir;
+
+    private final Random random = new Random(13);
+    private final List<Map<String, Object>> users = new ArrayList<>();
+    private final List<Map<String, Object>> groups = new ArrayList<>();
+    private final List<Map<String, Object>> assignments = new ArrayList<>();
+    private final List<Map<String, Object>> appRoles = new ArrayList<>();
+    private int next;
+
+    @Test
+    void readsWithTheMemoPlanAsColdReadsThroughRandomEditsAndSurviveBrokenFiles() throws Exception {
+        for (int r = 0; r < 4; r++) {
+            appRoles.add(new LinkedHashMap<>(Map.of("id", "r" + r, "value", "Role" + r, "displayName", "Role " + r)));
+        }
+        for (int i = 0; i < 2000; i++) {
+            users.add(newUser());
+        }
+        for (int g = 0; g < 40; g++) {
+            List<String> members = new ArrayList<>();
+            for (int m = 0; m < 60; m++) {
+                members.add(randomUserId());
+            }
+            groups.add(new LinkedHashMap<>(Map.of("id", "g" + g, "displayName", "Group " + g, "members", members)));
+            if (g % 2 == 0) {
+                assignments.add(assignment("g" + g, "Group"));
+            }
+        }
+        for (int a = 0; a < 500; a++) {
+            assignments.add(assignment(randomUserId(), "User"));
+        }
+        Path file = dir.resolve("directory.json");
+        ElementMemo memo = new ElementMemo(file);
+        DirectoryFileSource memoised = new DirectoryFileSource(file, DirectoryFileSource.Limits.DEFAULT, memo);
+        Snapshot snapshot = Snapshot.EMPTY;
+        Directory previous = null;
+        int broken = 0;
+        for (int step = 0; step < 400; step++) {
+            String edit = step == 0 ? "initial" : edit();
+            write(file);
+            Directory warm = memoised.read();
+            Directory cold = new DirectoryFileSource(file).read();
+            assertThat(warm).as("after %s (step %d)", edit, step).isEqualTo(cold);
+            assertThat(memo.size()).as("the memo holds this read's elements only")
+                    .isLessThanOrEqualTo(users.size() + groups.size() + assignments.size() + appRoles.size());
+            if (previous != null) {
+                assertUnchangedUsersReused(previous, warm);
+            }
+            boolean full = step % 100 == 0;
+            CyclePlan planned = plan(warm, snapshot, full, step);
+            assertThat(planned).as("the plan after %s (step %d)", edit, step)
+                    .isEqualTo(plan(cold, snapshot, full, step));
+            snapshot = apply(snapshot, planned);
+            previous = warm;
+
+            if (step % 40 == 20) {
+                int size = memo.size();
+                byte[] good = Files.readAllBytes(file);
+                Files.write(file, java.util.Arrays.copyOf(good, good.length / 2 + random.nextInt(good.length / 3)));
+                assertThatThrownBy(memoised::read).isInstanceOf(SourceException.class)
+                        .hasMessageContaining("is not valid JSON");
+                users.get(random.nextInt(users.size())).put("accountEnabled", "not a boolean");
+                write(file);
+                assertThatThrownBy(memoised::read).isInstanceOf(SourceException.class)
+                        .hasMessageContaining("/accountEnabled");
+                users.forEach(u -> u.put("accountEnabled", true));
+                assertThat(memo.size()).as("a failed read leaves the memo as it was").isEqualTo(size);
+                broken++;
+            }
+        }
+        assertThat(broken).isEqualTo(10);
+    }
+
+    /** Users whose element did not change come from the memo: the same object as the previous read's. */
+    private static void assertUnchangedUsersReused(Directory previous, Directory now) {
+        Map<String, Directory.SourceUser> before = new HashMap<>();
+        previous.users().forEach(u -> before.put(u.id(), u));
+        int reused = 0;
+        for (Directory.SourceUser user : now.users()) {
+            Directory.SourceUser old = before.get(user.id());
+            if (old != null && old.attributes().equals(user.attributes())) {
+                assertThat(user).isSameAs(old);
+                reused++;
+            }
+        }
+        assertThat(reused).isGreaterThan(now.users().size() / 2);
+    }
+
+    private static CyclePlan plan(Directory directory, Snapshot snapshot, boolean full, int step) {
+        return CyclePlanner.plan("job", "c" + step, full, ProvisioningScope.ASSIGNED_ONLY, directory, snapshot,
+                Map.of(), NOW);
+    }
+
+    private static Snapshot apply(Snapshot snapshot, CyclePlan plan) {
+        Map<String, String> users = new HashMap<>(snapshot.users());
+        Map<String, String> groups = new HashMap<>(snapshot.groups());
+        Map<String, String> names = new HashMap<>(snapshot.names());
+        users.putAll(plan.snapshotUpserts().getOrDefault(ObjectType.USER, Map.of()));
+        groups.putAll(plan.snapshotUpserts().getOrDefault(ObjectType.GROUP, Map.of()));
+        names.putAll(plan.snapshotNames());
+        plan.snapshotRemovals().forEach(id -> {
+            users.remove(id);
+            groups.remove(id);
+            names.remove(id);
+        });
+        return new Snapshot(users, groups, names);
+    }
+
+    /** One random edit of the file's content; returns what it was. */
+    @SuppressWarnings("unchecked")
+    private String edit() {
+        int kind = random.nextInt(9);
+        Map<String, Object> user = users.get(random.nextInt(users.size()));
+        switch (kind) {
+            case 0 -> user.put("department", "Dept " + random.nextInt(1000));
+            case 1 -> user.put("deletedDateTime", "2026-12-0" + (1 + random.nextInt(2)) + "T10:00:00Z");
+            case 2 -> users.remove(user);
+            case 3 -> users.add(random.nextInt(users.size() + 1), newUser());
+            case 4 -> {
+                List<String> members = (List<String>) groups.get(random.nextInt(groups.size())).get("members");
+                if (random.nextBoolean() && !members.isEmpty()) {
+                    members.remove(random.nextInt(members.size()));
+                } else {
+                    members.add(randomUserId());
+                }
+            }
+            case 5 -> {
+                if (random.nextBoolean()) {
+                    assignments.remove(random.nextInt(assignments.size()));
+                } else {
+                    assignments.add(random.nextInt(assignments.size() + 1),
+                            random.nextInt(5) == 0
+                                    ? assignment("g" + random.nextInt(groups.size()), "Group")
+                                    : assignment(randomUserId(), "User"));
+                }
+            }
+            case 6 -> appRoles.get(random.nextInt(appRoles.size())).put("displayName", "Role v" + random.nextInt(99));
+            case 7 -> {
+                int i = random.nextInt(users.size());
+                int j = random.nextInt(users.size());
+                users.set(i, users.set(j, users.get(i)));
+                java.util.Collections.swap(groups, random.nextInt(groups.size()), random.nextInt(groups.size()));
+            }
+            default -> {
+                user.put("_note", "a comment " + random.nextInt(10));
+                user.put("extensionAttribute1", (long) random.nextInt(1_000_000));
+                user.put("extensionAttribute2", List.of(1L, 2.5, true));
+                user.put("score", random.nextDouble());
+                user.put("otherMails", List.of("o" + random.nextInt(9) + "@x.test", "p@x.test"));
+            }
+        }
+        return List.of("attribute change", "soft delete", "removal", "addition", "membership change",
+                "assignment change", "appRoles change", "reorder", "comment and typed attributes").get(kind);
+    }
+
+    private Map<String, Object> newUser() {
+        int n = next++;
+        Map<String, Object> user = new LinkedHashMap<>();
+        user.put("id", "u" + n);
+        user.put("userPrincipalName", "user" + n + "@x.test");
+        user.put("displayName", "User " + n + (n % 7 == 0 ? " \u00e9\u4e2d \"q\"" : ""));
+        user.put("mail", "user" + n + "@x.test");
+        user.put("accountEnabled", true);
+        return user;
+    }
+
+    private String randomUserId() {
+        return "u" + random.nextInt(next + 5);
+    }
+
+    private Map<String, Object> assignment(String principal, String type) {
+        return new LinkedHashMap<>(Map.of("principalId", principal, "principalType", type, "appRoleId",
+                "r" + random.nextInt(appRoles.size() + 1)));
+    }
+
+    private void write(Path file) throws Exception {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("appRoles", appRoles);
+        root.put("users", users);
+        root.put("groups", groups);
+        root.put("assignments", assignments);
+        Files.writeString(file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root),
+                StandardCharsets.UTF_8);
+    }
+}
