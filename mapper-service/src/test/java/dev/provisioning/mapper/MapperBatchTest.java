@@ -154,12 +154,11 @@ class MapperBatchTest {
 
         // the polls before the parked records' poll are committed; nothing at or after the first parked record is
         await().atMost(Waits.OUTCOME).until(() -> committed() > first);
-        long quietUntil = System.nanoTime() + Waits.QUIET.toNanos();
-        while (System.nanoTime() < quietUntil) {
-            assertThat(committed()).as("the committed offset while records at %d.. are parked", firstParked)
-                    .isLessThanOrEqualTo(firstParked);
-            Thread.sleep(100);
-        }
+        await().during(Waits.QUIET).atMost(Waits.QUIET.plus(Waits.OUTCOME))
+                .pollInterval(Duration.ofMillis(100))
+                .untilAsserted(() -> assertThat(committed())
+                        .as("the committed offset while records at %d.. are parked", firstParked)
+                        .isLessThanOrEqualTo(firstParked));
 
         publishJob(unknown);
 
