@@ -12,9 +12,15 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
 import java.net.URL;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 import jakarta.inject.Inject;
 
@@ -32,12 +38,14 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.cycle.CycleClaiming;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.job.JobState;
@@ -60,6 +68,8 @@ class CycleFaultsTest {
     /** Looks for due cycles left unanswered: readiness is down from the {@value CycleClaiming#ATTEMPTS}th on. */
     static final int UNANSWERED = CycleClaiming.ATTEMPTS + 2;
     static TopicClient kafka;
+    /** How long the writer of {@link #readsOfAFileWrittenInPlaceAreReadAgainAndNeverQuarantineTheJob} writes. */
+    static final Duration WRITING = Duration.ofSeconds(20);
 
     @Inject
     Pool pool;
@@ -169,6 +179,47 @@ class CycleFaultsTest {
         }
         await().atMost(Waits.OUTCOME).untilAsserted(() -> readiness()
                 .body("checks.find { it.name == '" + CycleClaiming.NAME + "' }.status", equalTo("UP")));
+    }
+
+    /**
+     * A writer rewrites the job's directory file in place, slowly (16 KiB a millisecond), again and again for
+     * {@link #WRITING}: the cycles read it half-written. Each such read is torn, not invalid: the job reads again soon
+     * and counts no failed cycle, so it is neither quarantined nor shows an error, and once the writer is done the
+     * change it wrote is emitted.
+     */
+    @Test
+    @Order(4)
+    void readsOfAFileWrittenInPlaceAreReadAgainAndNeverQuarantineTheJob(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(2, 2));
+        String jobId = create(job(file, "On", "faults-token-" + System.nanoTime()));
+        events(kafka, jobId, 2, e -> true);
+
+        // the same two users, padded: read whole, nothing changed; read half-way, not JSON
+        String padded = TestJobs.users(2, 2).replaceFirst("\\[", "[" + " ".repeat(4 << 20));
+        byte[] bytes = padded.getBytes(StandardCharsets.UTF_8);
+        long until = System.nanoTime() + WRITING.toNanos();
+        while (System.nanoTime() < until) {
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                for (int at = 0; at < bytes.length; at += 16 << 10) {
+                    channel.write(ByteBuffer.wrap(bytes, at, Math.min(16 << 10, bytes.length - at)));
+                    LockSupport.parkNanos(1_000_000);
+                }
+            }
+        }
+        Files.writeString(file, TestJobs.users(3, 3));
+
+        AssignmentEvent added = events(kafka, jobId, 1, e -> e.objectId().equals("u2")).get(0);
+        assertThat(added.change()).isEqualTo(ChangeKind.ADDED);
+        given().get("/jobs/" + jobId + "/status").then().statusCode(200)
+                .body("state", equalTo(JobState.ACTIVE.name()))
+                .body("quarantine", nullValue())
+                .body("lastError", nullValue())
+                .body("failedCyclesInARow", equalTo(0));
+        assertThat(pool.preparedQuery("SELECT count(*) FROM cycle WHERE job_id=$1 AND status='FAILED' AND error "
+                + "LIKE 'the directory file changed while it was read%'").executeAndAwait(Tuple.of(jobId)).iterator()
+                .next().getLong(0)).as("torn reads").isGreaterThanOrEqualTo(CycleClaiming.ATTEMPTS);
     }
 
     private io.restassured.response.ValidatableResponse readiness() {

@@ -89,6 +89,11 @@ import dev.provisioning.mapping.MappingEngine;
  * results all came in before the mark is finished here ({@link #finishIfComplete}). When a step still fails, the
  * cycle stays EMITTED (not FAILED, not counted toward quarantine) and the job's next cycle starts once the claim
  * lapses, repeating what was not recorded.
+ *
+ * <p>
+ * A read of the directory file that fails while the file changes under it (a writer that writes it in place is
+ * half-way) is torn, not invalid: the cycle is recorded FAILED with that reason and the file is read again after
+ * {@link #READ_AGAIN_AFTER}, without the job counting a failed cycle.
  */
 @ApplicationScoped
 public class CycleRunner {
@@ -106,6 +111,8 @@ public class CycleRunner {
     static final int END_ATTEMPTS = 8;
     static final int END_RETRY_FIRST_SECONDS = 1;
     static final int END_RETRY_MAX_SECONDS = 30;
+    /** When a cycle whose directory file changed while it was read reads it again. */
+    static final Duration READ_AGAIN_AFTER = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(CycleRunner.class);
 
     private final JobStore jobs;
@@ -275,7 +282,8 @@ public class CycleRunner {
                                     });
                         })))
                 .replaceWithVoid()
-                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress))
+                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress,
+                        changedDuringRead(failure, progress, jobConfig, sourceVersion[0])))
                 .onTermination().invoke(() -> {
                     heartbeat.cancel();
                     running.unregister(job.id(), stop);
@@ -303,7 +311,7 @@ public class CycleRunner {
      * says where the cycle stopped.
      */
     private Uni<Void> failed(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure,
-            Progress progress) {
+            Progress progress, boolean changedDuringRead) {
         Uni<Boolean> deleted = failure instanceof JobDeleted
                 ? Uni.createFrom().item(true)
                 : answered(jobs.find(jobId)).map(Optional::isEmpty).onFailure().recoverWithItem(false);
@@ -314,6 +322,9 @@ public class CycleRunner {
             }
             if (progress.emitted) {
                 return endNotRecorded(jobId, cycleId, failure);
+            }
+            if (changedDuringRead) {
+                return readAgainSoon(jobId, claim, cycleId, failure);
             }
             return recordFailure(jobId, claim, cycleId, failure);
         });
@@ -336,6 +347,36 @@ public class CycleRunner {
                 + "it; the next cycle starts once its claim lapses (%s) and repeats what was not recorded", jobId,
                 cycleId, failure.toString(), config.cycleLease());
         return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * Whether the cycle failed on its read of the directory file (before it planned anything) while the file's version
+     * ({@link SourceWatch#version}: size, modification time, file) moved from the one looked at just before the read: a
+     * writer that writes the file in place was half-way through it, so what was read is torn, not invalid.
+     */
+    private boolean changedDuringRead(Throwable failure, Progress progress, JobConfig jobConfig,
+            String versionBeforeRead) {
+        return failure instanceof SourceException && progress.planned < 0 && versionBeforeRead != null
+                && !versionBeforeRead.equals(SourceWatch.version(sources.fileVersion(jobConfig)));
+    }
+
+    /**
+     * The directory file changed while the cycle read it ({@link #changedDuringRead}): the cycle is recorded FAILED
+     * with why, and the job reads the file again after {@link #READ_AGAIN_AFTER}; not a failed cycle of the
+     * job (no {@code lastError}, not counted toward quarantine nor in {@code provisioning.detector.cycles.failed}).
+     */
+    private Uni<Void> readAgainSoon(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure) {
+        String error = "the directory file changed while it was read (a writer was writing it); read again: "
+                + failure.getMessage();
+        LOG.warnf("job %s: cycle %s: %s", jobId, cycleId, error);
+        return answered(cycles.failed(cycleId, error)).chain(() -> answered(jobs.update(jobId, j -> {
+            j.postponeCycle(claim, READ_AGAIN_AFTER, Instant.now());
+            return j;
+        }))).replaceWithVoid().onFailure().recoverWithUni(e -> {
+            // the claim lapses after the lease and the cycle is tried again
+            LOG.errorf("job %s: cycle %s: its end could not be recorded: %s", jobId, cycleId, e);
+            return Uni.createFrom().voidItem();
+        });
     }
 
     private Uni<Void> recordFailure(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure) {
@@ -419,7 +460,7 @@ public class CycleRunner {
     }
 
     /**
-     * Finishes the cycle when its results are all in already: results recorded before the cycle was marked EMITTED
+     * Finishes the cycle when it emitted events and their results are all in already: results recorded before the cycle was marked EMITTED
      * (while the mark was retried, or in the moment between its last event and the mark) were counted in it, but
      * nobody found it complete then. As the results consumer does: marked finished in one transaction with the job's
      * follow-up ({@link ProvisioningJob#followUp}); the {@code finished_at} guard makes the one who gets there first do
@@ -427,7 +468,8 @@ public class CycleRunner {
      */
     private Uni<Void> finishIfComplete(String jobId, String cycleId) {
         return answered(cycles.find(cycleId)).chain(found -> {
-            Cycle cycle = found.filter(Cycle::completeButNotFinished).orElse(null);
+            // a cycle that sent nothing has no result to finish it, as before
+            Cycle cycle = found.filter(c -> c.eventsEmitted() > 0 && c.completeButNotFinished()).orElse(null);
             if (cycle == null) {
                 return Uni.createFrom().voidItem();
             }
