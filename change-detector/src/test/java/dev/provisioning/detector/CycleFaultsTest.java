@@ -11,6 +11,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
 
+import java.io.IOException;
 import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -98,9 +99,7 @@ class CycleFaultsTest {
     @Order(1)
     void theCyclesEndRefusedAfterItsEventsWentOutIsRetriedAndItsResultsCompleteIt(@TempDir Path dir)
             throws Exception {
-        Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(2, 2));
-        String jobId = create(job(file, "Off", "faults-token-" + System.nanoTime()));
+        String jobId = jobOff(dir, 2);
         try (Trigger refusals = new Trigger(pool, "job", "FOR EACH ROW", "NEW.id = '" + jobId + "' AND "
                 + "OLD.cycle_claim IS NOT NULL AND NEW.cycle_claim IS NULL AND NEW.last_error IS NULL",
                 "IF n = 1 THEN " + Trigger.SERIALIZATION + " END IF; IF n = 2 THEN " + Trigger.KILLED + " END IF;")) {
@@ -130,9 +129,7 @@ class CycleFaultsTest {
     @Test
     @Order(2)
     void aCycleWhoseResultsCameInBeforeItWasMarkedEmittedIsFinished(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(2, 2));
-        String jobId = create(job(file, "Off", "faults-token-" + System.nanoTime()));
+        String jobId = jobOff(dir, 2);
         String cycleId;
         try (Trigger refusals = new Trigger(pool, "cycle", "FOR EACH ROW", "NEW.job_id = '" + jobId + "' AND "
                 + "OLD.status = 'RUNNING' AND NEW.status = 'EMITTED'", Trigger.SERIALIZATION)) {
@@ -165,9 +162,7 @@ class CycleFaultsTest {
     @Order(3)
     void claimsTheDatabaseNeverAnswersAreGivenUpReadinessTellsItAndCyclesRunAfter(@TempDir Path dir)
             throws Exception {
-        Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(1, 1));
-        String jobId = create(job(file, "Off", "faults-token-" + System.nanoTime()));
+        String jobId = jobOff(dir, 1);
         try (Trigger unanswered = new Trigger(pool, "job", "FOR EACH STATEMENT",
                 "current_query() LIKE '%cycle_claim = gen_random_uuid()%'",
                 "IF n <= " + UNANSWERED + " THEN " + Trigger.RAISED_SHUTDOWN + " END IF;")) {
@@ -222,6 +217,13 @@ class CycleFaultsTest {
         assertThat(pool.preparedQuery("SELECT count(*) FROM cycle WHERE job_id=$1 AND status='FAILED' AND error "
                 + "LIKE 'the directory file changed while it was read%'").executeAndAwait(Tuple.of(jobId)).iterator()
                 .next().getLong(0)).as("torn reads").isGreaterThanOrEqualTo(CycleClaiming.ATTEMPTS);
+    }
+
+    /** A job that is off, whose directory file lists {@code users} users, all assigned. */
+    private static String jobOff(Path dir, int users) throws IOException {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(users, users));
+        return create(job(file, "Off", "faults-token-" + System.nanoTime()));
     }
 
     private io.restassured.response.ValidatableResponse readiness() {
