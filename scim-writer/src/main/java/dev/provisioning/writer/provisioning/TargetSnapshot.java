@@ -29,18 +29,28 @@ public final class TargetSnapshot {
 
     /** Adds a user (a SCIM User resource as Druva returned it). */
     public void add(JsonNode resource) {
+        add(resource, null);
+    }
+
+    /**
+     * Adds a user whose JSON text is at hand (the body of Druva's answer to a create, parsed into {@code resource}):
+     * the text is kept as it is rather than written again from the tree (issue 13, W4: once per created user).
+     *
+     * @param json {@code resource} as JSON text; null: written from {@code resource}
+     */
+    public void add(JsonNode resource, String json) {
         String userName = resource.path("userName").asText(null);
         String externalId = resource.path("externalId").asText(null);
         if (userName == null && externalId == null) {
             return;
         }
-        String json = compact(resource);
+        String text = json == null ? compact(resource) : json;
         synchronized (this) {
             if (userName != null) {
-                byUserName.computeIfAbsent(userName.toLowerCase(Locale.ROOT), k -> new ArrayList<>(1)).add(json);
+                byUserName.computeIfAbsent(userName.toLowerCase(Locale.ROOT), k -> new ArrayList<>(1)).add(text);
             }
             if (externalId != null) {
-                byExternalId.computeIfAbsent(externalId, k -> new ArrayList<>(1)).add(json);
+                byExternalId.computeIfAbsent(externalId, k -> new ArrayList<>(1)).add(text);
             }
         }
     }
@@ -53,13 +63,19 @@ public final class TargetSnapshot {
     public List<JsonNode> find(String attribute, String value) {
         List<String> hits;
         synchronized (this) {
+            List<String> found;
             if (ScimPaths.USER_NAME.equals(attribute)) {
-                hits = List.copyOf(byUserName.getOrDefault(value.toLowerCase(Locale.ROOT), List.of()));
+                found = byUserName.get(value.toLowerCase(Locale.ROOT));
             } else if (ScimPaths.EXTERNAL_ID.equals(attribute)) {
-                hits = List.copyOf(byExternalId.getOrDefault(value, List.of()));
+                found = byExternalId.get(value);
             } else {
                 return null;
             }
+            if (found == null) {
+                // the common case (a new user): nothing copied or parsed
+                return List.of();
+            }
+            hits = List.copyOf(found);
         }
         return hits.stream().map(TargetSnapshot::parse).toList();
     }

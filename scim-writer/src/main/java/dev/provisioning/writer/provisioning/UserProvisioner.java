@@ -305,7 +305,7 @@ public class UserProvisioner {
                                     answer));
                         }
                         if (snapshot != null) {
-                            snapshot.add(resource);
+                            snapshot.add(resource, answer.body());
                         }
                         Map<String, Object> state = new LinkedHashMap<>(sent);
                         state.putAll(UserState.fromResource(resource));

@@ -33,6 +33,19 @@ class TargetSnapshotTest {
     }
 
     @Test
+    void aCreatedUserAddedWithItsAnswersTextIsFoundWithAllItsAttributes() {
+        TargetSnapshot snapshot = new TargetSnapshot();
+        String body = "{ \"id\": \"d-9\", \"userName\": \"New@Example.com\", \"externalId\": \"ext-9\", "
+                + "\"active\": true }";
+        JsonNode created = Json.read(body, JsonNode.class);
+        snapshot.add(created, body);
+
+        assertThat(snapshot.find("userName", "new@example.com")).containsExactly(created);
+        assertThat(snapshot.find("externalId", "ext-9")).containsExactly(created);
+        assertThat(snapshot.size()).isOne();
+    }
+
+    @Test
     void everyUserOfADuplicateNameIsFound() {
         TargetSnapshot snapshot = new TargetSnapshot();
         snapshot.add(user("d-1", "dup@example.com", null));
