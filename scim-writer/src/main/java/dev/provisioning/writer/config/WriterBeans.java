@@ -20,6 +20,7 @@ import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.escrow.EscrowSchedule;
 import dev.provisioning.writer.lanes.Lanes;
+import dev.provisioning.writer.messaging.EscrowScheduler;
 import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.retry.RetryPolicy;
 import dev.provisioning.writer.throughput.TenantHealth;
@@ -84,8 +85,7 @@ public class WriterBeans {
                     + ") must not exceed writer.lanes.max-records (" + config.lanes().maxRecords() + ")");
         }
         return new Lanes(config.lanes().maxRecords(), config.lanes().recordsPerTenant(), config.concurrency().objects(),
-                config.lanes().maxWait(),
-                Instant::now);
+                config.lanes().maxWait(), config.lanes().releaseReservation(), Instant::now);
     }
 
     /**
@@ -111,9 +111,15 @@ public class WriterBeans {
     }
 
     /** When a tenant that was down answers again, what its outage escrowed is retried at once. */
-    void retryEscrowsOnRecovery(@Observes StartupEvent event, TenantHealth health, EscrowStore escrows) {
+    void retryEscrowsOnRecovery(@Observes StartupEvent event, TenantHealth health, EscrowStore escrows,
+            EscrowScheduler waiting) {
         health.onRecovery(tenant -> escrows.retryTenantNow(tenant).subscribe().with(
-                n -> LOG.infof("the Druva tenant %s answers again: %d escrowed operations are retried now", tenant, n),
+                n -> {
+                    LOG.infof("the Druva tenant %s answers again: %d escrowed operations are retried now", tenant, n);
+                    if (n > 0) {
+                        waiting.releaseDueNow();
+                    }
+                },
                 e -> LOG.warnf("the Druva tenant %s answers again, but its escrowed operations could not be brought "
                         + "forward (%s): they are retried on their schedule", tenant, e.toString())));
     }

@@ -135,11 +135,23 @@ public interface WriterConfig {
         Duration maxWait();
 
         /**
-         * How often lanes are checked for operations waiting too long, and deferred operations released to lanes with
-         * room. Default {@code 2s}.
+         * How often lanes are checked for operations waiting too long, and the backstop of the releases: deferred
+         * operations are released as their tenant's lane drains (each operation done), and every interval each tenant
+         * with due deferred operations in PostgreSQL (deferred by another replica, before a restart, or whose release
+         * failed) is released to if its lane has room. Default {@code 2s}.
          */
         @WithDefault("2s")
         Duration releaseInterval();
+
+        /**
+         * How long a lane keeps the room of a released deferred operation for it while it travels back through Kafka:
+         * new objects arriving meanwhile are deferred rather than take it (else the released one would be deferred
+         * again, in a loop). It lapses after this (the operation went to another replica's lane, or was superseded):
+         * short, since with several replicas most released operations arrive at another replica and their rooms here
+         * stay empty meanwhile; long enough for a record to come back on a busy consumer. Default {@code 5s}.
+         */
+        @WithDefault("5s")
+        Duration releaseReservation();
     }
 
     interface Escrow {

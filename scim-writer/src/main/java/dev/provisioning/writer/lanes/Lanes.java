@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
@@ -45,6 +46,14 @@ import io.smallrye.mutiny.Uni;
  * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
  * an operation running keeps its later ones (they cannot overtake it).</li>
  * <li>Deferring is itself a step of the object's queue, so a later operation of the object waits behind it.</li>
+ * <li>Release (issue 13): deferred operations come back as the lane drains. Every operation done (run or deferred)
+ * is told to the {@link Listener} ({@link DeferredReleases} releases the tenant's deferred ones into the room freed).
+ * Released operations travel through Kafka before they arrive here, so their room is {@linkplain #reserve reserved}
+ * for them meanwhile: a reserved room counts as taken for every rule above (the lane's size, the total, the share),
+ * and the released operation takes it back when it arrives ({@link #admit} of its key). So new objects arriving
+ * meanwhile do not fill the room and have the released ones deferred again, in a loop. A reservation lapses after
+ * {@code reservation} (an operation that went to another replica's lane, or was superseded, never arrives
+ * here).</li>
  * </ul>
  * Plain Java (Mutiny only), thread-safe. The work itself runs where {@link Item} starts it.
  */
@@ -64,6 +73,21 @@ public final class Lanes {
 
         /** Moves the operation out of memory (PostgreSQL) and acks its record. Never fails. */
         Uni<Void> defer();
+    }
+
+    /** Told of every operation done in a lane; called on the thread that completed it, outside the lanes' lock. */
+    public interface Listener {
+
+        /**
+         * An operation of the tenant's lane is done: its room is free again.
+         *
+         * @param deferred whether it was deferred (the tenant then has deferred operations) rather than carried out
+         */
+        void operationDone(String tenant, boolean deferred);
+    }
+
+    /** A room kept for a released operation until it arrives ({@link #admit}) or {@code until} passes. */
+    private record Reservation(String tenant, String key, Instant until) {
     }
 
     private enum Mode {
@@ -102,11 +126,20 @@ public final class Lanes {
     private final int recordsPerTenant;
     private final int objectsPerTenant;
     private final Duration maxWait;
+    private final Duration reservation;
     private final Supplier<Instant> clock;
     /** The non-empty lanes (an empty lane is removed). */
     private final Map<String, Lane> lanes = new HashMap<>();
     /** Operations in all lanes (the sum of the lanes' sizes). */
     private int total;
+    /** The live reservations per tenant, by key. */
+    private final Map<String, Map<String, Reservation>> reserved = new HashMap<>();
+    /** Every reservation made, in the order they lapse (those taken back stay here until they would have lapsed). */
+    private final ArrayDeque<Reservation> lapsing = new ArrayDeque<>();
+    /** Live reservations, all tenants (the sum of the sizes in {@link #reserved}). */
+    private int reservedTotal;
+    private volatile Listener listener = (tenant, deferred) -> {
+    };
 
     /**
      * @param maxRecords the operation records admitted and not acked, all tenants together (the consumer's admission
@@ -114,26 +147,36 @@ public final class Lanes {
      * @param recordsPerTenant the operations one lane holds before it defers those of new objects
      * @param objectsPerTenant the objects of one tenant worked on at once
      * @param maxWait how long an object's next operation may wait in its lane without starting
+     * @param reservation how long a room {@linkplain #reserve reserved} for a released operation is kept for it
      * @param clock the current time
      */
-    public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait,
+    public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
             Supplier<Instant> clock) {
         this.maxRecords = Math.max(1, maxRecords);
         this.highWater = (int) ((long) this.maxRecords * HIGH_WATER_PERCENT / 100);
         this.recordsPerTenant = Math.max(1, recordsPerTenant);
         this.objectsPerTenant = Math.max(1, objectsPerTenant);
         this.maxWait = maxWait;
+        this.reservation = reservation;
         this.clock = clock;
+    }
+
+    /** Sets who is told of every operation done (one listener; the last one set). */
+    public void listen(Listener listener) {
+        this.listener = listener;
     }
 
     /** Admits an operation into its tenant's lane; it runs (or is deferred) when its turn comes. */
     public void admit(String tenant, Item item) {
         List<Entry> start;
         synchronized (this) {
+            lapse();
+            takeBack(tenant, item.key());
             Lane lane = lanes.computeIfAbsent(tenant, t -> new Lane());
             ArrayDeque<Entry> queue = lane.byKey.get(item.key());
             boolean known = queue != null;
-            Mode mode = !known && (lane.size >= recordsPerTenant || total >= highWater && lane.size >= share())
+            int taken = lane.size + reservedOf(tenant);
+            Mode mode = !known && (taken >= recordsPerTenant || occupied() >= highWater && taken >= share())
                     ? Mode.DEFER
                     : Mode.RUN;
             if (!known) {
@@ -187,14 +230,52 @@ public final class Lanes {
      * How many more operations of new objects the tenant's lane takes before it defers them (its room), for releasing
      * deferred ones: below {@code recordsPerTenant}, and below the larger of the rooms left to the high-water mark and
      * the lane's share (as if the lane were non-empty), so released operations do not refill a lane past its share.
-     * An estimate: the share moves as other lanes fill and drain.
+     * Rooms {@linkplain #reserve reserved} for released operations still on their way count as taken. An estimate:
+     * the share moves as other lanes fill and drain.
      */
     public synchronized int room(String tenant) {
+        lapse();
         Lane lane = lanes.get(tenant);
-        int size = lane == null ? 0 : lane.size;
+        int taken = (lane == null ? 0 : lane.size) + reservedOf(tenant);
         int share = lane == null ? share(lanes.size() + 1) : share();
-        int room = Math.min(recordsPerTenant - size, Math.max(highWater - total, share - size));
+        int room = Math.min(recordsPerTenant - taken, Math.max(highWater - occupied(), share - taken));
         return Math.max(0, room);
+    }
+
+    /**
+     * The fewest operations worth a release: half of the rooms of an empty lane at least (its room never falls below
+     * the smaller of {@code recordsPerTenant} and {@code objectsPerTenant}), so a lane that drains always reaches it,
+     * while a release is one claim statement for many operations, not one per operation done.
+     */
+    public int releaseBatch() {
+        return Math.max(1, Math.min(recordsPerTenant, objectsPerTenant) / 2);
+    }
+
+    /**
+     * Keeps a room of the tenant's lane for each of these keys ({@code jobId/objectId}) until an operation of the key
+     * arrives ({@link #admit}) or {@code reservation} passes: released operations on their way (through Kafka) are not
+     * deferred again because new objects took their room meanwhile. A key already reserved keeps one room.
+     */
+    public synchronized void reserve(String tenant, Collection<String> keys) {
+        lapse();
+        Instant until = clock.get().plus(reservation);
+        Map<String, Reservation> ofTenant = reserved.computeIfAbsent(tenant, t -> new HashMap<>());
+        for (String key : keys) {
+            Reservation r = new Reservation(tenant, key, until);
+            if (ofTenant.put(key, r) == null) {
+                reservedTotal++;
+            }
+            lapsing.add(r);
+        }
+        if (ofTenant.isEmpty()) {
+            reserved.remove(tenant);
+        }
+    }
+
+    /** Rooms reserved for the tenant's released operations and not taken back yet. */
+    public synchronized int reserved(String tenant) {
+        lapse();
+        return reservedOf(tenant);
     }
 
     /** Operations in the tenant's lane (running and waiting). */
@@ -215,11 +296,49 @@ public final class Lanes {
 
     /**
      * A lane's share among {@code nonEmpty} lanes: the smaller of the total over them and the rooms left below
-     * {@code maxRecords}, never below {@code objectsPerTenant}.
+     * {@code maxRecords}, never below {@code objectsPerTenant}. The total counts the reserved rooms.
      */
     private int share(int nonEmpty) {
-        int even = total / Math.max(1, nonEmpty);
-        return Math.max(objectsPerTenant, Math.min(even, maxRecords - total));
+        int occupied = occupied();
+        int even = occupied / Math.max(1, nonEmpty);
+        return Math.max(objectsPerTenant, Math.min(even, maxRecords - occupied));
+    }
+
+    /** Operations in all lanes and rooms reserved for released ones. */
+    private int occupied() {
+        return total + reservedTotal;
+    }
+
+    private int reservedOf(String tenant) {
+        Map<String, Reservation> ofTenant = reserved.get(tenant);
+        return ofTenant == null ? 0 : ofTenant.size();
+    }
+
+    /** An operation of the key arrived: the room reserved for it (if any) is its own now. */
+    private void takeBack(String tenant, String key) {
+        Map<String, Reservation> ofTenant = reserved.get(tenant);
+        if (ofTenant != null && ofTenant.remove(key) != null) {
+            reservedTotal--;
+            if (ofTenant.isEmpty()) {
+                reserved.remove(tenant);
+            }
+        }
+    }
+
+    /** Drops the reservations whose time passed. Proportional to the reservations it drops. */
+    private void lapse() {
+        Instant now = clock.get();
+        for (Reservation r; (r = lapsing.peekFirst()) != null && !r.until().isAfter(now);) {
+            lapsing.pollFirst();
+            Map<String, Reservation> ofTenant = reserved.get(r.tenant());
+            if (ofTenant != null && ofTenant.get(r.key()) == r) {
+                ofTenant.remove(r.key());
+                reservedTotal--;
+                if (ofTenant.isEmpty()) {
+                    reserved.remove(r.tenant());
+                }
+            }
+        }
     }
 
     /** A key's head waits to start: to be deferred, or to run in its turn. */
@@ -286,5 +405,10 @@ public final class Lanes {
             start = due(lane);
         }
         start(tenant, start);
+        try {
+            listener.operationDone(tenant, entry.mode == Mode.DEFER);
+        } catch (RuntimeException e) {
+            // the listener's trouble is its own: the lane goes on (the release timer is the backstop)
+        }
     }
 }

@@ -8,9 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -20,6 +22,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -27,10 +30,12 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.EventKeys;
+import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
+import dev.provisioning.writer.lanes.DeferredReleases;
 import dev.provisioning.writer.lanes.Lanes;
 import dev.provisioning.writer.persistence.EscrowStore;
 
@@ -41,12 +46,19 @@ import dev.provisioning.writer.persistence.EscrowStore;
  * <li>Every {@code writer.escrow.poll-interval}: the due escrowed operations (Entra's schedule) and the released held
  * ones; then the gauges {@code scim.writer.escrowed}, {@code scim.writer.held} and {@code scim.writer.deferred} per
  * job are refreshed.</li>
- * <li>Every {@code writer.lanes.release-interval}: the lanes defer what waited too long ({@link Lanes#sweep}), and
- * deferred operations are released to tenants whose lane on this replica has room (half of it per round, oldest
- * first).</li>
+ * <li>Deferred operations as their tenant's lane drains ({@link DeferredReleases}): when an operation of a lane is
+ * done and its tenant has deferred operations, as many as the lane's room (less the rooms reserved for operations
+ * released before and not arrived yet) are claimed, oldest first, their rooms reserved ({@link Lanes#reserve}) and
+ * republished; at most one release per tenant in flight.</li>
+ * <li>Every {@code writer.lanes.release-interval}, the backstop: the lanes defer what waited too long
+ * ({@link Lanes#sweep}), and every tenant with due deferred operations in the table (deferred by another replica, or
+ * before a restart, or whose release failed) is handed to the same release.</li>
+ * <li>When a job's held operations are released or a tenant's escrowed ones are made due at once
+ * ({@link #releaseDueNow}), they are republished then, not at the next poll.</li>
  * </ul>
  * Claims skip rows another replica holds ({@code FOR UPDATE SKIP LOCKED}); a republished operation that is lost is
- * republished after {@code writer.escrow.lease}.
+ * republished after {@code writer.escrow.lease}. Republished operations share one bound of sends in flight
+ * ({@link SendLimit}), whichever tenant's release or poll sends them.
  */
 @ApplicationScoped
 public class EscrowScheduler {
@@ -55,32 +67,74 @@ public class EscrowScheduler {
     /** Republished operations awaiting their broker acks at once: within the emitter's default buffer (128). */
     static final int REPUBLISH_IN_FLIGHT = 128;
 
+    /** Due escrowed or released held operations claimed per statement. */
+    static final int DUE_PER_CLAIM = 500;
+
     private final EscrowStore store;
-    private final MutinyEmitter<String> operations;
+    private final SendLimit<String> operations;
     private final Lanes lanes;
+    private final DeferredReleases releases;
     private final WriterConfig config;
     private final MeterRegistry registry;
     private final Map<String, Map<EscrowState, AtomicLong>> waitingByJob = new ConcurrentHashMap<>();
+    /** Polls of due escrowed and held operations asked for at once: 0 none, 1 one running, 2 one more after it. */
+    private final AtomicInteger polls = new AtomicInteger();
 
     public EscrowScheduler(EscrowStore store, @Channel(Channels.ESCROW_RETRIES) MutinyEmitter<String> operations,
             Lanes lanes, WriterConfig config, MeterRegistry registry) {
         this.store = store;
-        this.operations = operations;
+        this.operations = new SendLimit<>(SendLimit.DEFAULT_MAX, operations::sendMessage);
         this.lanes = lanes;
+        this.releases = new DeferredReleases(lanes, this::releaseTo);
         this.config = config;
         this.registry = registry;
     }
 
+    /** From start on, every operation done in a lane may release its tenant's deferred operations. */
+    void listenToLanes(@Observes StartupEvent event) {
+        lanes.listen(releases);
+    }
+
     @Scheduled(every = "${writer.escrow.poll-interval:1m}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
-        return store.claimDue(config.escrow().lease(), 500)
-                .chain(this::republishAll)
-                .chain(this::refreshGauges)
+        return pollDue().chain(this::refreshGauges)
                 .onFailure().invoke(e -> LOG.warnf("escrow tick failed, next tick retries: %s", e.toString()))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
     }
 
+    /**
+     * Escrowed or held operations were made due now (a job's hold released, a tenant answering again): they are
+     * claimed and republished at once rather than at the next {@code writer.escrow.poll-interval}. Coalesced: one poll
+     * at a time, and one more after it when asked for meanwhile.
+     */
+    public void releaseDueNow() {
+        if (polls.getAndUpdate(n -> Math.min(2, n + 1)) == 0) {
+            pollNow();
+        }
+    }
+
+    private void pollNow() {
+        pollDue().onFailure().invoke(e -> LOG.warnf("republishing due escrowed operations failed, the next poll "
+                + "retries: %s", e.toString()))
+                .onFailure().recoverWithNull()
+                .subscribe().with(ignored -> {
+                    if (polls.getAndDecrement() == 2) {
+                        pollNow();
+                    }
+                });
+    }
+
+    /** Claims one batch of due escrowed and released held operations and republishes them. */
+    private Uni<Void> pollDue() {
+        return store.claimDue(config.escrow().lease(), DUE_PER_CLAIM).chain(this::republishAll);
+    }
+
+    /**
+     * The backstop of the releases as lanes drain: defers what waited too long in its lane ({@link Lanes#sweep}) and
+     * hands every tenant with due deferred operations in the table to {@link DeferredReleases} (those deferred by
+     * another replica or before a restart, those whose release failed or whose reserved rooms lapsed).
+     */
     @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> releaseDeferred() {
         int swept = lanes.sweep();
@@ -89,13 +143,7 @@ public class EscrowScheduler {
                     swept, config.lanes().maxWait());
         }
         return store.tenantsWithDeferred()
-                .chain(tenants -> Multi.createFrom().iterable(tenants).onItem().transformToUniAndConcatenate(tenant -> {
-                    int room = lanes.room(tenant) / 2;
-                    if (room == 0) {
-                        return Uni.createFrom().voidItem();
-                    }
-                    return store.claimDeferred(tenant, config.escrow().lease(), room).chain(this::republishAll);
-                }).collect().last())
+                .invoke(tenants -> tenants.forEach(releases::deferred))
                 .onFailure().invoke(e -> LOG.warnf("release of deferred operations failed, next round retries: %s",
                         e.toString()))
                 .onFailure().recoverWithNull()
@@ -103,11 +151,28 @@ public class EscrowScheduler {
     }
 
     /**
-     * Republishes claimed operations, up to {@value #REPUBLISH_IN_FLIGHT} awaiting their broker acks at once (sent in
-     * claim order; each row is one object, so no two of them need an order between them). One at a time, a release
-     * round took a produce round trip (the 5 ms linger plus the ack) per operation: about 170 operations per second for
-     * the whole writer, which capped a 100,000-user initial sync whose tenant's lane was full (its new objects are
-     * deferred and come back this way).
+     * One release of a tenant's deferred operations ({@link DeferredReleases.Release}): claims up to {@code limit},
+     * oldest first, reserves their rooms in the tenant's lane, then republishes them. The rooms are reserved before
+     * the first is sent, so none can arrive before its room is kept. A crash after the claim leaves the rows to be
+     * republished after {@code writer.escrow.lease}.
+     */
+    private Uni<Integer> releaseTo(String tenant, int limit) {
+        return store.claimDeferred(tenant, config.escrow().lease(), limit)
+                .call(claimed -> {
+                    lanes.reserve(tenant, claimed.stream().map(e -> EventKeys.of(e.jobId(), e.objectId())).toList());
+                    return republishAll(claimed);
+                })
+                .map(List::size)
+                .onFailure().invoke(e -> LOG.warnf("release of deferred operations of %s failed, the next round of "
+                        + "writer.lanes.release-interval retries: %s", tenant, e.toString()));
+    }
+
+    /**
+     * Republishes claimed operations, up to {@value #REPUBLISH_IN_FLIGHT} of this batch awaiting their broker acks at
+     * once (sent in claim order; each row is one object, so no two of them need an order between them), within the
+     * bound shared by all batches. One at a time, a release round took a produce round trip (the 5 ms linger plus the
+     * ack) per operation: about 170 operations per second for the whole writer, which capped a 100,000-user initial
+     * sync whose tenant's lane was full (its new objects are deferred and come back this way).
      *
      * @return completes when every one was acked by the broker; fails with the first send that failed (the others'
      *         rows are republished after {@code writer.escrow.lease})
@@ -131,7 +196,7 @@ public class EscrowScheduler {
         }
         RecordHeaders headers = new RecordHeaders();
         headers.add(Channels.ESCROW_RETRY_HEADER, escrowed.operationId().getBytes(StandardCharsets.UTF_8));
-        return operations.sendMessage(Message.of(escrowed.operationJson()).addMetadata(OutgoingKafkaRecordMetadata
+        return operations.send(Message.of(escrowed.operationJson()).addMetadata(OutgoingKafkaRecordMetadata
                 .<String>builder().withKey(EventKeys.of(escrowed.jobId(), escrowed.objectId())).withHeaders(headers)
                 .build()));
     }

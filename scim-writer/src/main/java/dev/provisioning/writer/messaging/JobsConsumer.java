@@ -86,6 +86,7 @@ public class JobsConsumer {
                 .invoke(released -> {
                     if (released > 0) {
                         LOG.infof("job %s: %d held operations released", latest.jobId(), released);
+                        waiting.releaseDueNow();
                     }
                 })
                 .chain(() -> escrows.hold(latest.jobId()))

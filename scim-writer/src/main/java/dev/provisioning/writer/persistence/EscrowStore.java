@@ -94,11 +94,17 @@ public class EscrowStore {
                 });
     }
 
-    /** Claims up to {@code limit} due deferred operations of a tenant, oldest first, like {@link #claimDue}. */
+    /**
+     * Claims up to {@code limit} due deferred operations of a tenant, like {@link #claimDue}: the longest due first (a
+     * row is due from when it was deferred, or deferred again). Read in the order of the index
+     * {@code escrow_state_tenant (state, tenant, next_attempt_at)}, so a claim reads {@code limit} rows however many
+     * wait: ordered by {@code first_failed_at}, each claim sorted every due row of the tenant (100,000 in a large
+     * initial sync), and releases now come as the lane drains, many per second.
+     */
     public Uni<List<Escrowed>> claimDeferred(String tenant, Duration lease, int limit) {
         return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() + make_interval(secs => $1) WHERE id IN "
                 + "(SELECT id FROM escrow WHERE state = 'DEFERRED' AND tenant = $2 AND next_attempt_at <= now() "
-                + "ORDER BY first_failed_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                + "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
                 .execute(Tuple.of(lease.toMillis() / 1000.0, tenant, limit))
                 .map(EscrowStore::readAll);
     }

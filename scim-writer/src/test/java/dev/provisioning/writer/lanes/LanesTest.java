@@ -19,6 +19,7 @@ import io.smallrye.mutiny.Uni;
 class LanesTest {
 
     private static final Instant T0 = Instant.parse("2026-11-26T10:00:00Z");
+    private static final Duration RESERVATION = Duration.ofSeconds(5);
 
     private final AtomicReference<Instant> now = new AtomicReference<>(T0);
     private final List<String> events = new ArrayList<>();
@@ -65,7 +66,7 @@ class LanesTest {
 
     /** Lanes whose admission limit is far away: the high-water mark never applies. */
     private Lanes lanes(int recordsPerTenant, int objectsPerTenant) {
-        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), now::get);
+        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), RESERVATION, now::get);
     }
 
     /**
@@ -87,7 +88,7 @@ class LanesTest {
     @Test
     void twoHeldTenantsAtTheHighWaterDeferTheirNewObjectsAndLeaveTheRoomsToAThirdTenant() {
         // admission limit 100 (high-water 80), a lane holds 60, 2 objects at once
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
         admitHeld(lanes, "slow-a", 40);
         admitHeld(lanes, "slow-b", 40);
         assertThat(events).noneMatch(e -> e.startsWith("defer"));
@@ -114,7 +115,7 @@ class LanesTest {
 
     @Test
     void aHeldTenantThatFilledItsLaneFirstLeavesASecondHeldTenantBelowTheAdmissionLimit() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
         admitHeld(lanes, "slow-a", 60);
         admitHeld(lanes, "slow-b", 60);
 
@@ -127,7 +128,7 @@ class LanesTest {
 
     @Test
     void belowTheHighWaterALaneDefersOnlyWhenFull() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
         admitHeld(lanes, "slow-a", 60);
         admitHeld(lanes, "slow-b", 19);
         lanes.admit("slow-a", new Op("a-new", "slow-a/new"));
@@ -140,7 +141,7 @@ class LanesTest {
 
     @Test
     void roomStopsAtTheHighWaterOrTheShareSoReleasedOperationsDoNotRefillASlowLane() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), now::get);
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
         admitHeld(lanes, "slow-a", 30);
         assertThat(lanes.room("slow-a")).isEqualTo(30);
         assertThat(lanes.room("other")).isEqualTo(50);
@@ -311,5 +312,66 @@ class LanesTest {
             String object = key.substring("job/".length());
             assertThat(names).containsExactly(object + "#0", object + "#1", object + "#2");
         });
+    }
+
+    @Test
+    void roomsReservedForReleasedOperationsAreNotGivenToNewObjectsAndTheReleasedOnesRunWhenTheyArrive() {
+        Lanes lanes = lanes(10, 1);
+        admitHeld(lanes, "tenant", 6);
+        assertThat(lanes.room("tenant")).isEqualTo(4);
+
+        lanes.reserve("tenant", List.of("tenant/r1", "tenant/r2", "tenant/r3", "tenant/r4"));
+        assertThat(lanes.room("tenant")).isZero();
+        Op fresh = new Op("new", "tenant/new");
+        lanes.admit("tenant", fresh);
+        fresh.finish();
+        for (int i = 1; i <= 4; i++) {
+            lanes.admit("tenant", new Op("r" + i, "tenant/r" + i));
+        }
+
+        // the new object arriving before them is deferred; each released one takes back its room and waits its turn
+        assertThat(events).filteredOn(e -> e.startsWith("defer")).containsExactly("defer new");
+        assertThat(lanes.size("tenant")).isEqualTo(10);
+        assertThat(lanes.reserved("tenant")).isZero();
+    }
+
+    @Test
+    void aReservationLapsesWhenItsOperationDoesNotArriveInTime() {
+        Lanes lanes = lanes(10, 1);
+        lanes.reserve("tenant", List.of("tenant/elsewhere1", "tenant/elsewhere2"));
+        assertThat(lanes.room("tenant")).isEqualTo(8);
+
+        now.set(T0.plus(RESERVATION));
+        assertThat(lanes.reserved("tenant")).isZero();
+        assertThat(lanes.room("tenant")).isEqualTo(10);
+    }
+
+    @Test
+    void reservedRoomsCountTowardsTheHighWaterAndTheShare() {
+        // admission limit 100 (high-water 80), a lane holds 60, 2 objects at once
+        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        admitHeld(lanes, "slow-a", 40);
+        admitHeld(lanes, "slow-b", 30);
+        lanes.reserve("slow-b", List.of("slow-b/r1", "slow-b/r2", "slow-b/r3", "slow-b/r4", "slow-b/r5", "slow-b/r6",
+                "slow-b/r7", "slow-b/r8", "slow-b/r9", "slow-b/r10"));
+
+        // 70 in the lanes and 10 reserved reach the high-water: slow-a holds its share (min(80 / 2, 20) = 20) or more
+        lanes.admit("slow-a", new Op("a-new", "slow-a/new"));
+        assertThat(events).filteredOn(e -> e.startsWith("defer")).containsExactly("defer a-new");
+    }
+
+    @Test
+    void everyOperationDoneIsToldToTheListenerWithWhetherItWasDeferred() {
+        Lanes lanes = lanes(1, 1);
+        List<String> told = new ArrayList<>();
+        lanes.listen((tenant, deferred) -> told.add(tenant + (deferred ? " deferred" : " done")));
+        Op a = new Op("a", "job/a");
+        lanes.admit("tenant", a);
+        Op b = new Op("b", "job/b");
+        lanes.admit("tenant", b);
+
+        b.finish();
+        a.finish();
+        assertThat(told).containsExactly("tenant deferred", "tenant done");
     }
 }
