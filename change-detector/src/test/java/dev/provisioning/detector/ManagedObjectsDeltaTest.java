@@ -103,9 +103,11 @@ class ManagedObjectsDeltaTest {
                 // an object created and deleted in one batch (two cycles), or deleted and created again
                 String id = "u" + random.nextInt(80);
                 boolean createFirst = random.nextBoolean();
-                batch.add(result(jobId, "x" + step, id, createFirst ? ProvisioningAction.Create
+                batch.add(result(jobId, "x" + step, id, createFirst
+                        ? ProvisioningAction.Create
                         : ProvisioningAction.Delete, ProvisioningStatus.Success));
-                batch.add(result(jobId, "y" + step, id, createFirst ? ProvisioningAction.Delete
+                batch.add(result(jobId, "y" + step, id, createFirst
+                        ? ProvisioningAction.Delete
                         : ProvisioningAction.Create, ProvisioningStatus.Success));
             }
             log.recordAll(batch).await().atMost(Waits.OUTCOME);
