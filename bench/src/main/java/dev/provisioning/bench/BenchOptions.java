@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -103,12 +104,21 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
               --seed N                     (default 42)
               --jfr                        a JFR profile per service and scenario (settings=profile), summarised
               --timeout D                  ceiling of one scenario (default 5m + 20ms per user)
-              --jvm-options "FLAGS"        the services' JVM flags (default: the deployment's, %s;
+              --jvm-options "FLAGS"        every service's JVM flags (default: the deployment's, %s
+                                           with each pod's memory limit as MaxRAM, %s;
                                            --quick: the run command's, with C1 only)
               --jvm-options-for SERVICE "FLAGS"   one service's flags
               --output DIR                 (default bench/target/bench)
             Durations: 500ms, 90s, 2m, 1h or ISO-8601 (PT2M).
-            """.formatted(String.join(" ", LocalSystem.DEPLOYMENT_JVM_OPTIONS));
+            """.formatted(String.join(" ", LocalSystem.DEPLOYMENT_JVM_OPTIONS), memoryLimits());
+
+    private static String memoryLimits() {
+        StringBuilder limits = new StringBuilder();
+        LocalSystem.DEPLOYMENT_MEMORY_LIMITS_MIB.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .forEach(e -> limits.append(limits.isEmpty() ? "" : ", ").append(e.getKey()).append(' ')
+                        .append(e.getValue()).append(" MiB"));
+        return limits.toString();
+    }
 
     public BenchOptions {
         scenarios = scenarios.isEmpty() ? EnumSet.noneOf(Scenario.class) : EnumSet.copyOf(scenarios);
@@ -140,7 +150,16 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         return new BenchOptions(false, EnumSet.allOf(Scenario.class), List.of(10_000, 100_000), 2_500, 0, 0, 1_000,
                 2_000, 20, 10, Duration.ofMinutes(2), Duration.ofSeconds(5), 25, Duration.ofMillis(100), 0.3,
                 Duration.ofSeconds(10), Duration.ofSeconds(1), 42, false, null, LocalSystem.DEPLOYMENT_JVM_OPTIONS,
-                Map.of(), 1_000, 25, null);
+                deploymentJvmOptions(), 1_000, 25, null);
+    }
+
+    /** Each service's deployment flags, with its own pod's memory limit ({@link LocalSystem#deploymentJvmOptions}). */
+    private static Map<String, List<String>> deploymentJvmOptions() {
+        Map<String, List<String>> flags = new LinkedHashMap<>();
+        for (String service : LocalSystem.DEPLOYMENT_MEMORY_LIMITS_MIB.keySet()) {
+            flags.put(service, LocalSystem.deploymentJvmOptions(service));
+        }
+        return flags;
     }
 
     /**
@@ -173,6 +192,8 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
         boolean jfr = o.jfr;
         List<String> jvm = o.jvmOptions;
         Map<String, List<String>> jvmFor = new LinkedHashMap<>(o.serviceJvmOptions);
+        // --jvm-options sets every service's flags: the per-service defaults give way, --jvm-options-for does not
+        Set<String> namedServices = new HashSet<>();
         int isolationUsers = o.isolationUsers;
         double isolationRate = o.isolationRate;
         Path output = o.output;
@@ -186,6 +207,7 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
                 case "--jvm-options-for" -> {
                     String service = value(args, i++, option);
                     jvmFor.put(service, flags(value(args, i++, option)));
+                    namedServices.add(service);
                 }
                 default -> {
                     String v = value(args, i++, option);
@@ -215,7 +237,10 @@ public record BenchOptions(boolean quick, Set<Scenario> scenarios, List<Integer>
                             case "--burst-length" -> length = duration(v);
                             case "--seed" -> seed = Long.parseLong(v);
                             case "--timeout" -> timeout = duration(v);
-                            case "--jvm-options" -> jvm = flags(v);
+                            case "--jvm-options" -> {
+                                jvm = flags(v);
+                                jvmFor.keySet().retainAll(namedServices);
+                            }
                             case "--isolation-users" -> isolationUsers = Integer.parseInt(v);
                             case "--isolation-rate" -> isolationRate = Double.parseDouble(v);
                             case "--output" -> output = Path.of(v).toAbsolutePath();

@@ -9,11 +9,13 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -68,14 +70,24 @@ final class Report {
         }
     }
 
+    /** Each service's own flags (instead of the common ones), as ", each service's own: a `...`; b `...`". */
+    private static String serviceFlags(Object byService) {
+        if (!(byService instanceof Map<?, ?> map) || map.isEmpty()) {
+            return "";
+        }
+        return map.entrySet().stream().sorted(Comparator.comparing(e -> String.valueOf(e.getKey())))
+                .map(e -> e.getKey() + " `" + String.join(" ", asStrings(e.getValue())) + "`")
+                .collect(Collectors.joining("; ", ", instead for ", ""));
+    }
+
     static String markdown(Map<String, Object> machine, Map<String, Object> run, List<ScenarioResult> results,
             Isolation.Result isolation, String error) {
         StringBuilder md = new StringBuilder();
         md.append("# Benchmark result\n\n");
         md.append(String.format("%s, %s cores, %s MiB, %s; %s%n%n", machine.get("date"), machine.get("cores"),
                 machine.get("memoryMiB"), machine.get("cpu"), machine.get("java")));
-        md.append(String.format("`%s`; services' JVM flags `%s`%s%n%n", machine.get("command"),
-                String.join(" ", asStrings(run.get("jvmOptions"))),
+        md.append(String.format("`%s`; services' JVM flags `%s`%s%s%n%n", machine.get("command"),
+                String.join(" ", asStrings(run.get("jvmOptions"))), serviceFlags(run.get("serviceJvmOptions")),
                 run.get("warmupSeconds") == null ? "" : "; warm-up sync " + run.get("warmupSeconds") + " s"));
         if (error != null) {
             md.append("**The run stopped early:** ").append(error).append("\n\n");

@@ -48,15 +48,42 @@ public final class LocalSystem implements AutoCloseable {
             "-XX:TieredStopAtLevel=1");
 
     /**
-     * The JVM flags a deployment runs with: {@code deploy/} gives each service a 768 MiB memory limit and
-     * {@code -XX:MaxRAMPercentage=75}, so the JVM sizes its heap from 768 MiB (at most 576 MiB, starting at 1/64 of
-     * it, 12 MiB, and growing only as the live set needs) and, in a container that small, takes the serial collector;
-     * full tiered compilation (C1 then C2). {@code -XX:MaxRAM=768m} reproduces those ergonomics on a large host: a
-     * bare {@code -Xmx576m} would start the heap at 1/64 of the host's memory (about 370 MiB on 23 GiB), which a busy
-     * service touches entirely, and the peak RSS would measure the host, not the service.
+     * Each service's memory limit in {@code deploy/k8s/base} (MiB; the pods' {@code resources.limits.memory}), in
+     * {@link #SERVICES}' order: the detector keeps a directory's snapshot and element memo between cycles (about 170 MiB
+     * live for a 100,000-user job), the writer bounded lanes and one tenant's bulk-match snapshot, the mapper and the
+     * notifier under 30 MiB live. {@code bench}'s tests check that the manifests say the same.
      */
-    public static final List<String> DEPLOYMENT_JVM_OPTIONS = List.of("-XX:MaxRAM=768m", "-XX:MaxRAMPercentage=75",
-            "-XX:+UseSerialGC");
+    public static final Map<String, Integer> DEPLOYMENT_MEMORY_LIMITS_MIB = Map.of("change-detector", 768,
+            "mapper-service", 512, "scim-writer", 512, "notifier", 512);
+
+    /**
+     * The JVM flags a deployment runs with, for a 768 MiB pod: {@code deploy/} gives each service a memory limit
+     * ({@link #DEPLOYMENT_MEMORY_LIMITS_MIB}) and {@code -XX:MaxRAMPercentage=75}, so the JVM sizes its heap from the
+     * limit (at most 75 % of it, starting at 1/64 of it and growing only as the live set needs) and, in a container that
+     * small, takes the serial collector; full tiered compilation (C1 then C2). {@code -XX:MaxRAM} reproduces those
+     * ergonomics on a large host: a bare {@code -Xmx576m} would start the heap at 1/64 of the host's memory (about 370
+     * MiB on 23 GiB), which a busy service touches entirely, and the peak RSS would measure the host, not the service.
+     * {@link #deploymentJvmOptions(String)} gives one service's.
+     */
+    public static final List<String> DEPLOYMENT_JVM_OPTIONS = deploymentJvmOptions(768);
+
+    /**
+     * One service's deployment flags: {@link #DEPLOYMENT_JVM_OPTIONS} with its own pod's memory limit.
+     *
+     * @throws IllegalArgumentException for a name that is not one of the four services
+     */
+    public static List<String> deploymentJvmOptions(String service) {
+        Integer limit = DEPLOYMENT_MEMORY_LIMITS_MIB.get(service);
+        if (limit == null) {
+            throw new IllegalArgumentException("no service named " + service + "; the services are "
+                    + SERVICES.keySet());
+        }
+        return deploymentJvmOptions(limit);
+    }
+
+    private static List<String> deploymentJvmOptions(int memoryLimitMib) {
+        return List.of("-XX:MaxRAM=" + memoryLimitMib + "m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC");
+    }
 
     /** The services, with the database each owns (null: stateless). */
     static final Map<String, String> SERVICES = orderedServices();

@@ -10,7 +10,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -76,6 +78,22 @@ import dev.provisioning.mapping.MappingEngine;
  * else wrote the snapshot since; else loaded), and goes back to it once moved. With the snapshot the cycle stores the
  * version of the directory file it looked at just before its read ({@link SourceWatch#version}), so that the watch
  * can tell a change made since from its first look.
+ *
+ * <p>
+ * The database may fail or never answer. Each database call of a cycle counts as failed when unanswered for
+ * {@link #CALL_WAIT} ({@link #answered}), so a stuck statement fails the cycle instead of holding its claim for ever.
+ * Before its events are sent, a failure fails the cycle (recorded FAILED; the next cycle repeats its work). Once they
+ * are on Kafka the cycle is first recorded EMITTED, so that its results complete it whatever follows; then each step
+ * (held deletions superseded, source problems logged, snapshot moved, source position stored, next cycle scheduled)
+ * is retried while the database fails ({@link #ending}: {@value #END_ATTEMPTS} attempts, backoff), and a cycle whose
+ * results all came in before the mark is finished here ({@link #finishIfComplete}). When a step still fails, the
+ * cycle stays EMITTED (not FAILED, not counted toward quarantine) and the job's next cycle starts once the claim
+ * lapses, repeating what was not recorded.
+ *
+ * <p>
+ * A read of the directory file that fails while the file changes under it (a writer that writes it in place is
+ * half-way) is torn, not invalid: the cycle is recorded FAILED with that reason and the file is read again after
+ * {@link #READ_AGAIN_AFTER}, without the job counting a failed cycle.
  */
 @ApplicationScoped
 public class CycleRunner {
@@ -84,6 +102,17 @@ public class CycleRunner {
     public static final String REPORTER = "change-detector";
     /** Warning and failure entries of one read logged at most (all are counted). */
     static final int MAX_PROBLEMS_LOGGED = 1000;
+    /**
+     * How long one database call of a cycle may go unanswered before it counts as failed (a large snapshot's move
+     * included).
+     */
+    static final Duration CALL_WAIT = Duration.ofMinutes(2);
+    /** Attempts of each step after the cycle's events are on Kafka, while it fails transiently. */
+    static final int END_ATTEMPTS = 8;
+    static final int END_RETRY_FIRST_SECONDS = 1;
+    static final int END_RETRY_MAX_SECONDS = 30;
+    /** When a cycle whose directory file changed while it was read reads it again. */
+    static final Duration READ_AGAIN_AFTER = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(CycleRunner.class);
 
     private final JobStore jobs;
@@ -144,6 +173,8 @@ public class CycleRunner {
 
         volatile int planned = -1;
         final AtomicInteger sent = new AtomicInteger();
+        /** The cycle is recorded EMITTED (every event on Kafka): its results complete it, it is never FAILED. */
+        volatile boolean emitted;
 
         @Override
         public String toString() {
@@ -161,14 +192,14 @@ public class CycleRunner {
     public Uni<Void> runWhenPreviousFinished(ProvisioningJob job) {
         ProvisioningJob.Claim claim = job.claim().orElseThrow(() -> new IllegalStateException("job " + job.id()
                 + " was not claimed"));
-        return cycles.latest(job.id(), 1).chain(latest -> {
+        return answered(cycles.latest(job.id(), 1)).chain(latest -> {
             if (latest.isEmpty() || !latest.get(0).holdsBackNext(Instant.now(), config.resultsWait())) {
                 return run(job, claim);
             }
-            return jobs.update(job.id(), j -> {
+            return answered(jobs.update(job.id(), j -> {
                 j.postponeCycle(claim, config.schedulerTick(), Instant.now());
                 return j;
-            }).replaceWithVoid();
+            })).replaceWithVoid();
         }).onFailure().recoverWithUni(e -> {
             LOG.errorf("job %s: the cycle could not start: %s", job.id(), e.toString());
             return Uni.createFrom().voidItem();
@@ -190,17 +221,17 @@ public class CycleRunner {
         return Uni.createFrom().deferred(() -> {
             // before the cycle's first write: a deletion committed from now on stops it before its next event
             running.register(job.id(), stop);
-            return cycles.abandonRunning(job.id());
+            return answered(cycles.abandonRunning(job.id()));
         })
-                .chain(() -> cycles.start(cycleId, job.id(), full))
+                .chain(() -> answered(cycles.start(cycleId, job.id(), full)))
                 .chain(() -> Uni.createFrom().deferred(() -> {
                     // looked at before the read: a change made during the read shows as another version later
                     sourceVersion[0] = SourceWatch.version(sources.fileVersion(jobConfig));
                     source[0] = sources.forJob(jobConfig);
                     return source[0].load();
                 }))
-                .chain(directory -> cache.take(job.id())
-                        .chain(basis -> managedCache.take(job.id()).chain(managedNow -> {
+                .chain(directory -> answered(cache.take(job.id()))
+                        .chain(basis -> answered(managedCache.take(job.id())).chain(managedNow -> {
                             taken[0] = managedNow;
                             Map<String, ObjectType> managed = managedNow.objects();
                             Snapshot snapshot = basis.snapshot();
@@ -218,18 +249,29 @@ public class CycleRunner {
                             DeletionGuard.Parts<CyclePlan.Planned> split = guard(job, plan, managed);
                             progress.planned = split.emit().size();
                             return checkStop(stop)
-                                    .chain(() -> hold(job, cycleId, split))
+                                    .chain(() -> answered(hold(job, cycleId, split)))
                                     .chain(() -> emit(split.emit(), stop, progress))
-                                    .chain(() -> held.supersede(job.id(),
-                                            split.emit().stream().map(CyclePlan.Planned::objectId).toList()))
-                                    .chain(() -> logProblems(job.id(), cycleId, directory))
+                                    // the events are on Kafka: from here on every step is retried, and the cycle is
+                                    // EMITTED before anything else, so that its results complete it whatever follows
+                                    .chain(() -> ending(job.id(), cycleId, "marking it emitted",
+                                            () -> cycles.emitted(cycleId, plan.planned().size(),
+                                                    directory.danglingReferences())))
+                                    .invoke(() -> progress.emitted = true)
+                                    .chain(() -> ending(job.id(), cycleId, "releasing superseded held deletions",
+                                            () -> held.supersede(job.id(), split.emit().stream()
+                                                    .map(CyclePlan.Planned::objectId).toList())))
+                                    .chain(() -> ending(job.id(), cycleId, "logging the source's problems",
+                                            () -> logProblems(job.id(), cycleId, directory)))
                                     .chain(() -> checkStop(stop))
-                                    .chain(() -> moveSnapshot(job.id(), basis, plan, sourceVersion[0]))
-                                    .chain(() -> source[0].commit())
-                                    .chain(() -> cycles.emitted(cycleId, plan.planned().size(),
-                                            directory.danglingReferences()))
-                                    .chain(() -> jobs.update(job.id(),
-                                            j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule)))
+                                    .chain(() -> ending(job.id(), cycleId, "moving the snapshot",
+                                            () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0])))
+                                    .chain(() -> ending(job.id(), cycleId, "storing the source's position",
+                                            () -> source[0].commit()))
+                                    .chain(() -> ending(job.id(), cycleId, "scheduling the next cycle",
+                                            () -> jobs.update(job.id(),
+                                                    j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule))))
+                                    .chain(() -> ending(job.id(), cycleId, "finishing it",
+                                            () -> finishIfComplete(job.id(), cycleId)))
                                     .invoke(() -> {
                                         timer.stop(registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
                                                 job.id()));
@@ -245,7 +287,8 @@ public class CycleRunner {
                                     });
                         })))
                 .replaceWithVoid()
-                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress))
+                .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress,
+                        changedDuringRead(failure, progress, jobConfig, sourceVersion[0])))
                 .onTermination().invoke(() -> {
                     if (taken[0] != null) {
                         managedCache.keep(job.id(), taken[0]);
@@ -276,16 +319,71 @@ public class CycleRunner {
      * says where the cycle stopped.
      */
     private Uni<Void> failed(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure,
-            Progress progress) {
+            Progress progress, boolean changedDuringRead) {
         Uni<Boolean> deleted = failure instanceof JobDeleted
                 ? Uni.createFrom().item(true)
-                : jobs.find(jobId).map(Optional::isEmpty).onFailure().recoverWithItem(false);
+                : answered(jobs.find(jobId)).map(Optional::isEmpty).onFailure().recoverWithItem(false);
         return deleted.chain(gone -> {
             if (gone) {
                 LOG.infof("job %s: deleted during cycle %s, %s", jobId, cycleId, progress);
                 return Uni.createFrom().voidItem();
             }
+            if (progress.emitted) {
+                return endNotRecorded(jobId, cycleId, failure);
+            }
+            if (changedDuringRead) {
+                return readAgainSoon(jobId, claim, cycleId, failure);
+            }
             return recordFailure(jobId, claim, cycleId, failure);
+        });
+    }
+
+    /**
+     * A step after the cycle was recorded EMITTED failed for good ({@value #END_ATTEMPTS} attempts, or a failure that
+     * is not the database's): the cycle stays EMITTED, and its results complete it (and finish it, with its
+     * follow-up); the claim is not released, so the job's next cycle starts once the lease has passed, and repeats what
+     * this one did not record (a snapshot not moved means the same changes again). Not a failed cycle: its events went
+     * out, so it neither counts toward quarantine nor is shown FAILED.
+     */
+    private Uni<Void> endNotRecorded(String jobId, String cycleId, Throwable failure) {
+        if (failure instanceof ClaimLost) {
+            LOG.warnf("job %s: cycle %s emitted its events, then its claim was taken over: it stays EMITTED, and the "
+                    + "new owner's cycle repeats what this one did not record", jobId, cycleId);
+            return Uni.createFrom().voidItem();
+        }
+        LOG.errorf("job %s: cycle %s emitted its events, but its end could not be recorded: %s. Its results complete "
+                + "it; the next cycle starts once its claim lapses (%s) and repeats what was not recorded", jobId,
+                cycleId, failure.toString(), config.cycleLease());
+        return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * Whether the cycle failed on its read of the directory file (before it planned anything) while the file's version
+     * ({@link SourceWatch#version}: size, modification time, file) moved from the one looked at just before the read: a
+     * writer that writes the file in place was half-way through it, so what was read is torn, not invalid.
+     */
+    private boolean changedDuringRead(Throwable failure, Progress progress, JobConfig jobConfig,
+            String versionBeforeRead) {
+        return failure instanceof SourceException && progress.planned < 0 && versionBeforeRead != null
+                && !versionBeforeRead.equals(SourceWatch.version(sources.fileVersion(jobConfig)));
+    }
+
+    /**
+     * The directory file changed while the cycle read it ({@link #changedDuringRead}): the cycle is recorded FAILED
+     * with why, and the job reads the file again after {@link #READ_AGAIN_AFTER}; not a failed cycle of the
+     * job (no {@code lastError}, not counted toward quarantine nor in {@code provisioning.detector.cycles.failed}).
+     */
+    private Uni<Void> readAgainSoon(String jobId, ProvisioningJob.Claim claim, String cycleId, Throwable failure) {
+        String error = "the directory file changed while it was read (a writer was writing it); read again: "
+                + failure.getMessage();
+        LOG.warnf("job %s: cycle %s: %s", jobId, cycleId, error);
+        return answered(cycles.failed(cycleId, error)).chain(() -> answered(jobs.update(jobId, j -> {
+            j.postponeCycle(claim, READ_AGAIN_AFTER, Instant.now());
+            return j;
+        }))).replaceWithVoid().onFailure().recoverWithUni(e -> {
+            // the claim lapses after the lease and the cycle is tried again
+            LOG.errorf("job %s: cycle %s: its end could not be recorded: %s", jobId, cycleId, e);
+            return Uni.createFrom().voidItem();
         });
     }
 
@@ -295,9 +393,9 @@ public class CycleRunner {
                 : "cycle failed: " + failure;
         LOG.errorf("job %s: cycle %s failed: %s", jobId, cycleId, error);
         registry.counter(DetectorMeters.CYCLES_FAILED, PROVISIONING_JOB, jobId).increment();
-        return cycles.failed(cycleId, error).chain(() -> jobs.update(jobId,
+        return answered(cycles.failed(cycleId, error)).chain(() -> answered(jobs.update(jobId,
                 j -> j.cycleFailed(claim, cycleId, error, config.sourceErrorRetry(),
-                        config.quarantineAfterFailedCycles(), Instant.now(), quarantineSchedule)))
+                        config.quarantineAfterFailedCycles(), Instant.now(), quarantineSchedule))))
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
                     // the claim lapses after the lease and the cycle is tried again
@@ -314,11 +412,11 @@ public class CycleRunner {
     private Cancellable heartbeat(String jobId, ProvisioningJob.Claim claim, RunningCycles.Stop stop) {
         Duration every = config.cycleLease().dividedBy(3);
         return Multi.createFrom().ticks().every(every)
-                .onItem().transformToUniAndConcatenate(tick -> jobs.renewClaim(jobId, claim.token())
+                .onItem().transformToUniAndConcatenate(tick -> answered(jobs.renewClaim(jobId, claim.token()))
                         .onFailure().recoverWithItem(true)
                         .chain(renewed -> renewed
                                 ? Uni.createFrom().<RuntimeException>nullItem()
-                                : jobs.find(jobId).<RuntimeException>map(found -> found.isEmpty()
+                                : answered(jobs.find(jobId)).<RuntimeException>map(found -> found.isEmpty()
                                         ? new JobDeleted(jobId)
                                         : new ClaimLost(jobId))
                                         // looked at again at the next tick
@@ -328,6 +426,75 @@ public class CycleRunner {
                         LOG.warnf("job %s: the cycle's claim was taken over by another replica", jobId);
                     }
                 }, failure -> LOG.warnf("job %s: the cycle's heartbeat stopped: %s", jobId, failure));
+    }
+
+    /**
+     * {@code call}, failing with a {@link TimeoutException} when the database does not answer it within
+     * {@link #CALL_WAIT}: a statement never answered (a connection the client takes for closed, a lock never released)
+     * fails the step instead of holding the cycle, and the claim its heartbeat renews, for ever.
+     */
+    static <T> Uni<T> answered(Uni<T> call) {
+        return call.ifNoItem().after(CALL_WAIT).failWith(() -> new TimeoutException(
+                "no answer from the database in " + CALL_WAIT.toSeconds() + " s"));
+    }
+
+    /**
+     * A step after the cycle's events are on Kafka: each attempt runs {@code step} afresh and may wait
+     * {@link #CALL_WAIT} for its answer; a transient failure ({@link ResultsConsumer#transientFailure}: the database or
+     * the connection to it failed, or did not answer) is retried with backoff ({@value #END_RETRY_FIRST_SECONDS} s
+     * doubling to {@value #END_RETRY_MAX_SECONDS} s), {@value #END_ATTEMPTS} attempts in all, each failure logged
+     * (WARN) and a success after failures logged (INFO). Any other failure, or the last attempt's, fails the step.
+     */
+    private <T> Uni<T> ending(String jobId, String cycleId, String what, Supplier<Uni<T>> step) {
+        AtomicInteger failures = new AtomicInteger();
+        return answered(Uni.createFrom().<T>deferred(() -> step.get()))
+                .onFailure(ResultsConsumer::transientFailure).invoke(e -> LOG.warnf(
+                        "job %s: cycle %s emitted its events; %s failed (attempt %d of %d)%s: %s", jobId, cycleId,
+                        what, failures.incrementAndGet(), END_ATTEMPTS,
+                        failures.get() < END_ATTEMPTS ? ", retried" : "", e.toString()))
+                .onFailure(ResultsConsumer::transientFailure).retry()
+                .withBackOff(Duration.ofSeconds(END_RETRY_FIRST_SECONDS), Duration.ofSeconds(END_RETRY_MAX_SECONDS))
+                .atMost(END_ATTEMPTS - 1)
+                .invoke(() -> {
+                    if (failures.get() > 0) {
+                        LOG.infof("job %s: cycle %s: %s succeeded after %d failed attempts", jobId, cycleId, what,
+                                failures.get());
+                    }
+                });
+    }
+
+    /** What finishing a cycle did: this call marked it finished; the job brought its next cycle forward. */
+    private record Finished(boolean first, boolean followedUp) {
+    }
+
+    /**
+     * Finishes the cycle when it emitted events and their results are all in already: results recorded before the cycle was marked EMITTED
+     * (while the mark was retried, or in the moment between its last event and the mark) were counted in it, but
+     * nobody found it complete then. As the results consumer does: marked finished in one transaction with the job's
+     * follow-up ({@link ProvisioningJob#followUp}); the {@code finished_at} guard makes the one who gets there first do
+     * it, once. Its duration is recorded by whoever marked it.
+     */
+    private Uni<Void> finishIfComplete(String jobId, String cycleId) {
+        return answered(cycles.find(cycleId)).chain(found -> {
+            // a cycle that sent nothing has no result to finish it, as before
+            Cycle cycle = found.filter(c -> c.eventsEmitted() > 0 && c.completeButNotFinished()).orElse(null);
+            if (cycle == null) {
+                return Uni.createFrom().voidItem();
+            }
+            Uni<Boolean> groups = cycle.results().managedUsersChanged()
+                    ? answered(snapshots.holdsGroups(jobId))
+                    : Uni.createFrom().item(false);
+            return groups.chain(holdsGroups -> answered(jobs.update(jobId, (job, tx) -> cycles.finished(tx, cycleId)
+                    .map(first -> new Finished(first, first && job.followUp(cycle, holdsGroups, Instant.now()))))))
+                    .invoke(marked -> marked.filter(Finished::first).ifPresent(finished -> {
+                        registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, jobId)
+                                .record(Duration.between(cycle.startedAt(), Instant.now()));
+                        LOG.infof("job %s: cycle %s had all its results when it was marked emitted: finished%s", jobId,
+                                cycleId, finished.followedUp()
+                                        ? "; the next cycle runs now to update group memberships"
+                                        : "");
+                    })).replaceWithVoid();
+        });
     }
 
     private static Uni<Void> checkStop(RunningCycles.Stop stop) {

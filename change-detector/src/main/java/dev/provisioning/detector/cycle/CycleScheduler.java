@@ -1,11 +1,14 @@
 package dev.provisioning.detector.cycle;
 
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
 import io.quarkus.scheduler.Scheduled;
@@ -23,9 +26,22 @@ import dev.provisioning.detector.persistence.JobStore;
  * it has room for (the others stay due for the next tick or another replica). Claims are made in the database, so any
  * number of replicas can tick at once. Besides the tick, {@link #claimNow} looks at once (the directory-file watch
  * calls it when it brought a cycle forward); a look never overlaps another on the same replica.
+ *
+ * <p>
+ * A look whose claim the database fails, or does not answer within {@link #CLAIM_WAIT}, ends there; the next tick looks
+ * again. The first failure of an outage is logged (ERROR), its end too (INFO); after {@value CycleClaiming#ATTEMPTS}
+ * failed looks in a row readiness {@value CycleClaiming#NAME} is down until a look succeeds. A claim that the
+ * database commits after the look gave up belongs to nobody here: its jobs wait for the lease to pass
+ * ({@code detector.cycle-lease}), then are claimed again.
  */
 @ApplicationScoped
 public class CycleScheduler {
+
+    /**
+     * How long a look for due cycles waits for the database's answer: a claim unanswered by then counts as failed and
+     * the next tick looks again (a statement the client never answers would otherwise hold every later look back).
+     */
+    static final Duration CLAIM_WAIT = Duration.ofSeconds(10);
 
     private static final Logger LOG = Logger.getLogger(CycleScheduler.class);
 
@@ -34,9 +50,12 @@ public class CycleScheduler {
     private final DetectorConfig config;
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     /** Whether a look for due cycles (a tick or {@link #claimNow}) is under way on this replica. */
-    private final AtomicBoolean claiming = new AtomicBoolean();
+    private final AtomicBoolean looking = new AtomicBoolean();
+    private final CycleClaiming claiming;
 
-    public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config) {
+    public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config,
+            @Readiness CycleClaiming claiming) {
+        this.claiming = claiming;
         this.jobs = jobs;
         this.runner = runner;
         this.config = config;
@@ -44,11 +63,11 @@ public class CycleScheduler {
 
     @Scheduled(every = "${detector.scheduler-tick:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
-        if (!claiming.compareAndSet(false, true)) {
+        if (!looking.compareAndSet(false, true)) {
             // a look is under way (claimNow): the next tick looks again
             return Uni.createFrom().voidItem();
         }
-        return Uni.createFrom().deferred(this::claimAndStart).onTermination().invoke(() -> claiming.set(false));
+        return Uni.createFrom().deferred(this::claimAndStart).onTermination().invoke(() -> looking.set(false));
     }
 
     /**
@@ -65,10 +84,26 @@ public class CycleScheduler {
         if (room <= 0) {
             return Uni.createFrom().voidItem();
         }
-        return jobs.claimDue(config.cycleLease(), room).invoke(claimed -> claimed.forEach(this::start))
+        return jobs.claimDue(config.cycleLease(), room)
+                .ifNoItem().after(CLAIM_WAIT).failWith(() -> new TimeoutException("no answer from the database in "
+                        + CLAIM_WAIT.toSeconds() + " s"))
+                .invoke(claimed -> {
+                    int failedBefore = claiming.succeeded();
+                    if (failedBefore > 0) {
+                        LOG.infof("claiming due cycles works again, after %d failed attempts", failedBefore);
+                    }
+                    claimed.forEach(this::start);
+                })
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
-                    LOG.errorf("claiming due cycles failed (tried again at the next tick): %s", e.toString());
+                    int failed = claiming.failed();
+                    if (failed == 1) {
+                        LOG.errorf("claiming due cycles failed (tried again at each tick; logged again when it works, "
+                                + "readiness %s is down after %d failed attempts): %s", CycleClaiming.NAME,
+                                CycleClaiming.ATTEMPTS, e.toString());
+                    } else {
+                        LOG.debugf("claiming due cycles failed again (%d attempts): %s", failed, e.toString());
+                    }
                     return Uni.createFrom().voidItem();
                 });
     }

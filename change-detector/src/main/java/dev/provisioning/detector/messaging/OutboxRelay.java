@@ -1,11 +1,13 @@
 package dev.provisioning.detector.messaging;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -30,7 +32,9 @@ import dev.provisioning.events.JobStateEvent;
  * Publishes what job saves stored in the outbox: configurations and tombstones to the compacted
  * {@code provisioning.jobs} (channel {@value #JOBS_CHANNEL}), job state events to {@code provisioning.job-states}
  * (channel {@value #JOB_STATES_CHANNEL}), both keyed by job id, then marks them sent. It runs when a save stored
- * records, and every {@code detector.outbox-interval} for what other replicas or failed passes left.
+ * records, and every {@code detector.outbox-interval} for what other replicas or failed passes left. A pass that
+ * does not end within {@link #PASS_WAIT} counts as failed; its records stay unsent and a later pass takes them (while
+ * the stuck one's transaction holds the relay's lock, passes find it taken and read nothing).
  *
  * <p>
  * At least once, in order per job: each job's records are sent one after the other, each awaiting the broker's ack
@@ -51,6 +55,12 @@ public class OutboxRelay {
     static final int BATCH = 500;
     /** Jobs whose records are sent at the same time. */
     static final int JOBS_IN_PARALLEL = 16;
+    /**
+     * How long a pass may take before it counts as failed and the next run may start one: a statement the database
+     * never answers would otherwise stop the relay for good. Longer than a send may take (Kafka's default delivery
+     * timeout, 2 minutes), so a slow broker fails its sends rather than the pass.
+     */
+    static final Duration PASS_WAIT = Duration.ofMinutes(3);
     private static final Logger LOG = Logger.getLogger(OutboxRelay.class);
 
     private final Outbox outbox;
@@ -58,6 +68,8 @@ public class OutboxRelay {
     private final MutinyEmitter<String> states;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicBoolean requested = new AtomicBoolean();
+    /** Whether the last pass failed (an outage is logged once, and its end). */
+    private final AtomicBoolean failing = new AtomicBoolean();
     private final Set<String> failingJobs = ConcurrentHashMap.newKeySet();
 
     public OutboxRelay(Outbox outbox, @Channel(JOBS_CHANNEL) MutinyEmitter<Object> jobs,
@@ -93,15 +105,26 @@ public class OutboxRelay {
 
     private void pass() {
         requested.set(false);
-        outbox.relay(BATCH, this::publish).subscribe().with(read -> {
-            running.set(false);
-            if (read == BATCH || requested.get()) {
-                relay();
-            }
-        }, failure -> {
-            running.set(false);
-            LOG.warnf("the outbox relay failed, tried again on its next run: %s", failure);
-        });
+        outbox.relay(BATCH, this::publish)
+                .ifNoItem().after(PASS_WAIT).failWith(() -> new TimeoutException("the pass did not end in "
+                        + PASS_WAIT.toSeconds() + " s"))
+                .subscribe().with(read -> {
+                    running.set(false);
+                    if (failing.getAndSet(false)) {
+                        LOG.info("the outbox relay works again");
+                    }
+                    if (read == BATCH || requested.get()) {
+                        relay();
+                    }
+                }, failure -> {
+                    running.set(false);
+                    if (!failing.getAndSet(true)) {
+                        LOG.warnf("the outbox relay failed, tried again on its next runs (logged again when it "
+                                + "works): %s", failure);
+                    } else {
+                        LOG.debugf("the outbox relay failed again: %s", failure);
+                    }
+                });
     }
 
     /** Publishes each job's records in order, jobs in parallel; answers the ids published. */

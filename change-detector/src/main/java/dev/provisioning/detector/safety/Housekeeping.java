@@ -1,8 +1,10 @@
 package dev.provisioning.detector.safety;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -23,12 +25,18 @@ import dev.provisioning.detector.persistence.ProvisioningLogRepository;
  * What runs every {@code detector.housekeeping-interval}: the provisioning log, the audit log, finished cycles and sent
  * outbox records older than {@code detector.log-retention} are purged; each job whose token is older than
  * {@code detector.token-lifetime - detector.token-expiry-warning} is asked to warn of its expiry (once per token). The
- * per-job gauges are read on the same interval by {@link JobGauges}.
+ * per-job gauges are read on the same interval by {@link JobGauges}. A run (or a reading of the gauges) not done within
+ * {@link #RUN_WAIT} counts as failed and is tried again at the next interval.
  */
 @ApplicationScoped
 public class Housekeeping {
 
     private static final Logger LOG = Logger.getLogger(Housekeeping.class);
+    /**
+     * How long a run may take before it counts as failed: a statement the database never answers would otherwise keep
+     * every later run from starting (runs do not overlap).
+     */
+    static final Duration RUN_WAIT = Duration.ofMinutes(10);
 
     private final JobStore jobs;
     private final CycleRepository cycles;
@@ -50,6 +58,8 @@ public class Housekeeping {
     @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> run() {
         return purge().chain(this::warnExpiringTokens)
+                .ifNoItem().after(RUN_WAIT).failWith(() -> new TimeoutException("no answer from the database in "
+                        + RUN_WAIT.toSeconds() + " s"))
                 .onFailure().recoverWithUni(e -> {
                     LOG.errorf("housekeeping failed (tried again in %s): %s", config.housekeepingInterval(), e);
                     return Uni.createFrom().voidItem();

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
@@ -64,10 +65,13 @@ public class JobGauges {
 
     @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "3s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> scheduled() {
-        return refresh().onFailure().recoverWithUni(e -> {
-            LOG.errorf("the job gauges could not be read (tried again in %s): %s", config.housekeepingInterval(), e);
-            return Uni.createFrom().voidItem();
-        });
+        return refresh().ifNoItem().after(Housekeeping.RUN_WAIT).failWith(() -> new TimeoutException(
+                "no answer from the database in " + Housekeeping.RUN_WAIT.toSeconds() + " s"))
+                .onFailure().recoverWithUni(e -> {
+                    LOG.errorf("the job gauges could not be read (tried again in %s): %s",
+                            config.housekeepingInterval(), e);
+                    return Uni.createFrom().voidItem();
+                });
     }
 
     /** Reads every job's gauges from the database. */

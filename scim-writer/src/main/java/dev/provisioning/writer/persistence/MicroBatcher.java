@@ -2,7 +2,10 @@ package dev.provisioning.writer.persistence;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
 import io.smallrye.common.vertx.VertxContext;
@@ -29,6 +32,10 @@ import io.vertx.core.Vertx;
  * </ul>
  * Thread-safe. Windows overlap: a full window's statement runs while the next window fills, so up to the pool's size
  * of statements may be in flight.
+ *
+ * <p>
+ * Writes that may name one row twice in a window (an {@code INSERT ... ON CONFLICT DO UPDATE} refuses to affect a row
+ * twice in one statement) are gathered by {@link #perKey}: one row per key, merged in call order.
  *
  * @param <Q> a request (the parameters of one caller's row)
  * @param <R> a caller's result
@@ -61,6 +68,30 @@ public final class MicroBatcher<Q, R> {
         this.maxSize = Math.max(1, maxSize);
         this.windowMillis = Math.max(1, (window.toNanos() + 999_999) / 1_000_000);
         this.statement = statement;
+    }
+
+    /**
+     * A batcher of writes whose statement must name each key at most once (issue 13, W4): the requests of a window
+     * that share a key are merged, in the order they were submitted, into the one write they amount to run one after
+     * the other ({@code merge(earlier, later)}); the statement gets one row per key, in key order (so two statements
+     * over the same rows, from two replicas, lock them in one order). Every caller completes, with {@code null}, when
+     * the statement has completed, or fails when it fails, as with the constructor.
+     *
+     * @param key the row a request writes (never null)
+     * @param merge the effect of two requests of one key run in this order (a pure function)
+     * @param statement writes the rows of one window in one statement
+     */
+    public static <Q, K extends Comparable<? super K>> MicroBatcher<Q, Void> perKey(Vertx vertx, int maxSize,
+            Duration window, Function<? super Q, ? extends K> key, BinaryOperator<Q> merge,
+            Function<List<Q>, Uni<?>> statement) {
+        return new MicroBatcher<>(vertx, maxSize, window, requests -> {
+            TreeMap<K, Q> rows = new TreeMap<>();
+            for (Q request : requests) {
+                rows.merge(key.apply(request), request, merge);
+            }
+            return statement.apply(new ArrayList<>(rows.values()))
+                    .map(ignored -> Collections.<Void>nCopies(requests.size(), null));
+        });
     }
 
     /** The request's result, once the statement of its window completed (see the class comment). */

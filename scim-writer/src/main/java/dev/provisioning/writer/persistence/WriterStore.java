@@ -13,6 +13,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BinaryOperator;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -48,13 +50,14 @@ import dev.provisioning.writer.escrow.Escrowed;
  * again. A delete leaves a tombstone with its mark.
  *
  * <p>
- * The two statements every operation makes, {@link #lookup} and {@link #markProcessed}, are batched (issue 13, W2):
- * the calls of concurrent operations within {@link Batching#DEFAULT} (1 ms, or 64 calls) become one statement over
- * arrays ({@link MicroBatcher}); each call still completes only after its window's statement completed (a
- * {@code markProcessed} after its row is committed), and a failing statement fails the calls of its window only. The
- * id-map writes ({@code markCreateSent}, {@code saveLink}, ...) stay one statement per call: they are
- * {@code ON CONFLICT DO UPDATE} upserts, which cannot touch one row twice in a statement, and each one's crash window
- * (before or after a Druva request) is its own.
+ * The statements an operation makes are batched (issue 13, W2 and W4): the calls of concurrent operations within
+ * {@link Batching#DEFAULT} (1 ms, or 64 calls) become one statement over arrays ({@link MicroBatcher}), one per kind
+ * of call ({@link #lookup}, {@link #markProcessed}, {@link #markCreateSent}, {@link #saveLink}, {@link #markOutcome},
+ * {@link #removeLink}); each call still completes only after its window's statement has committed (so a create is
+ * still marked before it is sent, and linked before its result is recorded), and a failing statement fails the calls
+ * of its window only, each of which is retried as before. An id-map write cannot touch one row twice in a statement
+ * ({@code ON CONFLICT DO UPDATE} refuses it): calls of one row in one window are merged into the write they amount
+ * to in call order ({@link MicroBatcher#perKey}). {@link #forgetCreate} (a failed create) stays one statement.
  */
 @ApplicationScoped
 public class WriterStore {
@@ -76,19 +79,33 @@ public class WriterStore {
             + "target_state, updated_at, operation_id, outcome, first_cycle_id, deleted) ";
     private static final String FIRST_CYCLE = "first_cycle_id = CASE WHEN id_map.deleted "
             + "THEN EXCLUDED.first_cycle_id ELSE id_map.first_cycle_id END";
-    private static final String SAVE_LINK = INSERT_ENTRY
-            + "VALUES ($1, $2, $3, $4, $5, $6, now(), $7, $8, $9, false) ON CONFLICT (id) DO UPDATE SET "
+    /** The rows of one window of id-map upserts ({@link IdMapRow}), one per key. */
+    private static final String ROWS = "SELECT k.id, k.job_id, k.object_type, k.source_id, k.target_id, "
+            + "k.target_state, now(), k.operation_id, k.outcome, k.first_cycle_id, false FROM unnest($1::varchar[], "
+            + "$2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[], $7::varchar[], $8::text[], "
+            + "$9::varchar[]) AS k (id, job_id, object_type, source_id, target_id, target_state, operation_id, "
+            + "outcome, first_cycle_id) ";
+    private static final String SAVE_LINKS = INSERT_ENTRY + ROWS + "ON CONFLICT (id) DO UPDATE SET "
             + "target_id = EXCLUDED.target_id, target_state = EXCLUDED.target_state, deleted = false, "
             + "operation_id = EXCLUDED.operation_id, outcome = EXCLUDED.outcome, updated_at = now(), " + FIRST_CYCLE;
     /** Not managed: no row, a create in flight (of this or another operation) or a tombstone. */
     private static final String NOT_MANAGED = "(id_map.target_id IS NULL OR id_map.deleted)";
-    private static final String MARK_CREATE_SENT = INSERT_ENTRY
-            + "VALUES ($1, $2, $3, $4, NULL, '{}', now(), $5, NULL, $6, false) ON CONFLICT (id) DO UPDATE SET "
+    /** The rows' target id and state are null and {@code '{}'}: a create in flight. */
+    private static final String MARK_CREATES_SENT = INSERT_ENTRY + ROWS + "ON CONFLICT (id) DO UPDATE SET "
             + "target_id = CASE WHEN " + NOT_MANAGED + " THEN NULL ELSE id_map.target_id END, "
             + "target_state = CASE WHEN " + NOT_MANAGED + " THEN '{}' ELSE id_map.target_state END, "
             + "operation_id = CASE WHEN " + NOT_MANAGED + " THEN EXCLUDED.operation_id ELSE id_map.operation_id END, "
             + "outcome = CASE WHEN " + NOT_MANAGED + " THEN NULL ELSE id_map.outcome END, "
             + "deleted = false, updated_at = now(), " + FIRST_CYCLE;
+    /** {@link #markOutcome} for many rows ({@link IdMapRow#id}, operation id, outcome). */
+    private static final String MARK_OUTCOMES = "UPDATE id_map SET operation_id = k.operation_id, outcome = k.outcome "
+            + "FROM unnest($1::varchar[], $2::varchar[], $3::text[]) AS k (id, operation_id, outcome) "
+            + "WHERE id_map.id = k.id";
+    /** {@link #removeLink} for many rows ({@link IdMapRow#id}, operation id, outcome). */
+    private static final String REMOVE_LINKS = "UPDATE id_map SET deleted = true, target_state = '{}', "
+            + "operation_id = k.operation_id, outcome = k.outcome, updated_at = now() "
+            + "FROM unnest($1::varchar[], $2::varchar[], $3::text[]) AS k (id, operation_id, outcome) "
+            + "WHERE id_map.id = k.id";
 
     /** {@link #lookup} for many keys: one row per key, numbered by the key's position ({@code k_n}, from 1). */
     private static final String LOOKUP_ALL = "SELECT k.n AS k_n, p.result_json AS processed_result, "
@@ -123,6 +140,31 @@ public class WriterStore {
     private record LookupKeys(String resultId, String escrowId, String mapId) {
     }
 
+    /**
+     * One id-map write: the row's key and, for an upsert, the values it inserts ({@code targetState} JSON; null
+     * {@code targetId}: a create in flight); an update uses the key, {@code operationId} and {@code outcome} only.
+     */
+    private record IdMapRow(String id, String jobId, String objectType, String sourceId, String targetId,
+            String targetState, String operationId, String outcome, String firstCycleId) {
+
+        static IdMapRow of(String jobId, String objectType, String sourceId, String targetId, String targetState,
+                String operationId, String outcome, String firstCycleId) {
+            return new IdMapRow(idOf(jobId, objectType, sourceId), jobId, objectType, sourceId, targetId, targetState,
+                    operationId, outcome, firstCycleId);
+        }
+
+        /**
+         * Two upserts of this row, this one after {@code earlier}: the later one's values, with the earlier one's
+         * first cycle. Either upsert keeps the first cycle of a live row or a create in flight and sets it on a new row
+         * or a tombstone, and leaves the row neither; so the two in turn leave the earlier's cycle on a row that was
+         * new or a tombstone, and the row's own otherwise: as this one write does.
+         */
+        IdMapRow after(IdMapRow earlier) {
+            return new IdMapRow(id, jobId, objectType, sourceId, targetId, targetState, operationId, outcome,
+                    earlier.firstCycleId());
+        }
+    }
+
     /** The row of one {@link #markProcessed}. */
     private record ProcessedRow(String resultId, String jobId, String operationId, String resultJson,
             OffsetDateTime processedAt) {
@@ -132,6 +174,10 @@ public class WriterStore {
     private final Pool pool;
     private final MicroBatcher<LookupKeys, Found> lookups;
     private final MicroBatcher<ProcessedRow, Boolean> processed;
+    private final MicroBatcher<IdMapRow, Void> links;
+    private final MicroBatcher<IdMapRow, Void> createsSent;
+    private final MicroBatcher<IdMapRow, Void> outcomes;
+    private final MicroBatcher<IdMapRow, Void> removals;
 
     @Inject
     public WriterStore(MeterRegistry registry, Pool pool, Vertx vertx) {
@@ -144,6 +190,57 @@ public class WriterStore {
         this.pool = pool;
         this.lookups = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::lookupAll);
         this.processed = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::markAllProcessed);
+        this.links = idMapWrites(vertx, batching, (earlier, later) -> later.after(earlier),
+                rows -> upsert(SAVE_LINKS, rows));
+        this.createsSent = idMapWrites(vertx, batching, (earlier, later) -> later.after(earlier),
+                rows -> upsert(MARK_CREATES_SENT, rows));
+        // an update sets the same columns whatever the row holds: the later of two is what both amount to
+        this.outcomes = idMapWrites(vertx, batching, (earlier, later) -> later, rows -> update(MARK_OUTCOMES, rows));
+        this.removals = idMapWrites(vertx, batching, (earlier, later) -> later, rows -> update(REMOVE_LINKS, rows));
+    }
+
+    private static MicroBatcher<IdMapRow, Void> idMapWrites(Vertx vertx, Batching batching,
+            BinaryOperator<IdMapRow> merge, Function<List<IdMapRow>, Uni<?>> statement) {
+        return MicroBatcher.perKey(vertx, batching.maxSize(), batching.window(), IdMapRow::id, merge, statement);
+    }
+
+    /** One window of id-map upserts ({@link #ROWS}, one row per key). */
+    private Uni<?> upsert(String sql, List<IdMapRow> rows) {
+        int n = rows.size();
+        String[][] columns = new String[9][n];
+        for (int i = 0; i < n; i++) {
+            IdMapRow row = rows.get(i);
+            columns[0][i] = row.id();
+            columns[1][i] = row.jobId();
+            columns[2][i] = row.objectType();
+            columns[3][i] = row.sourceId();
+            columns[4][i] = row.targetId();
+            columns[5][i] = row.targetState();
+            columns[6][i] = row.operationId();
+            columns[7][i] = row.outcome();
+            columns[8][i] = row.firstCycleId();
+        }
+        Tuple tuple = Tuple.tuple();
+        for (String[] column : columns) {
+            tuple.addArrayOfString(column);
+        }
+        return pool.preparedQuery(sql).execute(tuple);
+    }
+
+    /** One window of id-map updates (id, operation id, outcome; one row per key). */
+    private Uni<?> update(String sql, List<IdMapRow> rows) {
+        int n = rows.size();
+        String[] ids = new String[n];
+        String[] operationIds = new String[n];
+        String[] outcomes = new String[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rows.get(i).id();
+            operationIds[i] = rows.get(i).operationId();
+            outcomes[i] = rows.get(i).outcome();
+        }
+        return pool.preparedQuery(sql)
+                .execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(operationIds)
+                        .addArrayOfString(outcomes));
     }
 
     /**
@@ -256,27 +353,24 @@ public class WriterStore {
     }
 
     /**
-     * Creates or replaces the link of a source object, with the operation's mark (one statement).
+     * Creates or replaces the link of a source object, with the operation's mark. Completes once the row is committed
+     * (one statement with the calls of concurrent operations, {@link Batching}); fails when that statement fails.
      *
      * @param cycleId the operation's cycle: recorded as the object's first cycle when it was not managed before (no
      *        row, or a tombstone; a create in flight keeps the cycle it was marked in)
      */
     public Uni<Void> saveLink(String jobId, String objectType, String sourceId, Link link, String cycleId, Mark mark) {
-        return pool.preparedQuery(SAVE_LINK).execute(Tuple.tuple().addString(idOf(jobId, objectType, sourceId))
-                .addString(jobId).addString(objectType).addString(sourceId).addString(link.targetId())
-                .addString(Json.write(link.state())).addString(mark.operationId()).addString(mark.outcome())
-                .addString(cycleId)).replaceWithVoid();
+        return links.submit(IdMapRow.of(jobId, objectType, sourceId, link.targetId(), Json.write(link.state()),
+                mark.operationId(), mark.outcome(), cycleId));
     }
 
     /**
      * Records, before it is sent, that this operation creates the object (a row without a Druva id), unless the object
-     * is managed (one statement; a managed row is left as it is).
+     * is managed (a managed row is left as it is). Completes once the row is committed, as {@link #saveLink}.
      */
     public Uni<Void> markCreateSent(String jobId, String objectType, String sourceId, String cycleId,
             String operationId) {
-        return pool.preparedQuery(MARK_CREATE_SENT).execute(Tuple.tuple()
-                .addString(idOf(jobId, objectType, sourceId)).addString(jobId).addString(objectType)
-                .addString(sourceId).addString(operationId).addString(cycleId)).replaceWithVoid();
+        return createsSent.submit(IdMapRow.of(jobId, objectType, sourceId, null, "{}", operationId, null, cycleId));
     }
 
     /** Forgets a create this operation sent that did not create anything (it failed). */
@@ -285,22 +379,22 @@ public class WriterStore {
                 .execute(Tuple.of(idOf(jobId, objectType, sourceId), operationId)).replaceWithVoid();
     }
 
-    /** Records the outcome of the operation that last changed the row (when it completed after its last change). */
+    /**
+     * Records the outcome of the operation that last changed the row (when it completed after its last change).
+     * Completes once committed, as {@link #saveLink}.
+     */
     public Uni<Void> markOutcome(String jobId, String objectType, String sourceId, Mark mark) {
-        return pool.preparedQuery("UPDATE id_map SET operation_id = $1, outcome = $2 WHERE id = $3")
-                .execute(Tuple.tuple().addString(mark.operationId()).addString(mark.outcome())
-                        .addString(idOf(jobId, objectType, sourceId)))
-                .replaceWithVoid();
+        return outcomes.submit(IdMapRow.of(jobId, objectType, sourceId, null, null, mark.operationId(),
+                mark.outcome(), null));
     }
 
-    /** The object is no longer managed (deleted in Druva, or gone there): a tombstone with the operation's mark. */
+    /**
+     * The object is no longer managed (deleted in Druva, or gone there): a tombstone with the operation's mark.
+     * Completes once committed, as {@link #saveLink}.
+     */
     public Uni<Void> removeLink(String jobId, String objectType, String sourceId, Mark mark) {
-        return pool.preparedQuery("UPDATE id_map SET deleted = true, target_state = '{}', operation_id = $1, "
-                + "outcome = $2, updated_at = $3 WHERE id = $4")
-                .execute(Tuple.tuple().addString(mark.operationId()).addString(mark.outcome())
-                        .addOffsetDateTime(OffsetDateTime.now(ZoneOffset.UTC))
-                        .addString(idOf(jobId, objectType, sourceId)))
-                .replaceWithVoid();
+        return removals.submit(IdMapRow.of(jobId, objectType, sourceId, null, null, mark.operationId(),
+                mark.outcome(), null));
     }
 
     /** The Druva ids of those source objects that are managed, by source id. */

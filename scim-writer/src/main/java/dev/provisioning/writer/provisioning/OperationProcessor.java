@@ -6,13 +6,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
@@ -84,6 +87,12 @@ public class OperationProcessor {
     private final TenantHealth health;
     private final WriterConfig config;
     private final MeterRegistry registry;
+    /** {@link WriterMeters#RESULTS} by job, action and status: looked up once, not per result (issue 13, W4). */
+    private final Map<ResultKey, Counter> resultCounters = new ConcurrentHashMap<>();
+
+    /** The tags of a result's counter. */
+    private record ResultKey(String jobId, ProvisioningAction action, ProvisioningStatus status) {
+    }
 
     public OperationProcessor(SecretCipher cipher, UserProvisioner users, GroupProvisioner groups, WriterStore store,
             EscrowStore escrows, EscrowSchedule schedule, CredentialHolds holds, TenantHealth health,
@@ -359,8 +368,11 @@ public class OperationProcessor {
     /** Records the result as the operation's (a redelivery re-emits it) and counts it. */
     private Uni<Void> finish(ScimOperation op, ProvisioningResult result) {
         return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), Json.write(result))
-                .invoke(() -> registry.counter(WriterMeters.RESULTS, PROVISIONING_JOB, op.jobId(), "action",
-                        result.action().name(), "status", result.status().name()).increment());
+                .invoke(() -> resultCounters.computeIfAbsent(new ResultKey(op.jobId(), result.action(),
+                        result.status()),
+                        key -> registry.counter(WriterMeters.RESULTS, PROVISIONING_JOB, key.jobId(),
+                                "action", key.action().name(), "status", key.status().name()))
+                        .increment());
     }
 
     /**
@@ -468,9 +480,10 @@ public class OperationProcessor {
         return new TenantTarget(job.jobId(), job.tenantUrl(), token, job.patchDialect(), job.actions());
     }
 
-    /** Drops the job's decrypted token from memory (the job was deleted). */
+    /** Drops the job's decrypted token and its cached result counters from memory (the job was deleted). */
     public void forgetJob(String jobId) {
         tokens.forget(jobId);
+        resultCounters.keySet().removeIf(key -> key.jobId().equals(jobId));
     }
 
     private static ProvisioningAction actionOf(ScimOperation op) {

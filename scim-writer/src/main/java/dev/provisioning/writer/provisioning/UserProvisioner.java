@@ -305,7 +305,7 @@ public class UserProvisioner {
                                     answer));
                         }
                         if (snapshot != null) {
-                            snapshot.add(resource);
+                            snapshot.created(resource);
                         }
                         Map<String, Object> state = new LinkedHashMap<>(sent);
                         state.putAll(UserState.fromResource(resource));

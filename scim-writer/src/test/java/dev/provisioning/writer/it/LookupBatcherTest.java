@@ -47,7 +47,8 @@ import dev.provisioning.writer.persistence.WriterStore.ObjectKey;
  * The batched statements of {@link WriterStore} (issue 13, W2) on the real PostgreSQL: concurrent lookups of different
  * objects in one window are one statement and each caller gets its own rows; a window of recorded results is one
  * statement whose failure fails that window's callers only; a caller resumes only when its row is visible from another
- * connection, and on its own Vert.x context. The stores here count the statements they send through a wrapper around
+ * connection, and on its own Vert.x context. The id-map writes (W4) too: one statement per window, calls of one object
+ * in a window merged into what they amount to in call order (PostgreSQL refuses an upsert that touches a row twice). The stores here count the statements they send through a wrapper around
  * the pool, and their windows are long (minutes) and sized to the calls of a test, so a window is run by its size,
  * never by its time: the test does not depend on timing.
  */
@@ -220,6 +221,109 @@ class LookupBatcherTest {
                     .as("resumed on the context it called from").isTrue();
         }
         assertThat(statements).hasValue(1);
+    }
+
+    @Test
+    void linksOfOneObjectInOneWindowAreOneStatementAndLeaveWhatTheCallsInTurnWouldLeave() {
+        WriterStore batched = store(3);
+
+        await(Uni.join().all(
+                batched.saveLink(jobId, USER, "u1", new Link("druva-1", Map.of("userName", "a")), "cycle-1",
+                        new Mark("op-1", null)),
+                batched.saveLink(jobId, USER, "u2", new Link("druva-2", Map.of()), "cycle-1", new Mark("op-1", null)),
+                batched.saveLink(jobId, USER, "u1", new Link("druva-1", Map.of("userName", "b")), "cycle-2",
+                        new Mark("op-2", "{\"updated\":1}")))
+                .andFailFast());
+
+        assertThat(statements).as("three links, one object twice, in one window: one statement").hasValue(1);
+        WriterStore.Entry u1 = entry("u1");
+        assertThat(u1.targetId()).isEqualTo("druva-1");
+        assertThat(u1.state()).as("the later call's state").containsEntry("userName", "b");
+        assertThat(u1.completedBy("op-2")).as("the later call's mark").contains("{\"updated\":1}");
+        assertThat(firstCycle("u1")).as("the new row's first cycle is the first call's").isEqualTo("cycle-1");
+        assertThat(entry("u2").targetId()).isEqualTo("druva-2");
+    }
+
+    @Test
+    void createsMarkedInOneWindowAreOneStatementAndLeaveAManagedObjectAsItIs() {
+        new WriterStore(registry, pool, vertx).saveLink(jobId, USER, "u1", new Link("druva-1", Map.of()), "cycle-1",
+                new Mark("op-1", "{\"created\":1}")).await().atMost(Waits.OUTCOME);
+        WriterStore batched = store(3);
+
+        await(Uni.join().all(batched.markCreateSent(jobId, USER, "u1", "cycle-2", "op-2"),
+                batched.markCreateSent(jobId, USER, "u2", "cycle-2", "op-2"),
+                batched.markCreateSent(jobId, USER, "u2", "cycle-3", "op-3")).andFailFast());
+
+        assertThat(statements).hasValue(1);
+        assertThat(entry("u1").live()).as("a managed object keeps its link").hasValueSatisfying(
+                link -> assertThat(link.targetId()).isEqualTo("druva-1"));
+        assertThat(entry("u1").completedBy("op-1")).contains("{\"created\":1}");
+        assertThat(entry("u2").createSentBy("op-3")).as("the later call's create is in flight").isTrue();
+        assertThat(firstCycle("u2")).isEqualTo("cycle-2");
+    }
+
+    @Test
+    void outcomesAndTombstonesOfOneWindowAreOneStatementEachAndTheLaterCallOfAnObjectWins() {
+        WriterStore direct = new WriterStore(registry, pool, vertx);
+        for (String object : List.of("u1", "u2", "u3")) {
+            await(direct.saveLink(jobId, USER, object, new Link("druva-" + object, Map.of("active", true)),
+                    "cycle-1", new Mark("op-1", null)));
+        }
+        WriterStore batched = store(2);
+
+        await(Uni.join().all(batched.markOutcome(jobId, USER, "u1", new Mark("op-1", "{\"first\":1}")),
+                batched.markOutcome(jobId, USER, "u1", new Mark("op-2", "{\"second\":1}"))).andFailFast());
+        await(Uni.join().all(batched.removeLink(jobId, USER, "u2", new Mark("op-3", "{\"deleted\":1}")),
+                batched.removeLink(jobId, USER, "u3", new Mark("op-3", "{\"deleted\":1}"))).andFailFast());
+
+        assertThat(statements).as("two windows of two").hasValue(2);
+        assertThat(entry("u1").completedBy("op-2")).contains("{\"second\":1}");
+        assertThat(entry("u1").live()).isPresent();
+        for (String removed : List.of("u2", "u3")) {
+            assertThat(entry(removed).deleted()).isTrue();
+            assertThat(entry(removed).live()).isEmpty();
+            assertThat(entry(removed).completedBy("op-3")).contains("{\"deleted\":1}");
+        }
+    }
+
+    @Test
+    void aFailingWindowOfLinksFailsOnlyItsOwnCallersAndStoresNothingOfIt() {
+        WriterStore batched = store(2);
+        List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
+        Mark mark = new Mark("op-1", null);
+        // the first window: a row the table refuses (job_id is NOT NULL) fails the whole statement
+        outcomes.add(outcome(batched.saveLink(jobId, USER, "good", new Link("druva-g", Map.of()), "cycle-1", mark)));
+        outcomes.add(outcome(batched.saveLink(null, USER, "bad", new Link("druva-b", Map.of()), "cycle-1", mark)));
+        outcomes.add(outcome(batched.saveLink(jobId, USER, "later1", new Link("druva-1", Map.of()), "cycle-1",
+                mark)));
+        outcomes.add(outcome(batched.saveLink(jobId, USER, "later2", new Link("druva-2", Map.of()), "cycle-1",
+                mark)));
+
+        List<Throwable> failures = outcomes.stream().map(f -> f.orTimeout(NEVER.toMillis(),
+                java.util.concurrent.TimeUnit.MILLISECONDS).join()).toList();
+
+        assertThat(failures.get(0)).as("a caller of the failing window").isNotNull();
+        assertThat(failures.get(1)).as("the refused row's caller").isNotNull().hasMessageContaining("job_id");
+        assertThat(failures.get(2)).as("a caller of the next window").isNull();
+        assertThat(failures.get(3)).as("a caller of the next window").isNull();
+        assertThat(statements).hasValue(2);
+        assertThat(idMapRows("good")).as("nothing of the failed statement is stored").isZero();
+        assertThat(idMapRows("later1")).isOne();
+        assertThat(idMapRows("later2")).isOne();
+    }
+
+    private WriterStore.Entry entry(String sourceId) {
+        return await(new WriterStore(registry, pool, vertx).findEntry(jobId, USER, sourceId)).orElseThrow();
+    }
+
+    private String firstCycle(String sourceId) {
+        return await(pool.preparedQuery("SELECT first_cycle_id FROM id_map WHERE id = $1")
+                .execute(Tuple.of(WriterStore.idOf(jobId, USER, sourceId)))).iterator().next().getString(0);
+    }
+
+    private long idMapRows(String sourceId) {
+        return await(pool.preparedQuery("SELECT count(*) FROM id_map WHERE id = $1")
+                .execute(Tuple.of(WriterStore.idOf(jobId, USER, sourceId)))).iterator().next().getLong(0);
     }
 
     /** A store whose statements are counted and whose window runs when {@code size} calls are in it. */

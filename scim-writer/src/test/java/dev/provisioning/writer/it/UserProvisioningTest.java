@@ -86,6 +86,26 @@ class UserProvisioningTest {
     }
 
     @Test
+    void aSecondSourceUserWithTheNameOfOneCreatedInTheSameInitialCycleIsMatchedWithAGetAndLinked() {
+        ScimOperation first = Fixtures.upsert(jobId, "obj-cat", Fixtures.user("cat", "Cat", "First"));
+        KafkaTopics.publishOperation(first);
+        KafkaTopics.awaitResult(resultId(first));
+        int before = Sent.of(druva).size();
+
+        // another source object of the same initial cycle with the same userName: the created user is known to the
+        // cycle's snapshot by its mark only, so it is matched the way Entra matches, one GET, and linked, not created
+        ScimOperation second = Fixtures.upsert(jobId, "obj-cat-2", Fixtures.user("cat", "Cat", "Second"));
+        KafkaTopics.publishOperation(second);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(second));
+
+        List<Sent> sent = Sent.of(druva).subList(before, Sent.of(druva).size());
+        assertThat(sent).extracting(Sent::method, Sent::query).containsExactly(
+                tuple("GET", "filter=userName eq \"cat@example.com\""), tuple("PATCH", null));
+        assertThat(druva.users()).singleElement().extracting(DruvaUser::familyName).isEqualTo("Second");
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Update);
+    }
+
+    @Test
     void newUserInALaterCycleIsMatchedByUserNameThenCreated() {
         ScimOperation seed = Fixtures.upsert(jobId, "obj-abe", Fixtures.user("abe", "Abe", "Seed"));
         KafkaTopics.publishOperation(seed);

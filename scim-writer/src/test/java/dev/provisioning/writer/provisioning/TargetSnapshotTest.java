@@ -33,6 +33,34 @@ class TargetSnapshotTest {
     }
 
     @Test
+    void aCreatedUserIsNotAnsweredFromTheSnapshotSoItIsMatchedWithAGetAndNotCreatedTwice() {
+        TargetSnapshot snapshot = new TargetSnapshot();
+        snapshot.add(user("d-1", "ann@example.com", "ext-1"));
+        snapshot.created(Json.read("{ \"id\": \"d-9\", \"userName\": \"New@Example.com\", "
+                + "\"externalId\": \"ext-9\", \"active\": true }", JsonNode.class));
+
+        assertThat(snapshot.find("userName", "new@example.com")).isNull();
+        assertThat(snapshot.find("userName", "NEW@EXAMPLE.COM")).isNull();
+        assertThat(snapshot.find("externalId", "ext-9")).isNull();
+        // externalId is compared as it is, and the other users are still answered from the snapshot
+        assertThat(snapshot.find("externalId", "EXT-9")).isEmpty();
+        assertThat(snapshot.find("userName", "ann@example.com")).extracting(u -> u.path("id").asText())
+                .containsExactly("d-1");
+        assertThat(snapshot.find("userName", "other@example.com")).isEmpty();
+        // a created user is marked, not kept: the snapshot holds the paged users only
+        assertThat(snapshot.size()).isOne();
+    }
+
+    @Test
+    void aUserCreatedWithTheNameOfAPagedUserIsMatchedWithAGet() {
+        TargetSnapshot snapshot = new TargetSnapshot();
+        snapshot.add(user("d-1", "ann@example.com", null));
+        snapshot.created(user("d-2", "Ann@example.com", null));
+
+        assertThat(snapshot.find("userName", "ann@example.com")).isNull();
+    }
+
+    @Test
     void everyUserOfADuplicateNameIsFound() {
         TargetSnapshot snapshot = new TargetSnapshot();
         snapshot.add(user("d-1", "dup@example.com", null));

@@ -4,7 +4,9 @@ import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -61,6 +63,16 @@ public class ScimClient {
     private final MeterRegistry registry;
     private final TenantGates gates;
     private final TenantHealth health;
+    /** The meters {@link #record} updates, built once per key rather than per request (issue 13, W4). */
+    private final Map<RequestKey, RequestMeters> meters = new ConcurrentHashMap<>();
+
+    /** The tags of one request's meters: the job, the method, the HTTP status (0: no answer). */
+    private record RequestKey(String jobId, String method, int status) {
+    }
+
+    /** The counter of a {@link RequestKey} and the latency timer of its job and method. */
+    private record RequestMeters(Counter requests, Timer duration) {
+    }
 
     public ScimClient(WebClient client, Vertx vertx, RetryPolicy policy, WriterConfig config, MeterRegistry registry,
             TenantGates gates, TenantHealth health) {
@@ -192,19 +204,25 @@ public class ScimClient {
      * method only: a status tag on the histogram would multiply its series (buckets: {@link WriterMeters}).
      */
     private void record(TenantTarget target, ScimCall call, int status, long nanos) {
-        Counter.builder(WriterMeters.REQUESTS)
+        RequestMeters meters = this.meters.computeIfAbsent(new RequestKey(target.jobId(), call.method(), status),
+                this::register);
+        meters.requests().increment();
+        meters.duration().record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private RequestMeters register(RequestKey key) {
+        Counter requests = Counter.builder(WriterMeters.REQUESTS)
                 .description("SCIM requests sent to Druva, by method and HTTP status")
-                .tag(PROVISIONING_JOB, target.jobId())
-                .tag("method", call.method())
-                .tag("status", status == 0 ? WriterMeters.NO_ANSWER : String.valueOf(status))
-                .register(registry)
-                .increment();
-        Timer.builder(WriterMeters.REQUEST_DURATION)
+                .tag(PROVISIONING_JOB, key.jobId())
+                .tag("method", key.method())
+                .tag("status", key.status() == 0 ? WriterMeters.NO_ANSWER : String.valueOf(key.status()))
+                .register(registry);
+        Timer duration = Timer.builder(WriterMeters.REQUEST_DURATION)
                 .description("Latency of each SCIM request attempt, by method")
-                .tag(PROVISIONING_JOB, target.jobId())
-                .tag("method", call.method())
-                .register(registry)
-                .record(nanos, TimeUnit.NANOSECONDS);
+                .tag(PROVISIONING_JOB, key.jobId())
+                .tag("method", key.method())
+                .register(registry);
+        return new RequestMeters(requests, duration);
     }
 
     static String url(String tenantUrl, String uri) {
