@@ -127,12 +127,14 @@ public class CycleRunner {
     private final HeldDeletions held;
     private final RunningCycles running;
     private final SnapshotCache cache;
+    private final ManagedObjectsCache managedCache;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
             DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
-            RunningCycles running, SnapshotCache cache) {
+            RunningCycles running, SnapshotCache cache, ManagedObjectsCache managedCache) {
         this.cache = cache;
+        this.managedCache = managedCache;
         this.held = held;
         this.running = running;
         this.jobs = jobs;
@@ -215,6 +217,7 @@ public class CycleRunner {
         Cancellable heartbeat = heartbeat(job.id(), claim, stop);
         DirectorySource[] source = new DirectorySource[1];
         String[] sourceVersion = new String[1];
+        ManagedObjectsCache.Taken[] taken = new ManagedObjectsCache.Taken[1];
         return Uni.createFrom().deferred(() -> {
             // before the cycle's first write: a deletion committed from now on stops it before its next event
             running.register(job.id(), stop);
@@ -228,7 +231,9 @@ public class CycleRunner {
                     return source[0].load();
                 }))
                 .chain(directory -> answered(cache.take(job.id()))
-                        .chain(basis -> answered(log.managedObjects(job.id())).chain(managed -> {
+                        .chain(basis -> answered(managedCache.take(job.id())).chain(managedNow -> {
+                            taken[0] = managedNow;
+                            Map<String, ObjectType> managed = managedNow.objects();
                             Snapshot snapshot = basis.snapshot();
                             // the users Druva holds for the job that its source listed before
                             long managedUsers = managed.entrySet().stream()
@@ -285,6 +290,9 @@ public class CycleRunner {
                 .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress,
                         changedDuringRead(failure, progress, jobConfig, sourceVersion[0])))
                 .onTermination().invoke(() -> {
+                    if (taken[0] != null) {
+                        managedCache.keep(job.id(), taken[0]);
+                    }
                     heartbeat.cancel();
                     running.unregister(job.id(), stop);
                 });

@@ -1,9 +1,6 @@
 package dev.provisioning.detector.cycle;
 
 import java.time.Duration;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,8 +34,8 @@ import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
  * Bounds: one snapshot per job; {@code detector.snapshot-cache.max-objects} objects in all (least recently used
  * dropped first, a larger snapshot never kept); a snapshot no cycle used for {@code detector.snapshot-cache.idle} is
  * dropped (its cycles run on another replica now, or seldom); a deleted job's is dropped at its deletion on this replica
- * ({@link #forget}), else when idle. Only the snapshot is cached: the managed objects change with most results (in the
- * incremental scenario every cycle creates users), so each cycle still reads them.
+ * ({@link #forget}), else when idle ({@link KeptPerJob}). The managed objects, which change with most results, are
+ * kept apart and brought up to date by what changed since ({@link ManagedObjectsCache}).
  */
 @ApplicationScoped
 public class SnapshotCache {
@@ -46,12 +43,7 @@ public class SnapshotCache {
     private static final Logger LOG = Logger.getLogger(SnapshotCache.class);
 
     private final SnapshotRepository snapshots;
-    private final long maxObjects;
-    private final long idleNanos;
-    /** Job id to its kept snapshot, least recently used first; guarded by {@code this}. */
-    private final LinkedHashMap<String, Kept> kept = new LinkedHashMap<>(16, 0.75f, true);
-    /** Objects in {@link #kept}; guarded by {@code this}. */
-    private long objects;
+    private final KeptPerJob<Kept> kept;
 
     @Inject
     public SnapshotCache(SnapshotRepository snapshots, DetectorConfig config) {
@@ -60,8 +52,7 @@ public class SnapshotCache {
 
     SnapshotCache(SnapshotRepository snapshots, long maxObjects, Duration idle) {
         this.snapshots = snapshots;
-        this.maxObjects = maxObjects;
-        this.idleNanos = idle.toNanos();
+        this.kept = new KeptPerJob<>(maxObjects, idle.toNanos(), Kept::objects, Kept::keptAt);
     }
 
     /**
@@ -99,7 +90,7 @@ public class SnapshotCache {
      */
     public Uni<Basis> take(String jobId) {
         return snapshots.watermark(jobId).chain(watermark -> {
-            Kept k = remove(jobId);
+            Kept k = kept.remove(jobId);
             if (k != null && watermark.generation() != 0 && k.generation() == watermark.generation()) {
                 return Uni.createFrom().item(new Basis(k.generation(), k.snapshot(), watermark.sourceVersion(),
                         k.reused() + 1));
@@ -126,29 +117,29 @@ public class SnapshotCache {
         }
         SnapshotRepository.mirror(basis.snapshot(), plan.snapshotUpserts(), plan.snapshotNames(),
                 plan.snapshotRemovals());
-        put(jobId, new Kept(moved.generation(), basis.snapshot(), basis.reused()));
+        kept.put(jobId, new Kept(moved.generation(), basis.snapshot(), basis.reused()));
     }
 
     /** The cycle wrote nothing: keeps the snapshot at the generation it started from. */
     public void keep(String jobId, Basis basis) {
         if (basis.generation() != 0) {
-            put(jobId, new Kept(basis.generation(), basis.snapshot(), basis.reused()));
+            kept.put(jobId, new Kept(basis.generation(), basis.snapshot(), basis.reused()));
         }
     }
 
     /** Drops the job's snapshot (the job was deleted). */
     public void forget(String jobId) {
-        remove(jobId);
+        kept.remove(jobId);
     }
 
     /** The job's kept snapshot, if any (diagnostics and tests; the snapshot is not to be changed). */
-    public synchronized Optional<Kept> kept(String jobId) {
+    public Optional<Kept> kept(String jobId) {
         return Optional.ofNullable(kept.get(jobId));
     }
 
     /** Objects kept in all snapshots together. */
-    synchronized long objects() {
-        return objects;
+    long objects() {
+        return kept.objects();
     }
 
     /** Drops the snapshots no cycle used for {@code detector.snapshot-cache.idle}. */
@@ -157,38 +148,7 @@ public class SnapshotCache {
         dropIdle(System.nanoTime());
     }
 
-    synchronized void dropIdle(long now) {
-        for (Iterator<Map.Entry<String, Kept>> i = kept.entrySet().iterator(); i.hasNext();) {
-            Kept k = i.next().getValue();
-            if (now - k.keptAt() >= idleNanos) {
-                objects -= k.objects();
-                i.remove();
-            }
-        }
-    }
-
-    private synchronized void put(String jobId, Kept k) {
-        Kept before = kept.remove(jobId);
-        if (before != null) {
-            objects -= before.objects();
-        }
-        long size = k.objects();
-        if (size > maxObjects) {
-            return;
-        }
-        for (Iterator<Kept> i = kept.values().iterator(); objects + size > maxObjects && i.hasNext();) {
-            objects -= i.next().objects();
-            i.remove();
-        }
-        kept.put(jobId, k);
-        objects += size;
-    }
-
-    private synchronized Kept remove(String jobId) {
-        Kept k = kept.remove(jobId);
-        if (k != null) {
-            objects -= k.objects();
-        }
-        return k;
+    void dropIdle(long now) {
+        kept.dropIdle(now);
     }
 }

@@ -87,9 +87,10 @@ public class ProvisioningLogRepository {
         List<List<Integer>> segments = segments(results);
         return pool.withTransaction(c -> {
             Recorded[] recorded = new Recorded[results.size()];
-            Uni<Void> done = Uni.createFrom().voidItem();
+            Map<String, Long> versions = new HashMap<>();
+            Uni<Void> done = moveVersions(c, results, versions);
             for (List<Integer> segment : segments) {
-                done = done.chain(() -> recordSegment(c, results, segment, recorded));
+                done = done.chain(() -> recordSegment(c, results, segment, recorded, versions));
             }
             return done.chain(() -> CycleRepository.countAll(c, increments(results, recorded)))
                     .map(counted -> new RecordedAll(List.of(recorded), counted));
@@ -124,9 +125,36 @@ public class ProvisioningLogRepository {
         return segments;
     }
 
+    /**
+     * Moves the version of each job whose managed objects the batch may change (it has successful creates, updates or
+     * deletes), first in the batch's transaction and in job order: the job's {@code managed_version} row stays locked
+     * until the commit, so the versions of one job commit in order ({@link ManagedObjectRepository}): a job's new version
+     * is drawn once its row is locked ({@code DO UPDATE}), never before, so it exceeds every version committed before.
+     * A job that is gone gets none (its managed rows are gone too).
+     */
+    private static Uni<Void> moveVersions(SqlConnection c, List<ProvisioningResult> results,
+            Map<String, Long> versions) {
+        List<String> jobs = results.stream().filter(r -> r.status() == ProvisioningStatus.Success
+                && (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update
+                        || r.action() == ProvisioningAction.Delete))
+                .map(ProvisioningResult::jobId).distinct().sorted().toList();
+        if (jobs.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return c.preparedQuery("INSERT INTO managed_version (job_id, version, origin) SELECT id, v, v FROM "
+                + "(SELECT id, nextval('managed_version_seq') AS v FROM job WHERE id=$1) j ON CONFLICT (job_id) "
+                + "DO UPDATE SET version = nextval('managed_version_seq') RETURNING job_id, version")
+                .executeBatch(jobs.stream().map(Tuple::of).toList())
+                .invoke(rs -> {
+                    for (RowSet<Row> one = rs; one != null; one = one.next()) {
+                        one.forEach(row -> versions.put(row.getString(0), row.getLong(1)));
+                    }
+                }).replaceWithVoid();
+    }
+
     /** One run: the log inserts, then the managed-object changes of the newly recorded successes. */
     private static Uni<Void> recordSegment(SqlConnection c, List<ProvisioningResult> results, List<Integer> segment,
-            Recorded[] recorded) {
+            Recorded[] recorded, Map<String, Long> versions) {
         return c.preparedQuery(INSERT).executeBatch(segment.stream().map(i -> tuple(results.get(i))).toList())
                 .chain(rs -> {
                     List<Integer> upserts = new ArrayList<>();
@@ -145,26 +173,30 @@ public class ProvisioningLogRepository {
                             }
                         }
                     }
-                    return upsertManaged(c, results, upserts, recorded)
-                            .chain(() -> deleteManaged(c, results, deletes, recorded));
+                    return upsertManaged(c, results, upserts, recorded, versions)
+                            .chain(() -> deleteManaged(c, results, deletes, recorded, versions));
                 });
     }
 
-    /** The objects join what Druva holds (a row inserted), or their name there changes (a row updated). */
+    /**
+     * The objects join what Druva holds (a row inserted), or their name there changes (a row updated); either carries
+     * the job's version of this transaction.
+     */
     private static Uni<Void> upsertManaged(SqlConnection c, List<ProvisioningResult> results, List<Integer> upserts,
-            Recorded[] recorded) {
+            Recorded[] recorded, Map<String, Long> versions) {
         if (upserts.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         return c.preparedQuery("INSERT INTO managed_object (job_id, object_id, object_type, "
-                + "since, display_name) SELECT id, $2, $3, now(), $4 FROM job WHERE id=$1 "
-                + "ON CONFLICT (job_id, object_id) DO UPDATE SET display_name = EXCLUDED.display_name "
-                + "WHERE EXCLUDED.display_name IS NOT NULL "
+                + "since, display_name, version) SELECT id, $2, $3, now(), $4, $5 FROM job WHERE id=$1 "
+                + "ON CONFLICT (job_id, object_id) DO UPDATE SET display_name = EXCLUDED.display_name, "
+                + "version = EXCLUDED.version WHERE EXCLUDED.display_name IS NOT NULL "
                 + "AND managed_object.display_name IS DISTINCT FROM EXCLUDED.display_name "
                 + "RETURNING (xmax = 0) AS inserted")
                 .executeBatch(upserts.stream().map(i -> {
                     ProvisioningResult r = results.get(i);
-                    return Tuple.of(r.jobId(), r.objectId(), type(r).name(), knownName(r));
+                    return Tuple.of(r.jobId(), r.objectId(), type(r).name(), knownName(r),
+                            versions.getOrDefault(r.jobId(), 0L));
                 }).toList())
                 .invoke(rs -> {
                     int k = 0;
@@ -179,15 +211,21 @@ public class ProvisioningLogRepository {
                 }).replaceWithVoid();
     }
 
-    /** The objects leave what Druva holds. */
+    /**
+     * The objects leave what Druva holds: each deleted row leaves a removal with the job's version of this
+     * transaction (the statement's count is the rows deleted).
+     */
     private static Uni<Void> deleteManaged(SqlConnection c, List<ProvisioningResult> results, List<Integer> deletes,
-            Recorded[] recorded) {
+            Recorded[] recorded, Map<String, Long> versions) {
         if (deletes.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return c.preparedQuery("DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2")
-                .executeBatch(deletes.stream().map(i -> Tuple.of(results.get(i).jobId(), results.get(i).objectId()))
-                        .toList())
+        return c.preparedQuery("WITH d AS (DELETE FROM managed_object WHERE job_id=$1 AND object_id=$2 "
+                + "RETURNING job_id, object_id) INSERT INTO managed_object_removal (job_id, object_id, version) "
+                + "SELECT job_id, object_id, $3 FROM d ON CONFLICT (job_id, object_id) "
+                + "DO UPDATE SET version = EXCLUDED.version, removed_at = now()")
+                .executeBatch(deletes.stream().map(i -> Tuple.of(results.get(i).jobId(), results.get(i).objectId(),
+                        versions.getOrDefault(results.get(i).jobId(), 0L))).toList())
                 .invoke(rs -> {
                     int k = 0;
                     for (RowSet<Row> one = rs; one != null; one = one.next(), k++) {
@@ -351,10 +389,18 @@ public class ProvisioningLogRepository {
                 });
     }
 
-    /** Deletes log records that occurred before {@code before}; returns how many. */
+    /**
+     * Deletes log records that occurred before {@code before}, and the removals of managed objects made before it
+     * (each job's {@code horizon} moves past the versions forgotten, so a reader older than those reads in full:
+     * {@link ManagedObjectRepository}); returns how many log records.
+     */
     public Uni<Integer> purge(OffsetDateTime before) {
         return pool.preparedQuery("DELETE FROM provisioning_log WHERE occurred_at < $1").execute(Tuple.of(before))
-                .map(rs -> rs.rowCount());
+                .map(rs -> rs.rowCount())
+                .call(() -> pool.preparedQuery("WITH p AS (DELETE FROM managed_object_removal WHERE removed_at < $1 "
+                        + "RETURNING job_id, version) UPDATE managed_version v SET horizon = GREATEST(v.horizon, "
+                        + "m.version) FROM (SELECT job_id, max(version) AS version FROM p GROUP BY job_id) m "
+                        + "WHERE v.job_id = m.job_id").execute(Tuple.of(before)));
     }
 
     /** Deletes every log record of a job (the job was deleted). */
