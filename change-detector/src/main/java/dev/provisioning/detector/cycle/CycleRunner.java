@@ -22,7 +22,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.config.DetectorMeters;
@@ -235,56 +238,63 @@ public class CycleRunner {
                             taken[0] = managedNow;
                             Map<String, ObjectType> managed = managedNow.objects();
                             Snapshot snapshot = basis.snapshot();
-                            // the users Druva holds for the job that its source listed before
-                            long managedUsers = managed.entrySet().stream()
-                                    .filter(m -> m.getValue() == ObjectType.USER
-                                            && snapshot.users().containsKey(m.getKey()))
-                                    .count();
-                            DeletionGuard.emptyRead(directory.users().size(), managedUsers)
-                                    .ifPresent(reason -> {
-                                        throw new SourceException("job " + job.id() + ": " + reason);
-                                    });
-                            CyclePlan plan = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(), directory,
-                                    snapshot, managed, Instant.now());
-                            DeletionGuard.Parts<CyclePlan.Planned> split = guard(job, plan, managed);
-                            progress.planned = split.emit().size();
-                            return checkStop(stop)
-                                    .chain(() -> answered(hold(job, cycleId, split)))
-                                    .chain(() -> emit(split.emit(), stop, progress))
-                                    // the events are on Kafka: from here on every step is retried, and the cycle is
-                                    // EMITTED before anything else, so that its results complete it whatever follows
-                                    .chain(() -> ending(job.id(), cycleId, "marking it emitted",
-                                            () -> cycles.emitted(cycleId, plan.planned().size(),
-                                                    directory.danglingReferences())))
-                                    .invoke(() -> progress.emitted = true)
-                                    .chain(() -> ending(job.id(), cycleId, "releasing superseded held deletions",
-                                            () -> held.supersede(job.id(), split.emit().stream()
-                                                    .map(CyclePlan.Planned::objectId).toList())))
-                                    .chain(() -> ending(job.id(), cycleId, "logging the source's problems",
-                                            () -> logProblems(job.id(), cycleId, directory)))
-                                    .chain(() -> checkStop(stop))
-                                    .chain(() -> ending(job.id(), cycleId, "moving the snapshot",
-                                            () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0])))
-                                    .chain(() -> ending(job.id(), cycleId, "storing the source's position",
-                                            () -> source[0].commit()))
-                                    .chain(() -> ending(job.id(), cycleId, "scheduling the next cycle",
-                                            () -> jobs.update(job.id(),
-                                                    j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule))))
-                                    .chain(() -> ending(job.id(), cycleId, "finishing it",
-                                            () -> finishIfComplete(job.id(), cycleId)))
-                                    .invoke(() -> {
-                                        timer.stop(registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
-                                                job.id()));
-                                        LOG.infof("job %s: cycle %s emitted %d events%s%s", job.id(), cycleId,
-                                                split.emit().size(),
-                                                split.held().isEmpty()
-                                                        ? ""
-                                                        : ", held " + split.held().size() + " deletions",
-                                                directory.problems().isEmpty()
-                                                        ? ""
-                                                        : ", " + directory.problems().size()
-                                                                + " objects logged with source problems");
-                                    });
+                            // off the event loop: a 100,000-user plan takes seconds, and the loop serves other jobs
+                            return offEventLoop(() -> {
+                                // the users Druva holds for the job that its source listed before
+                                long managedUsers = managed.entrySet().stream()
+                                        .filter(m -> m.getValue() == ObjectType.USER
+                                                && snapshot.users().containsKey(m.getKey()))
+                                        .count();
+                                DeletionGuard.emptyRead(directory.users().size(), managedUsers)
+                                        .ifPresent(reason -> {
+                                            throw new SourceException("job " + job.id() + ": " + reason);
+                                        });
+                                CyclePlan planned = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(),
+                                        directory, snapshot, managed, Instant.now());
+                                return new Guarded(planned, guard(job, planned, managed));
+                            }).chain(guarded -> {
+                                CyclePlan plan = guarded.plan();
+                                DeletionGuard.Parts<CyclePlan.Planned> split = guarded.split();
+                                progress.planned = split.emit().size();
+                                return checkStop(stop)
+                                        .chain(() -> answered(hold(job, cycleId, split)))
+                                        .chain(() -> emit(split.emit(), stop, progress))
+                                        // the events are on Kafka: from here on every step is retried, and the cycle is
+                                        // EMITTED before anything else, so that its results complete it whatever follows
+                                        .chain(() -> ending(job.id(), cycleId, "marking it emitted",
+                                                () -> cycles.emitted(cycleId, plan.planned().size(),
+                                                        directory.danglingReferences())))
+                                        .invoke(() -> progress.emitted = true)
+                                        .chain(() -> ending(job.id(), cycleId, "releasing superseded held deletions",
+                                                () -> held.supersede(job.id(), split.emit().stream()
+                                                        .map(CyclePlan.Planned::objectId).toList())))
+                                        .chain(() -> ending(job.id(), cycleId, "logging the source's problems",
+                                                () -> logProblems(job.id(), cycleId, directory)))
+                                        .chain(() -> checkStop(stop))
+                                        .chain(() -> ending(job.id(), cycleId, "moving the snapshot",
+                                                () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0])))
+                                        .chain(() -> ending(job.id(), cycleId, "storing the source's position",
+                                                () -> source[0].commit()))
+                                        .chain(() -> ending(job.id(), cycleId, "scheduling the next cycle",
+                                                () -> jobs.update(job.id(),
+                                                        j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule))))
+                                        .chain(() -> ending(job.id(), cycleId, "finishing it",
+                                                () -> finishIfComplete(job.id(), cycleId)))
+                                        .invoke(() -> {
+                                            timer.stop(
+                                                    registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
+                                                            job.id()));
+                                            LOG.infof("job %s: cycle %s emitted %d events%s%s", job.id(), cycleId,
+                                                    split.emit().size(),
+                                                    split.held().isEmpty()
+                                                            ? ""
+                                                            : ", held " + split.held().size() + " deletions",
+                                                    directory.problems().isEmpty()
+                                                            ? ""
+                                                            : ", " + directory.problems().size()
+                                                                    + " objects logged with source problems");
+                                        });
+                            });
                         })))
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(failure -> failed(job.id(), claim, cycleId, failure, progress,
@@ -506,6 +516,22 @@ public class CycleRunner {
      * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
      * object the job manages in Druva (only those objects' events are built here, and dropped at once).
      */
+    /** A cycle's plan and the deletion guard's split of it. */
+    private record Guarded(CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split) {
+    }
+
+    /**
+     * Runs CPU-bound work on a worker thread and gives its result back on the caller's Vert.x context (or the worker,
+     * off a context), so the event loop, which serves every job's database answers, Kafka acks and requests, is not
+     * held while one large job plans (issue 13's 100,000-user cycle held it about 3 s: Vert.x's blocked-thread
+     * warning).
+     */
+    static <T> Uni<T> offEventLoop(Supplier<T> work) {
+        Context context = Vertx.currentContext();
+        Uni<T> onWorker = Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        return context == null ? onWorker : onWorker.emitOn(command -> context.runOnContext(ignored -> command.run()));
+    }
+
     private static DeletionGuard.Parts<CyclePlan.Planned> guard(ProvisioningJob job, CyclePlan plan,
             Map<String, ObjectType> managed) {
         if (job.deletionThreshold().off() || plan.planned().isEmpty()) {
