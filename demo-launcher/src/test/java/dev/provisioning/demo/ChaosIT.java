@@ -86,6 +86,10 @@ class ChaosIT {
 
     @BeforeEach
     void cleanSlate() {
+        // a case that failed before the supervisor's restart leaves a service starting: wait for every one to be up
+        await("every service up").atMost(Waits.OUTCOME).until(() -> LocalSystem.SERVICES.keySet().stream()
+                .allMatch(name -> system.service(name).isAlive() && (restartsOf(name).isEmpty()
+                        || restartsOf(name).get(restartsOf(name).size() - 1).readyAt() != null)));
         SharedLocalSystem.pauseEarlierJobs(system);
         system.druva().reset();
         // Druva answering in 400 ms holds the writer (32 requests in flight per tenant) to about 80 users/s, slower
@@ -124,10 +128,12 @@ class ChaosIT {
         System.out.printf("ChaosIT: killed %s (pid %d) with the cycle %s, %d/%d results, %d users in Druva%n",
                 service, pid, atKill[0].path("status").asText(), atKill[0].path("resultsReceived").asLong(),
                 atKill[0].path("eventsEmitted").asInt(), druvaAtKill);
-        assertThat(druvaAtKill).as("users in Druva at the kill").isLessThan(WITH_MAIL);
         if (phase == Phase.EMITTING) {
-            assertThat(druvaAtKill).as("users in Druva at the kill, while the detector emits").isPositive();
+            assertThat(druvaAtKill).as("users in Druva at the kill, while the detector emits").isPositive()
+                    .isLessThan(WITH_MAIL);
         }
+        // receiving: the cycle's results are still coming in (the wait above); Druva may hold every user already, as
+        // the writer runs ahead of the results it sends (2026-12-02: 900 users in Druva, 891 of 910 results)
 
         // the supervisor starts it again
         await("the supervisor's restart of " + service).atMost(Waits.OUTCOME)
