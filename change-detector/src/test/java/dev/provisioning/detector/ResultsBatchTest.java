@@ -55,6 +55,7 @@ import dev.provisioning.detector.cycle.ResultsConsumer;
 import dev.provisioning.detector.cycle.ResultsJudging;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.CycleRepository;
+import dev.provisioning.detector.persistence.ManagedObjectRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
@@ -98,6 +99,9 @@ class ResultsBatchTest {
     static TopicClient kafka;
     static KafkaProducer<String, String> producer;
     static Admin admin;
+
+    @Inject
+    ManagedObjectRepository managedObjects;
 
     @Inject
     CycleRepository cycles;
@@ -333,7 +337,8 @@ class ResultsBatchTest {
         Cycle second = cycles.find(b).await().atMost(Waits.OUTCOME).orElseThrow();
         assertThat(second.results()).isEqualTo(new Cycle.Results(3, 3, 1, true));
         assertThat(second.finishedAt()).isNotNull();
-        assertThat(log.managedObjects(jobId).await().atMost(Waits.OUTCOME)).containsOnlyKeys("u1", "u3", "u5");
+        assertThat(managedObjects.all(jobId).await().atMost(Waits.OUTCOME).objects()).containsOnlyKeys("u1", "u3",
+                "u5");
         // each object's outcome once: u3's later success replaces its escrowed failure
         assertThat(log.counts(jobId, a).await().atMost(Waits.OUTCOME))
                 .containsExactlyInAnyOrderEntriesOf(Map.of("Create/Success", 3L, "Update/Skipped", 1L));

@@ -378,17 +378,6 @@ public class ProvisioningLogRepository {
                 .map(rs -> rs.iterator().next().getLong(0));
     }
 
-    /** The objects the job manages in Druva (created or updated successfully, not deleted since), with their type. */
-    public Uni<Map<String, ObjectType>> managedObjects(String jobId) {
-        return pool.preparedQuery("SELECT object_id, object_type FROM managed_object WHERE job_id=$1")
-                .execute(Tuple.of(jobId))
-                .map(rs -> {
-                    Map<String, ObjectType> objects = new HashMap<>();
-                    rs.forEach(r -> objects.put(r.getString(0), ObjectType.valueOf(r.getString(1))));
-                    return objects;
-                });
-    }
-
     /**
      * Deletes log records that occurred before {@code before}, and the removals of managed objects made before it
      * (each job's {@code horizon} moves past the versions forgotten, so a reader older than those reads in full:
