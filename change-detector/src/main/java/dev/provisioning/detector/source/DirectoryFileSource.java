@@ -513,7 +513,8 @@ public final class DirectoryFileSource implements DirectorySource {
                 }
                 if (appRolesGiven && !appRoles.containsKey(role) && !Assignment.DEFAULT_ACCESS.equals(role)) {
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, principal, objectType,
-                            "the assignment /assignments/" + assignmentIndexes.get(i) + " names app role " + role + ", which appRoles does not "
+                            "the assignment /assignments/" + assignmentIndexes.get(i) + " names app role " + role
+                                    + ", which appRoles does not "
                                     + "define: the role is known by its id only"));
                 }
                 present.add(a);
