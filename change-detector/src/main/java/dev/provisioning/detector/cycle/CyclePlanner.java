@@ -50,81 +50,188 @@ public final class CyclePlanner {
     }
 
     /**
+     * Plans a cycle by walking every user and group of the read: the reference every other way of planning must agree
+     * with.
+     *
      * @param snapshot the hash of each object's state, as left by the last cycle
      * @param managed the objects the job holds in Druva, with their type
      * @param full true to re-evaluate every relevant object (initial cycle, restart, configuration change)
      */
     public static CyclePlan plan(String jobId, String cycleId, boolean full, ProvisioningScope scope,
             Directory directory, Snapshot snapshot, Map<String, ObjectType> managed, Instant now) {
-        Map<String, List<Assignment>> assignments = directory.assignmentsByUser();
-        List<CyclePlan.Planned> events = new ArrayList<>();
-        Map<String, String> userUpserts = new HashMap<>();
-        Map<String, String> names = new HashMap<>();
-        Set<String> users = new HashSet<>();
-        for (Directory.SourceUser user : directory.users()) {
-            users.add(user.id());
-            List<Assignment> userAssignments = sorted(assignments.getOrDefault(user.id(), List.of()));
-            String previous = snapshot.users().get(user.id());
-            boolean known = previous != null || managed.get(user.id()) == ObjectType.USER;
-            if (scope != ProvisioningScope.ALL && userAssignments.isEmpty() && !known) {
-                continue;
-            }
-            String hash = hash(user.attributes(), userAssignments, List.of());
-            boolean changed = !hash.equals(previous);
-            if (!changed && !full) {
-                continue;
-            }
-            // built when sent: the plan keeps the user and its assignments, which the read holds anyway
-            events.add(new CyclePlan.Planned(ObjectType.USER, user.id(),
-                    () -> userEvent(jobId, cycleId, full, user, userAssignments, known, now)));
-            if (changed) {
-                userUpserts.put(user.id(), hash);
-                putName(names, user.id(), user.attributes());
+        return walk(new Inputs(jobId, cycleId, full, scope, snapshot, managed, now), directory, 0).plan();
+    }
+
+    /**
+     * A cycle's plan, and what the next cycle of the job may plan from ({@link PlanMemo}; null when it cannot).
+     *
+     * @param incremental whether the plan came from the memo (only the changed objects were planned)
+     */
+    public record Planning(CyclePlan plan, PlanMemo memo, boolean incremental) {
+    }
+
+    /**
+     * Plans a cycle, from the memo of the job's last plan when it can ({@link PlanMemo#replan}: an incremental cycle
+     * whose snapshot, managed objects and read can be compared with the memo's), else by walking every object as
+     * {@link #plan(String, String, boolean, ProvisioningScope, Directory, Snapshot, Map, Instant)} does. The plan is the
+     * same either way.
+     *
+     * @param memo the memo the job's last cycle left ({@link PlanMemos}), or null
+     * @param snapshotGeneration the generation of {@code snapshot} ({@link SnapshotCache.Basis#generation})
+     * @param managed the objects the job holds in Druva, as taken for this cycle
+     */
+    static Planning plan(PlanMemo memo, String jobId, String cycleId, boolean full, ProvisioningScope scope,
+            Directory directory, Snapshot snapshot, long snapshotGeneration, ManagedObjectsCache.Taken managed,
+            Instant now) {
+        Inputs in = new Inputs(jobId, cycleId, full, scope, snapshot, managed.objects(), now);
+        if (memo != null && !full) {
+            Planning replanned = memo.replan(in, directory, snapshotGeneration, managed);
+            if (replanned != null) {
+                return replanned;
             }
         }
-        Map<String, String> groupUpserts = new HashMap<>();
+        return walk(in, directory, managed.version());
+    }
+
+    /** What a plan depends on besides the read. */
+    record Inputs(String jobId, String cycleId, boolean full, ProvisioningScope scope, Snapshot snapshot,
+            Map<String, ObjectType> managed, Instant now) {
+    }
+
+    /** What a plan is being built into. */
+    static final class Output {
+
+        final List<CyclePlan.Planned> events = new ArrayList<>();
+        final Map<String, String> userUpserts = new HashMap<>();
+        final Map<String, String> groupUpserts = new HashMap<>();
+        final Map<String, String> names = new HashMap<>();
+        final Set<String> removals = new HashSet<>();
+        /** The ids of every object planned (removals included). */
+        final Set<String> planned = new HashSet<>();
+
+        CyclePlan plan() {
+            return new CyclePlan(events, Map.of(ObjectType.USER, userUpserts, ObjectType.GROUP, groupUpserts),
+                    names, removals);
+        }
+    }
+
+    private static Planning walk(Inputs in, Directory directory, long managedVersion) {
+        Map<String, List<Assignment>> assignments = sortedValues(directory.assignmentsByUser());
+        Map<String, List<Assignment>> groupAssignments = sortedValues(directory.assignmentsByGroup());
+        Output out = new Output();
+        Map<String, Integer> userIndex = new HashMap<>();
+        boolean unique = true;
+        List<Directory.SourceUser> users = directory.users();
+        for (int i = 0; i < users.size(); i++) {
+            Directory.SourceUser user = users.get(i);
+            unique &= userIndex.put(user.id(), i) == null;
+            planUser(in, out, user, assignments.getOrDefault(user.id(), List.of()));
+        }
         Set<String> groups = new HashSet<>();
-        Map<String, List<Assignment>> groupAssignments = directory.assignmentsByGroup();
         for (Directory.SourceGroup group : directory.groups()) {
-            groups.add(group.id());
-            List<Assignment> direct = sorted(groupAssignments.getOrDefault(group.id(), List.of()));
-            String previous = snapshot.groups().get(group.id());
-            boolean known = previous != null || managed.get(group.id()) == ObjectType.GROUP;
-            if (scope != ProvisioningScope.ALL && direct.isEmpty() && !known) {
-                continue;
-            }
-            AssignmentEvent event = groupEvent(jobId, cycleId, full, group, direct, users, known, now);
-            List<String> held = event.members().stream().filter(m -> managed.get(m) == ObjectType.USER).toList();
-            String hash = hash(event.attributes(), direct, held);
-            boolean changed = !hash.equals(previous);
-            if (!changed && !full) {
-                continue;
-            }
-            events.add(CyclePlan.Planned.of(event));
-            if (changed) {
-                groupUpserts.put(group.id(), hash);
-                putName(names, group.id(), event.attributes());
-            }
+            unique &= groups.add(group.id());
+            planGroup(in, out, group, groupAssignments.getOrDefault(group.id(), List.of()), userIndex.keySet());
         }
-        Set<String> removals = new HashSet<>();
-        removed(snapshot.users().keySet(), users, removals);
-        removed(snapshot.groups().keySet(), groups, removals);
-        for (String gone : removals) {
-            ObjectType type = snapshot.groups().containsKey(gone) ? ObjectType.GROUP : ObjectType.USER;
-            events.add(CyclePlan.Planned.of(deleted(jobId, cycleId, full, type, gone, snapshot.names().get(gone),
-                    now)));
-        }
-        if (full) {
+        Set<String> known = new HashSet<>(in.snapshot().users().keySet());
+        known.addAll(in.snapshot().groups().keySet());
+        removals(in, out, known, userIndex.keySet(), groups);
+        if (in.full()) {
             // objects Druva holds that left the source while the snapshot was cleared (restart): delete them too
-            managed.forEach((id, type) -> {
-                if (!snapshot.contains(id) && !(type == ObjectType.GROUP ? groups : users).contains(id)) {
-                    events.add(CyclePlan.Planned.of(deleted(jobId, cycleId, true, type, id, snapshot.names().get(id),
-                            now)));
+            in.managed().forEach((id, type) -> {
+                if (!in.snapshot().contains(id)
+                        && !(type == ObjectType.GROUP ? groups : userIndex.keySet()).contains(id)) {
+                    out.events.add(CyclePlan.Planned.of(deleted(in, type, id, in.snapshot().names().get(id))));
+                    out.planned.add(id);
                 }
             });
         }
-        return new CyclePlan(events, Map.of(ObjectType.USER, userUpserts, ObjectType.GROUP, groupUpserts), names,
-                removals);
+        PlanMemo memo = unique
+                ? new PlanMemo(in.scope(), in.snapshot(), managedVersion, directory, userIndex, groups, assignments,
+                        groupAssignments, out.planned)
+                : null;
+        return new Planning(out.plan(), memo, false);
+    }
+
+    /**
+     * Plans one user: an event when it is relevant and its state changed since the snapshot (or the cycle is full).
+     *
+     * @param assignments its assignments, sorted
+     */
+    static void planUser(Inputs in, Output out, Directory.SourceUser user, List<Assignment> assignments) {
+        String previous = in.snapshot().users().get(user.id());
+        boolean known = previous != null || in.managed().get(user.id()) == ObjectType.USER;
+        if (in.scope() != ProvisioningScope.ALL && assignments.isEmpty() && !known) {
+            return;
+        }
+        String hash = hash(user.attributes(), assignments, List.of());
+        boolean changed = !hash.equals(previous);
+        if (!changed && !in.full()) {
+            return;
+        }
+        // built when sent: the plan keeps the user and its assignments, which the read holds anyway
+        out.events.add(new CyclePlan.Planned(ObjectType.USER, user.id(),
+                () -> userEvent(in.jobId(), in.cycleId(), in.full(), user, assignments, known, in.now())));
+        out.planned.add(user.id());
+        if (changed) {
+            out.userUpserts.put(user.id(), hash);
+            putName(out.names, user.id(), user.attributes());
+        }
+    }
+
+    /**
+     * Plans one group, as {@link #planUser} a user.
+     *
+     * @param direct its direct assignments, sorted
+     * @param users the ids of the read's users
+     */
+    static void planGroup(Inputs in, Output out, Directory.SourceGroup group, List<Assignment> direct,
+            Set<String> users) {
+        String previous = in.snapshot().groups().get(group.id());
+        boolean known = previous != null || in.managed().get(group.id()) == ObjectType.GROUP;
+        if (in.scope() != ProvisioningScope.ALL && direct.isEmpty() && !known) {
+            return;
+        }
+        AssignmentEvent event = groupEvent(in.jobId(), in.cycleId(), in.full(), group, direct, users, known,
+                in.now());
+        List<String> held = event.members().stream().filter(m -> in.managed().get(m) == ObjectType.USER).toList();
+        String hash = hash(event.attributes(), direct, held);
+        boolean changed = !hash.equals(previous);
+        if (!changed && !in.full()) {
+            return;
+        }
+        out.events.add(CyclePlan.Planned.of(event));
+        out.planned.add(group.id());
+        if (changed) {
+            out.groupUpserts.put(group.id(), hash);
+            putName(out.names, group.id(), event.attributes());
+        }
+    }
+
+    /**
+     * Plans the deletion of each of {@code candidates} that the snapshot holds and the read no longer has, in the
+     * order of their ids.
+     */
+    static void removals(Inputs in, Output out, Set<String> candidates, Set<String> users, Set<String> groups) {
+        List<String> gone = new ArrayList<>();
+        for (String id : candidates) {
+            if ((in.snapshot().users().containsKey(id) && !users.contains(id))
+                    || (in.snapshot().groups().containsKey(id) && !groups.contains(id))) {
+                gone.add(id);
+            }
+        }
+        gone.sort(null);
+        for (String id : gone) {
+            ObjectType type = in.snapshot().groups().containsKey(id) ? ObjectType.GROUP : ObjectType.USER;
+            out.events.add(CyclePlan.Planned.of(deleted(in, type, id, in.snapshot().names().get(id))));
+            out.removals.add(id);
+            out.planned.add(id);
+        }
+    }
+
+    private static Map<String, List<Assignment>> sortedValues(Map<String, List<Assignment>> assignments) {
+        Map<String, List<Assignment>> sorted = new HashMap<>(assignments.size() * 4 / 3 + 1);
+        assignments.forEach((id, list) -> sorted.put(id, sorted(list)));
+        return sorted;
     }
 
     /** The name an object is logged with: its displayName, else its userPrincipalName; none when it has neither. */
@@ -138,25 +245,16 @@ public final class CyclePlanner {
         }
     }
 
-    private static void removed(Set<String> known, Set<String> present, Set<String> removals) {
-        for (String id : known) {
-            if (!present.contains(id)) {
-                removals.add(id);
-            }
-        }
-    }
-
     /**
      * The event of an object gone from the source.
      *
      * @param lastName the name the object last had (the snapshot's), or null when unknown: its only attribute, as
      *        {@code displayName}, so that the operation and every result name it
      */
-    private static AssignmentEvent deleted(String jobId, String cycleId, boolean full, ObjectType type, String id,
-            String lastName, Instant now) {
-        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, id), jobId, cycleId, full,
-                type, id, ChangeKind.HARD_DELETED, lastName == null ? Map.of() : Map.of("displayName", lastName),
-                List.of(), List.of(), now);
+    private static AssignmentEvent deleted(Inputs in, ObjectType type, String id, String lastName) {
+        return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(in.cycleId(), id), in.jobId(),
+                in.cycleId(), in.full(), type, id, ChangeKind.HARD_DELETED,
+                lastName == null ? Map.of() : Map.of("displayName", lastName), List.of(), List.of(), in.now());
     }
 
     /**
@@ -207,7 +305,7 @@ public final class CyclePlanner {
                 members, now);
     }
 
-    private static List<Assignment> sorted(List<Assignment> assignments) {
+    static List<Assignment> sorted(List<Assignment> assignments) {
         return assignments.stream().sorted(Comparator.comparing(Assignment::appRoleId)
                 .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
     }

@@ -122,14 +122,17 @@ public class CycleRunner {
     private final RunningCycles running;
     private final SnapshotCache cache;
     private final ManagedObjectsCache managedCache;
+    private final PlanMemos planMemos;
     private final CycleEnding ending;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
             DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
-            RunningCycles running, SnapshotCache cache, ManagedObjectsCache managedCache, CycleEnding ending) {
+            RunningCycles running, SnapshotCache cache, ManagedObjectsCache managedCache, CycleEnding ending,
+            PlanMemos planMemos) {
         this.ending = ending;
         this.cache = cache;
+        this.planMemos = planMemos;
         this.managedCache = managedCache;
         this.held = held;
         this.running = running;
@@ -232,19 +235,27 @@ public class CycleRunner {
                             Map<String, ObjectType> managed = managedNow.objects();
                             Snapshot snapshot = basis.snapshot();
                             // off the event loop: a 100,000-user plan takes seconds, and the loop serves other jobs
+                            PlanMemo memo = planMemos.take(job.id());
                             return offEventLoop(() -> {
-                                // the users Druva holds for the job that its source listed before
-                                long managedUsers = managed.entrySet().stream()
-                                        .filter(m -> m.getValue() == ObjectType.USER
-                                                && snapshot.users().containsKey(m.getKey()))
-                                        .count();
+                                // the users Druva holds for the job that its source listed before (counted only when
+                                // the read has none: the check needs them then only)
+                                long managedUsers = directory.users().isEmpty()
+                                        ? managed.entrySet().stream()
+                                                .filter(m -> m.getValue() == ObjectType.USER
+                                                        && snapshot.users().containsKey(m.getKey()))
+                                                .count()
+                                        : 0;
                                 DeletionGuard.emptyRead(directory.users().size(), managedUsers)
                                         .ifPresent(reason -> {
                                             throw new SourceException("job " + job.id() + ": " + reason);
                                         });
-                                CyclePlan planned = CyclePlanner.plan(job.id(), cycleId, full, jobConfig.scope(),
-                                        directory, snapshot, managed, Instant.now());
-                                return new Guarded(planned, guard(job, planned, managed));
+                                CyclePlanner.Planning planning = CyclePlanner.plan(memo, job.id(), cycleId, full,
+                                        jobConfig.scope(), directory, snapshot, basis.generation(), managedNow,
+                                        Instant.now());
+                                CyclePlan planned = planning.plan();
+                                LOG.debugf("job %s: cycle %s planned %s", job.id(), cycleId,
+                                        planning.incremental() ? "what changed since the last plan" : "every object");
+                                return new Guarded(planned, guard(job, planned, managed), planning.memo());
                             }).chain(guarded -> {
                                 CyclePlan plan = guarded.plan();
                                 DeletionGuard.Parts<CyclePlan.Planned> split = guarded.split();
@@ -265,7 +276,10 @@ public class CycleRunner {
                                                 () -> logProblems(job.id(), cycleId, directory)))
                                         .chain(() -> checkStop(stop))
                                         .chain(() -> ending(job.id(), cycleId, "moving the snapshot",
-                                                () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0])))
+                                                () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0],
+                                                        split.held().isEmpty() && !job.quarantined()
+                                                                ? guarded.memo()
+                                                                : null)))
                                         .chain(() -> ending(job.id(), cycleId, "storing the source's position",
                                                 () -> source[0].commit()))
                                         .chain(() -> ending(job.id(), cycleId, "scheduling the next cycle",
@@ -303,17 +317,23 @@ public class CycleRunner {
 
     /**
      * Moves the job's snapshot by the plan's changes and records the source version the cycle read (when either is
-     * new), and gives the snapshot back to the cache.
+     * new), and gives the snapshot back to the cache, with the memo of the plan when there is one (the next
+     * incremental cycle plans from it: {@link PlanMemo}).
+     *
+     * @param memo the memo of the cycle's plan, or null to keep none (the cycle held deletions, or the job is
+     *        quarantined: the next cycle walks every object)
      */
-    private Uni<Void> moveSnapshot(String jobId, SnapshotCache.Basis basis, CyclePlan plan, String sourceVersion) {
+    private Uni<Void> moveSnapshot(String jobId, SnapshotCache.Basis basis, CyclePlan plan, String sourceVersion,
+            PlanMemo memo) {
         boolean changes = !plan.snapshotRemovals().isEmpty()
                 || plan.snapshotUpserts().values().stream().anyMatch(upserts -> !upserts.isEmpty());
         if (!changes && Objects.equals(sourceVersion, basis.sourceVersion())) {
-            cache.keep(jobId, basis);
+            planMemos.keep(jobId, memo, cache.keep(jobId, basis));
             return Uni.createFrom().voidItem();
         }
         return snapshots.apply(jobId, plan.snapshotUpserts(), plan.snapshotNames(), plan.snapshotRemovals(),
-                sourceVersion).invoke(moved -> cache.keep(jobId, basis, moved, plan)).replaceWithVoid();
+                sourceVersion).invoke(moved -> planMemos.keep(jobId, memo, cache.keep(jobId, basis, moved, plan)))
+                .replaceWithVoid();
     }
 
     /**
@@ -451,7 +471,7 @@ public class CycleRunner {
      * object the job manages in Druva (only those objects' events are built here, and dropped at once).
      */
     /** A cycle's plan and the deletion guard's split of it. */
-    private record Guarded(CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split) {
+    private record Guarded(CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split, PlanMemo memo) {
     }
 
     /**

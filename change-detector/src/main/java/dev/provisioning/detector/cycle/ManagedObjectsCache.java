@@ -1,7 +1,9 @@
 package dev.provisioning.detector.cycle;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -56,8 +58,11 @@ public class ManagedObjectsCache {
      * @param objects object id to type; the cycle's own until it gives them back (not to be changed)
      * @param delta true when brought up to date from kept objects, false when read in full
      * @param changed the objects the delta read wrote or removed (with a full read: all read)
+     * @param since with a delta, the version of the kept objects it brought up to date (else 0)
+     * @param changedIds with a delta, the ids of the objects it wrote or removed (else empty)
      */
-    public record Taken(long version, long origin, Map<String, ObjectType> objects, boolean delta, int changed) {
+    public record Taken(long version, long origin, Map<String, ObjectType> objects, boolean delta, int changed,
+            long since, Set<String> changedIds) {
     }
 
     private record Kept(Taken taken, long keptAt) {
@@ -81,14 +86,16 @@ public class ManagedObjectsCache {
             Map<String, ObjectType> objects = before.objects();
             read.removed().forEach(objects::remove);
             objects.putAll(read.objects());
+            Set<String> changedIds = new HashSet<>(read.objects().keySet());
+            changedIds.addAll(read.removed());
             return Uni.createFrom().item(new Taken(read.version(), read.origin(), objects, true,
-                    read.objects().size() + read.removed().size()));
+                    read.objects().size() + read.removed().size(), before.version(), changedIds));
         });
     }
 
     private Uni<Taken> full(String jobId) {
         return managed.all(jobId).map(read -> new Taken(read.version(), read.origin(), read.objects(), false,
-                read.objects().size()));
+                read.objects().size(), 0, Set.of()));
     }
 
     /** Gives the job's objects back (a job that never wrote its managed objects keeps nothing). */

@@ -108,23 +108,31 @@ public class SnapshotCache {
      * The cycle moved the snapshot with {@code plan}'s changes ({@link SnapshotRepository#apply} answered
      * {@code moved}): keeps the snapshot with those changes at the new generation when the write replaced the
      * generation the cycle started from; else (another writer came in between, or the job is gone) keeps nothing.
+     *
+     * @return the generation the snapshot was kept at, or 0 when it was not kept
      */
-    public void keep(String jobId, Basis basis, SnapshotRepository.Moved moved, CyclePlan plan) {
+    public long keep(String jobId, Basis basis, SnapshotRepository.Moved moved, CyclePlan plan) {
         if (moved.generation() == 0 || moved.previous() != basis.generation()) {
             LOG.debugf("job %s: its snapshot was written elsewhere during the cycle (generation %d, the cycle's %d): "
                     + "not kept", jobId, moved.previous(), basis.generation());
-            return;
+            return 0;
         }
         SnapshotRepository.mirror(basis.snapshot(), plan.snapshotUpserts(), plan.snapshotNames(),
                 plan.snapshotRemovals());
         kept.put(jobId, new Kept(moved.generation(), basis.snapshot(), basis.reused()));
+        return moved.generation();
     }
 
-    /** The cycle wrote nothing: keeps the snapshot at the generation it started from. */
-    public void keep(String jobId, Basis basis) {
+    /**
+     * The cycle wrote nothing: keeps the snapshot at the generation it started from.
+     *
+     * @return that generation, or 0 when nothing was kept (the job never wrote its snapshot)
+     */
+    public long keep(String jobId, Basis basis) {
         if (basis.generation() != 0) {
             kept.put(jobId, new Kept(basis.generation(), basis.snapshot(), basis.reused()));
         }
+        return basis.generation();
     }
 
     /** Drops the job's snapshot (the job was deleted). */

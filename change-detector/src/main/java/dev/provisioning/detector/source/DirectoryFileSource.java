@@ -18,9 +18,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -465,9 +467,18 @@ public final class DirectoryFileSource implements DirectorySource {
         /** Members naming neither a user nor a group (a member group is a nested group, not followed, not wrong). */
         private void danglingMembers(List<Directory.Problem> problems) {
             for (Directory.SourceGroup g : groups) {
-                List<String> missing = g.members().stream()
-                        .filter(m -> !userIndex.containsKey(m) && !groupIndex.containsKey(m)).distinct().toList();
-                if (!missing.isEmpty()) {
+                // a plain loop: this runs over every member of every group at every read (issue 13)
+                Set<String> dangling = null;
+                for (String m : g.members()) {
+                    if (!userIndex.containsKey(m) && !groupIndex.containsKey(m)) {
+                        if (dangling == null) {
+                            dangling = new LinkedHashSet<>();
+                        }
+                        dangling.add(m);
+                    }
+                }
+                if (dangling != null) {
+                    List<String> missing = List.copyOf(dangling);
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, g.id(),
                             ObjectType.GROUP, missing.size() + " member(s) of group " + g.id() + " (/groups/"
                                     + groupIndex.get(g.id()) + "/members) name no user or group of the directory "
@@ -486,7 +497,6 @@ public final class DirectoryFileSource implements DirectorySource {
             List<Directory.SourceAssignment> present = new ArrayList<>();
             for (int i = 0; i < assignments.size(); i++) {
                 Directory.SourceAssignment a = assignments.get(i);
-                String pointer = "/assignments/" + assignmentIndexes.get(i);
                 String principal = a.principalId();
                 Directory.PrincipalType type = a.principalType();
                 String role = a.appRoleId();
@@ -496,13 +506,15 @@ public final class DirectoryFileSource implements DirectorySource {
                         : groupIndex.containsKey(principal);
                 if (!found) {
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, principal, objectType,
-                            "the assignment " + pointer + " names " + type + " " + principal
+                            "the assignment /assignments/" + assignmentIndexes.get(i) + " names " + type + " "
+                                    + principal
                                     + ", which is not in the directory file: it reaches nobody"));
                     continue;
                 }
                 if (appRolesGiven && !appRoles.containsKey(role) && !Assignment.DEFAULT_ACCESS.equals(role)) {
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, principal, objectType,
-                            "the assignment " + pointer + " names app role " + role + ", which appRoles does not "
+                            "the assignment /assignments/" + assignmentIndexes.get(i) + " names app role " + role
+                                    + ", which appRoles does not "
                                     + "define: the role is known by its id only"));
                 }
                 present.add(a);

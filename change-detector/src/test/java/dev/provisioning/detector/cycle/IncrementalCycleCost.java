@@ -40,8 +40,10 @@ import dev.provisioning.localstack.LocalPostgres;
  * the benchmark's tenant (20 groups, all assigned, one holding half of the users, the rest by Zipf; users in no group
  * and a fifth of the others assigned directly), 10 changes a cycle (7 renames, 3 new users each in a group), and
  * per phase the process CPU (ms) of the read, the managed objects' read from an embedded PostgreSQL, and the plan.
- * Run with {@code java -cp <test classpath> dev.provisioning.detector.cycle.IncrementalCycleCost [users] [cycles]}
- * (add {@code -XX:StartFlightRecording=filename=x.jfr,settings=profile} to profile).
+ * Run with
+ * {@code java -cp <test classpath> dev.provisioning.detector.cycle.IncrementalCycleCost [users] [cycles] [walk]}
+ * ({@code walk}: every cycle walks every object, as before {@link PlanMemo}; add
+ * {@code -XX:StartFlightRecording=filename=x.jfr,settings=profile} to profile).
  */
 public final class IncrementalCycleCost {
 
@@ -53,6 +55,7 @@ public final class IncrementalCycleCost {
     public static void main(String[] args) throws Exception {
         int userCount = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 40;
+        boolean walk = args.length > 2 && args[2].equals("walk");
         Random random = new Random(13);
         List<Map<String, Object>> users = new ArrayList<>();
         for (int i = 0; i < userCount; i++) {
@@ -143,6 +146,9 @@ public final class IncrementalCycleCost {
             long[] managedRead = new long[1];
             long[] planned = new long[1];
             int next = userCount;
+            PlanMemo memo = null;
+            long generation = 1;
+            int incremental = 0;
             int warmUp = Math.max(5, cycles / 2);
             for (int cycle = 0; cycle < warmUp + cycles; cycle++) {
                 if (!created.isEmpty()) {
@@ -191,13 +197,17 @@ public final class IncrementalCycleCost {
                 ManagedObjectsCache.Taken taken = managedObjects.take(JOB).await().indefinitely();
                 Map<String, ObjectType> managed = taken.objects();
                 long t2 = cpu();
-                CyclePlan plan = CyclePlanner.plan(JOB, "c" + cycle, cycle == 0, ProvisioningScope.ASSIGNED_ONLY,
-                        directory, snapshot, managed, Instant.now());
+                CyclePlanner.Planning planning = CyclePlanner.plan(walk ? null : memo, JOB, "c" + cycle, cycle == 0,
+                        ProvisioningScope.ASSIGNED_ONLY, directory, snapshot, generation, taken, Instant.now());
+                CyclePlan plan = planning.plan();
                 long t3 = cpu();
                 managedObjects.keep(JOB, taken);
                 SnapshotRepository.mirror(snapshot, plan.snapshotUpserts(), plan.snapshotNames(),
                         plan.snapshotRemovals());
+                generation++;
+                memo = planning.memo() == null ? null : planning.memo().at(generation);
                 if (measured) {
+                    incremental += planning.incremental() ? 1 : 0;
                     read[0] += t1 - t0;
                     managedRead[0] += t2 - t1;
                     planned[0] += t3 - t2;
@@ -208,9 +218,9 @@ public final class IncrementalCycleCost {
                             taken.delta() ? "delta" : "full", taken.changed());
                 }
             }
-            System.out.printf("process CPU per incremental cycle (%d users, mean of %d cycles): read %.1f ms, "
-                    + "managed objects %.1f ms, plan %.1f ms%n", userCount, cycles, read[0] / 1e6 / cycles,
-                    managedRead[0] / 1e6 / cycles, planned[0] / 1e6 / cycles);
+            System.out.printf("process CPU per incremental cycle (%d users, mean of %d cycles, %d planned from the "
+                    + "memo): read %.1f ms, managed objects %.1f ms, plan %.1f ms%n", userCount, cycles, incremental,
+                    read[0] / 1e6 / cycles, managedRead[0] / 1e6 / cycles, planned[0] / 1e6 / cycles);
             long before = heapAfterGc();
             Map<String, ObjectType> held = new ManagedObjectRepository(pool).all(JOB).await().indefinitely().objects();
             long after = heapAfterGc();
