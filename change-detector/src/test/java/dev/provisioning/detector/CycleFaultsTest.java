@@ -21,6 +21,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 import jakarta.inject.Inject;
@@ -217,6 +219,46 @@ class CycleFaultsTest {
         assertThat(pool.preparedQuery("SELECT count(*) FROM cycle WHERE job_id=$1 AND status='FAILED' AND error "
                 + "LIKE 'the directory file changed while it was read%'").executeAndAwait(Tuple.of(jobId)).iterator()
                 .next().getLong(0)).as("torn reads").isGreaterThanOrEqualTo(CycleClaiming.ATTEMPTS);
+    }
+
+    /**
+     * Allowing held deletions: the release's events go out, then marking its cycle EMITTED is refused (serialization
+     * failures) until all its results are recorded. The mark is retried: the administrator's call answers with the
+     * release, the deletions are released (the job no longer holds them nor is quarantined), and the release cycle,
+     * whose results came in while it was still RUNNING, is finished.
+     */
+    @Test
+    @Order(5)
+    void aReleaseOfHeldDeletionsWhoseMarkIsRefusedIsRetriedAndFinished(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        List<AssignmentEvent> initial = TestJobs.threeHeldDisables(kafka, file, "faults-token-" + System.nanoTime());
+        String jobId = initial.get(0).jobId();
+        try (Trigger refusals = new Trigger(pool, "cycle", "FOR EACH ROW", "NEW.job_id = '" + jobId + "' AND "
+                + "OLD.status = 'RUNNING' AND NEW.status = 'EMITTED' AND NEW.events_emitted = 3",
+                Trigger.SERIALIZATION)) {
+            CompletableFuture<io.restassured.response.Response> allowed = CompletableFuture
+                    .supplyAsync(() -> given().post("/jobs/" + jobId + "/allow-deletes"));
+            List<AssignmentEvent> released = events(kafka, jobId, 3,
+                    e -> !e.cycleId().equals(initial.get(0).cycleId()));
+            String cycleId = released.get(0).cycleId();
+            released.forEach(e -> send(kafka, result(e, ProvisioningAction.Disable, ProvisioningStatus.Success,
+                    null, 200)));
+            await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(cycles.find(cycleId)
+                    .await().atMost(Waits.OUTCOME).orElseThrow().results().received()).isEqualTo(3));
+            assertThat(refusals.asked()).isPositive();
+            assertThat(cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().stage())
+                    .isEqualTo(Cycle.Stage.RUNNING);
+            assertThat(allowed).isNotDone();
+            refusals.close();
+
+            allowed.get(Waits.OUTCOME.toSeconds(), TimeUnit.SECONDS).then().statusCode(200)
+                    .body("released", equalTo(3)).body("cycleId", equalTo(cycleId));
+            assertThat(cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().status())
+                    .isEqualTo(Cycle.Status.COMPLETED);
+        }
+        given().get("/jobs/" + jobId + "/status").then().statusCode(200)
+                .body("heldDeletions", equalTo(0))
+                .body("quarantine", nullValue());
     }
 
     /** A job that is off, whose directory file lists {@code users} users, all assigned. */

@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -39,6 +38,7 @@ import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
+import dev.provisioning.detector.safety.CycleEnding;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
@@ -84,12 +84,12 @@ import dev.provisioning.mapping.MappingEngine;
  *
  * <p>
  * The database may fail or never answer. Each database call of a cycle counts as failed when unanswered for
- * {@link #CALL_WAIT} ({@link #answered}), so a stuck statement fails the cycle instead of holding its claim for ever.
+ * {@link CycleEnding#CALL_WAIT} ({@link #answered}), so a stuck statement fails the cycle instead of holding its claim for ever.
  * Before its events are sent, a failure fails the cycle (recorded FAILED; the next cycle repeats its work). Once they
  * are on Kafka the cycle is first recorded EMITTED, so that its results complete it whatever follows; then each step
  * (held deletions superseded, source problems logged, snapshot moved, source position stored, next cycle scheduled)
- * is retried while the database fails ({@link #ending}: {@value #END_ATTEMPTS} attempts, backoff), and a cycle whose
- * results all came in before the mark is finished here ({@link #finishIfComplete}). When a step still fails, the
+ * is retried while the database fails ({@link #ending}: {@value CycleEnding#END_ATTEMPTS} attempts, backoff), and a cycle whose
+ * results all came in before the mark is finished here ({@link CycleEnding#finishIfComplete}). When a step still fails, the
  * cycle stays EMITTED (not FAILED, not counted toward quarantine) and the job's next cycle starts once the claim
  * lapses, repeating what was not recorded.
  *
@@ -105,15 +105,6 @@ public class CycleRunner {
     public static final String REPORTER = "change-detector";
     /** Warning and failure entries of one read logged at most (all are counted). */
     static final int MAX_PROBLEMS_LOGGED = 1000;
-    /**
-     * How long one database call of a cycle may go unanswered before it counts as failed (a large snapshot's move
-     * included).
-     */
-    static final Duration CALL_WAIT = Duration.ofMinutes(2);
-    /** Attempts of each step after the cycle's events are on Kafka, while it fails transiently. */
-    static final int END_ATTEMPTS = 8;
-    static final int END_RETRY_FIRST_SECONDS = 1;
-    static final int END_RETRY_MAX_SECONDS = 30;
     /** When a cycle whose directory file changed while it was read reads it again. */
     static final Duration READ_AGAIN_AFTER = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(CycleRunner.class);
@@ -131,11 +122,13 @@ public class CycleRunner {
     private final RunningCycles running;
     private final SnapshotCache cache;
     private final ManagedObjectsCache managedCache;
+    private final CycleEnding ending;
 
     public CycleRunner(JobStore jobs, CycleRepository cycles, SnapshotRepository snapshots,
             ProvisioningLogRepository log, DirectorySources sources, AssignmentPublisher publisher,
             DetectorConfig config, QuarantineSchedule quarantineSchedule, MeterRegistry registry, HeldDeletions held,
-            RunningCycles running, SnapshotCache cache, ManagedObjectsCache managedCache) {
+            RunningCycles running, SnapshotCache cache, ManagedObjectsCache managedCache, CycleEnding ending) {
+        this.ending = ending;
         this.cache = cache;
         this.managedCache = managedCache;
         this.held = held;
@@ -279,7 +272,7 @@ public class CycleRunner {
                                                 () -> jobs.update(job.id(),
                                                         j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule))))
                                         .chain(() -> ending(job.id(), cycleId, "finishing it",
-                                                () -> finishIfComplete(job.id(), cycleId)))
+                                                () -> ending.finishIfComplete(job.id(), cycleId)))
                                         .invoke(() -> {
                                             timer.stop(
                                                     registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
@@ -349,7 +342,7 @@ public class CycleRunner {
     }
 
     /**
-     * A step after the cycle was recorded EMITTED failed for good ({@value #END_ATTEMPTS} attempts, or a failure that
+     * A step after the cycle was recorded EMITTED failed for good ({@value CycleEnding#END_ATTEMPTS} attempts, or a failure that
      * is not the database's): the cycle stays EMITTED, and its results complete it (and finish it, with its
      * follow-up); the claim is not released, so the job's next cycle starts once the lease has passed, and repeats what
      * this one did not record (a snapshot not moved means the same changes again). Not a failed cycle: its events went
@@ -438,73 +431,14 @@ public class CycleRunner {
                 }, failure -> LOG.warnf("job %s: the cycle's heartbeat stopped: %s", jobId, failure));
     }
 
-    /**
-     * {@code call}, failing with a {@link TimeoutException} when the database does not answer it within
-     * {@link #CALL_WAIT}: a statement never answered (a connection the client takes for closed, a lock never released)
-     * fails the step instead of holding the cycle, and the claim its heartbeat renews, for ever.
-     */
+    /** {@code call}, failing when the database does not answer it in time ({@link CycleEnding#answered}). */
     static <T> Uni<T> answered(Uni<T> call) {
-        return call.ifNoItem().after(CALL_WAIT).failWith(() -> new TimeoutException(
-                "no answer from the database in " + CALL_WAIT.toSeconds() + " s"));
+        return CycleEnding.answered(call);
     }
 
-    /**
-     * A step after the cycle's events are on Kafka: each attempt runs {@code step} afresh and may wait
-     * {@link #CALL_WAIT} for its answer; a transient failure ({@link ResultsConsumer#transientFailure}: the database or
-     * the connection to it failed, or did not answer) is retried with backoff ({@value #END_RETRY_FIRST_SECONDS} s
-     * doubling to {@value #END_RETRY_MAX_SECONDS} s), {@value #END_ATTEMPTS} attempts in all, each failure logged
-     * (WARN) and a success after failures logged (INFO). Any other failure, or the last attempt's, fails the step.
-     */
+    /** A step after the cycle's events are on Kafka, retried while the database fails ({@link CycleEnding#retried}). */
     private <T> Uni<T> ending(String jobId, String cycleId, String what, Supplier<Uni<T>> step) {
-        AtomicInteger failures = new AtomicInteger();
-        return answered(Uni.createFrom().<T>deferred(() -> step.get()))
-                .onFailure(ResultsConsumer::transientFailure).invoke(e -> LOG.warnf(
-                        "job %s: cycle %s emitted its events; %s failed (attempt %d of %d)%s: %s", jobId, cycleId,
-                        what, failures.incrementAndGet(), END_ATTEMPTS,
-                        failures.get() < END_ATTEMPTS ? ", retried" : "", e.toString()))
-                .onFailure(ResultsConsumer::transientFailure).retry()
-                .withBackOff(Duration.ofSeconds(END_RETRY_FIRST_SECONDS), Duration.ofSeconds(END_RETRY_MAX_SECONDS))
-                .atMost(END_ATTEMPTS - 1)
-                .invoke(() -> {
-                    if (failures.get() > 0) {
-                        LOG.infof("job %s: cycle %s: %s succeeded after %d failed attempts", jobId, cycleId, what,
-                                failures.get());
-                    }
-                });
-    }
-
-    /** What finishing a cycle did: this call marked it finished; the job brought its next cycle forward. */
-    private record Finished(boolean first, boolean followedUp) {
-    }
-
-    /**
-     * Finishes the cycle when it emitted events and their results are all in already: results recorded before the cycle was marked EMITTED
-     * (while the mark was retried, or in the moment between its last event and the mark) were counted in it, but
-     * nobody found it complete then. As the results consumer does: marked finished in one transaction with the job's
-     * follow-up ({@link ProvisioningJob#followUp}); the {@code finished_at} guard makes the one who gets there first do
-     * it, once. Its duration is recorded by whoever marked it.
-     */
-    private Uni<Void> finishIfComplete(String jobId, String cycleId) {
-        return answered(cycles.find(cycleId)).chain(found -> {
-            // a cycle that sent nothing has no result to finish it, as before
-            Cycle cycle = found.filter(c -> c.eventsEmitted() > 0 && c.completeButNotFinished()).orElse(null);
-            if (cycle == null) {
-                return Uni.createFrom().voidItem();
-            }
-            Uni<Boolean> groups = cycle.results().managedUsersChanged()
-                    ? answered(snapshots.holdsGroups(jobId))
-                    : Uni.createFrom().item(false);
-            return groups.chain(holdsGroups -> answered(jobs.update(jobId, (job, tx) -> cycles.finished(tx, cycleId)
-                    .map(first -> new Finished(first, first && job.followUp(cycle, holdsGroups, Instant.now()))))))
-                    .invoke(marked -> marked.filter(Finished::first).ifPresent(finished -> {
-                        registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, jobId)
-                                .record(Duration.between(cycle.startedAt(), Instant.now()));
-                        LOG.infof("job %s: cycle %s had all its results when it was marked emitted: finished%s", jobId,
-                                cycleId, finished.followedUp()
-                                        ? "; the next cycle runs now to update group memberships"
-                                        : "");
-                    })).replaceWithVoid();
-        });
+        return ending.retried(jobId, cycleId, what, step);
     }
 
     private static Uni<Void> checkStop(RunningCycles.Stop stop) {

@@ -2,7 +2,6 @@ package dev.provisioning.detector.cycle;
 
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,21 +28,18 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.smallrye.mutiny.CompositeException;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
-import io.vertx.core.VertxException;
-import io.vertx.core.impl.NoStackTraceThrowable;
-import io.vertx.pgclient.PgException;
 
 import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.QuarantineSchedule;
 import dev.provisioning.detector.persistence.CycleRepository;
+import dev.provisioning.detector.persistence.DatabaseFailures;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.Recorded;
@@ -217,10 +213,9 @@ public class ResultsConsumer {
         return done.map(ignored -> counted(kept, new RecordedAll(recorded, counted)));
     }
 
-    /** The data itself is wrong for the database (SQLSTATE class 22 data exception, 23 integrity violation). */
+    /** The data itself is wrong for the database ({@link DatabaseFailures#refused}). */
     private static boolean refused(Throwable e) {
-        return e instanceof PgException pg && pg.getSqlState() != null
-                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+        return DatabaseFailures.refused(e);
     }
 
     /** Counts the newly recorded results in the meters. */
@@ -372,21 +367,9 @@ public class ResultsConsumer {
         return done;
     }
 
-    /**
-     * A failure worth retrying: the database or the connection to it failed, or the job kept changing under
-     * {@link JobStore#update} (its {@link IllegalStateException} without a cause). Not: the database refused the data
-     * ({@link #refused}), or anything else (the result cannot be judged).
-     */
+    /** A failure worth retrying ({@link DatabaseFailures#isTransient}). */
     static boolean transientFailure(Throwable e) {
-        if (e instanceof CompositeException composite) {
-            return composite.getCauses().stream().allMatch(ResultsConsumer::transientFailure);
-        }
-        if (e instanceof PgException) {
-            return !refused(e);
-        }
-        return e instanceof VertxException || e instanceof NoStackTraceThrowable || e instanceof IOException
-                || e instanceof TimeoutException
-                || (e instanceof IllegalStateException && e.getCause() == null);
+        return DatabaseFailures.isTransient(e);
     }
 
     /**

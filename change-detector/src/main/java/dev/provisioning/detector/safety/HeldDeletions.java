@@ -48,10 +48,12 @@ public class HeldDeletions {
     private final AssignmentPublisher assignments;
     private final DetectorConfig config;
     private final QuarantineSchedule quarantineSchedule;
+    private final CycleEnding ending;
 
     public HeldDeletions(JobStore jobs, StagedDeletionRepository staged, ProvisioningLogRepository log,
             CycleRepository cycles, AssignmentPublisher assignments, DetectorConfig config,
-            QuarantineSchedule quarantineSchedule) {
+            QuarantineSchedule quarantineSchedule, CycleEnding ending) {
+        this.ending = ending;
         this.jobs = jobs;
         this.staged = staged;
         this.log = log;
@@ -105,7 +107,10 @@ public class HeldDeletions {
 
     /**
      * Emits the held events (allow deletes) in a new cycle; then, in one transaction, forgets them and lets the job
-     * tell DELETIONS_RELEASED and lift a deletion-threshold quarantine.
+     * tell DELETIONS_RELEASED and lift a deletion-threshold quarantine. Once the events are on Kafka, each step is
+     * retried while the database fails ({@link CycleEnding#retried}), and the release cycle is finished here when its
+     * results all came in before it was marked EMITTED; a step that still fails fails the call (the events went out:
+     * allowing again sends them again, which Druva takes as the same change).
      *
      * @return the release: how many events and in which cycle (null when nothing was held)
      */
@@ -123,13 +128,19 @@ public class HeldDeletions {
                         e.assignments(), e.members(), now));
             }
             List<String> ids = held.stream().map(AssignmentEvent::objectId).toList();
-            return cycles.start(cycleId, job.id(), false)
+            return CycleEnding.answered(cycles.start(cycleId, job.id(), false))
                     .chain(() -> Multi.createFrom().iterable(events)
                             .onItem().transformToUni(assignments::send).merge(config.emitConcurrency())
                             .collect().last())
-                    .chain(() -> cycles.emitted(cycleId, events.size()))
-                    .chain(() -> jobs.update(job.id(), (j, tx) -> staged.remove(tx, job.id(), ids).invoke(
-                            removed -> j.deletionsReleased(cycleId, events.size(), Instant.now()))))
+                    // the events are on Kafka: from here on every step is retried, and the cycle is EMITTED first,
+                    // so that its results complete it whatever follows (as a job's own cycle: CycleEnding)
+                    .chain(() -> ending.retried(job.id(), cycleId, "marking the release emitted",
+                            () -> cycles.emitted(cycleId, events.size())))
+                    .chain(() -> ending.retried(job.id(), cycleId, "forgetting the released deletions",
+                            () -> jobs.update(job.id(), (j, tx) -> staged.remove(tx, job.id(), ids).invoke(
+                                    removed -> j.deletionsReleased(cycleId, events.size(), Instant.now())))))
+                    .chain(() -> ending.retried(job.id(), cycleId, "finishing it",
+                            () -> ending.finishIfComplete(job.id(), cycleId)))
                     .invoke(() -> LOG.infof("job %s: %d held deletions released in cycle %s", job.id(),
                             events.size(), cycleId))
                     .replaceWith(new Release(events.size(), cycleId));

@@ -1,0 +1,46 @@
+package dev.provisioning.detector.persistence;
+
+import java.io.IOException;
+import java.util.concurrent.TimeoutException;
+
+import io.smallrye.mutiny.CompositeException;
+import io.vertx.core.VertxException;
+import io.vertx.core.impl.NoStackTraceThrowable;
+import io.vertx.pgclient.PgException;
+
+/**
+ * Which failures of a database call are worth retrying. Shared by every caller that retries while the database fails:
+ * the results consumer, the steps that end a cycle whose events went out, the release of held deletions.
+ */
+public final class DatabaseFailures {
+
+    private DatabaseFailures() {
+    }
+
+    /**
+     * A failure worth retrying: the database or the connection to it failed or did not answer (a
+     * {@link TimeoutException}), or a job kept changing under {@link JobStore#update} (its {@link IllegalStateException}
+     * without a cause); a {@link CompositeException} when all its causes are. Not: the database refused the data
+     * ({@link #refused}), or anything else.
+     */
+    public static boolean isTransient(Throwable e) {
+        if (e instanceof CompositeException composite) {
+            return composite.getCauses().stream().allMatch(DatabaseFailures::isTransient);
+        }
+        if (e instanceof PgException) {
+            return !refused(e);
+        }
+        return e instanceof VertxException || e instanceof NoStackTraceThrowable || e instanceof IOException
+                || e instanceof TimeoutException
+                || (e instanceof IllegalStateException && e.getCause() == null);
+    }
+
+    /**
+     * The data itself is wrong for the database: SQLSTATE class 22 (data exception) or 23 (integrity constraint
+     * violation), PostgreSQL's Appendix A. Retrying cannot help.
+     */
+    public static boolean refused(Throwable e) {
+        return e instanceof PgException pg && pg.getSqlState() != null
+                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+    }
+}
