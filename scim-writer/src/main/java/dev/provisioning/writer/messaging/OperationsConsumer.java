@@ -213,9 +213,10 @@ public class OperationsConsumer {
                     op.jobId(), op.objectId(), tenant);
             // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
             return done(message,
-                    onNewContext(message, () -> processor.defer(op, tenant, retry).call(results::publishAll)
-                            .replaceWithVoid()
-                            .onFailure().recoverWithUni(failure -> carryOut())));
+                    onNewContext(message,
+                            () -> processor.defer(op, message.getPayload(), tenant, retry).call(results::publishAll)
+                                    .replaceWithVoid()
+                                    .onFailure().recoverWithUni(failure -> carryOut())));
         }
 
         private Uni<Void> carryOut() {

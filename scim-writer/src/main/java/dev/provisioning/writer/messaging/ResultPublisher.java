@@ -13,10 +13,10 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
-import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.telemetry.SendLimit;
+import dev.provisioning.writer.provisioning.ResultJson;
 
 /**
  * Publishes results on {@code provisioning.results}; completes once the broker acknowledged them ({@code acks=all}).
@@ -28,15 +28,18 @@ import dev.provisioning.telemetry.SendLimit;
  * could ask for more sends than the emitter takes (its 128-message buffer plus the sink's 1,024 requests); beyond it a
  * send failed with {@code SRMSG00034}, the record was nacked and the operations channel stopped. A result beyond the
  * bound waits for an earlier one's ack (no thread held); results enter the emitter in the order they were asked for.
- * Each result's producer span continues the trace current when it was asked for (the record's, in a lane).
+ * Each result's producer span continues the trace current when it was asked for (the record's, in a lane). A result's
+ * JSON is the one written when it was recorded ({@link ResultJson}), not written again.
  */
 @ApplicationScoped
 public class ResultPublisher {
 
     private final SendLimit<String> results;
+    private final ResultJson json;
 
-    public ResultPublisher(@Channel(Channels.RESULTS) MutinyEmitter<String> results) {
+    public ResultPublisher(@Channel(Channels.RESULTS) MutinyEmitter<String> results, ResultJson json) {
         this.results = new SendLimit<>(SendLimit.DEFAULT_MAX, results::sendMessage);
+        this.json = json;
     }
 
     public Uni<Void> publish(ProvisioningResult result) {
@@ -56,7 +59,7 @@ public class ResultPublisher {
     }
 
     private Uni<Void> publish(ProvisioningResult result, Context trace) {
-        Message<String> message = Message.of(Json.write(result))
+        Message<String> message = Message.of(json.of(result))
                 .addMetadata(OutgoingKafkaRecordMetadata.<String>builder().withKey(result.key()).build());
         return results.send(MessageTraces.continuing(message, trace));
     }

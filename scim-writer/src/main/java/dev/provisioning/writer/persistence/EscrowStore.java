@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,8 +15,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
@@ -34,10 +37,45 @@ public class EscrowStore {
     /** What a restart with reset scope Escrows discards, and what the escrow count shows: rows with a result. */
     private static final String REPORTED = "state IN ('ESCROWED', 'HELD')";
 
-    private final Pool pool;
+    /**
+     * {@link #defer} for many rows: one upsert over arrays, one row per id ({@link MicroBatcher#perKey}); on conflict
+     * the row is replaced as {@link #save} replaces it.
+     */
+    private static final String DEFER_ALL = "INSERT INTO escrow (" + COLUMNS + ") SELECT * FROM unnest("
+            + "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::int[], $7::timestamptz[], "
+            + "$8::timestamptz[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[], $13::timestamptz[], "
+            + "$14::varchar[], $15::bigint[], $16::varchar[]) ON CONFLICT (id) DO UPDATE SET "
+            + "operation_id = EXCLUDED.operation_id, operation_json = EXCLUDED.operation_json, "
+            + "retries = EXCLUDED.retries, first_failed_at = EXCLUDED.first_failed_at, "
+            + "next_attempt_at = EXCLUDED.next_attempt_at, last_error_code = EXCLUDED.last_error_code, "
+            + "last_error = EXCLUDED.last_error, state = EXCLUDED.state, result_id = EXCLUDED.result_id, "
+            + "operation_created_at = EXCLUDED.operation_created_at, held_token = EXCLUDED.held_token, "
+            + "held_revision = EXCLUDED.held_revision, tenant = EXCLUDED.tenant";
 
-    public EscrowStore(Pool pool) {
+    /** {@link #delete} for many rows (a row named twice is simply removed once). */
+    private static final String DELETE_ALL = "DELETE FROM escrow e USING unnest($1::varchar[], $2::varchar[]) AS "
+            + "k (id, operation_id) WHERE e.id = k.id AND e.operation_id = k.operation_id";
+
+    /** The keys of one {@link #delete}. */
+    private record Removal(String id, String operationId) {
+    }
+
+    private final Pool pool;
+    private final MicroBatcher<Escrowed, Void> deferrals;
+    private final MicroBatcher<Removal, Void> removals;
+
+    @Inject
+    public EscrowStore(Pool pool, Vertx vertx) {
+        this(pool, vertx, WriterStore.Batching.DEFAULT);
+    }
+
+    /** A store whose {@link #defer}s are gathered as {@code batching} says. */
+    public EscrowStore(Pool pool, Vertx vertx, WriterStore.Batching batching) {
         this.pool = pool;
+        // two rows of one object in a window: the later replaces the earlier, as two saves in turn do
+        this.deferrals = MicroBatcher.perKey(vertx, batching.maxSize(), batching.window(), Escrowed::id,
+                (earlier, later) -> later, this::saveAll);
+        this.removals = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::deleteAll);
     }
 
     /** A job's hold: the fingerprint of the rejected token and the revision that carried it. */
@@ -66,10 +104,80 @@ public class EscrowStore {
                 .execute(values).replaceWithVoid();
     }
 
-    /** Removes the row of the object if it still holds that operation. */
+    /**
+     * Creates or replaces the object's row, as {@link #save} does, in one statement with the other rows written within
+     * the same window ({@link MicroBatcher}, {@link WriterStore.Batching#DEFAULT}: 1 ms or 64 rows; issue 13: a single
+     * tenant's flood defers thousands of operations a second). Completes when that statement has committed; fails when it failed (every row
+     * of its window then fails, and each caller retries its own).
+     */
+    public Uni<Void> defer(Escrowed e) {
+        return deferrals.submit(e);
+    }
+
+    private Uni<?> saveAll(List<Escrowed> rows) {
+        int n = rows.size();
+        String[] ids = new String[n];
+        String[] jobIds = new String[n];
+        String[] objectIds = new String[n];
+        String[] operationIds = new String[n];
+        String[] json = new String[n];
+        Integer[] retries = new Integer[n];
+        OffsetDateTime[] firstFailed = new OffsetDateTime[n];
+        OffsetDateTime[] nextAttempt = new OffsetDateTime[n];
+        String[] errorCodes = new String[n];
+        String[] errors = new String[n];
+        String[] states = new String[n];
+        String[] resultIds = new String[n];
+        OffsetDateTime[] created = new OffsetDateTime[n];
+        String[] heldTokens = new String[n];
+        Long[] heldRevisions = new Long[n];
+        String[] tenants = new String[n];
+        for (int i = 0; i < n; i++) {
+            Escrowed e = rows.get(i);
+            ids[i] = e.id();
+            jobIds[i] = e.jobId();
+            objectIds[i] = e.objectId();
+            operationIds[i] = e.operationId();
+            json[i] = e.operationJson();
+            retries[i] = e.retries();
+            firstFailed[i] = time(e.firstFailedAt());
+            nextAttempt[i] = time(e.nextAttemptAt());
+            errorCodes[i] = e.lastErrorCode() == null ? "" : e.lastErrorCode();
+            errors[i] = e.lastError() == null ? "" : e.lastError();
+            states[i] = e.state().name();
+            resultIds[i] = e.resultId();
+            created[i] = time(e.operationCreatedAt());
+            heldTokens[i] = e.heldToken();
+            heldRevisions[i] = e.heldRevision();
+            tenants[i] = e.tenant();
+        }
+        return pool.preparedQuery(DEFER_ALL).execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(jobIds)
+                .addArrayOfString(objectIds).addArrayOfString(operationIds).addArrayOfString(json)
+                .addArrayOfInteger(retries).addArrayOfOffsetDateTime(firstFailed)
+                .addArrayOfOffsetDateTime(nextAttempt).addArrayOfString(errorCodes).addArrayOfString(errors)
+                .addArrayOfString(states).addArrayOfString(resultIds).addArrayOfOffsetDateTime(created)
+                .addArrayOfString(heldTokens).addArrayOfLong(heldRevisions).addArrayOfString(tenants));
+    }
+
+    /**
+     * Removes the row of the object if it still holds that operation, in one statement with the other removals asked
+     * for within the same window (as {@link #defer}: a released deferred operation removes its row once carried out).
+     * Completes when that statement has committed.
+     */
     public Uni<Void> delete(String id, String operationId) {
-        return pool.preparedQuery("DELETE FROM escrow WHERE id = $1 AND operation_id = $2")
-                .execute(Tuple.of(id, operationId)).replaceWithVoid();
+        return removals.submit(new Removal(id, operationId));
+    }
+
+    private Uni<List<Void>> deleteAll(List<Removal> rows) {
+        String[] ids = new String[rows.size()];
+        String[] operationIds = new String[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            ids[i] = rows.get(i).id();
+            operationIds[i] = rows.get(i).operationId();
+        }
+        return pool.preparedQuery(DELETE_ALL)
+                .execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(operationIds))
+                .map(ignored -> Collections.<Void>nCopies(rows.size(), null));
     }
 
     /**

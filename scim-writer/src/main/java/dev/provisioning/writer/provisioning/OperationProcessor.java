@@ -87,6 +87,7 @@ public class OperationProcessor {
     private final TenantHealth health;
     private final WriterConfig config;
     private final MeterRegistry registry;
+    private final ResultJson json;
     /** {@link WriterMeters#RESULTS} by job, action and status: looked up once, not per result (issue 13, W4). */
     private final Map<ResultKey, Counter> resultCounters = new ConcurrentHashMap<>();
 
@@ -96,8 +97,9 @@ public class OperationProcessor {
 
     public OperationProcessor(SecretCipher cipher, UserProvisioner users, GroupProvisioner groups, WriterStore store,
             EscrowStore escrows, EscrowSchedule schedule, CredentialHolds holds, TenantHealth health,
-            WriterConfig config, MeterRegistry registry) {
+            WriterConfig config, MeterRegistry registry, ResultJson json) {
         this.tokens = new DecryptedTokens(cipher);
+        this.json = json;
         this.users = users;
         this.groups = groups;
         this.store = store;
@@ -132,10 +134,14 @@ public class OperationProcessor {
      * is simply due again). Returns the results to publish: usually none; a Skipped result for an operation this one
      * supersedes, or for this one when a newer operation already waits.
      *
+     * @param operationJson the operation's record as received (its value on {@code provisioning.operations}): stored
+     *        as it is and republished as it is, not written again from {@code op}
      * @param tenant the tenant whose lane releases it
      */
-    public Uni<List<ProvisioningResult>> defer(ScimOperation op, String tenant, boolean retry) {
-        return withInfrastructureRetry(op, Uni.createFrom().deferred(() -> deferOnce(op, tenant, retry)));
+    public Uni<List<ProvisioningResult>> defer(ScimOperation op, String operationJson, String tenant,
+            boolean retry) {
+        return withInfrastructureRetry(op,
+                Uni.createFrom().deferred(() -> deferOnce(op, operationJson, tenant, retry)));
     }
 
     private Uni<List<ProvisioningResult>> attempt(ScimOperation op, JobConfig job, boolean retry) {
@@ -331,10 +337,11 @@ public class OperationProcessor {
         return escrows.save(row).chain(() -> finish(op, result)).replaceWith(List.of(result));
     }
 
-    private Uni<List<ProvisioningResult>> deferOnce(ScimOperation op, String tenant, boolean retry) {
+    private Uni<List<ProvisioningResult>> deferOnce(ScimOperation op, String operationJson, String tenant,
+            boolean retry) {
         String escrowId = escrowIdOf(op);
         Instant now = Instant.now();
-        Escrowed deferred = new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), Json.write(op), 0, now,
+        Escrowed deferred = new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), operationJson, 0, now,
                 now, null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, tenant);
         // one round trip: the object's waiting row and the operation's recorded result
         return store.lookup(resultIdOf(op), escrowId, null).flatMap(known -> {
@@ -349,25 +356,25 @@ public class OperationProcessor {
                         row.operationJson(), row.retries(), row.firstFailedAt(), now, row.lastErrorCode(),
                         row.lastError(), row.state(), row.resultId(), row.operationCreatedAt(), row.heldToken(),
                         row.heldRevision(), tenant);
-                return escrows.save(again).replaceWith(List.<ProvisioningResult>of());
+                return escrows.defer(again).replaceWith(List.<ProvisioningResult>of());
             }
             if (known.processed().isPresent()) {
                 return Uni.createFrom().item(List.of(EventChecks.result(known.processed().get())));
             }
             if (found.isEmpty()) {
-                return escrows.save(deferred).replaceWith(List.<ProvisioningResult>of());
+                return escrows.defer(deferred).replaceWith(List.<ProvisioningResult>of());
             }
             if (isOlder(op, found.get())) {
                 return obsolete(op, found.get()).map(List::of);
             }
             return supersede(found.get(), op)
-                    .flatMap(skipped -> escrows.save(deferred).replaceWith(List.of(skipped)));
+                    .flatMap(skipped -> escrows.defer(deferred).replaceWith(List.of(skipped)));
         });
     }
 
     /** Records the result as the operation's (a redelivery re-emits it) and counts it. */
     private Uni<Void> finish(ScimOperation op, ProvisioningResult result) {
-        return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), Json.write(result))
+        return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), json.of(result))
                 .invoke(() -> resultCounters.computeIfAbsent(new ResultKey(op.jobId(), result.action(),
                         result.status()),
                         key -> registry.counter(WriterMeters.RESULTS, PROVISIONING_JOB, key.jobId(),

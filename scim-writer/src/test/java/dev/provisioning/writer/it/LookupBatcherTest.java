@@ -50,7 +50,8 @@ import dev.provisioning.writer.persistence.WriterStore.ObjectKey;
  * connection, and on its own Vert.x context. The id-map writes (W4) too: one statement per window, calls of one object
  * in a window merged into what they amount to in call order (PostgreSQL refuses an upsert that touches a row twice). The stores here count the statements they send through a wrapper around
  * the pool, and their windows are long (minutes) and sized to the calls of a test, so a window is run by its size,
- * never by its time: the test does not depend on timing.
+ * never by its time: the test does not depend on timing. The deferrals of {@link EscrowStore#defer} likewise: one
+ * statement per window, the later of one object's rows wins.
  */
 @QuarkusTest
 class LookupBatcherTest {
@@ -321,6 +322,54 @@ class LookupBatcherTest {
                 .execute(Tuple.of(WriterStore.idOf(jobId, USER, sourceId)))).iterator().next().getString(0);
     }
 
+    @Test
+    void deferralsAndRemovalsOfOneWindowAreOneStatementEachAndTheLaterDeferralOfOneObjectWins() {
+        EscrowStore batched = escrowStore(3);
+        Instant now = Instant.now();
+        List<CompletableFuture<Throwable>> calls = new ArrayList<>();
+        calls.add(outcome(batched.defer(deferred("u1", "op-1", "{\"op\":1}", now))));
+        calls.add(outcome(batched.defer(deferred("u2", "op-2", "{\"op\":2}", now))));
+        calls.add(outcome(batched.defer(deferred("u1", "op-3", "{\"op\":3}", now))));
+        calls.forEach(call -> assertThat(call.join()).isNull());
+
+        assertThat(statements).hasValue(1);
+        assertThat(await(escrows.find(Escrowed.idOf(jobId, USER, "u1")))).hasValueSatisfying(row -> {
+            assertThat(row.operationId()).isEqualTo("op-3");
+            assertThat(row.operationJson()).isEqualTo("{\"op\":3}");
+            assertThat(row.state()).isEqualTo(EscrowState.DEFERRED);
+            assertThat(row.tenant()).isEqualTo("tenant-a");
+            assertThat(row.lastErrorCode()).isEmpty();
+        });
+        assertThat(await(escrows.find(Escrowed.idOf(jobId, USER, "u2"))))
+                .hasValueSatisfying(row -> assertThat(row.operationId()).isEqualTo("op-2"));
+        // a deferral replaces the object's row as a save does
+        await(escrowStore(1).defer(deferred("u2", "op-4", "{\"op\":4}", now)));
+        assertThat(await(escrows.find(Escrowed.idOf(jobId, USER, "u2"))))
+                .hasValueSatisfying(row -> assertThat(row.operationId()).isEqualTo("op-4"));
+
+        // removals too: one statement per window, each removing its row only if it still holds that operation
+        statements.set(0);
+        EscrowStore removing = escrowStore(2);
+        List<CompletableFuture<Throwable>> removals = List.of(
+                outcome(removing.delete(Escrowed.idOf(jobId, USER, "u1"), "op-3")),
+                outcome(removing.delete(Escrowed.idOf(jobId, USER, "u2"), "op-2")));
+        removals.forEach(call -> assertThat(call.join()).isNull());
+        assertThat(statements).hasValue(1);
+        assertThat(await(escrows.find(Escrowed.idOf(jobId, USER, "u1")))).isEmpty();
+        assertThat(await(escrows.find(Escrowed.idOf(jobId, USER, "u2"))))
+                .hasValueSatisfying(row -> assertThat(row.operationId()).isEqualTo("op-4"));
+    }
+
+    private Escrowed deferred(String objectId, String operationId, String json, Instant now) {
+        return new Escrowed(Escrowed.idOf(jobId, USER, objectId), jobId, objectId, operationId, json, 0, now, now, null,
+                null, EscrowState.DEFERRED, null, now, null, null, "tenant-a");
+    }
+
+    /** An escrow store whose statements are counted and whose deferrals run when {@code size} are in a window. */
+    private EscrowStore escrowStore(int size) {
+        return new EscrowStore(counting(), vertx, new Batching(size, NEVER));
+    }
+
     private long idMapRows(String sourceId) {
         return await(pool.preparedQuery("SELECT count(*) FROM id_map WHERE id = $1")
                 .execute(Tuple.of(WriterStore.idOf(jobId, USER, sourceId)))).iterator().next().getLong(0);
@@ -328,14 +377,18 @@ class LookupBatcherTest {
 
     /** A store whose statements are counted and whose window runs when {@code size} calls are in it. */
     private WriterStore store(int size) {
-        Pool counting = new Pool(pool.getDelegate()) {
+        return new WriterStore(registry, counting(), vertx, new Batching(size, NEVER));
+    }
+
+    /** The pool, its statements counted in {@link #statements}. */
+    private Pool counting() {
+        return new Pool(pool.getDelegate()) {
             @Override
             public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
                 statements.incrementAndGet();
                 return super.preparedQuery(sql);
             }
         };
-        return new WriterStore(registry, counting, vertx, new Batching(size, NEVER));
     }
 
     private static CompletableFuture<Throwable> outcome(Uni<Void> call) {
