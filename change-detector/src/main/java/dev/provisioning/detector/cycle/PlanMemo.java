@@ -27,8 +27,8 @@ import dev.provisioning.events.job.ProvisioningScope;
  * <li>users whose element changed, came or went (compared position by position, by identity), whose assignments
  * changed (a member added to or removed from an assigned group), or whose managed object was written or removed since
  * (the delta of {@link ManagedObjectsCache});</li>
- * <li>the groups whose element changed, and every group when a user came or went or a managed object changed (a
- * group's state holds the members the job holds);</li>
+ * <li>the groups whose element changed, and those with a member that came or went or whose managed object changed
+ * (a group's state holds the members the job holds);</li>
  * <li>everything the last plan planned (an event the snapshot may not reflect) and the deletions of objects gone.</li>
  * </ul>
  * It falls back to the full walk (and a new memo) on any doubt: a full cycle, another scope, a snapshot other than the
@@ -147,18 +147,20 @@ public final class PlanMemo {
             }
         }
         // from here on the memo is brought up to date
-        boolean presenceChanged = false;
+        Set<String> presence = new HashSet<>();
         Set<String> dirty = new HashSet<>(planned);
         Set<String> removalCandidates = new HashSet<>(planned);
         for (String id : before) {
             if (!after.containsKey(id)) {
                 userIndex.remove(id);
                 removalCandidates.add(id);
-                presenceChanged = true;
+                presence.add(id);
             }
         }
         for (Map.Entry<String, Integer> e : after.entrySet()) {
-            presenceChanged |= userIndex.put(e.getKey(), e.getValue()) == null;
+            if (userIndex.put(e.getKey(), e.getValue()) == null) {
+                presence.add(e.getKey());
+            }
             dirty.add(e.getKey());
         }
         for (int i : changedGroups) {
@@ -182,11 +184,15 @@ public final class PlanMemo {
             Directory.SourceUser user = users.get(at);
             CyclePlanner.planUser(in, out, user, assignmentsByUser.getOrDefault(user.id(), List.of()));
         }
-        boolean everyGroup = presenceChanged || !managed.changedIds().isEmpty();
+        // a group's state holds which of its members are users the job holds: a group with a member that came, went
+        // or whose managed object changed is planned again (one look at each member of the unchanged groups)
+        Set<String> reach = new HashSet<>(managed.changedIds());
+        reach.addAll(presence);
         Set<Integer> changed = new HashSet<>(changedGroups);
         for (int i = 0; i < groups.size(); i++) {
             Directory.SourceGroup group = groups.get(i);
-            if (everyGroup || changed.contains(i) || planned.contains(group.id())) {
+            if (changed.contains(i) || planned.contains(group.id()) || reach.contains(group.id())
+                    || reaches(group, reach)) {
                 CyclePlanner.planGroup(in, out, group, assignmentsByGroup.getOrDefault(group.id(), List.of()),
                         userIndex.keySet());
             }
@@ -195,6 +201,18 @@ public final class PlanMemo {
         planned = out.planned;
         generation = -1;
         return new CyclePlanner.Planning(out.plan(), this, true);
+    }
+
+    private static boolean reaches(Directory.SourceGroup group, Set<String> ids) {
+        if (ids.isEmpty()) {
+            return false;
+        }
+        for (String member : group.members()) {
+            if (ids.contains(member)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether the read's assignments are the memo's, element by element (the same objects). */
