@@ -19,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +70,6 @@ class CycleFaultsTest {
     /** Looks for due cycles left unanswered: readiness is down from the {@value CycleClaiming#ATTEMPTS}th on. */
     static final int UNANSWERED = CycleClaiming.ATTEMPTS + 2;
     static TopicClient kafka;
-    /** How long the writer of {@link #readsOfAFileWrittenInPlaceAreReadAgainAndNeverQuarantineTheJob} writes. */
-    static final Duration WRITING = Duration.ofSeconds(20);
 
     @Inject
     Pool pool;
@@ -179,10 +176,10 @@ class CycleFaultsTest {
     }
 
     /**
-     * A writer rewrites the job's directory file in place, slowly (16 KiB a millisecond), again and again for
-     * {@link #WRITING}: the cycles read it half-written. Each such read is torn, not invalid: the job reads again soon
-     * and counts no failed cycle, so it is neither quarantined nor shows an error, and once the writer is done the
-     * change it wrote is emitted.
+     * A writer rewrites the job's directory file in place, slowly (16 KiB a millisecond), again and again until the
+     * cycles have read it half-written {@value CycleClaiming#ATTEMPTS} times (as many failed cycles in a row would
+     * quarantine the job). Each such read is torn, not invalid: the job reads again soon and counts no failed cycle, so
+     * it is neither quarantined nor shows an error, and once the writer is done the change it wrote is emitted.
      */
     @Test
     @Order(4)
@@ -197,8 +194,8 @@ class CycleFaultsTest {
         // the same two users, padded: read whole, nothing changed; read half-way, not JSON
         String padded = TestJobs.users(2, 2).replaceFirst("\\[", "[" + " ".repeat(4 << 20));
         byte[] bytes = padded.getBytes(StandardCharsets.UTF_8);
-        long until = System.nanoTime() + WRITING.toNanos();
-        while (System.nanoTime() < until) {
+        long until = System.nanoTime() + Waits.OUTCOME.toNanos();
+        while (tornReads(jobId) < CycleClaiming.ATTEMPTS && System.nanoTime() < until) {
             try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 for (int at = 0; at < bytes.length; at += 16 << 10) {
@@ -216,9 +213,14 @@ class CycleFaultsTest {
                 .body("quarantine", nullValue())
                 .body("lastError", nullValue())
                 .body("failedCyclesInARow", equalTo(0));
-        assertThat(pool.preparedQuery("SELECT count(*) FROM cycle WHERE job_id=$1 AND status='FAILED' AND error "
+        assertThat(tornReads(jobId)).as("torn reads").isGreaterThanOrEqualTo(CycleClaiming.ATTEMPTS);
+    }
+
+    /** The job's cycles that read its directory file while it was being written. */
+    private long tornReads(String jobId) {
+        return pool.preparedQuery("SELECT count(*) FROM cycle WHERE job_id=$1 AND status='FAILED' AND error "
                 + "LIKE 'the directory file changed while it was read%'").executeAndAwait(Tuple.of(jobId)).iterator()
-                .next().getLong(0)).as("torn reads").isGreaterThanOrEqualTo(CycleClaiming.ATTEMPTS);
+                .next().getLong(0);
     }
 
     /**

@@ -73,6 +73,7 @@ public class JobService {
     private final SnapshotCache snapshotCache;
     private final DirectorySources sources;
     private final boolean allowInsecureLoopback;
+    private final Duration minCycleInterval;
 
     public JobService(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, SecretCipher cipher,
             SnapshotRepository snapshots, StagedDeletionRepository staged, HeldDeletions held, WriterClient writer,
@@ -83,6 +84,7 @@ public class JobService {
         this.sources = sources;
         this.running = running;
         this.allowInsecureLoopback = config.allowInsecureLoopback();
+        this.minCycleInterval = config.minCycleInterval();
         this.graphMirror = graphMirror;
         this.snapshots = snapshots;
         this.staged = staged;
@@ -97,7 +99,7 @@ public class JobService {
 
     /** Creates a job; {@code actor} is recorded in the audit log. */
     public Uni<JobView> create(JobRequest request, String actor) {
-        List<FieldError> errors = JobValidator.validate(request, true, allowInsecureLoopback);
+        List<FieldError> errors = JobValidator.validate(request, true, allowInsecureLoopback, minCycleInterval);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
@@ -119,7 +121,7 @@ public class JobService {
      * never sent to a new URL (400 naming {@code secretToken} or {@code source.graph.clientSecret}).
      */
     public Uni<Optional<JobView>> update(String id, JobRequest request, String actor) {
-        List<FieldError> errors = JobValidator.validate(request, false, allowInsecureLoopback);
+        List<FieldError> errors = JobValidator.validate(request, false, allowInsecureLoopback, minCycleInterval);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }

@@ -45,17 +45,17 @@ public final class JobValidator {
     /** A practical address check (RFC 5322's full grammar accepts addresses no SMTP relay takes). */
     private static final Pattern EMAIL = Pattern.compile(
             "^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$");
-    static final Duration MIN_INTERVAL = Duration.ofSeconds(5);
-
     private JobValidator() {
     }
 
     /**
      * @param creating true for a new job (the secret token is then required)
      * @param allowInsecureLoopback whether plain http to a loopback host is accepted ({@code detector.allow-insecure-loopback})
+     * @param minInterval the shortest {@code cycleInterval} accepted ({@code detector.min-cycle-interval})
      * @return the problems; empty when the request is valid
      */
-    public static List<FieldError> validate(JobRequest r, boolean creating, boolean allowInsecureLoopback) {
+    public static List<FieldError> validate(JobRequest r, boolean creating, boolean allowInsecureLoopback,
+            Duration minInterval) {
         List<FieldError> errors = new ArrayList<>();
         if (r == null) {
             return List.of(new FieldError("body", "a JSON job configuration is required"));
@@ -111,8 +111,8 @@ public final class JobValidator {
         } else if (r.cycleInterval() != null) {
             try {
                 Duration interval = Duration.parse(r.cycleInterval());
-                if (interval.compareTo(MIN_INTERVAL) < 0) {
-                    errors.add(new FieldError("cycleInterval", "must be at least " + MIN_INTERVAL));
+                if (interval.compareTo(minInterval) < 0) {
+                    errors.add(new FieldError("cycleInterval", "must be at least " + minInterval));
                 }
             } catch (DateTimeParseException e) {
                 errors.add(new FieldError("cycleInterval", "must be an ISO-8601 duration such as PT40M, got '"

@@ -22,6 +22,23 @@ public interface DetectorConfig {
     @WithDefault("1s")
     Duration schedulerTick();
 
+    /**
+     * How long a look for due cycles waits for the database's answer ({@code cycle.CycleScheduler}): a claim unanswered
+     * by then counts as a failed look ({@code cycle.CycleClaiming}: readiness is down after 3 in a row) and the next
+     * tick looks again, so that a statement the database never answers does not hold every later look back. Default
+     * {@code 10s}; the tests set {@code 2s}, so that their unanswered claims are given up sooner.
+     */
+    @WithDefault("10s")
+    Duration claimWait();
+
+    /**
+     * The shortest cycle interval a job may have: a job whose {@code cycleInterval} is shorter is refused (400 naming
+     * the field). Default {@code 5s}; the tests set {@code 1s}, so that those that wait for a job's next cycles do not
+     * wait 5 s for each.
+     */
+    @WithDefault("5s")
+    Duration minCycleInterval();
+
     /** Assignment events sent to Kafka concurrently while a cycle emits (each awaits the broker's ack). Default 256. */
     @WithDefault("256")
     int emitConcurrency();
@@ -76,6 +93,36 @@ public interface DetectorConfig {
 
     /** The snapshots this replica keeps in memory between a job's cycles. */
     SnapshotCacheLimits snapshotCache();
+
+    /** How the results consumer retries while the database fails. */
+    Results results();
+
+    /**
+     * The results consumer's retries while the database fails or does not answer ({@code cycle.ResultsConsumer}),
+     * under {@code detector.results.*}. The poll stays unacked while they last, for as long as the failure lasts.
+     */
+    interface Results {
+
+        /**
+         * The wait before the first retry of recording or judging a poll's results; doubled (with jitter) for each
+         * further failure in a row, up to {@link #retryMax()}. Default {@code 1s}; the tests set {@code 100ms}.
+         */
+        @WithDefault("1s")
+        Duration retryFirst();
+
+        /** The longest wait between two retries. Default {@code 30s}; the tests set {@code 1s}. */
+        @WithDefault("30s")
+        Duration retryMax();
+
+        /**
+         * How long one attempt to judge a job's results may take (a load, a save and up to 5 s waiting for its events'
+         * publication, per step) before it counts as failed and is retried: a statement the database never answers
+         * (PostgreSQL client 4.5 leaves a statement refused with SQLSTATE 57P01 at ERROR severity unanswered) must
+         * not hold the poll, and with it the channel, for ever. Default {@code 30s}; the tests set {@code 10s}.
+         */
+        @WithDefault("30s")
+        Duration judgeAttemptTimeout();
+    }
 
     /**
      * The bounds of the snapshots kept in memory between cycles ({@code cycle.SnapshotCache}), under

@@ -14,7 +14,7 @@ import org.eclipse.microprofile.health.Readiness;
 /**
  * Readiness check {@value #NAME}: down while this replica's looks for due cycles ({@link CycleScheduler}) keep
  * failing ({@value #ATTEMPTS} failed attempts in a row or more: the database fails or does not answer the claim within
- * {@link CycleScheduler#CLAIM_WAIT}), so that no cycle starts here; up again at the first look that succeeds. Data
+ * {@code detector.claim-wait}), so that no cycle starts here; up again at the first look that succeeds. Data
  * when down: {@code attempts} (failed looks in a row) and {@code since} (ISO-8601 instant, the first of them). No job
  * ids.
  */

@@ -1,6 +1,5 @@
 package dev.provisioning.detector.cycle;
 
-import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -28,20 +27,15 @@ import dev.provisioning.detector.persistence.JobStore;
  * calls it when it brought a cycle forward); a look never overlaps another on the same replica.
  *
  * <p>
- * A look whose claim the database fails, or does not answer within {@link #CLAIM_WAIT}, ends there; the next tick looks
- * again. The first failure of an outage is logged (ERROR), its end too (INFO); after {@value CycleClaiming#ATTEMPTS}
- * failed looks in a row readiness {@value CycleClaiming#NAME} is down until a look succeeds. A claim that the
+ * A look whose claim the database fails, or does not answer within {@code detector.claim-wait} (10 s), ends there; the
+ * next tick looks again. The first failure of an outage is logged (ERROR), its end too (INFO); after
+ * {@value CycleClaiming#ATTEMPTS} failed looks in a row readiness {@value CycleClaiming#NAME} is down until a look
+ * succeeds. A claim that the
  * database commits after the look gave up belongs to nobody here: its jobs wait for the lease to pass
  * ({@code detector.cycle-lease}), then are claimed again.
  */
 @ApplicationScoped
 public class CycleScheduler {
-
-    /**
-     * How long a look for due cycles waits for the database's answer: a claim unanswered by then counts as failed and
-     * the next tick looks again (a statement the client never answers would otherwise hold every later look back).
-     */
-    static final Duration CLAIM_WAIT = Duration.ofSeconds(10);
 
     private static final Logger LOG = Logger.getLogger(CycleScheduler.class);
 
@@ -85,8 +79,8 @@ public class CycleScheduler {
             return Uni.createFrom().voidItem();
         }
         return jobs.claimDue(config.cycleLease(), room)
-                .ifNoItem().after(CLAIM_WAIT).failWith(() -> new TimeoutException("no answer from the database in "
-                        + CLAIM_WAIT.toSeconds() + " s"))
+                .ifNoItem().after(config.claimWait()).failWith(() -> new TimeoutException(
+                        "no answer from the database in " + config.claimWait().toMillis() + " ms"))
                 .invoke(claimed -> {
                     int failedBefore = claiming.succeeded();
                     if (failedBefore > 0) {

@@ -35,6 +35,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
+import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.QuarantineSchedule;
@@ -66,19 +67,19 @@ import dev.provisioning.telemetry.SendLimit;
  * <li>Each record is decoded; one that cannot be ({@link EventChecks#result}) is dead-lettered with the exception's
  * message, which names the field.</li>
  * <li>The results are recorded in one transaction ({@link ProvisioningLogRepository#recordAll}), with the effects of
- * recording them one by one in offset order. A database error is retried with backoff ({@value #RETRY_FIRST_SECONDS}
- * s doubling to {@value #RETRY_MAX_SECONDS} s) for as long as it lasts, and the poll stays unacked; only when the
+ * recording them one by one in offset order. A database error is retried with backoff ({@code detector.results.*}:
+ * 1 s doubling to 30 s) for as long as it lasts, and the poll stays unacked; only when the
  * database refuses the data itself (SQLSTATE class 22 or 23) are the results recorded one at a time and the refused
  * ones dead-lettered with the database's message.</li>
  * <li>Each job's results are judged in one load-change-save of the job ({@link JobStore#update}), each result with
  * its cycle's counts as they were right after it was counted ({@link RunningCounts}), then the job's completed cycles
  * are finished, each in one transaction with its follow-up, and its later outcomes followed up. Jobs are handled
  * concurrently, so one job's retries never delay another's. A database error while judging (the poll's results are
- * committed by then), or an attempt unanswered for {@link #JUDGE_ATTEMPT_TIMEOUT}, retries the job's steps not done
- * yet, with the same backoff, for as long as it lasts: the poll stays unacked and nothing is dead-lettered; after
- * {@value #JUDGE_ATTEMPTS} failed attempts readiness is down ({@link ResultsJudging}) until the job is judged. Only a
- * failure that is not the database's (the result cannot be judged) dead-letters the job's records of the poll, with
- * the reason.</li>
+ * committed by then), or an attempt unanswered for {@code detector.results.judge-attempt-timeout} (30 s), retries
+ * the job's steps not done yet, with the same backoff, for as long as it lasts: the poll stays unacked and nothing
+ * is dead-lettered; after {@value #JUDGE_ATTEMPTS} failed attempts readiness is down ({@link ResultsJudging}) until
+ * the job is judged. Only a failure that is not the database's (the result cannot be judged) dead-letters the job's
+ * records of the poll, with the reason.</li>
  * <li>The poll is acked ({@link KafkaRecordBatch#ack()}: SmallRye 4.33 acks each partition's last record of the
  * poll, and the {@code throttled} commit strategy commits past it once every earlier record is acked too).</li>
  * </ol>
@@ -96,17 +97,8 @@ public class ResultsConsumer {
     public static final String CHANNEL = "results";
     /** The dead-letter channel: topic {@code provisioning.results.dlq}. */
     public static final String DEAD_LETTERS = "results-dead-letters";
-    static final int RETRY_FIRST_SECONDS = 1;
-    static final int RETRY_MAX_SECONDS = 30;
     /** Failed attempts to judge a job's results after which readiness reports it ({@link ResultsJudging}). */
     public static final int JUDGE_ATTEMPTS = 5;
-    /**
-     * How long one attempt to judge a job's results may take (a load, a save and up to 5 s waiting for its events'
-     * publication, per step) before it counts as failed and is retried: a statement the database never answers
-     * (PostgreSQL client 4.5 leaves a statement refused with SQLSTATE 57P01 at ERROR severity unanswered) must not hold
-     * the poll, and with it the channel, for ever.
-     */
-    static final Duration JUDGE_ATTEMPT_TIMEOUT = Duration.ofSeconds(30);
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
 
     private final ProvisioningLogRepository log;
@@ -117,11 +109,14 @@ public class ResultsConsumer {
     private final MeterRegistry registry;
     private final SendLimit<String> deadLetters;
     private final ResultsJudging judging;
+    private final DetectorConfig.Results retries;
 
     public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, JobStore jobs,
             SnapshotRepository snapshots, QuarantineSchedule quarantineSchedule, MeterRegistry registry,
-            @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, @Readiness ResultsJudging judging) {
+            @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, @Readiness ResultsJudging judging,
+            DetectorConfig config) {
         this.judging = judging;
+        this.retries = config.results();
         this.log = log;
         this.cycles = cycles;
         this.jobs = jobs;
@@ -188,12 +183,12 @@ public class ResultsConsumer {
 
     /**
      * {@code uni} subscribed again after each failure that {@code worth} accepts (each reported to {@code failed}
-     * first), with backoff ({@value #RETRY_FIRST_SECONDS} s doubling to {@value #RETRY_MAX_SECONDS} s), for as long as
-     * it fails so; any other failure ends it. {@code uni} must do its work on each subscription (deferred).
+     * first), with backoff ({@code detector.results.retry-first} doubling to {@code detector.results.retry-max}), for
+     * as long as it fails so; any other failure ends it. {@code uni} must do its work on each subscription (deferred).
      */
-    private static <T> Uni<T> retriedWhile(Uni<T> uni, Predicate<Throwable> worth, Consumer<Throwable> failed) {
+    private <T> Uni<T> retriedWhile(Uni<T> uni, Predicate<Throwable> worth, Consumer<Throwable> failed) {
         return uni.onFailure(worth).invoke(failed).onFailure(worth).retry()
-                .withBackOff(Duration.ofSeconds(RETRY_FIRST_SECONDS), Duration.ofSeconds(RETRY_MAX_SECONDS))
+                .withBackOff(retries.retryFirst(), retries.retryMax())
                 .indefinitely();
     }
 
@@ -276,9 +271,9 @@ public class ResultsConsumer {
     /**
      * One job's results of the poll: judged in one load-change-save, then its completed cycles finished (each with its
      * follow-up, atomically), then its later outcomes followed up. A transient database error
-     * ({@link DatabaseFailures#isTransient}) retries the steps not done yet, with backoff ({@value #RETRY_FIRST_SECONDS} s
-     * doubling to {@value #RETRY_MAX_SECONDS} s) for as long as it lasts: the poll stays unacked, and after
-     * {@value #JUDGE_ATTEMPTS} failed attempts the job is reported to readiness ({@link ResultsJudging}) until its
+     * ({@link DatabaseFailures#isTransient}) retries the steps not done yet, with backoff ({@code detector.results.*}:
+     * 1 s doubling to 30 s) for as long as it lasts: the poll stays unacked, and after {@value #JUDGE_ATTEMPTS} failed
+     * attempts the job is reported to readiness ({@link ResultsJudging}) until its
      * judging succeeds. Only a failure that is not the database's (the result cannot be judged) dead-letters the job's
      * records of the poll, with the reason.
      */
@@ -302,16 +297,16 @@ public class ResultsConsumer {
         Progress progress = new Progress();
         AtomicInteger failures = new AtomicInteger();
         Uni<Void> attempt = Uni.createFrom().deferred(() -> steps(jobId, results, complete, changedLater, progress))
-                .ifNoItem().after(JUDGE_ATTEMPT_TIMEOUT).failWith(() -> new TimeoutException(
-                        "no answer from the database in " + JUDGE_ATTEMPT_TIMEOUT.toSeconds() + " s"));
+                .ifNoItem().after(retries.judgeAttemptTimeout()).failWith(() -> new TimeoutException(
+                        "no answer from the database in " + retries.judgeAttemptTimeout().toMillis() + " ms"));
         return retriedWhile(attempt, DatabaseFailures::isTransient, e -> {
             int failed = failures.incrementAndGet();
             if (failed == JUDGE_ATTEMPTS) {
                 judging.stalled(jobId);
                 LOG.errorf("job %s: %d results could not be judged in %d attempts (%s): the poll stays "
-                        + "unacked, readiness is down, and judging is retried (at most %d s apart) until "
+                        + "unacked, readiness is down, and judging is retried (at most %d ms apart) until "
                         + "the database answers", jobId, results.size(), failed, e.getMessage(),
-                        RETRY_MAX_SECONDS);
+                        retries.retryMax().toMillis());
             } else {
                 LOG.warnf("job %s: judging %d results failed (attempt %d), retried: %s", jobId,
                         results.size(), failed, e.getMessage());
