@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.logging.Level;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,12 +28,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.security.TestSecurity;
 
 import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.config.DetectorMeters;
+import dev.provisioning.detector.tracing.TracedOneEventAtATime;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
@@ -45,27 +44,19 @@ import dev.provisioning.localstack.TopicClient;
  * here), nothing is recorded for it (its rows are gone) and no error or "taken over" warning is logged; one INFO line
  * says where it stopped. The cycle emits one event at a time here, so that its 3,000 events take at least 15 s of the
  * producer's 5 ms linger alone: the test deletes the job after its first 50 events, and the cycle must be emitting
- * then (the total stays below half the source) for the test to pass.
+ * then (the total stays below half the source) for the test to pass. Tracing is on too: the profile is TracingTest's,
+ * so that the application restarts once for both.
  */
 @QuarkusTest
-@TestProfile(DeletedJobCycleStopsTest.OneEventAtATime.class)
+@TestProfile(TracedOneEventAtATime.class)
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
 @TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class DeletedJobCycleStopsTest {
 
     static final int USERS = 3000;
-    static final int EMIT_CONCURRENCY = 1;
+    static final int EMIT_CONCURRENCY = TracedOneEventAtATime.EMIT_CONCURRENCY;
     static final int BEFORE_DELETE = 50;
-
-    /** The detector sends one assignment event at a time (as in the demo-launcher's ITs). */
-    public static class OneEventAtATime implements QuarkusTestProfile {
-
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("detector.emit-concurrency", String.valueOf(EMIT_CONCURRENCY));
-        }
-    }
 
     @Inject
     MeterRegistry registry;

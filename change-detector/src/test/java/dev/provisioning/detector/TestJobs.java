@@ -114,7 +114,8 @@ final class TestJobs {
 
     /**
      * A job with a deletion threshold of 1 whose three users were created in Druva and then unassigned: its second
-     * cycle holds the three disables and quarantines the job.
+     * cycle holds the three disables and quarantines the job (whose cycles then run once a day). Its cycle interval is
+     * a second ({@code detector.min-cycle-interval} in the tests), so that the second cycle comes soon.
      *
      * @return the first cycle's events (their job id and cycle id)
      */
@@ -122,6 +123,7 @@ final class TestJobs {
         java.nio.file.Files.writeString(file, users(3, 3));
         Map<String, Object> job = new HashMap<>(job(file, "On", token));
         job.put("deletionThreshold", 1);
+        job.put("cycleInterval", "PT1S");
         String jobId = create(job);
         List<AssignmentEvent> initial = events(kafka, jobId, 3, e -> true);
         for (AssignmentEvent e : initial) {

@@ -28,7 +28,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.security.TestSecurity;
 
 import dev.provisioning.detector.api.Roles;
-import dev.provisioning.detector.tracing.TracingOn;
+import dev.provisioning.detector.tracing.TracedOneEventAtATime;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
@@ -40,7 +40,7 @@ import dev.provisioning.telemetry.TraceParent;
  * it (the mapper continues it). One trace per object, not one per cycle.
  */
 @QuarkusTest
-@TestProfile(TracingOn.class)
+@TestProfile(TracedOneEventAtATime.class)
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @QuarkusTestResource(WriterStub.class)
 @TestSecurity(user = "test-admin", roles = Roles.ADMIN)
