@@ -256,63 +256,6 @@ class MapperServiceTest {
         awaitDeadLettered(unknown, "JobDeleted", "2.0");
     }
 
-    /**
-     * A record whose job's configuration never arrives is answered with a Failure (so the cycle that sent it is not
-     * held) and dead-lettered with the reason once the wait (20 s in tests) is over.
-     */
-    @Test
-    void aRecordWhoseJobNeverArrivesIsAnsweredWithAFailureAndDeadLetteredWithTheReason() {
-        String never = "job-" + UUID.randomUUID();
-        AssignmentEvent event = event(never, "u9", Map.of("userPrincipalName", "i@x.test", "mail", "i@x.test",
-                "accountEnabled", true), List.of(new Assignment("r", null)));
-
-        kafka.send(Topics.ASSIGNMENTS, event.key(), Json.write(event));
-
-        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
-                r -> event.key().equals(r.key()), 1, Waits.OUTCOME);
-        assertThat(dead).singleElement().satisfies(r -> assertThat(reason(r))
-                .isEqualTo("the configuration of job " + never + " was not received within PT20S"));
-        assertThat(results(never, 1)).singleElement().satisfies(r -> {
-            assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
-            assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
-            assertThat(r.eventId()).isEqualTo(event.eventId());
-        });
-        awaitDeadLettered(never, "JobNeverConfigured", "1.0");
-    }
-
-    /**
-     * More records of a never-configured job than the results emitter holds at once (its buffer of 128 plus the Kafka
-     * sink's 1,024 in flight): when the wait ends, every one is still answered with exactly one Failure and
-     * dead-lettered. Given up all at once, the sends beyond the emitter's room failed, so those records were
-     * dead-lettered without their Failure and the detector's cycle waited for them for ever. A record's Failure is
-     * acked before the record is dead-lettered, so once every record is on the dead-letter topic every Failure that will
-     * ever come is on the results topic.
-     */
-    @Test
-    void everyRecordOfAJobThatNeverArrivesIsAnsweredEvenWhenThereAreMoreThanItsResultsEmitterHolds() {
-        String never = "job-" + UUID.randomUUID();
-        int count = 2_000;
-        List<AssignmentEvent> events = IntStream.range(0, count).mapToObj(i -> event(never, "u" + i, Map.of(
-                "userPrincipalName", i + "@x.test", "mail", i + "@x.test", "accountEnabled", true),
-                List.of(new Assignment("r", null)))).toList();
-
-        kafka.sendAll(Topics.ASSIGNMENTS, events.stream().map(e -> Map.entry(e.key(), Json.write(e))).toList());
-
-        List<ConsumerRecord<String, String>> dead = kafka.read(Topics.deadLetter(Topics.ASSIGNMENTS),
-                r -> r.key().startsWith(never + "/"), count, Waits.OUTCOME);
-        assertThat(dead).extracting(ConsumerRecord::key)
-                .containsExactlyInAnyOrderElementsOf(events.stream().map(AssignmentEvent::key).toList());
-        List<ProvisioningResult> answers = kafka.readAll(Topics.RESULTS, r -> r.key().startsWith(never + "/")).stream()
-                .map(r -> EventChecks.result(r.value())).toList();
-        assertThat(answers).as("one Failure per record").extracting(ProvisioningResult::eventId)
-                .containsExactlyInAnyOrderElementsOf(events.stream().map(AssignmentEvent::eventId).toList());
-        assertThat(answers).allSatisfy(r -> {
-            assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
-            assertThat(r.errorCode()).isEqualTo("JobConfigurationInvalid");
-        });
-        awaitDeadLettered(never, "JobNeverConfigured", count + ".0");
-    }
-
     @Test
     void aMalformedEventGoesToTheDeadLetterTopicWithItsReasonAndProcessingGoesOn() {
         String jobId = publishJob();
@@ -337,19 +280,24 @@ class MapperServiceTest {
      * (a scrape is another thread's read of the counter: awaited, as the writer's test learned).
      */
     private void awaitDeadLettered(String jobId, String reason, String value) {
+        awaitDeadLettered(metrics, jobId, reason, value);
+    }
+
+    /** {@link #awaitDeadLettered(String, String, String)} on the given metrics endpoint. */
+    static void awaitDeadLettered(URL metrics, String jobId, String reason, String value) {
         org.awaitility.Awaitility.await().atMost(Waits.OUTCOME)
-                .untilAsserted(() -> assertThat(deadLettered(jobId, reason)).isEqualTo(value));
+                .untilAsserted(() -> assertThat(deadLettered(metrics, jobId, reason)).isEqualTo(value));
     }
 
     /** The value of {@code provisioning_mapper_records_dead_lettered_total} for the job and reason, as exported. */
-    private String deadLettered(String jobId, String reason) {
+    private static String deadLettered(URL metrics, String jobId, String reason) {
         String series = "provisioning_mapper_records_dead_lettered_total{provisioning_job=\"" + jobId + "\",reason=\""
                 + reason + "\"} ";
         return given().get(metrics).asString().lines().filter(l -> l.startsWith(series))
                 .map(l -> l.substring(series.length()).split(" ")[0]).findFirst().orElse("absent");
     }
 
-    private static String reason(ConsumerRecord<String, String> deadLetter) {
+    static String reason(ConsumerRecord<String, String> deadLetter) {
         return new String(deadLetter.headers().lastHeader("dead-letter-reason").value(),
                 java.nio.charset.StandardCharsets.UTF_8);
     }
@@ -375,7 +323,7 @@ class MapperServiceTest {
         return TestJobs.publish(kafka, jobId);
     }
 
-    private static AssignmentEvent event(String jobId, String userId, Map<String, Object> attributes,
+    static AssignmentEvent event(String jobId, String userId, Map<String, Object> attributes,
             List<Assignment> assignments) {
         String cycle = "cycle-1";
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, UUID.randomUUID().toString(), jobId, cycle, true,

@@ -30,14 +30,13 @@ import io.quarkus.test.junit.QuarkusTest;
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
 import dev.provisioning.events.Topics;
-import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * Job state emails (quarantine, held deletions, secret token) against a real Kafka broker, PostgreSQL and SMTP server:
  * what the administrator receives, once per event and once per quarantine reason.
  */
 @QuarkusTest
-@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
+@QuarkusTestResource(value = OutageSmtpResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class JobStateNotificationsTest {
 
     @Test

@@ -36,14 +36,13 @@ import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
-import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * The notifier against a real Kafka broker, PostgreSQL and SMTP server: what the administrator receives. Every test
  * uses its own job, because the broker and the mailbox are shared. The digest window is 3 s in the test profile.
  */
 @QuarkusTest
-@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
+@QuarkusTestResource(value = OutageSmtpResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class NotifierTest {
 
     @Test

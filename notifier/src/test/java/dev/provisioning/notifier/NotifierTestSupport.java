@@ -104,9 +104,9 @@ final class NotifierTestSupport {
         kafka().produceStrings().fromRecords(records).awaitCompletion(Waits.OUTCOME);
     }
 
-    /** The emails the local stack's SMTP server received for a job, in the order they arrived. */
+    /** The emails the tests' SMTP server ({@link OutageSmtpResource}) received for a job, in the order they arrived. */
     static List<MimeMessage> mailsTo(String job) {
-        return mailsTo(LocalStackTestResource.stack().smtp().received(), job);
+        return mailsTo(OutageSmtpResource.received(), job);
     }
 
     static List<MimeMessage> mailsTo(List<MimeMessage> received, String job) {

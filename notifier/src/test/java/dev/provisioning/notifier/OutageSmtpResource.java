@@ -15,7 +15,9 @@ import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * The local stack (shared Kafka and PostgreSQL), with the mailer pointed at a dedicated SMTP server (GreenMail) on a
- * fixed port that a test can stop and start again on the same port, as an SMTP relay outage would look.
+ * fixed port that a test can stop and start again on the same port, as an SMTP relay outage would look. Every Quarkus
+ * test of the module uses it (one application for all of them; {@link SmtpOutageTest} stops and starts the server, the
+ * others read what it received).
  */
 public class OutageSmtpResource extends LocalStackTestResource {
 

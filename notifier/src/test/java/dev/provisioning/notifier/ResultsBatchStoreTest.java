@@ -41,7 +41,6 @@ import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
-import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * The results consumer reads {@code provisioning.results} a poll at a time and stores a poll's failures in one
@@ -51,7 +50,7 @@ import dev.provisioning.localstack.LocalStackTestResource;
  * the job gets one digest, and the group's offsets are committed to the end of the topic (each poll acked once).
  */
 @QuarkusTest
-@QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
+@QuarkusTestResource(value = OutageSmtpResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class ResultsBatchStoreTest {
 
     @Inject

@@ -13,7 +13,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import jakarta.inject.Inject;
 import jakarta.mail.internet.MimeMessage;
@@ -22,8 +21,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.JobStateChange;
@@ -33,10 +30,11 @@ import dev.provisioning.notifier.config.NotifierConfig;
 /**
  * The SMTP relay goes down during a burst of failures and a quarantine, stays down until the notifier has tried each
  * email {@link #ATTEMPTS_DURING_OUTAGE} more times than it tries a permanently refused one (the test profile retries
- * every 1-2 s instead of minutes), then comes back on the same port: every expected email arrives, once.
+ * every 0.2-0.5 s instead of minutes), then comes back on the same port: every expected email arrives, once. The
+ * server is {@link OutageSmtpResource}, the one every Quarkus test of the module sends to, so this test needs no
+ * restart of the application of its own.
  */
 @QuarkusTest
-@TestProfile(SmtpOutageTest.OwnSmtpServer.class)
 class SmtpOutageTest {
 
     /**
@@ -45,20 +43,6 @@ class SmtpOutageTest {
      * one. A count, not a duration, so a slow machine waits longer instead of proving less.
      */
     static final int ATTEMPTS_DURING_OUTAGE = 3;
-
-    /** The test profile: the local stack, but the mailer talks to {@link OutageSmtpResource}'s server. */
-    public static class OwnSmtpServer implements QuarkusTestProfile {
-
-        @Override
-        public List<TestResourceEntry> testResources() {
-            return List.of(new TestResourceEntry(OutageSmtpResource.class, Map.of("database", "notifier")));
-        }
-
-        @Override
-        public boolean disableGlobalTestResources() {
-            return true;
-        }
-    }
 
     @Inject
     NotifierConfig config;

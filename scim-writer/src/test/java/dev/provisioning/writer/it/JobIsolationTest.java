@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -20,7 +19,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 
 import dev.provisioning.druva.DruvaScimServer;
-import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
@@ -33,6 +31,7 @@ import dev.provisioning.writer.Waits;
  * One job's trouble never delays another job (issue 12): a slow tenant, an unknown job and a deleted job each hold
  * back their own operations only; every operation of a deleted job is dead-lettered and counted. The topic has one
  * partition here, so every record below shares it: before lanes, records of a batch waited for its slowest one.
+ * Operations of a job that never arrives: {@link JobNeverArrivesTest}.
  */
 @QuarkusTest
 class JobIsolationTest {
@@ -139,50 +138,6 @@ class JobIsolationTest {
                             "scim_writer_operations_dead_lettered_total"
                                     + "{provisioning_job=\"" + deletedJob + "\",reason=\"JobDeleted\"} 3.0"));
         }
-    }
-
-    /**
-     * More operations of a never-configured job than the results emitter holds at once (its buffer of 128 plus the
-     * Kafka sink's 1,024 in flight): when the wait ends, every one is still answered with exactly one Failure and
-     * dead-lettered, and counted. Given up all at once, the Failures beyond the emitter's room failed (in the mapper,
-     * 202 of 2,000 were dead-lettered without their Failure, so the detector's cycle waited for them for ever). A
-     * record's Failure is acked before the record is dead-lettered, so once all are on the dead-letter topic every
-     * Failure that will ever come is on the results topic. The records are twice {@code writer.lanes.max-records}
-     * (2,000): they wait in two rounds, the second taken once the first is given up, each round waiting
-     * {@code writer.job-wait-timeout} (30 s), hence the {@link Waits#BURST} ceiling.
-     */
-    @Test
-    void everyOperationOfAJobThatNeverArrivesIsAnsweredAndDeadLetteredEvenBeyondTheResultsEmittersRoom() {
-        String never = unique("job-never");
-        int count = 4_000;
-        List<ScimOperation> ops = IntStream.range(0, count)
-                .mapToObj(i -> Fixtures.upsert(never, "obj-" + i, Fixtures.user("never" + i, "Ne", "Ver")))
-                .toList();
-
-        KafkaTopics.publishOperations(ops);
-
-        // writer.job-wait-timeout is 30 s: then the 2,000 records of a round are given up together
-        Set<String> dead = new java.util.HashSet<>();
-        org.awaitility.Awaitility.await().atMost(Waits.BURST).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            dead.clear();
-            KafkaTopics.readAll(Topics.deadLetter(Topics.OPERATIONS)).stream()
-                    .filter(r -> r.key().startsWith(never + "/")).forEach(r -> dead.add(r.key()));
-            return dead.size() == count;
-        });
-        assertThat(dead).containsExactlyInAnyOrderElementsOf(ops.stream().map(ScimOperation::key).toList());
-        List<ProvisioningResult> answers = KafkaTopics.readAll(Topics.RESULTS).stream()
-                .map(r -> EventChecks.result(r.value())).filter(r -> r.jobId().equals(never)).toList();
-        assertThat(answers).as("one Failure per operation").extracting(ProvisioningResult::resultId)
-                .containsExactlyInAnyOrderElementsOf(ops.stream().map(Fixtures::resultId).toList());
-        assertThat(answers).allSatisfy(r -> {
-            assertThat(r.status()).isEqualTo(ProvisioningStatus.Failure);
-            assertThat(r.errorCode()).isEqualTo(ErrorCodes.JOB_CONFIGURATION);
-        });
-        org.awaitility.Awaitility.await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(
-                RestAssured.get(metrics).asString()).contains(
-                        "scim_writer_operations_dead_lettered_total"
-                                + "{provisioning_job=\"" + never + "\",reason=\"JobNeverConfigured\"} " + count
-                                + ".0"));
     }
 
     private static Set<String> resultIds(String jobId) {

@@ -3,6 +3,7 @@ package dev.provisioning.writer.it;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -19,6 +20,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.Topics;
 import dev.provisioning.writer.Waits;
+import dev.provisioning.writer.tracing.TracingOn;
 
 /**
  * Two held tenants do not take the whole admission limit (issue 12 item 3, "a slow or throttled target never delays
@@ -35,13 +37,17 @@ class LaneShareTest {
     /**
      * Small lanes; 8 objects at once, so the share's floor ({@code writer.concurrency.objects}) stays small; a held
      * request never times out here (read timeout 5 min), so nothing of the held tenants is escrowed and frees rooms:
-     * without the share, the third tenant waited for the 5-min sweep, beyond {@link Waits#OUTCOME}.
+     * without the share, the third tenant waited for the 5-min sweep, beyond {@link Waits#OUTCOME}. Tracing is on as
+     * well ({@link TracingOn}), so that {@link TracingTest} runs in the same application instead of restarting it for
+     * one test: spans change nothing the lanes do.
      */
     public static class SmallLanes implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("writer.lanes.max-records", "200", "writer.lanes.records-per-tenant", "150",
-                    "writer.concurrency.objects", "8", "writer.http.read-timeout", "5m");
+            Map<String, String> config = new HashMap<>(new TracingOn().getConfigOverrides());
+            config.putAll(Map.of("writer.lanes.max-records", "200", "writer.lanes.records-per-tenant", "150",
+                    "writer.concurrency.objects", "8", "writer.http.read-timeout", "5m"));
+            return config;
         }
     }
 

@@ -34,10 +34,11 @@ import dev.provisioning.writer.tracing.TracingOn;
  * With tracing on, the writer's hop of one object's trace: the operation record's {@code traceparent} (as the mapper
  * sends it) is the parent of the writer's consumer span; the Druva request (the Vert.x web client's client span) and
  * the result record belong to the same trace, although the tenant's lane runs the operation on another Vert.x context
- * than the one the record arrived on.
+ * than the one the record arrived on. Tracing is on in {@link LaneShareTest}'s profile ({@link TracingOn} and small
+ * lanes), which this class shares to spare the application a restart; one operation needs no more than those lanes.
  */
 @QuarkusTest
-@TestProfile(TracingOn.class)
+@TestProfile(LaneShareTest.SmallLanes.class)
 class TracingTest {
 
     @Inject

@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -29,7 +28,6 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
-import dev.provisioning.events.Topics;
 import dev.provisioning.events.job.TargetObjectActions;
 import dev.provisioning.localstack.LocalStackTestResource;
 
@@ -399,21 +397,6 @@ class UserProvisioningTest {
         assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
         assertThat(result.errorCode()).isEqualTo("ActionDisabledByJob");
-    }
-
-    @Test
-    void anOperationWhoseJobNeverArrivesFailsWithJobConfigurationInvalid() {
-        ScimOperation op = Fixtures.upsert(unique("job-unknown"), "obj-max", Fixtures.user("max", "Max", "Null"));
-
-        KafkaTopics.publishOperation(op);
-        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
-
-        assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
-        assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
-        assertThat(Sent.of(druva)).isEmpty();
-        var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS), r -> op.key().equals(r.key()));
-        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
-                .isEqualTo("the configuration of job " + op.jobId() + " was not received within 30 s");
     }
 
     @Test
