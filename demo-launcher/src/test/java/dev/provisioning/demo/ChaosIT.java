@@ -42,9 +42,13 @@ import dev.provisioning.localstack.LocalSmtp;
  * by one POST; the provisioning log has a Create for each of them (also for a create whose result the crash lost) and
  * a Failure for each user without mail, and nothing else; recovery costs at most 10 % more requests than users; and
  * the notifier's digests count each failure once. The change-detector killed while emitting is {@link DetectorCrashIT}
- * (which also times the resumed cycle); five kills of the writer at random points are {@link WriterCrashIT}; the
- * notifier, which reads only results and takes no part in the cycle's phases, killed inside its digest window is
- * {@link NotifierRestartIT} (its two cases here, about 40 s each, were dropped to keep the suite under 25 minutes).
+ * (which also times the resumed cycle); the writer killed while emitting is {@link WriterCrashIT}, whose first of five
+ * kills lands while the cycle is {@code RUNNING} with users in Druva, and which checks the same end state, the
+ * completed cycle's counts and convergence within two minutes of the last restart (its case here, 33 s, was a
+ * duplicate: the failures are the mapper's, which the writer's crash cannot touch, and are checked with a crash in the
+ * other four cases); the notifier, which reads only results and takes no part in the cycle's phases, killed inside its
+ * digest window is {@link NotifierRestartIT} (its two cases here, about 40 s each, were dropped to keep the suite
+ * under 25 minutes).
  */
 @ExtendWith(SharedLocalSystem.class)
 class ChaosIT {
@@ -102,7 +106,7 @@ class ChaosIT {
     static Stream<Arguments> cases() {
         return Stream.of(Arguments.of("change-detector", Phase.RECEIVING),
                 Arguments.of("mapper-service", Phase.EMITTING), Arguments.of("mapper-service", Phase.RECEIVING),
-                Arguments.of("scim-writer", Phase.EMITTING), Arguments.of("scim-writer", Phase.RECEIVING));
+                Arguments.of("scim-writer", Phase.RECEIVING));
     }
 
     @ParameterizedTest(name = "kill -9 of the {0} while {1}")
@@ -167,7 +171,9 @@ class ChaosIT {
         assertThat(system.jobs().logs(jobId, "status=Skipped&limit=1000")).as("skipped").isEmpty();
         assertThat(system.jobs().logs(jobId, "action=Update&limit=1000")).as("updated").isEmpty();
 
-        // each failure emailed once, whichever service died (the digests of one window or two)
+        // each failure emailed once, whichever service died (the digests of one window or two). The users without mail
+        // come first in the file: their window opened as the cycle started, so the digest is due about when the job
+        // converges rather than a whole window (20 s) after it
         await("the failure digests").atMost(Waits.OUTCOME).until(() -> failuresEmailed(jobId) >= WITHOUT_MAIL);
         await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> failuresEmailed(jobId) == WITHOUT_MAIL);
     }

@@ -66,10 +66,12 @@ class MetricsEndToEndIT {
         system.druva().settings(s -> s.latency(Duration.ofMillis(5)).rateLimitPerSecond(50));
         // 429s and 503s whatever the machine's speed: the retry and 429 series exist only once one happened, and on a
         // busy machine the writer never reached the 50 requests/s limit (red in a fresh-clone run with one core busy);
-        // three of each, so a one-shot request that is not retried (a connection test) cannot take them all
+        // three of each, so a one-shot request that is not retried (a connection test) cannot take them all. Both say
+        // Retry-After: 1 s: the six land on one request in a row, and a 503 without it is retried on the exponential
+        // back-off (up to 32 s before the seventh attempt, which the test waited out: 2026-12-02, 31 s)
         for (int i = 0; i < 3; i++) {
             system.druva().failNext(429, 1);
-            system.druva().failNext(503, -1);
+            system.druva().failNext(503, 1);
         }
 
         Map<String, Object> job = new HashMap<>();

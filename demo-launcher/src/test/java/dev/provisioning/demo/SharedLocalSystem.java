@@ -49,7 +49,10 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
      * that the default claim lease, 30 s, resumes the cycle within a minute of the restart); a writer at 200
      * requests/s (the crash tests and the larger directories finish in seconds; a class that needs slower progress adds
      * latency in the Druva-compatible server); the detector's per-job gauges read every 5 s (MetricsEndToEndIT scrapes
-     * them after one job's cycle).
+     * them after one job's cycle); a Kafka consumer session of 6 s (the broker's minimum; heartbeats every second):
+     * a killed service's partitions move to its restarted successor 6 s after the kill instead of the run command's
+     * 10 s ({@code LocalSystem.LOCAL_TUNING}; Kafka's default, which deployments keep, is 45 s). The crash tests kill
+     * services 14 times, and each restart waited out the rest of the dead member's session.
      */
     static Map<String, String> environment(TraceCollector traces) {
         Map<String, String> env = new HashMap<>(DemoLauncher.demoEnvironment());
@@ -60,6 +63,7 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
         env.put("DETECTOR_EMIT_CONCURRENCY", "1");
         env.put("WRITER_RATE_LIMIT_PER_SECOND", "200");
         env.put("DETECTOR_HOUSEKEEPING_INTERVAL", "5s");
+        env.put("KAFKA_SESSION_TIMEOUT_MS", "6000");
         return env;
     }
 

@@ -18,9 +18,14 @@ import dev.provisioning.events.Json;
  * (worked out here, not from the system's reports): each user with mail once, active, with its displayName; each user
  * without mail nowhere (a Failure, MandatoryFieldsMissing).
  *
+ * <p>
+ * The file lists the users without mail first (their ids stay {@code withMail ..}): the change-detector emits in the
+ * file's order, so their failures reach the notifier as the cycle starts and open its digest window then; the digest
+ * arrives while the users with mail are still being provisioned instead of a whole window after the last of them.
+ *
  * @param prefix the users' domain ({@code user<i>@<prefix>.example}) and id prefix ({@code <prefix>-<i>})
  * @param withMail how many users have mail: {@code 0 .. withMail-1}
- * @param withoutMail how many users follow without mail
+ * @param withoutMail how many users have no mail: {@code withMail .. withMail+withoutMail-1}, listed first
  */
 record TestDirectory(String prefix, int withMail, int withoutMail) {
 
@@ -28,7 +33,8 @@ record TestDirectory(String prefix, int withMail, int withoutMail) {
     String json() {
         List<Map<String, Object>> users = new ArrayList<>();
         List<Map<String, Object>> assignments = new ArrayList<>();
-        for (int i = 0; i < withMail + withoutMail; i++) {
+        for (int n = 0; n < withMail + withoutMail; n++) {
+            int i = n < withoutMail ? withMail + n : n - withoutMail; // those without mail first
             Map<String, Object> user = new LinkedHashMap<>();
             user.put("id", id(i));
             user.put("userPrincipalName", upn(i));

@@ -25,7 +25,9 @@ import dev.provisioning.events.Json;
 /**
  * Killing the scim-writer five times at random points while it provisions 2,000 users leaves exactly the state an
  * undisturbed run leaves: every user created once, active, with the right attributes; the provisioning log shows a
- * Create for each and nothing else, and the recovery costs no more than 10 % extra requests.
+ * Create for each and nothing else, and the recovery costs no more than 10 % extra requests. The first kill lands while
+ * the change-detector still emits the cycle (ChaosIT's "writer killed while emitting"), and the cycle completes within
+ * two minutes of the last restart with a result for every user.
  */
 @ExtendWith(SharedLocalSystem.class)
 class WriterCrashIT {
@@ -57,18 +59,30 @@ class WriterCrashIT {
 
         ServiceProcess writer = system.service("scim-writer");
         List<Integer> killedAt = new ArrayList<>();
+        String statusAtFirstKill = null;
         for (int point : killPoints) {
             await().atMost(Waits.CYCLE).until(() -> system.druva().users().size() >= point);
             writer.kill();
             killedAt.add(system.druva().users().size());
+            if (statusAtFirstKill == null) {
+                statusAtFirstKill = system.jobs().status(jobId).path("currentCycle").path("status").asText();
+            }
             writer.start().awaitReady(Waits.OUTCOME);
         }
         assertThat(killedAt).as("every crash happened mid-run").allSatisfy(n -> assertThat(n).isLessThan(USERS));
+        assertThat(statusAtFirstKill).as("the cycle at the first kill: the detector still emitting").isEqualTo(
+                "RUNNING");
 
-        await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).until(() -> {
-            JsonNode cycle = system.jobs().status(jobId).path("currentCycle");
-            return "COMPLETED".equals(cycle.path("status").asText());
+        // within two minutes of the last restart, as ChaosIT's cases converge
+        JsonNode[] completed = new JsonNode[1];
+        await().atMost(Waits.OUTCOME).pollInterval(Duration.ofSeconds(1)).until(() -> {
+            completed[0] = system.jobs().status(jobId).path("currentCycle");
+            return "COMPLETED".equals(completed[0].path("status").asText());
         });
+        // a result for every user, each counted as a create (also those whose result a crash lost; the log API pages
+        // at 1,000, so the log's Creates are counted by the cycle's summary)
+        assertThat(completed[0].path("resultsReceived").asLong()).as("results").isEqualTo(USERS);
+        assertThat(completed[0].path("summary").path("created").asLong()).as("created").isEqualTo(USERS);
 
         List<DruvaUser> users = system.druva().users();
         assertThat(users).hasSize(USERS);
