@@ -261,6 +261,23 @@ class CycleFaultsTest {
                 .body("quarantine", nullValue());
     }
 
+    /**
+     * Deleting a job deadlocks with a concurrent transaction twice (its cascade over the job's rows against the results
+     * consumer's writes, SQLSTATE 40P01, as the quick benchmark met it): PostgreSQL rolled the deletion back, and it is
+     * run again. The administrator's DELETE answers 204 and the job is gone, not a 500.
+     */
+    @Test
+    @Order(6)
+    void aJobDeletionRolledBackForADeadlockIsRunAgain(@TempDir Path dir) throws Exception {
+        String jobId = jobOff(dir, 1);
+        try (Trigger deadlocks = new Trigger(pool, "DELETE", "job", "FOR EACH ROW", "OLD.id = '" + jobId + "'",
+                "IF n <= 2 THEN " + Trigger.DEADLOCK + " END IF;")) {
+            given().delete("/jobs/" + jobId).then().statusCode(204);
+            assertThat(deadlocks.asked()).isEqualTo(3);
+        }
+        given().get("/jobs/" + jobId).then().statusCode(404);
+    }
+
     /** A job that is off, whose directory file lists {@code users} users, all assigned. */
     private static String jobOff(Path dir, int users) throws IOException {
         Path file = dir.resolve("directory.json");
@@ -275,7 +292,7 @@ class CycleFaultsTest {
 
     /**
      * A trigger on {@code table} that runs {@code refuse} (with {@code n}, how many times it was asked, from 1) before
-     * each update that {@code when} matches; removed on close.
+     * each update (or delete) that {@code when} matches; removed on close.
      */
     static final class Trigger implements AutoCloseable {
 
@@ -284,6 +301,8 @@ class CycleFaultsTest {
         /** The connection killed, as a database restart kills it (57P01 at FATAL severity, then closed). */
         static final String KILLED = "PERFORM pg_terminate_backend(pg_backend_pid()); PERFORM pg_sleep(5); "
                 + "RAISE EXCEPTION 'refused by the test';";
+        /** A deadlock (SQLSTATE 40P01): PostgreSQL rolled the transaction back for a concurrent one. */
+        static final String DEADLOCK = "RAISE EXCEPTION 'deadlock made by the test' USING ERRCODE = '40P01';";
         /** SQLSTATE 57P01 at ERROR severity: the client (4.5) never answers the statement. */
         static final String RAISED_SHUTDOWN = "RAISE EXCEPTION 'refused by the test' USING ERRCODE = '57P01';";
 
@@ -292,14 +311,22 @@ class CycleFaultsTest {
         private final String name = "fault_" + Long.toUnsignedString(System.nanoTime(), 36);
 
         Trigger(Pool pool, String table, String level, String when, String refuse) {
+            this(pool, "UPDATE", table, level, when, refuse);
+        }
+
+        /** A trigger before each {@code event} ({@code UPDATE}, {@code DELETE}) on {@code table}. */
+        Trigger(Pool pool, String event, String table, String level, String when, String refuse) {
             this.pool = pool;
             this.table = table;
             pool.query("CREATE SEQUENCE " + name).executeAndAwait();
             pool.query("CREATE FUNCTION " + name + "() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE n bigint; "
-                    + "BEGIN IF " + when + " THEN n := nextval('" + name + "'); " + refuse + " END IF; RETURN NEW; "
+                    + "BEGIN IF " + when + " THEN n := nextval('" + name + "'); " + refuse + " END IF; "
+                    + "RETURN COALESCE(NEW, OLD); "
                     + "END $$").executeAndAwait();
-            pool.query("CREATE TRIGGER " + name + " BEFORE UPDATE ON " + table + " " + level + " EXECUTE FUNCTION "
-                    + name + "()").executeAndAwait();
+            pool.query(
+                    "CREATE TRIGGER " + name + " BEFORE " + event + " ON " + table + " " + level + " EXECUTE FUNCTION "
+                            + name + "()")
+                    .executeAndAwait();
         }
 
         /** How many updates the trigger matched. */

@@ -1,5 +1,6 @@
 package dev.provisioning.detector.cycle;
 
+import static dev.provisioning.detector.safety.CycleEnding.answered;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.time.Duration;
@@ -84,11 +85,11 @@ import dev.provisioning.mapping.MappingEngine;
  *
  * <p>
  * The database may fail or never answer. Each database call of a cycle counts as failed when unanswered for
- * {@link CycleEnding#CALL_WAIT} ({@link #answered}), so a stuck statement fails the cycle instead of holding its claim for ever.
+ * {@link CycleEnding#CALL_WAIT} ({@link CycleEnding#answered}), so a stuck statement fails the cycle instead of holding its claim for ever.
  * Before its events are sent, a failure fails the cycle (recorded FAILED; the next cycle repeats its work). Once they
  * are on Kafka the cycle is first recorded EMITTED, so that its results complete it whatever follows; then each step
  * (held deletions superseded, source problems logged, snapshot moved, source position stored, next cycle scheduled)
- * is retried while the database fails ({@link #ending}: {@value CycleEnding#END_ATTEMPTS} attempts, backoff), and a cycle whose
+ * is retried while the database fails ({@link CycleEnding#retried}: {@value CycleEnding#END_ATTEMPTS} attempts, backoff), and a cycle whose
  * results all came in before the mark is finished here ({@link CycleEnding#finishIfComplete}). When a step still fails, the
  * cycle stays EMITTED (not FAILED, not counted toward quarantine) and the job's next cycle starts once the claim
  * lapses, repeating what was not recorded.
@@ -265,27 +266,28 @@ public class CycleRunner {
                                         .chain(() -> emit(split.emit(), stop, progress))
                                         // the events are on Kafka: from here on every step is retried, and the cycle is
                                         // EMITTED before anything else, so that its results complete it whatever follows
-                                        .chain(() -> ending(job.id(), cycleId, "marking it emitted",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "marking it emitted",
                                                 () -> cycles.emitted(cycleId, plan.planned().size(),
                                                         directory.danglingReferences())))
                                         .invoke(() -> progress.emitted = true)
-                                        .chain(() -> ending(job.id(), cycleId, "releasing superseded held deletions",
+                                        .chain(() -> ending.retried(job.id(), cycleId,
+                                                "releasing superseded held deletions",
                                                 () -> held.supersede(job.id(), split.emit().stream()
                                                         .map(CyclePlan.Planned::objectId).toList())))
-                                        .chain(() -> ending(job.id(), cycleId, "logging the source's problems",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "logging the source's problems",
                                                 () -> logProblems(job.id(), cycleId, directory)))
                                         .chain(() -> checkStop(stop))
-                                        .chain(() -> ending(job.id(), cycleId, "moving the snapshot",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "moving the snapshot",
                                                 () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0],
                                                         split.held().isEmpty() && !job.quarantined()
                                                                 ? guarded.memo()
                                                                 : null)))
-                                        .chain(() -> ending(job.id(), cycleId, "storing the source's position",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "storing the source's position",
                                                 () -> source[0].commit()))
-                                        .chain(() -> ending(job.id(), cycleId, "scheduling the next cycle",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "scheduling the next cycle",
                                                 () -> jobs.update(job.id(),
                                                         j -> j.cycleEmitted(claim, Instant.now(), quarantineSchedule))))
-                                        .chain(() -> ending(job.id(), cycleId, "finishing it",
+                                        .chain(() -> ending.retried(job.id(), cycleId, "finishing it",
                                                 () -> ending.finishIfComplete(job.id(), cycleId)))
                                         .invoke(() -> {
                                             timer.stop(
@@ -449,16 +451,6 @@ public class CycleRunner {
                         LOG.warnf("job %s: the cycle's claim was taken over by another replica", jobId);
                     }
                 }, failure -> LOG.warnf("job %s: the cycle's heartbeat stopped: %s", jobId, failure));
-    }
-
-    /** {@code call}, failing when the database does not answer it in time ({@link CycleEnding#answered}). */
-    static <T> Uni<T> answered(Uni<T> call) {
-        return CycleEnding.answered(call);
-    }
-
-    /** A step after the cycle's events are on Kafka, retried while the database fails ({@link CycleEnding#retried}). */
-    private <T> Uni<T> ending(String jobId, String cycleId, String what, Supplier<Uni<T>> step) {
-        return ending.retried(jobId, cycleId, what, step);
     }
 
     private static Uni<Void> checkStop(RunningCycles.Stop stop) {

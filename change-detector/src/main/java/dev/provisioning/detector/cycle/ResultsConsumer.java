@@ -180,7 +180,7 @@ public class ResultsConsumer {
         }
         return retried(items.stream().map(Item::result).toList())
                 .map(all -> counted(items, all))
-                .onFailure(ResultsConsumer::refused).recoverWithUni(e -> {
+                .onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
                     LOG.warnf("the database refused a poll of %d results (%s): recording them one by one",
                             items.size(), e.getMessage());
                     return oneByOne(items);
@@ -188,7 +188,7 @@ public class ResultsConsumer {
     }
 
     private Uni<RecordedAll> retried(List<ProvisioningResult> results) {
-        return retriedWhile(log.recordAll(results), e -> !refused(e), e -> LOG.warnf(
+        return retriedWhile(log.recordAll(results), e -> !DatabaseFailures.refused(e), e -> LOG.warnf(
                 "recording %d results failed, retried: %s", results.size(), e.getMessage()));
     }
 
@@ -213,15 +213,10 @@ public class ResultsConsumer {
                 kept.add(item);
                 recorded.add(one.recorded().get(0));
                 counted.putAll(one.counted());
-            }).replaceWithVoid().onFailure(ResultsConsumer::refused).recoverWithUni(e -> deadLetter(item.record(),
+            }).replaceWithVoid().onFailure(DatabaseFailures::refused).recoverWithUni(e -> deadLetter(item.record(),
                     item.result().jobId(), "the database refused the result: " + e.getMessage())));
         }
         return done.map(ignored -> counted(kept, new RecordedAll(recorded, counted)));
-    }
-
-    /** The data itself is wrong for the database ({@link DatabaseFailures#refused}). */
-    private static boolean refused(Throwable e) {
-        return DatabaseFailures.refused(e);
     }
 
     /** Counts the newly recorded results in the meters. */
@@ -266,7 +261,7 @@ public class ResultsConsumer {
         }
         // a read after the poll's commit: a database error here is retried as the recording is, never fails the poll
         return retriedWhile(Uni.createFrom().deferred(() -> cycles.findAll(unread)),
-                ResultsConsumer::transientFailure, e -> LOG.warnf("reading %d cycles of a poll failed, retried: %s",
+                DatabaseFailures::isTransient, e -> LOG.warnf("reading %d cycles of a poll failed, retried: %s",
                         unread.size(), e.getMessage()))
                 .chain(found -> {
                     Map<String, Cycle> after = new HashMap<>(stored.counted());
@@ -287,7 +282,7 @@ public class ResultsConsumer {
     /**
      * One job's results of the poll: judged in one load-change-save, then its completed cycles finished (each with its
      * follow-up, atomically), then its later outcomes followed up. A transient database error
-     * ({@link #transientFailure}) retries the steps not done yet, with backoff ({@value #RETRY_FIRST_SECONDS} s
+     * ({@link DatabaseFailures#isTransient}) retries the steps not done yet, with backoff ({@value #RETRY_FIRST_SECONDS} s
      * doubling to {@value #RETRY_MAX_SECONDS} s) for as long as it lasts: the poll stays unacked, and after
      * {@value #JUDGE_ATTEMPTS} failed attempts the job is reported to readiness ({@link ResultsJudging}) until its
      * judging succeeds. Only a failure that is not the database's (the result cannot be judged) dead-letters the job's
@@ -315,7 +310,7 @@ public class ResultsConsumer {
         Uni<Void> attempt = Uni.createFrom().deferred(() -> steps(jobId, results, complete, changedLater, progress))
                 .ifNoItem().after(JUDGE_ATTEMPT_TIMEOUT).failWith(() -> new TimeoutException(
                         "no answer from the database in " + JUDGE_ATTEMPT_TIMEOUT.toSeconds() + " s"));
-        return retriedWhile(attempt, ResultsConsumer::transientFailure, e -> {
+        return retriedWhile(attempt, DatabaseFailures::isTransient, e -> {
             int failed = failures.incrementAndGet();
             if (failed == JUDGE_ATTEMPTS) {
                 judging.stalled(jobId);
@@ -371,11 +366,6 @@ public class ResultsConsumer {
             done = done.chain(() -> laterOutcomes(jobId, changedLater)).invoke(() -> progress.laterOutcomes = true);
         }
         return done;
-    }
-
-    /** A failure worth retrying ({@link DatabaseFailures#isTransient}). */
-    static boolean transientFailure(Throwable e) {
-        return DatabaseFailures.isTransient(e);
     }
 
     /**

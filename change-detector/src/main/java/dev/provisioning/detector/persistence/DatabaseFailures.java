@@ -36,6 +36,15 @@ public final class DatabaseFailures {
     }
 
     /**
+     * The database rolled the transaction back because of a concurrent one: SQLSTATE 40001 (serialization failure) or
+     * 40P01 (deadlock detected), PostgreSQL's Appendix A. The transaction did nothing; running it again is the remedy
+     * PostgreSQL documents (section 13.2.3, "applications should be prepared to retry transactions").
+     */
+    public static boolean conflict(Throwable e) {
+        return e instanceof PgException pg && ("40001".equals(pg.getSqlState()) || "40P01".equals(pg.getSqlState()));
+    }
+
+    /**
      * The data itself is wrong for the database: SQLSTATE class 22 (data exception) or 23 (integrity constraint
      * violation), PostgreSQL's Appendix A. Retrying cannot help.
      */

@@ -35,8 +35,10 @@ import dev.provisioning.events.job.SourceType;
 /**
  * The {@code job} table, and the one way a job is changed: {@link #update} loads the {@link ProvisioningJob}, lets the
  * caller call one of its methods, and saves the row with the events that method raised (into the {@link Outbox}) in
- * one transaction, if nobody changed the row since it was loaded (its revision). On such a conflict the whole unit is
- * run again on the fresh row, at most {@value #ATTEMPTS} times: the one retry policy for concurrent changes to a job.
+ * one transaction, if nobody changed the row since it was loaded (its revision). On such a conflict, or when PostgreSQL
+ * rolled the transaction back for a concurrent one (a deadlock or a serialization failure: {@link DatabaseFailures#conflict};
+ * a job's deletion cascades over the rows the results consumer writes), the whole unit is run again on the fresh row,
+ * at most {@value #ATTEMPTS} times: the one retry policy for concurrent changes to a job.
  *
  * <p>
  * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
@@ -167,7 +169,8 @@ public class JobStore {
         return Uni.createFrom().deferred(() -> find(id).chain(found -> found.isEmpty()
                 ? Uni.createFrom().item(Optional.<Saved<T>>empty())
                 : changeAndSave.apply(found.get()).map(Optional::of)))
-                .onFailure(ConcurrentChange.class).retry().withBackOff(Duration.ofMillis(20), Duration.ofMillis(200))
+                .onFailure(e -> e instanceof ConcurrentChange || DatabaseFailures.conflict(e)).retry()
+                .withBackOff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .atMost(ATTEMPTS - 1)
                 .onFailure(ConcurrentChange.class).transform(e -> new IllegalStateException("job " + id
                         + " kept changing while it was being saved: gave up after " + ATTEMPTS + " attempts"))
