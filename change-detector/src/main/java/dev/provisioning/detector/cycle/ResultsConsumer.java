@@ -110,13 +110,17 @@ public class ResultsConsumer {
     private final SendLimit<String> deadLetters;
     private final ResultsJudging judging;
     private final DetectorConfig.Results retries;
+    private final CycleScheduler scheduler;
+    private final Duration schedulerTick;
 
     public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, JobStore jobs,
             SnapshotRepository snapshots, QuarantineSchedule quarantineSchedule, MeterRegistry registry,
             @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, @Readiness ResultsJudging judging,
-            DetectorConfig config) {
+            CycleScheduler scheduler, DetectorConfig config) {
         this.judging = judging;
         this.retries = config.results();
+        this.scheduler = scheduler;
+        this.schedulerTick = config.schedulerTick();
         this.log = log;
         this.cycles = cycles;
         this.jobs = jobs;
@@ -401,8 +405,9 @@ public class ResultsConsumer {
      *
      * @param first this call marked the cycle finished (nobody had)
      * @param followedUp the job brought its next cycle forward
+     * @param dueNow the job's next cycle is due now ({@link dev.provisioning.detector.job.ProvisioningJob#previousCycleFinished})
      */
-    private record Finished(boolean first, boolean followedUp) {
+    private record Finished(boolean first, boolean followedUp, boolean dueNow) {
     }
 
     /**
@@ -417,11 +422,20 @@ public class ResultsConsumer {
                 ? snapshots.holdsGroups(jobId)
                 : Uni.createFrom().item(false);
         return groups.chain(holdsGroups -> jobs.update(jobId, (job, tx) -> cycles.finished(tx, cycle.id())
-                .map(first -> new Finished(first, first && job.followUp(cycle, holdsGroups, Instant.now())))))
+                .map(first -> {
+                    Instant now = Instant.now();
+                    boolean followedUp = first && job.followUp(cycle, holdsGroups, now);
+                    return new Finished(first, followedUp,
+                            first && job.previousCycleFinished(schedulerTick, now));
+                })))
                 .chain(finished -> finished.isPresent()
                         ? Uni.createFrom().item(finished.get())
-                        : cycles.finished(cycle.id()).map(first -> new Finished(first, false)))
+                        : cycles.finished(cycle.id()).map(first -> new Finished(first, false, false)))
                 .invoke(finished -> {
+                    if (finished.dueNow()) {
+                        // the next cycle waited for this one's results: it starts now, not at a later tick
+                        scheduler.claimNow();
+                    }
                     if (finished.first()) {
                         registry.timer(DetectorMeters.CYCLE_DURATION, PROVISIONING_JOB, jobId)
                                 .record(Duration.between(cycle.startedAt(), Instant.now()));

@@ -295,6 +295,29 @@ public final class ProvisioningJob {
     }
 
     /**
+     * The job's previous cycle finished (all its results are in). A next cycle that was postponed while it waited for
+     * them ({@link #postponeCycle}: due at most {@code tick} from now) is due now, so that it starts when the previous
+     * one completes instead of at a later scheduler tick; a next cycle due later (the job's interval) stays where it is.
+     * Nothing for a job that is not on, is quarantined, or whose cycle is claimed.
+     *
+     * @param tick the scheduler's tick, the delay of a postponement
+     * @return whether the job's next cycle is due now (the caller looks for due cycles at once)
+     */
+    public boolean previousCycleFinished(Duration tick, Instant now) {
+        if (config.state() != JobState.ACTIVE || quarantine != null || nextCycleAt == null || cycleClaim != null) {
+            return false;
+        }
+        if (nextCycleAt.isAfter(now.plus(tick))) {
+            return false;
+        }
+        if (nextCycleAt.isAfter(now)) {
+            nextCycleAt = now;
+            changed = true;
+        }
+        return true;
+    }
+
+    /**
      * A cycle emitted its events and moved the watermark: release the claim and schedule the next cycle, after the
      * job's interval, or by the quarantine schedule while the job is quarantined. What was asked while the cycle ran
      * is kept: a full cycle requested by a configuration change stays requested, and a cycle asked for now (a

@@ -264,4 +264,41 @@ class ProvisioningJobCyclesTest {
         assertThat(neverStarted.sourceChanged(seen)).isFalse();
         assertThat(neverStarted.nextCycleAt()).isNull();
     }
+
+    /**
+     * A cycle claimed while the previous one waits for its results is postponed by one scheduler tick; when the
+     * previous one finishes, that cycle is due at once. A next cycle due after the job's interval is not moved, and a
+     * paused job's is not either.
+     */
+    @Test
+    void aCyclePostponedForThePreviousOnesResultsIsDueWhenThePreviousFinishes() {
+        Duration tick = Duration.ofSeconds(1);
+        ProvisioningJob job = afterFirstCycle(JobState.ACTIVE);
+        Instant seen = T0.plusSeconds(10);
+        job.sourceChanged(seen);
+        ProvisioningJob claimed = saved(job);
+        ProvisioningJob.Claim claim = claimed.claim("second", seen.plusMillis(100));
+        ProvisioningJob postponed = saved(claimed);
+        postponed.postponeCycle(claim, tick, seen.plusMillis(200));
+        assertThat(postponed.nextCycleAt()).isEqualTo(seen.plusMillis(1200));
+
+        ProvisioningJob finishing = saved(postponed);
+        Instant finished = seen.plusMillis(500);
+        assertThat(finishing.previousCycleFinished(tick, finished)).isTrue();
+        assertThat(finishing.changed()).isTrue();
+        assertThat(finishing.nextCycleAt()).isEqualTo(finished);
+        assertThat(finishing.claimable(finished, LEASE)).isTrue();
+
+        // due after the interval: left where it is
+        ProvisioningJob quiet = afterFirstCycle(JobState.ACTIVE);
+        Instant next = quiet.nextCycleAt();
+        assertThat(quiet.previousCycleFinished(tick, T0.plusSeconds(10))).isFalse();
+        assertThat(quiet.changed()).isFalse();
+        assertThat(quiet.nextCycleAt()).isEqualTo(next);
+
+        // a paused job runs no cycle
+        ProvisioningJob paused = afterFirstCycle(JobState.PAUSED);
+        assertThat(paused.previousCycleFinished(tick, paused.nextCycleAt() == null ? T0 : paused.nextCycleAt()))
+                .isFalse();
+    }
 }
