@@ -61,6 +61,24 @@ class BenchOptionsTest {
     }
 
     @Test
+    void theHeapFlagsAreTheBaseManifests() throws IOException {
+        String kustomization = Files.readString(Path.of("..", "deploy", "k8s", "base", "kustomization.yaml"));
+        Map<String, List<String>> manifests = new LinkedHashMap<>();
+        Matcher config = Pattern.compile("- name: ([a-z-]+)-config\\n(?:(?!  - name:).*\\n)*").matcher(kustomization);
+        while (config.find()) {
+            Matcher flags = Pattern.compile("- JDK_JAVA_OPTIONS=(.*)").matcher(config.group());
+            if (flags.find()) {
+                manifests.put(config.group(1), List.of(flags.group(1).trim().split(" +")));
+            }
+        }
+
+        assertThat(manifests).isEqualTo(LocalSystem.DEPLOYMENT_HEAP_OPTIONS);
+        assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("scim-writer"))
+                .containsExactly("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Xmn32m",
+                        "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30");
+    }
+
+    @Test
     void theResultPageNamesEachServicesFlags() {
         Map<String, Object> run = Map.of("jvmOptions", List.of("-XX:MaxRAM=768m"), "serviceJvmOptions",
                 Map.of("scim-writer", List.of("-XX:MaxRAM=512m", "-XX:+UseSerialGC"), "notifier",
