@@ -75,7 +75,7 @@ class BenchOptionsTest {
         assertThat(manifests).isEqualTo(LocalSystem.DEPLOYMENT_HEAP_OPTIONS);
         assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("scim-writer"))
                 .containsExactly("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Xmn32m",
-                        "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30");
+                        "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:TrimNativeHeapInterval=2000");
     }
 
     @Test
