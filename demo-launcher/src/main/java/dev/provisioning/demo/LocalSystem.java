@@ -65,7 +65,7 @@ public final class LocalSystem implements AutoCloseable {
      * heap) grew with it: 95 MiB of heap for a 35 MiB live set at 30,000 users, about 155 MiB at 100,000 (issue 13).
      * A young generation fixed at 32 MiB ({@code -Xmn32m}) and an old generation kept within 20 to 40 % free after a
      * full collection (the defaults are 40 and 70 %) hold it at 80 to 100 MiB, for more full collections (10 and 30 %
-     * held it a little lower at 1.6 times the full collections). glibc kept tens of MiB of freed native memory (one
+     * held it a little lower at 1.4 times the full collections). glibc kept tens of MiB of freed native memory (one
      * {@code System.trim_native_heap} at 73,000 users gave back 57 MiB), so the JVM trims it every 2 s
      * ({@code -XX:TrimNativeHeapInterval=2000}). 100,000-user run: peak RSS 461 to 329 MiB in the initial sync, 504 to
      * 364 MiB in the incremental scenario.
