@@ -34,7 +34,7 @@ import dev.provisioning.events.job.SourceConfig;
  * found by the next periodic cycle).
  *
  * <p>
- * Every {@code detector.directory-file.watch-interval} (default 500 ms), on its own thread, it looks at the file of
+ * Every {@code detector.directory-file.watch-interval} (default 100 ms), on its own thread, it looks at the file of
  * every ACTIVE directory-file job ({@link DirectorySources#fileVersion}: one {@code stat} under the same directory-root
  * checks as a read; the file is never read here). A file that shows another {@link DirectoryFileSource.Version} (size,
  * modification time, file key) than the one this replica last acted on, and the same version on two looks in a row, is

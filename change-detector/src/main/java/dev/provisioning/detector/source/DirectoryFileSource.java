@@ -261,8 +261,8 @@ public final class DirectoryFileSource implements DirectorySource {
         private final byte[] digest = new byte[32];
         private final ObjectNode skeleton = Json.mapper().createObjectNode();
         private final List<String> errors = new ArrayList<>();
-        private final List<Directory.SourceUser> users = new ArrayList<>();
-        private final Map<String, Integer> userIndex = new HashMap<>();
+        private final List<Directory.SourceUser> users;
+        private final Map<String, Integer> userIndex;
         private final List<Directory.SourceGroup> groups = new ArrayList<>();
         private final Map<String, Integer> groupIndex = new HashMap<>();
         private final List<Directory.SourceAssignment> assignments = new ArrayList<>();
@@ -275,6 +275,9 @@ public final class DirectoryFileSource implements DirectorySource {
             this.in = in;
             this.known = memo.elements();
             this.seen = new HashMap<>(Math.max(16, known.size() * 4 / 3 + 1));
+            // sized for the last read's elements (most of them users), not grown and rehashed user by user
+            this.users = new ArrayList<>(known.size());
+            this.userIndex = new HashMap<>(Math.max(16, known.size() * 4 / 3 + 1));
         }
 
         Directory read() throws IOException {
@@ -356,9 +359,10 @@ public final class DirectoryFileSource implements DirectorySource {
                                 "the parser's byte offsets do not frame " + pointer(key, index));
                     }
                     ElementMemo.Key digestKey = digest(part, start, length);
-                    element = seen.get(digestKey);
+                    // most elements are the last read's: one lookup each (seen: the same bytes twice in this read)
+                    element = known.get(digestKey);
                     if (element == null) {
-                        element = known.get(digestKey);
+                        element = seen.get(digestKey);
                     }
                     if (element == null) {
                         element = parse(part,
