@@ -43,13 +43,17 @@ import dev.provisioning.localstack.LocalIssuer;
  * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
  * held (the list the status API holds); a reader sees the same pages with the changes
  * disabled and the reason. Every assertion is on what the page shows; each page is saved as a screenshot under
- * {@code docs/console/} for the README.
+ * {@code demo-launcher/target/it-console/screenshots/}, or, with the environment variable
+ * {@value #REFRESH_SCREENSHOTS} set to {@code true}, under {@code docs/console/} to refresh the README's pictures (a
+ * test run never writes into the source tree unless asked to).
  */
 @ExtendWith(SharedLocalSystem.class)
 class ConsoleBrowserIT {
 
     static final String CHROMIUM = "/usr/bin/chromium";
     static final String CHROMEDRIVER = "/usr/bin/chromedriver";
+    /** The environment variable that, set to {@code true}, writes the screenshots to {@code docs/console/}. */
+    static final String REFRESH_SCREENSHOTS = "REFRESH_CONSOLE_SCREENSHOTS";
     /** Users with mail are created; users without one fail with MandatoryFieldsMissing. */
     static final int WITH_MAIL = 40;
     static final int WITHOUT_MAIL = 3;
@@ -74,7 +78,9 @@ class ConsoleBrowserIT {
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, directory(false, 0));
-        screenshots = home.resolve("docs/console");
+        screenshots = "true".equals(System.getenv(REFRESH_SCREENSHOTS))
+                ? home.resolve("docs/console")
+                : work.resolve("screenshots");
         Files.createDirectories(screenshots);
         profile = Files.createTempDirectory(work, "chromium-profile-");
 
