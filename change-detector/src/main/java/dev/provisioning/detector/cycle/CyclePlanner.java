@@ -1,6 +1,11 @@
 package dev.provisioning.detector.cycle;
 
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -12,6 +17,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectWriter;
 
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
@@ -45,6 +54,9 @@ import dev.provisioning.events.job.ProvisioningScope;
  * the name it last had ({@code displayName}, its only attribute), and every log entry about its removal names it.
  */
 public final class CyclePlanner {
+
+    /** {@link Json#write}'s writer, leaving the target open (the state hash writes several values to one). */
+    private static final ObjectWriter JSON = Json.mapper().writer().without(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
 
     private CyclePlanner() {
     }
@@ -228,9 +240,15 @@ public final class CyclePlanner {
         }
     }
 
+    /**
+     * Each object's assignments sorted, equal lists shared: most users of a tenant have the same few (a role through
+     * the same group), so the plan memo and each user's kept state hash hold one list per distinct set of assignments
+     * instead of one per user.
+     */
     private static Map<String, List<Assignment>> sortedValues(Map<String, List<Assignment>> assignments) {
         Map<String, List<Assignment>> sorted = new HashMap<>(assignments.size() * 4 / 3 + 1);
-        assignments.forEach((id, list) -> sorted.put(id, sorted(list)));
+        Map<List<Assignment>, List<Assignment>> shared = new HashMap<>();
+        assignments.forEach((id, list) -> sorted.put(id, shared.computeIfAbsent(sorted(list), l -> l)));
         return sorted;
     }
 
@@ -305,9 +323,12 @@ public final class CyclePlanner {
                 members, now);
     }
 
+    /** {@code assignments} sorted by app role id, then group id (direct first), as an unmodifiable list. */
     static List<Assignment> sorted(List<Assignment> assignments) {
+        // List.copyOf of this list is the list itself (CanonicalAttributes keeps it with the user's state hash)
         return assignments.stream().sorted(Comparator.comparing(Assignment::appRoleId)
-                .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId())).toList();
+                .thenComparing(a -> a.viaGroupId() == null ? "" : a.viaGroupId()))
+                .collect(Collectors.toUnmodifiableList());
     }
 
     /**
@@ -323,13 +344,26 @@ public final class CyclePlanner {
         return hash(Json.write(new TreeMap<>(attributes)), assignments, members);
     }
 
+    /**
+     * SHA-256 of the UTF-8 bytes of {@code canonicalAttributes + "|" + Json.write(assignments)} and, with members,
+     * {@code "|" + Json.write(members)}: written through to the digest, so a group of 50,000 members is hashed without
+     * building its JSON as a string (the same characters, encoded as {@link String#getBytes} encodes them).
+     */
     private static String hash(String canonicalAttributes, List<Assignment> assignments, List<String> members) {
-        String canonical = canonicalAttributes + "|" + Json.write(assignments)
-                + (members.isEmpty() ? "" : "|" + Json.write(members));
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
-            return java.util.HexFormat.of().formatHex(digest, 0, 16);
-        } catch (NoSuchAlgorithmException e) {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            Writer canonical = new OutputStreamWriter(new DigestOutputStream(OutputStream.nullOutputStream(), sha256),
+                    StandardCharsets.UTF_8);
+            canonical.write(canonicalAttributes);
+            canonical.write('|');
+            JSON.writeValue(canonical, assignments);
+            if (!members.isEmpty()) {
+                canonical.write('|');
+                JSON.writeValue(canonical, members);
+            }
+            canonical.flush();
+            return java.util.HexFormat.of().formatHex(sha256.digest(), 0, 16);
+        } catch (NoSuchAlgorithmException | IOException e) {
             throw new IllegalStateException(e);
         }
     }

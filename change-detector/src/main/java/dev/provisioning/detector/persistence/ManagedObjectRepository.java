@@ -55,7 +55,7 @@ public class ManagedObjectRepository {
                     rs.forEach(r -> {
                         versions(r, version);
                         if (r.getString(3) != null) {
-                            objects.put(r.getString(3), ObjectType.valueOf(r.getString(4)));
+                            objects.put(sharedId(r.getString(3)), ObjectType.valueOf(r.getString(4)));
                         }
                     });
                     return new Read(version[0], version[1], version[2], objects, List.of());
@@ -82,7 +82,7 @@ public class ManagedObjectRepository {
                         versions(r, version);
                         if (r.getString(3) != null) {
                             if (Boolean.TRUE.equals(r.getBoolean(5))) {
-                                objects.put(r.getString(3), ObjectType.valueOf(r.getString(4)));
+                                objects.put(sharedId(r.getString(3)), ObjectType.valueOf(r.getString(4)));
                             } else {
                                 removed.add(r.getString(3));
                             }
@@ -90,6 +90,14 @@ public class ManagedObjectRepository {
                     });
                     return new Read(version[0], version[1], version[2], objects, removed);
                 });
+    }
+
+    /**
+     * The one instance of an object id that the structures kept between cycles share (the read's, the snapshot's, the
+     * managed objects'): the JVM's string pool, as the source's {@code Directory.sharedId}.
+     */
+    static String sharedId(String id) {
+        return id.intern();
     }
 
     private static void versions(Row r, long[] version) {

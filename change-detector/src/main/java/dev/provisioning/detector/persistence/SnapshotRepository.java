@@ -94,10 +94,10 @@ public class SnapshotRepository {
                     Map<String, String> groups = new HashMap<>();
                     Map<String, String> names = new HashMap<>();
                     rs.forEach(r -> {
-                        (ObjectType.GROUP.name().equals(r.getString(1)) ? groups : users).put(r.getString(0),
-                                r.getString(2));
+                        String id = ManagedObjectRepository.sharedId(r.getString(0));
+                        (ObjectType.GROUP.name().equals(r.getString(1)) ? groups : users).put(id, r.getString(2));
                         if (r.getString(3) != null) {
-                            names.put(r.getString(0), r.getString(3));
+                            names.put(id, r.getString(3));
                         }
                     });
                     return new Snapshot(users, groups, names);

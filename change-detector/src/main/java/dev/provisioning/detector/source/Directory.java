@@ -63,6 +63,18 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
         }
     }
 
+    /**
+     * The one instance of an object id (or app role id) that every structure the detector keeps between cycles shares:
+     * the JVM's string pool ({@link String#intern}), which holds its strings weakly. At 100,000 users each id was held
+     * up to five times (the user's element, its group memberships, its direct assignment, the managed objects, a loaded
+     * snapshot), about 80 bytes each; now once.
+     *
+     * @return null when {@code id} is null
+     */
+    public static String sharedId(String id) {
+        return id == null ? null : id.intern();
+    }
+
     /** How many dangling references the read found. */
     public int danglingReferences() {
         return (int) problems.stream().filter(p -> p.kind() == Problem.Kind.DanglingReference).count();

@@ -410,13 +410,15 @@ public final class DirectoryFileSource implements DirectorySource {
                 case USER -> user(node);
                 case GROUP -> {
                     List<String> members = new ArrayList<>();
-                    node.path("members").forEach(m -> members.add(m.textValue()));
-                    yield new Directory.SourceGroup(node.get("id").textValue(), text(node, "displayName"),
+                    node.path("members").forEach(m -> members.add(Directory.sharedId(m.textValue())));
+                    yield new Directory.SourceGroup(Directory.sharedId(node.get("id").textValue()),
+                            text(node, "displayName"),
                             Collections.unmodifiableList(members));
                 }
-                case ASSIGNMENT -> new Directory.SourceAssignment(node.get("principalId").textValue(),
+                case ASSIGNMENT -> new Directory.SourceAssignment(
+                        Directory.sharedId(node.get("principalId").textValue()),
                         Directory.PrincipalType.valueOf(node.get("principalType").textValue()),
-                        node.get("appRoleId").textValue());
+                        Directory.sharedId(node.get("appRoleId").textValue()));
                 case APP_ROLE -> new Directory.AppRole(node.get("id").textValue(), text(node, "value"),
                         text(node, "displayName"));
                 default -> throw new IllegalStateException("no elements of " + part);
@@ -431,7 +433,8 @@ public final class DirectoryFileSource implements DirectorySource {
                     attributes.put(f.getKey(), value);
                 }
             });
-            return new Directory.SourceUser(node.get("id").textValue(), CanonicalAttributes.of(attributes));
+            return new Directory.SourceUser(Directory.sharedId(node.get("id").textValue()),
+                    CanonicalAttributes.of(attributes));
         }
 
         /** Adds one element to the read, checking that its id is the first of its kind. */

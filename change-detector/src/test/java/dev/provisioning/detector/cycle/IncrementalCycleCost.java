@@ -145,6 +145,7 @@ public final class IncrementalCycleCost {
             long[] read = new long[1];
             long[] managedRead = new long[1];
             long[] planned = new long[1];
+            long[] allocated = new long[3];
             int next = userCount;
             PlanMemo memo = null;
             long generation = 1;
@@ -191,16 +192,20 @@ public final class IncrementalCycleCost {
                 root.put("assignments", assignments);
                 Files.writeString(file, Json.write(root), StandardCharsets.UTF_8);
                 boolean measured = cycle >= warmUp;
+                long a0 = allocatedBytes();
                 long t0 = cpu();
                 Directory directory = source.read();
                 long t1 = cpu();
+                long a1 = allocatedBytes();
                 ManagedObjectsCache.Taken taken = managedObjects.take(JOB).await().indefinitely();
                 Map<String, ObjectType> managed = taken.objects();
                 long t2 = cpu();
+                long a2 = allocatedBytes();
                 CyclePlanner.Planning planning = CyclePlanner.plan(walk ? null : memo, JOB, "c" + cycle, cycle == 0,
                         ProvisioningScope.ASSIGNED_ONLY, directory, snapshot, generation, taken, Instant.now());
                 CyclePlan plan = planning.plan();
                 long t3 = cpu();
+                long a3 = allocatedBytes();
                 managedObjects.keep(JOB, taken);
                 SnapshotRepository.mirror(snapshot, plan.snapshotUpserts(), plan.snapshotNames(),
                         plan.snapshotRemovals());
@@ -211,6 +216,9 @@ public final class IncrementalCycleCost {
                     read[0] += t1 - t0;
                     managedRead[0] += t2 - t1;
                     planned[0] += t3 - t2;
+                    allocated[0] += a1 - a0;
+                    allocated[1] += a2 - a1;
+                    allocated[2] += a3 - a2;
                 }
                 if (cycle == warmUp + cycles - 1 || cycle == 0) {
                     System.out.printf("cycle %d: %d events, %d users, %d managed (%s, %d read)%n", cycle,
@@ -221,6 +229,26 @@ public final class IncrementalCycleCost {
             System.out.printf("process CPU per incremental cycle (%d users, mean of %d cycles, %d planned from the "
                     + "memo): read %.1f ms, managed objects %.1f ms, plan %.1f ms%n", userCount, cycles, incremental,
                     read[0] / 1e6 / cycles, managedRead[0] / 1e6 / cycles, planned[0] / 1e6 / cycles);
+            System.out.printf(
+                    "allocated per incremental cycle (every thread): read %.1f MiB, managed objects %.1f MiB, "
+                            + "plan %.1f MiB%n",
+                    allocated[0] / 1048576.0 / cycles, allocated[1] / 1048576.0 / cycles,
+                    allocated[2] / 1048576.0 / cycles);
+            // the live set by structure: each dropped in turn, the heap after a full GC before and after
+            long all = heapAfterGc();
+            memo = null;
+            long withoutMemo = heapAfterGc();
+            snapshot = null;
+            long withoutSnapshot = heapAfterGc();
+            managedObjects = null;
+            long withoutManaged = heapAfterGc();
+            source = null;
+            long withoutRead = heapAfterGc();
+            System.out.printf("live set %.1f MiB: plan memo %.0f, snapshot %.0f, managed objects %.0f, element memo "
+                    + "(the read) %.0f bytes per user; the rest %.1f MiB%n", all / 1048576.0,
+                    (all - withoutMemo) / (double) userCount, (withoutMemo - withoutSnapshot) / (double) userCount,
+                    (withoutSnapshot - withoutManaged) / (double) userCount,
+                    (withoutManaged - withoutRead) / (double) userCount, withoutRead / 1048576.0);
             long before = heapAfterGc();
             Map<String, ObjectType> held = new ManagedObjectRepository(pool).all(JOB).await().indefinitely().objects();
             long after = heapAfterGc();
@@ -252,6 +280,17 @@ public final class IncrementalCycleCost {
         }
         Runtime r = Runtime.getRuntime();
         return r.totalMemory() - r.freeMemory();
+    }
+
+    /** Bytes allocated so far by the live threads (a thread that ended takes its count with it). */
+    private static long allocatedBytes() {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory
+                .getThreadMXBean();
+        long total = 0;
+        for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            total += Math.max(0, bytes);
+        }
+        return total;
     }
 
     /** The process's CPU time, ns (every thread: the caller, the event loop, GC, JIT). */

@@ -87,4 +87,22 @@ class StateHashTest {
         assertThat(CyclePlanner.hash(user.attributes(), one, List.of()))
                 .isNotEqualTo(CyclePlanner.hash(user.attributes(), two, List.of()));
     }
+
+    /** A group's hash (written through to the digest) is the one of its state written out as a string before. */
+    @Test
+    void aGroupHashesAsItsStateWrittenOutDid() throws Exception {
+        Map<String, Object> attributes = Map.of("displayName", "Zo\u00eb \ud83d\ude00 \"team\"");
+        List<Assignment> direct = List.of(new Assignment("r1", null, "User", "Users"));
+        List<String> members = new java.util.ArrayList<>();
+        for (int i = 0; i < 5_000; i++) {
+            members.add("member-" + i + (i % 7 == 0 ? "-\u4e2d\ud83d\ude00" : ""));
+        }
+        members.add("lone \ud83d surrogate");
+        for (List<String> held : List.of(members, List.of("one"))) {
+            String canonical = Json.write(new TreeMap<>(attributes)) + "|" + Json.write(direct) + "|"
+                    + Json.write(held);
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+            assertThat(CyclePlanner.hash(attributes, direct, held)).isEqualTo(HexFormat.of().formatHex(digest, 0, 16));
+        }
+    }
 }
