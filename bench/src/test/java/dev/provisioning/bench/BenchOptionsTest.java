@@ -26,7 +26,7 @@ class BenchOptionsTest {
 
         assertThat(options.serviceJvmOptions()).containsOnlyKeys("change-detector", "mapper-service", "scim-writer",
                 "notifier");
-        assertThat(options.serviceJvmOptions().get("change-detector")).containsExactly("-XX:MaxRAM=768m",
+        assertThat(options.serviceJvmOptions().get("change-detector")).startsWith("-XX:MaxRAM=768m",
                 "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC");
         assertThat(options.serviceJvmOptions().get("mapper-service")).contains("-XX:MaxRAM=512m");
     }
@@ -76,6 +76,9 @@ class BenchOptionsTest {
         assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("scim-writer"))
                 .containsExactly("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Xmn32m",
                         "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:TrimNativeHeapInterval=2000");
+        assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("change-detector"))
+                .containsExactly("-XX:MaxRAM=768m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC",
+                        "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=2000");
     }
 
     @Test

@@ -68,10 +68,15 @@ public final class LocalSystem implements AutoCloseable {
      * held it a little lower at 1.4 times the full collections). glibc kept tens of MiB of freed native memory (one
      * {@code System.trim_native_heap} at 73,000 users gave back 57 MiB), so the JVM trims it every 2 s
      * ({@code -XX:TrimNativeHeapInterval=2000}). 100,000-user run: peak RSS 461 to 329 MiB in the initial sync, 504 to
-     * 364 MiB in the incremental scenario.
+     * 364 MiB in the incremental scenario. The change-detector's old generation grew with the garbage its incremental
+     * cycles promote (259 MiB committed for a 125 MiB live set at 100,000 users); kept within 10 to 30 % free it stayed
+     * at 173 MiB (incremental peak RSS 646 to 520 MiB in one 100,000-user run: {@code
+     * bench/results/2026-12-02-100k-detector-memory.md}), and it trims freed native memory like the writer.
      */
     public static final Map<String, List<String>> DEPLOYMENT_HEAP_OPTIONS = Map.of("scim-writer",
             List.of("-Xmn32m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40",
+                    "-XX:TrimNativeHeapInterval=2000"),
+            "change-detector", List.of("-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
                     "-XX:TrimNativeHeapInterval=2000"));
 
     /**
