@@ -71,12 +71,16 @@ public final class LocalSystem implements AutoCloseable {
      * 364 MiB in the incremental scenario. The change-detector's old generation grew with the garbage its incremental
      * cycles promote (259 MiB committed for a 125 MiB live set at 100,000 users); kept within 10 to 30 % free it stayed
      * at 173 MiB (incremental peak RSS 646 to 520 MiB in one 100,000-user run: {@code
-     * bench/results/2026-12-02-100k-detector-memory.md}), and it trims freed native memory like the writer.
+     * bench/results/2026-12-02-100k-detector-memory.md}), and it trims freed native memory like the writer. The
+     * mapper-service, whose live set is about 20 MiB, peaked at 304 MiB (322 in the incremental scenario) with the
+     * defaults in the seventh round's 100,000-user run (265/277 in the sixth): it takes the writer's flags.
      */
     public static final Map<String, List<String>> DEPLOYMENT_HEAP_OPTIONS = Map.of("scim-writer",
             List.of("-Xmn32m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40",
                     "-XX:TrimNativeHeapInterval=2000"),
             "change-detector", List.of("-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+                    "-XX:TrimNativeHeapInterval=2000"),
+            "mapper-service", List.of("-Xmn32m", "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40",
                     "-XX:TrimNativeHeapInterval=2000"));
 
     /**
