@@ -42,6 +42,17 @@ public class WriterMeters {
     public static final String HELD = "scim.writer.held";
     /** Gauge (database): operations deferred until their tenant's lane has room. */
     public static final String DEFERRED = "scim.writer.deferred";
+    /**
+     * Counter (no job tag): deferred operations released as their tenant's lane drained, tagged {@link #RELEASE_PATH}:
+     * {@link #RELEASED_TO_LANE} or {@link #RELEASED_THROUGH_KAFKA}.
+     */
+    public static final String DEFERRED_RELEASED = "scim.writer.deferred.released";
+    /** The tag of {@link #DEFERRED_RELEASED}: how the released operations came back. */
+    public static final String RELEASE_PATH = "path";
+    /** Straight into the tenant's lane: this replica holds every partition of {@code provisioning.operations}. */
+    public static final String RELEASED_TO_LANE = "lane";
+    /** Republished on {@code provisioning.operations} under the object's key (several replicas). */
+    public static final String RELEASED_THROUGH_KAFKA = "kafka";
     /** Counter (no job tag): idempotency records purged after their retention. */
     public static final String PROCESSED_PURGED = "scim.writer.processed.purged";
     /**

@@ -15,23 +15,24 @@ import io.smallrye.mutiny.Uni;
  * operation).</li>
  * <li>Sized to the room: a release asks for the lane's {@link Lanes#room} at most, which counts the rooms reserved for
  * operations released before and not arrived yet ({@link Lanes#reserve}, done by the {@link Release} before it
- * republishes), so the lane does not overshoot and defer them again; and for {@link Lanes#releaseBatch} at least,
+ * hands them back), so the lane does not overshoot and defer them again; and for {@link Lanes#releaseBatch} at least,
  * waiting for more room below that.</li>
  * <li>A tenant is known to have deferred operations when this replica deferred one (a deferral done in its lane) or
  * {@link #deferred} says so (the timer's look at the {@code escrow} table: other replicas, a restart). It stops
  * counting as such when a release claimed fewer than it asked for and nothing was deferred meanwhile, or when a
  * release failed (the timer finds it again).</li>
  * </ul>
- * Plain Java (Mutiny only), thread-safe; {@link Release} does the claiming and republishing.
+ * Plain Java (Mutiny only), thread-safe; {@link Release} does the claiming and hands the operations back (straight
+ * into the lane on a replica that holds every partition, else republished through Kafka).
  */
 public final class DeferredReleases implements Lanes.Listener {
 
-    /** Claims and republishes deferred operations of a tenant. */
+    /** Claims deferred operations of a tenant and hands them back to its lane. */
     public interface Release {
 
         /**
          * Claims up to {@code limit} of the tenant's due deferred operations (oldest first), reserves their keys in the
-         * tenant's lane ({@link Lanes#reserve}) and republishes them.
+         * tenant's lane ({@link Lanes#reserve}) and hands them back: admitted into the lane, or republished.
          *
          * @return how many it claimed; fails if the claim or a republish failed
          */

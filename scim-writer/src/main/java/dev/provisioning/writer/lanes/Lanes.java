@@ -48,10 +48,11 @@ import io.smallrye.mutiny.Uni;
  * <li>Deferring is itself a step of the object's queue, so a later operation of the object waits behind it.</li>
  * <li>Release (issue 13): deferred operations come back as the lane drains. Every operation done (run or deferred)
  * is told to the {@link Listener} ({@link DeferredReleases} releases the tenant's deferred ones into the room freed).
- * Released operations travel through Kafka before they arrive here, so their room is {@linkplain #reserve reserved}
- * for them meanwhile: a reserved room counts as taken for every rule above (the lane's size, the total, the share),
- * and the released operation takes it back when it arrives ({@link #admit} of its key). So new objects arriving
- * meanwhile do not fill the room and have the released ones deferred again, in a loop. A reservation lapses after
+ * Released operations may wait before they arrive here (for a room of the consumer's admission limit, or on their way
+ * through Kafka when several replicas share the partitions), so their room is {@linkplain #reserve reserved} for them
+ * meanwhile: a reserved room counts as taken for every rule above (the lane's size, the total, the share), and the
+ * released operation takes it back when it arrives ({@link #admit} of its key). So new objects arriving meanwhile do
+ * not fill the room and have the released ones deferred again, in a loop. A reservation lapses after
  * {@code reservation} (an operation that went to another replica's lane, or was superseded, never arrives
  * here).</li>
  * </ul>
@@ -253,8 +254,9 @@ public final class Lanes {
 
     /**
      * Keeps a room of the tenant's lane for each of these keys ({@code jobId/objectId}) until an operation of the key
-     * arrives ({@link #admit}) or {@code reservation} passes: released operations on their way (through Kafka) are not
-     * deferred again because new objects took their room meanwhile. A key already reserved keeps one room.
+     * arrives ({@link #admit}) or {@code reservation} passes: released operations on their way (waiting for admission,
+     * or through Kafka) are not deferred again because new objects took their room meanwhile. A key already reserved
+     * keeps one room.
      */
     public synchronized void reserve(String tenant, Collection<String> keys) {
         lapse();

@@ -3,6 +3,7 @@ package dev.provisioning.writer.messaging;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -19,6 +20,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
@@ -45,6 +47,7 @@ import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
+import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.lanes.JobWaits;
 import dev.provisioning.writer.lanes.Lanes;
 import dev.provisioning.writer.provisioning.OperationProcessor;
@@ -159,13 +162,21 @@ public class OperationsConsumer {
                     });
             return;
         }
-        boolean retry = header(message, Channels.ESCROW_RETRY_HEADER).isPresent();
+        offer(op, message, header(message, Channels.ESCROW_RETRY_HEADER).isPresent());
+    }
+
+    /**
+     * Hands a taken record to its job's wait: into its tenant's lane once the job is known, else given up.
+     *
+     * @param retry whether it is an operation of the {@code escrow} table (republished, or released straight here)
+     */
+    private void offer(ScimOperation op, Message<String> message, boolean retry) {
         Instant taken = Instant.now();
         waits.offer(op.jobId(), new JobWaits.Parked() {
             @Override
             public void admit(JobConfig job) {
-                lanes.admit(TenantGates.tenantKey(job.tenantUrl()),
-                        new OperationRecord(op, message, retry, taken, TenantGates.tenantKey(job.tenantUrl())));
+                String tenant = TenantGates.tenantKey(job.tenantUrl());
+                lanes.admit(tenant, new OperationRecord(op, message, retry, taken, tenant));
             }
 
             @Override
@@ -173,6 +184,41 @@ public class OperationsConsumer {
                 return done(message, unknownJob(op, message, why, waited));
             }
         });
+    }
+
+    /**
+     * Admits released deferred operations straight into their tenant's lane (issue 13), as if they had been
+     * republished and consumed again ({@code escrow-retry}): each takes a room of the admission limit
+     * ({@code writer.lanes.max-records}, waiting for one in turn with the records from Kafka), waits for its job's
+     * configuration like any record ({@link JobWaits}), and runs as a retry of its {@code escrow} row: carried out and
+     * its row removed, or obsolete when a later operation of its object superseded it meanwhile, or deferred again. Its
+     * row stays claimed until then; a crash before it is carried out leaves the row to be released again after
+     * {@code writer.escrow.lease}. Only for a replica that holds every partition of {@code provisioning.operations}
+     * ({@link OperationsPartitions}): no other replica runs operations of these objects.
+     *
+     * @param released the claimed rows, in claim order; each row's {@code operationJson} is the record's value as
+     *        received
+     * @return completes when every one was admitted (or handed to its job's wait); never fails: a row whose operation
+     *         cannot be read is left to its lease (it was read once when it was deferred)
+     */
+    public Uni<Void> admitReleased(List<Escrowed> released) {
+        return Multi.createFrom().iterable(released).onItem()
+                .transformToUniAndConcatenate(row -> admission.acquire().invoke(() -> takeReleased(row)))
+                .collect().last().replaceWithVoid();
+    }
+
+    private void takeReleased(Escrowed row) {
+        ScimOperation op;
+        try {
+            op = EventChecks.operation(row.operationJson());
+        } catch (MalformedEventException | NullPointerException e) {
+            LOG.errorf("released operation %s of job %s, object %s cannot be read (%s): left to its lease",
+                    row.operationId(), row.jobId(), row.objectId(), e.getMessage());
+            admission.release();
+            return;
+        }
+        // no Kafka record to ack: the row is its record (removed once carried out)
+        offer(op, Message.of(row.operationJson()), true);
     }
 
     /** One record in a lane. */
