@@ -152,6 +152,16 @@ public interface WriterConfig {
          */
         @WithDefault("5s")
         Duration releaseReservation();
+
+        /**
+         * How long a deferred operation released straight into its lane (a replica holding every partition of
+         * {@code provisioning.operations}) stays claimed: a crash before it is carried out releases it again after
+         * this, not after {@code writer.escrow.lease} (10 minutes). While it is still in a lane of this replica, a
+         * claim that finds it again leaves it there (no second copy), so a lane slower than this costs a claim, not a
+         * repeat. Default {@code 30s}.
+         */
+        @WithDefault("30s")
+        Duration releaseLease();
     }
 
     interface Escrow {

@@ -5,6 +5,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -31,6 +34,7 @@ import io.vertx.core.Vertx;
 
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.EventKeys;
 import dev.provisioning.events.MalformedEventException;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.OperationKind;
@@ -109,6 +113,8 @@ public class OperationsConsumer {
     private final AdmissionLimit giveUps;
     private final JobWaits waits;
     private final DeadLetterTally deadLettered;
+    /** Released deferred operations admitted here and not done yet (escrow row id and operation id). */
+    private final Set<String> inLanes = ConcurrentHashMap.newKeySet();
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
             @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, JobDirectory jobs, Lanes lanes,
@@ -196,15 +202,22 @@ public class OperationsConsumer {
      * {@code writer.escrow.lease}. Only for a replica that holds every partition of {@code provisioning.operations}
      * ({@link OperationsPartitions}): no other replica runs operations of these objects.
      *
+     * <p>
+     * A row claimed again while its operation is still in a lane here (its claim's lease, {@code
+     * writer.lanes.release-lease}, passed in a slow lane) is left there: no second copy is admitted.
+     *
+     * @param tenant the tenant whose lane keeps a room for each ({@link Lanes#reserve}) until it is admitted
      * @param released the claimed rows, in claim order; each row's {@code operationJson} is the record's value as
      *        received
-     * @return completes when every one was admitted (or handed to its job's wait); never fails: a row whose operation
-     *         cannot be read is left to its lease (it was read once when it was deferred)
+     * @return how many were admitted (or handed to their job's wait), once all were; never fails: a row whose
+     *         operation cannot be read is left to its lease (it was read once when it was deferred)
      */
-    public Uni<Void> admitReleased(List<Escrowed> released) {
-        return Multi.createFrom().iterable(released).onItem()
+    public Uni<Integer> admitReleased(String tenant, List<Escrowed> released) {
+        List<Escrowed> fresh = released.stream().filter(row -> inLanes.add(inLaneKey(row))).toList();
+        lanes.reserve(tenant, fresh.stream().map(row -> EventKeys.of(row.jobId(), row.objectId())).toList());
+        return Multi.createFrom().iterable(fresh).onItem()
                 .transformToUniAndConcatenate(row -> admission.acquire().invoke(() -> takeReleased(row)))
-                .collect().last().replaceWithVoid();
+                .collect().last().replaceWith(fresh.size());
     }
 
     private void takeReleased(Escrowed row) {
@@ -214,11 +227,24 @@ public class OperationsConsumer {
         } catch (MalformedEventException | NullPointerException e) {
             LOG.errorf("released operation %s of job %s, object %s cannot be read (%s): left to its lease",
                     row.operationId(), row.jobId(), row.objectId(), e.getMessage());
+            inLanes.remove(inLaneKey(row));
             admission.release();
             return;
         }
-        // no Kafka record to ack: the row is its record (removed once carried out)
-        offer(op, Message.of(row.operationJson()), true);
+        // no Kafka record to ack: the row is its record (removed once carried out); done, it may be released again
+        String key = inLaneKey(row);
+        Message<String> message = Message.of(row.operationJson(), () -> {
+            inLanes.remove(key);
+            return CompletableFuture.completedFuture(null);
+        }, failure -> {
+            inLanes.remove(key);
+            return CompletableFuture.completedFuture(null);
+        });
+        offer(op, message, true);
+    }
+
+    private static String inLaneKey(Escrowed row) {
+        return row.id() + "\n" + row.operationId();
     }
 
     /** One record in a lane. */
