@@ -17,6 +17,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -316,17 +317,52 @@ class ResultsBatchTest {
                 result(jobId, b, "u5", ProvisioningAction.Create, ProvisioningStatus.Success, null, null),
                 result(jobId, b, "u6", ProvisioningAction.Create, ProvisioningStatus.Failure, null, null));
 
+        Map<String, Double> countedBefore = counted(jobId);
         publish(poll);
         String marker = cycle(jobId, 100);
         passMarker(jobId, marker, 1);
         await().atMost(Waits.OUTCOME).untilAsserted(() -> assertStoredOnce(jobId, a, b));
+        // the meters count each newly recorded result once (the duplicate not), with its error code if it has one
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(increase(countedBefore, counted(jobId)))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("Create/Success", 4.0, "Delete/Success", 1.0,
+                        "Create/Failure", 2.0, "Update/Skipped", 2.0, "Failure/TargetUnavailable", 1.0,
+                        "Failure/" + ErrorCodes.ENTRY_CONFLICT, 1.0)));
+        Map<String, Double> countedOnce = counted(jobId);
 
         // the same records delivered again (a crash before the offset commit): nothing changes
         publish(poll);
         passMarker(jobId, marker, 2);
         await().atMost(Waits.OUTCOME).untilAsserted(() -> assertStoredOnce(jobId, a, b));
+        // only the second marker is new
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(increase(countedOnce, counted(jobId)))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("Update/Skipped", 1.0)));
         assertThat(kafka.readAll(Topics.deadLetter(Topics.RESULTS),
                 r -> r.value() != null && r.value().contains(jobId))).isEmpty();
+    }
+
+    /**
+     * The job's result counters: {@code action/status} of {@link DetectorMeters#RESULTS} and {@code status/code} of
+     * {@link DetectorMeters#RESULTS_BY_CODE}.
+     */
+    private Map<String, Double> counted(String jobId) {
+        Map<String, Double> counted = new TreeMap<>();
+        registry.find(DetectorMeters.RESULTS).tag(MeterTags.PROVISIONING_JOB, jobId).counters().forEach(c -> counted
+                .put(c.getId().getTag("action") + "/" + c.getId().getTag("status"), c.count()));
+        registry.find(DetectorMeters.RESULTS_BY_CODE).tag(MeterTags.PROVISIONING_JOB, jobId).counters().forEach(
+                c -> counted.put(c.getId().getTag("status") + "/" + c.getId().getTag("code"), c.count()));
+        return counted;
+    }
+
+    /** What grew from {@code before} to {@code after}, by how much. */
+    private static Map<String, Double> increase(Map<String, Double> before, Map<String, Double> after) {
+        Map<String, Double> grown = new TreeMap<>();
+        after.forEach((key, count) -> {
+            double by = count - before.getOrDefault(key, 0.0);
+            if (by != 0) {
+                grown.put(key, by);
+            }
+        });
+        return grown;
     }
 
     private void assertStoredOnce(String jobId, String a, String b) {

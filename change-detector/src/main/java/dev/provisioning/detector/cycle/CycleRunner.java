@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -18,6 +19,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import org.jboss.logging.Logger;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Multi;
@@ -46,6 +48,7 @@ import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
@@ -498,18 +501,21 @@ public class CycleRunner {
     /**
      * Sends the planned objects' events, at most {@code detector.emit-concurrency} at once, each built as it is sent
      * (so at most that many exist at once); each is sent only if the cycle was not asked to stop, so at most that many
-     * are sent after the ask.
+     * are sent after the ask. Each acked event counts in {@link DetectorMeters#EVENTS_EMITTED} at once (its counter
+     * looked up once per cycle and change kind, not per event).
      */
     private Uni<Void> emit(List<CyclePlan.Planned> planned, RunningCycles.Stop stop, Progress progress) {
         if (planned.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
+        Map<ChangeKind, Counter> emitted = new ConcurrentHashMap<>();
         return Multi.createFrom().iterable(planned)
                 .onItem().transformToUni(item -> checkStop(stop).chain(() -> {
                     AssignmentEvent event = item.event().get();
                     return publisher.send(event).invoke(() -> {
                         progress.sent.incrementAndGet();
-                        countEmitted(event);
+                        emitted.computeIfAbsent(event.change(), change -> emittedCounter(event.jobId(), change))
+                                .increment();
                     });
                 }))
                 .merge(config.emitConcurrency())
@@ -542,8 +548,7 @@ public class CycleRunner {
         return log.recordSourceProblems(cycleId, entries);
     }
 
-    private void countEmitted(AssignmentEvent event) {
-        registry.counter(DetectorMeters.EVENTS_EMITTED, PROVISIONING_JOB, event.jobId(), "change",
-                event.change().name()).increment();
+    private Counter emittedCounter(String jobId, ChangeKind change) {
+        return registry.counter(DetectorMeters.EVENTS_EMITTED, PROVISIONING_JOB, jobId, "change", change.name());
     }
 }

@@ -212,21 +212,30 @@ public class ResultsConsumer {
         return done.map(ignored -> counted(kept, new RecordedAll(recorded, counted)));
     }
 
-    /** Counts the newly recorded results in the meters. */
+    /**
+     * Counts the newly recorded results in the meters: summed per tag set over the poll, so a poll of hundreds of
+     * results looks its counters up a few times, not once per result.
+     */
     private Stored counted(List<Item> items, RecordedAll all) {
+        Map<List<String>, Integer> results = new HashMap<>();
+        Map<List<String>, Integer> byCode = new HashMap<>();
         for (int i = 0; i < items.size(); i++) {
             ProvisioningResult result = items.get(i).result();
             if (all.recorded().get(i).recorded()) {
-                registry.counter(DetectorMeters.RESULTS, PROVISIONING_JOB, result.jobId(), "action",
-                        result.action().name(), "status", result.status().name()).increment();
+                results.merge(List.of(result.jobId(), result.action().name(), result.status().name()), 1,
+                        Integer::sum);
                 if (result.errorCode() != null) {
-                    registry.counter(DetectorMeters.RESULTS_BY_CODE, PROVISIONING_JOB, result.jobId(), "status",
-                            result.status().name(), "code", result.errorCode()).increment();
+                    byCode.merge(List.of(result.jobId(), result.status().name(), result.errorCode()), 1,
+                            Integer::sum);
                 }
             } else {
                 LOG.debugf("result %s was already recorded", result.resultId());
             }
         }
+        results.forEach((tags, n) -> registry.counter(DetectorMeters.RESULTS, PROVISIONING_JOB, tags.get(0),
+                "action", tags.get(1), "status", tags.get(2)).increment(n));
+        byCode.forEach((tags, n) -> registry.counter(DetectorMeters.RESULTS_BY_CODE, PROVISIONING_JOB, tags.get(0),
+                "status", tags.get(1), "code", tags.get(2)).increment(n));
         return new Stored(items, all.recorded(), all.counted());
     }
 
