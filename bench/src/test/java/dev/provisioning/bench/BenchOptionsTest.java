@@ -75,10 +75,23 @@ class BenchOptionsTest {
         assertThat(manifests).isEqualTo(LocalSystem.DEPLOYMENT_HEAP_OPTIONS);
         assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("scim-writer"))
                 .containsExactly("-XX:MaxRAM=512m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC", "-Xmn32m",
-                        "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:TrimNativeHeapInterval=2000");
+                        "-XX:MinHeapFreeRatio=20", "-XX:MaxHeapFreeRatio=40", "-XX:TrimNativeHeapInterval=2000",
+                        "-Djdk.nio.maxCachedBufferSize=262144");
         assertThat(BenchOptions.parse("--users", "1000").serviceJvmOptions().get("change-detector"))
                 .containsExactly("-XX:MaxRAM=768m", "-XX:MaxRAMPercentage=75", "-XX:+UseSerialGC",
                         "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=2000");
+    }
+
+    @Test
+    void theMallocSettingsAreTheImagesEnvironment() throws IOException {
+        String dockerfile = Files.readString(Path.of("..", "deploy", "Dockerfile"));
+        Map<String, String> image = new LinkedHashMap<>();
+        Matcher setting = Pattern.compile("\\b(MALLOC_[A-Z_]+)=(\\S+)").matcher(dockerfile.replaceAll("(?m)^#.*$", ""));
+        while (setting.find()) {
+            image.put(setting.group(1), setting.group(2));
+        }
+
+        assertThat(image).isNotEmpty().isEqualTo(LocalSystem.DEPLOYMENT_MALLOC_ENVIRONMENT);
     }
 
     @Test

@@ -87,9 +87,9 @@ public final class ServiceProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-        // glibc keeps up to 8 malloc arenas per core for the JIT, Netty and Kafka threads: two bound the native
-        // memory as deploy/Dockerfile does (a service's environment may still override it)
-        builder.environment().put("MALLOC_ARENA_MAX", "2");
+        // glibc's malloc settings as deploy/Dockerfile's ENV; the launcher's own environment and then the service's
+        // may override them (to measure others)
+        LocalSystem.DEPLOYMENT_MALLOC_ENVIRONMENT.forEach(builder.environment()::putIfAbsent);
         builder.environment().putAll(environment);
         builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
         builder.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
