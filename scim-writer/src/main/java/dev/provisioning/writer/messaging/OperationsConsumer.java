@@ -199,8 +199,9 @@ public class OperationsConsumer {
      * configuration like any record ({@link JobWaits}), and runs as a retry of its {@code escrow} row: carried out and
      * its row removed, or obsolete when a later operation of its object superseded it meanwhile, or deferred again. Its
      * row stays claimed until then; a crash before it is carried out leaves the row to be released again after
-     * {@code writer.escrow.lease}. Only for a replica that holds every partition of {@code provisioning.operations}
-     * ({@link OperationsPartitions}): no other replica runs operations of these objects.
+     * {@code writer.lanes.release-lease} (30 s). Only for a replica that holds every partition of
+     * {@code provisioning.operations} ({@link OperationsPartitions}): no other replica runs operations of these
+     * objects.
      *
      * <p>
      * A row claimed again while its operation is still in a lane here (its claim's lease, {@code
