@@ -92,10 +92,10 @@ public final class LocalSystem implements AutoCloseable {
 
     /**
      * glibc's malloc settings in every service's environment, as {@code deploy/Dockerfile}'s {@code ENV}
-     * (deploy/README.md, Containers): one malloc arena for all threads (glibc would keep up to 8 per core for the JIT, Netty and Kafka
-     * threads, each holding its own freed memory), and blocks of 128 KiB or more always mapped on their own, so freeing
-     * one returns it to the system (glibc would otherwise raise that threshold up to 32 MiB after the first large free,
-     * and keep such blocks in the arena). In 30,000-user runs the scim-writer's peak RSS fell by 10 to 30 MiB (its glibc
+     * (deploy/README.md, Containers): one malloc arena for all threads (glibc would keep up to 8 per core for the JIT,
+     * Netty and Kafka threads, each holding its own freed memory), and blocks of 128 KiB or more always mapped on their
+     * own, so freeing one returns it to the system (glibc would otherwise raise that threshold up to 32 MiB after the
+     * first large free, and keep such blocks in the arena). In 30,000-user runs the scim-writer's peak RSS fell by 10 to 30 MiB (its glibc
      * arenas 73 to 60-65 MiB), the other services' moved within the noise, CPU per object did not change (issue 13).
      */
     public static final Map<String, String> DEPLOYMENT_MALLOC_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "1",

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -234,13 +235,11 @@ public class OperationsConsumer {
         }
         // no Kafka record to ack: the row is its record (removed once carried out); done, it may be released again
         String key = inLaneKey(row);
-        Message<String> message = Message.of(row.operationJson(), () -> {
+        Supplier<CompletionStage<Void>> leftTheLane = () -> {
             inLanes.remove(key);
             return CompletableFuture.completedFuture(null);
-        }, failure -> {
-            inLanes.remove(key);
-            return CompletableFuture.completedFuture(null);
-        });
+        };
+        Message<String> message = Message.of(row.operationJson(), leftTheLane, failure -> leftTheLane.get());
         offer(op, message, true);
     }
 
