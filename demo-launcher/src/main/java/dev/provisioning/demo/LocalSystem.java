@@ -97,6 +97,8 @@ public final class LocalSystem implements AutoCloseable {
      * own, so freeing one returns it to the system (glibc would otherwise raise that threshold up to 32 MiB after the
      * first large free, and keep such blocks in the arena). In 30,000-user runs the scim-writer's peak RSS fell by 10 to 30 MiB (its glibc
      * arenas 73 to 60-65 MiB), the other services' moved within the noise, CPU per object did not change (issue 13).
+     * {@link ServiceProcess} starts every service with these whatever the launcher's own environment holds (a stray
+     * {@code MALLOC_*} there is dropped with a warning); a service's environment in {@link Options} may set others.
      */
     public static final Map<String, String> DEPLOYMENT_MALLOC_ENVIRONMENT = Map.of("MALLOC_ARENA_MAX", "1",
             "MALLOC_MMAP_THRESHOLD_", "131072");

@@ -25,6 +25,7 @@ import java.util.OptionalInt;
  */
 public final class ServiceProcess implements AutoCloseable {
 
+    private static final System.Logger LOG = System.getLogger(ServiceProcess.class.getName());
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     /** Where the services listen. */
     static final String HOST = "127.0.0.1";
@@ -87,15 +88,10 @@ public final class ServiceProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
-        // glibc's malloc settings as deploy/Dockerfile's ENV; the launcher's own environment and then the service's
-        // may override them (to measure others)
-        LocalSystem.DEPLOYMENT_MALLOC_ENVIRONMENT.forEach(builder.environment()::putIfAbsent);
-        builder.environment().putAll(environment);
-        builder.environment().put("QUARKUS_HTTP_PORT", String.valueOf(port));
-        builder.environment().put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
-        // loopback only: nothing on this machine's other interfaces (deployments choose QUARKUS_HTTP_HOST themselves)
-        builder.environment().put("QUARKUS_HTTP_HOST", HOST);
-        builder.environment().put("QUARKUS_MANAGEMENT_HOST", HOST);
+        LaunchEnvironment launch = launchEnvironment(builder.environment());
+        launch.warnings().forEach(warning -> LOG.log(System.Logger.Level.WARNING, warning));
+        builder.environment().clear();
+        builder.environment().putAll(launch.variables());
         try {
             Files.createDirectories(logFile.getParent());
             stoppedOnPurpose = false;
@@ -104,6 +100,58 @@ public final class ServiceProcess implements AutoCloseable {
             throw new IllegalStateException("cannot start " + name, e);
         }
         return this;
+    }
+
+    /**
+     * The environment a start gives the process, and what it refused: the launcher's own environment ({@code
+     * inherited}), then glibc's malloc settings as {@code deploy/Dockerfile}'s {@code ENV}
+     * ({@link LocalSystem#DEPLOYMENT_MALLOC_ENVIRONMENT}), then this service's {@link #environment()}, then its ports
+     * and loopback host. A malloc setting ({@code MALLOC_*}, {@code GLIBC_TUNABLES}) that only the launcher's
+     * environment has is dropped, and one that differs from the deployment's is replaced by it, each with a warning: a
+     * variable left over in a shell would otherwise change a benchmark's memory figures unseen. To measure other
+     * settings, put them in the service's environment ({@link LocalSystem.Options#environment(Map)} or
+     * {@link LocalSystem.Options#serviceEnvironment(String, Map)}): those win, without a warning.
+     *
+     * @param inherited the launcher's environment (a started process's default)
+     */
+    LaunchEnvironment launchEnvironment(Map<String, String> inherited) {
+        Map<String, String> variables = new LinkedHashMap<>(inherited);
+        List<String> warnings = new ArrayList<>();
+        for (Map.Entry<String, String> variable : inherited.entrySet()) {
+            String key = variable.getKey();
+            String deployment = LocalSystem.DEPLOYMENT_MALLOC_ENVIRONMENT.get(key);
+            if (!isMallocSetting(key) || environment.containsKey(key) || variable.getValue().equals(deployment)) {
+                continue;
+            }
+            variables.remove(key);
+            warnings.add(name + ": ignoring " + key + "=" + variable.getValue() + " from the launcher's environment ("
+                    + (deployment == null ? "the deployment does not set it" : "the deployment's is " + deployment)
+                    + "); to measure it, set it in the service's environment (LocalSystem.Options.environment)");
+        }
+        variables.putAll(LocalSystem.DEPLOYMENT_MALLOC_ENVIRONMENT);
+        variables.putAll(environment);
+        variables.put("QUARKUS_HTTP_PORT", String.valueOf(port));
+        variables.put("QUARKUS_MANAGEMENT_PORT", String.valueOf(managementPort));
+        // loopback only: nothing on this machine's other interfaces (deployments choose QUARKUS_HTTP_HOST themselves)
+        variables.put("QUARKUS_HTTP_HOST", HOST);
+        variables.put("QUARKUS_MANAGEMENT_HOST", HOST);
+        return new LaunchEnvironment(Map.copyOf(variables), List.copyOf(warnings));
+    }
+
+    /**
+     * Whether a variable tunes glibc's malloc: {@code MALLOC_*} (e.g. {@code MALLOC_ARENA_MAX}) or
+     * {@code GLIBC_TUNABLES}.
+     */
+    static boolean isMallocSetting(String variable) {
+        return variable.startsWith("MALLOC_") || variable.equals("GLIBC_TUNABLES");
+    }
+
+    /**
+     * A process's environment and the launcher's malloc settings left out of it, one sentence each.
+     *
+     * @see #launchEnvironment(Map)
+     */
+    record LaunchEnvironment(Map<String, String> variables, List<String> warnings) {
     }
 
     /** Waits until {@code /q/health/ready} answers 200 on the management port, or fails with the end of the log. */
