@@ -80,10 +80,29 @@ public final class LocalSystem implements AutoCloseable {
             List.of("-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=2000"));
 
     /**
+     * The compiler flag a service's deployment adds to {@link #DEPLOYMENT_JVM_OPTIONS} ({@code JDK_JAVA_OPTIONS} in its
+     * config map, after its {@link #DEPLOYMENT_HEAP_OPTIONS}; {@code bench}'s tests check the manifests): the services
+     * whose records flow through (the mapper-service, the scim-writer, the notifier) compile with C1 alone
+     * ({@code -XX:TieredStopAtLevel=1}); the change-detector keeps full tiered compilation (C1 then C2). Their Java
+     * code is mostly framework plumbing (Kafka, Vert.x, JSON, the PostgreSQL client), which C2 speeds up about as much
+     * as its own compilations cost, and C2 takes native memory (its arenas, a larger code cache). In one
+     * pair of 100,000-user runs (issue 13, ninth round: {@code bench/results/2026-12-03-100k-ninth-round-jit.md}) C1
+     * alone, against full tiered, took CPU per object from .302 to .232 ms in the mapper, .283 to .268 in the notifier
+     * and .975 to 1.06 in the writer (1.56 for the three both ways), and peak RSS (initial sync/incremental) from
+     * 229/237 to 195/195 MiB in the mapper, 271/269 to 230/230 in the notifier and 330/333 to 290/297 in the writer. The detector's incremental cycles re-read and
+     * re-hash a 100,000-user directory file: with C1 alone they took 56 instead of 45 CPU s per 1,000 changes and the
+     * change-to-Druva p99 went from 1.5 to 3.4 s, so it keeps C2.
+     */
+    public static final Map<String, List<String>> DEPLOYMENT_COMPILER_OPTIONS = Map.of("mapper-service",
+            List.of("-XX:TieredStopAtLevel=1"), "scim-writer", List.of("-XX:TieredStopAtLevel=1"), "notifier",
+            List.of("-XX:TieredStopAtLevel=1"));
+
+    /**
      * The JVM flags a deployment runs with, for a 768 MiB pod: {@code deploy/} gives each service a memory limit
      * ({@link #DEPLOYMENT_MEMORY_LIMITS_MIB}) and {@code -XX:MaxRAMPercentage=75}, so the JVM sizes its heap from the
      * limit (at most 75 % of it, starting at 1/64 of it and growing only as the live set needs) and, in a container that
-     * small, takes the serial collector; full tiered compilation (C1 then C2). {@code -XX:MaxRAM} reproduces those
+     * small, takes the serial collector; full tiered compilation (C1 then C2) unless the service's
+     * {@link #DEPLOYMENT_COMPILER_OPTIONS} say otherwise. {@code -XX:MaxRAM} reproduces those
      * ergonomics on a large host: a bare {@code -Xmx576m} would start the heap at 1/64 of the host's memory (about 370
      * MiB on 23 GiB), which a busy service touches entirely, and the peak RSS would measure the host, not the service.
      * {@link #deploymentJvmOptions(String)} gives one service's.
@@ -117,7 +136,7 @@ public final class LocalSystem implements AutoCloseable {
 
     /**
      * One service's deployment flags: {@link #DEPLOYMENT_JVM_OPTIONS} with its own pod's memory limit, then its
-     * {@link #DEPLOYMENT_HEAP_OPTIONS} if it has any.
+     * {@link #podJvmOptions(String) pod's own}.
      *
      * @throws IllegalArgumentException for a name that is not one of the four services
      */
@@ -128,7 +147,18 @@ public final class LocalSystem implements AutoCloseable {
                     + SERVICES.keySet());
         }
         List<String> flags = new ArrayList<>(deploymentJvmOptions(limit));
-        flags.addAll(DEPLOYMENT_HEAP_OPTIONS.getOrDefault(service, List.of()));
+        flags.addAll(podJvmOptions(service));
+        return List.copyOf(flags);
+    }
+
+    /**
+     * The flags a service's pod adds to the image's ({@code JDK_JAVA_OPTIONS} in its config map in
+     * {@code deploy/k8s/base/kustomization.yaml}): its {@link #DEPLOYMENT_HEAP_OPTIONS}, then its
+     * {@link #DEPLOYMENT_COMPILER_OPTIONS}; empty for none.
+     */
+    public static List<String> podJvmOptions(String service) {
+        List<String> flags = new ArrayList<>(DEPLOYMENT_HEAP_OPTIONS.getOrDefault(service, List.of()));
+        flags.addAll(DEPLOYMENT_COMPILER_OPTIONS.getOrDefault(service, List.of()));
         return List.copyOf(flags);
     }
 
