@@ -14,6 +14,7 @@ import java.util.stream.IntStream;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,6 +37,7 @@ import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
 import dev.provisioning.mapper.messaging.AssignmentConsumer;
+import dev.provisioning.telemetry.KafkaTracingFollowsOtel;
 
 @QuarkusTest
 @QuarkusTestResource(LocalStackTestResource.class)
@@ -60,6 +62,18 @@ class MapperServiceTest {
     @AfterAll
     static void disconnect() {
         kafka.close();
+    }
+
+    /**
+     * With tracing off (the default) the Kafka connector does not trace either: its instrumenters cost every record CPU
+     * for no-op spans (telemetry's {@code KafkaTracingFollowsOtel}; TracingTest has it on with the SDK).
+     */
+    @Test
+    void theKafkaConnectorDoesNotTraceWhileTracingIsOff() {
+        assertThat(ConfigProvider.getConfig().getValue(KafkaTracingFollowsOtel.OTEL_SDK_DISABLED, Boolean.class))
+                .isTrue();
+        assertThat(ConfigProvider.getConfig().getValue(KafkaTracingFollowsOtel.CONNECTOR_TRACING, Boolean.class))
+                .isFalse();
     }
 
     @Test

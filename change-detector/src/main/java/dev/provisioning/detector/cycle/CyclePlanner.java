@@ -26,6 +26,7 @@ import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.source.CanonicalAttributes;
 import dev.provisioning.detector.source.Directory;
+import dev.provisioning.detector.source.IdIndex;
 import dev.provisioning.events.Assignment;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
@@ -131,27 +132,27 @@ public final class CyclePlanner {
         Map<String, List<Assignment>> assignments = sortedValues(directory.assignmentsByUser());
         Map<String, List<Assignment>> groupAssignments = sortedValues(directory.assignmentsByGroup());
         Output out = new Output();
-        Map<String, Integer> userIndex = new HashMap<>();
+        IdIndex userIndex = new IdIndex(directory.users().size());
         boolean unique = true;
         List<Directory.SourceUser> users = directory.users();
         for (int i = 0; i < users.size(); i++) {
             Directory.SourceUser user = users.get(i);
-            unique &= userIndex.put(user.id(), i) == null;
+            unique &= userIndex.put(user.id(), i) == IdIndex.ABSENT;
             planUser(in, out, user, assignments.getOrDefault(user.id(), List.of()));
         }
         Set<String> groups = new HashSet<>();
         for (Directory.SourceGroup group : directory.groups()) {
             unique &= groups.add(group.id());
-            planGroup(in, out, group, groupAssignments.getOrDefault(group.id(), List.of()), userIndex.keySet());
+            planGroup(in, out, group, groupAssignments.getOrDefault(group.id(), List.of()), userIndex.ids());
         }
         Set<String> known = new HashSet<>(in.snapshot().users().keySet());
         known.addAll(in.snapshot().groups().keySet());
-        removals(in, out, known, userIndex.keySet(), groups);
+        removals(in, out, known, userIndex.ids(), groups);
         if (in.full()) {
             // objects Druva holds that left the source while the snapshot was cleared (restart): delete them too
             in.managed().forEach((id, type) -> {
                 if (!in.snapshot().contains(id)
-                        && !(type == ObjectType.GROUP ? groups : userIndex.keySet()).contains(id)) {
+                        && !(type == ObjectType.GROUP ? groups.contains(id) : userIndex.contains(id))) {
                     out.events.add(CyclePlan.Planned.of(deleted(in, type, id, in.snapshot().names().get(id))));
                     out.planned.add(id);
                 }

@@ -9,6 +9,7 @@ import java.util.Set;
 
 import dev.provisioning.detector.persistence.SnapshotRepository.Snapshot;
 import dev.provisioning.detector.source.Directory;
+import dev.provisioning.detector.source.IdIndex;
 import dev.provisioning.events.Assignment;
 import dev.provisioning.events.job.ProvisioningScope;
 
@@ -56,7 +57,7 @@ public final class PlanMemo {
     private final List<Directory.SourceAssignment> assignments;
     private final Map<String, Directory.AppRole> appRoles;
     /** User id to its position in {@link #users}. */
-    private final Map<String, Integer> userIndex;
+    private final IdIndex userIndex;
     private final Set<String> groupIds;
     /** What {@link Directory#assignmentsByUser} gives, each list sorted. */
     private final Map<String, List<Assignment>> assignmentsByUser;
@@ -66,7 +67,7 @@ public final class PlanMemo {
     private Set<String> planned;
 
     PlanMemo(ProvisioningScope scope, Snapshot snapshot, long managedVersion, Directory directory,
-            Map<String, Integer> userIndex, Set<String> groupIds, Map<String, List<Assignment>> assignmentsByUser,
+            IdIndex userIndex, Set<String> groupIds, Map<String, List<Assignment>> assignmentsByUser,
             Map<String, List<Assignment>> assignmentsByGroup, Set<String> planned) {
         this.scope = scope;
         this.snapshot = snapshot;
@@ -139,8 +140,8 @@ public final class PlanMemo {
             }
         }
         for (Map.Entry<String, Integer> e : after.entrySet()) {
-            Integer at = userIndex.get(e.getKey());
-            if (at != null && at != e.getValue().intValue() && at < nextUsers.size() && at < users.size()
+            int at = userIndex.get(e.getKey());
+            if (at != IdIndex.ABSENT && at != e.getValue().intValue() && at < nextUsers.size() && at < users.size()
                     && nextUsers.get(at) == users.get(at)) {
                 // the same id at an unchanged position too: a duplicate
                 return null;
@@ -158,7 +159,7 @@ public final class PlanMemo {
             }
         }
         for (Map.Entry<String, Integer> e : after.entrySet()) {
-            if (userIndex.put(e.getKey(), e.getValue()) == null) {
+            if (userIndex.put(e.getKey(), e.getValue()) == IdIndex.ABSENT) {
                 presence.add(e.getKey());
             }
             dirty.add(e.getKey());
@@ -174,8 +175,8 @@ public final class PlanMemo {
         CyclePlanner.Output out = new CyclePlanner.Output();
         List<Integer> userPositions = new ArrayList<>();
         for (String id : dirty) {
-            Integer at = userIndex.get(id);
-            if (at != null) {
+            int at = userIndex.get(id);
+            if (at != IdIndex.ABSENT) {
                 userPositions.add(at);
             }
         }
@@ -194,10 +195,10 @@ public final class PlanMemo {
             if (changed.contains(i) || planned.contains(group.id()) || reach.contains(group.id())
                     || reaches(group, reach)) {
                 CyclePlanner.planGroup(in, out, group, assignmentsByGroup.getOrDefault(group.id(), List.of()),
-                        userIndex.keySet());
+                        userIndex.ids());
             }
         }
-        CyclePlanner.removals(in, out, removalCandidates, userIndex.keySet(), groupIds);
+        CyclePlanner.removals(in, out, removalCandidates, userIndex.ids(), groupIds);
         planned = out.planned;
         generation = -1;
         return new CyclePlanner.Planning(out.plan(), this, true);

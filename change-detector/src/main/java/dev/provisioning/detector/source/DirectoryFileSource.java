@@ -3,7 +3,9 @@ package dev.provisioning.detector.source;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -16,7 +18,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -72,6 +73,8 @@ import dev.provisioning.events.ObjectType;
  */
 public final class DirectoryFileSource implements DirectorySource {
 
+    /** Reads a big-endian long from a byte array. */
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
     /** Schema violations reported at most, then the read stops. */
     static final int MAX_ERRORS = 20;
     /** Missing member ids named at most in one group's warning. */
@@ -255,16 +258,19 @@ public final class DirectoryFileSource implements DirectorySource {
 
         private final JsonParser parser;
         private final Retaining in;
-        private final Map<ElementMemo.Key, Object> known;
-        private final HashMap<ElementMemo.Key, Object> seen;
+        private final ElementMemo.Elements known;
+        private final ElementMemo.Elements seen;
         private final MessageDigest sha256 = sha256();
         private final byte[] digest = new byte[32];
+        /** The last {@link #digest}: its first and second 8 bytes. */
+        private long digestHigh;
+        private long digestLow;
         private final ObjectNode skeleton = Json.mapper().createObjectNode();
         private final List<String> errors = new ArrayList<>();
         private final List<Directory.SourceUser> users;
-        private final Map<String, Integer> userIndex;
+        private final IdIndex userIndex;
         private final List<Directory.SourceGroup> groups = new ArrayList<>();
-        private final Map<String, Integer> groupIndex = new HashMap<>();
+        private final IdIndex groupIndex = new IdIndex(16);
         private final List<Directory.SourceAssignment> assignments = new ArrayList<>();
         private final List<Integer> assignmentIndexes = new ArrayList<>();
         private final Map<String, Directory.AppRole> appRoles = new LinkedHashMap<>();
@@ -274,10 +280,10 @@ public final class DirectoryFileSource implements DirectorySource {
             this.parser = parser;
             this.in = in;
             this.known = memo.elements();
-            this.seen = new HashMap<>(Math.max(16, known.size() * 4 / 3 + 1));
+            this.seen = new ElementMemo.Elements(known.size());
             // sized for the last read's elements (most of them users), not grown and rehashed user by user
             this.users = new ArrayList<>(known.size());
-            this.userIndex = new HashMap<>(Math.max(16, known.size() * 4 / 3 + 1));
+            this.userIndex = new IdIndex(known.size());
         }
 
         Directory read() throws IOException {
@@ -358,18 +364,18 @@ public final class DirectoryFileSource implements DirectorySource {
                         throw new IllegalStateException(
                                 "the parser's byte offsets do not frame " + pointer(key, index));
                     }
-                    ElementMemo.Key digestKey = digest(part, start, length);
+                    digest(part, start, length);
                     // most elements are the last read's: one lookup each (seen: the same bytes twice in this read)
-                    element = known.get(digestKey);
+                    element = known.get(digestHigh, digestLow);
                     if (element == null) {
-                        element = seen.get(digestKey);
+                        element = seen.get(digestHigh, digestLow);
                     }
                     if (element == null) {
                         element = parse(part,
                                 Json.mapper().readTree(in.buffer(), in.indexOf(start), length), key, index);
                     }
                     if (element != null) {
-                        seen.put(digestKey, element);
+                        seen.put(digestHigh, digestLow, element);
                     }
                 } else {
                     element = parse(part, Json.mapper().readTree(parser), key, index);
@@ -384,7 +390,8 @@ public final class DirectoryFileSource implements DirectorySource {
             }
         }
 
-        private ElementMemo.Key digest(DirectorySchema.Part part, long start, int length) {
+        /** Digests an element's part and bytes into {@link #digestHigh} and {@link #digestLow}. */
+        private void digest(DirectorySchema.Part part, long start, int length) {
             sha256.update((byte) part.ordinal());
             sha256.update(in.buffer(), in.indexOf(start), length);
             try {
@@ -392,8 +399,8 @@ public final class DirectoryFileSource implements DirectorySource {
             } catch (DigestException e) {
                 throw new IllegalStateException(e);
             }
-            ByteBuffer bytes = ByteBuffer.wrap(digest);
-            return new ElementMemo.Key(bytes.getLong(), bytes.getLong());
+            digestHigh = (long) LONG.get(digest, 0);
+            digestLow = (long) LONG.get(digest, 8);
         }
 
         /**
@@ -442,8 +449,8 @@ public final class DirectoryFileSource implements DirectorySource {
             switch (part) {
                 case USER -> {
                     Directory.SourceUser user = (Directory.SourceUser) element;
-                    Integer first = userIndex.putIfAbsent(user.id(), users.size());
-                    if (first != null) {
+                    int first = userIndex.putIfAbsent(user.id(), users.size());
+                    if (first != IdIndex.ABSENT) {
                         errors.add(pointer(key, index) + "/id: the same id as /users/" + first);
                     } else {
                         users.add(user);
@@ -451,8 +458,8 @@ public final class DirectoryFileSource implements DirectorySource {
                 }
                 case GROUP -> {
                     Directory.SourceGroup group = (Directory.SourceGroup) element;
-                    Integer first = groupIndex.putIfAbsent(group.id(), groups.size());
-                    if (first != null) {
+                    int first = groupIndex.putIfAbsent(group.id(), groups.size());
+                    if (first != IdIndex.ABSENT) {
                         errors.add(pointer(key, index) + "/id: the same id as /groups/" + first);
                     } else {
                         groups.add(group);
@@ -477,7 +484,7 @@ public final class DirectoryFileSource implements DirectorySource {
                 // a plain loop: this runs over every member of every group at every read (issue 13)
                 Set<String> dangling = null;
                 for (String m : g.members()) {
-                    if (!userIndex.containsKey(m) && !groupIndex.containsKey(m)) {
+                    if (!userIndex.contains(m) && !groupIndex.contains(m)) {
                         if (dangling == null) {
                             dangling = new LinkedHashSet<>();
                         }
@@ -509,8 +516,8 @@ public final class DirectoryFileSource implements DirectorySource {
                 String role = a.appRoleId();
                 ObjectType objectType = type == Directory.PrincipalType.User ? ObjectType.USER : ObjectType.GROUP;
                 boolean found = type == Directory.PrincipalType.User
-                        ? userIndex.containsKey(principal)
-                        : groupIndex.containsKey(principal);
+                        ? userIndex.contains(principal)
+                        : groupIndex.contains(principal);
                 if (!found) {
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, principal, objectType,
                             "the assignment /assignments/" + assignmentIndexes.get(i) + " names " + type + " "

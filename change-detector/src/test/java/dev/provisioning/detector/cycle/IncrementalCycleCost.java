@@ -43,16 +43,31 @@ import dev.provisioning.localstack.LocalPostgres;
  * Run with
  * {@code java -cp <test classpath> dev.provisioning.detector.cycle.IncrementalCycleCost [users] [cycles] [walk]}
  * ({@code walk}: every cycle walks every object, as before {@link PlanMemo}; add
- * {@code -XX:StartFlightRecording=filename=x.jfr,settings=profile} to profile).
+ * {@code -XX:StartFlightRecording=filename=x.jfr,settings=profile} to profile, {@code -Dcost.histogram=true} for a
+ * class histogram of the live set at the end).
  */
 public final class IncrementalCycleCost {
 
     private static final String JOB = "job-1";
+    /** The structures whose live set is measured: the plan memo, the snapshot, the managed objects, the source. */
+    private static final Object[] HELD = new Object[4];
 
     private IncrementalCycleCost() {
     }
 
-    public static void main(String[] args) throws Exception {
+    /** Runs {@link #measure}, then exits (the embedded PostgreSQL's and Vert.x's threads would keep the JVM up). */
+    public static void main(String[] args) {
+        int status = 0;
+        try {
+            measure(args);
+        } catch (Exception | Error e) {
+            e.printStackTrace();
+            status = 1;
+        }
+        System.exit(status);
+    }
+
+    private static void measure(String[] args) throws Exception {
         int userCount = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         int cycles = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         boolean walk = args.length > 2 && args[2].equals("walk");
@@ -234,21 +249,35 @@ public final class IncrementalCycleCost {
                             + "plan %.1f MiB%n",
                     allocated[0] / 1048576.0 / cycles, allocated[1] / 1048576.0 / cycles,
                     allocated[2] / 1048576.0 / cycles);
-            // the live set by structure: each dropped in turn, the heap after a full GC before and after
-            long all = heapAfterGc();
+            // the live set by structure: each dropped in turn, the heap after a full GC before and after (held in a
+            // static array: a compiled main() would let its dead locals go before the first GC)
+            users = null;
+            groups = null;
+            members = null;
+            assignments = null;
+            inAGroup = null;
+            HELD[0] = memo;
+            HELD[1] = snapshot;
+            HELD[2] = managedObjects;
+            HELD[3] = source;
             memo = null;
-            long withoutMemo = heapAfterGc();
             snapshot = null;
-            long withoutSnapshot = heapAfterGc();
             managedObjects = null;
-            long withoutManaged = heapAfterGc();
             source = null;
-            long withoutRead = heapAfterGc();
+            long all = heapAfterGc();
+            if (Boolean.getBoolean("cost.histogram")) {
+                System.out.println(histogram(30));
+            }
+            long[] without = new long[HELD.length];
+            for (int i = 0; i < HELD.length; i++) {
+                HELD[i] = null;
+                without[i] = heapAfterGc();
+            }
             System.out.printf("live set %.1f MiB: plan memo %.0f, snapshot %.0f, managed objects %.0f, element memo "
                     + "(the read) %.0f bytes per user; the rest %.1f MiB%n", all / 1048576.0,
-                    (all - withoutMemo) / (double) userCount, (withoutMemo - withoutSnapshot) / (double) userCount,
-                    (withoutSnapshot - withoutManaged) / (double) userCount,
-                    (withoutManaged - withoutRead) / (double) userCount, withoutRead / 1048576.0);
+                    (all - without[0]) / (double) userCount, (without[0] - without[1]) / (double) userCount,
+                    (without[1] - without[2]) / (double) userCount, (without[2] - without[3]) / (double) userCount,
+                    without[3] / 1048576.0);
             long before = heapAfterGc();
             Map<String, ObjectType> held = new ManagedObjectRepository(pool).all(JOB).await().indefinitely().objects();
             long after = heapAfterGc();
@@ -272,6 +301,14 @@ public final class IncrementalCycleCost {
         u.put("jobTitle", "Title " + random.nextInt(20));
         u.put("accountEnabled", random.nextDouble() > 0.02);
         return u;
+    }
+
+    /** The first {@code lines} lines of a class histogram of the live objects (a full GC). */
+    private static String histogram(int lines) throws Exception {
+        String all = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"), "gcClassHistogram",
+                new Object[]{null}, new String[]{String[].class.getName()});
+        return String.join("\n", all.lines().limit(lines).toList());
     }
 
     private static long heapAfterGc() {

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -181,12 +182,14 @@ public class EscrowScheduler {
      * added some 22,000 records to the topic.
      */
     private Uni<Integer> releaseTo(String tenant, int limit) {
-        boolean intoLanes = partitions.holdsAll();
-        Duration lease = intoLanes ? config.lanes().releaseLease() : config.escrow().lease();
+        // every partition, as held before the claim: a rebalance meanwhile hands those not started yet back to Kafka
+        Optional<OperationsPartitions.Ownership> all = partitions.holdingAll();
+        Duration lease = all.isPresent() ? config.lanes().releaseLease() : config.escrow().lease();
         return store.claimDeferred(tenant, lease, limit)
                 .call(claimed -> {
-                    if (intoLanes) {
-                        return consumer.admitReleased(tenant, claimed).invoke(n -> releasedToLanes.increment(n));
+                    if (all.isPresent()) {
+                        return consumer.admitReleased(tenant, claimed, all.get(), this::handBack)
+                                .invoke(n -> releasedToLanes.increment(n));
                     }
                     lanes.reserve(tenant, claimed.stream().map(e -> EventKeys.of(e.jobId(), e.objectId())).toList());
                     releasedThroughKafka.increment(claimed.size());
@@ -195,6 +198,18 @@ public class EscrowScheduler {
                 .map(List::size)
                 .onFailure().invoke(e -> LOG.warnf("release of deferred operations of %s failed, the next round of "
                         + "writer.lanes.release-interval retries: %s", tenant, e.toString()));
+    }
+
+    /**
+     * A released operation admitted into its lane that had not started when a rebalance took partitions away
+     * ({@link OperationsConsumer#admitReleased}): republished on its key like those released with several replicas,
+     * and counted on that path too (it was counted on {@code path=lane} when admitted). Its row stays claimed for
+     * {@code writer.lanes.release-lease}: should the record take longer to be consumed, the row is released once more
+     * and the second copy finds its operation done ({@code processed_operation}) or superseded.
+     */
+    private Uni<Void> handBack(Escrowed released) {
+        releasedThroughKafka.increment();
+        return republish(released);
     }
 
     /**
@@ -234,7 +249,8 @@ public class EscrowScheduler {
     private static Counter released(MeterRegistry registry, String path) {
         return Counter.builder(WriterMeters.DEFERRED_RELEASED).tag(WriterMeters.RELEASE_PATH, path)
                 .description("Deferred operations released as their tenant's lane drained, by path: straight into the "
-                        + "lane (this replica holds every partition) or republished through Kafka")
+                        + "lane (this replica holds every partition) or republished through Kafka (with several "
+                        + "replicas, or handed back by a rebalance before they started)")
                 .register(registry);
     }
 

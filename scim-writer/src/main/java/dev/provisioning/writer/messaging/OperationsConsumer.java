@@ -9,10 +9,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -23,6 +25,7 @@ import org.jboss.logging.Logger;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -55,6 +58,7 @@ import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.lanes.JobWaits;
 import dev.provisioning.writer.lanes.Lanes;
+import dev.provisioning.writer.messaging.OperationsPartitions.Ownership;
 import dev.provisioning.writer.provisioning.OperationProcessor;
 import dev.provisioning.writer.throughput.TenantGates;
 
@@ -80,6 +84,10 @@ import dev.provisioning.writer.throughput.TenantGates;
  * reason and a summary when they stop ({@link DeadLetterTally}).</li>
  * <li>Memory: at most {@code writer.lanes.max-records} records are taken and not acked ({@link AdmissionLimit});
  * beyond that the stream waits.</li>
+ * <li>Ownership: a record's operation starts only if its partition was not revoked since it was taken
+ * ({@link OperationsPartitions}); else it is left, neither acked nor nacked, to the replica the partition went to,
+ * which consumes it again (it was not committed). A revocation waits for the operations already running under its
+ * partitions, so an object's operations never run on two replicas at once.</li>
  * <li>Sends: at most {@link SendLimit#DEFAULT_MAX} results and as many dead letters are in flight, all tenants and
  * jobs together ({@link SendLimit}); a send beyond that waits for an earlier one's ack, so no burst overflows an
  * emitter.</li>
@@ -114,13 +122,16 @@ public class OperationsConsumer {
     private final AdmissionLimit giveUps;
     private final JobWaits waits;
     private final DeadLetterTally deadLettered;
+    private final OperationsPartitions partitions;
     /** Released deferred operations admitted here and not done yet (escrow row id and operation id). */
     private final Set<String> inLanes = ConcurrentHashMap.newKeySet();
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
             @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, JobDirectory jobs, Lanes lanes,
-            Vertx vertx, WriterConfig config, MeterRegistry registry) {
+            Vertx vertx, @Identifier(OperationsPartitions.NAME) OperationsPartitions partitions, WriterConfig config,
+            MeterRegistry registry) {
         this.processor = processor;
+        this.partitions = partitions;
         this.results = results;
         this.deadLetters = new SendLimit<>(SendLimit.DEFAULT_MAX, deadLetters::sendMessage);
         this.jobs = jobs;
@@ -169,21 +180,31 @@ public class OperationsConsumer {
                     });
             return;
         }
-        offer(op, message, header(message, Channels.ESCROW_RETRY_HEADER).isPresent());
+        Ownership ownership = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                .map(m -> partitions.of(new TopicPartition(m.getTopic(), m.getPartition()))).orElse(null);
+        offer(op, message, header(message, Channels.ESCROW_RETRY_HEADER).isPresent(), ownership, () -> {
+            LOG.debugf("operation %s for job %s, object %s not started here: its partition was revoked (%s), its new "
+                    + "owner consumes it again", op.operationId(), op.jobId(), op.objectId(), where(message));
+            return Uni.createFrom().voidItem();
+        });
     }
 
     /**
      * Hands a taken record to its job's wait: into its tenant's lane once the job is known, else given up.
      *
      * @param retry whether it is an operation of the {@code escrow} table (republished, or released straight here)
+     * @param ownership what it runs under ({@link OperationsPartitions#start}); null: nothing (it always runs)
+     * @param handedOver what is done instead of running it when its ownership was revoked before it started; its
+     *        record is neither acked nor nacked, unless this does it
      */
-    private void offer(ScimOperation op, Message<String> message, boolean retry) {
+    private void offer(ScimOperation op, Message<String> message, boolean retry, Ownership ownership,
+            Supplier<Uni<Void>> handedOver) {
         Instant taken = Instant.now();
         waits.offer(op.jobId(), new JobWaits.Parked() {
             @Override
             public void admit(JobConfig job) {
                 String tenant = TenantGates.tenantKey(job.tenantUrl());
-                lanes.admit(tenant, new OperationRecord(op, message, retry, taken, tenant));
+                lanes.admit(tenant, new OperationRecord(op, message, retry, taken, tenant, ownership, handedOver));
             }
 
             @Override
@@ -208,21 +229,32 @@ public class OperationsConsumer {
      * A row claimed again while its operation is still in a lane here (its claim's lease, {@code
      * writer.lanes.release-lease}, passed in a slow lane) is left there: no second copy is admitted.
      *
+     * <p>
+     * A rebalance may take partitions away meanwhile (a second replica starting): the revocation waits for the
+     * released operations already running ({@link OperationsPartitions}), and one that had not started yet when it
+     * came is not run here but handed to {@code handBack} (republished on its key, so it runs on the replica that
+     * holds its object's partition, in order with the object's later operations there).
+     *
      * @param tenant the tenant whose lane keeps a room for each ({@link Lanes#reserve}) until it is admitted
      * @param released the claimed rows, in claim order; each row's {@code operationJson} is the record's value as
      *        received
+     * @param ownership every partition, as held when the rows were claimed ({@link OperationsPartitions#holdingAll})
+     * @param handBack republishes a row whose operation did not start before a revocation; its failure leaves the row
+     *        to its lease
      * @return how many were admitted (or handed to their job's wait), once all were; never fails: a row whose
      *         operation cannot be read is left to its lease (it was read once when it was deferred)
      */
-    public Uni<Integer> admitReleased(String tenant, List<Escrowed> released) {
+    public Uni<Integer> admitReleased(String tenant, List<Escrowed> released, Ownership ownership,
+            Function<Escrowed, Uni<Void>> handBack) {
         List<Escrowed> fresh = released.stream().filter(row -> inLanes.add(inLaneKey(row))).toList();
         lanes.reserve(tenant, fresh.stream().map(row -> EventKeys.of(row.jobId(), row.objectId())).toList());
         return Multi.createFrom().iterable(fresh).onItem()
-                .transformToUniAndConcatenate(row -> admission.acquire().invoke(() -> takeReleased(row)))
+                .transformToUniAndConcatenate(
+                        row -> admission.acquire().invoke(() -> takeReleased(row, ownership, handBack)))
                 .collect().last().replaceWith(fresh.size());
     }
 
-    private void takeReleased(Escrowed row) {
+    private void takeReleased(Escrowed row, Ownership ownership, Function<Escrowed, Uni<Void>> handBack) {
         ScimOperation op;
         try {
             op = EventChecks.operation(row.operationJson());
@@ -240,7 +272,12 @@ public class OperationsConsumer {
             return CompletableFuture.completedFuture(null);
         };
         Message<String> message = Message.of(row.operationJson(), leftTheLane, failure -> leftTheLane.get());
-        offer(op, message, true);
+        offer(op, message, true, ownership, () -> handBack.apply(row)
+                .onFailure().invoke(e -> LOG.warnf("released operation %s of job %s, object %s was not started before "
+                        + "a rebalance and cannot be republished (%s): left to its lease", row.operationId(),
+                        row.jobId(), row.objectId(), e.toString()))
+                .onFailure().recoverWithNull()
+                .chain(() -> Uni.createFrom().completionStage(message.ack())));
     }
 
     private static String inLaneKey(Escrowed row) {
@@ -255,13 +292,18 @@ public class OperationsConsumer {
         private final boolean retry;
         private final Instant admittedAt;
         private final String tenant;
+        private final Ownership ownership;
+        private final Supplier<Uni<Void>> handedOver;
 
-        OperationRecord(ScimOperation op, Message<String> message, boolean retry, Instant admittedAt, String tenant) {
+        OperationRecord(ScimOperation op, Message<String> message, boolean retry, Instant admittedAt, String tenant,
+                Ownership ownership, Supplier<Uni<Void>> handedOver) {
             this.op = op;
             this.message = message;
             this.retry = retry;
             this.admittedAt = admittedAt;
             this.tenant = tenant;
+            this.ownership = ownership;
+            this.handedOver = handedOver;
         }
 
         @Override
@@ -276,7 +318,7 @@ public class OperationsConsumer {
 
         @Override
         public Uni<Void> run() {
-            return done(message, onNewContext(message, this::carryOut));
+            return owned(() -> done(message, onNewContext(message, this::carryOut)));
         }
 
         @Override
@@ -284,11 +326,33 @@ public class OperationsConsumer {
             LOG.debugf("operation %s for job %s, object %s deferred: the lane of %s is full or slow", op.operationId(),
                     op.jobId(), op.objectId(), tenant);
             // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
-            return done(message,
+            return owned(() -> done(message,
                     onNewContext(message,
                             () -> processor.defer(op, message.getPayload(), tenant, retry).call(results::publishAll)
                                     .replaceWithVoid()
-                                    .onFailure().recoverWithUni(failure -> carryOut())));
+                                    .onFailure().recoverWithUni(failure -> carryOut()))));
+        }
+
+        /**
+         * Starts the work if this replica still owns the operation ({@link OperationsPartitions#start}), counting it as
+         * running until it completes; else hands it over instead and gives its room back.
+         */
+        private Uni<Void> owned(Supplier<Uni<Void>> work) {
+            return Uni.createFrom().deferred(() -> {
+                if (ownership == null) {
+                    return work.get();
+                }
+                if (!partitions.start(ownership)) {
+                    return handedOver.get().onFailure().recoverWithNull().eventually(admission::release);
+                }
+                Uni<Void> started;
+                try {
+                    started = work.get();
+                } catch (RuntimeException e) {
+                    started = Uni.createFrom().failure(e);
+                }
+                return started.eventually(() -> partitions.finish(ownership));
+            });
         }
 
         private Uni<Void> carryOut() {

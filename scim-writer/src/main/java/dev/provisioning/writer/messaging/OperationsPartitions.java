@@ -1,8 +1,13 @@
 package dev.provisioning.writer.messaging;
 
+import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
@@ -12,18 +17,37 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.provisioning.events.Topics;
+import dev.provisioning.writer.config.WriterConfig;
 
 /**
- * Whether this replica holds every partition of {@code provisioning.operations} (issue 13): then every object's
- * operations come to this replica, and a released deferred operation may go straight into its tenant's lane here
- * ({@link EscrowScheduler}) instead of travelling through Kafka to the replica that holds its key's partition. With
- * several replicas (or before the first assignment, or from a revocation until the next assignment) it is false, and
- * released operations are republished on their key as before, so an object's operations never run on two replicas at
- * once.
+ * Which partitions of {@code provisioning.operations} this replica holds, and the operations that run under that
+ * ownership, so that an object's operations never run on two replicas at once (issue 13, ninth round).
  *
- * <p>
+ * <ul>
+ * <li>Whether this replica holds every partition ({@link #holdingAll}): then every object's operations come to it,
+ * and a released deferred operation may go straight into its tenant's lane ({@link EscrowScheduler}) instead of
+ * travelling through Kafka to the replica that holds its key's partition. With several replicas (or before the first
+ * assignment, or from a revocation until the next assignment) it does not, and released operations are republished on
+ * their key.</li>
+ * <li>Each operation starts under an {@link Ownership} taken when it came: its record's partition, or, for a
+ * released operation admitted straight into a lane, every partition. It {@linkplain #start starts} only if no
+ * revocation took that ownership away since; else it is left to the new owner (the record, not committed, is consumed
+ * there again; a released operation is republished on its key).</li>
+ * <li>A revocation ({@link #onPartitionsRevoked}) hands its partitions over only when the operations running under
+ * them are {@linkplain #finish finished}, waiting at most {@code writer.lanes.release-lease} (30 s): else the new
+ * owner could run a later operation of an object (or the same one again) while this replica is still carrying out
+ * an earlier one. Before (issue 13's eighth round), a released operation running in a lane went on while a second
+ * replica that had just joined consumed the next operation of its object. The wait runs on the consumer's polling
+ * thread, after SmallRye's {@code throttled} commit strategy committed the revoked partitions below their oldest
+ * record not acked and forgot them: the acks of the records finished meanwhile are dropped
+ * ({@code acknowledgementFromRevokedTopicPartition}), so the new owner consumes those records again and
+ * {@code processed_operation} answers them with their recorded result, without a request (at-least-once). An
+ * operation still running after the wait (a Druva request in its retry budget) is logged; the group goes on without
+ * it rather than exceed the rebalance timeout ({@code max.poll.interval.ms}).</li>
+ * </ul>
  * Told by the operations channel's consumer ({@code mp.messaging.incoming.operations.consumer-rebalance-listener.name}
- * = {@value #NAME}) on its polling thread; read from any thread.
+ * = {@value #NAME}) on its polling thread; read from any thread. SmallRye calls {@link #onPartitionsRevoked} for lost
+ * partitions too (Kafka's default {@code onPartitionsLost}).
  */
 @ApplicationScoped
 @Identifier(OperationsPartitions.NAME)
@@ -34,32 +58,157 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
 
     private static final Logger LOG = Logger.getLogger(OperationsPartitions.class);
 
-    private volatile boolean holdsAll;
+    /**
+     * What an operation runs under: the partition its record came from, or every partition (a released operation
+     * admitted straight into a lane: {@code partition} null), as held when it came ({@code revocations} then).
+     */
+    public record Ownership(TopicPartition partition, long revocations) {
+    }
+
+    private final Duration handoverWait;
+    /** Guarded by this: revocations of each partition so far. */
+    private final Map<TopicPartition, Long> revokedTimes = new HashMap<>();
+    /** Guarded by this: operations running under each partition. */
+    private final Map<TopicPartition, Integer> running = new HashMap<>();
+    /** Guarded by this: revocations of any partition so far. */
+    private long revocations;
+    /** Guarded by this: {@link #revocations} when this replica came to hold every partition, or -1 if it does not. */
+    private long allHeldSince = -1;
+    /** Guarded by this: released operations running straight in a lane. */
+    private int runningReleased;
+    /** Guarded by this: revocations waiting for operations to finish now. */
+    private int handingOver;
+
+    @Inject
+    public OperationsPartitions(WriterConfig config) {
+        this(config.lanes().releaseLease());
+    }
+
+    /** @param handoverWait how long a revocation waits at most for the operations running under its partitions */
+    OperationsPartitions(Duration handoverWait) {
+        this.handoverWait = handoverWait;
+    }
 
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         // the whole assignment, not only the partitions added (a cooperative rebalance adds some)
         long held = consumer.assignment().stream().filter(tp -> Topics.OPERATIONS.equals(tp.topic())).count();
         int all = consumer.partitionsFor(Topics.OPERATIONS).size();
-        holdsAll = all > 0 && held == all;
+        boolean holdsAll = all > 0 && held == all;
+        synchronized (this) {
+            allHeldSince = holdsAll ? revocations : -1;
+        }
         LOG.infof("%s: %d of %d partitions held; released deferred operations go %s", Topics.OPERATIONS, held, all,
                 holdsAll ? "straight into their tenant's lane" : "back through Kafka");
     }
 
+    /**
+     * Takes the partitions' ownership from the operations that came under it, then waits (at most
+     * {@code writer.lanes.release-lease}) until those running under it finished, so the new owner starts after them.
+     */
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        if (!partitions.isEmpty()) {
-            holdsAll = false;
+        if (partitions.stream().noneMatch(tp -> Topics.OPERATIONS.equals(tp.topic()))) {
+            return;
+        }
+        long deadline = System.nanoTime() + handoverWait.toNanos();
+        int waiting;
+        synchronized (this) {
+            revocations++;
+            allHeldSince = -1;
+            partitions.forEach(tp -> revokedTimes.merge(tp, 1L, Long::sum));
+            handingOver++;
+            try {
+                while ((waiting = runningUnder(partitions)) > 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    wait(Math.max(1, left / 1_000_000));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                waiting = runningUnder(partitions);
+            } finally {
+                handingOver--;
+            }
+        }
+        if (waiting > 0) {
+            LOG.warnf("%s: %d operations of the revoked partitions %s still running after %s: handed over without "
+                    + "them (their records are consumed again by the new owner)", Topics.OPERATIONS, waiting,
+                    partitions, handoverWait);
         }
     }
 
-    @Override
-    public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
-        holdsAll = false;
+    /**
+     * Whether this replica holds every partition of {@code provisioning.operations} now: then a released deferred
+     * operation may run straight in its lane, under the ownership returned.
+     *
+     * @return the ownership of every partition, or empty when this replica does not hold them all
+     */
+    public synchronized Optional<Ownership> holdingAll() {
+        return allHeldSince < 0
+                ? Optional.empty()
+                : Optional.of(new Ownership(null, allHeldSince));
     }
 
     /** Whether this replica holds every partition of {@code provisioning.operations} now. */
-    public boolean holdsAll() {
-        return holdsAll;
+    public synchronized boolean holdsAll() {
+        return allHeldSince >= 0;
+    }
+
+    /** The ownership a record of this partition, just taken, runs under. */
+    public synchronized Ownership of(TopicPartition partition) {
+        return new Ownership(partition, revokedTimes.getOrDefault(partition, 0L));
+    }
+
+    /**
+     * An operation starts under its ownership, if it still holds: then it counts as running until {@link #finish}.
+     *
+     * @return false if a revocation took the ownership away since it was taken (the operation is left to the new
+     *         owner, and must not be finished)
+     */
+    public synchronized boolean start(Ownership ownership) {
+        if (ownership.partition() == null) {
+            if (allHeldSince < 0 || allHeldSince != ownership.revocations()) {
+                return false;
+            }
+            runningReleased++;
+            return true;
+        }
+        if (revokedTimes.getOrDefault(ownership.partition(), 0L) != ownership.revocations()) {
+            return false;
+        }
+        running.merge(ownership.partition(), 1, Integer::sum);
+        return true;
+    }
+
+    /** An operation {@linkplain #start started} under its ownership is done. */
+    public synchronized void finish(Ownership ownership) {
+        if (ownership.partition() == null) {
+            runningReleased--;
+        } else {
+            running.computeIfPresent(ownership.partition(), (tp, n) -> n > 1 ? n - 1 : null);
+        }
+        if (handingOver > 0) {
+            notifyAll();
+        }
+    }
+
+    /** Whether a revocation is waiting for operations running under its partitions now. */
+    public synchronized boolean handingOver() {
+        return handingOver > 0;
+    }
+
+    /**
+     * The operations running under the partitions: those of their records, and every released one running straight
+     * in a lane (it ran under every partition).
+     */
+    private int runningUnder(Collection<TopicPartition> partitions) {
+        int n = runningReleased;
+        for (TopicPartition tp : partitions) {
+            n += running.getOrDefault(tp, 0);
+        }
+        return n;
     }
 }

@@ -184,7 +184,7 @@ final class KafkaTopics {
         return records;
     }
 
-    private static String bootstrap() {
+    static String bootstrap() {
         return LocalStackTestResource.stack().kafka().bootstrapServers();
     }
 }

@@ -1,7 +1,11 @@
 package dev.provisioning.writer.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,16 +17,20 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
 import dev.provisioning.events.Topics;
+import dev.provisioning.writer.Waits;
+import dev.provisioning.writer.messaging.OperationsPartitions.Ownership;
 
 /**
  * Released deferred operations go straight into their lane only on a replica that holds every partition of
  * {@code provisioning.operations}: with two replicas sharing the partitions, or once a rebalance took some away, they
- * go back through Kafka to the replica that holds their object's partition.
+ * go back through Kafka to the replica that holds their object's partition. A rebalance hands partitions over only
+ * once the operations running under them finished, and those that had not started are left to the new owner: an
+ * object's operations never run on two replicas at once.
  */
 class OperationsPartitionsTest {
 
     private final MockConsumer<String, String> consumer = new MockConsumer<>(OffsetResetStrategy.EARLIEST);
-    private final OperationsPartitions partitions = new OperationsPartitions();
+    private final OperationsPartitions partitions = new OperationsPartitions(Duration.ofMinutes(10));
 
     OperationsPartitionsTest() {
         consumer.updatePartitions(Topics.OPERATIONS, List.of(partition(0), partition(1), partition(2)));
@@ -57,6 +65,60 @@ class OperationsPartitionsTest {
         assign(0, 1, 2);
         partitions.onPartitionsLost(consumer, Set.of(tp(0), tp(1), tp(2)));
         assertThat(partitions.holdsAll()).as("partitions lost").isFalse();
+    }
+
+    @Test
+    void aRevocationHandsItsPartitionsOverOnlyOnceTheOperationsRunningUnderThemFinished() throws InterruptedException {
+        assign(0, 1, 2);
+        Ownership released = partitions.holdingAll().orElseThrow();
+        Ownership ofPartition1 = partitions.of(tp(1));
+        Ownership ofPartition2 = partitions.of(tp(2));
+        assertThat(partitions.start(released)).as("a released operation admitted straight into its lane").isTrue();
+        assertThat(partitions.start(ofPartition1)).isTrue();
+        assertThat(partitions.start(ofPartition2)).isTrue();
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+
+        // a cooperative rebalance takes partition 1 to a replica that just started
+        Thread rebalance = new Thread(() -> {
+            partitions.onPartitionsRevoked(consumer, Set.of(tp(1)));
+            events.add("partition 1 handed over");
+        });
+        rebalance.start();
+        await().atMost(Waits.OUTCOME).until(() -> partitions.handingOver() || !rebalance.isAlive());
+        events.add("released operation finished");
+        partitions.finish(released);
+        events.add("operation of partition 1 finished");
+        partitions.finish(ofPartition1);
+        rebalance.join();
+
+        assertThat(events).as("the new owner may consume the objects' later operations only after these finished")
+                .containsExactly("released operation finished", "operation of partition 1 finished",
+                        "partition 1 handed over");
+        partitions.finish(ofPartition2);
+    }
+
+    @Test
+    void anOperationNotStartedBeforeItsPartitionWasRevokedIsLeftToTheNewOwner() {
+        assign(0, 1, 2);
+        Ownership released = partitions.holdingAll().orElseThrow();
+        Ownership ofPartition0 = partitions.of(tp(0));
+        Ownership ofPartition1 = partitions.of(tp(1));
+
+        partitions.onPartitionsRevoked(consumer, Set.of(tp(1)));
+        assign(0, 2);
+
+        assertThat(partitions.start(released)).as("a released operation waiting in its lane: republished").isFalse();
+        assertThat(partitions.start(ofPartition1)).as("a record of the revoked partition: consumed again there")
+                .isFalse();
+        assertThat(partitions.start(ofPartition0)).as("a record of a partition still held").isTrue();
+        partitions.finish(ofPartition0);
+
+        assign(0, 1, 2);
+        assertThat(partitions.start(ofPartition1)).as("taken before the partition came back: consumed again here")
+                .isFalse();
+        assertThat(partitions.start(partitions.of(tp(1)))).as("taken after it came back").isTrue();
+        assertThat(partitions.start(released)).as("released before a revocation").isFalse();
+        assertThat(partitions.start(partitions.holdingAll().orElseThrow())).as("released after it").isTrue();
     }
 
     private void assign(int... numbers) {
