@@ -1,8 +1,9 @@
 package dev.provisioning.writer.provisioning;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -264,14 +265,16 @@ public class GroupProvisioner {
                         target.jobId(), op.objectId(), missing.size(),
                         missing.size() > 10 ? missing.subList(0, 10) + "..." : missing);
             }
-            Set<String> desired = new LinkedHashSet<>();
-            op.members().forEach(m -> {
-                if (resolved.containsKey(m)) {
-                    desired.add(resolved.get(m));
+            List<String> known = membersOf(link).stream().distinct().toList();
+            Set<String> knownSet = new HashSet<>(known);
+            Set<String> desired = new HashSet<>(resolved.size() * 4 / 3 + 1);
+            List<String> add = new ArrayList<>();
+            for (String member : op.members()) {
+                String id = resolved.get(member);
+                if (id != null && desired.add(id) && !knownSet.contains(id)) {
+                    add.add(id);
                 }
-            });
-            Set<String> known = new LinkedHashSet<>(membersOf(link));
-            List<String> add = desired.stream().filter(id -> !known.contains(id)).toList();
+            }
             List<String> remove = known.stream().filter(id -> !desired.contains(id)).toList();
             if (add.isEmpty() && remove.isEmpty()) {
                 return Uni.createFrom().item(new SyncState(link, null, null));
@@ -279,16 +282,9 @@ public class GroupProvisioner {
             if (!target.actions().update() && !known.isEmpty()) {
                 return Uni.createFrom().item(new SyncState(link, null, null));
             }
-            List<Chunk> chunks = new ArrayList<>();
-            int size = Math.max(1, config.groupMemberChunkSize());
-            for (int i = 0; i < add.size(); i += size) {
-                chunks.add(new Chunk("Add", add.subList(i, Math.min(add.size(), i + size))));
-            }
-            for (int i = 0; i < remove.size(); i += size) {
-                chunks.add(new Chunk("Remove", remove.subList(i, Math.min(remove.size(), i + size))));
-            }
+            Plan plan = new Plan(known, add, remove, Math.max(1, config.groupMemberChunkSize()));
             int before = known.size();
-            return chunks(op, target, link, chunks, 0, null).invoke(state -> {
+            return chunks(op, target, link, plan, 0, 0, null).invoke(state -> {
                 int after = membersOf(state.link()).size();
                 modified.add(new ModifiedProperty(MEMBERS, before + " members",
                         after + " members (+" + add.size() + " -" + remove.size() + ")"));
@@ -296,58 +292,93 @@ public class GroupProvisioner {
         });
     }
 
-    private record Chunk(String op, List<String> ids) {
+    /**
+     * The member changes of one operation: the {@code Add} chunks of {@code add} in order, then the {@code Remove}
+     * chunks of {@code remove}, {@code size} ids each. A chunk's ids and PATCH body are made only when it is sent, and
+     * the members Druva holds after {@code n} chunks are derived from the lists ({@link #membersAfter}): a
+     * 50,000-member group's ids are held once, in {@code add}, not again in a member set and per-chunk objects.
+     *
+     * @param known the members the group's link holds (distinct Druva user ids, in the link's order)
+     * @param add the Druva user ids to add (distinct, none in {@code known}, in the operation's order)
+     * @param remove the Druva user ids to remove (all in {@code known}, in its order)
+     */
+    private record Plan(List<String> known, List<String> add, List<String> remove, int size) {
+
+        int addChunks() {
+            return (add.size() + size - 1) / size;
+        }
+
+        int chunkCount() {
+            return addChunks() + (remove.size() + size - 1) / size;
+        }
+
+        boolean isAdd(int index) {
+            return index < addChunks();
+        }
+
+        List<String> ids(int index) {
+            int i = isAdd(index) ? index * size : (index - addChunks()) * size;
+            List<String> from = isAdd(index) ? add : remove;
+            return from.subList(i, Math.min(from.size(), i + size));
+        }
+
+        /** The members Druva holds once the first {@code sent} chunks were accepted, in the link's order. */
+        List<String> membersAfter(int sent) {
+            int added = Math.min(add.size(), Math.min(sent, addChunks()) * size);
+            int removed = Math.min(remove.size(), Math.max(0, sent - addChunks()) * size);
+            Set<String> gone = new HashSet<>(remove.subList(0, removed));
+            List<String> members = new ArrayList<>(known.size() - removed + added);
+            known.forEach(id -> {
+                if (!gone.contains(id)) {
+                    members.add(id);
+                }
+            });
+            members.addAll(add.subList(0, added));
+            return Collections.unmodifiableList(members);
+        }
     }
 
     /** Add chunks sent between two saves of the group's members. */
     static final int ADDS_PER_SAVE = 20;
 
     /**
-     * Sends the chunks in order and records the members Druva holds in the group's link: after every
+     * Sends the chunks in order, one at a time, and records the members Druva holds in the group's link: after every
      * {@value #ADDS_PER_SAVE} {@code Add} chunks, after every {@code Remove} chunk, after a failure and at the end. Saving
      * after each chunk rewrote the whole member list per 50 members (quadratic: hours for a 50,000-member group); a
      * crash between saves re-sends at most {@value #ADDS_PER_SAVE} chunks of adds, which Druva ignores.
+     *
+     * @param index the next chunk to send (the chunks before it were accepted)
+     * @param unsaved the chunks accepted since {@code saved} was saved
      */
-    private Uni<SyncState> chunks(ScimOperation op, TenantTarget target, Link link, List<Chunk> chunks, int index,
+    private Uni<SyncState> chunks(ScimOperation op, TenantTarget target, Link saved, Plan plan, int index, int unsaved,
             ScimAnswer last) {
-        return chunks(op, target, link, new LinkedHashSet<>(membersOf(link)), 0, chunks, index, last);
-    }
-
-    private Uni<SyncState> chunks(ScimOperation op, TenantTarget target, Link saved, Set<String> members, int unsaved,
-            List<Chunk> chunks, int index, ScimAnswer last) {
-        if (index >= chunks.size()) {
-            return save(op, target, saved, members, unsaved).map(link -> new SyncState(link, last, null));
+        if (index >= plan.chunkCount()) {
+            return save(op, target, saved, plan, index, unsaved).map(link -> new SyncState(link, last, null));
         }
-        Chunk chunk = chunks.get(index);
-        String body = chunk.op().equals("Add")
-                ? GroupRequests.addMembersBody(chunk.ids(), target.dialect())
-                : GroupRequests.removeMembersBody(chunk.ids(), target.dialect());
+        boolean add = plan.isAdd(index);
+        String body = add
+                ? GroupRequests.addMembersBody(plan.ids(index), target.dialect())
+                : GroupRequests.removeMembersBody(plan.ids(index), target.dialect());
         ScimCall call = new ScimCall(op.objectId(), "PATCH", "/Groups/{id}", GroupRequests.group(saved.targetId()),
                 body);
         return client.send(target, call).flatMap(answer -> {
             if (!answer.ok()) {
-                return save(op, target, saved, members, unsaved).map(link -> new SyncState(link, answer, null));
-            }
-            boolean add = chunk.op().equals("Add");
-            if (add) {
-                members.addAll(chunk.ids());
-            } else {
-                chunk.ids().forEach(members::remove);
+                return save(op, target, saved, plan, index, unsaved).map(link -> new SyncState(link, answer, null));
             }
             if (!add || unsaved + 1 >= ADDS_PER_SAVE) {
-                return save(op, target, saved, members, unsaved + 1)
-                        .chain(link -> chunks(op, target, link, members, 0, chunks, index + 1, answer));
+                return save(op, target, saved, plan, index + 1, unsaved + 1)
+                        .chain(link -> chunks(op, target, link, plan, index + 1, 0, answer));
             }
-            return chunks(op, target, saved, members, unsaved + 1, chunks, index + 1, answer);
+            return chunks(op, target, saved, plan, index + 1, unsaved + 1, answer);
         });
     }
 
-    /** Saves the members Druva holds when chunks were sent since the last save; the link as saved. */
-    private Uni<Link> save(ScimOperation op, TenantTarget target, Link saved, Set<String> members, int unsaved) {
+    /** Saves the members Druva holds after {@code sent} chunks when chunks were accepted since the last save. */
+    private Uni<Link> save(ScimOperation op, TenantTarget target, Link saved, Plan plan, int sent, int unsaved) {
         if (unsaved == 0) {
             return Uni.createFrom().item(saved);
         }
-        Link next = with(saved, MEMBERS, List.copyOf(members));
+        Link next = with(saved, MEMBERS, plan.membersAfter(sent));
         return store.saveLink(target.jobId(), GROUP, op.objectId(), next, op.cycleId(), inProgress(op))
                 .replaceWith(next);
     }

@@ -224,6 +224,32 @@ class WriterStoreTest {
     }
 
     @Test
+    void targetIdsResolveMoreSourceIdsThanOneQueryTakesKeyedByTheCallersIds() {
+        int managed = WriterStore.TARGET_IDS_PER_QUERY + 5;
+        List<Uni<Void>> saves = new ArrayList<>();
+        for (int i = 0; i < managed; i++) {
+            saves.add(store.saveLink(jobId, USER, "u" + i, new Link("druva-" + i, Map.of()), "cycle-1",
+                    new Mark("op-" + i, null)));
+        }
+        await(Uni.join().all(saves).andFailFast());
+        await(store.removeLink(jobId, USER, "u3", new Mark("op-gone", null)));
+        // asked: every managed user, one unknown and one twice, the last ones in a second query
+        List<String> asked = new ArrayList<>();
+        for (int i = 0; i < managed; i++) {
+            asked.add(new String("u" + i));
+        }
+        asked.add("u-unknown");
+        asked.add(new String("u7"));
+
+        Map<String, String> resolved = await(store.targetIds(jobId, USER, asked));
+
+        assertThat(resolved).hasSize(managed - 1).doesNotContainKeys("u3", "u-unknown")
+                .containsEntry("u0", "druva-0").containsEntry("u" + (managed - 1), "druva-" + (managed - 1));
+        String last = asked.get(managed - 1);
+        assertThat(resolved.keySet()).anySatisfy(key -> assertThat(key).isSameAs(last));
+    }
+
+    @Test
     void onlyLinksOfAnotherCycleMeanTheJobIsPastItsInitialCycle() {
         assertThat(await(store.hasLinksBefore(jobId, USER, "cycle-1"))).isFalse();
         await(store.markCreateSent(jobId, USER, "u0", "cycle-0", "op-0"));
