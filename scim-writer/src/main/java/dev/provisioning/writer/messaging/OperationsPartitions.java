@@ -152,11 +152,6 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
                 : Optional.of(new Ownership(null, allHeldSince));
     }
 
-    /** Whether this replica holds every partition of {@code provisioning.operations} now. */
-    public synchronized boolean holdsAll() {
-        return allHeldSince >= 0;
-    }
-
     /** The ownership a record of this partition, just taken, runs under. */
     public synchronized Ownership of(TopicPartition partition) {
         return new Ownership(partition, revokedTimes.getOrDefault(partition, 0L));

@@ -38,18 +38,18 @@ class OperationsPartitionsTest {
 
     @Test
     void aReplicaHoldingEveryPartitionReleasesIntoItsLanes() {
-        assertThat(partitions.holdsAll()).as("before the first assignment").isFalse();
+        assertThat(partitions.holdingAll()).as("before the first assignment").isEmpty();
 
         assign(0, 1, 2);
 
-        assertThat(partitions.holdsAll()).isTrue();
+        assertThat(partitions.holdingAll()).isPresent();
     }
 
     @Test
     void aReplicaSharingThePartitionsRepublishes() {
         assign(0, 2);
 
-        assertThat(partitions.holdsAll()).isFalse();
+        assertThat(partitions.holdingAll()).isEmpty();
     }
 
     @Test
@@ -57,14 +57,14 @@ class OperationsPartitionsTest {
         assign(0, 1, 2);
 
         partitions.onPartitionsRevoked(consumer, Set.of(tp(1)));
-        assertThat(partitions.holdsAll()).as("from the revocation on").isFalse();
+        assertThat(partitions.holdingAll()).as("from the revocation on").isEmpty();
 
         assign(0, 2);
-        assertThat(partitions.holdsAll()).isFalse();
+        assertThat(partitions.holdingAll()).isEmpty();
 
         assign(0, 1, 2);
         partitions.onPartitionsLost(consumer, Set.of(tp(0), tp(1), tp(2)));
-        assertThat(partitions.holdsAll()).as("partitions lost").isFalse();
+        assertThat(partitions.holdingAll()).as("partitions lost").isEmpty();
     }
 
     @Test
