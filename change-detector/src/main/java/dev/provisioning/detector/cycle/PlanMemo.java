@@ -40,7 +40,7 @@ import dev.provisioning.events.job.ProvisioningScope;
  *
  * <p>
  * Owned by one cycle at a time ({@link PlanMemos#take}); {@link #replan} brings it up to date in place. Holds, besides
- * the read's lists (which the read holds anyway), each user's position and sorted assignments: about 150 bytes a user.
+ * the read's lists (which the read holds anyway), each user's position and sorted assignments: about 100 bytes a user.
  */
 public final class PlanMemo {
 
