@@ -144,11 +144,10 @@ public interface WriterConfig {
         Duration releaseInterval();
 
         /**
-         * How long a lane keeps the room of a released deferred operation for it while it travels back through Kafka:
-         * new objects arriving meanwhile are deferred rather than take it (else the released one would be deferred
-         * again, in a loop). It lapses after this (the operation went to another replica's lane, or was superseded):
-         * short, since with several replicas most released operations arrive at another replica and their rooms here
-         * stay empty meanwhile; long enough for a record to come back on a busy consumer. Default {@code 5s}.
+         * How long a lane keeps the room of a released deferred operation for it until it arrives (it waits for a room
+         * of {@code writer.lanes.max-records}, or its job's configuration): new objects arriving meanwhile are deferred
+         * rather than take it (else the released one would be deferred again, in a loop). It lapses after this (the
+         * operation was handed back to Kafka by a rebalance, or superseded). Default {@code 5s}.
          */
         @WithDefault("5s")
         Duration releaseReservation();

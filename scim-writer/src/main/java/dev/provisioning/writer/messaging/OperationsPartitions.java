@@ -1,16 +1,20 @@
 package dev.provisioning.writer.messaging;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
 import io.smallrye.common.annotation.Identifier;
@@ -24,15 +28,17 @@ import dev.provisioning.writer.config.WriterConfig;
  * ownership, so that an object's operations never run on two replicas at once (issue 13, ninth round).
  *
  * <ul>
- * <li>Whether this replica holds every partition ({@link #holdingAll}): then every object's operations come to it,
- * and a released deferred operation may go straight into its tenant's lane ({@link EscrowScheduler}) instead of
- * travelling through Kafka to the replica that holds its key's partition. With several replicas (or before the first
- * assignment, or from a revocation until the next assignment) it does not, and released operations are republished on
- * their key.</li>
+ * <li>Which partitions this replica holds ({@link #held}, {@link #holdingAll} when it holds every one): a deferred
+ * operation is released, straight into its tenant's lane ({@link EscrowScheduler}), by the replica that holds its
+ * key's partition ({@link #partitionOf}, recorded in its {@code escrow} row), the one that runs its object's other
+ * operations (issue 13's tenth round). Before, with several replicas, any replica released any of them through Kafka
+ * and reserved their rooms on itself. Before the first assignment, and for the revoked partitions until the next
+ * assignment, this replica releases none of them.</li>
  * <li>Each operation starts under an {@link Ownership} taken when it came: its record's partition, or, for a
- * released operation admitted straight into a lane, every partition. It {@linkplain #start starts} only if no
- * revocation took that ownership away since; else it is left to the new owner (the record, not committed, is consumed
- * there again; a released operation is republished on its key).</li>
+ * released operation admitted straight into a lane, its row's partition (every partition on a replica that holds
+ * them all). It {@linkplain #start starts} only if no revocation took that ownership away since; else it is left to
+ * the new owner (the record, not committed, is consumed there again; a released operation is republished on its
+ * key).</li>
  * <li>A revocation ({@link #onPartitionsRevoked}) hands its partitions over only when the operations running under
  * them are {@linkplain #finish finished}, waiting at most {@code writer.lanes.release-lease} (30 s): else the new
  * owner could run a later operation of an object (or the same one again) while this replica is still carrying out
@@ -78,6 +84,10 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     private int runningReleased;
     /** Guarded by this: revocations waiting for operations to finish now. */
     private int handingOver;
+    /** Guarded by this: the partitions of {@code provisioning.operations} held now (assigned, not revoked since). */
+    private final Set<Integer> held = new HashSet<>();
+    /** Guarded by this: the partitions of {@code provisioning.operations} at the last assignment; 0 before it. */
+    private int partitionCount;
 
     @Inject
     public OperationsPartitions(WriterConfig config) {
@@ -92,14 +102,20 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         // the whole assignment, not only the partitions added (a cooperative rebalance adds some)
-        long held = consumer.assignment().stream().filter(tp -> Topics.OPERATIONS.equals(tp.topic())).count();
+        Set<Integer> assigned = new HashSet<>();
+        consumer.assignment().stream().filter(tp -> Topics.OPERATIONS.equals(tp.topic()))
+                .forEach(tp -> assigned.add(tp.partition()));
         int all = consumer.partitionsFor(Topics.OPERATIONS).size();
-        boolean holdsAll = all > 0 && held == all;
+        boolean holdsAll = all > 0 && assigned.size() == all;
         synchronized (this) {
             allHeldSince = holdsAll ? revocations : -1;
+            held.clear();
+            held.addAll(assigned);
+            partitionCount = all;
         }
-        LOG.infof("%s: %d of %d partitions held; released deferred operations go %s", Topics.OPERATIONS, held, all,
-                holdsAll ? "straight into their tenant's lane" : "back through Kafka");
+        LOG.infof("%s: %d of %d partitions held %s; this replica releases the deferred operations of %s, straight "
+                + "into their tenant's lane", Topics.OPERATIONS, assigned.size(), all, assigned,
+                holdsAll ? "every partition" : "these partitions");
     }
 
     /**
@@ -116,6 +132,7 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
         synchronized (this) {
             revocations++;
             allHeldSince = -1;
+            partitions.forEach(tp -> held.remove(tp.partition()));
             partitions.forEach(tp -> revokedTimes.merge(tp, 1L, Long::sum));
             handingOver++;
             try {
@@ -150,6 +167,38 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
         return allHeldSince < 0
                 ? Optional.empty()
                 : Optional.of(new Ownership(null, allHeldSince));
+    }
+
+    /**
+     * The partitions of {@code provisioning.operations} this replica holds now, each with the ownership a deferred
+     * operation of it released now runs under (straight in its lane, as {@link #of} a record of it just taken).
+     *
+     * @return by partition number; empty before the first assignment, without the revoked ones from a revocation
+     *         until the next assignment
+     */
+    public synchronized Map<Integer, Ownership> held() {
+        Map<Integer, Ownership> owned = new HashMap<>();
+        for (int partition : held) {
+            TopicPartition tp = new TopicPartition(Topics.OPERATIONS, partition);
+            owned.put(partition, new Ownership(tp, revokedTimes.getOrDefault(tp, 0L)));
+        }
+        return owned;
+    }
+
+    /**
+     * The partition of {@code provisioning.operations} a record of this key goes to: Kafka's default partitioner for a
+     * keyed record (murmur2 of the key's UTF-8 bytes, modulo the partitions), as the mapper publishes operations.
+     *
+     * @param key {@code jobId/objectId}
+     * @return null before the first assignment (the number of partitions is not known)
+     */
+    public synchronized Integer partitionOf(String key) {
+        return partitionCount == 0 ? null : partitionOf(key, partitionCount);
+    }
+
+    /** {@link #partitionOf(String)} among {@code partitions} partitions (at least 1). */
+    public static int partitionOf(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** The ownership a record of this partition, just taken, runs under. */

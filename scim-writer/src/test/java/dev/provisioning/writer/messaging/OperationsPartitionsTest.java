@@ -3,6 +3,7 @@ package dev.provisioning.writer.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,6 +13,7 @@ import java.util.Set;
 
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -119,6 +121,32 @@ class OperationsPartitionsTest {
         assertThat(partitions.start(partitions.of(tp(1)))).as("taken after it came back").isTrue();
         assertThat(partitions.start(released)).as("released before a revocation").isFalse();
         assertThat(partitions.start(partitions.holdingAll().orElseThrow())).as("released after it").isTrue();
+    }
+
+    @Test
+    void aReplicaReleasesTheDeferredOperationsOfThePartitionsItHoldsUnderTheirOwnership() {
+        assertThat(partitions.held()).as("before the first assignment").isEmpty();
+        assertThat(partitions.partitionOf("job/u1")).as("before the first assignment").isNull();
+        assign(0, 2);
+        Map<Integer, Ownership> held = partitions.held();
+        assertThat(held).containsOnlyKeys(0, 2);
+        assertThat(held.get(2)).isEqualTo(partitions.of(tp(2)));
+
+        partitions.onPartitionsRevoked(consumer, Set.of(tp(2)));
+        assertThat(partitions.held()).as("from the revocation on").containsOnlyKeys(0);
+        assertThat(partitions.start(held.get(2))).as("released before the revocation: republished to the new owner")
+                .isFalse();
+        assertThat(partitions.start(held.get(0))).isTrue();
+        partitions.finish(held.get(0));
+    }
+
+    @Test
+    void aKeysPartitionIsTheOneTheProducerSendsItTo() {
+        assign(0, 1, 2);
+        for (String key : List.of("job-1/u1", "job-1/u2", "job-2/g-7", "a/b")) {
+            assertThat(partitions.partitionOf(key)).as(key).isEqualTo(
+                    BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), 3));
+        }
     }
 
     private void assign(int... numbers) {
