@@ -30,6 +30,7 @@ import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -353,7 +354,10 @@ public class OperationsConsumer {
                 } catch (RuntimeException e) {
                     started = Uni.createFrom().failure(e);
                 }
-                return started.eventually(() -> partitions.finish(ownership));
+                // a clean shutdown abandons it (cancelled, its record not acked) rather than wait for it
+                return Uni.combine().any().of(started, partitions.abandoned())
+                        .replaceWithVoid()
+                        .eventually(() -> partitions.finish(ownership));
             });
         }
 
@@ -429,7 +433,9 @@ public class OperationsConsumer {
                 } catch (RuntimeException e) {
                     uni = Uni.createFrom().failure(e);
                 }
-                uni.subscribe().with(emitter::complete, emitter::fail);
+                Cancellable running = uni.subscribe().with(emitter::complete, emitter::fail);
+                // cancelled (a clean shutdown abandons it): the work stops where it is, as in a crash
+                emitter.onTermination(running::cancel);
             });
         });
     }

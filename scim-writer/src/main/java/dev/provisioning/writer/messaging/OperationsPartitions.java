@@ -8,8 +8,11 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
@@ -17,7 +20,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.common.annotation.Identifier;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.provisioning.events.Topics;
@@ -51,6 +56,14 @@ import dev.provisioning.writer.config.WriterConfig;
  * operation still running after the wait (a Druva request in its retry budget) is logged; the group goes on without
  * it rather than exceed the rebalance timeout ({@code max.poll.interval.ms}).</li>
  * </ul>
+ * <p>
+ * A clean shutdown ({@link #stop}, on Quarkus's {@code ShutdownEvent}, before the connector closes the consumer and so
+ * revokes every partition) starts no operation any more, lets those running finish for {@code writer.lanes.stop-grace}
+ * (2 s) and then abandons the others ({@link #abandoned}): they stop as in a crash, so the revocation that follows
+ * hands the partitions over at once instead of waiting up to {@code writer.lanes.release-lease} (30 s) for operations
+ * in their retry budget, and their records, not acked, are consumed again by the new owner (at-least-once).
+ *
+ * <p>
  * Told by the operations channel's consumer ({@code mp.messaging.incoming.operations.consumer-rebalance-listener.name}
  * = {@value #NAME}) on its polling thread; read from any thread. SmallRye calls {@link #onPartitionsRevoked} for lost
  * partitions too (Kafka's default {@code onPartitionsLost}).
@@ -72,6 +85,13 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     }
 
     private final Duration handoverWait;
+    private final Duration stopGrace;
+    /** One stage per operation running ({@link #abandoned}), completed when a clean shutdown abandons them. */
+    private final Set<CompletableFuture<Void>> abandonable = ConcurrentHashMap.newKeySet();
+    /** A clean shutdown abandoned the operations still running ({@link #stop}). */
+    private volatile boolean abandonedAll;
+    /** Guarded by this: a clean shutdown began: no operation starts any more. */
+    private boolean stopping;
     /** Guarded by this: revocations of each partition so far. */
     private final Map<TopicPartition, Long> revokedTimes = new HashMap<>();
     /** Guarded by this: operations running under each partition. */
@@ -91,12 +111,73 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
 
     @Inject
     public OperationsPartitions(WriterConfig config) {
-        this(config.lanes().releaseLease());
+        this(config.lanes().releaseLease(), config.lanes().stopGrace());
     }
 
-    /** @param handoverWait how long a revocation waits at most for the operations running under its partitions */
-    OperationsPartitions(Duration handoverWait) {
+    /**
+     * @param handoverWait how long a revocation waits at most for the operations running under its partitions
+     * @param stopGrace how long a clean shutdown lets running operations finish before it abandons them
+     */
+    OperationsPartitions(Duration handoverWait, Duration stopGrace) {
         this.handoverWait = handoverWait;
+        this.stopGrace = stopGrace;
+    }
+
+    /** A clean shutdown: {@link #stop} before the connector closes the consumer (which revokes every partition). */
+    void onShutdown(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    /**
+     * Begins a clean shutdown: no operation {@linkplain #start starts} any more; waits until those running finished
+     * or {@code writer.lanes.stop-grace} passed, then abandons the others ({@link #abandoned} completes), so the
+     * revocation that follows does not wait for them.
+     */
+    public void stop() {
+        long deadline = System.nanoTime() + stopGrace.toNanos();
+        int left;
+        synchronized (this) {
+            stopping = true;
+            try {
+                while ((left = runningAll()) > 0) {
+                    long wait = deadline - System.nanoTime();
+                    if (wait <= 0) {
+                        break;
+                    }
+                    handingOver++;
+                    try {
+                        wait(Math.max(1, wait / 1_000_000));
+                    } finally {
+                        handingOver--;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                left = runningAll();
+            }
+        }
+        if (left > 0) {
+            LOG.infof("shutting down: %d operations still running after writer.lanes.stop-grace=%s abandoned (their "
+                    + "records are consumed again by the partitions' next owner)", left, stopGrace);
+        }
+        abandonedAll = true;
+        abandonable.forEach(stage -> stage.complete(null));
+    }
+
+    /**
+     * Completes when a clean shutdown abandons the operations still running: an operation {@linkplain #start started}
+     * runs until its work or this completes, whichever first (its work is then cancelled, not acked).
+     */
+    public Uni<Void> abandoned() {
+        // a stage of its own per operation, forgotten when the operation ends first (nothing kept per operation done)
+        return Uni.createFrom().deferred(() -> {
+            CompletableFuture<Void> stage = new CompletableFuture<>();
+            abandonable.add(stage);
+            if (abandonedAll) {
+                stage.complete(null);
+            }
+            return Uni.createFrom().completionStage(stage).onTermination().invoke(() -> abandonable.remove(stage));
+        });
     }
 
     @Override
@@ -161,10 +242,11 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      * Whether this replica holds every partition of {@code provisioning.operations} now: then a released deferred
      * operation may run straight in its lane, under the ownership returned.
      *
-     * @return the ownership of every partition, or empty when this replica does not hold them all
+     * @return the ownership of every partition, or empty when this replica does not hold them all (or is shutting
+     *         down)
      */
     public synchronized Optional<Ownership> holdingAll() {
-        return allHeldSince < 0
+        return allHeldSince < 0 || stopping
                 ? Optional.empty()
                 : Optional.of(new Ownership(null, allHeldSince));
     }
@@ -173,11 +255,14 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      * The partitions of {@code provisioning.operations} this replica holds now, each with the ownership a deferred
      * operation of it released now runs under (straight in its lane, as {@link #of} a record of it just taken).
      *
-     * @return by partition number; empty before the first assignment, without the revoked ones from a revocation
-     *         until the next assignment
+     * @return by partition number; empty before the first assignment and from a clean shutdown on ({@link #stop}),
+     *         without the revoked ones from a revocation until the next assignment
      */
     public synchronized Map<Integer, Ownership> held() {
         Map<Integer, Ownership> owned = new HashMap<>();
+        if (stopping) {
+            return owned;
+        }
         for (int partition : held) {
             TopicPartition tp = new TopicPartition(Topics.OPERATIONS, partition);
             owned.put(partition, new Ownership(tp, revokedTimes.getOrDefault(tp, 0L)));
@@ -213,6 +298,9 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      *         owner, and must not be finished)
      */
     public synchronized boolean start(Ownership ownership) {
+        if (stopping) {
+            return false;
+        }
         if (ownership.partition() == null) {
             if (allHeldSince < 0 || allHeldSince != ownership.revocations()) {
                 return false;
@@ -239,9 +327,18 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
         }
     }
 
-    /** Whether a revocation is waiting for operations running under its partitions now. */
+    /** Whether a revocation, or a clean shutdown ({@link #stop}), is waiting for running operations now. */
     public synchronized boolean handingOver() {
         return handingOver > 0;
+    }
+
+    /** Every operation running (guarded by this). */
+    private int runningAll() {
+        int n = runningReleased;
+        for (int count : running.values()) {
+            n += count;
+        }
+        return n;
     }
 
     /**
