@@ -69,9 +69,6 @@ import dev.provisioning.writer.persistence.EscrowStore;
 @ApplicationScoped
 public class EscrowScheduler {
 
-    /** The identity of the scheduled release of deferred operations (a test pauses it to look at the table alone). */
-    public static final String RELEASE_JOB = "deferred-release";
-
     private static final Logger LOG = Logger.getLogger(EscrowScheduler.class);
     /** Republished operations awaiting their broker acks at once: within the emitter's default buffer (128). */
     static final int REPUBLISH_IN_FLIGHT = 128;
@@ -154,7 +151,7 @@ public class EscrowScheduler {
      * hands every tenant with due deferred operations in the table to {@link DeferredReleases} (those deferred by
      * another replica or before a restart, those whose release failed or whose reserved rooms lapsed).
      */
-    @Scheduled(identity = RELEASE_JOB, every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> releaseDeferred() {
         int swept = lanes.sweep();
         if (swept > 0) {

@@ -192,26 +192,9 @@ public class EscrowStore {
                 .map(EscrowStore::readAll);
     }
 
-    /**
-     * The tenants of the deferred operations, found by skipping from one tenant to the next in the index
-     * {@code escrow_state_tenant (state, tenant, next_attempt_at)}: one index probe per tenant, however many operations
-     * wait. A deferred operation always names its tenant.
-     */
-    private static final String DEFERRED_TENANTS = "WITH RECURSIVE t (tenant) AS ((SELECT tenant FROM escrow "
-            + "WHERE state = 'DEFERRED' AND tenant IS NOT NULL ORDER BY tenant LIMIT 1) UNION ALL SELECT (SELECT "
-            + "e.tenant FROM escrow e WHERE e.state = 'DEFERRED' AND e.tenant > t.tenant ORDER BY e.tenant LIMIT 1) "
-            + "FROM t WHERE t.tenant IS NOT NULL) ";
-
-    /**
-     * The tenants with deferred operations that are due. Asked every {@code writer.lanes.release-interval} (2 s): a
-     * {@code DISTINCT} over the due rows read every one of them (about 35 ms with 20,000 deferred, the 30,000-user
-     * initial sync's lane surplus, issue 13); this reads one index entry per tenant and, for each, its earliest due
-     * operation.
-     */
+    /** The tenants with deferred operations that are due. */
     public Uni<List<String>> tenantsWithDeferred() {
-        return pool.query(DEFERRED_TENANTS + "SELECT t.tenant FROM t WHERE t.tenant IS NOT NULL AND EXISTS (SELECT 1 "
-                + "FROM escrow e WHERE e.state = 'DEFERRED' AND e.tenant = t.tenant AND e.next_attempt_at <= now()) "
-                + "ORDER BY t.tenant")
+        return pool.query("SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at <= now()")
                 .execute().map(rows -> {
                     List<String> tenants = new ArrayList<>();
                     rows.forEach(row -> tenants.add(row.getString(0)));

@@ -3,7 +3,6 @@ package dev.provisioning.writer.it;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +13,6 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.scheduler.Scheduler;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -24,7 +22,6 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import dev.provisioning.writer.Waits;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
-import dev.provisioning.writer.messaging.EscrowScheduler;
 import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Entry;
@@ -52,9 +49,6 @@ class WriterStoreTest {
 
     @Inject
     Pool pool;
-
-    @Inject
-    Scheduler scheduler;
 
     private String jobId;
 
@@ -319,40 +313,6 @@ class WriterStoreTest {
         assertThat(onlyTheEntry.processed()).isEmpty();
         assertThat(onlyTheEntry.escrow()).isEmpty();
         assertThat(onlyTheEntry.entry()).isPresent();
-    }
-
-    @Test
-    void theTenantsWithDeferredOperationsAreThoseWithOneDueEachNamedOnce() {
-        String due = jobId + "-tenant-due";
-        String dueAmongLater = jobId + "-tenant-mixed";
-        String later = jobId + "-tenant-later";
-        String escrowedOnly = jobId + "-tenant-escrowed";
-        Instant now = Instant.now();
-        scheduler.pause(EscrowScheduler.RELEASE_JOB);
-        try {
-            for (int i = 0; i < 5; i++) {
-                await(escrows.defer(deferred("d" + i, due, now.minusSeconds(10 + i))));
-            }
-            await(escrows.defer(deferred("m1", dueAmongLater, now.plusSeconds(3600))));
-            await(escrows.defer(deferred("m2", dueAmongLater, now.minusSeconds(1))));
-            await(escrows.defer(deferred("l1", later, now.plusSeconds(3600))));
-            await(escrows.save(new Escrowed(Escrowed.idOf(jobId, USER, "e1"), jobId, "e1", "op-e1", "{}", 0, now,
-                    now.minusSeconds(10), "TargetUnavailable", "down", EscrowState.ESCROWED, jobId + "/e1/r", null,
-                    null, null, escrowedOnly)));
-
-            List<String> tenants = await(escrows.tenantsWithDeferred());
-
-            assertThat(tenants).contains(due, dueAmongLater).doesNotContain(later, escrowedOnly)
-                    .doesNotHaveDuplicates();
-        } finally {
-            scheduler.resume(EscrowScheduler.RELEASE_JOB);
-            await(escrows.deleteAllOfJob(jobId));
-        }
-    }
-
-    private Escrowed deferred(String objectId, String tenant, Instant nextAttemptAt) {
-        return new Escrowed(Escrowed.idOf(jobId, USER, objectId), jobId, objectId, "op-" + objectId, "{}", 0,
-                nextAttemptAt, nextAttemptAt, null, null, EscrowState.DEFERRED, null, null, null, null, tenant);
     }
 
     private Entry entry(String sourceId) {
