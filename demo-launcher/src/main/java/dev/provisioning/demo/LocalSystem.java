@@ -49,7 +49,7 @@ public final class LocalSystem implements AutoCloseable {
 
     /**
      * Each service's memory limit in {@code deploy/k8s/base} (MiB; the pods' {@code resources.limits.memory}), in
-     * {@link #SERVICES}' order: the detector keeps a directory's snapshot and element memo between cycles (about 170 MiB
+     * {@link #SERVICES}' order: the detector keeps a directory's snapshot and element memo between cycles (about 95 MiB
      * live for a 100,000-user job), the writer bounded lanes and one tenant's bulk-match snapshot, the mapper and the
      * notifier under 30 MiB live. {@code bench}'s tests check that the manifests say the same.
      */
