@@ -155,15 +155,13 @@ public class ProvisioningLogRepository {
     /** One run: the log inserts, then the managed-object changes of the newly recorded successes. */
     private static Uni<Void> recordSegment(SqlConnection c, List<ProvisioningResult> results, List<Integer> segment,
             Recorded[] recorded, Map<String, Long> versions) {
-        return c.preparedQuery(INSERT).executeBatch(segment.stream().map(i -> tuple(results.get(i))).toList())
-                .chain(rs -> {
+        return insertAll(c, segment.stream().map(results::get).toList())
+                .chain(inserted -> {
                     List<Integer> upserts = new ArrayList<>();
                     List<Integer> deletes = new ArrayList<>();
-                    int k = 0;
-                    for (RowSet<Row> one = rs; one != null; one = one.next(), k++) {
-                        int i = segment.get(k);
+                    for (int i : segment) {
                         ProvisioningResult r = results.get(i);
-                        boolean isNew = one.rowCount() == 1;
+                        boolean isNew = inserted.contains(r.resultId());
                         recorded[i] = new Recorded(isNew, false);
                         if (isNew && r.status() == ProvisioningStatus.Success) {
                             if (r.action() == ProvisioningAction.Create || r.action() == ProvisioningAction.Update) {
@@ -316,16 +314,88 @@ public class ProvisioningLogRepository {
      * ({@link #recordAll}) keep their order for the queries that read an object's latest entry (the name above,
      * {@link #escrowed}).
      */
-    private static final String INSERT = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
+    private static final String INSERT_INTO = "INSERT INTO provisioning_log (result_id, job_id, cycle_id, event_id, "
             + "object_type, object_id, target_id, display_name, action, status, error_code, reason, http_status, "
-            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at, retry_at, retry_of) "
-            + "VALUES ($1,$2::varchar,$3,$4,$5,$6::varchar,$7,COALESCE($8::varchar, "
-            + "(SELECT s.display_name FROM source_snapshot s WHERE s.job_id=$2::varchar AND s.object_id=$6::varchar), "
-            + "(SELECT m.display_name FROM managed_object m WHERE m.job_id=$2::varchar AND m.object_id=$6::varchar), "
-            + "(SELECT p.display_name FROM provisioning_log p WHERE p.job_id=$2::varchar AND p.object_id=$6::varchar "
-            + "AND p.display_name <> p.object_id ORDER BY p.received_at DESC LIMIT 1), $21::varchar),"
-            + "$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,clock_timestamp(),$19,$20) "
-            + "ON CONFLICT (result_id) DO NOTHING";
+            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, received_at, retry_at, retry_of) ";
+    private static final String INSERT = INSERT_INTO + "VALUES ($1,$2::varchar,$3,$4,$5,$6::varchar,$7,"
+            + lastKnownName("$2::varchar", "$6::varchar", "$8::varchar", "$21::varchar")
+            + ",$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,clock_timestamp(),$19,$20) ON CONFLICT (result_id) DO NOTHING";
+    /**
+     * {@link #INSERT} of many results in one statement (issue 13): one row per element of the arrays, inserted in their
+     * order; answers the result ids it inserted (those already recorded are left as they are). Its subqueries do not
+     * see the rows of their own statement, so the results of one statement must be of distinct objects
+     * ({@link #segments}).
+     */
+    private static final String INSERT_ALL = INSERT_INTO + "SELECT k.result_id, k.job_id, k.cycle_id, k.event_id, "
+            + "k.object_type, k.object_id, k.target_id, "
+            + lastKnownName("k.job_id", "k.object_id", "k.known_name", "k.given_name")
+            + ", k.action, k.status, k.error_code, k.reason, k.http_status, k.attempts, k.duration_ms, "
+            + "k.modified_properties, k.reported_by, k.occurred_at, clock_timestamp(), k.retry_at, k.retry_of "
+            + "FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], "
+            + "$7::varchar[], $8::varchar[], $9::varchar[], $10::varchar[], $11::varchar[], $12::text[], $13::int[], "
+            + "$14::int[], $15::bigint[], $16::text[], $17::varchar[], $18::timestamptz[], $19::timestamptz[], "
+            + "$20::varchar[], $21::varchar[]) WITH ORDINALITY AS k (result_id, job_id, cycle_id, event_id, "
+            + "object_type, object_id, target_id, known_name, action, status, error_code, reason, http_status, "
+            + "attempts, duration_ms, modified_properties, reported_by, occurred_at, retry_at, retry_of, given_name, n) "
+            + "ORDER BY k.n ON CONFLICT (result_id) DO NOTHING RETURNING result_id";
+
+    /**
+     * The name a log record gets: the result's own ({@code known}), else the snapshot's, else the name Druva was last
+     * sent, else the newest name in the log, else what the result said ({@code given}); each argument an SQL
+     * expression.
+     */
+    private static String lastKnownName(String job, String object, String known, String given) {
+        return "COALESCE(" + known + ", (SELECT s.display_name FROM source_snapshot s WHERE s.job_id=" + job
+                + " AND s.object_id=" + object + "), (SELECT m.display_name FROM managed_object m WHERE m.job_id="
+                + job + " AND m.object_id=" + object + "), (SELECT p.display_name FROM provisioning_log p WHERE "
+                + "p.job_id=" + job + " AND p.object_id=" + object + " AND p.display_name <> p.object_id "
+                + "ORDER BY p.received_at DESC LIMIT 1), " + given + ")";
+    }
+
+    /**
+     * Inserts the results' log records in one statement ({@link #INSERT_ALL}; of distinct objects) and answers the ids
+     * of those it inserted: a result already recorded (a redelivery) is not among them.
+     */
+    private static Uni<Set<String>> insertAll(SqlConnection c, List<ProvisioningResult> results) {
+        int n = results.size();
+        String[][] text = new String[16][n];
+        Integer[] httpStatus = new Integer[n];
+        Integer[] attempts = new Integer[n];
+        Long[] durations = new Long[n];
+        OffsetDateTime[] occurredAt = new OffsetDateTime[n];
+        OffsetDateTime[] retryAt = new OffsetDateTime[n];
+        for (int i = 0; i < n; i++) {
+            Tuple one = tuple(results.get(i));
+            // the columns of the one-row statement ($1..$21), as arrays
+            for (int column = 0, t = 0; column < 21; column++) {
+                Object value = one.getValue(column);
+                switch (column) {
+                    case 12 -> httpStatus[i] = (Integer) value;
+                    case 13 -> attempts[i] = (Integer) value;
+                    case 14 -> durations[i] = (Long) value;
+                    case 17 -> occurredAt[i] = (OffsetDateTime) value;
+                    case 18 -> retryAt[i] = (OffsetDateTime) value;
+                    default -> text[t++][i] = (String) value;
+                }
+            }
+        }
+        Tuple arrays = Tuple.tuple();
+        for (int column = 0, t = 0; column < 21; column++) {
+            switch (column) {
+                case 12 -> arrays.addArrayOfInteger(httpStatus);
+                case 13 -> arrays.addArrayOfInteger(attempts);
+                case 14 -> arrays.addArrayOfLong(durations);
+                case 17 -> arrays.addArrayOfOffsetDateTime(occurredAt);
+                case 18 -> arrays.addArrayOfOffsetDateTime(retryAt);
+                default -> arrays.addArrayOfString(text[t++]);
+            }
+        }
+        return c.preparedQuery(INSERT_ALL).execute(arrays).map(rows -> {
+            Set<String> inserted = new HashSet<>();
+            rows.forEach(row -> inserted.add(row.getString(0)));
+            return inserted;
+        });
+    }
 
     /** The result's name of the object, or null when it has none (missing, or only the object id). */
     private static String knownName(ProvisioningResult r) {
