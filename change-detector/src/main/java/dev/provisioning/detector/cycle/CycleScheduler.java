@@ -24,7 +24,9 @@ import dev.provisioning.detector.persistence.JobStore;
  * job's cycle start. A replica runs at most {@code detector.max-running-cycles} cycles at once and claims no more than
  * it has room for (the others stay due for the next tick or another replica). Claims are made in the database, so any
  * number of replicas can tick at once. Besides the tick, {@link #claimNow} looks at once (the directory-file watch
- * calls it when it brought a cycle forward); a look never overlaps another on the same replica.
+ * calls it when it brought a cycle forward, the results consumer when a finished cycle let the next one start); a
+ * look never overlaps another on the same replica, and a {@link #claimNow} made while one is under way makes another
+ * look right after it (that look may have read the jobs before the call's job was due).
  *
  * <p>
  * A look whose claim the database fails, or does not answer within {@code detector.claim-wait} (10 s), ends there; the
@@ -45,6 +47,8 @@ public class CycleScheduler {
     private final Set<String> running = ConcurrentHashMap.newKeySet();
     /** Whether a look for due cycles (a tick or {@link #claimNow}) is under way on this replica. */
     private final AtomicBoolean looking = new AtomicBoolean();
+    /** Whether {@link #claimNow} asked for a look since the last look started. */
+    private final AtomicBoolean asked = new AtomicBoolean();
     private final CycleClaiming claiming;
 
     public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config,
@@ -61,15 +65,36 @@ public class CycleScheduler {
             // a look is under way (claimNow): the next tick looks again
             return Uni.createFrom().voidItem();
         }
-        return Uni.createFrom().deferred(this::claimAndStart).onTermination().invoke(() -> looking.set(false));
+        return look();
     }
 
     /**
-     * Looks for due cycles now, without waiting for the next tick, and starts them; nothing when a look is under way
-     * here (the next tick finds what it missed). Returns at once; never fails.
+     * Looks for due cycles now, without waiting for the next tick, and starts them; when a look is under way here,
+     * another one follows it at once (a job that became due during that look is found then, not a tick later).
+     * Returns at once; never fails.
      */
     public void claimNow() {
-        tick().subscribe().with(done -> {
+        asked.set(true);
+        if (looking.compareAndSet(false, true)) {
+            subscribe(look());
+        }
+    }
+
+    /** One look; {@link #looking} is set by the caller and cleared here, after a look asked for meanwhile. */
+    private Uni<Void> look() {
+        return Uni.createFrom().deferred(() -> {
+            asked.set(false);
+            return claimAndStart();
+        }).onTermination().invoke(() -> {
+            looking.set(false);
+            if (asked.get() && looking.compareAndSet(false, true)) {
+                subscribe(look());
+            }
+        });
+    }
+
+    private static void subscribe(Uni<Void> look) {
+        look.subscribe().with(done -> {
         }, failure -> LOG.errorf("claiming due cycles failed: %s", failure.toString()));
     }
 
