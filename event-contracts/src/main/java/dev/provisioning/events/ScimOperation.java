@@ -28,7 +28,9 @@ import java.util.Map;
  *        as the skip reason when the target object is not managed (see the mapping engine's
  *        {@code OperationPlanner.targetNotManaged})
  * @param reason the same as a sentence
- * @param createdAt when the mapper emitted it
+ * @param createdAt when the change it carries was observed: its assignment event's {@code observedAt} (when the
+ *        mapper emitted it, for an event without one), the same for every copy of one event; an operation of an object
+ *        older than the one waiting in the writer's escrow never replaces it
  */
 public record ScimOperation(
         int schemaVersion,

@@ -70,7 +70,10 @@ public final class OperationPlanner {
      *
      * @param event the assignment event the decision answers
      * @param decision the engine's decision for it ({@link CompiledJob#evaluate})
-     * @param now when the operation or result is created
+     * @param now when the result is created; an operation carries the event's {@code observedAt} instead (this only
+     *        when the event has none), so an event mapped twice (a redelivery, or two mapper replicas during a
+     *        rebalance) yields the same operation, and a later copy of an earlier event never looks newer than the
+     *        object's next operation to the writer (which orders an object's waiting operations by it)
      * @param reportedBy the service that reports a result ({@code mapper-service}, or {@code change-detector} for
      *        provision on demand)
      */
@@ -129,6 +132,6 @@ public final class OperationPlanner {
             Instant now) {
         return new ScimOperation(ScimOperation.SCHEMA_VERSION, event.eventId(), event.jobId(), event.cycleId(),
                 event.objectType(), event.objectId(), event.displayName(), kind, attributes, createOnly, matching,
-                event.members(), reasonCode, reason, now);
+                event.members(), reasonCode, reason, event.observedAt() != null ? event.observedAt() : now);
     }
 }

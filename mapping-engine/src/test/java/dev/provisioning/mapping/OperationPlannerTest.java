@@ -158,6 +158,29 @@ class OperationPlannerTest {
         }
     }
 
+    /**
+     * An event mapped twice (a redelivery after a crash, or two mapper replicas during a rebalance, each mapping the
+     * records of the partition it lost or gained) yields the same operation: the writer takes the second as a
+     * redelivery ({@code processed_operation}), and a later copy of an object's earlier operation never carries a
+     * later time than its next one (the writer would take that next one as older than the copy waiting in its escrow
+     * and report it obsolete, so the object would end in its earlier state).
+     */
+    @Test
+    void anEventMappedTwiceAtDifferentTimesYieldsTheSameOperationStampedWithItsObservation() {
+        Instant observed = Instant.parse("2026-12-03T10:00:00Z");
+        AssignmentEvent event = new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, "e-1", "job-1", "c-1", false,
+                ObjectType.USER, "u-1", ChangeKind.UPDATED, typicalUser(), List.of(USER_ROLE), List.of(), observed);
+        CompiledJob compiled = MappingEngine.compile(job(ALL));
+
+        ScimOperation first = OperationPlanner.plan(event, compiled.evaluate(event),
+                observed.plusSeconds(1), "mapper-service").operation();
+        ScimOperation again = OperationPlanner.plan(event, compiled.evaluate(event),
+                observed.plusSeconds(60), "mapper-service").operation();
+
+        assertThat(again).isEqualTo(first);
+        assertThat(first.createdAt()).isEqualTo(observed);
+    }
+
     /** The case of the field report: a never-provisioned group assigned only with Default Access (the demo's). */
     @Test
     void aNeverProvisionedGroupOutOfScopeIsASkippedCreateNotEntitledNotADeleteWithReasonDeleted() {

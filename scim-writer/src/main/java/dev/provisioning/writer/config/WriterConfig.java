@@ -144,24 +144,42 @@ public interface WriterConfig {
         Duration releaseInterval();
 
         /**
-         * How long a lane keeps the room of a released deferred operation for it while it travels back through Kafka:
-         * new objects arriving meanwhile are deferred rather than take it (else the released one would be deferred
-         * again, in a loop). It lapses after this (the operation went to another replica's lane, or was superseded):
-         * short, since with several replicas most released operations arrive at another replica and their rooms here
-         * stay empty meanwhile; long enough for a record to come back on a busy consumer. Default {@code 5s}.
+         * How long a lane keeps the room of a released deferred operation for it until it arrives (it waits for a room
+         * of {@code writer.lanes.max-records}, or its job's configuration): new objects arriving meanwhile are deferred
+         * rather than take it (else the released one would be deferred again, in a loop). It lapses after this (the
+         * operation was handed back to Kafka by a rebalance, or superseded). Default {@code 5s}.
          */
         @WithDefault("5s")
         Duration releaseReservation();
 
         /**
-         * How long a deferred operation released straight into its lane (a replica holding every partition of
-         * {@code provisioning.operations}) stays claimed: a crash before it is carried out releases it again after
-         * this, not after {@code writer.escrow.lease} (10 minutes). While it is still in a lane of this replica, a
-         * claim that finds it again leaves it there (no second copy), so a lane slower than this costs a claim, not a
-         * repeat. Default {@code 30s}.
+         * Two bounds of the hand-over of {@code provisioning.operations} partitions (issue 13):
+         * <ul>
+         * <li>How long a deferred operation released straight into its lane (by the replica that holds its partition)
+         * stays claimed: a crash before it is carried out releases it again after this, not after
+         * {@code writer.escrow.lease} (10 minutes). While it is still in a lane of this replica, a claim that finds it
+         * again leaves it there (no second copy), so a lane slower than this costs a claim, not a repeat.</li>
+         * <li>How long a revocation of partitions (a rebalance) waits at most for the operations running under them
+         * before the group goes on without them ({@code OperationsPartitions}): the new owner starts after them unless
+         * one outlasts this (a Druva request in its retry budget). A clean shutdown does not wait that long: its
+         * running operations are given {@code writer.lanes.stop-grace} to finish, then abandoned (their records are
+         * consumed again by the new owner).</li>
+         * </ul>
+         * Default {@code 30s}.
          */
         @WithDefault("30s")
         Duration releaseLease();
+
+        /**
+         * How long a clean shutdown lets the operations running in the lanes finish (a Druva request answered, its
+         * result published) before it abandons the others (issue 13, tenth round): they stop where they are, as in a
+         * crash, their records are not acked and the replica that gets their partitions consumes them again
+         * (at-least-once; the id map and {@code processed_operation} make the repeat idempotent). No operation starts
+         * once the shutdown began. Without it a shutdown waited up to {@code release-lease} (30 s) at the revocation
+         * for operations in their retry budget. Default {@code 2s}.
+         */
+        @WithDefault("2s")
+        Duration stopGrace();
     }
 
     interface Escrow {

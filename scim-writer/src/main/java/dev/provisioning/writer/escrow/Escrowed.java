@@ -16,11 +16,13 @@ import java.time.Instant;
  * @param heldToken HELD: a fingerprint of the rejected token's ciphertext ({@code SecretFingerprint})
  * @param heldRevision HELD: the job revision whose token was rejected
  * @param tenant DEFERRED: the tenant (lane) whose room releases it
+ * @param partition DEFERRED: the partition of {@code provisioning.operations} its key goes to, whose holder releases
+ *        it (into its lane); null when not known (released through Kafka on its key)
  */
 public record Escrowed(String id, String jobId, String objectId, String operationId, String operationJson,
         int retries, Instant firstFailedAt, Instant nextAttemptAt, String lastErrorCode, String lastError,
         EscrowState state, String resultId, Instant operationCreatedAt, String heldToken, Long heldRevision,
-        String tenant) {
+        String tenant, Integer partition) {
 
     public static String idOf(String jobId, String objectType, String objectId) {
         return jobId + "/" + objectType + "/" + objectId;

@@ -22,8 +22,8 @@ import io.smallrye.mutiny.Uni;
  * counting as such when a release claimed fewer than it asked for and nothing was deferred meanwhile, or when a
  * release failed (the timer finds it again).</li>
  * </ul>
- * Plain Java (Mutiny only), thread-safe; {@link Release} does the claiming and hands the operations back (straight
- * into the lane on a replica that holds every partition, else republished through Kafka).
+ * Plain Java (Mutiny only), thread-safe; {@link Release} does the claiming and hands the operations back (those of
+ * the partitions this replica holds, straight into the lane).
  */
 public final class DeferredReleases implements Lanes.Listener {
 

@@ -48,13 +48,12 @@ import io.smallrye.mutiny.Uni;
  * <li>Deferring is itself a step of the object's queue, so a later operation of the object waits behind it.</li>
  * <li>Release (issue 13): deferred operations come back as the lane drains. Every operation done (run or deferred)
  * is told to the {@link Listener} ({@link DeferredReleases} releases the tenant's deferred ones into the room freed).
- * Released operations may wait before they arrive here (for a room of the consumer's admission limit, or on their way
- * through Kafka when several replicas share the partitions), so their room is {@linkplain #reserve reserved} for them
+ * Released operations may wait before they arrive here (for a room of the consumer's admission limit, or for their
+ * job's configuration), so their room is {@linkplain #reserve reserved} for them
  * meanwhile: a reserved room counts as taken for every rule above (the lane's size, the total, the share), and the
  * released operation takes it back when it arrives ({@link #admit} of its key). So new objects arriving meanwhile do
  * not fill the room and have the released ones deferred again, in a loop. A reservation lapses after
- * {@code reservation} (an operation that went to another replica's lane, or was superseded, never arrives
- * here).</li>
+ * {@code reservation} (an operation handed back to Kafka by a rebalance, or superseded, never arrives here).</li>
  * </ul>
  * Plain Java (Mutiny only), thread-safe. The work itself runs where {@link Item} starts it.
  */

@@ -4,6 +4,7 @@ import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -52,10 +53,9 @@ import dev.provisioning.writer.persistence.EscrowStore;
  * job are refreshed.</li>
  * <li>Deferred operations as their tenant's lane drains ({@link DeferredReleases}): when an operation of a lane is
  * done and its tenant has deferred operations, as many as the lane's room (less the rooms reserved for operations
- * released before and not arrived yet) are claimed, oldest first, their rooms reserved ({@link Lanes#reserve}) and
- * admitted straight into the lane when this replica holds every partition of {@code provisioning.operations}, else
- * republished; at most one release per tenant in flight. Counted in {@code scim.writer.deferred.released} by
- * {@code path}.</li>
+ * released before and not arrived yet) of the partitions of {@code provisioning.operations} this replica holds are
+ * claimed, oldest first, their rooms reserved ({@link Lanes#reserve}) and admitted straight into the lane; at most one
+ * release per tenant in flight. Counted in {@code scim.writer.deferred.released} by {@code path}.</li>
  * <li>Every {@code writer.lanes.release-interval}, the backstop: the lanes defer what waited too long
  * ({@link Lanes#sweep}), and every tenant with due deferred operations in the table (deferred by another replica, or
  * before a restart, or whose release failed) is handed to the same release.</li>
@@ -108,15 +108,13 @@ public class EscrowScheduler {
 
     /**
      * From start on, every operation done in a lane may release its tenant's deferred operations; and at once (the
-     * first rounds of {@link #tick} and {@link #releaseDeferred} may have been skipped: see there), what fell due while
-     * the writer was down is republished and the deferred operations left in the table are released. Observed after
-     * the messaging channels are wired (SmallRye's StartupEvent observer has priority 1000, this one the default).
+     * first round of {@link #tick} may have been skipped: see there), what fell due while the writer was down is
+     * republished. Observed after the messaging channels are wired (SmallRye's StartupEvent observer has priority
+     * 1000, this one the default).
      */
     void listenToLanes(@Observes StartupEvent event) {
         lanes.listen(releases);
         releaseDueNow();
-        releaseDeferredInTable().subscribe().with(ignored -> {
-        });
     }
 
     /**
@@ -166,8 +164,7 @@ public class EscrowScheduler {
      * The backstop of the releases as lanes drain: defers what waited too long in its lane ({@link Lanes#sweep}) and
      * hands every tenant with due deferred operations in the table to {@link DeferredReleases} (those deferred by
      * another replica or before a restart, those whose release failed or whose reserved rooms lapsed). Skipped while
-     * the application is not running, like {@link #tick}: the rows stay due, and {@link #listenToLanes} runs a round
-     * at start.
+     * the application is not running, like {@link #tick}: the rows stay due for the next round.
      */
     @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> releaseDeferred() {
@@ -176,12 +173,11 @@ public class EscrowScheduler {
             LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane: deferred",
                     swept, config.lanes().maxWait());
         }
-        return releaseDeferredInTable();
-    }
-
-    /** Hands every tenant with due deferred operations in the table to {@link DeferredReleases}; never fails. */
-    private Uni<Void> releaseDeferredInTable() {
-        return store.tenantsWithDeferred()
+        Collection<Integer> ofPartitions = partitions.holdingAll().isPresent() ? null : partitions.held().keySet();
+        if (ofPartitions != null && ofPartitions.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return store.tenantsWithDeferred(ofPartitions)
                 .invoke(tenants -> tenants.forEach(releases::deferred))
                 .onFailure().invoke(e -> LOG.warnf("release of deferred operations failed, next round retries: %s",
                         e.toString()))
@@ -190,43 +186,60 @@ public class EscrowScheduler {
     }
 
     /**
-     * One release of a tenant's deferred operations ({@link DeferredReleases.Release}): claims up to {@code limit},
-     * oldest first, reserves their rooms in the tenant's lane, then hands them back. When this replica holds every
-     * partition of {@code provisioning.operations} ({@link OperationsPartitions}: one replica) they go straight into
-     * the lane ({@link OperationsConsumer#admitReleased}); else they are republished on their key, so each comes to
-     * the replica that holds its object's partition. The rooms are reserved before the first is handed back, so none
-     * can arrive before its room is kept. A crash after the claim leaves the rows to be released again after the
-     * claim's lease: {@code writer.lanes.release-lease} (30 s) for those released into the lanes,
-     * {@code writer.escrow.lease} for those republished.
+     * One release of a tenant's deferred operations ({@link DeferredReleases.Release}): claims up to {@code limit} of
+     * the partitions of {@code provisioning.operations} this replica holds ({@link OperationsPartitions#held}; every
+     * partition on a replica that holds them all), oldest first, reserves their rooms in the tenant's lane and admits
+     * them straight into it ({@link OperationsConsumer#admitReleased}), each under its partition's ownership as held
+     * before the claim: a rebalance meanwhile hands those not started yet back to Kafka (republished on their key, to the
+     * new owner). So each deferred operation is released once, by the replica that runs its object's other operations,
+     * and its room is reserved on that replica. Rows deferred before their partition was recorded
+     * ({@link Escrowed#partition} null) are republished on their key when this replica does not hold every partition.
+     * The rooms are reserved before the first is handed back, so none can arrive before its room is kept. A crash after
+     * the claim leaves the rows to be released again after {@code writer.lanes.release-lease} (30 s).
      *
      * <p>
      * Why straight into the lane (issue 13): in a one-tenant 30,000-user initial sync about 20,000 users are deferred
      * and released, and their trip through Kafka (a produce, then a consume: about 7 % of the writer's CPU samples)
-     * added some 22,000 records to the topic.
+     * added some 22,000 records to the topic. Why by partition (issue 13's tenth round): with two replicas each claimed
+     * any of the tenant's rows and republished them, reserving their rooms on itself while half of them went to the
+     * other replica, where a full lane deferred them again: about 35,000 releases for a 30,000-user sync.
      */
     private Uni<Integer> releaseTo(String tenant, int limit) {
-        // every partition, as held before the claim: a rebalance meanwhile hands those not started yet back to Kafka
+        Duration lease = config.lanes().releaseLease();
         Optional<OperationsPartitions.Ownership> all = partitions.holdingAll();
-        Duration lease = all.isPresent() ? config.lanes().releaseLease() : config.escrow().lease();
-        return store.claimDeferred(tenant, lease, limit)
+        if (all.isPresent()) {
+            return store.claimDeferred(tenant, lease, limit, null)
+                    .call(claimed -> consumer.admitReleased(tenant, claimed, row -> all.get(), this::handBack)
+                            .invoke(n -> releasedToLanes.increment(n)))
+                    .map(List::size)
+                    .onFailure().invoke(e -> releaseFailed(tenant, e));
+        }
+        Map<Integer, OperationsPartitions.Ownership> held = partitions.held();
+        if (held.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        return store.claimDeferred(tenant, lease, limit, held.keySet())
                 .call(claimed -> {
-                    if (all.isPresent()) {
-                        return consumer.admitReleased(tenant, claimed, all.get(), this::handBack)
-                                .invoke(n -> releasedToLanes.increment(n));
-                    }
-                    lanes.reserve(tenant, claimed.stream().map(e -> EventKeys.of(e.jobId(), e.objectId())).toList());
-                    releasedThroughKafka.increment(claimed.size());
-                    return republishAll(claimed);
+                    List<Escrowed> owned = claimed.stream().filter(row -> row.partition() != null).toList();
+                    List<Escrowed> unplaced = claimed.stream().filter(row -> row.partition() == null).toList();
+                    releasedThroughKafka.increment(unplaced.size());
+                    return consumer.admitReleased(tenant, owned, row -> held.get(row.partition()), this::handBack)
+                            .invoke(n -> releasedToLanes.increment(n))
+                            .chain(() -> republishAll(unplaced));
                 })
                 .map(List::size)
-                .onFailure().invoke(e -> LOG.warnf("release of deferred operations of %s failed, the next round of "
-                        + "writer.lanes.release-interval retries: %s", tenant, e.toString()));
+                .onFailure().invoke(e -> releaseFailed(tenant, e));
+    }
+
+    private static void releaseFailed(String tenant, Throwable e) {
+        LOG.warnf("release of deferred operations of %s failed, the next round of writer.lanes.release-interval "
+                + "retries: %s", tenant, e.toString());
     }
 
     /**
      * A released operation admitted into its lane that had not started when a rebalance took partitions away
-     * ({@link OperationsConsumer#admitReleased}): republished on its key like those released with several replicas,
-     * and counted on that path too (it was counted on {@code path=lane} when admitted). Its row stays claimed for
+     * ({@link OperationsConsumer#admitReleased}): republished on its key, so it runs on the replica its partition went
+     * to, and counted on {@code path=kafka} too (it was counted on {@code path=lane} when admitted). Its row stays claimed for
      * {@code writer.lanes.release-lease}: should the record take longer to be consumed, the row is released once more
      * and the second copy finds its operation done ({@code processed_operation}) or superseded.
      */
@@ -272,8 +285,8 @@ public class EscrowScheduler {
     private static Counter released(MeterRegistry registry, String path) {
         return Counter.builder(WriterMeters.DEFERRED_RELEASED).tag(WriterMeters.RELEASE_PATH, path)
                 .description("Deferred operations released as their tenant's lane drained, by path: straight into the "
-                        + "lane (this replica holds every partition) or republished through Kafka (with several "
-                        + "replicas, or handed back by a rebalance before they started)")
+                        + "lane (by the replica that holds their partition) or republished through Kafka (handed back "
+                        + "by a rebalance before they started, or deferred before their partition was recorded)")
                 .register(registry);
     }
 

@@ -30,6 +30,7 @@ import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
@@ -221,9 +222,8 @@ public class OperationsConsumer {
      * configuration like any record ({@link JobWaits}), and runs as a retry of its {@code escrow} row: carried out and
      * its row removed, or obsolete when a later operation of its object superseded it meanwhile, or deferred again. Its
      * row stays claimed until then; a crash before it is carried out leaves the row to be released again after
-     * {@code writer.lanes.release-lease} (30 s). Only for a replica that holds every partition of
-     * {@code provisioning.operations} ({@link OperationsPartitions}): no other replica runs operations of these
-     * objects.
+     * {@code writer.lanes.release-lease} (30 s). Only for operations of partitions of {@code provisioning.operations}
+     * this replica holds ({@link OperationsPartitions}): no other replica runs operations of these objects meanwhile.
      *
      * <p>
      * A row claimed again while its operation is still in a lane here (its claim's lease, {@code
@@ -238,19 +238,21 @@ public class OperationsConsumer {
      * @param tenant the tenant whose lane keeps a room for each ({@link Lanes#reserve}) until it is admitted
      * @param released the claimed rows, in claim order; each row's {@code operationJson} is the record's value as
      *        received
-     * @param ownership every partition, as held when the rows were claimed ({@link OperationsPartitions#holdingAll})
+     * @param ownershipOf what each row runs under: its partition, or every partition, as held when the rows were
+     *        claimed ({@link OperationsPartitions#held}, {@link OperationsPartitions#holdingAll})
      * @param handBack republishes a row whose operation did not start before a revocation; its failure leaves the row
      *        to its lease
      * @return how many were admitted (or handed to their job's wait), once all were; never fails: a row whose
      *         operation cannot be read is left to its lease (it was read once when it was deferred)
      */
-    public Uni<Integer> admitReleased(String tenant, List<Escrowed> released, Ownership ownership,
+    public Uni<Integer> admitReleased(String tenant, List<Escrowed> released, Function<Escrowed, Ownership> ownershipOf,
             Function<Escrowed, Uni<Void>> handBack) {
         List<Escrowed> fresh = released.stream().filter(row -> inLanes.add(inLaneKey(row))).toList();
         lanes.reserve(tenant, fresh.stream().map(row -> EventKeys.of(row.jobId(), row.objectId())).toList());
         return Multi.createFrom().iterable(fresh).onItem()
                 .transformToUniAndConcatenate(
-                        row -> admission.acquire().invoke(() -> takeReleased(row, ownership, handBack)))
+                        row -> admission.acquire()
+                                .invoke(() -> takeReleased(row, ownershipOf.apply(row), handBack)))
                 .collect().last().replaceWith(fresh.size());
     }
 
@@ -328,7 +330,8 @@ public class OperationsConsumer {
             // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
             return owned(() -> done(message,
                     onNewContext(message,
-                            () -> processor.defer(op, message.getPayload(), tenant, retry).call(results::publishAll)
+                            () -> processor.defer(op, message.getPayload(), tenant, retry, partition())
+                                    .call(results::publishAll)
                                     .replaceWithVoid()
                                     .onFailure().recoverWithUni(failure -> carryOut()))));
         }
@@ -351,8 +354,21 @@ public class OperationsConsumer {
                 } catch (RuntimeException e) {
                     started = Uni.createFrom().failure(e);
                 }
-                return started.eventually(() -> partitions.finish(ownership));
+                // a clean shutdown abandons it (cancelled, its record not acked) rather than wait for it
+                return Uni.combine().any().of(started, partitions.abandoned())
+                        .replaceWithVoid()
+                        .eventually(() -> partitions.finish(ownership));
             });
+        }
+
+        /**
+         * The partition of {@code provisioning.operations} the operation's key goes to, whose holder releases it once
+         * deferred: its record's (or its escrow row's), else the key's ({@link OperationsPartitions#partitionOf}).
+         */
+        private Integer partition() {
+            return ownership != null && ownership.partition() != null
+                    ? Integer.valueOf(ownership.partition().partition())
+                    : partitions.partitionOf(op.key());
         }
 
         private Uni<Void> carryOut() {
@@ -417,7 +433,9 @@ public class OperationsConsumer {
                 } catch (RuntimeException e) {
                     uni = Uni.createFrom().failure(e);
                 }
-                uni.subscribe().with(emitter::complete, emitter::fail);
+                Cancellable running = uni.subscribe().with(emitter::complete, emitter::fail);
+                // cancelled (a clean shutdown abandons it): the work stops where it is, as in a crash
+                emitter.onTermination(running::cancel);
             });
         });
     }

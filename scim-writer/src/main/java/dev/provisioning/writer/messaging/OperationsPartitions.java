@@ -1,19 +1,28 @@
 package dev.provisioning.writer.messaging;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.common.annotation.Identifier;
+import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.provisioning.events.Topics;
@@ -24,15 +33,17 @@ import dev.provisioning.writer.config.WriterConfig;
  * ownership, so that an object's operations never run on two replicas at once (issue 13, ninth round).
  *
  * <ul>
- * <li>Whether this replica holds every partition ({@link #holdingAll}): then every object's operations come to it,
- * and a released deferred operation may go straight into its tenant's lane ({@link EscrowScheduler}) instead of
- * travelling through Kafka to the replica that holds its key's partition. With several replicas (or before the first
- * assignment, or from a revocation until the next assignment) it does not, and released operations are republished on
- * their key.</li>
+ * <li>Which partitions this replica holds ({@link #held}, {@link #holdingAll} when it holds every one): a deferred
+ * operation is released, straight into its tenant's lane ({@link EscrowScheduler}), by the replica that holds its
+ * key's partition ({@link #partitionOf}, recorded in its {@code escrow} row), the one that runs its object's other
+ * operations (issue 13's tenth round). Before, with several replicas, any replica released any of them through Kafka
+ * and reserved their rooms on itself. Before the first assignment, and for the revoked partitions until the next
+ * assignment, this replica releases none of them.</li>
  * <li>Each operation starts under an {@link Ownership} taken when it came: its record's partition, or, for a
- * released operation admitted straight into a lane, every partition. It {@linkplain #start starts} only if no
- * revocation took that ownership away since; else it is left to the new owner (the record, not committed, is consumed
- * there again; a released operation is republished on its key).</li>
+ * released operation admitted straight into a lane, its row's partition (every partition on a replica that holds
+ * them all). It {@linkplain #start starts} only if no revocation took that ownership away since; else it is left to
+ * the new owner (the record, not committed, is consumed there again; a released operation is republished on its
+ * key).</li>
  * <li>A revocation ({@link #onPartitionsRevoked}) hands its partitions over only when the operations running under
  * them are {@linkplain #finish finished}, waiting at most {@code writer.lanes.release-lease} (30 s): else the new
  * owner could run a later operation of an object (or the same one again) while this replica is still carrying out
@@ -45,6 +56,14 @@ import dev.provisioning.writer.config.WriterConfig;
  * operation still running after the wait (a Druva request in its retry budget) is logged; the group goes on without
  * it rather than exceed the rebalance timeout ({@code max.poll.interval.ms}).</li>
  * </ul>
+ * <p>
+ * A clean shutdown ({@link #stop}, on Quarkus's {@code ShutdownEvent}, before the connector closes the consumer and so
+ * revokes every partition) starts no operation any more, lets those running finish for {@code writer.lanes.stop-grace}
+ * (2 s) and then abandons the others ({@link #abandoned}): they stop as in a crash, so the revocation that follows
+ * hands the partitions over at once instead of waiting up to {@code writer.lanes.release-lease} (30 s) for operations
+ * in their retry budget, and their records, not acked, are consumed again by the new owner (at-least-once).
+ *
+ * <p>
  * Told by the operations channel's consumer ({@code mp.messaging.incoming.operations.consumer-rebalance-listener.name}
  * = {@value #NAME}) on its polling thread; read from any thread. SmallRye calls {@link #onPartitionsRevoked} for lost
  * partitions too (Kafka's default {@code onPartitionsLost}).
@@ -66,6 +85,13 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     }
 
     private final Duration handoverWait;
+    private final Duration stopGrace;
+    /** One stage per operation running ({@link #abandoned}), completed when a clean shutdown abandons them. */
+    private final Set<CompletableFuture<Void>> abandonable = ConcurrentHashMap.newKeySet();
+    /** A clean shutdown abandoned the operations still running ({@link #stop}). */
+    private volatile boolean abandonedAll;
+    /** Guarded by this: a clean shutdown began: no operation starts any more. */
+    private boolean stopping;
     /** Guarded by this: revocations of each partition so far. */
     private final Map<TopicPartition, Long> revokedTimes = new HashMap<>();
     /** Guarded by this: operations running under each partition. */
@@ -78,28 +104,99 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     private int runningReleased;
     /** Guarded by this: revocations waiting for operations to finish now. */
     private int handingOver;
+    /** Guarded by this: the partitions of {@code provisioning.operations} held now (assigned, not revoked since). */
+    private final Set<Integer> held = new HashSet<>();
+    /** Guarded by this: the partitions of {@code provisioning.operations} at the last assignment; 0 before it. */
+    private int partitionCount;
 
     @Inject
     public OperationsPartitions(WriterConfig config) {
-        this(config.lanes().releaseLease());
+        this(config.lanes().releaseLease(), config.lanes().stopGrace());
     }
 
-    /** @param handoverWait how long a revocation waits at most for the operations running under its partitions */
-    OperationsPartitions(Duration handoverWait) {
+    /**
+     * @param handoverWait how long a revocation waits at most for the operations running under its partitions
+     * @param stopGrace how long a clean shutdown lets running operations finish before it abandons them
+     */
+    OperationsPartitions(Duration handoverWait, Duration stopGrace) {
         this.handoverWait = handoverWait;
+        this.stopGrace = stopGrace;
+    }
+
+    /** A clean shutdown: {@link #stop} before the connector closes the consumer (which revokes every partition). */
+    void onShutdown(@Observes ShutdownEvent event) {
+        stop();
+    }
+
+    /**
+     * Begins a clean shutdown: no operation {@linkplain #start starts} any more; waits until those running finished
+     * or {@code writer.lanes.stop-grace} passed, then abandons the others ({@link #abandoned} completes), so the
+     * revocation that follows does not wait for them.
+     */
+    public void stop() {
+        long deadline = System.nanoTime() + stopGrace.toNanos();
+        int left;
+        synchronized (this) {
+            stopping = true;
+            try {
+                while ((left = runningAll()) > 0) {
+                    long wait = deadline - System.nanoTime();
+                    if (wait <= 0) {
+                        break;
+                    }
+                    handingOver++;
+                    try {
+                        wait(Math.max(1, wait / 1_000_000));
+                    } finally {
+                        handingOver--;
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                left = runningAll();
+            }
+        }
+        if (left > 0) {
+            LOG.infof("shutting down: %d operations still running after writer.lanes.stop-grace=%s abandoned (their "
+                    + "records are consumed again by the partitions' next owner)", left, stopGrace);
+        }
+        abandonedAll = true;
+        abandonable.forEach(stage -> stage.complete(null));
+    }
+
+    /**
+     * Completes when a clean shutdown abandons the operations still running: an operation {@linkplain #start started}
+     * runs until its work or this completes, whichever first (its work is then cancelled, not acked).
+     */
+    public Uni<Void> abandoned() {
+        // a stage of its own per operation, forgotten when the operation ends first (nothing kept per operation done)
+        return Uni.createFrom().deferred(() -> {
+            CompletableFuture<Void> stage = new CompletableFuture<>();
+            abandonable.add(stage);
+            if (abandonedAll) {
+                stage.complete(null);
+            }
+            return Uni.createFrom().completionStage(stage).onTermination().invoke(() -> abandonable.remove(stage));
+        });
     }
 
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         // the whole assignment, not only the partitions added (a cooperative rebalance adds some)
-        long held = consumer.assignment().stream().filter(tp -> Topics.OPERATIONS.equals(tp.topic())).count();
+        Set<Integer> assigned = new HashSet<>();
+        consumer.assignment().stream().filter(tp -> Topics.OPERATIONS.equals(tp.topic()))
+                .forEach(tp -> assigned.add(tp.partition()));
         int all = consumer.partitionsFor(Topics.OPERATIONS).size();
-        boolean holdsAll = all > 0 && held == all;
+        boolean holdsAll = all > 0 && assigned.size() == all;
         synchronized (this) {
             allHeldSince = holdsAll ? revocations : -1;
+            held.clear();
+            held.addAll(assigned);
+            partitionCount = all;
         }
-        LOG.infof("%s: %d of %d partitions held; released deferred operations go %s", Topics.OPERATIONS, held, all,
-                holdsAll ? "straight into their tenant's lane" : "back through Kafka");
+        LOG.infof("%s: %d of %d partitions held %s; this replica releases the deferred operations of %s, straight "
+                + "into their tenant's lane", Topics.OPERATIONS, assigned.size(), all, assigned,
+                holdsAll ? "every partition" : "these partitions");
     }
 
     /**
@@ -116,6 +213,7 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
         synchronized (this) {
             revocations++;
             allHeldSince = -1;
+            partitions.forEach(tp -> held.remove(tp.partition()));
             partitions.forEach(tp -> revokedTimes.merge(tp, 1L, Long::sum));
             handingOver++;
             try {
@@ -144,12 +242,48 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      * Whether this replica holds every partition of {@code provisioning.operations} now: then a released deferred
      * operation may run straight in its lane, under the ownership returned.
      *
-     * @return the ownership of every partition, or empty when this replica does not hold them all
+     * @return the ownership of every partition, or empty when this replica does not hold them all (or is shutting
+     *         down)
      */
     public synchronized Optional<Ownership> holdingAll() {
-        return allHeldSince < 0
+        return allHeldSince < 0 || stopping
                 ? Optional.empty()
                 : Optional.of(new Ownership(null, allHeldSince));
+    }
+
+    /**
+     * The partitions of {@code provisioning.operations} this replica holds now, each with the ownership a deferred
+     * operation of it released now runs under (straight in its lane, as {@link #of} a record of it just taken).
+     *
+     * @return by partition number; empty before the first assignment and from a clean shutdown on ({@link #stop}),
+     *         without the revoked ones from a revocation until the next assignment
+     */
+    public synchronized Map<Integer, Ownership> held() {
+        Map<Integer, Ownership> owned = new HashMap<>();
+        if (stopping) {
+            return owned;
+        }
+        for (int partition : held) {
+            TopicPartition tp = new TopicPartition(Topics.OPERATIONS, partition);
+            owned.put(partition, new Ownership(tp, revokedTimes.getOrDefault(tp, 0L)));
+        }
+        return owned;
+    }
+
+    /**
+     * The partition of {@code provisioning.operations} a record of this key goes to: Kafka's default partitioner for a
+     * keyed record (murmur2 of the key's UTF-8 bytes, modulo the partitions), as the mapper publishes operations.
+     *
+     * @param key {@code jobId/objectId}
+     * @return null before the first assignment (the number of partitions is not known)
+     */
+    public synchronized Integer partitionOf(String key) {
+        return partitionCount == 0 ? null : partitionOf(key, partitionCount);
+    }
+
+    /** {@link #partitionOf(String)} among {@code partitions} partitions (at least 1). */
+    public static int partitionOf(String key, int partitions) {
+        return Utils.toPositive(Utils.murmur2(key.getBytes(StandardCharsets.UTF_8))) % partitions;
     }
 
     /** The ownership a record of this partition, just taken, runs under. */
@@ -164,6 +298,9 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      *         owner, and must not be finished)
      */
     public synchronized boolean start(Ownership ownership) {
+        if (stopping) {
+            return false;
+        }
         if (ownership.partition() == null) {
             if (allHeldSince < 0 || allHeldSince != ownership.revocations()) {
                 return false;
@@ -190,9 +327,18 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
         }
     }
 
-    /** Whether a revocation is waiting for operations running under its partitions now. */
+    /** Whether a revocation, or a clean shutdown ({@link #stop}), is waiting for running operations now. */
     public synchronized boolean handingOver() {
         return handingOver > 0;
+    }
+
+    /** Every operation running (guarded by this). */
+    private int runningAll() {
+        int n = runningReleased;
+        for (int count : running.values()) {
+            n += count;
+        }
+        return n;
     }
 
     /**

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -33,7 +34,7 @@ public class EscrowStore {
 
     private static final String COLUMNS = "id, job_id, object_id, operation_id, operation_json, retries, "
             + "first_failed_at, next_attempt_at, last_error_code, last_error, state, result_id, operation_created_at, "
-            + "held_token, held_revision, tenant";
+            + "held_token, held_revision, tenant, operations_partition";
     /** What a restart with reset scope Escrows discards, and what the escrow count shows: rows with a result. */
     private static final String REPORTED = "state IN ('ESCROWED', 'HELD')";
 
@@ -44,17 +45,21 @@ public class EscrowStore {
     private static final String DEFER_ALL = "INSERT INTO escrow (" + COLUMNS + ") SELECT * FROM unnest("
             + "$1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::text[], $6::int[], $7::timestamptz[], "
             + "$8::timestamptz[], $9::varchar[], $10::text[], $11::varchar[], $12::varchar[], $13::timestamptz[], "
-            + "$14::varchar[], $15::bigint[], $16::varchar[]) ON CONFLICT (id) DO UPDATE SET "
+            + "$14::varchar[], $15::bigint[], $16::varchar[], $17::int[]) ON CONFLICT (id) DO UPDATE SET "
             + "operation_id = EXCLUDED.operation_id, operation_json = EXCLUDED.operation_json, "
             + "retries = EXCLUDED.retries, first_failed_at = EXCLUDED.first_failed_at, "
             + "next_attempt_at = EXCLUDED.next_attempt_at, last_error_code = EXCLUDED.last_error_code, "
             + "last_error = EXCLUDED.last_error, state = EXCLUDED.state, result_id = EXCLUDED.result_id, "
             + "operation_created_at = EXCLUDED.operation_created_at, held_token = EXCLUDED.held_token, "
-            + "held_revision = EXCLUDED.held_revision, tenant = EXCLUDED.tenant";
+            + "held_revision = EXCLUDED.held_revision, tenant = EXCLUDED.tenant, "
+            + "operations_partition = EXCLUDED.operations_partition";
 
     /** {@link #delete} for many rows (a row named twice is simply removed once). */
     private static final String DELETE_ALL = "DELETE FROM escrow e USING unnest($1::varchar[], $2::varchar[]) AS "
             + "k (id, operation_id) WHERE e.id = k.id AND e.operation_id = k.operation_id";
+
+    /** Rows of the partitions in the array parameter {@code $N}, or of no partition known (deferred before V5). */
+    private static final String OF_PARTITIONS = "(operations_partition = ANY($N::int[]) OR operations_partition IS NULL)";
 
     /** The keys of one {@link #delete}. */
     private record Removal(String id, String operationId) {
@@ -95,12 +100,12 @@ public class EscrowStore {
                 .addValue(e.lastErrorCode() == null ? "" : e.lastErrorCode())
                 .addValue(e.lastError() == null ? "" : e.lastError()).addValue(e.state().name())
                 .addValue(e.resultId()).addValue(time(e.operationCreatedAt())).addValue(e.heldToken())
-                .addValue(e.heldRevision()).addValue(e.tenant());
+                .addValue(e.heldRevision()).addValue(e.tenant()).addValue(e.partition());
         return pool.preparedQuery("INSERT INTO escrow (" + COLUMNS + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                + "$10, $11, $12, $13, $14, $15, $16) ON CONFLICT (id) DO UPDATE SET operation_id = $4, "
+                + "$10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO UPDATE SET operation_id = $4, "
                 + "operation_json = $5, retries = $6, first_failed_at = $7, next_attempt_at = $8, last_error_code = $9, "
                 + "last_error = $10, state = $11, result_id = $12, operation_created_at = $13, held_token = $14, "
-                + "held_revision = $15, tenant = $16")
+                + "held_revision = $15, tenant = $16, operations_partition = $17")
                 .execute(values).replaceWithVoid();
     }
 
@@ -132,6 +137,7 @@ public class EscrowStore {
         String[] heldTokens = new String[n];
         Long[] heldRevisions = new Long[n];
         String[] tenants = new String[n];
+        Integer[] partitions = new Integer[n];
         for (int i = 0; i < n; i++) {
             Escrowed e = rows.get(i);
             ids[i] = e.id();
@@ -150,13 +156,15 @@ public class EscrowStore {
             heldTokens[i] = e.heldToken();
             heldRevisions[i] = e.heldRevision();
             tenants[i] = e.tenant();
+            partitions[i] = e.partition();
         }
         return pool.preparedQuery(DEFER_ALL).execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(jobIds)
                 .addArrayOfString(objectIds).addArrayOfString(operationIds).addArrayOfString(json)
                 .addArrayOfInteger(retries).addArrayOfOffsetDateTime(firstFailed)
                 .addArrayOfOffsetDateTime(nextAttempt).addArrayOfString(errorCodes).addArrayOfString(errors)
                 .addArrayOfString(states).addArrayOfString(resultIds).addArrayOfOffsetDateTime(created)
-                .addArrayOfString(heldTokens).addArrayOfLong(heldRevisions).addArrayOfString(tenants));
+                .addArrayOfString(heldTokens).addArrayOfLong(heldRevisions).addArrayOfString(tenants)
+                .addArrayOfInteger(partitions));
     }
 
     /**
@@ -192,14 +200,23 @@ public class EscrowStore {
                 .map(EscrowStore::readAll);
     }
 
-    /** The tenants with deferred operations that are due. */
-    public Uni<List<String>> tenantsWithDeferred() {
-        return pool.query("SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at <= now()")
-                .execute().map(rows -> {
-                    List<String> tenants = new ArrayList<>();
-                    rows.forEach(row -> tenants.add(row.getString(0)));
-                    return tenants;
-                });
+    /**
+     * The tenants with deferred operations that are due, of these partitions of {@code provisioning.operations} or of
+     * none known ({@link Escrowed#partition} null).
+     *
+     * @param partitions null: of every partition
+     */
+    public Uni<List<String>> tenantsWithDeferred(Collection<Integer> partitions) {
+        String due = "SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at <= now()";
+        Uni<RowSet<Row>> found = partitions == null
+                ? pool.query(due).execute()
+                : pool.preparedQuery(due + " AND " + OF_PARTITIONS.replace("$N", "$1"))
+                        .execute(Tuple.tuple().addArrayOfInteger(partitions.toArray(Integer[]::new)));
+        return found.map(rows -> {
+            List<String> tenants = new ArrayList<>();
+            rows.forEach(row -> tenants.add(row.getString(0)));
+            return tenants;
+        });
     }
 
     /**
@@ -208,12 +225,22 @@ public class EscrowStore {
      * {@code escrow_state_tenant (state, tenant, next_attempt_at)}, so a claim reads {@code limit} rows however many
      * wait: ordered by {@code first_failed_at}, each claim sorted every due row of the tenant (100,000 in a large
      * initial sync), and releases now come as the lane drains, many per second.
+     *
+     * @param partitions only rows of these partitions of {@code provisioning.operations} (those this replica holds),
+     *        or of none known ({@link Escrowed#partition} null); null: of every partition (this replica holds them all)
      */
-    public Uni<List<Escrowed>> claimDeferred(String tenant, Duration lease, int limit) {
+    public Uni<List<Escrowed>> claimDeferred(String tenant, Duration lease, int limit,
+            Collection<Integer> partitions) {
+        Tuple values = Tuple.of(lease.toMillis() / 1000.0, tenant, limit);
+        String ofPartitions = "";
+        if (partitions != null) {
+            values.addArrayOfInteger(partitions.toArray(Integer[]::new));
+            ofPartitions = "AND " + OF_PARTITIONS.replace("$N", "$4") + " ";
+        }
         return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() + make_interval(secs => $1) WHERE id IN "
                 + "(SELECT id FROM escrow WHERE state = 'DEFERRED' AND tenant = $2 AND next_attempt_at <= now() "
-                + "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
-                .execute(Tuple.of(lease.toMillis() / 1000.0, tenant, limit))
+                + ofPartitions + "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                .execute(values)
                 .map(EscrowStore::readAll);
     }
 
@@ -303,7 +330,7 @@ public class EscrowStore {
                 row.getString("last_error_code"), row.getString("last_error"),
                 EscrowState.valueOf(row.getString("state")), row.getString("result_id"),
                 instant(row.getOffsetDateTime("operation_created_at")), row.getString("held_token"),
-                row.getLong("held_revision"), row.getString("tenant"));
+                row.getLong("held_revision"), row.getString("tenant"), row.getInteger("operations_partition"));
     }
 
     private static Instant instant(OffsetDateTime time) {

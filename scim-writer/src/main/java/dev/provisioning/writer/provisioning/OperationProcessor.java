@@ -138,11 +138,13 @@ public class OperationProcessor {
      * @param operationJson the operation's record as received (its value on {@code provisioning.operations}): stored
      *        as it is and republished as it is, not written again from {@code op}
      * @param tenant the tenant whose lane releases it
+     * @param partition the partition of {@code provisioning.operations} the operation's key goes to: the replica that
+     *        holds it releases the operation; null when not known (it is then released through Kafka)
      */
     public Uni<List<ProvisioningResult>> defer(ScimOperation op, String operationJson, String tenant,
-            boolean retry) {
+            boolean retry, Integer partition) {
         return withInfrastructureRetry(op,
-                Uni.createFrom().deferred(() -> deferOnce(op, operationJson, tenant, retry)));
+                Uni.createFrom().deferred(() -> deferOnce(op, operationJson, tenant, retry, partition)));
     }
 
     private Uni<List<ProvisioningResult>> attempt(ScimOperation op, JobConfig job, boolean retry) {
@@ -287,7 +289,7 @@ public class OperationProcessor {
         String resultId = previous.map(Escrowed::resultId).orElse(resultIdOf(op));
         Escrowed row = new Escrowed(escrowIdOf(op), op.jobId(), op.objectId(), op.operationId(), Json.write(op),
                 retries, firstFailed, next.get(), outcome.errorCode(), outcome.reason(), EscrowState.ESCROWED,
-                resultId, op.createdAt(), null, null, tenant);
+                resultId, op.createdAt(), null, null, tenant, null);
         LOG.warnf("operation %s for job %s, object %s escrowed (scheduled retry %d at %s): %s", op.operationId(),
                 op.jobId(), op.objectId(), retries + 1, next.get(), outcome.reason());
         if (previous.isPresent()) {
@@ -323,7 +325,7 @@ public class OperationProcessor {
                 previous.map(Escrowed::retries).orElse(0), firstFailed,
                 firstFailed.plus(config.escrow().giveUpAfter()), ErrorCodes.INVALID_CREDENTIALS, reason,
                 EscrowState.HELD, resultId, op.createdAt(), CredentialHolds.fingerprint(job.secretToken()),
-                job.revision(), null);
+                job.revision(), null, null);
         registry.counter(WriterMeters.HELD_ENTRIES, PROVISIONING_JOB, op.jobId()).increment();
         if (!report) {
             return escrows.save(row).replaceWith(List.of());
@@ -339,11 +341,11 @@ public class OperationProcessor {
     }
 
     private Uni<List<ProvisioningResult>> deferOnce(ScimOperation op, String operationJson, String tenant,
-            boolean retry) {
+            boolean retry, Integer partition) {
         String escrowId = escrowIdOf(op);
         Instant now = Instant.now();
         Escrowed deferred = new Escrowed(escrowId, op.jobId(), op.objectId(), op.operationId(), operationJson, 0, now,
-                now, null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, tenant);
+                now, null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, tenant, partition);
         // one round trip: the object's waiting row and the operation's recorded result
         return store.lookup(resultIdOf(op), escrowId, null).flatMap(known -> {
             Optional<Escrowed> found = known.escrow();
@@ -356,7 +358,7 @@ public class OperationProcessor {
                 Escrowed again = new Escrowed(row.id(), row.jobId(), row.objectId(), row.operationId(),
                         row.operationJson(), row.retries(), row.firstFailedAt(), now, row.lastErrorCode(),
                         row.lastError(), row.state(), row.resultId(), row.operationCreatedAt(), row.heldToken(),
-                        row.heldRevision(), tenant);
+                        row.heldRevision(), tenant, partition != null ? partition : row.partition());
                 return escrows.defer(again).replaceWith(List.<ProvisioningResult>of());
             }
             if (known.processed().isPresent()) {

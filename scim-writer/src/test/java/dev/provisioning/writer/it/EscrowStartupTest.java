@@ -22,18 +22,18 @@ import dev.provisioning.writer.config.WriterMeters;
  * while the messaging channels were still being wired, so creating {@code EscrowScheduler} failed with SmallRye's
  * {@code SRMSG00019: Unable to connect an emitter with the channel escrow-retries}, logged as an error with its stack
  * for each round until the wiring ended. {@link SlowStart} holds the start in that window, with one deferred operation
- * due, and the timer's next round an hour later. Now the round is skipped, nothing names SRMSG00019, and the operation
- * is released at once when the writer runs (before, a failed first round left it for the next one).
+ * due. Now the round is skipped, nothing names SRMSG00019, and the operation is released by a later round, once the
+ * writer runs and holds its partitions.
  */
 @QuarkusTest
 @TestProfile(EscrowStartupTest.Slow.class)
 class EscrowStartupTest {
 
-    /** {@link SlowStart} on; the release timer's first round (2 s after the scheduler's start) is its only one. */
+    /** {@link SlowStart} on. */
     public static class Slow implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("test.slow-start", "true", "writer.lanes.release-interval", "1h");
+            return Map.of("test.slow-start", "true");
         }
     }
 

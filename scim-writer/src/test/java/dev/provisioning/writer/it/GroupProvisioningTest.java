@@ -4,10 +4,13 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.AfterEach;
@@ -34,6 +37,9 @@ import dev.provisioning.writer.Waits;
  */
 @QuarkusTest
 class GroupProvisioningTest {
+
+    /** A member in a PATCH body: {@code {"value":"id"}}. */
+    private static final Pattern MEMBER_VALUE = Pattern.compile("\\{\"value\":\"([^\"]+)\"}");
 
     private DruvaScimServer druva;
     private String jobId;
@@ -121,6 +127,58 @@ class GroupProvisioningTest {
         assertThat(sent).extracting(Sent::method).containsExactly("PATCH");
         assertThat(sent.get(0).body()).contains("\"op\":\"Remove\"");
         assertThat(druva.groups()).singleElement().satisfies(g -> assertThat(g.memberIds()).hasSize(1_000));
+    }
+
+    /**
+     * A chunk of a big group's members fails partway: Druva answers 503 to the third of five {@code Add} chunks for
+     * longer than the request's retries. The operation is escrowed (a Failure with its retry time) with the two chunks
+     * Druva accepted recorded in the group's link, and its scheduled retry sends only the three chunks left. Druva ends
+     * with exactly the 250 members, each added by one accepted chunk, and the follow-up is a Success.
+     */
+    @Test
+    void aBigGroupsChunkFailingPartwayIsRetriedFromWhereItStoppedAndItsMembersEndExact() {
+        List<String> members = provisionUsers(250);
+        int before = Sent.of(druva).size();
+        druva.settings(s -> s.latency(Duration.ofMillis(100)));
+        druva.hold();
+        ScimOperation create = Fixtures.group(jobId, "cycle-1", "grp-big", "Big", members);
+        KafkaTopics.publishOperation(create);
+
+        // one request at a time (each answers 100 ms after its release) until the second Add chunk is parked
+        for (int passed = 0;; passed++) {
+            int arrived = passed + 1;
+            await().atMost(Waits.OUTCOME)
+                    .until(() -> druva.parked() == 1 && Sent.of(druva).size() - before == arrived);
+            if (sentSince(before).stream().filter(r -> r.method().equals("PATCH")).count() == 2) {
+                break;
+            }
+            druva.release();
+            druva.hold();
+        }
+        // past the injected answers already: the third chunk gets them, more than its request's retries
+        IntStream.range(0, 16).forEach(i -> druva.failNext(503, -1));
+        druva.release();
+
+        ProvisioningResult escrowed = KafkaTopics.awaitResult(resultId(create));
+        assertThat(escrowed.status()).isEqualTo(ProvisioningStatus.Failure);
+        assertThat(escrowed.retryAt()).isNotNull();
+        ProvisioningResult retried = KafkaTopics.awaitResult(ProvisioningResult.followUpIdOf(escrowed.resultId()));
+        assertThat(retried.status()).isEqualTo(ProvisioningStatus.Success);
+
+        List<String> userIds = druva.users().stream().map(DruvaUser::id).toList();
+        assertThat(druva.groups()).singleElement()
+                .satisfies(g -> assertThat(g.memberIds()).containsExactlyInAnyOrderElementsOf(userIds));
+        List<Sent> accepted = sentSince(before).stream()
+                .filter(r -> r.method().equals("PATCH") && r.status() == 204).toList();
+        assertThat(accepted).as("two chunks, then the three left").hasSize(5);
+        List<String> added = accepted.stream().flatMap(r -> MEMBER_VALUE.matcher(r.body()).results())
+                .map(m -> m.group(1)).toList();
+        assertThat(added).as("each member added once").containsExactlyInAnyOrderElementsOf(userIds);
+    }
+
+    private List<Sent> sentSince(int before) {
+        List<Sent> all = Sent.of(druva);
+        return all.subList(before, all.size());
     }
 
     @Test

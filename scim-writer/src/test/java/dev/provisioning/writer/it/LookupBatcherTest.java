@@ -108,7 +108,7 @@ class LookupBatcherTest {
         String escrowId = Escrowed.idOf(jobId, USER, "u2");
         await(escrows.save(new Escrowed(escrowId, jobId, "u2", "op-2", "{}", 0, Instant.now(), Instant.now(),
                 "TargetUnavailable", "down", EscrowState.ESCROWED, jobId + "/u2/cycle-1/op-2", null, null, null,
-                "tenant-a")));
+                "tenant-a", null)));
         await(direct.saveLink(jobId, USER, "u3", new Link("druva-3", Map.of("userName", "u3")), "cycle-1",
                 new Mark("op-3", null)));
         statements.set(0);
@@ -362,7 +362,7 @@ class LookupBatcherTest {
 
     private Escrowed deferred(String objectId, String operationId, String json, Instant now) {
         return new Escrowed(Escrowed.idOf(jobId, USER, objectId), jobId, objectId, operationId, json, 0, now, now, null,
-                null, EscrowState.DEFERRED, null, now, null, null, "tenant-a");
+                null, EscrowState.DEFERRED, null, now, null, null, "tenant-a", null);
     }
 
     /** An escrow store whose statements are counted and whose deferrals run when {@code size} are in a window. */

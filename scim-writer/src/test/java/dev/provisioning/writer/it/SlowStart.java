@@ -81,7 +81,7 @@ public class SlowStart {
         Instant now = Instant.now();
         escrows.save(new Escrowed(Escrowed.idOf(op.jobId(), op.objectType().name(), op.objectId()), op.jobId(),
                 op.objectId(), op.operationId(), Json.write(op), 0, now, now, null, null, EscrowState.DEFERRED, null,
-                op.createdAt(), null, null, "https://slow-start.example.com")).await().atMost(Waits.OUTCOME);
+                op.createdAt(), null, null, "https://slow-start.example.com", null)).await().atMost(Waits.OUTCOME);
         deferred = op;
         FIRST_RELEASE_ROUND.await(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
     }

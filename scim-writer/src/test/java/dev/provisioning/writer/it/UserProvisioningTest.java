@@ -235,6 +235,29 @@ class UserProvisioningTest {
         assertThat(results).hasSize(2).allSatisfy(r -> assertThat(r).isEqualTo(first));
     }
 
+    /**
+     * Two mapper replicas during a rebalance (or a mapper redelivery after a crash) can both map an object's events:
+     * the writer then gets two copies of its operations (the same ids and times, {@code OperationPlanner}), each copy
+     * in order, interleaved; here the worst order, the earlier operation's second copy after the later one. Each
+     * operation is applied once, the user ends in its latest state and both copies of each get the same result.
+     */
+    @Test
+    void twoCopiesOfAUsersOperationsInterleavedAreAppliedOnceAndEndInItsLatestState() {
+        ScimOperation create = Fixtures.upsert(jobId, "obj-fay", Fixtures.user("fay", "Fay", "Old"));
+        ScimOperation update = Fixtures.upsert(jobId, "obj-fay", Fixtures.user("fay", "Fay", "New"));
+
+        KafkaTopics.publishOperations(List.of(create, update, create, update));
+        List<ProvisioningResult> created = KafkaTopics.awaitResults(resultId(create), 2);
+        List<ProvisioningResult> updated = KafkaTopics.awaitResults(resultId(update), 2);
+
+        assertThat(created).hasSize(2).allSatisfy(r -> assertThat(r).isEqualTo(created.get(0)));
+        assertThat(updated).hasSize(2).allSatisfy(r -> assertThat(r).isEqualTo(updated.get(0)));
+        assertThat(updated.get(0).action()).isEqualTo(ProvisioningAction.Update);
+        assertThat(druva.users()).singleElement().satisfies(user -> assertThat(user.familyName()).isEqualTo("New"));
+        assertThat(Sent.of(druva)).extracting(Sent::method).filteredOn(m -> !m.equals("GET"))
+                .containsExactly("POST", "PATCH");
+    }
+
     @Test
     void existingTargetUserIsLinkedAndOnlyItsDifferencesArePatched() {
         ScimOperation seed = Fixtures.upsert(jobId, "obj-seed", Fixtures.user("eve", "Eve", "Old"));

@@ -309,7 +309,7 @@ class WriterStoreTest {
 
         Escrowed waiting = new Escrowed(escrowId, jobId, "u1", "op-1", "{}", 2, java.time.Instant.now(),
                 java.time.Instant.now(), "TargetUnavailable", "down", EscrowState.ESCROWED, resultId, null, null,
-                null, "tenant-a");
+                null, "tenant-a", null);
         await(escrows.save(waiting));
         Found escrowed = await(store.lookup(null, escrowId, null));
         assertThat(escrowed.processed()).isEmpty();

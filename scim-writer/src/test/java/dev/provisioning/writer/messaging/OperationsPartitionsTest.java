@@ -3,6 +3,7 @@ package dev.provisioning.writer.messaging;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,9 +13,12 @@ import java.util.Set;
 
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.internals.BuiltInPartitioner;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
+
+import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.Topics;
 import dev.provisioning.writer.Waits;
@@ -30,7 +34,8 @@ import dev.provisioning.writer.messaging.OperationsPartitions.Ownership;
 class OperationsPartitionsTest {
 
     private final MockConsumer<String, String> consumer = new MockConsumer<>(OffsetResetStrategy.EARLIEST);
-    private final OperationsPartitions partitions = new OperationsPartitions(Duration.ofMinutes(10));
+    private final OperationsPartitions partitions = new OperationsPartitions(Duration.ofMinutes(10),
+            Duration.ofMinutes(10));
 
     OperationsPartitionsTest() {
         consumer.updatePartitions(Topics.OPERATIONS, List.of(partition(0), partition(1), partition(2)));
@@ -121,12 +126,85 @@ class OperationsPartitionsTest {
         assertThat(partitions.start(partitions.holdingAll().orElseThrow())).as("released after it").isTrue();
     }
 
+    @Test
+    void aReplicaReleasesTheDeferredOperationsOfThePartitionsItHoldsUnderTheirOwnership() {
+        assertThat(partitions.held()).as("before the first assignment").isEmpty();
+        assertThat(partitions.partitionOf("job/u1")).as("before the first assignment").isNull();
+        assign(0, 2);
+        Map<Integer, Ownership> held = partitions.held();
+        assertThat(held).containsOnlyKeys(0, 2);
+        assertThat(held.get(2)).isEqualTo(partitions.of(tp(2)));
+
+        partitions.onPartitionsRevoked(consumer, Set.of(tp(2)));
+        assertThat(partitions.held()).as("from the revocation on").containsOnlyKeys(0);
+        assertThat(partitions.start(held.get(2))).as("released before the revocation: republished to the new owner")
+                .isFalse();
+        assertThat(partitions.start(held.get(0))).isTrue();
+        partitions.finish(held.get(0));
+    }
+
+    @Test
+    void aCleanShutdownWaitsForTheOperationsRunningOnlyUntilTheyFinish() throws InterruptedException {
+        assign(0, 1, 2);
+        Ownership running = partitions.of(tp(1));
+        assertThat(partitions.start(running)).isTrue();
+        List<String> events = Collections.synchronizedList(new ArrayList<>());
+        Thread shutdown = new Thread(() -> {
+            partitions.stop();
+            events.add("stopped");
+        });
+        shutdown.start();
+        await().atMost(Waits.OUTCOME).until(() -> partitions.handingOver() || !shutdown.isAlive());
+        assertThat(partitions.start(partitions.of(tp(0)))).as("no operation starts once the shutdown began").isFalse();
+        assertThat(partitions.held()).as("nothing is released any more").isEmpty();
+        events.add("operation finished");
+        partitions.finish(running);
+        shutdown.join();
+
+        assertThat(events).as("the shutdown went on as soon as the operation finished, not after its grace (10 min)")
+                .containsExactly("operation finished", "stopped");
+    }
+
+    @Test
+    void aCleanShutdownAbandonsTheOperationsStillRunningAfterItsGraceAndHandsThePartitionsOverAtOnce()
+            throws InterruptedException {
+        // the revocation would wait up to 10 minutes for them; the shutdown lets them run a moment only
+        OperationsPartitions stopping = new OperationsPartitions(Duration.ofMinutes(10), Duration.ofMillis(1));
+        assignTo(stopping, 0, 1, 2);
+        Ownership inRetries = stopping.of(tp(1));
+        assertThat(stopping.start(inRetries)).isTrue();
+        // what OperationsConsumer does: the work runs until it completes or the shutdown abandons it
+        Uni.combine().any().of(Uni.createFrom().nothing(), stopping.abandoned()).replaceWithVoid()
+                .eventually(() -> stopping.finish(inRetries)).subscribe().with(ignored -> {
+                });
+
+        stopping.stop();
+        Thread revocation = new Thread(() -> stopping.onPartitionsRevoked(consumer, Set.of(tp(0), tp(1), tp(2))));
+        revocation.start();
+
+        await().atMost(Waits.OUTCOME).until(() -> !revocation.isAlive());
+        assertThat(stopping.start(stopping.of(tp(1)))).isFalse();
+    }
+
+    @Test
+    void aKeysPartitionIsTheOneTheProducerSendsItTo() {
+        assign(0, 1, 2);
+        for (String key : List.of("job-1/u1", "job-1/u2", "job-2/g-7", "a/b")) {
+            assertThat(partitions.partitionOf(key)).as(key).isEqualTo(
+                    BuiltInPartitioner.partitionForKey(key.getBytes(StandardCharsets.UTF_8), 3));
+        }
+    }
+
     private void assign(int... numbers) {
+        assignTo(partitions, numbers);
+    }
+
+    private void assignTo(OperationsPartitions listener, int... numbers) {
         List<TopicPartition> assigned = java.util.Arrays.stream(numbers).mapToObj(OperationsPartitionsTest::tp)
                 .toList();
         consumer.assign(assigned);
         consumer.updateBeginningOffsets(Map.of());
-        partitions.onPartitionsAssigned(consumer, assigned);
+        listener.onPartitionsAssigned(consumer, assigned);
     }
 
     private static TopicPartition tp(int partition) {
