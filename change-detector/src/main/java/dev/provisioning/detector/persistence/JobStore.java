@@ -245,6 +245,15 @@ public class JobStore {
      * ({@link ProvisioningJob#claimable}: provisioning on or quarantined, due, no live claim), and whose configuration
      * is published: a cycle's events never reach the other services before the configuration they were made with.
      * Each claim gets a token of its own ({@link ProvisioningJob#claim()}).
+     *
+     * <p>
+     * One job never holds up the others' claims: a job whose row another session holds is passed over
+     * ({@code FOR UPDATE SKIP LOCKED}; claimed at a later tick, once free), and a claimed job whose row cannot be read
+     * is left out of the answer (logged and counted, {@code provisioning.detector.jobs.unreadable}), its claim kept
+     * (tried again after {@code lease}); before, it failed the whole claim, and the jobs claimed with it waited for
+     * their lease. The caller bounds the wait for the answer ({@code detector.claim-wait}).
+     *
+     * @return the claimed jobs that could be read, at most {@code limit}
      */
     public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit) {
         return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now(), cycle_claim = gen_random_uuid()::text, "
@@ -254,7 +263,7 @@ public class JobStore {
                 + "AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_id = job.id AND o.sent_at IS NULL "
                 + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
                 + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
-                .execute(Tuple.of(lease.toMillis() / 1000.0, limit)).map(this::jobs);
+                .execute(Tuple.of(lease.toMillis() / 1000.0, limit)).map(this::readableJobs);
     }
 
     /**
@@ -277,6 +286,19 @@ public class JobStore {
                     rs.forEach(r -> ids.add(r.getString(0)));
                     return ids;
                 });
+    }
+
+    /** The jobs of the rows that can be read; the others are logged and counted by {@link #job(Row)}, and left out. */
+    private List<ProvisioningJob> readableJobs(RowSet<Row> rs) {
+        List<ProvisioningJob> jobs = new ArrayList<>();
+        for (Row r : rs) {
+            try {
+                jobs.add(job(r));
+            } catch (UnreadableJob e) {
+                // logged and counted; its claim stays until its lease passes
+            }
+        }
+        return jobs;
     }
 
     private List<ProvisioningJob> jobs(RowSet<Row> rs) {
@@ -310,7 +332,14 @@ public class JobStore {
         } catch (RuntimeException e) {
             registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
             LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());
-            throw new IllegalStateException("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
+            throw new UnreadableJob("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    /** A job's stored row cannot be read (logged and counted when thrown). */
+    static final class UnreadableJob extends IllegalStateException {
+        UnreadableJob(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

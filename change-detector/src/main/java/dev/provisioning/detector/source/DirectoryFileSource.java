@@ -59,6 +59,12 @@ import dev.provisioning.events.ObjectType;
  * are dropped and reported as {@link Directory.Problem.Kind#DanglingReference}s.
  *
  * <p>
+ * Encoding: UTF-8, with or without a byte order mark, or UTF-16 (little- or big-endian) with one, as Windows tools
+ * save text (Jackson's detection, {@code ByteSourceJsonBootstrapper}, RFC 8259 section 8.1); a UTF-16 file is read
+ * without the memo below (Jackson then counts characters, not bytes), every element parsed. A file that is not UTF-8
+ * (a Windows "ANSI" code page) is refused naming the file and the line of its first byte that is not.
+ *
+ * <p>
  * Bounded: the file is streamed (Jackson's streaming parser; one user, group or assignment in memory as a tree at a
  * time, each validated against its part of the schema), and a file larger than the size limit is refused.
  *
@@ -137,11 +143,17 @@ public final class DirectoryFileSource implements DirectorySource {
             throw tooLarge();
         } catch (JsonProcessingException e) {
             // the parser's own message quotes the file's text: say only where
-            throw new SourceException("directory file " + file + " is not valid JSON"
-                    + (e.getLocation() == null
-                            ? ""
-                            : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr()
-                                    + ")"));
+            String where = e.getLocation() == null
+                    ? ""
+                    : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+            if (String.valueOf(e.getOriginalMessage()).startsWith("Invalid UTF-8") && e.getLocation() != null) {
+                // a Windows "ANSI" code page (windows-1252, ...): a non-ASCII character's byte is not UTF-8; the
+                // parser notices it a byte or two after it, so only the line is told
+                throw new SourceException("directory file " + file + " is not UTF-8 text (line "
+                        + e.getLocation().getLineNr() + "): save it as "
+                        + "UTF-8 (with or without a byte order mark) or as UTF-16 with a byte order mark");
+            }
+            throw new SourceException("directory file " + file + " is not valid JSON" + where);
         } catch (IOException e) {
             throw new SourceException("directory file " + file + " cannot be read: " + e.getClass().getSimpleName());
         }

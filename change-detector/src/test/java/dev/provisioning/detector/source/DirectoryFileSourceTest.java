@@ -149,6 +149,67 @@ class DirectoryFileSourceTest {
                 new Assignment("r1", null, "User", null), new Assignment("r7", "g1"));
     }
 
+    /**
+     * Files saved by Windows tools (Notepad, PowerShell's {@code Out-File}, .NET's {@code Encoding.Unicode}): UTF-8 with
+     * a byte order mark, UTF-16 little- or big-endian with one. Each is read as the same directory as plain UTF-8, its
+     * non-ASCII names intact, and read again (the memo of unchanged elements) the same.
+     */
+    @Test
+    void aFileWithAByteOrderMarkInUtf8OrUtf16IsReadAsThePlainUtf8One() throws Exception {
+        String json = """
+                {"users": [{"id": "u1", "userPrincipalName": "zoe@x.test", "displayName": "Zoë Ångström"},
+                           {"id": "u2", "userPrincipalName": "b@x.test", "surname": "Ōta"}],
+                 "groups": [{"id": "g1", "displayName": "Équipe", "members": ["u2"]}],
+                 "assignments": [{"principalId": "u1", "principalType": "User", "appRoleId": "r1"},
+                                 {"principalId": "g1", "principalType": "Group", "appRoleId": "r1"}]}
+                """;
+        Directory plain = new DirectoryFileSource(write(json)).read();
+        byte[] utf8 = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] utf16le = json.getBytes(java.nio.charset.StandardCharsets.UTF_16LE);
+        byte[] utf16be = json.getBytes(java.nio.charset.StandardCharsets.UTF_16BE);
+
+        for (byte[] bytes : java.util.List.of(concat(new byte[]{(byte) 0xEF, (byte) 0xBB, (byte) 0xBF}, utf8),
+                concat(new byte[]{(byte) 0xFF, (byte) 0xFE}, utf16le),
+                concat(new byte[]{(byte) 0xFE, (byte) 0xFF}, utf16be))) {
+            Path file = Files.createTempFile(dir, "directory", ".json");
+            Files.write(file, bytes);
+            DirectoryFileSource source = new DirectoryFileSource(file);
+            for (int read = 0; read < 2; read++) {
+                Directory directory = source.read();
+                assertThat(directory.users()).extracting(u -> u.attributes().get("displayName"))
+                        .isEqualTo(plain.users().stream().map(u -> u.attributes().get("displayName")).toList())
+                        .contains("Zoë Ångström");
+                assertThat(directory.users().get(1).attributes()).containsEntry("surname", "Ōta");
+                assertThat(directory.groups()).extracting(Directory.SourceGroup::displayName)
+                        .containsExactly("Équipe");
+                assertThat(directory.assignmentsByUser()).isEqualTo(plain.assignmentsByUser());
+            }
+        }
+    }
+
+    /**
+     * A file in a Windows "ANSI" code page (here windows-1252, where {@code ë} is the one byte E9) is not UTF-8: it is
+     * refused with a message naming the file, the line of the first byte that is not UTF-8, and what to save it as;
+     * not taken as "not valid JSON" at some column.
+     */
+    @Test
+    void aFileInAnAnsiCodePageIsRefusedNamingTheFileTheEncodingAndThePlace() throws Exception {
+        String json = "{\"users\": [\n{\"id\": \"u1\", \"userPrincipalName\": \"a@x.test\", \"displayName\": "
+                + "\"Zoë\"}]}";
+        Path ansi = Files.createTempFile(dir, "directory", ".json");
+        Files.write(ansi, json.getBytes(java.nio.charset.Charset.forName("windows-1252")));
+
+        assertThatThrownBy(() -> new DirectoryFileSource(ansi).read()).isInstanceOf(SourceException.class)
+                .hasMessage("directory file " + ansi + " is not UTF-8 text (line 2): save it as UTF-8 (with or "
+                        + "without a byte order mark) or as UTF-16 with a byte order mark");
+    }
+
+    private static byte[] concat(byte[] first, byte[] second) {
+        byte[] all = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, all, first.length, second.length);
+        return all;
+    }
+
     @Test
     void aFileLargerThanTheLimitIsNotRead() throws Exception {
         Path file = write(TestDirectories.users(200));

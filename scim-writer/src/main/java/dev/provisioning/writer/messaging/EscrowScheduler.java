@@ -106,12 +106,26 @@ public class EscrowScheduler {
         this.registry = registry;
     }
 
-    /** From start on, every operation done in a lane may release its tenant's deferred operations. */
+    /**
+     * From start on, every operation done in a lane may release its tenant's deferred operations; and at once (the
+     * first round of {@link #tick} may have been skipped: see there), what fell due while the writer was down is
+     * republished. Observed after the messaging channels are wired (SmallRye's StartupEvent observer has priority
+     * 1000, this one the default).
+     */
     void listenToLanes(@Observes StartupEvent event) {
         lanes.listen(releases);
+        releaseDueNow();
     }
 
-    @Scheduled(every = "${writer.escrow.poll-interval:1m}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    /**
+     * Every {@code writer.escrow.poll-interval}: republishes due escrowed and released held operations, then refreshes
+     * the gauges. Skipped while the application is not running ({@link Scheduled.ApplicationNotRunning}): the
+     * scheduler starts before the messaging channels are wired, and a round run then could not create this bean
+     * (SmallRye {@code SRMSG00019: Unable to connect an emitter with the channel escrow-retries}, logged as an error
+     * with its stack at a slow start). Nothing is lost: the rows stay due, and {@link #listenToLanes} polls once at
+     * start.
+     */
+    @Scheduled(every = "${writer.escrow.poll-interval:1m}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
         return pollDue().chain(this::refreshGauges)
                 .onFailure().invoke(e -> LOG.warnf("escrow tick failed, next tick retries: %s", e.toString()))
@@ -149,9 +163,10 @@ public class EscrowScheduler {
     /**
      * The backstop of the releases as lanes drain: defers what waited too long in its lane ({@link Lanes#sweep}) and
      * hands every tenant with due deferred operations in the table to {@link DeferredReleases} (those deferred by
-     * another replica or before a restart, those whose release failed or whose reserved rooms lapsed).
+     * another replica or before a restart, those whose release failed or whose reserved rooms lapsed). Skipped while
+     * the application is not running, like {@link #tick}: the rows stay due for the next round.
      */
-    @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> releaseDeferred() {
         int swept = lanes.sweep();
         if (swept > 0) {

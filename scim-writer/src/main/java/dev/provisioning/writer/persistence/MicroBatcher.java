@@ -8,11 +8,14 @@ import java.util.TreeMap;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
+import org.jboss.logging.Logger;
+
 import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgException;
 
 /**
  * Gathers concurrent requests into one SQL statement (issue 13, W2): the requests arriving within one window (at most
@@ -25,7 +28,13 @@ import io.vertx.core.Vertx;
  * context of its own, with its trace context in its locals), or on the statement's thread for a caller without one.
  * </li>
  * <li>A failing statement fails every caller of its window, and only those: each retries as it would have retried its
- * own statement (a window never outlives its statement; the next requests open a new one).</li>
+ * own statement (a window never outlives its statement; the next requests open a new one). Except when PostgreSQL
+ * refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint violation: {@link #refusesData}):
+ * then one row may be the cause (a "poison row"), so the window is split in halves, run one after the other (the
+ * earlier callers first, so the calls of one key keep their order), each split again when it fails so, down to the
+ * one caller whose row PostgreSQL refuses on its own. That caller alone fails, with {@link RowRefused} (logged as
+ * {@value #ROW_REFUSED}); every other caller completes with its own statement's result. A window of n callers with one
+ * such row costs about 2 log2(n) more statements, only when it happens.</li>
  * <li>Laziness: a request is submitted when its {@code Uni} is subscribed, so a resubscription (a retry) submits it
  * again. Cancelling a caller does not withdraw its request.</li>
  * <li>The statement runs on a fresh duplicated context (no caller's trace context or locals).</li>
@@ -41,6 +50,30 @@ import io.vertx.core.Vertx;
  * @param <R> a caller's result
  */
 public final class MicroBatcher<Q, R> {
+
+    private static final Logger LOG = Logger.getLogger(MicroBatcher.class);
+
+    /** The code logged, and named in {@link RowRefused}'s message, when PostgreSQL refuses one caller's row. */
+    public static final String ROW_REFUSED = "WriterRowRefused";
+
+    /**
+     * PostgreSQL refused this caller's row on its own (its statement held no other caller's row): a value it does not
+     * accept or a constraint it violates. Running it again fails again.
+     */
+    public static final class RowRefused extends RuntimeException {
+        private final String sqlState;
+
+        RowRefused(PgException cause) {
+            super(ROW_REFUSED + ": PostgreSQL refused the row (SQLSTATE " + cause.getSqlState() + ": "
+                    + cause.getErrorMessage() + ")", cause);
+            this.sqlState = cause.getSqlState();
+        }
+
+        /** PostgreSQL's SQLSTATE, e.g. {@code 22021} (a NUL character in text), {@code 23505} (a duplicate key). */
+        public String sqlState() {
+            return sqlState;
+        }
+    }
 
     /** One caller waiting for its window's statement. */
     private record Waiting<Q, R>(Q request, UniEmitter<? super R> emitter, Context context) {
@@ -134,29 +167,65 @@ public final class MicroBatcher<Q, R> {
     }
 
     private void run(List<Waiting<Q, R>> window) {
+        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
+        context.runOnContext(ignored -> attempt(window, () -> {
+        }));
+    }
+
+    /**
+     * Runs the callers' statement; when PostgreSQL refuses its data and there is more than one caller, runs each half
+     * on its own, the earlier half first ({@link #refusesData}). {@code then} runs once every caller has completed or
+     * failed.
+     */
+    private void attempt(List<Waiting<Q, R>> window, Runnable then) {
         List<Q> requests = new ArrayList<>(window.size());
         window.forEach(w -> requests.add(w.request()));
-        Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
-        context.runOnContext(ignored -> {
-            Uni<List<R>> results;
-            try {
-                results = statement.apply(requests);
-            } catch (RuntimeException e) {
-                results = Uni.createFrom().failure(e);
-            }
-            results.subscribe().with(items -> {
-                if (items == null || items.size() != window.size()) {
-                    IllegalStateException wrong = new IllegalStateException("a batched statement answered "
-                            + (items == null ? "nothing" : items.size() + " results") + " for " + window.size()
-                            + " requests");
-                    window.forEach(w -> fail(w, wrong));
-                    return;
-                }
+        Uni<List<R>> results;
+        try {
+            results = statement.apply(requests);
+        } catch (RuntimeException e) {
+            results = Uni.createFrom().failure(e);
+        }
+        results.subscribe().with(items -> {
+            if (items == null || items.size() != window.size()) {
+                IllegalStateException wrong = new IllegalStateException("a batched statement answered "
+                        + (items == null ? "nothing" : items.size() + " results") + " for " + window.size()
+                        + " requests");
+                window.forEach(w -> fail(w, wrong));
+            } else {
                 for (int i = 0; i < window.size(); i++) {
                     complete(window.get(i), items.get(i));
                 }
-            }, failure -> window.forEach(w -> fail(w, failure)));
+            }
+            then.run();
+        }, failure -> {
+            if (refusesData(failure) && window.size() > 1) {
+                int half = window.size() / 2;
+                attempt(window.subList(0, half), () -> attempt(window.subList(half, window.size()), then));
+                return;
+            }
+            if (refusesData(failure)) {
+                PgException refused = (PgException) failure;
+                LOG.errorf("%s: PostgreSQL refused one row of a batched statement on its own (SQLSTATE %s: %s); only "
+                        + "its caller fails, the other rows of its window were written without it", ROW_REFUSED,
+                        refused.getSqlState(), refused.getErrorMessage());
+                fail(window.get(0), new RowRefused(refused));
+            } else {
+                window.forEach(w -> fail(w, failure));
+            }
+            then.run();
         });
+    }
+
+    /**
+     * Whether PostgreSQL refused the statement's data, which one row alone may cause: SQLSTATE class 22 (data
+     * exception: a value too long, a NUL character in text, a malformed number) or 23 (integrity constraint
+     * violation). Other failures (the connection, the pool, a timeout, a serialization failure) concern the whole
+     * statement and fail every caller as they are.
+     */
+    static boolean refusesData(Throwable failure) {
+        return failure instanceof PgException pg && pg.getSqlState() != null
+                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
     }
 
     private void complete(Waiting<Q, R> waiting, R item) {

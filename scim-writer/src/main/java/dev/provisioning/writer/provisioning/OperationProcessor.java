@@ -38,6 +38,7 @@ import dev.provisioning.writer.escrow.EscrowSchedule;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.persistence.EscrowStore;
+import dev.provisioning.writer.persistence.MicroBatcher;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.scim.client.TenantTarget;
 import dev.provisioning.writer.throughput.TenantHealth;
@@ -428,7 +429,8 @@ public class OperationProcessor {
     /**
      * Retries an unexpected failure (not a target answer: those are outcomes) with Mutiny's bounded exponential
      * backoff ({@code writer.infrastructure-retry.*}); each attempt starts on the caller's Vert.x context. Carrying an
-     * operation out again is safe: creates are guarded by the id map, the match and 409.
+     * operation out again is safe: creates are guarded by the id map, the match and 409. A row PostgreSQL refused on
+     * its own ({@link MicroBatcher.RowRefused}) is not retried: it would be refused again.
      */
     private <T> Uni<T> withInfrastructureRetry(ScimOperation op, Uni<T> work) {
         Context context = Vertx.currentContext();
@@ -439,7 +441,7 @@ public class OperationProcessor {
                 .onFailure().invoke(failure -> LOG.warnf("operation %s for job %s, object %s: the writer failed (%s); "
                         + "retried up to %d attempts in all", op.operationId(), op.jobId(), op.objectId(),
                         failure.toString(), attempts))
-                .onFailure().retry()
+                .onFailure(failure -> !(failure instanceof MicroBatcher.RowRefused)).retry()
                 .withBackOff(config.infrastructureRetry().baseDelay(), config.infrastructureRetry().maxDelay())
                 .atMost(attempts - 1L);
     }

@@ -83,6 +83,34 @@ class WriterStoreTest {
                 .startsWith("{\"attempt\":"));
     }
 
+    /**
+     * A poison row: eight operations recorded at once share one statement, and PostgreSQL refuses one of their rows (a
+     * NUL character in text, SQLSTATE 22021). Before, the whole statement failed, so all eight failed and retried;
+     * now the seven others are recorded and only the refused one fails, with {@code WriterRowRefused}.
+     */
+    @Test
+    void aRowThePostgresqlRefusesFailsOnlyItsOwnCallNotTheOthersOfItsStatement() {
+        List<Uni<String>> calls = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String json = i == 5 ? "{\"name\":\"nul\u0000\"}" : "{\"ok\":" + i + "}";
+            calls.add(store.markProcessed(jobId + "/obj/cycle/op-" + i, jobId, "op-" + i, json)
+                    .map(ignored -> "recorded")
+                    .onFailure().recoverWithItem(e -> e.getClass().getSimpleName() + ": " + e.getMessage()));
+        }
+
+        List<String> outcomes = await(Uni.join().all(calls).andFailFast());
+
+        for (int i = 0; i < 8; i++) {
+            if (i == 5) {
+                assertThat(outcomes.get(i)).startsWith("RowRefused: WriterRowRefused").contains("SQLSTATE 22021");
+                assertThat(await(store.processedResult(jobId + "/obj/cycle/op-" + i))).isEmpty();
+            } else {
+                assertThat(outcomes.get(i)).as("operation %d", i).isEqualTo("recorded");
+                assertThat(await(store.processedResult(jobId + "/obj/cycle/op-" + i))).contains("{\"ok\":" + i + "}");
+            }
+        }
+    }
+
     @Test
     void aCreateMarkedBeforeItIsSentAndThenLinkedKeepsItsCycleAndTheOperationsOutcome() {
         await(store.markCreateSent(jobId, USER, "u1", "cycle-1", "op-1"));
