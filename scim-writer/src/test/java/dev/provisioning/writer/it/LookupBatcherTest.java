@@ -36,6 +36,7 @@ import dev.provisioning.writer.Waits;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.persistence.EscrowStore;
+import dev.provisioning.writer.persistence.MicroBatcher;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Batching;
 import dev.provisioning.writer.persistence.WriterStore.Found;
@@ -46,7 +47,7 @@ import dev.provisioning.writer.persistence.WriterStore.ObjectKey;
 /**
  * The batched statements of {@link WriterStore} (issue 13, W2) on the real PostgreSQL: concurrent lookups of different
  * objects in one window are one statement and each caller gets its own rows; a window of recorded results is one
- * statement whose failure fails that window's callers only; a caller resumes only when its row is visible from another
+ * statement, and a row PostgreSQL refuses fails only its own caller (the window is split down to it: the poison row); a caller resumes only when its row is visible from another
  * connection, and on its own Vert.x context. The id-map writes (W4) too: one statement per window, calls of one object
  * in a window merged into what they amount to in call order (PostgreSQL refuses an upsert that touches a row twice). The stores here count the statements they send through a wrapper around
  * the pool, and their windows are long (minutes) and sized to the calls of a test, so a window is run by its size,
@@ -155,14 +156,14 @@ class LookupBatcherTest {
     }
 
     @Test
-    void aFailingWindowFailsOnlyItsOwnCallersWhoMayRetry() {
+    void aRefusedRowFailsOnlyItsOwnCallerAndTheRestOfItsWindowIsStored() {
         WriterStore batched = store(2);
         String good = jobId + "/good/cycle-1/op-1";
         String bad = jobId + "/bad/cycle-1/op-2";
         String later1 = jobId + "/later1/cycle-1/op-3";
         String later2 = jobId + "/later2/cycle-1/op-4";
         List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
-        // the first window: a row the table refuses (job_id is NOT NULL) fails the whole statement
+        // the first window: a row the table refuses (job_id is NOT NULL) fails its statement, which is then split
         outcomes.add(outcome(batched.markProcessed(good, jobId, "op-1", "{}")));
         outcomes.add(outcome(batched.markProcessed(bad, null, "op-2", "{}")));
         // the next window is a statement of its own
@@ -172,20 +173,17 @@ class LookupBatcherTest {
         List<Throwable> failures = outcomes.stream().map(f -> f.orTimeout(NEVER.toMillis(),
                 java.util.concurrent.TimeUnit.MILLISECONDS).join()).toList();
 
-        assertThat(failures.get(0)).as("a caller of the failing window").isNotNull();
-        assertThat(failures.get(1)).as("the refused row's caller").isNotNull()
-                .hasMessageContaining("job_id");
+        assertThat(failures.get(0)).as("the other caller of the refused row's window").isNull();
+        assertThat(failures.get(1)).as("the refused row's caller").isInstanceOf(MicroBatcher.RowRefused.class)
+                .hasMessageContaining(MicroBatcher.ROW_REFUSED).hasMessageContaining("job_id");
+        assertThat(((MicroBatcher.RowRefused) failures.get(1)).sqlState()).isEqualTo("23502");
         assertThat(failures.get(2)).as("a caller of the next window").isNull();
         assertThat(failures.get(3)).as("a caller of the next window").isNull();
-        assertThat(statements).hasValue(2);
-        assertThat(rows(good)).as("nothing of the failed statement is stored").isZero();
+        assertThat(statements).as("the window, its two halves, the next window").hasValue(4);
+        assertThat(rows(good)).as("the refused row's neighbour is stored").isOne();
+        assertThat(rows(bad)).isZero();
         assertThat(rows(later1)).isOne();
         assertThat(rows(later2)).isOne();
-
-        // the failed caller retries (as an operation does after a database failure): its own window, stored
-        await(Uni.join().all(batched.markProcessed(good, jobId, "op-1", "{}"),
-                batched.markProcessed(jobId + "/other/cycle-1/op-5", jobId, "op-5", "{}")).andFailFast());
-        assertThat(rows(good)).isOne();
     }
 
     @Test
@@ -288,11 +286,11 @@ class LookupBatcherTest {
     }
 
     @Test
-    void aFailingWindowOfLinksFailsOnlyItsOwnCallersAndStoresNothingOfIt() {
+    void aRefusedLinkFailsOnlyItsOwnCallerAndTheRestOfItsWindowIsStored() {
         WriterStore batched = store(2);
         List<CompletableFuture<Throwable>> outcomes = new ArrayList<>();
         Mark mark = new Mark("op-1", null);
-        // the first window: a row the table refuses (job_id is NOT NULL) fails the whole statement
+        // the first window: a row the table refuses (job_id is NOT NULL) fails its statement, which is then split
         outcomes.add(outcome(batched.saveLink(jobId, USER, "good", new Link("druva-g", Map.of()), "cycle-1", mark)));
         outcomes.add(outcome(batched.saveLink(null, USER, "bad", new Link("druva-b", Map.of()), "cycle-1", mark)));
         outcomes.add(outcome(batched.saveLink(jobId, USER, "later1", new Link("druva-1", Map.of()), "cycle-1",
@@ -303,12 +301,13 @@ class LookupBatcherTest {
         List<Throwable> failures = outcomes.stream().map(f -> f.orTimeout(NEVER.toMillis(),
                 java.util.concurrent.TimeUnit.MILLISECONDS).join()).toList();
 
-        assertThat(failures.get(0)).as("a caller of the failing window").isNotNull();
-        assertThat(failures.get(1)).as("the refused row's caller").isNotNull().hasMessageContaining("job_id");
+        assertThat(failures.get(0)).as("the other caller of the refused row's window").isNull();
+        assertThat(failures.get(1)).as("the refused row's caller").isInstanceOf(MicroBatcher.RowRefused.class)
+                .hasMessageContaining("job_id");
         assertThat(failures.get(2)).as("a caller of the next window").isNull();
         assertThat(failures.get(3)).as("a caller of the next window").isNull();
-        assertThat(statements).hasValue(2);
-        assertThat(idMapRows("good")).as("nothing of the failed statement is stored").isZero();
+        assertThat(statements).as("the window, its two halves, the next window").hasValue(4);
+        assertThat(idMapRows("good")).as("the refused row's neighbour is stored").isOne();
         assertThat(idMapRows("later1")).isOne();
         assertThat(idMapRows("later2")).isOne();
     }
