@@ -26,7 +26,8 @@ class JobsPage extends Page {
     try {
       const jobs = await api('GET', '/jobs');
       const statuses = {};
-      await Promise.all(jobs.map(async (j) => {
+      // a job whose stored row cannot be read is listed with its problem only: it has no status to ask for
+      await Promise.all(jobs.filter((j) => !j.problem).map(async (j) => {
         try {
           statuses[j.id] = await api('GET', `/jobs/${enc(j.id)}/status`);
         } catch (e) {
@@ -65,6 +66,9 @@ class JobsPage extends Page {
   }
 
   row(j, s) {
+    if (j.problem) {
+      return this.unreadableRow(j);
+    }
     const last = s.lastCompletedCycle;
     const current = s.currentCycle;
     const running = current && (current.status === 'RUNNING' || current.status === 'IN_PROGRESS');
@@ -79,6 +83,18 @@ class JobsPage extends Page {
       <td>${j.state === 'PAUSED' ? 'paused' : timeEl(s.nextCycleAt)}</td>
       <td class="num">${last ? last.summary.failed : '—'}</td>
       <td class="wrap">${j.tenantUrl}</td>
+    </tr>`;
+  }
+
+  /** A job whose stored row cannot be read: its name, state and what cannot be read, across the other columns. */
+  unreadableRow(j) {
+    const field = j.problem.errors && j.problem.errors.length ? j.problem.errors[0] : null;
+    return html`<tr data-job-id=${j.id} class="unreadable">
+      <th scope="row"><a href="#/jobs/${enc(j.id)}">${j.name || j.id}</a></th>
+      <td>${stateBadge(j.state, null)}</td>
+      <td colspan="4"><span class="problem-title"><strong>Cannot be read</strong></span>
+        ${field ? html`: <code>${field.field}</code> ${field.message}` : nothing}
+        <br><span class="muted">Its cycles do not run until its row is repaired or the job is deleted.</span></td>
     </tr>`;
   }
 }

@@ -5,6 +5,7 @@ import static dev.provisioning.detector.TestJobs.events;
 import static dev.provisioning.detector.TestJobs.job;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
@@ -30,6 +31,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Transaction;
 import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
 
 import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.job.ProvisioningJob;
@@ -52,6 +54,8 @@ import dev.provisioning.localstack.TopicClient;
 class JobIsolationTest {
 
     static final String TOKEN = "isolation-token-" + System.nanoTime();
+    /** The wait the claims here are made with ({@code detector.claim-wait} in the tests). */
+    static final Duration CLAIM_WAIT = Duration.ofSeconds(2);
     static TopicClient kafka;
 
     @Inject
@@ -122,17 +126,11 @@ class JobIsolationTest {
     @Test
     void aJobWhoseRowIsLockedOrUnreadableDoesNotHoldUpClaimingAnotherJobsDueCycle(@TempDir Path dir)
             throws Exception {
-        Path file = dir.resolve("directory.json");
-        Files.writeString(file, TestJobs.users(1, 1));
-        String held = create(job(file, "Off", TOKEN));
-        String unreadable = create(job(file, "Off", TOKEN));
-        String free = create(job(file, "Off", TOKEN));
-        Tuple all = Tuple.of(new String[]{held, unreadable, free});
-        // their configurations are published (a job is claimed only then)
-        await().atMost(Waits.OUTCOME).until(() -> pool.preparedQuery("SELECT count(*) FROM job_outbox WHERE "
-                + "job_id = ANY($1) AND sent_at IS NULL").executeAndAwait(all).iterator().next().getLong(0) == 0);
-        pool.preparedQuery("UPDATE job SET state = 'ACTIVE', next_cycle_at = now(), cycle_claimed_at = now() - "
-                + "interval '10 seconds', cycle_claim = 'elsewhere' WHERE id = ANY($1)").executeAndAwait(all);
+        String[] ids = dueJobs(dir, 3);
+        String held = ids[0];
+        String unreadable = ids[1];
+        String free = ids[2];
+        Tuple all = Tuple.of(ids);
         pool.preparedQuery("UPDATE job SET quarantine_reason = 'NoSuchReason' WHERE id = $1")
                 .executeAndAwait(Tuple.of(unreadable));
 
@@ -141,18 +139,86 @@ class JobIsolationTest {
             Transaction tx = holder.beginAndAwait();
             holder.preparedQuery("SELECT id FROM job WHERE id = $1 FOR UPDATE").executeAndAwait(Tuple.of(held));
 
-            List<String> claimed = jobs.claimDue(Duration.ofSeconds(5), 1000).await().atMost(Waits.OUTCOME).stream()
+            List<String> claimed = jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await().atMost(Waits.OUTCOME)
+                    .stream()
                     .map(ProvisioningJob::id).filter(List.of(held, unreadable, free)::contains).toList();
             assertThat(claimed).as("claimed while one job's row is locked and another's unreadable")
                     .containsExactly(free);
 
             tx.rollbackAndAwait();
-            assertThat(jobs.claimDue(Duration.ofSeconds(5), 1000).await().atMost(Waits.OUTCOME))
+            assertThat(jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await().atMost(Waits.OUTCOME))
                     .extracting(ProvisioningJob::id).contains(held).doesNotContain(free, unreadable);
         } finally {
             holder.closeAndAwait();
             pool.preparedQuery("UPDATE job SET state = 'PAUSED', quarantine_reason = NULL, cycle_claimed_at = NULL, "
                     + "cycle_claim = NULL WHERE id = ANY($1)").executeAndAwait(all);
         }
+    }
+
+    /**
+     * A lock the claim cannot pass over: the {@code job} table's, held by a session that is stuck (a {@code CREATE
+     * INDEX} or {@code LOCK TABLE} left in an open transaction; {@code SHARE} mode is what {@code CREATE INDEX} holds).
+     * Before, the claim waited in the database for as long as the lock was held, after its caller had given up
+     * ({@code detector.claim-wait}): each later look left one more pool connection waiting. Now the database gives up
+     * within the wait (lock_timeout, SQLSTATE 55P03) and the claim fails; while only a job's row is held, the claim
+     * passes over it and answers the other job; once the session lets go, the next claim answers both. Two real
+     * connections: the test's holder and the store's pool.
+     */
+    @Test
+    void aClaimDoesNotWaitInTheDatabaseLongerThanItsCallerForALockHeldByAStuckSession(@TempDir Path dir)
+            throws Exception {
+        String[] ids = dueJobs(dir, 2);
+        String held = ids[0];
+        String free = ids[1];
+        Tuple both = Tuple.of(ids);
+
+        SqlConnection holder = pool.getConnectionAndAwait();
+        try {
+            Transaction tx = holder.beginAndAwait();
+            holder.preparedQuery("SELECT id FROM job WHERE id = $1 FOR UPDATE").executeAndAwait(Tuple.of(held));
+            assertThat(claimed(held, free)).as("claimed while one job's row is held").containsExactly(free);
+
+            pool.preparedQuery(MAKE_DUE).executeAndAwait(Tuple.of(new String[]{free}));
+            holder.query("LOCK TABLE job IN SHARE MODE").executeAndAwait();
+            assertThatThrownBy(() -> jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await()
+                    .atMost(Waits.OUTCOME)).as("a claim while the job table is locked")
+                    .isInstanceOfSatisfying(PgException.class,
+                            e -> assertThat(e.getSqlState()).as("lock_not_available").isEqualTo("55P03"));
+
+            tx.rollbackAndAwait();
+            assertThat(claimed(held, free)).as("claimed once the session let go").containsExactlyInAnyOrder(held, free);
+        } finally {
+            holder.closeAndAwait();
+            pool.preparedQuery("UPDATE job SET state = 'PAUSED', cycle_claimed_at = NULL, cycle_claim = NULL "
+                    + "WHERE id = ANY($1)").executeAndAwait(both);
+        }
+    }
+
+    /** Which of {@code ids} a claim with a 5 s lease claims (the scheduler's lease is 30 s: see above). */
+    private List<String> claimed(String... ids) {
+        return jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await().atMost(Waits.OUTCOME).stream()
+                .map(ProvisioningJob::id).filter(List.of(ids)::contains).toList();
+    }
+
+    /**
+     * Makes jobs ACTIVE with their cycle due and a claim the scheduler still takes as live (10 s old, its lease
+     * {@code detector.cycle-lease} is 30 s), which the tests' 5 s lease takes over.
+     */
+    static final String MAKE_DUE = "UPDATE job SET state = 'ACTIVE', next_cycle_at = now(), cycle_claimed_at = now() - "
+            + "interval '10 seconds', cycle_claim = 'elsewhere' WHERE id = ANY($1)";
+
+    /** Creates {@code n} jobs, waits until their configurations are published (a job is claimed only then), makes them due. */
+    private String[] dueJobs(Path dir, int n) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(1, 1));
+        String[] ids = new String[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = create(job(file, "Off", TOKEN));
+        }
+        Tuple all = Tuple.of(ids);
+        await().atMost(Waits.OUTCOME).until(() -> pool.preparedQuery("SELECT count(*) FROM job_outbox WHERE "
+                + "job_id = ANY($1) AND sent_at IS NULL").executeAndAwait(all).iterator().next().getLong(0) == 0);
+        pool.preparedQuery(MAKE_DUE).executeAndAwait(all);
+        return ids;
     }
 }

@@ -31,6 +31,8 @@ import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
+import dev.provisioning.detector.persistence.UnreadableJob;
+import dev.provisioning.detector.persistence.UnreadableJobException;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.graph.GraphMirrorRepository;
@@ -206,8 +208,17 @@ public class JobService {
         return JobView.of(job.config(), job.deletionThreshold());
     }
 
+    /**
+     * Every job, oldest first; a job whose stored row cannot be read is listed after them with its id, name, state and
+     * problem ({@link JobView#of(UnreadableJob)}): one such row never keeps the others from being listed.
+     */
     public Uni<List<JobView>> list() {
-        return jobs.list().map(all -> all.stream().map(JobService::view).toList());
+        return jobs.list().map(all -> {
+            List<JobView> views = new ArrayList<>(all.readable().size() + all.unreadable().size());
+            all.readable().forEach(job -> views.add(view(job)));
+            all.unreadable().forEach(job -> views.add(JobView.of(job)));
+            return views;
+        });
     }
 
     /** Turns provisioning on (Entra's Start): lifts a quarantine, and the next cycle runs now. */
@@ -230,13 +241,21 @@ public class JobService {
      * ({@link SnapshotCache#forget}; another replica's is dropped once idle). Pausing, by contrast, lets the running
      * cycle finish (Entra's rule).
      *
+     * A job whose stored row cannot be read ({@link UnreadableJobException}) is deleted all the same, its row and
+     * tombstone as above ({@link JobStore#deleteUnreadable}), its audit entry naming what could not be read: the
+     * operator's way out besides repairing the row.
+     *
      * @return false when there is no such job
      */
     public Uni<Boolean> delete(String id, String actor) {
         return jobs.update(id, (job, tx) -> {
             job.delete();
             return audit.record(tx, id, actor, "delete", List.of(), null).replaceWith(true);
-        }).map(Optional::isPresent).chain(deleted -> {
+        }).map(Optional::isPresent).onFailure(UnreadableJobException.class).recoverWithUni(e -> {
+            UnreadableJob unreadable = ((UnreadableJobException) e).job();
+            return jobs.deleteUnreadable(id, tx -> audit.record(tx, id, actor, "delete", List.of(),
+                    "its stored row could not be read: " + unreadable.field() + " " + unreadable.reason()));
+        }).chain(deleted -> {
             if (!deleted) {
                 return Uni.createFrom().item(false);
             }

@@ -3,41 +3,51 @@ package dev.provisioning.detector.api;
 import java.time.Instant;
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.provisioning.detector.job.DeletionThreshold;
+import dev.provisioning.detector.persistence.UnreadableJob;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
+import dev.provisioning.rest.Problem;
 
 /**
  * A job as the API shows it. The secret token is never returned: only whether one is set. {@code cycleInterval} is an
  * ISO-8601 duration ({@code PT40M}), as a request sends it. {@code deletionThreshold} and
  * {@code deletionThresholdPercent} are
  * kept by the change-detector (the JobConfig contract has no such field).
+ *
+ * <p>
+ * A job whose stored row this version cannot read is listed ({@code GET /jobs}) with its {@code id}, {@code name} and
+ * {@code state} only, every other member null, and {@code problem}: the RFC 9457 problem that {@code GET /jobs/{id}}
+ * answers for it ({@link UnreadableJobMapper}). {@code problem} is left out of a job that can be read.
  */
 public record JobView(
         String id,
         String name,
         String state,
         String tenantUrl,
-        boolean secretTokenConfigured,
+        Boolean secretTokenConfigured,
         String notificationEmail,
-        boolean notifyOnFailure,
+        Boolean notifyOnFailure,
         String scope,
-        boolean skipNotEffectivelyEntitled,
+        Boolean skipNotEffectivelyEntitled,
         String patchDialect,
         TargetObjectActions actions,
-        boolean skipOutOfScopeDeletions,
+        Boolean skipOutOfScopeDeletions,
         List<AttributeMapping> userMappings,
         List<ScopingFilter> userScopingFilters,
         SourceView source,
         String cycleInterval,
-        long revision,
+        Long revision,
         Instant updatedAt,
-        int deletionThreshold,
-        int deletionThresholdPercent) {
+        Integer deletionThreshold,
+        Integer deletionThresholdPercent,
+        @JsonInclude(JsonInclude.Include.NON_NULL) Problem problem) {
 
     static JobView of(JobConfig c, DeletionThreshold threshold) {
         return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
@@ -47,7 +57,13 @@ public record JobView(
                 SourceView.of(c.source()),
                 c.cycleInterval() == null ? null : c.cycleInterval().toString(), c.revision(), c.updatedAt(),
                 threshold.count(),
-                threshold.percent());
+                threshold.percent(), null);
+    }
+
+    /** A job whose stored row cannot be read: what can be shown of it, and its problem. */
+    static JobView of(UnreadableJob job) {
+        return new JobView(job.id(), job.name(), job.state(), null, null, null, null, null, null, null, null, null,
+                null, null, null, null, null, null, null, null, UnreadableJobMapper.problem(job));
     }
 
     /** The source as the API shows it: the Graph client secret only as "set". */

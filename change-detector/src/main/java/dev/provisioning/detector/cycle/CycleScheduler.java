@@ -103,7 +103,7 @@ public class CycleScheduler {
         if (room <= 0) {
             return Uni.createFrom().voidItem();
         }
-        return jobs.claimDue(config.cycleLease(), room)
+        return jobs.claimDue(config.cycleLease(), room, config.claimWait())
                 .ifNoItem().after(config.claimWait()).failWith(() -> new TimeoutException(
                         "no answer from the database in " + config.claimWait().toMillis() + " ms"))
                 .invoke(claimed -> {

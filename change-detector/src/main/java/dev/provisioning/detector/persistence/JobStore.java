@@ -6,8 +6,10 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,6 +26,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.job.DeletionThreshold;
+import dev.provisioning.detector.job.JobEvent;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
 import dev.provisioning.detector.job.QuarantineReason;
@@ -41,6 +44,14 @@ import dev.provisioning.events.job.SourceType;
  * at most {@value #ATTEMPTS} times: the one retry policy for concurrent changes to a job.
  *
  * <p>
+ * Every read of job rows (a job, the list, a claim) maps them in one way ({@link #read(Row)}): a row this version
+ * cannot read (a configuration that no longer parses, an unknown quarantine reason) is logged, counted
+ * ({@code provisioning.detector.jobs.unreadable}) and answered as an {@link UnreadableJob} that names the field, never
+ * as a job with defaults; it is listed as such beside the others, left out of claims, and refused by name
+ * ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another job from being
+ * read, listed or run.
+ *
+ * <p>
  * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
  * cycle at once; a claim older than the lease (its replica died) is taken over.
  */
@@ -51,6 +62,8 @@ public class JobStore {
     static final int ATTEMPTS = 5;
     /** How long a save waits for its events to be published before it answers anyway (they stay stored). */
     static final Duration PUBLISH_WAIT = Duration.ofSeconds(5);
+    /** The database's bound on a claim's lock waits, in fifths of the caller's wait: it gives up before its caller. */
+    static final long CLAIM_BOUND_FIFTHS = 4;
 
     private static final Logger LOG = Logger.getLogger(JobStore.class);
     private static final String COLUMNS = "id, name, state, config, revision, next_cycle_at, full_cycle_requested, "
@@ -63,6 +76,8 @@ public class JobStore {
     private final Outbox outbox;
     private final MeterRegistry registry;
     private final ParsedConfigs configs = new ParsedConfigs();
+    /** The fault last logged at ERROR for each job whose row cannot be read (by id), so it is logged once. */
+    private final Map<String, String> unreadableLogged = new ConcurrentHashMap<>();
 
     public JobStore(Pool pool, Outbox outbox, MeterRegistry registry) {
         this.pool = pool;
@@ -84,13 +99,51 @@ public class JobStore {
         }
     }
 
+    /**
+     * The job, or empty when there is no such job.
+     *
+     * @throws UnreadableJobException (in the Uni) when its row cannot be read ({@link #read(Row)})
+     */
     public Uni<Optional<ProvisioningJob>> find(String id) {
         return pool.preparedQuery("SELECT " + COLUMNS + " FROM job WHERE id=$1").execute(Tuple.of(id))
-                .map(rs -> rs.size() == 0 ? Optional.empty() : Optional.of(job(rs.iterator().next())));
+                .map(rs -> {
+                    if (rs.size() == 0) {
+                        return Optional.empty();
+                    }
+                    Read read = read(rs.iterator().next());
+                    if (read.job() == null) {
+                        throw new UnreadableJobException(read.unreadable(), read.failure());
+                    }
+                    return Optional.of(read.job());
+                });
     }
 
-    public Uni<List<ProvisioningJob>> list() {
-        return pool.query("SELECT " + COLUMNS + " FROM job ORDER BY created_at").execute().map(this::jobs);
+    /**
+     * Every job, oldest first.
+     *
+     * @param readable the jobs whose rows can be read
+     * @param unreadable the jobs whose rows cannot ({@link #read(Row)}), oldest first
+     */
+    public record Listed(List<ProvisioningJob> readable, List<UnreadableJob> unreadable) {
+    }
+
+    /**
+     * Every job: one row that cannot be read is listed as unreadable, and never keeps the others from being listed.
+     */
+    public Uni<Listed> list() {
+        return pool.query("SELECT " + COLUMNS + " FROM job ORDER BY created_at").execute().map(rs -> {
+            List<ProvisioningJob> readable = new ArrayList<>();
+            List<UnreadableJob> unreadable = new ArrayList<>();
+            for (Row r : rs) {
+                Read read = read(r);
+                if (read.job() != null) {
+                    readable.add(read.job());
+                } else {
+                    unreadable.add(read.unreadable());
+                }
+            }
+            return new Listed(List.copyOf(readable), List.copyOf(unreadable));
+        });
     }
 
     /**
@@ -195,6 +248,29 @@ public class JobStore {
         }).map(Optional::isPresent);
     }
 
+    /**
+     * Deletes a job whose row cannot be read ({@link UnreadableJobException}), which {@link #update} cannot load: the
+     * operator's way out besides repairing the row. Deletes the row, runs {@code also} (the audit entry) and stores the
+     * job's tombstone, in one transaction, as {@link #delete} does for a job that can be read; then waits for the
+     * tombstone to be published.
+     *
+     * @return false when there is no such job (any more)
+     */
+    public Uni<Boolean> deleteUnreadable(String id, Function<SqlConnection, Uni<Void>> also) {
+        return pool.withTransaction(tx -> tx.preparedQuery("DELETE FROM job WHERE id=$1").execute(Tuple.of(id))
+                .chain(rs -> rs.rowCount() == 0
+                        ? Uni.createFrom().item(-1L)
+                        : also.apply(tx).chain(() -> outbox.append(tx, List.of(new JobEvent.Deleted(id))))))
+                .chain(last -> {
+                    if (last < 0) {
+                        return Uni.createFrom().item(false);
+                    }
+                    configs.forget(id);
+                    unreadableLogged.remove(id);
+                    return outbox.published(last, PUBLISH_WAIT).replaceWith(true);
+                });
+    }
+
     /** Writes a changed job's row (or deletes it) and its events; the id of the last event, 0 when none. */
     private Uni<Long> save(SqlConnection tx, ProvisioningJob job) {
         if (!job.changed()) {
@@ -251,19 +327,37 @@ public class JobStore {
      * ({@code FOR UPDATE SKIP LOCKED}; claimed at a later tick, once free), and a claimed job whose row cannot be read
      * is left out of the answer (logged and counted, {@code provisioning.detector.jobs.unreadable}), its claim kept
      * (tried again after {@code lease}); before, it failed the whole claim, and the jobs claimed with it waited for
-     * their lease. The caller bounds the wait for the answer ({@code detector.claim-wait}).
+     * their lease.
      *
+     * <p>
+     * The database bounds the claim's lock waits too, not only the caller its wait for the answer
+     * ({@code detector.claim-wait}): the claim's transaction sets {@code lock_timeout} to
+     * {@value #CLAIM_BOUND_FIFTHS}/5 of {@code wait}. A lock that {@code SKIP LOCKED} cannot pass over (the
+     * {@code job} table's, held by a stuck session: a {@code CREATE INDEX} or {@code LOCK TABLE} left in an open
+     * transaction) used to keep the claim waiting in the database after its caller gave up: each later look left one
+     * more pool connection waiting, until none was left for the API or the cycles, and a claim that got the lock in the
+     * end committed for nobody (its jobs waited for the lease). Now the database gives up first (SQLSTATE
+     * {@code 55P03}, lock_not_available), its connection is free again and the failure reaches the caller, which
+     * counts it as a failed look.
+     *
+     * @param lease how old a claim must be to be taken over (its replica died)
+     * @param limit the most jobs claimed
+     * @param wait how long the caller waits for the answer ({@code detector.claim-wait})
      * @return the claimed jobs that could be read, at most {@code limit}
      */
-    public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit) {
-        return pool.preparedQuery("UPDATE job SET cycle_claimed_at = now(), cycle_claim = gen_random_uuid()::text, "
-                + "revision = revision + 1 WHERE id IN ("
-                + "SELECT id FROM job WHERE state IN ('ACTIVE', 'QUARANTINED') AND next_cycle_at <= now() "
-                + "AND (cycle_claimed_at IS NULL OR cycle_claimed_at < now() - make_interval(secs => $1)) "
-                + "AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_id = job.id AND o.sent_at IS NULL "
-                + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
-                + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
-                .execute(Tuple.of(lease.toMillis() / 1000.0, limit)).map(this::readableJobs);
+    public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit, Duration wait) {
+        String bound = Math.max(1, wait.toMillis() * CLAIM_BOUND_FIFTHS / 5) + "ms";
+        return pool.withTransaction(tx -> tx.preparedQuery("SELECT set_config('lock_timeout', $1, true)")
+                .execute(Tuple.of(bound))
+                .chain(() -> tx.preparedQuery("UPDATE job SET cycle_claimed_at = now(), "
+                        + "cycle_claim = gen_random_uuid()::text, revision = revision + 1 WHERE id IN ("
+                        + "SELECT id FROM job WHERE state IN ('ACTIVE', 'QUARANTINED') AND next_cycle_at <= now() "
+                        + "AND (cycle_claimed_at IS NULL OR cycle_claimed_at < now() - make_interval(secs => $1)) "
+                        + "AND NOT EXISTS (SELECT 1 FROM job_outbox o WHERE o.job_id = job.id AND o.sent_at IS NULL "
+                        + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
+                        + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
+                        .execute(Tuple.of(lease.toMillis() / 1000.0, limit))))
+                .map(this::readableJobs);
     }
 
     /**
@@ -288,39 +382,53 @@ public class JobStore {
                 });
     }
 
-    /** The jobs of the rows that can be read; the others are logged and counted by {@link #job(Row)}, and left out. */
+    /** The jobs of the rows that can be read; the others are logged and counted by {@link #read(Row)}, and left out. */
     private List<ProvisioningJob> readableJobs(RowSet<Row> rs) {
         List<ProvisioningJob> jobs = new ArrayList<>();
         for (Row r : rs) {
-            try {
-                jobs.add(job(r));
-            } catch (UnreadableJob e) {
-                // logged and counted; its claim stays until its lease passes
+            Read read = read(r);
+            if (read.job() != null) {
+                jobs.add(read.job());
             }
+            // else: logged and counted; a claimed one keeps its claim until its lease passes
         }
         return jobs;
     }
 
-    private List<ProvisioningJob> jobs(RowSet<Row> rs) {
-        List<ProvisioningJob> jobs = new ArrayList<>();
-        rs.forEach(r -> jobs.add(job(r)));
-        return jobs;
+    /**
+     * A job row as read: the job, or what can be shown of a row that cannot be read and why.
+     *
+     * @param job null when the row cannot be read
+     * @param unreadable null when it can
+     * @param failure what the reading threw, null when it could be read
+     */
+    private record Read(ProvisioningJob job, UnreadableJob unreadable, RuntimeException failure) {
     }
 
     /**
-     * A job from its row; its configuration is parsed only when its text changed ({@link ParsedConfigs}). A row that
-     * cannot be read (its configuration, its quarantine reason) is an error, logged and
-     * counted ({@code provisioning.detector.jobs.unreadable}), never a job with defaults.
+     * The one mapping of a job row, for every read of job rows (a job, the list, a claim). Its configuration is parsed
+     * only when its text changed ({@link ParsedConfigs}). A row that cannot be read (its configuration, its quarantine
+     * reason, ...) is an error, logged (ERROR the first time its fault is seen, DEBUG while it stays the same) and
+     * counted at every read ({@code provisioning.detector.jobs.unreadable}), never a job with defaults: it is answered as
+     * an {@link UnreadableJob}, which names the field and never a stored value.
      */
-    private ProvisioningJob job(Row r) {
+    private Read read(Row r) {
         String id = r.getString("id");
+        String field = "config";
         try {
+            JobConfig config = configs.config(id, r.getString("config"));
+            field = "config.jobId";
+            if (!id.equals(config.jobId())) {
+                throw new IllegalStateException("it names another job (" + config.jobId() + ")");
+            }
+            field = "quarantine_reason";
             String reason = r.getString("quarantine_reason");
             Quarantine quarantine = reason == null
                     ? null
                     : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
                             instant(r, "quarantined_since"), r.getString("quarantine_key"));
-            return ProvisioningJob.restore(new ProvisioningJob.Stored(id, configs.config(id, r.getString("config")),
+            field = "row";
+            ProvisioningJob job = ProvisioningJob.restore(new ProvisioningJob.Stored(id, config,
                     r.getLong("revision"), instant(r, "created_at"),
                     new DeletionThreshold(r.getInteger("deletion_threshold"),
                             r.getInteger("deletion_threshold_percent")),
@@ -329,17 +437,24 @@ public class JobStore {
                     r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error"),
                     r.getLong("cycle_requests"), r.getLong("full_cycle_request"), r.getString("cycle_claim"),
                     r.getInteger("failed_cycles")));
+            if (!unreadableLogged.isEmpty()) {
+                unreadableLogged.remove(id);
+            }
+            return new Read(job, null, null);
         } catch (RuntimeException e) {
+            UnreadableJob unreadable = UnreadableJob.of(id, r.getString("name"), r.getString("state"), field, e);
             registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
-            LOG.errorf("job %s: its stored row cannot be read: %s", id, e.getMessage());
-            throw new UnreadableJob("job " + id + ": its stored row cannot be read: " + e.getMessage(), e);
-        }
-    }
-
-    /** A job's stored row cannot be read (logged and counted when thrown). */
-    static final class UnreadableJob extends IllegalStateException {
-        UnreadableJob(String message, Throwable cause) {
-            super(message, cause);
+            String described = unreadable.describe();
+            if (!described.equals(unreadableLogged.put(id, described))) {
+                if (unreadableLogged.size() > ParsedConfigs.MAX_JOBS) {
+                    unreadableLogged.clear();
+                }
+                LOG.errorf("%s: the job is left out of cycles and shown as unreadable until its row is repaired or "
+                        + "the job deleted (logged again when its fault changes)", described);
+            } else {
+                LOG.debugf("%s", described);
+            }
+            return new Read(null, unreadable, e);
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -32,6 +33,7 @@ import dev.provisioning.detector.job.QuarantineReason;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
+import dev.provisioning.detector.persistence.UnreadableJob;
 import dev.provisioning.events.job.JobState;
 
 /**
@@ -74,15 +76,20 @@ public class JobGauges {
                 });
     }
 
-    /** Reads every job's gauges from the database. */
+    /**
+     * Reads every job's gauges from the database. A job whose stored row cannot be read (counted in
+     * {@code provisioning.detector.jobs.unreadable}) keeps the series it had, at their last values, and never keeps the
+     * other jobs' gauges from being read: it still exists, so its series are not removed as a deleted job's are.
+     */
     public Uni<Void> refresh() {
         return jobs.list().chain(all -> staged.countsByJob().chain(held -> cycles.latestOfEachJob()
                 .chain(latest -> cycles.lastFinishedOfEachJob().invoke(finished -> {
-                    for (ProvisioningJob job : all) {
+                    for (ProvisioningJob job : all.readable()) {
                         values(job).set(job, held.getOrDefault(job.id(), 0L), latest.get(job.id()),
                                 finished.get(job.id()));
                     }
-                    Set<String> present = all.stream().map(ProvisioningJob::id).collect(Collectors.toSet());
+                    Set<String> present = Stream.concat(all.readable().stream().map(ProvisioningJob::id),
+                            all.unreadable().stream().map(UnreadableJob::id)).collect(Collectors.toSet());
                     List.copyOf(byJob.keySet()).stream().filter(id -> !present.contains(id)).forEach(this::remove);
                 })))).replaceWithVoid();
     }

@@ -37,7 +37,7 @@ class CycleSchedulerTest {
 
     private final CycleScheduler scheduler = new CycleScheduler(new JobStore(null, null, null) {
         @Override
-        public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit) {
+        public Uni<List<ProvisioningJob>> claimDue(Duration lease, int limit, Duration wait) {
             CompletableFuture<List<ProvisioningJob>> answer = new CompletableFuture<>();
             claims.add(answer);
             return Uni.createFrom().completionStage(answer);
