@@ -25,6 +25,7 @@ import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -387,6 +388,42 @@ class ResultsBatchTest {
                 .body("[0].action", equalTo("Delete")).body("[0].displayName", equalTo("User u2"))
                 .body("[1].action", equalTo("Create"));
         given().get("/jobs/" + jobId + "/logs?objectId=u1").then().body("size()", equalTo(1));
+    }
+
+    /**
+     * One result of a poll that the database refuses (a NUL character in its name: SQLSTATE 22021, in the statement
+     * that logs the whole run of results and in the one that upserts their managed objects) is dead-lettered with the
+     * database's reason; the poll's other results are recorded, counted and managed.
+     */
+    @Test
+    void aResultTheDatabaseRefusesIsDeadLetteredAndTheRestOfItsPollIsStored(@TempDir Path dir) throws Exception {
+        String jobId = quietJob(dir);
+        String cycleId = cycle(jobId, 4);
+        ProvisioningResult good = result(jobId, cycleId, "u2", ProvisioningAction.Create, ProvisioningStatus.Success,
+                null, null);
+        ProvisioningResult poisoned = new ProvisioningResult(good.schemaVersion(), good.resultId(), jobId, cycleId,
+                good.eventId(), good.objectType(), good.objectId(), good.targetId(), "User\u0000 u2", good.action(),
+                good.status(), null, null, 201, 1, 5, List.of(), "test", Instant.now(), null, null);
+        publish(List.of(
+                result(jobId, cycleId, "u1", ProvisioningAction.Create, ProvisioningStatus.Success, null, null),
+                poisoned,
+                result(jobId, cycleId, "u3", ProvisioningAction.Create, ProvisioningStatus.Success, null, null),
+                result(jobId, cycleId, "u4", ProvisioningAction.Update, ProvisioningStatus.Skipped, null, null)));
+        passMarker(jobId, cycle(jobId, 100), 1);
+
+        assertThat(cycles.find(cycleId).await().atMost(Waits.OUTCOME).orElseThrow().results())
+                .isEqualTo(new Cycle.Results(3, 2, 0, true));
+        assertThat(managedObjects.all(jobId).await().atMost(Waits.OUTCOME).objects()).containsOnlyKeys("u1", "u3");
+        assertThat(log.counts(jobId, cycleId).await().atMost(Waits.OUTCOME))
+                .containsExactlyInAnyOrderEntriesOf(Map.of("Create/Success", 2L, "Update/Skipped", 1L));
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> {
+            List<ConsumerRecord<String, String>> dead = kafka.readAll(Topics.deadLetter(Topics.RESULTS),
+                    r -> r.value() != null && r.value().contains(jobId));
+            assertThat(dead).hasSize(1);
+            assertThat(dead.get(0).value()).contains(good.resultId());
+            assertThat(new String(dead.get(0).headers().lastHeader("dead-letter-reason").value()))
+                    .startsWith("the database refused the result").contains("22021");
+        });
     }
 
     @Test

@@ -69,8 +69,8 @@ import dev.provisioning.telemetry.SendLimit;
  * <li>The results are recorded in one transaction ({@link ProvisioningLogRepository#recordAll}), with the effects of
  * recording them one by one in offset order. A database error is retried with backoff ({@code detector.results.*}:
  * 1 s doubling to 30 s) for as long as it lasts, and the poll stays unacked; only when the
- * database refuses the data itself (SQLSTATE class 22 or 23) are the results recorded one at a time and the refused
- * ones dead-lettered with the database's message.</li>
+ * database refuses the data itself (SQLSTATE class 22 or 23) is the poll split in halves, recorded in order, each split
+ * again while refused, and the results refused alone dead-lettered with the database's message.</li>
  * <li>Each job's results are judged in one load-change-save of the job ({@link JobStore#update}), each result with
  * its cycle's counts as they were right after it was counted ({@link RunningCounts}), then the job's completed cycles
  * are finished, each in one transaction with its follow-up, and its later outcomes followed up. Jobs are handled
@@ -164,8 +164,8 @@ public class ResultsConsumer {
     }
 
     /**
-     * Step 2: records the results, retried while the database is unavailable; when it refuses the data, one by one
-     * (the refused ones are dead-lettered and left out of what follows).
+     * Step 2: records the results, retried while the database is unavailable; when it refuses the data, in halves
+     * ({@link #bisected}: the refused ones are dead-lettered and left out of what follows).
      */
     private Uni<Stored> store(List<Item> items) {
         if (items.isEmpty()) {
@@ -174,9 +174,9 @@ public class ResultsConsumer {
         return retried(items.stream().map(Item::result).toList())
                 .map(all -> counted(items, all))
                 .onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
-                    LOG.warnf("the database refused a poll of %d results (%s): recording them one by one",
+                    LOG.warnf("the database refused a poll of %d results (%s): recording it in halves",
                             items.size(), e.getMessage());
-                    return oneByOne(items);
+                    return bisected(items);
                 });
     }
 
@@ -196,20 +196,35 @@ public class ResultsConsumer {
                 .indefinitely();
     }
 
-    private Uni<Stored> oneByOne(List<Item> items) {
+    /**
+     * The poll's results after the database refused them together: one result may be the cause (a "poison row"), so
+     * the poll is split in halves, recorded one after the other (the earlier results first, so each object's results
+     * keep their order), each split again when refused so, down to single results, which are dead-lettered (as
+     * scim-writer's {@code MicroBatcher}). A poll with one refused result costs about 2 log2(n) transactions, not n.
+     */
+    private Uni<Stored> bisected(List<Item> items) {
         List<Item> kept = new ArrayList<>();
         List<Recorded> recorded = new ArrayList<>();
         Map<String, Cycle> counted = new HashMap<>();
-        Uni<Void> done = Uni.createFrom().voidItem();
-        for (Item item : items) {
-            done = done.chain(() -> retried(List.of(item.result())).invoke(one -> {
-                kept.add(item);
-                recorded.add(one.recorded().get(0));
-                counted.putAll(one.counted());
-            }).replaceWithVoid().onFailure(DatabaseFailures::refused).recoverWithUni(e -> deadLetter(item.record(),
-                    item.result().jobId(), "the database refused the result: " + e.getMessage())));
-        }
-        return done.map(ignored -> counted(kept, new RecordedAll(recorded, counted)));
+        return halves(items, kept, recorded, counted).map(ignored -> counted(kept, new RecordedAll(recorded, counted)));
+    }
+
+    private Uni<Void> halves(List<Item> items, List<Item> kept, List<Recorded> recorded, Map<String, Cycle> counted) {
+        int half = items.size() / 2;
+        return bisect(items.subList(0, half), kept, recorded, counted)
+                .chain(() -> bisect(items.subList(half, items.size()), kept, recorded, counted));
+    }
+
+    private Uni<Void> bisect(List<Item> items, List<Item> kept, List<Recorded> recorded, Map<String, Cycle> counted) {
+        return retried(items.stream().map(Item::result).toList()).invoke(all -> {
+            kept.addAll(items);
+            recorded.addAll(all.recorded());
+            // each cycle as it stands after the latest recording
+            counted.putAll(all.counted());
+        }).replaceWithVoid().onFailure(DatabaseFailures::refused).recoverWithUni(e -> items.size() > 1
+                ? halves(items, kept, recorded, counted)
+                : deadLetter(items.get(0).record(), items.get(0).result().jobId(),
+                        "the database refused the result: " + e.getMessage()));
     }
 
     /**

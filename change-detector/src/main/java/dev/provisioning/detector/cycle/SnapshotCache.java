@@ -107,11 +107,17 @@ public class SnapshotCache {
     /**
      * The cycle moved the snapshot with {@code plan}'s changes ({@link SnapshotRepository#apply} answered
      * {@code moved}): keeps the snapshot with those changes at the new generation when the write replaced the
-     * generation the cycle started from; else (another writer came in between, or the job is gone) keeps nothing.
+     * generation the cycle started from; else (another writer came in between, the job is gone, or the database refused
+     * some of the changes, so the table is not what the plan would make of it) keeps nothing.
      *
      * @return the generation the snapshot was kept at, or 0 when it was not kept
      */
     public long keep(String jobId, Basis basis, SnapshotRepository.Moved moved, CyclePlan plan) {
+        if (!moved.refused().isEmpty()) {
+            LOG.debugf("job %s: the database refused %d of the cycle's snapshot changes: not kept", jobId,
+                    moved.refused().size());
+            return 0;
+        }
         if (moved.generation() == 0 || moved.previous() != basis.generation()) {
             LOG.debugf("job %s: its snapshot was written elsewhere during the cycle (generation %d, the cycle's %d): "
                     + "not kept", jobId, moved.previous(), basis.generation());

@@ -2,11 +2,14 @@ package dev.provisioning.detector.persistence;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import jakarta.enterprise.context.ApplicationScoped;
+
+import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -41,6 +44,16 @@ public class SnapshotRepository {
     private static final String VERSION = "INSERT INTO snapshot_generation AS g (job_id, generation, source_version) "
             + "SELECT id, nextval('snapshot_generation_seq'), $2 FROM job WHERE id=$1 ON CONFLICT (job_id) DO UPDATE "
             + "SET source_version = EXCLUDED.source_version RETURNING (xmax = 0) AS inserted, g.generation";
+    /** {@link #UPSERT}'s arrays: object id, object type, state hash, display name. */
+    private static final List<String> UPSERT_TYPES = List.of("varchar", "varchar", "varchar", "varchar");
+    /** Upserts many objects of one job ($1) in one statement; the objects must be distinct. */
+    private static final String UPSERT = "INSERT INTO source_snapshot (job_id, object_id, object_type, state_hash, "
+            + "display_name, updated_at) SELECT $1::varchar, k.object_id, k.object_type, k.state_hash, k.display_name, "
+            + "now() FROM " + Unnest.unnest(2, UPSERT_TYPES)
+            + " AS k (object_id, object_type, state_hash, display_name) "
+            + "ON CONFLICT (job_id, object_id) DO UPDATE SET object_type = EXCLUDED.object_type, "
+            + "state_hash = EXCLUDED.state_hash, display_name = EXCLUDED.display_name, updated_at = now()";
+    private static final Logger LOG = Logger.getLogger(SnapshotRepository.class);
 
     private final Pool pool;
 
@@ -66,8 +79,14 @@ public class SnapshotRepository {
      * @param previous the generation the write replaced (0: the job had none); when it is the generation the writer
      *        loaded the snapshot at, nobody else wrote it in between
      * @param generation the generation now; 0 when the job is gone (nothing was written)
+     * @param refused the objects whose change the database refused (left as they were), in the order given
      */
-    public record Moved(long previous, long generation) {
+    public record Moved(long previous, long generation, List<String> refused) {
+
+        /** A write that stored every change. */
+        public Moved(long previous, long generation) {
+            this(previous, generation, List.of());
+        }
     }
 
     /** The job's snapshot generation and source version: one indexed read. */
@@ -106,23 +125,33 @@ public class SnapshotRepository {
 
     /**
      * Applies a cycle's snapshot changes in one transaction, which first moves the job's generation and records the
-     * version of the source the cycle read.
+     * version of the source the cycle read: one statement for the upserts and one for the removals, each of all the
+     * rows ({@link Unnest}).
      *
-     * @param upserts by object type, object id to the hash of its new state
+     * <p>
+     * When the database refuses the rows (SQLSTATE class 22 or 23: a NUL character in a name, a value too long), one
+     * row may be the cause, so the changes are split in halves, each written in its own transaction (moving the
+     * generation), each split again when refused so, down to single objects: a refused object is logged and left as
+     * it was (the next cycle sees it as changed again), and the others are stored. A crash between two halves leaves
+     * some objects moved and some not, which the next cycle's comparison finds, as after any cycle that did not move
+     * its snapshot. A refusal that is not the rows' (the generation's own write refused) fails the call.
+     *
+     * @param upserts by object type, object id to the hash of its new state (an id under two types takes the last
+     *        one, in the map's order)
      * @param names object id to its display name in that state (an object without a name keeps none)
-     * @param removals object ids no longer in the source
+     * @param removals object ids no longer in the source (an id also among the upserts is removed)
      * @param sourceVersion the directory file's version the cycle looked at before its read, or null
      * @return the generation replaced and the new one; with no upserts nor removals the generation stays (previous
-     *         and generation are equal) unless the job had none, and only the source version is written
+     *         and generation are equal) unless the job had none, and only the source version is written; with
+     *         refused objects, those (then the snapshot is not what {@link #mirror} would make of it)
      */
     public Uni<Moved> apply(String jobId, Map<ObjectType, Map<String, String>> upserts, Map<String, String> names,
             Set<String> removals, String sourceVersion) {
-        List<Tuple> up = new ArrayList<>();
-        upserts.forEach((type, hashes) -> hashes.forEach((id, hash) -> up.add(Tuple.of(jobId, id, type.name(), hash,
-                ProvisioningLogRepository.truncate(names.get(id), 512)))));
-        List<Tuple> down = new ArrayList<>();
-        removals.forEach(id -> down.add(Tuple.of(jobId, id)));
-        if (up.isEmpty() && down.isEmpty()) {
+        Map<String, Change> changes = new LinkedHashMap<>();
+        upserts.forEach((type, hashes) -> hashes.forEach((id, hash) -> changes.put(id,
+                new Change(id, type.name(), hash, ProvisioningLogRepository.truncate(names.get(id), 512)))));
+        removals.forEach(id -> changes.put(id, new Change(id, null, null, null)));
+        if (changes.isEmpty()) {
             return pool.preparedQuery(VERSION).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
                 if (rs.size() == 0) {
                     return new Moved(0, 0);
@@ -132,20 +161,95 @@ public class SnapshotRepository {
                 return new Moved(Boolean.TRUE.equals(r.getBoolean(0)) ? 0 : generation, generation);
             });
         }
+        List<Change> all = List.copyOf(changes.values());
+        return write(jobId, all, sourceVersion).onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
+            LOG.warnf("job %s: the database refused the snapshot's %d changes (%s): written in halves", jobId,
+                    all.size(), e.getMessage());
+            // the generation's own write refused: no row is the cause
+            return write(jobId, List.of(), sourceVersion).chain(alone -> {
+                List<Moved> written = new ArrayList<>();
+                List<String> refused = new ArrayList<>();
+                return halves(jobId, all, sourceVersion, written, refused)
+                        .map(ignored -> joined(alone, written, refused));
+            });
+        });
+    }
+
+    /**
+     * What writes in several transactions did together: the generation the first replaced, unless another write came
+     * between two of them (then the other's generation: a writer never finds its own there), and the last one's.
+     */
+    private static Moved joined(Moved first, List<Moved> written, List<String> refused) {
+        long previous = first.previous();
+        long generation = first.generation();
+        for (Moved next : written) {
+            if (next.previous() != generation && previous == first.previous()) {
+                previous = next.previous();
+            }
+            generation = next.generation();
+        }
+        return new Moved(previous, generation, List.copyOf(refused));
+    }
+
+    /** Writes each half of {@code changes} in its own transaction, splitting again what is refused. */
+    private Uni<Void> halves(String jobId, List<Change> changes, String sourceVersion, List<Moved> written,
+            List<String> refused) {
+        int half = changes.size() / 2;
+        return bisect(jobId, changes.subList(0, half), sourceVersion, written, refused)
+                .chain(() -> bisect(jobId, changes.subList(half, changes.size()), sourceVersion, written, refused));
+    }
+
+    private Uni<Void> bisect(String jobId, List<Change> changes, String sourceVersion, List<Moved> written,
+            List<String> refused) {
+        return write(jobId, changes, sourceVersion).invoke(written::add).replaceWithVoid()
+                .onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
+                    if (changes.size() > 1) {
+                        return halves(jobId, changes, sourceVersion, written, refused);
+                    }
+                    Change refusedOne = changes.get(0);
+                    LOG.warnf("job %s: the database refused the snapshot's %s of object %s, left as it was (the next "
+                            + "cycle sees it as changed again): %s", jobId,
+                            refusedOne.removed() ? "removal" : "state", refusedOne.objectId(), e.getMessage());
+                    refused.add(refusedOne.objectId());
+                    return Uni.createFrom().voidItem();
+                });
+    }
+
+    /**
+     * One transaction: moves the generation, then (unless the job is gone) upserts and removes the changes, each in one
+     * statement.
+     */
+    private Uni<Moved> write(String jobId, List<Change> changes, String sourceVersion) {
+        List<Tuple> up = new ArrayList<>();
+        List<String> down = new ArrayList<>();
+        for (Change change : changes) {
+            if (change.removed()) {
+                down.add(change.objectId());
+            } else {
+                up.add(Tuple.of(change.objectId(), change.type(), change.hash(), change.name()));
+            }
+        }
         return pool.withTransaction(c -> move(c, jobId, sourceVersion).call(moved -> {
+            if (moved.generation() == 0) {
+                return Uni.createFrom().voidItem();
+            }
             Uni<Void> ups = up.isEmpty()
                     ? Uni.createFrom().voidItem()
-                    : c.preparedQuery(
-                            "INSERT INTO source_snapshot (job_id, object_id, object_type, state_hash, display_name, "
-                                    + "updated_at) VALUES ($1,$2,$3,$4,$5,now()) ON CONFLICT (job_id, object_id) "
-                                    + "DO UPDATE SET object_type = EXCLUDED.object_type, state_hash = EXCLUDED.state_hash, "
-                                    + "display_name = EXCLUDED.display_name, updated_at = now()")
-                            .executeBatch(up).replaceWithVoid();
+                    : c.preparedQuery(UPSERT).execute(Unnest.arrays(Tuple.of(jobId), UPSERT_TYPES, up))
+                            .replaceWithVoid();
             return ups.chain(() -> down.isEmpty()
                     ? Uni.createFrom().voidItem()
-                    : c.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1 AND object_id=$2").executeBatch(down)
-                            .replaceWithVoid());
+                    : c.preparedQuery("DELETE FROM source_snapshot WHERE job_id=$1 AND object_id = ANY($2::varchar[])")
+                            .execute(Tuple.of(jobId, down.toArray(String[]::new))).replaceWithVoid());
         }));
+    }
+
+    /** One object's change in a write of the snapshot: its new state, or its removal (type and hash null). */
+    private record Change(String objectId, String type, String hash, String name) {
+
+        boolean removed() {
+            return type == null;
+        }
     }
 
     /**

@@ -54,10 +54,13 @@ class SnapshotCacheTest {
         cache.keep("gone", basis(7, snapshot(Map.of("u1", "h1"), Map.of())), new Moved(0, 0), plan);
         // a job that never wrote its snapshot and wrote nothing now has no generation to keep it at
         cache.keep("new", basis(0, snapshot(Map.of(), Map.of())));
+        // the database refused u1's change: the table still holds h1 for it, not what the plan says
+        cache.keep("refused", basis(7, snapshot(Map.of("u1", "h1"), Map.of())), new Moved(7, 9, List.of("u1")), plan);
 
         assertThat(cache.kept("job")).isEmpty();
         assertThat(cache.kept("gone")).isEmpty();
         assertThat(cache.kept("new")).isEmpty();
+        assertThat(cache.kept("refused")).isEmpty();
         assertThat(cache.objects()).isZero();
     }
 
