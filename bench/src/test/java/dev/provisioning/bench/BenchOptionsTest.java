@@ -87,8 +87,8 @@ class BenchOptionsTest {
                 "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");
         // the detector keeps full tiered compilation (C2): its incremental cycles need it
         assertThat(benchmark.get("change-detector")).containsExactly("-XX:MaxRAM=768m", "-XX:MaxRAMPercentage=75",
-                "-XX:+UseSerialGC", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
-                "-XX:TrimNativeHeapInterval=2000");
+                "-XX:+UseSerialGC", "-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30",
+                "-XX:TrimNativeHeapInterval=2000", "-Djdk.nio.maxCachedBufferSize=262144");
     }
 
     @Test

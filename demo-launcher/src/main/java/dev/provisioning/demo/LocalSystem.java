@@ -71,13 +71,19 @@ public final class LocalSystem implements AutoCloseable {
      * 364 MiB in the incremental scenario. The change-detector's old generation grew with the garbage its incremental
      * cycles promote (259 MiB committed for a 125 MiB live set at 100,000 users); kept within 10 to 30 % free it stayed
      * at 173 MiB (incremental peak RSS 646 to 520 MiB in one 100,000-user run: {@code
-     * bench/results/2026-12-02-100k-detector-memory.md}), and it trims freed native memory like the writer. The
+     * bench/results/2026-12-02-100k-detector-memory.md}), and it trims freed native memory like the writer. Its young
+     * generation was a third of the heap, 67 to 77 MiB at the 100,000-user sync's peak (the follow-up cycle that
+     * re-reads the directory for group memberships, with a live set of 139 to 152 MiB), so it is fixed at 32 MiB like
+     * the writer's, and it caches no temporary direct buffer above 256 KiB either: peak RSS 422.8 to 407.7 MiB in one
+     * pair of 100,000-user runs, for 14 % more GC pause time
+     * ({@code bench/results/2026-12-03-100k-detector-memory-flags.md}, issue 13). The
      * mapper-service, whose live set is about 20 MiB, peaked at 304 MiB (322 in the incremental scenario) with the
      * defaults in the seventh round's 100,000-user run (265/277 in the sixth): it takes the writer's flags.
      */
     public static final Map<String, List<String>> DEPLOYMENT_HEAP_OPTIONS = Map.of("scim-writer", flowThroughHeap(),
             "mapper-service", flowThroughHeap(), "change-detector",
-            List.of("-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=2000"));
+            List.of("-Xmn32m", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TrimNativeHeapInterval=2000",
+                    "-Djdk.nio.maxCachedBufferSize=262144"));
 
     /**
      * The compiler flag a service's deployment adds to {@link #DEPLOYMENT_JVM_OPTIONS} ({@code JDK_JAVA_OPTIONS} in its
