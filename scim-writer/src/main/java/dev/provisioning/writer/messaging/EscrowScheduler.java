@@ -168,8 +168,8 @@ public class EscrowScheduler {
     Uni<Void> releaseDeferred() {
         int swept = lanes.sweep();
         if (swept > 0) {
-            LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane: deferred",
-                    swept, config.lanes().maxWait());
+            LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane (or %s, kept "
+                    + "beyond its rooms to start soon): deferred", swept, config.lanes().maxWait(), Lanes.SOON);
         }
         OperationsPartitions.Owners owners = partitions.owners();
         if (owners.none()) {
