@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import io.smallrye.mutiny.Uni;
@@ -181,6 +182,7 @@ public final class Lanes {
     private final Duration maxWait;
     private final Duration reservation;
     private final Duration soon;
+    private final Predicate<String> sole;
     private final Supplier<Instant> clock;
     /** The non-empty lanes (an empty lane is removed). */
     private final Map<String, Lane> lanes = new HashMap<>();
@@ -206,17 +208,21 @@ public final class Lanes {
      */
     public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
             Supplier<Instant> clock) {
-        this(maxRecords, recordsPerTenant, objectsPerTenant, maxWait, reservation, SOON, clock);
+        this(maxRecords, recordsPerTenant, objectsPerTenant, maxWait, reservation, SOON, tenant -> true, clock);
     }
 
     /**
      * @param soon how soon an operation must be expected to start to be kept beyond the lane's rooms, and how long it
      *        may then wait without starting ({@link #SOON} by default)
+     * @param sole whether a tenant is the only one with a job that is not paused (the jobs the writer knows): only
+     *        then may its lane keep operations beyond its rooms ({@link #runsSoon}), since only then no other job's
+     *        first operation can arrive behind its records in Kafka
      * @see #Lanes(int, int, int, Duration, Duration, Supplier)
      */
     public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
-            Duration soon, Supplier<Instant> clock) {
+            Duration soon, Predicate<String> sole, Supplier<Instant> clock) {
         this.soon = soon;
+        this.sole = sole;
         this.maxRecords = Math.max(1, maxRecords);
         this.highWater = (int) ((long) this.maxRecords * HIGH_WATER_PERCENT / 100);
         this.recordsPerTenant = Math.max(1, recordsPerTenant);
@@ -362,8 +368,10 @@ public final class Lanes {
     /**
      * Whether an operation of a new object arriving now at this lane, beyond its rooms, is expected to start within
      * {@code soon} anyway, so that deferring it would only write it to PostgreSQL and read it back seconds later
-     * (issue 13: about 70 % of a one-tenant initial sync was deferred and released so): the lane is the only one
-     * holding operations, no other tenant's released operations are on their way, and the operations waiting in it
+     * (issue 13: about 70 % of a one-tenant initial sync was deferred and released so): its tenant is the only one
+     * with a job that is not paused ({@code sole}: keeping makes the stream wait, and a record of another job that
+     * arrived behind the flood's in Kafka would wait with it, issue 12), the lane is the only one holding
+     * operations, no other tenant's released operations are on their way, and the operations waiting in it
      * are fewer than it carried out in the last {@code soon} at its current pace. Such an operation is kept: it takes
      * a room of the consumer's admission limit, which then makes the stream wait instead (back-pressure). A held or
      * slow tenant carries out few operations, so its new objects are deferred as before; once another tenant's
@@ -371,7 +379,7 @@ public final class Lanes {
      * has not started within {@code soon} (its tenant slowed down) is deferred by {@link #sweep}, giving its room back.
      */
     private boolean runsSoon(String tenant, Lane lane) {
-        if (lanes.size() != 1 || reservedTotal != reservedOf(tenant)) {
+        if (lanes.size() != 1 || reservedTotal != reservedOf(tenant) || !sole.test(tenant)) {
             return false;
         }
         int waiting = lane.size - lane.running;

@@ -88,7 +88,7 @@ class DeferredReleasesTest {
      */
     private void fullLaneWithDeferred(int objectsPerTenant) {
         lanes = new Lanes(1_000, 10, objectsPerTenant, Duration.ofMinutes(5), Duration.ofSeconds(5), Duration.ZERO,
-                () -> T0);
+                tenant -> true, () -> T0);
         claims = new Claims(lanes);
         releases = new DeferredReleases(lanes, claims);
         lanes.listen(releases);
