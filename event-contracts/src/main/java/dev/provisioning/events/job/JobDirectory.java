@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * The latest configuration of every job, as read from the compacted {@code provisioning.jobs} topic. Services that
@@ -50,6 +51,11 @@ public final class JobDirectory {
     /** Forgets a deleted job (a tombstone on the topic). */
     public void remove(String jobId) {
         jobs.remove(jobId);
+    }
+
+    /** Whether every job known now matches {@code test} (true when none is known). */
+    public boolean allMatch(Predicate<JobConfig> test) {
+        return jobs.values().stream().allMatch(test);
     }
 
     public Optional<JobConfig> find(String jobId) {

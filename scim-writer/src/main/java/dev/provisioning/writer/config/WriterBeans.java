@@ -23,6 +23,7 @@ import dev.provisioning.writer.lanes.Lanes;
 import dev.provisioning.writer.messaging.EscrowScheduler;
 import dev.provisioning.writer.persistence.EscrowStore;
 import dev.provisioning.writer.retry.RetryPolicy;
+import dev.provisioning.writer.throughput.TenantGates;
 import dev.provisioning.writer.throughput.TenantHealth;
 
 /** The plain-Java collaborators of the service, built once from configuration; start-up fails fast on bad values. */
@@ -79,13 +80,14 @@ public class WriterBeans {
     /** The per-tenant lanes ({@code writer.lanes.*}, {@code writer.concurrency.objects}). */
     @Produces
     @Singleton
-    Lanes lanes(WriterConfig config) {
+    Lanes lanes(WriterConfig config, JobDirectory jobs) {
         if (config.lanes().recordsPerTenant() > config.lanes().maxRecords()) {
             throw new IllegalStateException("writer.lanes.records-per-tenant (" + config.lanes().recordsPerTenant()
                     + ") must not exceed writer.lanes.max-records (" + config.lanes().maxRecords() + ")");
         }
         return new Lanes(config.lanes().maxRecords(), config.lanes().recordsPerTenant(), config.concurrency().objects(),
-                config.lanes().maxWait(), config.lanes().releaseReservation(), Instant::now);
+                config.lanes().maxWait(), config.lanes().releaseReservation(), Lanes.SOON,
+                tenant -> TenantGates.soleActiveTenant(jobs, tenant), Instant::now);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import io.smallrye.mutiny.Uni;
@@ -42,6 +43,15 @@ import io.smallrye.mutiny.Uni;
  * tenants running all their {@code objectsPerTenant}=64 slots, and a lane below its share is admitted up to it),
  * while two busy tenants still hold 800 operations each in memory before deferring (a database write and a later
  * release per operation), over 10 times the 64 objects each runs at once.</li>
+ * <li>Kept when it runs soon anyway (issue 13): a new object's operation that the rules above would defer is kept in
+ * its lane when the lane is the only one holding operations and keeps up, that is it is expected to start within
+ * {@code soon} ({@link #SOON}, 10 s) at the pace the lane carried operations out lately ({@link #runsSoon}).
+ * Deferring it would only write it to PostgreSQL and read it back seconds later: a one-tenant flood (an initial sync)
+ * then waits in Kafka, behind the consumer's admission limit, instead of going through the {@code escrow} table
+ * (about 70 % of a 30,000-user initial sync did). A held or slow tenant carries out few operations, so its new objects
+ * are deferred as before; once another tenant has an operation in a lane the rooms and shares apply to every lane
+ * again; and one kept so that has not started within {@code soon} (its tenant slowed down) is deferred by
+ * {@link #sweep}, so its room is given back within {@code soon} and a sweep's interval.</li>
  * <li>Time: {@link #sweep} defers the objects whose next operation has waited longer than {@code maxWait} without
  * starting (a tenant that slowed down after they were admitted), so no record stays unacked for long; an object with
  * an operation running keeps its later ones (they cannot overtake it).</li>
@@ -97,10 +107,16 @@ public final class Lanes {
     private static final class Entry {
         final Item item;
         Mode mode;
+        /**
+         * Admitted beyond the lane's rooms because it was to start soon ({@link #runsSoon}): deferred by
+         * {@link #sweep} once it waited {@code soon} without starting.
+         */
+        final boolean soon;
 
-        Entry(Item item, Mode mode) {
+        Entry(Item item, Mode mode, boolean soon) {
             this.item = item;
             this.mode = mode;
+            this.soon = soon;
         }
     }
 
@@ -116,10 +132,48 @@ public final class Lanes {
         final ArrayDeque<String> deferring = new ArrayDeque<>();
         int running;
         int size;
+        /** The start of the current second of {@link #doneNow}. */
+        Instant second;
+        /** Operations carried out (not deferred) in the current second, and in the one before it. */
+        int doneNow;
+        int doneBefore;
+
+        /** One more operation carried out at {@code now}. */
+        void done(Instant now) {
+            tick(now);
+            doneNow++;
+        }
+
+        /** Operations carried out per second lately: over the current second so far and the one before it. */
+        double perSecond(Instant now) {
+            tick(now);
+            double seconds = 1 + Duration.between(second, now).toMillis() / 1000.0;
+            return (doneBefore + doneNow) / seconds;
+        }
+
+        private void tick(Instant now) {
+            if (second == null) {
+                second = now;
+                return;
+            }
+            long passed = Duration.between(second, now).toSeconds();
+            if (passed >= 1) {
+                doneBefore = passed == 1 ? doneNow : 0;
+                doneNow = 0;
+                second = second.plusSeconds(passed);
+            }
+        }
     }
 
     /** The high-water mark in percent of {@code maxRecords}: from it on, lanes at or above their share defer. */
     static final int HIGH_WATER_PERCENT = 80;
+
+    /**
+     * How soon an operation must be expected to start to be kept in a lane beyond its rooms ({@link #runsSoon}), and
+     * how long it may then wait without starting before {@link #sweep} defers it: 10 s, over the 4.4 s that the
+     * default 2,000 rooms take to drain at the 450 operations a second of a 2-core machine's initial sync.
+     */
+    public static final Duration SOON = Duration.ofSeconds(10);
 
     private final int maxRecords;
     private final int highWater;
@@ -127,6 +181,8 @@ public final class Lanes {
     private final int objectsPerTenant;
     private final Duration maxWait;
     private final Duration reservation;
+    private final Duration soon;
+    private final Predicate<String> sole;
     private final Supplier<Instant> clock;
     /** The non-empty lanes (an empty lane is removed). */
     private final Map<String, Lane> lanes = new HashMap<>();
@@ -152,6 +208,21 @@ public final class Lanes {
      */
     public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
             Supplier<Instant> clock) {
+        this(maxRecords, recordsPerTenant, objectsPerTenant, maxWait, reservation, SOON, tenant -> true, clock);
+    }
+
+    /**
+     * @param soon how soon an operation must be expected to start to be kept beyond the lane's rooms, and how long it
+     *        may then wait without starting ({@link #SOON} by default)
+     * @param sole whether a tenant is the only one with a job that is not paused (the jobs the writer knows): only
+     *        then may its lane keep operations beyond its rooms ({@link #runsSoon}), since only then no other job's
+     *        first operation can arrive behind its records in Kafka
+     * @see #Lanes(int, int, int, Duration, Duration, Supplier)
+     */
+    public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
+            Duration soon, Predicate<String> sole, Supplier<Instant> clock) {
+        this.soon = soon;
+        this.sole = sole;
         this.maxRecords = Math.max(1, maxRecords);
         this.highWater = (int) ((long) this.maxRecords * HIGH_WATER_PERCENT / 100);
         this.recordsPerTenant = Math.max(1, recordsPerTenant);
@@ -176,14 +247,14 @@ public final class Lanes {
             ArrayDeque<Entry> queue = lane.byKey.get(item.key());
             boolean known = queue != null;
             int taken = lane.size + reservedOf(tenant);
-            Mode mode = !known && (taken >= recordsPerTenant || occupied() >= highWater && taken >= share())
-                    ? Mode.DEFER
-                    : Mode.RUN;
+            boolean beyond = !known && (taken >= recordsPerTenant || occupied() >= highWater && taken >= share());
+            boolean soon = beyond && runsSoon(tenant, lane);
+            Mode mode = beyond && !soon ? Mode.DEFER : Mode.RUN;
             if (!known) {
                 queue = new ArrayDeque<>();
                 lane.byKey.put(item.key(), queue);
             }
-            queue.add(new Entry(item, mode));
+            queue.add(new Entry(item, mode, soon));
             lane.size++;
             total++;
             if (!known) {
@@ -195,13 +266,16 @@ public final class Lanes {
     }
 
     /**
-     * Defers the objects whose next operation waited longer than {@code maxWait} without starting, with every later
-     * operation of theirs in the lane.
+     * Defers the objects whose next operation waited longer than {@code maxWait} without starting (longer than
+     * {@code soon} for one kept beyond its lane's rooms because it was to start soon), with every later operation of
+     * theirs in the lane.
      *
      * @return how many operations are deferred
      */
     public int sweep() {
-        Instant oldest = clock.get().minus(maxWait);
+        Instant now = clock.get();
+        Instant oldest = now.minus(maxWait);
+        Instant oldestSoon = now.minus(soon);
         Map<String, List<Entry>> start = new HashMap<>();
         int deferred = 0;
         synchronized (this) {
@@ -210,7 +284,8 @@ public final class Lanes {
                 for (Iterator<String> keys = lane.ready.iterator(); keys.hasNext();) {
                     String key = keys.next();
                     ArrayDeque<Entry> queue = lane.byKey.get(key);
-                    if (queue.peekFirst().item.admittedAt().isBefore(oldest)) {
+                    Entry head = queue.peekFirst();
+                    if (head.item.admittedAt().isBefore(head.soon ? oldestSoon : oldest)) {
                         for (Entry entry : queue) {
                             entry.mode = Mode.DEFER;
                             deferred++;
@@ -288,6 +363,27 @@ public final class Lanes {
     /** Operations in all lanes. */
     public synchronized int size() {
         return total;
+    }
+
+    /**
+     * Whether an operation of a new object arriving now at this lane, beyond its rooms, is expected to start within
+     * {@code soon} anyway, so that deferring it would only write it to PostgreSQL and read it back seconds later
+     * (issue 13: about 70 % of a one-tenant initial sync was deferred and released so): its tenant is the only one
+     * with a job that is not paused ({@code sole}: keeping makes the stream wait, and a record of another job that
+     * arrived behind the flood's in Kafka would wait with it, issue 12), the lane is the only one holding
+     * operations, no other tenant's released operations are on their way, and the operations waiting in it
+     * are fewer than it carried out in the last {@code soon} at its current pace. Such an operation is kept: it takes
+     * a room of the consumer's admission limit, which then makes the stream wait instead (back-pressure). A held or
+     * slow tenant carries out few operations, so its new objects are deferred as before; once another tenant's
+     * operation is in a lane, the rules of rooms and shares apply again to every lane; and an operation kept so that
+     * has not started within {@code soon} (its tenant slowed down) is deferred by {@link #sweep}, giving its room back.
+     */
+    private boolean runsSoon(String tenant, Lane lane) {
+        if (lanes.size() != 1 || reservedTotal != reservedOf(tenant) || !sole.test(tenant)) {
+            return false;
+        }
+        int waiting = lane.size - lane.running;
+        return waiting < lane.perSecond(clock.get()) * soon.toMillis() / 1000.0;
     }
 
     /** A lane's share once the total reached the high-water mark, the lane being one of the non-empty lanes. */
@@ -394,6 +490,7 @@ public final class Lanes {
             total--;
             if (entry.mode == Mode.RUN) {
                 lane.running--;
+                lane.done(clock.get());
             }
             if (queue.isEmpty()) {
                 lane.byKey.remove(key);

@@ -3,16 +3,14 @@ package dev.provisioning.writer.messaging;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -170,14 +168,14 @@ public class EscrowScheduler {
     Uni<Void> releaseDeferred() {
         int swept = lanes.sweep();
         if (swept > 0) {
-            LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane: deferred",
-                    swept, config.lanes().maxWait());
+            LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane (or %s, kept "
+                    + "beyond its rooms to start soon): deferred", swept, config.lanes().maxWait(), Lanes.SOON);
         }
-        Collection<Integer> ofPartitions = partitions.holdingAll().isPresent() ? null : partitions.held().keySet();
-        if (ofPartitions != null && ofPartitions.isEmpty()) {
+        OperationsPartitions.Owners owners = partitions.owners();
+        if (owners.none()) {
             return Uni.createFrom().voidItem();
         }
-        return store.tenantsWithDeferred(ofPartitions)
+        return store.tenantsWithDeferred(owners.partitions().keySet())
                 .invoke(tenants -> tenants.forEach(releases::deferred))
                 .onFailure().invoke(e -> LOG.warnf("release of deferred operations failed, next round retries: %s",
                         e.toString()))
@@ -186,16 +184,19 @@ public class EscrowScheduler {
     }
 
     /**
-     * One release of a tenant's deferred operations ({@link DeferredReleases.Release}): claims up to {@code limit} of
-     * the partitions of {@code provisioning.operations} this replica holds ({@link OperationsPartitions#held}; every
-     * partition on a replica that holds them all), oldest first, reserves their rooms in the tenant's lane and admits
-     * them straight into it ({@link OperationsConsumer#admitReleased}), each under its partition's ownership as held
-     * before the claim: a rebalance meanwhile hands those not started yet back to Kafka (republished on their key, to the
-     * new owner). So each deferred operation is released once, by the replica that runs its object's other operations,
-     * and its room is reserved on that replica. Rows deferred before their partition was recorded
-     * ({@link Escrowed#partition} null) are republished on their key when this replica does not hold every partition.
-     * The rooms are reserved before the first is handed back, so none can arrive before its room is kept. A crash after
-     * the claim leaves the rows to be released again after {@code writer.lanes.release-lease} (30 s).
+     * One release of a tenant's deferred operations ({@link DeferredReleases.Release}), by one rule: a deferred
+     * operation belongs to its partition's owner ({@link OperationsPartitions.Owners}; one deferred before its
+     * partition was recorded, {@link Escrowed#partition} null, to the replica that holds every partition, if any).
+     * Claims up to {@code limit} of the rows this replica may release (those of the partitions of
+     * {@code provisioning.operations} it holds, and those without a partition), the longest due first; those it owns
+     * are admitted straight into the tenant's lane ({@link OperationsConsumer#admitReleased}, their rooms reserved
+     * before the first is handed back, so none arrives before its room is kept), each under its partition's ownership
+     * as held before the claim: a rebalance meanwhile hands those not started yet back to Kafka (republished on their
+     * key, to the new owner). Those it does not own (no partition, on a replica that does not hold them all) are
+     * republished on their key, so they run on the replica that holds their object's partition. So each deferred
+     * operation is released once, by the replica that runs its object's other operations, and its room is reserved on
+     * that replica. A crash after the claim leaves the rows to be released again after
+     * {@code writer.lanes.release-lease} (30 s).
      *
      * <p>
      * Why straight into the lane (issue 13): in a one-tenant 30,000-user initial sync about 20,000 users are deferred
@@ -205,27 +206,20 @@ public class EscrowScheduler {
      * other replica, where a full lane deferred them again: about 35,000 releases for a 30,000-user sync.
      */
     private Uni<Integer> releaseTo(String tenant, int limit) {
-        Duration lease = config.lanes().releaseLease();
-        Optional<OperationsPartitions.Ownership> all = partitions.holdingAll();
-        if (all.isPresent()) {
-            return store.claimDeferred(tenant, lease, limit, null)
-                    .call(claimed -> consumer.admitReleased(tenant, claimed, row -> all.get(), this::handBack)
-                            .invoke(n -> releasedToLanes.increment(n)))
-                    .map(List::size)
-                    .onFailure().invoke(e -> releaseFailed(tenant, e));
-        }
-        Map<Integer, OperationsPartitions.Ownership> held = partitions.held();
-        if (held.isEmpty()) {
+        OperationsPartitions.Owners owners = partitions.owners();
+        if (owners.none()) {
             return Uni.createFrom().item(0);
         }
-        return store.claimDeferred(tenant, lease, limit, held.keySet())
+        return store.claimDeferred(tenant, config.lanes().releaseLease(), limit, owners.partitions().keySet())
                 .call(claimed -> {
-                    List<Escrowed> owned = claimed.stream().filter(row -> row.partition() != null).toList();
-                    List<Escrowed> unplaced = claimed.stream().filter(row -> row.partition() == null).toList();
-                    releasedThroughKafka.increment(unplaced.size());
-                    return consumer.admitReleased(tenant, owned, row -> held.get(row.partition()), this::handBack)
+                    Map<Boolean, List<Escrowed>> ownedHere = claimed.stream()
+                            .collect(Collectors.partitioningBy(row -> owners.of(row.partition()).isPresent()));
+                    List<Escrowed> elsewhere = ownedHere.get(false);
+                    releasedThroughKafka.increment(elsewhere.size());
+                    return consumer.admitReleased(tenant, ownedHere.get(true),
+                            row -> owners.of(row.partition()).orElseThrow(), this::handBack)
                             .invoke(n -> releasedToLanes.increment(n))
-                            .chain(() -> republishAll(unplaced));
+                            .chain(() -> republishAll(elsewhere));
                 })
                 .map(List::size)
                 .onFailure().invoke(e -> releaseFailed(tenant, e));

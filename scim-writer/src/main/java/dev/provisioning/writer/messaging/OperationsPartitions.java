@@ -84,6 +84,32 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     public record Ownership(TopicPartition partition, long revocations) {
     }
 
+    /**
+     * Who owns the deferred operations of each partition on this replica, as held at one moment ({@link #owners}): a
+     * deferred operation's owner is its partition's owner, and one deferred before its partition was recorded
+     * (migration V5, {@code operations_partition} null) belongs to the replica that holds every partition, if any.
+     *
+     * @param partitions the ownership of each partition held, by partition number
+     * @param all the ownership of every partition, when this replica holds them all
+     */
+    public record Owners(Map<Integer, Ownership> partitions, Optional<Ownership> all) {
+
+        /**
+         * The ownership a deferred operation of this partition is released under here, straight into its lane.
+         *
+         * @param partition its {@code escrow} row's partition; null: recorded before V5
+         * @return empty when this replica does not own it (it goes through Kafka, on its key, to its owner)
+         */
+        public Optional<Ownership> of(Integer partition) {
+            return partition == null ? all : Optional.ofNullable(partitions.get(partition));
+        }
+
+        /** Whether this replica owns no partition (before the first assignment, or shutting down). */
+        public boolean none() {
+            return partitions.isEmpty();
+        }
+    }
+
     private final Duration handoverWait;
     private final Duration stopGrace;
     /** One stage per operation running ({@link #abandoned}), completed when a clean shutdown abandons them. */
@@ -268,6 +294,14 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
             owned.put(partition, new Ownership(tp, revokedTimes.getOrDefault(tp, 0L)));
         }
         return owned;
+    }
+
+    /**
+     * The owners of the deferred operations here now ({@link Owners}): {@link #held} and {@link #holdingAll} read
+     * together, so that a rebalance cannot come between the two.
+     */
+    public synchronized Owners owners() {
+        return new Owners(held(), holdingAll());
     }
 
     /**

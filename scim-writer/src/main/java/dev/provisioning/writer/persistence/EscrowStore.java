@@ -202,21 +202,17 @@ public class EscrowStore {
 
     /**
      * The tenants with deferred operations that are due, of these partitions of {@code provisioning.operations} or of
-     * none known ({@link Escrowed#partition} null).
-     *
-     * @param partitions null: of every partition
+     * none known ({@link Escrowed#partition} null): those a replica holding these partitions may release.
      */
     public Uni<List<String>> tenantsWithDeferred(Collection<Integer> partitions) {
-        String due = "SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at <= now()";
-        Uni<RowSet<Row>> found = partitions == null
-                ? pool.query(due).execute()
-                : pool.preparedQuery(due + " AND " + OF_PARTITIONS.replace("$N", "$1"))
-                        .execute(Tuple.tuple().addArrayOfInteger(partitions.toArray(Integer[]::new)));
-        return found.map(rows -> {
-            List<String> tenants = new ArrayList<>();
-            rows.forEach(row -> tenants.add(row.getString(0)));
-            return tenants;
-        });
+        return pool.preparedQuery("SELECT DISTINCT tenant FROM escrow WHERE state = 'DEFERRED' AND next_attempt_at "
+                + "<= now() AND " + OF_PARTITIONS.replace("$N", "$1"))
+                .execute(Tuple.tuple().addArrayOfInteger(partitions.toArray(Integer[]::new)))
+                .map(rows -> {
+                    List<String> tenants = new ArrayList<>();
+                    rows.forEach(row -> tenants.add(row.getString(0)));
+                    return tenants;
+                });
     }
 
     /**
@@ -227,20 +223,16 @@ public class EscrowStore {
      * initial sync), and releases now come as the lane drains, many per second.
      *
      * @param partitions only rows of these partitions of {@code provisioning.operations} (those this replica holds),
-     *        or of none known ({@link Escrowed#partition} null); null: of every partition (this replica holds them all)
+     *        or of none known ({@link Escrowed#partition} null)
      */
     public Uni<List<Escrowed>> claimDeferred(String tenant, Duration lease, int limit,
             Collection<Integer> partitions) {
-        Tuple values = Tuple.of(lease.toMillis() / 1000.0, tenant, limit);
-        String ofPartitions = "";
-        if (partitions != null) {
-            values.addArrayOfInteger(partitions.toArray(Integer[]::new));
-            ofPartitions = "AND " + OF_PARTITIONS.replace("$N", "$4") + " ";
-        }
         return pool.preparedQuery("UPDATE escrow SET next_attempt_at = now() + make_interval(secs => $1) WHERE id IN "
-                + "(SELECT id FROM escrow WHERE state = 'DEFERRED' AND tenant = $2 AND next_attempt_at <= now() "
-                + ofPartitions + "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
-                .execute(values)
+                + "(SELECT id FROM escrow WHERE state = 'DEFERRED' AND tenant = $2 AND next_attempt_at <= now() AND "
+                + OF_PARTITIONS.replace("$N", "$4") + " ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) "
+                + "RETURNING " + COLUMNS)
+                .execute(Tuple.of(lease.toMillis() / 1000.0, tenant, limit)
+                        .addArrayOfInteger(partitions.toArray(Integer[]::new)))
                 .map(EscrowStore::readAll);
     }
 

@@ -18,6 +18,8 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
+import dev.provisioning.events.job.JobState;
+import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 
@@ -93,6 +95,15 @@ public class TenantGates {
     public static String tenantKey(String tenantUrl) {
         String key = tenantUrl.trim().toLowerCase(Locale.ROOT);
         return key.endsWith("/") ? key.substring(0, key.length() - 1) : key;
+    }
+
+    /**
+     * Whether {@code tenant} (a {@link #tenantKey}) is the only tenant with a job that is not paused among
+     * {@code jobs}: then no other job's operation can arrive while its operations flood the stream (issue 13's keeping
+     * of a flood's operations in its lane, {@link dev.provisioning.writer.lanes.Lanes}).
+     */
+    public static boolean soleActiveTenant(JobDirectory jobs, String tenant) {
+        return jobs.allMatch(job -> job.state() == JobState.PAUSED || tenantKey(job.tenantUrl()).equals(tenant));
     }
 
     /** One tenant's in-flight cap and adaptive rate. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
@@ -22,6 +23,8 @@ class LanesTest {
     private static final Duration RESERVATION = Duration.ofSeconds(5);
 
     private final AtomicReference<Instant> now = new AtomicReference<>(T0);
+    /** Whether a job of another tenant is not paused (the writer's jobs): a lane may keep beyond its rooms only if not. */
+    private final AtomicBoolean otherJobActive = new AtomicBoolean();
     private final List<String> events = new ArrayList<>();
 
     /** An operation whose work completes when the test says so. */
@@ -66,7 +69,8 @@ class LanesTest {
 
     /** Lanes whose admission limit is far away: the high-water mark never applies. */
     private Lanes lanes(int recordsPerTenant, int objectsPerTenant) {
-        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), RESERVATION, now::get);
+        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), RESERVATION, Lanes.SOON,
+                tenant -> !otherJobActive.get(), now::get);
     }
 
     /**
@@ -124,6 +128,93 @@ class LanesTest {
         Op c1 = new Op("c1", "fast-c/u1");
         lanes.admit("fast-c", c1);
         assertThat(events).contains("run c1");
+    }
+
+    /**
+     * A lane of 4 rooms running 2 objects at once, alone, that carried out 10 operations within the last second (one
+     * of its objects runs all along, so the lane is never empty), then holds 4 operations: 2 running, 2 waiting.
+     */
+    private Lanes laneThatKeepsUp(String tenant) {
+        Lanes lanes = lanes(4, 2);
+        lanes.admit(tenant, new Op("running", tenant + "/running"));
+        for (int i = 0; i < 10; i++) {
+            Op done = new Op("done" + i, tenant + "/done" + i);
+            lanes.admit(tenant, done);
+            done.finish();
+        }
+        for (int i = 0; i < 3; i++) {
+            lanes.admit(tenant, new Op("u" + i, tenant + "/u" + i));
+        }
+        assertThat(lanes.size(tenant)).isEqualTo(4);
+        return lanes;
+    }
+
+    @Test
+    void aLaneAloneThatKeepsUpKeepsANewObjectBeyondItsRoomsInsteadOfDeferringIt() {
+        Lanes lanes = laneThatKeepsUp("flood");
+
+        Op kept = new Op("kept", "flood/kept");
+        lanes.admit("flood", kept);
+
+        // 2 waiting against 10 carried out a second: it starts well within 10 s
+        assertThat(events).noneMatch(e -> e.startsWith("defer"));
+        assertThat(lanes.size("flood")).isEqualTo(5);
+        assertThat(lanes.room("flood")).as("no deferred operation is released into it meanwhile").isZero();
+    }
+
+    @Test
+    void anOperationKeptBeyondTheRoomsThatDoesNotStartSoonIsDeferredByTheSweepTheOthersWait() {
+        Lanes lanes = laneThatKeepsUp("flood");
+        Op kept = new Op("kept", "flood/kept");
+        lanes.admit("flood", kept);
+
+        // the tenant stops answering: nothing more is carried out
+        now.set(T0.plus(Lanes.SOON).minusSeconds(1));
+        assertThat(lanes.sweep()).as("before it waited 10 s").isZero();
+        now.set(T0.plus(Lanes.SOON).plusSeconds(1));
+        assertThat(lanes.sweep()).isEqualTo(1);
+
+        assertThat(events).contains("defer kept").doesNotContain("defer u0", "defer u1", "defer u2");
+        kept.finish();
+        assertThat(lanes.size("flood")).as("within its rooms again").isEqualTo(4);
+    }
+
+    @Test
+    void aLaneThatKeepsUpDefersItsNewObjectsBeyondItsRoomsWhileAnotherTenantHasAJobThatIsNotPaused() {
+        Lanes lanes = laneThatKeepsUp("flood");
+        otherJobActive.set(true);
+
+        lanes.admit("flood", new Op("beyond", "flood/beyond"));
+
+        // that job's next operation may be behind the flood's in Kafka: the stream must not wait for the flood
+        assertThat(events).contains("defer beyond");
+        assertThat(lanes.size("flood")).isEqualTo(4);
+    }
+
+    @Test
+    void aLaneThatKeepsUpDefersItsNewObjectsBeyondItsRoomsOnceAnotherTenantHasAnOperationInALane() {
+        Lanes lanes = laneThatKeepsUp("flood");
+        Op other = new Op("other", "other/u1");
+        lanes.admit("other", other);
+
+        lanes.admit("flood", new Op("beyond", "flood/beyond"));
+
+        assertThat(events).contains("run other", "defer beyond");
+        other.finish();
+        lanes.admit("flood", new Op("alone-again", "flood/alone-again"));
+        assertThat(events).as("kept, waiting for a slot").doesNotContain("defer alone-again");
+        assertThat(lanes.size("flood")).isEqualTo(6);
+    }
+
+    @Test
+    void aLaneThatCarriedNothingOutLatelyDefersItsNewObjectsBeyondItsRooms() {
+        Lanes lanes = laneThatKeepsUp("flood");
+        // two seconds later its pace is forgotten: a tenant that stopped answering is not taken for one that keeps up
+        now.set(T0.plusSeconds(2));
+
+        lanes.admit("flood", new Op("beyond", "flood/beyond"));
+
+        assertThat(events).contains("defer beyond");
     }
 
     @Test

@@ -144,6 +144,32 @@ class OperationsPartitionsTest {
     }
 
     @Test
+    void aDeferredOperationBelongsToItsPartitionsOwnerAndOneWithoutAPartitionToTheReplicaHoldingEveryPartition() {
+        assertThat(partitions.owners().none()).as("before the first assignment").isTrue();
+        assertThat(partitions.owners().of(null)).as("before the first assignment").isEmpty();
+
+        assign(0, 1, 2);
+        OperationsPartitions.Owners all = partitions.owners();
+        assertThat(all.of(1)).as("of a partition held").contains(partitions.of(tp(1)));
+        assertThat(all.of(null)).as("deferred before V5, on the replica holding every partition")
+                .isEqualTo(partitions.holdingAll());
+        assertThat(partitions.start(all.of(null).orElseThrow())).isTrue();
+        partitions.finish(all.of(null).orElseThrow());
+
+        partitions.onPartitionsRevoked(consumer, Set.of(tp(1)));
+        assign(0, 2);
+        OperationsPartitions.Owners some = partitions.owners();
+        assertThat(some.none()).isFalse();
+        assertThat(some.of(0)).contains(partitions.of(tp(0)));
+        assertThat(some.of(2)).contains(partitions.of(tp(2)));
+        assertThat(some.of(1)).as("of a partition another replica holds: through Kafka").isEmpty();
+        assertThat(some.of(null)).as("deferred before V5, on a replica holding some partitions: through Kafka")
+                .isEmpty();
+        assertThat(partitions.start(all.of(1).orElseThrow())).as("owned before the revocation").isFalse();
+        assertThat(partitions.start(all.of(null).orElseThrow())).as("owned before the revocation").isFalse();
+    }
+
+    @Test
     void aCleanShutdownWaitsForTheOperationsRunningOnlyUntilTheyFinish() throws InterruptedException {
         assign(0, 1, 2);
         Ownership running = partitions.of(tp(1));
