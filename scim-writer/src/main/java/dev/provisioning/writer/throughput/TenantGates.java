@@ -18,8 +18,8 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
-import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.JobDirectory;
+import dev.provisioning.events.job.JobState;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 
