@@ -93,7 +93,7 @@ public class DigestSender {
     }
 
     /** Sends every digest whose window has closed; one failing digest does not stop the others. */
-    @Scheduled(identity = "failure-digests", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(identity = "failure-digests", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> sendDue() {
         if (!progress.caughtUp()) {
             // after a restart, failures received before it may still be on the topic: a digest now would miss them
@@ -115,7 +115,7 @@ public class DigestSender {
     }
 
     /** Forgets settled failures after {@code notifier.retention}. */
-    @Scheduled(identity = "outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(identity = "outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> purge() {
         Instant cutoff = Instant.now().minus(config.retention());
         return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))

@@ -63,7 +63,7 @@ public class StateSender {
     }
 
     /** Sends every pending job state email that is not waiting for a retry; one failing email stops no other job's. */
-    @Scheduled(identity = "state-emails", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(identity = "state-emails", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> sendDue() {
         Instant now = Instant.now();
         return Panache.withSession(outbox::pending)
@@ -97,7 +97,7 @@ public class StateSender {
     }
 
     /** Forgets settled job state emails after {@code notifier.retention}. */
-    @Scheduled(identity = "state-outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(identity = "state-outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> purge() {
         Instant cutoff = Instant.now().minus(config.retention());
         return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))

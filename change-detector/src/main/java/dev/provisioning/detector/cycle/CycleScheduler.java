@@ -59,7 +59,7 @@ public class CycleScheduler {
         this.config = config;
     }
 
-    @Scheduled(every = "${detector.scheduler-tick:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${detector.scheduler-tick:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
         if (!looking.compareAndSet(false, true)) {
             // a look is under way (claimNow): the next tick looks again

@@ -53,7 +53,7 @@ public class PlanMemos {
     }
 
     /** Drops the memos no cycle used for {@code detector.snapshot-cache.idle}. */
-    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void dropIdle() {
         kept.dropIdle(System.nanoTime());
     }

@@ -157,7 +157,7 @@ public class SnapshotCache {
     }
 
     /** Drops the snapshots no cycle used for {@code detector.snapshot-cache.idle}. */
-    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     void dropIdle() {
         dropIdle(System.nanoTime());
     }

@@ -55,7 +55,7 @@ public class Housekeeping {
         this.config = config;
     }
 
-    @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> run() {
         return purge().chain(this::warnExpiringTokens)
                 .ifNoItem().after(RUN_WAIT).failWith(() -> new TimeoutException("no answer from the database in "

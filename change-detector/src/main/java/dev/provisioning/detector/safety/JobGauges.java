@@ -65,7 +65,7 @@ public class JobGauges {
         this.registry = registry;
     }
 
-    @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "3s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "3s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> scheduled() {
         return refresh().ifNoItem().after(Housekeeping.RUN_WAIT).failWith(() -> new TimeoutException(
                 "no answer from the database in " + Housekeeping.RUN_WAIT.toSeconds() + " s"))

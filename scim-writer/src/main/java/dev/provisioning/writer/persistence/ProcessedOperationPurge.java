@@ -60,7 +60,7 @@ public class ProcessedOperationPurge {
                 .register(registry);
     }
 
-    @Scheduled(identity = JOB, every = "${writer.processed-operation.purge-interval:1h}", delay = 1, delayUnit = TimeUnit.MINUTES, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(identity = JOB, every = "${writer.processed-operation.purge-interval:1h}", delay = 1, delayUnit = TimeUnit.MINUTES, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
         return purge()
                 .onFailure().invoke(e -> LOG.warnf("purge of processed operations failed, the next one retries: %s",

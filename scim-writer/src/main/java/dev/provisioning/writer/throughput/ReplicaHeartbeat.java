@@ -39,7 +39,7 @@ public class ReplicaHeartbeat {
         this.config = config;
     }
 
-    @Scheduled(every = "${writer.replicas.heartbeat-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${writer.replicas.heartbeat-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> beat() {
         long livenessMillis = config.replicas().liveness().toMillis();
         return pool.preparedQuery("INSERT INTO writer_replica (replica_id, heartbeat_at) VALUES ($1, now()) "
