@@ -18,6 +18,7 @@ import java.util.Map;
 import jakarta.inject.Inject;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +63,8 @@ class JobIsolationTest {
     JobStore jobs;
     @Inject
     Pool pool;
+    /** The jobs the running test made due ({@link #dueJobs}), parked after it. */
+    String[] due = new String[0];
 
     @BeforeAll
     static void connect() {
@@ -130,28 +133,19 @@ class JobIsolationTest {
         String held = ids[0];
         String unreadable = ids[1];
         String free = ids[2];
-        Tuple all = Tuple.of(ids);
         pool.preparedQuery("UPDATE job SET quarantine_reason = 'NoSuchReason' WHERE id = $1")
                 .executeAndAwait(Tuple.of(unreadable));
 
-        SqlConnection holder = pool.getConnectionAndAwait();
-        try {
-            Transaction tx = holder.beginAndAwait();
-            holder.preparedQuery("SELECT id FROM job WHERE id = $1 FOR UPDATE").executeAndAwait(Tuple.of(held));
-
+        try (HeldRow holder = holdingRow(held)) {
             List<String> claimed = jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await().atMost(Waits.OUTCOME)
                     .stream()
                     .map(ProvisioningJob::id).filter(List.of(held, unreadable, free)::contains).toList();
             assertThat(claimed).as("claimed while one job's row is locked and another's unreadable")
                     .containsExactly(free);
 
-            tx.rollbackAndAwait();
+            holder.release();
             assertThat(jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await().atMost(Waits.OUTCOME))
                     .extracting(ProvisioningJob::id).contains(held).doesNotContain(free, unreadable);
-        } finally {
-            holder.closeAndAwait();
-            pool.preparedQuery("UPDATE job SET state = 'PAUSED', quarantine_reason = NULL, cycle_claimed_at = NULL, "
-                    + "cycle_claim = NULL WHERE id = ANY($1)").executeAndAwait(all);
         }
     }
 
@@ -170,27 +164,59 @@ class JobIsolationTest {
         String[] ids = dueJobs(dir, 2);
         String held = ids[0];
         String free = ids[1];
-        Tuple both = Tuple.of(ids);
 
-        SqlConnection holder = pool.getConnectionAndAwait();
-        try {
-            Transaction tx = holder.beginAndAwait();
-            holder.preparedQuery("SELECT id FROM job WHERE id = $1 FOR UPDATE").executeAndAwait(Tuple.of(held));
+        try (HeldRow holder = holdingRow(held)) {
             assertThat(claimed(held, free)).as("claimed while one job's row is held").containsExactly(free);
 
             pool.preparedQuery(MAKE_DUE).executeAndAwait(Tuple.of(new String[]{free}));
-            holder.query("LOCK TABLE job IN SHARE MODE").executeAndAwait();
+            holder.session().query("LOCK TABLE job IN SHARE MODE").executeAndAwait();
             assertThatThrownBy(() -> jobs.claimDue(Duration.ofSeconds(5), 1000, CLAIM_WAIT).await()
                     .atMost(Waits.OUTCOME)).as("a claim while the job table is locked")
                     .isInstanceOfSatisfying(PgException.class,
                             e -> assertThat(e.getSqlState()).as("lock_not_available").isEqualTo("55P03"));
 
-            tx.rollbackAndAwait();
+            holder.release();
             assertThat(claimed(held, free)).as("claimed once the session let go").containsExactlyInAnyOrder(held, free);
-        } finally {
-            holder.closeAndAwait();
-            pool.preparedQuery("UPDATE job SET state = 'PAUSED', cycle_claimed_at = NULL, cycle_claim = NULL "
-                    + "WHERE id = ANY($1)").executeAndAwait(both);
+        }
+    }
+
+    /**
+     * Another session that holds a job's row ({@code FOR UPDATE} in an open transaction: a slow save of that job, an
+     * operator's transaction) until it is released; closing it closes the session (releasing what it still holds).
+     */
+    private HeldRow holdingRow(String id) {
+        SqlConnection session = pool.getConnectionAndAwait();
+        try {
+            Transaction tx = session.beginAndAwait();
+            session.preparedQuery("SELECT id FROM job WHERE id = $1 FOR UPDATE").executeAndAwait(Tuple.of(id));
+            return new HeldRow(session, tx);
+        } catch (RuntimeException e) {
+            session.closeAndAwait();
+            throw e;
+        }
+    }
+
+    /** A session holding a job's row ({@link #holdingRow}). */
+    private record HeldRow(SqlConnection session, Transaction tx) implements AutoCloseable {
+
+        /** Lets go of the row (and of anything else the session took meanwhile): rolls its transaction back. */
+        void release() {
+            tx.rollbackAndAwait();
+        }
+
+        @Override
+        public void close() {
+            session.closeAndAwait();
+        }
+    }
+
+    /** Parks the jobs the test made due: paused, readable, unclaimed; the scheduler leaves them alone. */
+    @AfterEach
+    void parkDueJobs() {
+        if (due.length > 0) {
+            pool.preparedQuery("UPDATE job SET state = 'PAUSED', quarantine_reason = NULL, cycle_claimed_at = NULL, "
+                    + "cycle_claim = NULL WHERE id = ANY($1)").executeAndAwait(Tuple.of(due));
+            due = new String[0];
         }
     }
 
@@ -219,6 +245,7 @@ class JobIsolationTest {
         await().atMost(Waits.OUTCOME).until(() -> pool.preparedQuery("SELECT count(*) FROM job_outbox WHERE "
                 + "job_id = ANY($1) AND sent_at IS NULL").executeAndAwait(all).iterator().next().getLong(0) == 0);
         pool.preparedQuery(MAKE_DUE).executeAndAwait(all);
+        due = ids;
         return ids;
     }
 }

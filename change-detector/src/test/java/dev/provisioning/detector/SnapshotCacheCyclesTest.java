@@ -7,6 +7,7 @@ import static dev.provisioning.detector.TestJobs.result;
 import static dev.provisioning.detector.TestJobs.send;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
@@ -32,6 +33,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.cycle.CyclePlan;
 import dev.provisioning.detector.cycle.SnapshotCache;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.events.AssignmentEvent;
@@ -159,7 +161,10 @@ class SnapshotCacheCyclesTest {
      * Issue 13: a cycle's snapshot changes are written in one statement each (upserts, removals); an object whose row
      * the database refuses (a NUL character in its name: SQLSTATE 22021) is left as it was and named in the answer,
      * and every other change of the batch is stored, with the generation moved and the source version recorded. The
-     * cache keeps nothing then (the table is not what the plan would make of it).
+     * cache keeps nothing then (the table is not what the plan would make of it): the next cycle loads the stored
+     * snapshot at the generation the halves left, so it finds the refused object changed again and nothing else, and
+     * its own write, which replaces that generation, is kept in memory again. A batch whose every change is refused
+     * stores nothing and leaves the generation, and records the source version.
      */
     @Test
     void anObjectTheDatabaseRefusesIsLeftAsItWasAndTheRestOfTheBatchIsStored(@TempDir Path dir) {
@@ -182,8 +187,12 @@ class SnapshotCacheCyclesTest {
         }
         changedNames.put("u17", "User\u0000 17");
         changed.put("new", "hnew");
-        SnapshotRepository.Moved moved = snapshots.apply(jobId, Map.of(ObjectType.USER, changed), changedNames,
-                Set.of("u35", "u36"), "version 1").await().atMost(Waits.OUTCOME);
+        // as a cycle does: the snapshot taken, the changes applied, the snapshot given back
+        SnapshotCache.Basis refusedCycle = cache.take(jobId).await().atMost(Waits.OUTCOME);
+        CyclePlan plan = new CyclePlan(List.of(), Map.of(ObjectType.USER, changed), changedNames, Set.of("u35", "u36"));
+        SnapshotRepository.Moved moved = snapshots.apply(jobId, plan.snapshotUpserts(), plan.snapshotNames(),
+                plan.snapshotRemovals(), "version 1").await().atMost(Waits.OUTCOME);
+        assertThat(cache.keep(jobId, refusedCycle, moved, plan)).as("kept after a refusal").isZero();
 
         assertThat(moved.refused()).containsExactly("u17");
         SnapshotRepository.Snapshot stored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
@@ -196,6 +205,47 @@ class SnapshotCacheCyclesTest {
         assertThat(moved.generation()).isGreaterThan(first.generation());
         // written in several transactions with nobody in between: it replaced the first write's generation
         assertThat(moved.previous()).isEqualTo(first.generation());
+
+        // the next cycle works from the stored snapshot at the generation the halves left: only u17 differs from the
+        // source (h17b), its only change
+        SnapshotCache.Basis next = cache.take(jobId).await().atMost(Waits.OUTCOME);
+        assertThat(next.reused()).as("loaded from the table").isZero();
+        assertThat(next.generation()).isEqualTo(moved.generation());
+        assertThat(next.snapshot()).isEqualTo(stored);
+        Map<String, String> source = new HashMap<>(users);
+        source.putAll(changed);
+        source.keySet().removeAll(Set.of("u35", "u36"));
+        assertThat(source.entrySet()).filteredOn(e -> !e.getValue().equals(next.snapshot().users().get(e.getKey())))
+                .extracting(Map.Entry::getKey).containsExactly("u17");
+        // its write (the name repaired) replaces that generation: nobody else wrote, so the snapshot is kept again
+        CyclePlan repaired = new CyclePlan(List.of(), Map.of(ObjectType.USER, Map.of("u17", "h17b")),
+                Map.of("u17", "User 17 renamed"), Set.of());
+        SnapshotRepository.Moved after = snapshots.apply(jobId, repaired.snapshotUpserts(), repaired.snapshotNames(),
+                Set.of(), "version 2").await().atMost(Waits.OUTCOME);
+        assertThat(after.refused()).isEmpty();
+        assertThat(after.previous()).isEqualTo(moved.generation());
+        assertThat(cache.keep(jobId, next, after, repaired)).isEqualTo(after.generation());
+        assertThat(cache.kept(jobId).orElseThrow().snapshot())
+                .isEqualTo(snapshots.load(jobId).await().atMost(Waits.OUTCOME));
+        assertThat(cache.kept(jobId).orElseThrow().snapshot().users()).isEqualTo(source);
+
+        // a batch whose every change is refused: nothing stored, the generation stays, the source version recorded
+        SnapshotRepository.Moved none = snapshots.apply(jobId, Map.of(ObjectType.USER, Map.of("u1", "h1c")),
+                Map.of("u1", "User\u0000 1"), Set.of(), "version 3").await().atMost(Waits.OUTCOME);
+        assertThat(none).isEqualTo(new SnapshotRepository.Moved(after.generation(), after.generation(),
+                List.of("u1")));
+        assertThat(snapshots.watermark(jobId).await().atMost(Waits.OUTCOME))
+                .isEqualTo(new SnapshotRepository.Watermark(after.generation(), "version 3"));
+        assertThat(snapshots.load(jobId).await().atMost(Waits.OUTCOME).users()).containsEntry("u1", "h1b");
+
+        // the generation's own write refused (a source version longer than its column) is no object's refusal: the
+        // call fails, and nothing is stored
+        assertThatThrownBy(() -> snapshots.apply(jobId, Map.of(ObjectType.USER, Map.of("u2", "h2c")), Map.of(),
+                Set.of(), "v".repeat(513)).await().atMost(Waits.OUTCOME))
+                .hasMessageContaining("refused the snapshot generation's write");
+        assertThat(snapshots.load(jobId).await().atMost(Waits.OUTCOME).users()).containsEntry("u2", "h2b");
+        assertThat(snapshots.watermark(jobId).await().atMost(Waits.OUTCOME))
+                .isEqualTo(new SnapshotRepository.Watermark(after.generation(), "version 3"));
     }
 
     /**

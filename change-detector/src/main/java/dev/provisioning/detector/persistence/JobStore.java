@@ -131,19 +131,7 @@ public class JobStore {
      * Every job: one row that cannot be read is listed as unreadable, and never keeps the others from being listed.
      */
     public Uni<Listed> list() {
-        return pool.query("SELECT " + COLUMNS + " FROM job ORDER BY created_at").execute().map(rs -> {
-            List<ProvisioningJob> readable = new ArrayList<>();
-            List<UnreadableJob> unreadable = new ArrayList<>();
-            for (Row r : rs) {
-                Read read = read(r);
-                if (read.job() != null) {
-                    readable.add(read.job());
-                } else {
-                    unreadable.add(read.unreadable());
-                }
-            }
-            return new Listed(List.copyOf(readable), List.copyOf(unreadable));
-        });
+        return pool.query("SELECT " + COLUMNS + " FROM job ORDER BY created_at").execute().map(this::split);
     }
 
     /**
@@ -357,7 +345,9 @@ public class JobStore {
                         + "AND o.kind = '" + Outbox.Kind.JOB_CONFIG.name() + "') "
                         + "ORDER BY next_cycle_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING " + COLUMNS)
                         .execute(Tuple.of(lease.toMillis() / 1000.0, limit))))
-                .map(this::readableJobs);
+                // a claimed job whose row cannot be read is left out (logged and counted), its claim kept until its
+                // lease passes
+                .map(rs -> split(rs).readable());
     }
 
     /**
@@ -382,17 +372,22 @@ public class JobStore {
                 });
     }
 
-    /** The jobs of the rows that can be read; the others are logged and counted by {@link #read(Row)}, and left out. */
-    private List<ProvisioningJob> readableJobs(RowSet<Row> rs) {
-        List<ProvisioningJob> jobs = new ArrayList<>();
+    /**
+     * The jobs of the rows, in their order, split into those that can be read and those that cannot (each logged and
+     * counted by {@link #read(Row)}): the one loop of every read of several job rows (the list, a claim).
+     */
+    private Listed split(RowSet<Row> rs) {
+        List<ProvisioningJob> readable = new ArrayList<>();
+        List<UnreadableJob> unreadable = new ArrayList<>();
         for (Row r : rs) {
             Read read = read(r);
             if (read.job() != null) {
-                jobs.add(read.job());
+                readable.add(read.job());
+            } else {
+                unreadable.add(read.unreadable());
             }
-            // else: logged and counted; a claimed one keeps its claim until its lease passes
         }
-        return jobs;
+        return new Listed(List.copyOf(readable), List.copyOf(unreadable));
     }
 
     /**

@@ -130,11 +130,12 @@ public class SnapshotRepository {
      *
      * <p>
      * When the database refuses the rows (SQLSTATE class 22 or 23: a NUL character in a name, a value too long), one
-     * row may be the cause, so the changes are split in halves, each written in its own transaction (moving the
-     * generation), each split again when refused so, down to single objects: a refused object is logged and left as
-     * it was (the next cycle sees it as changed again), and the others are stored. A crash between two halves leaves
-     * some objects moved and some not, which the next cycle's comparison finds, as after any cycle that did not move
-     * its snapshot. A refusal that is not the rows' (the generation's own write refused) fails the call.
+     * row may be the cause, so the changes are split in halves, each written in its own transaction (which moves the
+     * generation, as every write does), each split again when refused so, down to single objects: a refused object is
+     * logged and left as it was (the next cycle sees it as changed again), and the others are stored. A crash between
+     * two halves leaves some objects moved and some not, which the next cycle's comparison finds, as after any cycle
+     * that did not move its snapshot. A refusal that is not the rows' (the generation's own write refused) fails the
+     * call.
      *
      * @param upserts by object type, object id to the hash of its new state (an id under two types takes the last
      *        one, in the map's order)
@@ -142,8 +143,10 @@ public class SnapshotRepository {
      * @param removals object ids no longer in the source (an id also among the upserts is removed)
      * @param sourceVersion the directory file's version the cycle looked at before its read, or null
      * @return the generation replaced and the new one; with no upserts nor removals the generation stays (previous
-     *         and generation are equal) unless the job had none, and only the source version is written; with
-     *         refused objects, those (then the snapshot is not what {@link #mirror} would make of it)
+     *         and generation are equal) unless the job had none, and only the source version is written. With refused
+     *         objects, those, the generation the first stored half replaced and the one the last left (another writer
+     *         may have come between two halves: the table is not what {@link #mirror} would make of the snapshot
+     *         anyway); when every change was refused, only the source version is written, as without changes
      */
     public Uni<Moved> apply(String jobId, Map<ObjectType, Map<String, String>> upserts, Map<String, String> names,
             Set<String> removals, String sourceVersion) {
@@ -152,67 +155,72 @@ public class SnapshotRepository {
                 new Change(id, type.name(), hash, ProvisioningLogRepository.truncate(names.get(id), 512)))));
         removals.forEach(id -> changes.put(id, new Change(id, null, null, null)));
         if (changes.isEmpty()) {
-            return pool.preparedQuery(VERSION).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
-                if (rs.size() == 0) {
-                    return new Moved(0, 0);
-                }
-                Row r = rs.iterator().next();
-                long generation = r.getLong(1);
-                return new Moved(Boolean.TRUE.equals(r.getBoolean(0)) ? 0 : generation, generation);
-            });
+            return version(jobId, sourceVersion);
         }
         List<Change> all = List.copyOf(changes.values());
         return write(jobId, all, sourceVersion).onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
-            LOG.warnf("job %s: the database refused the snapshot's %d changes (%s): written in halves", jobId,
-                    all.size(), e.getMessage());
-            // the generation's own write refused: no row is the cause
-            return write(jobId, List.of(), sourceVersion).chain(alone -> {
-                List<Moved> written = new ArrayList<>();
-                List<String> refused = new ArrayList<>();
-                return halves(jobId, all, sourceVersion, written, refused)
-                        .map(ignored -> joined(alone, written, refused));
-            });
+            if (all.size() > 1) {
+                LOG.warnf("job %s: the database refused the snapshot's %d changes (%s): written in halves", jobId,
+                        all.size(), e.getMessage());
+            }
+            Halves halves = new Halves();
+            return split(jobId, all, sourceVersion, halves, e).chain(() -> halves.first == null
+                    ? version(jobId, sourceVersion)
+                    : Uni.createFrom().item(new Moved(halves.first.previous(), halves.last.generation())))
+                    .map(moved -> new Moved(moved.previous(), moved.generation(), List.copyOf(halves.refused)));
         });
     }
 
-    /**
-     * What writes in several transactions did together: the generation the first replaced, unless another write came
-     * between two of them (then the other's generation: a writer never finds its own there), and the last one's.
-     */
-    private static Moved joined(Moved first, List<Moved> written, List<String> refused) {
-        long previous = first.previous();
-        long generation = first.generation();
-        for (Moved next : written) {
-            if (next.previous() != generation && previous == first.previous()) {
-                previous = next.previous();
+    /** Records the source version only (the generation stays, unless the job had none). */
+    private Uni<Moved> version(String jobId, String sourceVersion) {
+        return pool.preparedQuery(VERSION).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
+            if (rs.size() == 0) {
+                return new Moved(0, 0);
             }
-            generation = next.generation();
+            Row r = rs.iterator().next();
+            long generation = r.getLong(1);
+            return new Moved(Boolean.TRUE.equals(r.getBoolean(0)) ? 0 : generation, generation);
+        });
+    }
+
+    /** What the halves of a refused write did: the first and last stored half's moves, and the refused objects. */
+    private static final class Halves {
+
+        Moved first;
+        Moved last;
+        final List<String> refused = new ArrayList<>();
+
+        void stored(Moved moved) {
+            if (first == null) {
+                first = moved;
+            }
+            last = moved;
         }
-        return new Moved(previous, generation, List.copyOf(refused));
     }
 
-    /** Writes each half of {@code changes} in its own transaction, splitting again what is refused. */
-    private Uni<Void> halves(String jobId, List<Change> changes, String sourceVersion, List<Moved> written,
-            List<String> refused) {
+    /**
+     * The database refused {@code changes} ({@code refusal}): a single change is logged and left as it was; more are
+     * written half by half, each in its own transaction, split again when refused.
+     */
+    private Uni<Void> split(String jobId, List<Change> changes, String sourceVersion, Halves halves,
+            Throwable refusal) {
+        if (changes.size() == 1) {
+            Change refused = changes.get(0);
+            LOG.warnf("job %s: the database refused the snapshot's %s of object %s, left as it was (the next cycle "
+                    + "sees it as changed again): %s", jobId, refused.removed() ? "removal" : "state",
+                    refused.objectId(), refusal.getMessage());
+            halves.refused.add(refused.objectId());
+            return Uni.createFrom().voidItem();
+        }
         int half = changes.size() / 2;
-        return bisect(jobId, changes.subList(0, half), sourceVersion, written, refused)
-                .chain(() -> bisect(jobId, changes.subList(half, changes.size()), sourceVersion, written, refused));
+        return bisect(jobId, changes.subList(0, half), sourceVersion, halves)
+                .chain(() -> bisect(jobId, changes.subList(half, changes.size()), sourceVersion, halves));
     }
 
-    private Uni<Void> bisect(String jobId, List<Change> changes, String sourceVersion, List<Moved> written,
-            List<String> refused) {
-        return write(jobId, changes, sourceVersion).invoke(written::add).replaceWithVoid()
-                .onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
-                    if (changes.size() > 1) {
-                        return halves(jobId, changes, sourceVersion, written, refused);
-                    }
-                    Change refusedOne = changes.get(0);
-                    LOG.warnf("job %s: the database refused the snapshot's %s of object %s, left as it was (the next "
-                            + "cycle sees it as changed again): %s", jobId,
-                            refusedOne.removed() ? "removal" : "state", refusedOne.objectId(), e.getMessage());
-                    refused.add(refusedOne.objectId());
-                    return Uni.createFrom().voidItem();
-                });
+    private Uni<Void> bisect(String jobId, List<Change> changes, String sourceVersion, Halves halves) {
+        return write(jobId, changes, sourceVersion).invoke(halves::stored).replaceWithVoid()
+                .onFailure(DatabaseFailures::refused)
+                .recoverWithUni(e -> split(jobId, changes, sourceVersion, halves, e));
     }
 
     /**
@@ -276,7 +284,11 @@ public class SnapshotRepository {
         }
     }
 
-    /** Moves the job's generation first in {@code c}'s transaction (which locks its row until the commit). */
+    /**
+     * Moves the job's generation first in {@code c}'s transaction (which locks its row until the commit). The database
+     * refusing this write (a source version longer than its column) fails it as an {@link IllegalStateException}: no
+     * object's row is the cause, so {@link #apply} never splits the changes for it.
+     */
     private static Uni<Moved> move(SqlConnection c, String jobId, String sourceVersion) {
         return c.preparedQuery(MOVE).execute(Tuple.of(jobId, sourceVersion)).map(rs -> {
             if (rs.size() == 0) {
@@ -284,7 +296,8 @@ public class SnapshotRepository {
             }
             Row r = rs.iterator().next();
             return new Moved(r.getLong(0), r.getLong(1));
-        });
+        }).onFailure(DatabaseFailures::refused).transform(e -> new IllegalStateException(
+                "job " + jobId + ": the database refused the snapshot generation's write: " + e.getMessage(), e));
     }
 
     /** Whether the job's snapshot holds groups (the job provisions groups). */
