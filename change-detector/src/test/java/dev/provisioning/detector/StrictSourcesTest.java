@@ -192,6 +192,31 @@ class StrictSourcesTest {
                 .body("find { it.sourceId == 'gone' }.reason", containsString("/assignments/2"));
     }
 
+    /**
+     * A dangling reference's log entry names the id the file gave: with a NUL character in it (which JSON allows and
+     * PostgreSQL's text refuses, SQLSTATE 22021) the entries were refused, so every cycle ended "emitted but not
+     * recorded" and kept its claim. Now the NUL is replaced by U+FFFD and the cycle completes.
+     */
+    @Test
+    void aDanglingReferenceWithANulCharacterIsLoggedAndTheCycleCompletes(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, """
+                {"users": [{"id": "u1", "userPrincipalName": "a@x.test", "mail": "a@x.test", "accountEnabled": true}],
+                 "groups": [{"id": "g1", "displayName": "Sales", "members": ["u1", "ghost\\u0000-1"]}],
+                 "assignments": [{"principalId": "g1", "principalType": "Group", "appRoleId": "r1"},
+                                 {"principalId": "gone\\u0000", "principalType": "User", "appRoleId": "r1"}]}
+                """);
+        String jobId = create(job(file, "On", TOKEN));
+        List<AssignmentEvent> emitted = events(kafka, jobId, 2, e -> true);
+        emitted.forEach(e -> send(kafka, success(e)));
+
+        awaitCompleted(jobId, emitted.get(0).cycleId());
+        given().get("/jobs/" + jobId + "/logs?status=Warning").then().statusCode(200)
+                .body("size()", equalTo(2))
+                .body("sourceId", org.hamcrest.Matchers.containsInAnyOrder("g1", "gone\uFFFD"))
+                .body("find { it.sourceId == 'g1' }.reason", containsString("ghost\uFFFD-1"));
+    }
+
     @Test
     void aDirectoryFilesAppRolesReachTheMappingEngineAsRoles(@TempDir Path dir) throws Exception {
         // field case 01 (../shared/field-cases): displayName <- SingleAppRoleAssignment([appRoleAssignments])

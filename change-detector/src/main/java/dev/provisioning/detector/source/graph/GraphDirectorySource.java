@@ -74,9 +74,11 @@ public final class GraphDirectorySource implements DirectorySource {
                                     mirror::resetGroups, mirror::applyGroup)
                                     .chain(groupsLink -> appRoles().chain(roles -> assignments().map(assignments -> {
                                         pending = new Read(mirror, usersLink, groupsLink);
-                                        Directory directory = mirror.toDirectory(assignments, roles, problems);
+                                        List<Directory.Problem> all = new ArrayList<>(problems);
+                                        all.addAll(mirror.problems());
+                                        Directory directory = mirror.toDirectory(assignments, roles, all);
                                         LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d "
-                                                + "assignments, %d app roles; %d users and %d groups changed%s",
+                                                + "assignments, %d app roles; %d users and %d groups changed%s%s",
                                                 jobId, config.tenantId(), directory.users().size(),
                                                 directory.groups().size(), directory.assignments().size(),
                                                 roles.size(),
@@ -84,7 +86,11 @@ public final class GraphDirectorySource implements DirectorySource {
                                                 mirror.changedGroups().size() + mirror.removedGroups().size(),
                                                 problems.isEmpty()
                                                         ? ""
-                                                        : "; " + problems.size() + " users could not be settled");
+                                                        : "; " + problems.size() + " users could not be settled",
+                                                mirror.problems().isEmpty()
+                                                        ? ""
+                                                        : "; " + mirror.problems().size()
+                                                                + " values with a NUL character replaced");
                                         return directory;
                                     })))));
         });
