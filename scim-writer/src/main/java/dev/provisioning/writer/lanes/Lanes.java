@@ -204,20 +204,13 @@ public final class Lanes {
      * @param objectsPerTenant the objects of one tenant worked on at once
      * @param maxWait how long an object's next operation may wait in its lane without starting
      * @param reservation how long a room {@linkplain #reserve reserved} for a released operation is kept for it
-     * @param clock the current time
-     */
-    public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
-            Supplier<Instant> clock) {
-        this(maxRecords, recordsPerTenant, objectsPerTenant, maxWait, reservation, SOON, tenant -> true, clock);
-    }
-
-    /**
      * @param soon how soon an operation must be expected to start to be kept beyond the lane's rooms, and how long it
-     *        may then wait without starting ({@link #SOON} by default)
-     * @param sole whether a tenant is the only one with a job that is not paused (the jobs the writer knows): only
-     *        then may its lane keep operations beyond its rooms ({@link #runsSoon}), since only then no other job's
-     *        first operation can arrive behind its records in Kafka
-     * @see #Lanes(int, int, int, Duration, Duration, Supplier)
+     *        may then wait without starting ({@link #SOON} in the service; {@link Duration#ZERO} never keeps one)
+     * @param sole whether a tenant (its lane's name) is the only one with a job that is not paused (the jobs the
+     *        writer knows, {@code TenantGates.soleActiveTenant}): only then may its lane keep operations beyond its
+     *        rooms ({@link #runsSoon}), since only then no other job's first operation can arrive behind its records
+     *        in Kafka
+     * @param clock the current time
      */
     public Lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant, Duration maxWait, Duration reservation,
             Duration soon, Predicate<String> sole, Supplier<Instant> clock) {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -186,15 +187,16 @@ public class EscrowScheduler {
     /**
      * One release of a tenant's deferred operations ({@link DeferredReleases.Release}), by one rule: a deferred
      * operation belongs to its partition's owner ({@link OperationsPartitions.Owners}; one deferred before its
-     * partition was recorded, {@link Escrowed#partition} null, to the replica that holds every partition, if any).
-     * Claims up to {@code limit} of the rows this replica may release (those of the partitions of
-     * {@code provisioning.operations} it holds, and those without a partition), the longest due first; those it owns
-     * are admitted straight into the tenant's lane ({@link OperationsConsumer#admitReleased}, their rooms reserved
-     * before the first is handed back, so none arrives before its room is kept), each under its partition's ownership
-     * as held before the claim: a rebalance meanwhile hands those not started yet back to Kafka (republished on their
-     * key, to the new owner). Those it does not own (no partition, on a replica that does not hold them all) are
-     * republished on their key, so they run on the replica that holds their object's partition. So each deferred
-     * operation is released once, by the replica that runs its object's other operations, and its room is reserved on
+     * partition was recorded, {@link Escrowed#partition} null, or whose partition is no longer its key's since the
+     * topic got more partitions, to the replica that holds every partition, if any). Claims up to {@code limit} of the
+     * rows this replica may release (those of the partitions of {@code provisioning.operations} it holds, and those
+     * without a partition), the longest due first; those it owns are admitted straight into the tenant's lane
+     * ({@link OperationsConsumer#admitReleased}, their rooms reserved before the first is handed back, so none arrives
+     * before its room is kept), each under its partition's ownership as held before the claim: a rebalance meanwhile
+     * hands those not started yet back to Kafka (republished on their key, to the new owner). Those it does not own
+     * (no partition, or one that is no longer their key's, on a replica that does not hold them all) are republished
+     * on their key, so they run on the replica that holds their object's partition. So each deferred operation is
+     * released once, by the replica that runs its object's other operations, and its room is reserved on
      * that replica. A crash after the claim leaves the rows to be released again after
      * {@code writer.lanes.release-lease} (30 s).
      *
@@ -213,16 +215,26 @@ public class EscrowScheduler {
         return store.claimDeferred(tenant, config.lanes().releaseLease(), limit, owners.partitions().keySet())
                 .call(claimed -> {
                     Map<Boolean, List<Escrowed>> ownedHere = claimed.stream()
-                            .collect(Collectors.partitioningBy(row -> owners.of(row.partition()).isPresent()));
+                            .collect(Collectors.partitioningBy(row -> ownerOf(owners, row).isPresent()));
                     List<Escrowed> elsewhere = ownedHere.get(false);
                     releasedThroughKafka.increment(elsewhere.size());
                     return consumer.admitReleased(tenant, ownedHere.get(true),
-                            row -> owners.of(row.partition()).orElseThrow(), this::handBack)
+                            row -> ownerOf(owners, row).orElseThrow(), this::handBack)
                             .invoke(n -> releasedToLanes.increment(n))
                             .chain(() -> republishAll(elsewhere));
                 })
                 .map(List::size)
                 .onFailure().invoke(e -> releaseFailed(tenant, e));
+    }
+
+    /**
+     * Who releases this deferred operation: the owner of its recorded partition while that is still its key's, else
+     * (deferred before V5, or before the topic got more partitions) the replica that holds every partition
+     * ({@link OperationsPartitions.Owners#of(Integer, String)}); empty: not this replica.
+     */
+    private static Optional<OperationsPartitions.Ownership> ownerOf(OperationsPartitions.Owners owners,
+            Escrowed row) {
+        return owners.of(row.partition(), EventKeys.of(row.jobId(), row.objectId()));
     }
 
     private static void releaseFailed(String tenant, Throwable e) {

@@ -87,12 +87,33 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     /**
      * Who owns the deferred operations of each partition on this replica, as held at one moment ({@link #owners}): a
      * deferred operation's owner is its partition's owner, and one deferred before its partition was recorded
-     * (migration V5, {@code operations_partition} null) belongs to the replica that holds every partition, if any.
+     * (migration V5, {@code operations_partition} null) belongs to the replica that holds every partition, if any. So
+     * does one whose recorded partition is no longer its key's ({@link #of(Integer, String)}): the topic got more
+     * partitions since it was deferred.
      *
      * @param partitions the ownership of each partition held, by partition number
      * @param all the ownership of every partition, when this replica holds them all
+     * @param partitionCount the partitions of {@code provisioning.operations} at the last assignment; 0 before it
      */
-    public record Owners(Map<Integer, Ownership> partitions, Optional<Ownership> all) {
+    public record Owners(Map<Integer, Ownership> partitions, Optional<Ownership> all, int partitionCount) {
+
+        /**
+         * The ownership a deferred operation of this key is released under here, straight into its lane. Its recorded
+         * partition counts only while it is still its key's: after the topic got more partitions, the key's new
+         * records go to another partition, whose owner runs them; were the old partition's owner to run the deferred
+         * operation meanwhile, two replicas could carry out the object's operations at once, the older one last. So
+         * such a row goes as one recorded before V5: straight into the lane on a replica that holds every partition,
+         * else through Kafka on its key, to the owner of its key's partition.
+         *
+         * @param partition its {@code escrow} row's partition; null: recorded before V5
+         * @param key its key, {@code jobId/objectId}
+         * @return empty when this replica does not own it (it goes through Kafka, on its key, to its owner)
+         */
+        public Optional<Ownership> of(Integer partition, String key) {
+            boolean stillItsKeys = partition != null && partitionCount > 0
+                    && partition.intValue() == partitionOf(key, partitionCount);
+            return of(stillItsKeys ? partition : null);
+        }
 
         /**
          * The ownership a deferred operation of this partition is released under here, straight into its lane.
@@ -297,11 +318,11 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     }
 
     /**
-     * The owners of the deferred operations here now ({@link Owners}): {@link #held} and {@link #holdingAll} read
-     * together, so that a rebalance cannot come between the two.
+     * The owners of the deferred operations here now ({@link Owners}): {@link #held}, {@link #holdingAll} and the
+     * number of partitions read together, so that a rebalance cannot come between them.
      */
     public synchronized Owners owners() {
-        return new Owners(held(), holdingAll());
+        return new Owners(held(), holdingAll(), partitionCount);
     }
 
     /**

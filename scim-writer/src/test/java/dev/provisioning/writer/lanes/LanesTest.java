@@ -69,8 +69,16 @@ class LanesTest {
 
     /** Lanes whose admission limit is far away: the high-water mark never applies. */
     private Lanes lanes(int recordsPerTenant, int objectsPerTenant) {
-        return new Lanes(1_000_000, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), RESERVATION, Lanes.SOON,
-                tenant -> !otherJobActive.get(), now::get);
+        return lanes(1_000_000, recordsPerTenant, objectsPerTenant);
+    }
+
+    /**
+     * Lanes as the service builds them ({@code max-wait} 5 min, {@link Lanes#SOON}), on the test's clock, where a lane
+     * may keep beyond its rooms unless {@link #otherJobActive}.
+     */
+    private Lanes lanes(int maxRecords, int recordsPerTenant, int objectsPerTenant) {
+        return new Lanes(maxRecords, recordsPerTenant, objectsPerTenant, Duration.ofMinutes(5), RESERVATION,
+                Lanes.SOON, tenant -> !otherJobActive.get(), now::get);
     }
 
     /**
@@ -92,7 +100,7 @@ class LanesTest {
     @Test
     void twoHeldTenantsAtTheHighWaterDeferTheirNewObjectsAndLeaveTheRoomsToAThirdTenant() {
         // admission limit 100 (high-water 80), a lane holds 60, 2 objects at once
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        Lanes lanes = lanes(100, 60, 2);
         admitHeld(lanes, "slow-a", 40);
         admitHeld(lanes, "slow-b", 40);
         assertThat(events).noneMatch(e -> e.startsWith("defer"));
@@ -119,7 +127,7 @@ class LanesTest {
 
     @Test
     void aHeldTenantThatFilledItsLaneFirstLeavesASecondHeldTenantBelowTheAdmissionLimit() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        Lanes lanes = lanes(100, 60, 2);
         admitHeld(lanes, "slow-a", 60);
         admitHeld(lanes, "slow-b", 60);
 
@@ -222,7 +230,7 @@ class LanesTest {
 
     @Test
     void belowTheHighWaterALaneDefersOnlyWhenFull() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        Lanes lanes = lanes(100, 60, 2);
         admitHeld(lanes, "slow-a", 60);
         admitHeld(lanes, "slow-b", 19);
         lanes.admit("slow-a", new Op("a-new", "slow-a/new"));
@@ -235,7 +243,7 @@ class LanesTest {
 
     @Test
     void roomStopsAtTheHighWaterOrTheShareSoReleasedOperationsDoNotRefillASlowLane() {
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        Lanes lanes = lanes(100, 60, 2);
         admitHeld(lanes, "slow-a", 30);
         assertThat(lanes.room("slow-a")).isEqualTo(30);
         assertThat(lanes.room("other")).isEqualTo(50);
@@ -443,7 +451,7 @@ class LanesTest {
     @Test
     void reservedRoomsCountTowardsTheHighWaterAndTheShare() {
         // admission limit 100 (high-water 80), a lane holds 60, 2 objects at once
-        Lanes lanes = new Lanes(100, 60, 2, Duration.ofMinutes(5), RESERVATION, now::get);
+        Lanes lanes = lanes(100, 60, 2);
         admitHeld(lanes, "slow-a", 40);
         admitHeld(lanes, "slow-b", 30);
         lanes.reserve("slow-b", List.of("slow-b/r1", "slow-b/r2", "slow-b/r3", "slow-b/r4", "slow-b/r5", "slow-b/r6",

@@ -170,6 +170,31 @@ class OperationsPartitionsTest {
     }
 
     @Test
+    void aDeferredOperationWhosePartitionIsNoLongerItsKeysSinceTheTopicGrewGoesToTheOwnerOfItsKeysPartition() {
+        // deferred on partition 1 of 3; with 6 partitions its key's records go to another partition
+        String moved = java.util.stream.IntStream.iterate(0, i -> i + 1).mapToObj(i -> "job/u" + i)
+                .filter(k -> OperationsPartitions.partitionOf(k, 3) == 1 && OperationsPartitions.partitionOf(k, 6) != 1)
+                .findFirst().orElseThrow();
+        String stayed = java.util.stream.IntStream.iterate(0, i -> i + 1).mapToObj(i -> "job/s" + i)
+                .filter(k -> OperationsPartitions.partitionOf(k, 3) == 1 && OperationsPartitions.partitionOf(k, 6) == 1)
+                .findFirst().orElseThrow();
+        assign(0, 1, 2);
+        assertThat(partitions.owners().of(1, moved)).as("3 partitions: its partition's").contains(partitions.of(tp(1)));
+
+        consumer.updatePartitions(Topics.OPERATIONS,
+                List.of(partition(0), partition(1), partition(2), partition(3), partition(4), partition(5)));
+        assign(0, 1, 2);
+        OperationsPartitions.Owners some = partitions.owners();
+        assertThat(some.of(1, stayed)).as("still its key's partition: released here").contains(partitions.of(tp(1)));
+        assertThat(some.of(1, moved)).as("its key's records now go to another replica: through Kafka on its key")
+                .isEmpty();
+
+        assign(0, 1, 2, 3, 4, 5);
+        assertThat(partitions.owners().of(1, moved)).as("on the replica holding every partition, into its lane")
+                .isEqualTo(partitions.holdingAll());
+    }
+
+    @Test
     void aCleanShutdownWaitsForTheOperationsRunningOnlyUntilTheyFinish() throws InterruptedException {
         assign(0, 1, 2);
         Ownership running = partitions.of(tp(1));
