@@ -32,10 +32,18 @@ import dev.provisioning.events.job.ProvisioningScope;
  * (a group's state holds the members the job holds);</li>
  * <li>everything the last plan planned (an event the snapshot may not reflect) and the deletions of objects gone.</li>
  * </ul>
+ * With managed objects read in full (none were kept: after a job's first cycle, whose follow-up runs as soon as its
+ * results are in to send the groups' members, or after a restart or a purge) which of them changed is not known: every
+ * user and group is planned again, as a walk plans them, but from the memo's indexes and sorted assignments. The walk
+ * would build them anew (at 100,000 users a set of assignments per user, then the maps sorted from them, and an index)
+ * beside the memo's, which the cycle holds while it plans, with the snapshot and the read: the detector's peak
+ * (issue 13).
+ *
+ * <p>
  * It falls back to the full walk (and a new memo) on any doubt: a full cycle, another scope, a snapshot other than the
- * one the memo's cycle moved (another replica's cycle, a restart, a reload), managed objects read in full or not from
- * the memo's version, any change to the assignments or app roles, groups added, removed or reordered, duplicate ids,
- * or more than an eighth of the users changed. A cycle that held deletions, or of a quarantined job, keeps no memo
+ * one the memo's cycle moved (another replica's cycle, a restart, a reload), managed objects brought up to date from
+ * a version other than the memo's, any change to the assignments or app roles, groups added, removed or reordered,
+ * duplicate ids, or more than an eighth of the users changed. A cycle that held deletions, or of a quarantined job, keeps no memo
  * ({@code CycleRunner}).
  *
  * <p>
@@ -100,8 +108,11 @@ public final class PlanMemo {
      */
     CyclePlanner.Planning replan(CyclePlanner.Inputs in, Directory directory, long snapshotGeneration,
             ManagedObjectsCache.Taken managed) {
+        // managed objects read in full (none were kept: the job's first cycle wrote none, a restart, a purge): which of
+        // them changed since the memo is not known, so every object is planned again, from the memo's indexes
+        boolean everyObject = !managed.delta();
         if (in.scope() != scope || in.snapshot() != snapshot || generation < 0 || snapshotGeneration != generation
-                || !managed.delta() || managed.since() != managedVersion || managedVersion == 0
+                || !everyObject && (managed.since() != managedVersion || managedVersion == 0)
                 || !sameAssignments(directory) || !directory.appRoles().equals(appRoles)) {
             return null;
         }
@@ -149,7 +160,8 @@ public final class PlanMemo {
         }
         // from here on the memo is brought up to date
         Set<String> presence = new HashSet<>();
-        Set<String> dirty = new HashSet<>(planned);
+        // every object planned again: no set of the dirty ones (100,000 ids after a job's first cycle)
+        Set<String> dirty = everyObject ? new HashSet<>() : new HashSet<>(planned);
         Set<String> removalCandidates = new HashSet<>(planned);
         for (String id : before) {
             if (!after.containsKey(id)) {
@@ -173,17 +185,23 @@ public final class PlanMemo {
         managedVersion = managed.version();
 
         CyclePlanner.Output out = new CyclePlanner.Output();
-        List<Integer> userPositions = new ArrayList<>();
-        for (String id : dirty) {
-            int at = userIndex.get(id);
-            if (at != IdIndex.ABSENT) {
-                userPositions.add(at);
+        if (everyObject) {
+            for (Directory.SourceUser user : users) {
+                CyclePlanner.planUser(in, out, user, assignmentsByUser.getOrDefault(user.id(), List.of()));
             }
-        }
-        userPositions.sort(null);
-        for (int at : userPositions) {
-            Directory.SourceUser user = users.get(at);
-            CyclePlanner.planUser(in, out, user, assignmentsByUser.getOrDefault(user.id(), List.of()));
+        } else {
+            List<Integer> userPositions = new ArrayList<>();
+            for (String id : dirty) {
+                int at = userIndex.get(id);
+                if (at != IdIndex.ABSENT) {
+                    userPositions.add(at);
+                }
+            }
+            userPositions.sort(null);
+            for (int at : userPositions) {
+                Directory.SourceUser user = users.get(at);
+                CyclePlanner.planUser(in, out, user, assignmentsByUser.getOrDefault(user.id(), List.of()));
+            }
         }
         // a group's state holds which of its members are users the job holds: a group with a member that came, went
         // or whose managed object changed is planned again (one look at each member of the unchanged groups)
@@ -192,7 +210,7 @@ public final class PlanMemo {
         Set<Integer> changed = new HashSet<>(changedGroups);
         for (int i = 0; i < groups.size(); i++) {
             Directory.SourceGroup group = groups.get(i);
-            if (changed.contains(i) || planned.contains(group.id()) || reach.contains(group.id())
+            if (everyObject || changed.contains(i) || planned.contains(group.id()) || reach.contains(group.id())
                     || reaches(group, reach)) {
                 CyclePlanner.planGroup(in, out, group, assignmentsByGroup.getOrDefault(group.id(), List.of()),
                         userIndex.ids());

@@ -13,8 +13,9 @@ import java.time.Instant;
  * once.
  *
  * <p>
- * Bounded by the file: a good read replaces the memo with exactly the elements it saw (the others are dropped); a read
- * that fails leaves it as it was. An entry is a pure function of the element's bytes, so an old or shared memo can
+ * Bounded by the file: a good read replaces the memo with exactly the elements it saw (the others are dropped), and
+ * keeps itself as a whole ({@link LastRead}: the lists of the same elements); a read that fails leaves both as they
+ * were. An entry is a pure function of the element's bytes, so an old or shared memo can
  * make a read slower, never different: the snapshot, not the memo, decides what changed. Held by
  * {@link DirectorySources}, one per job and file path; thread-safe (reads see one published table, never changed once
  * published).
@@ -23,7 +24,20 @@ final class ElementMemo {
 
     private final Path file;
     private volatile Elements elements = new Elements(0);
+    private volatile LastRead last;
     private volatile Instant used = Instant.now();
+
+    /**
+     * The last good read as a whole: the file's version and content digest it read, and the directory it gave. A read
+     * that finds the same version and the same content gives this directory again without parsing anything
+     * ({@code DirectoryFileSource}): a read is a function of the file's bytes.
+     *
+     * @param version the file's version looked at just before the read
+     * @param digest SHA-256 of every byte the read took from the file (32 bytes)
+     * @param directory what the read gave
+     */
+    record LastRead(DirectoryFileSource.Version version, byte[] digest, Directory directory) {
+    }
 
     ElementMemo(Path file) {
         this.file = file;
@@ -48,6 +62,17 @@ final class ElementMemo {
     /** Replaces the memo with the elements of a good read (which the caller no longer changes). */
     void keep(Elements seen) {
         elements = seen;
+    }
+
+    /** The last good read as a whole, or null (none yet, or it was read in a way that keeps none). */
+    LastRead lastRead() {
+        used = Instant.now();
+        return last;
+    }
+
+    /** Keeps a good read as a whole ({@link LastRead}); null keeps none. */
+    void keep(LastRead read) {
+        last = read;
     }
 
     /** How many elements the memo holds. */

@@ -35,8 +35,9 @@ import dev.provisioning.events.job.ProvisioningScope;
  * objects changing as results come in), each cycle's plan from the memo equals the walk's (same events in the same
  * order, same snapshot changes), and the snapshot moves by it as a cycle moves it. The cases the memo cannot tell fall
  * back to the walk, and are exercised: a full cycle, another scope, assignments or app roles changed, a group added, a
- * snapshot reloaded (another replica's cycle), managed objects read in full, a cycle that failed before it moved the
- * snapshot (no memo kept).
+ * snapshot reloaded (another replica's cycle), a cycle that failed before it moved the snapshot (no memo kept). Managed
+ * objects read in full (the first cycle's follow-up, which sends the groups' members once the users' results are in)
+ * plan every object again from the memo, and give the walk's plan too.
  */
 class PlanMemoTest {
 
@@ -87,10 +88,13 @@ class PlanMemoTest {
         List<String> created = new ArrayList<>();
         for (int step = 0; step < 300; step++) {
             // what the memo cannot tell, now and then
-            int doubt = step == 0 ? 0 : random.nextInt(25);
+            int doubt = step == 0 ? 0 : step == 1 ? 2 : random.nextInt(25);
             boolean full = step == 0 || doubt == 1;
-            boolean managedInFull = doubt == 2;
-            boolean expectWalk = memo == null || full || managedInFull;
+            // the first cycle reads the job's managed objects in full (none yet: version 0), and so does its
+            // follow-up (nothing was kept), which runs once the new users' results are in; and now and then
+            boolean managedInFull = step <= 1 || doubt == 2;
+            // managed objects read in full: every object is planned again, from the memo
+            boolean expectWalk = memo == null || full;
             if (doubt == 3) {
                 scope = scope == ProvisioningScope.ALL ? ProvisioningScope.ASSIGNED_ONLY : ProvisioningScope.ALL;
                 expectWalk = true;
@@ -111,7 +115,8 @@ class PlanMemoTest {
                         new HashMap<>(snapshot.names()));
                 expectWalk = true;
             }
-            boolean shifted = changeUsersAndGroups(step);
+            // the follow-up reads the file unchanged
+            boolean shifted = step != 1 && changeUsersAndGroups(step);
             // the results of the last cycle's new users, and a few others
             Set<String> changedIds = new HashSet<>();
             for (String id : created) {
@@ -134,7 +139,8 @@ class PlanMemoTest {
             long since = managedVersion;
             managedVersion++;
             ManagedObjectsCache.Taken taken = managedInFull
-                    ? new ManagedObjectsCache.Taken(managedVersion, 1, managed, false, managed.size(), 0, Set.of())
+                    ? new ManagedObjectsCache.Taken(step == 0 ? 0 : managedVersion, step == 0 ? 0 : 1, managed, false,
+                            managed.size(), 0, Set.of())
                     : new ManagedObjectsCache.Taken(managedVersion, 1, managed, true, changedIds.size(), since,
                             changedIds);
 

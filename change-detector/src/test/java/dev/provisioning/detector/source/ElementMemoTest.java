@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -119,6 +120,52 @@ class ElementMemoTest {
         assertThat(broken).as("broken files, every 40th step from the 20th").isEqualTo(7);
         assertThat(java.util.Arrays.stream(edits).min().orElseThrow()).as("the fewest edits of one kind")
                 .isGreaterThanOrEqualTo(EACH_KIND_AT_LEAST);
+    }
+
+    /**
+     * Issue 13: a read of the file as the last good read found it (the first cycle's follow-up, a scheduled cycle) gives
+     * that read's directory again, parsing nothing and building no second copy of its tables; a file rewritten in place
+     * at the same size and modification time has other bytes, and is read; so is a file changed the ordinary way.
+     */
+    @Test
+    void anUnchangedFileGivesTheLastReadAgainAndAnyChangedByteIsRead() throws Exception {
+        appRoles.add(new LinkedHashMap<>(Map.of("id", "r0", "value", "Role0", "displayName", "Role 0")));
+        for (int i = 0; i < 50; i++) {
+            users.add(newUser());
+        }
+        groups.add(new LinkedHashMap<>(Map.of("id", "g0", "displayName", "Group 0", "members",
+                new ArrayList<>(List.of("u1", "u2", "u3")))));
+        assignments.add(new LinkedHashMap<>(Map.of("principalId", "g0", "principalType", "Group", "appRoleId", "r0")));
+        Path file = dir.resolve("directory.json");
+        write(file);
+        DirectoryFileSource source = new DirectoryFileSource(file, DirectoryFileSource.Limits.DEFAULT,
+                new ElementMemo(file));
+        Directory first = source.read();
+        assertThat(source.read()).as("the unchanged file gives the last read's directory").isSameAs(first);
+
+        FileTime modified = Files.getLastModifiedTime(file);
+        long size = Files.size(file);
+        users.get(3).put("displayName", "Resu 3");
+        write(file);
+        Files.setLastModifiedTime(file, modified);
+        assertThat(Files.size(file)).as("rewritten at the same size").isEqualTo(size);
+        assertThat(Files.getLastModifiedTime(file)).as("and the same time").isEqualTo(modified);
+        Directory rewritten = source.read();
+        assertThat(rewritten.users().get(3).attributes().get("displayName")).isEqualTo("Resu 3");
+        assertThat(rewritten).isEqualTo(new DirectoryFileSource(file).read());
+        assertThat(source.read()).as("unchanged since").isSameAs(rewritten);
+
+        users.get(4).put("department", "Sales");
+        write(file);
+        Directory changed = source.read();
+        assertThat(changed.users().get(4).attributes().get("department")).isEqualTo("Sales");
+        assertThat(changed).isEqualTo(new DirectoryFileSource(file).read());
+
+        // a file that fails to read keeps nothing: its good content written back is read (or given) as before
+        Files.writeString(file, "{\"users\": [", StandardCharsets.UTF_8);
+        assertThatThrownBy(source::read).isInstanceOf(SourceException.class).hasMessageContaining("is not valid JSON");
+        write(file);
+        assertThat(source.read()).isEqualTo(changed);
     }
 
     /** Users whose element did not change come from the memo: the same object as the previous read's. */

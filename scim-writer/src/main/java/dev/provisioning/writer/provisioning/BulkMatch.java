@@ -13,7 +13,6 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
-import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.persistence.WriterStore;
@@ -102,7 +101,7 @@ public class BulkMatch {
         ScimCall call = new ScimCall("*", "GET", "/Users?startIndex&count",
                 "/Users?startIndex=" + startIndex + "&count=" + count, null);
         return client.send(target, call).flatMap(answer -> {
-            JsonNode list = answer.ok() ? parse(answer.body()) : null;
+            JsonNode list = answer.ok() ? answer.json() : null;
             JsonNode resources = list == null ? null : list.get("Resources");
             if (answer.kind() == FailureKind.UNAUTHORIZED) {
                 byJob.remove(key);
@@ -131,13 +130,5 @@ public class BulkMatch {
             }
             return page(target, key, snapshot, next);
         });
-    }
-
-    private static JsonNode parse(String body) {
-        try {
-            return body == null || body.isBlank() ? null : Json.mapper().readTree(body);
-        } catch (Exception e) {
-            return null;
-        }
     }
 }

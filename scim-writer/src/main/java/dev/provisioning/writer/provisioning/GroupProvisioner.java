@@ -414,11 +414,7 @@ public class GroupProvisioner {
     }
 
     private static JsonNode parse(String body) {
-        try {
-            JsonNode node = body == null || body.isBlank() ? null : Json.mapper().readTree(body);
-            return node == null ? Json.mapper().createObjectNode() : node;
-        } catch (Exception e) {
-            return Json.mapper().createObjectNode();
-        }
+        JsonNode node = ScimAnswer.parse(body);
+        return node == null ? Json.mapper().createObjectNode() : node;
     }
 }

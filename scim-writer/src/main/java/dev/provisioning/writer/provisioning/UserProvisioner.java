@@ -296,7 +296,7 @@ public class UserProvisioner {
         return store.markCreateSent(target.jobId(), USER, op.objectId(), op.cycleId(), op.operationId())
                 .chain(() -> client.send(target, call)).flatMap(answer -> {
                     if (answer.ok()) {
-                        JsonNode resource = parse(answer.body());
+                        JsonNode resource = answer.json();
                         String id = resource == null ? null : resource.path("id").asText(null);
                         if (id == null) {
                             return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
@@ -371,7 +371,7 @@ public class UserProvisioner {
             if (!answer.ok()) {
                 return Uni.createFrom().item(new Match(null, failed(ProvisioningAction.Other, null, op, answer)));
             }
-            JsonNode list = parse(answer.body());
+            JsonNode list = answer.json();
             JsonNode resources = list == null ? null : list.path("Resources");
             int count = resources == null || !resources.isArray() ? 0 : resources.size();
             if (count == 0) {
@@ -446,13 +446,5 @@ public class UserProvisioner {
         String reason = answer.problem() + (answer.attempts() > 1 ? " after " + answer.attempts() + " attempts" : "");
         LOG.warnf("%s failed for job %s, object %s: %s (%s)", action, op.jobId(), op.objectId(), reason, code);
         return Outcome.failure(action, targetId, code, reason, answer);
-    }
-
-    private static JsonNode parse(String body) {
-        try {
-            return body == null || body.isBlank() ? null : Json.mapper().readTree(body);
-        } catch (Exception e) {
-            return null;
-        }
     }
 }
