@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.persistence.StorableText;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.SourceException;
@@ -217,9 +218,10 @@ public final class GraphDirectorySource implements DirectorySource {
                 });
     }
 
+    /** An app role's text as PostgreSQL can store it ({@link StorableText}: the events carry it to the writer). */
     private static String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
-        return value == null || value.isNull() ? null : value.asText();
+        return value == null || value.isNull() ? null : StorableText.of(value.asText());
     }
 
     private Uni<List<Directory.SourceAssignment>> assignments() {
