@@ -104,6 +104,23 @@ class StrictSourcesTest {
         assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/"))).hasSize(3);
     }
 
+    /**
+     * An unknown key with a NUL character (JSON allows it, PostgreSQL's text refuses it: SQLSTATE 22021) is named in the
+     * cycle's error with the NUL replaced by U+FFFD: before, the failure could not be recorded, so the job showed no
+     * error and its cycle was tried again at every lease.
+     */
+    @Test
+    void anUnknownKeyWithANulCharacterFailsTheCycleWithItsPointer(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(1, 1).replaceFirst("\\{", "{\"x\\\\u0000\": 1, "));
+        String jobId = create(job(file, "On", TOKEN));
+
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("currentCycle.status", equalTo("FAILED"))
+                .body("currentCycle.error", containsString("/x\uFFFD: unknown key"))
+                .body("lastError", containsString("/x\uFFFD")));
+    }
+
     @Test
     void theDeletionThresholdAtItsDefaultsHoldsADeleteAllOfTheDemoDirectoryAndAnEmptyReadFails(@TempDir Path dir)
             throws Exception {

@@ -14,6 +14,7 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 
+import dev.provisioning.detector.persistence.StorableText;
 import dev.provisioning.events.Json;
 
 /**
@@ -89,7 +90,8 @@ final class DirectorySchema {
             if (e.getProperty() != null && (keyword.equals("additionalProperties") || keyword.equals("required"))) {
                 pointer = pointer + "/" + e.getProperty().replace("~", "~0").replace("/", "~1");
             }
-            problems.add((pointer.isEmpty() ? "/" : pointer) + ": " + what);
+            // a key may hold a NUL character (JSON allows it): the cycle's error is stored in PostgreSQL's text
+            problems.add(StorableText.of((pointer.isEmpty() ? "/" : pointer) + ": " + what));
         }
         return problems;
     }
