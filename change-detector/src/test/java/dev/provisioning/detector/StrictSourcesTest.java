@@ -228,9 +228,9 @@ class StrictSourcesTest {
         emitted.forEach(e -> send(kafka, success(e)));
 
         awaitCompleted(jobId, emitted.get(0).cycleId());
+        // (the follow-up cycle that sends the group's members logs them again)
         given().get("/jobs/" + jobId + "/logs?status=Warning").then().statusCode(200)
-                .body("size()", equalTo(2))
-                .body("sourceId", org.hamcrest.Matchers.containsInAnyOrder("g1", "gone\uFFFD"))
+                .body("sourceId", org.hamcrest.Matchers.hasItems("g1", "gone\uFFFD"))
                 .body("find { it.sourceId == 'g1' }.reason", containsString("ghost\uFFFD-1"));
     }
 

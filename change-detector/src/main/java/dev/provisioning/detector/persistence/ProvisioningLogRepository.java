@@ -28,6 +28,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.StorableText;
 
 /**
  * The provisioning log: one record per object per cycle, keyed by the result id, so a redelivered result is recorded

@@ -14,8 +14,8 @@ import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 
-import dev.provisioning.detector.persistence.StorableText;
 import dev.provisioning.events.Json;
+import dev.provisioning.events.StorableText;
 
 /**
  * The directory file's published JSON Schema, {@code directory.schema.json} (draft 2020-12, in this service's

@@ -16,11 +16,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
-import dev.provisioning.detector.persistence.StorableText;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.StorableText;
 import dev.provisioning.events.job.GraphSource;
 
 /**

@@ -12,9 +12,9 @@ import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.provisioning.detector.persistence.StorableText;
 import dev.provisioning.detector.source.Directory;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.StorableText;
 
 /**
  * What the delta queries have told a job about the tenant's users and groups: the last state of every user (with Graph

@@ -7,7 +7,7 @@ import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import dev.provisioning.detector.persistence.StorableText;
+import dev.provisioning.events.StorableText;
 
 /** Graph's JSON values as the plain Java values a {@code Directory} holds (the directory file's types). */
 final class GraphValues {

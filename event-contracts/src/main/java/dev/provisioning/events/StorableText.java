@@ -1,4 +1,4 @@
-package dev.provisioning.detector.persistence;
+package dev.provisioning.events;
 
 /**
  * Text as PostgreSQL can store it: its {@code text} and {@code jsonb} types cannot hold a NUL character (U+0000;
