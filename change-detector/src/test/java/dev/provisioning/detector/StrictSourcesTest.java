@@ -104,6 +104,23 @@ class StrictSourcesTest {
         assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/"))).hasSize(3);
     }
 
+    /**
+     * An unknown key with a NUL character (JSON allows it, PostgreSQL's text refuses it: SQLSTATE 22021) is named in the
+     * cycle's error with the NUL replaced by U+FFFD: before, the failure could not be recorded, so the job showed no
+     * error and its cycle was tried again at every lease.
+     */
+    @Test
+    void anUnknownKeyWithANulCharacterFailsTheCycleWithItsPointer(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(1, 1).replaceFirst("\\{", "{\"x\\\\u0000\": 1, "));
+        String jobId = create(job(file, "On", TOKEN));
+
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("currentCycle.status", equalTo("FAILED"))
+                .body("currentCycle.error", containsString("/x\uFFFD: unknown key"))
+                .body("lastError", containsString("/x\uFFFD")));
+    }
+
     @Test
     void theDeletionThresholdAtItsDefaultsHoldsADeleteAllOfTheDemoDirectoryAndAnEmptyReadFails(@TempDir Path dir)
             throws Exception {
@@ -190,6 +207,31 @@ class StrictSourcesTest {
                 .body("sourceId", org.hamcrest.Matchers.containsInAnyOrder("g1", "gone"))
                 .body("find { it.sourceId == 'g1' }.reason", containsString("ghost-1, ghost-2"))
                 .body("find { it.sourceId == 'gone' }.reason", containsString("/assignments/2"));
+    }
+
+    /**
+     * A dangling reference's log entry names the id the file gave: with a NUL character in it (which JSON allows and
+     * PostgreSQL's text refuses, SQLSTATE 22021) the entries were refused, so every cycle ended "emitted but not
+     * recorded" and kept its claim. Now the NUL is replaced by U+FFFD and the cycle completes.
+     */
+    @Test
+    void aDanglingReferenceWithANulCharacterIsLoggedAndTheCycleCompletes(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, """
+                {"users": [{"id": "u1", "userPrincipalName": "a@x.test", "mail": "a@x.test", "accountEnabled": true}],
+                 "groups": [{"id": "g1", "displayName": "Sales", "members": ["u1", "ghost\\u0000-1"]}],
+                 "assignments": [{"principalId": "g1", "principalType": "Group", "appRoleId": "r1"},
+                                 {"principalId": "gone\\u0000", "principalType": "User", "appRoleId": "r1"}]}
+                """);
+        String jobId = create(job(file, "On", TOKEN));
+        List<AssignmentEvent> emitted = events(kafka, jobId, 2, e -> true);
+        emitted.forEach(e -> send(kafka, success(e)));
+
+        awaitCompleted(jobId, emitted.get(0).cycleId());
+        // (the follow-up cycle that sends the group's members logs them again)
+        given().get("/jobs/" + jobId + "/logs?status=Warning").then().statusCode(200)
+                .body("sourceId", org.hamcrest.Matchers.hasItems("g1", "gone\uFFFD"))
+                .body("find { it.sourceId == 'g1' }.reason", containsString("ghost\uFFFD-1"));
     }
 
     @Test

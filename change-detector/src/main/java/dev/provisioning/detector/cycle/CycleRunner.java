@@ -533,7 +533,7 @@ public class CycleRunner {
             if (n++ >= MAX_PROBLEMS_LOGGED) {
                 break;
             }
-            boolean warning = p.kind() == Directory.Problem.Kind.DanglingReference;
+            boolean warning = p.kind().warning();
             String eventId = Cycle.eventId(cycleId, p.kind().name() + "/" + p.objectId() + "/" + n);
             entries.add(new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION,
                     ProvisioningResult.idOf(jobId, p.objectId(), cycleId, eventId), jobId, cycleId, eventId,

@@ -28,6 +28,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.StorableText;
 
 /**
  * The provisioning log: one record per object per cycle, keyed by the result id, so a redelivered result is recorded
@@ -295,18 +296,36 @@ public class ProvisioningLogRepository {
     /**
      * Records what a cycle's read found wrong with single objects (Warning entries for dangling references, Failure
      * entries for objects the source could not settle), in the log of that cycle. They are not results of events, so
-     * they are not counted in the cycle; a repeated cycle records its own.
+     * they are not counted in the cycle; a repeated cycle records its own. A problem names what the directory supplied
+     * (an id a group's member or an assignment names), so a NUL character in it is replaced ({@link StorableText}):
+     * refused, the entries would fail the cycle's end at every cycle.
      */
     public Uni<Void> recordSourceProblems(String cycleId, List<ProvisioningResult> problems) {
         if (problems.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
+        List<ProvisioningResult> storable = new ArrayList<>(problems.size());
         for (ProvisioningResult r : problems) {
             if (!r.cycleId().equals(cycleId)) {
                 throw new IllegalArgumentException("not a result of cycle " + cycleId + ": " + r.resultId());
             }
+            storable.add(storable(r));
         }
-        return insertInSegments(pool, problems).replaceWithVoid();
+        return insertInSegments(pool, storable).replaceWithVoid();
+    }
+
+    /** A source problem's entry with its texts as PostgreSQL can store them ({@link StorableText}). */
+    private static ProvisioningResult storable(ProvisioningResult r) {
+        if (!StorableText.hasNul(r.resultId()) && !StorableText.hasNul(r.eventId())
+                && !StorableText.hasNul(r.objectId()) && !StorableText.hasNul(r.displayName())
+                && !StorableText.hasNul(r.reason())) {
+            return r;
+        }
+        return new ProvisioningResult(r.schemaVersion(), StorableText.of(r.resultId()), r.jobId(), r.cycleId(),
+                StorableText.of(r.eventId()), r.objectType(), StorableText.of(r.objectId()), r.targetId(),
+                StorableText.of(r.displayName()), r.action(), r.status(), r.errorCode(), StorableText.of(r.reason()),
+                r.httpStatus(), r.attempts(), r.durationMillis(), r.modifiedProperties(), r.reportedBy(),
+                r.occurredAt(), r.retryAt(), r.retryOf());
     }
 
     /**

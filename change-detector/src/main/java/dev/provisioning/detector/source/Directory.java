@@ -59,7 +59,17 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
              * The source could not say what became of the object (a deleted-items lookup failed): left as it was, a
              * Failure in the log, and looked up again by the next cycle.
              */
-            LookupFailed
+            LookupFailed,
+            /**
+             * A value the source had to change to store it (Microsoft Graph: a NUL character replaced by U+FFFD): the
+             * object is provisioned with the changed value, a Warning in the log.
+             */
+            ValueReplaced;
+
+            /** Whether the log entry is a Warning (the object is provisioned) rather than a Failure. */
+            public boolean warning() {
+                return this != LookupFailed;
+            }
         }
     }
 

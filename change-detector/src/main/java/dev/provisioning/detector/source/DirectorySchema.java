@@ -15,6 +15,7 @@ import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 
 import dev.provisioning.events.Json;
+import dev.provisioning.events.StorableText;
 
 /**
  * The directory file's published JSON Schema, {@code directory.schema.json} (draft 2020-12, in this service's
@@ -89,7 +90,8 @@ final class DirectorySchema {
             if (e.getProperty() != null && (keyword.equals("additionalProperties") || keyword.equals("required"))) {
                 pointer = pointer + "/" + e.getProperty().replace("~", "~0").replace("/", "~1");
             }
-            problems.add((pointer.isEmpty() ? "/" : pointer) + ": " + what);
+            // a key may hold a NUL character (JSON allows it): the cycle's error is stored in PostgreSQL's text
+            problems.add(StorableText.of((pointer.isEmpty() ? "/" : pointer) + ": " + what));
         }
         return problems;
     }

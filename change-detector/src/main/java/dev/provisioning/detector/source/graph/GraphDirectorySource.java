@@ -20,6 +20,7 @@ import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.StorableText;
 import dev.provisioning.events.job.GraphSource;
 
 /**
@@ -74,9 +75,11 @@ public final class GraphDirectorySource implements DirectorySource {
                                     mirror::resetGroups, mirror::applyGroup)
                                     .chain(groupsLink -> appRoles().chain(roles -> assignments().map(assignments -> {
                                         pending = new Read(mirror, usersLink, groupsLink);
-                                        Directory directory = mirror.toDirectory(assignments, roles, problems);
+                                        List<Directory.Problem> all = new ArrayList<>(problems);
+                                        all.addAll(mirror.problems());
+                                        Directory directory = mirror.toDirectory(assignments, roles, all);
                                         LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d "
-                                                + "assignments, %d app roles; %d users and %d groups changed%s",
+                                                + "assignments, %d app roles; %d users and %d groups changed%s%s",
                                                 jobId, config.tenantId(), directory.users().size(),
                                                 directory.groups().size(), directory.assignments().size(),
                                                 roles.size(),
@@ -84,7 +87,11 @@ public final class GraphDirectorySource implements DirectorySource {
                                                 mirror.changedGroups().size() + mirror.removedGroups().size(),
                                                 problems.isEmpty()
                                                         ? ""
-                                                        : "; " + problems.size() + " users could not be settled");
+                                                        : "; " + problems.size() + " users could not be settled",
+                                                mirror.problems().isEmpty()
+                                                        ? ""
+                                                        : "; " + mirror.problems().size()
+                                                                + " values with a NUL character replaced");
                                         return directory;
                                     })))));
         });
@@ -211,9 +218,10 @@ public final class GraphDirectorySource implements DirectorySource {
                 });
     }
 
+    /** An app role's text as PostgreSQL can store it ({@link StorableText}: the events carry it to the writer). */
     private static String text(JsonNode node, String field) {
         JsonNode value = node.get(field);
-        return value == null || value.isNull() ? null : value.asText();
+        return value == null || value.isNull() ? null : StorableText.of(value.asText());
     }
 
     private Uni<List<Directory.SourceAssignment>> assignments() {

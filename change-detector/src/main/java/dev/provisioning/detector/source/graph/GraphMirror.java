@@ -6,19 +6,25 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.detector.source.Directory;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.StorableText;
 
 /**
  * What the delta queries have told a job about the tenant's users and groups: the last state of every user (with Graph
  * attribute names) and of every group (name and direct user members). Delta items are applied as Graph documents them,
  * idempotently, since Graph replays changes: an item merges into the known state (a null clears an attribute), a user
  * {@code @removed} with reason {@code changed} (recycle bin) is kept with {@code deletedDateTime} set, one with reason
- * {@code deleted} is dropped, and {@code members@delta} adds or (with {@code @removed}) removes members.
+ * {@code deleted} is dropped, and {@code members@delta} adds or (with {@code @removed}) removes members. A NUL
+ * character (U+0000) in a string is replaced as it is applied ({@link StorableText#NUL_REPLACEMENT}), so that the
+ * mirror, the snapshot and the events all hold the same storable value, and reported as a
+ * {@link Directory.Problem.Kind#ValueReplaced} naming the object and the attribute.
  *
  * <p>
  * The mirror remembers which objects changed since it was loaded, so that only those are written back. Plain Java: no
@@ -37,6 +43,9 @@ final class GraphMirror {
     private final Set<String> changedGroups = new HashSet<>();
     private final Set<String> removedGroups = new HashSet<>();
     private final Set<String> lookupsPending = new LinkedHashSet<>();
+    /** The replacements of this read, by object type, id and attribute (a replayed item is reported once). */
+    private final Map<String, Directory.Problem> userProblems = new LinkedHashMap<>();
+    private final Map<String, Directory.Problem> groupProblems = new LinkedHashMap<>();
     private boolean usersReset;
     private boolean groupsReset;
 
@@ -65,6 +74,7 @@ final class GraphMirror {
         lookupsPending.clear();
         changedUsers.clear();
         removedUsers.clear();
+        userProblems.clear();
         usersReset = true;
     }
 
@@ -73,6 +83,7 @@ final class GraphMirror {
         groups.clear();
         changedGroups.clear();
         removedGroups.clear();
+        groupProblems.clear();
         groupsReset = true;
     }
 
@@ -107,7 +118,8 @@ final class GraphMirror {
             if (name.equals("id") || name.startsWith("@") || name.contains("@")) {
                 return;
             }
-            Object value = GraphValues.value(field.getValue());
+            Object value = GraphValues.value(field.getValue(),
+                    () -> replaced(userProblems, ObjectType.USER, id, name));
             if (value == null) {
                 user.remove(name);
             } else {
@@ -176,7 +188,10 @@ final class GraphMirror {
         }
         Group known = groups.get(id);
         String name = item.has("displayName")
-                ? item.get("displayName").isNull() ? null : item.get("displayName").asText()
+                ? item.get("displayName").isNull()
+                        ? null
+                        : GraphValues.text(item.get("displayName").asText(),
+                                () -> replaced(groupProblems, ObjectType.GROUP, id, "displayName"))
                 : known == null ? null : known.displayName();
         Set<String> members = new LinkedHashSet<>(known == null ? Set.of() : known.members());
         for (JsonNode member : item.path("members@delta")) {
@@ -214,6 +229,24 @@ final class GraphMirror {
                         : groups.containsKey(a.principalId()))
                 .toList();
         return new Directory(sourceUsers, sourceGroups, known, appRoles, problems);
+    }
+
+    private static void replaced(Map<String, Directory.Problem> problems, ObjectType type, String id,
+            String attribute) {
+        problems.computeIfAbsent(id + "/" + attribute, k -> new Directory.Problem(Directory.Problem.Kind.ValueReplaced,
+                id, type, type.name().toLowerCase(Locale.ROOT) + " " + id + ": Microsoft Graph's value of "
+                        + attribute + " holds a NUL character (U+0000), which cannot be stored: it is replaced by "
+                        + "U+FFFD and the object provisioned with that value"));
+    }
+
+    /**
+     * The values this read replaced (see {@link StorableText#NUL_REPLACEMENT}), one problem per object and attribute:
+     * users first, then groups.
+     */
+    List<Directory.Problem> problems() {
+        List<Directory.Problem> problems = new ArrayList<>(userProblems.values());
+        problems.addAll(groupProblems.values());
+        return problems;
     }
 
     private void changed(String id, boolean present) {

@@ -30,6 +30,7 @@ import dev.provisioning.detector.source.Directory;
 import dev.provisioning.detector.source.DirectorySource;
 import dev.provisioning.detector.source.DirectorySources;
 import dev.provisioning.detector.source.SourceException;
+import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
@@ -160,6 +161,46 @@ class GraphDirectorySourceTest {
         Directory after = readAndCommit();
         assertThat(user(after, users.get(0)).attributes()).containsEntry("displayName", "Renamed");
         assertThat(graph.requests()).filteredOn(r -> r.path().endsWith("/delta")).hasSize(2);
+    }
+
+    /**
+     * PostgreSQL's jsonb refuses the NUL escape (U+0000, SQLSTATE 22P05): before, a user with a NUL character in
+     * one attribute made every commit of the mirror fail, so the delta token never advanced and the job was stuck.
+     */
+    @Test
+    void aNulCharacterFromGraphIsReplacedReportedAndTheDeltaTokenAdvances() {
+        List<String> users = addUsers(3);
+        String sales = tenant.addGroup(null, "Sales");
+        readAndCommit();
+        tenant.updateUser(users.get(1), Map.of("displayName", "Ada\u0000 Lovelace"));
+        tenant.renameGroup(sales, "Sales\u0000");
+        graph.clearRequests();
+
+        Directory directory = readAndCommit();
+
+        assertThat(user(directory, users.get(1)).attributes()).containsEntry("displayName", "Ada\uFFFD Lovelace");
+        assertThat(directory.groups()).singleElement()
+                .satisfies(g -> assertThat(g.displayName()).isEqualTo("Sales\uFFFD"));
+        assertThat(directory.problems()).satisfiesExactly(p -> {
+            assertThat(p.kind()).isEqualTo(Directory.Problem.Kind.ValueReplaced);
+            assertThat(p.kind().warning()).isTrue();
+            assertThat(p.objectType()).isEqualTo(ObjectType.USER);
+            assertThat(p.objectId()).isEqualTo(users.get(1));
+            assertThat(p.detail()).contains(users.get(1), "displayName", "NUL character", "U+FFFD");
+        }, p -> {
+            assertThat(p.objectType()).isEqualTo(ObjectType.GROUP);
+            assertThat(p.objectId()).isEqualTo(sales);
+            assertThat(p.detail()).contains(sales, "displayName");
+        });
+        String replayed = graphCalls("/v1.0/users/delta").get(0).query();
+
+        // the commit stored the mirror and the new deltaLinks: the next read asks from the new token
+        graph.clearRequests();
+        Directory next = readAndCommit();
+        assertThat(graphCalls("/v1.0/users/delta")).singleElement()
+                .satisfies(r -> assertThat(r.query()).startsWith("$deltatoken=").isNotEqualTo(replayed));
+        assertThat(user(next, users.get(1)).attributes()).containsEntry("displayName", "Ada\uFFFD Lovelace");
+        assertThat(next.problems()).as("reported once, when it arrived").isEmpty();
     }
 
     @Test
