@@ -234,6 +234,35 @@ class StrictSourcesTest {
                 .body("find { it.sourceId == 'g1' }.reason", containsString("ghost\uFFFD-1"));
     }
 
+    /**
+     * A user's displayName with a NUL character (JSON allows it; PostgreSQL's text refuses it, SQLSTATE 22021) reaches
+     * the writer with U+FFFD in its place, the provisioning log shows a ValueReplaced warning naming the user and the
+     * attribute, the cycle completes, and the next cycle on the unchanged file sends nothing: the snapshot stored the
+     * user. Before, the snapshot's row was refused, so the cycle failed after its events went out.
+     */
+    @Test
+    void aNulCharacterInAUsersDisplayNameIsReplacedLoggedAndSentOnce(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(2, 2).replace("\"User 0\"", "\"User\\u00000\""));
+        String jobId = create(job(file, "On", TOKEN));
+        List<AssignmentEvent> emitted = events(kafka, jobId, 2, e -> true);
+        assertThat(emitted).filteredOn(e -> e.objectId().equals("u0")).singleElement()
+                .satisfies(e -> assertThat(e.attributes()).containsEntry("displayName", "User\uFFFD0"));
+        emitted.forEach(e -> send(kafka, success(e)));
+
+        String cycleId = emitted.get(0).cycleId();
+        awaitCompleted(jobId, cycleId);
+        given().get("/jobs/" + jobId + "/logs?status=Warning").then().statusCode(200)
+                .body("errorCode", org.hamcrest.Matchers.hasItem("ValueReplaced"))
+                .body("find { it.errorCode == 'ValueReplaced' }.sourceId", equalTo("u0"))
+                .body("find { it.errorCode == 'ValueReplaced' }.reason", containsString("displayName"));
+        // the next cycles read the unchanged file: nothing more is sent for either user
+        JsonNode next = awaitCycleAfter(jobId, cycleId);
+        assertThat(next.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(next.path("eventsEmitted").asInt()).isZero();
+        assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/"))).hasSize(2);
+    }
+
     @Test
     void aDirectoryFilesAppRolesReachTheMappingEngineAsRoles(@TempDir Path dir) throws Exception {
         // field case 01 (../shared/field-cases): displayName <- SingleAppRoleAssignment([appRoleAssignments])

@@ -126,6 +126,44 @@ class ResultsBatchStoreTest {
         await().atMost(Waits.OUTCOME).until(ResultsBatchStoreTest::committedToTheEnd);
     }
 
+    /**
+     * One job's bad text does not hold back another job's failures: a failure whose display name and reason hold a NUL
+     * character (which PostgreSQL's text refuses, SQLSTATE 22021) and one whose display name is longer than its column
+     * (22001) came in the same poll as another job's failure. Before, the poll's one statement was refused, retried
+     * half a minute and every failure of the poll dead-lettered, so no job got its email. Now each is stored (the NUL
+     * replaced by U+FFFD, the long name cut to its column) and each job gets its digest.
+     */
+    @Test
+    void aFailureWithANulCharacterOrALongNameIsStoredAndTheOtherJobsFailuresToo() throws Exception {
+        String nul = newJob(true);
+        String other = newJob(true);
+        String longName = newJob(true);
+        awaitKnown(nul);
+        awaitKnown(other);
+        awaitKnown(longName);
+        String name = "Long " + "n".repeat(2000);
+
+        NotifierTestSupport.publish(
+                failure(nul, "user-nul", "Ann\u0000Lee", ErrorCodes.ENTRY_CONFLICT, "userName ann\u0000 taken"),
+                failure(other, "user-other", "Bob Other", ErrorCodes.ENTRY_CONFLICT, "userName taken"),
+                failure(longName, "user-long", name, ErrorCodes.ENTRY_CONFLICT, "userName taken"));
+
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_failures_stored_total", nul) == 1.0
+                && metric("notifier_failures_stored_total", other) == 1.0
+                && metric("notifier_failures_stored_total", longName) == 1.0);
+        assertThat(outboxText("display_name", nul)).isEqualTo("Ann\uFFFDLee");
+        assertThat(outboxText("reason", nul)).isEqualTo("userName ann\uFFFD taken");
+        assertThat(outboxText("display_name", longName)).hasSize(1024).isEqualTo(name.substring(0, 1024));
+        assertThat(plainText(awaitOneMailTo(nul))).contains("Ann\uFFFDLee");
+        assertThat(plainText(awaitOneMailTo(other))).contains("Bob Other");
+        assertThat(plainText(awaitOneMailTo(longName))).contains("Long nnn");
+    }
+
+    private String outboxText(String column, String job) {
+        return pool.preparedQuery("SELECT " + column + " FROM failure_outbox WHERE job_id = $1")
+                .execute(Tuple.of(job)).await().atMost(Waits.OUTCOME).iterator().next().getString(0);
+    }
+
     /** True when group {@code notifier} committed every partition of the results topic up to its end offset. */
     private static boolean committedToTheEnd() {
         List<TopicPartition> partitions = kafka().topics().describe(Topics.RESULTS).get(Topics.RESULTS).partitions()

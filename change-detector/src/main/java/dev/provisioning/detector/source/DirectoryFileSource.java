@@ -23,6 +23,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -39,6 +40,7 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 import dev.provisioning.events.Assignment;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.StorableText;
 
 /**
  * Reads a directory from a JSON file, re-read at every cycle. The format is published as a JSON Schema,
@@ -59,6 +61,14 @@ import dev.provisioning.events.ObjectType;
  * a wrong type) fails the read with the JSON pointer of each problem, so the cycle sends nothing. Dangling references
  * (group members and assignments that name no object, assignments of a role that {@code appRoles} does not define)
  * are dropped and reported as {@link Directory.Problem.Kind#DanglingReference}s.
+ *
+ * <p>
+ * Storable: a NUL character ({@code \u0000}, which JSON allows and PostgreSQL's text and jsonb refuse) in a string is
+ * replaced by U+FFFD as the element is parsed ({@link StorableText}), so the snapshot and the log store the object and
+ * it is not sent again at every cycle. Each user or group attribute (or id) so changed is reported as a
+ * {@link Directory.Problem.Kind#ValueReplaced} naming the object and the attribute, at every read (the memo keeps the
+ * element with what was replaced). References (members, assignments) and app roles are replaced alike, silently, so
+ * they still name the replaced ids.
  *
  * <p>
  * Encoding: UTF-8, with or without a byte order mark, or UTF-16 (little- or big-endian) with one, as Windows tools
@@ -329,6 +339,10 @@ public final class DirectoryFileSource implements DirectorySource {
         private final List<Integer> assignmentIndexes = new ArrayList<>();
         private final Map<String, Directory.AppRole> appRoles = new LinkedHashMap<>();
         private boolean appRolesGiven;
+        /** The {@link Directory.Problem.Kind#ValueReplaced} problems of the elements taken, in file order. */
+        private final List<Directory.Problem> replacedValues = new ArrayList<>();
+        /** The attributes of the element being parsed whose text had a NUL replaced; null while none. */
+        private List<String> replacing;
 
         Reading(JsonParser parser, Retaining in) {
             this.parser = parser;
@@ -372,7 +386,7 @@ public final class DirectoryFileSource implements DirectorySource {
             if (!errors.isEmpty()) {
                 throw invalid(errors);
             }
-            List<Directory.Problem> problems = new ArrayList<>();
+            List<Directory.Problem> problems = new ArrayList<>(replacedValues);
             danglingMembers(problems);
             List<Directory.SourceAssignment> knownAssignments = knownAssignments(problems);
             Directory directory = new Directory(users, groups, knownAssignments, appRoles, problems);
@@ -434,6 +448,10 @@ public final class DirectoryFileSource implements DirectorySource {
                 } else {
                     element = parse(part, Json.mapper().readTree(parser), key, index);
                 }
+                if (element instanceof Replaced replaced) {
+                    element = replaced.element();
+                    replaced(part, replaced, key, index);
+                }
                 if (element != null) {
                     take(part, element, key, index);
                 }
@@ -459,7 +477,8 @@ public final class DirectoryFileSource implements DirectorySource {
 
         /**
          * The validated, parsed form of one element, which depends on its content only; null when it does not match
-         * its part of the schema (its problems are added to the read's).
+         * its part of the schema (its problems are added to the read's). An element in which a NUL character was
+         * replaced comes as a {@link Replaced}.
          */
         private Object parse(DirectorySchema.Part part, JsonNode node, String key, int index) {
             List<String> invalid = DirectorySchema.validate(part, node, pointer(key, index));
@@ -467,35 +486,97 @@ public final class DirectoryFileSource implements DirectorySource {
                 errors.addAll(invalid);
                 return null;
             }
-            return switch (part) {
+            replacing = null;
+            Object element = switch (part) {
                 case USER -> user(node);
                 case GROUP -> {
                     List<String> members = new ArrayList<>();
-                    node.path("members").forEach(m -> members.add(Directory.sharedId(m.textValue())));
-                    yield new Directory.SourceGroup(Directory.sharedId(node.get("id").textValue()),
-                            text(node, "displayName"),
+                    node.path("members").forEach(m -> members.add(Directory.sharedId(StorableText.of(m.textValue()))));
+                    yield new Directory.SourceGroup(Directory.sharedId(storable("id", node.get("id").textValue())),
+                            storable("displayName", text(node, "displayName")),
                             Collections.unmodifiableList(members));
                 }
                 case ASSIGNMENT -> new Directory.SourceAssignment(
-                        Directory.sharedId(node.get("principalId").textValue()),
+                        Directory.sharedId(StorableText.of(node.get("principalId").textValue())),
                         Directory.PrincipalType.valueOf(node.get("principalType").textValue()),
-                        Directory.sharedId(node.get("appRoleId").textValue()));
-                case APP_ROLE -> new Directory.AppRole(node.get("id").textValue(), text(node, "value"),
-                        text(node, "displayName"));
+                        Directory.sharedId(StorableText.of(node.get("appRoleId").textValue())));
+                case APP_ROLE -> new Directory.AppRole(StorableText.of(node.get("id").textValue()),
+                        StorableText.of(text(node, "value")), StorableText.of(text(node, "displayName")));
                 default -> throw new IllegalStateException("no elements of " + part);
             };
+            return replacing == null ? element : new Replaced(element, List.copyOf(replacing));
         }
 
-        private static Directory.SourceUser user(JsonNode node) {
+        private Directory.SourceUser user(JsonNode node) {
             Map<String, Object> attributes = new LinkedHashMap<>();
             node.fields().forEachRemaining(f -> {
                 Object value = CanonicalAttributes.value(f.getValue());
                 if (value != null && !f.getKey().startsWith("_")) {
-                    attributes.put(f.getKey(), value);
+                    String name = f.getKey();
+                    if (StorableText.hasNul(name)) {
+                        name = StorableText.of(name);
+                        noteReplaced(name);
+                    }
+                    attributes.put(name, storable(name, value));
                 }
             });
-            return new Directory.SourceUser(Directory.sharedId(node.get("id").textValue()),
+            return new Directory.SourceUser(Directory.sharedId(storable("id", node.get("id").textValue())),
                     CanonicalAttributes.of(attributes));
+        }
+
+        /**
+         * {@code value} as PostgreSQL can store it: a String or the Strings of a List with each NUL character replaced
+         * ({@link StorableText#of}), noted as a replacement in {@code attribute}; other values as they are. Costs one
+         * scan of each string that has no NUL.
+         */
+        @SuppressWarnings("unchecked")
+        private <T> T storable(String attribute, T value) {
+            if (value instanceof String text) {
+                if (StorableText.hasNul(text)) {
+                    noteReplaced(attribute);
+                    return (T) StorableText.of(text);
+                }
+            } else if (value instanceof List<?> list) {
+                for (Object item : list) {
+                    if (item instanceof String text && StorableText.hasNul(text)) {
+                        noteReplaced(attribute);
+                        ((List<String>) list).replaceAll(StorableText::of);
+                        break;
+                    }
+                }
+            }
+            return value;
+        }
+
+        private void noteReplaced(String attribute) {
+            if (replacing == null) {
+                replacing = new ArrayList<>(1);
+            }
+            if (!replacing.contains(attribute)) {
+                replacing.add(attribute);
+            }
+        }
+
+        /** Reports the replacements of a user or group (an app role's are silent, as Graph's). */
+        private void replaced(DirectorySchema.Part part, Replaced replaced, String key, int index) {
+            String id;
+            ObjectType type;
+            if (replaced.element() instanceof Directory.SourceUser user) {
+                id = user.id();
+                type = ObjectType.USER;
+            } else if (replaced.element() instanceof Directory.SourceGroup group) {
+                id = group.id();
+                type = ObjectType.GROUP;
+            } else {
+                return;
+            }
+            String object = type.name().toLowerCase(Locale.ROOT) + " " + id;
+            for (String attribute : replaced.attributes()) {
+                replacedValues.add(new Directory.Problem(Directory.Problem.Kind.ValueReplaced, id, type, object + " ("
+                        + pointer(key, index) + "): the directory file's value of " + attribute
+                        + " holds a NUL character (U+0000), which cannot be stored: it is replaced by U+FFFD and the "
+                        + "object provisioned with that value"));
+            }
         }
 
         /** Adds one element to the read, checking that its id is the first of its kind. */
@@ -595,6 +676,16 @@ public final class DirectoryFileSource implements DirectorySource {
                     + "(directory.schema.json), nothing is sent: " + String.join("; ", problems)
                     + (problems.size() >= MAX_ERRORS ? "; (reading stopped after " + MAX_ERRORS + " problems)" : ""));
         }
+    }
+
+    /**
+     * A parsed element in which NUL characters were replaced ({@link StorableText}), as the memo keeps it, so that a
+     * read reusing it reports the replacements again and gives the same {@code element} instance.
+     *
+     * @param element the parsed element, its texts replaced
+     * @param attributes the JSON names of the attributes (or {@code id}) replaced, in the element's order, each once
+     */
+    record Replaced(Object element, List<String> attributes) {
     }
 
     private static String pointer(String array, int index) {

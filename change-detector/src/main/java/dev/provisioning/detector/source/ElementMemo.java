@@ -8,9 +8,10 @@ import java.time.Instant;
  * parses only the elements whose bytes changed. Keyed by a 128-bit digest (SHA-256, truncated) of the element's part
  * ({@code users}, {@code groups}, {@code assignments}, {@code appRoles}) and its raw bytes in the file; the value is the
  * element's validated, parsed form ({@link Directory.SourceUser} with {@link CanonicalAttributes},
- * {@link Directory.SourceGroup}, {@link Directory.SourceAssignment}, {@link Directory.AppRole}), which does not depend
- * on where the element is in the file. The read's {@link Directory} holds the same objects, so the users are held
- * once.
+ * {@link Directory.SourceGroup}, {@link Directory.SourceAssignment}, {@link Directory.AppRole}; wrapped in a
+ * {@link DirectoryFileSource.Replaced} when a NUL character in it was replaced, so a read that reuses it reports that
+ * again), which does not depend on where the element is in the file. The read's {@link Directory} holds the same
+ * objects, so the users are held once.
  *
  * <p>
  * Bounded by the file: a good read replaces the memo with exactly the elements it saw (the others are dropped), and

@@ -168,6 +168,56 @@ class ElementMemoTest {
         assertThat(source.read()).isEqualTo(changed);
     }
 
+    /**
+     * A NUL character (JSON's {@code \u0000}; PostgreSQL refuses it) in a user's or a group's text is replaced by
+     * U+FFFD as the element is parsed and reported as a ValueReplaced problem naming the object and the attribute. A
+     * read that reuses the element from the memo gives the same instance (so the cycle planner's reuse holds) and
+     * reports the replacement again, as a cold read does; references to a replaced id still name it.
+     */
+    @Test
+    void aNulCharacterIsReplacedAndReportedAtEveryReadAndTheElementIsReused() throws Exception {
+        Path file = dir.resolve("directory.json");
+        String directory = """
+                {"users": [{"id": "u1", "displayName": "Ann\\u0000Lee", "otherMails": ["a\\u0000@x.test"],
+                            "accountEnabled": true},
+                           {"id": "u\\u00002", "displayName": "Bob", "accountEnabled": true}],
+                 "groups": [{"id": "g1", "displayName": "Sales\\u0000", "members": ["u1", "u\\u00002"]}],
+                 "assignments": [{"principalId": "u\\u00002", "principalType": "User", "appRoleId": "r1"}]}
+                """;
+        Files.writeString(file, directory);
+        DirectoryFileSource source = new DirectoryFileSource(file, DirectoryFileSource.Limits.DEFAULT,
+                new ElementMemo(file));
+        Directory first = source.read();
+
+        Directory.SourceUser ann = first.users().get(0);
+        assertThat(ann.attributes()).containsEntry("displayName", "Ann\uFFFDLee")
+                .containsEntry("otherMails", List.of("a\uFFFD@x.test"));
+        assertThat(first.users().get(1).id()).isEqualTo("u\uFFFD2");
+        assertThat(first.groups().get(0).displayName()).isEqualTo("Sales\uFFFD");
+        assertThat(first.groups().get(0).members()).containsExactly("u1", "u\uFFFD2");
+        assertThat(first.assignments()).singleElement()
+                .satisfies(a -> assertThat(a.principalId()).isEqualTo("u\uFFFD2"));
+        assertThat(first.problems()).as("no dangling reference: the references are replaced alike")
+                .extracting(Directory.Problem::kind).containsOnly(Directory.Problem.Kind.ValueReplaced);
+        assertThat(first.problems()).extracting(Directory.Problem::objectId, Directory.Problem::objectType)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("u1", ObjectType.USER),
+                        org.assertj.core.groups.Tuple.tuple("u1", ObjectType.USER),
+                        org.assertj.core.groups.Tuple.tuple("u\uFFFD2", ObjectType.USER),
+                        org.assertj.core.groups.Tuple.tuple("g1", ObjectType.GROUP));
+        assertThat(first.problems().get(0).detail()).contains("user u1", "/users/0", "displayName", "U+FFFD")
+                .doesNotContain("\u0000");
+        assertThat(first.problems().get(1).detail()).contains("otherMails");
+        assertThat(first.problems().get(2).detail()).contains("value of id");
+        assertThat(first).isEqualTo(new DirectoryFileSource(file).read());
+
+        // another user changes: the file is read again, Ann's element comes from the memo
+        Files.writeString(file, directory.replace("\"Bob\"", "\"Bobby\""));
+        Directory second = source.read();
+        assertThat(second.users().get(0)).isSameAs(ann);
+        assertThat(second.problems()).isEqualTo(first.problems());
+        assertThat(second).isEqualTo(new DirectoryFileSource(file).read());
+    }
+
     /** Users whose element did not change come from the memo: the same object as the previous read's. */
     private static void assertUnchangedUsersReused(Directory previous, Directory now) {
         Map<String, Directory.SourceUser> before = new HashMap<>();

@@ -23,6 +23,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.StorableText;
 import dev.provisioning.notifier.NotifierMetrics;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.telemetry.DeadLetterHeaders;
@@ -143,7 +144,8 @@ public class ResultsConsumer {
 
     private void count(ResultsBatch batch, Set<String> stored) {
         for (ResultsBatch.Failure f : batch.toStore()) {
-            if (stored.contains(f.result().resultId())) {
+            // the outbox returns the ids as it stored them (Outbox.storeAll: a NUL character replaced)
+            if (stored.contains(StorableText.of(f.result().resultId()))) {
                 metrics.failureStored(f.result().jobId());
             } else {
                 deduplicated(f.result());

@@ -17,6 +17,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.ProvisioningResult;
+import dev.provisioning.events.StorableText;
 
 /**
  * The queries on {@code failure_outbox}. {@link #storeAll} runs on the reactive {@link Pool} by itself; every other
@@ -40,6 +41,11 @@ public class Outbox {
             RETURNING result_id
             """;
 
+    /** {@code failure_outbox.display_name}'s size: a longer one (SQLSTATE 22001) would have the statement refused. */
+    static final int DISPLAY_NAME_CHARS = 1024;
+    /** {@code failure_outbox.error_code}'s size. */
+    static final int ERROR_CODE_CHARS = 255;
+
     private final Pool pool;
 
     public Outbox(Pool pool) {
@@ -55,7 +61,10 @@ public class Outbox {
 
     /**
      * Stores failures in one statement (autocommit, so all or none), skipping those whose result id is already there
-     * ({@code ON CONFLICT (result_id) DO NOTHING}: a redelivered result is stored once). Runs on the reactive
+     * ({@code ON CONFLICT (result_id) DO NOTHING}: a redelivered result is stored once). Each text is stored with a NUL
+     * character replaced by U+FFFD ({@link StorableText}), which PostgreSQL's text cannot hold, and a display name or
+     * error code longer than its column cut to it ({@link #DISPLAY_NAME_CHARS}, {@link #ERROR_CODE_CHARS}): one row
+     * refused would refuse the whole statement, every job's failures of the poll with it. Runs on the reactive
      * {@link Pool} directly, not in a Hibernate session: one round trip per poll of {@code provisioning.results}.
      *
      * @param failures Failure results, each result id at most once (a repeated id is stored once and returned once)
@@ -80,15 +89,18 @@ public class Outbox {
         OffsetDateTime[] occurredAts = new OffsetDateTime[n];
         for (int i = 0; i < n; i++) {
             ProvisioningResult r = failures.get(i);
-            resultIds[i] = r.resultId();
-            jobIds[i] = r.jobId();
-            cycleIds[i] = r.cycleId();
-            objectIds[i] = r.objectId();
+            // each text as PostgreSQL can store it: one NUL character (a directory's value in a display name or a
+            // reason) would have the whole statement refused (SQLSTATE 22021), every job's failures of the poll with it
+            resultIds[i] = StorableText.of(r.resultId());
+            jobIds[i] = StorableText.of(r.jobId());
+            cycleIds[i] = StorableText.of(r.cycleId());
+            objectIds[i] = StorableText.of(r.objectId());
             objectTypes[i] = r.objectType() == null ? null : r.objectType().name();
-            displayNames[i] = r.displayName();
+            // and within its column (a directory's display name may be longer than a digest needs)
+            displayNames[i] = cut(StorableText.of(r.displayName()), DISPLAY_NAME_CHARS);
             actions[i] = r.action().name();
-            errorCodes[i] = r.errorCode();
-            reasons[i] = r.reason();
+            errorCodes[i] = cut(StorableText.of(r.errorCode()), ERROR_CODE_CHARS);
+            reasons[i] = StorableText.of(r.reason());
             occurredAts[i] = utc(r.occurredAt());
         }
         Tuple arguments = Tuple.tuple().addValue(resultIds).addValue(jobIds).addValue(cycleIds).addValue(objectIds)
@@ -99,6 +111,18 @@ public class Outbox {
             rows.forEach(row -> stored.add(row.getString(0)));
             return stored;
         });
+    }
+
+    /**
+     * {@code text} in at most {@code max} UTF-16 units (so at most {@code max} characters, as PostgreSQL's
+     * {@code varchar(max)} counts them), never ending in half a surrogate pair; null stays null.
+     */
+    static String cut(String text, int max) {
+        if (text == null || text.length() <= max) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
+        return text.substring(0, end);
     }
 
     private static OffsetDateTime utc(Instant t) {
