@@ -52,6 +52,20 @@ public record Directory(List<SourceUser> users, List<SourceGroup> groups, List<S
      */
     public record Problem(Kind kind, String objectId, ObjectType objectType, String detail) {
 
+        /**
+         * A {@link Kind#ValueReplaced}: {@code source}'s value of {@code attribute} of the object held a NUL character
+         * ({@code StorableText}), replaced by U+FFFD.
+         *
+         * @param object how the detail names the object, e.g. {@code user u0 (/users/0)}
+         * @param source whose value it was, e.g. {@code the directory file's}
+         */
+        public static Problem valueReplaced(ObjectType type, String id, String object, String source,
+                String attribute) {
+            return new Problem(Kind.ValueReplaced, id, type, object + ": " + source + " value of " + attribute
+                    + " holds a NUL character (U+0000), which cannot be stored: it is replaced by U+FFFD and the "
+                    + "object provisioned with that value");
+        }
+
         public enum Kind {
             /** A group member or an assignment that names no object of the directory: a Warning in the log. */
             DanglingReference,

@@ -570,12 +570,10 @@ public final class DirectoryFileSource implements DirectorySource {
             } else {
                 return;
             }
-            String object = type.name().toLowerCase(Locale.ROOT) + " " + id;
+            String object = type.name().toLowerCase(Locale.ROOT) + " " + id + " (" + pointer(key, index) + ")";
             for (String attribute : replaced.attributes()) {
-                replacedValues.add(new Directory.Problem(Directory.Problem.Kind.ValueReplaced, id, type, object + " ("
-                        + pointer(key, index) + "): the directory file's value of " + attribute
-                        + " holds a NUL character (U+0000), which cannot be stored: it is replaced by U+FFFD and the "
-                        + "object provisioned with that value"));
+                replacedValues.add(
+                        Directory.Problem.valueReplaced(type, id, object, "the directory file's", attribute));
             }
         }
 

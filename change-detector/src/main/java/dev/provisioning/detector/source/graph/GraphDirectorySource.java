@@ -75,8 +75,9 @@ public final class GraphDirectorySource implements DirectorySource {
                                     mirror::resetGroups, mirror::applyGroup)
                                     .chain(groupsLink -> appRoles().chain(roles -> assignments().map(assignments -> {
                                         pending = new Read(mirror, usersLink, groupsLink);
+                                        List<Directory.Problem> replaced = mirror.problems();
                                         List<Directory.Problem> all = new ArrayList<>(problems);
-                                        all.addAll(mirror.problems());
+                                        all.addAll(replaced);
                                         Directory directory = mirror.toDirectory(assignments, roles, all);
                                         LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d "
                                                 + "assignments, %d app roles; %d users and %d groups changed%s%s",
@@ -88,9 +89,9 @@ public final class GraphDirectorySource implements DirectorySource {
                                                 problems.isEmpty()
                                                         ? ""
                                                         : "; " + problems.size() + " users could not be settled",
-                                                mirror.problems().isEmpty()
+                                                replaced.isEmpty()
                                                         ? ""
-                                                        : "; " + mirror.problems().size()
+                                                        : "; " + replaced.size()
                                                                 + " values with a NUL character replaced");
                                         return directory;
                                     })))));

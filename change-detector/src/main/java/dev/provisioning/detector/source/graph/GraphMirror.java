@@ -233,10 +233,8 @@ final class GraphMirror {
 
     private static void replaced(Map<String, Directory.Problem> problems, ObjectType type, String id,
             String attribute) {
-        problems.computeIfAbsent(id + "/" + attribute, k -> new Directory.Problem(Directory.Problem.Kind.ValueReplaced,
-                id, type, type.name().toLowerCase(Locale.ROOT) + " " + id + ": Microsoft Graph's value of "
-                        + attribute + " holds a NUL character (U+0000), which cannot be stored: it is replaced by "
-                        + "U+FFFD and the object provisioned with that value"));
+        problems.computeIfAbsent(id + "/" + attribute, k -> Directory.Problem.valueReplaced(type, id,
+                type.name().toLowerCase(Locale.ROOT) + " " + id, "Microsoft Graph's", attribute));
     }
 
     /**
