@@ -319,6 +319,34 @@ class UnreadableJobRowTest {
         }
     }
 
+    /**
+     * A row whose fault is outside its configuration and quarantine reason (here a deletion threshold below 0, which
+     * no version writes) is not repaired by a PUT: 409 saying so and pointing to DELETE, and the row is left as it was.
+     */
+    @Test
+    void aRowWhoseFaultIsOutsideItsConfigurationIsNotRepairedByAPut(@TempDir Path dir) {
+        Map<String, Object> request = job(dir.resolve("directory.json"), "Off", TOKEN);
+        request.put("name", "Bad threshold");
+        String id = create(request);
+        try {
+            pool.preparedQuery("UPDATE job SET deletion_threshold = -5 WHERE id = $1").executeAndAwait(Tuple.of(id));
+            for (io.restassured.response.Response answer : List.of(given().get("/jobs/" + id),
+                    given().contentType(ContentType.JSON).body(request).put("/jobs/" + id))) {
+                answer.then().statusCode(409).contentType("application/problem+json")
+                        .body("detail", containsString("Job " + id + " (Bad threshold) is stored in a form this "
+                                + "version cannot read: its row"))
+                        .body("detail", containsString("the fault is outside its configuration, so a PUT cannot "
+                                + "repair it; DELETE /jobs/" + id + " deletes it"))
+                        .body("errors[0].field", equalTo("row"));
+                assertThat(answer.asString()).doesNotContain(TOKEN);
+            }
+            given().get("/jobs/" + id + "/audit").then().statusCode(200).body("entries.action",
+                    org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("repair")));
+        } finally {
+            given().delete("/jobs/" + id).then().statusCode(204);
+        }
+    }
+
     /** The objects the job manages in Druva (created there by it): object id to since when. */
     private Map<String, String> managed(String jobId) {
         Map<String, String> since = new java.util.TreeMap<>();
