@@ -12,6 +12,7 @@ import io.smallrye.mutiny.Uni;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateEvent;
 import dev.provisioning.notifier.NotifierMetrics;
+import dev.provisioning.notifier.persistence.Refusals;
 import dev.provisioning.notifier.persistence.StateOutbox;
 import dev.provisioning.notifier.state.StateNoticeComposer;
 
@@ -19,8 +20,10 @@ import dev.provisioning.notifier.state.StateNoticeComposer;
  * Reads {@code provisioning.job-states} (key job id, so one job's changes arrive in order) at least once and stores
  * each change that is emailed in the state outbox before the record is acknowledged ({@code commit-strategy=throttled}).
  * A redelivered event is stored once; a quarantine start for the reason already emailed is stored as a duplicate. A
- * malformed record fails the {@code Uni} and goes to {@code provisioning.job-states.dlq} with the reason; a database
- * error is retried for about half a minute first.
+ * malformed record fails the {@code Uni} and goes to {@code provisioning.job-states.dlq} with the reason; so does an
+ * event the database refuses ({@link Refusals#refused}: an identifier longer than its column, a date out of range), at
+ * once, with a reason naming the job and the field ({@link StateOutbox#refusal}); any other database error is retried
+ * for about half a minute first.
  * <p>
  * Events are stored whatever the job's notification settings: the quarantine reason must be remembered either way.
  * The sender decides, from the job's latest configuration, whether to email or drop.
@@ -40,6 +43,16 @@ public class JobStatesConsumer {
         this.metrics = metrics;
     }
 
+    /**
+     * A job state event the state outbox refused ({@link Refusals#refused}); its message, the dead letter's
+     * {@code dead-letter-reason}, names the job, the event and the field.
+     */
+    static final class RefusedEvent extends RuntimeException {
+        RefusedEvent(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     @Incoming(Channels.JOB_STATES)
     public Uni<Void> onJobState(String json) {
         return Uni.createFrom().item(() -> EventChecks.jobState(json)).chain(this::handle);
@@ -52,9 +65,13 @@ public class JobStatesConsumer {
         }
         String kind = StateNoticeComposer.kindOf(event.change());
         return Panache.withTransaction(() -> outbox.store(event, kind, Instant.now()))
-                .onFailure().invoke(e -> LOG.warnf("job %s: storing job state event %s failed, retrying: %s",
-                        event.jobId(), event.eventId(), e.toString()))
-                .onFailure().retry().withBackOff(STORE_RETRY_FIRST, STORE_RETRY_MAX).atMost(STORE_RETRIES)
+                .onFailure(e -> !Refusals.refused(e)).invoke(e -> LOG.warnf(
+                        "job %s: storing job state event %s failed, retrying: %s", event.jobId(), event.eventId(),
+                        e.toString()))
+                .onFailure(e -> !Refusals.refused(e)).retry().withBackOff(STORE_RETRY_FIRST, STORE_RETRY_MAX)
+                .atMost(STORE_RETRIES)
+                // refused: storing it again would fail again, and hold back every later event of the partition
+                .onFailure(Refusals::refused).transform(e -> new RefusedEvent(StateOutbox.refusal(event, e), e))
                 .invoke(stored -> {
                     switch (stored) {
                         case PENDING :

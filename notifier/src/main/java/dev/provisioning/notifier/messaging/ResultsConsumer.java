@@ -2,8 +2,12 @@ package dev.provisioning.notifier.messaging;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
 
@@ -26,6 +30,7 @@ import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.StorableText;
 import dev.provisioning.notifier.NotifierMetrics;
 import dev.provisioning.notifier.persistence.Outbox;
+import dev.provisioning.notifier.persistence.Refusals;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 
 /**
@@ -45,6 +50,10 @@ import dev.provisioning.telemetry.DeadLetterHeaders;
  * <li>A database error is retried with backoff for about half a minute ({@link #STORE_RETRIES}); then the poll's
  * Failures to store are dead-lettered with the reason and the poll is acknowledged, so one outage loses no record and
  * does not stop the consumer.</li>
+ * <li>A Failure the database refuses (SQLSTATE class 22 or 23: an identifier longer than its column, a date out of
+ * range, a constraint; {@link Refusals}) is not retried: the poll's Failures are stored in halves, each split again
+ * while refused, and only the Failures refused on their own are dead-lettered, with a reason naming the job and the
+ * field ({@link Outbox#refusal}); one job's bad record never keeps another job's Failures out of the outbox.</li>
  * </ul>
  * <b>Acknowledgement</b> (SmallRye Reactive Messaging Kafka 4.33, {@code IncomingKafkaRecordBatch} and
  * {@code KafkaSource.receiveBatchRecord}): a poll is acknowledged as a whole, after the returned {@code Uni} completed
@@ -123,35 +132,97 @@ public class ResultsConsumer {
         if (batch.toStore().isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        List<ProvisioningResult> failures = batch.toStore().stream().map(ResultsBatch.Failure::result).toList();
-        // deferred: each retry runs the statement again, whether or not storeAll's Uni is lazy
-        return Uni.createFrom().deferred(() -> outbox.storeAll(failures, receivedAt))
-                // a database hiccup must not send valid failures to the dead-letter topic: retry them a while first
-                .onFailure().invoke(e -> LOG.warnf("storing %d failures failed, retrying: %s", failures.size(),
-                        e.toString()))
-                .onFailure().retry().withBackOff(retryFirst, retryMax).atMost(STORE_RETRIES)
-                .invoke(stored -> count(batch, stored))
-                .replaceWithVoid()
-                .onFailure().recoverWithUni(e -> {
-                    String reason = "the failure could not be stored in the outbox: "
-                            + (e.getMessage() == null ? e.toString() : e.getMessage());
-                    LOG.errorf("%d failures could not be stored in the outbox after %d retries, dead-lettered: %s",
-                            batch.failures().size(), STORE_RETRIES, e.toString());
-                    return deadLetterAll(batch.failures().stream()
-                            .map(f -> new Dead(f.record(), reason)).toList());
-                });
+        Outcome outcome = new Outcome(batch);
+        return storeOrSplit(batch.toStore(), receivedAt, outcome)
+                .invoke(() -> count(batch, outcome))
+                .chain(() -> deadLetterAll(outcome.dead));
     }
 
-    private void count(ResultsBatch batch, Set<String> stored) {
+    /**
+     * Stores {@code failures} in one statement, retried with backoff while the database fails
+     * ({@link #STORE_RETRIES}); after the last retry they are dead-lettered with the reason. When the database refuses
+     * them ({@link Refusals#refused}: SQLSTATE class 22 or 23, never retried), one failure may be the cause, so they
+     * are split in halves, stored one after the other, each split again while refused, down to the failures refused on
+     * their own: only those are dead-lettered, with a reason that names the job and the field ({@link Outbox#refusal}),
+     * and the others are stored. One refused failure in a poll of n costs about 2 log2(n) statements more.
+     * Never fails.
+     */
+    private Uni<Void> storeOrSplit(List<ResultsBatch.Failure> failures, Instant receivedAt, Outcome outcome) {
+        List<ProvisioningResult> results = failures.stream().map(ResultsBatch.Failure::result).toList();
+        // deferred: each retry runs the statement again, whether or not storeAll's Uni is lazy
+        return Uni.createFrom().deferred(() -> outbox.storeAll(results, receivedAt))
+                // a database hiccup must not send valid failures to the dead-letter topic: retry them a while first
+                .onFailure(e -> !Refusals.refused(e)).invoke(e -> LOG.warnf("storing %d failures failed, retrying: %s",
+                        failures.size(), e.toString()))
+                .onFailure(e -> !Refusals.refused(e)).retry().withBackOff(retryFirst, retryMax).atMost(STORE_RETRIES)
+                .invoke(outcome.stored::addAll)
+                .replaceWithVoid()
+                .onFailure().recoverWithUni(e -> Refusals.refused(e)
+                        ? refused(failures, receivedAt, outcome, e)
+                        : unstored(failures, outcome, e));
+    }
+
+    /** The database refused {@code failures} together: one alone is dead-lettered; more are stored in halves. */
+    private Uni<Void> refused(List<ResultsBatch.Failure> failures, Instant receivedAt, Outcome outcome,
+            Throwable refusal) {
+        if (failures.size() == 1) {
+            ResultsBatch.Failure f = failures.get(0);
+            String reason = Outbox.refusal(f.result(), refusal);
+            LOG.errorf("job %s, object %s: %s; dead-lettered", f.result().jobId(), f.result().objectId(), reason);
+            outcome.deadLetter(f, reason);
+            return Uni.createFrom().voidItem();
+        }
+        LOG.warnf("the outbox refused %d failures together (%s): storing them in halves", failures.size(),
+                refusal.getMessage());
+        int half = failures.size() / 2;
+        return storeOrSplit(failures.subList(0, half), receivedAt, outcome)
+                .chain(() -> storeOrSplit(failures.subList(half, failures.size()), receivedAt, outcome));
+    }
+
+    /** The database kept failing for {@code failures}: dead-lettered with the reason, so none is lost. */
+    private Uni<Void> unstored(List<ResultsBatch.Failure> failures, Outcome outcome, Throwable e) {
+        String reason = "the failure could not be stored in the outbox: "
+                + (e.getMessage() == null ? e.toString() : e.getMessage());
+        LOG.errorf("%d failures could not be stored in the outbox after %d retries, dead-lettered: %s",
+                failures.size(), STORE_RETRIES, e.toString());
+        failures.forEach(f -> outcome.deadLetter(f, reason));
+        return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * What storing a poll's Failures came to: the result ids stored (as the outbox returned them) and the records to
+     * dead-letter (a Failure not stored and every repeat of it in the poll, each with the reason). Written by one
+     * statement's outcome at a time (the halves run one after the other).
+     */
+    private static final class Outcome {
+
+        final Set<String> stored = new HashSet<>();
+        final List<Dead> dead = new ArrayList<>();
+        final Set<String> deadIds = new HashSet<>();
+        private final Map<String, List<ResultsBatch.Failure>> repeats;
+
+        Outcome(ResultsBatch batch) {
+            repeats = batch.repeated().stream().collect(Collectors.groupingBy(f -> f.result().resultId()));
+        }
+
+        void deadLetter(ResultsBatch.Failure f, String reason) {
+            deadIds.add(f.result().resultId());
+            dead.add(new Dead(f.record(), reason));
+            repeats.getOrDefault(f.result().resultId(), List.of()).forEach(r -> dead.add(new Dead(r.record(), reason)));
+        }
+    }
+
+    private void count(ResultsBatch batch, Outcome outcome) {
         for (ResultsBatch.Failure f : batch.toStore()) {
             // the outbox returns the ids as it stored them (Outbox.storeAll: a NUL character replaced)
-            if (stored.contains(StorableText.of(f.result().resultId()))) {
+            if (outcome.stored.contains(StorableText.of(f.result().resultId()))) {
                 metrics.failureStored(f.result().jobId());
-            } else {
+            } else if (!outcome.deadIds.contains(f.result().resultId())) {
                 deduplicated(f.result());
             }
         }
-        batch.repeated().forEach(f -> deduplicated(f.result()));
+        batch.repeated().stream().filter(f -> !outcome.deadIds.contains(f.result().resultId()))
+                .forEach(f -> deduplicated(f.result()));
     }
 
     private void deduplicated(ProvisioningResult r) {

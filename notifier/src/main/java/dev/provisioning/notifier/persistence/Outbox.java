@@ -17,7 +17,6 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.events.ProvisioningResult;
-import dev.provisioning.events.StorableText;
 
 /**
  * The queries on {@code failure_outbox}. {@link #storeAll} runs on the reactive {@link Pool} by itself; every other
@@ -41,10 +40,16 @@ public class Outbox {
             RETURNING result_id
             """;
 
-    /** {@code failure_outbox.display_name}'s size: a longer one (SQLSTATE 22001) would have the statement refused. */
+    /** {@code failure_outbox.display_name}'s size: a longer name is cut to it ({@link ColumnText}). */
     static final int DISPLAY_NAME_CHARS = 1024;
     /** {@code failure_outbox.error_code}'s size. */
     static final int ERROR_CODE_CHARS = 255;
+    /** The columns of a result's identifiers, never cut: a longer one is refused, the failure dead-lettered. */
+    static final List<Refusals.IdColumn<ProvisioningResult>> ID_COLUMNS = List.of(
+            new Refusals.IdColumn<>("resultId", "failure_outbox.result_id", 1024, ProvisioningResult::resultId),
+            new Refusals.IdColumn<>("jobId", "failure_outbox.job_id", 255, ProvisioningResult::jobId),
+            new Refusals.IdColumn<>("cycleId", "failure_outbox.cycle_id", 255, ProvisioningResult::cycleId),
+            new Refusals.IdColumn<>("objectId", "failure_outbox.object_id", 512, ProvisioningResult::objectId));
 
     private final Pool pool;
 
@@ -61,16 +66,20 @@ public class Outbox {
 
     /**
      * Stores failures in one statement (autocommit, so all or none), skipping those whose result id is already there
-     * ({@code ON CONFLICT (result_id) DO NOTHING}: a redelivered result is stored once). Each text is stored with a NUL
-     * character replaced by U+FFFD ({@link StorableText}), which PostgreSQL's text cannot hold, and a display name or
-     * error code longer than its column cut to it ({@link #DISPLAY_NAME_CHARS}, {@link #ERROR_CODE_CHARS}): one row
-     * refused would refuse the whole statement, every job's failures of the poll with it. Runs on the reactive
-     * {@link Pool} directly, not in a Hibernate session: one round trip per poll of {@code provisioning.results}.
+     * ({@code ON CONFLICT (result_id) DO NOTHING}: a redelivered result is stored once). Each text is stored as its
+     * column can hold it ({@link ColumnText}: a NUL character replaced by U+FFFD, a display name or error code longer
+     * than its column cut to it, {@link #DISPLAY_NAME_CHARS}, {@link #ERROR_CODE_CHARS}); identifiers are stored as
+     * they are, with a NUL replaced. Runs on the reactive {@link Pool} directly, not in a Hibernate session: one round
+     * trip per poll of {@code provisioning.results}.
      *
      * @param failures Failure results, each result id at most once (a repeated id is stored once and returned once)
      * @param receivedAt the {@code received_at} of every row stored (the start of its digest window)
-     * @return the result ids stored by this call; the others were already in the outbox. Fails with the database's
-     *         error (nothing stored) when PostgreSQL is unreachable or refuses the statement
+     * @return the result ids stored by this call (with a NUL character replaced); the others were already in the
+     *         outbox. Fails with the database's error (nothing stored) when PostgreSQL is unreachable or refuses the
+     *         statement; a refusal of one row refuses them all ({@link Refusals#refused}: SQLSTATE class 22 or 23, e.g.
+     *         an identifier longer than its column, {@link #ID_COLUMNS}), and so does an {@code occurredAt} outside
+     *         PostgreSQL's range, found before anything is sent ({@link Refusals.Unstorable}). {@link #refusal} says
+     *         why one failure alone was refused
      */
     public Uni<Set<String>> storeAll(List<ProvisioningResult> failures, Instant receivedAt) {
         if (failures.isEmpty()) {
@@ -89,18 +98,23 @@ public class Outbox {
         OffsetDateTime[] occurredAts = new OffsetDateTime[n];
         for (int i = 0; i < n; i++) {
             ProvisioningResult r = failures.get(i);
+            try {
+                Refusals.checkOccurredAt(r.occurredAt());
+            } catch (Refusals.Unstorable e) {
+                return Uni.createFrom().failure(e);
+            }
             // each text as PostgreSQL can store it: one NUL character (a directory's value in a display name or a
             // reason) would have the whole statement refused (SQLSTATE 22021), every job's failures of the poll with it
-            resultIds[i] = StorableText.of(r.resultId());
-            jobIds[i] = StorableText.of(r.jobId());
-            cycleIds[i] = StorableText.of(r.cycleId());
-            objectIds[i] = StorableText.of(r.objectId());
+            resultIds[i] = ColumnText.of(r.resultId());
+            jobIds[i] = ColumnText.of(r.jobId());
+            cycleIds[i] = ColumnText.of(r.cycleId());
+            objectIds[i] = ColumnText.of(r.objectId());
             objectTypes[i] = r.objectType() == null ? null : r.objectType().name();
             // and within its column (a directory's display name may be longer than a digest needs)
-            displayNames[i] = cut(StorableText.of(r.displayName()), DISPLAY_NAME_CHARS);
+            displayNames[i] = ColumnText.of(r.displayName(), DISPLAY_NAME_CHARS);
             actions[i] = r.action().name();
-            errorCodes[i] = cut(StorableText.of(r.errorCode()), ERROR_CODE_CHARS);
-            reasons[i] = StorableText.of(r.reason());
+            errorCodes[i] = ColumnText.of(r.errorCode(), ERROR_CODE_CHARS);
+            reasons[i] = ColumnText.of(r.reason());
             occurredAts[i] = utc(r.occurredAt());
         }
         Tuple arguments = Tuple.tuple().addValue(resultIds).addValue(jobIds).addValue(cycleIds).addValue(objectIds)
@@ -114,15 +128,17 @@ public class Outbox {
     }
 
     /**
-     * {@code text} in at most {@code max} UTF-16 units (so at most {@code max} characters, as PostgreSQL's
-     * {@code varchar(max)} counts them), never ending in half a surrogate pair; null stays null.
+     * Why the outbox refused {@code failure} when {@link #storeAll} was given it alone, for its dead letter: names the
+     * job, the result and the field.
+     *
+     * @param refusal what {@link #storeAll} failed with ({@link Refusals#refused})
+     * @return e.g. {@code the outbox refused the failure of job job-1 (result ...): field 'objectId' is 600 characters,
+     *         more than failure_outbox.object_id holds (512) (SQLSTATE 22001: value too long for type character
+     *         varying(512))}
      */
-    static String cut(String text, int max) {
-        if (text == null || text.length() <= max) {
-            return text;
-        }
-        int end = Character.isHighSurrogate(text.charAt(max - 1)) ? max - 1 : max;
-        return text.substring(0, end);
+    public static String refusal(ProvisioningResult failure, Throwable refusal) {
+        return "the outbox refused the failure of job " + failure.jobId() + " (result " + failure.resultId() + "): "
+                + Refusals.field(ID_COLUMNS, failure, failure.occurredAt(), refusal);
     }
 
     private static OffsetDateTime utc(Instant t) {
@@ -176,7 +192,8 @@ public class Outbox {
                 """)
                 .setParameter("attempts", attempts)
                 .setParameter("next", nextAttemptAt)
-                .setParameter("error", error)
+                // the SMTP server's reply: another service's text
+                .setParameter("error", ColumnText.of(error))
                 .setParameter("ids", resultIds)
                 .executeUpdate());
     }
@@ -188,7 +205,7 @@ public class Outbox {
                 where resultId in :ids
                 """)
                 .setParameter("now", now)
-                .setParameter("why", why)
+                .setParameter("why", ColumnText.of(why))
                 .setParameter("ids", resultIds)
                 .executeUpdate());
     }

@@ -5,6 +5,8 @@ import java.time.Instant;
 import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
+import jakarta.persistence.PrePersist;
+import jakarta.persistence.PreUpdate;
 import jakarta.persistence.Table;
 
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
@@ -38,4 +40,18 @@ public class SentNotification extends PanacheEntityBase {
     public int failureCount;
     @Column(name = "sent_at")
     public Instant sentAt;
+
+    /**
+     * Before the row is written: the texts that come from the job's configuration (its name in the subject, its
+     * address), as their columns can hold them ({@link ColumnText}: a NUL character replaced, the recipient cut to
+     * {@code varchar(1024)}, the Message-ID to {@code varchar(255)}). Otherwise the transaction that records an email already sent would fail, and the email
+     * would be sent again on every tick.
+     */
+    @PrePersist
+    @PreUpdate
+    void storable() {
+        recipient = ColumnText.of(recipient, ColumnText.RECIPIENT_CHARS);
+        subject = ColumnText.of(subject);
+        messageId = ColumnText.of(messageId, ColumnText.MESSAGE_ID_CHARS);
+    }
 }

@@ -7,6 +7,8 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.EnumType;
 import jakarta.persistence.Enumerated;
 import jakarta.persistence.Id;
+import jakarta.persistence.PrePersist;
+import jakarta.persistence.PreUpdate;
 import jakarta.persistence.Table;
 
 import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
@@ -64,6 +66,20 @@ public class StateNotification extends PanacheEntityBase {
     public String subject;
     @Column(name = "message_id")
     public String messageId;
+
+    /**
+     * Before the row is written, as {@code SentNotification}'s: the texts from other services set when the email is
+     * sent or refused, the SMTP server's reply too, made storable ({@link ColumnText}), or the transaction recording a
+     * sent email would fail and the email go out again on every tick.
+     */
+    @PrePersist
+    @PreUpdate
+    void storable() {
+        recipient = ColumnText.of(recipient, ColumnText.RECIPIENT_CHARS);
+        subject = ColumnText.of(subject);
+        messageId = ColumnText.of(messageId, ColumnText.MESSAGE_ID_CHARS);
+        lastError = ColumnText.of(lastError);
+    }
 
     /** The event this row was stored from. */
     public JobStateEvent toEvent() {

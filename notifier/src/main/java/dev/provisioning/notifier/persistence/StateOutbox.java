@@ -28,12 +28,36 @@ public class StateOutbox {
         SAME_QUARANTINE_REASON
     }
 
+    /** {@code state_outbox.job_name}'s size: a longer name is cut to it ({@link ColumnText}). */
+    static final int JOB_NAME_CHARS = 1024;
+    /** {@code state_outbox.reason_code}'s and {@code quarantine_notice.reason_code}'s size. */
+    static final int REASON_CODE_CHARS = 255;
+    /** The columns of an event's identifiers, never cut: a longer one is refused, the event dead-lettered. */
+    static final List<Refusals.IdColumn<JobStateEvent>> ID_COLUMNS = List.of(
+            new Refusals.IdColumn<>("eventId", "state_outbox.event_id", 1024, JobStateEvent::eventId),
+            new Refusals.IdColumn<>("jobId", "state_outbox.job_id", 255, JobStateEvent::jobId),
+            new Refusals.IdColumn<>("cycleId", "state_outbox.cycle_id", 255, JobStateEvent::cycleId));
+
     /**
      * Stores an event unless one with the same id is there, and keeps the job's quarantine reason: a quarantine start
      * for the reason already emailed (and not lifted since) is stored as {@link StateNotification#DUPLICATE}; a lift
-     * forgets the reason, so the next quarantine is emailed whatever its reason. Run it in one transaction.
+     * forgets the reason, so the next quarantine is emailed whatever its reason. Run it in one transaction. Each text
+     * is stored as its column can hold it ({@link ColumnText}: a NUL character replaced by U+FFFD, the job's name and
+     * the reason code cut to their columns, {@link #JOB_NAME_CHARS}, {@link #REASON_CODE_CHARS}); identifiers are
+     * stored as they are, with a NUL replaced.
+     *
+     * @return what storing did. Fails with the database's error when PostgreSQL is unreachable, or refuses the event
+     *         ({@link Refusals#refused}: an identifier longer than its column, {@link #ID_COLUMNS}, or an
+     *         {@code occurredAt} out of its range, found before anything is sent); {@link #refusal} says why
      */
-    public Uni<Stored> store(JobStateEvent e, String kind, Instant receivedAt) {
+    public Uni<Stored> store(JobStateEvent event, String kind, Instant receivedAt) {
+        JobStateEvent e;
+        try {
+            Refusals.checkOccurredAt(event.occurredAt());
+            e = storable(event);
+        } catch (Refusals.Unstorable unstorable) {
+            return Uni.createFrom().failure(unstorable);
+        }
         String insert = """
                 INSERT INTO state_outbox (event_id, job_id, job_name, change, kind, reason_code, reason, object_count,
                     cycle_id, occurred_at, received_at, state)
@@ -66,6 +90,24 @@ public class StateOutbox {
                     }
                     return Uni.createFrom().item(Stored.PENDING);
                 });
+    }
+
+    /** {@code e} as {@code state_outbox} can hold it (see {@link #store}). */
+    private static JobStateEvent storable(JobStateEvent e) {
+        return new JobStateEvent(e.schemaVersion(), ColumnText.of(e.eventId()), ColumnText.of(e.jobId()),
+                ColumnText.of(e.jobName(), JOB_NAME_CHARS), e.change(),
+                ColumnText.of(e.reasonCode(), REASON_CODE_CHARS),
+                ColumnText.of(e.reason()), e.count(), ColumnText.of(e.cycleId()), e.occurredAt());
+    }
+
+    /**
+     * Why the state outbox refused {@code event}, for its dead letter: names the job, the event and the field.
+     *
+     * @param refusal what {@link #store} failed with ({@link Refusals#refused})
+     */
+    public static String refusal(JobStateEvent event, Throwable refusal) {
+        return "the state outbox refused job state event " + event.eventId() + " of job " + event.jobId() + ": "
+                + Refusals.field(ID_COLUMNS, event, event.occurredAt(), refusal);
     }
 
     private Uni<Stored> rememberQuarantine(JobStateEvent e, Instant now) {
