@@ -9,12 +9,18 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BinaryOperator;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -123,6 +129,14 @@ public class WriterStore {
     private static final String MARK_PROCESSED_ALL = "INSERT INTO processed_operation (result_id, job_id, operation_id, "
             + "result_json, processed_at) SELECT * FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], "
             + "$4::text[], $5::timestamptz[]) ON CONFLICT (result_id) DO NOTHING";
+    /** A statement's parameter ({@code $1}). */
+    private static final Pattern PARAMETER = Pattern.compile("\\$(\\d+)");
+    /**
+     * {@link #markProcessed} with the id-map changes of its operations, by the kinds present ({@link #completeAll}):
+     * one statement, {@link #MARK_PROCESSED_ALL} ($1-$5) after a data-modifying {@code WITH} of each kind's statement
+     * (its parameters numbered on), so the processed rows and their id-map rows commit together or not at all.
+     */
+    private static final Map<Set<ChangeKind>, String> COMPLETE_ALL = completeStatements();
 
     /**
      * How calls are gathered into one statement.
@@ -165,19 +179,120 @@ public class WriterStore {
         }
     }
 
-    /** The row of one {@link #markProcessed}. */
+    /** The row of one {@link #markProcessed}, and the id-map change written with it (null: none). */
     private record ProcessedRow(String resultId, String jobId, String operationId, String resultJson,
-            OffsetDateTime processedAt) {
+            OffsetDateTime processedAt, IdMapChange change) {
+    }
+
+    /** The kinds of id-map write ({@link IdMapChange}): each has its statement over arrays. */
+    private enum ChangeKind {
+        /** {@link #saveLink}: an upsert ({@link #SAVE_LINKS}). */
+        LINK(SAVE_LINKS, 9),
+        /** {@link #markOutcome}: an update ({@link #MARK_OUTCOMES}). */
+        OUTCOME(MARK_OUTCOMES, 3),
+        /** {@link #removeLink}: an update ({@link #REMOVE_LINKS}). */
+        REMOVAL(REMOVE_LINKS, 3);
+
+        final String sql;
+        /** How many array parameters {@link #sql} takes, from $1. */
+        final int parameters;
+
+        ChangeKind(String sql, int parameters) {
+            this.sql = sql;
+            this.parameters = parameters;
+        }
+
+        /**
+         * The one write two writes of one row amount to, {@code later} run after {@code earlier}: for an upsert, the
+         * later one's values with the earlier one's first cycle ({@link IdMapRow#after}); an update sets the same
+         * columns whatever the row holds, so the later one is what both amount to.
+         */
+        IdMapRow merge(IdMapRow earlier, IdMapRow later) {
+            return this == LINK ? later.after(earlier) : later;
+        }
+
+        /** Adds the rows' arrays, as {@link #sql} numbers them, to {@code tuple}. */
+        Tuple addTo(Tuple tuple, Collection<IdMapRow> rows) {
+            int n = rows.size();
+            String[][] columns = new String[parameters][n];
+            int i = 0;
+            for (IdMapRow row : rows) {
+                if (this == LINK) {
+                    columns[0][i] = row.id();
+                    columns[1][i] = row.jobId();
+                    columns[2][i] = row.objectType();
+                    columns[3][i] = row.sourceId();
+                    columns[4][i] = row.targetId();
+                    columns[5][i] = row.targetState();
+                    columns[6][i] = row.operationId();
+                    columns[7][i] = row.outcome();
+                    columns[8][i] = row.firstCycleId();
+                } else {
+                    columns[0][i] = row.id();
+                    columns[1][i] = row.operationId();
+                    columns[2][i] = row.outcome();
+                }
+                i++;
+            }
+            for (String[] column : columns) {
+                tuple.addArrayOfString(column);
+            }
+            return tuple;
+        }
+    }
+
+    /**
+     * The write an operation ends with in the id map (a link, its outcome, a tombstone), to be written in one
+     * statement with the operation's processed row ({@link #markProcessed(String, String, String, String,
+     * IdMapChange)}), or alone ({@link #write}). Made by {@link #linking}, {@link #marking}, {@link #removing}.
+     * Immutable.
+     */
+    public static final class IdMapChange {
+        private final ChangeKind kind;
+        private final IdMapRow row;
+
+        private IdMapChange(ChangeKind kind, IdMapRow row) {
+            this.kind = kind;
+            this.row = row;
+        }
+
+        @Override
+        public String toString() {
+            return kind + " of " + row.id() + " by operation " + row.operationId();
+        }
+    }
+
+    /**
+     * Creates or replaces the link of a source object, with the operation's mark: the write of {@link #saveLink}.
+     *
+     * @param cycleId the operation's cycle: recorded as the object's first cycle when it was not managed before (no
+     *        row, or a tombstone; a create in flight keeps the cycle it was marked in)
+     */
+    public static IdMapChange linking(String jobId, String objectType, String sourceId, Link link, String cycleId,
+            Mark mark) {
+        return new IdMapChange(ChangeKind.LINK, IdMapRow.of(jobId, objectType, sourceId, link.targetId(),
+                Json.write(link.state()), mark.operationId(), mark.outcome(), cycleId));
+    }
+
+    /** Records the outcome of the operation that last changed the row: the write of {@link #markOutcome}. */
+    public static IdMapChange marking(String jobId, String objectType, String sourceId, Mark mark) {
+        return new IdMapChange(ChangeKind.OUTCOME, IdMapRow.of(jobId, objectType, sourceId, null, null,
+                mark.operationId(), mark.outcome(), null));
+    }
+
+    /** A tombstone with the operation's mark: the write of {@link #removeLink}. */
+    public static IdMapChange removing(String jobId, String objectType, String sourceId, Mark mark) {
+        return new IdMapChange(ChangeKind.REMOVAL, IdMapRow.of(jobId, objectType, sourceId, null, null,
+                mark.operationId(), mark.outcome(), null));
     }
 
     private final MeterRegistry registry;
     private final Pool pool;
     private final MicroBatcher<LookupKeys, Found> lookups;
     private final MicroBatcher<ProcessedRow, Boolean> processed;
-    private final MicroBatcher<IdMapRow, Void> links;
+    /** The id-map writes made alone ({@link #write}), by kind. */
+    private final Map<ChangeKind, MicroBatcher<IdMapRow, Void>> changes = new EnumMap<>(ChangeKind.class);
     private final MicroBatcher<IdMapRow, Void> createsSent;
-    private final MicroBatcher<IdMapRow, Void> outcomes;
-    private final MicroBatcher<IdMapRow, Void> removals;
 
     @Inject
     public WriterStore(MeterRegistry registry, Pool pool, Vertx vertx) {
@@ -190,57 +305,18 @@ public class WriterStore {
         this.pool = pool;
         this.lookups = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::lookupAll);
         this.processed = new MicroBatcher<>(vertx, batching.maxSize(), batching.window(), this::markAllProcessed);
-        this.links = idMapWrites(vertx, batching, (earlier, later) -> later.after(earlier),
-                rows -> upsert(SAVE_LINKS, rows));
-        this.createsSent = idMapWrites(vertx, batching, (earlier, later) -> later.after(earlier),
-                rows -> upsert(MARK_CREATES_SENT, rows));
-        // an update sets the same columns whatever the row holds: the later of two is what both amount to
-        this.outcomes = idMapWrites(vertx, batching, (earlier, later) -> later, rows -> update(MARK_OUTCOMES, rows));
-        this.removals = idMapWrites(vertx, batching, (earlier, later) -> later, rows -> update(REMOVE_LINKS, rows));
+        for (ChangeKind kind : ChangeKind.values()) {
+            changes.put(kind, idMapWrites(vertx, batching, kind::merge,
+                    rows -> pool.preparedQuery(kind.sql).execute(kind.addTo(Tuple.tuple(), rows))));
+        }
+        // a create in flight is an upsert of its own rules, merged as a link is
+        this.createsSent = idMapWrites(vertx, batching, ChangeKind.LINK::merge,
+                rows -> pool.preparedQuery(MARK_CREATES_SENT).execute(ChangeKind.LINK.addTo(Tuple.tuple(), rows)));
     }
 
     private static MicroBatcher<IdMapRow, Void> idMapWrites(Vertx vertx, Batching batching,
             BinaryOperator<IdMapRow> merge, Function<List<IdMapRow>, Uni<?>> statement) {
         return MicroBatcher.perKey(vertx, batching.maxSize(), batching.window(), IdMapRow::id, merge, statement);
-    }
-
-    /** One window of id-map upserts ({@link #ROWS}, one row per key). */
-    private Uni<?> upsert(String sql, List<IdMapRow> rows) {
-        int n = rows.size();
-        String[][] columns = new String[9][n];
-        for (int i = 0; i < n; i++) {
-            IdMapRow row = rows.get(i);
-            columns[0][i] = row.id();
-            columns[1][i] = row.jobId();
-            columns[2][i] = row.objectType();
-            columns[3][i] = row.sourceId();
-            columns[4][i] = row.targetId();
-            columns[5][i] = row.targetState();
-            columns[6][i] = row.operationId();
-            columns[7][i] = row.outcome();
-            columns[8][i] = row.firstCycleId();
-        }
-        Tuple tuple = Tuple.tuple();
-        for (String[] column : columns) {
-            tuple.addArrayOfString(column);
-        }
-        return pool.preparedQuery(sql).execute(tuple);
-    }
-
-    /** One window of id-map updates (id, operation id, outcome; one row per key). */
-    private Uni<?> update(String sql, List<IdMapRow> rows) {
-        int n = rows.size();
-        String[] ids = new String[n];
-        String[] operationIds = new String[n];
-        String[] outcomes = new String[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = rows.get(i).id();
-            operationIds[i] = rows.get(i).operationId();
-            outcomes[i] = rows.get(i).outcome();
-        }
-        return pool.preparedQuery(sql)
-                .execute(Tuple.tuple().addArrayOfString(ids).addArrayOfString(operationIds)
-                        .addArrayOfString(outcomes));
     }
 
     /**
@@ -360,8 +436,15 @@ public class WriterStore {
      *        row, or a tombstone; a create in flight keeps the cycle it was marked in)
      */
     public Uni<Void> saveLink(String jobId, String objectType, String sourceId, Link link, String cycleId, Mark mark) {
-        return links.submit(IdMapRow.of(jobId, objectType, sourceId, link.targetId(), Json.write(link.state()),
-                mark.operationId(), mark.outcome(), cycleId));
+        return write(linking(jobId, objectType, sourceId, link, cycleId, mark));
+    }
+
+    /**
+     * Writes the change alone (without a processed row). Completes once the row is committed (one statement with the
+     * changes of the same kind of concurrent operations, {@link Batching}); fails when that statement fails.
+     */
+    public Uni<Void> write(IdMapChange change) {
+        return changes.get(change.kind).submit(change.row);
     }
 
     /**
@@ -384,8 +467,7 @@ public class WriterStore {
      * Completes once committed, as {@link #saveLink}.
      */
     public Uni<Void> markOutcome(String jobId, String objectType, String sourceId, Mark mark) {
-        return outcomes.submit(IdMapRow.of(jobId, objectType, sourceId, null, null, mark.operationId(),
-                mark.outcome(), null));
+        return write(marking(jobId, objectType, sourceId, mark));
     }
 
     /**
@@ -393,8 +475,7 @@ public class WriterStore {
      * Completes once committed, as {@link #saveLink}.
      */
     public Uni<Void> removeLink(String jobId, String objectType, String sourceId, Mark mark) {
-        return removals.submit(IdMapRow.of(jobId, objectType, sourceId, null, null, mark.operationId(),
-                mark.outcome(), null));
+        return write(removing(jobId, objectType, sourceId, mark));
     }
 
     /** Source ids resolved by one query of {@link #targetIds}. */
@@ -455,16 +536,77 @@ public class WriterStore {
      * statement fails.
      */
     public Uni<Void> markProcessed(String resultId, String jobId, String operationId, String resultJson) {
-        return processed.submit(new ProcessedRow(resultId, jobId, operationId, resultJson,
-                OffsetDateTime.now(ZoneOffset.UTC))).replaceWithVoid();
+        return markProcessed(resultId, jobId, operationId, resultJson, null);
     }
 
     /**
-     * One window of {@link #markProcessed}s: one autocommitted statement. The rows go in result-id order (a stable
-     * sort: the first call of an id stays first), so two statements inserting the same ids (two replicas during a
-     * rebalance) wait for each other in one order and never deadlock.
+     * Records that an operation was carried out, with its result (the first result recorded is kept), and writes the
+     * id-map change it ended with in the same statement: both are committed, or neither (issue 13: one round trip
+     * where there were two). Completes once committed, with the rows of concurrent calls in one statement
+     * ({@link Batching}); fails when that statement fails.
+     *
+     * @param change the operation's last id-map write ({@link #linking}, {@link #marking}, {@link #removing}); null:
+     *        none
+     */
+    public Uni<Void> markProcessed(String resultId, String jobId, String operationId, String resultJson,
+            IdMapChange change) {
+        return processed.submit(new ProcessedRow(resultId, jobId, operationId, resultJson,
+                OffsetDateTime.now(ZoneOffset.UTC), change)).replaceWithVoid();
+    }
+
+    /**
+     * One window of {@link #markProcessed}s: one autocommitted statement ({@link #completeAll}), or one per
+     * {@linkplain #rounds round} when two calls change one id-map row in different ways, run one after the other.
      */
     private Uni<List<Boolean>> markAllProcessed(List<ProcessedRow> calls) {
+        Uni<Void> all = Uni.createFrom().voidItem();
+        for (List<ProcessedRow> round : rounds(calls)) {
+            all = all.chain(() -> completeAll(round));
+        }
+        return all.map(ignored -> Collections.nCopies(calls.size(), Boolean.TRUE));
+    }
+
+    /**
+     * The calls of a window cut, in call order, into runs of calls that one statement can write: a call whose id-map
+     * row an earlier call of the run changes in another way (a link, then a tombstone) starts the next run; changes of
+     * one kind to one row are merged ({@link ChangeKind#merge}), as a window of {@link #write}s merges them.
+     */
+    private static List<List<ProcessedRow>> rounds(List<ProcessedRow> calls) {
+        List<List<ProcessedRow>> rounds = new ArrayList<>();
+        List<ProcessedRow> round = new ArrayList<>();
+        Map<String, ChangeKind> kinds = new HashMap<>();
+        for (ProcessedRow call : calls) {
+            IdMapChange change = call.change();
+            if (change != null) {
+                ChangeKind seen = kinds.putIfAbsent(change.row.id(), change.kind);
+                if (seen != null && seen != change.kind) {
+                    rounds.add(round);
+                    round = new ArrayList<>();
+                    kinds.clear();
+                    kinds.put(change.row.id(), change.kind);
+                }
+            }
+            round.add(call);
+        }
+        rounds.add(round);
+        return rounds;
+    }
+
+    /**
+     * One statement: the calls' processed rows and their id-map changes ({@link #COMPLETE_ALL}). The processed rows go
+     * in result-id order (a stable sort: the first call of an id stays first) and the id-map rows in id order, so two
+     * statements writing the same rows (two replicas during a rebalance) wait for each other in one order and never
+     * deadlock.
+     */
+    private Uni<Void> completeAll(List<ProcessedRow> calls) {
+        Map<ChangeKind, TreeMap<String, IdMapRow>> byKind = new EnumMap<>(ChangeKind.class);
+        for (ProcessedRow call : calls) {
+            IdMapChange change = call.change();
+            if (change != null) {
+                byKind.computeIfAbsent(change.kind, kind -> new TreeMap<>()).merge(change.row.id(), change.row,
+                        change.kind::merge);
+            }
+        }
         List<ProcessedRow> rows = new ArrayList<>(calls);
         rows.sort(Comparator.comparing(ProcessedRow::resultId, Comparator.nullsFirst(Comparator.naturalOrder())));
         String[] resultIds = new String[rows.size()];
@@ -480,10 +622,36 @@ public class WriterStore {
             json[i] = row.resultJson();
             at[i] = row.processedAt();
         }
-        return pool.preparedQuery(MARK_PROCESSED_ALL)
-                .execute(Tuple.tuple().addArrayOfString(resultIds).addArrayOfString(jobIds)
-                        .addArrayOfString(operationIds).addArrayOfString(json).addArrayOfOffsetDateTime(at))
-                .map(ignored -> Collections.nCopies(calls.size(), Boolean.TRUE));
+        Tuple tuple = Tuple.tuple().addArrayOfString(resultIds).addArrayOfString(jobIds)
+                .addArrayOfString(operationIds).addArrayOfString(json).addArrayOfOffsetDateTime(at);
+        byKind.forEach((kind, changed) -> kind.addTo(tuple, changed.values()));
+        return pool.preparedQuery(COMPLETE_ALL.get(byKind.keySet())).execute(tuple).replaceWithVoid();
+    }
+
+    /** {@link #COMPLETE_ALL}: for each set of kinds, in {@link ChangeKind} order (as {@link #completeAll} adds them). */
+    private static Map<Set<ChangeKind>, String> completeStatements() {
+        Map<Set<ChangeKind>, String> statements = new HashMap<>();
+        ChangeKind[] kinds = ChangeKind.values();
+        for (int present = 0; present < 1 << kinds.length; present++) {
+            Set<ChangeKind> set = EnumSet.noneOf(ChangeKind.class);
+            StringBuilder with = new StringBuilder();
+            int parameters = 5;
+            for (int k = 0; k < kinds.length; k++) {
+                if ((present & 1 << k) != 0) {
+                    set.add(kinds[k]);
+                    with.append(with.length() == 0 ? "WITH " : ", ").append(kinds[k].name().toLowerCase(Locale.ROOT))
+                            .append(" AS (").append(numberedFrom(kinds[k].sql, parameters)).append(") ");
+                    parameters += kinds[k].parameters;
+                }
+            }
+            statements.put(Collections.unmodifiableSet(set), with + MARK_PROCESSED_ALL);
+        }
+        return Map.copyOf(statements);
+    }
+
+    /** The statement with its parameters {@code $n} numbered {@code $(n + by)}. */
+    private static String numberedFrom(String sql, int by) {
+        return PARAMETER.matcher(sql).replaceAll(m -> "\\$" + (Integer.parseInt(m.group(1)) + by));
     }
 
     /** {@code jobId/objectType/sourceId}: the primary key of {@code id_map}. */

@@ -106,8 +106,8 @@ public class GroupProvisioner {
             return client.send(target, call).flatMap(answer -> {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
                     Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
-                    return store.removeLink(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome))
-                            .replaceWith(outcome);
+                    return UserProvisioner.ending(outcome, WriterStore.removing(target.jobId(), GROUP, op.objectId(),
+                            UserProvisioner.done(op, outcome)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
@@ -231,8 +231,8 @@ public class GroupProvisioner {
                 }
                 Outcome outcome = new Outcome(action, ProvisioningStatus.Success, link.targetId(), null, null,
                         last == null ? null : last.status(), last == null ? 1 : last.attempts(), modified);
-                return store.markOutcome(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome))
-                        .replaceWith(outcome);
+                return UserProvisioner.ending(outcome,
+                        WriterStore.marking(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome)));
             });
         }).flatMap(outcome -> outcome == RECOVER
                 ? store.removeLink(target.jobId(), GROUP, op.objectId(), inProgress(op))

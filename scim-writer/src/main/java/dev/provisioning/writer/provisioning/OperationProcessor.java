@@ -227,20 +227,32 @@ public class OperationProcessor {
                     LOG.warnf("job %s: Druva rejected the job's token (401): its operations are held, not sent, until "
                             + "the token changes or the job is started again", op.jobId());
                 }
-                return hold(op, job, waiting, first, outcome);
+                return changeAlone(outcome).chain(() -> hold(op, job, waiting, first, outcome));
             }
             if (isTransient(outcome)) {
                 if (health.exhausted(target.tenant(), Instant.now())) {
                     LOG.warnf("the Druva tenant %s answers no request: its operations are escrowed without being sent "
                             + "until a probe gets an answer", job.tenantUrl());
                 }
-                return escrow(op, waiting, outcome, took, target.tenant(), false);
+                return changeAlone(outcome).chain(() -> escrow(op, waiting, outcome, took, target.tenant(), false));
             }
             return complete(op, waiting, outcome, took);
         });
     }
 
-    /** The operation's outcome is final: its result (a follow-up when it waited with a result), the row removed. */
+    /**
+     * The id-map change of an outcome whose operation records no final result now (held, escrowed): written alone.
+     * The provisioners end only successes and skips with a change, which are final; this keeps a change from being
+     * dropped should one ever end another outcome.
+     */
+    private Uni<Void> changeAlone(Outcome outcome) {
+        return outcome.idMapChange() == null ? Uni.createFrom().voidItem() : store.write(outcome.idMapChange());
+    }
+
+    /**
+     * The operation's outcome is final: its result (a follow-up when it waited with a result) recorded in one statement
+     * with the id-map change the outcome ends with, then the row removed.
+     */
     private Uni<List<ProvisioningResult>> complete(ScimOperation op, Waiting waiting, Outcome outcome,
             Duration took) {
         ProvisioningResult result = waiting.followUp()
@@ -252,7 +264,7 @@ public class OperationProcessor {
             LOG.infof("operation %s for job %s, object %s waiting since %s (%s) ended: %s %s", op.operationId(),
                     op.jobId(), op.objectId(), row.firstFailedAt(), row.state(), outcome.action(), outcome.status());
         }
-        return finish(op, result)
+        return finish(op, result, outcome.idMapChange())
                 .chain(() -> waiting.row().isPresent()
                         ? escrows.delete(escrowIdOf(op), op.operationId())
                         : Uni.createFrom().voidItem())
@@ -377,7 +389,16 @@ public class OperationProcessor {
 
     /** Records the result as the operation's (a redelivery re-emits it) and counts it. */
     private Uni<Void> finish(ScimOperation op, ProvisioningResult result) {
-        return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), json.of(result))
+        return finish(op, result, null);
+    }
+
+    /**
+     * Records the result as the operation's (a redelivery re-emits it) with the id-map change it ends with (null:
+     * none), in one statement: a crash leaves both or neither, so a redelivery either re-emits the result or carries
+     * the operation out again, as after a crash before the change. Counts the result.
+     */
+    private Uni<Void> finish(ScimOperation op, ProvisioningResult result, WriterStore.IdMapChange change) {
+        return store.markProcessed(result.resultId(), op.jobId(), op.operationId(), json.of(result), change)
                 .invoke(() -> resultCounters.computeIfAbsent(new ResultKey(op.jobId(), result.action(),
                         result.status()),
                         key -> registry.counter(WriterMeters.RESULTS, PROVISIONING_JOB, key.jobId(),

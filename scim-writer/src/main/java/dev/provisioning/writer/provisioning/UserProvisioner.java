@@ -107,6 +107,14 @@ public class UserProvisioner {
     }
 
     /**
+     * The outcome, ending with its id-map change: written with the operation's processed row, in one statement
+     * ({@link OperationProcessor}), not here.
+     */
+    static Uni<Outcome> ending(Outcome outcome, WriterStore.IdMapChange change) {
+        return Uni.createFrom().item(outcome.endingWith(change));
+    }
+
+    /**
      * DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason.
      *
      * @param entry the user's id-map entry ({@link WriterStore#lookup}, read just before)
@@ -136,16 +144,16 @@ public class UserProvisioner {
                 if (answer.ok()) {
                     Outcome outcome = Outcome.success(ProvisioningAction.Disable, link.targetId(), answer,
                             modified(changes));
-                    return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes), op.cycleId(),
-                            done(op, outcome)).replaceWith(outcome);
+                    return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(),
+                            applied(link, changes), op.cycleId(), done(op, outcome)));
                 }
                 if (answer.kind() == FailureKind.NOT_FOUND) {
                     LOG.warnf("Druva user %s of job %s, object %s no longer exists: link dropped", link.targetId(),
                             target.jobId(), op.objectId());
                     Outcome outcome = Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
                             ErrorCodes.INVALID_ANCHOR, "the Druva user no longer exists; nothing to disable");
-                    return store.removeLink(target.jobId(), USER, op.objectId(), done(op, outcome))
-                            .replaceWith(outcome);
+                    return ending(outcome,
+                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op, outcome)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Disable, link.targetId(), op, answer));
             });
@@ -175,8 +183,8 @@ public class UserProvisioner {
             return client.send(target, call).flatMap(answer -> {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
                     Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
-                    return store.removeLink(target.jobId(), USER, op.objectId(), done(op, outcome))
-                            .replaceWith(outcome);
+                    return ending(outcome,
+                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op, outcome)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
@@ -195,7 +203,7 @@ public class UserProvisioner {
         if (changes.isEmpty() || !target.actions().update()) {
             if (ourCreate) {
                 Outcome created = createdBefore(op, link, desired);
-                return store.markOutcome(target.jobId(), USER, op.objectId(), done(op, created)).replaceWith(created);
+                return ending(created, WriterStore.marking(target.jobId(), USER, op.objectId(), done(op, created)));
             }
             return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null, NO_CHANGE));
         }
@@ -204,8 +212,8 @@ public class UserProvisioner {
                 Outcome outcome = ourCreate
                         ? createdBefore(op, link, desired)
                         : Outcome.success(ProvisioningAction.Update, link.targetId(), answer, modified(changes));
-                return store.saveLink(target.jobId(), USER, op.objectId(), applied(link, changes), op.cycleId(),
-                        done(op, outcome)).replaceWith(outcome);
+                return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(), applied(link, changes),
+                        op.cycleId(), done(op, outcome)));
             }
             if (answer.kind() == FailureKind.NOT_FOUND && mayRecover) {
                 LOG.warnf("InvalidAnchor: Druva user %s of job %s, object %s no longer exists; matching again",
@@ -313,8 +321,8 @@ public class UserProvisioner {
                         sent.forEach((path, value) -> modified.add(new ModifiedProperty(path, null,
                                 String.valueOf(value))));
                         Outcome outcome = Outcome.success(ProvisioningAction.Create, id, answer, modified);
-                        return store.saveLink(target.jobId(), USER, op.objectId(), new Link(id, state), op.cycleId(),
-                                done(op, outcome)).replaceWith(outcome);
+                        return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(),
+                                new Link(id, state), op.cycleId(), done(op, outcome)));
                     }
                     if (answer.kind() == FailureKind.CONFLICT && mayRecover) {
                         // created meanwhile (by a crashed earlier attempt or someone else): match once more and link

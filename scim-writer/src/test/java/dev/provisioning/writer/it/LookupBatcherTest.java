@@ -312,6 +312,128 @@ class LookupBatcherTest {
         assertThat(idMapRows("later2")).isOne();
     }
 
+    /**
+     * Issue 13: an operation's last id-map write and its recorded result are one statement, shared with the other
+     * operations of the window: a created user's link, an updated user's outcome and a deleted user's tombstone, each
+     * with its result. After one statement, each object reads as linked, updated or gone and each operation as done; the
+     * same window run again (a redelivery after a crash before the commit was acknowledged) leaves all of it as it was.
+     */
+    @Test
+    void anOperationsLinkAndItsRecordedResultOfOneWindowAreOneStatementAndAReplayChangesNothing() {
+        WriterStore direct = new WriterStore(registry, pool, vertx);
+        for (String object : List.of("u2", "u3")) {
+            await(direct.saveLink(jobId, USER, object, new Link("druva-" + object, Map.of("active", true)),
+                    "cycle-1", new Mark("op-0", null)));
+        }
+        await(direct.markCreateSent(jobId, USER, "u1", "cycle-2", "op-1"));
+        statements.set(0);
+        WriterStore batched = store(3);
+        String created = jobId + "/u1/cycle-2/op-1";
+        String updated = jobId + "/u2/cycle-2/op-2";
+        String deleted = jobId + "/u3/cycle-2/op-3";
+        Uni<List<Void>> window = Uni.join().all(
+                batched.markProcessed(created, jobId, "op-1", "{\"action\":\"Create\"}",
+                        WriterStore.linking(jobId, USER, "u1", new Link("druva-u1", Map.of("userName", "a")),
+                                "cycle-2", new Mark("op-1", "{\"created\":1}"))),
+                batched.markProcessed(updated, jobId, "op-2", "{\"action\":\"Update\"}",
+                        WriterStore.marking(jobId, USER, "u2", new Mark("op-2", "{\"updated\":1}"))),
+                batched.markProcessed(deleted, jobId, "op-3", "{\"action\":\"Delete\"}",
+                        WriterStore.removing(jobId, USER, "u3", new Mark("op-3", "{\"deleted\":1}"))))
+                .andFailFast();
+
+        await(window);
+
+        assertThat(statements).as("three results with their id-map writes: one statement").hasValue(1);
+        List<Object> after = seen(created, updated, deleted);
+        assertThat(entry("u1").live()).hasValueSatisfying(link -> {
+            assertThat(link.targetId()).isEqualTo("druva-u1");
+            assertThat(link.state()).containsEntry("userName", "a");
+        });
+        assertThat(entry("u1").completedBy("op-1")).contains("{\"created\":1}");
+        assertThat(firstCycle("u1")).as("the create in flight's cycle").isEqualTo("cycle-2");
+        assertThat(entry("u2").live()).isPresent();
+        assertThat(entry("u2").completedBy("op-2")).contains("{\"updated\":1}");
+        assertThat(entry("u3").deleted()).isTrue();
+        assertThat(entry("u3").completedBy("op-3")).contains("{\"deleted\":1}");
+        assertThat(resultJson(created)).isEqualTo("{\"action\":\"Create\"}");
+        assertThat(resultJson(updated)).isEqualTo("{\"action\":\"Update\"}");
+        assertThat(resultJson(deleted)).isEqualTo("{\"action\":\"Delete\"}");
+
+        await(window);
+
+        assertThat(statements).as("the replay: one statement").hasValue(2);
+        assertThat(seen(created, updated, deleted)).as("what the replay leaves").isEqualTo(after);
+    }
+
+    /**
+     * The processed row is never committed without its id-map write, nor the write without its row: when PostgreSQL
+     * refuses one operation's link, that operation has neither (it fails alone and is carried out again), and the
+     * other operation of the window has both.
+     */
+    @Test
+    void aRefusedLinkLeavesItsOperationWithoutItsResultAndTheOtherOperationWithBoth() {
+        WriterStore batched = store(2);
+        String good = jobId + "/good/cycle-1/op-1";
+        String bad = jobId + "/bad/cycle-1/op-2";
+
+        CompletableFuture<Throwable> goodCall = outcome(batched.markProcessed(good, jobId, "op-1", "{}",
+                WriterStore.linking(jobId, USER, "good", new Link("druva-g", Map.of()), "cycle-1",
+                        new Mark("op-1", "{}"))));
+        // the table refuses the link (job_id is NOT NULL), not the result
+        CompletableFuture<Throwable> badCall = outcome(batched.markProcessed(bad, jobId, "op-2", "{}",
+                WriterStore.linking(null, USER, "bad", new Link("druva-b", Map.of()), "cycle-1",
+                        new Mark("op-2", "{}"))));
+
+        assertThat(goodCall.orTimeout(NEVER.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join()).isNull();
+        assertThat(badCall.orTimeout(NEVER.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS).join())
+                .isInstanceOf(MicroBatcher.RowRefused.class).hasMessageContaining("job_id");
+        assertThat(rows(good)).isOne();
+        assertThat(idMapRows("good")).isOne();
+        assertThat(rows(bad)).as("no result without its link").isZero();
+        assertThat(idMapRows("bad")).isZero();
+    }
+
+    /**
+     * Two operations of one object in one window whose id-map writes differ in kind (a link, then a tombstone) cannot
+     * share an upsert and an update of one row: they are two statements, in call order, and leave what the calls in
+     * turn leave; writes of one kind to one row are merged into one statement as a window of links merges them.
+     */
+    @Test
+    void twoDifferentWritesOfOneObjectInOneWindowAreTwoStatementsInCallOrder() {
+        WriterStore batched = store(3);
+        String linked = jobId + "/u1/cycle-1/op-1";
+        String removed = jobId + "/u1/cycle-1/op-2";
+        String other = jobId + "/u2/cycle-1/op-3";
+
+        await(Uni.join().all(
+                batched.markProcessed(linked, jobId, "op-1", "{\"linked\":1}", WriterStore.linking(jobId, USER, "u1",
+                        new Link("druva-1", Map.of()), "cycle-1", new Mark("op-1", "{\"linked\":1}"))),
+                batched.markProcessed(other, jobId, "op-3", "{\"other\":1}", WriterStore.linking(jobId, USER, "u2",
+                        new Link("druva-2", Map.of()), "cycle-1", new Mark("op-3", "{\"other\":1}"))),
+                batched.markProcessed(removed, jobId, "op-2", "{\"removed\":1}",
+                        WriterStore.removing(jobId, USER, "u1", new Mark("op-2", "{\"removed\":1}"))))
+                .andFailFast());
+
+        assertThat(statements).as("the link of u1 and u2, then u1's tombstone").hasValue(2);
+        assertThat(entry("u1").deleted()).isTrue();
+        assertThat(entry("u1").completedBy("op-2")).contains("{\"removed\":1}");
+        assertThat(entry("u2").live()).isPresent();
+        assertThat(List.of(rows(linked), rows(removed), rows(other))).containsOnly(1L);
+    }
+
+    /** What a user or operator reads of these results and objects: the recorded results and the id-map rows. */
+    private List<Object> seen(String... resultIds) {
+        List<Object> seen = new ArrayList<>();
+        for (String resultId : resultIds) {
+            seen.add(resultJson(resultId));
+        }
+        for (String object : List.of("u1", "u2", "u3")) {
+            seen.add(entry(object));
+            seen.add(firstCycle(object));
+        }
+        return seen;
+    }
+
     private WriterStore.Entry entry(String sourceId) {
         return await(new WriterStore(registry, pool, vertx).findEntry(jobId, USER, sourceId)).orElseThrow();
     }
