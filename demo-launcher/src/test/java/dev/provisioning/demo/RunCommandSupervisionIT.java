@@ -173,7 +173,8 @@ class RunCommandSupervisionIT {
                 .until(() -> digestsSince(jobId, mailsBefore).size() >= 1);
         await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING)
                 .until(() -> digestsSince(jobId, mailsBefore).size() == 1);
-        assertThat(digestsSince(jobId, mailsBefore).get(0).subject()).contains(": 1 failure (MandatoryFieldsMissing 1)");
+        assertThat(digestsSince(jobId, mailsBefore).get(0).subject())
+                .contains(": 1 failure (MandatoryFieldsMissing 1)");
         for (Map.Entry<ServiceProcess, Long> log : logsBefore.entrySet()) {
             assertThat(linesSince(log.getKey().logFile(), log.getValue()))
                     .as("%s's log from its clean stop to now", log.getKey().name())
