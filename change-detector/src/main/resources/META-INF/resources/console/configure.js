@@ -67,7 +67,7 @@ class JobConfigure extends Page {
     jobId: {}, job: { state: true }, form: { state: true }, usingDefaults: { state: true },
     loadError: { state: true }, saveError: { state: true }, saved: { state: true },
     connection: { state: true }, connectionError: { state: true }, testing: { state: true },
-    editing: { state: true }, audit: { state: true },
+    editing: { state: true }, audit: { state: true }, repairing: { state: true },
   };
 
   constructor() {
@@ -84,8 +84,19 @@ class JobConfigure extends Page {
   async load() {
     try {
       if (this.jobId) {
-        this.job = await api('GET', `/jobs/${enc(this.jobId)}`);
-        this.form = formOf(this.job);
+        try {
+          this.job = await api('GET', `/jobs/${enc(this.jobId)}`);
+          this.form = formOf(this.job);
+          this.repairing = null;
+        } catch (e) {
+          // a job whose stored row cannot be read (409 naming the field): saving its whole configuration repairs it
+          if (!(e instanceof ApiError) || e.status !== 409 || !e.errors.length) {
+            throw e;
+          }
+          this.repairing = e;
+          this.job = { id: this.jobId, name: this.jobId };
+          this.form = blankJob();
+        }
         this.loadAudit();
       }
       if (this.form.userMappings.length === 0) {
@@ -190,6 +201,7 @@ class JobConfigure extends Page {
         return;
       }
       this.job = saved;
+      this.repairing = null;
       this.form = { ...formOf(saved), userMappings: this.usingDefaults ? this.form.userMappings : saved.userMappings };
       this.loadAudit();
     } catch (err) {
@@ -237,8 +249,12 @@ class JobConfigure extends Page {
     const adminWhy = denied('admin');
     const f = this.form;
     return html`
-      <h1>${this.jobId ? `Configure ${this.job.name}` : 'New provisioning job'}</h1>
-      ${this.jobId ? html`<job-controls .job=${this.job} @changed=${() => this.load()}></job-controls>` : nothing}
+      <h1>${this.repairing ? `Repair job ${this.job.id}` : this.jobId ? `Configure ${this.job.name}` : 'New provisioning job'}</h1>
+      ${this.repairing ? html`<div id="repair">${problem(this.repairing, 'Its stored configuration cannot be read')}
+        <p class="banner info">Enter the job's whole configuration, secret token included, and save: the stored row is
+          replaced in place, and the job keeps its id, provisioning log and the objects it manages in Druva. Its next
+          cycle is a full one.</p></div>` : nothing}
+      ${this.jobId && !this.repairing ? html`<job-controls .job=${this.job} @changed=${() => this.load()}></job-controls>` : nothing}
       ${adminWhy ? html`<p class="banner info" id="read-only">Read-only: saving a change ${adminWhy.charAt(0).toLowerCase()}${adminWhy.slice(1)}
         You can still test the connection and the mappings.</p>` : nothing}
       <form @submit=${(e) => this.save(e)} novalidate>
@@ -247,7 +263,7 @@ class JobConfigure extends Page {
           ${this.text('name', 'Name', { required: true })}
           ${this.text('tenantUrl', 'Tenant URL', { required: true, type: 'url', placeholder: 'https://apis.druva.com/insync/scim', help: 'Druva\'s SCIM endpoint (GovCloud: https://govcloudapis.druva.com/insync/scim).' })}
           ${this.text('secretToken', 'Secret token', {
-            type: 'password', autocomplete: 'new-password', required: !this.jobId,
+            type: 'password', autocomplete: 'new-password', required: !this.jobId || !!this.repairing,
             placeholder: this.job && this.job.secretTokenConfigured ? 'set (hidden): type to replace it' : '',
             help: 'Write-only: the token is encrypted when saved and never shown again.' })}
           <div class="controls">

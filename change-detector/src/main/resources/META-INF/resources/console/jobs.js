@@ -94,7 +94,8 @@ class JobsPage extends Page {
       <td>${stateBadge(j.state, null)}</td>
       <td colspan="4"><span class="problem-title"><strong>Cannot be read</strong></span>
         ${field ? html`: <code>${field.field}</code> ${field.message}` : nothing}
-        <br><span class="muted">Its cycles do not run until its row is repaired or the job is deleted.</span></td>
+        <br><span class="muted">Its cycles do not run until it is repaired or deleted.</span>
+        <a href="#/jobs/${enc(j.id)}/configure">Repair it with its whole configuration</a></td>
     </tr>`;
   }
 }

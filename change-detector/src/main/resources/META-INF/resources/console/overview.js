@@ -65,7 +65,9 @@ class JobOverview extends Page {
 
   render() {
     if (this.error && !this.job) {
-      return html`<h1>Job</h1>${problem(this.error, 'The job cannot be read')}`;
+      return html`<h1>Job</h1>${problem(this.error, 'The job cannot be read')}
+        ${this.error.status === 409 ? html`<p><a href="#/jobs/${enc(this.jobId)}/configure">Repair it with its whole
+          configuration</a></p>` : nothing}`;
     }
     if (!this.job) {
       return html`<h1>Job</h1><p aria-live="polite">Loading…</p>`;

@@ -5,6 +5,7 @@ import static dev.provisioning.detector.TestJobs.job;
 import static dev.provisioning.telemetry.MeterTags.PROVISIONING_JOB;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
@@ -24,6 +25,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.security.TestSecurity;
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -31,7 +33,14 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import dev.provisioning.detector.api.Roles;
 import dev.provisioning.detector.config.DetectorMeters;
 import dev.provisioning.detector.safety.JobGauges;
+import dev.provisioning.events.AssignmentEvent;
+import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.TopicClient;
 
 /**
  * One job row this version cannot read (a configuration that no longer parses: a scope an older or newer version
@@ -92,7 +101,7 @@ class UnreadableJobRowTest {
             Map<String, Object> config = jobs.getMap("find { it.id == '" + badConfig + "' }");
             assertThat(config).containsEntry("name", "Unreadable config").containsEntry("state", "PAUSED")
                     .containsEntry("tenantUrl", null).containsEntry("secretTokenConfigured", null);
-            assertThat(jobs.getInt("find { it.id == '" + badConfig + "' }.problem.status")).isEqualTo(500);
+            assertThat(jobs.getInt("find { it.id == '" + badConfig + "' }.problem.status")).isEqualTo(409);
             assertThat(jobs.getString("find { it.id == '" + badConfig + "' }.problem.detail")).contains(badConfig);
             assertThat(jobs.getList("find { it.id == '" + badConfig + "' }.problem.errors.field"))
                     .containsExactly("config.scope");
@@ -105,7 +114,7 @@ class UnreadableJobRowTest {
             // on its own: an RFC 9457 problem naming the job and the field, at every endpoint of the job
             for (String path : List.of("/jobs/" + badConfig, "/jobs/" + badConfig + "/status",
                     "/jobs/" + badConfig + "/token-expiry")) {
-                String problem = given().get(path).then().statusCode(500)
+                String problem = given().get(path).then().statusCode(409)
                         .contentType("application/problem+json")
                         .body("detail", containsString("Job " + badConfig + " (Unreadable config) is stored in a "
                                 + "form this version cannot read: its config.scope has a value this version cannot "
@@ -115,7 +124,7 @@ class UnreadableJobRowTest {
                         .extract().asString();
                 assertThat(problem).as(path).doesNotContain(TOKEN, ciphertext, "EVERYONE_IN_2030");
             }
-            given().post("/jobs/" + badReason + "/start").then().statusCode(500)
+            given().post("/jobs/" + badReason + "/start").then().statusCode(409)
                     .body("errors[0].field", equalTo("quarantine_reason"));
             assertThat(unreadableCount()).as(DetectorMeters.JOBS_UNREADABLE).isGreaterThan(unreadableBefore);
 
@@ -143,6 +152,207 @@ class UnreadableJobRowTest {
             given().delete("/jobs/" + badReason);
             given().delete("/jobs/" + good);
         }
+    }
+
+    /**
+     * The repair: a job that ran a cycle (two users created in Druva: their provisioning log entries and managed
+     * objects) gets a scope this version cannot read. Every endpoint of the job answers a 409 problem
+     * naming it and the field, and the way out, except its logs and audit log (its own tables), which stay readable;
+     * a PUT that leaves out the secret token is refused (409: nothing to merge into). A PUT of its whole configuration
+     * repairs the row in place: same id, the log entries and the managed objects kept, an audit entry "repair", and the
+     * next cycle (a full one) updates the two users Druva already holds rather than creating them again. The unreadable
+     * count stops growing. A job with an unknown quarantine reason is repaired the same way (its quarantine lifted).
+     */
+    @Test
+    void aPutOfTheWholeConfigurationRepairsTheRowInPlaceAndEveryOtherCallAnswersAProblem(@TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, TestJobs.users(2, 2));
+        Map<String, Object> request = job(file, "On", TOKEN);
+        request.put("name", "Repairable");
+        String id = create(request);
+        request.put("provisioningStatus", "Off");
+        request.put("name", "Unknown reason, repaired");
+        String quarantined = create(request);
+        request.put("provisioningStatus", "On");
+        request.put("name", "Repairable");
+        try (TopicClient kafka = new TopicClient(LocalStackTestResource.stack().kafka().bootstrapServers())) {
+            List<AssignmentEvent> first = TestJobs.events(kafka, id, 2, e -> true);
+            first.forEach(e -> TestJobs.send(kafka,
+                    TestJobs.result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201)));
+            await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(managed(id)).hasSize(2));
+            List<Map<String, Object>> logs = given().get("/jobs/" + id + "/logs").then().statusCode(200).extract()
+                    .jsonPath().getList("$");
+            assertThat(logs).isNotEmpty();
+            Map<String, String> managed = managed(id);
+            long revision = given().get("/jobs/" + id).then().statusCode(200).extract().jsonPath()
+                    .getLong("revision");
+            String ciphertext = pool.preparedQuery("SELECT config::jsonb #>> '{secretToken,ciphertext}' FROM job "
+                    + "WHERE id = $1").executeAndAwait(Tuple.of(id)).iterator().next().getString(0);
+
+            pool.preparedQuery("UPDATE job SET config = jsonb_set(config::jsonb, '{scope}', '\"EVERYONE_IN_2030\"')"
+                    + "::text WHERE id = $1").executeAndAwait(Tuple.of(id));
+            pool.preparedQuery("UPDATE job SET quarantine_reason = 'NoSuchReason', state = 'QUARANTINED' WHERE id = $1")
+                    .executeAndAwait(Tuple.of(quarantined));
+
+            // every call that needs the job: 409, the job and the field named, the repair offered, never a secret
+            String named = "Job " + id + " (Repairable) is stored in a form this version cannot read: its config.scope "
+                    + "has a value this version cannot read as a ProvisioningScope.";
+            Map<String, Object> mappingTest = Map.of("objectId", "u0", "mapping", Map.of("type", "DIRECT", "source",
+                    "mail", "target", "externalId", "apply", "ALWAYS", "matchingPrecedence", 0));
+            Map<String, io.restassured.response.Response> answers = new java.util.LinkedHashMap<>();
+            answers.put("GET /jobs/{id}", given().get("/jobs/" + id));
+            answers.put("GET status", given().get("/jobs/" + id + "/status"));
+            answers.put("POST start", given().post("/jobs/" + id + "/start"));
+            answers.put("POST pause", given().post("/jobs/" + id + "/pause"));
+            answers.put("POST restart", given().contentType(ContentType.JSON)
+                    .body(Map.of("resetScope", List.of("Full", "QuarantineState"))).post("/jobs/" + id + "/restart"));
+            answers.put("POST allow-deletes", given().post("/jobs/" + id + "/allow-deletes"));
+            answers.put("POST test-connection", given().post("/jobs/" + id + "/test-connection"));
+            answers.put("POST provision-on-demand", given().contentType(ContentType.JSON)
+                    .body(Map.of("objectId", "u0")).post("/jobs/" + id + "/provision-on-demand"));
+            answers.put("console token-expiry", given().get("/jobs/" + id + "/token-expiry"));
+            answers.put("console source-objects", given().get("/jobs/" + id + "/source-objects?search=u"));
+            answers.put("console mappings/test", given().contentType(ContentType.JSON).body(mappingTest)
+                    .post("/jobs/" + id + "/mappings/test"));
+            answers.forEach((call, answer) -> {
+                answer.then().statusCode(409).contentType("application/problem+json")
+                        .body("status", equalTo(409))
+                        .body("detail", containsString(named))
+                        .body("detail", containsString("PUT /jobs/" + id + " with the job's whole configuration "
+                                + "(secretToken included"))
+                        .body("detail", containsString("DELETE /jobs/" + id))
+                        .body("errors[0].field", equalTo("config.scope"))
+                        .body("errors[0].pointer", nullValue());
+                assertThat(answer.asString()).as(call).doesNotContain(TOKEN, ciphertext, "EVERYONE_IN_2030");
+            });
+            assertThat(answers.get("POST start").jsonPath().getString("detail"))
+                    .contains("POST /jobs/" + id + "/start cannot be served until it is repaired or deleted");
+            assertThat(answers.get("POST test-connection").jsonPath().getString("detail"))
+                    .contains("POST /jobs/test-connection tests a tenant URL and token that are not saved");
+            assertThat(WriterStub.REQUESTS).as("nothing of the unreadable job reaches the writer")
+                    .noneSatisfy(r -> assertThat(r.path()).contains(id));
+            // its own tables stay readable: the provisioning log and the audit log
+            given().get("/jobs/" + id + "/logs").then().statusCode(200).body("size()", equalTo(logs.size()));
+            given().get("/jobs/" + id + "/audit").then().statusCode(200).body("entries[0].action", equalTo("create"));
+            // the verb PATCH is not offered on any job
+            given().contentType(ContentType.JSON).body(Map.of("name", "x")).patch("/jobs/" + id).then()
+                    .statusCode(405);
+
+            // a change that keeps stored values (no secretToken): nothing to merge into, 409 naming the token
+            Map<String, Object> partial = new java.util.HashMap<>(request);
+            partial.remove("secretToken");
+            String refused = given().contentType(ContentType.JSON).body(partial).put("/jobs/" + id).then()
+                    .statusCode(409).contentType("application/problem+json")
+                    .body("detail", containsString(named))
+                    .body("detail", containsString("leaves out secretToken to keep the stored value, but there is "
+                            + "nothing to merge into: send the job's whole configuration with PUT /jobs/" + id))
+                    .body("errors.field", org.hamcrest.Matchers.contains("config.scope", "secretToken"))
+                    .body("errors[1].pointer", equalTo("/secretToken"))
+                    .body("errors[1].message", containsString("the stored one is in the row that cannot be read"))
+                    .extract().asString();
+            assertThat(refused).doesNotContain(ciphertext, "EVERYONE_IN_2030");
+            // a configuration with a bad value: 400 naming it, as for any job
+            Map<String, Object> bad = new java.util.HashMap<>(request);
+            bad.put("cycleInterval", "forty minutes");
+            given().contentType(ContentType.JSON).body(bad).put("/jobs/" + id).then().statusCode(400)
+                    .body("errors.field", org.hamcrest.Matchers.contains("cycleInterval"));
+
+            // the repair: the whole configuration, token included
+            String repaired = given().contentType(ContentType.JSON).body(request).put("/jobs/" + id).then()
+                    .statusCode(200).body("id", equalTo(id)).body("scope", equalTo("ASSIGNED_ONLY"))
+                    .body("state", equalTo("ACTIVE")).body("secretTokenConfigured", equalTo(true))
+                    .body("problem", nullValue()).extract().asString();
+            assertThat(repaired).doesNotContain(TOKEN, ciphertext);
+            assertThat(JsonPath.from(repaired).getLong("revision")).as("the configuration's revision moves on")
+                    .isGreaterThan(revision);
+
+            // an unknown quarantine reason: repaired the same way, the quarantine it cannot read lifted
+            Map<String, Object> paused = new java.util.HashMap<>(request);
+            paused.put("name", "Unknown reason, repaired");
+            paused.put("provisioningStatus", "Off");
+            given().contentType(ContentType.JSON).body(paused).put("/jobs/" + quarantined).then().statusCode(200)
+                    .body("id", equalTo(quarantined)).body("state", equalTo("PAUSED"));
+            given().get("/jobs/" + quarantined + "/status").then().statusCode(200).body("quarantine", nullValue());
+            given().get("/jobs/" + quarantined + "/audit").then().statusCode(200)
+                    .body("entries[0].action", equalTo("repair"))
+                    .body("entries[0].detail", containsString("(quarantine_reason is not a quarantine reason this "
+                            + "version knows"))
+                    .body("entries[0].detail", containsString("its quarantine, whose reason this version does not "
+                            + "know, was lifted"));
+
+            // no row is unreadable any more: the count stops growing
+            double unreadableAfterRepair = unreadableCount();
+            given().get("/jobs/" + id).then().statusCode(200).body("name", equalTo("Repairable"));
+            given().get("/jobs/" + id + "/status").then().statusCode(200).body("state", equalTo("ACTIVE"));
+            given().get("/jobs").then().statusCode(200)
+                    .body("find { it.id == '" + id + "' }.tenantUrl", equalTo("https://apis.druva.test/insync/scim"))
+                    .body("find { it.id == '" + id + "' }.problem", nullValue());
+            given().get("/jobs/" + id + "/audit").then().statusCode(200)
+                    .body("entries[0].action", equalTo("repair"))
+                    .body("entries[0].actor", equalTo("test-admin"))
+                    .body("entries[0].fields", org.hamcrest.Matchers.hasItems("scope", "secretToken"))
+                    .body("entries[0].detail", containsString("its stored row could not be read (config.scope has a "
+                            + "value this version cannot read as a ProvisioningScope): replaced in place"));
+            // its state is kept: the log entries, and the objects it manages in Druva
+            given().get("/jobs/" + id + "/logs").then().statusCode(200)
+                    .body("size()", org.hamcrest.Matchers.greaterThanOrEqualTo(logs.size()));
+            assertThat(managed(id)).isEqualTo(managed);
+
+            // the next cycle runs, a full one: Druva holds both users, so they are updates, not creations
+            List<AssignmentEvent> next = TestJobs.events(kafka, id, 2,
+                    e -> !e.cycleId().equals(first.get(0).cycleId()));
+            assertThat(next).extracting(AssignmentEvent::objectId).containsExactlyInAnyOrder("u0", "u1");
+            assertThat(next).allSatisfy(e -> {
+                assertThat(e.fullCycle()).isTrue();
+                assertThat(e.change()).isEqualTo(ChangeKind.UPDATED);
+            });
+            // the job's configuration reached the other services with the new revision
+            assertThat(kafka.readAll(Topics.JOBS, r -> id.equals(r.key()))).last()
+                    .satisfies(r -> assertThat(EventChecks.job(r.value()).revision())
+                            .isEqualTo(JsonPath.from(repaired).getLong("revision")));
+            assertThat(unreadableCount()).as("no longer counted once repaired").isEqualTo(unreadableAfterRepair);
+
+        } finally {
+            given().delete("/jobs/" + id);
+            given().delete("/jobs/" + quarantined);
+        }
+    }
+
+    /**
+     * A row whose fault is outside its configuration and quarantine reason (here a deletion threshold below 0, which
+     * no version writes) is not repaired by a PUT: 409 saying so and pointing to DELETE, and the row is left as it was.
+     */
+    @Test
+    void aRowWhoseFaultIsOutsideItsConfigurationIsNotRepairedByAPut(@TempDir Path dir) {
+        Map<String, Object> request = job(dir.resolve("directory.json"), "Off", TOKEN);
+        request.put("name", "Bad threshold");
+        String id = create(request);
+        try {
+            pool.preparedQuery("UPDATE job SET deletion_threshold = -5 WHERE id = $1").executeAndAwait(Tuple.of(id));
+            for (io.restassured.response.Response answer : List.of(given().get("/jobs/" + id),
+                    given().contentType(ContentType.JSON).body(request).put("/jobs/" + id))) {
+                answer.then().statusCode(409).contentType("application/problem+json")
+                        .body("detail", containsString("Job " + id + " (Bad threshold) is stored in a form this "
+                                + "version cannot read: its row"))
+                        .body("detail", containsString("the fault is outside its configuration, so a PUT cannot "
+                                + "repair it; DELETE /jobs/" + id + " deletes it"))
+                        .body("errors[0].field", equalTo("row"));
+                assertThat(answer.asString()).doesNotContain(TOKEN);
+            }
+            given().get("/jobs/" + id + "/audit").then().statusCode(200).body("entries.action",
+                    org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("repair")));
+        } finally {
+            given().delete("/jobs/" + id).then().statusCode(204);
+        }
+    }
+
+    /** The objects the job manages in Druva (created there by it): object id to since when. */
+    private Map<String, String> managed(String jobId) {
+        Map<String, String> since = new java.util.TreeMap<>();
+        pool.preparedQuery("SELECT object_id, since::text FROM managed_object WHERE job_id = $1")
+                .executeAndAwait(Tuple.of(jobId)).forEach(r -> since.put(r.getString(0), r.getString(1)));
+        return since;
     }
 
     private double unreadableCount() {

@@ -59,6 +59,8 @@ import dev.provisioning.mapping.MappingEngine;
 public class JobService {
 
     private static final Logger LOG = Logger.getLogger(JobService.class);
+    /** The longest audit entry detail ({@code job_audit.detail}'s length). */
+    private static final int AUDIT_DETAIL = 1000;
 
     private final JobStore jobs;
     private final CycleRepository cycles;
@@ -106,7 +108,8 @@ public class JobService {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
         String id = UUID.randomUUID().toString();
-        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), graphSource(request, null));
+        JobConfig config = toConfig(id, request, cipher.encrypt(request.secretToken()), graphSource(request, null),
+                0);
         errors = mappingErrors(config);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
@@ -121,12 +124,23 @@ public class JobService {
     /**
      * Changes a job. A new tenant URL (or Graph authority or Graph URL) must come with its secret: the stored one is
      * never sent to a new URL (400 naming {@code secretToken} or {@code source.graph.clientSecret}).
+     *
+     * <p>
+     * A job whose stored row cannot be read ({@link UnreadableJobException}) is repaired in place by a request with
+     * its whole configuration ({@link #repair}); one that leaves out a stored secret is refused with 409
+     * ({@link WholeConfigurationRequired}).
      */
     public Uni<Optional<JobView>> update(String id, JobRequest request, String actor) {
         List<FieldError> errors = JobValidator.validate(request, false, allowInsecureLoopback, minCycleInterval);
         if (!errors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(errors));
         }
+        return change(id, request, actor).onFailure(UnreadableJobException.class)
+                .recoverWithUni(e -> repair(id, request, actor, (UnreadableJobException) e));
+    }
+
+    /** {@link #update} of a job whose row can be read. */
+    private Uni<Optional<JobView>> change(String id, JobRequest request, String actor) {
         boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
         EncryptedSecret newToken = tokenChanged ? cipher.encrypt(request.secretToken()) : null;
         return jobs.update(id, (job, tx) -> {
@@ -136,7 +150,7 @@ public class JobService {
                 return Uni.createFrom().failure(new InvalidJobException(secretErrors));
             }
             JobConfig requested = toConfig(id, request, tokenChanged ? newToken : old.secretToken(),
-                    graphSource(request, old));
+                    graphSource(request, old), 0);
             List<FieldError> mappingErrors = mappingErrors(requested);
             if (!mappingErrors.isEmpty()) {
                 return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
@@ -150,6 +164,56 @@ public class JobService {
                     ? Uni.createFrom().item(after)
                     : audit.record(tx, id, actor, "update", changed, null).replaceWith(after);
         });
+    }
+
+    /**
+     * {@code PUT /jobs/{id}} of a job whose stored row cannot be read: the whole configuration sent replaces the row's
+     * in place ({@link JobStore#repair}): the job keeps its id, its cycles, snapshot, managed objects (the Druva ids
+     * they are linked to), held deletions and provisioning log, and the rest of its row; its next cycle is a full one.
+     * Audited as {@code repair}, naming what could not be read. The stored secrets are not used (they are in the
+     * unreadable row, and a stored secret never goes to a URL it was not saved with): a request that leaves out the
+     * secret token, or the client secret of a Graph source, is refused with 409 naming them
+     * ({@link WholeConfigurationRequired}). A row whose fault is outside its configuration and quarantine reason
+     * cannot be repaired this way (it stays unreadable: 409, {@link UnreadableJobMapper}).
+     */
+    private Uni<Optional<JobView>> repair(String id, JobRequest request, String actor, UnreadableJobException e) {
+        UnreadableJob unreadable = e.job();
+        if (!UnreadableJobMapper.repairable(unreadable)) {
+            return Uni.createFrom().failure(e);
+        }
+        List<FieldError> missing = new ArrayList<>();
+        String notKept = " to repair the job: the stored one is in the row that cannot be read and is not used";
+        if (blank(request.secretToken())) {
+            missing.add(new FieldError("secretToken", "is required" + notKept));
+        }
+        if (SourceType.MICROSOFT_GRAPH.name().equalsIgnoreCase(request.source().type())
+                && request.source().graph() != null && blank(request.source().graph().clientSecret())) {
+            missing.add(new FieldError("source.graph.clientSecret", "is required" + notKept));
+        }
+        if (!missing.isEmpty()) {
+            return Uni.createFrom().failure(new WholeConfigurationRequired(unreadable, missing));
+        }
+        EncryptedSecret token = cipher.encrypt(request.secretToken());
+        GraphSource graph = graphSource(request, null);
+        List<FieldError> mappingErrors = mappingErrors(toConfig(id, request, token, graph, 0));
+        if (!mappingErrors.isEmpty()) {
+            return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
+        }
+        return jobs.repair(id, revision -> toConfig(id, request, token, graph, revision), (job, was, tx) -> {
+            job.repair(job.config(), request.deletionThreshold(), request.deletionThresholdPercent(), Instant.now());
+            JobView after = view(job);
+            String detail = "its stored row could not be read (" + was.field() + " " + was.reason()
+                    + "): replaced in place by the whole configuration sent; its snapshot, managed objects and "
+                    + "provisioning log are kept"
+                    + (was.field().equals("quarantine_reason")
+                            ? "; its quarantine, whose reason this version does not know, was lifted"
+                            : "")
+                    + "; the next cycle is a full one";
+            return audit.record(tx, id, actor, "repair",
+                    AuditTrail.changed(null, after, AuditTrail.secretsIn(request)),
+                    detail.length() <= AUDIT_DETAIL ? detail : detail.substring(0, AUDIT_DETAIL))
+                    .replaceWith(after);
+        }).onFailure(JobStore.RowReadable.class).recoverWithUni(() -> change(id, request, actor));
     }
 
     /** A URL a stored secret goes to may change only with the secret sent again. */
@@ -197,7 +261,16 @@ public class JobService {
     public Uni<Optional<List<AuditLog.Entry>>> audit(String id, Long before, int limit) {
         return audit.list(id, before, limit).chain(entries -> !entries.isEmpty() || before != null
                 ? Uni.createFrom().item(Optional.of(entries))
-                : jobs.find(id).map(job -> job.map(found -> entries)));
+                : jobs.exists(id)
+                        .map(exists -> exists ? Optional.of(entries) : Optional.<List<AuditLog.Entry>>empty()));
+    }
+
+    /**
+     * Whether the job exists, whether its stored row can be read or not: its provisioning log and audit log stay
+     * readable while it cannot.
+     */
+    public Uni<Boolean> exists(String id) {
+        return jobs.exists(id);
     }
 
     public Uni<Optional<JobView>> find(String id) {
@@ -441,8 +514,12 @@ public class JobService {
                 old == null || old.source() == null ? null : old.source().graph());
     }
 
-    /** The configuration a request asks for; its revision and time are the job's to set. */
-    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, GraphSource graph) {
+    /**
+     * The configuration a request asks for; its time is the job's to set, and its revision too, from {@code revision}
+     * (0 for a new job or a change; the row's revision for a repair, {@link JobStore#repair}).
+     */
+    private static JobConfig toConfig(String id, JobRequest r, EncryptedSecret token, GraphSource graph,
+            long revision) {
         JobState state = "On".equalsIgnoreCase(r.provisioningStatus()) ? JobState.ACTIVE : JobState.PAUSED;
         return new JobConfig(JobConfig.SCHEMA_VERSION, id, r.name(), state, r.tenantUrl().trim(), token,
                 blankToNull(r.notificationEmail()), Boolean.TRUE.equals(r.notifyOnFailure()),
@@ -456,7 +533,7 @@ public class JobService {
                 r.actions(), Boolean.TRUE.equals(r.skipOutOfScopeDeletions()), r.userMappings(), r.userScopingFilters(),
                 new SourceConfig(SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT)),
                         r.source().directoryFile(), graph),
-                r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), 0, null);
+                r.cycleInterval() == null ? null : Duration.parse(r.cycleInterval()), revision, null);
     }
 
     /** The mapper's own validation of mappings and scoping filters, so nothing invalid reaches the pipeline. */

@@ -23,8 +23,9 @@ import dev.provisioning.rest.Problem;
  *
  * <p>
  * A job whose stored row this version cannot read is listed ({@code GET /jobs}) with its {@code id}, {@code name} and
- * {@code state} only, every other member null, and {@code problem}: the RFC 9457 problem that {@code GET /jobs/{id}}
- * answers for it ({@link UnreadableJobMapper}). {@code problem} is left out of a job that can be read.
+ * {@code state} only, every other member null, and {@code problem}: the RFC 9457 problem (409) that the job's own
+ * endpoints answer for it, with the way to repair it ({@link UnreadableJobMapper}). {@code problem} is left out of a
+ * job that can be read.
  */
 public record JobView(
         String id,
@@ -63,7 +64,7 @@ public record JobView(
     /** A job whose stored row cannot be read: what can be shown of it, and its problem. */
     static JobView of(UnreadableJob job) {
         return new JobView(job.id(), job.name(), job.state(), null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, UnreadableJobMapper.problem(job));
+                null, null, null, null, null, null, null, null, UnreadableJobMapper.problem(job, null));
     }
 
     /** The source as the API shows it: the Graph client secret only as "set". */

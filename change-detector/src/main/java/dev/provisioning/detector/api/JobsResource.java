@@ -84,7 +84,11 @@ public class JobsResource {
     @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one, but a new "
             + "tenantUrl needs the secretToken sent again (400 naming secretToken), and a new Graph authorityUrl or "
             + "graphUrl the clientSecret (400 naming source.graph.clientSecret): a stored secret never goes to a new "
-            + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one.")
+            + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one. A job whose "
+            + "stored row this version cannot read (listed with a problem) is repaired in place by its whole "
+            + "configuration, secretToken (and a Graph source's clientSecret) included: same id, its snapshot, "
+            + "managed objects and provisioning log kept, audited as repair, next cycle full; 409 naming the "
+            + "secrets when one is left out.")
     public Uni<JobView> update(@PathParam("id") String id, JobRequest request) {
         return service.update(id, request, actor()).map(found -> orNotFound(found, id));
     }
@@ -190,7 +194,7 @@ public class JobsResource {
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/logs")
-    @Operation(summary = "Provisioning logs, newest first, filtered by cycle, object, action, status and time")
+    @Operation(summary = "Provisioning logs, newest first, filtered by cycle, object, action, status and time", description = "Readable also while the job's stored row cannot be read.")
     public Uni<List<LogRecord>> logs(@PathParam("id") String id, @QueryParam("cycleId") String cycleId,
             @QueryParam("objectId") String objectId, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("since") String since,
@@ -205,7 +209,8 @@ public class JobsResource {
         if (limit < 1 || limit > 1000) {
             throw new InvalidJobException(List.of(new FieldError("limit", "must be between 1 and 1000")));
         }
-        return service.find(id).map(found -> orNotFound(found, id))
+        // the log is the job's own table: it stays readable while the job's stored row cannot be read
+        return service.exists(id).map(exists -> orNotFound(exists ? Optional.of(id) : Optional.empty(), id))
                 .chain(job -> service.logs(id, cycleId, objectId, action, status, from, limit));
     }
 
@@ -213,7 +218,7 @@ public class JobsResource {
     @GET
     @Path("/{id}/audit")
     @Operation(summary = "The job's audit log, newest first", description = "Every change made through this API "
-            + "(create, update, delete, start, pause, restart, allow-deletes): when, who (the caller's token's "
+            + "(create, update, repair, delete, start, pause, restart, allow-deletes): when, who (the caller's token's "
             + "principal name), the action and the names of the fields that changed; never a value (a secret is "
             + "named as changed, nothing more). Answers {\"entries\": [...], \"nextBefore\": id or null}: pass "
             + "nextBefore as before for the next page. limit 1 to " + AuditLog.MAX_LIMIT + " (default 50). Entries "

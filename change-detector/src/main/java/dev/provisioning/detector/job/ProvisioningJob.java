@@ -184,6 +184,21 @@ public final class ProvisioningJob {
     }
 
     /**
+     * The administrator replaced the configuration of a job whose stored row could not be read (the store restored it
+     * around the replacement: {@code JobStore.repair}): saved as {@link #update} saves a configuration, with the
+     * secret token the repair carries (its age counts from now), and the next cycle is a full one, due now, since what
+     * the unreadable configuration mapped and scoped is not known.
+     *
+     * @param requested the whole configuration the administrator sent; its revision and time are set here
+     * @param thresholdCount the new deletion threshold (a count), or null to keep the row's
+     * @param thresholdPercent the new deletion threshold share, or null to keep the row's
+     */
+    public void repair(JobConfig requested, Integer thresholdCount, Integer thresholdPercent, Instant now) {
+        update(requested, thresholdCount, thresholdPercent, true, now);
+        requestCycle(true, now);
+    }
+
+    /**
      * A cycle is asked for now (a full one when {@code full}). Counted, so that a cycle running meanwhile does not
      * clear the request when it ends: its end keeps what was asked while it ran.
      */

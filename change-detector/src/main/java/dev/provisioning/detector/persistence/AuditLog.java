@@ -37,8 +37,8 @@ public class AuditLog {
      * @param at when the change was stored (UTC)
      * @param actor the caller: the bearer token's principal name ({@code upn}, {@code preferred_username} or
      *        {@code sub})
-     * @param action {@code create}, {@code update}, {@code delete}, {@code start}, {@code pause}, {@code restart} or
-     *        {@code allow-deletes}
+     * @param action {@code create}, {@code update}, {@code repair} (a PUT that replaced an unreadable row),
+     *        {@code delete}, {@code start}, {@code pause}, {@code restart} or {@code allow-deletes}
      * @param fields the API names of the fields that changed ({@code tenantUrl}, {@code source.graph.clientSecret},
      *        ...), empty for an action that changes none
      * @param detail what else the action did, without values of the job (a restart's scopes, the deletions released)

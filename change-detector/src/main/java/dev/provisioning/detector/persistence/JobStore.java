@@ -5,12 +5,14 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -49,7 +51,8 @@ import dev.provisioning.events.job.SourceType;
  * ({@code provisioning.detector.jobs.unreadable}) and answered as an {@link UnreadableJob} that names the field, never
  * as a job with defaults; it is listed as such beside the others, left out of claims, and refused by name
  * ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another job from being
- * read, listed or run.
+ * read, listed or run. Such a row is repaired in place by a whole configuration ({@link #repair}), or deleted
+ * ({@link #deleteUnreadable}).
  *
  * <p>
  * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
@@ -207,9 +210,17 @@ public class JobStore {
      * then waits for the unit's events to be published.
      */
     private <T> Uni<Optional<T>> unit(String id, Function<ProvisioningJob, Uni<Saved<T>>> changeAndSave) {
-        return Uni.createFrom().deferred(() -> find(id).chain(found -> found.isEmpty()
+        return attempts(id, Uni.createFrom().deferred(() -> find(id).chain(found -> found.isEmpty()
                 ? Uni.createFrom().item(Optional.<Saved<T>>empty())
-                : changeAndSave.apply(found.get()).map(Optional::of)))
+                : changeAndSave.apply(found.get()).map(Optional::of))));
+    }
+
+    /**
+     * A unit of work ({@code attempt}, deferred) run again on a concurrent change, at most {@value #ATTEMPTS} times;
+     * then waits for its events to be published.
+     */
+    private <T> Uni<Optional<T>> attempts(String id, Uni<Optional<Saved<T>>> attempt) {
+        return attempt
                 .onFailure(e -> e instanceof ConcurrentChange || DatabaseFailures.conflict(e)).retry()
                 .withBackOff(Duration.ofMillis(20), Duration.ofMillis(200))
                 .atMost(ATTEMPTS - 1)
@@ -222,6 +233,94 @@ public class JobStore {
     }
 
     private record Saved<T>(T answer, long lastEvent) {
+    }
+
+    /**
+     * Whether there is a job with this id, whether its row can be read or not (the row is not read): for what needs
+     * the job's id only, its provisioning log and audit log, which stay readable while its row cannot be read.
+     */
+    public Uni<Boolean> exists(String id) {
+        return pool.preparedQuery("SELECT 1 FROM job WHERE id=$1").execute(Tuple.of(id)).map(rs -> rs.size() > 0);
+    }
+
+    /** A repair of an unreadable row, made inside the save's transaction ({@link #repair}). */
+    @FunctionalInterface
+    public interface Repair<T> {
+        /**
+         * @param job the job restored from its row with the replacement configuration
+         * @param unreadable what could not be read of the row
+         */
+        Uni<T> apply(ProvisioningJob job, UnreadableJob unreadable, SqlConnection tx);
+    }
+
+    /** {@link #repair} was asked for a job whose row can be read (repaired or replaced meanwhile). */
+    public static final class RowReadable extends RuntimeException {
+
+        RowReadable(String jobId) {
+            super("job " + jobId + ": its row can be read", null, false, false);
+        }
+    }
+
+    /**
+     * Repairs in place the row of a job that cannot be read ({@code PUT /jobs/{id}} with a whole configuration): the
+     * job is restored from its row with {@code replacement} in place of its configuration, keeping its id and
+     * everything else the row holds (schedule, counts, deletion threshold, token age, quarantine), then
+     * {@code change} repairs it ({@link ProvisioningJob#repair}) and it is saved with its events, as
+     * {@link #update} saves a change. The job's other tables (cycles, snapshot, managed objects and their Druva ids,
+     * provisioning log, held deletions) are not touched. What the repair cannot keep is dropped: a quarantine whose
+     * reason this version does not know (the job is then no longer quarantined), and the claim of a cycle (no replica
+     * runs a cycle of a row it cannot read: {@link #claimDue} leaves such a row out but keeps its claim), so the next
+     * cycle does not wait for the lease. The row is locked ({@code FOR UPDATE}) from its read to its save.
+     *
+     * @param replacement the replacement configuration, given the row's revision: no revision of the job's
+     *        configuration ever exceeded it (every change of the configuration is a save of the row), so the repaired
+     *        configuration, one above it, is newer than any the other services saw
+     * @param change the repair and its audit entry, in the save's transaction
+     * @return empty when there is no such job
+     * @throws RowReadable (in the Uni) when the row can be read: it is changed as usual ({@link #update})
+     * @throws UnreadableJobException (in the Uni) when the row cannot be read even with its configuration replaced (a
+     *         fault elsewhere in the row: field {@code row})
+     */
+    public <T> Uni<Optional<T>> repair(String id, LongFunction<JobConfig> replacement, Repair<T> change) {
+        Uni<Optional<Saved<T>>> attempt = Uni.createFrom().deferred(() -> pool.withTransaction(tx -> tx
+                .preparedQuery("SELECT " + COLUMNS + " FROM job WHERE id=$1 FOR UPDATE").execute(Tuple.of(id))
+                .chain(rs -> {
+                    if (rs.size() == 0) {
+                        return Uni.createFrom().item(Optional.<Saved<T>>empty());
+                    }
+                    Row r = rs.iterator().next();
+                    Read read = read(r);
+                    if (read.job() != null) {
+                        return Uni.createFrom().failure(new RowReadable(id));
+                    }
+                    ProvisioningJob job;
+                    try {
+                        job = restore(r, replacement.apply(r.getLong("revision")), knownQuarantine(r), null, null);
+                    } catch (RuntimeException e) {
+                        return Uni.createFrom().failure(new UnreadableJobException(read.unreadable(), e));
+                    }
+                    return change.apply(job, read.unreadable(), tx).chain(answer -> save(tx, job)
+                            .map(last -> Optional.of(new Saved<>(Objects.requireNonNull(answer, "a repair answers"),
+                                    last))));
+                })));
+        return attempts(id, attempt).invoke(repaired -> {
+            if (repaired.isPresent()) {
+                unreadableLogged.remove(id);
+                LOG.infof("job %s: its unreadable row was repaired with a whole configuration (same id, its state "
+                        + "kept)", id);
+            }
+        });
+    }
+
+    /** The row's quarantine, or null when it has none or its reason is not one this version knows. */
+    private static Quarantine knownQuarantine(Row r) {
+        String reason = r.getString("quarantine_reason");
+        if (reason == null
+                || Arrays.stream(QuarantineReason.values()).noneMatch(known -> known.name().equals(reason))) {
+            return null;
+        }
+        return new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
+                instant(r, "quarantined_since"), r.getString("quarantine_key"));
     }
 
     /**
@@ -423,15 +522,8 @@ public class JobStore {
                     : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
                             instant(r, "quarantined_since"), r.getString("quarantine_key"));
             field = "row";
-            ProvisioningJob job = ProvisioningJob.restore(new ProvisioningJob.Stored(id, config,
-                    r.getLong("revision"), instant(r, "created_at"),
-                    new DeletionThreshold(r.getInteger("deletion_threshold"),
-                            r.getInteger("deletion_threshold_percent")),
-                    instant(r, "token_set_at"), instant(r, "token_expiry_warned"), quarantine,
-                    instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
-                    r.getBoolean("full_cycle_requested"), instant(r, "cycle_claimed_at"), r.getString("last_error"),
-                    r.getLong("cycle_requests"), r.getLong("full_cycle_request"), r.getString("cycle_claim"),
-                    r.getInteger("failed_cycles")));
+            ProvisioningJob job = restore(r, config, quarantine, r.getString("cycle_claim"),
+                    instant(r, "cycle_claimed_at"));
             if (!unreadableLogged.isEmpty()) {
                 unreadableLogged.remove(id);
             }
@@ -444,13 +536,26 @@ public class JobStore {
                 if (unreadableLogged.size() > ParsedConfigs.MAX_JOBS) {
                     unreadableLogged.clear();
                 }
-                LOG.errorf("%s: the job is left out of cycles and shown as unreadable until its row is repaired or "
-                        + "the job deleted (logged again when its fault changes)", described);
+                LOG.errorf("%s: the job is left out of cycles and shown as unreadable until its row is repaired "
+                        + "(PUT /jobs/%s with its whole configuration) or the job deleted (logged again when its fault "
+                        + "changes)", described, id);
             } else {
                 LOG.debugf("%s", described);
             }
             return new Read(null, unreadable, e);
         }
+    }
+
+    /** The job of a row, with the given configuration, quarantine and claim (the row's own, or a repair's). */
+    private static ProvisioningJob restore(Row r, JobConfig config, Quarantine quarantine, String cycleClaim,
+            Instant cycleClaimedAt) {
+        return ProvisioningJob.restore(new ProvisioningJob.Stored(r.getString("id"), config, r.getLong("revision"),
+                instant(r, "created_at"),
+                new DeletionThreshold(r.getInteger("deletion_threshold"), r.getInteger("deletion_threshold_percent")),
+                instant(r, "token_set_at"), instant(r, "token_expiry_warned"), quarantine,
+                instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"), r.getBoolean("full_cycle_requested"),
+                cycleClaimedAt, r.getString("last_error"), r.getLong("cycle_requests"),
+                r.getLong("full_cycle_request"), cycleClaim, r.getInteger("failed_cycles")));
     }
 
     static Instant instant(Row r, String column) {
