@@ -63,11 +63,17 @@ public final class DemoLauncher {
         Supervisor supervisor = Supervisor.start(system, line -> out.println("  [supervisor] " + line));
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
+        // Ctrl-C, SIGTERM or --exit: the supervisor first (a service stopping is no crash), then the services, then
+        // the infrastructure (LocalSystem.close; the stack's own hook keeps that order too). A terminal's Ctrl-C also
+        // reaches the services (same process group), which then stop by themselves: PostgreSQL runs in its own
+        // session and stays until they are down.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopping.set(true);
-            out.println("\nStopping...");
+            out.println("\nStopping the services, then Kafka, PostgreSQL and SMTP...");
+            long stopStarted = System.nanoTime();
             supervisor.close();
             system.close();
+            out.printf("Stopped in %.1f s.%n", seconds(stopStarted));
             stopped.countDown();
         }, "demo-stop"));
         out.printf("Ready in %.1f s. Logs in %s%n", seconds(started), work.resolve("logs"));

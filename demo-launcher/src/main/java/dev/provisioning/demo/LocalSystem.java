@@ -193,6 +193,10 @@ public final class LocalSystem implements AutoCloseable {
     private final Map<String, List<ServiceProcess>> services = new LinkedHashMap<>();
     /** The API port of each service's first replica. */
     private final Map<String, Integer> firstPorts = new LinkedHashMap<>();
+    /** Held while the services and the Druva-compatible server stop (not this: the supervisor reads the replicas). */
+    private final Object stopping = new Object();
+    /** Guarded by {@link #stopping}. */
+    private boolean stopped;
 
     private LocalSystem(LocalStack stack, DruvaScimServer druva, String druvaToken, Path home, Path logs,
             Options options) {
@@ -329,6 +333,8 @@ public final class LocalSystem implements AutoCloseable {
         String token = "druva-" + java.util.UUID.randomUUID();
         DruvaScimServer druva = DruvaScimServer.start(options.druva().token(token));
         LocalSystem system = new LocalSystem(stack, druva, token, home, logs, options);
+        // the services stop before Kafka and PostgreSQL, also when the JVM exits without close() (Ctrl-C, SIGTERM)
+        stack.stopFirst(system::stopServicesAndDruva);
         try {
             Files.createDirectories(logs);
             // the first replica's API ports are chosen first: the change-detector is told the writer's
@@ -463,15 +469,44 @@ public final class LocalSystem implements AutoCloseable {
                 "cannot find the project root: run from the repository, or set -Dprovisioning.home");
     }
 
+    /**
+     * Stops everything in order: every service (gracefully, all at once, each within 20 s), the Druva-compatible
+     * server, then the infrastructure (SMTP, PostgreSQL, Kafka). The stack's own shutdown hook stops the services first
+     * as well ({@link LocalStack#stopFirst}), so the order holds on every path: this call, the run command's Ctrl-C or
+     * SIGTERM, {@code --exit}, a test JVM's exit. A service's work in flight thus ends against a database and a broker
+     * that still answer, and nothing of a clean stop is logged as an error.
+     */
     @Override
     public void close() {
+        stopServicesAndDruva();
+        stack.close();
+    }
+
+    /**
+     * Stops every replica of every service gracefully (SIGTERM; each has 20 s before it is killed), all at once, then
+     * the Druva-compatible server. Once: a concurrent call returns when they are stopped.
+     */
+    private void stopServicesAndDruva() {
+        synchronized (stopping) {
+            if (stopped) {
+                return;
+            }
+            stopServices();
+            druva.close();
+            stopped = true;
+        }
+    }
+
+    /**
+     * Stops every replica of every service gracefully, all at once (as the system's stop does, without stopping the
+     * infrastructure), and waits until they have exited; {@link ServiceProcess#start()} starts one again.
+     */
+    public void stopServices() {
         List<ServiceProcess> running;
         synchronized (this) {
             running = services.values().stream().flatMap(List::stream).toList();
         }
         stopAll(running);
-        druva.close();
-        stack.close();
     }
 
     /** Stops services gracefully, all at once: each takes seconds to close its Kafka clients. */

@@ -103,6 +103,21 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     /**
+     * Starts the process again after it exited by itself (a crash), unless it was stopped on purpose ({@link #close()})
+     * or runs: checked and started under one lock, so a restart never undoes a stop that came after its decision (the
+     * system stopping while the {@link Supervisor} waited out a back-off).
+     *
+     * @return whether it was started
+     */
+    public synchronized boolean startAgain() {
+        if (stoppedOnPurpose || isAlive()) {
+            return false;
+        }
+        start();
+        return true;
+    }
+
+    /**
      * The environment a start gives the process, and what it refused: the launcher's own environment ({@code
      * inherited}), then glibc's malloc settings as {@code deploy/Dockerfile}'s {@code ENV}
      * ({@link LocalSystem#DEPLOYMENT_MALLOC_ENVIRONMENT}), then this service's {@link #environment()}, then its ports

@@ -170,10 +170,9 @@ public final class Supervisor implements AutoCloseable {
             Instant exitedAt) {
         try {
             // someone closed it or started it meanwhile: not ours to restart
-            if (closed || replica.stoppedOnPurpose() || replica.isAlive()) {
+            if (closed || !replica.startAgain()) {
                 return;
             }
-            replica.start();
             long pid = replica.pid();
             try {
                 replica.awaitReady(READY_TIMEOUT);

@@ -14,7 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,10 +28,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.events.Json;
+import dev.provisioning.localstack.LocalSmtp;
 
 /**
  * The run command supervises its services as Kubernetes would (issue 12 item 6): the run command's own code
@@ -34,6 +41,9 @@ import dev.provisioning.events.Json;
  * is up) on the shared system; the change-detector is killed with {@code kill -9} twice in a row. Each time it is
  * restarted (after 1 s, then after 2 s: the back-off doubles), the exit code is logged, it answers healthy again with
  * a new process, and the run goes on: an edit of the directory file after the crashes is provisioned and summarised.
+ * Then the four services are stopped cleanly, as the run command stops them (Ctrl-C, SIGTERM, {@code --exit}), while
+ * a cycle is under way: no service logs an ERROR, and once they are started again the cycle's work is done (the edit
+ * in Druva, the failure it raised emailed once).
  */
 @ExtendWith(SharedLocalSystem.class)
 class RunCommandSupervisionIT {
@@ -100,7 +110,8 @@ class RunCommandSupervisionIT {
 
                 // the run goes on: an edit after the crashes is provisioned and summarised
                 int printedBeforeEdit = printed().length();
-                String renamed = rename(expected.created().iterator().next());
+                Iterator<String> users = expected.created().iterator();
+                String renamed = rename(users.next(), "Renamed After Two Crashes");
                 await("the summary of the edit").atMost(Waits.OUTCOME).until(() -> {
                     String since = printed().substring(printedBeforeEdit);
                     return summaries(since) >= 1 && since.contains("updated 1 |");
@@ -108,6 +119,8 @@ class RunCommandSupervisionIT {
                 assertThat(system.druva().users()).filteredOn(u -> u.userName().equals(renamed))
                         .extracting(DruvaUser::displayName).containsExactly("Renamed After Two Crashes");
                 assertThat(run.isAlive()).as("the run command's loop").isTrue();
+
+                aCleanStopDuringACycleLogsNoErrorAndItsWorkIsDoneAfterTheStart(users.next());
             } finally {
                 stopping.set(true);
                 run.join(Waits.OUTCOME.toMillis());
@@ -116,19 +129,99 @@ class RunCommandSupervisionIT {
         }
     }
 
-    /** Changes one user's displayName in the directory file; returns its userPrincipalName. */
-    private static String rename(String userPrincipalName) throws Exception {
-        JsonNode root = Json.mapper().readTree(directory.toFile());
-        for (JsonNode user : root.path("users")) {
-            if (user.path("userPrincipalName").asText().equals(userPrincipalName)) {
-                ((ObjectNode) user).put("displayName", "Renamed After Two Crashes");
-            }
+    /**
+     * The services stopped as the run command stops them ({@link LocalSystem#stopServices()}: SIGTERM to each, all at
+     * once) while a cycle with a rename and a new user without mail is under way, then started again. Before, the stop
+     * logged ERROR lines (the notifier's digest commit, a claim of due cycles) once PostgreSQL went first.
+     */
+    private void aCleanStopDuringACycleLogsNoErrorAndItsWorkIsDoneAfterTheStart(String renamed) throws Exception {
+        Map<ServiceProcess, Long> logsBefore = new LinkedHashMap<>();
+        for (String name : LocalSystem.SERVICES.keySet()) {
+            ServiceProcess service = system.service(name);
+            logsBefore.put(service, Files.size(service.logFile()));
         }
+        String jobId = jobId();
+        String lastCycle = system.jobs().status(jobId).path("recentCycles").get(0).path("cycleId").asText();
+        int mailsBefore = system.stack().smtp().mails().size();
+        edit(root -> {
+            for (JsonNode user : root.path("users")) {
+                if (user.path("userPrincipalName").asText().equals(renamed)) {
+                    ((ObjectNode) user).put("displayName", "Renamed Before A Clean Stop");
+                }
+            }
+            String appRole = root.path("assignments").get(0).path("appRoleId").asText();
+            ((ArrayNode) root.path("users")).addObject().put("id", NEW_USER_ID)
+                    .put("userPrincipalName", "stopped.midcycle@contoso.example").put("givenName", "Stopped")
+                    .put("surname", "Midcycle").put("displayName", "Stopped Midcycle")
+                    .put("mailNickname", "stopped.midcycle").put("accountEnabled", true);
+            ((ArrayNode) root.path("assignments")).addObject().put("principalId", NEW_USER_ID)
+                    .put("principalType", "User").put("appRoleId", appRole);
+        });
+        await("the edit's cycle to start").atMost(Waits.OUTCOME).pollInterval(Duration.ofMillis(100))
+                .until(() -> !system.jobs().status(jobId).path("recentCycles").get(0).path("cycleId").asText()
+                        .equals(lastCycle));
+
+        system.stopServices();
+        assertThat(logsBefore.keySet()).noneMatch(ServiceProcess::isAlive);
+        logsBefore.keySet().forEach(ServiceProcess::start);
+        logsBefore.keySet().forEach(s -> s.awaitReady(Waits.OUTCOME));
+
+        await("the rename in Druva").atMost(Waits.OUTCOME).until(() -> system.druva().users().stream()
+                .anyMatch(u -> u.userName().equals(renamed) && u.displayName().equals("Renamed Before A Clean Stop")));
+        // the new user's failure is the only one since: its digest, once
+        await("the new failure's digest").atMost(Waits.OUTCOME)
+                .until(() -> digestsSince(jobId, mailsBefore).size() >= 1);
+        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING)
+                .until(() -> digestsSince(jobId, mailsBefore).size() == 1);
+        assertThat(digestsSince(jobId, mailsBefore).get(0).subject())
+                .contains(": 1 failure (MandatoryFieldsMissing 1)");
+        for (Map.Entry<ServiceProcess, Long> log : logsBefore.entrySet()) {
+            assertThat(linesSince(log.getKey().logFile(), log.getValue()))
+                    .as("%s's log from its clean stop to now", log.getKey().name())
+                    .noneMatch(line -> ERROR_LINE.matcher(line).find());
+        }
+    }
+
+    /** A log line at level ERROR (the services' format: {@code 21:49:53.480 ERROR [category] message}). */
+    static final Pattern ERROR_LINE = Pattern.compile("^\\S+ ERROR ");
+    static final String NEW_USER_ID = "5d1c0a6e-7f3b-4e2a-9c8d-0b1a2c3d4e5f";
+
+    private static List<String> linesSince(Path log, long offset) throws Exception {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) offset, all.length - (int) offset, StandardCharsets.UTF_8).lines().toList();
+    }
+
+    /** The job's emails received after the first {@code skip} emails. */
+    private static List<LocalSmtp.Mail> digestsSince(String jobId, int skip) {
+        return system.stack().smtp().mails().stream().skip(skip).filter(m -> m.subject().contains(jobId)).toList();
+    }
+
+    private String jobId() {
+        Matcher created = CREATED.matcher(printed());
+        assertThat(created.find()).as("the run command created its job").isTrue();
+        return created.group(1);
+    }
+
+    /** Changes one user's displayName in the directory file; returns its userPrincipalName. */
+    private static String rename(String userPrincipalName, String displayName) throws Exception {
+        edit(root -> {
+            for (JsonNode user : root.path("users")) {
+                if (user.path("userPrincipalName").asText().equals(userPrincipalName)) {
+                    ((ObjectNode) user).put("displayName", displayName);
+                }
+            }
+        });
+        return userPrincipalName;
+    }
+
+    /** Changes the directory file. */
+    private static void edit(Consumer<JsonNode> change) throws Exception {
+        JsonNode root = Json.mapper().readTree(directory.toFile());
+        change.accept(root);
         // written aside and moved in place: the detector never reads a half-written file
         Path written = directory.resolveSibling("directory.json.tmp");
         Files.writeString(written, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(root));
         Files.move(written, directory, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        return userPrincipalName;
     }
 
     /** Whether the run's job has had its first cycle and the follow-up that adds the groups' members, both over. */

@@ -12,6 +12,14 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 /**
  * A real PostgreSQL server from the embedded binaries on Maven Central, on a free port, with one database per service.
  * User and password are both {@code postgres}.
+ *
+ * <p>
+ * It is stopped by {@link #close()} only: zonky's own shutdown hook is not registered. The JVM runs its shutdown hooks
+ * all at once, so that hook stopped PostgreSQL ({@code pg_ctl stop -m fast}: every session ends with SQLSTATE 57P01)
+ * while the run command's hook was still stopping the services that use it: a digest sent but not yet recorded failed
+ * its commit, logged as ERROR. {@link LocalStack} stops it in order, after the stack's users ({@link
+ * LocalStack#stopFirst}), from its own hook. PostgreSQL runs in its own session ({@code pg_ctl} starts the server with
+ * {@code setsid}), so a terminal's Ctrl-C does not reach it either.
  */
 public final class LocalPostgres implements AutoCloseable {
 
@@ -30,6 +38,7 @@ public final class LocalPostgres implements AutoCloseable {
             LocalPostgres pg = new LocalPostgres(EmbeddedPostgres.builder()
                     .setServerConfig("max_connections", "300")
                     .setServerConfig("fsync", "off")
+                    .setRegisterShutdownHook(false)
                     .start());
             for (String db : databases) {
                 pg.createDatabase(db);

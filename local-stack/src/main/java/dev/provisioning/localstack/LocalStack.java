@@ -1,5 +1,7 @@
 package dev.provisioning.localstack;
 
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +12,13 @@ import dev.provisioning.events.job.SecretCipher;
  * The whole real infrastructure for tests and the local run: Kafka, PostgreSQL (one database per stateful service) and
  * SMTP, plus a fresh key for the job secrets and a fresh token issuer ({@link LocalIssuer}) whose tokens the services
  * trust. {@link #serviceConfig(String)} gives the Quarkus configuration that points a service at it.
+ *
+ * <p>
+ * It stops in order, whoever stops it: first what uses it ({@link #stopFirst}: the services of the run command, the
+ * end-to-end tests and the benchmark), the last registered first, then SMTP, PostgreSQL and Kafka; on {@link #close()},
+ * or from its one shutdown hook when the JVM exits without that (Ctrl-C, SIGTERM, {@code System.exit}). Only one hook
+ * stops the infrastructure: the JVM runs its hooks at the same time, so a second hook stopping PostgreSQL (zonky's own,
+ * see {@link LocalPostgres}) would end its sessions while the services still use them.
  */
 public final class LocalStack implements AutoCloseable {
 
@@ -23,6 +32,11 @@ public final class LocalStack implements AutoCloseable {
     private final LocalIssuer issuer;
     /** Kafka passwords of the services, created on first use (a broker with credentials only). */
     private final Map<String, String> kafkaPasswords = new java.util.concurrent.ConcurrentHashMap<>();
+    /** What uses the stack and stops before it, the last registered first. Guarded by this. */
+    private final Deque<AutoCloseable> users = new ArrayDeque<>();
+    /** Guarded by this. */
+    private boolean closed;
+    private final Thread stopAtExit = new Thread(this::close, "local-stack-stop");
 
     private LocalStack(LocalKafka kafka, LocalPostgres postgres, LocalSmtp smtp, String secretKey, LocalIssuer issuer) {
         this.kafka = kafka;
@@ -50,7 +64,24 @@ public final class LocalStack implements AutoCloseable {
                 : LocalKafka.start(partitions);
         LocalPostgres postgres = LocalPostgres.start(DATABASES);
         LocalSmtp smtp = LocalSmtp.start();
-        return new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey(), LocalIssuer.generate());
+        LocalStack stack = new LocalStack(kafka, postgres, smtp, SecretCipher.generateKey(), LocalIssuer.generate());
+        Runtime.getRuntime().addShutdownHook(stack.stopAtExit);
+        return stack;
+    }
+
+    /**
+     * Has {@code user} stopped before the infrastructure, whichever way the stack stops ({@link #close()} or the JVM's
+     * exit): for what holds connections to it, such as service processes, which would otherwise log their database's
+     * or broker's disappearance as errors. Users stop one after another, the last registered first; a user that fails
+     * to stop is reported on standard error and the others still stop.
+     *
+     * @throws IllegalStateException when the stack is already closed
+     */
+    public synchronized void stopFirst(AutoCloseable user) {
+        if (closed) {
+            throw new IllegalStateException("the local stack is closed");
+        }
+        users.push(user);
     }
 
     public LocalKafka kafka() {
@@ -135,11 +166,27 @@ public final class LocalStack implements AutoCloseable {
         return property.replaceAll("[^A-Za-z0-9]", "_").toUpperCase(java.util.Locale.ROOT);
     }
 
+    /**
+     * Stops what uses the stack ({@link #stopFirst}), then SMTP, PostgreSQL and Kafka; once (later calls return at once,
+     * a concurrent one when all is stopped).
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        while (!users.isEmpty()) {
+            closeQuietly(users.pop());
+        }
         closeQuietly(smtp);
         closeQuietly(postgres);
         closeQuietly(kafka);
+        try {
+            Runtime.getRuntime().removeShutdownHook(stopAtExit);
+        } catch (IllegalStateException e) {
+            // the JVM is exiting: this is the hook, or it has started and finds the stack closed
+        }
     }
 
     private static void closeQuietly(AutoCloseable c) {

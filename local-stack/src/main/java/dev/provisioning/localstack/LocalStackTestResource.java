@@ -23,8 +23,8 @@ public class LocalStackTestResource implements QuarkusTestResourceLifecycleManag
     @Override
     public synchronized Map<String, String> start() {
         if (stack == null) {
+            // stopped by the stack's own shutdown hook when the test JVM exits
             stack = LocalStack.start(Integer.getInteger("provisioning.test.partitions", 4));
-            Runtime.getRuntime().addShutdownHook(new Thread(stack::close, "local-stack-stop"));
         }
         return stack.serviceConfig(database);
     }

@@ -2,10 +2,13 @@ package dev.provisioning.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.Socket;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -104,6 +107,54 @@ class LocalStackTest {
             assertThat(m.to()).containsExactly("admin@provisioning.test");
             assertThat(m.subject()).isEqualTo("hello");
         });
+    }
+
+    /**
+     * The services of the run command stop before the infrastructure they use, whoever stops the stack (its
+     * {@code close()}, or its shutdown hook, which calls it): before, zonky's own hook stopped PostgreSQL at the same
+     * time as the run command's hook stopped the services, and a digest in flight failed its commit (ERROR).
+     */
+    @Test
+    void whatUsesTheStackStopsFirstWhilePostgresKafkaAndSmtpStillAnswer() throws Exception {
+        LocalStack own = LocalStack.start(1);
+        List<String> stops = new ArrayList<>();
+        own.stopFirst(() -> stops.add("registered first; " + answering(own)));
+        own.stopFirst(() -> stops.add("registered last; " + answering(own)));
+
+        own.close();
+
+        assertThat(stops).containsExactly("registered last; postgres kafka smtp",
+                "registered first; postgres kafka smtp");
+        assertThat(answering(own)).isEmpty();
+        own.close(); // once only
+        assertThat(stops).hasSize(2);
+    }
+
+    /** Which of the stack's servers answer: {@code postgres}, {@code kafka}, {@code smtp}, in that order. */
+    private static String answering(LocalStack stack) {
+        List<String> up = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(stack.postgres().jdbcUrl("notifier"), LocalPostgres.USER,
+                LocalPostgres.PASSWORD); ResultSet rs = c.createStatement().executeQuery("SELECT 1")) {
+            up.add("postgres");
+        } catch (SQLException | RuntimeException e) {
+            // down
+        }
+        Properties admin = new Properties();
+        admin.put("bootstrap.servers", stack.kafka().bootstrapServers());
+        admin.put("default.api.timeout.ms", "3000");
+        admin.put("request.timeout.ms", "2000");
+        try (var client = org.apache.kafka.clients.admin.Admin.create(admin)) {
+            client.describeCluster().clusterId().get(5, TimeUnit.SECONDS);
+            up.add("kafka");
+        } catch (Exception e) {
+            // down
+        }
+        try (Socket socket = new Socket(stack.smtp().host(), stack.smtp().port())) {
+            up.add("smtp");
+        } catch (java.io.IOException e) {
+            // down
+        }
+        return String.join(" ", up);
     }
 
     @Test

@@ -10,6 +10,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
@@ -29,6 +30,7 @@ import dev.provisioning.notifier.messaging.ResultsProgress;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.OutboxFailure;
 import dev.provisioning.notifier.persistence.SentNotification;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Sends the failure digests. Every {@code notifier.send-interval} it looks for jobs whose oldest pending failure is at
@@ -46,6 +48,12 @@ import dev.provisioning.notifier.persistence.SentNotification;
  * No digest goes out until this replica has read {@code provisioning.results} up to where it stood when its partitions
  * were assigned ({@link ResultsProgress}): after a restart inside a window, the digest waits for the failures that were
  * received but not yet stored, instead of going out without them.
+ * <p>
+ * At a stop ({@code ShutdownEvent}) no new digest starts, and the one being sent is waited for
+ * ({@link ScheduledRounds#GRACE}) while the database and the mailer still answer, so a clean stop records what it sent.
+ * The window of a second copy is thus a crash (or a database lost) between the SMTP server's acceptance and the commit,
+ * a few milliseconds per digest. A digest still unfinished after the grace is abandoned as in a crash: its failures stay
+ * pending, it is sent after the next start, and its failure is logged at INFO, not ERROR.
  */
 @ApplicationScoped
 public class DigestSender {
@@ -59,6 +67,7 @@ public class DigestSender {
     private final NotifierMetrics metrics;
     private final DigestComposer composer;
     private final ResultsProgress progress;
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public DigestSender(NotifierConfig config, KnownJobs jobs, Outbox outbox, DigestMails mails,
             NotifierMetrics metrics,
@@ -92,9 +101,24 @@ public class DigestSender {
                 config.retention(), config.logsBaseUrl().orElse("(none: no links)"));
     }
 
+    /**
+     * The service stops: no new digest, and the one being sent (its SMTP exchange and commit) is waited for, at most
+     * {@link ScheduledRounds#GRACE}.
+     */
+    void stop(@Observes ShutdownEvent event) {
+        if (!rounds.stop(ScheduledRounds.GRACE)) {
+            LOG.infof("a failure digest was still being sent after %s: abandoned, its failures stay pending and are "
+                    + "sent after the next start", ScheduledRounds.GRACE);
+        }
+    }
+
     /** Sends every digest whose window has closed; one failing digest does not stop the others. */
     @Scheduled(identity = "failure-digests", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> sendDue() {
+        return rounds.run(this::sendDueNow);
+    }
+
+    private Uni<Void> sendDueNow() {
         if (!progress.caughtUp()) {
             // after a restart, failures received before it may still be on the topic: a digest now would miss them
             LOG.debug("results not caught up yet, digests wait");
@@ -104,10 +128,16 @@ public class DigestSender {
         return Panache.withSession(outbox::pendingJobs)
                 .invoke(pending -> metrics.pending(NotifierMetrics.DIGEST, Outbox.pendingByJob(pending)))
                 .onItem().transformToMulti(pending -> Multi.createFrom().iterable(pending))
-                .filter(job -> isDue(job, now))
+                // stopping: the digests not started wait for the next start
+                .filter(job -> isDue(job, now) && !rounds.stopping())
                 .onItem().transformToUniAndConcatenate(job -> sendDigest(job.jobId(), job.windowStart())
                         .onFailure().recoverWithItem(e -> {
-                            LOG.errorf(e, "job %s: failure digest not processed, will try again", job.jobId());
+                            if (rounds.stopping()) {
+                                LOG.infof("job %s: failure digest abandoned as the service stops (its failures stay "
+                                        + "pending and are sent after the next start): %s", job.jobId(), e.toString());
+                            } else {
+                                LOG.errorf(e, "job %s: failure digest not processed, will try again", job.jobId());
+                            }
                             return null;
                         }))
                 .collect().asList()
@@ -117,10 +147,12 @@ public class DigestSender {
     /** Forgets settled failures after {@code notifier.retention}. */
     @Scheduled(identity = "outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> purge() {
-        Instant cutoff = Instant.now().minus(config.retention());
-        return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))
-                .invoke(n -> LOG.debugf("purged %d settled failures older than %s", n, cutoff))
-                .replaceWithVoid();
+        return rounds.run(() -> {
+            Instant cutoff = Instant.now().minus(config.retention());
+            return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))
+                    .invoke(n -> LOG.debugf("purged %d settled failures older than %s", n, cutoff))
+                    .replaceWithVoid();
+        });
     }
 
     private boolean isDue(Outbox.PendingJob job, Instant now) {

@@ -9,10 +9,12 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -27,6 +29,7 @@ import dev.provisioning.notifier.persistence.StateNotification;
 import dev.provisioning.notifier.persistence.StateOutbox;
 import dev.provisioning.notifier.state.StateNotice;
 import dev.provisioning.notifier.state.StateNoticeComposer;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Sends the job state emails (quarantine started or lifted, deletions held, secret token rejected or expiring), one
@@ -37,6 +40,10 @@ import dev.provisioning.notifier.state.StateNoticeComposer;
  * A refused email stays pending with a backoff, and the job's later state emails wait behind it so they never arrive
  * out of order; other jobs' emails go on. After {@code notifier.permanent-failure-attempts} permanent refusals (5xx)
  * the email is given up, logged and counted as dropped.
+ * <p>
+ * At a stop ({@code ShutdownEvent}) no new email starts and the one being sent is waited for
+ * ({@link ScheduledRounds#GRACE}), as for the failure digests ({@link DigestSender}); one abandoned after the grace stays
+ * pending for the next start, logged at INFO.
  */
 @ApplicationScoped
 public class StateSender {
@@ -51,6 +58,7 @@ public class StateSender {
     private final StateMails mails;
     private final NotifierMetrics metrics;
     private final StateNoticeComposer composer;
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public StateSender(NotifierConfig config, KnownJobs jobs, StateOutbox outbox, StateMails mails,
             NotifierMetrics metrics) {
@@ -62,9 +70,21 @@ public class StateSender {
         this.composer = new StateNoticeComposer(config.subjectPrefix(), new Links(config.logsBaseUrl()));
     }
 
+    /** The service stops: no new email, and the one being sent is waited for, at most {@link ScheduledRounds#GRACE}. */
+    void stop(@Observes ShutdownEvent event) {
+        if (!rounds.stop(ScheduledRounds.GRACE)) {
+            LOG.infof("a job state email was still being sent after %s: abandoned, it stays pending and is sent "
+                    + "after the next start", ScheduledRounds.GRACE);
+        }
+    }
+
     /** Sends every pending job state email that is not waiting for a retry; one failing email stops no other job's. */
     @Scheduled(identity = "state-emails", every = "${notifier.send-interval:30s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> sendDue() {
+        return rounds.run(this::sendDueNow);
+    }
+
+    private Uni<Void> sendDueNow() {
         Instant now = Instant.now();
         return Panache.withSession(outbox::pending)
                 .invoke(this::updateGauges)
@@ -73,6 +93,10 @@ public class StateSender {
                     Set<String> held = new HashSet<>();
                     return Multi.createFrom().iterable(pending)
                             .onItem().transformToUniAndConcatenate(row -> {
+                                if (rounds.stopping()) {
+                                    // the emails not started wait for the next start
+                                    return Uni.createFrom().voidItem();
+                                }
                                 if (held.contains(row.jobId)
                                         || (row.nextAttemptAt != null && row.nextAttemptAt.isAfter(now))) {
                                     held.add(row.jobId);
@@ -80,8 +104,14 @@ public class StateSender {
                                 }
                                 return sendOne(row.eventId)
                                         .onFailure().recoverWithItem(e -> {
-                                            LOG.errorf(e, "job %s: job state email %s not processed, will try again",
-                                                    row.jobId, row.eventId);
+                                            if (rounds.stopping()) {
+                                                LOG.infof("job %s: job state email %s abandoned as the service stops "
+                                                        + "(it stays pending for the next start): %s", row.jobId,
+                                                        row.eventId, e.toString());
+                                            } else {
+                                                LOG.errorf(e, "job %s: job state email %s not processed, will try "
+                                                        + "again", row.jobId, row.eventId);
+                                            }
                                             return false;
                                         })
                                         .invoke(settled -> {
@@ -99,10 +129,12 @@ public class StateSender {
     /** Forgets settled job state emails after {@code notifier.retention}. */
     @Scheduled(identity = "state-outbox-purge", every = "1h", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     public Uni<Void> purge() {
-        Instant cutoff = Instant.now().minus(config.retention());
-        return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))
-                .invoke(n -> LOG.debugf("purged %d settled job state emails older than %s", n, cutoff))
-                .replaceWithVoid();
+        return rounds.run(() -> {
+            Instant cutoff = Instant.now().minus(config.retention());
+            return Panache.withTransaction(() -> outbox.purgeSettledBefore(cutoff))
+                    .invoke(n -> LOG.debugf("purged %d settled job state emails older than %s", n, cutoff))
+                    .replaceWithVoid();
+        });
     }
 
     private void updateGauges(List<StateNotification> pending) {

@@ -6,16 +6,19 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.health.Readiness;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.persistence.JobStore;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Looks for jobs whose cycle is due (state ACTIVE, {@code next_cycle_at} passed, no live claim) on every tick and starts
@@ -35,6 +38,13 @@ import dev.provisioning.detector.persistence.JobStore;
  * succeeds. A claim that the
  * database commits after the look gave up belongs to nobody here: its jobs wait for the lease to pass
  * ({@code detector.cycle-lease}), then are claimed again.
+ *
+ * <p>
+ * At a stop ({@code ShutdownEvent}) no look starts and the one under way is waited for
+ * ({@link ScheduledRounds#GRACE}, within its own {@code detector.claim-wait}) while the database still answers; jobs
+ * it claimed are not started then (their claims lapse after the lease and the next start, or another replica, runs
+ * them). A failed look or a cycle that ends with a failure while stopping is logged at DEBUG and INFO, not ERROR: the
+ * stop caused it, and the cycle is resumed (its claim lapses) as after a crash.
  */
 @ApplicationScoped
 public class CycleScheduler {
@@ -50,6 +60,7 @@ public class CycleScheduler {
     /** Whether {@link #claimNow} asked for a look since the last look started. */
     private final AtomicBoolean asked = new AtomicBoolean();
     private final CycleClaiming claiming;
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config,
             @Readiness CycleClaiming claiming) {
@@ -61,11 +72,21 @@ public class CycleScheduler {
 
     @Scheduled(every = "${detector.scheduler-tick:1s}", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
-        if (!looking.compareAndSet(false, true)) {
-            // a look is under way (claimNow): the next tick looks again
-            return Uni.createFrom().voidItem();
+        return rounds.run(() -> {
+            if (!looking.compareAndSet(false, true)) {
+                // a look is under way (claimNow): the next tick looks again
+                return Uni.createFrom().voidItem();
+            }
+            return look();
+        });
+    }
+
+    /** The detector stops: no new look, and the one under way is waited for, at most {@link ScheduledRounds#GRACE}. */
+    void stop(@Observes ShutdownEvent event) {
+        if (!rounds.stop(ScheduledRounds.GRACE)) {
+            LOG.infof("a look for due cycles was still under way after %s: abandoned (a claim it made lapses after "
+                    + "detector.cycle-lease)", ScheduledRounds.GRACE);
         }
-        return look();
     }
 
     /**
@@ -93,9 +114,10 @@ public class CycleScheduler {
         });
     }
 
-    private static void subscribe(Uni<Void> look) {
-        look.subscribe().with(done -> {
-        }, failure -> LOG.errorf("claiming due cycles failed: %s", failure.toString()));
+    private void subscribe(Uni<Void> look) {
+        rounds.run(() -> look).subscribe().with(done -> {
+        }, failure -> LOG.logf(rounds.failureLevel(Logger.Level.ERROR), "claiming due cycles failed: %s",
+                failure.toString()));
     }
 
     private Uni<Void> claimAndStart() {
@@ -111,10 +133,21 @@ public class CycleScheduler {
                     if (failedBefore > 0) {
                         LOG.infof("claiming due cycles works again, after %d failed attempts", failedBefore);
                     }
+                    if (rounds.stopping()) {
+                        if (!claimed.isEmpty()) {
+                            LOG.infof("%d due cycles claimed as the detector stops are not started: their claims "
+                                    + "lapse after %s", claimed.size(), config.cycleLease());
+                        }
+                        return;
+                    }
                     claimed.forEach(this::start);
                 })
                 .replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
+                    if (rounds.stopping()) {
+                        LOG.debugf("claiming due cycles failed as the detector stops: %s", e.toString());
+                        return Uni.createFrom().voidItem();
+                    }
                     int failed = claiming.failed();
                     if (failed == 1) {
                         LOG.errorf("claiming due cycles failed (tried again at each tick; logged again when it works, "
@@ -133,7 +166,14 @@ public class CycleScheduler {
         runner.runWhenPreviousFinished(job)
                 .onTermination().invoke(() -> running.remove(job.id()))
                 .subscribe().with(done -> {
-                }, failure -> LOG.errorf("job %s: cycle ended with %s", job.id(), failure));
+                }, failure -> {
+                    if (rounds.stopping()) {
+                        LOG.infof("job %s: cycle stopped with the detector (its claim lapses and it is resumed): %s",
+                                job.id(), failure.toString());
+                    } else {
+                        LOG.errorf("job %s: cycle ended with %s", job.id(), failure);
+                    }
+                });
     }
 
     /** How many cycles this replica runs now. */

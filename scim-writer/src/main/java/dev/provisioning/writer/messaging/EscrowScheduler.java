@@ -25,6 +25,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.common.annotation.Identifier;
@@ -34,6 +35,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.EventKeys;
+import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
@@ -64,6 +66,10 @@ import dev.provisioning.writer.persistence.EscrowStore;
  * Claims skip rows another replica holds ({@code FOR UPDATE SKIP LOCKED}); a republished operation that is lost is
  * republished after {@code writer.escrow.lease}. Republished operations share one bound of sends in flight
  * ({@link SendLimit}), whichever tenant's release or poll sends them.
+ * <p>
+ * At a stop ({@code ShutdownEvent}) no poll, backstop round or release starts, and those under way are waited for
+ * ({@link ScheduledRounds#GRACE}) while the database and the broker still answer; the rows not claimed stay due, those
+ * claimed and not republished come back after their lease. A failure while stopping is logged at DEBUG.
  */
 @ApplicationScoped
 public class EscrowScheduler {
@@ -88,6 +94,7 @@ public class EscrowScheduler {
     private final Map<String, Map<EscrowState, AtomicLong>> waitingByJob = new ConcurrentHashMap<>();
     /** Polls of due escrowed and held operations asked for at once: 0 none, 1 one running, 2 one more after it. */
     private final AtomicInteger polls = new AtomicInteger();
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public EscrowScheduler(EscrowStore store, @Channel(Channels.ESCROW_RETRIES) MutinyEmitter<String> operations,
             Lanes lanes, OperationsConsumer consumer,
@@ -126,10 +133,26 @@ public class EscrowScheduler {
      */
     @Scheduled(every = "${writer.escrow.poll-interval:1m}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
-        return pollDue().chain(this::refreshGauges)
-                .onFailure().invoke(e -> LOG.warnf("escrow tick failed, next tick retries: %s", e.toString()))
+        return rounds.run(() -> pollDue().chain(this::refreshGauges))
+                .onFailure().invoke(e -> warn("escrow tick failed, next tick retries: %s", e))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    /**
+     * The writer stops: no new poll, backstop round or release, and those under way are waited for, at most
+     * {@link ScheduledRounds#GRACE}.
+     */
+    void stop(@Observes ShutdownEvent event) {
+        if (!rounds.stop(ScheduledRounds.GRACE)) {
+            LOG.infof("%d escrow rounds were still running after %s: abandoned, their rows are released again after "
+                    + "their lease", rounds.underway(), ScheduledRounds.GRACE);
+        }
+    }
+
+    /** A failure logged as WARN, or as DEBUG while the writer stops (it may be the stop's doing; nothing is lost). */
+    private void warn(String format, Throwable e) {
+        LOG.logf(rounds.failureLevel(Logger.Level.WARN), format, e.toString());
     }
 
     /**
@@ -144,8 +167,8 @@ public class EscrowScheduler {
     }
 
     private void pollNow() {
-        pollDue().onFailure().invoke(e -> LOG.warnf("republishing due escrowed operations failed, the next poll "
-                + "retries: %s", e.toString()))
+        rounds.run(this::pollDue).onFailure().invoke(e -> warn("republishing due escrowed operations failed, the "
+                + "next poll retries: %s", e))
                 .onFailure().recoverWithNull()
                 .subscribe().with(ignored -> {
                     if (polls.getAndDecrement() == 2) {
@@ -167,6 +190,10 @@ public class EscrowScheduler {
      */
     @Scheduled(every = "${writer.lanes.release-interval:2s}", delay = 2, delayUnit = TimeUnit.SECONDS, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> releaseDeferred() {
+        return rounds.run(this::releaseDeferredNow);
+    }
+
+    private Uni<Void> releaseDeferredNow() {
         int swept = lanes.sweep();
         if (swept > 0) {
             LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane (or %s, kept "
@@ -178,8 +205,7 @@ public class EscrowScheduler {
         }
         return store.tenantsWithDeferred(owners.partitions().keySet())
                 .invoke(tenants -> tenants.forEach(releases::deferred))
-                .onFailure().invoke(e -> LOG.warnf("release of deferred operations failed, next round retries: %s",
-                        e.toString()))
+                .onFailure().invoke(e -> warn("release of deferred operations failed, next round retries: %s", e))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
     }
@@ -208,6 +234,11 @@ public class EscrowScheduler {
      * other replica, where a full lane deferred them again: about 35,000 releases for a 30,000-user sync.
      */
     private Uni<Integer> releaseTo(String tenant, int limit) {
+        // stopping: nothing released (the rows stay deferred for the next owner of their partitions)
+        return rounds.run(() -> releaseNow(tenant, limit), 0);
+    }
+
+    private Uni<Integer> releaseNow(String tenant, int limit) {
         OperationsPartitions.Owners owners = partitions.owners();
         if (owners.none()) {
             return Uni.createFrom().item(0);
@@ -237,9 +268,9 @@ public class EscrowScheduler {
         return owners.of(row.partition(), EventKeys.of(row.jobId(), row.objectId()));
     }
 
-    private static void releaseFailed(String tenant, Throwable e) {
-        LOG.warnf("release of deferred operations of %s failed, the next round of writer.lanes.release-interval "
-                + "retries: %s", tenant, e.toString());
+    private void releaseFailed(String tenant, Throwable e) {
+        LOG.logf(rounds.failureLevel(Logger.Level.WARN), "release of deferred operations of %s failed, the next "
+                + "round of writer.lanes.release-interval retries: %s", tenant, e.toString());
     }
 
     /**

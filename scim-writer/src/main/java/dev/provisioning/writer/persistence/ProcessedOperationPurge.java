@@ -7,17 +7,20 @@ import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 
@@ -28,7 +31,8 @@ import dev.provisioning.writer.config.WriterMeters;
  * repeated until one deletes fewer. Every replica purges; a statement skips the rows another replica is deleting
  * ({@code FOR UPDATE SKIP LOCKED}), so concurrent purges neither wait for nor repeat each other. Counted by
  * {@code scim.writer.processed.purged} (registered at start, so it reads 0 until the first purge); a failed purge is
- * logged and the next one retries.
+ * logged and the next one retries. At a stop no purge starts, and one under way is waited for
+ * ({@link ScheduledRounds#GRACE}; each statement is its own transaction, so one cut short loses nothing).
  */
 @Startup
 @ApplicationScoped
@@ -51,6 +55,7 @@ public class ProcessedOperationPurge {
     private final Pool pool;
     private final WriterConfig config;
     private final Counter purged;
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry) {
         this.pool = pool;
@@ -62,11 +67,16 @@ public class ProcessedOperationPurge {
 
     @Scheduled(identity = JOB, every = "${writer.processed-operation.purge-interval:1h}", delay = 1, delayUnit = TimeUnit.MINUTES, concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> tick() {
-        return purge()
-                .onFailure().invoke(e -> LOG.warnf("purge of processed operations failed, the next one retries: %s",
-                        e.toString()))
+        return rounds.run(() -> purge().replaceWithVoid())
+                .onFailure().invoke(e -> LOG.logf(rounds.failureLevel(Logger.Level.WARN),
+                        "purge of processed operations failed, the next one retries: %s", e.toString()))
                 .onFailure().recoverWithNull()
                 .replaceWithVoid();
+    }
+
+    /** The writer stops: no new purge, and one under way is waited for, at most {@link ScheduledRounds#GRACE}. */
+    void stop(@Observes ShutdownEvent event) {
+        rounds.stop(ScheduledRounds.GRACE);
     }
 
     /** Deletes the processed operations older than the retention; returns how many this replica deleted. */

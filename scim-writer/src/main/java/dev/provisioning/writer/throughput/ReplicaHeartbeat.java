@@ -14,6 +14,7 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.writer.config.WriterConfig;
 
 /**
@@ -21,7 +22,7 @@ import dev.provisioning.writer.config.WriterConfig;
  * every {@code writer.replicas.heartbeat-interval} and counts the rows younger than {@code writer.replicas.liveness};
  * {@link TenantGates} divides each tenant's budget by that count. A replica that stops cleanly deletes its row; a
  * crashed one stops counting after the liveness window (until then the others run a little under the budget, never
- * over it).
+ * over it). At a stop no heartbeat starts, the one under way is waited for, then the row is deleted.
  */
 @ApplicationScoped
 public class ReplicaHeartbeat {
@@ -32,6 +33,7 @@ public class ReplicaHeartbeat {
     private final TenantGates gates;
     private final WriterConfig config;
     private final String replicaId = UUID.randomUUID().toString();
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public ReplicaHeartbeat(Pool pool, TenantGates gates, WriterConfig config) {
         this.pool = pool;
@@ -41,6 +43,14 @@ public class ReplicaHeartbeat {
 
     @Scheduled(every = "${writer.replicas.heartbeat-interval:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> beat() {
+        return rounds.run(this::beatNow)
+                .onFailure().invoke(e -> LOG.logf(rounds.failureLevel(Logger.Level.WARN),
+                        "replica heartbeat failed (the share stays at 1/%d): %s", gates.liveReplicas(),
+                        e.getMessage()))
+                .onFailure().recoverWithNull();
+    }
+
+    private Uni<Void> beatNow() {
         long livenessMillis = config.replicas().liveness().toMillis();
         return pool.preparedQuery("INSERT INTO writer_replica (replica_id, heartbeat_at) VALUES ($1, now()) "
                 + "ON CONFLICT (replica_id) DO UPDATE SET heartbeat_at = now()")
@@ -53,13 +63,12 @@ public class ReplicaHeartbeat {
                     Row row = rows.iterator().next();
                     gates.liveReplicas(row.getInteger("live"));
                 })
-                .onFailure().invoke(e -> LOG.warnf("replica heartbeat failed (the share stays at 1/%d): %s",
-                        gates.liveReplicas(), e.getMessage()))
-                .onFailure().recoverWithNull()
                 .replaceWithVoid();
     }
 
+    /** The writer stops: the heartbeat under way ends first (it would write the row again), then the row goes. */
     void leave(@Observes ShutdownEvent event) {
+        rounds.stop(ScheduledRounds.GRACE);
         try {
             pool.preparedQuery("DELETE FROM writer_replica WHERE replica_id = $1").execute(Tuple.of(replicaId))
                     .await().atMost(java.time.Duration.ofSeconds(2));
