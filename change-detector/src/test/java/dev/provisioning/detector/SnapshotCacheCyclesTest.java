@@ -13,6 +13,7 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -155,6 +156,50 @@ class SnapshotCacheCyclesTest {
         assertThat(cleared.generation()).isGreaterThan(generation);
         assertThat(cleared.sourceVersion()).isNull();
         assertThat(snapshots.load(jobId).await().atMost(Waits.OUTCOME).contains("u1")).isFalse();
+    }
+
+    /**
+     * Issue 13: a cycle's changes are written a few rows per statement ({@code detector.snapshot-rows-per-statement}, 3
+     * in the tests; 2,000 in production), one statement after the other in one transaction, so that a 100,000-object
+     * write holds no 100,000-row statement: a write of more rows than a statement takes stores each of them, an object
+     * listed under both types takes the last type's state, an object both changed and removed is removed, and the table
+     * is what the mirror in memory makes of the same changes.
+     */
+    @Test
+    void aWriteOfMoreRowsThanAStatementTakesStoresEveryChange(@TempDir Path dir) {
+        String jobId = create(job(dir.resolve("d.json"), "Off", "cache-token-" + System.nanoTime()));
+        SnapshotRepository.Snapshot mirrored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
+        Map<String, String> users = new LinkedHashMap<>();
+        Map<String, String> names = new HashMap<>();
+        for (int i = 0; i < 10; i++) {
+            users.put("u" + i, "h" + i);
+            names.put("u" + i, "User " + i);
+        }
+        Map<ObjectType, Map<String, String>> upserts = new LinkedHashMap<>();
+        upserts.put(ObjectType.USER, users);
+        upserts.put(ObjectType.GROUP, Map.of("g1", "hg1", "u4", "hu4 as a group"));
+        SnapshotRepository.Moved first = snapshots.apply(jobId, upserts, names, Set.of("u7"), "version 0").await()
+                .atMost(Waits.OUTCOME);
+        SnapshotRepository.mirror(mirrored, upserts, names, Set.of("u7"));
+        SnapshotRepository.Snapshot stored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
+        assertThat(stored.users()).containsOnlyKeys("u0", "u1", "u2", "u3", "u5", "u6", "u8", "u9")
+                .containsEntry("u9", "h9");
+        assertThat(stored.groups()).isEqualTo(Map.of("g1", "hg1", "u4", "hu4 as a group"));
+        assertThat(stored.names()).containsEntry("u4", "User 4").doesNotContainKey("u7").hasSize(9);
+        assertThat(stored).isEqualTo(mirrored);
+
+        // removals over two statements, with an upsert before them
+        Map<ObjectType, Map<String, String>> second = Map.of(ObjectType.USER, Map.of("u0", "h0b"));
+        Set<String> removals = Set.of("u1", "u2", "u3", "u5", "g1");
+        SnapshotRepository.Moved moved = snapshots.apply(jobId, second, Map.of(), removals, "version 1").await()
+                .atMost(Waits.OUTCOME);
+        assertThat(moved.previous()).isEqualTo(first.generation());
+        assertThat(moved.refused()).isEmpty();
+        SnapshotRepository.mirror(mirrored, second, Map.of(), removals);
+        stored = snapshots.load(jobId).await().atMost(Waits.OUTCOME);
+        assertThat(stored.users()).isEqualTo(Map.of("u0", "h0b", "u6", "h6", "u8", "h8", "u9", "h9"));
+        assertThat(stored.groups()).isEqualTo(Map.of("u4", "hu4 as a group"));
+        assertThat(stored).isEqualTo(mirrored);
     }
 
     /**

@@ -39,6 +39,17 @@ public interface DetectorConfig {
     @WithDefault("5s")
     Duration minCycleInterval();
 
+    /**
+     * Rows of a job's snapshot written by one statement ({@code persistence.SnapshotRepository}): a cycle's changes
+     * are written in statements of at most this many rows, one after the other in one transaction, so that neither the
+     * statement's parameters on the heap nor its encoded message (PostgreSQL's client encodes a whole statement into one
+     * native buffer, about 150 bytes a row) grow with the directory: a 100,000-user first cycle wrote one 15 MB
+     * statement (issue 13). Default {@code 2000}; the tests set a few rows, so that their writes take several
+     * statements.
+     */
+    @WithDefault("2000")
+    int snapshotRowsPerStatement();
+
     /** Assignment events sent to Kafka concurrently while a cycle emits (each awaits the broker's ack). Default 256. */
     @WithDefault("256")
     int emitConcurrency();
