@@ -1,6 +1,7 @@
 package dev.provisioning.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -22,7 +23,7 @@ class ScheduledRoundsTest {
         assertThat(rounds.underway()).isEqualTo(1);
 
         CompletableFuture<Boolean> stop = CompletableFuture.supplyAsync(() -> rounds.stop(Duration.ofMinutes(1)));
-        await(rounds::stopping);
+        await().atMost(Duration.ofMinutes(1)).until(rounds::stopping);
         assertThat(stop).as("the stop, while the round runs").isNotDone();
 
         AtomicInteger started = new AtomicInteger();
@@ -71,13 +72,5 @@ class ScheduledRoundsTest {
     @Test
     void noStopNoWait() {
         assertThat(new ScheduledRounds().stop(Duration.ZERO)).isTrue();
-    }
-
-    private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
-        assertThat(condition.getAsBoolean()).isTrue();
     }
 }
