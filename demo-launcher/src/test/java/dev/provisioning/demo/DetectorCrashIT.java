@@ -59,15 +59,10 @@ class DetectorCrashIT {
 
     @Test
     void killingTheDetectorMidCycleEndsInTheUndisturbedStateWithNoEventLost() {
-        String jobId = system.jobs().create(job());
+        String jobId = system.jobs().create(directoryFileJob(system, "Druva (detector crash)", directory));
 
         // kill it while the cycle reads and emits (RUNNING)
-        String[] killedCycle = new String[1];
-        await().atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(50)).until(() -> {
-            JsonNode current = system.jobs().status(jobId).path("currentCycle");
-            killedCycle[0] = current.path("cycleId").asText(null);
-            return "RUNNING".equals(current.path("status").asText(null));
-        });
+        String[] killedCycle = {awaitRunningCycle(system, jobId)};
         ServiceProcess detector = system.service("change-detector");
         detector.kill();
         int createdAtCrash = system.druva().users().size();
@@ -86,7 +81,7 @@ class DetectorCrashIT {
         assertThat(Duration.between(restarted, resumedAt)).as("from the restart to the resumed cycle's start")
                 .isLessThan(Duration.ofMinutes(1));
 
-        JsonNode cycle = awaitCompletedCycle(jobId, killedCycle[0]);
+        JsonNode cycle = awaitCompletedCycle(system, jobId, killedCycle[0]);
 
         // the state an undisturbed run reaches: every user once, active, with its name
         List<DruvaUser> users = system.druva().users();
@@ -105,22 +100,24 @@ class DetectorCrashIT {
         assertThat(cycle.path("eventsEmitted").asInt()).isEqualTo(USERS);
         assertThat(cycle.path("resultsReceived").asLong()).isEqualTo(USERS);
         assertThat(cycle.path("summary").path("failed").asLong()).isZero();
-        String cycleId = cycle.path("cycleId").asText();
-        try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
-            List<ProvisioningResult> results = kafka.readAll(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"))
-                    .stream().map(r -> EventChecks.result(r.value())).filter(r -> r.cycleId().equals(cycleId))
-                    .toList();
-            Map<String, Long> outcomesPerObject = results.stream().collect(Collectors.groupingBy(
-                    ProvisioningResult::objectId,
-                    Collectors.mapping(ProvisioningResult::resultId, Collectors.collectingAndThen(
-                            Collectors.toSet(), set -> (long) set.size()))));
-            assertThat(outcomesPerObject).hasSize(USERS);
-            assertThat(outcomesPerObject.values()).containsOnly(1L);
-        }
+        Map<String, Long> outcomesPerObject = resultsPerObject(system, jobId, cycle.path("cycleId").asText());
+        assertThat(outcomesPerObject).hasSize(USERS);
+        assertThat(outcomesPerObject.values()).containsOnly(1L);
+    }
+
+    /** Waits until the job's current cycle runs (reads and emits); returns its id. */
+    static String awaitRunningCycle(LocalSystem system, String jobId) {
+        String[] cycleId = new String[1];
+        await().atMost(Waits.CYCLE).pollInterval(Duration.ofMillis(50)).until(() -> {
+            JsonNode current = system.jobs().status(jobId).path("currentCycle");
+            cycleId[0] = current.path("cycleId").asText(null);
+            return "RUNNING".equals(current.path("status").asText(null));
+        });
+        return cycleId[0];
     }
 
     /** Waits for a completed cycle other than the one that was interrupted while emitting. */
-    private static JsonNode awaitCompletedCycle(String jobId, String interrupted) {
+    static JsonNode awaitCompletedCycle(LocalSystem system, String jobId, String interrupted) {
         JsonNode[] cycle = new JsonNode[1];
         await().atMost(Waits.CYCLE).pollInterval(Duration.ofSeconds(1)).until(() -> {
             JsonNode current = system.jobs().status(jobId).path("currentCycle");
@@ -131,9 +128,22 @@ class DetectorCrashIT {
         return cycle[0];
     }
 
-    private static Map<String, Object> job() {
+    /** How many distinct results each object of the job has in the cycle, from the results topic. */
+    static Map<String, Long> resultsPerObject(LocalSystem system, String jobId, String cycleId) {
+        try (TopicClient kafka = new TopicClient(system.stack().kafka().bootstrapServers())) {
+            List<ProvisioningResult> results = kafka.readAll(Topics.RESULTS, r -> r.key().startsWith(jobId + "/"))
+                    .stream().map(r -> EventChecks.result(r.value())).filter(r -> r.cycleId().equals(cycleId))
+                    .toList();
+            return results.stream().collect(Collectors.groupingBy(ProvisioningResult::objectId,
+                    Collectors.mapping(ProvisioningResult::resultId, Collectors.collectingAndThen(
+                            Collectors.toSet(), set -> (long) set.size()))));
+        }
+    }
+
+    /** A job provisioning from {@code directory}, On, every hour, to the system's Druva-compatible server. */
+    static Map<String, Object> directoryFileJob(LocalSystem system, String name, Path directory) {
         Map<String, Object> job = new HashMap<>();
-        job.put("name", "Druva (detector crash)");
+        job.put("name", name);
         job.put("tenantUrl", system.druva().baseUrl());
         job.put("secretToken", system.druvaToken());
         job.put("provisioningStatus", "On");

@@ -1,5 +1,7 @@
 package dev.provisioning.telemetry;
 
+import java.util.List;
+
 import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 
@@ -7,7 +9,10 @@ import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.config.MeterFilterReply;
 
 /** The meter filters every service applies alike (Quarkus applies every {@code MeterFilter} bean to its registries). */
 @Singleton
@@ -33,11 +38,36 @@ public class TelemetryMeterFilters {
      * notifier), and the series that stayed read the first connection only, whether or not it was still open: a
      * misleading figure. The client's timers and counters ({@code postgresql.processing}, {@code .queue.delay},
      * {@code .completed}, {@code .reset}) add up over connections and stay.
+     *
+     * <p>
+     * A filter applies to the meters registered after it only, and a connection can be opened before Quarkus applies
+     * its filters: the notifier's Hibernate Reactive checks the database's version at start-up (Quarkus'
+     * {@code quarkus.hibernate-orm.database.version-check.enabled}, on by default) on a pool connection, whose gauges
+     * were then kept, and the next connection's registration still logged the WARN. Quarkus asks for this bean just
+     * before it applies the filters to the global registry (the one the Vert.x binder registers in), so the meters it
+     * denies that are there already are removed here ({@link #removeDenied}); the version check stays.
      */
     @Produces
     @Singleton
     MeterFilter noSqlConnectionGauges() {
-        return denySqlConnectionGauges();
+        MeterFilter filter = denySqlConnectionGauges();
+        int removed = removeDenied(Metrics.globalRegistry, filter);
+        LOG.debugf("SQL client connection gauges registered before the meter filters applied, removed: %d", removed);
+        return filter;
+    }
+
+    /**
+     * Removes from {@code registry} the meters that {@code filter} denies: those registered before the filter was
+     * applied to it, which it does not remove by itself (a later registration of the same id finds them, and a gauge's
+     * logs Micrometer's "already registered" WARN).
+     *
+     * @return how many meters were removed
+     */
+    static int removeDenied(MeterRegistry registry, MeterFilter filter) {
+        List<Meter> denied = registry.getMeters().stream()
+                .filter(meter -> filter.accept(meter.getId()) == MeterFilterReply.DENY).toList();
+        denied.forEach(registry::remove);
+        return denied.size();
     }
 
     /** The filter of {@link #noSqlConnectionGauges()}. */

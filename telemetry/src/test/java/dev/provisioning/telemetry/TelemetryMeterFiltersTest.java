@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 class TelemetryMeterFiltersTest {
@@ -33,5 +34,29 @@ class TelemetryMeterFiltersTest {
         assertThat(registry.find("postgresql.current").gauges()).isEmpty();
         assertThat(registry.get("postgresql.completed").counter().count()).isEqualTo(2.0);
         assertThat(registry.get("http.client.queue.size").gauge().value()).isEqualTo(3.0);
+    }
+
+    /**
+     * A pool connection opened before Quarkus applied the filters (the notifier's Hibernate Reactive version check at
+     * start-up): its gauges are removed when the filter is applied, so the next connection's are denied, not found
+     * already registered (Micrometer's WARN), and no gauge reads that first connection only.
+     */
+    @Test
+    void gaugesOfAConnectionOpenedBeforeTheFilterAppliedAreRemovedAndLaterOnesDenied() {
+        MeterRegistry registry = new SimpleMeterRegistry();
+        AtomicInteger early = new AtomicInteger(7);
+        Gauge.builder("postgresql.queue.size", early, AtomicInteger::get).tags(SQL_CLIENT).register(registry);
+        Counter.builder("postgresql.completed").tags(SQL_CLIENT).register(registry).increment();
+        Gauge.builder("jvm.threads.live", () -> 12).register(registry);
+
+        MeterFilter filter = TelemetryMeterFilters.denySqlConnectionGauges();
+        assertThat(TelemetryMeterFilters.removeDenied(registry, filter)).isEqualTo(1);
+        registry.config().meterFilter(filter);
+        Gauge.builder("postgresql.queue.size", new AtomicInteger(), AtomicInteger::get).tags(SQL_CLIENT)
+                .register(registry);
+
+        assertThat(registry.find("postgresql.queue.size").gauges()).isEmpty();
+        assertThat(registry.get("postgresql.completed").counter().count()).isEqualTo(1.0);
+        assertThat(registry.get("jvm.threads.live").gauge().value()).isEqualTo(12.0);
     }
 }

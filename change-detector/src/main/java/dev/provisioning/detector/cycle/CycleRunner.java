@@ -75,6 +75,12 @@ import dev.provisioning.mapping.MappingEngine;
  * rows are gone); one line says where it stopped.
  *
  * <p>
+ * A cycle running when the detector stops ({@link RunningCycles#stopAll}) stops before its next event as well, and
+ * hands its job back: recorded FAILED as interrupted, its claim released, so that the next start or another replica
+ * runs the job's cycle at once rather than after the lease; one line says where it stopped. A cycle that emitted all
+ * its events records its end instead ({@link CycleScheduler} waits for both, within its grace).
+ *
+ * <p>
  * Before anything is sent, the read is checked: a read with no users for a job that manages users fails the cycle
  * ({@link DeletionGuard#emptyRead}), and the disables and deletes that trip the job's deletion threshold are held
  * ({@link DeletionGuard#split}). What the read found wrong with single objects goes to the provisioning log: dangling
@@ -160,6 +166,18 @@ public class CycleRunner {
         }
     }
 
+    /**
+     * The detector stops ({@link RunningCycles#stopAll}): a cycle that has not emitted all its events stops before its
+     * next one and hands the job back (its claim released, {@link ProvisioningJob#cycleInterrupted}); one that has goes
+     * on to its end.
+     */
+    static final class DetectorStopping extends RuntimeException {
+
+        DetectorStopping() {
+            super("the detector stops", null, false, false);
+        }
+    }
+
     /** The cycle's job was deleted while the cycle ran: it stops, and nothing is recorded (the job's rows are gone). */
     static final class JobDeleted extends RuntimeException {
 
@@ -209,6 +227,31 @@ public class CycleRunner {
         });
     }
 
+    /**
+     * Releases the claim of a job claimed but not started, because the detector stops: the job stays due, and the next
+     * start or another replica runs its cycle at once. Never fails: when the database does not take it, the claim
+     * lapses after the lease.
+     */
+    public Uni<Void> handBack(ProvisioningJob job) {
+        return release(job.id(), job.claim().orElseThrow(() -> new IllegalStateException("job " + job.id()
+                + " was not claimed")), Uni.createFrom().voidItem());
+    }
+
+    /**
+     * {@code first}, then the job's claim released ({@link ProvisioningJob#cycleInterrupted}); never fails: when the
+     * database does not take it, the claim lapses after the lease.
+     */
+    private Uni<Void> release(String jobId, ProvisioningJob.Claim claim, Uni<Void> first) {
+        return first.chain(() -> answered(jobs.update(jobId, j -> {
+            j.cycleInterrupted(claim);
+            return j;
+        }))).replaceWithVoid().onFailure().recoverWithUni(e -> {
+            LOG.infof("job %s: could not be handed back (%s): its claim lapses after %s", jobId, e.toString(),
+                    config.cycleLease());
+            return Uni.createFrom().voidItem();
+        });
+    }
+
     Uni<Void> run(ProvisioningJob job, ProvisioningJob.Claim claim) {
         JobConfig jobConfig = job.config();
         String cycleId = UUID.randomUUID().toString();
@@ -224,7 +267,7 @@ public class CycleRunner {
         return Uni.createFrom().deferred(() -> {
             // before the cycle's first write: a deletion committed from now on stops it before its next event
             running.register(job.id(), stop);
-            return answered(cycles.abandonRunning(job.id()));
+            return checkStop(stop).chain(() -> answered(cycles.abandonRunning(job.id())));
         })
                 .chain(() -> answered(cycles.start(cycleId, job.id(), full)))
                 .chain(() -> Uni.createFrom().deferred(() -> {
@@ -233,6 +276,7 @@ public class CycleRunner {
                     source[0] = sources.forJob(jobConfig);
                     return source[0].load();
                 }))
+                .call(directory -> checkStop(stop))
                 .chain(directory -> answered(cache.take(job.id()))
                         .chain(basis -> answered(managedCache.take(job.id())).chain(managedNow -> {
                             taken[0] = managedNow;
@@ -279,7 +323,8 @@ public class CycleRunner {
                                                         .map(CyclePlan.Planned::objectId).toList())))
                                         .chain(() -> ending.retried(job.id(), cycleId, "logging the source's problems",
                                                 () -> logProblems(job.id(), cycleId, directory)))
-                                        .chain(() -> checkStop(stop))
+                                        // a stop of the detector lets it end (a few statements, within the grace)
+                                        .chain(() -> checkTakenOver(stop))
                                         .chain(() -> ending.retried(job.id(), cycleId, "moving the snapshot",
                                                 () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0],
                                                         split.held().isEmpty() && !job.quarantined()
@@ -359,6 +404,9 @@ public class CycleRunner {
             if (progress.emitted) {
                 return endNotRecorded(jobId, cycleId, failure);
             }
+            if (failure instanceof DetectorStopping) {
+                return handBack(jobId, claim, cycleId, progress);
+            }
             if (changedDuringRead) {
                 return readAgainSoon(jobId, claim, cycleId, failure);
             }
@@ -383,6 +431,20 @@ public class CycleRunner {
                 + "it; the next cycle starts once its claim lapses (%s) and repeats what was not recorded", jobId,
                 cycleId, failure.toString(), config.cycleLease());
         return Uni.createFrom().voidItem();
+    }
+
+    /**
+     * The detector stops and the cycle had not emitted all its events ({@link DetectorStopping}): the cycle is recorded
+     * FAILED as {@link CycleRepository#INTERRUPTED} (not a failed cycle of the job: no {@code lastError}, not counted
+     * toward quarantine) and its claim released, so that the next start, or another replica, runs the job's cycle at
+     * once, repeating this one's work (its snapshot did not move; the events it sent are sent again, and applied
+     * idempotently downstream). When the database does not take that, the claim lapses after the lease, as after a
+     * crash.
+     */
+    private Uni<Void> handBack(String jobId, ProvisioningJob.Claim claim, String cycleId, Progress progress) {
+        LOG.infof("job %s: cycle %s %s, as the detector stops: handed back (its claim released), the next start or "
+                + "another replica runs it at once", jobId, cycleId, progress);
+        return release(jobId, claim, answered(cycles.failed(cycleId, CycleRepository.INTERRUPTED)));
     }
 
     /**
@@ -459,6 +521,14 @@ public class CycleRunner {
     private static Uni<Void> checkStop(RunningCycles.Stop stop) {
         RuntimeException reason = stop.reason();
         return reason == null ? Uni.createFrom().voidItem() : Uni.createFrom().failure(reason);
+    }
+
+    /**
+     * As {@link #checkStop}, except that the detector's stop lets the cycle go on: a cycle that emitted all its events
+     * records its end.
+     */
+    private static Uni<Void> checkTakenOver(RunningCycles.Stop stop) {
+        return stop.reason() instanceof DetectorStopping ? Uni.createFrom().voidItem() : checkStop(stop);
     }
 
     /**

@@ -1,5 +1,7 @@
 package dev.provisioning.detector.cycle;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
@@ -13,6 +15,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
@@ -40,11 +43,16 @@ import dev.provisioning.telemetry.ScheduledRounds;
  * ({@code detector.cycle-lease}), then are claimed again.
  *
  * <p>
- * At a stop ({@code ShutdownEvent}) no look starts and the one under way is waited for
- * ({@link ScheduledRounds#GRACE}, within its own {@code detector.claim-wait}) while the database still answers; jobs
- * it claimed are not started then (their claims lapse after the lease and the next start, or another replica, runs
- * them). A failed look or a cycle that ends with a failure while stopping is logged at DEBUG and INFO, not ERROR: the
- * stop caused it, and the cycle is resumed (its claim lapses) as after a crash.
+ * At a stop ({@code ShutdownEvent}), while the database and the broker still answer, the detector hands its work over
+ * instead of abandoning it, within {@link ScheduledRounds#GRACE} in all: each running cycle is told to stop
+ * ({@link RunningCycles#stopAll}); no look starts, and the one under way is waited for (within its own
+ * {@code detector.claim-wait}), the jobs it claimed then being handed back at once (claims released, still due); then
+ * the running cycles are waited for. A cycle that has not emitted all its events stops before its next one and hands
+ * its job back ({@link CycleRunner}: recorded FAILED as interrupted, claim released), so the next start, or another
+ * replica, runs the job's cycle at once instead of after {@code detector.cycle-lease}; one that has emitted them all
+ * records its end. What is still under way when the grace is over is abandoned as a crash abandons it (its claim
+ * lapses after the lease). A failed look or a cycle that ends with a failure while stopping is logged at DEBUG and
+ * INFO, not ERROR: the stop caused it.
  */
 @ApplicationScoped
 public class CycleScheduler {
@@ -60,11 +68,16 @@ public class CycleScheduler {
     /** Whether {@link #claimNow} asked for a look since the last look started. */
     private final AtomicBoolean asked = new AtomicBoolean();
     private final CycleClaiming claiming;
+    private final RunningCycles cycles;
+    /** The looks for due cycles (ticks and {@link #claimNow}). */
     private final ScheduledRounds rounds = new ScheduledRounds();
+    /** The cycles started here, waited for at a stop once the looks have ended. */
+    private final ScheduledRounds cycleRounds = new ScheduledRounds();
 
     public CycleScheduler(JobStore jobs, CycleRunner runner, DetectorConfig config,
-            @Readiness CycleClaiming claiming) {
+            @Readiness CycleClaiming claiming, RunningCycles cycles) {
         this.claiming = claiming;
+        this.cycles = cycles;
         this.jobs = jobs;
         this.runner = runner;
         this.config = config;
@@ -81,11 +94,30 @@ public class CycleScheduler {
         });
     }
 
-    /** The detector stops: no new look, and the one under way is waited for, at most {@link ScheduledRounds#GRACE}. */
+    /**
+     * The detector stops: the running cycles are told to stop, no new look starts, and the look and the cycles under
+     * way are waited for, at most {@link ScheduledRounds#GRACE} in all (see the class comment).
+     */
     void stop(@Observes ShutdownEvent event) {
-        if (!rounds.stop(ScheduledRounds.GRACE)) {
+        stop(ScheduledRounds.GRACE);
+    }
+
+    /** {@link #stop(ShutdownEvent)} with {@code grace}. */
+    void stop(Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
+        int told = cycles.stopAll();
+        if (told > 0) {
+            LOG.infof("stopping: %d running cycles are told to stop and hand their jobs back", told);
+        }
+        if (!rounds.stop(grace)) {
             LOG.infof("a look for due cycles was still under way after %s: abandoned (a claim it made lapses after "
-                    + "detector.cycle-lease)", ScheduledRounds.GRACE);
+                    + "detector.cycle-lease)", grace);
+        }
+        // a cycle started by the look is counted before the look ends: none starts uncounted after this
+        if (!cycleRounds.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            LOG.infof("%d cycles were still running after %s: abandoned (their claims lapse after "
+                    + "detector.cycle-lease, then the next start or another replica resumes them)",
+                    cycleRounds.underway(), grace);
         }
     }
 
@@ -128,21 +160,17 @@ public class CycleScheduler {
         return jobs.claimDue(config.cycleLease(), room, config.claimWait())
                 .ifNoItem().after(config.claimWait()).failWith(() -> new TimeoutException(
                         "no answer from the database in " + config.claimWait().toMillis() + " ms"))
-                .invoke(claimed -> {
+                .chain(claimed -> {
                     int failedBefore = claiming.succeeded();
                     if (failedBefore > 0) {
                         LOG.infof("claiming due cycles works again, after %d failed attempts", failedBefore);
                     }
                     if (rounds.stopping()) {
-                        if (!claimed.isEmpty()) {
-                            LOG.infof("%d due cycles claimed as the detector stops are not started: their claims "
-                                    + "lapse after %s", claimed.size(), config.cycleLease());
-                        }
-                        return;
+                        return handBack(claimed);
                     }
                     claimed.forEach(this::start);
+                    return Uni.createFrom().voidItem();
                 })
-                .replaceWithVoid()
                 .onFailure().recoverWithUni(e -> {
                     if (rounds.stopping()) {
                         LOG.debugf("claiming due cycles failed as the detector stops: %s", e.toString());
@@ -160,10 +188,23 @@ public class CycleScheduler {
                 });
     }
 
-    /** Starts a claimed job's cycle without waiting for it. */
+    /**
+     * Jobs claimed as the detector stops are not started: their claims are released at once (part of the look, which
+     * the stop waits for), so the next start or another replica runs them without waiting for the lease.
+     */
+    private Uni<Void> handBack(List<ProvisioningJob> claimed) {
+        if (claimed.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        LOG.infof("%d due cycles claimed as the detector stops are not started: handed back", claimed.size());
+        return Multi.createFrom().iterable(claimed).onItem().transformToUniAndConcatenate(runner::handBack)
+                .collect().last().replaceWithVoid();
+    }
+
+    /** Starts a claimed job's cycle without waiting for it; a stop waits for it ({@link #stop(Duration)}). */
     private void start(ProvisioningJob job) {
         running.add(job.id());
-        runner.runWhenPreviousFinished(job)
+        cycleRounds.run(() -> runner.runWhenPreviousFinished(job))
                 .onTermination().invoke(() -> running.remove(job.id()))
                 .subscribe().with(done -> {
                 }, failure -> {

@@ -19,6 +19,8 @@ public class RunningCycles {
 
     /** Job id to the flags of its cycles running here (one, except briefly after this replica took its own over). */
     private final Map<String, Set<Stop>> running = new ConcurrentHashMap<>();
+    /** Set by {@link #stopAll}: a cycle registered from then on is told to stop at once. */
+    private volatile boolean stopping;
 
     /**
      * Why a running cycle must stop, set once (the first reason wins): the cycle checks it before each event it sends
@@ -50,6 +52,10 @@ public class RunningCycles {
             all.add(stop);
             return all;
         });
+        // looked at after the flag is added: either stopAll's walk sees the flag, or this sees stopAll's mark
+        if (stopping) {
+            stop.set(new CycleRunner.DetectorStopping());
+        }
     }
 
     /** The cycle with {@code stop} as its flag ended (however it ended). */
@@ -75,6 +81,25 @@ public class RunningCycles {
         for (Stop stop : stops) {
             if (stop.set(new CycleRunner.JobDeleted(jobId))) {
                 stopped++;
+            }
+        }
+        return stopped;
+    }
+
+    /**
+     * The detector stops: every cycle running here, and every one registered from now on, stops before its next event
+     * with {@link CycleRunner.DetectorStopping} as the reason (a cycle that emitted all its events goes on to its end).
+     *
+     * @return how many running cycles were told to stop
+     */
+    public int stopAll() {
+        stopping = true;
+        int stopped = 0;
+        for (Set<Stop> stops : running.values()) {
+            for (Stop stop : stops) {
+                if (stop.set(new CycleRunner.DetectorStopping())) {
+                    stopped++;
+                }
             }
         }
         return stopped;

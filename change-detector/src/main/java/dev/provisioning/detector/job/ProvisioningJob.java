@@ -310,6 +310,17 @@ public final class ProvisioningJob {
     }
 
     /**
+     * The cycle stopped with the detector before it emitted all its events: release the claim and leave the cycle due,
+     * so that the next start, or another replica, runs it at once instead of after the lease (it repeats what this one
+     * did: the snapshot did not move). Nothing, under a claim that was taken over.
+     */
+    public void cycleInterrupted(Claim claim) {
+        if (holds(claim)) {
+            release();
+        }
+    }
+
+    /**
      * The job's previous cycle finished (all its results are in). A next cycle that was postponed while it waited for
      * them ({@link #postponeCycle}: due at most {@code tick} from now) is due now, so that it starts when the previous
      * one completes instead of at a later scheduler tick; a next cycle due later (the job's interval) stays where it is.

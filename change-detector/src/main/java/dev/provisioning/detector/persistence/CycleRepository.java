@@ -25,6 +25,13 @@ import dev.provisioning.detector.job.Cycle;
 @ApplicationScoped
 public class CycleRepository {
 
+    /**
+     * The error of a cycle that stopped with the detector before it emitted all its events (its replica stopped, or
+     * died and its claim was taken over).
+     */
+    public static final String INTERRUPTED = "interrupted: the detector stopped during the cycle; the next cycle "
+            + "repeats its work";
+
     private static final String COLUMNS = "id, job_id, full_cycle, status, started_at, emitted_at, events_emitted, "
             + "results_total, results_operations, results_failed, managed_users_changed, finished_at, error, "
             + "dangling_references";
@@ -67,9 +74,9 @@ public class CycleRepository {
      * The snapshot did not move, so the new cycle repeats their work.
      */
     public Uni<Void> abandonRunning(String jobId) {
-        return pool.preparedQuery("UPDATE cycle SET status=$2, error='interrupted: the detector stopped during "
-                + "the cycle; the next cycle repeats its work' WHERE job_id=$1 AND status=$3")
-                .execute(Tuple.of(jobId, Cycle.Stage.FAILED.name(), Cycle.Stage.RUNNING.name())).replaceWithVoid();
+        return pool.preparedQuery("UPDATE cycle SET status=$2, error=$4 WHERE job_id=$1 AND status=$3")
+                .execute(Tuple.of(jobId, Cycle.Stage.FAILED.name(), Cycle.Stage.RUNNING.name(), INTERRUPTED))
+                .replaceWithVoid();
     }
 
     /**

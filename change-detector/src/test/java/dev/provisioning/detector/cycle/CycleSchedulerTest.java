@@ -48,7 +48,7 @@ class CycleSchedulerTest {
             started.add(job.id());
             return Uni.createFrom().voidItem();
         }
-    }, config(), new CycleClaiming());
+    }, config(), new CycleClaiming(), new RunningCycles());
 
     @Test
     void aLookAskedForDuringAnotherFollowsItAtOnce() {

@@ -2,6 +2,8 @@ package dev.provisioning.detector.cycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
+
 import org.junit.jupiter.api.Test;
 
 /** The registry of the cycles running on this replica, which a job's deletion stops (issue 12, study 4(B)). */
@@ -20,6 +22,21 @@ class RunningCyclesTest {
 
         assertThat(deleted.reason()).isInstanceOf(CycleRunner.JobDeleted.class).hasMessageContaining("job-1");
         assertThat(other.reason()).isNull();
+    }
+
+    @Test
+    void whenTheDetectorStopsEveryRunningCycleAndEveryOneStartedLaterIsToldToStop() {
+        RunningCycles.Stop first = new RunningCycles.Stop();
+        RunningCycles.Stop second = new RunningCycles.Stop();
+        running.register("job-1", first);
+        running.register("job-2", second);
+
+        assertThat(running.stopAll()).isEqualTo(2);
+        RunningCycles.Stop later = new RunningCycles.Stop();
+        running.register("job-3", later);
+
+        assertThat(List.of(first, second, later)).allSatisfy(
+                stop -> assertThat(stop.reason()).isInstanceOf(CycleRunner.DetectorStopping.class));
     }
 
     @Test
