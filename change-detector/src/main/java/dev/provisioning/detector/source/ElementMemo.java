@@ -29,15 +29,15 @@ final class ElementMemo {
     private volatile Instant used = Instant.now();
 
     /**
-     * The last good read as a whole: the file's version and content digest it read, and the directory it gave. A read
-     * that finds the same version and the same content gives this directory again without parsing anything
+     * The last good read as a whole: the file's version and content checksum it read, and the directory it gave. A
+     * read that finds the same version and the same checksum gives this directory again without parsing anything
      * ({@code DirectoryFileSource}): a read is a function of the file's bytes.
      *
      * @param version the file's version looked at just before the read
-     * @param digest SHA-256 of every byte the read took from the file (32 bytes)
+     * @param checksum CRC32C of every byte the read took from the file (as {@link java.util.zip.CRC32C#getValue})
      * @param directory what the read gave
      */
-    record LastRead(DirectoryFileSource.Version version, byte[] digest, Directory directory) {
+    record LastRead(DirectoryFileSource.Version version, long checksum, Directory directory) {
     }
 
     ElementMemo(Path file) {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -166,6 +167,43 @@ class ElementMemoTest {
         assertThatThrownBy(source::read).isInstanceOf(SourceException.class).hasMessageContaining("is not valid JSON");
         write(file);
         assertThat(source.read()).isEqualTo(changed);
+    }
+
+    /**
+     * The check that an unchanged file's read is given again looks at where the bytes are, not only which: two users of
+     * the same length swapped, the file rewritten in place at the same size and modification time, is read in its new
+     * order (the same elements, each reused from the memo); so is a swap back.
+     */
+    @Test
+    void aSameSizeSameTimeRewriteThatOnlyMovesElementsIsRead() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            users.add(newUser());
+        }
+        Path file = dir.resolve("directory.json");
+        write(file);
+        DirectoryFileSource source = new DirectoryFileSource(file, DirectoryFileSource.Limits.DEFAULT,
+                new ElementMemo(file));
+        Directory first = source.read();
+        FileTime modified = Files.getLastModifiedTime(file);
+        long size = Files.size(file);
+
+        Collections.swap(users, 11, 12);
+        write(file);
+        Files.setLastModifiedTime(file, modified);
+        assertThat(Files.size(file)).as("rewritten at the same size").isEqualTo(size);
+        Directory swapped = source.read();
+        assertThat(swapped).as("read, not given again").isNotSameAs(first);
+        assertThat(swapped.users().get(11).id()).isEqualTo(first.users().get(12).id());
+        assertThat(swapped.users().get(12).id()).isEqualTo(first.users().get(11).id());
+        assertThat(swapped).isEqualTo(new DirectoryFileSource(file).read());
+        assertThat(swapped.users().get(11)).as("the element reused").isSameAs(first.users().get(12));
+
+        Collections.swap(users, 11, 12);
+        write(file);
+        Files.setLastModifiedTime(file, modified);
+        Directory back = source.read();
+        assertThat(back).isNotSameAs(swapped).isEqualTo(first);
+        assertThat(source.read()).as("unchanged since").isSameAs(back);
     }
 
     /**
