@@ -1,6 +1,8 @@
 package dev.provisioning.telemetry;
 
 import java.sql.SQLException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
 import io.smallrye.mutiny.CompositeException;
 import io.vertx.sqlclient.DatabaseException;
@@ -16,12 +18,16 @@ import io.vertx.sqlclient.DatabaseException;
  * intervention) is the database's trouble, not the data's: the caller retries it.
  *
  * <p>
- * The SQLSTATE is looked for along the failure's cause chain, as each client reports it: the reactive client's
- * {@link DatabaseException} ({@code io.vertx.pgclient.PgException}), thrown as it is by a {@code Pool} and possibly
- * wrapped by the caller; or, through Hibernate Reactive, an {@link SQLException} carrying the same SQLSTATE (Hibernate
- * Reactive converts the client's exception to one and wraps it in a {@code JDBCException}, without the original). One
- * check for every service, so a refusal is recognised alike wherever it is handled. Plain Java; the services bring the
- * reactive SQL client (this module compiles against it, and does not pass it on).
+ * The SQLSTATE is read as each client reports it: the reactive client's {@link DatabaseException}
+ * ({@code io.vertx.pgclient.PgException}), as a {@code Pool} fails with it, or inside the wrappers that only carry a
+ * failure across threads ({@link CompletionException}, {@link ExecutionException}); or, through Hibernate Reactive, an
+ * {@link SQLException} with a SQLSTATE anywhere along the cause chain (Hibernate Reactive converts the client's
+ * exception to one, without the original, and wraps it in a {@code JDBCException}, which may be wrapped again). A
+ * reactive client's refusal that the caller wrapped in an exception of its own is the caller's statement that it is
+ * not a refusal of the record's data (the change-detector's snapshot generation write, refused, is no object's
+ * refusal, and is not halved for), and is left so. One check for every service, so a refusal is recognised alike
+ * wherever it is handled. Plain Java; the services bring the reactive SQL client (this module compiles against it, and
+ * does not pass it on).
  */
 public final class DatabaseRefusals {
 
@@ -52,15 +58,21 @@ public final class DatabaseRefusals {
     }
 
     /**
-     * PostgreSQL's SQLSTATE (five characters, e.g. {@code 22001}, value too long) in {@code failure} or the first of
-     * its causes that carries one: a {@link DatabaseException} of the reactive client, or an {@link SQLException} with
-     * a SQLSTATE (Hibernate Reactive's). Null when none does (a connection closed, a timeout, the pool exhausted).
+     * PostgreSQL's SQLSTATE (five characters, e.g. {@code 22001}, value too long) of {@code failure}: a
+     * {@link DatabaseException} of the reactive client, as it is or in a {@link CompletionException} or
+     * {@link ExecutionException}, or else the first {@link SQLException} with a SQLSTATE along the cause chain
+     * (Hibernate Reactive's). Null when there is none (a connection closed, a timeout, the pool exhausted, or a
+     * client's exception the caller wrapped in one of its own).
      */
     public static String sqlState(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof DatabaseException database && database.getSqlState() != null) {
-                return database.getSqlState();
-            }
+        Throwable t = failure;
+        while (t instanceof CompletionException || t instanceof ExecutionException) {
+            t = t.getCause();
+        }
+        if (t instanceof DatabaseException database && database.getSqlState() != null) {
+            return database.getSqlState();
+        }
+        for (t = failure; t != null; t = t.getCause()) {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 return sql.getSQLState();
             }

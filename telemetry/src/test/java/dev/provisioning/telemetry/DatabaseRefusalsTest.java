@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.ConnectException;
 import java.sql.SQLException;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
 
 import org.hibernate.exception.ConstraintViolationException;
@@ -20,7 +21,7 @@ import io.vertx.sqlclient.ClosedConnectionException;
 /**
  * Which failures are PostgreSQL refusing the data (dead-lettered, or halved to find the refused row) and which are the
  * database's trouble (retried), as each service's client reports them: the reactive client's {@link PgException} as a
- * {@code Pool} throws it, or wrapped by the caller's chain; Hibernate Reactive's {@code JDBCException} around an
+ * {@code Pool} fails with it, or carried across threads; Hibernate Reactive's {@code JDBCException} around an
  * {@link SQLException} that carries the SQLSTATE (the way it converts the client's exception). Plain Java.
  */
 class DatabaseRefusalsTest {
@@ -36,9 +37,9 @@ class DatabaseRefusalsTest {
 
     @Test
     void aRefusalIsFoundAlongTheCauseChain() {
-        // the caller's chain wrapped it (a CompletionStage, a Vert.x failure)
+        // carried across threads (a CompletionStage, a Future)
         assertThat(DatabaseRefusals.refused(new CompletionException(pg("22001")))).isTrue();
-        assertThat(DatabaseRefusals.refused(new VertxException("statement failed", pg("23505")))).isTrue();
+        assertThat(DatabaseRefusals.refused(new ExecutionException(new CompletionException(pg("23505"))))).isTrue();
         // Hibernate Reactive: the client's exception converted to an SQLException, wrapped in Hibernate's own
         SQLException converted = new SQLException("value too long for type character varying(512)", "22001", 0);
         assertThat(DatabaseRefusals.refused(new DataException("error executing SQL statement", converted)))
@@ -48,6 +49,14 @@ class DatabaseRefusalsTest {
                 .isTrue();
         assertThat(DatabaseRefusals.sqlState(new CompletionException(new DataException("x", converted))))
                 .isEqualTo("22001");
+    }
+
+    @Test
+    void aRefusalTheCallerWrappedInAnExceptionOfItsOwnIsNotOne() {
+        // the change-detector's snapshot generation write: refused, but no object's refusal, so not halved for
+        assertThat(DatabaseRefusals.refused(new IllegalStateException("job j: the database refused the snapshot "
+                + "generation's write", pg("22001")))).isFalse();
+        assertThat(DatabaseRefusals.refused(new VertxException("statement failed", pg("23505")))).isFalse();
     }
 
     @Test

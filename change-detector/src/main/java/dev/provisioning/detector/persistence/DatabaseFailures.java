@@ -48,8 +48,9 @@ public final class DatabaseFailures {
 
     /**
      * The data itself is wrong for the database, so retrying cannot help (a statement of many rows is halved to find
-     * the refused one): SQLSTATE class 22 (data exception) or 23 (integrity constraint violation), found along the
-     * cause chain. Every service's one check, {@link DatabaseRefusals#refused}.
+     * the refused one): SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). Every service's one
+     * check, {@link DatabaseRefusals#refused}: a refusal wrapped in an exception of the caller's own is not one (the
+     * snapshot generation's write, {@code SnapshotRepository}).
      */
     public static boolean refused(Throwable e) {
         return DatabaseRefusals.refused(e);

@@ -31,12 +31,12 @@ import dev.provisioning.telemetry.DatabaseRefusals;
  * </li>
  * <li>A failing statement fails every caller of its window, and only those: each retries as it would have retried its
  * own statement (a window never outlives its statement; the next requests open a new one). Except when PostgreSQL
- * refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint violation: {@link DatabaseRefusals}):
- * then one row may be the cause (a "poison row"), so the window is split in halves, run one after the other (the
- * earlier callers first, so the calls of one key keep their order), each split again when it fails so, down to the
- * one caller whose row PostgreSQL refuses on its own. That caller alone fails, with {@link RowRefused} (logged as
- * {@value #ROW_REFUSED}); every other caller completes with its own statement's result. A window of n callers with one
- * such row costs about 2 log2(n) more statements, only when it happens.</li>
+ * refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint violation, as every service reads
+ * it: {@link DatabaseRefusals}): then one row may be the cause (a "poison row"), so the window is split in halves, run
+ * one after the other (the earlier callers first, so the calls of one key keep their order), each split again when
+ * it fails so, down to the one caller whose row PostgreSQL refuses on its own. That caller alone fails, with
+ * {@link RowRefused} (logged as {@value #ROW_REFUSED}); every other caller completes with its own statement's result.
+ * A window of n callers with one such row costs about 2 log2(n) more statements, only when it happens.</li>
  * <li>Laziness: a request is submitted when its {@code Uni} is subscribed, so a resubscription (a retry) submits it
  * again. Cancelling a caller does not withdraw its request.</li>
  * <li>The statement runs on a fresh duplicated context (no caller's trace context or locals).</li>
@@ -175,8 +175,8 @@ public final class MicroBatcher<Q, R> {
 
     /**
      * Runs the callers' statement; when PostgreSQL refuses its data and there is more than one caller, runs each half
-     * on its own, the earlier half first ({@link DatabaseRefusals}). {@code then} runs once every caller has completed or
-     * failed.
+     * on its own, the earlier half first ({@link DatabaseRefusals}). {@code then} runs once every caller has completed
+     * or failed.
      */
     private void attempt(List<Waiting<Q, R>> window, Runnable then) {
         List<Q> requests = new ArrayList<>(window.size());
