@@ -162,8 +162,8 @@ class UnreadableJobRowTest {
      * a PUT that leaves out the secret token is refused (409: nothing to merge into). A PUT of its whole configuration
      * repairs the row in place: same id, the log entries and the managed objects kept, an audit entry "repair", and the
      * next cycle (a full one) updates the two users Druva already holds rather than creating them again. The unreadable
-     * count stops growing. A job with an unknown quarantine reason is repaired the same way (its quarantine lifted, with
-     * the QUARANTINE_LIFTED notice of any lift).
+     * count stops growing. A job with an unknown quarantine reason is repaired the same way (its quarantine lifted,
+     * with the QUARANTINE_LIFTED notice of any lift).
      */
     @Test
     void aPutOfTheWholeConfigurationRepairsTheRowInPlaceAndEveryOtherCallAnswersAProblem(@TempDir Path dir)

@@ -20,11 +20,11 @@ import dev.provisioning.rest.Problem;
  * {@code pointer}: it is the stored row's field, not the request's). The way out: {@code PUT /jobs/{id}} with the
  * job's whole configuration, secret token included (and the deletion threshold when the stored one is at fault),
  * repairs the row in place (same id, its state kept), unless the fault is outside what a request carries (field
- * {@code row}); {@code DELETE /jobs/{id}} deletes it. A {@code PUT} that leaves out a stored secret (a change that keeps stored values) answers 409 as well, naming
- * the fields it must send ({@link WholeConfigurationRequired}). {@code GET /jobs} lists the job with the same problem
- * ({@link JobView#of(UnreadableJob)}); its provisioning log and audit log stay readable. Never a stored value: the
- * store names fields and kinds of fault only. (Before, these answers were 500: a fault of stored data, but one the
- * caller can act on, and the repair was not offered.)
+ * {@code row}); {@code DELETE /jobs/{id}} deletes it. A {@code PUT} that leaves out a stored secret (a change that
+ * keeps stored values) answers 409 as well, naming the fields it must send ({@link WholeConfigurationRequired}).
+ * {@code GET /jobs} lists the job with the same problem ({@link JobView#of(UnreadableJob)}); its provisioning log and
+ * audit log stay readable. Never a stored value: the store names fields and kinds of fault only. (Before, these
+ * answers were 500: a fault of stored data, but one the caller can act on, and the repair was not offered.)
  */
 public class UnreadableJobMapper {
 
@@ -90,8 +90,8 @@ public class UnreadableJobMapper {
     }
 
     /**
-     * Whether a PUT of a whole configuration repairs the row: its configuration, quarantine reason or deletion threshold
-     * is at fault, not the rest of the row (its schedule, counts or claim, which no request carries).
+     * Whether a PUT of a whole configuration repairs the row: its configuration, quarantine reason or deletion
+     * threshold is at fault, not the rest of the row (its schedule, counts or claim, which no request carries).
      */
     static boolean repairable(UnreadableJob job) {
         return !job.field().equals("row");

@@ -50,10 +50,9 @@ import dev.provisioning.events.job.SourceType;
  * cannot read (a configuration that no longer parses, an unknown quarantine reason, a deletion threshold out of
  * range) is logged, counted ({@code provisioning.detector.jobs.unreadable}) and answered as an {@link UnreadableJob}
  * that names the field, never as a job with defaults; it is listed as such beside the others, left out of claims, and
- * refused by name
- * ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another job from being
- * read, listed or run. Such a row is repaired in place by a whole configuration ({@link #repair}), or deleted
- * ({@link #deleteUnreadable}).
+ * refused by name ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another
+ * job from being read, listed or run. Such a row is repaired in place by a whole configuration ({@link #repair}), or
+ * deleted ({@link #deleteUnreadable}).
  *
  * <p>
  * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
@@ -272,9 +271,10 @@ public class JobStore {
      * claim, which no request carries) is not. The job's other tables (cycles, snapshot, managed objects and their
      * Druva ids, provisioning log, held deletions) are not touched. What the repair cannot keep is dropped: a
      * quarantine whose reason this version does not know, lifted with the QUARANTINE_LIFTED notice of any lift
-     * ({@link ProvisioningJob#liftUnknownQuarantine}; the job is then no longer quarantined), and the claim of a cycle
-     * (no replica runs a cycle of a row it cannot read: {@link #claimDue} leaves such a row out but keeps its claim), so
-     * the next cycle does not wait for the lease. The row is locked ({@code FOR UPDATE}) from its read to its save.
+     * ({@link ProvisioningJob#liftUnknownQuarantine}; the job is then no longer quarantined), and the claim of a
+     * cycle (no replica runs a cycle of a row it cannot read: {@link #claimDue} leaves such a row out but keeps its
+     * claim), so the next cycle does not wait for the lease. The row is locked ({@code FOR UPDATE}) from its read to
+     * its save.
      *
      * @param replacement the replacement configuration, given the row's revision: no revision of the job's
      *        configuration ever exceeded it (every change of the configuration is a save of the row), so the repaired
@@ -578,10 +578,10 @@ public class JobStore {
             DeletionThreshold threshold, String cycleClaim, Instant cycleClaimedAt) {
         return ProvisioningJob.restore(new ProvisioningJob.Stored(r.getString("id"), config, r.getLong("revision"),
                 instant(r, "created_at"), threshold, instant(r, "token_set_at"), instant(r, "token_expiry_warned"),
-                quarantine,
-                instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"), r.getBoolean("full_cycle_requested"),
-                cycleClaimedAt, r.getString("last_error"), r.getLong("cycle_requests"),
-                r.getLong("full_cycle_request"), cycleClaim, r.getInteger("failed_cycles")));
+                quarantine, instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
+                r.getBoolean("full_cycle_requested"), cycleClaimedAt, r.getString("last_error"),
+                r.getLong("cycle_requests"), r.getLong("full_cycle_request"), cycleClaim,
+                r.getInteger("failed_cycles")));
     }
 
     static Instant instant(Row r, String column) {

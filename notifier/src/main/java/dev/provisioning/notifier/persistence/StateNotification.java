@@ -63,8 +63,8 @@ public class StateNotification extends EmailRow {
 
     /**
      * Before the row is written, besides its email's columns ({@link EmailRow}): the SMTP server's reply or why the
-     * email was dropped, made storable ({@link ColumnText}), or the transaction recording it would fail and the email go
-     * out again on every tick.
+     * email was dropped, made storable ({@link ColumnText}), or the transaction recording it would fail and the email
+     * go out again on every tick.
      */
     @PrePersist
     @PreUpdate
