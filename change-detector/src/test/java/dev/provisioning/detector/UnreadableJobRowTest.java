@@ -36,6 +36,7 @@ import dev.provisioning.detector.safety.JobGauges;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
@@ -161,7 +162,8 @@ class UnreadableJobRowTest {
      * a PUT that leaves out the secret token is refused (409: nothing to merge into). A PUT of its whole configuration
      * repairs the row in place: same id, the log entries and the managed objects kept, an audit entry "repair", and the
      * next cycle (a full one) updates the two users Druva already holds rather than creating them again. The unreadable
-     * count stops growing. A job with an unknown quarantine reason is repaired the same way (its quarantine lifted).
+     * count stops growing. A job with an unknown quarantine reason is repaired the same way (its quarantine lifted,
+     * with the QUARANTINE_LIFTED notice of any lift).
      */
     @Test
     void aPutOfTheWholeConfigurationRepairsTheRowInPlaceAndEveryOtherCallAnswersAProblem(@TempDir Path dir)
@@ -192,7 +194,9 @@ class UnreadableJobRowTest {
 
             pool.preparedQuery("UPDATE job SET config = jsonb_set(config::jsonb, '{scope}', '\"EVERYONE_IN_2030\"')"
                     + "::text WHERE id = $1").executeAndAwait(Tuple.of(id));
-            pool.preparedQuery("UPDATE job SET quarantine_reason = 'NoSuchReason', state = 'QUARANTINED' WHERE id = $1")
+            // as a newer version quarantines a job, for a reason this version does not know
+            pool.preparedQuery("UPDATE job SET quarantine_reason = 'NoSuchReason', quarantine_key = 'NoSuchReason/c9', "
+                    + "quarantined_since = now(), state = 'QUARANTINED' WHERE id = $1")
                     .executeAndAwait(Tuple.of(quarantined));
 
             // every call that needs the job: 409, the job and the field named, the repair offered, never a secret
@@ -280,6 +284,15 @@ class UnreadableJobRowTest {
                             + "version knows"))
                     .body("entries[0].detail", containsString("its quarantine, whose reason this version does not "
                             + "know, was lifted"));
+            // the administrator is told, as of any lift: QUARANTINE_LIFTED for the quarantine's own key and reason
+            await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(kafka.readAll(Topics.JOB_STATES,
+                    r -> quarantined.equals(r.key())).stream().map(r -> EventChecks.jobState(r.value()))
+                    .filter(e -> e.change() == JobStateChange.QUARANTINE_LIFTED).toList())
+                    .singleElement().satisfies(lifted -> {
+                        assertThat(lifted.eventId()).isEqualTo(quarantined + "/QUARANTINE_LIFTED/NoSuchReason/c9");
+                        assertThat(lifted.reasonCode()).isEqualTo("NoSuchReason");
+                        assertThat(lifted.reason()).contains("the job's stored row was repaired");
+                    }));
 
             // no row is unreadable any more: the count stops growing
             double unreadableAfterRepair = unreadableCount();
@@ -320,28 +333,48 @@ class UnreadableJobRowTest {
     }
 
     /**
-     * A row whose fault is outside its configuration and quarantine reason (here a deletion threshold below 0, which
-     * no version writes) is not repaired by a PUT: 409 saying so and pointing to DELETE, and the row is left as it was.
+     * A deletion threshold this version cannot read (a count below 0, which no version writes): every endpoint answers
+     * 409 naming {@code deletion_threshold}, and the way out asks for the threshold too. A PUT of the whole
+     * configuration that leaves the threshold out is refused (409 naming both values: there is nothing to merge them
+     * into); one that sends them repairs the row in place, as for a configuration that cannot be read. Before, a PUT
+     * could not repair it (field {@code row}): the job could only be deleted, its snapshot and managed objects with it.
      */
     @Test
-    void aRowWhoseFaultIsOutsideItsConfigurationIsNotRepairedByAPut(@TempDir Path dir) {
+    void aDeletionThresholdThatCannotBeReadIsRepairedByAPutThatSendsIt(@TempDir Path dir) {
         Map<String, Object> request = job(dir.resolve("directory.json"), "Off", TOKEN);
         request.put("name", "Bad threshold");
         String id = create(request);
         try {
             pool.preparedQuery("UPDATE job SET deletion_threshold = -5 WHERE id = $1").executeAndAwait(Tuple.of(id));
-            for (io.restassured.response.Response answer : List.of(given().get("/jobs/" + id),
-                    given().contentType(ContentType.JSON).body(request).put("/jobs/" + id))) {
-                answer.then().statusCode(409).contentType("application/problem+json")
-                        .body("detail", containsString("Job " + id + " (Bad threshold) is stored in a form this "
-                                + "version cannot read: its row"))
-                        .body("detail", containsString("the fault is outside its configuration, so a PUT cannot "
-                                + "repair it; DELETE /jobs/" + id + " deletes it"))
-                        .body("errors[0].field", equalTo("row"));
-                assertThat(answer.asString()).doesNotContain(TOKEN);
-            }
-            given().get("/jobs/" + id + "/audit").then().statusCode(200).body("entries.action",
-                    org.hamcrest.Matchers.not(org.hamcrest.Matchers.hasItem("repair")));
+            String named = "Job " + id + " (Bad threshold) is stored in a form this version cannot read: its "
+                    + "deletion_threshold cannot be read: the deletion threshold must be 0 (off) or more, got -5.";
+            given().get("/jobs/" + id).then().statusCode(409).contentType("application/problem+json")
+                    .body("detail", containsString(named))
+                    .body("detail", containsString("PUT /jobs/" + id + " with the job's whole configuration "
+                            + "(secretToken, deletionThreshold and deletionThresholdPercent included"))
+                    .body("errors[0].field", equalTo("deletion_threshold"));
+
+            // the threshold left out: nothing to merge it into
+            given().contentType(ContentType.JSON).body(request).put("/jobs/" + id).then().statusCode(409)
+                    .contentType("application/problem+json")
+                    .body("detail", containsString(named))
+                    .body("errors.field", org.hamcrest.Matchers.contains("deletion_threshold", "deletionThreshold",
+                            "deletionThresholdPercent"))
+                    .body("errors[1].message", containsString("the stored deletion threshold cannot be read"));
+
+            // sent: repaired in place
+            Map<String, Object> whole = new java.util.HashMap<>(request);
+            whole.put("deletionThreshold", 50);
+            whole.put("deletionThresholdPercent", 10);
+            given().contentType(ContentType.JSON).body(whole).put("/jobs/" + id).then().statusCode(200)
+                    .body("id", equalTo(id)).body("deletionThreshold", equalTo(50))
+                    .body("deletionThresholdPercent", equalTo(10)).body("problem", nullValue());
+            given().get("/jobs/" + id).then().statusCode(200).body("name", equalTo("Bad threshold"))
+                    .body("deletionThreshold", equalTo(50));
+            given().get("/jobs/" + id + "/audit").then().statusCode(200)
+                    .body("entries[0].action", equalTo("repair"))
+                    .body("entries[0].detail", containsString("its stored row could not be read (deletion_threshold "
+                            + "cannot be read"));
         } finally {
             given().delete("/jobs/" + id).then().statusCode(204);
         }

@@ -168,13 +168,17 @@ public class JobService {
 
     /**
      * {@code PUT /jobs/{id}} of a job whose stored row cannot be read: the whole configuration sent replaces the row's
-     * in place ({@link JobStore#repair}): the job keeps its id, its cycles, snapshot, managed objects (the Druva ids
-     * they are linked to), held deletions and provisioning log, and the rest of its row; its next cycle is a full one.
-     * Audited as {@code repair}, naming what could not be read. The stored secrets are not used (they are in the
-     * unreadable row, and a stored secret never goes to a URL it was not saved with): a request that leaves out the
-     * secret token, or the client secret of a Graph source, is refused with 409 naming them
-     * ({@link WholeConfigurationRequired}). A row whose fault is outside its configuration and quarantine reason
-     * cannot be repaired this way (it stays unreadable: 409, {@link UnreadableJobMapper}).
+     * in place ({@link JobStore#repair}), and so does the deletion threshold sent: the job keeps its id, its cycles,
+     * snapshot, managed objects (the Druva ids they are linked to), held deletions and provisioning log, and the rest
+     * of its row; its next cycle is a full one. A quarantine whose reason this version does not know is lifted, with
+     * the QUARANTINE_LIFTED notice of any lift. Audited as {@code repair}, naming what could not be read. The stored
+     * secrets are not used (they are in the unreadable row, and a stored secret never goes to a URL it was not saved
+     * with): a request that leaves out the secret token, or the client secret of a Graph source, is refused with 409
+     * naming them ({@link WholeConfigurationRequired}); so is one that leaves out either value of the deletion
+     * threshold when the stored threshold cannot be read ({@code deletionThreshold}, {@code deletionThresholdPercent}).
+     * A row whose fault is outside what a request carries (field {@code row}: its schedule, counts or claim) cannot be
+     * repaired this way (it stays unreadable: 409, {@link UnreadableJobMapper}), as there is nothing sent to replace
+     * it with.
      */
     private Uni<Optional<JobView>> repair(String id, JobRequest request, String actor, UnreadableJobException e) {
         UnreadableJob unreadable = e.job();
@@ -190,6 +194,15 @@ public class JobService {
                 && request.source().graph() != null && blank(request.source().graph().clientSecret())) {
             missing.add(new FieldError("source.graph.clientSecret", "is required" + notKept));
         }
+        if (unreadable.field().equals(UnreadableJob.DELETION_THRESHOLD)) {
+            String unknown = " to repair the job: the stored deletion threshold cannot be read";
+            if (request.deletionThreshold() == null) {
+                missing.add(new FieldError("deletionThreshold", "is required" + unknown));
+            }
+            if (request.deletionThresholdPercent() == null) {
+                missing.add(new FieldError("deletionThresholdPercent", "is required" + unknown));
+            }
+        }
         if (!missing.isEmpty()) {
             return Uni.createFrom().failure(new WholeConfigurationRequired(unreadable, missing));
         }
@@ -199,21 +212,23 @@ public class JobService {
         if (!mappingErrors.isEmpty()) {
             return Uni.createFrom().failure(new InvalidJobException(mappingErrors));
         }
-        return jobs.repair(id, revision -> toConfig(id, request, token, graph, revision), (job, was, tx) -> {
-            job.repair(job.config(), request.deletionThreshold(), request.deletionThresholdPercent(), Instant.now());
-            JobView after = view(job);
-            String detail = "its stored row could not be read (" + was.field() + " " + was.reason()
-                    + "): replaced in place by the whole configuration sent; its snapshot, managed objects and "
-                    + "provisioning log are kept"
-                    + (was.field().equals("quarantine_reason")
-                            ? "; its quarantine, whose reason this version does not know, was lifted"
-                            : "")
-                    + "; the next cycle is a full one";
-            return audit.record(tx, id, actor, "repair",
-                    AuditTrail.changed(null, after, AuditTrail.secretsIn(request)),
-                    detail.length() <= AUDIT_DETAIL ? detail : detail.substring(0, AUDIT_DETAIL))
-                    .replaceWith(after);
-        }).onFailure(JobStore.RowReadable.class).recoverWithUni(() -> change(id, request, actor));
+        return jobs.repair(id, revision -> toConfig(id, request, token, graph, revision), request.deletionThreshold(),
+                request.deletionThresholdPercent(), (job, was, tx) -> {
+                    job.repair(job.config(), request.deletionThreshold(), request.deletionThresholdPercent(),
+                            Instant.now());
+                    JobView after = view(job);
+                    String detail = "its stored row could not be read (" + was.field() + " " + was.reason()
+                            + "): replaced in place by the whole configuration sent; its snapshot, managed objects and "
+                            + "provisioning log are kept"
+                            + (was.field().equals("quarantine_reason")
+                                    ? "; its quarantine, whose reason this version does not know, was lifted"
+                                    : "")
+                            + "; the next cycle is a full one";
+                    return audit.record(tx, id, actor, "repair",
+                            AuditTrail.changed(null, after, AuditTrail.secretsIn(request)),
+                            detail.length() <= AUDIT_DETAIL ? detail : detail.substring(0, AUDIT_DETAIL))
+                            .replaceWith(after);
+                }).onFailure(JobStore.RowReadable.class).recoverWithUni(() -> change(id, request, actor));
     }
 
     /** A URL a stored secret goes to may change only with the secret sent again. */

@@ -18,13 +18,13 @@ import dev.provisioning.rest.Problem;
  * provision on demand, the console's calls) answers 409 Conflict with an RFC 9457 problem whose detail names the job,
  * what cannot be read, the request refused and the way out, and whose {@code errors[0]} names the field (no
  * {@code pointer}: it is the stored row's field, not the request's). The way out: {@code PUT /jobs/{id}} with the
- * job's whole configuration, secret token included, repairs the row in place (same id, its state kept), unless the
- * fault is outside the configuration and the quarantine reason (field {@code row}); {@code DELETE /jobs/{id}} deletes
- * it. A {@code PUT} that leaves out a stored secret (a change that keeps stored values) answers 409 as well, naming
- * the fields it must send ({@link WholeConfigurationRequired}). {@code GET /jobs} lists the job with the same problem
- * ({@link JobView#of(UnreadableJob)}); its provisioning log and audit log stay readable. Never a stored value: the
- * store names fields and kinds of fault only. (Before, these answers were 500: a fault of stored data, but one the
- * caller can act on, and the repair was not offered.)
+ * job's whole configuration, secret token included (and the deletion threshold when the stored one is at fault),
+ * repairs the row in place (same id, its state kept), unless the fault is outside what a request carries (field
+ * {@code row}); {@code DELETE /jobs/{id}} deletes it. A {@code PUT} that leaves out a stored secret (a change that
+ * keeps stored values) answers 409 as well, naming the fields it must send ({@link WholeConfigurationRequired}).
+ * {@code GET /jobs} lists the job with the same problem ({@link JobView#of(UnreadableJob)}); its provisioning log and
+ * audit log stay readable. Never a stored value: the store names fields and kinds of fault only. (Before, these
+ * answers were 500: a fault of stored data, but one the caller can act on, and the repair was not offered.)
  */
 public class UnreadableJobMapper {
 
@@ -81,12 +81,18 @@ public class UnreadableJobMapper {
             return "the fault is outside its configuration, so a PUT cannot repair it; " + delete
                     + " (create the job again afterwards)";
         }
-        return "PUT /jobs/" + job.id() + " with the job's whole configuration (secretToken included: the stored "
-                + "one is in the unreadable row) replaces the row in place, keeping the job's id, snapshot, managed "
-                + "objects and provisioning log; or " + delete;
+        String included = job.field().equals(UnreadableJob.DELETION_THRESHOLD)
+                ? "secretToken, deletionThreshold and deletionThresholdPercent included: the stored ones are in the "
+                        + "unreadable row"
+                : "secretToken included: the stored one is in the unreadable row";
+        return "PUT /jobs/" + job.id() + " with the job's whole configuration (" + included + ") replaces the row in "
+                + "place, keeping the job's id, snapshot, managed objects and provisioning log; or " + delete;
     }
 
-    /** Whether a PUT of a whole configuration repairs the row: its configuration or quarantine reason is at fault. */
+    /**
+     * Whether a PUT of a whole configuration repairs the row: its configuration, quarantine reason or deletion
+     * threshold is at fault, not the rest of the row (its schedule, counts or claim, which no request carries).
+     */
     static boolean repairable(UnreadableJob job) {
         return !job.field().equals("row");
     }

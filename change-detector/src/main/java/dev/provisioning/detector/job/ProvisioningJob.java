@@ -630,8 +630,28 @@ public final class ProvisioningJob {
         if (quarantine == null) {
             return;
         }
-        tell(JobStateChange.QUARANTINE_LIFTED, quarantine.key(), quarantine.reason().name(),
-                "The quarantine was lifted: " + why + ".", 0, null, now);
+        lifted(quarantine.key(), quarantine.reason().name(), why, now);
+    }
+
+    /**
+     * The store repaired the job's row ({@code JobStore.repair}) and could not keep its quarantine, whose reason this
+     * version does not know: it is lifted as Start or Restart lift one, and the administrator is told with the same
+     * QUARANTINE_LIFTED notice, its reason as stored (the notifier, which may know it, forgets the quarantine, so a
+     * later one for the same reason is emailed again).
+     *
+     * @param reasonCode the quarantine's reason as stored
+     * @param key the quarantine's stored key (the occurrence its QUARANTINE_STARTED event named); null for a row
+     *        without one, then {@code <reasonCode>/revision-<the row's revision>}
+     */
+    public void liftUnknownQuarantine(String reasonCode, String key, Instant now) {
+        lifted(key != null ? key : reasonCode + "/revision-" + revision, reasonCode,
+                "the job's stored row was repaired, and this version does not know its quarantine reason", now);
+    }
+
+    /** The quarantine ({@code key}, {@code reasonCode}) is lifted; the next cycle back to the job's own interval. */
+    private void lifted(String key, String reasonCode, String why, Instant now) {
+        tell(JobStateChange.QUARANTINE_LIFTED, key, reasonCode, "The quarantine was lifted: " + why + ".", 0, null,
+                now);
         if (config.state() == JobState.QUARANTINED) {
             changeState(JobState.ACTIVE, now);
         }

@@ -8,6 +8,8 @@ import io.vertx.core.VertxException;
 import io.vertx.core.impl.NoStackTraceThrowable;
 import io.vertx.pgclient.PgException;
 
+import dev.provisioning.telemetry.DatabaseRefusals;
+
 /**
  * Which failures of a database call are worth retrying. Shared by every caller that retries while the database fails:
  * the results consumer, the steps that end a cycle whose events went out, the release of held deletions.
@@ -45,11 +47,12 @@ public final class DatabaseFailures {
     }
 
     /**
-     * The data itself is wrong for the database: SQLSTATE class 22 (data exception) or 23 (integrity constraint
-     * violation), PostgreSQL's Appendix A. Retrying cannot help.
+     * The data itself is wrong for the database, so retrying cannot help (a statement of many rows is halved to find
+     * the refused one): SQLSTATE class 22 (data exception) or 23 (integrity constraint violation). Every service's one
+     * check, {@link DatabaseRefusals#refused}: a refusal wrapped in an exception of the caller's own is not one (the
+     * snapshot generation's write, {@code SnapshotRepository}).
      */
     public static boolean refused(Throwable e) {
-        return e instanceof PgException pg && pg.getSqlState() != null
-                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+        return DatabaseRefusals.refused(e);
     }
 }

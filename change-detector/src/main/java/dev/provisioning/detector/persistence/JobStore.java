@@ -47,12 +47,12 @@ import dev.provisioning.events.job.SourceType;
  *
  * <p>
  * Every read of job rows (a job, the list, a claim) maps them in one way ({@link #read(Row)}): a row this version
- * cannot read (a configuration that no longer parses, an unknown quarantine reason) is logged, counted
- * ({@code provisioning.detector.jobs.unreadable}) and answered as an {@link UnreadableJob} that names the field, never
- * as a job with defaults; it is listed as such beside the others, left out of claims, and refused by name
- * ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another job from being
- * read, listed or run. Such a row is repaired in place by a whole configuration ({@link #repair}), or deleted
- * ({@link #deleteUnreadable}).
+ * cannot read (a configuration that no longer parses, an unknown quarantine reason, a deletion threshold out of
+ * range) is logged, counted ({@code provisioning.detector.jobs.unreadable}) and answered as an {@link UnreadableJob}
+ * that names the field, never as a job with defaults; it is listed as such beside the others, left out of claims, and
+ * refused by name ({@link UnreadableJobException}) when it is read or changed on its own, so it never keeps another
+ * job from being read, listed or run. Such a row is repaired in place by a whole configuration ({@link #repair}), or
+ * deleted ({@link #deleteUnreadable}).
  *
  * <p>
  * Cycles are claimed here with {@code FOR UPDATE SKIP LOCKED}, so several detector replicas never run the same job's
@@ -263,25 +263,32 @@ public class JobStore {
 
     /**
      * Repairs in place the row of a job that cannot be read ({@code PUT /jobs/{id}} with a whole configuration): the
-     * job is restored from its row with {@code replacement} in place of its configuration, keeping its id and
-     * everything else the row holds (schedule, counts, deletion threshold, token age, quarantine), then
-     * {@code change} repairs it ({@link ProvisioningJob#repair}) and it is saved with its events, as
-     * {@link #update} saves a change. The job's other tables (cycles, snapshot, managed objects and their Druva ids,
-     * provisioning log, held deletions) are not touched. What the repair cannot keep is dropped: a quarantine whose
-     * reason this version does not know (the job is then no longer quarantined), and the claim of a cycle (no replica
-     * runs a cycle of a row it cannot read: {@link #claimDue} leaves such a row out but keeps its claim), so the next
-     * cycle does not wait for the lease. The row is locked ({@code FOR UPDATE}) from its read to its save.
+     * job is restored from its row with {@code replacement} in place of its configuration, and the deletion threshold
+     * values the request sent in place of the row's, keeping its id and everything else the row holds (schedule,
+     * counts, token age, quarantine), then {@code change} repairs it ({@link ProvisioningJob#repair}) and it is saved
+     * with its events, as {@link #update} saves a change. So a fault in what a request carries (the configuration, the
+     * deletion threshold) is repaired; a fault in the rest of the row (field {@code row}: the schedule, the counts, the
+     * claim, which no request carries) is not. The job's other tables (cycles, snapshot, managed objects and their
+     * Druva ids, provisioning log, held deletions) are not touched. What the repair cannot keep is dropped: a
+     * quarantine whose reason this version does not know, lifted with the QUARANTINE_LIFTED notice of any lift
+     * ({@link ProvisioningJob#liftUnknownQuarantine}; the job is then no longer quarantined), and the claim of a
+     * cycle (no replica runs a cycle of a row it cannot read: {@link #claimDue} leaves such a row out but keeps its
+     * claim), so the next cycle does not wait for the lease. The row is locked ({@code FOR UPDATE}) from its read to
+     * its save.
      *
      * @param replacement the replacement configuration, given the row's revision: no revision of the job's
      *        configuration ever exceeded it (every change of the configuration is a save of the row), so the repaired
      *        configuration, one above it, is newer than any the other services saw
+     * @param thresholdCount the deletion threshold (a count) sent, or null to keep the row's
+     * @param thresholdPercent the deletion threshold share sent, or null to keep the row's
      * @param change the repair and its audit entry, in the save's transaction
      * @return empty when there is no such job
      * @throws RowReadable (in the Uni) when the row can be read: it is changed as usual ({@link #update})
-     * @throws UnreadableJobException (in the Uni) when the row cannot be read even with its configuration replaced (a
-     *         fault elsewhere in the row: field {@code row})
+     * @throws UnreadableJobException (in the Uni) when the row cannot be read even with what was sent in place of its
+     *         own (a fault elsewhere in the row, or a deletion threshold the request did not replace)
      */
-    public <T> Uni<Optional<T>> repair(String id, LongFunction<JobConfig> replacement, Repair<T> change) {
+    public <T> Uni<Optional<T>> repair(String id, LongFunction<JobConfig> replacement, Integer thresholdCount,
+            Integer thresholdPercent, Repair<T> change) {
         Uni<Optional<Saved<T>>> attempt = Uni.createFrom().deferred(() -> pool.withTransaction(tx -> tx
                 .preparedQuery("SELECT " + COLUMNS + " FROM job WHERE id=$1 FOR UPDATE").execute(Tuple.of(id))
                 .chain(rs -> {
@@ -295,9 +302,14 @@ public class JobStore {
                     }
                     ProvisioningJob job;
                     try {
-                        job = restore(r, replacement.apply(r.getLong("revision")), knownQuarantine(r), null, null);
+                        job = restore(r, replacement.apply(r.getLong("revision")), knownQuarantine(r),
+                                threshold(r, thresholdCount, thresholdPercent), null, null);
                     } catch (RuntimeException e) {
                         return Uni.createFrom().failure(new UnreadableJobException(read.unreadable(), e));
+                    }
+                    String reason = r.getString("quarantine_reason");
+                    if (reason != null && job.quarantine().isEmpty()) {
+                        job.liftUnknownQuarantine(reason, r.getString("quarantine_key"), Instant.now());
                     }
                     return change.apply(job, read.unreadable(), tx).chain(answer -> save(tx, job)
                             .map(last -> Optional.of(new Saved<>(Objects.requireNonNull(answer, "a repair answers"),
@@ -521,8 +533,10 @@ public class JobStore {
                     ? null
                     : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
                             instant(r, "quarantined_since"), r.getString("quarantine_key"));
+            field = UnreadableJob.DELETION_THRESHOLD;
+            DeletionThreshold threshold = threshold(r, null, null);
             field = "row";
-            ProvisioningJob job = restore(r, config, quarantine, r.getString("cycle_claim"),
+            ProvisioningJob job = restore(r, config, quarantine, threshold, r.getString("cycle_claim"),
                     instant(r, "cycle_claimed_at"));
             if (!unreadableLogged.isEmpty()) {
                 unreadableLogged.remove(id);
@@ -546,16 +560,28 @@ public class JobStore {
         }
     }
 
-    /** The job of a row, with the given configuration, quarantine and claim (the row's own, or a repair's). */
-    private static ProvisioningJob restore(Row r, JobConfig config, Quarantine quarantine, String cycleClaim,
-            Instant cycleClaimedAt) {
+    /**
+     * The row's deletion threshold, each of its two values replaced by the one given when not null (a repair's).
+     *
+     * @throws IllegalArgumentException when a value is out of range ({@link DeletionThreshold})
+     */
+    private static DeletionThreshold threshold(Row r, Integer count, Integer percent) {
+        return new DeletionThreshold(count != null ? count : r.getInteger("deletion_threshold"),
+                percent != null ? percent : r.getInteger("deletion_threshold_percent"));
+    }
+
+    /**
+     * The job of a row, with the given configuration, quarantine, deletion threshold and claim (the row's own, or a
+     * repair's).
+     */
+    private static ProvisioningJob restore(Row r, JobConfig config, Quarantine quarantine,
+            DeletionThreshold threshold, String cycleClaim, Instant cycleClaimedAt) {
         return ProvisioningJob.restore(new ProvisioningJob.Stored(r.getString("id"), config, r.getLong("revision"),
-                instant(r, "created_at"),
-                new DeletionThreshold(r.getInteger("deletion_threshold"), r.getInteger("deletion_threshold_percent")),
-                instant(r, "token_set_at"), instant(r, "token_expiry_warned"), quarantine,
-                instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"), r.getBoolean("full_cycle_requested"),
-                cycleClaimedAt, r.getString("last_error"), r.getLong("cycle_requests"),
-                r.getLong("full_cycle_request"), cycleClaim, r.getInteger("failed_cycles")));
+                instant(r, "created_at"), threshold, instant(r, "token_set_at"), instant(r, "token_expiry_warned"),
+                quarantine, instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
+                r.getBoolean("full_cycle_requested"), cycleClaimedAt, r.getString("last_error"),
+                r.getLong("cycle_requests"), r.getLong("full_cycle_request"), cycleClaim,
+                r.getInteger("failed_cycles")));
     }
 
     static Instant instant(Row r, String column) {

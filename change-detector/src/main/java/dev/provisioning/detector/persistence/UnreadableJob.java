@@ -25,12 +25,15 @@ import dev.provisioning.events.MalformedEventException;
  * @param name the job's display name (its {@code name} column)
  * @param state its {@code state} column: ACTIVE, PAUSED or QUARANTINED
  * @param field what cannot be read: {@code config} or a path into it ({@code config.scope},
- *        {@code config.userMappings[1].source}), or a column ({@code quarantine_reason}), {@code row} when the row as a
- *        whole is at fault
+ *        {@code config.userMappings[1].source}), or a column ({@code quarantine_reason}, {@code deletion_threshold}
+ *        for either value of the threshold), {@code row} when the rest of the row is at fault
  * @param reason why, as a phrase that follows the field: "has a value this version cannot read as a
  *        ProvisioningScope"
  */
 public record UnreadableJob(String id, String name, String state, String field, String reason) {
+
+    /** The field of a deletion threshold that cannot be read (its count or its share out of range). */
+    public static final String DELETION_THRESHOLD = "deletion_threshold";
 
     /** The field and reason of a failure to read the row's {@code field} (a column, or {@code config}). */
     static UnreadableJob of(String id, String name, String state, String field, RuntimeException failure) {

@@ -5,18 +5,19 @@ import java.time.Instant;
 import java.util.List;
 import java.util.function.Function;
 
-import io.smallrye.mutiny.CompositeException;
 import io.vertx.pgclient.PgException;
 
 import dev.provisioning.events.StorableText;
+import dev.provisioning.telemetry.DatabaseRefusals;
 
 /**
  * What PostgreSQL refuses in an event from another service, and why, for the dead letter that carries it. A refusal is
- * SQLSTATE class 22 (data exception: a value too long, out of range) or 23 (integrity constraint violation),
- * PostgreSQL's Appendix A, or a value the notifier knows PostgreSQL cannot hold ({@link Unstorable}): storing it again
- * fails again, so it is never retried, and in a statement of many rows it is looked for by halving (as the
- * scim-writer's {@code MicroBatcher} and the change-detector's results consumer do). Anything else (the connection,
- * the pool, a timeout, SQLSTATE 08, 40, 53, 57) is the database's trouble, not the event's, and is retried.
+ * what every service counts as one ({@link DatabaseRefusals}: SQLSTATE class 22, data exception, or 23, integrity
+ * constraint violation, found along the cause chain Hibernate Reactive wraps it in), or a value the notifier knows
+ * PostgreSQL cannot hold ({@link Unstorable}): storing it again fails again, so it is never retried, and in a statement
+ * of many rows it is looked for by halving (as the scim-writer's {@code MicroBatcher} and the change-detector's results
+ * consumer do). Anything else (the connection, the pool, a timeout, SQLSTATE 08, 40, 53, 57) is the database's
+ * trouble, not the event's, and is retried.
  */
 public final class Refusals {
 
@@ -46,29 +47,13 @@ public final class Refusals {
     record IdColumn<T>(String field, String column, int chars, Function<T, String> value) {
     }
 
-    /** Whether {@code failure} (or, wrapped, its cause; every cause of a {@link CompositeException}) is a refusal. */
-    public static boolean refused(Throwable failure) {
-        if (failure instanceof CompositeException composite) {
-            return composite.getCauses().stream().allMatch(Refusals::refused);
-        }
-        if (failure instanceof Unstorable) {
-            return true;
-        }
-        String state = sqlState(failure);
-        return state != null && (state.startsWith("22") || state.startsWith("23"));
-    }
-
     /**
-     * PostgreSQL's SQLSTATE in {@code failure} or its causes: the reactive client's {@link PgException}, or, through
-     * Hibernate Reactive, which wraps it, the {@link SQLException} it converts it to. Null when there is none.
+     * Whether {@code failure} is a refusal: an {@link Unstorable} (thrown before anything is sent), or PostgreSQL
+     * refusing the data ({@link DatabaseRefusals#refused}: along the cause chain; every cause of a
+     * {@code CompositeException}).
      */
-    private static String sqlState(Throwable failure) {
-        PgException pg = pgException(failure);
-        if (pg != null) {
-            return pg.getSqlState();
-        }
-        SQLException sql = sqlException(failure);
-        return sql == null ? null : sql.getSQLState();
+    public static boolean refused(Throwable failure) {
+        return failure instanceof Unstorable || DatabaseRefusals.refused(failure);
     }
 
     /** Fails with {@link Unstorable} when {@code occurredAt} is outside PostgreSQL's {@code timestamptz} range. */

@@ -11,8 +11,6 @@ import jakarta.persistence.PrePersist;
 import jakarta.persistence.PreUpdate;
 import jakarta.persistence.Table;
 
-import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
-
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
 
@@ -22,7 +20,7 @@ import dev.provisioning.events.JobStateEvent;
  */
 @Entity
 @Table(name = "state_outbox")
-public class StateNotification extends PanacheEntityBase {
+public class StateNotification extends EmailRow {
 
     /** Waiting to be emailed. */
     public static final String PENDING = "PENDING";
@@ -62,22 +60,15 @@ public class StateNotification extends PanacheEntityBase {
     public String lastError;
     @Column(name = "settled_at")
     public Instant settledAt;
-    public String recipient;
-    public String subject;
-    @Column(name = "message_id")
-    public String messageId;
 
     /**
-     * Before the row is written, as {@code SentNotification}'s: the texts from other services set when the email is
-     * sent or refused, the SMTP server's reply too, made storable ({@link ColumnText}), or the transaction recording a
-     * sent email would fail and the email go out again on every tick.
+     * Before the row is written, besides its email's columns ({@link EmailRow}): the SMTP server's reply or why the
+     * email was dropped, made storable ({@link ColumnText}), or the transaction recording it would fail and the email
+     * go out again on every tick.
      */
     @PrePersist
     @PreUpdate
-    void storable() {
-        recipient = ColumnText.of(recipient, ColumnText.RECIPIENT_CHARS);
-        subject = ColumnText.of(subject);
-        messageId = ColumnText.of(messageId, ColumnText.MESSAGE_ID_CHARS);
+    void storableError() {
         lastError = ColumnText.of(lastError);
     }
 

@@ -17,6 +17,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
 
+import dev.provisioning.telemetry.DatabaseRefusals;
+
 /**
  * Gathers concurrent requests into one SQL statement (issue 13, W2): the requests arriving within one window (at most
  * {@code window} after the first of them, or until {@code maxSize} have arrived, whichever comes first) are run as one
@@ -29,12 +31,12 @@ import io.vertx.pgclient.PgException;
  * </li>
  * <li>A failing statement fails every caller of its window, and only those: each retries as it would have retried its
  * own statement (a window never outlives its statement; the next requests open a new one). Except when PostgreSQL
- * refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint violation: {@link #refusesData}):
- * then one row may be the cause (a "poison row"), so the window is split in halves, run one after the other (the
- * earlier callers first, so the calls of one key keep their order), each split again when it fails so, down to the
- * one caller whose row PostgreSQL refuses on its own. That caller alone fails, with {@link RowRefused} (logged as
- * {@value #ROW_REFUSED}); every other caller completes with its own statement's result. A window of n callers with one
- * such row costs about 2 log2(n) more statements, only when it happens.</li>
+ * refused the data (SQLSTATE class 22, data exception, or 23, integrity constraint violation, as every service reads
+ * it: {@link DatabaseRefusals}): then one row may be the cause (a "poison row"), so the window is split in halves, run
+ * one after the other (the earlier callers first, so the calls of one key keep their order), each split again when
+ * it fails so, down to the one caller whose row PostgreSQL refuses on its own. That caller alone fails, with
+ * {@link RowRefused} (logged as {@value #ROW_REFUSED}); every other caller completes with its own statement's result.
+ * A window of n callers with one such row costs about 2 log2(n) more statements, only when it happens.</li>
  * <li>Laziness: a request is submitted when its {@code Uni} is subscribed, so a resubscription (a retry) submits it
  * again. Cancelling a caller does not withdraw its request.</li>
  * <li>The statement runs on a fresh duplicated context (no caller's trace context or locals).</li>
@@ -63,10 +65,9 @@ public final class MicroBatcher<Q, R> {
     public static final class RowRefused extends RuntimeException {
         private final String sqlState;
 
-        RowRefused(PgException cause) {
-            super(ROW_REFUSED + ": PostgreSQL refused the row (SQLSTATE " + cause.getSqlState() + ": "
-                    + cause.getErrorMessage() + ")", cause);
-            this.sqlState = cause.getSqlState();
+        RowRefused(Throwable cause) {
+            super(ROW_REFUSED + ": PostgreSQL refused the row (" + why(cause) + ")", cause);
+            this.sqlState = DatabaseRefusals.sqlState(cause);
         }
 
         /** PostgreSQL's SQLSTATE, e.g. {@code 22021} (a NUL character in text), {@code 23505} (a duplicate key). */
@@ -174,8 +175,8 @@ public final class MicroBatcher<Q, R> {
 
     /**
      * Runs the callers' statement; when PostgreSQL refuses its data and there is more than one caller, runs each half
-     * on its own, the earlier half first ({@link #refusesData}). {@code then} runs once every caller has completed or
-     * failed.
+     * on its own, the earlier half first ({@link DatabaseRefusals}). {@code then} runs once every caller has completed
+     * or failed.
      */
     private void attempt(List<Waiting<Q, R>> window, Runnable then) {
         List<Q> requests = new ArrayList<>(window.size());
@@ -199,17 +200,16 @@ public final class MicroBatcher<Q, R> {
             }
             then.run();
         }, failure -> {
-            if (refusesData(failure) && window.size() > 1) {
+            boolean refused = DatabaseRefusals.refused(failure);
+            if (refused && window.size() > 1) {
                 int half = window.size() / 2;
                 attempt(window.subList(0, half), () -> attempt(window.subList(half, window.size()), then));
                 return;
             }
-            if (refusesData(failure)) {
-                PgException refused = (PgException) failure;
-                LOG.errorf("%s: PostgreSQL refused one row of a batched statement on its own (SQLSTATE %s: %s); only "
-                        + "its caller fails, the other rows of its window were written without it", ROW_REFUSED,
-                        refused.getSqlState(), refused.getErrorMessage());
-                fail(window.get(0), new RowRefused(refused));
+            if (refused) {
+                LOG.errorf("%s: PostgreSQL refused one row of a batched statement on its own (%s); only its caller "
+                        + "fails, the other rows of its window were written without it", ROW_REFUSED, why(failure));
+                fail(window.get(0), new RowRefused(failure));
             } else {
                 window.forEach(w -> fail(w, failure));
             }
@@ -217,15 +217,10 @@ public final class MicroBatcher<Q, R> {
         });
     }
 
-    /**
-     * Whether PostgreSQL refused the statement's data, which one row alone may cause: SQLSTATE class 22 (data
-     * exception: a value too long, a NUL character in text, a malformed number) or 23 (integrity constraint
-     * violation). Other failures (the connection, the pool, a timeout, a serialization failure) concern the whole
-     * statement and fail every caller as they are.
-     */
-    static boolean refusesData(Throwable failure) {
-        return failure instanceof PgException pg && pg.getSqlState() != null
-                && (pg.getSqlState().startsWith("22") || pg.getSqlState().startsWith("23"));
+    /** PostgreSQL's SQLSTATE and message of a refusal: "SQLSTATE 22021: invalid byte sequence for encoding ...". */
+    private static String why(Throwable refusal) {
+        return "SQLSTATE " + DatabaseRefusals.sqlState(refusal) + ": "
+                + (refusal instanceof PgException pg ? pg.getErrorMessage() : refusal.getMessage());
     }
 
     private void complete(Waiting<Q, R> waiting, R item) {
