@@ -46,7 +46,18 @@ public final class EventChecks {
 
     /** Decodes and validates a SCIM operation. */
     public static ScimOperation operation(String json) {
-        ScimOperation o = Json.read(json, ScimOperation.class);
+        return checked(Json.read(json, ScimOperation.class));
+    }
+
+    /**
+     * Decodes and validates a SCIM operation from its record's UTF-8 bytes ({@link Json#read(byte[], Class)}): the
+     * same operation, and the same {@link MalformedEventException}s, as {@link #operation(String)} of their text.
+     */
+    public static ScimOperation operation(byte[] json) {
+        return checked(Json.read(json, ScimOperation.class));
+    }
+
+    private static ScimOperation checked(ScimOperation o) {
         String t = "ScimOperation";
         schemaVersion(t, o.schemaVersion(), ScimOperation.SCHEMA_VERSION);
         required(t, "operationId", o.operationId());

@@ -2,7 +2,9 @@ package dev.provisioning.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -86,6 +88,36 @@ class EventCodecTest {
                 + "\"objectId\":\"u\",\"kind\":\"UPSERT\",\"attributes\":{\"userName\":null}}";
 
         assertThatThrownBy(() -> EventChecks.operation(json)).hasMessageContaining("attribute 'userName' is null");
+    }
+
+    /**
+     * An operation read from its record's bytes (the scim-writer's consumer, issue 13) is the operation read from its
+     * text: names and values beyond ASCII, nested and typed attributes, members, and the same refusals.
+     */
+    @Test
+    void anOperationReadFromItsBytesIsTheOperationReadFromItsText() {
+        var op = new ScimOperation(1, "o-1", "job", "c1", ObjectType.USER, "u-1", "Zoë Ångström 山田",
+                OperationKind.UPSERT,
+                Map.of("userName", "zoe@example.com", "name.givenName", "Zoë", "active", true,
+                        "emails[type eq \"work\"].value", "zoë@example.com"),
+                Map.of("password", "p€ss"), List.of(new MatchingAttribute("userName", "zoe@example.com", 1)),
+                List.of("m1", "m2"), "Reason", "a reason – with a dash", Instant.parse("2026-12-04T04:00:00.123456Z"));
+        String text = Json.write(op);
+
+        ScimOperation fromBytes = EventChecks.operation(text.getBytes(StandardCharsets.UTF_8));
+
+        assertThat(fromBytes).isEqualTo(EventChecks.operation(text)).isEqualTo(op);
+        for (String bad : new String[]{"not json", "", "   ", "null", "{\"schemaVersion\":1,\"operationId\":\"o\"}",
+                "{\"schemaVersion\":1,\"operationId\":\"o\",\"jobId\":\"j\",\"cycleId\":\"c\","
+                        + "\"objectType\":\"USER\",\"objectId\":\"u\",\"kind\":\"UPSERT\",\"attributes\":{\"a\":null}}"}) {
+            Throwable ofText = catchThrowable(() -> EventChecks.operation(bad));
+            assertThat(ofText).as(bad).isInstanceOf(MalformedEventException.class);
+            assertThatThrownBy(() -> EventChecks.operation(bad.getBytes(StandardCharsets.UTF_8))).as(bad)
+                    .isInstanceOf(MalformedEventException.class)
+                    .hasMessageStartingWith(ofText.getMessage().split(" at line ")[0].split(" at \\[")[0]);
+        }
+        assertThatThrownBy(() -> EventChecks.operation((byte[]) null)).isInstanceOf(MalformedEventException.class)
+                .hasMessage("ScimOperation: empty record");
     }
 
     @Test

@@ -115,7 +115,7 @@ public class OperationsConsumer {
 
     private final OperationProcessor processor;
     private final ResultPublisher results;
-    private final SendLimit<String> deadLetters;
+    private final SendLimit<byte[]> deadLetters;
     private final JobDirectory jobs;
     private final Lanes lanes;
     private final Vertx vertx;
@@ -128,7 +128,7 @@ public class OperationsConsumer {
     private final Set<String> inLanes = ConcurrentHashMap.newKeySet();
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
-            @Channel(Channels.DEAD_LETTERS) MutinyEmitter<String> deadLetters, JobDirectory jobs, Lanes lanes,
+            @Channel(Channels.DEAD_LETTERS) MutinyEmitter<byte[]> deadLetters, JobDirectory jobs, Lanes lanes,
             Vertx vertx, @Identifier(OperationsPartitions.NAME) OperationsPartitions partitions, WriterConfig config,
             MeterRegistry registry) {
         this.processor = processor;
@@ -152,8 +152,14 @@ public class OperationsConsumer {
                 .register(registry);
     }
 
+    /**
+     * Takes a record as it came, its value's UTF-8 bytes ({@code ByteArrayDeserializer}): parsed once, by Jackson's
+     * byte parser, into the operation the lanes carry (issue 13: no {@code String} decoded from the bytes and parsed
+     * char by char). Its text is made only for what stores or sends it again as text (a deferral's {@code escrow}
+     * row); a dead letter carries the bytes received.
+     */
     @Incoming(Channels.OPERATIONS)
-    public Uni<Void> onOperation(Message<String> message) {
+    public Uni<Void> onOperation(Message<byte[]> message) {
         return admission.acquire().invoke(() -> take(message));
     }
 
@@ -168,7 +174,7 @@ public class OperationsConsumer {
         waits.jobDeleted(jobId);
     }
 
-    private void take(Message<String> message) {
+    private void take(Message<byte[]> message) {
         ScimOperation op;
         try {
             op = EventChecks.operation(message.getPayload());
@@ -198,7 +204,7 @@ public class OperationsConsumer {
      * @param handedOver what is done instead of running it when its ownership was revoked before it started; its
      *        record is neither acked nor nacked, unless this does it
      */
-    private void offer(ScimOperation op, Message<String> message, boolean retry, Ownership ownership,
+    private void offer(ScimOperation op, Message<byte[]> message, boolean retry, Ownership ownership,
             Supplier<Uni<Void>> handedOver) {
         Instant taken = Instant.now();
         waits.offer(op.jobId(), new JobWaits.Parked() {
@@ -273,7 +279,8 @@ public class OperationsConsumer {
             inLanes.remove(key);
             return CompletableFuture.completedFuture(null);
         };
-        Message<String> message = Message.of(row.operationJson(), leftTheLane, failure -> leftTheLane.get());
+        Message<byte[]> message = Message.of(row.operationJson().getBytes(StandardCharsets.UTF_8), leftTheLane,
+                failure -> leftTheLane.get());
         offer(op, message, true, ownership, () -> handBack.apply(row)
                 .onFailure().invoke(e -> LOG.warnf("released operation %s of job %s, object %s was not started before "
                         + "a rebalance and cannot be republished (%s): left to its lease", row.operationId(),
@@ -290,14 +297,14 @@ public class OperationsConsumer {
     private final class OperationRecord implements Lanes.Item {
 
         private final ScimOperation op;
-        private final Message<String> message;
+        private final Message<byte[]> message;
         private final boolean retry;
         private final Instant admittedAt;
         private final String tenant;
         private final Ownership ownership;
         private final Supplier<Uni<Void>> handedOver;
 
-        OperationRecord(ScimOperation op, Message<String> message, boolean retry, Instant admittedAt, String tenant,
+        OperationRecord(ScimOperation op, Message<byte[]> message, boolean retry, Instant admittedAt, String tenant,
                 Ownership ownership, Supplier<Uni<Void>> handedOver) {
             this.op = op;
             this.message = message;
@@ -330,7 +337,7 @@ public class OperationsConsumer {
             // if even the database cannot take it, it is carried out here and now: nothing waits for room forever
             return owned(() -> done(message,
                     onNewContext(message,
-                            () -> processor.defer(op, message.getPayload(), tenant, retry, partition())
+                            () -> processor.defer(op, text(message), tenant, retry, partition())
                                     .call(results::publishAll)
                                     .replaceWithVoid()
                                     .onFailure().recoverWithUni(failure -> carryOut()))));
@@ -385,7 +392,7 @@ public class OperationsConsumer {
      * Answers a record whose job never got a configuration with a Failure (so the detector's cycle counts it), then
      * dead-letters it with the reason; a deleted job's record is only dead-lettered (nobody waits for it).
      */
-    private Uni<Void> unknownJob(ScimOperation op, Message<String> message, JobWaits.Resolution why,
+    private Uni<Void> unknownJob(ScimOperation op, Message<byte[]> message, JobWaits.Resolution why,
             Duration waited) {
         String reason = why == JobWaits.Resolution.DELETED
                 ? "job " + op.jobId() + " was deleted"
@@ -404,7 +411,7 @@ public class OperationsConsumer {
     }
 
     /** Acks the record once its work completed (nacks it if the work failed), and gives its room back. */
-    private Uni<Void> done(Message<String> message, Uni<Void> work) {
+    private Uni<Void> done(Message<byte[]> message, Uni<Void> work) {
         return work.onItemOrFailure().transformToUni((ignored, failure) -> {
             if (failure != null) {
                 LOG.errorf(failure, "operation record %s could not be completed: nacked", where(message));
@@ -420,7 +427,7 @@ public class OperationsConsumer {
      * trace, whichever thread the lane ran it from. The scope is not closed: Quarkus keeps the OpenTelemetry context in
      * the duplicated context's locals, and the context is this operation's alone and dropped with it.
      */
-    private <T> Uni<T> onNewContext(Message<String> message, Supplier<Uni<T>> work) {
+    private <T> Uni<T> onNewContext(Message<byte[]> message, Supplier<Uni<T>> work) {
         io.opentelemetry.context.Context trace = MessageTraces.of(message);
         return Uni.createFrom().emitter(emitter -> {
             Context context = VertxContext.createNewDuplicatedContext(vertx.getOrCreateContext());
@@ -453,7 +460,7 @@ public class OperationsConsumer {
      * @param reason the reason written in the {@code dead-letter-reason} header and the log
      * @return completes when the dead letter is acked by the broker; fails if it cannot be sent
      */
-    private Uni<Void> deadLetter(Message<String> message, String jobId, String reasonTag, String objectId,
+    private Uni<Void> deadLetter(Message<byte[]> message, String jobId, String reasonTag, String objectId,
             String reason) {
         deadLettered.deadLettered(jobId, reasonTag, reason, objectId);
         Optional<IncomingKafkaRecordMetadata> incoming = message.getMetadata(IncomingKafkaRecordMetadata.class);
@@ -463,12 +470,12 @@ public class OperationsConsumer {
         Object key = incoming.map(IncomingKafkaRecordMetadata::getKey).orElse(null);
         OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder().withKey(key)
                 .withHeaders(headers).build();
-        return deadLetters.send(Message.of(message.getPayload() == null ? "" : message.getPayload())
+        return deadLetters.send(Message.of(message.getPayload() == null ? new byte[0] : message.getPayload())
                 .addMetadata(metadata));
     }
 
     /** The job of a record that cannot be read: its key's part before the first {@code /}, else {@code unknown}. */
-    private static String malformedJob(Message<String> message) {
+    private static String malformedJob(Message<byte[]> message) {
         Object key = message.getMetadata(IncomingKafkaRecordMetadata.class).map(IncomingKafkaRecordMetadata::getKey)
                 .orElse(null);
         if (key == null || key.toString().isEmpty()) {
@@ -479,14 +486,20 @@ public class OperationsConsumer {
         return slash > 0 ? text.substring(0, slash) : text;
     }
 
-    private static Optional<String> header(Message<String> message, String name) {
+    private static Optional<String> header(Message<byte[]> message, String name) {
         return message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .map(m -> m.getHeaders().lastHeader(name))
                 .map(Header::value)
                 .map(value -> new String(value, StandardCharsets.UTF_8));
     }
 
-    private static String where(Message<String> message) {
+    /** The record's value as text (UTF-8), for what keeps it as text: an {@code escrow} row. */
+    private static String text(Message<byte[]> message) {
+        byte[] value = message.getPayload();
+        return value == null ? null : new String(value, StandardCharsets.UTF_8);
+    }
+
+    private static String where(Message<byte[]> message) {
         return message.getMetadata(IncomingKafkaRecordMetadata.class)
                 .map(m -> "key " + m.getKey() + ", partition " + m.getPartition() + ", offset " + m.getOffset())
                 .orElse("no Kafka metadata");

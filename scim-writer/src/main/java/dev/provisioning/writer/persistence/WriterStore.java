@@ -49,9 +49,11 @@ import dev.provisioning.writer.escrow.Escrowed;
  * an update. Completes on the caller's Vert.x context.
  *
  * <p>
- * Each id-map row remembers the operation that last changed it and, once that operation is complete, its outcome
- * ({@link Mark}), written in the same statement as the change. A redelivered operation whose result was lost in a
- * crash finds its own mark and reports what it really did. A create is marked before it is sent (a row without a
+ * Each id-map row remembers the operation that last changed it ({@link Mark}), written in the same statement as the
+ * change, and may hold its outcome once complete. The writer no longer stores that copy (since the fourteenth round:
+ * an operation's last change is written with its result, {@link #markProcessed(String, String, String, String,
+ * IdMapChange)}, so a redelivery finds the result); rows written before hold it and are still read
+ * ({@link Entry#completedBy}). A create is marked before it is sent (a row without a
  * Druva id), so a create that reached Druva just before a crash is recognised as this operation's when it is matched
  * again. A delete leaves a tombstone with its mark.
  *
@@ -335,7 +337,8 @@ public class WriterStore {
     /**
      * The operation that changed a row, and its outcome (JSON) once complete.
      *
-     * @param outcome null while the operation is still in progress
+     * @param outcome null while the operation is still in progress, and when the outcome is recorded as the
+     *        operation's result in the same statement (what the provisioners write since the fourteenth round)
      */
     public record Mark(String operationId, String outcome) {
     }

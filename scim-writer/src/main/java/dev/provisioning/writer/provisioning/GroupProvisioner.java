@@ -107,7 +107,7 @@ public class GroupProvisioner {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
                     Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
                     return UserProvisioner.ending(outcome, WriterStore.removing(target.jobId(), GROUP, op.objectId(),
-                            UserProvisioner.done(op, outcome)));
+                            UserProvisioner.done(op)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
@@ -131,7 +131,7 @@ public class GroupProvisioner {
             if (!answer.ok()) {
                 return Uni.createFrom().item(failed(ProvisioningAction.Other, null, op, answer));
             }
-            JsonNode resources = parse(answer.body()).path("Resources");
+            JsonNode resources = parse(answer).path("Resources");
             int count = resources.isArray() ? resources.size() : 0;
             if (count > 1) {
                 return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Other, null,
@@ -168,7 +168,7 @@ public class GroupProvisioner {
                                     : store.forgetCreate(target.jobId(), GROUP, op.objectId(), op.operationId())
                                             .replaceWith(failure);
                         }
-                        String id = parse(created.body()).path("id").asText(null);
+                        String id = parse(created).path("id").asText(null);
                         if (id == null) {
                             return Uni.createFrom().item(Outcome.failure(ProvisioningAction.Create, null,
                                     ErrorCodes.TARGET_ERROR, "POST /Groups answered without an id", created));
@@ -232,7 +232,7 @@ public class GroupProvisioner {
                 Outcome outcome = new Outcome(action, ProvisioningStatus.Success, link.targetId(), null, null,
                         last == null ? null : last.status(), last == null ? 1 : last.attempts(), modified);
                 return UserProvisioner.ending(outcome,
-                        WriterStore.marking(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op, outcome)));
+                        WriterStore.marking(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op)));
             });
         }).flatMap(outcome -> outcome == RECOVER
                 ? store.removeLink(target.jobId(), GROUP, op.objectId(), inProgress(op))
@@ -413,8 +413,8 @@ public class GroupProvisioner {
         return value == null ? null : String.valueOf(value);
     }
 
-    private static JsonNode parse(String body) {
-        JsonNode node = ScimAnswer.parse(body);
+    private static JsonNode parse(ScimAnswer answer) {
+        JsonNode node = answer.json();
         return node == null ? Json.mapper().createObjectNode() : node;
     }
 }

@@ -151,8 +151,9 @@ public class OperationProcessor {
         String escrowId = escrowIdOf(op);
         WriterStore.ObjectKey object = objectOf(op, job);
         if (retry) {
-            // the follow-up's id comes from the escrow row: its recorded result is read afterwards, when there is one
-            return store.lookup(null, escrowId, object).flatMap(known -> {
+            // a deferred operation's result is its own (read here); a follow-up's id comes from the escrow row: its
+            // recorded result is read afterwards, when there is one
+            return store.lookup(resultIdOf(op), escrowId, object).flatMap(known -> {
                 Optional<Escrowed> found = known.escrow();
                 if (found.isEmpty() || !found.get().operationId().equals(op.operationId())) {
                     LOG.infof("escrow retry of operation %s for job %s, object %s is obsolete (done or superseded)",
@@ -161,7 +162,12 @@ public class OperationProcessor {
                 }
                 Escrowed row = found.get();
                 if (!row.reported()) {
-                    return carry(op, job, new Waiting(found, false), true, known.entry());
+                    // carried out (or superseded) before a restart that came before its row was removed: the result
+                    // recorded then is the one, emitted again (the id map keeps no copy of it)
+                    return known.processed().isPresent()
+                            ? escrows.delete(escrowId, op.operationId())
+                                    .replaceWith(List.of(EventChecks.result(known.processed().get())))
+                            : carry(op, job, new Waiting(found, false), true, known.entry());
                 }
                 // its follow-up may be recorded already (a restart between recording it and removing the row)
                 return store.processedResult(ProvisioningResult.followUpIdOf(row.resultId())).flatMap(done -> done

@@ -43,9 +43,11 @@ import dev.provisioning.writer.scim.client.TenantTarget;
  * match: a redelivered operation never creates a second user.
  *
  * <p>
- * The id map also tells a redelivered operation what it did before a crash ({@link WriterStore.Mark}): its stored
- * outcome when it completed, or, when its create was sent and the answer lost, that the user matched now is the one
- * it created. So the result says what really happened (a Create, not "no change").
+ * The id map also tells a redelivered operation what it did before a crash ({@link WriterStore.Mark}): when its create
+ * was sent and the answer lost, that the user matched now is the one it created, so the result says what really
+ * happened (a Create, not "no change"). A completed operation's outcome is its result, recorded in one statement with
+ * its last id-map change ({@link OperationProcessor}) and found there first; rows written before the fourteenth round
+ * also hold a copy of the outcome, still read ({@link #recovered}).
  */
 @ApplicationScoped
 public class UserProvisioner {
@@ -93,7 +95,10 @@ public class UserProvisioner {
         });
     }
 
-    /** The outcome an operation stored when it completed, before a restart lost its result. */
+    /**
+     * The outcome an operation stored in its id-map row when it completed, before a restart lost its result: rows
+     * written before the fourteenth round (since then the row keeps no copy, {@link #done}).
+     */
     static Outcome recovered(ScimOperation op, String outcomeJson) {
         Outcome outcome = Json.read(outcomeJson, Outcome.class);
         LOG.infof("operation %s for job %s, object %s was carried out before a restart: %s %s", op.operationId(),
@@ -101,9 +106,15 @@ public class UserProvisioner {
         return outcome;
     }
 
-    /** The id-map mark of an operation that completed with this outcome. */
-    static WriterStore.Mark done(ScimOperation op, Outcome outcome) {
-        return new WriterStore.Mark(op.operationId(), Json.write(outcome));
+    /**
+     * The id-map mark of an operation that completed: its id, without a copy of its outcome. The outcome is the
+     * operation's result, recorded in {@code processed_operation} in the same statement as this change
+     * ({@link OperationProcessor}), where a redelivery finds it before it reads the id map; a copy in the id map (one
+     * more JSON per object, written and stored; until the fourteenth round) is only read back from rows written
+     * before ({@link #recovered}).
+     */
+    static WriterStore.Mark done(ScimOperation op) {
+        return new WriterStore.Mark(op.operationId(), null);
     }
 
     /**
@@ -145,7 +156,7 @@ public class UserProvisioner {
                     Outcome outcome = Outcome.success(ProvisioningAction.Disable, link.targetId(), answer,
                             modified(changes));
                     return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(),
-                            applied(link, changes), op.cycleId(), done(op, outcome)));
+                            applied(link, changes), op.cycleId(), done(op)));
                 }
                 if (answer.kind() == FailureKind.NOT_FOUND) {
                     LOG.warnf("Druva user %s of job %s, object %s no longer exists: link dropped", link.targetId(),
@@ -153,7 +164,7 @@ public class UserProvisioner {
                     Outcome outcome = Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
                             ErrorCodes.INVALID_ANCHOR, "the Druva user no longer exists; nothing to disable");
                     return ending(outcome,
-                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op, outcome)));
+                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Disable, link.targetId(), op, answer));
             });
@@ -184,7 +195,7 @@ public class UserProvisioner {
                 if (answer.ok() || answer.kind() == FailureKind.NOT_FOUND) {
                     Outcome outcome = Outcome.success(ProvisioningAction.Delete, id, answer, List.of());
                     return ending(outcome,
-                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op, outcome)));
+                            WriterStore.removing(target.jobId(), USER, op.objectId(), done(op)));
                 }
                 return Uni.createFrom().item(failed(ProvisioningAction.Delete, id, op, answer));
             });
@@ -203,7 +214,7 @@ public class UserProvisioner {
         if (changes.isEmpty() || !target.actions().update()) {
             if (ourCreate) {
                 Outcome created = createdBefore(op, link, desired);
-                return ending(created, WriterStore.marking(target.jobId(), USER, op.objectId(), done(op, created)));
+                return ending(created, WriterStore.marking(target.jobId(), USER, op.objectId(), done(op)));
             }
             return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null, NO_CHANGE));
         }
@@ -213,7 +224,7 @@ public class UserProvisioner {
                         ? createdBefore(op, link, desired)
                         : Outcome.success(ProvisioningAction.Update, link.targetId(), answer, modified(changes));
                 return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(), applied(link, changes),
-                        op.cycleId(), done(op, outcome)));
+                        op.cycleId(), done(op)));
             }
             if (answer.kind() == FailureKind.NOT_FOUND && mayRecover) {
                 LOG.warnf("InvalidAnchor: Druva user %s of job %s, object %s no longer exists; matching again",
@@ -322,7 +333,7 @@ public class UserProvisioner {
                                 String.valueOf(value))));
                         Outcome outcome = Outcome.success(ProvisioningAction.Create, id, answer, modified);
                         return ending(outcome, WriterStore.linking(target.jobId(), USER, op.objectId(),
-                                new Link(id, state), op.cycleId(), done(op, outcome)));
+                                new Link(id, state), op.cycleId(), done(op)));
                     }
                     if (answer.kind() == FailureKind.CONFLICT && mayRecover) {
                         // created meanwhile (by a crashed earlier attempt or someone else): match once more and link

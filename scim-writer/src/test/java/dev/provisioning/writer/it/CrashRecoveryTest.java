@@ -4,17 +4,21 @@ import static dev.provisioning.writer.it.Fixtures.resultId;
 import static dev.provisioning.writer.it.Fixtures.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 
 import jakarta.inject.Inject;
 
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,7 +34,14 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.Topics;
 import dev.provisioning.writer.Waits;
+import dev.provisioning.writer.escrow.EscrowState;
+import dev.provisioning.writer.escrow.Escrowed;
+import dev.provisioning.writer.messaging.Channels;
+import dev.provisioning.writer.persistence.EscrowStore;
+import dev.provisioning.writer.persistence.WriterStore;
+import dev.provisioning.writer.persistence.WriterStore.Link;
 import dev.provisioning.writer.provisioning.Outcome;
 import dev.provisioning.writer.scim.UserRequests;
 import dev.provisioning.writer.scim.UserState;
@@ -46,6 +57,12 @@ class CrashRecoveryTest {
 
     @Inject
     Pool pool;
+
+    @Inject
+    WriterStore store;
+
+    @Inject
+    EscrowStore escrows;
 
     private DruvaScimServer druva;
     private String jobId;
@@ -117,6 +134,60 @@ class CrashRecoveryTest {
         assertThat(result.action()).isEqualTo(ProvisioningAction.Delete);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(Sent.of(druva)).isEmpty();
+    }
+
+    /**
+     * The id map keeps no copy of an operation's outcome (issue 13, fourteenth round): the result recorded with the
+     * link in one statement is what a redelivery finds. A deferred operation released and carried out, whose writer
+     * died after its result and link were committed but before its {@code escrow} row was removed, is released again:
+     * it is answered with the result recorded then, sends nothing, and its row goes.
+     */
+    @Test
+    void aDeferredOperationCarriedOutBeforeItsRowWasRemovedIsReportedAgainWithoutAnyRequest() throws Exception {
+        ScimOperation op = Fixtures.upsert(jobId, "obj-deferred", Fixtures.user("deferred", "De", "Ferred"));
+        String id = createDirectly(op);
+        ProvisioningResult recorded = new ProvisioningResult(ProvisioningResult.SCHEMA_VERSION, resultId(op), jobId,
+                op.cycleId(), op.operationId(), op.objectType(), op.objectId(), id, op.displayName(),
+                ProvisioningAction.Create, ProvisioningStatus.Success, null, null, 201, 1, 12L,
+                List.of(new ModifiedProperty("userName", null, "deferred@example.com")), "scim-writer", Instant.now(),
+                null, null);
+        String escrowId = Escrowed.idOf(jobId, "USER", op.objectId());
+        Instant deferredAt = Instant.now();
+        escrows.defer(new Escrowed(escrowId, jobId, op.objectId(), op.operationId(), Json.write(op), 0, deferredAt,
+                deferredAt.plusSeconds(3600), null, null, EscrowState.DEFERRED, null, op.createdAt(), null, null, null,
+                null)).await().atMost(Waits.OUTCOME);
+        store.markProcessed(recorded.resultId(), jobId, op.operationId(), Json.write(recorded),
+                WriterStore.linking(jobId, "USER", op.objectId(), new Link(id, desired(op)), op.cycleId(),
+                        new WriterStore.Mark(op.operationId(), null)))
+                .await().atMost(Waits.OUTCOME);
+        int before = Sent.of(druva).size();
+
+        // released again: republished on its key as an escrow retry
+        ProducerRecord<String, String> retry = new ProducerRecord<>(Topics.OPERATIONS, op.key(), Json.write(op));
+        retry.headers().add(Channels.ESCROW_RETRY_HEADER, "1".getBytes(StandardCharsets.UTF_8));
+        KafkaTopics.producer().send(retry).get();
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(result).isEqualTo(recorded);
+        assertThat(Sent.of(druva)).hasSize(before);
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(
+                escrows.find(escrowId).await().atMost(Waits.OUTCOME)).isEmpty());
+    }
+
+    /** A completed operation's outcome is its recorded result: the id map marks the operation, without a copy. */
+    @Test
+    void aCreatedUsersIdMapRowNamesItsOperationWithoutACopyOfTheResult() {
+        ScimOperation op = Fixtures.upsert(jobId, "obj-marked", Fixtures.user("marked", "Ma", "Rked"));
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        var row = pool.preparedQuery("SELECT operation_id, outcome, target_id FROM id_map WHERE id = $1")
+                .execute(Tuple.of(jobId + "/USER/" + op.objectId())).await().atMost(Waits.OUTCOME).iterator().next();
+        assertThat(row.getString("operation_id")).isEqualTo(op.operationId());
+        assertThat(row.getString("target_id")).isEqualTo(result.targetId());
+        assertThat(row.getString("outcome")).isNull();
     }
 
     @Test

@@ -172,11 +172,11 @@ public class ScimClient {
             gate.answered(started);
             health.answered(target.tenant(), Instant.now());
         }
-        String body = failure == null ? bodyOf(response) : "";
+        byte[] body = failure == null ? bodyOf(response) : null;
         String problem = kind == FailureKind.NONE
                 ? null
                 : failure == null ? scimDetail(status, body) : describe(failure);
-        ScimAnswer answer = new ScimAnswer(status, body, kind, attempt, problem);
+        ScimAnswer answer = ScimAnswer.of(status, body, kind, attempt, problem);
         if (retrying && kind.retryable()) {
             return Uni.createFrom().failure(new RetryableAnswer(answer, retryAfter));
         }
@@ -230,16 +230,17 @@ public class ScimClient {
         return base + uri;
     }
 
-    private static String bodyOf(HttpResponse<Buffer> response) {
+    /** The body's bytes as received (one copy out of the client's buffer), null when there is none. */
+    private static byte[] bodyOf(HttpResponse<Buffer> response) {
         Buffer body = response.body();
-        return body == null ? "" : body.toString();
+        return body == null ? null : body.getBytes();
     }
 
     /** The SCIM error's {@code detail} (and {@code scimType}) if the body is a SCIM error, else the status. */
-    private static String scimDetail(int status, String body) {
+    private static String scimDetail(int status, byte[] body) {
         String text = "HTTP " + status;
         try {
-            var node = Json.mapper().readTree(body);
+            var node = body == null || body.length == 0 ? null : Json.mapper().readTree(body);
             if (node != null && node.hasNonNull("detail")) {
                 text += ": " + node.get("detail").asText();
             }

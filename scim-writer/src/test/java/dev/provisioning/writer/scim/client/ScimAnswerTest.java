@@ -2,6 +2,8 @@ package dev.provisioning.writer.scim.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
+
 import org.junit.jupiter.api.Test;
 
 import dev.provisioning.writer.retry.FailureKind;
@@ -20,6 +22,21 @@ class ScimAnswerTest {
         assertThat(resource.path("id").asText()).isEqualTo("u-1");
         assertThat(resource.path("displayName").asText()).isEqualTo("Zoë Ångström 山田");
         assertThat(resource.path("name").path("familyName").asText()).isEqualTo("Øre");
+    }
+
+    /** The HTTP client's bytes are the answer's body: read as JSON without a text copy, and as text when asked. */
+    @Test
+    void anAnswerOfTheBytesReceivedReadsAsTheResourceAndAsTheText() {
+        String body = "{\"id\":\"u-2\",\"displayName\":\"Zoë Ångström 山田\"}";
+
+        ScimAnswer answer = ScimAnswer.of(201, body.getBytes(StandardCharsets.UTF_8), FailureKind.NONE, 1, null);
+
+        assertThat(answer.json().path("id").asText()).isEqualTo("u-2");
+        assertThat(answer.json().path("displayName").asText()).isEqualTo("Zoë Ångström 山田");
+        assertThat(answer.body()).isEqualTo(body);
+        ScimAnswer none = ScimAnswer.of(204, null, FailureKind.NONE, 1, null);
+        assertThat(none.json()).isNull();
+        assertThat(none.body()).isEmpty();
     }
 
     @Test
