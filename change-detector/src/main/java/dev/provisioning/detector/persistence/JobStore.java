@@ -307,10 +307,8 @@ public class JobStore {
                     } catch (RuntimeException e) {
                         return Uni.createFrom().failure(new UnreadableJobException(read.unreadable(), e));
                     }
-                    String reason = r.getString("quarantine_reason");
-                    if (reason != null && job.quarantine().isEmpty()) {
-                        job.liftUnknownQuarantine(reason, r.getString("quarantine_key"), Instant.now());
-                    }
+                    job.liftUnknownQuarantine(r.getString("quarantine_reason"), r.getString("quarantine_key"),
+                            Instant.now());
                     return change.apply(job, read.unreadable(), tx).chain(answer -> save(tx, job)
                             .map(last -> Optional.of(new Saved<>(Objects.requireNonNull(answer, "a repair answers"),
                                     last))));
