@@ -517,38 +517,29 @@ public class JobStore {
      */
     private Read read(Row r) {
         String id = r.getString("id");
-        List<UnreadableJob.Fault> faults = null;
-        RuntimeException failure = null;
+        Faults faults = null;
         JobConfig config = null;
         try {
             config = configs.config(id, r.getString("config"));
         } catch (RuntimeException e) {
-            faults = new ArrayList<>(4);
-            faults.add(UnreadableJob.fault("config", e));
-            failure = e;
+            faults = Faults.add(null, "config", e);
         }
         if (config != null && !id.equals(config.jobId())) {
-            IllegalStateException e = new IllegalStateException("it names another job (" + config.jobId() + ")");
+            faults = Faults.add(null, "config.jobId",
+                    new IllegalStateException("it names another job (" + config.jobId() + ")"));
             config = null;
-            faults = new ArrayList<>(4);
-            faults.add(UnreadableJob.fault("config.jobId", e));
-            failure = e;
         }
         Quarantine quarantine = null;
         try {
             quarantine = quarantine(r);
         } catch (RuntimeException e) {
-            faults = faults == null ? new ArrayList<>(3) : faults;
-            faults.add(UnreadableJob.fault(UnreadableJob.QUARANTINE_REASON, e));
-            failure = first(failure, e);
+            faults = Faults.add(faults, UnreadableJob.QUARANTINE_REASON, e);
         }
         DeletionThreshold threshold = null;
         try {
             threshold = threshold(r, null, null);
         } catch (RuntimeException e) {
-            faults = faults == null ? new ArrayList<>(2) : faults;
-            faults.add(UnreadableJob.fault(UnreadableJob.DELETION_THRESHOLD, e));
-            failure = first(failure, e);
+            faults = Faults.add(faults, UnreadableJob.DELETION_THRESHOLD, e);
         }
         ProvisioningJob job = null;
         try {
@@ -558,9 +549,7 @@ public class JobStore {
                 job = ProvisioningJob.restore(stored);
             }
         } catch (RuntimeException e) {
-            faults = faults == null ? new ArrayList<>(1) : faults;
-            faults.add(UnreadableJob.fault(UnreadableJob.ROW, e));
-            failure = first(failure, e);
+            faults = Faults.add(faults, UnreadableJob.ROW, e);
         }
         if (faults == null) {
             if (!unreadableLogged.isEmpty()) {
@@ -568,8 +557,8 @@ public class JobStore {
             }
             return new Read(job, null, null);
         }
-        UnreadableJob unreadable = new UnreadableJob(id, r.getString("name"), r.getString("state"), faults, config,
-                threshold);
+        UnreadableJob unreadable = new UnreadableJob(id, r.getString("name"), r.getString("state"), faults.list,
+                config, threshold);
         registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
         String described = unreadable.describe();
         if (!described.equals(unreadableLogged.put(id, described))) {
@@ -582,15 +571,28 @@ public class JobStore {
         } else {
             LOG.debugf("%s", described);
         }
-        return new Read(null, unreadable, failure);
+        return new Read(null, unreadable, faults.first);
     }
 
     /**
-     * The first failure (the cause of {@link UnreadableJobException}); the others are named by their faults. Not
-     * added to it as suppressed: a parser may throw the same instance at every read.
+     * The faults of one row, in the order they are met, and the first failure (the cause of
+     * {@link UnreadableJobException}; not given the others as suppressed: a parser may throw the same instance at every
+     * read). Made at the first fault only: a readable row makes none.
      */
-    private static RuntimeException first(RuntimeException first, RuntimeException next) {
-        return first == null ? next : first;
+    private static final class Faults {
+
+        final List<UnreadableJob.Fault> list = new ArrayList<>(4);
+        RuntimeException first;
+
+        /** {@code faults} (a new one when null) with the fault of {@code failure} to read {@code field} added. */
+        static Faults add(Faults faults, String field, RuntimeException failure) {
+            Faults f = faults == null ? new Faults() : faults;
+            f.list.add(UnreadableJob.fault(field, failure));
+            if (f.first == null) {
+                f.first = failure;
+            }
+            return f;
+        }
     }
 
     /**
