@@ -412,11 +412,7 @@ class ConsoleBrowserIT {
         type(By.id("tenantUrl"), system.druva().baseUrl());
         type(By.id("secretToken"), system.druvaToken());
         type(By.id("source-directoryFile"), empty.toString());
-        click(By.id("save"));
-        visible(By.xpath("//h1[normalize-space()='Configure Unreadable scope']"));
-        waitForText(By.id("save-status"), "Saved");
-        JsonNode repaired = listed(scopeJob);
-        assertThat(repaired.has("problem")).isFalse();
+        JsonNode repaired = saveRepair(scopeJob, "Unreadable scope");
         assertThat(repaired.path("scope").asText()).isEqualTo("ASSIGNED_ONLY");
         assertThat(repaired.path("deletionThreshold").asInt()).isEqualTo(7);
         assertThat(repaired.path("deletionThresholdPercent").asInt()).isEqualTo(15);
@@ -447,17 +443,28 @@ class ConsoleBrowserIT {
         waitForText(By.id("save-problem"), "secretToken");
         assertThat(text(By.id("secretToken-error"))).contains("is required to repair the job");
         type(By.id("secretToken"), system.druvaToken());
-        click(By.id("save"));
-        visible(By.xpath("//h1[normalize-space()='Configure Unreadable threshold']"));
-        waitForText(By.id("save-status"), "Saved");
-        JsonNode mended = listed(thresholdJob);
-        assertThat(mended.has("problem")).isFalse();
+        JsonNode mended = saveRepair(thresholdJob, "Unreadable threshold");
         assertThat(mended.path("deletionThreshold").asInt()).isEqualTo(500);
         assertThat(mended.path("deletionThresholdPercent").asInt()).isEqualTo(20);
         assertThat(mended.path("state").asText()).as("provisioning stays on").isEqualTo("ACTIVE");
         JsonNode quarantine = system.jobs().status(thresholdJob).path("quarantine");
         assertThat(quarantine.isNull() || quarantine.isMissingNode()).as("the unknown quarantine is lifted").isTrue();
         system.jobs().pause(thresholdJob);
+    }
+
+    /**
+     * Saves the repair form: the page becomes the job's Configure page, says it saved, and the API lists the job
+     * readable again.
+     *
+     * @return the job as {@code GET /jobs} lists it now
+     */
+    private static JsonNode saveRepair(String id, String name) {
+        click(By.id("save"));
+        visible(By.xpath("//h1[normalize-space()='Configure " + name + "']"));
+        waitForText(By.id("save-status"), "Saved");
+        JsonNode repaired = listed(id);
+        assertThat(repaired.has("problem")).as("listed with a problem").isFalse();
+        return repaired;
     }
 
     /** The job as {@code GET /jobs} lists it. */
