@@ -11,6 +11,10 @@ export const OPERATORS = [
   ['BITWISE_AND', 'Bitwise AND (all bits set)'], ['BITWISE_NOT_AND', 'Bitwise NOT AND (no bit set)'],
 ];
 const UNARY = new Set(['IS_TRUE', 'IS_FALSE', 'IS_NULL', 'IS_NOT_NULL']);
+/** The API's deletion threshold when a request leaves it out (DeletionThreshold.DEFAULT: Entra's 500, Okta's 20 %). */
+const DEFAULT_THRESHOLD = { count: 500, percent: 20 };
+/** The stored field that cannot be read for each form field it stands for, beyond config.<path> (the same path). */
+const STORED_FIELDS = { deletionThreshold: 'deletion_threshold', deletionThresholdPercent: 'deletion_threshold' };
 
 function blankJob() {
   return {
@@ -33,7 +37,7 @@ function whole(value) {
 }
 
 function blankGraph() {
-  return { tenantId: '', clientId: '', clientSecret: '', servicePrincipalId: '' };
+  return { tenantId: '', clientId: '', clientSecret: '', servicePrincipalId: '', authorityUrl: '', graphUrl: '' };
 }
 
 /** A job as the form edits it, from the API's view (secrets are never returned: their fields start empty). */
@@ -50,11 +54,33 @@ function formOf(job) {
     source: {
       type: job.source ? job.source.type : 'DIRECTORY_FILE',
       directoryFile: (job.source && job.source.directoryFile) || '',
-      graph: g ? { tenantId: g.tenantId || '', clientId: g.clientId || '', clientSecret: '', servicePrincipalId: g.servicePrincipalId || '' } : blankGraph(),
+      graph: g ? {
+        tenantId: g.tenantId || '', clientId: g.clientId || '', clientSecret: '', servicePrincipalId: g.servicePrincipalId || '',
+        authorityUrl: g.authorityUrl || '', graphUrl: g.graphUrl || '',
+      } : blankGraph(),
     },
     cycleInterval: isoDuration(job.cycleInterval), deletionThreshold: job.deletionThreshold ?? '',
     deletionThresholdPercent: job.deletionThresholdPercent ?? '',
   };
+}
+
+/**
+ * The form that repairs a job whose stored row cannot be read, from what the jobs list shows of it (its name, state,
+ * and the members that could be read: the configuration when only its quarantine reason or threshold is at fault, the
+ * deletion threshold when it can be read). What could not be read starts from the defaults, the deletion threshold
+ * included (the repair must send it when the stored one is unreadable); the secrets start empty (the repair must send
+ * them). Provisioning stays as the row's state says (Off for a paused job).
+ */
+function repairFormOf(listed) {
+  const form = listed && listed.tenantUrl != null ? formOf(listed) : blankJob();
+  if (listed) {
+    form.name = listed.name || '';
+    form.provisioningStatus = listed.state === 'PAUSED' ? 'Off' : 'On';
+  }
+  form.deletionThreshold = listed && listed.deletionThreshold != null ? listed.deletionThreshold : DEFAULT_THRESHOLD.count;
+  form.deletionThresholdPercent = listed && listed.deletionThresholdPercent != null
+    ? listed.deletionThresholdPercent : DEFAULT_THRESHOLD.percent;
+  return form;
 }
 
 /**
@@ -65,6 +91,7 @@ function formOf(job) {
 class JobConfigure extends Page {
   static properties = {
     jobId: {}, job: { state: true }, form: { state: true }, usingDefaults: { state: true },
+    unreadableFields: { state: true }, configKnown: { state: true },
     loadError: { state: true }, saveError: { state: true }, saved: { state: true },
     connection: { state: true }, connectionError: { state: true }, testing: { state: true },
     editing: { state: true }, audit: { state: true }, repairing: { state: true },
@@ -89,13 +116,18 @@ class JobConfigure extends Page {
           this.form = formOf(this.job);
           this.repairing = null;
         } catch (e) {
-          // a job whose stored row cannot be read (409 naming the field): saving its whole configuration repairs it
+          // a job whose stored row cannot be read (409 naming the fields): saving its whole configuration repairs it;
+          // the list shows what of it could be read, which the form starts from
           if (!(e instanceof ApiError) || e.status !== 409 || !e.errors.length) {
             throw e;
           }
+          const listed = await api('GET', '/jobs').then((all) => all.find((j) => j.id === this.jobId && j.problem))
+            .catch(() => null);
           this.repairing = e;
-          this.job = { id: this.jobId, name: this.jobId };
-          this.form = blankJob();
+          this.unreadableFields = (listed && listed.problem.unreadableFields) || e.errors.map((x) => x.field);
+          this.job = { id: this.jobId, name: (listed && listed.name) || this.jobId, state: listed && listed.state };
+          this.configKnown = !!listed && listed.tenantUrl != null;
+          this.form = repairFormOf(listed);
         }
         this.loadAudit();
       }
@@ -131,12 +163,43 @@ class JobConfigure extends Page {
     return this.saveError instanceof ApiError ? this.saveError.fieldMessage(name) : null;
   }
 
+  /**
+   * While repairing: the stored field that cannot be read behind the form's field `name` (`deletion_threshold` for
+   * either threshold, `config.scope` for the scope, `config.source` for every source field), or null.
+   */
+  unreadable(name) {
+    if (!this.repairing) {
+      return null;
+    }
+    return (this.unreadableFields || []).find((f) => {
+      if (f === STORED_FIELDS[name]) {
+        return true;
+      }
+      if (!f.startsWith('config.')) {
+        return false;
+      }
+      // the field itself, a part of it (config.userMappings[1].source for userMappings), or the whole it belongs to
+      // (config.source for source.directoryFile)
+      const path = f.slice('config.'.length);
+      return path === name || path.startsWith(`${name}.`) || path.startsWith(`${name}[`) || name.startsWith(`${path}.`);
+    }) || null;
+  }
+
+  /** The mark of a field whose stored value cannot be read: the field named, and what the form shows instead. */
+  unreadableMark(name, id) {
+    const stored = this.unreadable(name);
+    return stored ? html`<p class="field-unreadable" id="${id}-unreadable">The stored value cannot be read
+      (<code>${stored}</code>): the form shows the default. Check it: the repair saves what is shown.</p>` : nothing;
+  }
+
   /** An input with its label, help and the server's message for the field (aria-invalid, aria-describedby). */
   text(name, label, opts = {}) {
     const id = opts.id || name.replace(/[.[\]]/g, '-');
     const error = this.field(opts.field || name);
     const value = name.split('.').reduce((o, k) => (o == null ? o : o[k]), this.form);
-    const described = [opts.help ? `${id}-help` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+    const unreadable = this.unreadable(name);
+    const described = [opts.help ? `${id}-help` : '', unreadable ? `${id}-unreadable` : '', error ? `${id}-error` : '']
+      .filter(Boolean).join(' ');
     return html`<div class="field">
       <label for=${id}>${label}${opts.required ? html` <span aria-hidden="true">*</span>` : nothing}</label>
       <input id=${id} type=${opts.type || 'text'} .value=${value == null ? '' : String(value)}
@@ -145,6 +208,7 @@ class JobConfigure extends Page {
         min=${opts.min ?? nothing} max=${opts.max ?? nothing}
         @input=${(e) => this.set(name, e.target.value)}>
       ${opts.help ? html`<p class="help" id="${id}-help">${opts.help}</p>` : nothing}
+      ${this.unreadableMark(name, id)}
       ${error ? html`<p class="field-error" id="${id}-error">${error}</p>` : nothing}
     </div>`;
   }
@@ -177,7 +241,13 @@ class JobConfigure extends Page {
       cycleInterval: f.cycleInterval || null, deletionThreshold: whole(f.deletionThreshold),
       deletionThresholdPercent: whole(f.deletionThresholdPercent),
       source: f.source.type === 'MICROSOFT_GRAPH'
-        ? { type: 'MICROSOFT_GRAPH', graph: { ...f.source.graph, clientSecret: f.source.graph.clientSecret || null } }
+        ? {
+          type: 'MICROSOFT_GRAPH',
+          graph: {
+            ...f.source.graph, clientSecret: f.source.graph.clientSecret || null,
+            authorityUrl: f.source.graph.authorityUrl || null, graphUrl: f.source.graph.graphUrl || null,
+          },
+        }
         : { type: 'DIRECTORY_FILE', directoryFile: f.source.directoryFile },
     };
     if (f.secretToken) {
@@ -202,6 +272,7 @@ class JobConfigure extends Page {
       }
       this.job = saved;
       this.repairing = null;
+      this.unreadableFields = null;
       this.form = { ...formOf(saved), userMappings: this.usingDefaults ? this.form.userMappings : saved.userMappings };
       this.loadAudit();
     } catch (err) {
@@ -216,7 +287,7 @@ class JobConfigure extends Page {
     this.connection = null;
     this.connectionError = null;
     try {
-      this.connection = this.jobId && !this.form.secretToken && this.form.tenantUrl === this.job.tenantUrl
+      this.connection = this.jobId && !this.repairing && !this.form.secretToken && this.form.tenantUrl === this.job.tenantUrl
         ? await api('POST', `/jobs/${enc(this.jobId)}/test-connection`)
         : await api('POST', '/jobs/test-connection', { tenantUrl: this.form.tenantUrl, secretToken: this.form.secretToken });
     } catch (e) {
@@ -251,9 +322,14 @@ class JobConfigure extends Page {
     return html`
       <h1>${this.repairing ? `Repair job ${this.job.id}` : this.jobId ? `Configure ${this.job.name}` : 'New provisioning job'}</h1>
       ${this.repairing ? html`<div id="repair">${problem(this.repairing, 'Its stored configuration cannot be read')}
-        <p class="banner info">Enter the job's whole configuration, secret token included, and save: the stored row is
-          replaced in place, and the job keeps its id, provisioning log and the objects it manages in Druva. Its next
-          cycle is a full one.</p></div>` : nothing}
+        <p class="banner info" id="repair-help">${this.configKnown
+          ? 'The stored configuration could be read and is filled in below.'
+          : 'The stored configuration cannot be read: the form shows the job\'s name and provisioning status, and the defaults for the rest.'}
+          ${this.unreadableFields && this.unreadableFields.includes('deletion_threshold')
+            ? html`The stored deletion threshold (<code>deletion_threshold</code>) cannot be read: the defaults are filled in.`
+            : 'The deletion threshold is filled in as stored.'}
+          Enter the job's whole configuration, secret token included, and save: the stored row is replaced in place,
+          and the job keeps its id, provisioning log and the objects it manages in Druva. Its next cycle is a full one.</p></div>` : nothing}
       ${this.jobId && !this.repairing ? html`<job-controls .job=${this.job} @changed=${() => this.load()}></job-controls>` : nothing}
       ${adminWhy ? html`<p class="banner info" id="read-only">Read-only: saving a change ${adminWhy.charAt(0).toLowerCase()}${adminWhy.slice(1)}
         You can still test the connection and the mappings.</p>` : nothing}
@@ -264,8 +340,10 @@ class JobConfigure extends Page {
           ${this.text('tenantUrl', 'Tenant URL', { required: true, type: 'url', placeholder: 'https://apis.druva.com/insync/scim', help: 'Druva\'s SCIM endpoint (GovCloud: https://govcloudapis.druva.com/insync/scim).' })}
           ${this.text('secretToken', 'Secret token', {
             type: 'password', autocomplete: 'new-password', required: !this.jobId || !!this.repairing,
-            placeholder: this.job && this.job.secretTokenConfigured ? 'set (hidden): type to replace it' : '',
-            help: 'Write-only: the token is encrypted when saved and never shown again.' })}
+            placeholder: !this.repairing && this.job && this.job.secretTokenConfigured ? 'set (hidden): type to replace it' : '',
+            help: this.repairing
+              ? 'Required for the repair: the stored token is in the row that cannot be read and is not used. Write-only: encrypted when saved and never shown again.'
+              : 'Write-only: the token is encrypted when saved and never shown again.' })}
           <div class="controls">
             <button type="button" id="test-connection" class="secondary" @click=${() => this.testConnection()}
               ?disabled=${this.testing || !!this.testWhy()} title=${this.testWhy() || nothing}>Test connection</button>
@@ -294,16 +372,23 @@ class JobConfigure extends Page {
             ? this.text('source.directoryFile', 'Directory file', { required: true, help: 'Path of the directory JSON on the change-detector\'s machine.' })
             : html`${this.text('source.graph.tenantId', 'Tenant id', { required: true })}
                 ${this.text('source.graph.clientId', 'Application (client) id', { required: true })}
-                ${this.text('source.graph.clientSecret', 'Client secret', { type: 'password', autocomplete: 'new-password', help: 'Write-only; empty keeps the saved one.' })}
-                ${this.text('source.graph.servicePrincipalId', 'Service principal object id of the Druva app', { required: true })}`}
+                ${this.text('source.graph.clientSecret', 'Client secret', {
+                  type: 'password', autocomplete: 'new-password', required: !!this.repairing,
+                  help: this.repairing
+                    ? 'Required for the repair: the stored secret is in the row that cannot be read and is not used. Write-only.'
+                    : 'Write-only; empty keeps the saved one.' })}
+                ${this.text('source.graph.servicePrincipalId', 'Service principal object id of the Druva app', { required: true })}
+                ${this.text('source.graph.authorityUrl', 'Authority URL', { type: 'url', placeholder: 'https://login.microsoftonline.com', help: 'Empty: the global cloud. A national cloud\'s sign-in authority (US Government: https://login.microsoftonline.us); a new one needs the client secret again.' })}
+                ${this.text('source.graph.graphUrl', 'Graph URL', { type: 'url', placeholder: 'https://graph.microsoft.com', help: 'Empty: the global cloud. A national cloud\'s Graph endpoint (US Government: https://graph.microsoft.us); a new one needs the client secret again.' })}`}
         </section>
         <section class="card" id="scope">
           <h2>Scope</h2>
           <div class="field"><label for="scope-select">Scope</label>
-            <select id="scope-select" .value=${f.scope} @change=${(e) => this.set('scope', e.target.value)}>
+            <select id="scope-select" .value=${f.scope} @change=${(e) => this.set('scope', e.target.value)}
+              aria-describedby=${this.unreadable('scope') ? 'scope-select-unreadable' : nothing}>
               <option value="ASSIGNED_ONLY">Sync only assigned users and groups</option>
               <option value="ALL">Sync all users and groups</option>
-            </select></div>
+            </select>${this.unreadableMark('scope', 'scope-select')}</div>
           ${this.check('skipNotEffectivelyEntitled', 'Skip users assigned only with Default Access')}
         </section>
         ${this.mappingsSection()}
@@ -314,20 +399,25 @@ class JobConfigure extends Page {
             ${this.check('actions.create', 'Create')}${this.check('actions.update', 'Update')}${this.check('actions.delete', 'Delete')}
           </fieldset>
           ${this.check('skipOutOfScopeDeletions', 'Skip out of scope deletions', 'Users who leave the scope are left alone in Druva instead of being disabled.')}
-          ${this.text('deletionThreshold', 'Accidental deletion threshold', { type: 'number', min: 0, placeholder: this.jobId ? '' : 'the default (500)', help: 'Disables and deletes one cycle may send before all of them are held for review; 0 turns this limit off.' })}
-          ${this.text('deletionThresholdPercent', 'Accidental deletion threshold (share)', { type: 'number', min: 0, max: 100, placeholder: this.jobId ? '' : 'the default (20)', help: 'Per cent of the objects the job manages in Druva that one cycle may disable or delete (for jobs managing more than 100); whichever limit trips first holds the cycle\'s disables and deletes. 0 turns this limit off.' })}
+          ${this.text('deletionThreshold', 'Accidental deletion threshold', { type: 'number', min: 0, required: !!this.repairing, placeholder: this.jobId ? '' : `the default (${DEFAULT_THRESHOLD.count})`, help: 'Disables and deletes one cycle may send before all of them are held for review; 0 turns this limit off.' })}
+          ${this.text('deletionThresholdPercent', 'Accidental deletion threshold (share)', { type: 'number', min: 0, max: 100, required: !!this.repairing, placeholder: this.jobId ? '' : `the default (${DEFAULT_THRESHOLD.percent})`, help: 'Per cent of the objects the job manages in Druva that one cycle may disable or delete (for jobs managing more than 100); whichever limit trips first holds the cycle\'s disables and deletes. 0 turns this limit off.' })}
           ${this.text('cycleInterval', 'Cycle interval', { placeholder: 'PT40M', help: `ISO-8601 duration between incremental cycles (PT40M is Entra's 40 minutes; at least PT5S): ${duration(f.cycleInterval)}.` })}
           <div class="field"><label for="patch-dialect">PATCH dialect</label>
-            <select id="patch-dialect" .value=${f.patchDialect} @change=${(e) => this.set('patchDialect', e.target.value)}>
+            <select id="patch-dialect" .value=${f.patchDialect} @change=${(e) => this.set('patchDialect', e.target.value)}
+              aria-describedby=${this.unreadable('patchDialect') ? 'patch-dialect-unreadable' : nothing}>
               <option value="ENTRA">Entra (what Entra sends Druva)</option><option value="RFC_STRICT">RFC 7644 strict</option>
-            </select></div>
-          ${this.jobId ? nothing : html`<div class="field"><label for="provisioning-status">Provisioning status</label>
-            <select id="provisioning-status" .value=${f.provisioningStatus} @change=${(e) => this.set('provisioningStatus', e.target.value)}>
-              <option value="Off">Off (start it later)</option><option value="On">On (the initial cycle starts now)</option>
-            </select></div>`}
+            </select>${this.unreadableMark('patchDialect', 'patch-dialect')}</div>
+          ${this.jobId && !this.repairing ? nothing : html`<div class="field"><label for="provisioning-status">Provisioning status</label>
+            <select id="provisioning-status" .value=${f.provisioningStatus} aria-describedby=${this.repairing ? 'provisioning-status-help' : nothing}
+              @change=${(e) => this.set('provisioningStatus', e.target.value)}>
+              <option value="Off" ?selected=${f.provisioningStatus === 'Off'}>Off (start it later)</option>
+              <option value="On" ?selected=${f.provisioningStatus === 'On'}>${this.repairing ? 'On (a full cycle starts now)' : 'On (the initial cycle starts now)'}</option>
+            </select>
+            ${this.repairing ? html`<p class="help" id="provisioning-status-help">As the stored row's state says
+              (${this.job.state || 'unknown'}); the repair saves what is chosen here.</p>` : nothing}</div>`}
         </section>
         <div class="save-bar">
-          <button type="submit" id="save" ?disabled=${!!adminWhy} title=${adminWhy || nothing}>${this.jobId ? 'Save' : 'Create job'}</button>
+          <button type="submit" id="save" ?disabled=${!!adminWhy} title=${adminWhy || nothing}>${this.repairing ? 'Save and repair' : this.jobId ? 'Save' : 'Create job'}</button>
           ${this.jobId ? html`<button type="button" class="danger" id="delete-job" ?disabled=${!!adminWhy} @click=${() => this.remove()}>Delete job</button>` : nothing}
           <span role="status" id="save-status">${this.saved || ''}</span>
         </div>

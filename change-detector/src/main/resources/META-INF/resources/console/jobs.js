@@ -86,15 +86,15 @@ class JobsPage extends Page {
     </tr>`;
   }
 
-  /** A job whose stored row cannot be read: its name, state and what cannot be read, across the other columns. */
+  /** A job whose stored row cannot be read: its name, state and every field that cannot be read, across the other columns. */
   unreadableRow(j) {
-    const field = j.problem.errors && j.problem.errors.length ? j.problem.errors[0] : null;
+    const fields = j.problem.errors || [];
     return html`<tr data-job-id=${j.id} class="unreadable">
       <th scope="row"><a href="#/jobs/${enc(j.id)}">${j.name || j.id}</a></th>
       <td>${stateBadge(j.state, null)}</td>
       <td colspan="4"><span class="problem-title"><strong>Cannot be read</strong></span>
-        ${field ? html`: <code>${field.field}</code> ${field.message}` : nothing}
-        <br><span class="muted">Its cycles do not run until it is repaired or deleted.</span>
+        ${fields.length ? html`<ul class="field-errors">${fields.map((f) => html`<li><code>${f.field}</code> ${f.message}</li>`)}</ul>` : nothing}
+        ${fields.length ? nothing : html`<br>`}<span class="muted">Its cycles do not run until it is repaired or deleted.</span>
         <a href="#/jobs/${enc(j.id)}/configure">Repair it with its whole configuration</a></td>
     </tr>`;
   }

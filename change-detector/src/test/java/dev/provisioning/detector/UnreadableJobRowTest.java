@@ -110,6 +110,16 @@ class UnreadableJobRowTest {
                     .containsExactly("quarantine_reason");
             assertThat(jobs.getList("find { it.id == '" + badReason + "' }.problem.errors.message").get(0).toString())
                     .contains("is not a quarantine reason this version knows");
+            assertThat(jobs.getList("find { it.id == '" + badReason + "' }.problem.unreadableFields"))
+                    .containsExactly("quarantine_reason");
+            // what could be read is shown, so that a repair starts from it: the threshold of both, the whole
+            // configuration of the job whose configuration can be read; never whether a secret is set (a repair
+            // must send it)
+            assertThat(config).containsEntry("deletionThreshold", 500).containsEntry("deletionThresholdPercent", 20);
+            assertThat(jobs.getMap("find { it.id == '" + badReason + "' }"))
+                    .containsEntry("tenantUrl", "https://apis.druva.test/insync/scim")
+                    .containsEntry("notificationEmail", "admin@example.test").containsEntry("cycleInterval", "PT5S")
+                    .containsEntry("deletionThreshold", 500).containsEntry("secretTokenConfigured", null);
             assertThat(body).doesNotContain(TOKEN, ciphertext, "EVERYONE_IN_2030");
 
             // on its own: an RFC 9457 problem naming the job and the field, at every endpoint of the job
@@ -375,6 +385,86 @@ class UnreadableJobRowTest {
                     .body("entries[0].action", equalTo("repair"))
                     .body("entries[0].detail", containsString("its stored row could not be read (deletion_threshold "
                             + "cannot be read"));
+        } finally {
+            given().delete("/jobs/" + id).then().statusCode(204);
+        }
+    }
+
+    /**
+     * A row with several faults at once (a scope this version cannot read, a quarantine reason it does not know, a
+     * deletion threshold out of range): every answer names all three, in the detail, in {@code errors} and in
+     * {@code unreadableFields}, not only the first. A PUT that leaves out both the secret and the threshold is refused
+     * naming every field it must send ({@code missingFields}), and one that sends them all repairs every fault at once.
+     * Before, the problem named the configuration only, and a PUT that sent the token but not the threshold was
+     * refused with that same problem, naming a field the PUT had just replaced.
+     */
+    @Test
+    void aRowWithSeveralFaultsNamesThemAllAndOneRepairMendsThemAll(@TempDir Path dir) {
+        Map<String, Object> request = job(dir.resolve("directory.json"), "Off", TOKEN);
+        request.put("name", "Three faults");
+        String id = create(request);
+        try {
+            pool.preparedQuery("UPDATE job SET config = jsonb_set(config::jsonb, '{scope}', '\"EVERYONE_IN_2030\"')"
+                    + "::text, quarantine_reason = 'NoSuchReason', quarantine_key = 'NoSuchReason/c1', "
+                    + "quarantined_since = now(), state = 'QUARANTINED', deletion_threshold_percent = 101 "
+                    + "WHERE id = $1").executeAndAwait(Tuple.of(id));
+            List<String> fields = List.of("config.scope", "quarantine_reason", "deletion_threshold");
+            String named = "Job " + id + " (Three faults) is stored in a form this version cannot read, 3 fields "
+                    + "(config.scope, quarantine_reason and deletion_threshold): its config.scope has a value this "
+                    + "version cannot read as a ProvisioningScope; and its quarantine_reason is not a quarantine "
+                    + "reason this version knows (";
+            for (String path : List.of("/jobs/" + id, "/jobs/" + id + "/status")) {
+                given().get(path).then().statusCode(409).contentType("application/problem+json")
+                        .body("detail", containsString(named))
+                        .body("detail", containsString("; and its deletion_threshold cannot be read: the deletion "
+                                + "threshold share must be 0 (off) to 100, got 101."))
+                        .body("detail", containsString("(secretToken, deletionThreshold and deletionThresholdPercent "
+                                + "included"))
+                        .body("errors.field", org.hamcrest.Matchers.contains(fields.toArray()))
+                        .body("errors.pointer", org.hamcrest.Matchers.everyItem(nullValue()))
+                        .body("unreadableFields", org.hamcrest.Matchers.contains(fields.toArray()))
+                        .body("missingFields", nullValue());
+            }
+            JsonPath listed = given().get("/jobs").then().statusCode(200).extract().jsonPath();
+            assertThat(listed.getList("find { it.id == '" + id + "' }.problem.unreadableFields"))
+                    .containsExactlyElementsOf(fields);
+            assertThat(listed.getMap("find { it.id == '" + id + "' }")).containsEntry("deletionThreshold", null)
+                    .containsEntry("tenantUrl", null).containsEntry("state", "QUARANTINED");
+
+            // a PUT without the token or the threshold: every field it must send, named at once
+            Map<String, Object> partial = new java.util.HashMap<>(request);
+            partial.remove("secretToken");
+            given().contentType(ContentType.JSON).body(partial).put("/jobs/" + id).then().statusCode(409)
+                    .contentType("application/problem+json")
+                    .body("detail", containsString(named))
+                    .body("detail", containsString("This PUT leaves out secretToken, deletionThreshold and "
+                            + "deletionThresholdPercent to keep the stored values, but there is nothing to merge "
+                            + "into"))
+                    .body("errors.field", org.hamcrest.Matchers.contains("config.scope", "quarantine_reason",
+                            "deletion_threshold", "secretToken", "deletionThreshold", "deletionThresholdPercent"))
+                    .body("errors[5].pointer", equalTo("/deletionThresholdPercent"))
+                    .body("unreadableFields", org.hamcrest.Matchers.contains(fields.toArray()))
+                    .body("missingFields", org.hamcrest.Matchers.contains("secretToken", "deletionThreshold",
+                            "deletionThresholdPercent"));
+            // the token sent, the threshold not: the threshold named, not the configuration the PUT replaces
+            given().contentType(ContentType.JSON).body(request).put("/jobs/" + id).then().statusCode(409)
+                    .body("missingFields", org.hamcrest.Matchers.contains("deletionThreshold",
+                            "deletionThresholdPercent"));
+
+            Map<String, Object> whole = new java.util.HashMap<>(request);
+            whole.put("deletionThreshold", 40);
+            whole.put("deletionThresholdPercent", 30);
+            given().contentType(ContentType.JSON).body(whole).put("/jobs/" + id).then().statusCode(200)
+                    .body("id", equalTo(id)).body("scope", equalTo("ASSIGNED_ONLY")).body("state", equalTo("PAUSED"))
+                    .body("deletionThreshold", equalTo(40)).body("deletionThresholdPercent", equalTo(30))
+                    .body("problem", nullValue());
+            given().get("/jobs/" + id + "/status").then().statusCode(200).body("quarantine", nullValue());
+            given().get("/jobs/" + id + "/audit").then().statusCode(200)
+                    .body("entries[0].action", equalTo("repair"))
+                    .body("entries[0].detail", containsString("(config.scope has a value this version cannot read "
+                            + "as a ProvisioningScope; quarantine_reason is not a quarantine reason this version knows"))
+                    .body("entries[0].detail", containsString("; deletion_threshold cannot be read: the deletion "
+                            + "threshold share must be 0 (off) to 100, got 101): replaced in place"));
         } finally {
             given().delete("/jobs/" + id).then().statusCode(204);
         }

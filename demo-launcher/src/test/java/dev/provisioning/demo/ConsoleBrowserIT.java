@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 
 import org.junit.jupiter.api.AfterAll;
@@ -34,6 +39,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaUser;
 import dev.provisioning.localstack.LocalIssuer;
+import dev.provisioning.localstack.LocalPostgres;
 
 /**
  * The operator console in a real browser (Debian's Chromium, headless, through chromedriver) against the packaged
@@ -42,7 +48,8 @@ import dev.provisioning.localstack.LocalIssuer;
  * then the value it gives a source user), starts the job and watches the progress reach 100 %, opens a failed user's
  * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
  * held (the list the status API holds); a reader sees the same pages with the changes
- * disabled and the reason. Every assertion is on what the page shows; each page is saved as a screenshot under
+ * disabled and the reason; and repairs jobs whose stored rows cannot be read from the form that shows what could be
+ * read and marks what could not ({@link #anAdministratorRepairsUnreadableJobsInTheConsole}). Every assertion is on what the page shows; each page is saved as a screenshot under
  * {@code demo-launcher/target/it-console/screenshots/}, or, with the environment variable
  * {@value #REFRESH_SCREENSHOTS} set to {@code true}, under {@code docs/console/} to refresh the README's pictures (a
  * test run never writes into the source tree unless asked to).
@@ -320,6 +327,154 @@ class ConsoleBrowserIT {
                 .filter(e -> !e.getMessage().contains("Failed to load resource")).toList();
         assertThat(errors).as("errors in the browser console (a CSP violation, a script error)").isEmpty();
         system.jobs().pause(jobId);
+    }
+
+    /**
+     * Repairing jobs whose stored rows this version cannot read, as an administrator does it in the console: the jobs
+     * list names every field that cannot be read, its link opens the Configure page as a repair, which starts from
+     * what could be read and marks, naming the stored field, what it shows defaults for. One job's configuration
+     * cannot be read (a scope written by another version) but its deletion threshold can: the page shows the stored
+     * threshold, the scope marked, and the administrator enters the rest. The other's configuration can be read but
+     * its deletion threshold and quarantine reason cannot: the page shows its configuration and the default
+     * threshold, marked; saving with the token alone repairs it (before, the threshold fields were empty, so the save
+     * was refused with 409 or sent values nobody had seen, and a repaired active job was paused).
+     */
+    @Test
+    void anAdministratorRepairsUnreadableJobsInTheConsole() throws Exception {
+        String scopeJob = null;
+        String thresholdJob = null;
+        try {
+            // a directory without users: a repaired job that runs a cycle sends nothing to the shared Druva
+            Path empty = directory.resolveSibling("repair-directory.json");
+            Files.writeString(empty, "{\"users\": []}");
+            Map<String, Object> job = new HashMap<>(Map.of("tenantUrl", system.druva().baseUrl(), "secretToken",
+                    system.druvaToken(), "provisioningStatus", "Off", "cycleInterval", "PT1H",
+                    "notificationEmail", "repair@console.example", "source",
+                    Map.of("type", "DIRECTORY_FILE", "directoryFile", empty.toString())));
+            job.put("name", "Unreadable scope");
+            job.put("deletionThreshold", 7);
+            job.put("deletionThresholdPercent", 15);
+            scopeJob = system.jobs().create(job);
+            job.put("name", "Unreadable threshold");
+            job.remove("deletionThreshold");
+            job.remove("deletionThresholdPercent");
+            thresholdJob = system.jobs().create(job);
+            try (Connection db = DriverManager.getConnection(system.stack().postgres().jdbcUrl("change_detector"),
+                    LocalPostgres.USER, LocalPostgres.PASSWORD); Statement sql = db.createStatement()) {
+                // as another version would have written them
+                sql.executeUpdate("UPDATE job SET config = jsonb_set(config::jsonb, '{scope}', '\"EVERYONE_IN_2030\"')"
+                        + "::text WHERE id = '" + scopeJob + "'");
+                sql.executeUpdate("UPDATE job SET deletion_threshold = -5, quarantine_reason = 'NoSuchReason', "
+                        + "quarantine_key = 'NoSuchReason/c1', quarantined_since = now(), state = 'QUARANTINED' "
+                        + "WHERE id = '" + thresholdJob + "'");
+            }
+            repairFlow(scopeJob, thresholdJob, empty);
+        } catch (Throwable e) {
+            Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-console");
+            Files.write(work.resolve("repair-failure.png"),
+                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            Files.writeString(work.resolve("repair-failure.html"), browser.getPageSource());
+            throw e;
+        } finally {
+            for (String id : new String[]{scopeJob, thresholdJob}) {
+                if (id != null) {
+                    system.jobs().exchange("DELETE", "/jobs/" + id, null);
+                }
+            }
+        }
+    }
+
+    private void repairFlow(String scopeJob, String thresholdJob, Path empty) throws Exception {
+        String api = system.service("change-detector").url();
+        browser.get(DemoLauncher.consoleUrl(api, system.adminToken()));
+
+        // the list names every field that cannot be read
+        By thresholdRow = By.cssSelector("tr[data-job-id='" + thresholdJob + "']");
+        waitForText(thresholdRow, "deletion_threshold");
+        assertThat(text(thresholdRow)).contains("Unreadable threshold", "Cannot be read", "quarantine_reason",
+                "deletion_threshold");
+        assertThat(text(By.cssSelector("tr[data-job-id='" + scopeJob + "']"))).contains("config.scope");
+        screenshot("jobs-unreadable");
+
+        // a configuration that cannot be read: the stored threshold is shown, the scope marked
+        click(By.cssSelector("tr[data-job-id='" + scopeJob + "'] a[href$='/configure']"));
+        visible(By.xpath("//h1[normalize-space()='Repair job " + scopeJob + "']"));
+        waitForText(By.id("repair"), "config.scope");
+        wait.until(d -> "7".equals(d.findElement(By.id("deletionThreshold")).getDomProperty("value")));
+        assertThat(visible(By.id("deletionThresholdPercent")).getDomProperty("value")).isEqualTo("15");
+        assertThat(browser.findElements(By.id("deletionThreshold-unreadable"))).isEmpty();
+        assertThat(text(By.id("scope-select-unreadable"))).contains("config.scope");
+        assertThat(text(By.id("repair-help"))).contains("The stored configuration cannot be read")
+                .contains("The deletion threshold is filled in as stored");
+        assertThat(visible(By.id("name")).getDomProperty("value")).isEqualTo("Unreadable scope");
+        assertThat(new Select(visible(By.id("provisioning-status"))).getFirstSelectedOption().getAttribute("value"))
+                .isEqualTo("Off");
+        type(By.id("tenantUrl"), system.druva().baseUrl());
+        type(By.id("secretToken"), system.druvaToken());
+        type(By.id("source-directoryFile"), empty.toString());
+        JsonNode repaired = saveRepair(scopeJob, "Unreadable scope");
+        assertThat(repaired.path("scope").asText()).isEqualTo("ASSIGNED_ONLY");
+        assertThat(repaired.path("deletionThreshold").asInt()).isEqualTo(7);
+        assertThat(repaired.path("deletionThresholdPercent").asInt()).isEqualTo(15);
+        assertThat(repaired.path("state").asText()).isEqualTo("PAUSED");
+
+        // a threshold that cannot be read: the stored configuration is shown, the default threshold marked
+        click(By.linkText("All jobs"));
+        click(By.cssSelector("tr[data-job-id='" + thresholdJob + "'] a[href$='/configure']"));
+        visible(By.xpath("//h1[normalize-space()='Repair job " + thresholdJob + "']"));
+        waitForText(By.id("repair"), "deletion_threshold");
+        assertThat(text(By.id("repair"))).contains("quarantine_reason");
+        wait.until(d -> "500".equals(d.findElement(By.id("deletionThreshold")).getDomProperty("value")));
+        assertThat(visible(By.id("deletionThresholdPercent")).getDomProperty("value")).isEqualTo("20");
+        assertThat(text(By.id("deletionThreshold-unreadable"))).contains("deletion_threshold")
+                .contains("cannot be read");
+        assertThat(text(By.id("deletionThresholdPercent-unreadable"))).contains("deletion_threshold");
+        assertThat(visible(By.id("tenantUrl")).getDomProperty("value")).isEqualTo(system.druva().baseUrl());
+        assertThat(visible(By.id("source-directoryFile")).getDomProperty("value")).isEqualTo(empty.toString());
+        assertThat(visible(By.id("notificationEmail")).getDomProperty("value")).isEqualTo("repair@console.example");
+        assertThat(visible(By.id("cycleInterval")).getDomProperty("value")).isEqualTo("PT1H");
+        assertThat(text(By.id("repair-help"))).contains("could be read and is filled in")
+                .contains("deletion_threshold");
+        assertThat(new Select(visible(By.id("provisioning-status"))).getFirstSelectedOption().getAttribute("value"))
+                .as("the row's state, QUARANTINED: provisioning on").isEqualTo("On");
+        screenshot("configure-repair");
+        // saved without the token: the page names it, as the API does
+        click(By.id("save"));
+        waitForText(By.id("save-problem"), "secretToken");
+        assertThat(text(By.id("secretToken-error"))).contains("is required to repair the job");
+        type(By.id("secretToken"), system.druvaToken());
+        JsonNode mended = saveRepair(thresholdJob, "Unreadable threshold");
+        assertThat(mended.path("deletionThreshold").asInt()).isEqualTo(500);
+        assertThat(mended.path("deletionThresholdPercent").asInt()).isEqualTo(20);
+        assertThat(mended.path("state").asText()).as("provisioning stays on").isEqualTo("ACTIVE");
+        JsonNode quarantine = system.jobs().status(thresholdJob).path("quarantine");
+        assertThat(quarantine.isNull() || quarantine.isMissingNode()).as("the unknown quarantine is lifted").isTrue();
+        system.jobs().pause(thresholdJob);
+    }
+
+    /**
+     * Saves the repair form: the page becomes the job's Configure page, says it saved, and the API lists the job
+     * readable again.
+     *
+     * @return the job as {@code GET /jobs} lists it now
+     */
+    private static JsonNode saveRepair(String id, String name) {
+        click(By.id("save"));
+        visible(By.xpath("//h1[normalize-space()='Configure " + name + "']"));
+        waitForText(By.id("save-status"), "Saved");
+        JsonNode repaired = listed(id);
+        assertThat(repaired.has("problem")).as("listed with a problem").isFalse();
+        return repaired;
+    }
+
+    /** The job as {@code GET /jobs} lists it. */
+    private static JsonNode listed(String id) {
+        for (JsonNode job : system.jobs().list()) {
+            if (id.equals(job.path("id").asText())) {
+                return job;
+            }
+        }
+        throw new AssertionError("job " + id + " is not listed");
     }
 
     /** A count of a cycle card, as the page shows it. */

@@ -176,13 +176,14 @@ public class JobService {
      * with): a request that leaves out the secret token, or the client secret of a Graph source, is refused with 409
      * naming them ({@link WholeConfigurationRequired}); so is one that leaves out either value of the deletion
      * threshold when the stored threshold cannot be read ({@code deletionThreshold}, {@code deletionThresholdPercent}).
-     * A row whose fault is outside what a request carries (field {@code row}: its schedule, counts or claim) cannot be
-     * repaired this way (it stays unreadable: 409, {@link UnreadableJobMapper}), as there is nothing sent to replace
-     * it with.
+     * Such a 409 names every field the repair needs and the request left out, and every field of the row that cannot
+     * be read (a row may have several). A row with a fault outside what a request carries (field {@code row}: its
+     * schedule, counts or claim) cannot be repaired this way (it stays unreadable: 409, {@link UnreadableJobMapper}),
+     * as there is nothing sent to replace it with.
      */
     private Uni<Optional<JobView>> repair(String id, JobRequest request, String actor, UnreadableJobException e) {
         UnreadableJob unreadable = e.job();
-        if (!UnreadableJobMapper.repairable(unreadable)) {
+        if (!unreadable.repairable()) {
             return Uni.createFrom().failure(e);
         }
         List<FieldError> missing = new ArrayList<>();
@@ -194,7 +195,7 @@ public class JobService {
                 && request.source().graph() != null && blank(request.source().graph().clientSecret())) {
             missing.add(new FieldError("source.graph.clientSecret", "is required" + notKept));
         }
-        if (unreadable.field().equals(UnreadableJob.DELETION_THRESHOLD)) {
+        if (unreadable.has(UnreadableJob.DELETION_THRESHOLD)) {
             String unknown = " to repair the job: the stored deletion threshold cannot be read";
             if (request.deletionThreshold() == null) {
                 missing.add(new FieldError("deletionThreshold", "is required" + unknown));
@@ -217,10 +218,10 @@ public class JobService {
                     job.repair(job.config(), request.deletionThreshold(), request.deletionThresholdPercent(),
                             Instant.now());
                     JobView after = view(job);
-                    String detail = "its stored row could not be read (" + was.field() + " " + was.reason()
+                    String detail = "its stored row could not be read (" + was.describeFaults()
                             + "): replaced in place by the whole configuration sent; its snapshot, managed objects and "
                             + "provisioning log are kept"
-                            + (was.field().equals("quarantine_reason")
+                            + (was.has(UnreadableJob.QUARANTINE_REASON)
                                     ? "; its quarantine, whose reason this version does not know, was lifted"
                                     : "")
                             + "; the next cycle is a full one";
@@ -342,7 +343,7 @@ public class JobService {
         }).map(Optional::isPresent).onFailure(UnreadableJobException.class).recoverWithUni(e -> {
             UnreadableJob unreadable = ((UnreadableJobException) e).job();
             return jobs.deleteUnreadable(id, tx -> audit.record(tx, id, actor, "delete", List.of(),
-                    "its stored row could not be read: " + unreadable.field() + " " + unreadable.reason()));
+                    "its stored row could not be read: " + unreadable.describeFaults()));
         }).chain(deleted -> {
             if (!deleted) {
                 return Uni.createFrom().item(false);

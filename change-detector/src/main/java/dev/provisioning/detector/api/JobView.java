@@ -13,7 +13,6 @@ import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
-import dev.provisioning.rest.Problem;
 
 /**
  * A job as the API shows it. The secret token is never returned: only whether one is set. {@code cycleInterval} is an
@@ -23,9 +22,13 @@ import dev.provisioning.rest.Problem;
  *
  * <p>
  * A job whose stored row this version cannot read is listed ({@code GET /jobs}) with its {@code id}, {@code name} and
- * {@code state} only, every other member null, and {@code problem}: the RFC 9457 problem (409) that the job's own
- * endpoints answer for it, with the way to repair it ({@link UnreadableJobMapper}). {@code problem} is left out of a
- * job that can be read.
+ * {@code state}, what of it could be read, and {@code problem}: the RFC 9457 problem (409) that the job's own endpoints
+ * answer for it, naming every field that cannot be read and the way to repair it ({@link UnreadableJobProblem}). What
+ * could be read: the configuration's members when the configuration itself could be read (the fault lies in the
+ * quarantine reason or the deletion threshold), {@code deletionThreshold} and {@code deletionThresholdPercent} when
+ * the threshold could be read; every other member is null, and so is {@code secretTokenConfigured} (a repair does not
+ * use the stored secrets: it must send them). So a form that repairs the job starts from what is known. {@code problem}
+ * is left out of a job that can be read.
  */
 public record JobView(
         String id,
@@ -48,7 +51,7 @@ public record JobView(
         Instant updatedAt,
         Integer deletionThreshold,
         Integer deletionThresholdPercent,
-        @JsonInclude(JsonInclude.Include.NON_NULL) Problem problem) {
+        @JsonInclude(JsonInclude.Include.NON_NULL) UnreadableJobProblem problem) {
 
     static JobView of(JobConfig c, DeletionThreshold threshold) {
         return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
@@ -63,8 +66,20 @@ public record JobView(
 
     /** A job whose stored row cannot be read: what can be shown of it, and its problem. */
     static JobView of(UnreadableJob job) {
-        return new JobView(job.id(), job.name(), job.state(), null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null, UnreadableJobMapper.problem(job, null));
+        JobConfig c = job.config();
+        DeletionThreshold t = job.deletionThreshold();
+        Integer count = t == null ? null : t.count();
+        Integer percent = t == null ? null : t.percent();
+        UnreadableJobProblem problem = UnreadableJobMapper.problem(job, null);
+        if (c == null) {
+            return new JobView(job.id(), job.name(), job.state(), null, null, null, null, null, null, null, null, null,
+                    null, null, null, null, null, null, count, percent, problem);
+        }
+        return new JobView(job.id(), job.name(), job.state(), c.tenantUrl(), null, c.notificationEmail(),
+                c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(), c.patchDialect().name(),
+                c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(), c.userScopingFilters(),
+                SourceView.of(c.source()), c.cycleInterval() == null ? null : c.cycleInterval().toString(),
+                c.revision(), c.updatedAt(), count, percent, problem);
     }
 
     /** The source as the API shows it: the Graph client secret only as "set". */

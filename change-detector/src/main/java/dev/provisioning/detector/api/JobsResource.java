@@ -65,7 +65,10 @@ public class JobsResource {
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
-    @Operation(summary = "List jobs")
+    @Operation(summary = "List jobs", description = "Every job; a job whose stored row this version cannot read is "
+            + "listed after them with its id, name and state, the members that could be read (its configuration when "
+            + "only its quarantine reason or deletion threshold is at fault, its deletion threshold when that can be "
+            + "read), the others null, and problem: the RFC 9457 problem its own endpoints answer (409).")
     public Uni<List<JobView>> list() {
         return service.list();
     }
@@ -87,8 +90,10 @@ public class JobsResource {
             + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one. A job whose "
             + "stored row this version cannot read (listed with a problem) is repaired in place by its whole "
             + "configuration, secretToken (and a Graph source's clientSecret) included: same id, its snapshot, "
-            + "managed objects and provisioning log kept, audited as repair, next cycle full; 409 naming the "
-            + "secrets when one is left out.")
+            + "managed objects and provisioning log kept, audited as repair, next cycle full. Its problem (409, "
+            + "RFC 9457) names every field of the row that cannot be read (errors, unreadableFields); when that "
+            + "includes deletion_threshold, the PUT sends deletionThreshold and deletionThresholdPercent too. A PUT "
+            + "that leaves out what the repair needs answers 409 naming every such field (errors, missingFields).")
     public Uni<JobView> update(@PathParam("id") String id, JobRequest request) {
         return service.update(id, request, actor()).map(found -> orNotFound(found, id));
     }

@@ -59,6 +59,8 @@ public final class ProvisioningJob {
     private boolean changed;
     private boolean configRevised;
     private boolean deleted;
+    /** Whether this unit of work lifted a quarantine of unknown reason ({@link #liftUnknownQuarantine}). */
+    private boolean unknownQuarantineLifted;
 
     /**
      * What the store keeps of a job.
@@ -637,15 +639,25 @@ public final class ProvisioningJob {
      * The store repaired the job's row ({@code JobStore.repair}) and could not keep its quarantine, whose reason this
      * version does not know: it is lifted as Start or Restart lift one, and the administrator is told with the same
      * QUARANTINE_LIFTED notice, its reason as stored (the notifier, which may know it, forgets the quarantine, so a
-     * later one for the same reason is emailed again).
+     * later one for the same reason is emailed again): the state QUARANTINED becomes ACTIVE (PAUSED stays PAUSED), the
+     * quarantine is cleared and its lift time set to {@code now}, and the next cycle is due within the job's own
+     * interval. Told once: nothing happens when the row had no quarantine ({@code reasonCode} null, as the row of a
+     * job whose unknown quarantine an earlier repair lifted), when the job holds its quarantine (its reason is one
+     * this version knows, so the store kept it), or when this unit of work already lifted it.
      *
-     * @param reasonCode the quarantine's reason as stored
+     * @param reasonCode the quarantine's reason as stored, or null when the row has none
      * @param key the quarantine's stored key (the occurrence its QUARANTINE_STARTED event named); null for a row
      *        without one, then {@code <reasonCode>/revision-<the row's revision>}
+     * @return whether the quarantine was lifted (a QUARANTINE_LIFTED event raised)
      */
-    public void liftUnknownQuarantine(String reasonCode, String key, Instant now) {
+    public boolean liftUnknownQuarantine(String reasonCode, String key, Instant now) {
+        if (reasonCode == null || quarantine != null || unknownQuarantineLifted) {
+            return false;
+        }
+        unknownQuarantineLifted = true;
         lifted(key != null ? key : reasonCode + "/revision-" + revision, reasonCode,
                 "the job's stored row was repaired, and this version does not know its quarantine reason", now);
+        return true;
     }
 
     /** The quarantine ({@code key}, {@code reasonCode}) is lifted; the next cycle back to the job's own interval. */

@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -307,10 +306,8 @@ public class JobStore {
                     } catch (RuntimeException e) {
                         return Uni.createFrom().failure(new UnreadableJobException(read.unreadable(), e));
                     }
-                    String reason = r.getString("quarantine_reason");
-                    if (reason != null && job.quarantine().isEmpty()) {
-                        job.liftUnknownQuarantine(reason, r.getString("quarantine_key"), Instant.now());
-                    }
+                    job.liftUnknownQuarantine(r.getString("quarantine_reason"), r.getString("quarantine_key"),
+                            Instant.now());
                     return change.apply(job, read.unreadable(), tx).chain(answer -> save(tx, job)
                             .map(last -> Optional.of(new Saved<>(Objects.requireNonNull(answer, "a repair answers"),
                                     last))));
@@ -326,13 +323,11 @@ public class JobStore {
 
     /** The row's quarantine, or null when it has none or its reason is not one this version knows. */
     private static Quarantine knownQuarantine(Row r) {
-        String reason = r.getString("quarantine_reason");
-        if (reason == null
-                || Arrays.stream(QuarantineReason.values()).noneMatch(known -> known.name().equals(reason))) {
+        try {
+            return quarantine(r);
+        } catch (IllegalArgumentException unknown) {
             return null;
         }
-        return new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
-                instant(r, "quarantined_since"), r.getString("quarantine_key"));
     }
 
     /**
@@ -513,51 +508,104 @@ public class JobStore {
 
     /**
      * The one mapping of a job row, for every read of job rows (a job, the list, a claim). Its configuration is parsed
-     * only when its text changed ({@link ParsedConfigs}). A row that cannot be read (its configuration, its quarantine
-     * reason, ...) is an error, logged (ERROR the first time its fault is seen, DEBUG while it stays the same) and
-     * counted at every read ({@code provisioning.detector.jobs.unreadable}), never a job with defaults: it is answered as
-     * an {@link UnreadableJob}, which names the field and never a stored value.
+     * only when its text changed ({@link ParsedConfigs}). Each part of the row is read on its own (the configuration,
+     * the quarantine reason, the deletion threshold, then the rest of the row), so a row that cannot be read names
+     * every part at fault, not only the first. Such a row is an error, logged (ERROR the first time its faults are
+     * seen, DEBUG while they stay the same) and counted at every read ({@code provisioning.detector.jobs.unreadable}),
+     * never a job with defaults: it is answered as an {@link UnreadableJob}, which names the fields and never a stored
+     * value.
      */
     private Read read(Row r) {
         String id = r.getString("id");
-        String field = "config";
+        Faults faults = null;
+        JobConfig config = null;
         try {
-            JobConfig config = configs.config(id, r.getString("config"));
-            field = "config.jobId";
-            if (!id.equals(config.jobId())) {
-                throw new IllegalStateException("it names another job (" + config.jobId() + ")");
-            }
-            field = "quarantine_reason";
-            String reason = r.getString("quarantine_reason");
-            Quarantine quarantine = reason == null
-                    ? null
-                    : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
-                            instant(r, "quarantined_since"), r.getString("quarantine_key"));
-            field = UnreadableJob.DELETION_THRESHOLD;
-            DeletionThreshold threshold = threshold(r, null, null);
-            field = "row";
-            ProvisioningJob job = restore(r, config, quarantine, threshold, r.getString("cycle_claim"),
+            config = configs.config(id, r.getString("config"));
+        } catch (RuntimeException e) {
+            faults = Faults.add(null, "config", e);
+        }
+        if (config != null && !id.equals(config.jobId())) {
+            faults = Faults.add(null, "config.jobId",
+                    new IllegalStateException("it names another job (" + config.jobId() + ")"));
+            config = null;
+        }
+        Quarantine quarantine = null;
+        try {
+            quarantine = quarantine(r);
+        } catch (RuntimeException e) {
+            faults = Faults.add(faults, UnreadableJob.QUARANTINE_REASON, e);
+        }
+        DeletionThreshold threshold = null;
+        try {
+            threshold = threshold(r, null, null);
+        } catch (RuntimeException e) {
+            faults = Faults.add(faults, UnreadableJob.DELETION_THRESHOLD, e);
+        }
+        ProvisioningJob job = null;
+        try {
+            ProvisioningJob.Stored stored = stored(r, config, quarantine, threshold, r.getString("cycle_claim"),
                     instant(r, "cycle_claimed_at"));
+            if (faults == null) {
+                job = ProvisioningJob.restore(stored);
+            }
+        } catch (RuntimeException e) {
+            faults = Faults.add(faults, UnreadableJob.ROW, e);
+        }
+        if (faults == null) {
             if (!unreadableLogged.isEmpty()) {
                 unreadableLogged.remove(id);
             }
             return new Read(job, null, null);
-        } catch (RuntimeException e) {
-            UnreadableJob unreadable = UnreadableJob.of(id, r.getString("name"), r.getString("state"), field, e);
-            registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
-            String described = unreadable.describe();
-            if (!described.equals(unreadableLogged.put(id, described))) {
-                if (unreadableLogged.size() > ParsedConfigs.MAX_JOBS) {
-                    unreadableLogged.clear();
-                }
-                LOG.errorf("%s: the job is left out of cycles and shown as unreadable until its row is repaired "
-                        + "(PUT /jobs/%s with its whole configuration) or the job deleted (logged again when its fault "
-                        + "changes)", described, id);
-            } else {
-                LOG.debugf("%s", described);
-            }
-            return new Read(null, unreadable, e);
         }
+        UnreadableJob unreadable = new UnreadableJob(id, r.getString("name"), r.getString("state"), faults.list,
+                config, threshold);
+        registry.counter(DetectorMeters.JOBS_UNREADABLE).increment();
+        String described = unreadable.describe();
+        if (!described.equals(unreadableLogged.put(id, described))) {
+            if (unreadableLogged.size() > ParsedConfigs.MAX_JOBS) {
+                unreadableLogged.clear();
+            }
+            LOG.errorf("%s: the job is left out of cycles and shown as unreadable until its row is repaired "
+                    + "(PUT /jobs/%s with its whole configuration) or the job deleted (logged again when its faults "
+                    + "change)", described, id);
+        } else {
+            LOG.debugf("%s", described);
+        }
+        return new Read(null, unreadable, faults.first);
+    }
+
+    /**
+     * The faults of one row, in the order they are met, and the first failure (the cause of
+     * {@link UnreadableJobException}; not given the others as suppressed: a parser may throw the same instance at every
+     * read). Made at the first fault only: a readable row makes none.
+     */
+    private static final class Faults {
+
+        final List<UnreadableJob.Fault> list = new ArrayList<>(4);
+        RuntimeException first;
+
+        /** {@code faults} (a new one when null) with the fault of {@code failure} to read {@code field} added. */
+        static Faults add(Faults faults, String field, RuntimeException failure) {
+            Faults f = faults == null ? new Faults() : faults;
+            f.list.add(UnreadableJob.fault(field, failure));
+            if (f.first == null) {
+                f.first = failure;
+            }
+            return f;
+        }
+    }
+
+    /**
+     * The row's quarantine, or null when it has none.
+     *
+     * @throws IllegalArgumentException when its reason is not one this version knows
+     */
+    private static Quarantine quarantine(Row r) {
+        String reason = r.getString("quarantine_reason");
+        return reason == null
+                ? null
+                : new Quarantine(QuarantineReason.valueOf(reason), r.getString("quarantine_detail"),
+                        instant(r, "quarantined_since"), r.getString("quarantine_key"));
     }
 
     /**
@@ -576,12 +624,21 @@ public class JobStore {
      */
     private static ProvisioningJob restore(Row r, JobConfig config, Quarantine quarantine,
             DeletionThreshold threshold, String cycleClaim, Instant cycleClaimedAt) {
-        return ProvisioningJob.restore(new ProvisioningJob.Stored(r.getString("id"), config, r.getLong("revision"),
+        return ProvisioningJob.restore(stored(r, config, quarantine, threshold, cycleClaim, cycleClaimedAt));
+    }
+
+    /**
+     * What the store keeps of a job, from its row, with the given configuration, quarantine, deletion threshold and
+     * claim: reads every other column (the schedule, counts, token age), which is where a fault of the row lies.
+     */
+    private static ProvisioningJob.Stored stored(Row r, JobConfig config, Quarantine quarantine,
+            DeletionThreshold threshold, String cycleClaim, Instant cycleClaimedAt) {
+        return new ProvisioningJob.Stored(r.getString("id"), config, r.getLong("revision"),
                 instant(r, "created_at"), threshold, instant(r, "token_set_at"), instant(r, "token_expiry_warned"),
                 quarantine, instant(r, "quarantine_lifted_at"), instant(r, "next_cycle_at"),
                 r.getBoolean("full_cycle_requested"), cycleClaimedAt, r.getString("last_error"),
                 r.getLong("cycle_requests"), r.getLong("full_cycle_request"), cycleClaim,
-                r.getInteger("failed_cycles")));
+                r.getInteger("failed_cycles"));
     }
 
     static Instant instant(Row r, String column) {
