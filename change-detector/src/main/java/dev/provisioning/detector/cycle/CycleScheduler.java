@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -19,6 +20,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.telemetry.ScheduledRounds;
@@ -43,8 +45,9 @@ import dev.provisioning.telemetry.ScheduledRounds;
  * ({@code detector.cycle-lease}), then are claimed again.
  *
  * <p>
- * At a stop ({@code ShutdownEvent}), while the database and the broker still answer, the detector hands its work over
- * instead of abandoning it, within {@link ScheduledRounds#GRACE} in all: each running cycle is told to stop
+ * At a stop ({@code ShutdownEvent}, step {@link DetectorStop#CYCLES}), while the database and the broker still
+ * answer, the detector hands its work over instead of abandoning it, within {@link ScheduledRounds#GRACE} in all: each
+ * running cycle is told to stop
  * ({@link RunningCycles#stopAll}); no look starts, and the one under way is waited for (within its own
  * {@code detector.claim-wait}), the jobs it claimed then being handed back at once (claims released, still due); then
  * the running cycles are waited for. A cycle that has not emitted all its events stops before its next one and hands
@@ -98,7 +101,7 @@ public class CycleScheduler {
      * The detector stops: the running cycles are told to stop, no new look starts, and the look and the cycles under
      * way are waited for, at most {@link ScheduledRounds#GRACE} in all (see the class comment).
      */
-    void stop(@Observes ShutdownEvent event) {
+    void stop(@Observes @Priority(DetectorStop.CYCLES) ShutdownEvent event) {
         stop(ScheduledRounds.GRACE);
     }
 

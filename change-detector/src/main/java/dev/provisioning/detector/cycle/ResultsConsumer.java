@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.health.Readiness;
@@ -28,8 +30,11 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
@@ -37,6 +42,7 @@ import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.config.DetectorMeters;
+import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.QuarantineSchedule;
 import dev.provisioning.detector.persistence.CycleRepository;
@@ -51,6 +57,7 @@ import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.telemetry.DeadLetterHeaders;
+import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 
 /**
@@ -90,6 +97,15 @@ import dev.provisioning.telemetry.SendLimit;
  * and the unacked polls are redelivered. The method fails only when a dead letter cannot be sent (Kafka unreachable):
  * the channel's {@code failure-strategy=fail} then stops it, readiness goes down and the records are redelivered after
  * the restart.
+ *
+ * <p>
+ * A clean stop ({@link DetectorStop}) finishes the consumer's work while the database still answers: at its start the
+ * consumer is paused (nothing more is fetched), the polls fetched before are handled and acked as usual, and once none
+ * has been under way for {@link #DRAINED} (or at the stop's deadline) no poll is handled any more, the one under way
+ * is waited for and a failure is no longer retried (nor dead-lettered: it is the stop's); a poll not handled is not
+ * acked. SmallRye's graceful close of the channel, which comes after the database pool is closed, then finds every
+ * poll delivered acked: before, it waited 5 s for the poll that was failing against the closed pool and warned
+ * (SRMSG18245). What was not acked is consumed again after the next start, as after a crash.
  */
 @ApplicationScoped
 public class ResultsConsumer {
@@ -99,6 +115,11 @@ public class ResultsConsumer {
     public static final String DEAD_LETTERS = "results-dead-letters";
     /** Failed attempts to judge a job's results after which readiness reports it ({@link ResultsJudging}). */
     public static final int JUDGE_ATTEMPTS = 5;
+    /** At a stop, how long no poll has been under way before the polls fetched are taken as handled. */
+    static final Duration DRAINED = Duration.ofMillis(300);
+    private static final Duration DRAIN_LOOK = Duration.ofMillis(20);
+    /** At a stop, how long pausing the consumer may take (it runs on the consumer's polling thread). */
+    private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
 
     private final ProvisioningLogRepository log;
@@ -112,11 +133,17 @@ public class ResultsConsumer {
     private final DetectorConfig.Results retries;
     private final CycleScheduler scheduler;
     private final Duration schedulerTick;
+    private final DetectorStop stop;
+    private final KafkaClientService kafka;
+    /** The polls being handled: none starts once the detector stopped taking them ({@link #drain}). */
+    private final ScheduledRounds polls = new ScheduledRounds();
 
     public ResultsConsumer(ProvisioningLogRepository log, CycleRepository cycles, JobStore jobs,
             SnapshotRepository snapshots, QuarantineSchedule quarantineSchedule, MeterRegistry registry,
             @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetters, @Readiness ResultsJudging judging,
-            CycleScheduler scheduler, DetectorConfig config) {
+            CycleScheduler scheduler, DetectorConfig config, DetectorStop stop, KafkaClientService kafka) {
+        this.stop = stop;
+        this.kafka = kafka;
         this.judging = judging;
         this.retries = config.results();
         this.scheduler = scheduler;
@@ -148,8 +175,69 @@ public class ResultsConsumer {
         static final Stored NONE = new Stored(List.of(), List.of(), Map.of());
     }
 
+    /**
+     * The detector stops ({@link DetectorStop}): the consumer is paused, so nothing is fetched from now on; the polls
+     * fetched before go on being handled (and acked) while the database answers.
+     */
+    void pause(@Observes @Priority(DetectorStop.PAUSE_RESULTS) ShutdownEvent event) {
+        pauseConsumer();
+    }
+
+    /**
+     * The detector stops: the polls fetched before the pause are handled until none has been under way for
+     * {@link #DRAINED} (the consumer is paused again meanwhile: SmallRye resumes it when its queue drains), at most
+     * until the stop's deadline; then no poll is handled any more and the one under way is waited for. Every poll
+     * delivered so far is then acked, so SmallRye's graceful close, after the pool is closed, finds nothing unacked.
+     */
+    void drain(@Observes @Priority(DetectorStop.DRAIN_RESULTS) ShutdownEvent event) {
+        long deadline = System.nanoTime() + stop.left().toNanos();
+        long quietSince = System.nanoTime();
+        try {
+            while (System.nanoTime() < deadline && System.nanoTime() - quietSince < DRAINED.toNanos()) {
+                if (polls.underway() > 0) {
+                    quietSince = System.nanoTime();
+                    pauseConsumer();
+                }
+                Thread.sleep(DRAIN_LOOK.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!polls.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+            LOG.infof("a poll of results was still being handled at the stop's deadline: abandoned unacked, it is "
+                    + "consumed again after the next start");
+        }
+    }
+
+    /** Pauses every partition of the channel's consumer (see {@link #drain}); a failure only delays the stop. */
+    private void pauseConsumer() {
+        try {
+            KafkaConsumer<Object, Object> consumer = kafka.getConsumer(CHANNEL);
+            if (consumer != null) {
+                consumer.pause().await().atMost(PAUSE_WAIT);
+            }
+        } catch (RuntimeException e) {
+            LOG.debugf("pausing the results consumer failed as the detector stops: %s", e.toString());
+        }
+    }
+
     @Incoming(CHANNEL)
     public Uni<Void> onResults(KafkaRecordBatch<String, String> batch) {
+        return polls.run(() -> handle(batch).replaceWith(true), false).onFailure(e -> polls.stopping())
+                .recoverWithItem(e -> {
+                    LOG.infof("a poll of %d results failed as the detector stops: left unacked, it is consumed again "
+                            + "after the next start (%s)", batch.getRecords().size(), e.toString());
+                    return true;
+                }).invoke(handled -> {
+                    if (!handled) {
+                        LOG.debugf("a poll of %d results is left unacked as the detector stops: it is consumed again "
+                                + "after the next start", batch.getRecords().size());
+                    }
+                }).replaceWithVoid();
+    }
+
+    /** Steps 1 to 4 (see the class comment). */
+    private Uni<Void> handle(KafkaRecordBatch<String, String> batch) {
         List<Item> items = new ArrayList<>();
         List<Uni<Void>> malformed = new ArrayList<>();
         for (KafkaRecord<String, String> record : batch.getRecords()) {
@@ -191,7 +279,9 @@ public class ResultsConsumer {
      * as long as it fails so; any other failure ends it. {@code uni} must do its work on each subscription (deferred).
      */
     private <T> Uni<T> retriedWhile(Uni<T> uni, Predicate<Throwable> worth, Consumer<Throwable> failed) {
-        return uni.onFailure(worth).invoke(failed).onFailure(worth).retry()
+        // once the detector stops, a failure is not retried: the poll stays unacked for the next start
+        Predicate<Throwable> retried = e -> !polls.stopping() && worth.test(e);
+        return uni.onFailure(retried).invoke(failed).onFailure(retried).retry()
                 .withBackOff(retries.retryFirst(), retries.retryMax())
                 .indefinitely();
     }
@@ -351,7 +441,8 @@ public class ResultsConsumer {
                         judging.recovered(jobId);
                     }
                 })
-                .onFailure().recoverWithUni(e -> {
+                // a failure as the detector stops is the stop's: the poll stays unacked for the next start
+                .onFailure(e -> !polls.stopping()).recoverWithUni(e -> {
                     LOG.errorf("job %s: %d results cannot be judged and are dead-lettered: %s", jobId,
                             results.size(), e.getMessage());
                     return all(results.stream().map(h -> deadLetter(h.item().record(), jobId,

@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -17,6 +18,7 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
@@ -24,9 +26,11 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.Record;
 
+import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateEvent;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Publishes what job saves stored in the outbox: configurations and tombstones to the compacted
@@ -45,6 +49,11 @@ import dev.provisioning.events.JobStateEvent;
  * At start-up every job's configuration is queued once more: services that read the compacted topic from the
  * beginning then find every job even if the topic was recreated or lost records. It goes through the outbox, so it
  * cannot overtake a newer revision of the same job.
+ *
+ * <p>
+ * At a clean stop the relay stops last ({@link DetectorStop}): the passes asked for by the saves of the stop's other
+ * steps (cycles handed back) run while the database and the broker still answer; then no pass starts, and the one under
+ * way is waited for until the stop's deadline. A record not published stays unsent for the next start.
  */
 @ApplicationScoped
 public class OutboxRelay {
@@ -71,9 +80,13 @@ public class OutboxRelay {
     /** Whether the last pass failed (an outage is logged once, and its end). */
     private final AtomicBoolean failing = new AtomicBoolean();
     private final Set<String> failingJobs = ConcurrentHashMap.newKeySet();
+    /** The passes: none starts once the detector stops, the one under way is waited for. */
+    private final ScheduledRounds passes = new ScheduledRounds();
+    private final DetectorStop stop;
 
     public OutboxRelay(Outbox outbox, @Channel(JOBS_CHANNEL) MutinyEmitter<Object> jobs,
-            @Channel(JOB_STATES_CHANNEL) MutinyEmitter<String> states) {
+            @Channel(JOB_STATES_CHANNEL) MutinyEmitter<String> states, DetectorStop stop) {
+        this.stop = stop;
         this.outbox = outbox;
         this.jobs = jobs;
         this.states = states;
@@ -83,6 +96,18 @@ public class OutboxRelay {
         outbox.queueAllJobConfigurations().subscribe().with(
                 queued -> LOG.infof("queued %d job configurations to be published again", queued),
                 failure -> LOG.errorf("could not queue the job configurations to be published again: %s", failure));
+    }
+
+    /**
+     * The detector stops, last ({@link DetectorStop#OUTBOX}): the passes the other steps' saves asked for have run, no
+     * pass starts any more, and the one under way is waited for until the stop's deadline. What is not published
+     * stays in {@code job_outbox} and is published after the next start.
+     */
+    void stop(@Observes @Priority(DetectorStop.OUTBOX) ShutdownEvent event) {
+        if (!passes.stop(stop.left())) {
+            LOG.infof("an outbox pass was still under way at the stop's deadline: abandoned, its records stay unsent "
+                    + "and are published after the next start");
+        }
     }
 
     void onWritten(@Observes Outbox.Written written) {
@@ -105,11 +130,16 @@ public class OutboxRelay {
 
     private void pass() {
         requested.set(false);
-        outbox.relay(BATCH, this::publish)
+        // a pass not started because the detector stops reads -1: no pass follows it
+        passes.run(() -> outbox.relay(BATCH, this::publish)
                 .ifNoItem().after(PASS_WAIT).failWith(() -> new TimeoutException("the pass did not end in "
-                        + PASS_WAIT.toSeconds() + " s"))
+                        + PASS_WAIT.toSeconds() + " s")),
+                -1)
                 .subscribe().with(read -> {
                     running.set(false);
+                    if (read < 0) {
+                        return;
+                    }
                     if (failing.getAndSet(false)) {
                         LOG.info("the outbox relay works again");
                     }
@@ -118,7 +148,10 @@ public class OutboxRelay {
                     }
                 }, failure -> {
                     running.set(false);
-                    if (!failing.getAndSet(true)) {
+                    if (passes.stopping()) {
+                        LOG.debugf("an outbox pass failed as the detector stops (its records are published after the "
+                                + "next start): %s", failure);
+                    } else if (!failing.getAndSet(true)) {
                         LOG.warnf("the outbox relay failed, tried again on its next runs (logged again when it "
                                 + "works): %s", failure);
                     } else {
@@ -149,7 +182,10 @@ public class OutboxRelay {
             }
             return sent;
         }).onFailure().recoverWithItem(failure -> {
-            if (failingJobs.add(jobId)) {
+            if (passes.stopping()) {
+                LOG.debugf("job %s: outbox record %d not published as the detector stops (published after the next "
+                        + "start): %s", jobId, records.get(sent.size()).id(), failure);
+            } else if (failingJobs.add(jobId)) {
                 LOG.warnf("job %s: could not publish outbox record %d (%d of %d sent), tried again on the next pass: "
                         + "%s", jobId, records.get(sent.size()).id(), sent.size(), records.size(), failure);
             }

@@ -6,27 +6,33 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.concurrent.TimeoutException;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
+import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * What runs every {@code detector.housekeeping-interval}: the provisioning log, the audit log, finished cycles and sent
  * outbox records older than {@code detector.log-retention} are purged; each job whose token is older than
  * {@code detector.token-lifetime - detector.token-expiry-warning} is asked to warn of its expiry (once per token). The
  * per-job gauges are read on the same interval by {@link JobGauges}. A run (or a reading of the gauges) not done within
- * {@link #RUN_WAIT} counts as failed and is tried again at the next interval.
+ * {@link #RUN_WAIT} counts as failed and is tried again at the next interval. At a clean stop no run starts and the
+ * one under way is waited for ({@link DetectorStop}).
  */
 @ApplicationScoped
 public class Housekeeping {
@@ -44,9 +50,12 @@ public class Housekeeping {
     private final Outbox outbox;
     private final DetectorConfig config;
     private final AuditLog audit;
+    private final DetectorStop stop;
+    private final ScheduledRounds rounds = new ScheduledRounds();
 
     public Housekeeping(JobStore jobs, CycleRepository cycles, ProvisioningLogRepository log, Outbox outbox,
-            DetectorConfig config, AuditLog audit) {
+            DetectorConfig config, AuditLog audit, DetectorStop stop) {
+        this.stop = stop;
         this.audit = audit;
         this.jobs = jobs;
         this.cycles = cycles;
@@ -57,13 +66,22 @@ public class Housekeeping {
 
     @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> run() {
-        return purge().chain(this::warnExpiringTokens)
+        return rounds.run(() -> purge().chain(this::warnExpiringTokens)
                 .ifNoItem().after(RUN_WAIT).failWith(() -> new TimeoutException("no answer from the database in "
                         + RUN_WAIT.toSeconds() + " s"))
                 .onFailure().recoverWithUni(e -> {
-                    LOG.errorf("housekeeping failed (tried again in %s): %s", config.housekeepingInterval(), e);
+                    LOG.logf(rounds.failureLevel(Logger.Level.ERROR), "housekeeping failed (tried again in %s): %s",
+                            config.housekeepingInterval(), e);
                     return Uni.createFrom().voidItem();
-                });
+                }));
+    }
+
+    /** The detector stops ({@link DetectorStop}): no run starts, the one under way is waited for. */
+    void stop(@Observes @Priority(DetectorStop.CYCLES) ShutdownEvent event) {
+        if (!rounds.stop(stop.left())) {
+            LOG.info("housekeeping was still under way at the stop's deadline: abandoned, done again after the next "
+                    + "start");
+        }
     }
 
     /**

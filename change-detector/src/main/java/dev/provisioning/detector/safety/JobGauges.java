@@ -13,7 +13,9 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
@@ -21,11 +23,13 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.config.DetectorMeters;
+import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.job.Cycle;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.job.Quarantine;
@@ -35,6 +39,7 @@ import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.StagedDeletionRepository;
 import dev.provisioning.detector.persistence.UnreadableJob;
 import dev.provisioning.events.job.JobState;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * The per-job gauges of deploy/METRICS.md that describe a job's state rather than count events: its name, whether it
@@ -56,8 +61,12 @@ public class JobGauges {
     private final MeterRegistry registry;
     private final Map<String, JobValues> byJob = new ConcurrentHashMap<>();
 
+    private final DetectorStop stop;
+    private final ScheduledRounds rounds = new ScheduledRounds();
+
     public JobGauges(JobStore jobs, CycleRepository cycles, StagedDeletionRepository staged, DetectorConfig config,
-            MeterRegistry registry) {
+            MeterRegistry registry, DetectorStop stop) {
+        this.stop = stop;
         this.jobs = jobs;
         this.cycles = cycles;
         this.staged = staged;
@@ -67,13 +76,18 @@ public class JobGauges {
 
     @Scheduled(every = "${detector.housekeeping-interval:1m}", delayed = "3s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP, skipExecutionIf = Scheduled.ApplicationNotRunning.class)
     Uni<Void> scheduled() {
-        return refresh().ifNoItem().after(Housekeeping.RUN_WAIT).failWith(() -> new TimeoutException(
+        return rounds.run(() -> refresh().ifNoItem().after(Housekeeping.RUN_WAIT).failWith(() -> new TimeoutException(
                 "no answer from the database in " + Housekeeping.RUN_WAIT.toSeconds() + " s"))
                 .onFailure().recoverWithUni(e -> {
-                    LOG.errorf("the job gauges could not be read (tried again in %s): %s",
-                            config.housekeepingInterval(), e);
+                    LOG.logf(rounds.failureLevel(Logger.Level.ERROR), "the job gauges could not be read (tried again "
+                            + "in %s): %s", config.housekeepingInterval(), e);
                     return Uni.createFrom().voidItem();
-                });
+                }));
+    }
+
+    /** The detector stops ({@link DetectorStop}): no reading starts, the one under way is waited for. */
+    void stop(@Observes @Priority(DetectorStop.CYCLES) ShutdownEvent event) {
+        rounds.stop(stop.left());
     }
 
     /**
