@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,8 +43,9 @@ import dev.provisioning.localstack.LocalSmtp;
  * restarted (after 1 s, then after 2 s: the back-off doubles), the exit code is logged, it answers healthy again with
  * a new process, and the run goes on: an edit of the directory file after the crashes is provisioned and summarised.
  * Then the four services are stopped cleanly, as the run command stops them (Ctrl-C, SIGTERM, {@code --exit}), while
- * a cycle is under way: no service logs a WARN or an ERROR, from the stop through the start again, and once they are
- * started again the cycle's work is done (the edit in Druva, the failure it raised emailed once).
+ * a cycle is under way and the writer's operations wait for Druva: no service logs a WARN or an ERROR, from the stop
+ * through the start again, and once they are started again the cycle's work is done (the edit in Druva, each user
+ * once, the failure it raised emailed once).
  */
 @ExtendWith(SharedLocalSystem.class)
 class RunCommandSupervisionIT {
@@ -131,8 +133,12 @@ class RunCommandSupervisionIT {
 
     /**
      * The services stopped as the run command stops them ({@link LocalSystem#stopServices()}: SIGTERM to each, all at
-     * once) while a cycle with a rename and a new user without mail is under way, then started again: no WARN or
-     * ERROR line ({@link #WARN_OR_ERROR}).
+     * once) while a cycle with a rename, a new user and a new user without mail is under way, its Druva requests held
+     * by Druva ({@code hold}: the writer's operations are in flight at the stop, and abandoned after the writer's stop
+     * grace), then started again: no WARN or ERROR line ({@link #WARN_OR_ERROR}). Before, the writer's records left
+     * unacked made SmallRye wait 5 s as it closed the channel and warn (SRMSG18245). The held requests are let go while
+     * the services are down, so Druva carries them out as a tenant that received them would: the restarted writer
+     * finds the new user there (its create answered 409) and links it, so it is in Druva once.
      */
     private void aCleanStopDuringACycleLogsNoWarningAndItsWorkIsDoneAfterTheStart(String renamed) throws Exception {
         Map<ServiceProcess, Long> logsBefore = new LinkedHashMap<>();
@@ -156,18 +162,39 @@ class RunCommandSupervisionIT {
                     .put("mailNickname", "stopped.midcycle").put("accountEnabled", true);
             ((ArrayNode) root.path("assignments")).addObject().put("principalId", NEW_USER_ID)
                     .put("principalType", "User").put("appRoleId", appRole);
+            ((ArrayNode) root.path("users")).addObject().put("id", CREATED_USER_ID)
+                    .put("userPrincipalName", CREATED_USER).put("mail", CREATED_USER).put("givenName", "Created")
+                    .put("surname", "Midcycle").put("displayName", "Created Midcycle")
+                    .put("mailNickname", "created.midcycle").put("accountEnabled", true);
+            ((ArrayNode) root.path("assignments")).addObject().put("principalId", CREATED_USER_ID)
+                    .put("principalType", "User").put("appRoleId", appRole);
         });
-        await("the edit's cycle to start").atMost(Waits.OUTCOME).pollInterval(Duration.ofMillis(100))
-                .until(() -> !system.jobs().status(jobId).path("recentCycles").get(0).path("cycleId").asText()
-                        .equals(lastCycle));
+        // the writer's requests wait for Druva until the services are down: its operations are in flight at the stop
+        system.druva().hold();
+        try {
+            await("the edit's cycle to start").atMost(Waits.OUTCOME).pollInterval(Duration.ofMillis(100))
+                    .until(() -> !system.jobs().status(jobId).path("recentCycles").get(0).path("cycleId").asText()
+                            .equals(lastCycle));
+            await("the writer's requests of the edit held by Druva").atMost(Waits.OUTCOME)
+                    .pollInterval(Duration.ofMillis(100)).until(() -> system.druva().parked() >= 2);
 
-        system.stopServices();
+            system.stopServices();
+        } finally {
+            system.druva().release();
+        }
         assertThat(logsBefore.keySet()).noneMatch(ServiceProcess::isAlive);
+        ServiceProcess writer = system.service("scim-writer");
+        assertThat(linesSince(writer.logFile(), logsBefore.get(writer))).as("the writer's stop")
+                .anyMatch(line -> ABANDONED.matcher(line).find());
         logsBefore.keySet().forEach(ServiceProcess::start);
         logsBefore.keySet().forEach(s -> s.awaitReady(Waits.OUTCOME));
 
         await("the rename in Druva").atMost(Waits.OUTCOME).until(() -> system.druva().users().stream()
                 .anyMatch(u -> u.userName().equals(renamed) && u.displayName().equals("Renamed Before A Clean Stop")));
+        await("the new user in Druva, linked").atMost(Waits.OUTCOME).until(() -> resultsOf(jobId, CREATED_USER_ID)
+                .stream().anyMatch(r -> r.path("status").asText().equals("Success")));
+        assertThat(system.druva().users()).extracting(DruvaUser::userName).doesNotHaveDuplicates()
+                .containsOnlyOnce(CREATED_USER);
         // the new user's failure is the only one since: its digest, once
         await("the new failure's digest").atMost(Waits.OUTCOME)
                 .until(() -> digestsSince(jobId, mailsBefore).size() >= 1);
@@ -190,7 +217,18 @@ class RunCommandSupervisionIT {
      * "This Gauge has been already registered" at every start (telemetry's {@code TelemetryMeterFilters}).
      */
     static final Pattern WARN_OR_ERROR = Pattern.compile("^\\S+ (WARN|ERROR) ");
+    /** The writer's INFO line when its stop abandons the operations still running after its stop grace. */
+    static final Pattern ABANDONED = Pattern.compile("shutting down: [1-9]\\d* operations still running after");
     static final String NEW_USER_ID = "5d1c0a6e-7f3b-4e2a-9c8d-0b1a2c3d4e5f";
+    static final String CREATED_USER_ID = "0e2f4a6c-8b1d-4c3e-9f5a-7d6b8c9e0f1a";
+    static final String CREATED_USER = "created.midcycle@contoso.example";
+
+    /** The provisioning log's entries of one object of the job (GET /jobs/{id}/logs?objectId=). */
+    private static List<JsonNode> resultsOf(String jobId, String objectId) {
+        List<JsonNode> entries = new ArrayList<>();
+        system.jobs().logs(jobId, "objectId=" + objectId).forEach(entries::add);
+        return entries;
+    }
 
     /** The lines of a log file from byte {@code offset} on. */
     static List<String> linesSince(Path log, long offset) throws Exception {

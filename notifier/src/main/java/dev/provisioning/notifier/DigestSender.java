@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -19,6 +20,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.notifier.config.NotifierConfig;
+import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.digest.Backoff;
 import dev.provisioning.notifier.digest.Digest;
 import dev.provisioning.notifier.digest.DigestComposer;
@@ -49,8 +51,8 @@ import dev.provisioning.telemetry.ScheduledRounds;
  * were assigned ({@link ResultsProgress}): after a restart inside a window, the digest waits for the failures that were
  * received but not yet stored, instead of going out without them.
  * <p>
- * At a stop ({@code ShutdownEvent}) no new digest starts, and the one being sent is waited for
- * ({@link ScheduledRounds#GRACE}) while the database and the mailer still answer, so a clean stop records what it sent.
+ * At a stop ({@link NotifierStop#SENDERS}) no new digest starts, and the one being sent is waited for (until the stop's
+ * deadline) while the database and the mailer still answer, so a clean stop records what it sent.
  * The window of a second copy is thus a crash (or a database lost) between the SMTP server's acceptance and the commit,
  * a few milliseconds per digest. A digest still unfinished after the grace is abandoned as in a crash: its failures stay
  * pending, it is sent after the next start, and its failure is logged at INFO, not ERROR.
@@ -68,10 +70,12 @@ public class DigestSender {
     private final DigestComposer composer;
     private final ResultsProgress progress;
     private final ScheduledRounds rounds = new ScheduledRounds();
+    private final NotifierStop stop;
 
     public DigestSender(NotifierConfig config, KnownJobs jobs, Outbox outbox, DigestMails mails,
             NotifierMetrics metrics,
-            @Identifier(ResultsProgress.NAME) ResultsProgress progress) {
+            @Identifier(ResultsProgress.NAME) ResultsProgress progress, NotifierStop stop) {
+        this.stop = stop;
         this.progress = progress;
         this.config = config;
         this.jobs = jobs;
@@ -103,12 +107,12 @@ public class DigestSender {
 
     /**
      * The service stops: no new digest, and the one being sent (its SMTP exchange and commit) is waited for, at most
-     * {@link ScheduledRounds#GRACE}.
+     * the stop's deadline ({@link NotifierStop}).
      */
-    void stop(@Observes ShutdownEvent event) {
-        if (!rounds.stop(ScheduledRounds.GRACE)) {
-            LOG.infof("a failure digest was still being sent after %s: abandoned, its failures stay pending and are "
-                    + "sent after the next start", ScheduledRounds.GRACE);
+    void stop(@Observes @Priority(NotifierStop.SENDERS) ShutdownEvent event) {
+        if (!rounds.stop(stop.left())) {
+            LOG.infof("a failure digest was still being sent at the stop's deadline: abandoned, its failures stay "
+                    + "pending and are sent after the next start");
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -20,6 +21,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.notifier.config.NotifierConfig;
+import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.digest.Backoff;
 import dev.provisioning.notifier.mail.Links;
 import dev.provisioning.notifier.mail.SmtpFailures;
@@ -41,9 +43,9 @@ import dev.provisioning.telemetry.ScheduledRounds;
  * out of order; other jobs' emails go on. After {@code notifier.permanent-failure-attempts} permanent refusals (5xx)
  * the email is given up, logged and counted as dropped.
  * <p>
- * At a stop ({@code ShutdownEvent}) no new email starts and the one being sent is waited for
- * ({@link ScheduledRounds#GRACE}), as for the failure digests ({@link DigestSender}); one abandoned after the grace stays
- * pending for the next start, logged at INFO.
+ * At a stop ({@link NotifierStop#SENDERS}) no new email starts and the one being sent is waited for (until the stop's
+ * deadline), as for the failure digests ({@link DigestSender}); one abandoned at the deadline stays pending for the
+ * next start, logged at INFO.
  */
 @ApplicationScoped
 public class StateSender {
@@ -59,9 +61,11 @@ public class StateSender {
     private final NotifierMetrics metrics;
     private final StateNoticeComposer composer;
     private final ScheduledRounds rounds = new ScheduledRounds();
+    private final NotifierStop stop;
 
     public StateSender(NotifierConfig config, KnownJobs jobs, StateOutbox outbox, StateMails mails,
-            NotifierMetrics metrics) {
+            NotifierMetrics metrics, NotifierStop stop) {
+        this.stop = stop;
         this.config = config;
         this.jobs = jobs;
         this.outbox = outbox;
@@ -70,11 +74,11 @@ public class StateSender {
         this.composer = new StateNoticeComposer(config.subjectPrefix(), new Links(config.logsBaseUrl()));
     }
 
-    /** The service stops: no new email, and the one being sent is waited for, at most {@link ScheduledRounds#GRACE}. */
-    void stop(@Observes ShutdownEvent event) {
-        if (!rounds.stop(ScheduledRounds.GRACE)) {
-            LOG.infof("a job state email was still being sent after %s: abandoned, it stays pending and is sent "
-                    + "after the next start", ScheduledRounds.GRACE);
+    /** The service stops: no new email, and the one being sent is waited for, until the stop's deadline. */
+    void stop(@Observes @Priority(NotifierStop.SENDERS) ShutdownEvent event) {
+        if (!rounds.stop(stop.left())) {
+            LOG.infof("a job state email was still being sent at the stop's deadline: abandoned, it stays pending and "
+                    + "is sent after the next start");
         }
     }
 

@@ -51,6 +51,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobState;
+import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.messaging.Channels;
 import dev.provisioning.notifier.messaging.KnownJobs;
 import dev.provisioning.notifier.messaging.ResultsConsumer;
@@ -104,7 +105,8 @@ class RefusedRecordsTest {
                 failure(a, "user-a2", "Ann Two", ErrorCodes.ENTRY_CONFLICT, "userName taken"), tooEarly,
                 failure(a, "user-a3", "Ann Three", ErrorCodes.ENTRY_CONFLICT, "userName taken"),
                 failure(b, "user-b1", "Bob One", ErrorCodes.ENTRY_CONFLICT, "userName taken"));
-        ResultsConsumer consumer = new ResultsConsumer(jobs, outbox, metrics, new ResultsProgress(), deadLetters);
+        ResultsConsumer consumer = new ResultsConsumer(jobs, outbox, metrics, new ResultsProgress(), deadLetters,
+                new NotifierStop(), null);
 
         ConsumerTask<String, String> dlq = deadLetterReader(Topics.RESULTS);
         try {

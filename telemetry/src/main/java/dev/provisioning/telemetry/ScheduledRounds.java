@@ -1,7 +1,10 @@
 package dev.provisioning.telemetry;
 
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -20,6 +23,11 @@ import io.smallrye.mutiny.Uni;
  * recorded is done again after the next start (the outbox row stays pending, the claim lapses). Its failure is then an
  * effect of the stop, and {@link #stopping()} lets the caller log it quietly; a failure while not stopping is still a
  * failure.
+ *
+ * <p>
+ * A consumer's handling of what it fetched counts as rounds too: {@link #drain} lets the rounds fetched before a stop
+ * end while the database answers, and {@link #retried} retries a failure with a backoff that gives up at once when the
+ * service stops ({@link #endRetries}), so no retry waits out its backoff against a pool about to close.
  */
 public final class ScheduledRounds {
 
@@ -30,9 +38,15 @@ public final class ScheduledRounds {
      */
     public static final Duration GRACE = Duration.ofSeconds(10);
 
+    /** How often {@link #drain} looks whether a round is under way. */
+    private static final Duration DRAIN_LOOK = Duration.ofMillis(20);
+
     private final AtomicInteger underway = new AtomicInteger();
     private final Object ended = new Object();
     private volatile boolean stopping;
+    private volatile boolean retriesEnded;
+    /** Completed by {@link #endRetries}: the retries waiting for their backoff give up. */
+    private final CompletableFuture<Void> retriesEnd = new CompletableFuture<>();
 
     /**
      * One round, unless the service is stopping (then a round that does nothing). The round is counted from its
@@ -93,6 +107,7 @@ public final class ScheduledRounds {
      * @return whether every round ended within the grace (false: some are abandoned)
      */
     public boolean stop(Duration grace) {
+        endRetries();
         stopping = true;
         long deadline = System.nanoTime() + grace.toNanos();
         synchronized (ended) {
@@ -110,6 +125,90 @@ public final class ScheduledRounds {
             }
         }
         return true;
+    }
+
+    /**
+     * The service begins to stop: from now on a failure is not retried by {@link #retried}, and a retry waiting for its
+     * backoff gives up at once (with the failure it waited to retry). Rounds still start until {@link #stop}.
+     */
+    public void endRetries() {
+        retriesEnded = true;
+        retriesEnd.complete(null);
+    }
+
+    /** Whether {@link #endRetries} (or {@link #stop}) was called: a failure now is not retried. */
+    public boolean retriesEnded() {
+        return retriesEnded;
+    }
+
+    /**
+     * The end of a consumer's work at a stop: waits until no round has been under way for {@code quiet} (calling
+     * {@code whileBusy} each time one is, e.g. to pause the Kafka consumer again), at most {@code grace}; then
+     * {@link #stop}s, waiting for the round under way until the grace is over. Retries end first ({@link #endRetries}).
+     * So the records fetched before the stop are handled, and acked, while the database answers; one delivered after
+     * is not. Blocks: call it from a shutdown observer.
+     *
+     * @return whether every round ended within the grace (false: some are abandoned)
+     */
+    public boolean drain(Duration quiet, Duration grace, Runnable whileBusy) {
+        endRetries();
+        long deadline = System.nanoTime() + grace.toNanos();
+        long quietSince = System.nanoTime();
+        try {
+            while (System.nanoTime() < deadline && System.nanoTime() - quietSince < quiet.toNanos()) {
+                if (underway.get() > 0) {
+                    quietSince = System.nanoTime();
+                    whileBusy.run();
+                }
+                Thread.sleep(DRAIN_LOOK.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    }
+
+    /**
+     * {@code attempt}, subscribed again after a failure {@code worth} retrying, up to {@code retries} times, after an
+     * exponential backoff ({@code first}, doubled each time, at most {@code max}), unless the retries ended
+     * ({@link #endRetries}): then the failure is not retried, and a retry waiting for its backoff gives up at once.
+     * Either way the last failure is the {@code Uni}'s; {@link #retriesEnded} tells the caller whether the stop ended
+     * it.
+     *
+     * @param attempt builds one attempt when subscribed to
+     * @param failed told of each failure before it is retried (to log it)
+     */
+    public <T> Uni<T> retried(Supplier<Uni<T>> attempt, Predicate<Throwable> worth, Consumer<Throwable> failed,
+            Duration first, Duration max, int retries) {
+        return attempt(attempt, worth, failed, first, max, retries, 0);
+    }
+
+    private <T> Uni<T> attempt(Supplier<Uni<T>> attempt, Predicate<Throwable> worth, Consumer<Throwable> failed,
+            Duration first, Duration max, int retries, int done) {
+        return Uni.createFrom().<T>deferred(() -> attempt.get())
+                .onFailure(e -> done < retries && !retriesEnded && worth.test(e)).recoverWithUni(e -> {
+                    failed.accept(e);
+                    return backoff(backoffOf(first, max, done)).onItem().transformToUni(waited -> waited
+                            ? attempt(attempt, worth, failed, first, max, retries, done + 1)
+                            : Uni.createFrom().<T>failure(e));
+                });
+    }
+
+    /** The wait before retry {@code done + 1}: {@code first}, doubled for each retry before, at most {@code max}. */
+    static Duration backoffOf(Duration first, Duration max, int done) {
+        Duration wait = first;
+        for (int i = 0; i < done && wait.compareTo(max) < 0; i++) {
+            wait = wait.multipliedBy(2);
+        }
+        return wait.compareTo(max) > 0 ? max : wait;
+    }
+
+    /** Completes with true after {@code delay}, or with false as soon as the retries end. */
+    private Uni<Boolean> backoff(Duration delay) {
+        Uni<Boolean> waited = Uni.createFrom().item(Boolean.TRUE).onItem().delayIt().by(delay);
+        // a stage of its own per wait: cancelling it (the wait ended first) leaves retriesEnd as it is
+        Uni<Boolean> ended = Uni.createFrom().completionStage(() -> retriesEnd.thenApply(ignored -> Boolean.FALSE));
+        return Uni.combine().any().of(waited, ended);
     }
 
     private void end() {

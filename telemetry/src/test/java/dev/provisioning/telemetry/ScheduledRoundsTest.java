@@ -1,10 +1,14 @@
 package dev.provisioning.telemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -72,5 +76,87 @@ class ScheduledRoundsTest {
     @Test
     void noStopNoWait() {
         assertThat(new ScheduledRounds().stop(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    void aFailureWorthRetryingIsRetriedAfterABackoffUpToTheRetriesThenItIsTheUnisFailure() {
+        ScheduledRounds rounds = new ScheduledRounds();
+        AtomicInteger attempts = new AtomicInteger();
+        List<Throwable> told = new CopyOnWriteArrayList<>();
+
+        Uni<String> retried = rounds.retried(() -> Uni.createFrom().failure(new IllegalStateException(
+                "attempt " + attempts.incrementAndGet())), e -> true, told::add, Duration.ofMillis(1),
+                Duration.ofMillis(2), 3);
+
+        assertThatThrownBy(() -> retried.await().atMost(Duration.ofMinutes(1))).hasMessage("attempt 4");
+        assertThat(told).extracting(Throwable::getMessage).containsExactly("attempt 1", "attempt 2", "attempt 3");
+    }
+
+    @Test
+    void aFailureNotWorthRetryingIsNotRetried() {
+        ScheduledRounds rounds = new ScheduledRounds();
+        AtomicInteger attempts = new AtomicInteger();
+
+        Uni<String> retried = rounds.retried(() -> Uni.createFrom().failure(new IllegalArgumentException(
+                "refused " + attempts.incrementAndGet())), e -> !(e instanceof IllegalArgumentException), e -> {
+                }, Duration.ofMillis(1), Duration.ofMillis(2), 3);
+
+        assertThatThrownBy(() -> retried.await().atMost(Duration.ofMinutes(1))).hasMessage("refused 1");
+    }
+
+    @Test
+    void aRetryWaitingForItsBackoffGivesUpAtOnceWhenTheRetriesEndWithTheFailureItWaitedToRetry() throws Exception {
+        ScheduledRounds rounds = new ScheduledRounds();
+        AtomicInteger attempts = new AtomicInteger();
+        CompletableFuture<String> result = rounds.retried(() -> Uni.createFrom().<String>failure(
+                new IllegalStateException("Pool closed " + attempts.incrementAndGet())), e -> true, e -> {
+                }, Duration.ofHours(1), Duration.ofHours(1), 6).subscribeAsCompletionStage().toCompletableFuture();
+        await().atMost(Duration.ofMinutes(1)).until(() -> attempts.get() == 1);
+        assertThat(result).as("in its hour of backoff").isNotDone();
+
+        rounds.endRetries();
+
+        assertThatThrownBy(() -> result.get(1, TimeUnit.MINUTES)).isInstanceOf(ExecutionException.class)
+                .hasRootCauseMessage("Pool closed 1");
+        assertThat(attempts).hasValue(1);
+        assertThat(rounds.retriesEnded()).isTrue();
+        assertThat(rounds.stopping()).as("rounds still start until the stop").isFalse();
+
+        // once the retries ended, a new failure is not retried at all
+        AtomicInteger later = new AtomicInteger();
+        assertThatThrownBy(() -> rounds.retried(() -> Uni.createFrom().failure(new IllegalStateException(
+                "later " + later.incrementAndGet())), e -> true, e -> {
+                }, Duration.ofMillis(1), Duration.ofMillis(1), 6).await().atMost(Duration.ofMinutes(1)))
+                .hasMessage("later 1");
+    }
+
+    @Test
+    void theBackoffDoublesUpToItsMaximum() {
+        Duration first = Duration.ofMillis(500);
+        Duration max = Duration.ofSeconds(8);
+        assertThat(List.of(0, 1, 2, 3, 4, 5, 40)).map(n -> ScheduledRounds.backoffOf(first, max, n))
+                .containsExactly(Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+                        Duration.ofSeconds(4), Duration.ofSeconds(8), Duration.ofSeconds(8), Duration.ofSeconds(8));
+    }
+
+    @Test
+    void aDrainLetsTheRoundsUnderWayEndThenStartsNoNewOne() throws Exception {
+        ScheduledRounds rounds = new ScheduledRounds();
+        CompletableFuture<Void> poll = new CompletableFuture<>();
+        rounds.run(() -> Uni.createFrom().completionStage(poll)).subscribe().with(ignored -> {
+        });
+        AtomicInteger paused = new AtomicInteger();
+
+        CompletableFuture<Boolean> drain = CompletableFuture.supplyAsync(() -> rounds.drain(Duration.ofMillis(50),
+                Duration.ofMinutes(1), paused::incrementAndGet));
+        await().atMost(Duration.ofMinutes(1)).until(() -> paused.get() > 0);
+        assertThat(rounds.stopping()).as("while a poll fetched before the stop is handled").isFalse();
+        assertThat(rounds.retriesEnded()).isTrue();
+        poll.complete(null);
+
+        assertThat(drain.get(1, TimeUnit.MINUTES)).as("every poll ended within the grace").isTrue();
+        assertThat(rounds.stopping()).isTrue();
+        assertThat(rounds.run(() -> Uni.createFrom().item("handled"), "left").await().indefinitely())
+                .as("a poll delivered after the drain").isEqualTo("left");
     }
 }

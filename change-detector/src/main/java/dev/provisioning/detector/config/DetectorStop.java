@@ -10,6 +10,7 @@ import jakarta.interceptor.Interceptor;
 import io.quarkus.runtime.ShutdownEvent;
 
 import dev.provisioning.telemetry.ScheduledRounds;
+import dev.provisioning.telemetry.StopDeadline;
 
 /**
  * The order of the detector's clean stop (SIGTERM: the run command, Kubernetes) and its one deadline. Quarkus fires
@@ -48,13 +49,10 @@ public class DetectorStop {
     /** The outbox relay stops, last. */
     public static final int OUTBOX = Interceptor.Priority.APPLICATION + 700;
 
-    /** {@link System#nanoTime} of the deadline; set by {@link #begin}. */
-    private volatile long deadline;
-    private volatile boolean begun;
+    private final StopDeadline deadline = new StopDeadline();
 
     void begin(@Observes @Priority(BEGIN) ShutdownEvent event) {
-        deadline = System.nanoTime() + ScheduledRounds.GRACE.toNanos();
-        begun = true;
+        deadline.begin();
     }
 
     /**
@@ -62,6 +60,6 @@ public class DetectorStop {
      * (a caller outside a stop).
      */
     public Duration left() {
-        return begun ? Duration.ofNanos(Math.max(0, deadline - System.nanoTime())) : ScheduledRounds.GRACE;
+        return deadline.left();
     }
 }

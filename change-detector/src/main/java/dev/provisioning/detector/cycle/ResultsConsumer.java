@@ -117,7 +117,6 @@ public class ResultsConsumer {
     public static final int JUDGE_ATTEMPTS = 5;
     /** At a stop, how long no poll has been under way before the polls fetched are taken as handled. */
     static final Duration DRAINED = Duration.ofMillis(300);
-    private static final Duration DRAIN_LOOK = Duration.ofMillis(20);
     /** At a stop, how long pausing the consumer may take (it runs on the consumer's polling thread). */
     private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
@@ -190,20 +189,7 @@ public class ResultsConsumer {
      * delivered so far is then acked, so SmallRye's graceful close, after the pool is closed, finds nothing unacked.
      */
     void drain(@Observes @Priority(DetectorStop.DRAIN_RESULTS) ShutdownEvent event) {
-        long deadline = System.nanoTime() + stop.left().toNanos();
-        long quietSince = System.nanoTime();
-        try {
-            while (System.nanoTime() < deadline && System.nanoTime() - quietSince < DRAINED.toNanos()) {
-                if (polls.underway() > 0) {
-                    quietSince = System.nanoTime();
-                    pauseConsumer();
-                }
-                Thread.sleep(DRAIN_LOOK.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (!polls.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+        if (!polls.drain(DRAINED, stop.left(), this::pauseConsumer)) {
             LOG.infof("a poll of results was still being handled at the stop's deadline: abandoned unacked, it is "
                     + "consumed again after the next start");
         }

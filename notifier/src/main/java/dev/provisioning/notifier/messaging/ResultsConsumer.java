@@ -9,6 +9,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,18 +23,22 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.StorableText;
 import dev.provisioning.notifier.NotifierMetrics;
+import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.Refusals;
 import dev.provisioning.telemetry.DeadLetterHeaders;
+import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Reads {@code provisioning.results} at least once, one poll (up to {@code max.poll.records}, 500) at a time
@@ -65,7 +72,17 @@ import dev.provisioning.telemetry.DeadLetterHeaders;
  * Every effect is idempotent: a crash before the insert committed redelivers the poll and stores it then; after, the
  * redelivered Failures are deduplicated. The digest is keyed by job and window as before, so it stays one per job and
  * window.
+ * <p>
+ * <b>A clean stop</b> ({@link NotifierStop}) finishes the consumer's work while the database still answers: at its
+ * start the consumer is paused (nothing more is fetched) and a store that fails is no longer retried, nor
+ * dead-lettered: a retry waiting for its backoff gives up at once and its poll is left unacked (logged at INFO), where
+ * before it went on retrying for half a minute against a pool Quarkus had closed, logging a WARN per attempt, and then
+ * dead-lettered the poll's Failures (no email for them). The polls fetched before the pause are handled and acked as
+ * usual; once none has been under way for {@link #DRAINED} no poll is handled any more (left unacked). A poll left
+ * unacked completes neither way (a completion would ack it, a failure nack it and fail the channel): it is consumed
+ * again after the next start, as after a crash, and its Failures stored then, once.
  */
+@ApplicationScoped
 public class ResultsConsumer {
 
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
@@ -75,6 +92,8 @@ public class ResultsConsumer {
     private static final Duration STORE_RETRY_MAX = Duration.ofSeconds(8);
     /** Dead letters in flight at once, well below the emitter's buffer (a poll holds at most 500 records). */
     private static final int DEAD_LETTERS_IN_FLIGHT = 64;
+    /** At a stop, how long no poll has been under way before the polls fetched are taken as handled. */
+    static final Duration DRAINED = Duration.ofMillis(300);
 
     private final KnownJobs jobs;
     private final Outbox outbox;
@@ -83,17 +102,28 @@ public class ResultsConsumer {
     private final MutinyEmitter<String> deadLetters;
     private final Duration retryFirst;
     private final Duration retryMax;
+    private final NotifierStop stop;
+    private final KafkaClientService kafka;
+    /** The polls being handled: none starts once the notifier stopped taking them ({@link #drain}). */
+    private final ScheduledRounds polls = new ScheduledRounds();
 
     @Inject
     public ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics,
             @Identifier(ResultsProgress.NAME) ResultsProgress progress,
-            @Channel(Channels.RESULTS_DEAD_LETTERS) MutinyEmitter<String> deadLetters) {
-        this(jobs, outbox, metrics, progress, deadLetters, STORE_RETRY_FIRST, STORE_RETRY_MAX);
+            @Channel(Channels.RESULTS_DEAD_LETTERS) MutinyEmitter<String> deadLetters, NotifierStop stop,
+            KafkaClientService kafka) {
+        this(jobs, outbox, metrics, progress, deadLetters, STORE_RETRY_FIRST, STORE_RETRY_MAX, stop, kafka);
     }
 
-    /** For tests: the backoff between store attempts, first and longest (there are {@link #STORE_RETRIES}). */
+    /**
+     * For tests: the backoff between store attempts, first and longest (there are {@link #STORE_RETRIES}); no Kafka
+     * consumer to pause when {@code kafka} is null.
+     */
     ResultsConsumer(KnownJobs jobs, Outbox outbox, NotifierMetrics metrics, ResultsProgress progress,
-            MutinyEmitter<String> deadLetters, Duration retryFirst, Duration retryMax) {
+            MutinyEmitter<String> deadLetters, Duration retryFirst, Duration retryMax, NotifierStop stop,
+            KafkaClientService kafka) {
+        this.stop = stop;
+        this.kafka = kafka;
         this.jobs = jobs;
         this.outbox = outbox;
         this.metrics = metrics;
@@ -114,6 +144,52 @@ public class ResultsConsumer {
     @Incoming(Channels.RESULTS)
     @Acknowledgment(Acknowledgment.Strategy.POST_PROCESSING)
     public Uni<Void> onResults(ConsumerRecords<String, String> records) {
+        return polls.run(() -> handle(records).replaceWith(Boolean.TRUE), Boolean.FALSE)
+                // a failure once the notifier stops is the stop's (a store given up): the poll stays unacked
+                .onFailure(e -> polls.retriesEnded()).recoverWithItem(e -> {
+                    LOG.infof("a poll of %d results was not stored as the notifier stops: left unacked, it is consumed "
+                            + "again after the next start (%s)", records.count(), e.toString());
+                    return Boolean.FALSE;
+                })
+                .chain(handled -> {
+                    if (handled) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    LOG.debugf("a poll of %d results is left unacked as the notifier stops: it is consumed again after "
+                            + "the next start", records.count());
+                    // neither completed (acked) nor failed (nacked, the channel failed): left for the next start
+                    return Uni.createFrom().<Void>nothing();
+                });
+    }
+
+    /**
+     * The notifier stops ({@link NotifierStop#PAUSE_CONSUMERS}): nothing more is fetched, and a store that fails is
+     * no longer retried (one waiting for its backoff gives up now).
+     */
+    void pause(@Observes @Priority(NotifierStop.PAUSE_CONSUMERS) ShutdownEvent event) {
+        polls.endRetries();
+        ConsumerPause.pause(kafka, Channels.RESULTS);
+    }
+
+    /**
+     * The notifier stops ({@link NotifierStop#DRAIN_CONSUMERS}): the polls fetched before the pause are handled until
+     * none has been under way for {@link #DRAINED} (the consumer paused again meanwhile: SmallRye resumes it when its
+     * queue drains), at most until the stop's deadline; then no poll is handled any more and the one under way is
+     * waited for.
+     */
+    void drain(@Observes @Priority(NotifierStop.DRAIN_CONSUMERS) ShutdownEvent event) {
+        if (!drain(stop.left())) {
+            LOG.infof("a poll of results was still being handled at the stop's deadline: abandoned unacked, it is "
+                    + "consumed again after the next start");
+        }
+    }
+
+    /** {@link #drain(ShutdownEvent)} within {@code grace}: whether every poll under way ended within it. */
+    boolean drain(Duration grace) {
+        return polls.drain(DRAINED, grace, () -> ConsumerPause.pause(kafka, Channels.RESULTS));
+    }
+
+    private Uni<Void> handle(ConsumerRecords<String, String> records) {
         ResultsBatch batch = ResultsBatch.of(records, this::wanted);
         Instant receivedAt = Instant.now();
         return Uni.join().all(deadLetterMalformed(batch.malformed()), store(batch, receivedAt)).andFailFast()
@@ -140,24 +216,25 @@ public class ResultsConsumer {
 
     /**
      * Stores {@code failures} in one statement, retried with backoff while the database fails
-     * ({@link #STORE_RETRIES}); after the last retry they are dead-lettered with the reason. When the database refuses
+     * ({@link #STORE_RETRIES}); after the last retry they are dead-lettered with the reason, unless the notifier
+     * stops: then the failure is the {@code Uni}'s (the poll is left unacked). When the database refuses
      * them ({@link Refusals#refused}: SQLSTATE class 22 or 23, never retried), one failure may be the cause, so they
      * are split in halves, stored one after the other, each split again while refused, down to the failures refused on
      * their own: only those are dead-lettered, with a reason that names the job and the field ({@link Outbox#refusal}),
      * and the others are stored. One refused failure in a poll of n costs about 2 log2(n) statements more.
-     * Never fails.
+     * Fails only once the notifier stops.
      */
     private Uni<Void> storeOrSplit(List<ResultsBatch.Failure> failures, Instant receivedAt, Outcome outcome) {
         List<ProvisioningResult> results = failures.stream().map(ResultsBatch.Failure::result).toList();
-        // deferred: each retry runs the statement again, whether or not storeAll's Uni is lazy
-        return Uni.createFrom().deferred(() -> outbox.storeAll(results, receivedAt))
-                // a database hiccup must not send valid failures to the dead-letter topic: retry them a while first
-                .onFailure(e -> !Refusals.refused(e)).invoke(e -> LOG.warnf("storing %d failures failed, retrying: %s",
-                        failures.size(), e.toString()))
-                .onFailure(e -> !Refusals.refused(e)).retry().withBackOff(retryFirst, retryMax).atMost(STORE_RETRIES)
+        // each attempt runs the statement again; a database hiccup must not send valid failures to the dead-letter
+        // topic: they are retried a while first
+        return polls.retried(() -> outbox.storeAll(results, receivedAt), e -> !Refusals.refused(e),
+                e -> LOG.warnf("storing %d failures failed, retrying: %s", failures.size(), e.toString()), retryFirst,
+                retryMax, STORE_RETRIES)
                 .invoke(outcome.stored::addAll)
                 .replaceWithVoid()
-                .onFailure().recoverWithUni(e -> Refusals.refused(e)
+                // the notifier stops: not stored is not dead-lettered, the poll stays unacked for the next start
+                .onFailure(e -> Refusals.refused(e) || !polls.retriesEnded()).recoverWithUni(e -> Refusals.refused(e)
                         ? refused(failures, receivedAt, outcome, e)
                         : unstored(failures, outcome, e));
     }

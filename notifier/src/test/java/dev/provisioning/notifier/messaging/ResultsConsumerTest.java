@@ -2,6 +2,7 @@ package dev.provisioning.notifier.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -36,6 +39,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.Topics;
 import dev.provisioning.notifier.NotifierMetrics;
 import dev.provisioning.notifier.Waits;
+import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.persistence.Outbox;
 
 /**
@@ -135,6 +139,45 @@ class ResultsConsumerTest {
     }
 
     /**
+     * The database fails as the notifier stops, the store in its backoff: the stop ends the retry at once, nothing is
+     * dead-lettered, and the poll is neither completed (acked) nor failed (nacked): it stays for the next start. Then
+     * the drain ends at once, and a poll delivered after it is not handled. Before, the retries went on for about half
+     * a minute against the closed pool and then dead-lettered the Failures (never emailed).
+     */
+    @Test
+    void aStoreInItsBackoffWhenTheNotifierStopsGivesUpAtOnceLeavingThePollUnackedAndNothingDeadLettered()
+            throws Exception {
+        AtomicInteger attempts = new AtomicInteger();
+        Outbox failing = outbox(failures -> {
+            attempts.incrementAndGet();
+            return Uni.createFrom().failure(new IllegalStateException("Connection refused: localhost/127.0.0.1:5432"));
+        });
+        // an hour of backoff: only the stop ends it
+        ResultsConsumer consumer = new ResultsConsumer(new KnownJobs(), failing, metrics, progress, emitter(sending()),
+                Duration.ofHours(1), Duration.ofHours(1), new NotifierStop(), null);
+        CompletableFuture<Void> poll = consumer.onResults(poll()).subscribeAsCompletionStage().toCompletableFuture();
+        await().atMost(Waits.OUTCOME).until(() -> attempts.get() == 1);
+
+        consumer.pause(null);
+        CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> consumer.drain(Duration.ofHours(1)));
+
+        assertThat(drained.get(Waits.OUTCOME.toMinutes(), TimeUnit.MINUTES)).as("the poll ended, within the stop's")
+                .isTrue();
+
+        assertThat(attempts).as("store attempts").hasValue(1);
+        assertThat(poll).as("the poll: neither acked nor nacked").isNotDone();
+        assertThat(deadLetters).extracting(m -> header(m, "dead-letter-offset")).as("only the malformed record")
+                .containsExactly("11");
+        assertThat(progress.caughtUp()).isFalse();
+
+        AtomicInteger later = new AtomicInteger();
+        consumer.onResults(poll()).subscribe().with(ignored -> later.incrementAndGet(),
+                failure -> later.incrementAndGet());
+        assertThat(later).as("a poll delivered after the stop: not handled, not acked").hasValue(0);
+        assertThat(attempts).hasValue(1);
+    }
+
+    /**
      * Partition 0: a Failure of job-a (offset 10), a malformed record (11), a Success (12), the Failure again (13);
      * partition 1: a Failure of job-a (41, the last offset before the end).
      */
@@ -148,7 +191,7 @@ class ResultsConsumerTest {
 
     private ResultsConsumer consumer(Outbox outbox, Function<Message<String>, Uni<Void>> send) {
         return new ResultsConsumer(new KnownJobs(), outbox, metrics, progress, emitter(send), Duration.ofMillis(1),
-                Duration.ofMillis(2));
+                Duration.ofMillis(2), new NotifierStop(), null);
     }
 
     private Function<Message<String>, Uni<Void>> sending() {

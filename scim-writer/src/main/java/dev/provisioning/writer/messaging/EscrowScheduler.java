@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -39,6 +40,7 @@ import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
+import dev.provisioning.writer.config.WriterStop;
 import dev.provisioning.writer.escrow.EscrowState;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.lanes.DeferredReleases;
@@ -67,8 +69,8 @@ import dev.provisioning.writer.persistence.EscrowStore;
  * republished after {@code writer.escrow.lease}. Republished operations share one bound of sends in flight
  * ({@link SendLimit}), whichever tenant's release or poll sends them.
  * <p>
- * At a stop ({@code ShutdownEvent}) no poll, backstop round or release starts, and those under way are waited for
- * ({@link ScheduledRounds#GRACE}) while the database and the broker still answer; the rows not claimed stay due, those
+ * At a stop ({@link WriterStop#SCHEDULED}) no poll, backstop round or release starts, and those under way are waited
+ * for (until the stop's deadline) while the database and the broker still answer; the rows not claimed stay due, those
  * claimed and not republished come back after their lease. A failure while stopping is logged at DEBUG.
  */
 @ApplicationScoped
@@ -95,11 +97,13 @@ public class EscrowScheduler {
     /** Polls of due escrowed and held operations asked for at once: 0 none, 1 one running, 2 one more after it. */
     private final AtomicInteger polls = new AtomicInteger();
     private final ScheduledRounds rounds = new ScheduledRounds();
+    private final WriterStop stop;
 
     public EscrowScheduler(EscrowStore store, @Channel(Channels.ESCROW_RETRIES) MutinyEmitter<String> operations,
             Lanes lanes, OperationsConsumer consumer,
             @Identifier(OperationsPartitions.NAME) OperationsPartitions partitions, WriterConfig config,
-            MeterRegistry registry) {
+            MeterRegistry registry, WriterStop stop) {
+        this.stop = stop;
         this.store = store;
         this.operations = new SendLimit<>(SendLimit.DEFAULT_MAX, operations::sendMessage);
         this.lanes = lanes;
@@ -140,13 +144,13 @@ public class EscrowScheduler {
     }
 
     /**
-     * The writer stops: no new poll, backstop round or release, and those under way are waited for, at most
-     * {@link ScheduledRounds#GRACE}.
+     * The writer stops ({@link WriterStop#SCHEDULED}): no new poll, backstop round or release, and those under way are
+     * waited for, until the stop's deadline.
      */
-    void stop(@Observes ShutdownEvent event) {
-        if (!rounds.stop(ScheduledRounds.GRACE)) {
-            LOG.infof("%d escrow rounds were still running after %s: abandoned, their rows are released again after "
-                    + "their lease", rounds.underway(), ScheduledRounds.GRACE);
+    void stop(@Observes @Priority(WriterStop.SCHEDULED) ShutdownEvent event) {
+        if (!rounds.stop(stop.left())) {
+            LOG.infof("%d escrow rounds were still running at the stop's deadline: abandoned, their rows are released "
+                    + "again after their lease", rounds.underway());
         }
     }
 

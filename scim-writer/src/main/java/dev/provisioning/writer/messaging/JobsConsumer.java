@@ -13,6 +13,7 @@ import dev.provisioning.events.MalformedEventException;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.events.job.JobState;
+import dev.provisioning.writer.config.WriterStop;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.persistence.EscrowStore;
 
@@ -36,9 +37,11 @@ public class JobsConsumer {
     private final CredentialHolds holds;
     private final EscrowStore escrows;
     private final EscrowScheduler waiting;
+    private final WriterStop stop;
 
     public JobsConsumer(JobDirectory directory, OperationsConsumer operations, CredentialHolds holds,
-            EscrowStore escrows, EscrowScheduler waiting) {
+            EscrowStore escrows, EscrowScheduler waiting, WriterStop stop) {
+        this.stop = stop;
         this.directory = directory;
         this.operations = operations;
         this.holds = holds;
@@ -59,8 +62,10 @@ public class JobsConsumer {
                 if (n > 0) {
                     LOG.infof("job %s deleted: %d waiting operations discarded", jobId, n);
                 }
-            }).onFailure().invoke(e -> LOG.warnf("job %s deleted, but its waiting operations could not be discarded "
-                    + "(%s): they are dead-lettered when they come due", jobId, e.toString()))
+            }).onFailure().invoke(e -> LOG.logf(stop.stopping() ? Logger.Level.DEBUG : Logger.Level.WARN,
+                    "job %s deleted, but its waiting operations could not be discarded (%s): they are dead-lettered "
+                            + "when they come due",
+                    jobId, e.toString()))
                     .onFailure().recoverWithNull().replaceWithVoid();
         }
         JobConfig job;
@@ -92,8 +97,11 @@ public class JobsConsumer {
                 .chain(() -> escrows.hold(latest.jobId()))
                 .invoke(stored -> stored.ifPresent(
                         hold -> holds.restore(latest, new CredentialHolds.Hold(hold.token(), hold.revision()))))
-                .onFailure().invoke(e -> LOG.warnf("job %s: held operations could not be checked (%s); the next "
-                        + "configuration or restart checks them", latest.jobId(), e.toString()))
+                // as the writer stops, the pool may be closing: the next start checks them (it reads every job again)
+                .onFailure().invoke(e -> LOG.logf(stop.stopping() ? Logger.Level.DEBUG : Logger.Level.WARN,
+                        "job %s: held operations could not be checked (%s); the next configuration or restart checks "
+                                + "them",
+                        latest.jobId(), e.toString()))
                 .onFailure().recoverWithNull().replaceWithVoid();
     }
 }

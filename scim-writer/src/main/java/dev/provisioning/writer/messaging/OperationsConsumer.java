@@ -12,7 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
@@ -24,6 +26,7 @@ import org.jboss.logging.Logger;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.annotation.Identifier;
 import io.smallrye.common.vertx.VertxContext;
@@ -56,6 +59,7 @@ import dev.provisioning.telemetry.MessageTraces;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
+import dev.provisioning.writer.config.WriterStop;
 import dev.provisioning.writer.escrow.Escrowed;
 import dev.provisioning.writer.lanes.JobWaits;
 import dev.provisioning.writer.lanes.Lanes;
@@ -95,6 +99,12 @@ import dev.provisioning.writer.throughput.TenantGates;
  * </ul>
  * Nothing else fails a record; if publishing ever did (Kafka unreachable for minutes) the record is nacked, the channel
  * fails, readiness goes down and the records are redelivered after the restart: nothing is skipped.
+ * <p>
+ * A clean stop ({@link WriterStop}): once no operation starts ({@link OperationsPartitions#stop}), each operation
+ * waiting in a lane is handed over when its turn comes, which is at once (nothing runs any more): its record left
+ * unacked, a released deferred operation republished on its key. The stop waits until the lanes are empty
+ * ({@link WriterStop#LANES}), so the republishing is done while the broker answers. The records waiting for their job's
+ * configuration stay as they are, unacked.
  */
 @ApplicationScoped
 public class OperationsConsumer {
@@ -112,6 +122,8 @@ public class OperationsConsumer {
      * a burst of give-ups from taking all of that room at once.
      */
     static final int GIVE_UPS_IN_FLIGHT = 256;
+    /** How often a stop looks whether the lanes are empty. */
+    private static final Duration LANES_LOOK = Duration.ofMillis(20);
 
     private final OperationProcessor processor;
     private final ResultPublisher results;
@@ -126,11 +138,13 @@ public class OperationsConsumer {
     private final OperationsPartitions partitions;
     /** Released deferred operations admitted here and not done yet (escrow row id and operation id). */
     private final Set<String> inLanes = ConcurrentHashMap.newKeySet();
+    private final WriterStop stop;
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
             @Channel(Channels.DEAD_LETTERS) MutinyEmitter<byte[]> deadLetters, JobDirectory jobs, Lanes lanes,
             Vertx vertx, @Identifier(OperationsPartitions.NAME) OperationsPartitions partitions, WriterConfig config,
-            MeterRegistry registry) {
+            MeterRegistry registry, WriterStop stop) {
+        this.stop = stop;
         this.processor = processor;
         this.partitions = partitions;
         this.results = results;
@@ -161,6 +175,26 @@ public class OperationsConsumer {
     @Incoming(Channels.OPERATIONS)
     public Uni<Void> onOperation(Message<byte[]> message) {
         return admission.acquire().invoke(() -> take(message));
+    }
+
+    /**
+     * The writer stops ({@link WriterStop#LANES}), after no operation starts any more: the operations still in the lanes
+     * are handed over as their turn comes; waits until none is left, at most until the stop's deadline.
+     */
+    void handedOver(@Observes @Priority(WriterStop.LANES) ShutdownEvent event) {
+        long deadline = System.nanoTime() + stop.left().toNanos();
+        try {
+            while (lanes.size() > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(LANES_LOOK.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        int left = lanes.size();
+        if (left > 0) {
+            LOG.infof("%d operations were still in their lanes at the stop's deadline: left unacked (a released one "
+                    + "is released again after its lease)", left);
+        }
     }
 
     /** The job's configuration arrived or changed (from the jobs consumer): its waiting records go on. */

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
@@ -27,6 +28,7 @@ import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.provisioning.events.Topics;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterStop;
 
 /**
  * Which partitions of {@code provisioning.operations} this replica holds, and the operations that run under that
@@ -57,9 +59,9 @@ import dev.provisioning.writer.config.WriterConfig;
  * it rather than exceed the rebalance timeout ({@code max.poll.interval.ms}).</li>
  * </ul>
  * <p>
- * A clean shutdown ({@link #stop}, on Quarkus's {@code ShutdownEvent}, before the connector closes the consumer and so
- * revokes every partition) starts no operation any more, lets those running finish for {@code writer.lanes.stop-grace}
- * (2 s) and then abandons the others ({@link #abandoned}): they stop as in a crash, so the revocation that follows
+ * A clean shutdown ({@link #stop}, on Quarkus's {@code ShutdownEvent} at {@link WriterStop#OPERATIONS}, before the
+ * connector closes the consumer and so revokes every partition) starts no operation any more, lets those running finish
+ * for {@code writer.lanes.stop-grace} (2 s, less if the stop's deadline comes first) and then abandons the others ({@link #abandoned}): they stop as in a crash, so the revocation that follows
  * hands the partitions over at once instead of waiting up to {@code writer.lanes.release-lease} (30 s) for operations
  * in their retry budget, and their records, not acked, are consumed again by the new owner (at-least-once).
  *
@@ -133,6 +135,8 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
 
     private final Duration handoverWait;
     private final Duration stopGrace;
+    /** The writer's stop, for its deadline; null in a test that stops by itself ({@link #stop()}). */
+    private final WriterStop writerStop;
     /** One stage per operation running ({@link #abandoned}), completed when a clean shutdown abandons them. */
     private final Set<CompletableFuture<Void>> abandonable = ConcurrentHashMap.newKeySet();
     /** A clean shutdown abandoned the operations still running ({@link #stop}). */
@@ -157,8 +161,8 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
     private int partitionCount;
 
     @Inject
-    public OperationsPartitions(WriterConfig config) {
-        this(config.lanes().releaseLease(), config.lanes().stopGrace());
+    public OperationsPartitions(WriterConfig config, WriterStop writerStop) {
+        this(config.lanes().releaseLease(), config.lanes().stopGrace(), writerStop);
     }
 
     /**
@@ -166,13 +170,23 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      * @param stopGrace how long a clean shutdown lets running operations finish before it abandons them
      */
     OperationsPartitions(Duration handoverWait, Duration stopGrace) {
-        this.handoverWait = handoverWait;
-        this.stopGrace = stopGrace;
+        this(handoverWait, stopGrace, null);
     }
 
-    /** A clean shutdown: {@link #stop} before the connector closes the consumer (which revokes every partition). */
-    void onShutdown(@Observes ShutdownEvent event) {
-        stop();
+    private OperationsPartitions(Duration handoverWait, Duration stopGrace, WriterStop writerStop) {
+        this.handoverWait = handoverWait;
+        this.stopGrace = stopGrace;
+        this.writerStop = writerStop;
+    }
+
+    /**
+     * A clean shutdown ({@link WriterStop#OPERATIONS}): {@link #stop} before the connector closes the consumer (which
+     * revokes every partition), letting the running operations finish for {@code writer.lanes.stop-grace} or until the
+     * stop's deadline, whichever comes first.
+     */
+    void onShutdown(@Observes @Priority(WriterStop.OPERATIONS) ShutdownEvent event) {
+        Duration left = writerStop == null ? stopGrace : writerStop.left();
+        stop(left.compareTo(stopGrace) < 0 ? left : stopGrace);
     }
 
     /**
@@ -181,7 +195,12 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
      * revocation that follows does not wait for them.
      */
     public void stop() {
-        long deadline = System.nanoTime() + stopGrace.toNanos();
+        stop(stopGrace);
+    }
+
+    /** {@link #stop()}, letting the running operations finish for {@code grace}. */
+    private void stop(Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
         int left;
         synchronized (this) {
             stopping = true;
@@ -204,8 +223,8 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
             }
         }
         if (left > 0) {
-            LOG.infof("shutting down: %d operations still running after writer.lanes.stop-grace=%s abandoned (their "
-                    + "records are consumed again by the partitions' next owner)", left, stopGrace);
+            LOG.infof("shutting down: %d operations still running after %s (writer.lanes.stop-grace=%s) abandoned "
+                    + "(their records are consumed again by the partitions' next owner)", left, grace, stopGrace);
         }
         abandonedAll = true;
         abandonable.forEach(stage -> stage.complete(null));

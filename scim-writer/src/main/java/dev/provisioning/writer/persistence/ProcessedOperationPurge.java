@@ -6,6 +6,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.concurrent.TimeUnit;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -23,6 +24,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
+import dev.provisioning.writer.config.WriterStop;
 
 /**
  * Keeps {@code processed_operation} bounded: every {@code writer.processed-operation.purge-interval} (1 h) deletes the
@@ -31,8 +33,8 @@ import dev.provisioning.writer.config.WriterMeters;
  * repeated until one deletes fewer. Every replica purges; a statement skips the rows another replica is deleting
  * ({@code FOR UPDATE SKIP LOCKED}), so concurrent purges neither wait for nor repeat each other. Counted by
  * {@code scim.writer.processed.purged} (registered at start, so it reads 0 until the first purge); a failed purge is
- * logged and the next one retries. At a stop no purge starts, and one under way is waited for
- * ({@link ScheduledRounds#GRACE}; each statement is its own transaction, so one cut short loses nothing).
+ * logged and the next one retries. At a stop ({@link WriterStop#SCHEDULED}) no purge starts, and one under way is
+ * waited for until the stop's deadline (each statement is its own transaction, so one cut short loses nothing).
  */
 @Startup
 @ApplicationScoped
@@ -56,8 +58,10 @@ public class ProcessedOperationPurge {
     private final WriterConfig config;
     private final Counter purged;
     private final ScheduledRounds rounds = new ScheduledRounds();
+    private final WriterStop stop;
 
-    public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry) {
+    public ProcessedOperationPurge(Pool pool, WriterConfig config, MeterRegistry registry, WriterStop stop) {
+        this.stop = stop;
         this.pool = pool;
         this.config = config;
         this.purged = Counter.builder(WriterMeters.PROCESSED_PURGED)
@@ -74,9 +78,9 @@ public class ProcessedOperationPurge {
                 .replaceWithVoid();
     }
 
-    /** The writer stops: no new purge, and one under way is waited for, at most {@link ScheduledRounds#GRACE}. */
-    void stop(@Observes ShutdownEvent event) {
-        rounds.stop(ScheduledRounds.GRACE);
+    /** The writer stops: no new purge, and one under way is waited for, until the stop's deadline. */
+    void stop(@Observes @Priority(WriterStop.SCHEDULED) ShutdownEvent event) {
+        rounds.stop(stop.left());
     }
 
     /** Deletes the processed operations older than the retention; returns how many this replica deleted. */

@@ -2,6 +2,7 @@ package dev.provisioning.writer.throughput;
 
 import java.util.UUID;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -16,6 +17,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.writer.config.WriterConfig;
+import dev.provisioning.writer.config.WriterStop;
 
 /**
  * Counts the live writer replicas through a heartbeat table ({@code writer_replica}): every replica upserts its row
@@ -35,7 +37,10 @@ public class ReplicaHeartbeat {
     private final String replicaId = UUID.randomUUID().toString();
     private final ScheduledRounds rounds = new ScheduledRounds();
 
-    public ReplicaHeartbeat(Pool pool, TenantGates gates, WriterConfig config) {
+    private final WriterStop stop;
+
+    public ReplicaHeartbeat(Pool pool, TenantGates gates, WriterConfig config, WriterStop stop) {
+        this.stop = stop;
         this.pool = pool;
         this.gates = gates;
         this.config = config;
@@ -66,9 +71,12 @@ public class ReplicaHeartbeat {
                 .replaceWithVoid();
     }
 
-    /** The writer stops: the heartbeat under way ends first (it would write the row again), then the row goes. */
-    void leave(@Observes ShutdownEvent event) {
-        rounds.stop(ScheduledRounds.GRACE);
+    /**
+     * The writer stops, last ({@link WriterStop#HEARTBEAT}): the heartbeat under way ends first (it would write the row
+     * again), then the row goes.
+     */
+    void leave(@Observes @Priority(WriterStop.HEARTBEAT) ShutdownEvent event) {
+        rounds.stop(stop.left());
         try {
             pool.preparedQuery("DELETE FROM writer_replica WHERE replica_id = $1").execute(Tuple.of(replicaId))
                     .await().atMost(java.time.Duration.ofSeconds(2));
