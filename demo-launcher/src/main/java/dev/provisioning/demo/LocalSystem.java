@@ -89,7 +89,7 @@ public final class LocalSystem implements AutoCloseable {
      * The compiler flag a service's deployment adds to {@link #DEPLOYMENT_JVM_OPTIONS} ({@code JDK_JAVA_OPTIONS} in its
      * config map, after its {@link #DEPLOYMENT_HEAP_OPTIONS}; {@code bench}'s tests check the manifests): the services
      * whose records flow through (the mapper-service, the scim-writer, the notifier) compile with C1 alone
-     * ({@code -XX:TieredStopAtLevel=1}); the change-detector keeps full tiered compilation (C1 then C2). Their Java
+     * ({@code -XX:TieredStopAtLevel=1}); the change-detector compiles with C2 alone (below). Their Java
      * code is mostly framework plumbing (Kafka, Vert.x, JSON, the PostgreSQL client), which C2 speeds up about as much
      * as its own compilations cost, and C2 takes native memory (its arenas, a larger code cache). In one
      * pair of 100,000-user runs (issue 13, ninth round: {@code bench/results/2026-12-03-100k-ninth-round-jit.md}) C1
@@ -97,11 +97,18 @@ public final class LocalSystem implements AutoCloseable {
      * and .975 to 1.06 in the writer (1.56 for the three both ways), and peak RSS (initial sync/incremental) from
      * 229/237 to 195/195 MiB in the mapper, 271/269 to 230/230 in the notifier and 330/333 to 290/297 in the writer. The detector's incremental cycles re-read and
      * re-hash a 100,000-user directory file: with C1 alone they took 56 instead of 45 CPU s per 1,000 changes and the
-     * change-to-Druva p99 went from 1.5 to 3.4 s, so it keeps C2.
+     * change-to-Druva p99 went from 1.5 to 3.4 s, so it keeps C2, and compiles with C2 alone
+     * ({@code -XX:-TieredCompilation}: no C1 code with profiling counters beside the C2 code, a smaller code cache and
+     * no C1 arenas). In 100,000-user runs on 2026-12-04 (issue 13, fifteenth round:
+     * {@code bench/results/2026-12-04-100k-detector-*.md} and {@code -scenarios-detector-c2-only.md}) its peak RSS was
+     * 353 to 359 MiB in three initial syncs against 372 and 379 with C1 then C2, and 361 against 400 MiB in the
+     * same-hour incremental pair; its CPU per object 0.46 to 0.56 against 0.50 to 0.54 ms, per incremental change 43.5
+     * against 44.5 ms, and the change-to-Druva p99 2.28 against 2.21 s (the machine then slower: 1.70 s with C1 then
+     * C2 that morning).
      */
     public static final Map<String, List<String>> DEPLOYMENT_COMPILER_OPTIONS = Map.of("mapper-service",
             List.of("-XX:TieredStopAtLevel=1"), "scim-writer", List.of("-XX:TieredStopAtLevel=1"), "notifier",
-            List.of("-XX:TieredStopAtLevel=1"));
+            List.of("-XX:TieredStopAtLevel=1"), "change-detector", List.of("-XX:-TieredCompilation"));
 
     /**
      * The JVM flags a deployment runs with, for a 768 MiB pod: {@code deploy/} gives each service a memory limit
