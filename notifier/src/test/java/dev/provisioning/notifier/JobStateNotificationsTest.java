@@ -21,6 +21,7 @@ import jakarta.mail.internet.MimeMessage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -38,6 +39,14 @@ import dev.provisioning.events.Topics;
 @QuarkusTest
 @QuarkusTestResource(value = OutageSmtpResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class JobStateNotificationsTest {
+
+    /** The quiet periods of this class's tests, waited out together once they ran. */
+    static final QuietPeriods QUIET_PERIODS = new QuietPeriods();
+
+    @AfterAll
+    static void quietPeriods() {
+        QUIET_PERIODS.await();
+    }
 
     @Test
     void quarantineIsEmailedWithTheReasonCodeAndWhatToDo() throws Exception {
@@ -58,7 +67,7 @@ class JobStateNotificationsTest {
     }
 
     @Test
-    void aQuarantineIsEmailedOncePerReasonAndAgainWhenTheReasonChanges() {
+    void aQuarantineIsEmailedOncePerReasonAndAgainWhenTheReasonChanges() throws Exception {
         String job = newJob(true);
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
                 state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0));
@@ -69,21 +78,21 @@ class JobStateNotificationsTest {
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 0));
 
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 2);
+        QUIET_PERIODS.keep("no third email to " + job, () -> mailsTo(job).size() == 2);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): quarantined — TooManyFailures",
                 "[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials");
     }
 
     @Test
-    void afterTheQuarantineIsLiftedTheSameReasonIsEmailedAgain() {
+    void afterTheQuarantineIsLiftedTheSameReasonIsEmailedAgain() throws Exception {
         String job = newJob(true);
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
                 state(job, JobStateChange.QUARANTINE_LIFTED, null, 0),
                 state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0));
 
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 3);
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 3);
+        QUIET_PERIODS.keep("no fourth email to " + job, () -> mailsTo(job).size() == 3);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): quarantined — TooManyFailures",
                 "[Provisioning] Druva (" + job + "): quarantine lifted",
@@ -91,7 +100,7 @@ class JobStateNotificationsTest {
     }
 
     @Test
-    void aRedeliveredEventSendsNothingNew() {
+    void aRedeliveredEventSendsNothingNew() throws Exception {
         String job = newJob(true);
         JobStateEvent rejected = state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0);
         publish(rejected);
@@ -100,7 +109,7 @@ class JobStateNotificationsTest {
         publish(rejected);
 
         await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_deduplicated_total", job, "token") == 1.0);
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 1);
+        QUIET_PERIODS.keep("no second email to " + job, () -> mailsTo(job).size() == 1);
     }
 
     @Test
@@ -131,13 +140,13 @@ class JobStateNotificationsTest {
     }
 
     @Test
-    void noStateEmailWhenTheJobDoesNotNotifyOnFailure() {
+    void noStateEmailWhenTheJobDoesNotNotifyOnFailure() throws Exception {
         String job = newJob(false);
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
                 state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 600));
 
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).isEmpty());
-        assertThat(metric("notifier_outbox_pending", job)).isZero();
+        QUIET_PERIODS.keep("no email to " + job + " and none pending",
+                () -> mailsTo(job).isEmpty() && metric("notifier_outbox_pending", job) == 0.0);
     }
 
     @Test

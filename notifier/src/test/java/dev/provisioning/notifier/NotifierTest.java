@@ -25,6 +25,7 @@ import jakarta.mail.internet.MimeMessage;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.common.QuarkusTestResource;
@@ -44,6 +45,14 @@ import dev.provisioning.events.Topics;
 @QuarkusTest
 @QuarkusTestResource(value = OutageSmtpResource.class, initArgs = @ResourceArg(name = "database", value = "notifier"))
 class NotifierTest {
+
+    /** The quiet periods of this class's tests, waited out together once they ran. */
+    static final QuietPeriods QUIET_PERIODS = new QuietPeriods();
+
+    @AfterAll
+    static void quietPeriods() {
+        QUIET_PERIODS.await();
+    }
 
     @Test
     void failureIsEmailedToTheJobsAddressNamingTheObjectAndTheCode() throws Exception {
@@ -109,7 +118,7 @@ class NotifierTest {
         publishJob(job, address(job), true, 1);
 
         MimeMessage mail = awaitOneMailTo(job);
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 1);
+        QUIET_PERIODS.keep("one digest to " + job, () -> mailsTo(job).size() == 1);
 
         assertThat(mail.getSubject()).isEqualTo("[Provisioning] Druva (" + job
                 + "): 500 failures (MandatoryFieldsMissing 420, EntryConflict 70, DuplicateTargetEntries 10)");
@@ -127,7 +136,7 @@ class NotifierTest {
     }
 
     @Test
-    void redeliveredResultsSendNothingNew() {
+    void redeliveredResultsSendNothingNew() throws Exception {
         String job = newJob(true);
         ProvisioningResult result = failure(job, "user-1", "Grace Hopper", ErrorCodes.ENTRY_CONFLICT, "taken");
         publish(result);
@@ -136,15 +145,15 @@ class NotifierTest {
         publish(result);
 
         await().atMost(Waits.OUTCOME).until(() -> metric("notifier_failures_deduplicated_total", job) == 1.0);
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).size() == 1);
+        QUIET_PERIODS.keep("no second email to " + job, () -> mailsTo(job).size() == 1);
     }
 
     @Test
-    void noEmailWhenTheJobDoesNotNotifyOnFailure() {
+    void noEmailWhenTheJobDoesNotNotifyOnFailure() throws Exception {
         String job = newJob(false);
         publish(failure(job, "user-1", "Alan Turing", ErrorCodes.MANDATORY_FIELDS_MISSING, "no email"));
 
-        await().during(Waits.QUIET).atMost(Waits.QUIET_CEILING).until(() -> mailsTo(job).isEmpty());
+        QUIET_PERIODS.keep("no email to " + job, () -> mailsTo(job).isEmpty());
     }
 
     @Test
