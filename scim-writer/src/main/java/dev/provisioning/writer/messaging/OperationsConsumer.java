@@ -484,7 +484,8 @@ public class OperationsConsumer {
     /**
      * Dead-letters a record: the only way this consumer does. Counts it ({@link WriterMeters#OPERATIONS_DEAD_LETTERED}
      * with the job and reason tags; the log has one WARN per job and reason, {@link DeadLetterTally}), then sends it to
-     * {@code provisioning.operations.dlq} with its key, its value, the reason in the {@code dead-letter-reason} header
+     * {@code provisioning.operations.dlq} with its key (a released deferred operation, which has no record: the key its
+     * record had, {@link EventKeys#of}), its value, the reason in the {@code dead-letter-reason} header
      * and where it came from ({@code dead-letter-topic}, {@code -partition}, {@code -offset}).
      *
      * @param jobId the record's job ({@code provisioning_job} tag)
@@ -501,7 +502,10 @@ public class OperationsConsumer {
         Headers headers = incoming
                 .map(m -> DeadLetterHeaders.of(reason, m.getTopic(), m.getPartition(), m.getOffset()))
                 .orElseGet(() -> DeadLetterHeaders.reasonOnly(reason));
-        Object key = incoming.map(IncomingKafkaRecordMetadata::getKey).orElse(null);
+        // a deferred operation released from escrow straight into its lane has no record here: it gets the key its
+        // record had (EventKeys), so an operator reading the dead-letter topic finds its object as for any other
+        Object key = incoming.map(IncomingKafkaRecordMetadata::getKey)
+                .orElseGet(() -> jobId == null || objectId == null ? null : EventKeys.of(jobId, objectId));
         OutgoingKafkaRecordMetadata<Object> metadata = OutgoingKafkaRecordMetadata.builder().withKey(key)
                 .withHeaders(headers).build();
         return deadLetters.send(Message.of(message.getPayload() == null ? new byte[0] : message.getPayload())

@@ -8,11 +8,14 @@ import static org.hamcrest.Matchers.containsString;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
 
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -26,11 +29,15 @@ import io.restassured.RestAssured;
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
+import dev.provisioning.events.Json;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.Topics;
 import dev.provisioning.writer.Waits;
+import dev.provisioning.writer.escrow.EscrowState;
+import dev.provisioning.writer.escrow.Escrowed;
+import dev.provisioning.writer.persistence.EscrowStore;
 
 /**
  * What the writer does when a job's configuration never arrives within {@code writer.job-wait-timeout}: an operation
@@ -56,6 +63,34 @@ class JobNeverArrivesTest {
 
     @TestHTTPResource(value = "/metrics", management = true)
     URL metrics;
+
+    @Inject
+    EscrowStore escrows;
+
+    /**
+     * A deferred operation released from escrow goes straight into its tenant's lane, with no Kafka record; when its
+     * job never arrives it is answered and dead-lettered like one read from the topic, with the key its record had
+     * ({@code job/object}). It was dead-lettered with no key, so an operator could not tell which object it was.
+     */
+    @Test
+    void aReleasedDeferredOperationWhoseJobNeverArrivesIsDeadLetteredWithItsObjectsKey() {
+        ScimOperation op = Fixtures.upsert(unique("job-never-released"), "obj-rel",
+                Fixtures.user("released", "Rel", "Eased"));
+        Instant now = Instant.now();
+        escrows.save(new Escrowed(Escrowed.idOf(op.jobId(), op.objectType().name(), op.objectId()), op.jobId(),
+                op.objectId(), op.operationId(), Json.write(op), 0, now, now, null, null, EscrowState.DEFERRED, null,
+                op.createdAt(), null, null, "https://never-released.example.com", null)).await().atMost(Waits.OUTCOME);
+
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Failure);
+        assertThat(result.errorCode()).isEqualTo("JobConfigurationInvalid");
+        var dead = KafkaTopics.awaitRecord(Topics.deadLetter(Topics.OPERATIONS),
+                r -> r.value() != null && r.value().contains(op.operationId()));
+        assertThat(dead.key()).as("the dead letter's key").isEqualTo(op.key());
+        assertThat(new String(dead.headers().lastHeader("dead-letter-reason").value(), StandardCharsets.UTF_8))
+                .isEqualTo("the configuration of job " + op.jobId() + " was not received within "
+                        + JOB_WAIT.toSeconds() + " s");
+    }
 
     @Test
     void anOperationWhoseJobNeverArrivesFailsWithJobConfigurationInvalid() {
