@@ -92,7 +92,7 @@ class RunCommandJarIT {
             Path log = logs.resolve(service + ".log");
             assertThat(log).as("the %s's log", service).isRegularFile();
             try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
-                lines.filter(l -> RunCommandSupervisionIT.WARN_OR_ERROR.matcher(l).find())
+                lines.filter(RunCommandSupervisionIT::noisy)
                         .forEach(l -> noisy.add(service + ": " + l));
             }
         }

