@@ -27,6 +27,9 @@ import dev.provisioning.telemetry.StopDeadline;
  * moment; then no poll is handled any more (one delivered later stays unacked and is consumed again after the next
  * start), and the one under way is waited for. SmallRye's graceful close of the channel, after the pool is closed,
  * then finds every poll delivered acked.</li>
+ * <li>{@link #COMMITS}: SmallRye's periodic commit of the acked offsets, every {@code auto.commit.interval.ms} (1 s
+ * here), is waited for ({@code CommitsSettled}), so that none is under way when SmallRye closes the consumer: one
+ * interrupted by the close logged {@code WARN SRMSG18252: Failed to commit ... WakeupException}.</li>
  * <li>{@link #OUTBOX}: the outbox relay starts no pass any more and the pass under way is waited for: it publishes
  * what the hand-backs stored; a record not published stays in {@code job_outbox} and goes after the next start.</li>
  * </ol>
@@ -46,6 +49,8 @@ public class DetectorStop {
     public static final int CYCLES = Interceptor.Priority.APPLICATION + 500;
     /** The results fetched are handled, then no more. */
     public static final int DRAIN_RESULTS = Interceptor.Priority.APPLICATION + 600;
+    /** SmallRye's periodic offset commit has nothing left to commit. */
+    public static final int COMMITS = Interceptor.Priority.APPLICATION + 650;
     /** The outbox relay stops, last. */
     public static final int OUTBOX = Interceptor.Priority.APPLICATION + 700;
 

@@ -34,7 +34,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
-import io.smallrye.reactive.messaging.kafka.KafkaConsumer;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
@@ -56,6 +55,8 @@ import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.telemetry.CommitsSettled;
+import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
@@ -117,8 +118,6 @@ public class ResultsConsumer {
     public static final int JUDGE_ATTEMPTS = 5;
     /** At a stop, how long no poll has been under way before the polls fetched are taken as handled. */
     static final Duration DRAINED = Duration.ofMillis(300);
-    /** At a stop, how long pausing the consumer may take (it runs on the consumer's polling thread). */
-    private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
     private static final Logger LOG = Logger.getLogger(ResultsConsumer.class);
 
     private final ProvisioningLogRepository log;
@@ -179,7 +178,7 @@ public class ResultsConsumer {
      * fetched before go on being handled (and acked) while the database answers.
      */
     void pause(@Observes @Priority(DetectorStop.PAUSE_RESULTS) ShutdownEvent event) {
-        pauseConsumer();
+        ConsumerPause.pause(kafka, CHANNEL);
     }
 
     /**
@@ -189,21 +188,9 @@ public class ResultsConsumer {
      * delivered so far is then acked, so SmallRye's graceful close, after the pool is closed, finds nothing unacked.
      */
     void drain(@Observes @Priority(DetectorStop.DRAIN_RESULTS) ShutdownEvent event) {
-        if (!polls.drain(DRAINED, stop.left(), this::pauseConsumer)) {
+        if (!polls.drain(DRAINED, stop.left(), () -> ConsumerPause.pause(kafka, CHANNEL))) {
             LOG.infof("a poll of results was still being handled at the stop's deadline: abandoned unacked, it is "
                     + "consumed again after the next start");
-        }
-    }
-
-    /** Pauses every partition of the channel's consumer (see {@link #drain}); a failure only delays the stop. */
-    private void pauseConsumer() {
-        try {
-            KafkaConsumer<Object, Object> consumer = kafka.getConsumer(CHANNEL);
-            if (consumer != null) {
-                consumer.pause().await().atMost(PAUSE_WAIT);
-            }
-        } catch (RuntimeException e) {
-            LOG.debugf("pausing the results consumer failed as the detector stops: %s", e.toString());
         }
     }
 
@@ -220,6 +207,17 @@ public class ResultsConsumer {
                                 + "after the next start", batch.getRecords().size());
                     }
                 }).replaceWithVoid();
+    }
+
+    /**
+     * The detector stops ({@link DetectorStop#COMMITS}): SmallRye's periodic commit of the offsets acked is waited for,
+     * so that none is under way when SmallRye closes the consumer ({@link CommitsSettled}).
+     */
+    void commits(@Observes @Priority(DetectorStop.COMMITS) ShutdownEvent event) {
+        if (!CommitsSettled.await(kafka, stop.left(), CHANNEL)) {
+            LOG.infof("the offsets of results acked were not all committed by the stop's deadline: they are consumed "
+                    + "again after the next start");
+        }
     }
 
     /** Steps 1 to 4 (see the class comment). */

@@ -11,7 +11,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.config.Config;
@@ -25,9 +27,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.opentelemetry.context.Context;
+import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
@@ -43,13 +47,17 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapper.config.MapperConfig;
+import dev.provisioning.mapper.config.MapperStop;
 import dev.provisioning.mapper.engine.JobCatalog;
 import dev.provisioning.mapping.InvalidConfigurationException;
 import dev.provisioning.mapping.OperationPlanner;
 import dev.provisioning.telemetry.AdmissionLimit;
+import dev.provisioning.telemetry.CommitsSettled;
+import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 
 /**
@@ -108,6 +116,16 @@ import dev.provisioning.telemetry.SendLimit;
  * current); each output continues its record's span ({@link MessageTraces#of}), also after a wait.</li>
  * </ul>
  * Counters are looked up once per job and label ({@link #counter}), not per record.
+ *
+ * <p>
+ * <b>A clean stop</b> ({@link MapperStop}): at its start the consumer is paused (nothing more is fetched) and the
+ * parked records are resolved no more ({@link JobWaits}); the polls fetched before are taken, and acked, as usual until
+ * none (nor an ack) has been under way for {@link #DRAINED}, at most until the stop's deadline. Then no poll is taken
+ * and none is acked any more, and one INFO line tells how many polls were acked since the pause and how many are left
+ * unacked, with how many records parked. A poll left unacked (holding a parked record, delivered after the drain, or
+ * whose last record ended after it) is consumed again after the next start, as after a crash: its outputs are sent
+ * again with the same ids, which the writer and the detector absorb. Nothing is acked after the drain, so SmallRye's
+ * periodic commit has at most one commit left to make, which the stop waits for ({@code CommitsSettled}).
  */
 @ApplicationScoped
 public class AssignmentConsumer {
@@ -121,6 +139,8 @@ public class AssignmentConsumer {
     /** SmallRye Kafka's default {@code max-inflight-messages} of an outgoing channel. */
     private static final long DEFAULT_SINK_IN_FLIGHT = SendLimit.SINK_REQUESTS;
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+    /** At a stop, how long no poll has been taken or acked before the polls fetched are taken as handled. */
+    static final Duration DRAINED = Duration.ofMillis(300);
 
     private final JobCatalog catalog;
     private final SendLimit<String> operations;
@@ -135,6 +155,16 @@ public class AssignmentConsumer {
     /** Records taken from Kafka and not finished yet (parked ones included), all polls. */
     private final AtomicInteger unfinished = new AtomicInteger();
     private final AtomicInteger peak = new AtomicInteger();
+    private final MapperStop stop;
+    private final KafkaClientService kafka;
+    /** The polls being taken and the acks under way: none starts once the mapper stopped taking them ({@link #drain}). */
+    private final ScheduledRounds polls = new ScheduledRounds();
+    /** Polls taken and not acked. */
+    private final AtomicInteger unacked = new AtomicInteger();
+    /** Polls acked since the start. */
+    private final AtomicInteger acked = new AtomicInteger();
+    /** {@link #acked} when the stop paused the consumer. */
+    private volatile int ackedBeforeStop;
 
     /** A counter's name and tag values (the tag names follow from the name). */
     private record MeterKey(String name, String jobId, String a, String b) {
@@ -143,8 +173,10 @@ public class AssignmentConsumer {
     public AssignmentConsumer(JobCatalog catalog, @Channel("operations") MutinyEmitter<String> operations,
             @Channel("results") MutinyEmitter<String> results,
             @Channel(DEAD_LETTERS) MutinyEmitter<String> deadLetterEmitter, MapperConfig config,
-            MeterRegistry registry) {
+            MeterRegistry registry, MapperStop stop, KafkaClientService kafka) {
         checkInFlight(config.maxInFlight(), ConfigProvider.getConfig());
+        this.stop = stop;
+        this.kafka = kafka;
         this.catalog = catalog;
         this.operations = new SendLimit<>(SendLimit.DEFAULT_MAX, operations::sendMessage);
         this.results = new SendLimit<>(SendLimit.DEFAULT_MAX, results::sendMessage);
@@ -182,7 +214,48 @@ public class AssignmentConsumer {
      */
     @Incoming(CHANNEL)
     public Uni<Void> onBatch(KafkaRecordBatch<String, String> batch) {
-        return waits.roomToPark().chain(openBatches::acquire).chain(() -> take(batch));
+        return polls.run(() -> waits.roomToPark().chain(openBatches::acquire).chain(() -> take(batch))
+                .replaceWith(Boolean.TRUE), Boolean.FALSE).invoke(taken -> {
+                    if (!taken) {
+                        LOG.debugf("a poll of %d assignment records is left unacked as the mapper stops: it is "
+                                + "consumed again after the next start", batch.getRecords().size());
+                    }
+                }).replaceWithVoid();
+    }
+
+    /**
+     * The mapper stops ({@link MapperStop#PAUSE_CONSUMERS}): nothing more is fetched, and the parked records are
+     * resolved no more.
+     */
+    void pause(@Observes @Priority(MapperStop.PAUSE_CONSUMERS) ShutdownEvent event) {
+        ackedBeforeStop = acked.get();
+        waits.stop();
+        ConsumerPause.pause(kafka, CHANNEL);
+    }
+
+    /**
+     * The mapper stops ({@link MapperStop#DRAIN_CONSUMERS}): the polls fetched before the pause are taken, and acked,
+     * until none has been under way for {@link #DRAINED} (the consumer paused again meanwhile: SmallRye resumes it when
+     * its queue drains), at most until the stop's deadline; then no poll is taken or acked any more and those under
+     * way are waited for. Logs at INFO what was acked and what is left unacked.
+     */
+    void drain(@Observes @Priority(MapperStop.DRAIN_CONSUMERS) ShutdownEvent event) {
+        boolean drained = polls.drain(DRAINED, stop.left(), () -> ConsumerPause.pause(kafka, CHANNEL));
+        LOG.infof("the assignments consumer is drained as the mapper stops%s: %d polls acked since the pause; %d left "
+                + "unacked (%d records parked for their job's configuration), consumed again after the next start",
+                drained ? "" : " (a poll still under way at the stop's deadline is abandoned)",
+                acked.get() - ackedBeforeStop, unacked.get(), waits.parked());
+    }
+
+    /**
+     * The mapper stops ({@link MapperStop#COMMITS}): SmallRye's periodic commit of the offsets acked is waited for, so
+     * that none is under way when SmallRye closes the consumer ({@link CommitsSettled}).
+     */
+    void commits(@Observes @Priority(MapperStop.COMMITS) ShutdownEvent event) {
+        if (!CommitsSettled.await(kafka, stop.left(), CHANNEL)) {
+            LOG.infof("the offsets of assignments acked were not all committed by the stop's deadline: they are "
+                    + "consumed again after the next start");
+        }
     }
 
     /**
@@ -207,6 +280,7 @@ public class AssignmentConsumer {
     private Uni<Void> take(KafkaRecordBatch<String, String> batch) {
         List<KafkaRecord<String, String>> records = batch.getRecords();
         unfinished.addAndGet(records.size());
+        unacked.incrementAndGet();
         BatchCountdown countdown = new BatchCountdown(records.size(), allFinished -> ended(batch, allFinished));
         CompletableFuture<Void> settled = new CompletableFuture<>();
         // one more than the records: the poll is settled only after the loop, even if every record settles in it
@@ -270,11 +344,18 @@ public class AssignmentConsumer {
                     + "dead-lettered): it is redelivered after a restart", batch.getRecords().size());
             return;
         }
-        batch.ack().whenComplete((ignored, failure) -> {
-            if (failure != null) {
-                LOG.errorf(failure, "a poll of %d assignment records could not be acked", batch.getRecords().size());
-            }
-        });
+        // an ack counts as a poll under way, so the stop's drain waits until SmallRye registered it
+        polls.run(() -> Uni.createFrom().completionStage(batch::ack).replaceWith(Boolean.TRUE), Boolean.FALSE)
+                .subscribe().with(done -> {
+                    if (done) {
+                        unacked.decrementAndGet();
+                        acked.incrementAndGet();
+                    } else {
+                        LOG.debugf("a poll of %d assignment records is left unacked as the mapper stops: it is "
+                                + "consumed again after the next start", batch.getRecords().size());
+                    }
+                }, failure -> LOG.errorf(failure, "a poll of %d assignment records could not be acked",
+                        batch.getRecords().size()));
     }
 
     /**

@@ -72,6 +72,12 @@ import dev.provisioning.telemetry.AdmissionLimit;
  * <p>
  * Thread-safe: records arrive on the consumer's thread, configurations on the jobs consumer's, timeouts on the timer's;
  * the steps run on {@code executor}.
+ *
+ * <p>
+ * <b>Stop.</b> Once the mapper stops ({@link #stop}), no parked record is resolved any more: a configuration, a
+ * tombstone or the end of a wait leaves them parked, and a record admitted after is parked behind them as before. Their
+ * polls are never acked, so they are consumed again after the next start (at-least-once); none is dead-lettered or
+ * answered for want of a configuration that the stop, not the job, kept from arriving.
  */
 final class JobWaits {
 
@@ -114,6 +120,7 @@ final class JobWaits {
     private final List<CompletableFuture<Void>> waitingToPark = new ArrayList<>();
     /** Guarded by {@code this}. */
     private int parked;
+    private volatile boolean stopped;
 
     /**
      * @param jobs the known job configurations by job id
@@ -245,6 +252,14 @@ final class JobWaits {
         next(w);
     }
 
+    /**
+     * The mapper stops: no parked record is resolved from now on (a step under way finishes its record); they stay
+     * parked, unacked.
+     */
+    void stop() {
+        stopped = true;
+    }
+
     /** How many records are parked now, all jobs together. */
     synchronized int parked() {
         return parked;
@@ -268,7 +283,7 @@ final class JobWaits {
 
     private void expire(Waiting w, long generation) {
         synchronized (this) {
-            if (waiting.get(w.jobId) != w || w.generation != generation || w.resolving) {
+            if (stopped || waiting.get(w.jobId) != w || w.generation != generation || w.resolving) {
                 return;
             }
             w.expired = w.queue.size();
@@ -293,8 +308,11 @@ final class JobWaits {
         List<CompletableFuture<Void>> freed = List.of();
         synchronized (this) {
             next = w.queue.peek();
-            Optional<JobConfig> known = next == null ? Optional.empty() : jobs.apply(w.jobId);
-            if (next == null) {
+            Optional<JobConfig> known = next == null || stopped ? Optional.empty() : jobs.apply(w.jobId);
+            if (stopped) {
+                // the rest stays parked, its polls unacked: consumed again after the next start
+                w.resolving = false;
+            } else if (next == null) {
                 waiting.remove(w.jobId, w);
                 w.resolving = false;
             } else if (known.isPresent()) {

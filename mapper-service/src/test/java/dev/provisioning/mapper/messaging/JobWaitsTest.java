@@ -196,6 +196,28 @@ class JobWaitsTest {
         assertThat(givenUp).containsExactly("2:DELETED");
     }
 
+    /**
+     * Once the mapper stops, a configuration or a tombstone resolves no parked record, and a later record of the job
+     * parks behind them: their polls stay unacked and are consumed again after the next start.
+     */
+    @Test
+    void onceStoppedParkedRecordsStayParkedWhateverArrives() {
+        JobWaits waits = waits(Duration.ofMinutes(10), 100);
+        waits.admit(event("late", "1"), message());
+        waits.admit(event("gone", "2"), message());
+
+        waits.stop();
+        jobs.put("late", job("late"));
+        waits.jobArrived("late");
+        waits.jobDeleted("gone");
+        waits.admit(event("late", "3"), message());
+
+        assertThat(processed).isEmpty();
+        assertThat(givenUp).isEmpty();
+        assertThat(waits.parked()).isEqualTo(3);
+        assertThat(rooms.used()).isZero();
+    }
+
     private JobWaits waits(Duration wait, int capacity) {
         return new JobWaits(id -> Optional.ofNullable(jobs.get(id)), handler, wait, capacity, rooms, timer,
                 Runnable::run);

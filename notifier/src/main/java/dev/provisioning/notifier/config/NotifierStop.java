@@ -28,6 +28,10 @@ import dev.provisioning.telemetry.StopDeadline;
  * <li>{@link #DRAIN_CONSUMERS}: the polls and records fetched before the pause are handled until none has been under
  * way for a moment; then none is handled any more (one delivered later is left unacked) and the one under way is
  * waited for.</li>
+ * <li>{@link #COMMITS}: SmallRye's periodic commit of the acked offsets, every {@code auto.commit.interval.ms} (1 s
+ * here), is waited for on both channels at once ({@code CommitsSettled}), so that none is under way when SmallRye
+ * closes the consumers: one interrupted by the close logged {@code WARN SRMSG18252: Failed to commit ...
+ * WakeupException}.</li>
  * </ol>
  * What is left unacked (a store given up, a record delivered after the drain, work abandoned at the deadline) is
  * consumed again after the next start and stored then, once: every store is idempotent (a failure by its result id, a
@@ -46,6 +50,8 @@ public class NotifierStop {
     public static final int SENDERS = Interceptor.Priority.APPLICATION + 500;
     /** What the consumers fetched is handled, then no more. */
     public static final int DRAIN_CONSUMERS = Interceptor.Priority.APPLICATION + 600;
+    /** SmallRye's periodic offset commits have nothing left to commit. */
+    public static final int COMMITS = Interceptor.Priority.APPLICATION + 700;
 
     private final StopDeadline deadline = new StopDeadline();
 

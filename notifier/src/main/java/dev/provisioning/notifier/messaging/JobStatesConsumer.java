@@ -26,6 +26,7 @@ import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.persistence.Refusals;
 import dev.provisioning.notifier.persistence.StateOutbox;
 import dev.provisioning.notifier.state.StateNoticeComposer;
+import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**

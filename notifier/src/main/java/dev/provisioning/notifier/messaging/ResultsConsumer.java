@@ -37,6 +37,8 @@ import dev.provisioning.notifier.NotifierMetrics;
 import dev.provisioning.notifier.config.NotifierStop;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.Refusals;
+import dev.provisioning.telemetry.CommitsSettled;
+import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.ScheduledRounds;
 
@@ -181,6 +183,18 @@ public class ResultsConsumer {
         if (!drain(stop.left())) {
             LOG.infof("a poll of results was still being handled at the stop's deadline: abandoned unacked, it is "
                     + "consumed again after the next start");
+        }
+    }
+
+    /**
+     * The notifier stops ({@link NotifierStop#COMMITS}): SmallRye's periodic commit of the offsets acked is waited for
+     * on this channel and on {@code job-states} at once ({@link CommitsSettled}), so that none is under way when
+     * SmallRye closes the consumers.
+     */
+    void commits(@Observes @Priority(NotifierStop.COMMITS) ShutdownEvent event) {
+        if (!CommitsSettled.await(kafka, stop.left(), Channels.RESULTS, Channels.JOB_STATES)) {
+            LOG.infof("the offsets of results and job states acked were not all committed by the stop's deadline: "
+                    + "they are consumed again after the next start");
         }
     }
 

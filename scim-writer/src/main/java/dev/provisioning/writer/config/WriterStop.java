@@ -29,6 +29,9 @@ import dev.provisioning.telemetry.StopDeadline;
  * ({@code OperationsPartitions}). The operations waiting in the lanes are handed over: a record is left unacked, a
  * released deferred operation is republished on its key ({@code OperationsConsumer}); the lanes are waited for until
  * they are empty.</li>
+ * <li>{@link #COMMITS}: SmallRye's periodic commit of the acked offsets, every {@code auto.commit.interval.ms} (1 s
+ * here), is waited for ({@code CommitsSettled}), so that none is under way when SmallRye closes the consumer: one
+ * interrupted by the close logs {@code WARN SRMSG18252: Failed to commit ... WakeupException}.</li>
  * <li>{@link #HEARTBEAT}: the replica's heartbeat row is deleted, last, so the other replicas' share of each tenant
  * grows at once ({@code ReplicaHeartbeat}).</li>
  * </ol>
@@ -50,6 +53,8 @@ public class WriterStop {
     public static final int OPERATIONS = Interceptor.Priority.APPLICATION + 500;
     /** The lanes are empty: every operation handed over. */
     public static final int LANES = Interceptor.Priority.APPLICATION + 600;
+    /** SmallRye's periodic offset commit has nothing left to commit. */
+    public static final int COMMITS = Interceptor.Priority.APPLICATION + 650;
     /** The replica's heartbeat row goes, last. */
     public static final int HEARTBEAT = Interceptor.Priority.APPLICATION + 700;
 

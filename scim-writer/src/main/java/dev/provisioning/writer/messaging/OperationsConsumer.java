@@ -35,6 +35,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.vertx.core.Context;
@@ -53,6 +54,7 @@ import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.telemetry.AdmissionLimit;
+import dev.provisioning.telemetry.CommitsSettled;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
@@ -139,12 +141,14 @@ public class OperationsConsumer {
     /** Released deferred operations admitted here and not done yet (escrow row id and operation id). */
     private final Set<String> inLanes = ConcurrentHashMap.newKeySet();
     private final WriterStop stop;
+    private final KafkaClientService kafka;
 
     public OperationsConsumer(OperationProcessor processor, ResultPublisher results,
             @Channel(Channels.DEAD_LETTERS) MutinyEmitter<byte[]> deadLetters, JobDirectory jobs, Lanes lanes,
             Vertx vertx, @Identifier(OperationsPartitions.NAME) OperationsPartitions partitions, WriterConfig config,
-            MeterRegistry registry, WriterStop stop) {
+            MeterRegistry registry, WriterStop stop, KafkaClientService kafka) {
         this.stop = stop;
+        this.kafka = kafka;
         this.processor = processor;
         this.partitions = partitions;
         this.results = results;
@@ -194,6 +198,18 @@ public class OperationsConsumer {
         if (left > 0) {
             LOG.infof("%d operations were still in their lanes at the stop's deadline: left unacked (a released one "
                     + "is released again after its lease)", left);
+        }
+    }
+
+    /**
+     * The writer stops ({@link WriterStop#COMMITS}), once the lanes are empty (nothing is acked any more): SmallRye's
+     * periodic commit of the offsets acked is waited for, so that none is under way when SmallRye closes the consumer
+     * ({@link CommitsSettled}).
+     */
+    void commits(@Observes @Priority(WriterStop.COMMITS) ShutdownEvent event) {
+        if (!CommitsSettled.await(kafka, stop.left(), Channels.OPERATIONS)) {
+            LOG.infof("the offsets of operations acked were not all committed by the stop's deadline: they are "
+                    + "consumed again after the next start");
         }
     }
 
