@@ -206,12 +206,15 @@ class SafetyNetsTest {
     void aRestartDiscardsHeldDeletionsAndLiftsTheQuarantine(@TempDir Path dir) throws Exception {
         String jobId = TestJobs.threeHeldDisables(kafka, dir.resolve("directory.json"), TOKEN).get(0).jobId();
 
+        // the users come back before the restart, so the restart's own cycle (due within the job's 1 s interval)
+        // holds nothing new: an allow-deletes after it would release deletions that cycle held, not the ones
+        // discarded. Written after the restart, the file raced that cycle, which could read the three users still gone
+        // and hold them again (CI, 2026-12-04: heldDeletions 3). The quarantined job runs no cycle before the restart
+        // (detector.quarantine-interval, a day).
+        Files.writeString(dir.resolve("directory.json"), TestJobs.users(3, 3));
         given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Watermark")))
                 .post("/jobs/" + jobId + "/restart").then().statusCode(200)
                 .body("discardedDeletions", equalTo(3));
-        // the users come back at once, so the restart's own cycle (due within the job's 1 s interval) holds nothing
-        // new: an allow-deletes after it would release deletions that cycle held, not the ones discarded
-        Files.writeString(dir.resolve("directory.json"), TestJobs.users(3, 3));
 
         given().get("/jobs/" + jobId + "/status").then().body("heldDeletions", equalTo(0))
                 .body("quarantine", nullValue()).body("state", equalTo("ACTIVE"));
