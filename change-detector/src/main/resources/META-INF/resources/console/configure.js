@@ -369,7 +369,7 @@ class JobConfigure extends Page {
               <option value="DIRECTORY_FILE">a directory file</option><option value="MICROSOFT_GRAPH">Microsoft Graph</option>
             </select></div>
           ${f.source.type === 'DIRECTORY_FILE'
-            ? this.text('source.directoryFile', 'Directory file', { required: true, help: 'Path of the directory JSON on the change-detector\'s machine.' })
+            ? this.text('source.directoryFile', 'Directory file', { required: true, help: 'Absolute path of the directory JSON on the change-detector\'s machine.' })
             : html`${this.text('source.graph.tenantId', 'Tenant id', { required: true })}
                 ${this.text('source.graph.clientId', 'Application (client) id', { required: true })}
                 ${this.text('source.graph.clientSecret', 'Client secret', {

@@ -52,8 +52,9 @@ public record JobRequest(
         Integer deletionThresholdPercent) {
 
     /**
-     * The source: {@code type} DIRECTORY_FILE with {@code directoryFile}, or MICROSOFT_GRAPH with {@code graph} (its
-     * client secret is write-only, like the token).
+     * The source: {@code type} DIRECTORY_FILE with {@code directoryFile} (an absolute path on the change-detector's
+     * machine; a relative one is refused, see {@link JobValidator}), or MICROSOFT_GRAPH with {@code graph} (its client
+     * secret is write-only, like the token).
      */
     public record SourceRequest(String type, String directoryFile,
             GraphSourceRequest graph) {

@@ -1,5 +1,7 @@
 package dev.provisioning.detector.api;
 
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -21,7 +23,7 @@ import dev.provisioning.events.job.SourceType;
  * Limits (characters for strings, entries for lists), each a 400 naming the field: {@code name} {@value #MAX_NAME};
  * URLs {@value SecureUrls#MAX_LENGTH} ({@link SecureUrls}: https, or http to a loopback host when allowed);
  * {@code secretToken} and {@code source.graph.clientSecret} {@value #MAX_SECRET}, without control characters;
- * {@code notificationEmail} {@value #MAX_EMAIL}; {@code source.directoryFile} {@value #MAX_PATH};
+ * {@code notificationEmail} {@value #MAX_EMAIL}; {@code source.directoryFile} {@value #MAX_PATH}, an absolute path;
  * {@code userMappings} {@value #MAX_MAPPINGS} mappings, each {@code source} {@value #MAX_EXPRESSION} (an expression's
  * own limit), {@code target} {@value #MAX_ATTRIBUTE} and {@code defaultValue} {@value #MAX_VALUE};
  * {@code userScopingFilters} {@value #MAX_FILTERS} filters of at most {@value #MAX_CLAUSES} clauses, each filter name
@@ -94,6 +96,11 @@ public final class JobValidator {
             SourceType type = SourceType.valueOf(r.source().type().toUpperCase(Locale.ROOT));
             if (type == SourceType.DIRECTORY_FILE && blank(r.source().directoryFile())) {
                 errors.add(new FieldError("source.directoryFile", "is required for a DIRECTORY_FILE source"));
+            } else if (type == SourceType.DIRECTORY_FILE && !absolute(r.source().directoryFile())) {
+                // relative to the change-detector's working directory, which the administrator does not know: every
+                // cycle failed with "does not exist" after the job was accepted
+                errors.add(new FieldError("source.directoryFile", "must be an absolute path (the file as the "
+                        + "change-detector sees it), not relative"));
             }
             tooLong(errors, "source.directoryFile", r.source().directoryFile(), MAX_PATH);
             if (type == SourceType.MICROSOFT_GRAPH) {
@@ -277,6 +284,15 @@ public final class JobValidator {
                 allowed.add(constant.name());
             }
             errors.add(new FieldError(field, "must be one of " + allowed + ", got '" + value + "'"));
+            return false;
+        }
+    }
+
+    /** Whether {@code path} is absolute on this machine; a string that is no path at all is not. */
+    private static boolean absolute(String path) {
+        try {
+            return Path.of(path).isAbsolute();
+        } catch (InvalidPathException e) {
             return false;
         }
     }

@@ -36,6 +36,24 @@ class JobValidatorTest {
     }
 
     @Test
+    void aRelativeDirectoryFileIsRefusedByNameAnAbsoluteOneIsTaken() {
+        // a field case's job file said "relative to where you put the directory file": the job was accepted and every
+        // cycle then failed with "does not exist" (relative to the change-detector's working directory)
+        for (String path : List.of("01-single-app-role-value.directory.json", "./d.json", "../shared/d.json")) {
+            JobRequest job = new JobRequest("Druva", "https://druva.test/scim", "t", null, null, null, null, null, null,
+                    null, null, null, null, new JobRequest.SourceRequest("DIRECTORY_FILE", path, null), null, null,
+                    null);
+            assertThat(JobValidator.validate(job, true, false, MIN_INTERVAL)).as(path).singleElement()
+                    .satisfies(e -> {
+                        assertThat(e.field()).isEqualTo("source.directoryFile");
+                        assertThat(e.message()).contains("absolute path");
+                    });
+        }
+        assertThat(JobValidator.validate(job("https://druva.test/scim", "t"), true, false, MIN_INTERVAL))
+                .as("/d.json").isEmpty();
+    }
+
+    @Test
     void aCycleIntervalShorterThanTheMinimumIsRefusedByName() {
         for (String interval : List.of("PT4.999S", "PT1S", "PT5S", "PT40M")) {
             JobRequest job = new JobRequest("Druva", "https://druva.test/scim", "t", null, null, null, null, null, null,
