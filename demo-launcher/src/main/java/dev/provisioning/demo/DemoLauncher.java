@@ -136,7 +136,8 @@ public final class DemoLauncher {
         if (firstCycleOnly) {
             return cycle;
         }
-        out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (every 30 s).%n", directory);
+        out.printf("%nRunning until Ctrl-C. Edit %s to see incremental cycles (a saved change starts one within a "
+                + "second; one also runs every 30 s).%n", directory);
         String last = cycle.path("cycleId").asText();
         while (!stopping.getAsBoolean()) {
             JsonNode next = awaitCycle(jobs, jobId, last, false, stopping);
