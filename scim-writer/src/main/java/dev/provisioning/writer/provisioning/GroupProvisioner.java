@@ -74,7 +74,7 @@ public class GroupProvisioner {
             Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isPresent() && found.get().readable()) {
                 boolean created = op.operationId().equals(found.get().state().get(CREATED_BY));
-                return sync(op, target, found.get(), created, true);
+                return sync(op, target, found.get(), created, null, true);
             }
             if (found.isPresent()) {
                 LOG.warnf("job %s, object %s: the stored state of Druva group %s cannot be read; matching it again",
@@ -150,7 +150,7 @@ public class GroupProvisioner {
                 }
                 Link link = new Link(group.path("id").asText(), state);
                 return store.saveLink(target.jobId(), GROUP, op.objectId(), link, op.cycleId(), inProgress(op))
-                        .chain(() -> sync(op, target, link, ourCreate, mayRecover));
+                        .chain(() -> sync(op, target, link, ourCreate, null, mayRecover));
             }
             if (!target.actions().create()) {
                 return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Create, null,
@@ -182,13 +182,20 @@ public class GroupProvisioner {
                         state.put(CREATED_BY, op.operationId());
                         Link link = new Link(id, state);
                         return store.saveLink(target.jobId(), GROUP, op.objectId(), link, op.cycleId(), inProgress(op))
-                                .chain(() -> sync(op, target, link, true, false));
+                                .chain(() -> sync(op, target, link, true, created, false));
                     });
         });
     }
 
-    /** Renames if needed, then adds and removes members in chunks. */
-    private Uni<Outcome> sync(ScimOperation op, TenantTarget target, Link link, boolean created, boolean mayRecover) {
+    /**
+     * Renames if needed, then adds and removes members in chunks.
+     *
+     * @param createAnswer Druva's answer to the POST this operation just made (201), which a Create's result reports as
+     *        a user's does; null when the group was matched (or created before a restart): the result then reports the
+     *        last request's answer, or none. Before, a group created with no member to add yet reported no HTTP status
+     */
+    private Uni<Outcome> sync(ScimOperation op, TenantTarget target, Link link, boolean created,
+            ScimAnswer createAnswer, boolean mayRecover) {
         List<ModifiedProperty> modified = new ArrayList<>();
         if (created) {
             modified.add(new ModifiedProperty(DISPLAY_NAME, null, text(link.state().get(DISPLAY_NAME))));
@@ -229,8 +236,10 @@ public class GroupProvisioner {
                     return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null,
                             "no change: Druva already holds the group's name and members"));
                 }
+                ScimAnswer reported = createAnswer != null ? createAnswer : last;
                 Outcome outcome = new Outcome(action, ProvisioningStatus.Success, link.targetId(), null, null,
-                        last == null ? null : last.status(), last == null ? 1 : last.attempts(), modified);
+                        reported == null ? null : reported.status(), reported == null ? 1 : reported.attempts(),
+                        modified);
                 return UserProvisioner.ending(outcome,
                         WriterStore.marking(target.jobId(), GROUP, op.objectId(), UserProvisioner.done(op)));
             });

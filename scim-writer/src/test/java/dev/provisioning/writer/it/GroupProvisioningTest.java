@@ -102,6 +102,8 @@ class GroupProvisioningTest {
         });
         assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+        assertThat(result.httpStatus()).as("a Create reports the POST's answer, as a user's does, not the last PATCH's")
+                .isEqualTo(201);
     }
 
     @Test
