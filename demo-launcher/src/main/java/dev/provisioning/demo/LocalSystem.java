@@ -1,7 +1,6 @@
 package dev.provisioning.demo;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalStack;
+import dev.provisioning.localstack.Ports;
 
 /**
  * The whole system on the embedded default: the real infrastructure (Kafka, PostgreSQL, SMTP) and the Druva-compatible
@@ -573,24 +573,13 @@ public final class LocalSystem implements AutoCloseable {
         return services;
     }
 
-    /** Ports handed out in this JVM: a port chosen for a service that has not bound it yet is still free to the OS. */
-    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
     /**
      * A free port, never one this JVM handed out before: the API ports are all chosen before the services start, so
      * without this a management port could be the API port of a service that has not started yet (both then on one
-     * port, and the service never ready).
+     * port, and the service never ready). From this JVM's port block when tests run several systems at once
+     * ({@link Ports}).
      */
     static int freePort() {
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                if (HANDED_OUT.add(socket.getLocalPort())) {
-                    return socket.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new IllegalStateException("no free port", e);
-            }
-        }
-        throw new IllegalStateException("no free port not handed out before");
+        return Ports.free();
     }
 }

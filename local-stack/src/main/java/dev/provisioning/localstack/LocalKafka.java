@@ -58,6 +58,8 @@ public final class LocalKafka implements AutoCloseable {
     public static LocalKafka start(int partitions) {
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker()
                 .withDeleteLogDirsOnClose(true)
+                .withKafkaPort(Ports.free())
+                .withControllerPort(Ports.free())
                 .withAdditionalProperties(p -> defaults(p, partitions))
                 .start();
         LocalKafka kafka = new LocalKafka(broker, null);
@@ -70,11 +72,12 @@ public final class LocalKafka implements AutoCloseable {
      * provisioning topics.
      */
     public static LocalKafka startWithCredentials(int partitions) {
-        int plainPort = freePort();
-        int saslPort = freePort();
+        int plainPort = Ports.free();
+        int saslPort = Ports.free();
         EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker()
                 .withDeleteLogDirsOnClose(true)
                 .withKafkaPort(plainPort)
+                .withControllerPort(Ports.free())
                 .withAdvertisedListeners(
                         EmbeddedKafkaBroker.endpoint(SecurityProtocol.PLAINTEXT, "localhost", plainPort),
                         EmbeddedKafkaBroker.endpoint(SASL_LISTENER, SecurityProtocol.SASL_PLAINTEXT, "localhost",
@@ -162,14 +165,6 @@ public final class LocalKafka implements AutoCloseable {
                 "kafka.sasl.mechanism", SCRAM,
                 "kafka.sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
                         + "username=\"" + user + "\" password=\"" + password + "\";");
-    }
-
-    private static int freePort() {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
     }
 
     /**

@@ -36,6 +36,7 @@ public final class LocalPostgres implements AutoCloseable {
     public static LocalPostgres start(Collection<String> databases) {
         try {
             LocalPostgres pg = new LocalPostgres(EmbeddedPostgres.builder()
+                    .setPort(Ports.free())
                     .setServerConfig("max_connections", "300")
                     .setServerConfig("fsync", "off")
                     .setRegisterShutdownHook(false)

@@ -1,7 +1,5 @@
 package dev.provisioning.localstack;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,7 +22,7 @@ public final class LocalSmtp implements AutoCloseable {
     }
 
     public static LocalSmtp start() {
-        int port = freePort();
+        int port = Ports.free();
         ServerSetup setup = new ServerSetup(port, "127.0.0.1", ServerSetup.PROTOCOL_SMTP);
         // GreenMail's default is 2 s for its server thread to come up: too short on a busy two-core CI machine
         setup.setServerStartupTimeout(Duration.ofMinutes(2).toMillis());
@@ -63,15 +61,6 @@ public final class LocalSmtp implements AutoCloseable {
     @Override
     public void close() {
         greenMail.stop();
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
     }
 
     /** A received email: recipients, subject and the whole body as text. */

@@ -1,7 +1,5 @@
 package dev.provisioning.notifier;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +10,7 @@ import com.icegreen.greenmail.util.GreenMail;
 import com.icegreen.greenmail.util.ServerSetup;
 
 import dev.provisioning.localstack.LocalStackTestResource;
+import dev.provisioning.localstack.Ports;
 
 /**
  * The local stack (shared Kafka and PostgreSQL), with the mailer pointed at a dedicated SMTP server (GreenMail) on a
@@ -27,7 +26,8 @@ public class OutageSmtpResource extends LocalStackTestResource {
     @Override
     public synchronized Map<String, String> start() {
         Map<String, String> config = new LinkedHashMap<>(super.start());
-        port = freePort();
+        // from this JVM's port block: below the ephemeral range, so no other process takes it during the outage
+        port = Ports.free();
         startSmtp();
         config.put("quarkus.mailer.host", "127.0.0.1");
         config.put("quarkus.mailer.port", String.valueOf(port));
@@ -62,13 +62,5 @@ public class OutageSmtpResource extends LocalStackTestResource {
     /** What the server received since it last started. */
     static synchronized List<MimeMessage> received() {
         return smtp == null ? List.of() : List.of(smtp.getReceivedMessages());
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("no free port", e);
-        }
     }
 }
