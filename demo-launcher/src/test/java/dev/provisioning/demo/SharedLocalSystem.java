@@ -92,10 +92,23 @@ final class SharedLocalSystem implements BeforeAllCallback, ParameterResolver {
         // the collector first: the store closes its values in reverse order, the services before their collector
         TraceCollector traces = traces(context);
         return context.getRoot().getStore(NAMESPACE).computeIfAbsent(LocalSystem.class, key -> {
-            Path home = LocalSystem.findHome();
-            return LocalSystem.start(home, home.resolve("demo-launcher/target/it/logs"),
+            return LocalSystem.start(LocalSystem.findHome(), work("it/logs"),
                     DruvaScimServer.Options.defaults(), environment(traces));
         }, LocalSystem.class);
+    }
+
+    /**
+     * Where an end-to-end test class keeps its files: {@code name} under its module's {@code target} folder (the
+     * system property {@code provisioning.e2e-work}, set by the module's failsafe configuration), else under
+     * {@code demo-launcher/target}. The two end-to-end modules run at the same time, each with its own system: their
+     * services' logs and directory files must not share a folder.
+     */
+    static Path work(String name) {
+        String configured = System.getProperty("provisioning.e2e-work", "");
+        Path target = configured.isBlank()
+                ? LocalSystem.findHome().resolve("demo-launcher/target")
+                : Path.of(configured);
+        return target.toAbsolutePath().resolve(name);
     }
 
     /** The spans the shared system's services exported (they run with tracing on). */

@@ -34,7 +34,7 @@ class FieldCaseAppRoleIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-field-case-01");
+        Path work = SharedLocalSystem.work("it-field-case-01");
         Files.createDirectories(work);
         directory = work.resolve("01-single-app-role-value.directory.json");
         try (InputStream in = resource("01-single-app-role-value.directory.json")) {

@@ -48,7 +48,7 @@ class ControlPlaneIT {
     @BeforeAll
     static void start(LocalSystem shared) throws Exception {
         system = shared;
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-control-plane");
+        Path work = SharedLocalSystem.work("it-control-plane");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("cp", 3, 3));

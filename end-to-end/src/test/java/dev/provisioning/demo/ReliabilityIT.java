@@ -86,7 +86,7 @@ class ReliabilityIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        work = LocalSystem.findHome().resolve("demo-launcher/target/it-reliability");
+        work = SharedLocalSystem.work("it-reliability");
         Files.createDirectories(work);
         system = shared;
     }

@@ -30,7 +30,7 @@ class DeletionThresholdIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-deletion-threshold");
+        Path work = SharedLocalSystem.work("it-deletion-threshold");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("held", USERS, USERS));

@@ -43,7 +43,7 @@ class TracingEndToEndIT {
         traces = collector;
         traces.clear();
         prefix = "traced-" + UUID.randomUUID().toString().substring(0, 8);
-        Path directory = LocalSystem.findHome().resolve("demo-launcher/target/it/" + prefix + ".json");
+        Path directory = SharedLocalSystem.work("it/" + prefix + ".json");
         Files.createDirectories(directory.getParent());
         Files.writeString(directory, GeneratedDirectory.users(prefix, 1, 1));
 

@@ -38,7 +38,7 @@ class WriterCrashIT {
 
     @BeforeAll
     static void start(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-writer-crash");
+        Path work = SharedLocalSystem.work("it-writer-crash");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, Json.write(directory(USERS)));

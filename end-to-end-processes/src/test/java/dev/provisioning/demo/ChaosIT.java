@@ -75,7 +75,7 @@ class ChaosIT {
 
     @BeforeAll
     static void startSupervising(LocalSystem shared) throws Exception {
-        work = LocalSystem.findHome().resolve("demo-launcher/target/it-chaos");
+        work = SharedLocalSystem.work("it-chaos");
         Files.createDirectories(work);
         system = shared;
         supervisor = Supervisor.start(system, line -> System.out.println("[supervisor] " + line));

@@ -50,7 +50,7 @@ import dev.provisioning.localstack.LocalPostgres;
  * held (the list the status API holds); a reader sees the same pages with the changes
  * disabled and the reason; and repairs jobs whose stored rows cannot be read from the form that shows what could be
  * read and marks what could not ({@link #anAdministratorRepairsUnreadableJobsInTheConsole}). Every assertion is on what the page shows; each page is saved as a screenshot under
- * {@code demo-launcher/target/it-console/screenshots/}, or, with the environment variable
+ * {@code end-to-end/target/it-console/screenshots/}, or, with the environment variable
  * {@value #REFRESH_SCREENSHOTS} set to {@code true}, under {@code docs/console/} to refresh the README's pictures (a
  * test run never writes into the source tree unless asked to).
  */
@@ -81,7 +81,7 @@ class ConsoleBrowserIT {
         }
         system = shared;
         Path home = LocalSystem.findHome();
-        Path work = home.resolve("demo-launcher/target/it-console");
+        Path work = SharedLocalSystem.work("it-console");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, directory(false, 0));
@@ -142,7 +142,7 @@ class ConsoleBrowserIT {
             administratorFlow();
         } catch (Throwable e) {
             // what the page showed when it failed, for whoever reads the failure
-            Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-console");
+            Path work = SharedLocalSystem.work("it-console");
             Files.write(work.resolve("failure.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
             Files.writeString(work.resolve("failure.html"), browser.getPageSource());
             Files.writeString(work.resolve("failure-console.txt"), browser.manage().logs().get(LogType.BROWSER)
@@ -370,7 +370,7 @@ class ConsoleBrowserIT {
             }
             repairFlow(scopeJob, thresholdJob, empty);
         } catch (Throwable e) {
-            Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-console");
+            Path work = SharedLocalSystem.work("it-console");
             Files.write(work.resolve("repair-failure.png"),
                     ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
             Files.writeString(work.resolve("repair-failure.html"), browser.getPageSource());

@@ -61,7 +61,7 @@ class RunCommandSupervisionIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-supervision");
+        Path work = SharedLocalSystem.work("it-supervision");
         directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
         expected = DemoDirectoryExpectations.of(directory);
         system = shared;
@@ -135,7 +135,7 @@ class RunCommandSupervisionIT {
      * The services stopped as the run command stops them ({@link LocalSystem#stopServices()}: SIGTERM to each, all at
      * once) while a cycle with a rename, a new user and a new user without mail is under way, its Druva requests held
      * by Druva ({@code hold}: the writer's operations are in flight at the stop, and abandoned after the writer's stop
-     * grace), then started again: no WARN or ERROR line ({@link #WARN_OR_ERROR}). Before, the writer's records left
+     * grace), then started again: no WARN or ERROR line ({@link ServiceLogs#WARN_OR_ERROR}). Before, the writer's records left
      * unacked made SmallRye wait 5 s as it closed the channel and warn (SRMSG18245). The held requests are let go while
      * the services are down, so Druva carries them out as a tenant that received them would: the restarted writer
      * finds the new user there (its create answered 409) and links it, so it is in Druva once.
@@ -208,27 +208,10 @@ class RunCommandSupervisionIT {
         for (Map.Entry<ServiceProcess, Long> log : logsBefore.entrySet()) {
             assertThat(linesSince(log.getKey().logFile(), log.getValue()))
                     .as("%s's log from its clean stop through its start to now", log.getKey().name())
-                    .noneMatch(RunCommandSupervisionIT::noisy);
+                    .noneMatch(ServiceLogs::noisy);
         }
     }
 
-    /**
-     * A log line at level WARN or ERROR (the services' format: {@code 21:49:53.480 WARN  [category] message}). Before,
-     * a clean stop logged ERROR lines (the notifier's digest commit, a claim of due cycles) once PostgreSQL went first,
-     * then the detector's results consumer retried against the closed pool ("judging 1 results failed (attempt 1),
-     * retried: Pool closed") and SmallRye warned of its unacked poll (SRMSG18245); the notifier logged Micrometer's
-     * "This Gauge has been already registered" at every start (telemetry's {@code TelemetryMeterFilters}).
-     */
-    static final Pattern WARN_OR_ERROR = Pattern.compile("^\\S+ (WARN|ERROR) ");
-
-    /**
-     * A WARN or ERROR line ({@link #WARN_OR_ERROR}). SmallRye's periodic offset commit interrupted by its own close of
-     * a channel ({@code SRMSG18252 ... WakeupException}, once in the mapper-service in CI, 2026-12-04) is one too:
-     * every service now waits at its stop until that commit has nothing left to commit ({@code CommitsSettled}).
-     */
-    static boolean noisy(String line) {
-        return WARN_OR_ERROR.matcher(line).find();
-    }
     /**
      * The mapper's INFO line when its stop has drained the assignments consumer ({@code MapperStop}): how many polls
      * were acked since the pause and how many are left unacked.

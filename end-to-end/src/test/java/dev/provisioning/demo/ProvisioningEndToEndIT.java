@@ -44,7 +44,7 @@ class ProvisioningEndToEndIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it");
+        Path work = SharedLocalSystem.work("it");
         directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
         expected = DemoDirectoryExpectations.of(directory);
         system = shared;

@@ -43,7 +43,7 @@ class NotifierRestartIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-notifier-restart");
+        Path work = SharedLocalSystem.work("it-notifier-restart");
         directory = DemoLauncher.extractDemoDirectory(work.resolve("directory.json"));
         expected = DemoDirectoryExpectations.of(directory);
         // the shared system's notifier: NOTIFIER_DIGEST_WINDOW=20s, NOTIFIER_SEND_INTERVAL=1s, NOTIFIER_MAX_LINES=1000

@@ -44,7 +44,7 @@ class DetectorStopIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-detector-stop");
+        Path work = SharedLocalSystem.work("it-detector-stop");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("stop", USERS, USERS));
@@ -84,7 +84,7 @@ class DetectorStopIT {
         // nothing fails against the closed pool or channels: the results consumer, the outbox relay and the cycles
         // hand their work back before Quarkus closes them
         assertThat(stopLog).as("the detector's log from its stop").anyMatch(l -> handedBack.matcher(l).find())
-                .noneMatch(RunCommandSupervisionIT::noisy);
+                .noneMatch(ServiceLogs::noisy);
         int sent = stopLog.stream().map(handedBack::matcher).filter(Matcher::find).mapToInt(m -> Integer.parseInt(
                 m.group(1))).findFirst().orElseThrow();
         assertThat(sent).as("events the cycle sent before the stop").isLessThan(USERS);

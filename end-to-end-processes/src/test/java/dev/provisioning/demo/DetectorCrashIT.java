@@ -47,7 +47,7 @@ class DetectorCrashIT {
 
     @BeforeAll
     static void startSystem(LocalSystem shared) throws Exception {
-        Path work = LocalSystem.findHome().resolve("demo-launcher/target/it-detector-crash");
+        Path work = SharedLocalSystem.work("it-detector-crash");
         Files.createDirectories(work);
         directory = work.resolve("directory.json");
         Files.writeString(directory, GeneratedDirectory.users("crash", USERS, USERS));

@@ -47,7 +47,7 @@ class RunCommandJarIT {
         Path work = home.resolve("demo-launcher/target/demo");
         Path logs = work.resolve("logs");
         deleteRecursively(logs); // the services append to their logs: only this run's lines are read
-        Path out = home.resolve("demo-launcher/target/it-run-command/output.txt");
+        Path out = SharedLocalSystem.work("it-run-command/output.txt");
         Files.createDirectories(out.getParent());
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 
@@ -92,7 +92,7 @@ class RunCommandJarIT {
             Path log = logs.resolve(service + ".log");
             assertThat(log).as("the %s's log", service).isRegularFile();
             try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
-                lines.filter(RunCommandSupervisionIT::noisy)
+                lines.filter(ServiceLogs::noisy)
                         .forEach(l -> noisy.add(service + ": " + l));
             }
         }

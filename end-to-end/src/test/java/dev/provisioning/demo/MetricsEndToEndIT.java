@@ -62,7 +62,7 @@ class MetricsEndToEndIT {
         deploy = LocalSystem.findHome().resolve("deploy");
         spec = MetricsSpec.read(deploy.resolve("METRICS.md"));
         Path directory = DemoLauncher.extractDemoDirectory(
-                LocalSystem.findHome().resolve("demo-launcher/target/it/metrics-directory.json"));
+                SharedLocalSystem.work("it/metrics-directory.json"));
         system.druva().settings(s -> s.latency(Duration.ofMillis(5)).rateLimitPerSecond(50));
         // 429s and 503s whatever the machine's speed: the retry and 429 series exist only once one happened, and on a
         // busy machine the writer never reached the 50 requests/s limit (red in a fresh-clone run with one core busy);
@@ -200,7 +200,7 @@ class MetricsEndToEndIT {
         System.out.printf("MetricsEndToEndIT: series of job %s per service %s (all series per service %s); the "
                 + "writer's request histogram for the job: %d series%n", jobId, perService, total, histogram);
         // the scrapes themselves, for whoever wants to read what an operator's Prometheus gets
-        Path out = LocalSystem.findHome().resolve("demo-launcher/target/it/metrics");
+        Path out = SharedLocalSystem.work("it/metrics");
         try {
             Files.createDirectories(out);
             for (var scrape : scrapes.entrySet()) {
