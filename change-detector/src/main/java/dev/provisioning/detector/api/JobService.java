@@ -513,7 +513,8 @@ public class JobService {
     private static JobStatusView.CycleView view(Cycle c, Map<String, Long> counts) {
         return new JobStatusView.CycleView(c.id(), c.full(), c.status().name(), time(c.startedAt()),
                 time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
-                JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences());
+                JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences(), time(c.finishedAt()),
+                c.finishedAt() == null ? null : Duration.between(c.startedAt(), c.finishedAt()).toMillis());
     }
 
     private static OffsetDateTime time(Instant t) {
