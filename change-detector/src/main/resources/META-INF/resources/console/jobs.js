@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { api, denied, enc } from './api.js';
-import { Page, problem, stateBadge, timeEl } from './ui.js';
+import { Page, plural, problem, stateBadge, timeEl } from './ui.js';
 
 /** Every job with its state, last and next cycle and failure count (Entra's list of provisioning apps). */
 class JobsPage extends Page {
@@ -75,8 +75,8 @@ class JobsPage extends Page {
     return html`<tr data-job-id=${j.id}>
       <th scope="row"><a href="#/jobs/${enc(j.id)}">${j.name}</a></th>
       <td>${stateBadge(j.state, s.quarantine ? s.quarantine.reason : null)}
-        ${s.heldDeletions ? html`<br><span class="muted">${s.heldDeletions} deletions held</span>` : nothing}
-        ${s.failedCyclesInARow ? html`<br><span class="muted">${s.failedCyclesInARow} failed cycles in a row</span>` : nothing}</td>
+        ${s.heldDeletions ? html`<br><span class="muted">${plural(s.heldDeletions, 'deletion')} held</span>` : nothing}
+        ${s.failedCyclesInARow ? html`<br><span class="muted">${plural(s.failedCyclesInARow, 'failed cycle')} in a row</span>` : nothing}</td>
       <td>${running ? html`running: ${current.progressPercent} %` : nothing}
         ${last ? html`${running ? html`<br>` : nothing}${timeEl(last.emittedAt || last.startedAt)}
           <span class="muted">(${last.fullCycle ? 'initial/full' : 'incremental'})</span>` : running ? nothing : 'none yet'}</td>

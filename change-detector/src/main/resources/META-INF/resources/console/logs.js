@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { api, enc } from './api.js';
-import { Page, helpFor, problem, statusBadge, timeEl, when } from './ui.js';
+import { Page, helpFor, plural, problem, statusBadge, timeEl, when } from './ui.js';
 
 const STATUSES = ['Success', 'Failure', 'Skipped', 'Warning'];
 const ACTIONS = ['Create', 'Update', 'Disable', 'Delete', 'StagedDelete', 'Other'];
@@ -146,7 +146,7 @@ class ProvisioningLogs extends Page {
       ${problem(this.error, 'The logs cannot be read')}
       <div class="logs-layout">
         <div class="table-wrap logs-table">
-          ${this.records ? html`<p class="muted" role="status">${this.records.length} records, newest first.</p>` : html`<p aria-live="polite">Loading…</p>`}
+          ${this.records ? html`<p class="muted" role="status">${plural(this.records.length, 'record')}, newest first.</p>` : html`<p aria-live="polite">Loading…</p>`}
           <table id="logs-table">
             <thead><tr><th scope="col">Date</th><th scope="col">Identity</th><th scope="col">Action</th>
               <th scope="col">Status</th><th scope="col">Error code</th></tr></thead>
@@ -173,7 +173,7 @@ class ProvisioningLogs extends Page {
         <dt>Druva id</dt><dd>${r.targetId ? html`<code>${r.targetId}</code>` : '—'}</dd>
         <dt>Cycle</dt><dd><code>${r.cycleId}</code></dd>
         <dt>Reported by</dt><dd>${r.reportedBy}</dd>
-        ${r.httpStatus ? html`<dt>Druva answered</dt><dd>HTTP ${r.httpStatus} after ${r.attempts} attempt(s), ${r.durationMillis} ms</dd>` : nothing}
+        ${r.httpStatus ? html`<dt>Druva answered</dt><dd>HTTP ${r.httpStatus} after ${plural(r.attempts, 'attempt')}, ${r.durationMillis} ms</dd>` : nothing}
       </dl>
       <h3>Steps</h3>
       <ol class="steps">${steps(r).map((s) => html`<li class="step step-${s.status.toLowerCase()}"><span class="step-name">${s.name}</span>

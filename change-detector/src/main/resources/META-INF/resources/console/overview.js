@@ -1,6 +1,6 @@
 import { html, nothing } from 'lit';
 import { api, denied, enc } from './api.js';
-import { Page, duration, helpFor, problem, stateBadge, statusBadge, timeEl, when } from './ui.js';
+import { Page, cycleDuration, duration, helpFor, plural, problem, stateBadge, statusBadge, timeEl, when } from './ui.js';
 
 const WHAT_TO_DO = {
   InvalidCredentials: 'Druva refused the secret token. Generate a new token in Druva, paste it under Configure > Admin credentials, Test connection, save, then Start the job.',
@@ -198,13 +198,13 @@ class JobOverview extends Page {
     const sm = c.summary;
     return html`<section class="card" id=${id} aria-live=${id === 'current-cycle' ? 'polite' : 'off'}>
       <h2>${title}</h2>
-      <p>${c.fullCycle ? 'Initial (full) cycle' : 'Incremental cycle'} · ${statusBadge(c.status)} · started ${timeEl(c.startedAt)}</p>
+      <p>${c.fullCycle ? 'Initial (full) cycle' : 'Incremental cycle'} · ${statusBadge(c.status)} · started ${timeEl(c.startedAt)}${c.completedAt ? html` · completed ${timeEl(c.completedAt)} (in ${cycleDuration(c)})` : nothing}</p>
       <label for="${id}-progress">Progress</label>
       <div class="progress-row">
         <progress id="${id}-progress" max="100" value=${c.progressPercent}></progress>
         <span class="progress-text" id="${id}-percent">${c.progressPercent} %</span>
       </div>
-      <p class="muted">${c.resultsReceived} of ${c.eventsEmitted} objects have an outcome.</p>
+      <p class="muted">${c.resultsReceived} of ${plural(c.eventsEmitted, 'object')} ${c.resultsReceived === 1 ? 'has' : 'have'} an outcome.</p>
       <dl class="counts">
         <div><dt>Created</dt><dd>${sm.created}</dd></div><div><dt>Updated</dt><dd>${sm.updated}</dd></div>
         <div><dt>Disabled</dt><dd>${sm.disabled}</dd></div><div><dt>Deleted</dt><dd>${sm.deleted}</dd></div>
@@ -228,7 +228,7 @@ class JobControls extends Page {
       const r = await api('POST', `/jobs/${enc(this.job.id)}/${action}`, body);
       if (action === 'restart') {
         this.notice = `Restarted with reset scopes ${r.resetScope.join(', ') || 'all'}; ${r.discardedDeletions ?? 0} held
-          deletions discarded${r.notApplied && r.notApplied.length ? `; not applied: ${r.notApplied.join('; ')}` : ''}.`;
+          ${(r.discardedDeletions ?? 0) === 1 ? 'deletion' : 'deletions'} discarded${r.notApplied && r.notApplied.length ? `; not applied: ${r.notApplied.join('; ')}` : ''}.`;
         this.restarting = false;
       } else {
         this.notice = action === 'start' ? 'Provisioning started: the next cycle runs now.' : 'Provisioning stopped: the running cycle finishes.';

@@ -130,6 +130,16 @@ export function helpFor(code) {
   return ERROR_HELP[code] || (code ? 'See the reason above; fix the source object or the job\'s configuration, then provision it on demand to check.' : '');
 }
 
+/** A count and its noun as read: plural(1, 'record') is "1 record", plural(2, 'entry', 'entries') "2 entries". */
+export function plural(count, noun, nouns = `${noun}s`) {
+  return `${count} ${count === 1 ? noun : nouns}`;
+}
+
+/** A cycle's own time from its start to its last result (durationMillis, ms), as "0.2 s"; '' while it has none. */
+export function cycleDuration(c) {
+  return c && c.durationMillis != null ? `${(c.durationMillis / 1000).toFixed(1)} s` : '';
+}
+
 /** Calls fn at most once per `ms` after the last call. */
 export function debounce(fn, ms) {
   let timer;

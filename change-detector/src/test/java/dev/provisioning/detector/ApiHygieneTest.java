@@ -27,7 +27,8 @@ import dev.provisioning.localstack.LocalStackTestResource;
 
 /**
  * Bodies the jobs API refuses before any logic sees them: malformed JSON, a field of the wrong type, a field the API
- * does not know (each a 400 problem naming the field, as a dotted name and a JSON Pointer, without echoing the value),
+ * does not know (each a 400 problem naming the field, as a dotted name and a JSON Pointer, without echoing the value;
+ * a member whose name starts with {@code _} is a comment, taken and dropped),
  * a media type other than JSON on a mutating endpoint (415), and a body over the size limit (413).
  */
 @QuarkusTest
@@ -129,6 +130,30 @@ class ApiHygieneTest {
         asAdmin().contentType(ContentType.JSON).body("{\"objectId\": \"u0\", \"force\": true}")
                 .post("/jobs/any/provision-on-demand").then().statusCode(400)
                 .body("errors[0].field", equalTo("force"));
+    }
+
+    @Test
+    void aMemberWhoseNameStartsWithAnUnderscoreIsACommentTakenAndNeverStored(@TempDir Path dir) {
+        // a field case's job file carries "_case"; the directory file allows such comments on every object, so does a job
+        Map<String, Object> job = new HashMap<>(job(dir.resolve("d.json"), "Off", "t"));
+        job.put("_case", "01-single-app-role-value: a field case's comment");
+        job.put("source", Map.of("type", "DIRECTORY_FILE", "directoryFile", dir.resolve("d.json").toString(),
+                "_note", List.of("any", "JSON", Map.of("value", 1))));
+        job.put("actions", Map.of("create", true, "update", true, "delete", false, "_why", "no deletes yet"));
+        String id = asAdmin().contentType(ContentType.JSON).body(json(job)).post("/jobs").then().statusCode(201)
+                .body("actions.delete", equalTo(false))
+                .body(not(containsString("\"_"))).extract().path("id");
+        asAdmin().get("/jobs/{id}", id).then().statusCode(200)
+                .body("source.directoryFile", equalTo(dir.resolve("d.json").toString()))
+                .body(not(containsString("_case"))).body(not(containsString("_note")))
+                .body(not(containsString("_why"))).body(not(containsString("no deletes yet")));
+
+        // any other unknown member is still refused by name, beside a comment
+        job.put("colour", "red");
+        asAdmin().contentType(ContentType.JSON).body(json(job)).post("/jobs").then().statusCode(400)
+                .contentType("application/problem+json")
+                .body("errors[0].field", equalTo("colour"))
+                .body("errors[0].message", containsString("is not a known field"));
     }
 
     @Test

@@ -186,7 +186,15 @@ class JobsApiTest {
                 .body(cycle + ".status", equalTo("COMPLETED"))
                 .body(cycle + ".progressPercent", equalTo(100))
                 .body(cycle + ".summary.created", equalTo(2))
-                .body(cycle + ".summary.failed", equalTo(1)));
+                .body(cycle + ".summary.failed", equalTo(1))
+                .body(cycle + ".completedAt", notNullValue()));
+        // the cycle's own time: from its start to its last result, as the API says it (ISO-8601, UTC)
+        Map<String, Object> completed = given().get("/jobs/" + jobId + "/status").then().extract().path(cycle);
+        Instant startedAt = Instant.parse((String) completed.get("startedAt"));
+        Instant completedAt = Instant.parse((String) completed.get("completedAt"));
+        assertThat(completedAt).isAfterOrEqualTo(startedAt);
+        assertThat(((Number) completed.get("durationMillis")).longValue())
+                .isEqualTo(java.time.Duration.between(startedAt, completedAt).toMillis());
         given().get("/jobs/" + jobId + "/logs?status=Failure").then().statusCode(200)
                 .body("size()", equalTo(1))
                 .body("[0].sourceId", equalTo("u2"))

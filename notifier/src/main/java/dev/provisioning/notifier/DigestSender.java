@@ -32,6 +32,7 @@ import dev.provisioning.notifier.messaging.ResultsProgress;
 import dev.provisioning.notifier.persistence.Outbox;
 import dev.provisioning.notifier.persistence.OutboxFailure;
 import dev.provisioning.notifier.persistence.SentNotification;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -226,8 +227,8 @@ public class DigestSender {
                 .chain(() -> outbox.markSent(ids, digest.digestId(), sentAt))
                 .invoke(() -> {
                     metrics.emailSent(digest.jobId(), NotifierMetrics.DIGEST);
-                    LOG.infof("job %s: failure digest %s with %d failures sent to %s", digest.jobId(),
-                            digest.digestId(), digest.total(), recipient);
+                    LOG.infof("job %s: failure digest %s with %s sent to %s", digest.jobId(),
+                            digest.digestId(), Plural.of(digest.total(), "failure"), recipient);
                 })
                 .replaceWithVoid();
     }
@@ -240,8 +241,9 @@ public class DigestSender {
         if (SmtpFailures.isPermanent(error) && attempts >= config.permanentFailureAttempts()) {
             metrics.emailDropped(jobId, NotifierMetrics.DIGEST);
             metrics.failuresDropped(jobId, ids.size());
-            LOG.errorf("job %s: failure digest %s to %s refused permanently %d times, its %d failures are dropped: %s",
-                    jobId, digest.digestId(), recipient, attempts, ids.size(), reply);
+            LOG.errorf("job %s: failure digest %s to %s refused permanently %s, its %s dropped: %s", jobId,
+                    digest.digestId(), recipient, Plural.of(attempts, "time"),
+                    Plural.of(ids.size(), "failure is", "failures are"), reply);
             return outbox.markDropped(ids, "SMTP refused permanently: " + reply, Instant.now()).replaceWithVoid();
         }
         var wait = Backoff.after(attempts, config.retryBackoff(), config.retryBackoffMax());
@@ -255,7 +257,7 @@ public class DigestSender {
         return Panache.withTransaction(() -> outbox.dropPending(jobId, why, now))
                 .invoke(n -> {
                     if (n > 0) {
-                        LOG.infof("job %s: %d pending failures dropped, %s", jobId, n, why);
+                        LOG.infof("job %s: %s dropped, %s", jobId, Plural.of(n, "pending failure"), why);
                         metrics.failuresDropped(jobId, n);
                     }
                 })

@@ -31,6 +31,7 @@ import dev.provisioning.notifier.persistence.StateNotification;
 import dev.provisioning.notifier.persistence.StateOutbox;
 import dev.provisioning.notifier.state.StateNotice;
 import dev.provisioning.notifier.state.StateNoticeComposer;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -207,8 +208,8 @@ public class StateSender {
             row.state = StateNotification.DROPPED;
             row.settledAt = Instant.now();
             metrics.emailDropped(row.jobId, row.kind);
-            LOG.errorf("job %s: %s email (event %s) to %s refused permanently %d times, given up: %s", row.jobId,
-                    row.kind, row.eventId, recipient, attempts, reply);
+            LOG.errorf("job %s: %s email (event %s) to %s refused permanently %s, given up: %s", row.jobId,
+                    row.kind, row.eventId, recipient, Plural.of(attempts, "time"), reply);
             return true;
         }
         var wait = Backoff.after(attempts, config.retryBackoff(), config.retryBackoffMax());

@@ -47,6 +47,7 @@ import dev.provisioning.events.job.SecretCipher;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.SourceType;
 import dev.provisioning.mapping.MappingEngine;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Creates, changes and reads jobs. Every change loads the {@link ProvisioningJob}, calls one of its methods and saves
@@ -373,7 +374,8 @@ public class JobService {
             Uni<Void> escrowsReset = !scopes.contains(RestartRequest.Scope.Escrows)
                     ? Uni.createFrom().voidItem()
                     : writer.discardEscrows(id)
-                            .invoke(n -> LOG.infof("job %s: restart discarded %d escrowed objects", id, n.discarded()))
+                            .invoke(n -> LOG.infof("job %s: restart discarded %s", id,
+                                    Plural.of(n.discarded(), "escrowed object")))
                             .replaceWithVoid()
                             .onFailure().recoverWithItem(e -> {
                                 notApplied.add("Escrows: " + e.getMessage() + "; restart again to retry");
@@ -390,8 +392,8 @@ public class JobService {
                                 discarded, List.copyOf(notApplied));
                         return audit.record(tx, id, actor, "restart",
                                 AuditTrail.changed(before, restarted.job(), List.of()),
-                                "resetScope " + restarted.resetScope() + ", " + discarded
-                                        + " held deletions discarded")
+                                "resetScope " + restarted.resetScope() + ", "
+                                        + Plural.of(discarded, "held deletion") + " discarded")
                                 .replaceWith(restarted);
                     })))
                     .invoke(restarted -> LOG.infof("job %s: restarted with reset scope %s", id, scopes));
@@ -513,7 +515,8 @@ public class JobService {
     private static JobStatusView.CycleView view(Cycle c, Map<String, Long> counts) {
         return new JobStatusView.CycleView(c.id(), c.full(), c.status().name(), time(c.startedAt()),
                 time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
-                JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences());
+                JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences(), time(c.finishedAt()),
+                c.finishedAt() == null ? null : Duration.between(c.startedAt(), c.finishedAt()).toMillis());
     }
 
     private static OffsetDateTime time(Instant t) {

@@ -56,6 +56,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.MappingEngine;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Runs one cycle of a claimed job: read the source, diff it against the snapshot, emit one event per changed object,
@@ -341,15 +342,15 @@ public class CycleRunner {
                                             timer.stop(
                                                     registry.timer(DetectorMeters.CYCLE_EMIT_DURATION, PROVISIONING_JOB,
                                                             job.id()));
-                                            LOG.infof("job %s: cycle %s emitted %d events%s%s", job.id(), cycleId,
-                                                    split.emit().size(),
+                                            LOG.infof("job %s: cycle %s emitted %s%s%s", job.id(), cycleId,
+                                                    Plural.of(split.emit().size(), "event"),
                                                     split.held().isEmpty()
                                                             ? ""
-                                                            : ", held " + split.held().size() + " deletions",
+                                                            : ", held " + Plural.of(split.held().size(), "deletion"),
                                                     directory.problems().isEmpty()
                                                             ? ""
-                                                            : ", " + directory.problems().size()
-                                                                    + " objects logged with source problems");
+                                                            : ", " + Plural.of(directory.problems().size(), "object")
+                                                                    + " logged with source problems");
                                         });
                             });
                         })))

@@ -23,6 +23,7 @@ import dev.provisioning.detector.config.DetectorConfig;
 import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.job.ProvisioningJob;
 import dev.provisioning.detector.persistence.JobStore;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -110,7 +111,8 @@ public class CycleScheduler {
         long deadline = System.nanoTime() + grace.toNanos();
         int told = cycles.stopAll();
         if (told > 0) {
-            LOG.infof("stopping: %d running cycles are told to stop and hand their jobs back", told);
+            LOG.infof("stopping: %s told to stop and hand their jobs back",
+                    Plural.of(told, "running cycle is", "running cycles are"));
         }
         if (!rounds.stop(grace)) {
             LOG.infof("a look for due cycles was still under way after %s: abandoned (a claim it made lapses after "
@@ -118,9 +120,9 @@ public class CycleScheduler {
         }
         // a cycle started by the look is counted before the look ends: none starts uncounted after this
         if (!cycleRounds.stop(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
-            LOG.infof("%d cycles were still running after %s: abandoned (their claims lapse after "
+            LOG.infof("%s still running after %s: abandoned (their claims lapse after "
                     + "detector.cycle-lease, then the next start or another replica resumes them)",
-                    cycleRounds.underway(), grace);
+                    Plural.of(cycleRounds.underway(), "cycle was", "cycles were"), grace);
         }
     }
 
@@ -166,7 +168,8 @@ public class CycleScheduler {
                 .chain(claimed -> {
                     int failedBefore = claiming.succeeded();
                     if (failedBefore > 0) {
-                        LOG.infof("claiming due cycles works again, after %d failed attempts", failedBefore);
+                        LOG.infof("claiming due cycles works again, after %s",
+                                Plural.of(failedBefore, "failed attempt"));
                     }
                     if (rounds.stopping()) {
                         return handBack(claimed);
@@ -199,7 +202,8 @@ public class CycleScheduler {
         if (claimed.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        LOG.infof("%d due cycles claimed as the detector stops are not started: handed back", claimed.size());
+        LOG.infof("%s claimed as the detector stops %s not started: handed back",
+                Plural.of(claimed.size(), "due cycle"), Plural.noun(claimed.size(), "is", "are"));
         return Multi.createFrom().iterable(claimed).onItem().transformToUniAndConcatenate(runner::handBack)
                 .collect().last().replaceWithVoid();
     }

@@ -30,6 +30,7 @@ import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.Decision;
 import dev.provisioning.mapping.MappingEngine;
 import dev.provisioning.mapping.OperationPlanner;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Entra's "Provision on demand": one user, or a group with at most {@value #MAX_GROUP_MEMBERS} members, now, with the
@@ -105,7 +106,8 @@ public class ProvisionOnDemand {
                     Directory.SourceGroup g = group.get();
                     if (g.members().size() > MAX_GROUP_MEMBERS) {
                         return Uni.createFrom().failure(new InvalidObjectException("group '" + g.displayName()
-                                + "' has " + g.members().size() + " members: provision on demand takes a group with at "
+                                + "' has " + Plural.of(g.members().size(), "member")
+                                + ": provision on demand takes a group with at "
                                 + "most " + MAX_GROUP_MEMBERS + " members"));
                     }
                     List<Directory.SourceUser> members = directory.users().stream()
@@ -113,8 +115,9 @@ public class ProvisionOnDemand {
                     AssignmentEvent event = CyclePlanner.groupEvent(job.jobId(), cycleId, directory, g,
                             snapshot.contains(g.id()), Instant.now());
                     Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' ("
-                            + event.assignments().size() + " assignments) with " + g.members().size()
-                            + " direct members from the source: the members are provisioned first, then the group");
+                            + Plural.of(event.assignments().size(), "assignment") + ") with "
+                            + Plural.of(g.members().size(), "direct member", "direct members")
+                            + " from the source: the members are provisioned first, then the group");
                     return Multi.createFrom().iterable(members)
                             .onItem().transformToUniAndConcatenate(
                                     m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id())))
@@ -127,7 +130,7 @@ public class ProvisionOnDemand {
             Directory.SourceUser user, boolean known) {
         AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, Instant.now());
         return provision(job, engine, event, new Step("Import", "Success", "read user '" + event.displayName() + "' ("
-                + event.assignments().size() + " assignments) from the source"), List.of());
+                + Plural.of(event.assignments().size(), "assignment") + ") from the source"), List.of());
     }
 
     /**

@@ -58,6 +58,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.telemetry.CommitsSettled;
 import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 
@@ -198,13 +199,13 @@ public class ResultsConsumer {
     public Uni<Void> onResults(KafkaRecordBatch<String, String> batch) {
         return polls.run(() -> handle(batch).replaceWith(true), false).onFailure(e -> polls.stopping())
                 .recoverWithItem(e -> {
-                    LOG.infof("a poll of %d results failed as the detector stops: left unacked, it is consumed again "
-                            + "after the next start (%s)", batch.getRecords().size(), e.toString());
+                    LOG.infof("a poll of %s failed as the detector stops: left unacked, it is consumed again after "
+                            + "the next start (%s)", Plural.of(batch.getRecords().size(), "result"), e.toString());
                     return true;
                 }).invoke(handled -> {
                     if (!handled) {
-                        LOG.debugf("a poll of %d results is left unacked as the detector stops: it is consumed again "
-                                + "after the next start", batch.getRecords().size());
+                        LOG.debugf("a poll of %s is left unacked as the detector stops: it is consumed again after "
+                                + "the next start", Plural.of(batch.getRecords().size(), "result"));
                     }
                 }).replaceWithVoid();
     }
@@ -246,15 +247,15 @@ public class ResultsConsumer {
         return retried(items.stream().map(Item::result).toList())
                 .map(all -> counted(items, all))
                 .onFailure(DatabaseFailures::refused).recoverWithUni(e -> {
-                    LOG.warnf("the database refused a poll of %d results (%s): recording it in halves",
-                            items.size(), e.getMessage());
+                    LOG.warnf("the database refused a poll of %s (%s): recording it in halves",
+                            Plural.of(items.size(), "result"), e.getMessage());
                     return bisected(items);
                 });
     }
 
     private Uni<RecordedAll> retried(List<ProvisioningResult> results) {
         return retriedWhile(log.recordAll(results), e -> !DatabaseFailures.refused(e), e -> LOG.warnf(
-                "recording %d results failed, retried: %s", results.size(), e.getMessage()));
+                "recording %s failed, retried: %s", Plural.of(results.size(), "result"), e.getMessage()));
     }
 
     /**
@@ -352,8 +353,8 @@ public class ResultsConsumer {
         }
         // a read after the poll's commit: a database error here is retried as the recording is, never fails the poll
         return retriedWhile(Uni.createFrom().deferred(() -> cycles.findAll(unread)),
-                DatabaseFailures::isTransient, e -> LOG.warnf("reading %d cycles of a poll failed, retried: %s",
-                        unread.size(), e.getMessage()))
+                DatabaseFailures::isTransient, e -> LOG.warnf("reading %s of a poll failed, retried: %s",
+                        Plural.of(unread.size(), "cycle"), e.getMessage()))
                 .chain(found -> {
                     Map<String, Cycle> after = new HashMap<>(stored.counted());
                     after.putAll(found);
@@ -405,19 +406,19 @@ public class ResultsConsumer {
             int failed = failures.incrementAndGet();
             if (failed == JUDGE_ATTEMPTS) {
                 judging.stalled(jobId);
-                LOG.errorf("job %s: %d results could not be judged in %d attempts (%s): the poll stays "
-                        + "unacked, readiness is down, and judging is retried (at most %d ms apart) until "
-                        + "the database answers", jobId, results.size(), failed, e.getMessage(),
+                LOG.errorf("job %s: %s not be judged in %d attempts (%s): the poll stays unacked, readiness "
+                        + "is down, and judging is retried (at most %d ms apart) until the database answers", jobId,
+                        Plural.of(results.size(), "result could", "results could"), failed, e.getMessage(),
                         retries.retryMax().toMillis());
             } else {
-                LOG.warnf("job %s: judging %d results failed (attempt %d), retried: %s", jobId,
-                        results.size(), failed, e.getMessage());
+                LOG.warnf("job %s: judging %s failed (attempt %d), retried: %s", jobId,
+                        Plural.of(results.size(), "result"), failed, e.getMessage());
             }
         })
                 .invoke(() -> {
                     if (failures.get() >= JUDGE_ATTEMPTS) {
-                        LOG.infof("job %s: its %d results are judged after %d failed attempts", jobId, results.size(),
-                                failures.get());
+                        LOG.infof("job %s: its %s judged after %d failed attempts", jobId,
+                                Plural.of(results.size(), "result is", "results are"), failures.get());
                     }
                 })
                 .eventually(() -> {
@@ -427,8 +428,9 @@ public class ResultsConsumer {
                 })
                 // a failure as the detector stops is the stop's: the poll stays unacked for the next start
                 .onFailure(e -> !polls.stopping()).recoverWithUni(e -> {
-                    LOG.errorf("job %s: %d results cannot be judged and are dead-lettered: %s", jobId,
-                            results.size(), e.getMessage());
+                    LOG.errorf("job %s: %s cannot be judged and %s dead-lettered: %s", jobId,
+                            Plural.of(results.size(), "result"), Plural.noun(results.size(), "is", "are"),
+                            e.getMessage());
                     return all(results.stream().map(h -> deadLetter(h.item().record(), jobId,
                             "the result cannot be judged: " + e.getMessage())).toList());
                 });

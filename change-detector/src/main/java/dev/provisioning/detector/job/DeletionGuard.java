@@ -8,6 +8,7 @@ import java.util.function.Function;
 
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.mapping.Decision;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * The safety nets of one cycle against deleting the people a job serves. Plain Java.
@@ -100,7 +101,8 @@ public final class DeletionGuard {
         if (usersRead > 0 || managedUsers == 0) {
             return Optional.empty();
         }
-        return Optional.of("the source returned no users, yet the job manages " + managedUsers + " users in Druva: "
+        return Optional.of("the source returned no users, yet the job manages " + Plural.of(managedUsers, "user")
+                + " in Druva: "
                 + "treated as a failed read, nothing was sent (to deprovision everyone, unassign the users and allow "
                 + "the held deletes, or delete the job)");
     }

@@ -30,6 +30,7 @@ import dev.provisioning.detector.config.DetectorStop;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateEvent;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -94,7 +95,7 @@ public class OutboxRelay {
 
     void republishAtStartup(@Observes StartupEvent event) {
         outbox.queueAllJobConfigurations().subscribe().with(
-                queued -> LOG.infof("queued %d job configurations to be published again", queued),
+                queued -> LOG.infof("queued %s to be published again", Plural.of(queued, "job configuration")),
                 failure -> LOG.errorf("could not queue the job configurations to be published again: %s", failure));
     }
 

@@ -21,6 +21,7 @@ import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.DatabaseFailures;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.SnapshotRepository;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Brings a cycle whose events are on Kafka to its end, whoever emitted them: a job's cycle ({@code CycleRunner}) or the
@@ -86,8 +87,8 @@ public class CycleEnding {
                 .atMost(END_ATTEMPTS - 1)
                 .invoke(() -> {
                     if (failures.get() > 0) {
-                        LOG.infof("job %s: cycle %s: %s succeeded after %d failed attempts", jobId, cycleId, what,
-                                failures.get());
+                        LOG.infof("job %s: cycle %s: %s succeeded after %s", jobId, cycleId, what,
+                                Plural.of(failures.get(), "failed attempt"));
                     }
                 });
     }

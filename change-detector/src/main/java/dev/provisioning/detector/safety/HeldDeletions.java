@@ -28,6 +28,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Deletions held by the accidental-deletion threshold: holding them (StagedDelete/Skipped log records, and the job
@@ -99,8 +100,8 @@ public class HeldDeletions {
         }
         return staged.remove(jobId, emitted).invoke(removed -> {
             if (removed > 0) {
-                LOG.infof("job %s: %d held deletions are superseded by this cycle's events and no longer held", jobId,
-                        removed);
+                LOG.infof("job %s: %s superseded by this cycle's events and no longer held", jobId,
+                        Plural.of(removed, "held deletion is", "held deletions are"));
             }
         }).replaceWithVoid();
     }
@@ -141,8 +142,8 @@ public class HeldDeletions {
                                     removed -> j.deletionsReleased(cycleId, events.size(), Instant.now())))))
                     .chain(() -> ending.retried(job.id(), cycleId, "finishing it",
                             () -> ending.finishIfComplete(job.id(), cycleId)))
-                    .invoke(() -> LOG.infof("job %s: %d held deletions released in cycle %s", job.id(),
-                            events.size(), cycleId))
+                    .invoke(() -> LOG.infof("job %s: %s released in cycle %s", job.id(),
+                            Plural.of(events.size(), "held deletion"), cycleId))
                     .replaceWith(new Release(events.size(), cycleId));
         });
     }

@@ -24,6 +24,7 @@ import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.JobStore;
 import dev.provisioning.detector.persistence.Outbox;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -93,8 +94,10 @@ public class Housekeeping {
         return log.purge(before).chain(records -> audit.purge(before).chain(entries -> cycles.purge(before)
                 .chain(purgedCycles -> outbox.purge(before).invoke(sent -> {
                     if (records > 0 || entries > 0 || purgedCycles > 0 || sent > 0) {
-                        LOG.infof("purged %d provisioning log records, %d audit log entries, %d cycles and %d sent "
-                                + "outbox records older than %s", records, entries, purgedCycles, sent,
+                        LOG.infof("purged %s, %s, %s and %s older than %s",
+                                Plural.of(records, "provisioning log record"),
+                                Plural.of(entries, "audit log entry", "audit log entries"),
+                                Plural.of(purgedCycles, "cycle"), Plural.of(sent, "sent outbox record"),
                                 config.logRetention());
                     }
                 })))).replaceWithVoid();

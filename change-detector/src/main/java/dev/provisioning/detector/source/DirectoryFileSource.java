@@ -42,6 +42,7 @@ import dev.provisioning.events.Assignment;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.StorableText;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Reads a directory from a JSON file, re-read at every cycle. The format is published as a JSON Schema,
@@ -632,7 +633,7 @@ public final class DirectoryFileSource implements DirectorySource {
                 if (dangling != null) {
                     List<String> missing = List.copyOf(dangling);
                     problems.add(new Directory.Problem(Directory.Problem.Kind.DanglingReference, g.id(),
-                            ObjectType.GROUP, missing.size() + " member(s) of group " + g.id() + " (/groups/"
+                            ObjectType.GROUP, Plural.of(missing.size(), "member") + " of group " + g.id() + " (/groups/"
                                     + groupIndex.get(g.id()) + "/members) name no user or group of the directory "
                                     + "file: " + String.join(", ", missing.subList(0,
                                             Math.min(missing.size(), MAX_IDS_NAMED)))

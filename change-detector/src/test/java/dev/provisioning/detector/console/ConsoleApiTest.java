@@ -224,4 +224,16 @@ class ConsoleApiTest {
         // the data is not: the API still wants a token
         given().get("/jobs").then().statusCode(401);
     }
+
+    @Test
+    @TestSecurity
+    void theConsoleTypedWithoutItsTrailingSlashIsRedirectedToIt() {
+        given().redirects().follow(false).get("/console").then().statusCode(308)
+                .header("Location", "/console/");
+        given().redirects().follow(false).get("/console?job=j1").then().statusCode(308)
+                .header("Location", "/console/?job=j1");
+        // followed, it is the console's page
+        assertThat(given().get("/console").then().statusCode(200).extract().asString())
+                .contains("<provisioning-console>");
+    }
 }

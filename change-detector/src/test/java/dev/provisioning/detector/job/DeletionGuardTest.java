@@ -88,6 +88,8 @@ class DeletionGuardTest {
     void aReadWithNoUsersForAJobThatManagesUsersIsAFailedReadNotADeleteAll() {
         assertThat(DeletionGuard.emptyRead(0, 240)).hasValueSatisfying(r -> assertThat(r)
                 .contains("no users", "240 users", "nothing was sent"));
+        assertThat(DeletionGuard.emptyRead(0, 1)).hasValueSatisfying(r -> assertThat(r)
+                .contains("manages 1 user in Druva"));
         assertThat(DeletionGuard.emptyRead(0, 0)).as("a new job, or one that manages nobody").isEmpty();
         assertThat(DeletionGuard.emptyRead(1, 240)).isEmpty();
     }

@@ -57,6 +57,7 @@ import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 
@@ -217,8 +218,8 @@ public class AssignmentConsumer {
         return polls.run(() -> waits.roomToPark().chain(openBatches::acquire).chain(() -> take(batch))
                 .replaceWith(Boolean.TRUE), Boolean.FALSE).invoke(taken -> {
                     if (!taken) {
-                        LOG.debugf("a poll of %d assignment records is left unacked as the mapper stops: it is "
-                                + "consumed again after the next start", batch.getRecords().size());
+                        LOG.debugf("a poll of %s is left unacked as the mapper stops: it is consumed again after "
+                                + "the next start", Plural.of(batch.getRecords().size(), "assignment record"));
                     }
                 }).replaceWithVoid();
     }
@@ -241,10 +242,10 @@ public class AssignmentConsumer {
      */
     void drain(@Observes @Priority(MapperStop.DRAIN_CONSUMERS) ShutdownEvent event) {
         boolean drained = polls.drain(DRAINED, stop.left(), () -> ConsumerPause.pause(kafka, CHANNEL));
-        LOG.infof("the assignments consumer is drained as the mapper stops%s: %d polls acked since the pause; %d left "
-                + "unacked (%d records parked for their job's configuration), consumed again after the next start",
+        LOG.infof("the assignments consumer is drained as the mapper stops%s: %s acked since the pause; %d left "
+                + "unacked (%s parked for their job's configuration), consumed again after the next start",
                 drained ? "" : " (a poll still under way at the stop's deadline is abandoned)",
-                acked.get() - ackedBeforeStop, unacked.get(), waits.parked());
+                Plural.of(acked.get() - ackedBeforeStop, "poll"), unacked.get(), Plural.of(waits.parked(), "record"));
     }
 
     /**
@@ -340,8 +341,8 @@ public class AssignmentConsumer {
     private void ended(KafkaRecordBatch<String, String> batch, boolean allFinished) {
         openBatches.release();
         if (!allFinished) {
-            LOG.errorf("a poll of %d assignment records stays unacked (a record could neither be processed nor "
-                    + "dead-lettered): it is redelivered after a restart", batch.getRecords().size());
+            LOG.errorf("a poll of %s stays unacked (a record could neither be processed nor dead-lettered): it "
+                    + "is redelivered after a restart", Plural.of(batch.getRecords().size(), "assignment record"));
             return;
         }
         // an ack counts as a poll under way, so the stop's drain waits until SmallRye registered it
@@ -351,11 +352,11 @@ public class AssignmentConsumer {
                         unacked.decrementAndGet();
                         acked.incrementAndGet();
                     } else {
-                        LOG.debugf("a poll of %d assignment records is left unacked as the mapper stops: it is "
-                                + "consumed again after the next start", batch.getRecords().size());
+                        LOG.debugf("a poll of %s is left unacked as the mapper stops: it is consumed again after "
+                                + "the next start", Plural.of(batch.getRecords().size(), "assignment record"));
                     }
-                }, failure -> LOG.errorf(failure, "a poll of %d assignment records could not be acked",
-                        batch.getRecords().size()));
+                }, failure -> LOG.errorf(failure, "a poll of %s could not be acked",
+                        Plural.of(batch.getRecords().size(), "assignment record")));
     }
 
     /**

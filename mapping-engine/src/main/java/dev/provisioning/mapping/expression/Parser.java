@@ -283,7 +283,7 @@ final class Parser {
             return f.minArgs() + (f.minArgs() == 1 ? " argument" : " arguments");
         }
         if (f.maxArgs() == Integer.MAX_VALUE) {
-            return "at least " + f.minArgs() + " arguments";
+            return "at least " + f.minArgs() + (f.minArgs() == 1 ? " argument" : " arguments");
         }
         return f.minArgs() + " to " + f.maxArgs() + " arguments";
     }

@@ -40,6 +40,7 @@ import dev.provisioning.notifier.persistence.Refusals;
 import dev.provisioning.telemetry.CommitsSettled;
 import dev.provisioning.telemetry.ConsumerPause;
 import dev.provisioning.telemetry.DeadLetterHeaders;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
@@ -149,8 +150,8 @@ public class ResultsConsumer {
         return polls.run(() -> handle(records).replaceWith(Boolean.TRUE), Boolean.FALSE)
                 // a failure once the notifier stops is the stop's (a store given up): the poll stays unacked
                 .onFailure(e -> polls.retriesEnded()).recoverWithItem(e -> {
-                    LOG.infof("a poll of %d results was not stored as the notifier stops: left unacked, it is consumed "
-                            + "again after the next start (%s)", records.count(), e.toString());
+                    LOG.infof("a poll of %s was not stored as the notifier stops: left unacked, it is consumed "
+                            + "again after the next start (%s)", Plural.of(records.count(), "result"), e.toString());
                     return Boolean.FALSE;
                 })
                 .chain(handled -> {
@@ -243,7 +244,8 @@ public class ResultsConsumer {
         // each attempt runs the statement again; a database hiccup must not send valid failures to the dead-letter
         // topic: they are retried a while first
         return polls.retried(() -> outbox.storeAll(results, receivedAt), e -> !Refusals.refused(e),
-                e -> LOG.warnf("storing %d failures failed, retrying: %s", failures.size(), e.toString()), retryFirst,
+                e -> LOG.warnf("storing %s failed, retrying: %s", Plural.of(failures.size(), "failure"), e.toString()),
+                retryFirst,
                 retryMax, STORE_RETRIES)
                 .invoke(outcome.stored::addAll)
                 .replaceWithVoid()
@@ -263,7 +265,7 @@ public class ResultsConsumer {
             outcome.deadLetter(f, reason);
             return Uni.createFrom().voidItem();
         }
-        LOG.warnf("the outbox refused %d failures together (%s): storing them in halves", failures.size(),
+        LOG.warnf("the outbox refused %s together (%s): storing them in halves", Plural.of(failures.size(), "failure"),
                 refusal.getMessage());
         int half = failures.size() / 2;
         return storeOrSplit(failures.subList(0, half), receivedAt, outcome)
@@ -274,8 +276,8 @@ public class ResultsConsumer {
     private Uni<Void> unstored(List<ResultsBatch.Failure> failures, Outcome outcome, Throwable e) {
         String reason = "the failure could not be stored in the outbox: "
                 + (e.getMessage() == null ? e.toString() : e.getMessage());
-        LOG.errorf("%d failures could not be stored in the outbox after %d retries, dead-lettered: %s",
-                failures.size(), STORE_RETRIES, e.toString());
+        LOG.errorf("%s not be stored in the outbox after %d retries, dead-lettered: %s",
+                Plural.of(failures.size(), "failure could", "failures could"), STORE_RETRIES, e.toString());
         failures.forEach(f -> outcome.deadLetter(f, reason));
         return Uni.createFrom().voidItem();
     }

@@ -17,6 +17,7 @@ import io.vertx.mutiny.ext.web.client.WebClient;
 
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.escrow.EscrowSchedule;
 import dev.provisioning.writer.lanes.Lanes;
@@ -117,7 +118,8 @@ public class WriterBeans {
             EscrowScheduler waiting) {
         health.onRecovery(tenant -> escrows.retryTenantNow(tenant).subscribe().with(
                 n -> {
-                    LOG.infof("the Druva tenant %s answers again: %d escrowed operations are retried now", tenant, n);
+                    LOG.infof("the Druva tenant %s answers again: %s retried now", tenant,
+                            Plural.of(n, "escrowed operation is", "escrowed operations are"));
                     if (n > 0) {
                         waiting.releaseDueNow();
                     }

@@ -36,6 +36,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 
 import dev.provisioning.events.EventKeys;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
@@ -149,8 +150,8 @@ public class EscrowScheduler {
      */
     void stop(@Observes @Priority(WriterStop.SCHEDULED) ShutdownEvent event) {
         if (!rounds.stop(stop.left())) {
-            LOG.infof("%d escrow rounds were still running at the stop's deadline: abandoned, their rows are released "
-                    + "again after their lease", rounds.underway());
+            LOG.infof("%s still running at the stop's deadline: abandoned, their rows are released again "
+                    + "after their lease", Plural.of(rounds.underway(), "escrow round was", "escrow rounds were"));
         }
     }
 
@@ -200,8 +201,9 @@ public class EscrowScheduler {
     private Uni<Void> releaseDeferredNow() {
         int swept = lanes.sweep();
         if (swept > 0) {
-            LOG.infof("%d operations waited longer than writer.lanes.max-wait=%s in their tenant's lane (or %s, kept "
-                    + "beyond its rooms to start soon): deferred", swept, config.lanes().maxWait(), Lanes.SOON);
+            LOG.infof("%s longer than writer.lanes.max-wait=%s in their tenant's lane (or %s, kept beyond its rooms "
+                    + "to start soon): deferred", Plural.of(swept, "operation waited", "operations waited"),
+                    config.lanes().maxWait(), Lanes.SOON);
         }
         OperationsPartitions.Owners owners = partitions.owners();
         if (owners.none()) {

@@ -13,6 +13,7 @@ import dev.provisioning.events.MalformedEventException;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.JobDirectory;
 import dev.provisioning.events.job.JobState;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.writer.config.WriterStop;
 import dev.provisioning.writer.escrow.CredentialHolds;
 import dev.provisioning.writer.persistence.EscrowStore;
@@ -60,7 +61,7 @@ public class JobsConsumer {
             LOG.infof("job %s deleted", jobId);
             return escrows.deleteAllOfJob(jobId).invoke(n -> {
                 if (n > 0) {
-                    LOG.infof("job %s deleted: %d waiting operations discarded", jobId, n);
+                    LOG.infof("job %s deleted: %s discarded", jobId, Plural.of(n, "waiting operation"));
                 }
             }).onFailure().invoke(e -> LOG.logf(stop.stopping() ? Logger.Level.DEBUG : Logger.Level.WARN,
                     "job %s deleted, but its waiting operations could not be discarded (%s): they are dead-lettered "
@@ -90,7 +91,7 @@ public class JobsConsumer {
                 latest.state() == JobState.ACTIVE, latest.revision())
                 .invoke(released -> {
                     if (released > 0) {
-                        LOG.infof("job %s: %d held operations released", latest.jobId(), released);
+                        LOG.infof("job %s: %s released", latest.jobId(), Plural.of(released, "held operation"));
                         waiting.releaseDueNow();
                     }
                 })

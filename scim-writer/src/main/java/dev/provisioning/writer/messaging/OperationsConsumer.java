@@ -58,6 +58,7 @@ import dev.provisioning.telemetry.CommitsSettled;
 import dev.provisioning.telemetry.DeadLetterHeaders;
 import dev.provisioning.telemetry.DeadLetterTally;
 import dev.provisioning.telemetry.MessageTraces;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.SendLimit;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
@@ -196,8 +197,8 @@ public class OperationsConsumer {
         }
         int left = lanes.size();
         if (left > 0) {
-            LOG.infof("%d operations were still in their lanes at the stop's deadline: left unacked (a released one "
-                    + "is released again after its lease)", left);
+            LOG.infof("%s still in their lanes at the stop's deadline: left unacked (a released one is "
+                    + "released again after its lease)", Plural.of(left, "operation was", "operations were"));
         }
     }
 

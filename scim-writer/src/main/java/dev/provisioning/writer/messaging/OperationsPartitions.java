@@ -27,6 +27,7 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 
 import dev.provisioning.events.Topics;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterStop;
 
@@ -223,8 +224,9 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
             }
         }
         if (left > 0) {
-            LOG.infof("shutting down: %d operations still running after %s (writer.lanes.stop-grace=%s) abandoned "
-                    + "(their records are consumed again by the partitions' next owner)", left, grace, stopGrace);
+            LOG.infof("shutting down: %s still running after %s (writer.lanes.stop-grace=%s) abandoned (their "
+                    + "records are consumed again by the partitions' next owner)", Plural.of(left, "operation"), grace,
+                    stopGrace);
         }
         abandonedAll = true;
         abandonable.forEach(stage -> stage.complete(null));
@@ -260,8 +262,8 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
             held.addAll(assigned);
             partitionCount = all;
         }
-        LOG.infof("%s: %d of %d partitions held %s; this replica releases the deferred operations of %s, straight "
-                + "into their tenant's lane", Topics.OPERATIONS, assigned.size(), all, assigned,
+        LOG.infof("%s: %d of %s held %s; this replica releases the deferred operations of %s, straight "
+                + "into their tenant's lane", Topics.OPERATIONS, assigned.size(), Plural.of(all, "partition"), assigned,
                 holdsAll ? "every partition" : "these partitions");
     }
 
@@ -298,8 +300,9 @@ public class OperationsPartitions implements KafkaConsumerRebalanceListener {
             }
         }
         if (waiting > 0) {
-            LOG.warnf("%s: %d operations of the revoked partitions %s still running after %s: handed over without "
-                    + "them (their records are consumed again by the new owner)", Topics.OPERATIONS, waiting,
+            LOG.warnf("%s: %s of the revoked partitions %s still running after %s: handed over without them (their "
+                    + "records are consumed again by the new owner)", Topics.OPERATIONS,
+                    Plural.of(waiting, "operation"),
                     partitions, handoverWait);
         }
     }

@@ -18,6 +18,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgException;
 
 import dev.provisioning.telemetry.DatabaseRefusals;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Gathers concurrent requests into one SQL statement (issue 13, W2): the requests arriving within one window (at most
@@ -190,8 +191,8 @@ public final class MicroBatcher<Q, R> {
         results.subscribe().with(items -> {
             if (items == null || items.size() != window.size()) {
                 IllegalStateException wrong = new IllegalStateException("a batched statement answered "
-                        + (items == null ? "nothing" : items.size() + " results") + " for " + window.size()
-                        + " requests");
+                        + (items == null ? "nothing" : Plural.of(items.size(), "result")) + " for "
+                        + Plural.of(window.size(), "request"));
                 window.forEach(w -> fail(w, wrong));
             } else {
                 for (int i = 0; i < window.size(); i++) {

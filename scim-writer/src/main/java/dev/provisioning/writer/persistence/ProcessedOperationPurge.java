@@ -21,6 +21,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
@@ -96,7 +97,8 @@ public class ProcessedOperationPurge {
         return deleteOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize, 0)
                 .call(count -> tombstonesOlderThan(cutoff.atOffset(ZoneOffset.UTC), batchSize)).invoke(count -> {
                     if (count > 0) {
-                        LOG.infof("purged %d processed operations older than %s (retention %s)", count, cutoff,
+                        LOG.infof("purged %s older than %s (retention %s)", Plural.of(count, "processed operation"),
+                                cutoff,
                                 readable(retention));
                     } else {
                         LOG.debugf("no processed operation older than %s to purge", cutoff);

@@ -25,6 +25,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Link;
@@ -270,8 +271,8 @@ public class GroupProvisioner {
         return store.targetIds(target.jobId(), USER, op.members()).flatMap(resolved -> {
             List<String> missing = op.members().stream().filter(m -> !resolved.containsKey(m)).toList();
             if (!missing.isEmpty()) {
-                LOG.infof("group of job %s, object %s: %d members are not provisioned yet and are left out: %s",
-                        target.jobId(), op.objectId(), missing.size(),
+                LOG.infof("group of job %s, object %s: %s not provisioned yet and left out: %s",
+                        target.jobId(), op.objectId(), Plural.of(missing.size(), "member is", "members are"),
                         missing.size() > 10 ? missing.subList(0, 10) + "..." : missing);
             }
             List<String> known = membersOf(link).stream().distinct().toList();
@@ -295,8 +296,8 @@ public class GroupProvisioner {
             int before = known.size();
             return chunks(op, target, link, plan, 0, 0, null).invoke(state -> {
                 int after = membersOf(state.link()).size();
-                modified.add(new ModifiedProperty(MEMBERS, before + " members",
-                        after + " members (+" + add.size() + " -" + remove.size() + ")"));
+                modified.add(new ModifiedProperty(MEMBERS, Plural.of(before, "member"),
+                        Plural.of(after, "member") + " (+" + add.size() + " -" + remove.size() + ")"));
             });
         });
     }

@@ -31,6 +31,7 @@ import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.SecretCipher;
+import dev.provisioning.telemetry.Plural;
 import dev.provisioning.writer.config.WriterConfig;
 import dev.provisioning.writer.config.WriterMeters;
 import dev.provisioning.writer.escrow.CredentialHolds;
@@ -297,8 +298,9 @@ public class OperationProcessor {
                         .filter(at -> !at.isAfter(firstFailed.plus(config.escrow().giveUpAfter())))
                 : schedule.next(firstFailed, retries, now);
         if (next.isEmpty()) {
-            LOG.warnf("operation %s for job %s, object %s dropped from escrow after %d retries since %s: %s",
-                    op.operationId(), op.jobId(), op.objectId(), retries, firstFailed, outcome.reason());
+            LOG.warnf("operation %s for job %s, object %s dropped from escrow after %s since %s: %s",
+                    op.operationId(), op.jobId(), op.objectId(), Plural.of(retries, "retry", "retries"), firstFailed,
+                    outcome.reason());
             return complete(op, waiting, new Outcome(outcome.action(), ProvisioningStatus.Failure, outcome.targetId(),
                     outcome.errorCode(), outcome.reason() + "; dropped from escrow after " + retries
                             + " scheduled retries since " + firstFailed,

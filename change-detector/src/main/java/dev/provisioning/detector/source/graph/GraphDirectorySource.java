@@ -22,6 +22,7 @@ import dev.provisioning.detector.source.SourceException;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.StorableText;
 import dev.provisioning.events.job.GraphSource;
+import dev.provisioning.telemetry.Plural;
 
 /**
  * Reads Entra through Microsoft Graph, for one cycle of one job.
@@ -79,16 +80,20 @@ public final class GraphDirectorySource implements DirectorySource {
                                         List<Directory.Problem> all = new ArrayList<>(problems);
                                         all.addAll(replaced);
                                         Directory directory = mirror.toDirectory(assignments, roles, all);
-                                        LOG.infof("job %s: read Microsoft Graph (tenant %s): %d users, %d groups, %d "
-                                                + "assignments, %d app roles; %d users and %d groups changed%s%s",
-                                                jobId, config.tenantId(), directory.users().size(),
-                                                directory.groups().size(), directory.assignments().size(),
-                                                roles.size(),
-                                                mirror.changedUsers().size() + mirror.removedUsers().size(),
-                                                mirror.changedGroups().size() + mirror.removedGroups().size(),
+                                        LOG.infof("job %s: read Microsoft Graph (tenant %s): %s, %s, %s, %s; %s and %s "
+                                                + "changed%s%s",
+                                                jobId, config.tenantId(), Plural.of(directory.users().size(), "user"),
+                                                Plural.of(directory.groups().size(), "group"),
+                                                Plural.of(directory.assignments().size(), "assignment"),
+                                                Plural.of(roles.size(), "app role"),
+                                                Plural.of(mirror.changedUsers().size() + mirror.removedUsers().size(),
+                                                        "user"),
+                                                Plural.of(mirror.changedGroups().size()
+                                                        + mirror.removedGroups().size(), "group"),
                                                 problems.isEmpty()
                                                         ? ""
-                                                        : "; " + problems.size() + " users could not be settled",
+                                                        : "; " + Plural.of(problems.size(), "user") + " could not be "
+                                                                + "settled",
                                                 replaced.isEmpty()
                                                         ? ""
                                                         : "; " + replaced.size()
@@ -183,8 +188,9 @@ public final class GraphDirectorySource implements DirectorySource {
                 .collect().asList()
                 .map(outcomes -> {
                     List<Directory.Problem> problems = outcomes.stream().flatMap(Optional::stream).toList();
-                    LOG.infof("job %s: %d users no longer listed by a full synchronization or still to be looked up: "
-                            + "%d in the recycle bin, %d could not be looked up", jobId, unknown.size(), kept[0],
+                    LOG.infof("job %s: %s no longer listed by a full synchronization or still to be looked up: "
+                            + "%d in the recycle bin, %d could not be looked up", jobId,
+                            Plural.of(unknown.size(), "user"), kept[0],
                             problems.size());
                     return problems;
                 });
