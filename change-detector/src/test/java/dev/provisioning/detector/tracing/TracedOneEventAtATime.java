@@ -6,7 +6,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 
 /**
  * Tracing on, spans exported as each ends, to memory only (no OTLP exporter), and one assignment event sent at a time
- * ({@code detector.emit-concurrency} {@value #EMIT_CONCURRENCY}, as in the demo-launcher's ITs). The one test profile of
+ * ({@code detector.emit-concurrency} {@value #EMIT_CONCURRENCY}, as in the end-to-end tests). The one test profile of
  * the module's tests: TracingTest needs the first, DeletedJobCycleStopsTest the second, and neither minds the other, so
  * they share one restart of the application instead of two.
  */
