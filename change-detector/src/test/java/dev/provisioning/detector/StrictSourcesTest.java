@@ -260,6 +260,12 @@ class StrictSourcesTest {
         JsonNode next = awaitCycleAfter(jobId, cycleId);
         assertThat(next.path("status").asText()).isEqualTo("COMPLETED");
         assertThat(next.path("eventsEmitted").asInt()).isZero();
+        // a cycle that sent nothing completed when it was emitted: its completion time is known (not null, as it was
+        // before for every quiet incremental cycle, which also held the job's last-completed gauge back)
+        assertThat(next.path("completedAt").isTextual()).as("completedAt of %s", next).isTrue();
+        assertThat(java.time.Instant.parse(next.path("completedAt").asText()))
+                .isAfterOrEqualTo(java.time.Instant.parse(next.path("startedAt").asText()));
+        assertThat(next.path("durationMillis").asLong(-1)).isNotNegative();
         assertThat(kafka.readAll(Topics.ASSIGNMENTS, r -> r.key().startsWith(jobId + "/"))).hasSize(2);
     }
 

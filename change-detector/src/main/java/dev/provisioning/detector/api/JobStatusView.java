@@ -64,9 +64,10 @@ public record JobStatusView(String jobId, String state, String lastError, Offset
      * @param counts results by {@code Action/Status}
      * @param danglingReferences references of the source read that name no object (each a Warning in the log)
      * @param startedAt when the cycle started (ISO-8601, UTC)
-     * @param completedAt when the cycle completed: its last result was recorded (ISO-8601, UTC, the database's clock
-     *        as {@code startedAt}, so never before it); null while it runs or waits for results, for a FAILED cycle,
-     *        and for the moment between its last result and the completion being recorded
+     * @param completedAt when the cycle completed: its last result was recorded, or, for a cycle that sent nothing,
+     *        its emission ended (ISO-8601, UTC, the database's clock as {@code startedAt}, so never before it); null
+     *        while it runs or waits for results, for a FAILED cycle, and for the moment between its last result and
+     *        the completion being recorded
      * @param durationMillis {@code completedAt - startedAt} in milliseconds: the cycle's own time from its start to
      *        its last result (not when a client noticed); null when {@code completedAt} is
      */

@@ -16,7 +16,7 @@ import java.util.UUID;
  * @param emittedAt when its last event was acknowledged by the broker (null before)
  * @param eventsEmitted how many events it emitted
  * @param results what the results recorded so far say
- * @param finishedAt when its last result was recorded (null before)
+ * @param finishedAt when its last result was recorded, or when it was emitted if it sent nothing (null before)
  * @param error why the cycle failed, else null
  * @param danglingReferences references in the source that name no object (group members, assignments), reported as
  *        Warning entries in the provisioning log

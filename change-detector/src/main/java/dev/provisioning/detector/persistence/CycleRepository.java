@@ -54,13 +54,16 @@ public class CycleRepository {
     }
 
     /**
-     * Every event of the cycle is on Kafka.
+     * Every event of the cycle is on Kafka. A cycle that sent nothing (an incremental cycle of a quiet tenant) is
+     * complete then, with no result to come: it is finished at once ({@code finished_at}, its completion time in the
+     * status and the job's last-completed gauge), as a cycle with events is when its last result is recorded.
      *
      * @param danglingReferences references in the source read that name no object
      */
     public Uni<Void> emitted(String cycleId, int events, int danglingReferences) {
         return pool.preparedQuery("UPDATE cycle SET status=$3, emitted_at=now(), events_emitted=$2, "
-                + "dangling_references=$4 WHERE id=$1")
+                + "dangling_references=$4, finished_at=CASE WHEN $2=0 THEN COALESCE(finished_at, now()) "
+                + "ELSE finished_at END WHERE id=$1")
                 .execute(Tuple.of(cycleId, events, Cycle.Stage.EMITTED.name(), danglingReferences)).replaceWithVoid();
     }
 
@@ -200,7 +203,10 @@ public class CycleRepository {
                 });
     }
 
-    /** When each job's latest finished cycle received its last result (jobs without one are absent). */
+    /**
+     * When each job's latest finished cycle received its last result, or was emitted if it sent nothing (jobs without
+     * one are absent).
+     */
     public Uni<Map<String, Instant>> lastFinishedOfEachJob() {
         return pool.query("SELECT job_id, max(finished_at) AS finished_at FROM cycle WHERE finished_at IS NOT NULL "
                 + "GROUP BY job_id").execute().map(rs -> {
