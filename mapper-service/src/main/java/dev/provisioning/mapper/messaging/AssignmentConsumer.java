@@ -242,10 +242,14 @@ public class AssignmentConsumer {
      */
     void drain(@Observes @Priority(MapperStop.DRAIN_CONSUMERS) ShutdownEvent event) {
         boolean drained = polls.drain(DRAINED, stop.left(), () -> ConsumerPause.pause(kafka, CHANNEL));
-        LOG.infof("the assignments consumer is drained as the mapper stops%s: %s acked since the pause; %d left "
-                + "unacked (%s parked for their job's configuration), consumed again after the next start",
+        int left = unacked.get();
+        LOG.infof("the assignments consumer is drained as the mapper stops%s: %s acked since the pause; %s",
                 drained ? "" : " (a poll still under way at the stop's deadline is abandoned)",
-                Plural.of(acked.get() - ackedBeforeStop, "poll"), unacked.get(), Plural.of(waits.parked(), "record"));
+                Plural.of(acked.get() - ackedBeforeStop, "poll"),
+                left == 0
+                        ? "none left unacked"
+                        : left + " left unacked (" + Plural.of(waits.parked(), "record")
+                                + " parked for their job's configuration), consumed again after the next start");
     }
 
     /**
