@@ -350,7 +350,7 @@ public final class LocalSystem implements AutoCloseable {
         try {
             Files.createDirectories(logs);
             // the first replica's API ports are chosen first: the change-detector is told the writer's
-            SERVICES.keySet().forEach(name -> system.firstPorts.put(name, freePort()));
+            SERVICES.keySet().forEach(name -> system.firstPorts.put(name, Ports.free()));
             List<ServiceProcess> all = new ArrayList<>();
             for (String name : SERVICES.keySet()) {
                 List<ServiceProcess> replicas = new ArrayList<>();
@@ -409,7 +409,7 @@ public final class LocalSystem implements AutoCloseable {
             }
             // the same environment: the service's Kafka user, its database, the detector's writer URL and token
             ServiceProcess first = replicas.get(0);
-            replica = new ServiceProcess(name + "-" + (replicas.size() + 1), jar(name), freePort(), freePort(),
+            replica = new ServiceProcess(name + "-" + (replicas.size() + 1), jar(name), Ports.free(), Ports.free(),
                     first.environment(), logs, first.jvmOptions());
             replicas.add(replica);
         }
@@ -548,8 +548,8 @@ public final class LocalSystem implements AutoCloseable {
         }
         env.putAll(options.environment());
         env.putAll(options.serviceEnvironment().getOrDefault(name, Map.of()));
-        int port = index == 1 ? firstPorts.get(name) : freePort();
-        return new ServiceProcess(index == 1 ? name : name + "-" + index, jar(name), port, freePort(), env, logs,
+        int port = index == 1 ? firstPorts.get(name) : Ports.free();
+        return new ServiceProcess(index == 1 ? name : name + "-" + index, jar(name), port, Ports.free(), env, logs,
                 options.jvmOptionsOf(name));
     }
 
@@ -571,15 +571,5 @@ public final class LocalSystem implements AutoCloseable {
         services.put("scim-writer", "scim_writer");
         services.put("notifier", "notifier");
         return services;
-    }
-
-    /**
-     * A free port, never one this JVM handed out before: the API ports are all chosen before the services start, so
-     * without this a management port could be the API port of a service that has not started yet (both then on one
-     * port, and the service never ready). From this JVM's port block when tests run several systems at once
-     * ({@link Ports}).
-     */
-    static int freePort() {
-        return Ports.free();
     }
 }
