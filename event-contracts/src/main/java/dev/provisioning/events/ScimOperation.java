@@ -26,7 +26,7 @@ import java.util.Map;
  * @param reasonCode for a disable or delete, why (Entra's code: {@code NotEffectivelyEntitled}, {@code OutOfScope},
  *        {@code SourceObjectDisabled}, or {@code TargetObjectNotManaged} for an object deleted in the source); reported
  *        as the skip reason when the target object is not managed (see the mapping engine's
- *        {@code OperationPlanner.targetNotManaged})
+ *        {@link TargetNotManaged})
  * @param reason the same as a sentence
  * @param createdAt when the change it carries was observed: its assignment event's {@code observedAt} (when the
  *        mapper emitted it, for an event without one), the same for every copy of one event; an operation of an object

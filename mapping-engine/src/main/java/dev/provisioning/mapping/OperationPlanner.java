@@ -3,17 +3,15 @@ package dev.provisioning.mapping;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import dev.provisioning.events.AssignmentEvent;
-import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.MatchingAttribute;
-import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.OperationKind;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.TargetNotManaged;
 
 /**
  * Turns the engine's {@link Decision} for one assignment event into what is emitted: a {@link ScimOperation} for the
@@ -26,18 +24,14 @@ import dev.provisioning.events.ScimOperation;
  * <tr><th>decision</th><th>emitted</th></tr>
  * <tr><td>Upsert</td><td>UPSERT operation (the writer logs Create, Update, or Other when nothing changed)</td></tr>
  * <tr><td>Disable(code)</td><td>DISABLE operation with the code; the writer logs Disable, or
- * {@link #targetNotManaged} when Druva has no such user</td></tr>
- * <tr><td>Delete(code)</td><td>DELETE operation with the code; the writer logs Delete, or {@link #targetNotManaged}
+ * {@link TargetNotManaged} when Druva has no such user</td></tr>
+ * <tr><td>Delete(code)</td><td>DELETE operation with the code; the writer logs Delete, or {@link TargetNotManaged}
  * </td></tr>
  * <tr><td>Skip(action, code)</td><td>result: action, Skipped, code</td></tr>
  * <tr><td>Fail(action, code)</td><td>result: action, Failure, code</td></tr>
  * </table>
  */
 public final class OperationPlanner {
-
-    /** Codes of an object out of scope: never created in the target, so a skip of it is a skipped Create. */
-    private static final Set<String> OUT_OF_SCOPE_CODES = Set.of(ErrorCodes.NOT_EFFECTIVELY_ENTITLED,
-            ErrorCodes.OUT_OF_SCOPE, ErrorCodes.SOURCE_DISABLED);
 
     private OperationPlanner() {
     }
@@ -49,20 +43,6 @@ public final class OperationPlanner {
      * @param result a Skipped or Failure result the caller reports itself (topic {@code provisioning.results}), or null
      */
     public record Plan(ScimOperation operation, ProvisioningResult result) {
-    }
-
-    /**
-     * What a Skipped result says when a DISABLE or DELETE finds no managed object in the target (never created, or
-     * already deleted): the scim-writer logs this, since only it knows.
-     *
-     * @param action {@code Create} for an object out of scope, which was never created (Entra logs these as a skipped
-     *        Create with the skip reason {@code NotEffectivelyEntitled}: identity-governance-applications-existing-users,
-     *        "filter the log to the action Create and status Skipped"); {@code Other} for an object deleted in the
-     *        source, where source and target already agree (concept-provisioning-logs: Other is "no change was made")
-     * @param code the operation's reason code ({@code TargetObjectNotManaged} when it has none)
-     * @param reason for the provisioning log
-     */
-    public record NotManaged(ProvisioningAction action, String code, String reason) {
     }
 
     /**
@@ -109,22 +89,6 @@ public final class OperationPlanner {
                 ProvisioningResult.idOf(event.jobId(), event.objectId(), event.cycleId(), event.eventId()),
                 event.jobId(), event.cycleId(), event.eventId(), event.objectType(), event.objectId(), null,
                 event.displayName(), action, status, code, reason, null, 0, 0, List.of(), reportedBy, now);
-    }
-
-    /** What to log when a DISABLE or DELETE operation finds no managed object in the target; see {@link NotManaged}. */
-    public static NotManaged targetNotManaged(ScimOperation op) {
-        String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
-        String noun = op.objectType() == ObjectType.GROUP ? "group" : "user";
-        if (OUT_OF_SCOPE_CODES.contains(code)) {
-            return new NotManaged(ProvisioningAction.Create, code, "not provisioned: "
-                    + (op.reason() == null ? "out of scope" : op.reason()) + "; the target has no such " + noun);
-        }
-        return new NotManaged(ProvisioningAction.Other, code, (op.reason() == null ? "" : op.reason() + "; ")
-                + "the target has no such " + noun + " managed by this job: nothing to " + verb(op.kind()));
-    }
-
-    private static String verb(OperationKind kind) {
-        return kind == OperationKind.DISABLE ? "disable" : "delete";
     }
 
     private static ScimOperation operation(AssignmentEvent event, OperationKind kind, Map<String, Object> attributes,

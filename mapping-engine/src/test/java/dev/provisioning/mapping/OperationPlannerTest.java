@@ -25,6 +25,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.TargetNotManaged;
 import dev.provisioning.events.job.ApplyMode;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
@@ -37,7 +38,7 @@ import dev.provisioning.events.job.TargetObjectActions;
 /**
  * Every decision of the engine, through the one planner, as the provisioning log shows it: what is emitted (an
  * operation of which kind, or a result) with Entra's action, status and code. When the writer finds no managed object
- * for a DISABLE or DELETE, {@link OperationPlanner#targetNotManaged} says what it logs instead.
+ * for a DISABLE or DELETE, {@link TargetNotManaged} says what it logs instead.
  */
 class OperationPlannerTest {
 
@@ -188,7 +189,7 @@ class OperationPlannerTest {
         ScimOperation op = OperationPlanner.plan(contractors, MappingEngine.compile(job(ALL)).evaluate(contractors),
                 Instant.EPOCH, "mapper-service").operation();
 
-        OperationPlanner.NotManaged logged = OperationPlanner.targetNotManaged(op);
+        TargetNotManaged logged = TargetNotManaged.of(op);
 
         assertThat(logged.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(logged.code()).isEqualTo("NotEffectivelyEntitled");
@@ -218,7 +219,7 @@ class OperationPlannerTest {
         ScimOperation op = new ScimOperation(1, "e", "job-1", "c", type, "o", "Name", kind, null, null, null, null,
                 reasonCode, "why", Instant.EPOCH);
 
-        OperationPlanner.NotManaged logged = OperationPlanner.targetNotManaged(op);
+        TargetNotManaged logged = TargetNotManaged.of(op);
 
         assertThat(logged.action()).isEqualTo(action);
         assertThat(logged.code()).isEqualTo(code);

@@ -188,7 +188,7 @@ public class ProvisionOnDemand {
         if (ErrorCodes.DUPLICATE_TARGET_ENTRIES.equals(r.errorCode())) {
             return new Step("Match", "Failure", "more than one Druva " + noun + " matched: " + r.reason());
         }
-        // a disable or delete that found nothing to do: the writer logs OperationPlanner.targetNotManaged
+        // a disable or delete that found nothing to do: the writer logs TargetNotManaged (a skipped Create or Other)
         if (operation.kind() != OperationKind.UPSERT && r.status() == ProvisioningStatus.Skipped
                 && r.targetId() == null) {
             return new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it");

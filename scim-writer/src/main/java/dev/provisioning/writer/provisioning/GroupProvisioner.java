@@ -94,9 +94,7 @@ public class GroupProvisioner {
             }
             Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
-                String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
-                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Delete, null, code,
-                        "the group is not managed in Druva; nothing to send"));
+                return Uni.createFrom().item(UserProvisioner.notManaged(op));
             }
             String id = found.get().targetId();
             if (!target.actions().delete()) {

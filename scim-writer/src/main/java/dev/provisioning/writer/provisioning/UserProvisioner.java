@@ -23,6 +23,7 @@ import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.TargetNotManaged;
 import dev.provisioning.writer.persistence.WriterStore;
 import dev.provisioning.writer.persistence.WriterStore.Link;
 import dev.provisioning.writer.retry.FailureKind;
@@ -126,7 +127,7 @@ public class UserProvisioner {
     }
 
     /**
-     * DISABLE: set active false on a managed user; an unmanaged one is skipped with the operation's reason.
+     * DISABLE: set active false on a managed user; an unmanaged one is skipped ({@link TargetNotManaged}).
      *
      * @param entry the user's id-map entry ({@link WriterStore#lookup}, read just before)
      */
@@ -138,7 +139,7 @@ public class UserProvisioner {
             }
             Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
-                return Uni.createFrom().item(notManaged(ProvisioningAction.Disable, op));
+                return Uni.createFrom().item(notManaged(op));
             }
             Link link = found.get();
             if (!target.actions().update()) {
@@ -172,7 +173,7 @@ public class UserProvisioner {
     }
 
     /**
-     * DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped.
+     * DELETE: delete a managed user (a 404 means it is already gone); an unmanaged one is skipped ({@link TargetNotManaged}).
      *
      * @param entry the user's id-map entry ({@link WriterStore#lookup}, read just before)
      */
@@ -184,7 +185,7 @@ public class UserProvisioner {
             }
             Optional<Link> found = entry.flatMap(WriterStore.Entry::live);
             if (found.isEmpty()) {
-                return Uni.createFrom().item(notManaged(ProvisioningAction.Delete, op));
+                return Uni.createFrom().item(notManaged(op));
             }
             String id = found.get().targetId();
             if (!target.actions().delete()) {
@@ -447,10 +448,10 @@ public class UserProvisioner {
                 .toList();
     }
 
-    private static Outcome notManaged(ProvisioningAction action, ScimOperation op) {
-        String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
-        String reason = op.reason() == null ? "the user is not managed in Druva; nothing to send" : op.reason();
-        return Outcome.skipped(action, null, code, reason);
+    /** A disable or delete of a user or group the job does not manage in Druva: Skipped, as {@link TargetNotManaged} says. */
+    static Outcome notManaged(ScimOperation op) {
+        TargetNotManaged logged = TargetNotManaged.of(op);
+        return Outcome.skipped(logged.action(), null, logged.code(), logged.reason());
     }
 
     private static Outcome actionDisabled(ProvisioningAction action, String targetId, String what) {

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,8 @@ import io.quarkus.test.junit.QuarkusTest;
 import dev.provisioning.druva.DruvaGroup;
 import dev.provisioning.druva.DruvaScimServer;
 import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.OperationKind;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
@@ -235,6 +238,26 @@ class GroupProvisioningTest {
         assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
         assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(druva.groups()).extracting(DruvaGroup::id).doesNotContain(groupId);
+    }
+
+    /** The demo's "Contractors": assigned only with Default Access, so never created; its delete is logged as Entra does. */
+    @Test
+    void aGroupNeverCreatedAndOutOfScopeIsASkippedCreateNotEffectivelyEntitled() {
+        ScimOperation op = new ScimOperation(ScimOperation.SCHEMA_VERSION, unique("op"), jobId, "cycle-3",
+                ObjectType.GROUP, "grp-contractors", "Contractors", OperationKind.DELETE, Map.of(), Map.of(), List.of(),
+                List.of(), "NotEffectivelyEntitled", "not effectively entitled: the only assignment is Default Access",
+                Instant.now());
+        int before = Sent.of(druva).size();
+
+        KafkaTopics.publishOperation(op);
+        ProvisioningResult result = KafkaTopics.awaitResult(resultId(op));
+
+        assertThat(Sent.of(druva)).hasSize(before);
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
+        assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.errorCode()).isEqualTo("NotEffectivelyEntitled");
+        assertThat(result.reason()).isEqualTo("not provisioned: not effectively entitled: the only assignment is "
+                + "Default Access; the target has no such group");
     }
 
     @Test

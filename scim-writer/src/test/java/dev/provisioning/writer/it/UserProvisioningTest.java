@@ -300,17 +300,18 @@ class UserProvisioningTest {
     }
 
     @Test
-    void disablingAnUnmanagedUserSendsNothingAndIsSkippedWithTheOperationsReason() {
+    void disablingAUserNeverProvisionedSendsNothingAndIsASkippedCreateWithTheOperationsReason() {
         ScimOperation disable = Fixtures.disable(jobId, "obj-ghost", "NotEffectivelyEntitled", "only Default Access");
 
         KafkaTopics.publishOperation(disable);
         ProvisioningResult result = KafkaTopics.awaitResult(resultId(disable));
 
+        // Entra logs a user out of scope that was never created as a skipped Create with the skip reason
         assertThat(Sent.of(druva)).isEmpty();
-        assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
+        assertThat(result.action()).isEqualTo(ProvisioningAction.Create);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
         assertThat(result.errorCode()).isEqualTo("NotEffectivelyEntitled");
-        assertThat(result.reason()).isEqualTo("only Default Access");
+        assertThat(result.reason()).isEqualTo("not provisioned: only Default Access; the target has no such user");
     }
 
     @Test
@@ -333,7 +334,10 @@ class UserProvisioningTest {
         assertThat(druva.users()).isEmpty();
         assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
         assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
+        // source and target already agree: nothing changed
+        assertThat(skipped.action()).isEqualTo(ProvisioningAction.Other);
         assertThat(skipped.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(skipped.errorCode()).isEqualTo(again.reasonCode());
     }
 
     @Test
