@@ -95,6 +95,11 @@ export function describeRoles(s) {
  * Calls the API. Resolves with the parsed JSON (null for 204); rejects with an ApiError carrying the problem details.
  */
 export async function api(method, path, body) {
+  return (await apiResponse(method, path, body)).json;
+}
+
+/** As api(), for an answer whose headers matter too (the provisioning log's Link rel="next"): resolves with { json, headers }. */
+export async function apiResponse(method, path, body) {
   const headers = { Accept: 'application/json, application/problem+json' };
   const t = token();
   if (t) {
@@ -121,7 +126,13 @@ export async function api(method, path, body) {
   if (!response.ok) {
     throw new ApiError(response.status, json, method, path);
   }
-  return json;
+  return { json, headers: response.headers };
+}
+
+/** The target of a Link header's rel="next" (RFC 8288), or null. */
+export function nextLink(headers) {
+  const m = /<([^>]*)>\s*;\s*rel="?next"?/.exec(headers.get('Link') || '');
+  return m ? m[1] : null;
 }
 
 export const enc = encodeURIComponent;

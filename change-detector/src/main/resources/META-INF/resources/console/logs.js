@@ -1,5 +1,5 @@
 import { html, nothing } from 'lit';
-import { api, enc } from './api.js';
+import { api, apiResponse, enc, nextLink } from './api.js';
 import { Page, helpFor, plural, problem, statusBadge, timeEl, when } from './ui.js';
 
 const STATUSES = ['Success', 'Failure', 'Skipped', 'Warning'];
@@ -47,11 +47,16 @@ function csvCell(v) {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** The provisioning log: filters, a table, a detail pane with steps and how to fix an error; CSV and JSON downloads. */
+/**
+ * The provisioning log: filters, a table, a detail pane with steps and how to fix an error; CSV and JSON downloads. The
+ * API answers a page of at most "Per page" records; when older ones match, "Older entries" follows its Link rel="next"
+ * and appends them (To and Name contains are applied here, to each page as it comes). The address may set status, action,
+ * objectId, cycleId and limit (the page size, also one not offered in "Per page").
+ */
 class ProvisioningLogs extends Page {
   static properties = {
     jobId: {}, initial: {}, records: { state: true }, error: { state: true }, selected: { state: true },
-    filters: { state: true }, cycles: { state: true },
+    filters: { state: true }, cycles: { state: true }, next: { state: true }, loadingMore: { state: true },
   };
 
   connectedCallback() {
@@ -59,7 +64,7 @@ class ProvisioningLogs extends Page {
     const p = this.initial || new URLSearchParams();
     this.filters = {
       from: '', to: '', status: p.get('status') || '', action: p.get('action') || '', objectId: p.get('objectId') || '',
-      name: '', cycleId: p.get('cycleId') || '', limit: '200',
+      name: '', cycleId: p.get('cycleId') || '', limit: p.get('limit') || '200',
     };
     this.load();
     api('GET', `/jobs/${enc(this.jobId)}/status`).then((s) => { this.cycles = s.recentCycles || []; }).catch(() => {});
@@ -81,16 +86,40 @@ class ProvisioningLogs extends Page {
       e.preventDefault();
     }
     try {
-      const records = await api('GET', `/jobs/${enc(this.jobId)}/logs?${this.query()}`);
+      const page = await apiResponse('GET', `/jobs/${enc(this.jobId)}/logs?${this.query()}`);
       const f = this.filters;
-      const to = f.to ? new Date(f.to).getTime() : null;
-      const name = f.name.trim().toLowerCase();
-      this.records = records.filter((r) => (to === null || new Date(r.occurredAt).getTime() <= to)
-        && (!name || `${r.displayName || ''} ${r.sourceId}`.toLowerCase().includes(name)));
+      this.shown = { to: f.to ? new Date(f.to).getTime() : null, name: f.name.trim().toLowerCase() };
+      this.records = this.keep(page.json);
+      this.next = nextLink(page.headers);
       this.error = null;
       this.selected = null;
     } catch (err) {
       this.error = err;
+    }
+  }
+
+  /** The records of a page that pass the filters applied here (To, Name contains) as they were when loaded. */
+  keep(records) {
+    const { to, name } = this.shown;
+    return records.filter((r) => (to === null || new Date(r.occurredAt).getTime() <= to)
+      && (!name || `${r.displayName || ''} ${r.sourceId}`.toLowerCase().includes(name)));
+  }
+
+  /** Appends the next page (the last answer's Link rel="next": the same filters, the records older than those shown). */
+  async more() {
+    const from = this.next;
+    this.loadingMore = true;
+    try {
+      const page = await apiResponse('GET', from);
+      if (this.next === from) {
+        this.records = [...this.records, ...this.keep(page.json)];
+        this.next = nextLink(page.headers);
+        this.error = null;
+      }
+    } catch (err) {
+      this.error = err;
+    } finally {
+      this.loadingMore = false;
     }
   }
 
@@ -136,9 +165,9 @@ class ProvisioningLogs extends Page {
         <div class="field"><label for="log-cycle">Cycle</label>
           <input id="log-cycle" list="log-cycles" .value=${f.cycleId} @input=${(e) => this.set('cycleId', e.target.value)}>
           <datalist id="log-cycles">${(this.cycles || []).map((c) => html`<option value=${c.cycleId}>${when(c.startedAt)}</option>`)}</datalist></div>
-        <div class="field"><label for="log-limit">At most</label>
+        <div class="field"><label for="log-limit">Per page</label>
           <select id="log-limit" .value=${f.limit} @change=${(e) => this.set('limit', e.target.value)}>
-            ${['100', '200', '500', '1000'].map((v) => html`<option ?selected=${v === f.limit}>${v}</option>`)}</select></div>
+            ${[...new Set([f.limit, '100', '200', '500', '1000'])].sort((a, b) => a - b).map((v) => html`<option ?selected=${v === f.limit}>${v}</option>`)}</select></div>
         <div class="controls"><button type="submit" id="apply-filters">Apply filters</button>
           <button type="button" class="secondary" id="download-csv" @click=${() => this.download('csv')} ?disabled=${!this.records}>Download CSV</button>
           <button type="button" class="secondary" id="download-json" @click=${() => this.download('json')} ?disabled=${!this.records}>Download JSON</button></div>
@@ -146,7 +175,7 @@ class ProvisioningLogs extends Page {
       ${problem(this.error, 'The logs cannot be read')}
       <div class="logs-layout">
         <div class="table-wrap logs-table">
-          ${this.records ? html`<p class="muted" role="status">${plural(this.records.length, 'record')}, newest first.</p>` : html`<p aria-live="polite">Loading…</p>`}
+          ${this.records ? html`<p class="muted" role="status" id="logs-count">Showing ${plural(this.records.length, 'entry', 'entries')}, newest first${this.next ? '; more are older' : ''}.</p>` : html`<p aria-live="polite">Loading…</p>`}
           <table id="logs-table">
             <thead><tr><th scope="col">Date</th><th scope="col">Identity</th><th scope="col">Action</th>
               <th scope="col">Status</th><th scope="col">Error code</th></tr></thead>
@@ -157,6 +186,8 @@ class ProvisioningLogs extends Page {
                 <span class="muted">${r.sourceId}</span></td>
               <td>${r.action}</td><td>${statusBadge(r.status)}</td><td>${r.errorCode || ''}</td></tr>`)}</tbody>
           </table>
+          ${this.next ? html`<p><button type="button" class="secondary" id="logs-older" @click=${() => this.more()}
+            ?disabled=${this.loadingMore}>${this.loadingMore ? 'Loading older entries…' : 'Older entries'}</button></p>` : nothing}
         </div>
         ${this.selected ? this.detail(this.selected) : nothing}
       </div>`;

@@ -3,18 +3,29 @@ package dev.provisioning.detector;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
 
 import java.net.URL;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import jakarta.inject.Inject;
 
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -29,6 +40,7 @@ import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
 import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
@@ -45,6 +57,9 @@ import dev.provisioning.localstack.TopicClient;
 @QuarkusTestResource(value = LocalStackTestResource.class, initArgs = @ResourceArg(name = "database", value = "change_detector"))
 @TestSecurity(user = "test-admin", roles = Roles.ADMIN)
 class JobsApiTest {
+
+    @Inject
+    ProvisioningLogRepository log;
 
     /** The management interface (health, metrics, OpenAPI): its own port. */
     @TestHTTPResource(value = "/", management = true)
@@ -201,6 +216,92 @@ class JobsApiTest {
                 .body("[0].errorCode", equalTo("MandatoryFieldsMissing"));
     }
 
+    /**
+     * A log longer than a page is read page by page: each page of at most limit records says where the next one starts
+     * (X-Next-Before, and Link rel="next" with the same query); following the links gives every record once, in the
+     * order of one long read, records of one instant included; the last page says nothing more. Filters and since hold
+     * on every page; a before this job's log did not answer is a 400 naming before. Results are recorded directly
+     * (the job is off: no cycle of its own).
+     */
+    @Test
+    void theLogIsReadPageByPageEveryRecordOnceInOrder(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, directory("Ann"));
+        String jobId = given().contentType(ContentType.JSON).body(job(file, "Off")).post("/jobs").then()
+                .statusCode(201).extract().path("id");
+        // 12 records, three at each instant (microseconds kept), in two cycles, every other one a Failure
+        Instant t0 = Instant.parse("2026-12-01T10:00:00.123456Z");
+        List<ProvisioningResult> results = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String cycle = i < 6 ? "c1" : "c2";
+            results.add(new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "o" + i, cycle, "e" + i), jobId,
+                    cycle, "e" + i, ObjectType.USER, "o" + i, null, "User " + i, ProvisioningAction.Update,
+                    i % 2 == 0 ? ProvisioningStatus.Success : ProvisioningStatus.Failure,
+                    i % 2 == 0 ? null : "SystemForCrossDomainIdentityManagementServiceIncompatible", null, null, 1, 5,
+                    List.of(), "test", t0.plusSeconds(i / 3)));
+        }
+        log.recordAll(results).await().atMost(Waits.OUTCOME);
+        String logs = "/jobs/" + jobId + "/logs";
+
+        List<String> all = given().get(logs + "?limit=1000").then().statusCode(200).header("Link", nullValue())
+                .header("X-Next-Before", nullValue()).extract().path("sourceId");
+        assertThat(all).hasSize(12).doesNotHaveDuplicates();
+        assertThat(pages(logs + "?limit=4", 4)).containsExactlyElementsOf(all);
+        assertThat(pages(logs + "?limit=5", 5)).containsExactlyElementsOf(all);
+        // newest first: o9..o11 occurred last, o0..o2 first
+        assertThat(all.subList(0, 3)).containsExactlyInAnyOrder("o9", "o10", "o11");
+        assertThat(all.subList(9, 12)).containsExactlyInAnyOrder("o0", "o1", "o2");
+
+        // filters and since hold on every page
+        List<String> failures = pages(logs + "?status=Failure&limit=2", 2);
+        assertThat(failures).containsExactlyElementsOf(all.stream()
+                .filter(o -> Integer.parseInt(o.substring(1)) % 2 == 1).toList());
+        String since = URLEncoder.encode(t0.plusSeconds(1).atOffset(ZoneOffset.ofHours(1))
+                .toString(), StandardCharsets.UTF_8);
+        assertThat(pages(logs + "?cycleId=c1&since=" + since + "&limit=1", 1)).containsExactlyElementsOf(all.stream()
+                .filter(o -> List.of("o3", "o4", "o5").contains(o)).toList());
+
+        // a cursor of another job's log, the audit log's kind of before, or text that is no cursor
+        String foreign = Base64.getUrlEncoder().withoutPadding().encodeToString(
+                ("p1\nanother-job\n" + t0 + "\n" + results.get(0).resultId()).getBytes(StandardCharsets.UTF_8));
+        for (String before : List.of(foreign, "42", "not a cursor!")) {
+            given().queryParam("before", before).get(logs).then().statusCode(400)
+                    .contentType("application/problem+json").body("errors.field", contains("before"));
+        }
+    }
+
+    /**
+     * Reads the log from {@code first} by following each page's Link rel="next" (the same path and query, before set
+     * to its X-Next-Before): the sourceIds of every page in order. A page that links a next one is full; the last links
+     * none.
+     */
+    private static List<String> pages(String first, int limit) {
+        List<String> ids = new ArrayList<>();
+        String next = first;
+        while (next != null) {
+            assertThat(ids.size()).as("records read by following the links").isLessThan(100);
+            io.restassured.response.Response page = given().urlEncodingEnabled(false).get(next).then().statusCode(200)
+                    .extract().response();
+            List<String> records = page.path("sourceId");
+            ids.addAll(records);
+            String link = page.header("Link");
+            String cursor = page.header("X-Next-Before");
+            if (link == null) {
+                assertThat(cursor).as("X-Next-Before of the last page").isNull();
+                assertThat(records).hasSizeLessThanOrEqualTo(limit);
+                next = null;
+            } else {
+                assertThat(records).hasSize(limit);
+                Matcher target = Pattern.compile("<([^>]+)>; rel=\"next\"")
+                        .matcher(link);
+                assertThat(target.matches()).as("Link " + link).isTrue();
+                next = target.group(1);
+                assertThat(next).isEqualTo(first + "&before=" + cursor);
+            }
+        }
+        return ids;
+    }
+
     @Test
     void aMissingDirectoryFileIsReportedOnTheJob() {
         String jobId = given().contentType(ContentType.JSON).body(job(Path.of("/nonexistent/directory.json"), "On"))
@@ -229,7 +330,11 @@ class JobsApiTest {
         given().get(management + "/q/health").then().statusCode(200);
         given().get(management + "/q/metrics").then().statusCode(200);
         given().get(management + "/q/openapi?format=json").then().statusCode(200).body("paths", notNullValue())
-                .body("paths.keySet()", hasItem("/jobs/{id}/status"));
+                .body("paths.keySet()", hasItem("/jobs/{id}/status"))
+                .body("paths.'/jobs/{id}/logs'.get.responses.'200'.headers.keySet()",
+                        containsInAnyOrder("Link", "X-Next-Before"))
+                .body("paths.'/jobs/{id}/logs'.get.responses.'200'.content.'application/json'.schema.type",
+                        equalTo("array"));
     }
 
     private List<AssignmentEvent> events(String jobId, int count) {

@@ -245,6 +245,17 @@ class ConsoleBrowserIT {
         assertThat(text(By.id("log-detail"))).contains("Import").contains("Scope").contains("Action");
         screenshot("logs");
 
+        // a page at a time: with 2 per page (set by the address), the third failure is behind "Older entries"
+        browser.get(browser.getCurrentUrl().replaceAll("#.*$", "") + "#/jobs/" + jobId
+                + "/logs?status=Failure&limit=2");
+        waitForText(By.id("logs-count"), "Showing 2 entries, newest first; more are older.");
+        assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr"))).hasSize(2);
+        click(By.id("logs-older"));
+        waitForText(By.id("logs-count"), "Showing 3 entries, newest first.");
+        assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr")).stream()
+                .map(r -> r.getAttribute("data-object-id")).toList()).hasSize(WITHOUT_MAIL).doesNotHaveDuplicates();
+        assertThat(browser.findElements(By.id("logs-older"))).isEmpty();
+
         // provision on demand: a user added to the source after the cycle is created now, step by step. Provisioning
         // is stopped first: on, the directory-file watch would start a cycle for the changed file within a second and
         // that cycle would create the user before the on-demand request (on demand works while provisioning is off)

@@ -1,5 +1,6 @@
 package dev.provisioning.detector.api;
 
+import java.net.URI;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Optional;
@@ -16,11 +17,21 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.UriInfo;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.headers.Header;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+import org.jboss.resteasy.reactive.RestResponse;
+import org.jboss.resteasy.reactive.RestResponse.ResponseBuilder;
 
 import io.quarkus.security.identity.SecurityIdentity;
 import io.smallrye.mutiny.Uni;
@@ -28,6 +39,7 @@ import io.smallrye.mutiny.Uni;
 import dev.provisioning.detector.cycle.ProvisionOnDemand;
 import dev.provisioning.detector.persistence.AuditLog;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.LogRecord;
+import dev.provisioning.detector.persistence.ProvisioningLogRepository.Position;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.writer.WriterClient;
 
@@ -199,11 +211,25 @@ public class JobsResource {
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/logs")
-    @Operation(summary = "Provisioning logs, newest first, filtered by cycle, object, action, status and time", description = "Readable also while the job's stored row cannot be read.")
-    public Uni<List<LogRecord>> logs(@PathParam("id") String id, @QueryParam("cycleId") String cycleId,
+    @Operation(summary = "Provisioning logs, a page at a time", description = "The job's records filtered by cycleId, "
+            + "objectId, action, status and since (occurred at or after it; ISO-8601 date-time with offset), newest "
+            + "first (by occurredAt; records of one instant in a fixed order). Answers a JSON array of at most limit "
+            + "records (1 to 1000, default 100). When older records match the same filters, the answer carries the "
+            + "next page's cursor, twice: X-Next-Before: <cursor>, and an RFC 8288 Link: </jobs/{id}/logs?<the same "
+            + "query>&before=<cursor>>; rel=\"next\". Sent as before with the same filters, it answers the records "
+            + "after the last one of this page: following the links reads each record recorded before the first page "
+            + "once, none skipped. The last page has neither header. The cursor is opaque and belongs to this job's "
+            + "log: any other before answers 400 naming before. Readable also while the job's stored row cannot be "
+            + "read.")
+    @APIResponse(responseCode = "200", description = "The page's records, newest first", headers = {
+            @Header(name = NEXT_BEFORE, description = "The next page's cursor, for before; absent on the last page", schema = @Schema(type = SchemaType.STRING)),
+            @Header(name = HttpHeaders.LINK, description = "</jobs/{id}/logs?<the same query>&before=<cursor>>; "
+                    + "rel=\"next\" (RFC 8288); absent on the last page", schema = @Schema(type = SchemaType.STRING))}, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.ARRAY, implementation = LogRecord.class)))
+    public Uni<RestResponse<List<LogRecord>>> logs(@PathParam("id") String id, @QueryParam("cycleId") String cycleId,
             @QueryParam("objectId") String objectId, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("since") String since,
-            @QueryParam("limit") @DefaultValue("100") int limit) {
+            @QueryParam("before") String before, @QueryParam("limit") @DefaultValue("100") int limit,
+            @Context UriInfo uri) {
         OffsetDateTime from;
         try {
             from = since == null ? null : OffsetDateTime.parse(since);
@@ -214,9 +240,40 @@ public class JobsResource {
         if (limit < 1 || limit > 1000) {
             throw new InvalidJobException(List.of(new FieldError("limit", "must be between 1 and 1000")));
         }
+        Position after = before == null ? null : LogCursor.decode(id, before);
         // the log is the job's own table: it stays readable while the job's stored row cannot be read
         return service.exists(id).map(exists -> orNotFound(exists ? Optional.of(id) : Optional.empty(), id))
-                .chain(job -> service.logs(id, cycleId, objectId, action, status, from, limit));
+                .chain(job -> service.logs(id, cycleId, objectId, action, status, from, after, limit))
+                .map(page -> {
+                    ResponseBuilder<List<LogRecord>> answer = ResponseBuilder.ok(page.records());
+                    if (page.next() != null) {
+                        String cursor = LogCursor.encode(id, page.next());
+                        answer.header(NEXT_BEFORE, cursor)
+                                .header(HttpHeaders.LINK,
+                                        "<" + withBefore(uri.getRequestUri(), cursor) + ">; rel=\"next\"");
+                    }
+                    return answer.build();
+                });
+    }
+
+    /** The header that carries the cursor of the provisioning log's next page. */
+    static final String NEXT_BEFORE = "X-Next-Before";
+
+    /**
+     * The request's path and query, its {@code before} (if any) replaced by {@code cursor}: the other parameters stay
+     * as the caller encoded them. A relative reference (RFC 3986 section 4.2, an absolute path): the caller resolves it
+     * against the URI it called.
+     */
+    static String withBefore(URI request, String cursor) {
+        StringBuilder query = new StringBuilder();
+        if (request.getRawQuery() != null) {
+            for (String parameter : request.getRawQuery().split("&")) {
+                if (!parameter.isEmpty() && !parameter.equals("before") && !parameter.startsWith("before=")) {
+                    query.append(parameter).append('&');
+                }
+            }
+        }
+        return request.getRawPath() + "?" + query + "before=" + cursor;
     }
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})

@@ -518,10 +518,35 @@ public class ProvisioningLogRepository {
     }
 
     /**
-     * The job's log records, newest first, filtered by whichever criteria are non-null.
+     * A place in the job's log, in its order (newest first: {@code occurred_at} descending, then {@code result_id}
+     * descending, so records that occurred at the same instant keep one order): the last record of a page.
+     *
+     * @param occurredAt the record's {@code occurred_at}, as stored (microseconds)
+     * @param resultId the record's {@code result_id}
      */
-    public Uni<List<LogRecord>> query(String jobId, String cycleId, String objectId, String action, String status,
-            OffsetDateTime since, int limit) {
+    public record Position(OffsetDateTime occurredAt, String resultId) {
+    }
+
+    /**
+     * A page of the job's log.
+     *
+     * @param records at most the limit asked, newest first
+     * @param next the last record's position when records older than it match the same criteria (the next page
+     *        starts after it); null when this page holds the last of them
+     */
+    public record LogPage(List<LogRecord> records, Position next) {
+    }
+
+    /**
+     * The job's log records, newest first ({@link Position}'s order), filtered by whichever criteria are non-null:
+     * at most {@code limit} of those strictly after {@code after} in that order (from the newest when null). Reads
+     * {@code limit + 1} rows to know whether more match. No index of its own: PostgreSQL reads an index on
+     * {@code occurred_at} in order ({@code provisioning_log_time (job_id, occurred_at DESC)}, or
+     * {@code provisioning_log_occurred}) and sorts only the records of one instant by result id (an incremental sort;
+     * seen with EXPLAIN on PostgreSQL 15), and {@code occurred_at <=} the position's bounds the index scan.
+     */
+    public Uni<LogPage> query(String jobId, String cycleId, String objectId, String action, String status,
+            OffsetDateTime since, Position after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT * FROM provisioning_log WHERE job_id=$1");
         Tuple params = Tuple.of(jobId);
         int n = 1;
@@ -545,12 +570,26 @@ public class ProvisioningLogRepository {
             sql.append(" AND occurred_at >= $").append(++n);
             params.addValue(since);
         }
-        sql.append(" ORDER BY occurred_at DESC LIMIT $").append(++n);
-        params.addValue(limit);
+        if (after != null) {
+            int at = ++n;
+            int id = ++n;
+            sql.append(" AND occurred_at <= $").append(at).append(" AND (occurred_at < $").append(at)
+                    .append(" OR result_id < $").append(id).append(')');
+            params.addValue(after.occurredAt()).addValue(after.resultId());
+        }
+        sql.append(" ORDER BY occurred_at DESC, result_id DESC LIMIT $").append(++n);
+        params.addValue(limit + 1);
         return pool.preparedQuery(sql.toString()).execute(params).map(rs -> {
             List<LogRecord> records = new ArrayList<>();
-            rs.forEach(r -> records.add(LogRecord.of(r)));
-            return records;
+            Position last = null;
+            for (Row r : rs) {
+                if (records.size() == limit) {
+                    return new LogPage(records, last);
+                }
+                records.add(LogRecord.of(r));
+                last = new Position(r.getOffsetDateTime("occurred_at"), r.getString("result_id"));
+            }
+            return new LogPage(records, null);
         });
     }
 
