@@ -144,10 +144,7 @@ class ConsoleBrowserIT {
         try {
             administratorFlow();
         } catch (Throwable e) {
-            // what the page showed when it failed, for whoever reads the failure
-            Path work = SharedLocalSystem.work("it-console");
-            Files.write(work.resolve("failure.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-            Files.writeString(work.resolve("failure.html"), browser.getPageSource());
+            Path work = savePage("failure");
             Files.writeString(work.resolve("failure-console.txt"), browser.manage().logs().get(LogType.BROWSER)
                     .getAll().stream().map(LogEntry::toString).collect(java.util.stream.Collectors.joining("\n")));
             throw e;
@@ -384,10 +381,7 @@ class ConsoleBrowserIT {
             }
             repairFlow(scopeJob, thresholdJob, empty);
         } catch (Throwable e) {
-            Path work = SharedLocalSystem.work("it-console");
-            Files.write(work.resolve("repair-failure.png"),
-                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-            Files.writeString(work.resolve("repair-failure.html"), browser.getPageSource());
+            savePage("repair-failure");
             throw e;
         } finally {
             for (String id : new String[]{scopeJob, thresholdJob}) {
@@ -485,10 +479,7 @@ class ConsoleBrowserIT {
         try {
             graphFlow(graph, secret);
         } catch (Throwable e) {
-            Path work = SharedLocalSystem.work("it-console");
-            Files.write(work.resolve("graph-failure.png"),
-                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-            Files.writeString(work.resolve("graph-failure.html"), browser.getPageSource());
+            savePage("graph-failure");
             throw e;
         } finally {
             if (graphJob != null) {
@@ -605,6 +596,19 @@ class ConsoleBrowserIT {
         click(By.linkText("All jobs"));
         waitForText(row, "paused");
         assertThat(text(row)).doesNotContain("Cannot be read");
+    }
+
+    /**
+     * What the page showed when a test failed, for whoever reads the failure: {@code <name>.png} and
+     * {@code <name>.html} in the test's work directory.
+     *
+     * @return the work directory
+     */
+    private static Path savePage(String name) throws java.io.IOException {
+        Path work = SharedLocalSystem.work("it-console");
+        Files.write(work.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        Files.writeString(work.resolve(name + ".html"), browser.getPageSource());
+        return work;
     }
 
     /** A field's value as the page holds it (its DOM property, not the attribute). */
