@@ -69,10 +69,15 @@ function formOf(job) {
  * and the members that could be read: the configuration when only its quarantine reason or threshold is at fault, the
  * deletion threshold when it can be read). What could not be read starts from the defaults, the deletion threshold
  * included (the repair must send it when the stored one is unreadable); the secrets start empty (the repair must send
- * them). Provisioning stays as the row's state says (Off for a paused job).
+ * them). Provisioning stays as the row's state says (Off for a paused job). A configuration that cannot be read at a
+ * Microsoft Graph field (`config.source.graph.clientSecret`, from `unreadableFields`) was a Graph source's: the form
+ * starts with the Microsoft Graph source, whose fields are then shown and the unreadable one marked.
  */
-function repairFormOf(listed) {
+function repairFormOf(listed, unreadableFields) {
   const form = listed && listed.tenantUrl != null ? formOf(listed) : blankJob();
+  if ((unreadableFields || []).some((f) => f === 'config.source.graph' || f.startsWith('config.source.graph.'))) {
+    form.source = { ...form.source, type: 'MICROSOFT_GRAPH' };
+  }
   if (listed) {
     form.name = listed.name || '';
     form.provisioningStatus = listed.state === 'PAUSED' ? 'Off' : 'On';
@@ -127,7 +132,7 @@ class JobConfigure extends Page {
           this.unreadableFields = (listed && listed.problem.unreadableFields) || e.errors.map((x) => x.field);
           this.job = { id: this.jobId, name: (listed && listed.name) || this.jobId, state: listed && listed.state };
           this.configKnown = !!listed && listed.tenantUrl != null;
-          this.form = repairFormOf(listed);
+          this.form = repairFormOf(listed, this.unreadableFields);
         }
         this.loadAudit();
       }
@@ -319,6 +324,8 @@ class JobConfigure extends Page {
     }
     const adminWhy = denied('admin');
     const f = this.form;
+    // a saved Graph secret is kept when the field is left empty (never while repairing: it is in the unreadable row)
+    const graphSecretSet = !this.repairing && !!this.job?.source?.graph?.clientSecretSet;
     return html`
       <h1>${this.repairing ? `Repair job ${this.job.id}` : this.jobId ? `Configure ${this.job.name}` : 'New provisioning job'}</h1>
       ${this.repairing ? html`<div id="repair">${problem(this.repairing, 'Its stored configuration cannot be read')}
@@ -373,13 +380,15 @@ class JobConfigure extends Page {
             : html`${this.text('source.graph.tenantId', 'Tenant id', { required: true })}
                 ${this.text('source.graph.clientId', 'Application (client) id', { required: true })}
                 ${this.text('source.graph.clientSecret', 'Client secret', {
-                  type: 'password', autocomplete: 'new-password', required: !!this.repairing,
+                  type: 'password', autocomplete: 'new-password', required: !graphSecretSet,
+                  placeholder: graphSecretSet ? 'set (hidden): type to replace it' : '',
                   help: this.repairing
                     ? 'Required for the repair: the stored secret is in the row that cannot be read and is not used. Write-only.'
-                    : 'Write-only; empty keeps the saved one.' })}
+                    : graphSecretSet ? 'Write-only; empty keeps the saved one.'
+                      : 'Write-only: the secret is encrypted when saved and never shown again.' })}
                 ${this.text('source.graph.servicePrincipalId', 'Service principal object id of the Druva app', { required: true })}
                 ${this.text('source.graph.authorityUrl', 'Authority URL', { type: 'url', placeholder: 'https://login.microsoftonline.com', help: 'Empty: the global cloud. A national cloud\'s sign-in authority (US Government: https://login.microsoftonline.us); a new one needs the client secret again.' })}
-                ${this.text('source.graph.graphUrl', 'Graph URL', { type: 'url', placeholder: 'https://graph.microsoft.com', help: 'Empty: the global cloud. A national cloud\'s Graph endpoint (US Government: https://graph.microsoft.us); a new one needs the client secret again.' })}`}
+                ${this.text('source.graph.graphUrl', 'Graph URL', { type: 'url', placeholder: 'https://graph.microsoft.com/v1.0', help: 'Empty: the global cloud. A national cloud\'s Graph endpoint with its version, as requests are sent below it (US Government: https://graph.microsoft.us/v1.0); a new one needs the client secret again.' })}`}
         </section>
         <section class="card" id="scope">
           <h2>Scope</h2>

@@ -38,6 +38,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.DruvaUser;
+import dev.provisioning.graph.GraphCompatibleServer;
 import dev.provisioning.localstack.LocalIssuer;
 import dev.provisioning.localstack.LocalPostgres;
 
@@ -49,7 +50,9 @@ import dev.provisioning.localstack.LocalPostgres;
  * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
  * held (the list the status API holds); a reader sees the same pages with the changes
  * disabled and the reason; and repairs jobs whose stored rows cannot be read from the form that shows what could be
- * read and marks what could not ({@link #anAdministratorRepairsUnreadableJobsInTheConsole}). Every assertion is on what the page shows; each page is saved as a screenshot under
+ * read and marks what could not ({@link #anAdministratorRepairsUnreadableJobsInTheConsole}); and configures a
+ * Microsoft Graph source, then repairs it when its stored client secret cannot be read
+ * ({@link #anAdministratorConfiguresAndRepairsAMicrosoftGraphSourceInTheConsole}). Every assertion is on what the page shows; each page is saved as a screenshot under
  * {@code end-to-end/target/it-console/screenshots/}, or, with the environment variable
  * {@value #REFRESH_SCREENSHOTS} set to {@code true}, under {@code docs/console/} to refresh the README's pictures (a
  * test run never writes into the source tree unless asked to).
@@ -141,10 +144,7 @@ class ConsoleBrowserIT {
         try {
             administratorFlow();
         } catch (Throwable e) {
-            // what the page showed when it failed, for whoever reads the failure
-            Path work = SharedLocalSystem.work("it-console");
-            Files.write(work.resolve("failure.png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-            Files.writeString(work.resolve("failure.html"), browser.getPageSource());
+            Path work = savePage("failure");
             Files.writeString(work.resolve("failure-console.txt"), browser.manage().logs().get(LogType.BROWSER)
                     .getAll().stream().map(LogEntry::toString).collect(java.util.stream.Collectors.joining("\n")));
             throw e;
@@ -381,10 +381,7 @@ class ConsoleBrowserIT {
             }
             repairFlow(scopeJob, thresholdJob, empty);
         } catch (Throwable e) {
-            Path work = SharedLocalSystem.work("it-console");
-            Files.write(work.resolve("repair-failure.png"),
-                    ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
-            Files.writeString(work.resolve("repair-failure.html"), browser.getPageSource());
+            savePage("repair-failure");
             throw e;
         } finally {
             for (String id : new String[]{scopeJob, thresholdJob}) {
@@ -461,6 +458,162 @@ class ConsoleBrowserIT {
         JsonNode quarantine = system.jobs().status(thresholdJob).path("quarantine");
         assertThat(quarantine.isNull() || quarantine.isMissingNode()).as("the unknown quarantine is lifted").isTrue();
         system.jobs().pause(thresholdJob);
+    }
+
+    /**
+     * A job whose source is Microsoft Graph, as an administrator configures it in the console, against a local
+     * Graph-compatible server (its token authority and Graph URL on loopback, which the shared system allows over
+     * plain http); the job stays Off. A save with an authority URL that is not https and no service principal is
+     * refused, the problem naming both fields and the form marking them; the saved job reopens with the Graph fields
+     * as the API returns them and the client secret field empty, the secret nowhere in the page; a save that leaves
+     * the secret empty keeps it. A stored client secret this version cannot read (written by another version) makes
+     * the job unreadable: the jobs list names {@code config.source.graph.clientSecret}, the repair form starts with
+     * the Microsoft Graph source and the secret field marked, a save without the secret is refused naming it, and the
+     * save with it repairs the job.
+     */
+    @Test
+    void anAdministratorConfiguresAndRepairsAMicrosoftGraphSourceInTheConsole() throws Exception {
+        String secret = "graph-console-secret-" + System.nanoTime();
+        GraphCompatibleServer graph = GraphCompatibleServer
+                .start(GraphCompatibleServer.Options.defaults().clientSecret(secret));
+        try {
+            graphFlow(graph, secret);
+        } catch (Throwable e) {
+            savePage("graph-failure");
+            throw e;
+        } finally {
+            if (graphJob != null) {
+                system.jobs().exchange("DELETE", "/jobs/" + graphJob, null);
+            }
+            graph.close();
+        }
+    }
+
+    /** The Graph job {@link #graphFlow} created, deleted after it. */
+    private String graphJob;
+
+    private void graphFlow(GraphCompatibleServer graph, String secret) throws Exception {
+        GraphCompatibleServer.Options o = graph.options();
+        String api = system.service("change-detector").url();
+        browser.get(DemoLauncher.consoleUrl(api, system.adminToken()));
+        click(By.id("new-job"));
+        visible(By.xpath("//h1[normalize-space()='New provisioning job']"));
+        type(By.id("name"), "Graph (console)");
+        type(By.id("tenantUrl"), system.druva().baseUrl());
+        type(By.id("secretToken"), system.druvaToken());
+        new Select(visible(By.id("source-type"))).selectByValue("MICROSOFT_GRAPH");
+        assertThat(visible(By.id("source-graph-graphUrl")).getAttribute("placeholder"))
+                .as("Graph's base URL includes its version").isEqualTo("https://graph.microsoft.com/v1.0");
+        type(By.id("source-graph-tenantId"), o.tenantId());
+        type(By.id("source-graph-clientId"), o.clientId());
+        assertThat(browser.findElement(By.id("source-graph-clientSecret")).getAttribute("required"))
+                .as("a new job's client secret is required").isNotNull();
+        type(By.id("source-graph-clientSecret"), secret);
+        type(By.id("source-graph-authorityUrl"), "http://login.graph.example");
+        type(By.id("source-graph-graphUrl"), graph.baseUrl());
+
+        // refused: the problem names the fields and the form marks them
+        click(By.id("save"));
+        waitForText(By.id("save-problem"), "source.graph.authorityUrl");
+        assertThat(text(By.id("save-problem"))).contains("source.graph.servicePrincipalId");
+        assertThat(text(By.id("source-graph-authorityUrl-error"))).contains("must use https");
+        assertThat(browser.findElement(By.id("source-graph-authorityUrl")).getAttribute("aria-invalid"))
+                .isEqualTo("true");
+        assertThat(text(By.id("source-graph-servicePrincipalId-error"))).contains("is required");
+        assertThat(browser.findElement(By.id("source-graph-servicePrincipalId")).getAttribute("aria-invalid"))
+                .isEqualTo("true");
+        assertThat(browser.findElements(By.id("source-graph-tenantId-error"))).isEmpty();
+        assertThat(browser.getPageSource()).doesNotContain(secret);
+
+        replace(By.id("source-graph-authorityUrl"), graph.authorityUrl());
+        type(By.id("source-graph-servicePrincipalId"), o.servicePrincipalId());
+        click(By.id("save"));
+        visible(By.xpath("//h1[normalize-space()='Configure Graph (console)']"));
+        String jobId = browser.getCurrentUrl().replaceAll(".*#/jobs/([^/]+)/configure$", "$1");
+        graphJob = jobId;
+        JsonNode saved = listed(jobId);
+        assertThat(saved.path("state").asText()).isEqualTo("PAUSED");
+        assertThat(saved.path("source").path("graph").path("clientSecretSet").asBoolean()).isTrue();
+
+        // reopened: the Graph fields as the API returns them, the secret field empty, the secret nowhere
+        browser.navigate().refresh();
+        visible(By.xpath("//h1[normalize-space()='Configure Graph (console)']"));
+        assertThat(new Select(visible(By.id("source-type"))).getFirstSelectedOption().getAttribute("value"))
+                .isEqualTo("MICROSOFT_GRAPH");
+        assertThat(Map.of("tenantId", value("source-graph-tenantId"), "clientId", value("source-graph-clientId"),
+                "servicePrincipalId", value("source-graph-servicePrincipalId"), "authorityUrl",
+                value("source-graph-authorityUrl"), "graphUrl", value("source-graph-graphUrl")))
+                .isEqualTo(Map.of("tenantId", o.tenantId(), "clientId", o.clientId(), "servicePrincipalId",
+                        o.servicePrincipalId(), "authorityUrl", graph.authorityUrl(), "graphUrl", graph.baseUrl()));
+        WebElement clientSecret = visible(By.id("source-graph-clientSecret"));
+        assertThat(clientSecret.getDomProperty("value")).isEmpty();
+        assertThat(clientSecret.getAttribute("placeholder")).isEqualTo("set (hidden): type to replace it");
+        assertThat(clientSecret.getAttribute("required")).as("the saved secret is kept").isNull();
+        assertThat(browser.getPageSource()).doesNotContain(secret);
+        screenshot("configure-graph");
+        // saved again with the secret left empty: the stored one is kept (the URLs are the ones it was saved with)
+        click(By.id("save"));
+        waitForText(By.id("save-status"), "Saved");
+        assertThat(listed(jobId).path("source").path("graph").path("clientSecretSet").asBoolean()).isTrue();
+
+        // a stored client secret this version cannot read, as another version would have written it
+        try (Connection db = DriverManager.getConnection(system.stack().postgres().jdbcUrl("change_detector"),
+                LocalPostgres.USER, LocalPostgres.PASSWORD); Statement sql = db.createStatement()) {
+            sql.executeUpdate("UPDATE job SET config = jsonb_set(config::jsonb, '{source,graph,clientSecret}', "
+                    + "'\"vault:v9:graph-secret\"')::text WHERE id = '" + jobId + "'");
+        }
+        click(By.linkText("All jobs"));
+        By row = By.cssSelector("tr[data-job-id='" + jobId + "']");
+        waitForText(row, "config.source.graph.clientSecret");
+        assertThat(text(row)).contains("Cannot be read");
+        click(By.cssSelector("tr[data-job-id='" + jobId + "'] a[href$='/configure']"));
+        visible(By.xpath("//h1[normalize-space()='Repair job " + jobId + "']"));
+        waitForText(By.id("repair"), "config.source.graph.clientSecret");
+        assertThat(new Select(visible(By.id("source-type"))).getFirstSelectedOption().getAttribute("value"))
+                .as("the repair starts from the Graph source").isEqualTo("MICROSOFT_GRAPH");
+        assertThat(text(By.id("source-graph-clientSecret-unreadable"))).contains("config.source.graph.clientSecret");
+        assertThat(browser.findElement(By.id("source-graph-clientSecret")).getAttribute("required")).isNotNull();
+        assertThat(new Select(visible(By.id("provisioning-status"))).getFirstSelectedOption().getAttribute("value"))
+                .isEqualTo("Off");
+        assertThat(value("name")).isEqualTo("Graph (console)");
+        type(By.id("tenantUrl"), system.druva().baseUrl());
+        type(By.id("secretToken"), system.druvaToken());
+        type(By.id("source-graph-tenantId"), o.tenantId());
+        type(By.id("source-graph-clientId"), o.clientId());
+        type(By.id("source-graph-servicePrincipalId"), o.servicePrincipalId());
+        type(By.id("source-graph-authorityUrl"), graph.authorityUrl());
+        type(By.id("source-graph-graphUrl"), graph.baseUrl());
+        // saved without the client secret: the page asks for it, as the API does
+        click(By.id("save"));
+        waitForText(By.id("save-problem"), "source.graph.clientSecret");
+        assertThat(text(By.id("source-graph-clientSecret-error"))).contains("is required to repair the job");
+        type(By.id("source-graph-clientSecret"), secret);
+        JsonNode repaired = saveRepair(jobId, "Graph (console)");
+        assertThat(repaired.path("source").path("graph").path("clientSecretSet").asBoolean()).isTrue();
+        assertThat(repaired.path("source").path("graph").path("graphUrl").asText()).isEqualTo(graph.baseUrl());
+        assertThat(repaired.path("state").asText()).isEqualTo("PAUSED");
+        assertThat(browser.getPageSource()).doesNotContain(secret);
+        click(By.linkText("All jobs"));
+        waitForText(row, "paused");
+        assertThat(text(row)).doesNotContain("Cannot be read");
+    }
+
+    /**
+     * What the page showed when a test failed, for whoever reads the failure: {@code <name>.png} and
+     * {@code <name>.html} in the test's work directory.
+     *
+     * @return the work directory
+     */
+    private static Path savePage(String name) throws java.io.IOException {
+        Path work = SharedLocalSystem.work("it-console");
+        Files.write(work.resolve(name + ".png"), ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+        Files.writeString(work.resolve(name + ".html"), browser.getPageSource());
+        return work;
+    }
+
+    /** A field's value as the page holds it (its DOM property, not the attribute). */
+    private static String value(String id) {
+        return visible(By.id(id)).getDomProperty("value");
     }
 
     /**
