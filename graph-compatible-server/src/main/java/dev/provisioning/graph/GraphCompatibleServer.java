@@ -40,7 +40,8 @@ import com.sun.net.httpserver.HttpServer;
  *
  * <ul>
  * <li>{@code POST /{tenant}/oauth2/v2.0/token}: OAuth2 client credentials (form {@code client_id},
- * {@code client_secret} or HTTP Basic, {@code scope=https://graph.microsoft.com/.default},
+ * {@code client_secret} or HTTP Basic, {@code scope=}{@link #scope()}, this server's own Graph endpoint's
+ * {@code .default} scope, as a national cloud's token endpoint wants its own (not {@code https://graph.microsoft.com}),
  * {@code grant_type=client_credentials}); a wrong secret is {@code 401 invalid_client}. Tokens expire after
  * {@link Options#tokenLifetime()}.</li>
  * <li>{@code GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo}: paged with {@code @odata.nextLink}.</li>
@@ -65,8 +66,6 @@ import com.sun.net.httpserver.HttpServer;
  */
 public final class GraphCompatibleServer implements AutoCloseable {
 
-    /** The Graph scope of app-only tokens. */
-    public static final String GRAPH_SCOPE = "https://graph.microsoft.com/.default";
     /** A non-default app role id for tests. */
     public static final String DEFAULT_APP_ROLE = "8a1d9a61-3b1c-4c2e-9d55-0c2b1a7e2f11";
 
@@ -133,6 +132,15 @@ public final class GraphCompatibleServer implements AutoCloseable {
     /** Graph's base URL, {@code http://127.0.0.1:<port>/v1.0}. */
     public String baseUrl() {
         return root + VERSION;
+    }
+
+    /**
+     * The scope the token endpoint grants, {@code http://127.0.0.1:<port>/.default}: this Graph endpoint's origin and
+     * {@code /.default}, as {@code https://graph.microsoft.us/.default} is US Government Graph's. A token request for any
+     * other scope (the global cloud's included) is {@code 400 invalid_scope}.
+     */
+    public String scope() {
+        return root + "/.default";
     }
 
     /** The token authority, {@code http://127.0.0.1:<port>}: tokens are at {@code /{tenant}/oauth2/v2.0/token}. */
@@ -350,7 +358,7 @@ public final class GraphCompatibleServer implements AutoCloseable {
                             + " client secret value, not the client secret ID, for a secret added to app '" + clientId
                             + "'.");
         }
-        if (!GRAPH_SCOPE.equals(form.get("scope"))) {
+        if (!scope().equals(form.get("scope"))) {
             return oauthError(exchange, 400, "invalid_scope",
                     "AADSTS1002012: The provided value for scope " + form.get("scope") + " is not valid.");
         }

@@ -44,6 +44,17 @@ class GraphCompatibleServerTest {
         graph.close();
     }
 
+    /** As a national cloud's token endpoint grants only its own Graph's scope, this one grants only {@code scope()}. */
+    @Test
+    void anotherGraphEndpointsScopeIsRefusedWithInvalidScope() throws Exception {
+        HttpResponse<String> response = tokenRequest(graph.options().clientSecret(),
+                "https://graph.microsoft.com/.default");
+
+        assertThat(response.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(response.body()).path("error").asText()).isEqualTo("invalid_scope");
+        assertThat(graph.scope()).isEqualTo(graph.authorityUrl() + "/.default");
+    }
+
     @Test
     void aWrongClientSecretIsRefusedWithInvalidClient() throws Exception {
         HttpResponse<String> response = tokenRequest(graph.options().clientSecret() + "x");
@@ -314,9 +325,13 @@ class GraphCompatibleServerTest {
     }
 
     HttpResponse<String> tokenRequest(String secret) throws IOException, InterruptedException {
+        return tokenRequest(secret, graph.scope());
+    }
+
+    HttpResponse<String> tokenRequest(String secret, String scope) throws IOException, InterruptedException {
         String form = "client_id=" + graph.options().clientId() + "&client_secret="
                 + URLEncoder.encode(secret, StandardCharsets.UTF_8) + "&scope="
-                + URLEncoder.encode(GraphCompatibleServer.GRAPH_SCOPE, StandardCharsets.UTF_8)
+                + URLEncoder.encode(scope, StandardCharsets.UTF_8)
                 + "&grant_type=client_credentials";
         return http.send(HttpRequest.newBuilder(
                 URI.create(graph.authorityUrl() + "/" + graph.options().tenantId() + "/oauth2/v2.0/token"))

@@ -65,7 +65,8 @@ public class GraphSources {
             }
             return new JobTokens(graph,
                     new OidcAccessTokens(oidcClients, "graph-" + id + "-" + clients.incrementAndGet(),
-                            graph.tenantId(), graph.authorityUrl(), graph.clientId(), decrypt(id, graph)));
+                            graph.tenantId(), graph.authorityUrl(), graph.clientId(), decrypt(id, graph),
+                            graph.graphUrl()));
         }).tokens();
         return new GraphDirectorySource(job.jobId(), graph, new GraphClient(http, jobTokens, job.jobId(),
                 graph.tenantId()), repository);

@@ -16,12 +16,17 @@ import io.smallrye.mutiny.Uni;
 import dev.provisioning.detector.source.SourceException;
 
 /**
- * Client-credentials tokens from the Entra token endpoint ({@code {authority}/{tenant}/oauth2/v2.0/token}, scope
- * {@code https://graph.microsoft.com/.default}) through a Quarkus OIDC client made for this job at runtime. The token
- * is kept until it expires. Non-blocking. Neither the secret nor a token is ever put in a message or a log line.
+ * Client-credentials tokens from the Entra token endpoint ({@code {authority}/{tenant}/oauth2/v2.0/token}) through a
+ * Quarkus OIDC client made for this job at runtime, for the scope of the job's Graph endpoint ({@link #scopeOf}:
+ * {@code https://graph.microsoft.com/.default} in the global cloud, {@code https://graph.microsoft.us/.default} for US
+ * Government L4, {@code https://dod-graph.microsoft.us/.default} for L5, {@code
+ * https://microsoftgraph.chinacloudapi.cn/.default} for 21Vianet: Microsoft Graph's national-cloud-deployments.md, "the
+ * scope ... of the national cloud's Microsoft Graph endpoint"). The token is kept until it expires. Non-blocking.
+ * Neither the secret nor a token is ever put in a message or a log line.
  */
 final class OidcAccessTokens implements AccessTokens, AutoCloseable {
 
+    /** The global cloud's scope: what {@link #scopeOf} gives for the default Graph URL. */
     static final String GRAPH_SCOPE = "https://graph.microsoft.com/.default";
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
     private static final Pattern OAUTH_ERROR = Pattern.compile("\"error\"\\s*:\\s*\"([^\"]+)\"");
@@ -33,11 +38,15 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
     private final String authorityUrl;
     private final String clientId;
     private final String clientSecret;
+    private final String scope;
     private volatile OidcClient client;
     private volatile Tokens tokens;
 
+    /**
+     * @param graphUrl the job's Graph base URL ({@code https://graph.microsoft.us/v1.0}): its origin gives the scope
+     */
     OidcAccessTokens(OidcClients clients, String clientName, String tenantId, String authorityUrl, String clientId,
-            String clientSecret) {
+            String clientSecret, String graphUrl) {
         this.clients = clients;
         this.clientName = clientName;
         this.tenantId = tenantId;
@@ -46,6 +55,21 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
                 : authorityUrl;
         this.clientId = clientId;
         this.clientSecret = clientSecret;
+        this.scope = scopeOf(graphUrl);
+    }
+
+    /**
+     * The {@code .default} scope of a Graph endpoint: its origin (scheme, host and any port) followed by
+     * {@code /.default}; {@code https://graph.microsoft.us/v1.0} gives {@code https://graph.microsoft.us/.default}.
+     *
+     * @throws IllegalArgumentException when the URL has no scheme or host (job validation refuses such a URL first)
+     */
+    static String scopeOf(String graphUrl) {
+        java.net.URI uri = java.net.URI.create(graphUrl);
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            throw new IllegalArgumentException("not an absolute URL: " + graphUrl);
+        }
+        return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort()) + "/.default";
     }
 
     @Override
@@ -84,7 +108,7 @@ final class OidcAccessTokens implements AccessTokens, AutoCloseable {
                 .clientId(clientId)
                 .credentials().clientSecret(clientSecret, Method.POST).end()
                 .grant(Grant.Type.CLIENT)
-                .scopes(GRAPH_SCOPE)
+                .scopes(scope)
                 .build())
                 .invoke(made -> client = made);
     }
