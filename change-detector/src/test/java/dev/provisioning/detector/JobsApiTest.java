@@ -10,6 +10,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
 
 import java.net.URL;
 import java.net.URLEncoder;
@@ -266,7 +267,14 @@ class JobsApiTest {
                 ("p1\nanother-job\n" + t0 + "\n" + results.get(0).resultId()).getBytes(StandardCharsets.UTF_8));
         for (String before : List.of(foreign, "42", "not a cursor!")) {
             given().queryParam("before", before).get(logs).then().statusCode(400)
-                    .contentType("application/problem+json").body("errors.field", contains("before"));
+                    .contentType("application/problem+json").body("errors.field", contains("before"))
+                    .body("detail", startsWith("Invalid query parameter: before "));
+        }
+        // a limit that is no number is a 400 naming it too (an int parameter that does not parse was a 404)
+        for (String limit : List.of("abc", "0", "1001", "2.5")) {
+            given().queryParam("limit", limit).get(logs).then().statusCode(400)
+                    .contentType("application/problem+json").body("errors.field", contains("limit"))
+                    .body("detail", equalTo("Invalid query parameter: limit must be a whole number from 1 to 1000"));
         }
     }
 

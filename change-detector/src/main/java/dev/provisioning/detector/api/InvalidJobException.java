@@ -14,11 +14,26 @@ import dev.provisioning.rest.Problem;
  */
 public class InvalidJobException extends RuntimeException {
 
+    private final String summary;
     private final List<FieldError> errors;
 
+    /** A refused job configuration or request body: detail {@code Invalid job configuration: ...}. */
     public InvalidJobException(List<FieldError> errors) {
-        super("invalid job configuration: " + errors);
+        this("Invalid job configuration", errors);
+    }
+
+    private InvalidJobException(String summary, List<FieldError> errors) {
+        super(summary + ": " + errors);
+        this.summary = summary;
         this.errors = List.copyOf(errors);
+    }
+
+    /**
+     * A refused query parameter ({@code limit=abc}, a foreign {@code before}): detail {@code Invalid query parameter:
+     * <name> <message>}, the parameter named in {@code errors} as a field is.
+     */
+    public static InvalidJobException parameter(String name, String message) {
+        return new InvalidJobException("Invalid query parameter", List.of(new FieldError(name, message)));
     }
 
     public List<FieldError> errors() {
@@ -26,11 +41,11 @@ public class InvalidJobException extends RuntimeException {
     }
 
     /**
-     * The problem a caller gets: detail {@code Invalid job configuration: <first field> <message>} (and how many more),
-     * one {@link Problem.FieldProblem} per error.
+     * The problem a caller gets: detail {@code Invalid job configuration: <first field> <message>} (and how many more;
+     * {@code Invalid query parameter: ...} for {@link #parameter}), one {@link Problem.FieldProblem} per error.
      */
     public Problem problem() {
-        String detail = "Invalid job configuration";
+        String detail = summary;
         if (!errors.isEmpty()) {
             FieldError first = errors.get(0);
             detail += ": " + first.field() + " " + first.message()

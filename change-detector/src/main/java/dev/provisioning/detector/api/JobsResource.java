@@ -8,7 +8,6 @@ import java.util.Optional;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
@@ -228,22 +227,19 @@ public class JobsResource {
     public Uni<RestResponse<List<LogRecord>>> logs(@PathParam("id") String id, @QueryParam("cycleId") String cycleId,
             @QueryParam("objectId") String objectId, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("since") String since,
-            @QueryParam("before") String before, @QueryParam("limit") @DefaultValue("100") int limit,
+            @QueryParam("before") String before, @QueryParam("limit") String limit,
             @Context UriInfo uri) {
         OffsetDateTime from;
         try {
             from = since == null ? null : OffsetDateTime.parse(since);
         } catch (java.time.format.DateTimeParseException e) {
-            throw new InvalidJobException(
-                    List.of(new FieldError("since", "must be an ISO-8601 date-time with offset")));
+            throw InvalidJobException.parameter("since", "must be an ISO-8601 date-time with offset");
         }
-        if (limit < 1 || limit > 1000) {
-            throw new InvalidJobException(List.of(new FieldError("limit", "must be between 1 and 1000")));
-        }
+        int size = limit == null ? 100 : (int) QueryParameters.wholeNumber("limit", limit, 1000);
         Position after = before == null ? null : LogCursor.decode(id, before);
         // the log is the job's own table: it stays readable while the job's stored row cannot be read
         return service.exists(id).map(exists -> orNotFound(exists ? Optional.of(id) : Optional.empty(), id))
-                .chain(job -> service.logs(id, cycleId, objectId, action, status, from, after, limit))
+                .chain(job -> service.logs(id, cycleId, objectId, action, status, from, after, size))
                 .map(page -> {
                     ResponseBuilder<List<LogRecord>> answer = ResponseBuilder.ok(page.records());
                     if (page.next() != null) {
@@ -287,8 +283,8 @@ public class JobsResource {
             + "outlive a deleted job until the provisioning log's retention (detector.log-retention) purges them.")
     public Uni<AuditPage> audit(@PathParam("id") String id, @QueryParam("before") String before,
             @QueryParam("limit") String limit) {
-        Long cursor = before == null ? null : positive("before", before, Long.MAX_VALUE);
-        int size = limit == null ? 50 : (int) (long) positive("limit", limit, AuditLog.MAX_LIMIT);
+        Long cursor = before == null ? null : QueryParameters.wholeNumber("before", before, Long.MAX_VALUE);
+        int size = limit == null ? 50 : (int) (long) QueryParameters.wholeNumber("limit", limit, AuditLog.MAX_LIMIT);
         return service.audit(id, cursor, size).map(found -> orNotFound(found, id))
                 .map(entries -> new AuditPage(entries,
                         entries.size() < size ? null : entries.get(entries.size() - 1).id()));
@@ -301,21 +297,6 @@ public class JobsResource {
      * @param nextBefore the {@code before} of the next page; null when this is the last one
      */
     public record AuditPage(List<AuditLog.Entry> entries, Long nextBefore) {
-    }
-
-    /** A query parameter that must be a whole number from 1 to {@code max}: a 400 naming it otherwise. */
-    private static long positive(String name, String value, long max) {
-        try {
-            long n = Long.parseLong(value.trim());
-            if (n >= 1 && n <= max) {
-                return n;
-            }
-        } catch (NumberFormatException e) {
-            // the problem below
-        }
-        throw new InvalidJobException(List.of(new FieldError(name, max == Long.MAX_VALUE
-                ? "must be a positive whole number (the nextBefore of the previous page)"
-                : "must be a whole number from 1 to " + max)));
     }
 
     private static <T> T orNotFound(Optional<T> found, String id) {

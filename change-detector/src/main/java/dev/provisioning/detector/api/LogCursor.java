@@ -6,7 +6,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
-import java.util.List;
 
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.Position;
 
@@ -62,6 +61,6 @@ final class LogCursor {
     }
 
     private static InvalidJobException invalid() {
-        return new InvalidJobException(List.of(INVALID));
+        return InvalidJobException.parameter(INVALID.field(), INVALID.message());
     }
 }

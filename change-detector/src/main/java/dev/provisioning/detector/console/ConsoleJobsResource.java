@@ -5,7 +5,6 @@ import java.util.Optional;
 
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
-import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
@@ -20,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 import io.smallrye.mutiny.Uni;
 
+import dev.provisioning.detector.api.QueryParameters;
 import dev.provisioning.detector.api.Roles;
 
 /**
@@ -61,8 +61,9 @@ public class ConsoleJobsResource {
             + "search", description = "Users first, at most limit (1 to 200, default 20). For picking a user to test a "
                     + "mapping with or to provision on demand.")
     public Uni<List<ConsoleViews.SourceObject>> sourceObjects(@PathParam("id") String id,
-            @QueryParam("search") String search, @QueryParam("limit") @DefaultValue("20") int limit) {
-        return queries.sourceObjects(id, search, limit).map(found -> orNotFound(found, id));
+            @QueryParam("search") String search, @QueryParam("limit") String limit) {
+        int size = limit == null ? 20 : (int) QueryParameters.wholeNumber("limit", limit, 200);
+        return queries.sourceObjects(id, search, size).map(found -> orNotFound(found, id));
     }
 
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})

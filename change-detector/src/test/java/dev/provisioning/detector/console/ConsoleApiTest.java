@@ -163,6 +163,9 @@ class ConsoleApiTest {
                 .body("id", contains("u1", "u2", "g1")).body("objectType", contains("USER", "USER", "GROUP"));
         given().get("/jobs/{id}/source-objects?limit=0", job).then().statusCode(400)
                 .body("errors[0].field", equalTo("limit"));
+        given().get("/jobs/{id}/source-objects?limit=abc", job).then().statusCode(400)
+                .body("errors[0].field", equalTo("limit"))
+                .body("detail", equalTo("Invalid query parameter: limit must be a whole number from 1 to 200"));
     }
 
     @Test
