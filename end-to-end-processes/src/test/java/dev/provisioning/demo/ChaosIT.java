@@ -11,8 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
@@ -26,7 +24,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.provisioning.druva.RecordedRequest;
-import dev.provisioning.localstack.LocalSmtp;
 
 /**
  * {@code kill -9} of each service in the middle of a cycle, on the run command's supervised system (issue 12, "what
@@ -56,7 +53,6 @@ class ChaosIT {
     static final int WITH_MAIL = 900;
     static final int WITHOUT_MAIL = 10;
     static final String ADMIN = "chaos-admin@contoso.example";
-    static final Pattern FAILURE_COUNT = Pattern.compile(": (\\d+) failures? \\(");
 
     /** When in the cycle the service is killed: the cycle's status then, and how far its results may be. */
     enum Phase {
@@ -201,16 +197,8 @@ class ChaosIT {
 
     /** The failures the digests about one job counted, added up (subject: {@code ...: 10 failures (...)}). */
     private static int failuresEmailed(String jobId) {
-        List<LocalSmtp.Mail> mails = system.stack().smtp().mails().stream()
-                .filter(m -> m.to().contains(ADMIN) && m.subject().contains("(" + jobId + ")")).toList();
-        int count = 0;
-        for (LocalSmtp.Mail mail : mails) {
-            Matcher m = FAILURE_COUNT.matcher(mail.subject());
-            if (m.find()) {
-                count += Integer.parseInt(m.group(1));
-            }
-        }
-        return count;
+        return Digests.failuresCounted(system.stack().smtp().mails().stream()
+                .filter(m -> m.to().contains(ADMIN) && m.subject().contains("(" + jobId + ")")).toList());
     }
 
     private static Map<String, Object> job(String name, Path file) {

@@ -15,8 +15,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import jakarta.mail.BodyPart;
 import jakarta.mail.MessagingException;
@@ -40,7 +38,6 @@ import dev.provisioning.localstack.LocalSmtp;
 class NotifierRestartIT {
 
     static final String ADMIN = "restart-admin@contoso.example";
-    static final Pattern FAILURE_COUNT = Pattern.compile(": (\\d+) failures? \\(");
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static LocalSystem system;
     static Path directory;
@@ -102,10 +99,9 @@ class NotifierRestartIT {
         }
     }
 
-    /** The failures the digests to {@link #ADMIN} counted, added up (subject: {@code ...: 15 failures (...)}). */
+    /** The failures the digests to {@link #ADMIN} counted, added up. */
     private static int failuresEmailed() {
-        return mailsTo(ADMIN).stream().map(mail -> FAILURE_COUNT.matcher(mail.subject())).filter(Matcher::find)
-                .mapToInt(count -> Integer.parseInt(count.group(1))).sum();
+        return Digests.failuresCounted(mailsTo(ADMIN));
     }
 
     /** Whether the job's first cycle (the oldest of its recent cycles) has completed: every result received. */

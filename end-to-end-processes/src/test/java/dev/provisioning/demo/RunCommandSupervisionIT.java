@@ -52,7 +52,6 @@ class RunCommandSupervisionIT {
 
     static final Pattern SUMMARY = Pattern.compile("(?m)^Cycle \\S+ completed in ");
     static final Pattern CREATED = Pattern.compile("(?m)^Created job (\\S+):");
-    static final Pattern FAILURE_COUNT = Pattern.compile(": (\\d+) failures? \\(");
     static final HttpClient HTTP = HttpClient.newHttpClient();
     static LocalSystem system;
     static Path directory;
@@ -152,7 +151,7 @@ class RunCommandSupervisionIT {
         // the first cycle's failures are emailed before the stop (their 20 s window may still be open after the crashes
         // and the rename): the new failure's digest is then its own
         await("the first cycle's digest").atMost(Waits.OUTCOME)
-                .until(() -> failuresIn(digestsSince(jobId, 0)) >= expected.failedWithoutMail().size());
+                .until(() -> Digests.failuresCounted(digestsSince(jobId, 0)) >= expected.failedWithoutMail().size());
         int mailsBefore = system.stack().smtp().mails().size();
         edit(root -> {
             for (JsonNode user : root.path("users")) {
@@ -243,12 +242,6 @@ class RunCommandSupervisionIT {
     }
 
     /** The job's emails received after the first {@code skip} emails. */
-    /** The failures the digests counted, added up (subject: {@code ...: 15 failures (...)}). */
-    private static int failuresIn(List<LocalSmtp.Mail> digests) {
-        return digests.stream().map(mail -> FAILURE_COUNT.matcher(mail.subject())).filter(Matcher::find)
-                .mapToInt(count -> Integer.parseInt(count.group(1))).sum();
-    }
-
     private static List<LocalSmtp.Mail> digestsSince(String jobId, int skip) {
         return system.stack().smtp().mails().stream().skip(skip).filter(m -> m.subject().contains(jobId)).toList();
     }

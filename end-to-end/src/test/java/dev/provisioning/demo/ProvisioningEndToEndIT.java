@@ -10,8 +10,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,7 +35,6 @@ import dev.provisioning.localstack.TopicClient;
 class ProvisioningEndToEndIT {
 
     static final String ADMIN = "admin@contoso.example";
-    static final Pattern FAILURE_COUNT = Pattern.compile(": (\\d+) failures? \\(");
     static LocalSystem system;
     static Path directory;
     static DemoDirectoryExpectations expected;
@@ -120,10 +117,9 @@ class ProvisioningEndToEndIT {
         assertThat(mails).anySatisfy(mail -> assertThat(mail.body()).contains(expected.displayNames().get(oneFailed)));
     }
 
-    /** The failures the digests about one job counted, added up (subject: {@code ...: 15 failures (...)}). */
+    /** The failures the digests about one job counted, added up. */
     private static int failuresEmailed(String jobId) {
-        return mailsAbout(jobId).stream().map(mail -> FAILURE_COUNT.matcher(mail.subject())).filter(Matcher::find)
-                .mapToInt(count -> Integer.parseInt(count.group(1))).sum();
+        return Digests.failuresCounted(mailsAbout(jobId));
     }
 
     @Test

@@ -18,8 +18,8 @@ import dev.provisioning.detector.persistence.ProvisioningLogRepository.Position;
 final class LogCursor {
 
     private static final String VERSION = "p1";
-    private static final FieldError INVALID = new FieldError("before", "must be the cursor this job's log answered "
-            + "for its next page (X-Next-Before, or the before of its Link rel=\"next\"), unchanged");
+    private static final String INVALID = "must be the cursor this job's log answered for its next page "
+            + "(X-Next-Before, or the before of its Link rel=\"next\"), unchanged";
 
     private LogCursor() {
     }
@@ -61,6 +61,6 @@ final class LogCursor {
     }
 
     private static InvalidJobException invalid() {
-        return InvalidJobException.parameter(INVALID.field(), INVALID.message());
+        return InvalidJobException.parameter("before", INVALID);
     }
 }
