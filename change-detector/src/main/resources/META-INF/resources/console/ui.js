@@ -103,8 +103,9 @@ export function duration(raw) {
  */
 export const ERROR_HELP = {
   MandatoryFieldsMissing: 'Druva needs userName and a work email: give the user a mail (or userPrincipalName) in Entra, or map those targets from attributes the user has (Configure > Attribute mappings).',
-  NotEffectivelyEntitled: 'The user is not assigned to the application (or only with Default Access): assign the user or one of its groups to the app with a role, or set Scope to all users and groups.',
-  SourceObjectDisabled: 'The user is disabled in Entra (accountEnabled false): enable it there if it should have access.',
+  NotEffectivelyEntitled: 'The object is not effectively entitled: it is not assigned to the application, only with Default Access, or (a user) disabled in Entra; the reason says which. Assign it or one of its groups to the app with a role, set Scope to all users and groups, or enable the user in Entra.',
+  SourceObjectDisabled: 'Logged by an earlier version for a user disabled in Entra (Entra and this version log NotEffectivelyEntitled): enable the user there if it should have access.',
+  RedundantExport: 'Druva already holds what Entra has for this object, so nothing was sent: nothing to do.',
   OutOfScope: 'The user falls outside the scoping filters (or is soft-deleted): change the user\'s attributes or the scoping filters (Configure > Scoping filters).',
   TargetObjectNotManaged: 'Druva has no object this job manages for it: nothing to do, unless it should be matched (check the matching attributes).',
   ActionDisabledByJob: 'The job\'s target object actions leave this out: turn on Create, Update or Delete under Configure > Settings.',

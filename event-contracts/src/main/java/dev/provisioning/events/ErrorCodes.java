@@ -5,10 +5,27 @@ public final class ErrorCodes {
 
     /** A mandatory target attribute (Druva: email) has no value; nothing is sent. */
     public static final String MANDATORY_FIELDS_MISSING = "MandatoryFieldsMissing";
-    /** The user's only assignment is Default Access, or it has none. */
+    /**
+     * The object is not effectively entitled: it is not assigned, its only assignment is Default Access, or (a user)
+     * it is disabled in the source ({@code IsActive} False). Entra logs all three with this skip reason: "If users
+     * were skipped with the SkipReason code of NotEffectivelyEntitled, this may indicate that the user accounts in
+     * Microsoft Entra ID were not matched because the user account status was Disabled"
+     * (identity-governance-applications-existing-users.md; provision-on-demand.md lists IsActive and "Assigned to
+     * application" among the scoping step's details).
+     */
     public static final String NOT_EFFECTIVELY_ENTITLED = "NotEffectivelyEntitled";
-    /** The user is disabled in the source and not yet in the target: never created. */
+    /**
+     * Not one of Entra's codes: versions before 2026-12-05 gave it to a disabled user. It is no longer emitted;
+     * operations queued by those versions may still carry it, and are logged as {@link #NOT_EFFECTIVELY_ENTITLED} is.
+     */
+    @Deprecated
     public static final String SOURCE_DISABLED = "SourceObjectDisabled";
+    /**
+     * Source and target already match, so nothing was sent: Entra's skip reason for an unchanged object (Microsoft
+     * Graph's synchronizationJob provisionOnDemand example: action Other, result Skipped, errorCode RedundantExport,
+     * "The state of the user in both the source and target systems already match.").
+     */
+    public static final String REDUNDANT_EXPORT = "RedundantExport";
     /** The object is outside the scoping filters. */
     public static final String OUT_OF_SCOPE = "OutOfScope";
     /** The object is not (or no longer) managed in the target: nothing to disable or delete. */

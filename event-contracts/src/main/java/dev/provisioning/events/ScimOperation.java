@@ -23,8 +23,9 @@ import java.util.Map;
  *        creation" and "default value if null")
  * @param matching the matching attributes in precedence order
  * @param members for a group, the source ids of the desired members
- * @param reasonCode for a disable or delete, why (Entra's code: {@code NotEffectivelyEntitled}, {@code OutOfScope},
- *        {@code SourceObjectDisabled}, or {@code TargetObjectNotManaged} for an object deleted in the source); reported
+ * @param reasonCode for a disable or delete, why (Entra's code: {@code NotEffectivelyEntitled} for an object
+ *        unassigned, only Default Access or disabled, {@code OutOfScope}, or {@code TargetObjectNotManaged} for an
+ *        object deleted in the source); reported
  *        as the skip reason when the target object is not managed (see the mapping engine's
  *        {@link TargetNotManaged})
  * @param reason the same as a sentence

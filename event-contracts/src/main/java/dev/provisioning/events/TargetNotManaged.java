@@ -11,7 +11,8 @@ import java.util.Set;
  * <table>
  * <caption>Operation's reason code to the record logged</caption>
  * <tr><th>reason code</th><th>action</th><th>why</th></tr>
- * <tr><td>{@code NotEffectivelyEntitled}, {@code OutOfScope}, {@code SourceObjectDisabled}</td><td>Create</td>
+ * <tr><td>{@code NotEffectivelyEntitled}, {@code OutOfScope} (the retired {@code SourceObjectDisabled} of an
+ * operation queued by an earlier version is logged as {@code NotEffectivelyEntitled})</td><td>Create</td>
  * <td>the object is out of scope and was never created. Entra logs these as a skipped Create with the skip reason
  * (identity-governance-applications-existing-users.md: "filter the log to the action Create and status Skipped. If
  * users were skipped with the SkipReason code of NotEffectivelyEntitled, ... the user account status was
@@ -28,7 +29,11 @@ public record TargetNotManaged(ProvisioningAction action, String code, String re
 
     /** Codes of an object out of scope: never created in the target, so a skip of it is a skipped Create. */
     private static final Set<String> OUT_OF_SCOPE_CODES = Set.of(ErrorCodes.NOT_EFFECTIVELY_ENTITLED,
-            ErrorCodes.OUT_OF_SCOPE, ErrorCodes.SOURCE_DISABLED);
+            ErrorCodes.OUT_OF_SCOPE);
+
+    /** The code earlier versions gave a disabled user; logged as Entra logs it, {@code NotEffectivelyEntitled}. */
+    @SuppressWarnings("deprecation")
+    private static final String RETIRED_DISABLED = ErrorCodes.SOURCE_DISABLED;
 
     /**
      * The record for a DISABLE or DELETE operation whose object the job does not manage in the target.
@@ -37,6 +42,9 @@ public record TargetNotManaged(ProvisioningAction action, String code, String re
      */
     public static TargetNotManaged of(ScimOperation op) {
         String code = op.reasonCode() == null ? ErrorCodes.NOT_MANAGED : op.reasonCode();
+        if (RETIRED_DISABLED.equals(code)) {
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
+        }
         String noun = op.objectType() == ObjectType.GROUP ? "group" : "user";
         if (OUT_OF_SCOPE_CODES.contains(code)) {
             return new TargetNotManaged(ProvisioningAction.Create, code, "not provisioned: "

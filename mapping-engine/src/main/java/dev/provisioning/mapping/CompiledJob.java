@@ -41,7 +41,8 @@ import dev.provisioning.mapping.scoping.ScopingFilters;
  * <li>{@code IsSoftDeleted} is computed: true when the user is soft-deleted ({@code SOFT_DELETED}, code
  * {@code OutOfScope}), unassigned (scope "assigned only" and no assignment, code {@code NotEffectivelyEntitled}), only
  * Default Access (scope "assigned only" with {@code skipNotEffectivelyEntitled}, code {@code NotEffectivelyEntitled}),
- * disabled ({@code accountEnabled=false}, code {@code SourceObjectDisabled}) or outside the scoping filters (code
+ * disabled ({@code accountEnabled=false}, code {@code NotEffectivelyEntitled}, as Entra logs a disabled user) or
+ * outside the scoping filters (code
  * {@code OutOfScope}). Under scope "all users" assignments are not required and the Default Access rule does not
  * apply.</li>
  * <li>When IsSoftDeleted is true the user is deprovisioned: {@code Disable(code)}, which never creates. Exceptions,
@@ -168,8 +169,8 @@ public final class CompiledJob {
             code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
             reason = "not effectively entitled: the only assignment is Default Access";
         } else if (Boolean.FALSE.equals(Values.asBoolean(ScopingFilters.lookup(attributes, "accountEnabled")))) {
-            code = ErrorCodes.SOURCE_DISABLED;
-            reason = "disabled in the source (accountEnabled=false)";
+            code = ErrorCodes.NOT_EFFECTIVELY_ENTITLED;
+            reason = "not effectively entitled: disabled in the source (accountEnabled=false, IsActive False)";
         } else {
             ScopeResult scoped = filters.evaluate(attributes);
             if (!scoped.inScope()) {

@@ -45,8 +45,8 @@ public sealed interface Decision {
     /**
      * Disable the user in the target if it is managed ({@code active=false}); never create it.
      *
-     * @param reasonCode an {@link dev.provisioning.events.ErrorCodes} code: {@code NotEffectivelyEntitled},
-     *        {@code SourceObjectDisabled} or {@code OutOfScope}
+     * @param reasonCode an {@link dev.provisioning.events.ErrorCodes} code: {@code NotEffectivelyEntitled}
+     *        (unassigned, Default Access only, or disabled in the source) or {@code OutOfScope}
      * @param reason for the provisioning log
      */
     record Disable(String reasonCode, String reason) implements Decision {

@@ -93,8 +93,11 @@ class DruvaDefaultMappingTest {
 
         Decision d = job.evaluateUser(user(attributes, List.of(USER_ROLE)));
 
-        assertThat(d).isInstanceOfSatisfying(Decision.Disable.class,
-                x -> assertThat(x.reasonCode()).isEqualTo(ErrorCodes.SOURCE_DISABLED));
+        // Entra's skip reason for a disabled user, with the reason saying which case it is
+        assertThat(d).isInstanceOfSatisfying(Decision.Disable.class, x -> {
+            assertThat(x.reasonCode()).isEqualTo(ErrorCodes.NOT_EFFECTIVELY_ENTITLED);
+            assertThat(x.reason()).contains("disabled in the source").contains("IsActive False");
+        });
     }
 
     @Test

@@ -63,7 +63,7 @@ class MappingEngineTest {
         assertThat(job.evaluateUser(user(typicalUser(), List.of()))).isInstanceOfSatisfying(Decision.Skip.class,
                 s -> assertThat(s.reasonCode()).isEqualTo(ErrorCodes.NOT_EFFECTIVELY_ENTITLED));
         assertThat(job.evaluateUser(user(disabled, List.of(USER_ROLE)))).isInstanceOfSatisfying(Decision.Skip.class,
-                s -> assertThat(s.reasonCode()).isEqualTo(ErrorCodes.SOURCE_DISABLED));
+                s -> assertThat(s.reasonCode()).isEqualTo(ErrorCodes.NOT_EFFECTIVELY_ENTITLED));
         assertThat(job.evaluateUser(Fixtures.event(ChangeKind.SOFT_DELETED, typicalUser(), List.of(USER_ROLE))))
                 .isInstanceOf(Decision.Skip.class);
         // a hard delete is governed by the Delete action, not by SkipOutOfScopeDeletions

@@ -232,7 +232,8 @@ public class GroupProvisioner {
                 }
                 ProvisioningAction action = created ? ProvisioningAction.Create : ProvisioningAction.Update;
                 if (last == null && !created) {
-                    return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null,
+                    return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(),
+                            ErrorCodes.REDUNDANT_EXPORT,
                             "no change: Druva already holds the group's name and members"));
                 }
                 ScimAnswer reported = createAnswer != null ? createAnswer : last;

@@ -55,7 +55,10 @@ public class UserProvisioner {
 
     private static final Logger LOG = Logger.getLogger(UserProvisioner.class);
     private static final String USER = ObjectType.USER.name();
-    /** The reason of an update with nothing to change: reported as action Other, status Skipped. */
+    /**
+     * The reason of an update with nothing to change: reported as action Other, status Skipped, code
+     * {@code RedundantExport}, as Entra reports an object whose source and target already match.
+     */
     static final String NO_CHANGE = "no change: Druva already holds the desired attributes";
 
     private final ScimClient client;
@@ -147,8 +150,8 @@ public class UserProvisioner {
             }
             // an unreadable state does not know whether the user is active: send the disable
             if (link.readable() && Boolean.FALSE.equals(link.state().get(ScimPaths.ACTIVE))) {
-                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Disable, link.targetId(), null,
-                        "no change: the Druva user is already inactive"));
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
+                        ErrorCodes.REDUNDANT_EXPORT, "no change: the Druva user is already inactive"));
             }
             List<AttributeChange> changes = List.of(new AttributeChange(ScimPaths.ACTIVE,
                     link.state().getOrDefault(ScimPaths.ACTIVE, true), false));
@@ -217,7 +220,9 @@ public class UserProvisioner {
                 Outcome created = createdBefore(op, link, desired);
                 return ending(created, WriterStore.marking(target.jobId(), USER, op.objectId(), done(op)));
             }
-            return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), null, NO_CHANGE));
+            return Uni.createFrom()
+                    .item(Outcome.skipped(ProvisioningAction.Other, link.targetId(), ErrorCodes.REDUNDANT_EXPORT,
+                            NO_CHANGE));
         }
         return patch(op, target, link, changes).flatMap(answer -> {
             if (answer.ok()) {

@@ -235,6 +235,7 @@ class GroupProvisioningTest {
                 .extracting(Sent::method, Sent::path, Sent::status)
                 .containsExactly(tuple("DELETE", "/Groups/" + groupId, 204));
         assertThat(unchanged.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(unchanged.errorCode()).isEqualTo("RedundantExport");
         assertThat(deleted.action()).isEqualTo(ProvisioningAction.Delete);
         assertThat(deleted.status()).isEqualTo(ProvisioningStatus.Success);
         assertThat(druva.groups()).extracting(DruvaGroup::id).doesNotContain(groupId);

@@ -217,6 +217,7 @@ class UserProvisioningTest {
         assertThat(Sent.of(druva)).hasSize(before);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Other);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(result.errorCode()).isEqualTo("RedundantExport");
         assertThat(result.reason()).startsWith("no change");
     }
 
@@ -297,6 +298,16 @@ class UserProvisioningTest {
         assertThat(druva.users()).singleElement().extracting(DruvaUser::active).isEqualTo(false);
         assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
+
+        // disabled again (the next cycle): Druva already has it inactive, so nothing is sent and Entra's skip reason
+        // for source and target that already match is logged
+        ScimOperation again = Fixtures.disable(jobId, "obj-fay", "NotEffectivelyEntitled", "unassigned");
+        KafkaTopics.publishOperation(again);
+        ProvisioningResult redundant = KafkaTopics.awaitResult(resultId(again));
+        assertThat(Sent.of(druva)).hasSize(before + 1);
+        assertThat(redundant.action()).isEqualTo(ProvisioningAction.Disable);
+        assertThat(redundant.status()).isEqualTo(ProvisioningStatus.Skipped);
+        assertThat(redundant.errorCode()).isEqualTo("RedundantExport");
     }
 
     @Test
