@@ -7,17 +7,32 @@ const ACTIONS = ['Create', 'Update', 'Disable', 'Delete', 'StagedDelete', 'Other
 const COLUMNS = ['occurredAt', 'cycleId', 'objectType', 'sourceId', 'targetId', 'displayName', 'action', 'status',
   'errorCode', 'reason', 'httpStatus', 'attempts', 'durationMillis', 'modifiedProperties', 'reportedBy', 'changeId'];
 
-/** The steps Entra shows for a log record, as far as the record tells them. */
+/** Skip reasons of an object out of scope that Druva does not have: never provisioned (a skipped Create). */
+const NOT_PROVISIONED = new Set(['NotEffectivelyEntitled', 'OutOfScope', 'SourceObjectDisabled']);
+
+/**
+ * The steps Entra shows for a log record (Import, Scope, Match, Action: provision-on-demand.md), as far as the record
+ * tells them. A record the mapper or the detector reported was decided before anything was sent; one the writer
+ * reported went to Druva, unless it is a skipped Create of an object out of scope that Druva does not have.
+ */
 function steps(r) {
   const decidedBefore = r.reportedBy !== 'scim-writer';
+  const code = r.errorCode ? `${r.errorCode}: ` : '';
   const list = [{ name: 'Import', status: 'Success', detail: `${r.objectType === 'GROUP' ? 'Group' : 'User'} ${r.displayName || r.sourceId} read from the source.` }];
-  if (decidedBefore && r.status === 'Skipped') {
-    list.push({ name: 'Scope', status: 'Skipped', detail: `${r.errorCode || ''}: ${r.reason || ''}` });
-    list.push({ name: 'Match', status: 'Skipped', detail: 'Not run: the object is not provisioned.' });
-    list.push({ name: 'Action', status: 'Skipped', detail: 'Not run.' });
+  const neverProvisioned = r.status === 'Skipped' && r.action === 'Create' && NOT_PROVISIONED.has(r.errorCode);
+  if ((decidedBefore && r.status === 'Skipped') || neverProvisioned) {
+    list.push({ name: 'Scope', status: 'Skipped', detail: `${code}${r.reason || ''}` });
+    list.push({ name: 'Match', status: 'Skipped', detail: decidedBefore ? 'Not run: the object is not provisioned.' : 'Druva has no object this job manages for it.' });
+    list.push({ name: 'Action', status: 'Skipped', detail: 'Not run: nothing is created for an object out of scope.' });
     return list;
   }
-  list.push({ name: 'Scope', status: 'Success', detail: 'In scope.' });
+  if (r.action === 'Disable') {
+    list.push({ name: 'Scope', status: 'Success', detail: 'Out of scope: the user is disabled in Druva if Druva has it.' });
+  } else if (r.action === 'Delete' || r.errorCode === 'TargetObjectNotManaged') {
+    list.push({ name: 'Scope', status: 'Success', detail: 'Deleted in the source or out of scope: the object is deleted in Druva if Druva has it.' });
+  } else {
+    list.push({ name: 'Scope', status: 'Success', detail: 'In scope.' });
+  }
   if (decidedBefore) {
     list.push({ name: 'Match', status: 'Skipped', detail: 'Not run: nothing could be sent to Druva.' });
   } else if (r.errorCode === 'DuplicateTargetEntries') {
