@@ -36,6 +36,7 @@ import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
+import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
@@ -200,6 +201,59 @@ class SafetyNetsTest {
                         && !e.cycleId().equals(reassigned.cycleId()))
                 .toList();
         assertThat(released).extracting(AssignmentEvent::objectId).containsExactlyInAnyOrder("u1", "u2");
+    }
+
+    @Test
+    void heldDeletionsRemoveNobodyFromAGroupUntilDeletesAreAllowed(@TempDir Path dir) throws Exception {
+        // u0..u2 are in scope through the assigned group "team"; u1 and u2 then leave it: their disables are held,
+        // and the group's new member list (u0 alone) would remove them from the group in Druva, so it waits too
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, team("u0", "u1", "u2"));
+        Map<String, Object> job = new HashMap<>(job(file, "On", TOKEN));
+        job.put("deletionThreshold", 1);
+        job.put("cycleInterval", "PT1S");
+        String jobId = create(job);
+        for (AssignmentEvent e : events(kafka, jobId, 4, e -> true)) {
+            send(kafka, result(e, ProvisioningAction.Create, ProvisioningStatus.Success, null, 201));
+        }
+
+        Files.writeString(file, team("u0"));
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> given().get("/jobs/" + jobId + "/status").then()
+                .body("heldDeletions", equalTo(2))
+                .body("quarantine.reason", equalTo("DeletionThresholdExceeded")));
+        // the source changes again while the deletions wait (a cycle runs: the file is watched); still no group change
+        Files.writeString(file, team("u0").replace("\"Team\"", "\"Team A\""));
+        given().post("/jobs/" + jobId + "/start").then().statusCode(200);
+        await().during(java.time.Duration.ofSeconds(3)).atMost(Waits.OUTCOME).until(() -> teamEvents(jobId).stream()
+                .noneMatch(e -> !e.members().contains("u1")));
+
+        given().contentType(ContentType.JSON).post("/jobs/" + jobId + "/allow-deletes").then().statusCode(200)
+                .body("released", equalTo(2));
+        // the release cycle's disables are carried out; then the next cycle sends the group as the source has it
+        for (AssignmentEvent e : events(kafka, jobId, 2,
+                e -> e.objectType() == ObjectType.USER && e.assignments().isEmpty())) {
+            send(kafka, result(e, ProvisioningAction.Disable, ProvisioningStatus.Success, null, 200));
+        }
+        await().atMost(Waits.OUTCOME).untilAsserted(() -> assertThat(teamEvents(jobId))
+                .anySatisfy(e -> {
+                    assertThat(e.members()).containsExactly("u0");
+                    assertThat(e.displayName()).isEqualTo("Team A");
+                }));
+    }
+
+    /** u0..u2 with mail, and the group "team", assigned, with the given members. */
+    private static String team(String... members) {
+        String users = TestJobs.users(3, 0);
+        return users.replace("\"groups\": []", "\"groups\": [{\"id\": \"team\", \"displayName\": \"Team\", "
+                + "\"members\": [" + String.join(",", java.util.Arrays.stream(members).map(m -> "\"" + m + "\"")
+                        .toList())
+                + "]}]").replace("\"assignments\": []", "\"assignments\": [{\"principalId\": \"team\", "
+                        + "\"principalType\": \"Group\", \"appRoleId\": \"r1\"}]");
+    }
+
+    private static List<AssignmentEvent> teamEvents(String jobId) {
+        return kafka.readAll(Topics.ASSIGNMENTS, r -> (jobId + "/team").equals(r.key())).stream()
+                .map(r -> EventChecks.assignment(r.value())).toList();
     }
 
     @Test

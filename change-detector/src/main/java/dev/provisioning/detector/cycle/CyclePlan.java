@@ -1,5 +1,7 @@
 package dev.provisioning.detector.cycle;
 
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -37,6 +39,30 @@ public record CyclePlan(List<Planned> planned, Map<ObjectType, Map<String, Strin
         static Planned of(AssignmentEvent event) {
             return new Planned(event.objectType(), event.objectId(), () -> event);
         }
+    }
+
+    /**
+     * This plan without some objects: no event for them, and the snapshot keeps their old state, so the next cycle
+     * plans them again (a cycle that holds deletions leaves its group changes for later: {@code CycleRunner}).
+     *
+     * @param objectIds ids of planned objects to leave out
+     */
+    public CyclePlan without(Set<String> objectIds) {
+        if (objectIds.isEmpty()) {
+            return this;
+        }
+        Map<ObjectType, Map<String, String>> upserts = new HashMap<>();
+        snapshotUpserts.forEach((type, byId) -> {
+            Map<String, String> kept = new HashMap<>(byId);
+            kept.keySet().removeAll(objectIds);
+            upserts.put(type, kept);
+        });
+        Map<String, String> names = new HashMap<>(snapshotNames);
+        names.keySet().removeAll(objectIds);
+        Set<String> removals = new HashSet<>(snapshotRemovals);
+        removals.removeAll(objectIds);
+        return new CyclePlan(planned.stream().filter(p -> !objectIds.contains(p.objectId())).toList(), upserts, names,
+                removals);
     }
 
     /** Every event of the plan, built now (for tests and small plans; a cycle builds them as it sends them). */

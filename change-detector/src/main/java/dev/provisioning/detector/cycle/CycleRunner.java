@@ -10,10 +10,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -284,30 +286,41 @@ public class CycleRunner {
                             Map<String, ObjectType> managed = managedNow.objects();
                             Snapshot snapshot = basis.snapshot();
                             // off the event loop: a 100,000-user plan takes seconds, and the loop serves other jobs
-                            PlanMemo memo = planMemos.take(job.id());
-                            return offEventLoop(() -> {
-                                // the users Druva holds for the job that its source listed before (counted only when
-                                // the read has none: the check needs them then only)
-                                long managedUsers = directory.users().isEmpty()
-                                        ? managed.entrySet().stream()
-                                                .filter(m -> m.getValue() == ObjectType.USER
-                                                        && snapshot.users().containsKey(m.getKey()))
-                                                .count()
-                                        : 0;
-                                DeletionGuard.emptyRead(directory.users().size(), managedUsers)
-                                        .ifPresent(reason -> {
-                                            throw new SourceException("job " + job.id() + ": " + reason);
-                                        });
-                                CyclePlanner.Planning planning = CyclePlanner.plan(memo, job.id(), cycleId, full,
-                                        jobConfig.scope(), directory, snapshot, basis.generation(), managedNow,
-                                        Instant.now());
-                                CyclePlan planned = planning.plan();
-                                LOG.debugf("job %s: cycle %s planned %s", job.id(), cycleId,
-                                        planning.incremental() ? "what changed since the last plan" : "every object");
-                                return new Guarded(planned, guard(job, planned, managed), planning.memo());
+                            return answered(held.pending(job)).chain(holding -> {
+                                PlanMemo memo = planMemos.take(job.id());
+                                return offEventLoop(() -> {
+                                    // the users Druva holds for the job that its source listed before (counted only when
+                                    // the read has none: the check needs them then only)
+                                    long managedUsers = directory.users().isEmpty()
+                                            ? managed.entrySet().stream()
+                                                    .filter(m -> m.getValue() == ObjectType.USER
+                                                            && snapshot.users().containsKey(m.getKey()))
+                                                    .count()
+                                            : 0;
+                                    DeletionGuard.emptyRead(directory.users().size(), managedUsers)
+                                            .ifPresent(reason -> {
+                                                throw new SourceException("job " + job.id() + ": " + reason);
+                                            });
+                                    CyclePlanner.Planning planning = CyclePlanner.plan(memo, job.id(), cycleId, full,
+                                            jobConfig.scope(), directory, snapshot, basis.generation(), managedNow,
+                                            Instant.now());
+                                    CyclePlan planned = planning.plan();
+                                    LOG.debugf("job %s: cycle %s planned %s", job.id(), cycleId,
+                                            planning.incremental()
+                                                    ? "what changed since the last plan"
+                                                    : "every object");
+                                    return waitingGroups(holding, planned, guard(job, planned, managed),
+                                            planning.memo());
+                                });
                             }).chain(guarded -> {
                                 CyclePlan plan = guarded.plan();
                                 DeletionGuard.Parts<CyclePlan.Planned> split = guarded.split();
+                                if (guarded.groupsWaiting() > 0) {
+                                    LOG.infof("job %s: cycle %s: %s wait while deletions are held, so that a held "
+                                            + "deletion removes nobody from a group: sent once deletes are allowed "
+                                            + "or the job is restarted", job.id(), cycleId,
+                                            Plural.of(guarded.groupsWaiting(), "group change"));
+                                }
                                 progress.planned = split.emit().size();
                                 return checkStop(stop)
                                         .chain(() -> answered(hold(job, cycleId, split)))
@@ -329,8 +342,9 @@ public class CycleRunner {
                                         .chain(() -> ending.retried(job.id(), cycleId, "moving the snapshot",
                                                 () -> moveSnapshot(job.id(), basis, plan, sourceVersion[0],
                                                         split.held().isEmpty() && !job.quarantined()
-                                                                ? guarded.memo()
-                                                                : null)))
+                                                                && guarded.groupsWaiting() == 0
+                                                                        ? guarded.memo()
+                                                                        : null)))
                                         .chain(() -> ending.retried(job.id(), cycleId, "storing the source's position",
                                                 () -> source[0].commit()))
                                         .chain(() -> ending.retried(job.id(), cycleId, "scheduling the next cycle",
@@ -371,7 +385,8 @@ public class CycleRunner {
      * new), and gives the snapshot back to the cache, with the memo of the plan when there is one (the next
      * incremental cycle plans from it: {@link PlanMemo}).
      *
-     * @param memo the memo of the cycle's plan, or null to keep none (the cycle held deletions, or the job is
+     * @param memo the memo of the cycle's plan, or null to keep none (the cycle held deletions or left group changes
+     *        waiting, or the job is
      *        quarantined: the next cycle walks every object)
      */
     private Uni<Void> moveSnapshot(String jobId, SnapshotCache.Basis basis, CyclePlan plan, String sourceVersion,
@@ -536,8 +551,35 @@ public class CycleRunner {
      * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
      * object the job manages in Druva (only those objects' events are built here, and dropped at once).
      */
-    /** A cycle's plan and the deletion guard's split of it. */
-    private record Guarded(CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split, PlanMemo memo) {
+    /**
+     * A cycle's plan and the deletion guard's split of it.
+     *
+     * @param groupsWaiting how many group changes the plan leaves for a later cycle ({@link #waitingGroups})
+     */
+    private record Guarded(CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split, PlanMemo memo,
+            int groupsWaiting) {
+    }
+
+    /**
+     * While the job holds deletions (this cycle holds some, or an earlier cycle's still wait for the administrator: a
+     * Start lifts the quarantine but not the hold), its group changes wait too: a group's event carries its members as
+     * the source has them now, without the users whose disable or delete is held, so sending it would remove those
+     * users from the group in Druva, a part of the very deletion the threshold holds (Entra's accidental-deletions
+     * prevention: "users aren't disabled or deleted in an application unexpectedly"). The groups are left out of the
+     * plan and of the snapshot's move, so the first cycle after deletes are allowed, or after a restart, sends them.
+     */
+    static Guarded waitingGroups(boolean heldBefore, CyclePlan plan, DeletionGuard.Parts<CyclePlan.Planned> split,
+            PlanMemo memo) {
+        Set<String> groups = heldBefore || !split.held().isEmpty()
+                ? split.emit().stream().filter(p -> p.objectType() == ObjectType.GROUP)
+                        .map(CyclePlan.Planned::objectId).collect(Collectors.toSet())
+                : Set.of();
+        if (groups.isEmpty()) {
+            return new Guarded(plan, split, memo, 0);
+        }
+        return new Guarded(plan.without(groups), new DeletionGuard.Parts<>(split.emit().stream()
+                .filter(p -> !groups.contains(p.objectId())).toList(), split.held(), split.reason()), memo,
+                groups.size());
     }
 
     /**

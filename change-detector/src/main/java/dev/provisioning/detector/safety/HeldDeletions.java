@@ -89,6 +89,16 @@ public class HeldDeletions {
     }
 
     /**
+     * Whether the job holds deletions from an earlier cycle (they wait for the administrator's allow-deletes or
+     * restart); false at once, with no query, for a job whose deletion threshold is off.
+     */
+    public Uni<Boolean> pending(ProvisioningJob job) {
+        return job.deletionThreshold().off()
+                ? Uni.createFrom().item(false)
+                : staged.count(job.id()).map(n -> n > 0);
+    }
+
+    /**
      * Forgets held deletions that a cycle's newer events supersede (a user whose disable was held is assigned again,
      * or its removal now fits under the threshold and was sent): allowing deletes later must not act on stale state.
      *

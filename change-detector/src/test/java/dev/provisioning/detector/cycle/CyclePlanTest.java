@@ -50,4 +50,23 @@ class CyclePlanTest {
         assertThat(plan.planned().get(1).event().get().change()).isEqualTo(ChangeKind.SOFT_DELETED);
         assertThat(plan.events()).containsExactly(first, plan.planned().get(1).event().get());
     }
+
+    @Test
+    void aPlanWithoutSomeObjectsNeitherSendsThemNorMovesTheirSnapshot() {
+        CyclePlan plan = new CyclePlan(
+                List.of(new CyclePlan.Planned(ObjectType.USER, "u1", () -> null),
+                        new CyclePlan.Planned(ObjectType.GROUP, "g1", () -> null),
+                        new CyclePlan.Planned(ObjectType.GROUP, "g2", () -> null)),
+                Map.of(ObjectType.USER, Map.of("u1", "h1"), ObjectType.GROUP, Map.of("g1", "h2")),
+                Map.of("u1", "Ann", "g1", "Team"), java.util.Set.of("g2"));
+
+        CyclePlan rest = plan.without(java.util.Set.of("g1", "g2"));
+
+        assertThat(rest.planned()).extracting(CyclePlan.Planned::objectId).containsExactly("u1");
+        assertThat(rest.snapshotUpserts()).containsEntry(ObjectType.USER, Map.of("u1", "h1"))
+                .containsEntry(ObjectType.GROUP, Map.of());
+        assertThat(rest.snapshotNames()).containsOnlyKeys("u1");
+        assertThat(rest.snapshotRemovals()).isEmpty();
+        assertThat(plan.without(java.util.Set.of())).isSameAs(plan);
+    }
 }
