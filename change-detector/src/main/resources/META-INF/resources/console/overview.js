@@ -207,7 +207,8 @@ class JobOverview extends Page {
         <progress id="${id}-progress" max="100" value=${c.progressPercent}></progress>
         <span class="progress-text" id="${id}-percent">${c.progressPercent} %</span>
       </div>
-      <p class="muted">${c.resultsReceived} of ${plural(c.eventsEmitted, 'object')} ${c.resultsReceived === 1 ? 'has' : 'have'} an outcome.</p>
+      <p class="muted">${c.resultsReceived} of ${plural(c.eventsEmitted, 'object')} ${c.resultsReceived === 1 ? 'has' : 'have'} an outcome.
+        <span class="wrap">Cycle <code class="cycle-id">${c.cycleId}</code></span></p>
       <dl class="counts">
         <div><dt>Created</dt><dd>${sm.created}</dd></div><div><dt>Updated</dt><dd>${sm.updated}</dd></div>
         <div><dt>Disabled</dt><dd>${sm.disabled}</dd></div><div><dt>Deleted</dt><dd>${sm.deleted}</dd></div>
