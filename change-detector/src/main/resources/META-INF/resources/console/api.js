@@ -98,8 +98,11 @@ export async function api(method, path, body) {
   return (await apiResponse(method, path, body)).json;
 }
 
-/** As api(), for an answer whose headers matter too (the provisioning log's Link rel="next"): resolves with { json, headers }. */
-export async function apiResponse(method, path, body) {
+/**
+ * As api(), for an answer whose headers matter too (the provisioning log's Link rel="next"): resolves with { json, headers }.
+ * `signal` (an AbortSignal) cancels the request; the call then rejects as one that did not reach the server.
+ */
+export async function apiResponse(method, path, body, signal) {
   const headers = { Accept: 'application/json, application/problem+json' };
   const t = token();
   if (t) {
@@ -109,12 +112,14 @@ export async function apiResponse(method, path, body) {
     headers['Content-Type'] = 'application/json';
   }
   let response;
+  let text;
   try {
-    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    text = await response.text();
   } catch (e) {
+    // no answer, or the answer broke off (the network, or the signal)
     throw new ApiError(0, { title: 'The server cannot be reached', detail: String(e.message || e) }, method, path);
   }
-  const text = await response.text();
   let json = null;
   if (text) {
     try {

@@ -57,9 +57,38 @@ function modified(r) {
   }
 }
 
+/**
+ * A CSV cell (RFC 4180): quoted when it holds a quote, comma or line break, its quotes doubled. Text a spreadsheet
+ * would read as a formula (starting with = + - @) gets a leading apostrophe, so a name or reason from the directory
+ * cannot run as one when the file is opened.
+ */
 function csvCell(v) {
-  const s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@]/.test(s)) {
+    s = `'${s}`;
+  }
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Records asked for per request when downloading (the API's largest page). */
+const DOWNLOAD_PAGE = 1000;
+/** The most records a download holds, as Entra's: beyond it, the API (GET /jobs/{id}/logs with before) reads the rest. */
+const DOWNLOAD_MAX = 250000;
+
+/** A count as read in the page's English: 3,000. */
+function count(n) {
+  return n.toLocaleString('en-US');
+}
+
+/** Saves text as a file the browser downloads. */
+function save(name, text, type) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
 /**
@@ -67,12 +96,24 @@ function csvCell(v) {
  * API answers a page of at most "Per page" records; when older ones match, "Older entries" follows its Link rel="next"
  * and appends them (To and Name contains are applied here, to each page as it comes). The address may set status, action,
  * objectId, cycleId and limit (the page size, also one not offered in "Per page").
+ *
+ * A download holds every record matching the filters the table was loaded with, not only the entries shown, as Entra's
+ * does ("your download is based on the filter you've set"): it reads the log DOWNLOAD_PAGE records at a time, each
+ * request the previous one's X-Next-Before (Link rel="next"), showing how many it read, and can be cancelled. It stops
+ * at the newest DOWNLOAD_MAX records and says where the API continues. A request that fails stops it with the error:
+ * no file is saved then (nor when it is cancelled).
  */
 class ProvisioningLogs extends Page {
   static properties = {
     jobId: {}, initial: {}, records: { state: true }, error: { state: true }, selected: { state: true },
     filters: { state: true }, cycles: { state: true }, next: { state: true }, loadingMore: { state: true },
+    downloading: { state: true }, downloaded: { state: true }, downloadError: { state: true },
   };
+
+  disconnectedCallback() {
+    super.disconnectedCallback();
+    this.downloading?.abort.abort();
+  }
 
   connectedCallback() {
     super.connectedCallback();
@@ -101,9 +142,10 @@ class ProvisioningLogs extends Page {
       e.preventDefault();
     }
     try {
-      const page = await apiResponse('GET', `/jobs/${enc(this.jobId)}/logs?${this.query()}`);
+      const query = this.query();
+      const page = await apiResponse('GET', `/jobs/${enc(this.jobId)}/logs?${query}`);
       const f = this.filters;
-      this.shown = { to: f.to ? new Date(f.to).getTime() : null, name: f.name.trim().toLowerCase() };
+      this.shown = { query, to: f.to ? new Date(f.to).getTime() : null, name: f.name.trim().toLowerCase() };
       this.records = this.keep(page.json);
       this.next = nextLink(page.headers);
       this.error = null;
@@ -114,8 +156,8 @@ class ProvisioningLogs extends Page {
   }
 
   /** The records of a page that pass the filters applied here (To, Name contains) as they were when loaded. */
-  keep(records) {
-    const { to, name } = this.shown;
+  keep(records, shown = this.shown) {
+    const { to, name } = shown;
     return records.filter((r) => (to === null || new Date(r.occurredAt).getTime() <= to)
       && (!name || `${r.displayName || ''} ${r.sourceId}`.toLowerCase().includes(name)));
   }
@@ -142,19 +184,85 @@ class ProvisioningLogs extends Page {
     this.filters = { ...this.filters, [key]: value };
   }
 
-  download(kind) {
-    const rows = this.records || [];
-    const text = kind === 'json'
-      ? JSON.stringify(rows, null, 2)
-      : [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n');
-    const blob = new Blob([text], { type: kind === 'json' ? 'application/json' : 'text/csv' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = `provisioning-logs-${this.jobId}.${kind}`;
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  /**
+   * Downloads every record matching the filters the table was loaded with (see the class): reads them all, then saves
+   * them as CSV (the columns of COLUMNS) or JSON. Cancelled, or stopped by a failed request, it saves nothing and says so.
+   */
+  async download(kind) {
+    const shown = this.shown;
+    const run = { kind, read: 0, abort: new AbortController() };
+    this.downloading = run;
+    this.downloaded = null;
+    this.downloadError = null;
+    const rows = [];
+    let rest = null; // the before of the last answer's Link rel="next" (its X-Next-Before), while older records match
+    const base = new URLSearchParams(shown.query);
+    base.delete('limit');
+    try {
+      do {
+        const q = new URLSearchParams(base);
+        // never more than the download still takes, so the file ends where a page ends and `rest` continues it
+        q.set('limit', String(Math.min(DOWNLOAD_PAGE, DOWNLOAD_MAX - rows.length)));
+        if (rest) {
+          q.set('before', rest);
+        }
+        const page = await apiResponse('GET', `/jobs/${enc(this.jobId)}/logs?${q}`, undefined, run.abort.signal);
+        rows.push(...this.keep(page.json, shown));
+        const next = nextLink(page.headers);
+        rest = next ? new URL(next, window.location.href).searchParams.get('before') : null;
+        run.read = rows.length;
+        this.requestUpdate();
+      } while (rest && rows.length < DOWNLOAD_MAX && !run.abort.signal.aborted);
+    } catch (err) {
+      if (!run.abort.signal.aborted) {
+        this.downloadError = err;
+        this.downloaded = { failed: true, read: rows.length };
+      }
+    } finally {
+      this.downloading = null;
+    }
+    if (run.abort.signal.aborted) {
+      this.downloaded = { cancelled: true, read: rows.length };
+      return;
+    }
+    if (this.downloadError) {
+      return;
+    }
+    const name = `provisioning-logs-${this.jobId}.${kind}`;
+    if (kind === 'json') {
+      save(name, JSON.stringify(rows, null, 2), 'application/json');
+    } else {
+      save(name, [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => csvCell(r[c])).join(','))].join('\r\n'),
+        'text/csv');
+    }
+    this.downloaded = { kind, read: rows.length, rest };
+  }
+
+  /** What the download is doing, or what became of the last one. */
+  downloadStatus() {
+    if (this.downloading) {
+      return html`<p class="muted" role="status" id="download-status">Downloading: ${count(this.downloading.read)} entries…
+        <button type="button" class="link" id="download-cancel" @click=${() => this.downloading?.abort.abort()}>Cancel download</button></p>`;
+    }
+    const d = this.downloaded;
+    if (!d) {
+      return nothing;
+    }
+    if (d.cancelled) {
+      return html`<p class="muted" role="status" id="download-status">Download cancelled after ${plural(d.read, 'entry', 'entries')}: no file was saved.</p>`;
+    }
+    if (d.failed) {
+      return html`<p role="status" id="download-status">The download stopped after ${plural(d.read, 'entry', 'entries')}
+        because a request failed (below): no file was saved. Try again.</p>${problem(this.downloadError, 'The download failed')}`;
+    }
+    if (d.rest) {
+      return html`<p class="banner warning" role="status" id="download-status">The file holds the newest
+        ${count(d.read)} entries matching the filters, the most a download holds; older ones match too. Read them through
+        the API: <code>GET /jobs/${this.jobId}/logs</code> with the same filters and <code>before=${d.rest}</code>, then each
+        answer's <code>Link rel="next"</code>.</p>`;
+    }
+    return html`<p class="muted" role="status" id="download-status">Downloaded ${plural(d.read, 'entry', 'entries')}
+      (${d.kind.toUpperCase()}): every one matching the filters.</p>`;
   }
 
   select(r) {
@@ -184,9 +292,12 @@ class ProvisioningLogs extends Page {
           <select id="log-limit" .value=${f.limit} @change=${(e) => this.set('limit', e.target.value)}>
             ${[...new Set([f.limit, '100', '200', '500', '1000'])].sort((a, b) => a - b).map((v) => html`<option ?selected=${v === f.limit}>${v}</option>`)}</select></div>
         <div class="controls"><button type="submit" id="apply-filters">Apply filters</button>
-          <button type="button" class="secondary" id="download-csv" @click=${() => this.download('csv')} ?disabled=${!this.records}>Download CSV</button>
-          <button type="button" class="secondary" id="download-json" @click=${() => this.download('json')} ?disabled=${!this.records}>Download JSON</button></div>
+          <button type="button" class="secondary" id="download-csv" @click=${() => this.download('csv')}
+            ?disabled=${!this.records || !!this.downloading} title="Every entry matching the filters applied, as CSV">Download CSV</button>
+          <button type="button" class="secondary" id="download-json" @click=${() => this.download('json')}
+            ?disabled=${!this.records || !!this.downloading} title="Every entry matching the filters applied, as JSON">Download JSON</button></div>
       </form>
+      ${this.downloadStatus()}
       ${problem(this.error, 'The logs cannot be read')}
       <div class="logs-layout">
         <div class="table-wrap logs-table">

@@ -13,8 +13,9 @@ const WHAT_TO_DO = {
 const HELD_ACTION = { UPDATED: 'Disable (unassigned or out of scope)', SOFT_DELETED: 'Disable (soft-deleted in Entra)', HARD_DELETED: 'Delete (deleted in Entra)' };
 
 /**
- * A job's synchronisation details, live: the current cycle's progress, the last cycle, quarantine, held deletions and
- * escrowed objects, all as the job's status (GET /jobs/{id}/status) reports them.
+ * A job's synchronisation details, live: the current cycle's progress, the last completed cycle, the last cycle that
+ * sent anything (lastCycleWithChanges: quiet cycles do not hide it), quarantine, held deletions and escrowed objects,
+ * all as the job's status (GET /jobs/{id}/status) reports them.
  */
 class JobOverview extends Page {
   static properties = {
@@ -100,6 +101,7 @@ class JobOverview extends Page {
       <div class="grid">
         ${this.cycleCard('Current cycle', s.currentCycle, 'current-cycle')}
         ${this.cycleCard('Last completed cycle', s.lastCompletedCycle, 'last-cycle')}
+        ${this.cycleCard('Last cycle with changes', s.lastCycleWithChanges, 'changed-cycle', 'No cycle has changed anything yet.')}
       </div>
       ${s.failedCyclesInARow > 0 ? html`<p class="banner warning" role="status" id="failed-cycles">
           ${s.failedCyclesInARow} cycle${s.failedCyclesInARow === 1 ? '' : 's'} in a row failed before sending anything;
@@ -191,9 +193,10 @@ class JobOverview extends Page {
       ${why ? html`<p class="help" id="allow-why">${why}</p>` : nothing}`;
   }
 
-  cycleCard(title, c, id) {
+  /** A cycle's card: kind, status, times, progress and counts, with a link to its logs; `none` when there is no such cycle. */
+  cycleCard(title, c, id, none = 'None yet.') {
     if (!c) {
-      return html`<section class="card" id=${id}><h2>${title}</h2><p>None yet.</p></section>`;
+      return html`<section class="card" id=${id}><h2>${title}</h2><p>${none}</p></section>`;
     }
     const sm = c.summary;
     return html`<section class="card" id=${id} aria-live=${id === 'current-cycle' ? 'polite' : 'off'}>
@@ -204,7 +207,8 @@ class JobOverview extends Page {
         <progress id="${id}-progress" max="100" value=${c.progressPercent}></progress>
         <span class="progress-text" id="${id}-percent">${c.progressPercent} %</span>
       </div>
-      <p class="muted">${c.resultsReceived} of ${plural(c.eventsEmitted, 'object')} ${c.resultsReceived === 1 ? 'has' : 'have'} an outcome.</p>
+      <p class="muted">${c.resultsReceived} of ${plural(c.eventsEmitted, 'object')} ${c.resultsReceived === 1 ? 'has' : 'have'} an outcome.
+        <span class="wrap">Cycle <code class="cycle-id">${c.cycleId}</code></span></p>
       <dl class="counts">
         <div><dt>Created</dt><dd>${sm.created}</dd></div><div><dt>Updated</dt><dd>${sm.updated}</dd></div>
         <div><dt>Disabled</dt><dd>${sm.disabled}</dd></div><div><dt>Deleted</dt><dd>${sm.deleted}</dd></div>

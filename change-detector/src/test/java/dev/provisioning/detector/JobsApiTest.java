@@ -41,6 +41,7 @@ import io.quarkus.test.security.TestSecurity;
 import io.restassured.http.ContentType;
 
 import dev.provisioning.detector.api.Roles;
+import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
@@ -61,6 +62,9 @@ class JobsApiTest {
 
     @Inject
     ProvisioningLogRepository log;
+
+    @Inject
+    CycleRepository cycles;
 
     /** The management interface (health, metrics, OpenAPI): its own port. */
     @TestHTTPResource(value = "/", management = true)
@@ -203,7 +207,8 @@ class JobsApiTest {
                 .body(cycle + ".progressPercent", equalTo(100))
                 .body(cycle + ".summary.created", equalTo(2))
                 .body(cycle + ".summary.failed", equalTo(1))
-                .body(cycle + ".completedAt", notNullValue()));
+                .body(cycle + ".completedAt", notNullValue())
+                .body("lastCycleWithChanges.cycleId", equalTo(events.get(0).cycleId())));
         // the cycle's own time: from its start to its last result, as the API says it (ISO-8601, UTC)
         Map<String, Object> completed = given().get("/jobs/" + jobId + "/status").then().extract().path(cycle);
         Instant startedAt = Instant.parse((String) completed.get("startedAt"));
@@ -215,6 +220,57 @@ class JobsApiTest {
                 .body("size()", equalTo(1))
                 .body("[0].sourceId", equalTo("u2"))
                 .body("[0].errorCode", equalTo("MandatoryFieldsMissing"));
+    }
+
+    /**
+     * The status's lastCycleWithChanges is the newest complete cycle that sent something: the quiet cycles after it
+     * (the lastCompletedCycle, 0 of 0; so many that it left the recent ten) and a newer cycle still waiting for its
+     * result do not replace it; before any, it is null. The cycles and their results are recorded directly (the job is
+     * off: no cycle of its own).
+     */
+    @Test
+    void theLastCycleWithChangesOutlivesTheQuietCyclesAfterIt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file, directory("Ann"));
+        String jobId = given().contentType(ContentType.JSON).body(job(file, "Off")).post("/jobs").then()
+                .statusCode(201).extract().path("id");
+        String status = "/jobs/" + jobId + "/status";
+        given().get(status).then().statusCode(200).body("lastCycleWithChanges", nullValue());
+
+        String busy = "busy-" + jobId;
+        String quiet = "quiet-" + jobId;
+        String waiting = "waiting-" + jobId;
+        cycles.start(busy, jobId, false).chain(() -> cycles.emitted(busy, 2)).await().atMost(Waits.OUTCOME);
+        Instant now = Instant.now();
+        log.recordAll(List.of(
+                new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "u1", busy, "e1"), jobId, busy, "e1",
+                        ObjectType.USER, "u1", null, "Ann", ProvisioningAction.Create, ProvisioningStatus.Success,
+                        null, null, null, 1, 5, List.of(), "test", now),
+                new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "u2", busy, "e2"), jobId, busy, "e2",
+                        ObjectType.USER, "u2", null, "Bob", ProvisioningAction.Create, ProvisioningStatus.Failure,
+                        "MandatoryFieldsMissing", null, null, 1, 5, List.of(), "test", now)))
+                .await().atMost(Waits.OUTCOME);
+        // ten quiet cycles: the busy one is no longer among the recent ten
+        for (int i = 1; i <= 10; i++) {
+            String one = quiet + "-" + i;
+            cycles.start(one, jobId, false).chain(() -> cycles.emitted(one, 0)).await().atMost(Waits.OUTCOME);
+        }
+        cycles.start(waiting, jobId, false).chain(() -> cycles.emitted(waiting, 1)).await().atMost(Waits.OUTCOME);
+
+        given().get(status).then().statusCode(200)
+                .body("recentCycles.cycleId", not(hasItem(busy)))
+                .body("currentCycle.cycleId", equalTo(waiting))
+                .body("currentCycle.status", equalTo("IN_PROGRESS"))
+                .body("lastCompletedCycle.cycleId", equalTo(quiet + "-10"))
+                .body("lastCompletedCycle.eventsEmitted", equalTo(0))
+                .body("lastCycleWithChanges.cycleId", equalTo(busy))
+                .body("lastCycleWithChanges.status", equalTo("COMPLETED"))
+                .body("lastCycleWithChanges.eventsEmitted", equalTo(2))
+                .body("lastCycleWithChanges.resultsReceived", equalTo(2))
+                .body("lastCycleWithChanges.summary.created", equalTo(1))
+                .body("lastCycleWithChanges.summary.failed", equalTo(1))
+                .body("lastCycleWithChanges.startedAt", notNullValue());
     }
 
     /**

@@ -46,8 +46,10 @@ import dev.provisioning.localstack.LocalPostgres;
  * The operator console in a real browser (Debian's Chromium, headless, through chromedriver) against the packaged
  * services, as an administrator uses it: signed in by the run command's link, creates a job through the form (a bad
  * field first: the page names it), tests its connection, adds an expression mapping (a validation error while typing,
- * then the value it gives a source user), starts the job and watches the progress reach 100 %, opens a failed user's
- * log entry with how to fix it, provisions one user on demand, and reviews then allows the deletions the threshold
+ * then the value it gives a source user), starts the job and watches the progress reach 100 % (the cycle then also the
+ * last cycle with changes), opens a failed user's log entry with how to fix it, downloads the log as CSV and JSON while
+ * one page of it is shown (every matching entry is in the file), provisions one user on demand, and reviews then
+ * allows the deletions the threshold
  * held (the list the status API holds); a reader sees the same pages with the changes
  * disabled and the reason; and repairs jobs whose stored rows cannot be read from the form that shows what could be
  * read and marks what could not ({@link #anAdministratorRepairsUnreadableJobsInTheConsole}); and configures a
@@ -99,6 +101,9 @@ class ConsoleBrowserIT {
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--user-data-dir=" + profile, "--window-size=1280,1000", "--lang=en-US");
+        // the log's downloads land in the test's work directory, not the home directory
+        options.setExperimentalOption("prefs", Map.of("download.default_directory",
+                work.resolve("downloads").toString(), "download.prompt_for_download", false));
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
@@ -216,6 +221,12 @@ class ConsoleBrowserIT {
         waitForText(By.id("current-cycle-percent"), "100 %", Waits.CYCLE);
         waitForText(By.id("current-cycle"), "COMPLETED");
         assertThat(count("current-cycle", "Created")).isEqualTo(String.valueOf(WITH_MAIL));
+        // the last cycle with changes is this one (the status's lastCycleWithChanges; quiet cycles do not replace it)
+        waitForText(By.id("changed-cycle"), "COMPLETED");
+        assertThat(count("changed-cycle", "Created")).isEqualTo(String.valueOf(WITH_MAIL));
+        assertThat(text(By.cssSelector("#changed-cycle code.cycle-id")))
+                .isEqualTo(text(By.cssSelector("#current-cycle code.cycle-id")))
+                .isEqualTo(system.jobs().status(jobId).path("lastCycleWithChanges").path("cycleId").asText());
         assertThat(count("current-cycle", "Failed")).isEqualTo(String.valueOf(WITHOUT_MAIL));
         assertThat(browser.findElement(By.id("current-cycle-progress")).getAttribute("value")).isEqualTo("100");
         assertThat(system.druva().users()).hasSize(WITH_MAIL);
@@ -250,6 +261,32 @@ class ConsoleBrowserIT {
                 + "/logs?status=Failure&limit=2");
         waitForText(By.id("logs-count"), "Showing 2 entries, newest first; more are older.");
         assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr"))).hasSize(2);
+        // a download holds every entry matching the filters, not only the page shown: the files' text as the page made
+        // them (each blob it hands to URL.createObjectURL, recorded here as a JSON string: a script's answer loses \r)
+        ((org.openqa.selenium.JavascriptExecutor) browser).executeScript("window.downloads = [];"
+                + "const make = URL.createObjectURL.bind(URL);"
+                + "URL.createObjectURL = (blob) => {"
+                + "  blob.text().then((t) => window.downloads.push(JSON.stringify(t)));"
+                + "  return make(blob);"
+                + "};");
+        List<String> failed = java.util.stream.IntStream.range(WITH_MAIL, WITH_MAIL + WITHOUT_MAIL)
+                .mapToObj(i -> "console-" + i).toList();
+        click(By.id("download-csv"));
+        waitForText(By.id("download-status"), "Downloaded " + WITHOUT_MAIL + " entries (CSV): every one matching "
+                + "the filters.");
+        List<String> csv = List.of(download(0).split("\r\n"));
+        assertThat(csv.get(0)).isEqualTo("occurredAt,cycleId,objectType,sourceId,targetId,displayName,action,status,"
+                + "errorCode,reason,httpStatus,attempts,durationMillis,modifiedProperties,reportedBy,changeId");
+        assertThat(csv.subList(1, csv.size())).extracting(line -> line.split(",")[3])
+                .containsExactlyInAnyOrderElementsOf(failed);
+        assertThat(csv.subList(1, csv.size()))
+                .allSatisfy(line -> assertThat(line).contains(",Failure,MandatoryFieldsMissing,"));
+        click(By.id("download-json"));
+        waitForText(By.id("download-status"), "Downloaded " + WITHOUT_MAIL + " entries (JSON)");
+        JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(download(1));
+        assertThat(json.findValuesAsText("sourceId")).containsExactlyInAnyOrderElementsOf(failed);
+        assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr"))).as("the table keeps its page")
+                .hasSize(2);
         click(By.id("logs-older"));
         waitForText(By.id("logs-count"), "Showing 3 entries, newest first.");
         assertThat(browser.findElements(By.cssSelector("#logs-table tbody tr")).stream()
@@ -639,6 +676,13 @@ class ConsoleBrowserIT {
             }
         }
         throw new AssertionError("job " + id + " is not listed");
+    }
+
+    /** The text of the page's {@code n}th download (from 0), once the page made it. */
+    private static String download(int n) throws java.io.IOException {
+        String json = (String) wait.until(d -> ((org.openqa.selenium.JavascriptExecutor) d)
+                .executeScript("return window.downloads[" + n + "] ?? null"));
+        return new com.fasterxml.jackson.databind.ObjectMapper().readValue(json, String.class);
     }
 
     /** A count of a cycle card, as the page shows it. */

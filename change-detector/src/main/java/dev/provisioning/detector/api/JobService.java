@@ -460,7 +460,7 @@ public class JobService {
                 Uni<Long> writerCount = writer.escrowed(id).map(WriterClient.EscrowCount::escrowed)
                         .ifNoItem().after(Duration.ofSeconds(2)).recoverWithItem((Long) null)
                         .onFailure().recoverWithItem((Long) null);
-                return all.chain(cycleViews -> staged.count(id)
+                return all.chain(cycleViews -> lastWithChanges(id, cycleViews).chain(withChanges -> staged.count(id)
                         .chain(heldCount -> escrowed.chain(escrowedCount -> staged
                                 .list(id, JobStatusView.LIST_LIMIT)
                                 .chain(heldList -> log.escrowed(id, JobStatusView.LIST_LIMIT)
@@ -499,9 +499,26 @@ public class JobService {
                                                                     e.errorCode(), e.reason(),
                                                                     e.failedAt(), e.retryAt()))
                                                             .toList(),
-                                                    job.failedCycles(), writerEscrows));
-                                        }))))));
+                                                    job.failedCycles(), writerEscrows, withChanges));
+                                        })))))));
             });
+        });
+    }
+
+    /**
+     * The status's {@code lastCycleWithChanges} ({@link CycleRepository#lastWithChanges}), or null: the view of the
+     * recent cycles when it is one of them and was complete when they were read, else the cycle read with its counts.
+     */
+    private Uni<JobStatusView.CycleView> lastWithChanges(String id, List<JobStatusView.CycleView> recent) {
+        String completed = Cycle.Status.COMPLETED.name();
+        return cycles.lastWithChanges(id).chain(found -> {
+            if (found.isEmpty()) {
+                return Uni.createFrom().<JobStatusView.CycleView>nullItem();
+            }
+            Cycle c = found.get();
+            return recent.stream().filter(v -> v.cycleId().equals(c.id()) && v.status().equals(completed)).findFirst()
+                    .map(v -> Uni.createFrom().item(v))
+                    .orElseGet(() -> log.counts(id, c.id()).map(counts -> view(c, counts)));
         });
     }
 

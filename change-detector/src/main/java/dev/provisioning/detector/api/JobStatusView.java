@@ -11,13 +11,18 @@ import java.util.Map;
  * (at most {@value #LIST_LIMIT}). {@code escrowedObjects} counts the objects the scim-writer holds in escrow, from their
  * results (a Failure that says when it is retried, with no later outcome yet), and {@code escrowed} lists them (at most
  * {@value #LIST_LIMIT}, the soonest retry first). {@code writerEscrows} is the writer's own count of the job's escrowed
- * and held operations (null when the writer cannot be asked within 2 s).
+ * and held operations (null when the writer cannot be asked within 2 s). {@code lastCompletedCycle} is the newest
+ * COMPLETED cycle of the recent ones (often an incremental cycle of a quiet tenant that sent nothing, 0 of 0 objects);
+ * {@code lastCycleWithChanges} is the newest COMPLETED cycle that sent at least one object ({@code eventsEmitted > 0},
+ * whatever its outcomes: created, updated, skipped or failed), however long ago it started (not only among the recent
+ * ten), or null when no cycle of the job sent anything yet, or none that did is complete (one still waiting for
+ * results is not), or they are older than {@code detector.log-retention} (purged with the log).
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,
         CycleView lastCompletedCycle, List<CycleView> recentCycles, QuarantineView quarantine, long heldDeletions,
         CycleView lastSuccessfulCycle, Long escrowedObjects, List<HeldObject> heldObjects,
-        List<EscrowedObject> escrowed, int failedCyclesInARow, Long writerEscrows) {
+        List<EscrowedObject> escrowed, int failedCyclesInARow, Long writerEscrows, CycleView lastCycleWithChanges) {
 
     /** The most entries a list of the status holds. */
     public static final int LIST_LIMIT = 1000;

@@ -201,8 +201,8 @@ public class JobsResource {
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/status")
-    @Operation(summary = "Synchronisation details: state, current cycle with counts and progress, last error, "
-            + "quarantine, held deletions")
+    @Operation(summary = "Synchronisation details: state, current cycle with counts and progress, last completed "
+            + "cycle, last cycle with changes, last error, quarantine, held deletions")
     public Uni<JobStatusView> status(@PathParam("id") String id) {
         return service.status(id).map(found -> orNotFound(found, id));
     }

@@ -193,6 +193,19 @@ public class CycleRepository {
                 });
     }
 
+    /**
+     * The job's newest complete cycle (by start) that sent at least one object, if any: what the status calls the last
+     * cycle with changes. Complete is {@link Cycle#complete()} in SQL (emitted, and a result for every event); an
+     * incremental cycle of a quiet tenant sends nothing and is never this one. One row, read through the partial index
+     * {@code cycle_job_with_changes} (V29), so the quiet cycles since (one per interval) are not read.
+     */
+    public Uni<Optional<Cycle>> lastWithChanges(String jobId) {
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM cycle WHERE job_id=$1 AND events_emitted > 0 "
+                + "AND status=$2 AND results_total >= events_emitted ORDER BY started_at DESC LIMIT 1")
+                .execute(Tuple.of(jobId, Cycle.Stage.EMITTED.name()))
+                .map(rs -> rs.size() == 0 ? Optional.empty() : Optional.of(cycle(rs.iterator().next())));
+    }
+
     /** Each job's latest cycle (by start), for the progress gauge. */
     public Uni<Map<String, Cycle>> latestOfEachJob() {
         return pool.query("SELECT DISTINCT ON (job_id) " + COLUMNS + " FROM cycle ORDER BY job_id, started_at DESC")
