@@ -60,7 +60,7 @@ class JobsPage extends Page {
         <div class="table-wrap"><table id="jobs-table">
           <caption class="visually-hidden">Provisioning jobs</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">State</th><th scope="col">Last cycle</th>
-            <th scope="col">Next cycle</th><th scope="col">Failures (last cycle)</th><th scope="col">Tenant URL</th></tr></thead>
+            <th scope="col">Next cycle</th><th scope="col">Failures (last cycle with changes)</th><th scope="col">Tenant URL</th></tr></thead>
           <tbody>${this.jobs.map((j) => this.row(j, this.statuses[j.id] || {}))}</tbody>
         </table></div>` : nothing}`;
   }
@@ -81,7 +81,7 @@ class JobsPage extends Page {
         ${last ? html`${running ? html`<br>` : nothing}${timeEl(last.emittedAt || last.startedAt)}
           <span class="muted">(${last.fullCycle ? 'initial/full' : 'incremental'})</span>` : running ? nothing : 'none yet'}</td>
       <td>${j.state === 'PAUSED' ? 'paused' : timeEl(s.nextCycleAt)}</td>
-      <td class="num">${last ? last.summary.failed : '—'}</td>
+      <td class="num">${s.lastCycleWithChanges ? s.lastCycleWithChanges.summary.failed : '—'}</td>
       <td class="wrap">${j.tenantUrl}</td>
     </tr>`;
   }
