@@ -22,6 +22,10 @@ import java.util.Map;
  * @param assignments the app role assignments that reach the object, direct or through an assigned group
  * @param members for a group, the source ids of its direct members; empty for a user
  * @param observedAt when the detector read the object
+ * @param inTarget whether the job holds the object in Druva (created or matched by it), as the change-detector knows
+ *        when it emits the event; null when not known (an event of an earlier version). It names the action of an
+ *        object in scope that is not sent, as Entra names it after matching: Create when Druva does not have it,
+ *        Update when it does ({@code CompiledJob.upsertAction})
  */
 public record AssignmentEvent(
         int schemaVersion,
@@ -35,9 +39,18 @@ public record AssignmentEvent(
         Map<String, Object> attributes,
         List<Assignment> assignments,
         List<String> members,
-        Instant observedAt) {
+        Instant observedAt,
+        Boolean inTarget) {
 
     public static final int SCHEMA_VERSION = 1;
+
+    /** An event that does not say whether the job holds the object in Druva ({@code inTarget} null). */
+    public AssignmentEvent(int schemaVersion, String eventId, String jobId, String cycleId, boolean fullCycle,
+            ObjectType objectType, String objectId, ChangeKind change, Map<String, Object> attributes,
+            List<Assignment> assignments, List<String> members, Instant observedAt) {
+        this(schemaVersion, eventId, jobId, cycleId, fullCycle, objectType, objectId, change, attributes, assignments,
+                members, observedAt, null);
+    }
 
     public AssignmentEvent {
         attributes = attributes == null ? Map.of() : attributes;

@@ -259,13 +259,17 @@ public final class CompiledJob {
 
     /**
      * The action of an object in scope that is not sent (a failure before matching, or Create and Update both off):
-     * Entra logs the action it was about to take. The engine does not know whether the target has the object; an object
-     * this job sees for the first time ({@code ADDED}) is one Entra would create (howto-analyze-provisioning-logs,
-     * {@code MandatoryFieldsMissing}: "The user couldn't be created because required values are missing"), any other
-     * one it would update. After a restart every object is {@code ADDED} again, so this is the likely action, not a
-     * certain one.
+     * Entra logs the action it was about to take, known after matching: Create when the target does not have the
+     * object (howto-analyze-provisioning-logs, {@code MandatoryFieldsMissing}: "The user couldn't be created because
+     * required values are missing"), Update when it does. The event says whether the job holds the object in Druva
+     * ({@code inTarget}), so a user that never could be created stays a Create in every cycle; an event that does not
+     * say (an earlier version's) falls back to the source's view: {@code ADDED} (first seen) is a Create, any other an
+     * Update.
      */
     static ProvisioningAction upsertAction(AssignmentEvent event) {
+        if (event.inTarget() != null) {
+            return event.inTarget() ? ProvisioningAction.Update : ProvisioningAction.Create;
+        }
         return event.change() == ChangeKind.ADDED ? ProvisioningAction.Create : ProvisioningAction.Update;
     }
 

@@ -78,6 +78,13 @@ class OperationPlannerTest {
                         null, ProvisioningAction.Create, ProvisioningStatus.Failure, "MandatoryFieldsMissing"),
                 row("user without email, seen before", job(ALL), user(ChangeKind.UPDATED, noMail, role),
                         null, ProvisioningAction.Update, ProvisioningStatus.Failure, "MandatoryFieldsMissing"),
+                // the detector says whether Druva holds the user: that decides, as Entra's matching does
+                row("user without email, seen before, never created", job(ALL),
+                        inTarget(user(ChangeKind.UPDATED, noMail, role), false),
+                        null, ProvisioningAction.Create, ProvisioningStatus.Failure, "MandatoryFieldsMissing"),
+                row("user without email, first seen by a restarted job, in Druva", job(ALL),
+                        inTarget(user(ChangeKind.ADDED, noMail, role), true),
+                        null, ProvisioningAction.Update, ProvisioningStatus.Failure, "MandatoryFieldsMissing"),
                 row("expression that cannot be evaluated", job(HIRE_DATE, List.of(), ALL, false),
                         user(ChangeKind.ADDED, badDate, role),
                         null, ProvisioningAction.Create, ProvisioningStatus.Failure, "ExpressionEvaluationFailed"),
@@ -243,6 +250,12 @@ class OperationPlannerTest {
 
     private static AssignmentEvent user(ChangeKind change, Map<String, Object> attributes, List<Assignment> roles) {
         return Fixtures.event(change, attributes, roles);
+    }
+
+    private static AssignmentEvent inTarget(AssignmentEvent e, boolean inTarget) {
+        return new AssignmentEvent(e.schemaVersion(), e.eventId(), e.jobId(), e.cycleId(), e.fullCycle(),
+                e.objectType(), e.objectId(), e.change(), e.attributes(), e.assignments(), e.members(), e.observedAt(),
+                inTarget);
     }
 
     private static AssignmentEvent group(ChangeKind change, String name, List<Assignment> assignments) {

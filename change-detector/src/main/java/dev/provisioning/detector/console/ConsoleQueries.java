@@ -86,7 +86,7 @@ public class ConsoleQueries {
                         .orElseThrow(() -> new InvalidJobException(List.of(new FieldError("objectId",
                                 "no user with id '" + request.objectId() + "' in the job's source"))));
                 AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), "mapping-test", directory, user, true,
-                        Instant.now());
+                        true, Instant.now());
                 MappingValue value;
                 try {
                     value = MappingEngine.evaluateMapping(mapping, event, Clock.systemUTC());

@@ -183,7 +183,8 @@ public final class CyclePlanner {
         }
         // built when sent: the plan keeps the user and its assignments, which the read holds anyway
         out.events.add(new CyclePlan.Planned(ObjectType.USER, user.id(),
-                () -> userEvent(in.jobId(), in.cycleId(), in.full(), user, assignments, known, in.now())));
+                () -> userEvent(in.jobId(), in.cycleId(), in.full(), user, assignments, known,
+                        in.managed().get(user.id()) == ObjectType.USER, in.now())));
         out.planned.add(user.id());
         if (changed) {
             out.userUpserts.put(user.id(), hash);
@@ -205,7 +206,7 @@ public final class CyclePlanner {
             return;
         }
         AssignmentEvent event = groupEvent(in.jobId(), in.cycleId(), in.full(), group, direct, users, known,
-                in.now());
+                in.managed().get(group.id()) == ObjectType.GROUP, in.now());
         List<String> held = event.members().stream().filter(m -> in.managed().get(m) == ObjectType.USER).toList();
         String hash = hash(event.attributes(), direct, held);
         boolean changed = !hash.equals(previous);
@@ -280,40 +281,42 @@ public final class CyclePlanner {
      * The event of one user, as a cycle would emit it (provision on demand).
      *
      * @param known whether the job has seen the user before
+     * @param inTarget whether the job holds the user in Druva
      */
     public static AssignmentEvent userEvent(String jobId, String cycleId, Directory directory,
-            Directory.SourceUser user,
-            boolean known, Instant now) {
+            Directory.SourceUser user, boolean known, boolean inTarget, Instant now) {
         return userEvent(jobId, cycleId, false, user,
-                sorted(directory.assignmentsByUser().getOrDefault(user.id(), List.of())), known, now);
+                sorted(directory.assignmentsByUser().getOrDefault(user.id(), List.of())), known, inTarget, now);
     }
 
     /** A user's event: its attributes and its assignments (sorted). */
     private static AssignmentEvent userEvent(String jobId, String cycleId, boolean full, Directory.SourceUser user,
-            List<Assignment> assignments, boolean known, Instant now) {
+            List<Assignment> assignments, boolean known, boolean inTarget, Instant now) {
         ChangeKind kind = user.attributes().get("deletedDateTime") != null
                 ? ChangeKind.SOFT_DELETED
                 : known ? ChangeKind.UPDATED : ChangeKind.ADDED;
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, user.id()), jobId, cycleId,
-                full, ObjectType.USER, user.id(), kind, user.attributes(), assignments, List.of(), now);
+                full, ObjectType.USER, user.id(), kind, user.attributes(), assignments, List.of(), now, inTarget);
     }
 
     /**
      * The event of one group, as a cycle would emit it (provision on demand).
      *
      * @param known whether the job has seen the group before
+     * @param inTarget whether the job holds the group in Druva
      */
     public static AssignmentEvent groupEvent(String jobId, String cycleId, Directory directory,
-            Directory.SourceGroup group, boolean known, Instant now) {
+            Directory.SourceGroup group, boolean known, boolean inTarget, Instant now) {
         Set<String> users = new HashSet<>();
         directory.users().forEach(u -> users.add(u.id()));
         return groupEvent(jobId, cycleId, false, group,
-                sorted(directory.assignmentsByGroup().getOrDefault(group.id(), List.of())), users, known, now);
+                sorted(directory.assignmentsByGroup().getOrDefault(group.id(), List.of())), users, known, inTarget,
+                now);
     }
 
     /** A group's event: its displayName, its direct assignments, and its direct members that are users. */
     private static AssignmentEvent groupEvent(String jobId, String cycleId, boolean full, Directory.SourceGroup group,
-            List<Assignment> direct, Set<String> users, boolean known, Instant now) {
+            List<Assignment> direct, Set<String> users, boolean known, boolean inTarget, Instant now) {
         List<String> members = group.members().stream().filter(users::contains).distinct().sorted().toList();
         Map<String, Object> attributes = group.displayName() == null
                 ? Map.of()
@@ -321,7 +324,7 @@ public final class CyclePlanner {
         return new AssignmentEvent(AssignmentEvent.SCHEMA_VERSION, Cycle.eventId(cycleId, group.id()), jobId, cycleId,
                 full,
                 ObjectType.GROUP, group.id(), known ? ChangeKind.UPDATED : ChangeKind.ADDED, attributes, direct,
-                members, now);
+                members, now, inTarget);
     }
 
     /** {@code assignments} sorted by app role id, then group id (direct first), as an unmodifiable list. */

@@ -12,6 +12,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
+import dev.provisioning.detector.persistence.ManagedObjectRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.detector.persistence.SnapshotRepository;
 import dev.provisioning.detector.source.Directory;
@@ -48,9 +49,11 @@ public class ProvisionOnDemand {
     private final SnapshotRepository snapshots;
     private final WriterClient writer;
     private final ProvisioningLogRepository log;
+    private final ManagedObjectRepository managed;
 
     public ProvisionOnDemand(DirectorySources sources, SnapshotRepository snapshots, WriterClient writer,
-            ProvisioningLogRepository log) {
+            ProvisioningLogRepository log, ManagedObjectRepository managed) {
+        this.managed = managed;
         this.sources = sources;
         this.snapshots = snapshots;
         this.writer = writer;
@@ -95,7 +98,9 @@ public class ProvisionOnDemand {
                     Optional<Directory.SourceUser> user = directory.users().stream()
                             .filter(u -> u.id().equals(objectId)).findFirst();
                     if (user.isPresent()) {
-                        return user(job, engine, cycleId, directory, user.get(), snapshot.contains(objectId));
+                        return managed.among(job.jobId(), List.of(objectId)).chain(inTarget -> user(job, engine,
+                                cycleId, directory, user.get(), snapshot.contains(objectId),
+                                inTarget.contains(objectId)));
                     }
                     Optional<Directory.SourceGroup> group = directory.groups().stream()
                             .filter(g -> g.id().equals(objectId)).findFirst();
@@ -112,23 +117,29 @@ public class ProvisionOnDemand {
                     }
                     List<Directory.SourceUser> members = directory.users().stream()
                             .filter(u -> g.members().contains(u.id())).toList();
+                    List<String> ids = new ArrayList<>(members.stream().map(Directory.SourceUser::id).toList());
+                    ids.add(g.id());
+                    return managed.among(job.jobId(), ids).chain(inTarget -> {
                     AssignmentEvent event = CyclePlanner.groupEvent(job.jobId(), cycleId, directory, g,
-                            snapshot.contains(g.id()), Instant.now());
+                            snapshot.contains(g.id()), inTarget.contains(g.id()), Instant.now());
                     Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' ("
                             + Plural.of(event.assignments().size(), "assignment") + ") with "
                             + Plural.of(g.members().size(), "direct member", "direct members")
                             + " from the source: the members are provisioned first, then the group");
                     return Multi.createFrom().iterable(members)
                             .onItem().transformToUniAndConcatenate(
-                                    m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id())))
+                                    m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id()),
+                                            inTarget.contains(m.id())))
                             .collect().asList()
                             .chain(outcomes -> provision(job, engine, event, imported, outcomes));
+                    });
                 }));
     }
 
     private Uni<Outcome> user(JobConfig job, CompiledJob engine, String cycleId, Directory directory,
-            Directory.SourceUser user, boolean known) {
-        AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, Instant.now());
+            Directory.SourceUser user, boolean known, boolean inTarget) {
+        AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), cycleId, directory, user, known, inTarget,
+                Instant.now());
         return provision(job, engine, event, new Step("Import", "Success", "read user '" + event.displayName() + "' ("
                 + Plural.of(event.assignments().size(), "assignment") + ") from the source"), List.of());
     }

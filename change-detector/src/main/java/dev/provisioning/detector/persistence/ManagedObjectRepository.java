@@ -1,9 +1,12 @@
 package dev.provisioning.detector.persistence;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collector;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -46,6 +49,24 @@ public class ManagedObjectRepository {
      *        deleted and created again is in {@code objects} only); a full read: empty
      */
     public record Read(long version, long origin, long horizon, Map<String, ObjectType> objects, List<String> removed) {
+    }
+
+    /**
+     * Which of a few objects the job holds in Druva (created or matched by it): one indexed read of the primary key,
+     * for provision on demand (a user, or a group and its at most 5 members).
+     *
+     * @return the ids among {@code objectIds} that are managed
+     */
+    public Uni<Set<String>> among(String jobId, Collection<String> objectIds) {
+        if (objectIds.isEmpty()) {
+            return Uni.createFrom().item(Set.of());
+        }
+        return pool.preparedQuery("SELECT object_id FROM managed_object WHERE job_id = $1 AND object_id = ANY($2)")
+                .execute(Tuple.of(jobId, objectIds.toArray(String[]::new))).map(rows -> {
+                    Set<String> managed = new HashSet<>();
+                    rows.forEach(r -> managed.add(r.getString(0)));
+                    return managed;
+                });
     }
 
     /**

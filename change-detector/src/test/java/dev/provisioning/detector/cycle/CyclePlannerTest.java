@@ -72,6 +72,9 @@ class CyclePlannerTest {
         assertThat(
                 plan.events().stream().filter(e -> e.objectId().equals("u3")).findFirst().orElseThrow().assignments())
                 .isEmpty();
+        // u2 was seen before but Druva does not hold it (its create failed): not in the target, so a failure of it
+        // is logged as a Create, as Entra logs it
+        assertThat(event(plan, "u2").inTarget()).isFalse();
         assertThat(plan.snapshotRemovals()).containsExactly("gone");
         assertThat(plan.snapshotUpserts().get(ObjectType.USER)).containsOnlyKeys("u2", "u3", "u4");
     }
@@ -163,6 +166,9 @@ class CyclePlannerTest {
         assertThat(event(plan, "g9").change()).isEqualTo(ChangeKind.HARD_DELETED);
         assertThat(event(plan, "g9").objectType()).isEqualTo(ObjectType.GROUP);
         assertThat(event(plan, "u3").change()).isEqualTo(ChangeKind.ADDED);
+        // each event says whether Druva holds the object, which names a failure's action as Entra's matching would
+        assertThat(event(plan, "u1").inTarget()).isTrue();
+        assertThat(event(plan, "u3").inTarget()).isFalse();
         // an incremental cycle does not delete again what it did not see leave
         assertThat(CyclePlanner.plan("job", "c2", false, ProvisioningScope.ASSIGNED_ONLY, directory,
                 new Snapshot(plan.snapshotUpserts().get(ObjectType.USER), Map.of()),
