@@ -57,9 +57,10 @@ import dev.provisioning.writer.throughput.TenantHealth;
  * reported again; the retry that ends it (success, a permanent failure, the end of the schedule) yields one more
  * result, a follow-up ({@code retryOf} the first, id {@link ProvisioningResult#followUpIdOf}).</li>
  * <li>While the job's token is rejected (401, {@link CredentialHolds}), its operations are held without being sent
- * ({@link EscrowState#HELD}): the first 401 is a Failure {@code InvalidCredentials}, the operations held after it are
- * Skipped with the same code (one failure for the digest, not one per object); they are sent when the token changes or
- * the job is started again, and their outcome is a follow-up.</li>
+ * ({@link EscrowState#HELD}): each request answered 401 is a Failure {@code InvalidCredentials} (the first, and any
+ * already in flight when it came), the operations held without a request are Skipped with the same code (a few
+ * failures for the digest, not one per object); they are sent when the token changes or the job is started again, and
+ * their outcome is a follow-up.</li>
  * <li>While the job's tenant answers nothing ({@link TenantHealth}), operations are escrowed at once without being
  * sent, except a probe now and then.</li>
  * <li>A later operation for a waiting object supersedes the waiting one (reported Skipped); an older one never
@@ -326,16 +327,21 @@ public class OperationProcessor {
     /**
      * Holds the operation without sending it while the job's token is rejected.
      *
-     * @param first whether this operation's 401 set the hold (reported as a Failure; the others as Skipped)
-     * @param outcome the 401 outcome, or null when the operation was not sent
+     * @param first whether this operation's 401 set the hold (reported even when it retries an escrowed operation)
+     * @param outcome the 401 outcome (the request went out: reported as a Failure with its status), or null when the
+     *        operation was not sent (reported as Skipped)
      */
     private Uni<List<ProvisioningResult>> hold(ScimOperation op, JobConfig job, Waiting waiting, boolean first,
             Outcome outcome) {
         Instant now = Instant.now();
         Optional<Escrowed> previous = waiting.followUp() ? waiting.row() : Optional.empty();
         Instant firstFailed = previous.map(Escrowed::firstFailedAt).orElse(now);
+        // an operation whose request went out before the hold (several in flight at once) was answered 401 too: its
+        // record says so, as a Failure with the 401, not "not sent"
+        boolean sent = outcome != null;
         String reason = "Druva rejected the token of job " + op.jobId() + " (401 InvalidCredentials): the operation is "
-                + "held, not sent, until the job's token changes or the job is started again";
+                + (sent ? "held, and sent again once" : "held, not sent, until")
+                + " the job's token changes or the job is started again";
         // a retry that finds the token rejected reports it once more (the detector quarantines on it), as a follow-up
         boolean report = previous.isEmpty() || first;
         String resultId = previous.isEmpty()
@@ -351,7 +357,7 @@ public class OperationProcessor {
             return escrows.save(row).replaceWith(List.of());
         }
         ProvisioningAction action = outcome == null ? actionOf(op) : outcome.action();
-        Outcome reported = first
+        Outcome reported = sent
                 ? new Outcome(action, ProvisioningStatus.Failure, null, ErrorCodes.INVALID_CREDENTIALS,
                         outcome.reason() + "; " + reason, outcome.httpStatus(), outcome.attempts(), List.of())
                 : Outcome.skipped(action, null, ErrorCodes.INVALID_CREDENTIALS, reason);

@@ -382,7 +382,7 @@ class UserProvisioningTest {
             assertThat(result.errorCode()).isEqualTo("InvalidCredentials");
             assertThat(result.httpStatus()).isEqualTo(401);
             assertThat(result.reason()).doesNotContain(Fixtures.TOKEN + "\"").doesNotContain("Bearer")
-                    .contains("held, not sent, until the job's token changes or the job is started again");
+                    .contains("held, and sent again once the job's token changes or the job is started again");
         }
     }
 
