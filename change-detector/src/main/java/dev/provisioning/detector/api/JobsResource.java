@@ -95,7 +95,13 @@ public class JobsResource {
     @RolesAllowed(Roles.ADMIN)
     @PUT
     @Path("/{id}")
-    @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one, but a new "
+    @Operation(summary = "Change a job", description = "Changes what the body sends: an absent (or null) member "
+            + "keeps the job's current value, provisioningStatus included (saving new credentials never pauses or "
+            + "starts a job; Off pauses it, On starts it); name, tenantUrl and source are required. A GET's body can "
+            + "be sent back as it is: its read-only members (id, state, secretTokenConfigured, revision, updatedAt, "
+            + "problem, source.graph.clientSecretSet) are ignored, and only what was edited changes (and is audited). "
+            + "To clear notificationEmail send \"\", to drop the scoping filters [], to go back to the Druva "
+            + "mapping userMappings []. An absent secretToken keeps the current one, but a new "
             + "tenantUrl needs the secretToken sent again (400 naming secretToken), and a new Graph authorityUrl or "
             + "graphUrl the clientSecret (400 naming source.graph.clientSecret): a stored secret never goes to a new "
             + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one. A job whose "
