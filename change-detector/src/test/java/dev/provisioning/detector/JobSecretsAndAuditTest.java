@@ -319,3 +319,6 @@ class JobSecretsAndAuditTest {
         given().get("/jobs/any/audit").then().statusCode(401);
     }
 }
+        as(reader).get("/jobs/any/audit?limit=5&actor=me").then().statusCode(400)
+                .body("errors.field", contains("actor"))
+                .body("errors[0].message", equalTo("is not a parameter of this endpoint (it takes before, limit)"));

@@ -45,6 +45,14 @@ public class InvalidJobException extends RuntimeException {
      * {@code Invalid query parameter: ...} for {@link #parameter}), one {@link Problem.FieldProblem} per error.
      */
     public Problem problem() {
+    /**
+     * Refused query parameters (unknown ones, each named): detail {@code Invalid query parameter: <first name>
+     * <message>} and how many more, every parameter named in {@code errors}.
+     */
+    public static InvalidJobException parameters(List<FieldError> errors) {
+        return new InvalidJobException("Invalid query parameter", errors);
+    }
+
         String detail = summary;
         if (!errors.isEmpty()) {
             FieldError first = errors.get(0);

@@ -541,8 +541,9 @@ public class JobService {
 
     /** A page of the job's provisioning log ({@link ProvisioningLogRepository#query}). */
     public Uni<ProvisioningLogRepository.LogPage> logs(String id, String cycleId, String objectId, String action,
-            String status, OffsetDateTime since, ProvisioningLogRepository.Position after, int limit) {
-        return log.query(id, cycleId, objectId, action, status, since, after, limit);
+            String status, String errorCode, OffsetDateTime since, ProvisioningLogRepository.Position after,
+            int limit) {
+        return log.query(id, cycleId, objectId, action, status, errorCode, since, after, limit);
     }
 
     /** A cycle as the status shows it: its status and progress by the cycle's one rule, its counts from the log. */
