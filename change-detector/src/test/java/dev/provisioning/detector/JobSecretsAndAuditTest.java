@@ -297,8 +297,12 @@ class JobSecretsAndAuditTest {
         // a value sent is taken: Off pauses it, a blank email clears it (and notifyOnFailure needs one)
         Map<String, Object> off = new HashMap<>(minimal);
         off.put("provisioningStatus", "Off");
+        as(reader).get("/jobs/" + id + "/status").then().statusCode(200).body("nextCycleAt", notNullValue());
         as(admin).body(off).put("/jobs/" + id).then().statusCode(200).body("state", equalTo("PAUSED"))
                 .body("provisioningStatus", equalTo("Off"));
+        // no cycle is due while provisioning is off
+        as(reader).get("/jobs/" + id + "/status").then().statusCode(200).body("state", equalTo("PAUSED"))
+                .body("nextCycleAt", nullValue());
         off.put("notificationEmail", "");
         as(admin).body(off).put("/jobs/" + id).then().statusCode(400)
                 .body("errors.field", contains("notificationEmail"));
@@ -315,10 +319,10 @@ class JobSecretsAndAuditTest {
             as(reader).get("/jobs/any/audit?" + query).then().statusCode(400).body("errors.field",
                     contains("before"));
         }
+        as(reader).get("/jobs/any/audit?limit=5&actor=me").then().statusCode(400)
+                .body("errors.field", contains("actor"))
+                .body("errors[0].message", equalTo("is not a parameter of this endpoint (it takes before, limit)"));
         as(reader).get("/jobs/no-such-job/audit").then().statusCode(404);
         given().get("/jobs/any/audit").then().statusCode(401);
     }
 }
-        as(reader).get("/jobs/any/audit?limit=5&actor=me").then().statusCode(400)
-                .body("errors.field", contains("actor"))
-                .body("errors[0].message", equalTo("is not a parameter of this endpoint (it takes before, limit)"));

@@ -515,10 +515,10 @@ public class JobService {
                                                     ? null
                                                     : new JobStatusView.QuarantineView(q.reason().name(), q.detail(),
                                                             time(q.since()),
-                                                            time(job.nextCycleAt()));
+                                                            nextCycle(job));
                                             return Optional.of(new JobStatusView(id, job.state().name(),
                                                     job.lastError(),
-                                                    time(job.nextCycleAt()), current, lastCompleted, cycleViews,
+                                                    nextCycle(job), current, lastCompleted, cycleViews,
                                                     quarantined, heldCount,
                                                     lastSuccessful, escrowedCount,
                                                     heldList.stream()
@@ -552,6 +552,15 @@ public class JobService {
                 time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
                 JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences(), time(c.finishedAt()),
                 c.finishedAt() == null ? null : Duration.between(c.startedAt(), c.finishedAt()).toMillis());
+    }
+
+    /**
+     * When the job's next cycle is due, as its status shows it ({@code nextCycleAt}, and a quarantine's
+     * {@code retryAt}): null while provisioning is off (PAUSED), as no cycle starts then; the time the job keeps (a
+     * Start runs the next cycle now whatever it was) would read as a cycle about to run, or one overdue.
+     */
+    private static OffsetDateTime nextCycle(ProvisioningJob job) {
+        return job.state() == JobState.PAUSED ? null : time(job.nextCycleAt());
     }
 
     private static OffsetDateTime time(Instant t) {
