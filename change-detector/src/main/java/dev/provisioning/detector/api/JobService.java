@@ -470,7 +470,7 @@ public class JobService {
                 ? Uni.createFrom().item(Optional.<ProvisionOnDemand.Outcome>empty())
                 : onDemand.provision(found.get().config(), objectId).map(Optional::of)
                         .onFailure(ProvisionOnDemand.InvalidObjectException.class)
-                        .transform(e -> new InvalidJobException(List.of(new FieldError("objectId",
+                        .transform(e -> InvalidJobException.request(List.of(new FieldError("objectId",
                                 e.getMessage())))));
     }
 
