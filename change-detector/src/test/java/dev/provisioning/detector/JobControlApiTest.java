@@ -11,6 +11,7 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.nullValue;
+import static org.hamcrest.Matchers.startsWith;
 
 import java.net.URL;
 import java.nio.file.Files;
@@ -83,7 +84,8 @@ class JobControlApiTest {
         String jobId = create(job(dir.resolve("d.json"), "Off", TOKEN));
         given().contentType(ContentType.JSON).body(Map.of("resetScope", List.of("Full", "Everything")))
                 .post("/jobs/" + jobId + "/restart").then().statusCode(400)
-                .body("errors.field", containsInAnyOrder("resetScope[1]"));
+                .body("errors.field", containsInAnyOrder("resetScope[1]"))
+                .body("detail", startsWith("Invalid request: resetScope[1] must be one of "));
         given().contentType(ContentType.JSON).body(Map.of("tenantUrl", "druva")).post("/jobs/test-connection")
                 .then().statusCode(400).body("errors.field", containsInAnyOrder("tenantUrl", "secretToken"));
         given().contentType(ContentType.JSON).body(Map.of()).post("/jobs/" + jobId + "/provision-on-demand")
@@ -296,7 +298,10 @@ class JobControlApiTest {
         given().contentType(ContentType.JSON).body(Map.of("objectId", "all"))
                 .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(400)
                 .body("errors[0].field", equalTo("objectId"))
-                .body("errors[0].message", containsString("at most 5 members"));
+                .body("errors[0].message", containsString("at most 5 members"))
+                // the request is at fault, not the job's configuration
+                .body("detail", equalTo("Invalid request: objectId group 'All' has 6 members: provision on demand "
+                        + "takes a group with at most 5 members"));
         given().contentType(ContentType.JSON).body(Map.of("objectId", "nobody"))
                 .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(400)
                 .body("errors[0].message", containsString("no user or group with id 'nobody'"));

@@ -266,6 +266,50 @@ class JobSecretsAndAuditTest {
     }
 
     @Test
+    void aJobsOwnBodySentBackChangesOnlyWhatWasEditedAndAnAbsentMemberKeepsItsValue(@TempDir Path dir)
+            throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("d.json"), "{\"users\": [], \"groups\": [], \"assignments\": []}");
+        Map<String, Object> job = new HashMap<>(job(dir.resolve("d.json"), "On", TOKEN));
+        job.put("scope", "ALL");
+        job.put("skipOutOfScopeDeletions", true);
+        job.put("cycleInterval", "PT1H");
+        String id = create(job);
+
+        // GET -> edit the name -> PUT the whole body back (its read-only members too): the job stays On
+        Map<String, Object> read = new HashMap<>(as(reader).get("/jobs/" + id).then().statusCode(200)
+                .body("provisioningStatus", equalTo("On")).extract().jsonPath().getMap(""));
+        read.put("name", "Druva edited");
+        as(admin).body(read).put("/jobs/" + id).then().statusCode(200)
+                .body("state", equalTo("ACTIVE")).body("provisioningStatus", equalTo("On"));
+        as(reader).get("/jobs/" + id + "/audit?limit=1").then().statusCode(200)
+                .body("entries[0].action", equalTo("update")).body("entries[0].fields", contains("name"));
+
+        // only what has no default: every other setting keeps its value, nothing is audited as changed
+        Map<String, Object> minimal = Map.of("name", "Druva edited", "tenantUrl", job.get("tenantUrl"), "source",
+                job.get("source"));
+        as(admin).body(minimal).put("/jobs/" + id).then().statusCode(200)
+                .body("provisioningStatus", equalTo("On")).body("scope", equalTo("ALL"))
+                .body("skipOutOfScopeDeletions", equalTo(true)).body("cycleInterval", equalTo("PT1H"))
+                .body("notificationEmail", equalTo("admin@example.test")).body("notifyOnFailure", equalTo(true));
+        as(reader).get("/jobs/" + id + "/audit?limit=1").then().statusCode(200)
+                .body("entries[0].fields", contains("name"));
+
+        // a value sent is taken: Off pauses it, a blank email clears it (and notifyOnFailure needs one)
+        Map<String, Object> off = new HashMap<>(minimal);
+        off.put("provisioningStatus", "Off");
+        as(reader).get("/jobs/" + id + "/status").then().statusCode(200).body("nextCycleAt", notNullValue());
+        as(admin).body(off).put("/jobs/" + id).then().statusCode(200).body("state", equalTo("PAUSED"))
+                .body("provisioningStatus", equalTo("Off"));
+        // no cycle is due while provisioning is off
+        as(reader).get("/jobs/" + id + "/status").then().statusCode(200).body("state", equalTo("PAUSED"))
+                .body("nextCycleAt", nullValue());
+        off.put("notificationEmail", "");
+        as(admin).body(off).put("/jobs/" + id).then().statusCode(400)
+                .body("errors.field", contains("notificationEmail"));
+        as(admin).delete("/jobs/" + id).then().statusCode(204);
+    }
+
+    @Test
     void badPagingParametersAre400sNamingThem() {
         for (String query : List.of("limit=0", "limit=501", "limit=ten", "limit=-1")) {
             as(reader).get("/jobs/any/audit?" + query).then().statusCode(400).body("errors.field", contains("limit"))
@@ -275,6 +319,9 @@ class JobSecretsAndAuditTest {
             as(reader).get("/jobs/any/audit?" + query).then().statusCode(400).body("errors.field",
                     contains("before"));
         }
+        as(reader).get("/jobs/any/audit?limit=5&actor=me").then().statusCode(400)
+                .body("errors.field", contains("actor"))
+                .body("errors[0].message", equalTo("is not a parameter of this endpoint (it takes before, limit)"));
         as(reader).get("/jobs/no-such-job/audit").then().statusCode(404);
         given().get("/jobs/any/audit").then().statusCode(401);
     }

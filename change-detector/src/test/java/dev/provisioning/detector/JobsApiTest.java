@@ -280,6 +280,9 @@ class JobsApiTest {
      * on every page; a before this job's log did not answer is a 400 naming before. Results are recorded directly
      * (the job is off: no cycle of its own).
      */
+    /** A cycle's id, as cycles name them. */
+    private static final String C1 = "11111111-1111-4111-8111-111111111111";
+
     @Test
     void theLogIsReadPageByPageEveryRecordOnceInOrder(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path file = dir.resolve("directory.json");
@@ -290,7 +293,7 @@ class JobsApiTest {
         Instant t0 = Instant.parse("2026-12-01T10:00:00.123456Z");
         List<ProvisioningResult> results = new ArrayList<>();
         for (int i = 0; i < 12; i++) {
-            String cycle = i < 6 ? "c1" : "c2";
+            String cycle = i < 6 ? C1 : "22222222-2222-4222-8222-222222222222";
             results.add(new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "o" + i, cycle, "e" + i), jobId,
                     cycle, "e" + i, ObjectType.USER, "o" + i, null, "User " + i, ProvisioningAction.Update,
                     i % 2 == 0 ? ProvisioningStatus.Success : ProvisioningStatus.Failure,
@@ -315,8 +318,26 @@ class JobsApiTest {
                 .filter(o -> Integer.parseInt(o.substring(1)) % 2 == 1).toList());
         String since = URLEncoder.encode(t0.plusSeconds(1).atOffset(ZoneOffset.ofHours(1))
                 .toString(), StandardCharsets.UTF_8);
-        assertThat(pages(logs + "?cycleId=c1&since=" + since + "&limit=1", 1)).containsExactlyElementsOf(all.stream()
-                .filter(o -> List.of("o3", "o4", "o5").contains(o)).toList());
+        assertThat(pages(logs + "?cycleId=" + C1 + "&since=" + since + "&limit=1", 1))
+                .containsExactlyElementsOf(all.stream()
+                        .filter(o -> List.of("o3", "o4", "o5").contains(o)).toList());
+
+        assertThat(pages(logs + "?errorCode=SystemForCrossDomainIdentityManagementServiceIncompatible&limit=5", 5))
+                .containsExactlyElementsOf(failures);
+
+        // a misspelt or unknown parameter is named, with those the endpoint takes, not ignored (every record)
+        given().get(logs + "?errorcode=x&status=Failure").then().statusCode(400)
+                .contentType("application/problem+json").body("errors.field", contains("errorcode"))
+                .body("detail", equalTo("Invalid query parameter: errorcode is not a parameter of this endpoint (it "
+                        + "takes cycleId, objectId, action, status, errorCode, since, before, limit)"));
+        // a value that can match nothing is named with the values taken, not answered [] (action as written)
+        given().get(logs + "?status=bogus").then().statusCode(400).body("errors.field", contains("status"))
+                .body("detail", equalTo("Invalid query parameter: status must be one of Success, Failure, Skipped, "
+                        + "Warning (as written)"));
+        given().get(logs + "?action=create").then().statusCode(400).body("errors.field", contains("action"))
+                .body("errors[0].message", startsWith("must be one of Create, Update, Disable, Delete, "));
+        given().get(logs + "?cycleId=not-a-uuid").then().statusCode(400).body("errors.field", contains("cycleId"))
+                .body("errors[0].message", startsWith("must be a cycle's id: a UUID"));
 
         // a cursor of another job's log, the audit log's kind of before, or text that is no cursor
         String foreign = Base64.getUrlEncoder().withoutPadding().encodeToString(

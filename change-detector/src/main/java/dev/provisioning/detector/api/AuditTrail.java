@@ -17,9 +17,12 @@ final class AuditTrail {
     /** Who changed the job: the caller's principal name, or this when the token names none. */
     static final String UNKNOWN_ACTOR = "unknown";
 
-    /** What the job keeps for itself on every save, or says of secrets only as "set". */
+    /**
+     * What the job keeps for itself on every save, says of secrets only as "set", or shows twice
+     * ({@code provisioningStatus} is {@code state} as a request sends it: the audit names {@code state}).
+     */
     private static final Set<String> NOT_FIELDS = Set.of("id", "revision", "updatedAt", "secretTokenConfigured",
-            "clientSecretSet");
+            "clientSecretSet", "provisioningStatus");
 
     private AuditTrail() {
     }

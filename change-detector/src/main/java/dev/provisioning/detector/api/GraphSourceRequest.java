@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
 import dev.provisioning.events.job.EncryptedSecret;
 import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.SecretCipher;
@@ -18,7 +20,11 @@ import dev.provisioning.events.job.SecretCipher;
  * @param servicePrincipalId the object id of the provisioned app's service principal (Enterprise applications), a GUID
  * @param authorityUrl the token authority; default {@code https://login.microsoftonline.com}
  * @param graphUrl Graph's base URL; default {@code https://graph.microsoft.com/v1.0}
+ *        <p>
+ *        {@code clientSecretSet}, which a GET shows ({@link GraphSourceView}), is taken and ignored, so that a GET's
+ *        body can be sent back.
  */
+@JsonIgnoreProperties({"clientSecretSet"})
 public record GraphSourceRequest(String tenantId, String clientId, String clientSecret, String servicePrincipalId,
         String authorityUrl, String graphUrl) {
 

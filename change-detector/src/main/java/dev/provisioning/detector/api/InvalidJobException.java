@@ -17,7 +17,7 @@ public class InvalidJobException extends RuntimeException {
     private final String summary;
     private final List<FieldError> errors;
 
-    /** A refused job configuration or request body: detail {@code Invalid job configuration: ...}. */
+    /** A refused job configuration: detail {@code Invalid job configuration: ...}. */
     public InvalidJobException(List<FieldError> errors) {
         this("Invalid job configuration", errors);
     }
@@ -29,11 +29,28 @@ public class InvalidJobException extends RuntimeException {
     }
 
     /**
+     * A refused request about a job, not its configuration (a provision on demand's {@code objectId}, a restart's
+     * {@code resetScope}, a mapping or expression under test): detail {@code Invalid request: <field> <message>}, so that
+     * the caller is not told the saved job is at fault.
+     */
+    public static InvalidJobException request(List<FieldError> errors) {
+        return new InvalidJobException("Invalid request", errors);
+    }
+
+    /**
      * A refused query parameter ({@code limit=abc}, a foreign {@code before}): detail {@code Invalid query parameter:
      * <name> <message>}, the parameter named in {@code errors} as a field is.
      */
     public static InvalidJobException parameter(String name, String message) {
         return new InvalidJobException("Invalid query parameter", List.of(new FieldError(name, message)));
+    }
+
+    /**
+     * Refused query parameters (unknown ones, each named): detail {@code Invalid query parameter: <first name>
+     * <message>} and how many more, every parameter named in {@code errors}.
+     */
+    public static InvalidJobException parameters(List<FieldError> errors) {
+        return new InvalidJobException("Invalid query parameter", errors);
     }
 
     public List<FieldError> errors() {
@@ -42,7 +59,8 @@ public class InvalidJobException extends RuntimeException {
 
     /**
      * The problem a caller gets: detail {@code Invalid job configuration: <first field> <message>} (and how many more;
-     * {@code Invalid query parameter: ...} for {@link #parameter}), one {@link Problem.FieldProblem} per error.
+     * {@code Invalid request: ...} for {@link #request}, {@code Invalid query parameter: ...} for {@link #parameter}),
+     * one {@link Problem.FieldProblem} per error.
      */
     public Problem problem() {
         String detail = summary;

@@ -2,7 +2,10 @@ package dev.provisioning.detector.api;
 
 import java.util.List;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+
 import dev.provisioning.events.job.AttributeMapping;
+import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.TargetObjectActions;
 
@@ -11,12 +14,25 @@ import dev.provisioning.events.job.TargetObjectActions;
  * strings here so that a wrong value gets a 400 that names the field. Every string and list has a size limit
  * ({@link JobValidator}); URLs follow {@code SecureUrls}; a secret has no control characters and stays with its URL.
  *
+ * <p>
+ * On create ({@code POST /jobs}) an absent member takes the default named below. On update ({@code PUT /jobs/{id}})
+ * an absent (or null) member keeps the job's current value, as Entra's Save changes only what was edited (saving new
+ * credentials never changes the provisioning status): a PUT changes what it sends. {@code name}, {@code tenantUrl} and
+ * {@code source} are required on both (they have no default). To clear {@code notificationEmail} send {@code ""}; to
+ * drop every scoping filter send {@code []}; to go back to the Druva mapping send {@code userMappings: []}. A repair
+ * of a job whose stored row cannot be read takes the whole configuration: there an absent member takes its default,
+ * except {@code provisioningStatus}, kept from the row. The members a GET shows that a request does not carry
+ * ({@code id}, {@code state}, {@code secretTokenConfigured}, {@code revision}, {@code updatedAt}, {@code problem}) are
+ * taken and ignored, so that a GET's body sent back by PUT changes nothing.
+ *
  * @param name a name for people (required)
  * @param tenantUrl Druva's SCIM base URL (required), e.g. {@code https://apis.druva.com/insync/scim}
  * @param secretToken the Druva auth token: required on create, kept when absent on update; write-only
- * @param notificationEmail where failure emails go
- * @param notifyOnFailure send an email notification when a failure occurs (needs {@code notificationEmail})
- * @param provisioningStatus {@code On} or {@code Off} (default Off)
+ * @param notificationEmail where failure emails go (default none)
+ * @param notifyOnFailure send an email notification when a failure occurs (needs {@code notificationEmail}; default
+ *        false)
+ * @param provisioningStatus {@code On} or {@code Off} (default on create: Off; absent on update: unchanged, as the
+ *        job's {@code provisioningStatus} shows it); the job's Start and Pause change it too
  * @param scope {@code ASSIGNED_ONLY} (default) or {@code ALL}
  * @param skipNotEffectivelyEntitled skip users with only Default Access (default true)
  * @param patchDialect {@code ENTRA} (default) or {@code RFC_STRICT}
@@ -24,7 +40,7 @@ import dev.provisioning.events.job.TargetObjectActions;
  * @param skipOutOfScopeDeletions do not disable users who fall out of scope (default false)
  * @param userMappings attribute mappings (default: the Druva mapping)
  * @param userScopingFilters scoping filters (default: none)
- * @param source where to read the directory
+ * @param source where to read the directory (required)
  * @param cycleInterval ISO-8601 duration between incremental cycles (default {@code PT40M})
  * @param deletionThreshold accidental-deletion threshold: disables + deletes allowed in one cycle before they are
  *        all held; 0 turns it off (default on create: 500, Entra's example; absent on update: unchanged)
@@ -32,6 +48,7 @@ import dev.provisioning.events.job.TargetObjectActions;
  *        objects the job manages in Druva (for jobs managing more than 100), whichever limit trips first; 0 turns it
  *        off (default on create: 20, Okta's import safeguard; absent on update: unchanged)
  */
+@JsonIgnoreProperties({"id", "state", "secretTokenConfigured", "revision", "updatedAt", "problem"})
 public record JobRequest(
         String name,
         String tenantUrl,
@@ -58,6 +75,26 @@ public record JobRequest(
      */
     public record SourceRequest(String type, String directoryFile,
             GraphSourceRequest graph) {
+    }
+
+    /**
+     * This request on update: every absent member is the job's current value ({@code notificationEmail} stays cleared
+     * when sent blank). Secrets and the deletion threshold stay as sent (their absence is handled where they are kept).
+     */
+    JobRequest withCurrent(JobConfig current) {
+        return new JobRequest(name, tenantUrl, secretToken,
+                notificationEmail == null ? current.notificationEmail() : notificationEmail,
+                notifyOnFailure == null ? current.notifyOnFailure() : notifyOnFailure,
+                provisioningStatus == null ? JobView.provisioningStatus(current.state().name()) : provisioningStatus,
+                scope == null ? current.scope().name() : scope,
+                skipNotEffectivelyEntitled == null ? current.skipNotEffectivelyEntitled() : skipNotEffectivelyEntitled,
+                patchDialect == null ? current.patchDialect().name() : patchDialect,
+                actions == null ? current.actions() : actions,
+                skipOutOfScopeDeletions == null ? current.skipOutOfScopeDeletions() : skipOutOfScopeDeletions,
+                userMappings == null ? current.userMappings() : userMappings,
+                userScopingFilters == null ? current.userScopingFilters() : userScopingFilters, source,
+                cycleInterval == null ? current.cycleInterval().toString() : cycleInterval, deletionThreshold,
+                deletionThresholdPercent);
     }
 
     /** Hides the token if a request is ever printed. */

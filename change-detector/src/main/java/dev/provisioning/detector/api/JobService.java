@@ -140,12 +140,19 @@ public class JobService {
                 .recoverWithUni(e -> repair(id, request, actor, (UnreadableJobException) e));
     }
 
-    /** {@link #update} of a job whose row can be read. */
-    private Uni<Optional<JobView>> change(String id, JobRequest request, String actor) {
-        boolean tokenChanged = request.secretToken() != null && !request.secretToken().isBlank();
-        EncryptedSecret newToken = tokenChanged ? cipher.encrypt(request.secretToken()) : null;
+    /**
+     * {@link #update} of a job whose row can be read: what the request leaves out keeps the job's current value
+     * ({@link JobRequest#withCurrent}).
+     */
+    private Uni<Optional<JobView>> change(String id, JobRequest sent, String actor) {
+        boolean tokenChanged = sent.secretToken() != null && !sent.secretToken().isBlank();
+        EncryptedSecret newToken = tokenChanged ? cipher.encrypt(sent.secretToken()) : null;
         return jobs.update(id, (job, tx) -> {
             JobConfig old = job.config();
+            JobRequest request = sent.withCurrent(old);
+            if (notifiesNowhere(request)) {
+                return Uni.createFrom().failure(new InvalidJobException(List.of(NOTIFICATION_EMAIL_REQUIRED)));
+            }
             List<FieldError> secretErrors = secretsFollowUrls(old, request);
             if (!secretErrors.isEmpty()) {
                 return Uni.createFrom().failure(new InvalidJobException(secretErrors));
@@ -208,6 +215,25 @@ public class JobService {
         if (!missing.isEmpty()) {
             return Uni.createFrom().failure(new WholeConfigurationRequired(unreadable, missing));
         }
+        if (request.provisioningStatus() == null) {
+            // the status is not configuration: a repair keeps the row's (Off when its state cannot be read either)
+            return repairAs(id, withStatus(request, JobView.provisioningStatus(unreadable.state())), actor);
+        }
+        return repairAs(id, request, actor);
+    }
+
+    private static JobRequest withStatus(JobRequest r, String status) {
+        return new JobRequest(r.name(), r.tenantUrl(), r.secretToken(), r.notificationEmail(), r.notifyOnFailure(),
+                status, r.scope(), r.skipNotEffectivelyEntitled(), r.patchDialect(), r.actions(),
+                r.skipOutOfScopeDeletions(), r.userMappings(), r.userScopingFilters(), r.source(), r.cycleInterval(),
+                r.deletionThreshold(), r.deletionThresholdPercent());
+    }
+
+    /** {@link #repair} once the request holds what the repair needs. */
+    private Uni<Optional<JobView>> repairAs(String id, JobRequest request, String actor) {
+        if (notifiesNowhere(request)) {
+            return Uni.createFrom().failure(new InvalidJobException(List.of(NOTIFICATION_EMAIL_REQUIRED)));
+        }
         EncryptedSecret token = cipher.encrypt(request.secretToken());
         GraphSource graph = graphSource(request, null);
         List<FieldError> mappingErrors = mappingErrors(toConfig(id, request, token, graph, 0));
@@ -231,6 +257,14 @@ public class JobService {
                             detail.length() <= AUDIT_DETAIL ? detail : detail.substring(0, AUDIT_DETAIL))
                             .replaceWith(after);
                 }).onFailure(JobStore.RowReadable.class).recoverWithUni(() -> change(id, request, actor));
+    }
+
+    private static final FieldError NOTIFICATION_EMAIL_REQUIRED = new FieldError("notificationEmail",
+            "is required when notifyOnFailure is true");
+
+    /** notifyOnFailure without an address, once an update's absent members are the job's ({@link JobValidator}). */
+    private static boolean notifiesNowhere(JobRequest request) {
+        return Boolean.TRUE.equals(request.notifyOnFailure()) && blank(request.notificationEmail());
     }
 
     /** A URL a stored secret goes to may change only with the secret sent again. */
@@ -436,7 +470,7 @@ public class JobService {
                 ? Uni.createFrom().item(Optional.<ProvisionOnDemand.Outcome>empty())
                 : onDemand.provision(found.get().config(), objectId).map(Optional::of)
                         .onFailure(ProvisionOnDemand.InvalidObjectException.class)
-                        .transform(e -> new InvalidJobException(List.of(new FieldError("objectId",
+                        .transform(e -> InvalidJobException.request(List.of(new FieldError("objectId",
                                 e.getMessage())))));
     }
 
@@ -481,10 +515,10 @@ public class JobService {
                                                     ? null
                                                     : new JobStatusView.QuarantineView(q.reason().name(), q.detail(),
                                                             time(q.since()),
-                                                            time(job.nextCycleAt()));
+                                                            nextCycle(job));
                                             return Optional.of(new JobStatusView(id, job.state().name(),
                                                     job.lastError(),
-                                                    time(job.nextCycleAt()), current, lastCompleted, cycleViews,
+                                                    nextCycle(job), current, lastCompleted, cycleViews,
                                                     quarantined, heldCount,
                                                     lastSuccessful, escrowedCount,
                                                     heldList.stream()
@@ -524,8 +558,9 @@ public class JobService {
 
     /** A page of the job's provisioning log ({@link ProvisioningLogRepository#query}). */
     public Uni<ProvisioningLogRepository.LogPage> logs(String id, String cycleId, String objectId, String action,
-            String status, OffsetDateTime since, ProvisioningLogRepository.Position after, int limit) {
-        return log.query(id, cycleId, objectId, action, status, since, after, limit);
+            String status, String errorCode, OffsetDateTime since, ProvisioningLogRepository.Position after,
+            int limit) {
+        return log.query(id, cycleId, objectId, action, status, errorCode, since, after, limit);
     }
 
     /** A cycle as the status shows it: its status and progress by the cycle's one rule, its counts from the log. */
@@ -534,6 +569,15 @@ public class JobService {
                 time(c.emittedAt()), c.eventsEmitted(), c.results().received(), c.progressPercent(),
                 JobStatusView.Summary.of(counts), counts, c.error(), c.danglingReferences(), time(c.finishedAt()),
                 c.finishedAt() == null ? null : Duration.between(c.startedAt(), c.finishedAt()).toMillis());
+    }
+
+    /**
+     * When the job's next cycle is due, as its status shows it ({@code nextCycleAt}, and a quarantine's
+     * {@code retryAt}): null while provisioning is off (PAUSED), as no cycle starts then; the time the job keeps (a
+     * Start runs the next cycle now whatever it was) would read as a cycle about to run, or one overdue.
+     */
+    private static OffsetDateTime nextCycle(ProvisioningJob job) {
+        return job.state() == JobState.PAUSED ? null : time(job.nextCycleAt());
     }
 
     private static OffsetDateTime time(Instant t) {

@@ -79,7 +79,9 @@ public final class JobValidator {
             errors.add(new FieldError("notificationEmail",
                     "is not a valid email address: '" + r.notificationEmail() + "'"));
         }
-        if (Boolean.TRUE.equals(r.notifyOnFailure()) && blank(r.notificationEmail())) {
+        // on update an absent email is the stored one: checked once merged (JobService)
+        if (Boolean.TRUE.equals(r.notifyOnFailure()) && (creating || r.notificationEmail() != null)
+                && blank(r.notificationEmail())) {
             errors.add(new FieldError("notificationEmail", "is required when notifyOnFailure is true"));
         }
         if (r.provisioningStatus() != null && !r.provisioningStatus().equalsIgnoreCase("On")

@@ -9,13 +9,18 @@ import dev.provisioning.detector.job.DeletionThreshold;
 import dev.provisioning.detector.persistence.UnreadableJob;
 import dev.provisioning.events.job.AttributeMapping;
 import dev.provisioning.events.job.JobConfig;
+import dev.provisioning.events.job.JobState;
 import dev.provisioning.events.job.ScopingFilter;
 import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.SourceType;
 import dev.provisioning.events.job.TargetObjectActions;
 
 /**
- * A job as the API shows it. The secret token is never returned: only whether one is set. {@code cycleInterval} is an
+ * A job as the API shows it. The secret token is never returned: only whether one is set. {@code state} is ACTIVE,
+ * PAUSED or QUARANTINED; {@code provisioningStatus} is the same as a request sends it ({@code On}, or {@code Off}
+ * while PAUSED), so that a GET's body sent back by PUT keeps the job's status. The members a request does not carry
+ * ({@code id}, {@code state}, {@code secretTokenConfigured}, {@code revision}, {@code updatedAt}, {@code problem},
+ * {@code source.graph.clientSecretSet}) are taken and ignored by PUT ({@link JobRequest}). {@code cycleInterval} is an
  * ISO-8601 duration ({@code PT40M}), as a request sends it. {@code deletionThreshold} and
  * {@code deletionThresholdPercent} are
  * kept by the change-detector (the JobConfig contract has no such field).
@@ -34,6 +39,7 @@ public record JobView(
         String id,
         String name,
         String state,
+        String provisioningStatus,
         String tenantUrl,
         Boolean secretTokenConfigured,
         String notificationEmail,
@@ -54,7 +60,8 @@ public record JobView(
         @JsonInclude(JsonInclude.Include.NON_NULL) UnreadableJobProblem problem) {
 
     static JobView of(JobConfig c, DeletionThreshold threshold) {
-        return new JobView(c.jobId(), c.name(), c.state().name(), c.tenantUrl(), c.secretToken() != null,
+        return new JobView(c.jobId(), c.name(), c.state().name(), provisioningStatus(c.state().name()), c.tenantUrl(),
+                c.secretToken() != null,
                 c.notificationEmail(), c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(),
                 c.patchDialect().name(), c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(),
                 c.userScopingFilters(),
@@ -72,14 +79,28 @@ public record JobView(
         Integer percent = t == null ? null : t.percent();
         UnreadableJobProblem problem = UnreadableJobMapper.problem(job, null);
         if (c == null) {
-            return new JobView(job.id(), job.name(), job.state(), null, null, null, null, null, null, null, null, null,
+            return new JobView(job.id(), job.name(), job.state(), provisioningStatus(job.state()), null, null, null,
+                    null, null, null, null, null, null,
                     null, null, null, null, null, null, count, percent, problem);
         }
-        return new JobView(job.id(), job.name(), job.state(), c.tenantUrl(), null, c.notificationEmail(),
+        return new JobView(job.id(), job.name(), job.state(), provisioningStatus(job.state()), c.tenantUrl(), null,
+                c.notificationEmail(),
                 c.notifyOnFailure(), c.scope().name(), c.skipNotEffectivelyEntitled(), c.patchDialect().name(),
                 c.actions(), c.skipOutOfScopeDeletions(), c.userMappings(), c.userScopingFilters(),
                 SourceView.of(c.source()), c.cycleInterval() == null ? null : c.cycleInterval().toString(),
                 c.revision(), c.updatedAt(), count, percent, problem);
+    }
+
+    /**
+     * The provisioning status a request sends for a job's state: {@code Off} while PAUSED, {@code On} while ACTIVE or
+     * QUARANTINED (a quarantined job's provisioning is on: its cycles run once a day); null for a state this version
+     * does not know.
+     */
+    static String provisioningStatus(String state) {
+        if (JobState.PAUSED.name().equals(state)) {
+            return "Off";
+        }
+        return JobState.ACTIVE.name().equals(state) || JobState.QUARANTINED.name().equals(state) ? "On" : null;
     }
 
     /** The source as the API shows it: the Graph client secret only as "set". */

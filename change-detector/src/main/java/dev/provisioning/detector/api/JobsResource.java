@@ -41,6 +41,8 @@ import dev.provisioning.detector.persistence.ProvisioningLogRepository.LogRecord
 import dev.provisioning.detector.persistence.ProvisioningLogRepository.Position;
 import dev.provisioning.detector.safety.HeldDeletions;
 import dev.provisioning.detector.writer.WriterClient;
+import dev.provisioning.events.ProvisioningAction;
+import dev.provisioning.events.ProvisioningStatus;
 
 /**
  * The provisioning jobs API: what an administrator does on Entra's Provisioning tab. Every endpoint needs a bearer
@@ -95,7 +97,13 @@ public class JobsResource {
     @RolesAllowed(Roles.ADMIN)
     @PUT
     @Path("/{id}")
-    @Operation(summary = "Change a job", description = "An absent secretToken keeps the current one, but a new "
+    @Operation(summary = "Change a job", description = "Changes what the body sends: an absent (or null) member "
+            + "keeps the job's current value, provisioningStatus included (saving new credentials never pauses or "
+            + "starts a job; Off pauses it, On starts it); name, tenantUrl and source are required. A GET's body can "
+            + "be sent back as it is: its read-only members (id, state, secretTokenConfigured, revision, updatedAt, "
+            + "problem, source.graph.clientSecretSet) are ignored, and only what was edited changes (and is audited). "
+            + "To clear notificationEmail send \"\", to drop the scoping filters [], to go back to the Druva "
+            + "mapping userMappings []. An absent secretToken keeps the current one, but a new "
             + "tenantUrl needs the secretToken sent again (400 naming secretToken), and a new Graph authorityUrl or "
             + "graphUrl the clientSecret (400 naming source.graph.clientSecret): a stored secret never goes to a new "
             + "URL. A change to mappings, scoping filters or scope makes the next cycle a full one. A job whose "
@@ -210,8 +218,10 @@ public class JobsResource {
     @RolesAllowed({Roles.READER, Roles.OPERATOR, Roles.ADMIN})
     @GET
     @Path("/{id}/logs")
-    @Operation(summary = "Provisioning logs, a page at a time", description = "The job's records filtered by cycleId, "
-            + "objectId, action, status and since (occurred at or after it; ISO-8601 date-time with offset), newest "
+    @Operation(summary = "Provisioning logs, a page at a time", description = "The job's records filtered by cycleId "
+            + "(a UUID, or on-demand-<UUID>), objectId (the source id), action (Create, Update, Disable, Delete, "
+            + "StagedDelete or Other), status (Success, Failure, Skipped or Warning), errorCode (as the records show "
+            + "it, e.g. RedundantExport) and since (occurred at or after it; ISO-8601 date-time with offset), newest "
             + "first (by occurredAt; records of one instant in a fixed order). Answers a JSON array of at most limit "
             + "records (1 to 1000, default 100). When older records match the same filters, the answer carries the "
             + "next page's cursor, twice: X-Next-Before: <cursor>, and an RFC 8288 Link: </jobs/{id}/logs?<the same "
@@ -219,16 +229,22 @@ public class JobsResource {
             + "after the last one of this page: following the links reads each record recorded before the first page "
             + "once, none skipped. The last page has neither header. The cursor is opaque and belongs to this job's "
             + "log: any other before answers 400 naming before. Readable also while the job's stored row cannot be "
-            + "read.")
+            + "read. Values are matched as written (action=create matches nothing, so it is refused): a bad value, "
+            + "or a parameter the endpoint does not take (a misspelt filter), is a 400 problem naming the parameter "
+            + "and what it takes.")
     @APIResponse(responseCode = "200", description = "The page's records, newest first", headers = {
             @Header(name = NEXT_BEFORE, description = "The next page's cursor, for before; absent on the last page", schema = @Schema(type = SchemaType.STRING)),
             @Header(name = HttpHeaders.LINK, description = "</jobs/{id}/logs?<the same query>&before=<cursor>>; "
                     + "rel=\"next\" (RFC 8288); absent on the last page", schema = @Schema(type = SchemaType.STRING))}, content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(type = SchemaType.ARRAY, implementation = LogRecord.class)))
     public Uni<RestResponse<List<LogRecord>>> logs(@PathParam("id") String id, @QueryParam("cycleId") String cycleId,
             @QueryParam("objectId") String objectId, @QueryParam("action") String action,
-            @QueryParam("status") String status, @QueryParam("since") String since,
-            @QueryParam("before") String before, @QueryParam("limit") String limit,
-            @Context UriInfo uri) {
+            @QueryParam("status") String status, @QueryParam("errorCode") String errorCode,
+            @QueryParam("since") String since, @QueryParam("before") String before,
+            @QueryParam("limit") String limit, @Context UriInfo uri) {
+        QueryParameters.only(uri, "cycleId", "objectId", "action", "status", "errorCode", "since", "before", "limit");
+        String cycle = QueryParameters.cycleId("cycleId", cycleId);
+        String act = QueryParameters.oneOf("action", action, ProvisioningAction.class);
+        String outcome = QueryParameters.oneOf("status", status, ProvisioningStatus.class);
         OffsetDateTime from;
         try {
             from = since == null ? null : OffsetDateTime.parse(since);
@@ -239,7 +255,7 @@ public class JobsResource {
         Position after = before == null ? null : LogCursor.decode(id, before);
         // the log is the job's own table: it stays readable while the job's stored row cannot be read
         return service.exists(id).map(exists -> orNotFound(exists ? Optional.of(id) : Optional.empty(), id))
-                .chain(job -> service.logs(id, cycleId, objectId, action, status, from, after, size))
+                .chain(job -> service.logs(id, cycle, objectId, act, outcome, errorCode, from, after, size))
                 .map(page -> {
                     ResponseBuilder<List<LogRecord>> answer = ResponseBuilder.ok(page.records());
                     if (page.next() != null) {
@@ -280,9 +296,11 @@ public class JobsResource {
             + "principal name), the action and the names of the fields that changed; never a value (a secret is "
             + "named as changed, nothing more). Answers {\"entries\": [...], \"nextBefore\": id or null}: pass "
             + "nextBefore as before for the next page. limit 1 to " + AuditLog.MAX_LIMIT + " (default 50). Entries "
-            + "outlive a deleted job until the provisioning log's retention (detector.log-retention) purges them.")
+            + "outlive a deleted job until the provisioning log's retention (detector.log-retention) purges them. "
+            + "Any other query parameter is a 400 problem naming it.")
     public Uni<AuditPage> audit(@PathParam("id") String id, @QueryParam("before") String before,
-            @QueryParam("limit") String limit) {
+            @QueryParam("limit") String limit, @Context UriInfo uri) {
+        QueryParameters.only(uri, "before", "limit");
         Long cursor = before == null ? null : QueryParameters.wholeNumber("before", before, Long.MAX_VALUE);
         int size = limit == null ? 50 : (int) (long) QueryParameters.wholeNumber("limit", limit, AuditLog.MAX_LIMIT);
         return service.audit(id, cursor, size).map(found -> orNotFound(found, id))

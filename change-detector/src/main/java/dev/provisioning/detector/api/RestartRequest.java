@@ -47,7 +47,7 @@ public record RestartRequest(List<String> resetScope) {
             }
         }
         if (!errors.isEmpty()) {
-            throw new InvalidJobException(errors);
+            throw InvalidJobException.request(errors);
         }
         return scopes;
     }

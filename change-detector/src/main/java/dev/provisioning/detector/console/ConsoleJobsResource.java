@@ -12,7 +12,9 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.UriInfo;
 
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -59,9 +61,10 @@ public class ConsoleJobsResource {
     @Path("/{id}/source-objects")
     @Operation(summary = "Users and groups of the job's source whose id, name, user principal name or mail contains "
             + "search", description = "Users first, at most limit (1 to 200, default 20). For picking a user to test a "
-                    + "mapping with or to provision on demand.")
+                    + "mapping with or to provision on demand. Any other query parameter is a 400 problem naming it.")
     public Uni<List<ConsoleViews.SourceObject>> sourceObjects(@PathParam("id") String id,
-            @QueryParam("search") String search, @QueryParam("limit") String limit) {
+            @QueryParam("search") String search, @QueryParam("limit") String limit, @Context UriInfo uri) {
+        QueryParameters.only(uri, "search", "limit");
         int size = limit == null ? 20 : (int) QueryParameters.wholeNumber("limit", limit, 200);
         return queries.sourceObjects(id, search, size).map(found -> orNotFound(found, id));
     }

@@ -72,7 +72,7 @@ public class ConsoleQueries {
             errors.add(new FieldError("objectId", "is required: the source id of a user"));
         }
         if (!errors.isEmpty()) {
-            return Uni.createFrom().failure(new InvalidJobException(errors));
+            return Uni.createFrom().failure(InvalidJobException.request(errors));
         }
         AttributeMapping mapping = request.mapping();
         return job(id).chain(found -> {
@@ -83,7 +83,7 @@ public class ConsoleQueries {
             return read(job).map(directory -> {
                 Directory.SourceUser user = directory.users().stream()
                         .filter(u -> u.id().equals(request.objectId())).findFirst()
-                        .orElseThrow(() -> new InvalidJobException(List.of(new FieldError("objectId",
+                        .orElseThrow(() -> InvalidJobException.request(List.of(new FieldError("objectId",
                                 "no user with id '" + request.objectId() + "' in the job's source"))));
                 AssignmentEvent event = CyclePlanner.userEvent(job.jobId(), "mapping-test", directory, user, true,
                         true, Instant.now());
@@ -91,7 +91,7 @@ public class ConsoleQueries {
                 try {
                     value = MappingEngine.evaluateMapping(mapping, event, Clock.systemUTC());
                 } catch (InvalidConfigurationException e) {
-                    throw new InvalidJobException(
+                    throw InvalidJobException.request(
                             e.errors().stream().map(c -> new FieldError(c.field(), c.message())).toList());
                 }
                 return Optional.of(new ConsoleViews.MappingTest(user.id(), event.displayName(),
@@ -129,7 +129,8 @@ public class ConsoleQueries {
     public Uni<Optional<List<ConsoleViews.SourceObject>>> sourceObjects(String id, String search, int limit) {
         if (limit < 1 || limit > 200) {
             return Uni.createFrom()
-                    .failure(new InvalidJobException(List.of(new FieldError("limit", "must be between 1 and 200"))));
+                    .failure(
+                            InvalidJobException.request(List.of(new FieldError("limit", "must be between 1 and 200"))));
         }
         String needle = search == null ? "" : search.trim().toLowerCase(Locale.ROOT);
         return job(id).chain(found -> found.isEmpty()

@@ -40,10 +40,10 @@ public class ExpressionsResource {
             + "1-based position. 400 naming expression when it is missing.")
     public ConsoleViews.ExpressionValidation validate(ConsoleViews.ExpressionRequest request) {
         if (request == null || request.expression() == null) {
-            throw new InvalidJobException(List.of(new FieldError("expression", "is required")));
+            throw InvalidJobException.request(List.of(new FieldError("expression", "is required")));
         }
         if (request.expression().length() > MAX_LENGTH) {
-            throw new InvalidJobException(
+            throw InvalidJobException.request(
                     List.of(new FieldError("expression", "must be at most " + MAX_LENGTH + " characters")));
         }
         try {

@@ -546,7 +546,7 @@ public class ProvisioningLogRepository {
      * seen with EXPLAIN on PostgreSQL 15), and {@code occurred_at <=} the position's bounds the index scan.
      */
     public Uni<LogPage> query(String jobId, String cycleId, String objectId, String action, String status,
-            OffsetDateTime since, Position after, int limit) {
+            String errorCode, OffsetDateTime since, Position after, int limit) {
         StringBuilder sql = new StringBuilder("SELECT * FROM provisioning_log WHERE job_id=$1");
         Tuple params = Tuple.of(jobId);
         int n = 1;
@@ -565,6 +565,10 @@ public class ProvisioningLogRepository {
         if (status != null) {
             sql.append(" AND status=$").append(++n);
             params.addValue(status);
+        }
+        if (errorCode != null) {
+            sql.append(" AND error_code=$").append(++n);
+            params.addValue(errorCode);
         }
         if (since != null) {
             sql.append(" AND occurred_at >= $").append(++n);

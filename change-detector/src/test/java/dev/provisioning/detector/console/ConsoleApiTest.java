@@ -166,6 +166,9 @@ class ConsoleApiTest {
         given().get("/jobs/{id}/source-objects?limit=abc", job).then().statusCode(400)
                 .body("errors[0].field", equalTo("limit"))
                 .body("detail", equalTo("Invalid query parameter: limit must be a whole number from 1 to 200"));
+        given().get("/jobs/{id}/source-objects?q=ada", job).then().statusCode(400)
+                .body("errors.field", contains("q"))
+                .body("errors[0].message", equalTo("is not a parameter of this endpoint (it takes search, limit)"));
     }
 
     @Test

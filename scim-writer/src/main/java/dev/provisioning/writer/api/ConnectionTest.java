@@ -61,12 +61,14 @@ public final class ConnectionTest {
                     "Druva rejected the secret token (401): generate a new token in Druva (Manage > Deployments > Users"
                             + " > Settings) and save it in the job");
         }
+        if (answer.status() == 404) {
+            return new Result(false, 404, ErrorCodes.TARGET_ERROR, "the tenant URL " + tenantUrl
+                    + " answered 404 (no SCIM Users endpoint under it): check that it is the SCIM base URL, ending "
+                    + "with /scim (Druva's is https://apis.druva.com/insync/scim)" + detail(answer));
+        }
         if (answer.status() != 200) {
-            return new Result(false, answer.status(), answer.kind().errorCode() == null
-                    ? ErrorCodes.TARGET_ERROR
-                    : answer.kind().errorCode(),
-                    "the SCIM endpoint answered HTTP " + answer.status()
-                            + (answer.problem() == null ? "" : ": " + answer.problem()));
+            return new Result(false, answer.status(), codeOf(answer),
+                    "the SCIM endpoint answered HTTP " + answer.status() + detail(answer));
         }
         try {
             JsonNode body = Json.mapper().readTree(answer.body());
@@ -83,6 +85,31 @@ public final class ConnectionTest {
                     "the tenant URL answered 200 but not with JSON: is it the SCIM base URL?");
         }
         return new Result(true, 200, null, "the connection to " + tenantUrl + " works");
+    }
+
+    /**
+     * The code of a refused test query: a throttle or an unavailable target by its kind; any other status is the SCIM
+     * endpoint's fault ({@code SystemForCrossDomainIdentityManagementServiceIncompatible}): the kinds' codes for 404
+     * and 409 name what a provisioning operation's cached id or conflict means (InvalidAnchor, EntryConflict), never a
+     * query of the tenant URL.
+     */
+    private static String codeOf(ScimAnswer answer) {
+        return answer.kind() == FailureKind.THROTTLED || answer.kind() == FailureKind.TRANSIENT
+                ? answer.kind().errorCode()
+                : ErrorCodes.TARGET_ERROR;
+    }
+
+    /**
+     * The SCIM error's {@code detail} that the answer's problem carries after its status ({@code HTTP 403: tenant
+     * disabled}), as {@code ": tenant disabled"}; empty when it carries only the status.
+     */
+    private static String detail(ScimAnswer answer) {
+        String problem = answer.problem();
+        String status = "HTTP " + answer.status();
+        if (problem == null || problem.isBlank() || problem.equals(status)) {
+            return "";
+        }
+        return ": " + (problem.startsWith(status + ": ") ? problem.substring(status.length() + 2) : problem);
     }
 
     /**

@@ -148,9 +148,11 @@ public class UserProvisioner {
             if (!target.actions().update()) {
                 return Uni.createFrom().item(actionDisabled(ProvisioningAction.Disable, link.targetId(), "update"));
             }
-            // an unreadable state does not know whether the user is active: send the disable
+            // an unreadable state does not know whether the user is active: send the disable. One already inactive
+            // needs no change: logged as any object needing none is (Other / Skipped / RedundantExport), as Entra
+            // logs it (Microsoft Graph's synchronizationJob provisionOnDemand example), not as a Disable
             if (link.readable() && Boolean.FALSE.equals(link.state().get(ScimPaths.ACTIVE))) {
-                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Disable, link.targetId(),
+                return Uni.createFrom().item(Outcome.skipped(ProvisioningAction.Other, link.targetId(),
                         ErrorCodes.REDUNDANT_EXPORT, "no change: the Druva user is already inactive"));
             }
             List<AttributeChange> changes = List.of(new AttributeChange(ScimPaths.ACTIVE,

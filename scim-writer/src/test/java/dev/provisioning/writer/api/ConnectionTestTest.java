@@ -45,7 +45,26 @@ class ConnectionTestTest {
                 "{\"schemas\": [\"urn:ietf:params:scim:api:messages:2.0:Error\"], \"detail\": \"tenant disabled\","
                         + " \"internal\": \"stack trace\"}",
                 FailureKind.PERMANENT, 1, "HTTP 403: tenant disabled"), "https://druva.test/scim");
-        assertThat(scim.message()).contains("HTTP 403").contains("tenant disabled").doesNotContain("stack trace");
+        assertThat(scim.message()).contains("HTTP 403").contains("tenant disabled").doesNotContain("stack trace")
+                .doesNotContain("HTTP 403: HTTP 403");
+    }
+
+    @Test
+    void aWrongPathOnTheRightHostSaysTheTenantUrlIsWrong() {
+        // a 404 at connection test is the tenant URL, not a cached id (InvalidAnchor), and says its status once
+        ConnectionTest.Result result = ConnectionTest.read(
+                new ScimAnswer(404, "<html>Not Found</html>", FailureKind.NOT_FOUND, 1, "HTTP 404"),
+                "https://apis.druva.test/insync");
+        assertThat(result.success()).isFalse();
+        assertThat(result.httpStatus()).isEqualTo(404);
+        assertThat(result.errorCode()).isEqualTo("SystemForCrossDomainIdentityManagementServiceIncompatible");
+        assertThat(result.message()).isEqualTo("the tenant URL https://apis.druva.test/insync answered 404 (no SCIM "
+                + "Users endpoint under it): check that it is the SCIM base URL, ending with /scim (Druva's is "
+                + "https://apis.druva.com/insync/scim)");
+        // nor is a 409 a conflict of an entry the test never wrote
+        assertThat(ConnectionTest.read(new ScimAnswer(409, "", FailureKind.CONFLICT, 1, "HTTP 409"),
+                "https://druva.test/scim").errorCode())
+                .isEqualTo("SystemForCrossDomainIdentityManagementServiceIncompatible");
     }
 
     private static String read(int status, String body, String problem) {

@@ -299,15 +299,16 @@ class UserProvisioningTest {
         assertThat(result.action()).isEqualTo(ProvisioningAction.Disable);
         assertThat(result.status()).isEqualTo(ProvisioningStatus.Success);
 
-        // disabled again (the next cycle): Druva already has it inactive, so nothing is sent and Entra's skip reason
-        // for source and target that already match is logged
+        // disabled again (the next cycle): Druva already has it inactive, so nothing is sent and it is logged as an
+        // object needing no change is, as Entra logs it: action Other, Skipped, RedundantExport
         ScimOperation again = Fixtures.disable(jobId, "obj-fay", "NotEffectivelyEntitled", "unassigned");
         KafkaTopics.publishOperation(again);
         ProvisioningResult redundant = KafkaTopics.awaitResult(resultId(again));
         assertThat(Sent.of(druva)).hasSize(before + 1);
-        assertThat(redundant.action()).isEqualTo(ProvisioningAction.Disable);
+        assertThat(redundant.action()).isEqualTo(ProvisioningAction.Other);
         assertThat(redundant.status()).isEqualTo(ProvisioningStatus.Skipped);
         assertThat(redundant.errorCode()).isEqualTo("RedundantExport");
+        assertThat(redundant.reason()).isEqualTo("no change: the Druva user is already inactive");
     }
 
     @Test
