@@ -392,7 +392,8 @@ public class JobService {
 
     /**
      * Entra's Restart: Full or Watermark forget the snapshot so the next cycle is a full one; every restart discards
-     * held deletions (in the job's save), lifts a quarantine and runs the next cycle now. Escrows asks the scim-writer
+     * held deletions (in the job's save; the next cycle is a full one then too), lifts a quarantine and runs the next
+     * cycle now (incremental when nothing was forgotten or discarded). Escrows asks the scim-writer
      * to discard the job's escrowed objects; when it cannot be reached that is reported in {@code notApplied}.
      */
     public Uni<Optional<RestartView>> restart(String id, RestartRequest request, String actor) {
@@ -421,7 +422,7 @@ public class JobService {
             return escrowsReset.chain(() -> cleared)
                     .chain(() -> jobs.update(id, (job, tx) -> staged.discard(tx, id).chain(discarded -> {
                         JobView before = view(job);
-                        job.restart(restartId, discarded, Instant.now());
+                        job.restart(restartId, discarded, forget, Instant.now());
                         RestartView restarted = new RestartView(view(job), scopes.stream().map(Enum::name).toList(),
                                 discarded, List.copyOf(notApplied));
                         return audit.record(tx, id, actor, "restart",

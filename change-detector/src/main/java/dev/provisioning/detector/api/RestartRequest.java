@@ -16,7 +16,7 @@ public record RestartRequest(List<String> resetScope) {
         Full,
         /** Forget the watermark (for the directory file, the snapshot): the next cycle is a full one. */
         Watermark,
-        /** Escrowed retries; owned by the scim-writer, not reset by this version. */
+        /** Discard the job's escrowed retries, which the scim-writer holds (asked through its API). */
         Escrows,
         /** Lift the quarantine (every restart does, as in Entra). */
         QuarantineState

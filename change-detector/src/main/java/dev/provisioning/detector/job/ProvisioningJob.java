@@ -231,12 +231,15 @@ public final class ProvisioningJob {
 
     /**
      * Entra's Restart: the held deletions were discarded (told to the administrator when there were any), the
-     * quarantine is lifted, provisioning is on, and the next cycle is a full one that runs now.
+     * quarantine is lifted, provisioning is on, and the next cycle runs now: a full one when the restart forgot the
+     * watermark (reset scope Full or Watermark) or discarded held deletions (their objects must be judged again), else
+     * an incremental one (reset scope Escrows or QuarantineState alone keeps the watermark, as Entra's).
      *
      * @param restartId identifies this restart (the event id of the discarded deletions)
      * @param discardedDeletions how many held deletions were discarded
+     * @param watermarkForgotten whether the restart cleared the snapshot (Full or Watermark)
      */
-    public void restart(String restartId, int discardedDeletions, Instant now) {
+    public void restart(String restartId, int discardedDeletions, boolean watermarkForgotten, Instant now) {
         if (discardedDeletions > 0) {
             tell(JobStateChange.DELETIONS_RELEASED, "restart/" + restartId, null,
                     discardedDeletions + " held disables and deletes were discarded by a restart of the job.",
@@ -246,7 +249,7 @@ public final class ProvisioningJob {
         changeState(JobState.ACTIVE, now);
         lastError = null;
         failedCycles = 0;
-        requestCycle(true, now);
+        requestCycle(watermarkForgotten || discardedDeletions > 0, now);
     }
 
     /** The job is deleted: its tombstone goes to the other services. */

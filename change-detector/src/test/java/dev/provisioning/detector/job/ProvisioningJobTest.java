@@ -126,15 +126,30 @@ class ProvisioningJobTest {
     void restartLiftsAnyQuarantineAndTellsTheDiscardedDeletions() {
         ProvisioningJob job = quarantinedForFailures();
 
-        job.restart("r1", 3, T0.plusSeconds(30));
+        job.restart("r1", 3, false, T0.plusSeconds(30));
 
         assertThat(job.quarantined()).isFalse();
         assertThat(job.state()).isEqualTo(JobState.ACTIVE);
+        // the discarded deletions' objects are judged again: a full cycle, though the watermark was kept
         assertThat(job.fullCycleRequested()).isTrue();
         assertThat(job.nextCycleAt()).isEqualTo(T0.plusSeconds(30));
         assertThat(states(job)).extracting(JobStateEvent::change)
                 .containsExactly(JobStateChange.DELETIONS_RELEASED, JobStateChange.QUARANTINE_LIFTED);
         assertThat(states(job).get(0).eventId()).isEqualTo("job-1/DELETIONS_RELEASED/restart/r1");
+    }
+
+    @Test
+    void aRestartThatKeepsTheWatermarkAndDiscardsNothingRunsAnIncrementalCycleNow() {
+        ProvisioningJob job = quarantinedForFailures();
+
+        job.restart("r2", 0, false, T0.plusSeconds(30));
+
+        assertThat(job.quarantined()).isFalse();
+        assertThat(job.fullCycleRequested()).isFalse();
+        assertThat(job.nextCycleAt()).isEqualTo(T0.plusSeconds(30));
+
+        job.restart("r3", 0, true, T0.plusSeconds(40));
+        assertThat(job.fullCycleRequested()).isTrue();
     }
 
     @Test
