@@ -112,6 +112,7 @@ class ConsoleBrowserIT {
                 .usingDriverExecutable(new File(CHROMEDRIVER)).usingAnyFreePort().build();
         browser = new ChromeDriver(service, options);
         wait = new WebDriverWait(browser, Waits.OUTCOME);
+        wait.ignoring(org.openqa.selenium.StaleElementReferenceException.class);
     }
 
     @AfterAll
@@ -722,10 +723,13 @@ class ConsoleBrowserIT {
     }
 
     private static void waitForText(By by, String text, java.time.Duration atMost) {
-        new WebDriverWait(browser, atMost).until(d -> {
-            List<WebElement> found = d.findElements(by);
-            return !found.isEmpty() && found.get(0).getText().contains(text);
-        });
+        // the page re-renders while it works (lit replaces nodes): an element found may be gone by the time its text
+        // is read, so a stale one is looked up again on the next poll
+        new WebDriverWait(browser, atMost).ignoring(org.openqa.selenium.StaleElementReferenceException.class)
+                .until(d -> {
+                    List<WebElement> found = d.findElements(by);
+                    return !found.isEmpty() && found.get(0).getText().contains(text);
+                });
     }
 
     private static void screenshot(String name) throws Exception {
