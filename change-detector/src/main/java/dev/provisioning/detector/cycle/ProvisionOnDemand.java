@@ -120,18 +120,18 @@ public class ProvisionOnDemand {
                     List<String> ids = new ArrayList<>(members.stream().map(Directory.SourceUser::id).toList());
                     ids.add(g.id());
                     return managed.among(job.jobId(), ids).chain(inTarget -> {
-                    AssignmentEvent event = CyclePlanner.groupEvent(job.jobId(), cycleId, directory, g,
-                            snapshot.contains(g.id()), inTarget.contains(g.id()), Instant.now());
-                    Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' ("
-                            + Plural.of(event.assignments().size(), "assignment") + ") with "
-                            + Plural.of(g.members().size(), "direct member", "direct members")
-                            + " from the source: the members are provisioned first, then the group");
-                    return Multi.createFrom().iterable(members)
-                            .onItem().transformToUniAndConcatenate(
-                                    m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id()),
-                                            inTarget.contains(m.id())))
-                            .collect().asList()
-                            .chain(outcomes -> provision(job, engine, event, imported, outcomes));
+                        AssignmentEvent event = CyclePlanner.groupEvent(job.jobId(), cycleId, directory, g,
+                                snapshot.contains(g.id()), inTarget.contains(g.id()), Instant.now());
+                        Step imported = new Step("Import", "Success", "read group '" + g.displayName() + "' ("
+                                + Plural.of(event.assignments().size(), "assignment") + ") with "
+                                + Plural.of(g.members().size(), "direct member", "direct members")
+                                + " from the source: the members are provisioned first, then the group");
+                        return Multi.createFrom().iterable(members)
+                                .onItem().transformToUniAndConcatenate(
+                                        m -> user(job, engine, cycleId, directory, m, snapshot.contains(m.id()),
+                                                inTarget.contains(m.id())))
+                                .collect().asList()
+                                .chain(outcomes -> provision(job, engine, event, imported, outcomes));
                     });
                 }));
     }
