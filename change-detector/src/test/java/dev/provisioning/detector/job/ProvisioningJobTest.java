@@ -140,11 +140,14 @@ class ProvisioningJobTest {
 
     @Test
     void aRestartThatKeepsTheWatermarkAndDiscardsNothingRunsAnIncrementalCycleNow() {
-        ProvisioningJob job = quarantinedForFailures();
+        // a job whose first (full) cycle ran: no full cycle is pending
+        ProvisioningJob job = saved(ProvisioningJob.create(config(JobState.ACTIVE), OFF, T0));
+        job.cycleEmitted(job.claim("first", T0), T0.plusSeconds(1), DAILY);
+        job = saved(job);
 
         job.restart("r2", 0, false, T0.plusSeconds(30));
 
-        assertThat(job.quarantined()).isFalse();
+        assertThat(job.state()).isEqualTo(JobState.ACTIVE);
         assertThat(job.fullCycleRequested()).isFalse();
         assertThat(job.nextCycleAt()).isEqualTo(T0.plusSeconds(30));
 
