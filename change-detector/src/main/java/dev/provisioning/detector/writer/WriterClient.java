@@ -110,9 +110,13 @@ public class WriterClient {
     public record EscrowCount(String jobId, long escrowed, long discarded) {
     }
 
-    /** How many of the job's objects wait in the writer's escrow. */
+    /**
+     * How many of the job's objects wait in the writer's escrow. Asked on every status read (the console polls it each
+     * second while a cycle runs): a writer that cannot answer, stopping or restarting, shows as an unknown count in the
+     * status and is logged at DEBUG, not as a warning per poll.
+     */
     public Uni<EscrowCount> escrowed(String jobId) {
-        return send("GET", "/jobs/" + encode(jobId) + "/escrows", null)
+        return send("GET", "/jobs/" + encode(jobId) + "/escrows", null, true)
                 .map(body -> Json.read(body, EscrowCount.class));
     }
 
@@ -131,6 +135,11 @@ public class WriterClient {
     }
 
     private Uni<String> send(String method, String path, String json) {
+        return send(method, path, json, false);
+    }
+
+    /** @param quiet whether a failure is logged at DEBUG rather than WARN (a caller that reports it in its answer) */
+    private Uni<String> send(String method, String path, String json, boolean quiet) {
         URI uri = URI.create(config.writerUrl().replaceAll("/+$", "") + path);
         return credentials.authorization().chain(authorization -> {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(config.writerTimeout())
@@ -143,11 +152,12 @@ public class WriterClient {
                     : HttpRequest.BodyPublishers.ofString(json));
             return Uni.createFrom()
                     .completionStage(() -> http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()))
-                    .onFailure().transform(e -> unavailable(uri, e));
+                    .onFailure().transform(e -> unavailable(uri, e, quiet));
         })
                 .map(response -> {
                     if (response.statusCode() / 100 != 2) {
-                        LOG.warnf("scim-writer answered %d to %s %s", response.statusCode(), method, uri);
+                        LOG.logf(quiet ? Logger.Level.DEBUG : Logger.Level.WARN, "scim-writer answered %d to %s %s",
+                                response.statusCode(), method, uri);
                         throw new WriterUnavailableException("the scim-writer answered HTTP " + response.statusCode()
                                 + " to " + method + " " + path + ": " + abbreviate(response.body()));
                     }
@@ -155,7 +165,7 @@ public class WriterClient {
                 });
     }
 
-    private static WriterUnavailableException unavailable(URI uri, Throwable e) {
+    private static WriterUnavailableException unavailable(URI uri, Throwable e, boolean quiet) {
         Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
         String why = cause instanceof HttpTimeoutException
                 ? "did not answer in time"
@@ -163,7 +173,7 @@ public class WriterClient {
         if (!(cause instanceof IOException)) {
             why = cause.getClass().getSimpleName() + ": " + cause.getMessage();
         }
-        LOG.warnf("scim-writer at %s %s", uri, why);
+        LOG.logf(quiet ? Logger.Level.DEBUG : Logger.Level.WARN, "scim-writer at %s %s", uri, why);
         return new WriterUnavailableException("the scim-writer at " + uri + " " + why);
     }
 
