@@ -7,6 +7,8 @@ import java.util.UUID;
 
 import jakarta.ws.rs.core.UriInfo;
 
+import dev.provisioning.detector.cycle.ProvisionOnDemand;
+
 /**
  * Query parameters read as text and checked here, so that a bad value is a 400 problem naming the parameter: an
  * {@code int} parameter that does not parse ({@code limit=abc}) would be answered 404 by RESTEasy Reactive. A
@@ -67,7 +69,9 @@ public final class QueryParameters {
         if (value == null) {
             return null;
         }
-        String uuid = value.startsWith(ON_DEMAND) ? value.substring(ON_DEMAND.length()) : value;
+        String uuid = value.startsWith(ProvisionOnDemand.CYCLE_PREFIX)
+                ? value.substring(ProvisionOnDemand.CYCLE_PREFIX.length())
+                : value;
         try {
             if (uuid.length() == 36 && UUID.fromString(uuid).toString().equalsIgnoreCase(uuid)) {
                 return value.toLowerCase(Locale.ROOT);
@@ -78,9 +82,6 @@ public final class QueryParameters {
         throw InvalidJobException.parameter(name,
                 "must be a cycle's id: a UUID, or on-demand-<UUID> for a provision on demand");
     }
-
-    /** What the id of a provision on demand's cycle starts with ({@code ProvisionOnDemand}). */
-    private static final String ON_DEMAND = "on-demand-";
 
     /**
      * A whole number from 1 to {@code max}.

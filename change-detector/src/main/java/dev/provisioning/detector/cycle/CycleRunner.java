@@ -548,10 +548,6 @@ public class CycleRunner {
     }
 
     /**
-     * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
-     * object the job manages in Druva (only those objects' events are built here, and dropped at once).
-     */
-    /**
      * A cycle's plan and the deletion guard's split of it.
      *
      * @param groupsWaiting how many group changes the plan leaves for a later cycle ({@link #waitingGroups})
@@ -594,6 +590,10 @@ public class CycleRunner {
         return context == null ? onWorker : onWorker.emitOn(command -> context.runOnContext(ignored -> command.run()));
     }
 
+    /**
+     * Applies the job's deletion threshold to the plan: the mapping engine says which events disable or delete an
+     * object the job manages in Druva (only those objects' events are built here, and dropped at once).
+     */
     private static DeletionGuard.Parts<CyclePlan.Planned> guard(ProvisioningJob job, CyclePlan plan,
             Map<String, ObjectType> managed) {
         if (job.deletionThreshold().off() || plan.planned().isEmpty()) {

@@ -43,6 +43,8 @@ import dev.provisioning.telemetry.Plural;
 public class ProvisionOnDemand {
 
     public static final int MAX_GROUP_MEMBERS = 5;
+    /** What the id of a provision on demand's cycle starts with; a UUID follows. */
+    public static final String CYCLE_PREFIX = "on-demand-";
     static final String REPORTER = "change-detector";
 
     private final DirectorySources sources;
@@ -90,7 +92,7 @@ public class ProvisionOnDemand {
             return Uni.createFrom()
                     .failure(new InvalidObjectException("is required: the source id of a user or a group"));
         }
-        String cycleId = "on-demand-" + UUID.randomUUID();
+        String cycleId = CYCLE_PREFIX + UUID.randomUUID();
         CompiledJob engine = MappingEngine.compile(job);
         return Uni.createFrom().item(() -> sources.forJob(job).read())
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())

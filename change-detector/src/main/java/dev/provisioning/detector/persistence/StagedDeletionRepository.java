@@ -123,6 +123,12 @@ public class StagedDeletionRepository {
                 });
     }
 
+    /** Whether the job holds any deletion: stops at the first row (asked once a cycle). */
+    public Uni<Boolean> any(String jobId) {
+        return pool.preparedQuery("SELECT EXISTS (SELECT 1 FROM staged_deletion WHERE job_id=$1)")
+                .execute(Tuple.of(jobId)).map(rs -> rs.iterator().next().getBoolean(0));
+    }
+
     public Uni<Long> count(String jobId) {
         return pool.preparedQuery("SELECT count(*) FROM staged_deletion WHERE job_id=$1").execute(Tuple.of(jobId))
                 .map(rs -> rs.iterator().next().getLong(0));

@@ -95,7 +95,7 @@ public class HeldDeletions {
     public Uni<Boolean> pending(ProvisioningJob job) {
         return job.deletionThreshold().off()
                 ? Uni.createFrom().item(false)
-                : staged.count(job.id()).map(n -> n > 0);
+                : staged.any(job.id());
     }
 
     /**
