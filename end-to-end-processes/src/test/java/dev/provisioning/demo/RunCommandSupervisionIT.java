@@ -135,7 +135,7 @@ class RunCommandSupervisionIT {
      * The services stopped as the run command stops them ({@link LocalSystem#stopServices()}: SIGTERM to each, all at
      * once) while a cycle with a rename, a new user and a new user without mail is under way, its Druva requests held
      * by Druva ({@code hold}: the writer's operations are in flight at the stop, and abandoned after the writer's stop
-     * grace), then started again: no WARN or ERROR line ({@link ServiceLogs#WARN_OR_ERROR}). Before, the writer's records left
+     * grace), then started again: no WARN or ERROR line ({@link ServiceLogs#faults}). Before, the writer's records left
      * unacked made SmallRye wait 5 s as it closed the channel and warn (SRMSG18245). The held requests are let go while
      * the services are down, so Druva carries them out as a tenant that received them would: the restarted writer
      * finds the new user there (its create answered 409) and links it, so it is in Druva once.
@@ -210,9 +210,8 @@ class RunCommandSupervisionIT {
         assertThat(digestsSince(jobId, mailsBefore).get(0).subject())
                 .contains(": 1 failure (MandatoryFieldsMissing 1)");
         for (Map.Entry<ServiceProcess, Long> log : logsBefore.entrySet()) {
-            assertThat(linesSince(log.getKey().logFile(), log.getValue()))
-                    .as("%s's log from its clean stop through its start to now", log.getKey().name())
-                    .noneMatch(ServiceLogs::noisy);
+            assertThat(ServiceLogs.faults(linesSince(log.getKey().logFile(), log.getValue())))
+                    .as("%s's log from its clean stop through its start to now", log.getKey().name()).isEmpty();
         }
     }
 

@@ -91,10 +91,8 @@ class RunCommandJarIT {
         for (String service : LocalSystem.SERVICES.keySet()) {
             Path log = logs.resolve(service + ".log");
             assertThat(log).as("the %s's log", service).isRegularFile();
-            try (Stream<String> lines = Files.lines(log, StandardCharsets.UTF_8)) {
-                lines.filter(ServiceLogs::noisy)
-                        .forEach(l -> noisy.add(service + ": " + l));
-            }
+            ServiceLogs.faults(Files.readAllLines(log, StandardCharsets.UTF_8))
+                    .forEach(l -> noisy.add(service + ": " + l));
         }
         assertThat(noisy).as("WARN and ERROR lines of the four services, from the start through the stop").isEmpty();
     }
