@@ -13,8 +13,8 @@ const WHAT_TO_DO = {
 const HELD_ACTION = { UPDATED: 'Disable (unassigned or out of scope)', SOFT_DELETED: 'Disable (soft-deleted in Entra)', HARD_DELETED: 'Delete (deleted in Entra)' };
 
 /**
- * A job's synchronisation details, live: the current cycle's progress, the last completed cycle, the last cycle that
- * sent anything (lastCycleWithChanges: quiet cycles do not hide it), quarantine, held deletions and escrowed objects,
+ * A job's synchronisation details, live: the current cycle's progress, the last completed cycle, the last cycle with a
+ * change carried out or a failure (lastCycleWithChanges: quiet cycles and all-skipped cycles do not hide it), quarantine, held deletions and escrowed objects,
  * all as the job's status (GET /jobs/{id}/status) reports them.
  */
 class JobOverview extends Page {

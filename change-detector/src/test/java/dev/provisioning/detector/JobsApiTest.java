@@ -45,6 +45,7 @@ import dev.provisioning.detector.persistence.CycleRepository;
 import dev.provisioning.detector.persistence.ProvisioningLogRepository;
 import dev.provisioning.events.AssignmentEvent;
 import dev.provisioning.events.ChangeKind;
+import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
@@ -223,9 +224,9 @@ class JobsApiTest {
     }
 
     /**
-     * The status's lastCycleWithChanges is the newest complete cycle that sent something: the quiet cycles after it
-     * (the lastCompletedCycle, 0 of 0; so many that it left the recent ten) and a newer cycle still waiting for its
-     * result do not replace it; before any, it is null. The cycles and their results are recorded directly (the job is
+     * The status's lastCycleWithChanges is the newest complete cycle with a result that is not Skipped: a follow-up
+     * cycle whose only object was skipped (RedundantExport), the quiet cycles after it (the lastCompletedCycle, 0 of 0;
+     * so many that it left the recent ten) and a newer cycle still waiting for its result do not replace it; before any, it is null. The cycles and their results are recorded directly (the job is
      * off: no cycle of its own).
      */
     @Test
@@ -251,6 +252,16 @@ class JobsApiTest {
                         ObjectType.USER, "u2", null, "Bob", ProvisioningAction.Create, ProvisioningStatus.Failure,
                         "MandatoryFieldsMissing", null, null, 1, 5, List.of(), "test", now)))
                 .await().atMost(Waits.OUTCOME);
+        // a follow-up cycle that sent a group Druva already holds as the source has it: skipped, no change
+        String skipped = "skipped-" + jobId;
+        cycles.start(skipped, jobId, false).chain(() -> cycles.emitted(skipped, 1)).await().atMost(Waits.OUTCOME);
+        log.recordAll(List.of(new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "g1", skipped, "e3"), jobId,
+                skipped, "e3", ObjectType.GROUP, "g1", null, "Sales", ProvisioningAction.Other,
+                ProvisioningStatus.Skipped, ErrorCodes.REDUNDANT_EXPORT, null, null, 1, 5, List.of(), "test", now)))
+                .await().atMost(Waits.OUTCOME);
+        given().get(status).then().statusCode(200)
+                .body("lastCompletedCycle.cycleId", equalTo(skipped))
+                .body("lastCycleWithChanges.cycleId", equalTo(busy));
         // ten quiet cycles: the busy one is no longer among the recent ten
         for (int i = 1; i <= 10; i++) {
             String one = quiet + "-" + i;

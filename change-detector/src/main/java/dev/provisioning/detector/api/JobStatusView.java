@@ -13,10 +13,11 @@ import java.util.Map;
  * {@value #LIST_LIMIT}, the soonest retry first). {@code writerEscrows} is the writer's own count of the job's escrowed
  * and held operations (null when the writer cannot be asked within 2 s). {@code lastCompletedCycle} is the newest
  * COMPLETED cycle of the recent ones (often an incremental cycle of a quiet tenant that sent nothing, 0 of 0 objects);
- * {@code lastCycleWithChanges} is the newest COMPLETED cycle that sent at least one object ({@code eventsEmitted > 0},
- * whatever its outcomes: created, updated, skipped or failed), however long ago it started (not only among the recent
- * ten), or null when no cycle of the job sent anything yet, or none that did is complete (one still waiting for
- * results is not), or they are older than {@code detector.log-retention} (purged with the log).
+ * {@code lastCycleWithChanges} is the newest COMPLETED cycle with at least one result that is not Skipped (an object
+ * created, updated, disabled or deleted in Druva, a membership changed, or a failure), however long ago it started
+ * (not only among the recent ten), or null when no cycle of the job changed anything yet, or none that did is complete
+ * (one still waiting for results is not), or they are older than {@code detector.log-retention} (purged with the log).
+ * A cycle whose every object was skipped (already as in the source: {@code RedundantExport}; out of scope) is not one.
  */
 public record JobStatusView(String jobId, String state, String lastError, OffsetDateTime nextCycleAt,
         CycleView currentCycle,

@@ -194,13 +194,15 @@ public class CycleRepository {
     }
 
     /**
-     * The job's newest complete cycle (by start) that sent at least one object, if any: what the status calls the last
-     * cycle with changes. Complete is {@link Cycle#complete()} in SQL (emitted, and a result for every event); an
-     * incremental cycle of a quiet tenant sends nothing and is never this one. One row, read through the partial index
-     * {@code cycle_job_with_changes} (V29), so the quiet cycles since (one per interval) are not read.
+     * The job's newest complete cycle (by start) with at least one result that is not Skipped (a change carried out in
+     * Druva, or a failure), if any: what the status calls the last cycle with changes. Complete is
+     * {@link Cycle#complete()} in SQL (emitted, and a result for every event). An incremental cycle of a quiet tenant
+     * sends nothing, and a cycle whose every object was skipped (already as the source has it: RedundantExport; out of
+     * scope) changed nothing: neither is this one. One row, read through the partial index
+     * {@code cycle_job_with_changes} (V30), so the quiet cycles since (one per interval) are not read.
      */
     public Uni<Optional<Cycle>> lastWithChanges(String jobId) {
-        return pool.preparedQuery("SELECT " + COLUMNS + " FROM cycle WHERE job_id=$1 AND events_emitted > 0 "
+        return pool.preparedQuery("SELECT " + COLUMNS + " FROM cycle WHERE job_id=$1 AND results_operations > 0 "
                 + "AND status=$2 AND results_total >= events_emitted ORDER BY started_at DESC LIMIT 1")
                 .execute(Tuple.of(jobId, Cycle.Stage.EMITTED.name()))
                 .map(rs -> rs.size() == 0 ? Optional.empty() : Optional.of(cycle(rs.iterator().next())));
