@@ -107,9 +107,10 @@ class LookupBatcherTest {
         String processedId = jobId + "/u1/cycle-1/op-1";
         await(direct.markProcessed(processedId, jobId, "op-1", "{\"r\":1}"));
         String escrowId = Escrowed.idOf(jobId, USER, "u2");
-        await(escrows.save(new Escrowed(escrowId, jobId, "u2", "op-2", "{}", 0, Instant.now(), Instant.now(),
-                "TargetUnavailable", "down", EscrowState.ESCROWED, jobId + "/u2/cycle-1/op-2", null, null, null,
-                "tenant-a", null)));
+        // retried in an hour: a row already due is the running writer's to retry (WriterStoreTest, CI 2026-12-05)
+        await(escrows.save(new Escrowed(escrowId, jobId, "u2", "op-2", "{}", 0, Instant.now(),
+                Instant.now().plus(java.time.Duration.ofHours(1)), "TargetUnavailable", "down", EscrowState.ESCROWED,
+                jobId + "/u2/cycle-1/op-2", null, null, null, "tenant-a", null)));
         await(direct.saveLink(jobId, USER, "u3", new Link("druva-3", Map.of("userName", "u3")), "cycle-1",
                 new Mark("op-3", null)));
         statements.set(0);

@@ -307,9 +307,11 @@ class WriterStoreTest {
         assertThat(processed.escrow()).isEmpty();
         assertThat(processed.entry()).isEmpty();
 
+        // retried in an hour: a row already due is the running writer's to retry, which moves its nextAttemptAt
+        // between the two reads below (CI, 2026-12-05)
         Escrowed waiting = new Escrowed(escrowId, jobId, "u1", "op-1", "{}", 2, java.time.Instant.now(),
-                java.time.Instant.now(), "TargetUnavailable", "down", EscrowState.ESCROWED, resultId, null, null,
-                null, "tenant-a", null);
+                java.time.Instant.now().plus(java.time.Duration.ofHours(1)), "TargetUnavailable", "down",
+                EscrowState.ESCROWED, resultId, null, null, null, "tenant-a", null);
         await(escrows.save(waiting));
         Found escrowed = await(store.lookup(null, escrowId, null));
         assertThat(escrowed.processed()).isEmpty();
