@@ -3,6 +3,7 @@ package dev.provisioning.demo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -37,8 +38,12 @@ public final class DemoLauncher {
     static final Duration COMPLETION_WAIT = Duration.ofSeconds(10);
 
     private final PrintStream out;
-    /** Emails already shown in a summary: each summary shows the new ones. */
+    /** Emails already printed ({@link #printNewMails}): each is printed once, as it arrives. */
     private int mailsShown;
+    /** Emails printed when the cycle being waited for was first seen: a failed cycle's summary waits for one more. */
+    private int mailsWhenCycleSeen;
+    /** Where each email's whole text is saved ({@code mail-001.txt}, ...), or null: not saved. */
+    private Path mailDir;
 
     DemoLauncher(PrintStream out) {
         this.out = out;
@@ -101,6 +106,12 @@ public final class DemoLauncher {
                 "%nOperator console (signs the local administrator in; the token stays in the browser tab):%n  %s%n%n",
                 consoleUrl(api, system.adminToken()));
 
+        mailDir = work.resolve("mails");
+        try (var old = Files.list(Files.createDirectories(mailDir))) { // this run's emails only
+            for (Path file : (Iterable<Path>) old::iterator) {
+                Files.deleteIfExists(file);
+            }
+        }
         JsonNode first = provision(system, directory, options.containsKey("exit"), stopping::get);
         if (options.containsKey("exit") && first != null) {
             System.exit(first.path("summary").path("failed").asLong() >= 0 ? 0 : 1);
@@ -130,7 +141,7 @@ public final class DemoLauncher {
         String jobId = jobs.create(job);
         out.printf("Created job %s: provisioning %s%n", jobId, directory);
 
-        JsonNode cycle = awaitCycle(jobs, jobId, null, true, stopping);
+        JsonNode cycle = awaitCycle(system, jobId, null, true, stopping);
         if (cycle == null) {
             return null;
         }
@@ -142,7 +153,7 @@ public final class DemoLauncher {
                 + "second; one also runs every 30 s).%n", directory);
         String last = cycle.path("cycleId").asText();
         while (!stopping.getAsBoolean()) {
-            JsonNode next = awaitCycle(jobs, jobId, last, false, stopping);
+            JsonNode next = awaitCycle(system, jobId, last, false, stopping);
             if (next == null) {
                 break;
             }
@@ -156,11 +167,13 @@ public final class DemoLauncher {
 
     /**
      * Waits for the first cycle that started after {@code previous} (any cycle when null) to complete, printing its
-     * progress every few seconds when {@code verbose}. While the jobs API does not answer (the change-detector is down
-     * and being restarted) it says so once and keeps waiting. Returns null once {@code stopping}.
+     * progress every few seconds when {@code verbose}, and every email as it arrives ({@link #printNewMails}: a
+     * quarantine's, a digest's, while no cycle completes too). While the jobs API does not answer (the change-detector
+     * is down and being restarted) it says so once and keeps waiting. Returns null once {@code stopping}.
      */
-    private JsonNode awaitCycle(JobsClient jobs, String jobId, String previous, boolean verbose,
+    private JsonNode awaitCycle(LocalSystem system, String jobId, String previous, boolean verbose,
             BooleanSupplier stopping) {
+        JobsClient jobs = system.jobs();
         String cycleId = null;
         String lastLine = "";
         long lastPrinted = 0;
@@ -170,6 +183,7 @@ public final class DemoLauncher {
             if (stopping.getAsBoolean()) {
                 return null;
             }
+            printNewMails(system);
             JsonNode status;
             try {
                 status = jobs.status(jobId);
@@ -204,6 +218,9 @@ public final class DemoLauncher {
                 cycle = index > 0 ? cycles.get(index - 1) : null;
             }
             if (cycle != null) {
+                if (cycleId == null) {
+                    mailsWhenCycleSeen = mailsShown;
+                }
                 cycleId = cycle.path("cycleId").asText();
                 String state = cycle.path("status").asText();
                 JsonNode s = cycle.path("summary");
@@ -266,16 +283,48 @@ public final class DemoLauncher {
         if (s.path("failed").asLong() > 0) {
             awaitMail(system);
         }
+        printNewMails(system);
+    }
+
+    /**
+     * Waits (up to 30 s) for an email that arrived since the cycle was first seen: the digest of its failures (sent
+     * when the notifier's window closes, which may be after the cycle completed). One printed while the cycle ran
+     * counts: it is not waited for twice.
+     */
+    private void awaitMail(LocalSystem system) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (system.stack().smtp().mails().size() <= mailsWhenCycleSeen && System.nanoTime() < deadline) {
+            ServiceProcess.pause(500);
+        }
+    }
+
+    /**
+     * Prints each email the local SMTP server received since the last call, once: {@code email to [address]:
+     * "subject"}, and where its whole text is saved ({@link #mailDir}: {@code mail-001.txt} with its recipients,
+     * subject and decoded text), so that an operator reads what the notifier sent without a mail client.
+     */
+    private void printNewMails(LocalSystem system) {
         List<LocalSmtp.Mail> mails = system.stack().smtp().mails();
-        mails.stream().skip(mailsShown).forEach(m -> out.printf("  email to %s: \"%s\"%n", m.to(), m.subject()));
+        for (int i = mailsShown; i < mails.size(); i++) {
+            LocalSmtp.Mail m = mails.get(i);
+            out.printf("  email to %s: \"%s\"%s%n", m.to(), m.subject(), saved(i + 1, m));
+        }
         mailsShown = mails.size();
     }
 
-    /** Waits (up to 30 s) for an email not shown yet: the digest of this cycle's failures. */
-    private void awaitMail(LocalSystem system) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (system.stack().smtp().mails().size() <= mailsShown && System.nanoTime() < deadline) {
-            ServiceProcess.pause(500);
+    /** Saves one email's text under {@link #mailDir}: " (whole text: path)", or "" when not saved. */
+    private String saved(int number, LocalSmtp.Mail mail) {
+        if (mailDir == null) {
+            return "";
+        }
+        Path file = mailDir.resolve(String.format("mail-%03d.txt", number));
+        try {
+            Files.createDirectories(mailDir);
+            Files.writeString(file, "To: " + String.join(", ", mail.to()) + "\nSubject: " + mail.subject() + "\n\n"
+                    + mail.text() + "\n", StandardCharsets.UTF_8);
+            return " (whole text: " + file + ")";
+        } catch (IOException e) {
+            return " (not saved: " + e.getMessage() + ")";
         }
     }
 

@@ -85,7 +85,18 @@ class RunCommandJarIT {
                 .contains(String.format("Druva now holds %d users (%d active) and %d groups", expected.created().size(),
                         expected.created().size(), expected.groups().size()))
                 .containsPattern("email to \\[admin@contoso\\.example\\]: \".*: " + failed
-                        + " failures \\(MandatoryFieldsMissing " + failed + "\\)\"");
+                        + " failures \\(MandatoryFieldsMissing " + failed
+                        + "\\)\" \\(whole text: .*mail-\\d{3}\\.txt\\)");
+        // the digest's whole text, saved where the printed line says: every failed user by name, with its code
+        Matcher digest = Pattern
+                .compile("MandatoryFieldsMissing " + failed + "\\)\" \\(whole text: (.*mail-\\d{3}\\.txt)\\)")
+                .matcher(printed);
+        assertThat(digest.find()).isTrue();
+        String text = Files.readString(Path.of(digest.group(1)), StandardCharsets.UTF_8);
+        assertThat(text).as("the saved digest").startsWith("To: admin@contoso.example\nSubject: ")
+                .contains("MandatoryFieldsMissing");
+        assertThat(expected.failedWithoutMail()).as("each failed user in the saved digest, by display name")
+                .allSatisfy(upn -> assertThat(text).contains(expected.displayNames().get(upn)));
 
         List<String> noisy = new ArrayList<>();
         for (String service : LocalSystem.SERVICES.keySet()) {

@@ -1,9 +1,12 @@
 package dev.provisioning.localstack;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
 
 import jakarta.mail.MessagingException;
+import jakarta.mail.Multipart;
+import jakarta.mail.Part;
 import jakarta.mail.internet.MimeMessage;
 
 import com.icegreen.greenmail.util.GreenMail;
@@ -63,16 +66,38 @@ public final class LocalSmtp implements AutoCloseable {
         greenMail.stop();
     }
 
-    /** A received email: recipients, subject and the whole body as text. */
-    public record Mail(List<String> to, String subject, String body) {
+    /**
+     * A received email: recipients, subject, the whole body as it came over SMTP ({@code body}: still in its transfer
+     * encoding, e.g. quoted-printable, and with a multipart message's boundaries) and its plain text as a reader sees
+     * it ({@code text}: the first {@code text/plain} part, decoded; the body when there is none).
+     */
+    public record Mail(List<String> to, String subject, String body, String text) {
 
         static Mail of(MimeMessage message) {
             try {
                 List<String> to = java.util.Arrays.stream(message.getAllRecipients()).map(Object::toString).toList();
-                return new Mail(to, message.getSubject(), GreenMailUtil.getBody(message));
-            } catch (MessagingException e) {
+                String body = GreenMailUtil.getBody(message);
+                String text = plainText(message);
+                return new Mail(to, message.getSubject(), body, text == null ? body : text);
+            } catch (MessagingException | IOException e) {
                 throw new IllegalStateException("cannot read received mail", e);
             }
+        }
+
+        /** The first {@code text/plain} part of a message or part, decoded, or null when it has none. */
+        private static String plainText(Part part) throws MessagingException, IOException {
+            if (part.isMimeType("text/plain")) {
+                return part.getContent().toString();
+            }
+            if (part.getContent() instanceof Multipart multipart) {
+                for (int i = 0; i < multipart.getCount(); i++) {
+                    String text = plainText(multipart.getBodyPart(i));
+                    if (text != null) {
+                        return text;
+                    }
+                }
+            }
+            return null;
         }
     }
 }

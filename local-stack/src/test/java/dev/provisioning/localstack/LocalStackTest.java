@@ -100,12 +100,16 @@ class LocalStackTest {
         message.setFrom(new InternetAddress("from@provisioning.test"));
         message.setRecipient(Message.RecipientType.TO, new InternetAddress("admin@provisioning.test"));
         message.setSubject("hello");
-        message.setText("body");
+        message.setText("Failed: Zoë García, Björn Hamilton", "UTF-8");
+        message.setHeader("Content-Transfer-Encoding", "quoted-printable");
         Transport.send(message);
 
         assertThat(stack.smtp().mails()).anySatisfy(m -> {
             assertThat(m.to()).containsExactly("admin@provisioning.test");
             assertThat(m.subject()).isEqualTo("hello");
+            // the body as sent over SMTP, in its transfer encoding; the text as a reader sees it, decoded
+            assertThat(m.body()).contains("Zo=C3=AB");
+            assertThat(m.text()).isEqualTo("Failed: Zoë García, Björn Hamilton");
         });
     }
 
