@@ -74,7 +74,8 @@ public class NotifierMetrics {
 
     /**
      * A record recognised as already handled, so no email is sent for it: a redelivered failure or job state event,
-     * or a quarantine start for the reason already emailed.
+     * a quarantine start for the reason already emailed, or a rejected token or held deletions told by the email of
+     * the quarantine they start.
      */
     public void emailDeduplicated(String jobId, String kind) {
         counter("notifier.emails.deduplicated", jobId, kind).increment();

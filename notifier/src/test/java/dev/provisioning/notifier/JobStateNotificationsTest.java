@@ -48,22 +48,35 @@ class JobStateNotificationsTest {
         QUIET_PERIODS.await();
     }
 
+    /**
+     * A 401 from Druva: the detector tells TOKEN_REJECTED and then the QUARANTINE_STARTED (InvalidCredentials) it
+     * causes. One email, the quarantine's, saying that Druva rejected the token and what to do; both events redelivered
+     * send nothing more.
+     */
     @Test
-    void quarantineIsEmailedWithTheReasonCodeAndWhatToDo() throws Exception {
+    void aRejectedTokenIsOneEmailTheQuarantinesWithWhatToDo() throws Exception {
         String job = newJob(true);
-        publish(state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 0));
+        JobStateEvent rejected = state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 1);
+        JobStateEvent quarantined = state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 1);
+        publish(rejected, quarantined, rejected, quarantined);
 
         MimeMessage mail = awaitOneMailTo(job);
 
-        assertThat(mail.getSubject()).isEqualTo("[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials");
-        assertThat(plainText(mail)).contains("is in quarantine", "Reason code: InvalidCredentials",
-                "generate a new Auth token", "Secret Token", "PUT /jobs/" + job,
+        assertThat(mail.getSubject()).isEqualTo(
+                "[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials (secret token rejected)");
+        assertThat(plainText(mail)).contains("Druva rejected the secret token", "(HTTP 401)", "is in quarantine",
+                "Reason code: InvalidCredentials", "generate a new Auth token", "Secret Token", "PUT /jobs/" + job,
                 "Job status: https://provisioning.example.test/jobs/" + job + "/status");
         assertThat(htmlText(mail)).contains("<li>In Druva, generate a new Auth token",
                 "href=\"https://provisioning.example.test/jobs/" + job + "/status\"");
         assertThat(mail.getHeader("Message-ID")).singleElement().asString()
                 .matches("<state-[0-9a-f]{32}@notifier\\.provisioning>");
-        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "quarantine") == 1.0);
+        // the rejection told by the quarantine's email, then both redeliveries recognised
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_deduplicated_total", job, "token") == 2.0
+                && metric("notifier_emails_deduplicated_total", job, "quarantine") == 1.0
+                && metric("notifier_emails_sent_total", job, "quarantine") == 1.0);
+        assertThat(metric("notifier_emails_sent_total", job, "token")).isZero();
+        QUIET_PERIODS.keep("no second email to " + job, () -> mailsTo(job).size() == 1);
     }
 
     @Test
@@ -75,13 +88,15 @@ class JobStateNotificationsTest {
         await().atMost(Waits.OUTCOME)
                 .until(() -> metric("notifier_emails_deduplicated_total", job, "quarantine") == 1.0);
 
-        publish(state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 0));
+        // a 401 while quarantined for another reason: the new reason's email, once, telling the rejected token
+        publish(state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 1),
+                state(job, JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 1));
 
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
         QUIET_PERIODS.keep("no third email to " + job, () -> mailsTo(job).size() == 2);
         assertThat(subjects(mailsTo(job))).containsExactly(
                 "[Provisioning] Druva (" + job + "): quarantined — TooManyFailures",
-                "[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials");
+                "[Provisioning] Druva (" + job + "): quarantined — InvalidCredentials (secret token rejected)");
     }
 
     @Test
@@ -102,48 +117,58 @@ class JobStateNotificationsTest {
     @Test
     void aRedeliveredEventSendsNothingNew() throws Exception {
         String job = newJob(true);
-        JobStateEvent rejected = state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0);
-        publish(rejected);
-        awaitOneMailTo(job);
+        JobStateEvent expiring = state(job, JobStateChange.TOKEN_EXPIRING, null, 0);
+        publish(expiring);
+        assertThat(awaitOneMailTo(job).getSubject())
+                .isEqualTo("[Provisioning] Druva (" + job + "): secret token expires soon");
 
-        publish(rejected);
+        publish(expiring);
 
         await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_deduplicated_total", job, "token") == 1.0);
         QUIET_PERIODS.keep("no second email to " + job, () -> mailsTo(job).size() == 1);
+        assertThat(metric("notifier_emails_sent_total", job, "token")).isEqualTo(1.0);
     }
 
+    /**
+     * A cycle over the deletion threshold: the detector tells DELETIONS_HELD and then the QUARANTINE_STARTED
+     * (DeletionThresholdExceeded) it causes. One email, the quarantine's, with the count and how to allow or discard
+     * them; redelivered, nothing more. A later cycle of the quarantined job that holds more tells DELETIONS_HELD alone:
+     * its own email.
+     */
     @Test
-    void heldDeletionsAreEmailedWithTheirCountAndHowToAllowThem() throws Exception {
+    void heldDeletionsAreOneEmailTheQuarantinesWithTheirCountAndHowToAllowThem() throws Exception {
         String job = newJob(true);
-        publish(state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 612));
+        JobStateEvent held = state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 612);
+        JobStateEvent quarantined = state(job, JobStateChange.QUARANTINE_STARTED, "DeletionThresholdExceeded", 612);
+        publish(held, quarantined, held, quarantined);
 
         MimeMessage mail = awaitOneMailTo(job);
 
-        assertThat(mail.getSubject())
-                .isEqualTo("[Provisioning] Druva (" + job + "): 612 deletions held — accidental-deletion threshold");
-        assertThat(plainText(mail)).contains("holds 612 disables and deletes", "Objects concerned: 612",
-                "POST /jobs/" + job + "/allow-deletes", "StagedDelete");
-        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "deletions") == 1.0);
-    }
+        assertThat(mail.getSubject()).isEqualTo(
+                "[Provisioning] Druva (" + job + "): quarantined — DeletionThresholdExceeded (612 deletions held)");
+        assertThat(plainText(mail)).contains("holds 612 disables and deletes", "Nothing is deleted until you allow it",
+                "is in quarantine", "Objects concerned: 612", "StagedDelete", "POST /jobs/" + job + "/allow-deletes",
+                "POST /jobs/" + job + "/restart): a restart discards the held deletions");
 
-    @Test
-    void rejectedAndExpiringTokensAreEmailed() {
-        String job = newJob(true);
-        publish(state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0),
-                state(job, JobStateChange.TOKEN_EXPIRING, null, 0));
+        publish(state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 5));
 
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
-        assertThat(subjects(mailsTo(job))).containsExactly(
-                "[Provisioning] Druva (" + job + "): secret token rejected (401)",
-                "[Provisioning] Druva (" + job + "): secret token expires soon");
-        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "token") == 2.0);
+        assertThat(mailsTo(job).get(1).getSubject())
+                .isEqualTo("[Provisioning] Druva (" + job + "): 5 deletions held — accidental-deletion threshold");
+        assertThat(plainText(mailsTo(job).get(1))).contains("holds 5 disables and deletes", "Objects concerned: 5",
+                "POST /jobs/" + job + "/allow-deletes");
+        await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_sent_total", job, "deletions") == 1.0
+                && metric("notifier_emails_sent_total", job, "quarantine") == 1.0
+                && metric("notifier_emails_deduplicated_total", job, "deletions") == 2.0);
+        QUIET_PERIODS.keep("no third email to " + job, () -> mailsTo(job).size() == 2);
     }
 
     @Test
     void noStateEmailWhenTheJobDoesNotNotifyOnFailure() throws Exception {
         String job = newJob(false);
         publish(state(job, JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0),
-                state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 600));
+                state(job, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 600),
+                state(job, JobStateChange.QUARANTINE_STARTED, "DeletionThresholdExceeded", 600));
 
         QUIET_PERIODS.keep("no email to " + job + " and none pending",
                 () -> mailsTo(job).isEmpty() && metric("notifier_outbox_pending", job) == 0.0);
@@ -156,8 +181,8 @@ class JobStateNotificationsTest {
         // addresses when the job is saved; this one comes straight from the topic)
         publishJob(refused, "<@>", true, 1);
         String other = newJob(true);
-        publish(state(refused, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0),
-                state(other, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0));
+        publish(state(refused, JobStateChange.TOKEN_EXPIRING, null, 0),
+                state(other, JobStateChange.TOKEN_EXPIRING, null, 0));
 
         awaitOneMailTo(other);
         await().atMost(Waits.OUTCOME).until(() -> metric("notifier_emails_dropped_total", refused, "token") == 1.0);

@@ -157,8 +157,8 @@ class RefusedRecordsTest {
     /**
      * A job state event whose job name, reason code and reason hold a NUL character is stored (U+FFFD) and emailed; one
      * whose event id is longer than {@code state_outbox.event_id} and one dated before PostgreSQL's range are
-     * dead-lettered at once with a reason naming the job and the field; the same job's next event, behind them on the
-     * same partition, is emailed.
+     * dead-lettered at once with a reason naming the job and the field; the same job's next events, behind them on the
+     * same partition (held deletions and the quarantine they start), are emailed, once.
      */
     @Test
     void aRefusedJobStateEventIsDeadLetteredWithItsReasonAndTheNextOnesAreEmailed() throws Exception {
@@ -177,8 +177,9 @@ class RefusedRecordsTest {
 
         ConsumerTask<String, String> dlq = deadLetterReader(Topics.JOB_STATES);
         try {
-            publish(withNul, longId, tooEarly, state(refused, JobStateChange.DELETIONS_HELD,
-                    "DeletionThresholdExceeded", 612));
+            publish(withNul, longId, tooEarly,
+                    state(refused, JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 612),
+                    state(refused, JobStateChange.QUARANTINE_STARTED, "DeletionThresholdExceeded", 612));
 
             assertThat(awaitOneMailTo(nul).getSubject())
                     .isEqualTo("[Provisioning] Druva (" + nul + "): quarantined — TooMany\uFFFDFailures");
@@ -222,7 +223,7 @@ class RefusedRecordsTest {
 
         publish(failure(job, "user-1", "Ann", ErrorCodes.ENTRY_CONFLICT, "userName taken"));
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 1);
-        publish(state(job, JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 0));
+        publish(state(job, JobStateChange.TOKEN_EXPIRING, null, 0));
         await().atMost(Waits.OUTCOME).until(() -> mailsTo(job).size() == 2);
 
         QUIET_PERIODS.keep("each email to " + job + " once", () -> mailsTo(job).size() == 2);

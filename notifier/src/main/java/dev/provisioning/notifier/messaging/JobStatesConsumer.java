@@ -32,7 +32,9 @@ import dev.provisioning.telemetry.ScheduledRounds;
 /**
  * Reads {@code provisioning.job-states} (key job id, so one job's changes arrive in order) at least once and stores
  * each change that is emailed in the state outbox before the record is acknowledged ({@code commit-strategy=throttled}).
- * A redelivered event is stored once; a quarantine start for the reason already emailed is stored as a duplicate. A
+ * A redelivered event is stored once; a quarantine start for the reason already emailed is stored as a duplicate; a
+ * rejected token or held deletions that start a quarantine are stored as told by that quarantine's email
+ * ({@link StateOutbox#store}: one email per event). A
  * malformed record fails the {@code Uni} and goes to {@code provisioning.job-states.dlq} with the reason; so does an
  * event the database refuses ({@link Refusals#refused}: an identifier longer than its column, a date out of range), at
  * once, with a reason naming the job and the field ({@link StateOutbox#refusal}); any other database error is retried
@@ -146,6 +148,11 @@ public class JobStatesConsumer {
                         case SAME_QUARANTINE_REASON :
                             LOG.infof("job %s: still quarantined for %s, not emailed again (event %s)", event.jobId(),
                                     event.reasonCode(), event.eventId());
+                            metrics.emailDeduplicated(event.jobId(), kind);
+                            break;
+                        case FOLDED :
+                            LOG.infof("job %s: %s stored, told by the email of the quarantine it starts (event %s)",
+                                    event.jobId(), event.change(), event.eventId());
                             metrics.emailDeduplicated(event.jobId(), kind);
                             break;
                         default :

@@ -28,6 +28,11 @@ public class StateNotification extends EmailRow {
     public static final String SENT = "SENT";
     /** Not emailed: the job is already known to be quarantined for the same reason. */
     public static final String DUPLICATE = "DUPLICATE";
+    /**
+     * Not emailed on its own: a rejected token or held deletions whose quarantine start follows, and whose email tells
+     * them ({@link StateOutbox#store}).
+     */
+    public static final String FOLDED = "FOLDED";
     /** Not emailed on purpose (notifications off, job deleted or never seen) or given up (permanent SMTP refusal). */
     public static final String DROPPED = "DROPPED";
 

@@ -10,6 +10,7 @@ import io.smallrye.mutiny.Uni;
 
 import dev.provisioning.events.JobStateChange;
 import dev.provisioning.events.JobStateEvent;
+import dev.provisioning.notifier.state.StateNoticeComposer;
 
 /**
  * The queries on {@code state_outbox} and {@code quarantine_notice}. Every method must run inside a reactive session
@@ -25,7 +26,12 @@ public class StateOutbox {
         /** The same event was stored before (a redelivery): nothing new. */
         REDELIVERED,
         /** A quarantine start for the reason the job is already quarantined for: stored, not to be emailed. */
-        SAME_QUARANTINE_REASON
+        SAME_QUARANTINE_REASON,
+        /**
+         * A rejected token or held deletions that start a quarantine: stored, not to be emailed on its own, as the
+         * quarantine start that follows is emailed and says it.
+         */
+        FOLDED
     }
 
     /** {@code state_outbox.job_name}'s size: a longer name is cut to it ({@link ColumnText}). */
@@ -41,7 +47,11 @@ public class StateOutbox {
     /**
      * Stores an event unless one with the same id is there, and keeps the job's quarantine reason: a quarantine start
      * for the reason already emailed (and not lifted since) is stored as {@link StateNotification#DUPLICATE}; a lift
-     * forgets the reason, so the next quarantine is emailed whatever its reason. Run it in one transaction. Each text
+     * forgets the reason, so the next quarantine is emailed whatever its reason. A TOKEN_REJECTED or DELETIONS_HELD
+     * that starts a quarantine ({@link StateNoticeComposer#quarantineStartedBy}: the job is not quarantined for its
+     * reason yet) is stored as {@link StateNotification#FOLDED}: the QUARANTINE_STARTED the detector tells right after
+     * it is emailed and says what it would (one email per event); one for a job already quarantined for that reason
+     * (more deletions held by a later cycle) is emailed on its own. Run it in one transaction. Each text
      * is stored as its column can hold it ({@link ColumnText}: a NUL character replaced by U+FFFD, the job's name and
      * the reason code cut to their columns, {@link #JOB_NAME_CHARS}, {@link #REASON_CODE_CHARS}); identifiers are
      * stored as they are, with a NUL replaced.
@@ -88,6 +98,10 @@ public class StateOutbox {
                     if (e.change() == JobStateChange.QUARANTINE_LIFTED) {
                         return forgetQuarantine(e.jobId()).replaceWith(Stored.PENDING);
                     }
+                    String starts = StateNoticeComposer.quarantineStartedBy(e.change());
+                    if (starts != null) {
+                        return foldIntoQuarantine(e, starts, receivedAt);
+                    }
                     return Uni.createFrom().item(Stored.PENDING);
                 });
     }
@@ -129,6 +143,29 @@ public class StateOutbox {
                         ? Uni.createFrom().item(Stored.PENDING)
                         : settle(e.eventId(), StateNotification.DUPLICATE, "already emailed for this reason", now)
                                 .replaceWith(Stored.SAME_QUARANTINE_REASON));
+    }
+
+    /**
+     * Settles {@code e}, just stored, as {@link StateNotification#FOLDED} unless the job is on record here as
+     * quarantined for {@code reasonCode}: the job's events come in the order the detector told them (one partition per
+     * job), so the record says whether the detector entered that quarantine with this event (and its
+     * QUARANTINE_STARTED follows) or was in it already (none follows).
+     */
+    private Uni<Stored> foldIntoQuarantine(JobStateEvent e, String reasonCode, Instant now) {
+        String fold = """
+                UPDATE state_outbox SET state = :folded, settled_at = :now, last_error = :why
+                WHERE event_id = :eventId AND NOT EXISTS (
+                    SELECT 1 FROM quarantine_notice WHERE job_id = :jobId AND reason_code = :reasonCode)
+                """;
+        return Panache.getSession().chain(s -> s.createNativeQuery(fold)
+                .setParameter("folded", StateNotification.FOLDED)
+                .setParameter("now", now)
+                .setParameter("why", "told by the email of the " + reasonCode + " quarantine it starts")
+                .setParameter("eventId", e.eventId())
+                .setParameter("jobId", e.jobId())
+                .setParameter("reasonCode", reasonCode)
+                .executeUpdate())
+                .map(rows -> rows == 1 ? Stored.FOLDED : Stored.PENDING);
     }
 
     private Uni<Integer> forgetQuarantine(String jobId) {

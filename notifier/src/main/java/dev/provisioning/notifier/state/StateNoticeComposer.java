@@ -8,8 +8,10 @@ import dev.provisioning.notifier.mail.Links;
 
 /**
  * Writes the email for a change in a job's health: a subject that names the job and the problem (for example
- * {@code [Provisioning] Druva (job-1): quarantined — InvalidCredentials}), what happened, and what to do about it,
- * per quarantine reason. Plain Java, no framework.
+ * {@code [Provisioning] Druva (job-1): quarantined — InvalidCredentials (secret token rejected)}), what happened, and
+ * what to do about it, per quarantine reason. A quarantine that a rejected token or held deletions start is one email,
+ * the quarantine's, that says what the token or deletions email would have said ({@link #quarantineStartedBy}). Plain
+ * Java, no framework.
  */
 public final class StateNoticeComposer {
 
@@ -38,6 +40,27 @@ public final class StateNoticeComposer {
     /** Whether a change is emailed at all: released deletions are the administrator's own doing and are not. */
     public static boolean isEmailed(JobStateChange change) {
         return change != JobStateChange.DELETIONS_RELEASED;
+    }
+
+    /**
+     * The quarantine reason a change starts (the source of behaviour is the change-detector's
+     * {@code ProvisioningJob}): it tells TOKEN_REJECTED and DELETIONS_HELD right before the QUARANTINE_STARTED
+     * (InvalidCredentials, DeletionThresholdExceeded) they cause, in the same unit of work and on the same partition,
+     * unless the job already is quarantined for that reason; then it tells no QUARANTINE_STARTED, and more deletions
+     * held by a later cycle are told alone.
+     *
+     * @return {@link #INVALID_CREDENTIALS} for TOKEN_REJECTED, {@link #DELETION_THRESHOLD_EXCEEDED} for
+     *         DELETIONS_HELD, null for any other change
+     */
+    public static String quarantineStartedBy(JobStateChange change) {
+        switch (change) {
+            case TOKEN_REJECTED :
+                return INVALID_CREDENTIALS;
+            case DELETIONS_HELD :
+                return DELETION_THRESHOLD_EXCEEDED;
+            default :
+                return null;
+        }
     }
 
     /** The metric kind of a change. */
@@ -73,9 +96,10 @@ public final class StateNoticeComposer {
         List<String> steps;
         switch (event.change()) {
             case QUARANTINE_STARTED :
-                problem = code == null ? "quarantined" : "quarantined — " + code;
-                headline = "Provisioning job " + label + " is in quarantine" + (code == null ? "" : ": " + code)
-                        + ". While it is quarantined, it runs one cycle a day.";
+                problem = code == null
+                        ? "quarantined"
+                        : "quarantined — " + code + quarantineDetail(code, event.count());
+                headline = quarantineHeadline(label, code, event.count());
                 steps = quarantineSteps(code, jobId);
                 break;
             case QUARANTINE_LIFTED :
@@ -85,22 +109,13 @@ public final class StateNoticeComposer {
                 steps = List.of();
                 break;
             case DELETIONS_HELD :
-                problem = event.count() + (event.count() == 1 ? " deletion held" : " deletions held")
-                        + " — accidental-deletion threshold";
-                headline = "Provisioning job " + label + " holds " + event.count() + " disable"
-                        + (event.count() == 1 ? "" : "s") + " and delete" + (event.count() == 1 ? "" : "s")
-                        + " of users in Druva: the cycle exceeded the accidental-deletion threshold. Nothing is"
-                        + " deleted until you allow it.";
-                steps = List.of(
-                        "Review the held deletions in the provisioning logs (action StagedDelete).",
-                        "If they are intended, allow them: POST /jobs/" + jobId + "/allow-deletes.",
-                        "If they are not, fix the source directory or the scoping, then restart the job: POST /jobs/"
-                                + jobId + "/restart.");
+                problem = held(event.count()) + " — accidental-deletion threshold";
+                headline = heldHeadline(label, event.count()) + " Nothing is deleted until you allow it.";
+                steps = heldDeletionSteps(jobId);
                 break;
             case TOKEN_REJECTED :
                 problem = "secret token rejected (401)";
-                headline = "Druva rejected the secret token of provisioning job " + label
-                        + " (HTTP 401): nothing is provisioned until it is replaced.";
+                headline = rejectedHeadline(label);
                 steps = newTokenSteps(jobId);
                 break;
             case TOKEN_EXPIRING :
@@ -134,15 +149,67 @@ public final class StateNoticeComposer {
                     "Restart the job (POST /jobs/" + jobId + "/restart), or wait for the next daily retry.");
         }
         if (DELETION_THRESHOLD_EXCEEDED.equals(code)) {
-            return List.of(
-                    "Review the held deletions in the provisioning logs (action StagedDelete).",
-                    "If they are intended, allow them: POST /jobs/" + jobId + "/allow-deletes.",
-                    "If they are not, fix the source directory or the scoping, then restart the job: POST /jobs/"
-                            + jobId + "/restart.");
+            return heldDeletionSteps(jobId);
         }
         return List.of(
                 "Read the provisioning logs to find the cause and fix it.",
                 "Restart the job (POST /jobs/" + jobId + "/restart), or wait for the next daily retry.");
+    }
+
+    /**
+     * What the subject adds to a quarantine's reason code: what the token or deletions email would have said, e.g.
+     * {@code  (secret token rejected)}, {@code  (612 deletions held)}; empty for the other reasons.
+     */
+    private static String quarantineDetail(String code, long count) {
+        if (INVALID_CREDENTIALS.equals(code)) {
+            return " (secret token rejected)";
+        }
+        if (DELETION_THRESHOLD_EXCEEDED.equals(code) && count > 0) {
+            return " (" + held(count) + ")";
+        }
+        return "";
+    }
+
+    /** The first sentences of a quarantine's email: what started it, when this email is the one that tells it. */
+    private static String quarantineHeadline(String label, String code, long count) {
+        String schedule = "While it is quarantined, it runs one cycle a day.";
+        if (INVALID_CREDENTIALS.equals(code)) {
+            return rejectedHeadline(label) + " The job is in quarantine: " + code + ". " + schedule;
+        }
+        if (DELETION_THRESHOLD_EXCEEDED.equals(code)) {
+            return heldHeadline(label, count) + " Nothing is deleted until you allow it. The job is in quarantine: "
+                    + code + ". " + schedule;
+        }
+        return "Provisioning job " + label + " is in quarantine" + (code == null ? "" : ": " + code) + ". " + schedule;
+    }
+
+    private static String rejectedHeadline(String label) {
+        return "Druva rejected the secret token of provisioning job " + label
+                + " (HTTP 401): nothing is provisioned until it is replaced.";
+    }
+
+    /** {@code 612 deletions held}, {@code 1 deletion held}. */
+    private static String held(long count) {
+        return count + (count == 1 ? " deletion held" : " deletions held");
+    }
+
+    /** What a job holds; {@code count} 0 when the event does not say. */
+    private static String heldHeadline(String label, long count) {
+        String what = count <= 0
+                ? "disables and deletes"
+                : count + " disable" + (count == 1 ? "" : "s") + " and delete" + (count == 1 ? "" : "s");
+        return "Provisioning job " + label + " holds " + what + " of users in Druva: the cycle exceeded the "
+                + "accidental-deletion threshold.";
+    }
+
+    private static List<String> heldDeletionSteps(String jobId) {
+        return List.of(
+                "Review the held deletions in the provisioning logs (action StagedDelete) or the job's status "
+                        + "(heldObjects).",
+                "If they are intended, allow them: POST /jobs/" + jobId + "/allow-deletes.",
+                "If they are not, fix the source directory or the scoping, then restart the job (POST /jobs/" + jobId
+                        + "/restart): a restart discards the held deletions, and its cycle works out the changes "
+                        + "again.");
     }
 
     private static List<String> newTokenSteps(String jobId) {

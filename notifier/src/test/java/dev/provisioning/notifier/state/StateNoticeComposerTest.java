@@ -18,11 +18,55 @@ class StateNoticeComposerTest {
 
     @Test
     void quarantineSubjectNamesTheJobAndTheReasonCode() {
-        StateNotice notice = composer.compose(event(JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 0), null);
+        StateNotice notice = composer.compose(event(JobStateChange.QUARANTINE_STARTED, "TooManyFailures", 0), null);
 
-        assertThat(notice.subject()).isEqualTo("[Provisioning] Druva (job-1): quarantined — InvalidCredentials");
+        assertThat(notice.subject()).isEqualTo("[Provisioning] Druva (job-1): quarantined — TooManyFailures");
         assertThat(notice.kind()).isEqualTo("quarantine");
-        assertThat(notice.headline()).contains("Druva (job-1)", "quarantine", "InvalidCredentials");
+        assertThat(notice.headline()).isEqualTo("Provisioning job Druva (job-1) is in quarantine: TooManyFailures. "
+                + "While it is quarantined, it runs one cycle a day.");
+    }
+
+    /** The one email of a 401 is the quarantine's: it says what the token email would have said. */
+    @Test
+    void anInvalidCredentialsQuarantineSaysDruvaRejectedTheToken() {
+        StateNotice notice = composer.compose(event(JobStateChange.QUARANTINE_STARTED, "InvalidCredentials", 1), null);
+
+        assertThat(notice.subject())
+                .isEqualTo("[Provisioning] Druva (job-1): quarantined — InvalidCredentials (secret token rejected)");
+        assertThat(notice.headline()).isEqualTo("Druva rejected the secret token of provisioning job Druva (job-1) "
+                + "(HTTP 401): nothing is provisioned until it is replaced. The job is in quarantine: "
+                + "InvalidCredentials. While it is quarantined, it runs one cycle a day.");
+        assertThat(notice.whatToDo()).isEqualTo(
+                composer.compose(event(JobStateChange.TOKEN_REJECTED, "InvalidCredentials", 1), null).whatToDo());
+    }
+
+    /** The one email of a cycle over the threshold is the quarantine's: the count, how to allow or discard them. */
+    @Test
+    void aDeletionThresholdQuarantineGivesTheCountHeldAndHowToAllowOrDiscardThem() {
+        StateNotice notice = composer.compose(event(JobStateChange.QUARANTINE_STARTED, "DeletionThresholdExceeded",
+                612), null);
+
+        assertThat(notice.subject()).isEqualTo(
+                "[Provisioning] Druva (job-1): quarantined — DeletionThresholdExceeded (612 deletions held)");
+        assertThat(notice.headline()).isEqualTo("Provisioning job Druva (job-1) holds 612 disables and deletes of "
+                + "users in Druva: the cycle exceeded the accidental-deletion threshold. Nothing is deleted until you "
+                + "allow it. The job is in quarantine: DeletionThresholdExceeded. While it is quarantined, it runs one "
+                + "cycle a day.");
+        assertThat(notice.count()).isEqualTo(612);
+        assertThat(notice.whatToDo()).isEqualTo(composer
+                .compose(event(JobStateChange.DELETIONS_HELD, "DeletionThresholdExceeded", 612), null).whatToDo());
+        assertThat(composer.compose(event(JobStateChange.QUARANTINE_STARTED, "DeletionThresholdExceeded", 1), null)
+                .subject()).endsWith("(1 deletion held)");
+    }
+
+    @Test
+    void aRejectedTokenAndHeldDeletionsStartTheirQuarantines() {
+        assertThat(StateNoticeComposer.quarantineStartedBy(JobStateChange.TOKEN_REJECTED))
+                .isEqualTo("InvalidCredentials");
+        assertThat(StateNoticeComposer.quarantineStartedBy(JobStateChange.DELETIONS_HELD))
+                .isEqualTo("DeletionThresholdExceeded");
+        assertThat(JobStateChange.values()).filteredOn(c -> StateNoticeComposer.quarantineStartedBy(c) != null)
+                .containsExactlyInAnyOrder(JobStateChange.TOKEN_REJECTED, JobStateChange.DELETIONS_HELD);
     }
 
     @Test
@@ -47,7 +91,8 @@ class StateNoticeComposerTest {
                 null);
 
         assertThat(String.join("\n", notice.whatToDo())).contains("POST /jobs/job-1/allow-deletes",
-                "POST /jobs/job-1/restart");
+                "POST /jobs/job-1/restart): a restart discards the held deletions");
+        assertThat(notice.subject()).endsWith("quarantined — DeletionThresholdExceeded");
     }
 
     @Test
