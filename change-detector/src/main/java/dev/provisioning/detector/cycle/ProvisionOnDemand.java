@@ -184,8 +184,7 @@ public class ProvisionOnDemand {
         return writer.execute(job, operation).chain(result -> {
             if (neverProvisioned(operation, result)) {
                 steps.add(new Step("Scope", "Skipped", result.errorCode() + ": " + result.reason()));
-                steps.add(
-                        new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it"));
+                steps.add(new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it"));
                 steps.add(new Step("Action", "Skipped", "not run: nothing is created for a " + noun + " out of scope"));
                 return recorded(event, steps, result, members);
             }
@@ -210,9 +209,9 @@ public class ProvisionOnDemand {
      * Whether the writer skipped a DISABLE or DELETE because the object is out of scope and was never provisioned (the
      * skipped Create of {@link TargetNotManaged}, code {@code NotEffectivelyEntitled} or {@code OutOfScope}). Such an
      * object stops at Entra's "Determine if user is in scope" (provision-on-demand.md, Step 3): nothing is matched or
-     * created, and Entra logs a skipped Create with the skip reason. Its steps are then Scope Skipped with that code and
-     * reason, Match Skipped (Druva has none) and Action Skipped as not run, as the console's log detail ({@code logs.js} steps()) shows the
-     * same record.
+     * created, and Entra logs a skipped Create with the skip reason. Its steps are then Scope Skipped with that code
+     * and reason, Match Skipped (Druva has none) and Action Skipped (not run), as the console's log detail
+     * ({@code logs.js} steps()) shows the same record.
      */
     private static boolean neverProvisioned(ScimOperation operation, ProvisioningResult result) {
         if (operation.kind() == OperationKind.UPSERT || result.status() != ProvisioningStatus.Skipped) {
