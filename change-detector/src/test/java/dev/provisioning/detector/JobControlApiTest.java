@@ -41,10 +41,12 @@ import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
 import dev.provisioning.events.ObjectType;
+import dev.provisioning.events.OperationKind;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.TargetNotManaged;
 import dev.provisioning.events.Topics;
 import dev.provisioning.localstack.LocalStackTestResource;
 import dev.provisioning.localstack.TopicClient;
@@ -309,6 +311,61 @@ class JobControlApiTest {
         // and the provisioning log shows what happened
         given().get("/jobs/" + jobId + "/logs?objectId=ann").then().statusCode(200)
                 .body("[0].action", equalTo("Create")).body("[0].targetId", equalTo("druva-42"));
+    }
+
+    /**
+     * A user out of scope that Druva never had (not assigned, outside the scoping filter, disabled in the source) stops
+     * at the Scope step: Skipped with Entra's skip reason, and Match and Action Skipped (no "Success" after
+     * Import), as the log detail shows the same record. The stand-in answers a DISABLE as the scim-writer does for an
+     * object it does not manage ({@link TargetNotManaged}: a skipped Create).
+     */
+    @Test
+    void provisionOnDemandOfAUserOutOfScopeThatDruvaNeverHadStopsAtScope(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("directory.json");
+        Files.writeString(file,
+                """
+                        {"users": [
+                          {"id": "cy", "userPrincipalName": "cy@x.test", "mail": "cy@x.test", "displayName": "Cy", "accountEnabled": true},
+                          {"id": "dee", "userPrincipalName": "dee@x.test", "mail": "dee@x.test", "displayName": "Dee", "accountEnabled": true},
+                          {"id": "eve", "userPrincipalName": "eve@x.test", "mail": "eve@x.test", "displayName": "Eve", "accountEnabled": false}],
+                         "assignments": [
+                           {"principalId": "dee", "principalType": "User", "appRoleId": "r1"},
+                           {"principalId": "eve", "principalType": "User", "appRoleId": "r1"}]}
+                        """);
+        Map<String, Object> config = new HashMap<>(job(file, "Off", TOKEN));
+        config.put("userScopingFilters", List.of(Map.of("name", "not Dee", "clauses",
+                List.of(Map.of("attribute", "userPrincipalName", "operator", "NOT_EQUALS", "value", "dee@x.test")))));
+        String jobId = create(config);
+        WriterStub.ANSWERS.put("/jobs/" + jobId + "/operations", body -> {
+            ScimOperation op = Json.mapper().convertValue(read(body).path("operation"), ScimOperation.class);
+            assertThat(op.kind()).isEqualTo(OperationKind.DISABLE);
+            TargetNotManaged logged = TargetNotManaged.of(op);
+            return Json.write(new ProvisioningResult(1,
+                    ProvisioningResult.idOf(op.jobId(), op.objectId(), op.cycleId(), op.operationId()), op.jobId(),
+                    op.cycleId(), op.operationId(), op.objectType(), op.objectId(), null, op.displayName(),
+                    logged.action(), ProvisioningStatus.Skipped, logged.code(), logged.reason(), null, 0, 2, List.of(),
+                    "scim-writer", java.time.Instant.now()));
+        });
+
+        // user, skip reason: not assigned, outside the scoping filter, disabled in the source
+        Map<String, String> cases = Map.of("cy", "NotEffectivelyEntitled", "dee", "OutOfScope", "eve",
+                "NotEffectivelyEntitled");
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            given().contentType(ContentType.JSON).body(Map.of("objectId", c.getKey()))
+                    .post("/jobs/" + jobId + "/provision-on-demand").then().statusCode(200)
+                    .body("steps.name", org.hamcrest.Matchers.contains("Import", "Scope", "Match", "Action"))
+                    .body("steps.status", org.hamcrest.Matchers.contains("Success", "Skipped", "Skipped", "Skipped"))
+                    .body("steps[1].detail", startsWith(c.getValue() + ": not provisioned: "))
+                    .body("steps[1].detail", org.hamcrest.Matchers.not(containsString("is in scope")))
+                    .body("steps[2].detail", equalTo("Druva has no user managed by this job for it"))
+                    .body("steps[3].detail", equalTo("not run: nothing is created for a user out of scope"))
+                    .body("result.action", equalTo("Create")).body("result.status", equalTo("Skipped"))
+                    .body("result.errorCode", equalTo(c.getValue()));
+            // the record the log detail shows with Scope Skipped (logs.js steps(): a skipped Create, this code)
+            given().get("/jobs/" + jobId + "/logs?objectId=" + c.getKey()).then().statusCode(200)
+                    .body("[0].action", equalTo("Create")).body("[0].status", equalTo("Skipped"))
+                    .body("[0].errorCode", equalTo(c.getValue()));
+        }
     }
 
     @Test

@@ -26,6 +26,7 @@ import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
 import dev.provisioning.events.ProvisioningStatus;
 import dev.provisioning.events.ScimOperation;
+import dev.provisioning.events.TargetNotManaged;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.mapping.CompiledJob;
 import dev.provisioning.mapping.Decision;
@@ -173,14 +174,21 @@ public class ProvisionOnDemand {
             return recorded(event, steps, result, members);
         }
         ScimOperation operation = plan.operation();
-        steps.add(new Step("Scope", "Success", switch (operation.kind()) {
+        Step scope = new Step("Scope", "Success", switch (operation.kind()) {
             case UPSERT -> "the " + noun + " is in scope";
             case DISABLE -> "the " + noun + " is out of scope (" + operation.reasonCode() + ": " + operation.reason()
                     + "): it is disabled if Druva has it";
             case DELETE -> "the " + noun + " is out of scope (" + operation.reasonCode() + ": " + operation.reason()
                     + "): it is deleted if Druva has it";
-        }));
+        });
         return writer.execute(job, operation).chain(result -> {
+            if (neverProvisioned(operation, result)) {
+                steps.add(new Step("Scope", "Skipped", result.errorCode() + ": " + result.reason()));
+                steps.add(new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it"));
+                steps.add(new Step("Action", "Skipped", "not run: nothing is created for a " + noun + " out of scope"));
+                return recorded(event, steps, result, members);
+            }
+            steps.add(scope);
             steps.add(match(operation, result, noun));
             steps.add(new Step("Action", result.status().name(), action(result, noun)));
             return recorded(event, steps, result, members);
@@ -197,11 +205,28 @@ public class ProvisionOnDemand {
                 event.displayName(), List.copyOf(steps), result, members));
     }
 
+    /**
+     * Whether the writer skipped a DISABLE or DELETE because the object is out of scope and was never provisioned (the
+     * skipped Create of {@link TargetNotManaged}, code {@code NotEffectivelyEntitled} or {@code OutOfScope}). Such an
+     * object stops at Entra's "Determine if user is in scope" (provision-on-demand.md, Step 3): nothing is matched or
+     * created, and Entra logs a skipped Create with the skip reason. Its steps are then Scope Skipped with that code
+     * and reason, Match Skipped (Druva has none) and Action Skipped (not run), as the console's log detail
+     * ({@code logs.js} steps()) shows the same record.
+     */
+    private static boolean neverProvisioned(ScimOperation operation, ProvisioningResult result) {
+        if (operation.kind() == OperationKind.UPSERT || result.status() != ProvisioningStatus.Skipped) {
+            return false;
+        }
+        TargetNotManaged skipped = TargetNotManaged.of(operation);
+        return skipped.action() == ProvisioningAction.Create && result.action() == ProvisioningAction.Create
+                && skipped.code().equals(result.errorCode());
+    }
+
     private static Step match(ScimOperation operation, ProvisioningResult r, String noun) {
         if (ErrorCodes.DUPLICATE_TARGET_ENTRIES.equals(r.errorCode())) {
             return new Step("Match", "Failure", "more than one Druva " + noun + " matched: " + r.reason());
         }
-        // a disable or delete that found nothing to do: the writer logs TargetNotManaged (a skipped Create or Other)
+        // a disable or delete that found nothing to do, not out of scope (TargetNotManaged's Other: nothing to change)
         if (operation.kind() != OperationKind.UPSERT && r.status() == ProvisioningStatus.Skipped
                 && r.targetId() == null) {
             return new Step("Match", "Skipped", "Druva has no " + noun + " managed by this job for it");
