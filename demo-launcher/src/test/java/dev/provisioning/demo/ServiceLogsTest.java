@@ -25,10 +25,23 @@ class ServiceLogsTest {
     }
 
     @Test
-    void aHeldEventLoopOnceAServiceIsUpIsAFault() {
-        String later = BLOCKED.replace("04:48:03.947", "04:49:00.000");
+    void aHoldThatBeganAsTheServiceReportedItsStartIsStartUpWork() {
+        // CI, 2026-12-05: started at 06:04:37.083, held 5,707 ms from 06:04:37.081
+        String started = STARTED.replace("04:48:04.171", "06:04:37.083");
+        String held = BLOCKED.replace("04:48:03.947", "06:04:42.788").replace("6195 ms", "5707 ms");
+        String tenSecondsLater = BLOCKED.replace("04:48:03.947", "06:04:52.083").replace("6195 ms", "5000 ms");
 
-        assertThat(ServiceLogs.faults(List.of(STOPPED, BLOCKED, STARTED, later))).containsExactly(later);
+        assertThat(ServiceLogs.faults(List.of(STOPPED, started, held, tenSecondsLater))).isEmpty();
+    }
+
+    @Test
+    void aHeldEventLoopOnceAServiceIsUpIsAFault() {
+        String started = STARTED.replace("04:48:04.171", "06:04:37.083");
+        String later = BLOCKED.replace("04:48:03.947", "06:04:52.084").replace("6195 ms", "5000 ms");
+        String muchLater = BLOCKED.replace("04:48:03.947", "06:09:00.000");
+
+        assertThat(ServiceLogs.faults(List.of(STOPPED, BLOCKED, started, later, muchLater)))
+                .containsExactly(later, muchLater);
     }
 
     @Test
@@ -42,6 +55,7 @@ class ServiceLogsTest {
     @Test
     void aLogThatBeginsWithTheStartIsStarting() {
         assertThat(ServiceLogs.faults(List.of(BLOCKED, STARTED))).isEmpty();
-        assertThat(ServiceLogs.faults(List.of(STARTED, BLOCKED))).containsExactly(BLOCKED);
+        String afterStartUp = BLOCKED.replace("04:48:03.947", "04:50:00.000");
+        assertThat(ServiceLogs.faults(List.of(STARTED, afterStartUp))).containsExactly(afterStartUp);
     }
 }
