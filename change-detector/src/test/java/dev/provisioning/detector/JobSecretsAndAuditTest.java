@@ -4,6 +4,7 @@ import static dev.provisioning.detector.TestJobs.job;
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
@@ -293,6 +294,18 @@ class JobSecretsAndAuditTest {
                 .body("notificationEmail", equalTo("admin@example.test")).body("notifyOnFailure", equalTo(true));
         as(reader).get("/jobs/" + id + "/audit?limit=1").then().statusCode(200)
                 .body("entries[0].fields", contains("name"));
+
+        // a new token alone (the trial's PUT): name, tenant URL and source are the job's own, and it stays On
+        as(admin).body(Map.of("secretToken", "a-new-token")).put("/jobs/" + id).then().statusCode(200)
+                .body("name", equalTo("Druva edited")).body("tenantUrl", equalTo(job.get("tenantUrl")))
+                .body("source.directoryFile", equalTo(dir.resolve("d.json").toString()))
+                .body("provisioningStatus", equalTo("On")).body("scope", equalTo("ALL"))
+                .body(not(containsString("a-new-token")));
+        as(reader).get("/jobs/" + id + "/audit?limit=1").then().statusCode(200)
+                .body("entries[0].fields", contains("secretToken"));
+        // sent blank is not absent: still refused, naming each
+        as(admin).body(Map.of("name", "", "tenantUrl", "")).put("/jobs/" + id).then().statusCode(400)
+                .body("errors.field", containsInAnyOrder("name", "tenantUrl"));
 
         // a value sent is taken: Off pauses it, a blank email clears it (and notifyOnFailure needs one)
         Map<String, Object> off = new HashMap<>(minimal);

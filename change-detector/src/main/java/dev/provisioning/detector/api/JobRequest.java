@@ -5,8 +5,10 @@ import java.util.List;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 
 import dev.provisioning.events.job.AttributeMapping;
+import dev.provisioning.events.job.GraphSource;
 import dev.provisioning.events.job.JobConfig;
 import dev.provisioning.events.job.ScopingFilter;
+import dev.provisioning.events.job.SourceConfig;
 import dev.provisioning.events.job.TargetObjectActions;
 
 /**
@@ -75,14 +77,31 @@ public record JobRequest(
      */
     public record SourceRequest(String type, String directoryFile,
             GraphSourceRequest graph) {
+
+        /**
+         * A job's current source as a request would send it, without the Graph client secret (absent: the stored one
+         * is kept), or null when the job has none.
+         */
+        static SourceRequest of(SourceConfig current) {
+            if (current == null) {
+                return null;
+            }
+            GraphSource g = current.graph();
+            return new SourceRequest(current.type().name(), current.directoryFile(), g == null
+                    ? null
+                    : new GraphSourceRequest(g.tenantId(), g.clientId(), null, g.servicePrincipalId(),
+                            g.authorityUrl(), g.graphUrl()));
+        }
     }
 
     /**
-     * This request on update: every absent member is the job's current value ({@code notificationEmail} stays cleared
-     * when sent blank). Secrets and the deletion threshold stay as sent (their absence is handled where they are kept).
+     * This request on update: every absent member is the job's current value ({@code name}, {@code tenantUrl} and
+     * {@code source} too, its Graph client secret kept by {@code GraphSourceRequest#toGraphSource}; {@code
+     * notificationEmail} stays cleared when sent blank). Secrets and the deletion threshold stay as sent (their absence is handled where they are kept).
      */
     JobRequest withCurrent(JobConfig current) {
-        return new JobRequest(name, tenantUrl, secretToken,
+        return new JobRequest(name == null ? current.name() : name,
+                tenantUrl == null ? current.tenantUrl() : tenantUrl, secretToken,
                 notificationEmail == null ? current.notificationEmail() : notificationEmail,
                 notifyOnFailure == null ? current.notifyOnFailure() : notifyOnFailure,
                 provisioningStatus == null ? JobView.provisioningStatus(current.state().name()) : provisioningStatus,
@@ -92,7 +111,8 @@ public record JobRequest(
                 actions == null ? current.actions() : actions,
                 skipOutOfScopeDeletions == null ? current.skipOutOfScopeDeletions() : skipOutOfScopeDeletions,
                 userMappings == null ? current.userMappings() : userMappings,
-                userScopingFilters == null ? current.userScopingFilters() : userScopingFilters, source,
+                userScopingFilters == null ? current.userScopingFilters() : userScopingFilters,
+                source == null ? SourceRequest.of(current.source()) : source,
                 cycleInterval == null ? current.cycleInterval().toString() : cycleInterval, deletionThreshold,
                 deletionThresholdPercent);
     }

@@ -199,7 +199,17 @@ public class JobService {
         if (blank(request.secretToken())) {
             missing.add(new FieldError("secretToken", "is required" + notKept));
         }
-        if (SourceType.MICROSOFT_GRAPH.name().equalsIgnoreCase(request.source().type())
+        // a change may leave these out (the job's own are kept); a repair has no readable job to keep them from
+        String whole = " to repair the job: its stored configuration cannot be read";
+        if (request.name() == null) {
+            missing.add(new FieldError("name", "is required" + whole));
+        }
+        if (request.tenantUrl() == null) {
+            missing.add(new FieldError("tenantUrl", "is required" + whole));
+        }
+        if (request.source() == null) {
+            missing.add(new FieldError("source", "is required" + whole));
+        } else if (SourceType.MICROSOFT_GRAPH.name().equalsIgnoreCase(request.source().type())
                 && request.source().graph() != null && blank(request.source().graph().clientSecret())) {
             missing.add(new FieldError("source.graph.clientSecret", "is required" + notKept));
         }

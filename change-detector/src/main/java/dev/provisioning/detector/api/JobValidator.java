@@ -62,12 +62,15 @@ public final class JobValidator {
         if (r == null) {
             return List.of(new FieldError("body", "a JSON job configuration is required"));
         }
-        if (blank(r.name())) {
+        // on update an absent name, tenant URL or source is the job's own (JobRequest.withCurrent); a blank one is not
+        if (blank(r.name()) && (creating || r.name() != null)) {
             errors.add(new FieldError("name", "is required"));
-        } else {
+        } else if (r.name() != null) {
             tooLong(errors, "name", r.name(), MAX_NAME);
         }
-        tenantUrl(errors, r, allowInsecureLoopback);
+        if (creating || r.tenantUrl() != null) {
+            tenantUrl(errors, r, allowInsecureLoopback);
+        }
         if (creating && blank(r.secretToken())) {
             errors.add(new FieldError("secretToken", "is required (Druva's auth token)"));
         }
@@ -91,7 +94,9 @@ public final class JobValidator {
         enumField(errors, "scope", r.scope(), ProvisioningScope.class);
         enumField(errors, "patchDialect", r.patchDialect(), PatchDialect.class);
         if (r.source() == null) {
-            errors.add(new FieldError("source", "is required"));
+            if (creating) {
+                errors.add(new FieldError("source", "is required"));
+            }
         } else if (blank(r.source().type())) {
             errors.add(new FieldError("source.type", "is required"));
         } else if (enumField(errors, "source.type", r.source().type(), SourceType.class)) {
