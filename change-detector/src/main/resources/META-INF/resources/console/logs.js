@@ -50,7 +50,10 @@ function modified(r) {
   if (!r.modifiedProperties) {
     return [];
   }
-  try {
+  if (Array.isArray(r.modifiedProperties)) {
+    return r.modifiedProperties;
+  }
+  try { // an answer of an earlier version: the array as its JSON text
     return JSON.parse(r.modifiedProperties);
   } catch (e) {
     return [];
@@ -58,12 +61,13 @@ function modified(r) {
 }
 
 /**
- * A CSV cell (RFC 4180): quoted when it holds a quote, comma or line break, its quotes doubled. Text a spreadsheet
+ * A CSV cell (RFC 4180): quoted when it holds a quote, comma or line break, its quotes doubled; an array or object
+ * (modifiedProperties) as its JSON. Text a spreadsheet
  * would read as a formula (starting with = + - @) gets a leading apostrophe, so a name or reason from the directory
  * cannot run as one when the file is opened.
  */
 function csvCell(v) {
-  let s = v === null || v === undefined ? '' : String(v);
+  let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (/^[=+\-@]/.test(s)) {
     s = `'${s}`;
   }

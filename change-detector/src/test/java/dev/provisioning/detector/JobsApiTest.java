@@ -48,6 +48,7 @@ import dev.provisioning.events.ChangeKind;
 import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.Json;
+import dev.provisioning.events.ModifiedProperty;
 import dev.provisioning.events.ObjectType;
 import dev.provisioning.events.ProvisioningAction;
 import dev.provisioning.events.ProvisioningResult;
@@ -247,7 +248,8 @@ class JobsApiTest {
         log.recordAll(List.of(
                 new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "u1", busy, "e1"), jobId, busy, "e1",
                         ObjectType.USER, "u1", null, "Ann", ProvisioningAction.Create, ProvisioningStatus.Success,
-                        null, null, null, 1, 5, List.of(), "test", now),
+                        null, null, null, 1, 5, List.of(new ModifiedProperty("displayName", null, "Ann")), "test",
+                        now),
                 new ProvisioningResult(1, ProvisioningResult.idOf(jobId, "u2", busy, "e2"), jobId, busy, "e2",
                         ObjectType.USER, "u2", null, "Bob", ProvisioningAction.Create, ProvisioningStatus.Failure,
                         "MandatoryFieldsMissing", null, null, 1, 5, List.of(), "test", now)))
@@ -262,6 +264,15 @@ class JobsApiTest {
         given().get(status).then().statusCode(200)
                 .body("lastCompletedCycle.cycleId", equalTo(skipped))
                 .body("lastCycleWithChanges.cycleId", equalTo(busy));
+        // the log shows what changed as an array, as provision on demand does (not the array's JSON text)
+        given().get("/jobs/" + jobId + "/logs?status=Success").then().statusCode(200)
+                .body("size()", equalTo(1))
+                .body("[0].modifiedProperties.size()", equalTo(1))
+                .body("[0].modifiedProperties[0].name", equalTo("displayName"))
+                .body("[0].modifiedProperties[0].newValue", equalTo("Ann"));
+        given().get("/jobs/" + jobId + "/logs?status=Skipped").then().statusCode(200)
+                .body("size()", equalTo(1))
+                .body("[0].modifiedProperties", nullValue());
         // ten quiet cycles: the busy one is no longer among the recent ten
         for (int i = 1; i <= 10; i++) {
             String one = quiet + "-" + i;

@@ -14,6 +14,8 @@ import java.util.TreeMap;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import com.fasterxml.jackson.annotation.JsonRawValue;
+
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -601,10 +603,16 @@ public class ProvisioningLogRepository {
         return s == null || s.length() <= max ? s : s.substring(0, max);
     }
 
-    /** One provisioning log record as the API shows it. */
+    /**
+     * One provisioning log record as the API shows it. {@code modifiedProperties} is the JSON array the result carried
+     * (stored as its text, written into the answer as the array it is: {@code [{"name": "displayName", "oldValue":
+     * "Ann", "newValue": "Ann Lee"}]}, as provision on demand and Graph's provisioningObjectSummary show it), or null
+     * when nothing changed.
+     */
     public record LogRecord(String jobId, String cycleId, String changeId, String objectType, String sourceId,
             String targetId, String displayName, String action, String status, String errorCode, String reason,
-            Integer httpStatus, int attempts, long durationMillis, String modifiedProperties, String reportedBy,
+            Integer httpStatus, int attempts, long durationMillis, @JsonRawValue String modifiedProperties,
+            String reportedBy,
             OffsetDateTime occurredAt, OffsetDateTime retryAt, String retryOf) {
 
         static LogRecord of(Row r) {
