@@ -11,6 +11,7 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 
+import dev.provisioning.events.ErrorCodes;
 import dev.provisioning.events.EventChecks;
 import dev.provisioning.events.MalformedEventException;
 import dev.provisioning.events.ProvisioningResult;
@@ -27,7 +28,8 @@ import dev.provisioning.events.ProvisioningStatus;
  * @param malformed the records that cannot be read as a {@link ProvisioningResult}, with the reason (names the type and
  *        the field, from {@link EventChecks#result})
  * @param highestOffsets per partition in the poll, the offset of its last record
- * @param skipped records read and not stored: not a Failure, or a Failure of a job known to send no failure emails
+ * @param skipped records read and not stored: not a Failure, a Failure its job's quarantine email tells
+ *        ({@link #toldByItsQuarantine}), or a Failure of a job known to send no failure emails
  */
 public record ResultsBatch(List<Failure> toStore, List<Failure> repeated, List<Malformed> malformed,
         Map<TopicPartition, Long> highestOffsets, int skipped) {
@@ -65,7 +67,7 @@ public record ResultsBatch(List<Failure> toStore, List<Failure> repeated, List<M
                 malformed.add(new Malformed(record, e.getMessage()));
                 continue;
             }
-            if (result.status() != ProvisioningStatus.Failure || !wanted.test(result)) {
+            if (result.status() != ProvisioningStatus.Failure || toldByItsQuarantine(result) || !wanted.test(result)) {
                 skipped++;
             } else if (ids.add(result.resultId())) {
                 toStore.add(new Failure(record, result));
@@ -75,6 +77,17 @@ public record ResultsBatch(List<Failure> toStore, List<Failure> repeated, List<M
         }
         return new ResultsBatch(List.copyOf(toStore), List.copyOf(repeated), List.copyOf(malformed),
                 Map.copyOf(highest), skipped);
+    }
+
+    /**
+     * Whether a Failure is told by its job's quarantine email instead of a digest: Druva's 401
+     * ({@code InvalidCredentials}) quarantines the job at once (Entra's behaviour, BEHAVIOUR.md section 5), and the
+     * quarantine's one email ("quarantined — InvalidCredentials (secret token rejected)") says so and what to do. A
+     * digest line for each object the 401 answered would tell the same event a second time, with advice for a problem
+     * of the source (the run command's trial, 2026-12-05).
+     */
+    static boolean toldByItsQuarantine(ProvisioningResult result) {
+        return ErrorCodes.INVALID_CREDENTIALS.equals(result.errorCode());
     }
 
     /** The Failures of this poll, stored ones and repeats, in poll order within each list. */

@@ -60,6 +60,23 @@ class ResultsBatchTest {
     }
 
     @Test
+    void aFailureDruvaAnswered401IsLeftToTheQuarantinesEmail() {
+        ProvisioningResult rejected = result("job-a", "u1", ProvisioningStatus.Failure);
+        rejected = new ProvisioningResult(rejected.schemaVersion(), rejected.resultId(), rejected.jobId(),
+                rejected.cycleId(), rejected.eventId(), rejected.objectType(), rejected.objectId(), null,
+                rejected.displayName(), ProvisioningAction.Update, ProvisioningStatus.Failure, "InvalidCredentials",
+                "HTTP 401: held, and sent again once the job's token changes", 401, 1, 12, List.of(), "scim-writer",
+                rejected.occurredAt());
+        List<ConsumerRecord<String, String>> poll = List.of(record(0, 0, Json.write(rejected)),
+                record(0, 1, Json.write(result("job-a", "u2", ProvisioningStatus.Failure))));
+
+        ResultsBatch batch = ResultsBatch.of(poll, r -> true);
+
+        assertThat(batch.toStore()).extracting(f -> f.result().objectId()).containsExactly("u2");
+        assertThat(batch.skipped()).isEqualTo(1);
+    }
+
+    @Test
     void anEmptyPollHasNothingToDo() {
         ResultsBatch batch = ResultsBatch.of(List.of(), r -> true);
 
