@@ -321,7 +321,7 @@ public final class DemoLauncher {
         try {
             Files.createDirectories(mailDir);
             Files.writeString(file, "To: " + String.join(", ", mail.to()) + "\nSubject: " + mail.subject() + "\n\n"
-                    + mail.text() + "\n", StandardCharsets.UTF_8);
+                    + mail.text().replace("\r\n", "\n") + "\n", StandardCharsets.UTF_8);
             return " (whole text: " + file + ")";
         } catch (IOException e) {
             return " (not saved: " + e.getMessage() + ")";
