@@ -293,7 +293,7 @@ public final class DemoLauncher {
      */
     private void awaitMail(LocalSystem system) {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (system.stack().smtp().mails().size() <= mailsWhenCycleSeen && System.nanoTime() < deadline) {
+        while (system.stack().smtp().received().size() <= mailsWhenCycleSeen && System.nanoTime() < deadline) {
             ServiceProcess.pause(500);
         }
     }
@@ -304,12 +304,10 @@ public final class DemoLauncher {
      * subject and decoded text), so that an operator reads what the notifier sent without a mail client.
      */
     private void printNewMails(LocalSystem system) {
-        List<LocalSmtp.Mail> mails = system.stack().smtp().mails();
-        for (int i = mailsShown; i < mails.size(); i++) {
-            LocalSmtp.Mail m = mails.get(i);
-            out.printf("  email to %s: \"%s\"%s%n", m.to(), m.subject(), saved(i + 1, m));
+        for (LocalSmtp.Mail m : system.stack().smtp().mailsAfter(mailsShown)) {
+            mailsShown++;
+            out.printf("  email to %s: \"%s\"%s%n", m.to(), m.subject(), saved(mailsShown, m));
         }
-        mailsShown = mails.size();
     }
 
     /** Saves one email's text under {@link #mailDir}: " (whole text: path)", or "" when not saved. */
@@ -319,7 +317,6 @@ public final class DemoLauncher {
         }
         Path file = mailDir.resolve(String.format("mail-%03d.txt", number));
         try {
-            Files.createDirectories(mailDir);
             Files.writeString(file, "To: " + String.join(", ", mail.to()) + "\nSubject: " + mail.subject() + "\n\n"
                     + mail.text().replace("\r\n", "\n") + "\n", StandardCharsets.UTF_8);
             return " (whole text: " + file + ")";

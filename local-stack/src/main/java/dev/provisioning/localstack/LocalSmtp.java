@@ -49,7 +49,13 @@ public final class LocalSmtp implements AutoCloseable {
 
     /** Received messages as simple records, for assertions. */
     public List<Mail> mails() {
-        return received().stream().map(Mail::of).toList();
+        return mailsAfter(0);
+    }
+
+    /** The messages received after the first {@code count} as records, oldest first: only those are decoded. */
+    public List<Mail> mailsAfter(int count) {
+        List<MimeMessage> received = received();
+        return received.subList(Math.min(count, received.size()), received.size()).stream().map(Mail::of).toList();
     }
 
     /** Forgets received messages. */

@@ -35,11 +35,12 @@ import dev.provisioning.telemetry.Plural;
 import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
- * Sends the job state emails (quarantine started or lifted, deletions held, secret token rejected or expiring), one
- * per pending event, on the first run after it arrived: they are not digested. A rejected token or held deletions that
- * start a quarantine are not pending: the quarantine's email tells them ({@link StateOutbox#store}). Each email is one transaction: lock the
- * row ({@code FOR UPDATE SKIP LOCKED}, so replicas never send the same email together), send, mark it sent. Send
- * first, then record: a crash in between sends that email once more after the restart, with the same Message-ID.
+ * Sends the job state emails (quarantine started or lifted, deletions held, secret token rejected or expiring), one per
+ * pending event, on the first run after it arrived: they are not digested. A rejected token or held deletions that
+ * start a quarantine are not pending: the quarantine's email tells them ({@link StateOutbox#store}). Each email is one
+ * transaction: lock the row ({@code FOR UPDATE SKIP LOCKED}, so replicas never send the same email together), send,
+ * mark it sent. Send first, then record: a crash in between sends that email once more after the restart, with the same
+ * Message-ID.
  * <p>
  * A refused email stays pending with a backoff, and the job's later state emails wait behind it so they never arrive
  * out of order; other jobs' emails go on. After {@code notifier.permanent-failure-attempts} permanent refusals (5xx)

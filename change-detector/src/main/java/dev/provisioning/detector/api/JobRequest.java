@@ -96,8 +96,9 @@ public record JobRequest(
 
     /**
      * This request on update: every absent member is the job's current value ({@code name}, {@code tenantUrl} and
-     * {@code source} too, its Graph client secret kept by {@code GraphSourceRequest#toGraphSource}; {@code
-     * notificationEmail} stays cleared when sent blank). Secrets and the deletion threshold stay as sent (their absence is handled where they are kept).
+     * {@code source} too, its Graph client secret kept by {@code GraphSourceRequest#toGraphSource};
+     * {@code notificationEmail} stays cleared when sent blank). Secrets and the deletion threshold stay as sent (their
+     * absence is handled where they are kept).
      */
     JobRequest withCurrent(JobConfig current) {
         return new JobRequest(name == null ? current.name() : name,

@@ -31,14 +31,14 @@ import dev.provisioning.telemetry.ScheduledRounds;
 
 /**
  * Reads {@code provisioning.job-states} (key job id, so one job's changes arrive in order) at least once and stores
- * each change that is emailed in the state outbox before the record is acknowledged ({@code commit-strategy=throttled}).
- * A redelivered event is stored once; a quarantine start for the reason already emailed is stored as a duplicate; a
- * rejected token or held deletions that start a quarantine are stored as told by that quarantine's email
- * ({@link StateOutbox#store}: one email per event). A
- * malformed record fails the {@code Uni} and goes to {@code provisioning.job-states.dlq} with the reason; so does an
- * event the database refuses ({@link Refusals#refused}: an identifier longer than its column, a date out of range), at
- * once, with a reason naming the job and the field ({@link StateOutbox#refusal}); any other database error is retried
- * for about half a minute first.
+ * each change that is emailed in the state outbox before the record is acknowledged
+ * ({@code commit-strategy=throttled}). A redelivered event is stored once; a quarantine start for the reason already
+ * emailed is stored as a duplicate; a rejected token or held deletions that start a quarantine are stored as told by
+ * that quarantine's email ({@link StateOutbox#store}: one email per event). A malformed record fails the {@code Uni}
+ * and goes to {@code provisioning.job-states.dlq} with the reason; so does an event the database refuses
+ * ({@link Refusals#refused}: an identifier longer than its column, a date out of range), at once, with a reason naming
+ * the job and the field ({@link StateOutbox#refusal}); any other database error is retried for about half a minute
+ * first.
  * <p>
  * Events are stored whatever the job's notification settings: the quarantine reason must be remembered either way.
  * The sender decides, from the job's latest configuration, whether to email or drop.
